@@ -1,0 +1,627 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conf.h"
+#include "log.h"
+#include "symbols.h"
+
+enum conf_type {
+	T_STRING,
+	T_ENUM,     /* a string out of a comma-separated list of choices */
+	T_INT,      /* integer in [min, max] */
+	T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
+	T_DOUBLE,   /* number in [min, max] */
+	T_SIZE,     /* bytes with an optional k, M or G suffix */
+	T_LIST,     /* comma-separated strings */
+};
+
+struct conf_key {
+	const char *section;
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	const char *def; /* default, parsed by the same code as the file */
+	double min, max;
+	const char *choices; /* T_ENUM */
+	const char *doc;
+};
+
+#define OFF(f) offsetof(struct ims_conf, f)
+#define NOLIM 0, 0, NULL
+
+static const struct conf_key conf_table[] = {
+	{ "log", "target", T_ENUM, OFF(log_target), "stderr", 0, 0, "stderr,syslog",
+	  "where log lines go" },
+	{ "log", "level", T_ENUM, OFF(log_level), "info", 0, 0, "error,warning,notice,info,debug",
+	  "lines above this level are dropped" },
+	{ "log", "facility", T_ENUM, OFF(log_facility), "mail", 0, 0,
+	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
+	  "syslog facility when target = syslog" },
+
+	{ "milter", "socket", T_STRING, OFF(milter_socket), "inet:8891@127.0.0.1", NOLIM,
+	  "libmilter socket: unix:/path or inet:PORT@ADDRESS" },
+	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
+	  "drop privileges to this user after binding (empty: stay)" },
+	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
+	  "write the daemon's pid here (empty: none)" },
+	{ "milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
+	  1024.0 * 1024 * 1024, NULL, "largest message scanned; see on_oversize" },
+	{ "milter", "max_header_size", T_SIZE, OFF(milter_max_header_size), "64k", 256,
+	  16.0 * 1024 * 1024, NULL, "largest single header (name and value)" },
+	{ "milter", "max_headers", T_INT, OFF(milter_max_headers), "1000", 10, 100000, NULL,
+	  "most headers one message may carry" },
+	{ "milter", "authserv_id", T_STRING, OFF(milter_authserv_id), "", NOLIM,
+	  "authserv-id in Authentication-Results (empty: the host name)" },
+	{ "milter", "local_domains", T_LIST, OFF(milter_local_domains), "", NOLIM,
+	  "domains whose mailboxes ims stores (comma-separated)" },
+	{ "milter", "trusted_networks", T_LIST, OFF(milter_trusted_networks), "", NOLIM,
+	  "client networks (CIDR) treated as internal; empty: none, not even loopback" },
+	{ "milter", "on_oversize", T_ENUM, OFF(milter_on_oversize), "reject", 0, 0, "reject,tempfail",
+	  "answer for a message over max_message_size" },
+	{ "milter", "on_multiple_from", T_ENUM, OFF(milter_on_multiple_from), "reject", 0, 0,
+	  "reject,score", "answer for a message with more than one From header" },
+	{ "milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
+	  "DKIM-sign mail from authenticated senders (keys in [dkim])" },
+
+	{ "dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
+	  "host:port of the resolvers every check uses (empty: the system resolver)" },
+	{ "dns", "timeout_ms", T_INT, OFF(dns_timeout_ms), "5000", 10, 60000, NULL,
+	  "per-query timeout; a timeout is a temperror, never a hang" },
+
+	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
+	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
+	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
+	  "Unix socket path; overrides host and port when set" },
+	{ "redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
+	  "AUTH password (empty: none)" },
+	{ "redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number" },
+	{ "redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
+	  "connect and command timeout" },
+	{ "redis", "retention_days", T_INT, OFF(redis_retention_days), "30", 1, 3650, NULL,
+	  "stored messages and scan logs expire after this many days" },
+	{ "redis", "max_stored_size", T_SIZE, OFF(redis_max_stored_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL, "raw messages larger than this are stored truncated" },
+
+	{ "classifier", "model", T_STRING, OFF(classifier_model), IMS_MODELDIR "/model.ims", NOLIM,
+	  "the SVM model file" },
+
+	{ "actions", "tag", T_DOUBLE, OFF(action_tag), "5", -1, 1e6, NULL,
+	  "score at which X-Spam-Flag: YES is set (negative: never)" },
+	{ "actions", "quarantine", T_DOUBLE, OFF(action_quarantine), "10", -1, 1e6, NULL,
+	  "score at which the message is held in quarantine (negative: never)" },
+	{ "actions", "reject", T_DOUBLE, OFF(action_reject), "15", -1, 1e6, NULL,
+	  "score at which the message is rejected with 550 5.7.1 (negative: never)" },
+
+	{ "dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
+	  "signing keys, each domain:selector:/path/to/private.pem" },
+	{ "dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
+	  "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
+	  "header/body canonicalization for signing" },
+
+	{ "webapi", "listen", T_STRING, OFF(webapi_listen), "127.0.0.1:8080", NOLIM,
+	  "address:port the web API listens on" },
+	{ "webapi", "threads", T_INT, OFF(webapi_threads), "4", 1, 256, NULL,
+	  "worker threads" },
+	{ "webapi", "max_connections", T_INT, OFF(webapi_max_connections), "512", 1, 65536, NULL,
+	  "concurrent connections" },
+	{ "webapi", "max_body", T_SIZE, OFF(webapi_max_body), "10M", 1024, 1024.0 * 1024 * 1024,
+	  NULL, "largest request body (413 above)" },
+	{ "webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
+	  "idle connection timeout" },
+	{ "webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
+	  "file holding the HS256 secret (at least 32 bytes)" },
+	{ "webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
+	  "lifetime of an access token" },
+	{ "webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000,
+	  NULL, "lifetime of a refresh token" },
+	{ "webapi", "registration", T_BOOL, OFF(webapi_registration), "no", NOLIM,
+	  "allow POST /auth/register for addresses in local_domains" },
+	{ "webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587",
+	  NOLIM, "SMTP submission service POST /emails/send goes through (scanned and signed)" },
+	{ "webapi", "reinject", T_STRING, OFF(webapi_reinject), "smtp://127.0.0.1:10025", NOLIM,
+	  "SMTP listener without milters that released quarantine is delivered through" },
+	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
+	  "static files of the web UI" },
+	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
+	  "login attempts allowed per address and per client IP per minute" },
+	{ "webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
+	  "messages a user may send per minute" },
+	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
+	  "default page size of lists" },
+
+	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
+	  "Dovecot mail home of a user (%d domain, %n local part)" },
+	{ "users", "uid", T_INT, OFF(users_uid), "5000", 1, 2147483647, NULL,
+	  "system uid Dovecot delivers as" },
+	{ "users", "gid", T_INT, OFF(users_gid), "5000", 1, 2147483647, NULL,
+	  "system gid Dovecot delivers as" },
+};
+
+#define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
+
+static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
+					      "scores",  "actions", "dkim", "webapi", "users" };
+
+/* A default as the docs show it: see ims_conf_write_sample. */
+static void put_default(FILE *f, const char *def, bool portable)
+{
+	size_t n = strlen(IMS_MODELDIR);
+
+	if (portable && strncmp(def, IMS_MODELDIR, n) == 0)
+		fprintf(f, "@modeldir@%s", def + n);
+	else
+		fputs(def, f);
+}
+
+static void free_list(char **l)
+{
+	if (!l)
+		return;
+	for (char **p = l; *p; p++)
+		free(*p);
+	free(l);
+}
+
+static void conf_free(struct ims_conf *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		void *field = (char *)c + conf_table[i].offset;
+		switch (conf_table[i].type) {
+		case T_STRING:
+		case T_ENUM:
+			free(*(char **)field);
+			break;
+		case T_LIST:
+			free_list(*(char ***)field);
+			break;
+		default:
+			break;
+		}
+	}
+	free(c->scores);
+	free(c->path);
+	free(c);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -1;
+}
+
+static int parse_double(const char *v, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (errno || end == v || *end || !isfinite(*out))
+		return -1;
+	return 0;
+}
+
+static int parse_size(const char *v, double *out)
+{
+	char *end;
+	double mul = 1;
+
+	errno = 0;
+	*out = strtod(v, &end);
+	if (errno || end == v || *out < 0 || !isfinite(*out))
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': mul = 1024; break;
+		case 'm': case 'M': mul = 1024.0 * 1024; break;
+		case 'g': case 'G': mul = 1024.0 * 1024 * 1024; break;
+		default: return -1;
+		}
+		if (end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
+			return -1;
+	}
+	*out *= mul;
+	return 0;
+}
+
+static int in_choices(const char *v, const char *choices)
+{
+	size_t n = strlen(v);
+	const char *p = choices;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (len == n && strncmp(p, v, n) == 0)
+			return 1;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+static char **split_list(const char *v)
+{
+	size_t n = 1, i = 0;
+	char *copy, *save = NULL, *tok;
+	char **list;
+
+	for (const char *p = v; *p; p++)
+		n += *p == ',';
+	if (!(list = calloc(n + 1, sizeof *list)) || !(copy = strdup(v))) {
+		free(list);
+		return NULL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *t = trim(tok);
+		if (!*t)
+			continue;
+		if (!(list[i++] = strdup(t))) {
+			free(copy);
+			free_list(list);
+			return NULL;
+		}
+	}
+	free(copy);
+	return list;
+}
+
+/* Sets one key from its text; writes a reason to why on failure. */
+static int set_value(struct ims_conf *c, const struct conf_key *k, const char *text, char *why,
+		     size_t whylen)
+{
+	void *field = (char *)c + k->offset;
+	char *v, *copy = strdup(text);
+	double d;
+	int rc = -1;
+
+	if (!copy) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	v = trim(copy);
+	switch (k->type) {
+	case T_ENUM:
+		if (!in_choices(v, k->choices)) {
+			snprintf(why, whylen, "'%s' is not one of %s", v, k->choices);
+			break;
+		}
+		/* fall through */
+	case T_STRING: {
+		char *s = strdup(v);
+		if (!s) {
+			snprintf(why, whylen, "out of memory");
+			break;
+		}
+		free(*(char **)field);
+		*(char **)field = s;
+		rc = 0;
+		break;
+	}
+	case T_LIST: {
+		char **l = split_list(v);
+		if (!l) {
+			snprintf(why, whylen, "out of memory");
+			break;
+		}
+		free_list(*(char ***)field);
+		*(char ***)field = l;
+		rc = 0;
+		break;
+	}
+	case T_BOOL:
+		if (parse_bool(v, (bool *)field) < 0)
+			snprintf(why, whylen, "'%s' is not yes or no", v);
+		else
+			rc = 0;
+		break;
+	case T_INT:
+		if (parse_double(v, &d) < 0 || d != floor(d))
+			snprintf(why, whylen, "'%s' is not a whole number", v);
+		else if (d < k->min || d > k->max)
+			snprintf(why, whylen, "%s is out of range [%.0f, %.0f]", v, k->min, k->max);
+		else
+			*(int *)field = (int)d, rc = 0;
+		break;
+	case T_DOUBLE:
+		if (parse_double(v, &d) < 0)
+			snprintf(why, whylen, "'%s' is not a number", v);
+		else if (d < k->min || d > k->max)
+			snprintf(why, whylen, "%s is out of range [%g, %g]", v, k->min, k->max);
+		else
+			*(double *)field = d, rc = 0;
+		break;
+	case T_SIZE:
+		if (parse_size(v, &d) < 0)
+			snprintf(why, whylen, "'%s' is not a size (bytes, or with k, M, G)", v);
+		else if (d < k->min || d > k->max)
+			snprintf(why, whylen, "%s is out of range [%.0f, %.0f] bytes", v, k->min, k->max);
+		else
+			*(size_t *)field = (size_t)d, rc = 0;
+		break;
+	}
+	free(copy);
+	return rc;
+}
+
+static struct ims_conf *conf_new_defaults(char *why, size_t whylen)
+{
+	struct ims_conf *c = calloc(1, sizeof *c);
+	int n = ims_symbol_count();
+
+	if (!c || !(c->scores = calloc((size_t)n + 1, sizeof *c->scores))) {
+		free(c);
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	for (int i = 0; i < n; i++)
+		c->scores[i] = ims_symbols[i].weight;
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		if (set_value(c, &conf_table[i], conf_table[i].def, why, whylen) < 0) {
+			conf_free(c);
+			return NULL;
+		}
+	}
+	c->refs_ = 1;
+	return c;
+}
+
+struct parse_state {
+	struct ims_conf *conf;
+	char why[640]; /* first error; ini_parse reports its line */
+	int seen_error;
+};
+
+static int conf_ini_handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	char why[512];
+	size_t s;
+
+	for (s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++)
+		if (strcmp(section, known_sections[s]) == 0)
+			break;
+	if (s == sizeof known_sections / sizeof known_sections[0]) {
+		snprintf(why, sizeof why, "unknown section [%s]", section);
+		goto bad;
+	}
+	if (!name) /* a section header alone (INI_CALL_HANDLER_ON_NEW_SECTION) */
+		return 1;
+	if (strcmp(section, "scores") == 0) {
+		int i = ims_symbol_find(name);
+		double d;
+		if (i < 0) {
+			snprintf(why, sizeof why, "unknown symbol '%s' in [scores]", name);
+			goto bad;
+		}
+		if (parse_double(value, &d) < 0 || fabs(d) > 1e6) {
+			snprintf(why, sizeof why, "[scores] %s: '%s' is not a weight", name, value);
+			goto bad;
+		}
+		st->conf->scores[i] = d;
+		return 1;
+	}
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
+			continue;
+		char reason[256];
+		if (set_value(st->conf, k, value, reason, sizeof reason) == 0)
+			return 1;
+		snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name, reason);
+		goto bad;
+	}
+	snprintf(why, sizeof why, "unknown key '%s' in [%s]", name, section);
+bad:
+	if (!st->seen_error) {
+		snprintf(st->why, sizeof st->why, "%s", why);
+		st->seen_error = 1;
+	}
+	return 0;
+}
+
+ims_status ims_conf_defaults(struct ims_conf **out)
+{
+	char why[256];
+
+	*out = conf_new_defaults(why, sizeof why);
+	return *out ? IMS_OK : IMS_ENOMEM;
+}
+
+ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen)
+{
+	struct parse_state st = { 0 };
+	FILE *f = NULL;
+	ims_status rc = IMS_EINVAL;
+	int line;
+
+	*out = NULL;
+	if (!path)
+		path = IMS_CONF_DEFAULT_PATH;
+	if (!(st.conf = conf_new_defaults(st.why, sizeof st.why))) {
+		snprintf(err, errlen, "%s: %s", path, st.why);
+		return IMS_ENOMEM;
+	}
+	if (!(f = fopen(path, "r"))) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		rc = errno == ENOENT ? IMS_ENOTFOUND : IMS_EIO;
+		goto out;
+	}
+	line = ini_parse_file(f, conf_ini_handler, &st);
+	if (line < 0) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = IMS_EIO;
+		goto out;
+	}
+	if (line > 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line,
+			 st.seen_error ? st.why : "syntax error (expected [section] or key = value)");
+		goto out;
+	}
+	if (!(st.conf->path = strdup(path))) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	*out = st.conf;
+	st.conf = NULL;
+	rc = IMS_OK;
+out:
+	if (f)
+		fclose(f);
+	conf_free(st.conf);
+	return rc;
+}
+
+struct ims_conf *ims_conf_ref(struct ims_conf *c)
+{
+	if (c)
+		__atomic_add_fetch(&c->refs_, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
+void ims_conf_unref(struct ims_conf *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs_, 1, __ATOMIC_ACQ_REL) == 0)
+		conf_free(c);
+}
+
+double ims_conf_score(const struct ims_conf *c, const char *symbol)
+{
+	int i = ims_symbol_find(symbol);
+
+	return i < 0 ? 0.0 : c->scores[i];
+}
+
+static const char *const section_docs[] = {
+	"log", "Logging: one line per event, key=value, scan or request id first.",
+	"milter", "ims-milter: the socket Postfix connects to, limits, and local policy.",
+	"dns", "The one DNS layer every check (SPF, DKIM, DMARC) goes through.",
+	"redis", "The Redis store for messages, scan logs, users and events.",
+	"classifier", "The SVM model.",
+	"scores", "Weight of each symbol; the score of a message is the sum.",
+	"actions", "Score thresholds; the highest one reached decides.",
+	"dkim", "DKIM signing of outbound mail from authenticated senders.",
+	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
+	"users", "How accounts in the user registry look to Dovecot.",
+};
+
+static const char *section_doc(const char *s)
+{
+	for (size_t i = 0; i < sizeof section_docs / sizeof section_docs[0]; i += 2)
+		if (strcmp(section_docs[i], s) == 0)
+			return section_docs[i + 1];
+	return "";
+}
+
+static const char *type_name(const struct conf_key *k)
+{
+	switch (k->type) {
+	case T_STRING: return "string";
+	case T_ENUM: return "one of";
+	case T_INT: return "integer";
+	case T_BOOL: return "yes/no";
+	case T_DOUBLE: return "number";
+	case T_SIZE: return "size";
+	case T_LIST: return "list";
+	}
+	return "";
+}
+
+void ims_conf_write_sample(FILE *f, bool portable)
+{
+	fputs("# ims.conf: configuration of ims-milter, ims-webapi and ims.\n"
+	      "# Every key is shown with its default; see ims.conf(5) and docs/configuration.md.\n"
+	      "# Unknown sections or keys and bad values are errors.\n",
+	      f);
+	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
+		const char *sec = known_sections[s];
+		fprintf(f, "\n# %s\n[%s]\n", section_doc(sec), sec);
+		if (strcmp(sec, "scores") == 0) {
+			for (int i = 0; ims_symbols[i].name; i++)
+				fprintf(f, "# %s\n;%s = %g\n", ims_symbols[i].doc, ims_symbols[i].name,
+					ims_symbols[i].weight);
+			continue;
+		}
+		for (size_t i = 0; i < CONF_NKEYS; i++) {
+			const struct conf_key *k = &conf_table[i];
+			if (strcmp(k->section, sec) != 0)
+				continue;
+			fprintf(f, "# %s", k->doc);
+			if (k->type == T_ENUM)
+				fprintf(f, " (%s)", k->choices);
+			fprintf(f, "\n;%s = ", k->name);
+			put_default(f, k->def, portable);
+			fputc('\n', f);
+		}
+	}
+}
+
+void ims_conf_write_reference(FILE *f, bool portable)
+{
+	fputs("# Configuration reference\n\n"
+	      "All ims programs read one INI file, `/etc/ims/ims.conf` by default, or the file\n"
+	      "given with `-c FILE`. Lines are `key = value` under a `[section]`; `;` and `#`\n"
+	      "start comments. Unknown sections, unknown keys and bad values are errors that\n"
+	      "name the file, the line and the key; the program then refuses to start (a\n"
+	      "running daemon that is sent SIGHUP keeps its old configuration).\n\n"
+	      "Sizes take an optional `k`, `M` or `G` suffix (powers of 1024). Lists are\n"
+	      "comma-separated. This page is generated from the table in `lib/conf.c`\n"
+	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
+	      f);
+	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
+		const char *sec = known_sections[s];
+		fprintf(f, "\n## [%s]\n\n%s\n\n", sec, section_doc(sec));
+		if (strcmp(sec, "scores") == 0) {
+			fputs("| symbol | default weight | meaning |\n|---|---|---|\n", f);
+			for (int i = 0; ims_symbols[i].name; i++)
+				fprintf(f, "| `%s` | %g | %s |\n", ims_symbols[i].name,
+					ims_symbols[i].weight, ims_symbols[i].doc);
+			continue;
+		}
+		fputs("| key | type | default | meaning |\n|---|---|---|---|\n", f);
+		for (size_t i = 0; i < CONF_NKEYS; i++) {
+			const struct conf_key *k = &conf_table[i];
+			if (strcmp(k->section, sec) != 0)
+				continue;
+			fprintf(f, "| `%s` | %s", k->name, type_name(k));
+			if (k->type == T_ENUM)
+				fprintf(f, " `%s`", k->choices);
+			if (k->type == T_INT || (k->type == T_DOUBLE && k->max > k->min))
+				fprintf(f, " %g..%g", k->min, k->max);
+			fputs(" | `", f);
+			put_default(f, k->def, portable);
+			fprintf(f, "` | %s |\n", k->doc);
+		}
+	}
+}

@@ -1,0 +1,120 @@
+/* ims.conf: one INI file, read with libinih, described by one table.
+ *
+ * Every key has a row in conf.c's table: section, name, type, default and a
+ * one-line doc.  The parser, the sample config (etc/ims.conf.sample) and the
+ * reference (docs/configuration.md) all come from that table, so they
+ * cannot drift; `make check` compares the committed files with the table.
+ *
+ * A loaded config is an immutable, reference-counted snapshot: a daemon
+ * swaps in a new one on SIGHUP while messages in flight keep the old one
+ * until they drop their reference. */
+#ifndef IMS_CONF_H
+#define IMS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "status.h"
+
+#define IMS_CONF_DEFAULT_PATH IMS_SYSCONFDIR "/ims/ims.conf"
+
+struct ims_conf {
+	char *path; /* the file it came from; NULL for built-in defaults */
+
+	/* [log] */
+	char *log_target;
+	char *log_level;
+	char *log_facility;
+
+	/* [milter] */
+	char *milter_socket;
+	char *milter_user;
+	char *milter_pidfile;
+	size_t milter_max_message_size;
+	size_t milter_max_header_size;
+	int milter_max_headers;
+	char *milter_authserv_id;
+	char **milter_local_domains;    /* NULL-terminated */
+	char **milter_trusted_networks; /* NULL-terminated CIDRs */
+	char *milter_on_oversize;       /* "reject" or "tempfail" */
+	char *milter_on_multiple_from;  /* "reject" or "score" */
+	bool milter_sign_outbound;
+
+	/* [dns] */
+	char **dns_nameservers; /* "host:port", NULL-terminated; empty = system resolver */
+	int dns_timeout_ms;
+
+	/* [redis] */
+	char *redis_host;
+	int redis_port;
+	char *redis_socket;
+	char *redis_password;
+	int redis_db;
+	int redis_timeout_ms;
+	int redis_retention_days;
+	size_t redis_max_stored_size;
+
+	/* [classifier] */
+	char *classifier_model;
+
+	/* [scores]: weight per symbol, indexed like ims_symbols[] */
+	double *scores;
+
+	/* [actions]: thresholds on the score; a negative value turns the action off */
+	double action_tag;
+	double action_quarantine;
+	double action_reject;
+
+	/* [dkim] */
+	char **dkim_keys; /* "domain:selector:/path/to/key.pem", NULL-terminated */
+	char *dkim_canonicalization;
+
+	/* [webapi] */
+	char *webapi_listen;
+	int webapi_threads;
+	int webapi_max_connections;
+	size_t webapi_max_body;
+	int webapi_timeout_s;
+	char *webapi_jwt_secret_file;
+	int webapi_access_ttl_s;
+	int webapi_refresh_ttl_s;
+	bool webapi_registration;
+	char *webapi_submission;
+	char *webapi_reinject;
+	char *webapi_ui_dir;
+	int webapi_login_rate;
+	int webapi_send_rate;
+	int webapi_page_size;
+
+	/* [users]: how accounts look to Dovecot */
+	char *users_mail_home;
+	int users_uid;
+	int users_gid;
+
+	int refs_;
+};
+
+/* Loads path (defaults to IMS_CONF_DEFAULT_PATH when NULL).  On success
+ * *out is a new snapshot with one reference.  On a bad file the error,
+ * naming file, line and key, is written to err (errlen bytes) and
+ * IMS_EINVAL (or IMS_EIO/IMS_ENOTFOUND when unreadable) is returned. */
+ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen);
+
+/* Built-in defaults, as if the file were empty. */
+ims_status ims_conf_defaults(struct ims_conf **out);
+
+/* Reference counting: ims_conf_ref returns its argument; the last unref frees. */
+struct ims_conf *ims_conf_ref(struct ims_conf *c);
+void ims_conf_unref(struct ims_conf *c);
+
+/* Weight of the symbol named name (0 when unknown). */
+double ims_conf_score(const struct ims_conf *c, const char *symbol);
+
+/* Write the fully commented sample config / the markdown reference.  With
+ * portable set, the compiled-in model directory is written as @modeldir@,
+ * so the committed files do not depend on the install prefix. */
+void ims_conf_write_sample(FILE *f, bool portable);
+void ims_conf_write_reference(FILE *f, bool portable);
+
+#endif

@@ -1,0 +1,59 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "symbols.h"
+
+/* Weights follow SpamAssassin/rspamd habits: authentication failures are
+ * evidence, not proof; the SVM carries most of the content signal. */
+const struct ims_symbol_def ims_symbols[] = {
+	{ "SPF_PASS", -0.5, "SPF passed for the envelope sender (or HELO)" },
+	{ "SPF_FAIL", 3.0, "SPF hard fail (-all)" },
+	{ "SPF_SOFTFAIL", 1.5, "SPF soft fail (~all)" },
+	{ "SPF_NEUTRAL", 0.5, "SPF neutral (?all)" },
+	{ "SPF_NONE", 0.5, "no SPF record" },
+	{ "SPF_TEMPERROR", 0.0, "SPF lookup failed temporarily" },
+	{ "SPF_PERMERROR", 1.0, "SPF record is broken" },
+	{ "DKIM_VALID", -1.0, "a DKIM signature verified" },
+	{ "DKIM_INVALID", 2.0, "a DKIM signature failed to verify" },
+	{ "DKIM_NONE", 0.5, "the message carries no DKIM signature" },
+	{ "DKIM_TEMPERROR", 0.0, "DKIM key lookup failed temporarily" },
+	{ "DKIM_PERMERROR", 1.0, "DKIM signature or key is malformed" },
+	{ "DMARC_PASS", -1.0, "DMARC aligned pass" },
+	{ "DMARC_POLICY_NONE", 1.0, "DMARC failed, the domain's policy is none" },
+	{ "DMARC_POLICY_QUARANTINE", 5.0, "DMARC failed, the domain's policy is quarantine" },
+	{ "DMARC_POLICY_REJECT", 10.0, "DMARC failed, the domain's policy is reject" },
+	{ "DMARC_NONE", 0.0, "the From domain publishes no DMARC record" },
+	{ "DMARC_TEMPERROR", 0.0, "DMARC record lookup failed temporarily" },
+	{ "SVM_SPAM", 8.0, "the SVM says spam; weight scaled by the spam probability" },
+	{ "SVM_HAM", -3.0, "the SVM says ham; weight scaled by the ham probability" },
+	{ "GTUBE", 1000.0, "the message contains the GTUBE test string" },
+	{ "PHISH_URL_TEXT_MISMATCH", 4.0, "a link's text names another domain than its target" },
+	{ "PHISH_URL_IP_LITERAL", 2.5, "a link points at a bare IP address" },
+	{ "PHISH_URL_PUNYCODE", 2.0, "a link's host is punycode (IDN look-alike)" },
+	{ "PHISH_DISPLAY_NAME_LOCAL", 3.0,
+	  "the From display name names a local domain the sender is not from" },
+	{ "BAD_ATTACHMENT_EXT", 5.0, "an attachment has a dangerous extension (.exe, .js, ...)" },
+	{ "DOUBLE_ATTACHMENT_EXT", 4.0, "an attachment hides its type behind two extensions" },
+	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
+	{ "MISSING_FROM", 2.0, "the message has no From header" },
+	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ NULL, 0.0, NULL },
+};
+
+int ims_symbol_count(void)
+{
+	int n = 0;
+
+	while (ims_symbols[n].name)
+		n++;
+	return n;
+}
+
+int ims_symbol_find(const char *name)
+{
+	for (int i = 0; ims_symbols[i].name; i++)
+		if (strcmp(ims_symbols[i].name, name) == 0)
+			return i;
+	return -1;
+}

@@ -1,0 +1,1 @@
+# mta-config: see ../Makefile.am

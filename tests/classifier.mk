@@ -1,0 +1,1 @@
+# tests of classifier/ (see tests/local.mk)

@@ -1,0 +1,1 @@
+# tests of milter/ (see tests/local.mk)

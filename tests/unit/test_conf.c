@@ -1,0 +1,141 @@
+/* ims.conf parsing: defaults, every type, and bad input named by file,
+ * line and key. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "conf.h"
+#include "symbols.h"
+
+static char tmpdir[] = "/tmp/ims-test-conf-XXXXXX";
+
+static const char *write_conf(const char *name, const char *text)
+{
+	static char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_defaults(void)
+{
+	struct ims_conf *c;
+
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	CHECK(c->redis_port == 6379);
+	CHECK(c->milter_max_message_size == 25u * 1024 * 1024);
+	CHECK(c->milter_local_domains && c->milter_local_domains[0] == NULL);
+	CHECK(c->action_reject == 15.0);
+	CHECK(ims_conf_score(c, "SPF_FAIL") == ims_symbols[ims_symbol_find("SPF_FAIL")].weight);
+	ims_conf_unref(c);
+}
+
+static void test_good_file(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+	const char *p = write_conf("good.conf", "; comment\n"
+						"[redis]\nport = 6380\nsocket = /tmp/r.sock\n"
+						"[milter]\nlocal_domains = a.test, b.test ,\n"
+						"max_message_size = 2M\nsign_outbound = off\n"
+						"[scores]\nSPF_FAIL = 4.5\n"
+						"[actions]\nreject = -1\n"
+						"[log]\nlevel = debug\n");
+
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
+	if (!c) {
+		fprintf(stderr, "error: %s\n", err);
+		return;
+	}
+	CHECK(c->redis_port == 6380);
+	CHECK(strcmp(c->redis_socket, "/tmp/r.sock") == 0);
+	CHECK(strcmp(c->milter_local_domains[0], "a.test") == 0);
+	CHECK(strcmp(c->milter_local_domains[1], "b.test") == 0);
+	CHECK(c->milter_local_domains[2] == NULL);
+	CHECK(c->milter_max_message_size == 2u * 1024 * 1024);
+	CHECK(!c->milter_sign_outbound);
+	CHECK(ims_conf_score(c, "SPF_FAIL") == 4.5);
+	CHECK(c->action_reject == -1);
+	CHECK(strcmp(c->log_level, "debug") == 0);
+	CHECK(ims_conf_ref(c) == c);
+	ims_conf_unref(c);
+	ims_conf_unref(c);
+}
+
+static void expect_error(const char *text, const char *needle)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+	const char *p = write_conf("bad.conf", text);
+
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK(c == NULL);
+	CHECK_STR_CONTAINS(err, p);
+	CHECK_STR_CONTAINS(err, needle);
+}
+
+static void test_bad_input(void)
+{
+	expect_error("[redis]\nport = 6380\nbogus = 1\n", ":3: unknown key 'bogus' in [redis]");
+	expect_error("[nosuch]\na = b\n", ":2: unknown section [nosuch]");
+	expect_error("[redis]\n\nport = 70000\n", ":3: [redis] port: 70000 is out of range");
+	expect_error("[redis]\nport = 12ab\n", ":2: [redis] port: '12ab' is not a whole number");
+	expect_error("[milter]\nmax_message_size = 5Q\n", "is not a size");
+	expect_error("[milter]\nsign_outbound = maybe\n", "is not yes or no");
+	expect_error("[log]\ntarget = file\n", "'file' is not one of stderr,syslog");
+	expect_error("[scores]\nNO_SUCH_SYMBOL = 1\n", "unknown symbol 'NO_SUCH_SYMBOL'");
+	expect_error("[scores]\nSPF_FAIL = lots\n", "is not a weight");
+	expect_error("[actions]\ntag = nan\n", "is not a number");
+	expect_error("[redis]\nthis line has no equals sign\n", ":2: ");
+	expect_error("port = 1\n", ":1: unknown section []");
+	/* The first error is the one reported. */
+	expect_error("[redis]\nport = x\nhost2 = y\n", ":2: [redis] port");
+}
+
+static void test_missing_file(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+
+	CHECK(ims_conf_load("/nonexistent/ims.conf", &c, err, sizeof err) == IMS_ENOTFOUND);
+	CHECK_STR_CONTAINS(err, "/nonexistent/ims.conf: cannot open");
+}
+
+static void test_binary_garbage(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/garbage.conf", tmpdir);
+	f = fopen(path, "wb");
+	for (int i = 0; i < 4096; i++)
+		fputc((i * 7919) & 0xff, f);
+	fclose(f);
+	CHECK(ims_conf_load(path, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK(c == NULL);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir))
+		return 99;
+	RUN(test_defaults);
+	RUN(test_good_file);
+	RUN(test_bad_input);
+	RUN(test_missing_file);
+	RUN(test_binary_garbage);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		return 99;
+	return CHECK_DONE();
+}

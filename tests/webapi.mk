@@ -1,0 +1,1 @@
+# tests of webapi/ (see tests/local.mk)

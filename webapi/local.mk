@@ -1,0 +1,1 @@
+# webapi: see ../Makefile.am
