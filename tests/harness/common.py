@@ -1,0 +1,114 @@
+"""Shared helpers: free ports, private temp dirs, waiting, stopping by PID."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def free_udp_tcp_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (for DNS)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free UDP+TCP port")
+
+
+def wait_port(port, host="127.0.0.1", timeout=15.0):
+    """Wait until something accepts TCP connections on host:port."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def wait_file(path, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            return True
+        time.sleep(0.05)
+    raise TimeoutError(f"{path} did not appear after {timeout}s")
+
+
+def stop_pid(pid, timeout=10.0):
+    """SIGTERM, wait, then SIGKILL. Only ever the PID we started."""
+    if not pid:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        except ChildProcessError:
+            # not our child: poll for existence
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+class TempDir:
+    """A private directory under /tmp, removed at close unless IMS_KEEP_TMP is set."""
+
+    def __init__(self, prefix="ims-test-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.path, 0o755)
+
+    def join(self, *parts):
+        return os.path.join(self.path, *parts)
+
+    def close(self):
+        if os.environ.get("IMS_KEEP_TMP"):
+            print(f"kept {self.path}")
+            return
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def run(cmd, **kw):
+    """subprocess.run with check and captured text output."""
+    kw.setdefault("check", True)
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    return subprocess.run(cmd, **kw)
+
+
+def skip(reason):
+    """Exit with automake's SKIP code."""
+    print(f"SKIP: {reason}")
+    raise SystemExit(77)
+
+
+def require(*programs):
+    for p in programs:
+        if not shutil.which(p) and not os.path.exists(p):
+            skip(f"{p} not installed")
