@@ -108,6 +108,27 @@ def skip(reason):
     raise SystemExit(77)
 
 
+def integration(*programs):
+    """Call first in every integration test: skips under `make distcheck`
+    (IMS_UNIT_ONLY), when not root (Postfix and Dovecot need it), or when a
+    program is missing."""
+    if os.environ.get("IMS_UNIT_ONLY"):
+        skip("integration tests are off (IMS_UNIT_ONLY)")
+    if os.geteuid() != 0:
+        skip("integration tests need root (private Postfix/Dovecot instances)")
+    require(*programs)
+
+
+def builddir():
+    """The build tree (make check sets top_builddir)."""
+    return os.environ.get("top_builddir") or os.getcwd()
+
+
+def srcdir():
+    return os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+
+
 def require(*programs):
     for p in programs:
         if not shutil.which(p) and not os.path.exists(p):
