@@ -625,3 +625,65 @@ void ims_conf_write_reference(FILE *f, bool portable)
 		}
 	}
 }
+
+/* roff needs backslashes doubled and a leading dot or quote escaped. */
+static void man_text(FILE *f, const char *s)
+{
+	if (*s == '.' || *s == '\'')
+		fputs("\\&", f);
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\e", f);
+		else if (*s == '-')
+			fputs("\\-", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+void ims_conf_write_man(FILE *f)
+{
+	fputs(".TH IMS.CONF 5 \"" PACKAGE_VERSION "\" \"ims\" \"File Formats\"\n"
+	      ".SH NAME\nims.conf \\- configuration of ims\\-milter, ims\\-webapi and ims\n"
+	      ".SH DESCRIPTION\n"
+	      "All ims programs read one INI file, \\fI/etc/ims/ims.conf\\fR by default, or the file "
+	      "given with \\fB\\-c\\fR \\fIFILE\\fR. Lines are \\fIkey\\fR = \\fIvalue\\fR under a "
+	      "[\\fIsection\\fR]; lines starting with ; or # are comments. Unknown sections, unknown "
+	      "keys and bad values are errors that name the file, the line and the key.\n"
+	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
+	      "comma\\-separated. A daemon sent SIGHUP reads the file again and keeps its old "
+	      "configuration when the new one is bad.\n",
+	      f);
+	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
+		const char *sec = known_sections[s];
+		fprintf(f, ".SH [%s]\n", sec);
+		man_text(f, section_doc(sec));
+		fputc('\n', f);
+		if (strcmp(sec, "scores") == 0) {
+			for (int i = 0; ims_symbols[i].name; i++) {
+				fprintf(f, ".TP\n.B %s\n", ims_symbols[i].name);
+				man_text(f, ims_symbols[i].doc);
+				fprintf(f, " (default %g)\n", ims_symbols[i].weight);
+			}
+			continue;
+		}
+		for (size_t i = 0; i < CONF_NKEYS; i++) {
+			const struct conf_key *k = &conf_table[i];
+			if (strcmp(k->section, sec) != 0)
+				continue;
+			fprintf(f, ".TP\n.BR %s \" (%s", k->name, type_name(k));
+			if (k->type == T_ENUM) {
+				fputc(' ', f);
+				man_text(f, k->choices);
+			}
+			fputs("; default: ", f);
+			man_text(f, *k->def ? k->def : "empty");
+			fputs(")\"\n", f);
+			man_text(f, k->doc);
+			fputc('\n', f);
+		}
+	}
+	fputs(".SH FILES\n/etc/ims/ims.conf\n.SH SEE ALSO\n"
+	      ".BR ims (1),\n.BR ims\\-milter (8),\n.BR ims\\-webapi (8)\n",
+	      f);
+}

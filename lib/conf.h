@@ -116,5 +116,6 @@ double ims_conf_score(const struct ims_conf *c, const char *symbol);
  * so the committed files do not depend on the install prefix. */
 void ims_conf_write_sample(FILE *f, bool portable);
 void ims_conf_write_reference(FILE *f, bool portable);
+void ims_conf_write_man(FILE *f);
 
 #endif

@@ -14,8 +14,10 @@ int main(int argc, char **argv)
 		ims_conf_write_sample(stdout, true);
 	else if (argc == 2 && strcmp(argv[1], "--reference") == 0)
 		ims_conf_write_reference(stdout, true);
+	else if (argc == 2 && strcmp(argv[1], "--man") == 0)
+		ims_conf_write_man(stdout);
 	else {
-		fprintf(stderr, "usage: ims-conf-doc --sample | --reference\n");
+		fprintf(stderr, "usage: ims-conf-doc --sample | --reference | --man\n");
 		return 2;
 	}
 	return fflush(stdout) == 0 ? 0 : 1;
