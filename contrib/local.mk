@@ -1,1 +1,4 @@
-# contrib: see ../Makefile.am
+# contrib/: scripts and files for operators; shipped in the tarball, not built.
+EXTRA_DIST += contrib/install-deps.sh contrib/run-tests.sh \
+	contrib/systemd/ims-milter.service contrib/systemd/ims-webapi.service \
+	contrib/logrotate/ims
