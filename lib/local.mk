@@ -6,3 +6,11 @@ lib_libims_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h
+# the scan pipeline and the store (milter owner)
+lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
+	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
+	lib/heuristics.c lib/heuristics.h
+# the user registry (webapi and `ims user`)
+lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# authentication checks: DNS layer, RFC 5322 splitter, SPF, DKIM, DMARC
+lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h

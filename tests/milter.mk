@@ -1,1 +1,20 @@
 # tests of milter/ (see tests/local.mk)
+MILTER_TEST_LIBS = lib/libims.a $(IMS_DEP_LIBS)
+
+check_PROGRAMS += tests/unit/test_store tests/unit/test_heuristics
+tests_unit_test_store_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_store_LDADD = $(MILTER_TEST_LIBS)
+tests_unit_test_heuristics_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_heuristics_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_store tests/unit/test_heuristics
+
+# authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
+# start nsd through tests/harness/dns.py
+AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns
+check_PROGRAMS += $(AUTH_TESTS)
+tests_unit_test_rfc5322_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rfc5322_LDADD = $(MILTER_TEST_LIBS)
+tests_unit_test_dns_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dns_LDADD = $(MILTER_TEST_LIBS)
+TESTS += $(AUTH_TESTS)
+EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py

@@ -1,0 +1,161 @@
+/* The in-memory backend of lib/store, for unit tests: records every command
+ * as one text line and can pretend that Redis is down. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+struct memory_impl {
+	pthread_mutex_t lock;
+	char *text;
+	size_t len, cap;
+	bool down;
+};
+
+void *ims_store_memory_new(void)
+{
+	struct memory_impl *m = calloc(1, sizeof *m);
+
+	if (!m)
+		return NULL;
+	pthread_mutex_init(&m->lock, NULL);
+	m->text = calloc(1, 1);
+	if (!m->text) {
+		free(m);
+		return NULL;
+	}
+	m->cap = 1;
+	return m;
+}
+
+static void memory_free(void *impl)
+{
+	struct memory_impl *m = impl;
+
+	if (!m)
+		return;
+	pthread_mutex_destroy(&m->lock);
+	free(m->text);
+	free(m);
+}
+
+static int put(struct memory_impl *m, const char *s, size_t n)
+{
+	if (m->len + n + 1 > m->cap) {
+		size_t cap = (m->len + n + 1) * 2;
+		char *t = realloc(m->text, cap);
+		if (!t)
+			return -1;
+		m->text = t;
+		m->cap = cap;
+	}
+	memcpy(m->text + m->len, s, n);
+	m->len += n;
+	m->text[m->len] = '\0';
+	return 0;
+}
+
+static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
+{
+	char tmp[8];
+
+	for (int a = 0; a < c->argc; a++) {
+		const unsigned char *p = (const unsigned char *)c->argv[a];
+		if (a && put(m, " ", 1))
+			return -1;
+		if (c->lens[a] > 200) {
+			char num[40];
+			int n = snprintf(num, sizeof num, "<%zu bytes>", c->lens[a]);
+			if (put(m, num, (size_t)n))
+				return -1;
+			continue;
+		}
+		for (size_t i = 0; i < c->lens[a]; i++) {
+			if (p[i] < 0x20 || p[i] >= 0x7f || p[i] == '\\') {
+				int n = snprintf(tmp, sizeof tmp, "\\x%02x", p[i]);
+				if (put(m, tmp, (size_t)n))
+					return -1;
+			} else if (put(m, (const char *)&p[i], 1)) {
+				return -1;
+			}
+		}
+	}
+	return put(m, "\n", 1);
+}
+
+static ims_status memory_exec(void *impl, const struct ims_store_txn *t, char *err, size_t errlen)
+{
+	struct memory_impl *m = impl;
+	ims_status rc = IMS_OK;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->down) {
+		snprintf(err, errlen, "memory store is down");
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	if (put(m, "MULTI\n", 6)) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		if (put_cmd(m, &t->cmds[i])) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+	if (put(m, "EXEC\n", 5))
+		rc = IMS_ENOMEM;
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static ims_status memory_query(void *impl, const struct store_cmd *c, char **out, size_t *outlen)
+{
+	struct memory_impl *m = impl;
+	ims_status rc;
+
+	(void)out;
+	(void)outlen;
+	pthread_mutex_lock(&m->lock);
+	rc = m->down ? IMS_ETEMP : put_cmd(m, c) ? IMS_ENOMEM : IMS_ENOTFOUND;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+static ims_status memory_ping(void *impl)
+{
+	struct memory_impl *m = impl;
+	ims_status rc;
+
+	pthread_mutex_lock(&m->lock);
+	rc = m->down ? IMS_ETEMP : IMS_OK;
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
+const char *ims_store_memory_text(void *impl)
+{
+	return ((struct memory_impl *)impl)->text;
+}
+
+void ims_store_memory_down(void *impl, bool down)
+{
+	struct memory_impl *m = impl;
+
+	pthread_mutex_lock(&m->lock);
+	m->down = down;
+	pthread_mutex_unlock(&m->lock);
+}
+
+const struct store_ops ims_store_memory_ops = {
+	.name = "memory",
+	.exec = memory_exec,
+	.query = memory_query,
+	.ping = memory_ping,
+	.free = memory_free,
+};

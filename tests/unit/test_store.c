@@ -1,0 +1,89 @@
+/* The store's transaction builder and its two backends (memory recorder;
+ * Redis unreachable gives IMS_ETEMP). */
+#include "config.h"
+
+#include <string.h>
+
+#include "check.h"
+#include "conf.h"
+#include "store.h"
+
+static void test_memory_txn(void)
+{
+	struct ims_store *st;
+	struct ims_store_txn *t = ims_store_txn_new();
+	char big[300], err[256];
+
+	memset(big, 'x', sizeof big);
+	CHECK(ims_store_open_memory(&st) == IMS_OK);
+	CHECK(ims_store_txn_cmd(t, "HSET") == IMS_OK);
+	ims_store_txn_str(t, "ims:{a@example.test}:msg:1");
+	ims_store_txn_str(t, "raw");
+	ims_store_txn_ref(t, big, sizeof big);
+	ims_store_txn_cmd(t, "ZADD");
+	ims_store_txn_fmt(t, "ims:{%s}:inbox", "a@example.test");
+	ims_store_txn_fmt(t, "%d", 42);
+	ims_store_txn_arg(t, "a\0b", 3);
+	CHECK(ims_store_txn_count(t) == 2);
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+			   "MULTI\nHSET ims:{a@example.test}:msg:1 raw <300 bytes>\n"
+			   "ZADD ims:{a@example.test}:inbox 42 a\\x00b\nEXEC\n");
+	ims_store_memory_set_down(st, true);
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_ETEMP);
+	CHECK(ims_store_ping(st) == IMS_ETEMP);
+	ims_store_memory_set_down(st, false);
+	CHECK(ims_store_ping(st) == IMS_OK);
+	ims_store_txn_free(t);
+	ims_store_free(st);
+}
+
+static void test_limits(void)
+{
+	struct ims_store_txn *t = ims_store_txn_new();
+	struct ims_store *st;
+	char err[256];
+
+	ims_store_open_memory(&st);
+	/* an argument before any command breaks the transaction */
+	CHECK(ims_store_txn_str(t, "x") == IMS_EINVAL);
+	CHECK(ims_store_txn_cmd(t, "PING") == IMS_EINVAL);
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_EINVAL);
+	ims_store_txn_free(t);
+
+	t = ims_store_txn_new();
+	ims_store_txn_cmd(t, "DEL");
+	for (int i = 0; i < IMS_STORE_MAX_ARGS; i++)
+		ims_store_txn_str(t, "k");
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_ELIMIT);
+	ims_store_txn_free(t);
+	ims_store_free(st);
+}
+
+static void test_redis_down(void)
+{
+	struct ims_conf *c;
+	struct ims_store *st;
+	struct ims_store_txn *t = ims_store_txn_new();
+	char err[256];
+
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	c->redis_port = 1; /* nothing listens on tcpmux */
+	c->redis_timeout_ms = 200;
+	CHECK(ims_store_open(c, &st) == IMS_OK);
+	ims_store_txn_cmd(t, "PING");
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_ETEMP);
+	CHECK(err[0] != '\0');
+	CHECK(ims_store_ping(st) == IMS_ETEMP);
+	ims_store_txn_free(t);
+	ims_store_free(st);
+	ims_conf_unref(c);
+}
+
+int main(void)
+{
+	RUN(test_memory_txn);
+	RUN(test_limits);
+	RUN(test_redis_down);
+	return CHECK_DONE();
+}
