@@ -1,0 +1,33 @@
+/* One synchronous hiredis connection made from [redis] in ims.conf.
+ *
+ * For programs that talk to Redis from one thread at a time per
+ * connection (ims-webapi keeps one per worker thread, the ims command one
+ * per run).  The milter's write path goes through store.h instead. */
+#ifndef IMS_RCONN_H
+#define IMS_RCONN_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+#include "status.h"
+
+/* Connects to [redis] host:port (or socket), authenticates with password
+ * when set and selects db, all within timeout_ms, which also becomes the
+ * command timeout.  On success *out is the caller's (redisFree).  On
+ * failure the reason is written to err and IMS_ETEMP is returned. */
+ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
+			  size_t errlen);
+
+/* Runs one command (hiredis argv form) and returns its reply, which the
+ * caller frees (freeReplyObject).  NULL when the connection failed; the
+ * connection is then unusable and should be reopened. */
+redisReply *ims_rconn_cmd(redisContext *rc, int argc, const char **argv, const size_t *lens);
+
+/* Reads the replies of n pipelined commands into replies[0..n-1] (each the
+ * caller's).  IMS_ETEMP when the connection failed part way; the replies
+ * read so far are freed and set to NULL. */
+ims_status ims_rconn_read(redisContext *rc, redisReply **replies, size_t n);
+
+#endif

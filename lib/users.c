@@ -1,0 +1,579 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "rconn.h"
+#include "users.h"
+
+#define SCHEME "{ARGON2ID}"
+#define KEY_MAX (IMS_USERS_ADDR_MAX + 64)
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct ims_users {
+	redisContext *rc;
+	const struct ims_conf *conf;
+};
+
+/* Writes all three account keys, only when the account does not exist. */
+static const char create_lua[] =
+	"if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then "
+	"return 0 end "
+	"redis.call('SET', KEYS[1], ARGV[1]) "
+	"redis.call('SET', KEYS[2], ARGV[2]) "
+	"redis.call('HSET', KEYS[3], 'role', ARGV[3], 'created', ARGV[4], 'disabled', '0') "
+	"return 1";
+
+/* Replaces the password in passdb, keeping nologin/reason. */
+static const char passwd_lua[] = "local p = redis.call('GET', KEYS[1]) "
+				 "if not p then return 0 end "
+				 "local j = cjson.decode(p) "
+				 "j['password'] = ARGV[1] "
+				 "redis.call('SET', KEYS[1], cjson.encode(j)) "
+				 "return 1";
+
+/* Sets the disabled flag in both passdb (for Dovecot) and the user hash. */
+static const char disable_lua[] = "local p = redis.call('GET', KEYS[1]) "
+				  "if not p or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+				  "local j = cjson.decode(p) "
+				  "if ARGV[1] == '1' then j['nologin'] = 'y' "
+				  "j['reason'] = 'account disabled' "
+				  "else j['nologin'] = nil j['reason'] = nil end "
+				  "redis.call('SET', KEYS[1], cjson.encode(j)) "
+				  "redis.call('HSET', KEYS[2], 'disabled', ARGV[1]) "
+				  "return 1";
+
+static const char role_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+			       "redis.call('HSET', KEYS[1], 'role', ARGV[1]) "
+			       "return 1";
+
+ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out)
+{
+	struct ims_users *u;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return IMS_ENOMEM;
+	u = calloc(1, sizeof *u);
+	if (!u)
+		return IMS_ENOMEM;
+	u->rc = rc;
+	u->conf = conf;
+	*out = u;
+	return IMS_OK;
+}
+
+void ims_users_free(struct ims_users *u)
+{
+	free(u);
+}
+
+const char *ims_role_name(enum ims_role r)
+{
+	return r == IMS_ROLE_ADMIN ? "admin" : "user";
+}
+
+int ims_role_parse(const char *s)
+{
+	if (s && strcmp(s, "user") == 0)
+		return IMS_ROLE_USER;
+	if (s && strcmp(s, "admin") == 0)
+		return IMS_ROLE_ADMIN;
+	return -1;
+}
+
+static int local_char(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+	       ch == '+' || ch == '-';
+}
+
+static int domain_ok(const char *d)
+{
+	size_t label = 0, n = strlen(d);
+	int dots = 0;
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[n - 1] == '.' || d[0] == '-')
+		return 0;
+	for (const char *p = d; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return 0;
+			label = 0;
+			dots++;
+			continue;
+		}
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+		if (*p == '-' && label == 0)
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return dots > 0;
+}
+
+ims_status ims_users_canon_address(const char *addr, char *const *local_domains, char *out)
+{
+	size_t n, at = 0, ats = 0;
+
+	out[0] = '\0';
+	if (!addr)
+		return IMS_EINVAL;
+	n = strlen(addr);
+	if (n < 3 || n > IMS_USERS_ADDR_MAX)
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int ch = tolower((unsigned char)addr[i]);
+
+		if (ch == '@') {
+			at = i;
+			ats++;
+		} else if (!local_char(ch)) {
+			return IMS_EINVAL;
+		}
+		out[i] = (char)ch;
+	}
+	out[n] = '\0';
+	if (ats != 1 || at == 0 || at > 64 || out[0] == '.' || out[at - 1] == '.' ||
+	    strstr(out, "..") || !domain_ok(out + at + 1)) {
+		out[0] = '\0';
+		return IMS_EINVAL;
+	}
+	for (char *const *d = local_domains; d && *d; d++)
+		if (strcasecmp(*d, out + at + 1) == 0)
+			return IMS_OK;
+	out[0] = '\0';
+	return IMS_EPERM;
+}
+
+ims_status ims_users_hash_password(const char *password, char *out, size_t outlen)
+{
+	char h[crypto_pwhash_STRBYTES];
+
+	if (outlen < sizeof SCHEME + sizeof h)
+		return IMS_EINVAL;
+	if (crypto_pwhash_str(h, password, strlen(password), IMS_USERS_OPSLIMIT,
+			      IMS_USERS_MEMLIMIT) != 0)
+		return IMS_ENOMEM;
+	snprintf(out, outlen, "%s%s", SCHEME, h);
+	sodium_memzero(h, sizeof h);
+	return IMS_OK;
+}
+
+static int password_ok(const char *pw)
+{
+	size_t n = pw ? strlen(pw) : 0;
+
+	return n >= IMS_USERS_PASSWORD_MIN && n <= IMS_USERS_PASSWORD_MAX;
+}
+
+static void key(char *buf, const char *addr, const char *what)
+{
+	snprintf(buf, KEY_MAX, "ims:{%s}:%s", addr, what);
+}
+
+/* Runs EVAL script with 1..3 keys and the given args; *result = the
+ * script's integer reply. */
+static ims_status eval(struct ims_users *u, const char *script, int nkeys, const char **keys,
+		       int nargs, const char **args, long long *result)
+{
+	const char *argv[12];
+	char nk[8];
+	int argc = 0;
+	redisReply *r;
+	ims_status rc = IMS_ETEMP;
+
+	snprintf(nk, sizeof nk, "%d", nkeys);
+	argv[argc++] = "EVAL";
+	argv[argc++] = script;
+	argv[argc++] = nk;
+	for (int i = 0; i < nkeys; i++)
+		argv[argc++] = keys[i];
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+	r = redisCommandArgv(u->rc, argc, argv, NULL);
+	if (!r)
+		return IMS_ETEMP;
+	if (r->type == REDIS_REPLY_INTEGER) {
+		*result = r->integer;
+		rc = IMS_OK;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
+static ims_status canon(struct ims_users *u, const char *addr, char *out)
+{
+	return ims_users_canon_address(addr, u->conf->milter_local_domains, out);
+}
+
+/* The userdb JSON: uid, gid and the mail home from [users] mail_home. */
+static char *userdb_json(const struct ims_conf *conf, const char *addr)
+{
+	char home[1024], uid[16], gid[16];
+	const char *at = strchr(addr, '@');
+	size_t o = 0;
+	json_t *j;
+	char *s;
+
+	for (const char *p = conf->users_mail_home; *p && o + 256 < sizeof home; p++) {
+		if (p[0] == '%' && p[1] == 'd') {
+			o += (size_t)snprintf(home + o, sizeof home - o, "%s", at + 1);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'n') {
+			o += (size_t)snprintf(home + o, sizeof home - o, "%.*s", (int)(at - addr),
+					      addr);
+			p++;
+		} else if (p[0] == '%' && p[1] == 'u') {
+			o += (size_t)snprintf(home + o, sizeof home - o, "%s", addr);
+			p++;
+		} else {
+			home[o++] = *p;
+		}
+	}
+	home[o] = '\0';
+	snprintf(uid, sizeof uid, "%d", conf->users_uid);
+	snprintf(gid, sizeof gid, "%d", conf->users_gid);
+	j = json_pack("{s:s, s:s, s:s}", "uid", uid, "gid", gid, "home", home);
+	if (!j)
+		return NULL;
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+ims_status ims_users_create(struct ims_users *u, const char *addr, const char *password,
+			    enum ims_role role)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME];
+	char kp[KEY_MAX], ku[KEY_MAX], kh[KEY_MAX], created[24];
+	char *passdb = NULL, *userdb = NULL;
+	json_t *pj = NULL;
+	long long res = 0;
+	uint64_t now = now_ms();
+	redisReply *r = NULL;
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		goto out;
+	rc = IMS_EINVAL;
+	if (!password_ok(password))
+		goto out;
+	rc = ims_users_hash_password(password, hash, sizeof hash);
+	if (rc != IMS_OK)
+		goto out;
+	rc = IMS_ENOMEM;
+	pj = json_pack("{s:s}", "password", hash);
+	passdb = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+	userdb = userdb_json(u->conf, a);
+	if (!passdb || !userdb)
+		goto out;
+	key(kp, a, "passdb");
+	key(ku, a, "userdb");
+	key(kh, a, "user");
+	snprintf(created, sizeof created, "%" PRIu64, now);
+	{
+		const char *keys[] = { kp, ku, kh };
+		const char *args[] = { passdb, userdb, ims_role_name(role), created };
+
+		rc = eval(u, create_lua, 3, keys, 4, args, &res);
+		if (rc != IMS_OK)
+			goto out;
+	}
+	/* The global list is another slot: written after, and re-added when
+	 * the account already exists, so a failure here heals on retry. */
+	r = redisCommand(u->rc, "ZADD ims:{global}:users NX %s %s", created, a);
+	if (!r || r->type == REDIS_REPLY_ERROR) {
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	rc = res == 1 ? IMS_OK : IMS_EEXIST;
+out:
+	if (r)
+		freeReplyObject(r);
+	sodium_memzero(hash, sizeof hash);
+	if (passdb) {
+		sodium_memzero(passdb, strlen(passdb));
+		free(passdb);
+	}
+	free(userdb);
+	json_decref(pj);
+	return rc;
+}
+
+ims_status ims_users_delete(struct ims_users *u, const char *addr)
+{
+	char a[IMS_USERS_ADDR_MAX + 1];
+	redisReply *rs[4] = { NULL };
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		goto out;
+	redisAppendCommand(u->rc, "MULTI");
+	redisAppendCommand(u->rc, "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user", a, a, a);
+	redisAppendCommand(u->rc, "EXEC");
+	redisAppendCommand(u->rc, "ZREM ims:{global}:users %s", a);
+	rc = ims_rconn_read(u->rc, rs, 4);
+	if (rc != IMS_OK)
+		goto out;
+	rc = IMS_ETEMP;
+	if (rs[2]->type != REDIS_REPLY_ARRAY || rs[2]->elements != 1)
+		goto out;
+	rc = rs[2]->element[0]->integer > 0 ? IMS_OK : IMS_ENOTFOUND;
+out:
+	for (int i = 0; i < 4; i++)
+		if (rs[i])
+			freeReplyObject(rs[i]);
+	return rc;
+}
+
+ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME], kp[KEY_MAX];
+	long long res = 0;
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc;
+	if (!password_ok(password))
+		return IMS_EINVAL;
+	rc = ims_users_hash_password(password, hash, sizeof hash);
+	if (rc != IMS_OK)
+		return rc;
+	key(kp, a, "passdb");
+	{
+		const char *keys[] = { kp };
+		const char *args[] = { hash };
+
+		rc = eval(u, passwd_lua, 1, keys, 1, args, &res);
+	}
+	sodium_memzero(hash, sizeof hash);
+	if (rc == IMS_OK && res != 1)
+		rc = IMS_ENOTFOUND;
+	return rc;
+}
+
+ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], kh[KEY_MAX];
+	long long res = 0;
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc;
+	key(kh, a, "user");
+	{
+		const char *keys[] = { kh };
+		const char *args[] = { ims_role_name(role) };
+
+		rc = eval(u, role_lua, 1, keys, 1, args, &res);
+	}
+	if (rc == IMS_OK && res != 1)
+		rc = IMS_ENOTFOUND;
+	return rc;
+}
+
+ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], kp[KEY_MAX], kh[KEY_MAX];
+	long long res = 0;
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc;
+	key(kp, a, "passdb");
+	key(kh, a, "user");
+	{
+		const char *keys[] = { kp, kh };
+		const char *args[] = { disabled ? "1" : "0" };
+
+		rc = eval(u, disable_lua, 2, keys, 1, args, &res);
+	}
+	if (rc == IMS_OK && res != 1)
+		rc = IMS_ENOTFOUND;
+	return rc;
+}
+
+/* Fills info from an HMGET role created disabled reply. */
+static ims_status info_from(redisReply *r, const char *addr, struct ims_user_info *info)
+{
+	memset(info, 0, sizeof *info);
+	if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+		return IMS_ETEMP;
+	if (r->element[0]->type != REDIS_REPLY_STRING)
+		return IMS_ENOTFOUND;
+	snprintf(info->address, sizeof info->address, "%s", addr);
+	info->role = ims_role_parse(r->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN
+									   : IMS_ROLE_USER;
+	if (r->element[1]->type == REDIS_REPLY_STRING)
+		info->created_ms = strtoull(r->element[1]->str, NULL, 10);
+	info->disabled = r->element[2]->type == REDIS_REPLY_STRING &&
+			 strcmp(r->element[2]->str, "1") == 0;
+	return IMS_OK;
+}
+
+ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info)
+{
+	char a[IMS_USERS_ADDR_MAX + 1];
+	redisReply *r;
+	ims_status rc;
+
+	memset(info, 0, sizeof *info);
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	r = redisCommand(u->rc, "HMGET ims:{%s}:user role created disabled", a);
+	rc = info_from(r, a, info);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* A hash of a random password, verified against when the account does not
+ * exist, so both cases cost one argon2id run. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static void dummy_init(void)
+{
+	unsigned char pw[16];
+
+	randombytes_buf(pw, sizeof pw);
+	if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw, IMS_USERS_OPSLIMIT,
+			      IMS_USERS_MEMLIMIT) != 0)
+		dummy_hash[0] = '\0';
+}
+
+ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
+			    struct ims_user_info *info)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	char a[IMS_USERS_ADDR_MAX + 1];
+	redisReply *rs[2] = { NULL, NULL };
+	json_t *pj = NULL;
+	const char *stored = NULL;
+	size_t pwlen = password ? strlen(password) : 0;
+	ims_status rc, found;
+
+	memset(info, 0, sizeof *info);
+	pthread_once(&once, dummy_init);
+	if (pwlen > IMS_USERS_PASSWORD_MAX)
+		return IMS_EPERM;
+	found = canon(u, addr, a);
+	if (found == IMS_OK) {
+		redisAppendCommand(u->rc, "GET ims:{%s}:passdb", a);
+		redisAppendCommand(u->rc, "HMGET ims:{%s}:user role created disabled", a);
+		rc = ims_rconn_read(u->rc, rs, 2);
+		if (rc != IMS_OK)
+			goto out;
+		found = info_from(rs[1], a, info);
+		if (found == IMS_ETEMP) {
+			rc = IMS_ETEMP;
+			goto out;
+		}
+		if (found == IMS_OK && rs[0]->type == REDIS_REPLY_STRING) {
+			pj = json_loadb(rs[0]->str, rs[0]->len, 0, NULL);
+			stored = json_string_value(json_object_get(pj, "password"));
+			if (stored && strncmp(stored, SCHEME, sizeof SCHEME - 1) == 0)
+				stored += sizeof SCHEME - 1;
+			else
+				stored = NULL;
+		}
+	}
+	rc = IMS_EPERM;
+	if (!stored) {
+		if (dummy_hash[0] &&
+		    crypto_pwhash_str_verify(dummy_hash, password ? password : "", pwlen) == 0)
+			rc = IMS_EPERM; /* the same either way: there is no account */
+		goto out;
+	}
+	if (crypto_pwhash_str_verify(stored, password ? password : "", pwlen) != 0)
+		goto out;
+	if (info->disabled)
+		goto out;
+	rc = IMS_OK;
+out:
+	if (rc != IMS_OK && rc != IMS_ETEMP)
+		memset(info, 0, sizeof *info);
+	json_decref(pj);
+	for (int i = 0; i < 2; i++)
+		if (rs[i])
+			freeReplyObject(rs[i]);
+	return rc;
+}
+
+ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
+			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
+			  bool *more)
+{
+	redisReply *r = NULL, **rs = NULL;
+	long long start = 0;
+	size_t n = 0;
+	ims_status rc = IMS_ETEMP;
+
+	*more = false;
+	if (limit == 0 || limit > 10000)
+		return IMS_EINVAL;
+	if (after && *after) {
+		r = redisCommand(u->rc, "ZRANK ims:{global}:users %s", after);
+		if (!r)
+			goto out;
+		if (r->type == REDIS_REPLY_INTEGER)
+			start = r->integer + 1;
+		freeReplyObject(r);
+	}
+	r = redisCommand(u->rc, "ZRANGE ims:{global}:users %lld %lld", start,
+			 start + (long long)limit);
+	if (!r || r->type != REDIS_REPLY_ARRAY)
+		goto out;
+	n = r->elements > limit ? limit : r->elements;
+	*more = r->elements > limit;
+	rs = calloc(n ? n : 1, sizeof *rs);
+	if (!rs) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		redisAppendCommand(u->rc, "HMGET ims:{%s}:user role created disabled",
+				   r->element[i]->str);
+	rc = ims_rconn_read(u->rc, rs, n);
+	if (rc != IMS_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		struct ims_user_info info;
+
+		if (info_from(rs[i], r->element[i]->str, &info) != IMS_OK)
+			continue;
+		if (fn(&info, arg))
+			break;
+	}
+	rc = IMS_OK;
+out:
+	for (size_t i = 0; rs && i < n; i++)
+		if (rs[i])
+			freeReplyObject(rs[i]);
+	free(rs);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/* The user registry: one account per address, in Redis, laid out so that
+ * Dovecot's dict passdb/userdb reads it as it is (docs/redis-schema.md):
+ *
+ *   ims:{ADDR}:passdb  {"password":"{ARGON2ID}$argon2id$v=19$m=...",
+ *                       "nologin":"y","reason":"..."}   (the last two while disabled)
+ *   ims:{ADDR}:userdb  {"uid":"5000","gid":"5000","home":"/var/mail/ims/dom/local"}
+ *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1)
+ *   ims:{global}:users sorted set of addresses by creation time
+ *
+ * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
+ * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
+ * scheme.  Addresses are lower-cased and must be in [milter] local_domains.
+ *
+ * A handle borrows a hiredis connection and the config; it is not
+ * thread-safe (one per thread, like the connection). */
+#ifndef IMS_USERS_H
+#define IMS_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+#include "status.h"
+
+#define IMS_USERS_ADDR_MAX 254    /* RFC 5321 path limit, without <> */
+#define IMS_USERS_PASSWORD_MIN 8
+#define IMS_USERS_PASSWORD_MAX 1024
+
+/* argon2id cost: libsodium's "interactive" preset (t=2, m=64 MiB, p=1).
+ * docs/benchmarks.md has the measured time per hash on this machine. */
+#define IMS_USERS_OPSLIMIT 2ULL
+#define IMS_USERS_MEMLIMIT (64ULL * 1024 * 1024)
+
+enum ims_role { IMS_ROLE_USER = 0, IMS_ROLE_ADMIN = 1 };
+
+struct ims_user_info {
+	char address[IMS_USERS_ADDR_MAX + 1];
+	enum ims_role role;
+	uint64_t created_ms;
+	bool disabled;
+};
+
+struct ims_users;
+
+/* A handle on the registry.  rc and conf are borrowed and must outlive the
+ * handle.  The caller owns *out (ims_users_free). */
+ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out);
+void ims_users_free(struct ims_users *u);
+
+/* Checks an address and writes its canonical (lower-case) form to out
+ * (IMS_USERS_ADDR_MAX + 1 bytes).  IMS_EINVAL when it is not a plain
+ * local@domain of [a-z0-9._+-] and a dotted domain, IMS_EPERM when the
+ * domain is not one of local_domains (NULL-terminated; NULL or empty
+ * allows none). */
+ims_status ims_users_canon_address(const char *addr, char *const *local_domains, char *out);
+
+/* Role names "user"/"admin"; ims_role_parse returns -1 when unknown. */
+const char *ims_role_name(enum ims_role r);
+int ims_role_parse(const char *s);
+
+/* Creates an account.  IMS_EEXIST when it exists, IMS_EINVAL/IMS_EPERM for
+ * a bad address, IMS_EINVAL for a password outside
+ * [IMS_USERS_PASSWORD_MIN, IMS_USERS_PASSWORD_MAX] bytes, IMS_ETEMP when
+ * Redis failed.  The account's three keys are written in one transaction
+ * (and only if none exists); the global list after it. */
+ims_status ims_users_create(struct ims_users *u, const char *addr, const char *password,
+			    enum ims_role role);
+
+/* Deletes the account's keys (mail is left to retention).  IMS_ENOTFOUND
+ * when there is no such account. */
+ims_status ims_users_delete(struct ims_users *u, const char *addr);
+
+/* Sets a new password (keeps the disabled state). */
+ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password);
+
+/* Changes the role / the disabled flag (disabled accounts get
+ * "nologin":"y" in passdb, so Dovecot refuses them too). */
+ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
+ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
+
+/* Reads an account into *info.  IMS_ENOTFOUND when there is none. */
+ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info);
+
+/* Verifies a password.  IMS_OK and *info filled when it matches and the
+ * account is enabled; IMS_EPERM when the password is wrong, the account
+ * does not exist or is disabled (a missing account costs the same hash
+ * time as a wrong password); IMS_ETEMP when Redis failed. */
+ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
+			    struct ims_user_info *info);
+
+/* Lists accounts in creation order, at most limit of them, starting after
+ * the address `after` (NULL: from the start).  Calls fn for each; stops
+ * early when fn returns non-zero.  *more is set when there are more. */
+ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
+			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
+			  bool *more);
+
+/* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
+ * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could
+ * not get the memory. */
+ims_status ims_users_hash_password(const char *password, char *out, size_t outlen);
+
+#endif
