@@ -7,7 +7,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
  libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
- libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev
+ libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
  publicsuffix"
 RUN="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  opendkim-tools miltertest swaks nsd dnsutils python3
