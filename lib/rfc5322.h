@@ -1,0 +1,71 @@
+/* A small, bounded RFC 5322 splitter: raw message bytes -> header fields
+ * and body.  This is the raw layer DKIM needs (it sees every header field
+ * exactly as it was received); MIME decoding lives elsewhere (GMime).
+ *
+ * Line ends may be CRLF or bare LF, mixed.  The parser is lenient the way
+ * MTAs are: an mbox "From " line in front is skipped, a header section that
+ * runs to the end of the data is a message without a body, and the first
+ * line that is neither a header field nor a continuation ends the header
+ * section and starts the body (as Postfix's cleanup does).
+ *
+ * Limits: more than max_headers fields, or one field (name, colon, value
+ * and its folding) longer than max_header_size bytes, is IMS_ELIMIT. */
+#ifndef IMS_RFC5322_H
+#define IMS_RFC5322_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+struct ims_msg;
+
+/* Parses len bytes at raw.  The message keeps its own copy of the bytes,
+ * so raw may be freed afterwards.  On IMS_OK *out is a new message that the
+ * caller frees with ims_msg_free.
+ * Errors: IMS_EINVAL (NULL arguments), IMS_ELIMIT (over a limit),
+ * IMS_EFORMAT (no header field at all: the data does not start with a
+ * header), IMS_ENOMEM. */
+ims_status ims_msg_parse(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
+			 struct ims_msg **out);
+
+void ims_msg_free(struct ims_msg *m);
+
+/* Number of header fields, in message order. */
+size_t ims_msg_header_count(const struct ims_msg *m);
+
+/* Header field i (0-based).  *name is the field name (NUL-terminated, as
+ * written, without the colon).  *value is everything after the colon up to
+ * the end of the field, folding line ends included and the final line end
+ * excluded, exactly as received ("  x\r\n\ty"); it is NUL-terminated and
+ * *value_len gives its length (values may contain NUL bytes).  Both
+ * pointers belong to m.  Returns IMS_EINVAL when i is out of range. */
+ims_status ims_msg_header(const struct ims_msg *m, size_t i, const char **name, const char **value,
+			  size_t *value_len);
+
+/* The whole field i as received ("Name: value", folding included, final
+ * line end excluded).  Not NUL-terminated; the bytes belong to m. */
+ims_status ims_msg_header_field(const struct ims_msg *m, size_t i, const char **field,
+				size_t *len);
+
+/* Raw value of the nth (0-based) field called name (case-insensitive),
+ * or NULL.  The string belongs to m. */
+const char *ims_msg_find(const struct ims_msg *m, const char *name, size_t nth);
+
+/* Number of fields called name (case-insensitive). */
+size_t ims_msg_count(const struct ims_msg *m, const char *name);
+
+/* The body (after the empty line), as received; may be empty.  Belongs to m. */
+const char *ims_msg_body(const struct ims_msg *m, size_t *len);
+
+/* Number of From header fields (RFC 5322 allows exactly one). */
+size_t ims_msg_from_count(const struct ims_msg *m);
+
+/* Domain of the RFC5322.From address, parsed with GMime's address parser
+ * from the first From field: lower-cased and copied into out (outlen
+ * bytes).  *naddr (may be NULL) gets the number of mailboxes in that field
+ * (DMARC wants exactly one).  Returns IMS_ENOTFOUND when there is no From
+ * field or no mailbox with a domain in it, IMS_ELIMIT when the domain does
+ * not fit in out. */
+ims_status ims_msg_from_domain(const struct ims_msg *m, char *out, size_t outlen, size_t *naddr);
+
+#endif

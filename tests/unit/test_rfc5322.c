@@ -1,0 +1,160 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "check.h"
+#include "rfc5322.h"
+
+static struct ims_msg *parse(const char *s, ims_status *st)
+{
+	struct ims_msg *m = NULL;
+
+	*st = ims_msg_parse(s, strlen(s), 100, 1000, &m);
+	return m;
+}
+
+static void test_crlf_and_folding(void)
+{
+	const char *raw = "From: Alice <alice@Example.COM>\r\n"
+			  "Subject: hello\r\n"
+			  "\tworld\r\n"
+			  "To: bob@example.net\r\n"
+			  "\r\n"
+			  "body line\r\n";
+	ims_status st;
+	struct ims_msg *m = parse(raw, &st);
+	const char *name, *value, *field, *body;
+	size_t vlen, flen, blen;
+	char dom[256];
+	size_t naddr;
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_header_count(m) == 3);
+	CHECK(ims_msg_header(m, 1, &name, &value, &vlen) == IMS_OK);
+	CHECK(strcmp(name, "Subject") == 0);
+	CHECK(strcmp(value, " hello\r\n\tworld") == 0);
+	CHECK(vlen == strlen(" hello\r\n\tworld"));
+	CHECK(ims_msg_header_field(m, 1, &field, &flen) == IMS_OK);
+	CHECK(flen == strlen("Subject: hello\r\n\tworld"));
+	CHECK(memcmp(field, "Subject: hello\r\n\tworld", flen) == 0);
+	CHECK(ims_msg_header(m, 3, &name, &value, &vlen) == IMS_EINVAL);
+	CHECK(strcmp(ims_msg_find(m, "to", 0), " bob@example.net") == 0);
+	CHECK(ims_msg_find(m, "to", 1) == NULL);
+	body = ims_msg_body(m, &blen);
+	CHECK(blen == strlen("body line\r\n"));
+	CHECK(memcmp(body, "body line\r\n", blen) == 0);
+	CHECK(ims_msg_from_count(m) == 1);
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, &naddr) == IMS_OK);
+	CHECK(strcmp(dom, "example.com") == 0);
+	CHECK(naddr == 1);
+	ims_msg_free(m);
+}
+
+static void test_lf_mbox_and_no_body(void)
+{
+	ims_status st;
+	struct ims_msg *m = parse("From someone@x Thu Aug 22 12:00:00 2002\n"
+				  "From: \"Doe, J\" <j@Sub.Example.org>\n"
+				  "From: other@evil.test\n"
+				  "Subject :obs spacing\n",
+				  &st);
+	size_t blen = 99;
+	char dom[64];
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_header_count(m) == 3);
+	CHECK(ims_msg_from_count(m) == 2);
+	CHECK(ims_msg_count(m, "subject") == 1);
+	CHECK(strcmp(ims_msg_find(m, "Subject", 0), "obs spacing") == 0);
+	ims_msg_body(m, &blen);
+	CHECK(blen == 0);
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, NULL) == IMS_OK);
+	CHECK(strcmp(dom, "sub.example.org") == 0);
+	CHECK(ims_msg_from_domain(m, dom, 4, NULL) == IMS_ELIMIT);
+	ims_msg_free(m);
+}
+
+static void test_non_header_line_starts_body(void)
+{
+	ims_status st;
+	struct ims_msg *m = parse("Subject: x\nthis is not a header\nmore\n", &st);
+	const char *body;
+	size_t blen;
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_header_count(m) == 1);
+	body = ims_msg_body(m, &blen);
+	CHECK(blen == strlen("this is not a header\nmore\n"));
+	CHECK(body && strncmp(body, "this is not", 11) == 0);
+	ims_msg_free(m);
+}
+
+static void test_malformed(void)
+{
+	ims_status st;
+	struct ims_msg *m;
+	char dom[64];
+
+	CHECK(parse("", &st) == NULL && st == IMS_EFORMAT);
+	CHECK(parse("\r\nbody only\r\n", &st) == NULL && st == IMS_EFORMAT);
+	CHECK(parse("no colon here\r\n\r\n", &st) == NULL && st == IMS_EFORMAT);
+	CHECK(parse(" leading space: x\r\n", &st) == NULL && st == IMS_EFORMAT);
+	CHECK(parse(": empty name\r\n", &st) == NULL && st == IMS_EFORMAT);
+	CHECK(ims_msg_parse(NULL, 0, 10, 10, &m) == IMS_EINVAL);
+
+	/* no From, or a From without an address */
+	m = parse("Subject: x\r\n\r\n", &st);
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, NULL) == IMS_ENOTFOUND);
+	ims_msg_free(m);
+	m = parse("From: undisclosed\r\n\r\n", &st);
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, NULL) == IMS_ENOTFOUND);
+	ims_msg_free(m);
+	m = parse("From: group: a@one.test, b@two.test;\r\n\r\n", &st);
+	size_t naddr = 0;
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, &naddr) == IMS_OK);
+	CHECK(strcmp(dom, "one.test") == 0);
+	CHECK(naddr == 2);
+	ims_msg_free(m);
+
+	/* NUL bytes in a value are kept with their length */
+	static const char nul[] = "X-A: a\0b\r\n\r\nbody";
+	CHECK(ims_msg_parse(nul, sizeof nul - 1, 10, 100, &m) == IMS_OK);
+	const char *v;
+	size_t vlen;
+	CHECK(ims_msg_header(m, 0, NULL, &v, &vlen) == IMS_OK && vlen == 4);
+	ims_msg_free(m);
+}
+
+static void test_limits(void)
+{
+	struct ims_msg *m = NULL;
+	char big[4096];
+	size_t n = 0;
+
+	for (int i = 0; i < 5; i++)
+		n += (size_t)snprintf(big + n, sizeof big - n, "X-H%d: v\r\n", i);
+	n += (size_t)snprintf(big + n, sizeof big - n, "\r\nbody\r\n");
+	CHECK(ims_msg_parse(big, n, 5, 100, &m) == IMS_OK);
+	ims_msg_free(m);
+	CHECK(ims_msg_parse(big, n, 4, 100, &m) == IMS_ELIMIT && m == NULL);
+
+	/* one field over the size limit, in one line or through folding */
+	const char *longf = "Subject: 0123456789012345678901234567890123456789\r\n\r\n";
+	CHECK(ims_msg_parse(longf, strlen(longf), 10, 20, &m) == IMS_ELIMIT);
+	const char *folded = "Subject: 0123456789\r\n 0123456789\r\n 0123456789\r\n\r\n";
+	CHECK(ims_msg_parse(folded, strlen(folded), 10, 30, &m) == IMS_ELIMIT);
+	CHECK(ims_msg_parse(folded, strlen(folded), 10, 50, &m) == IMS_OK);
+	ims_msg_free(m);
+}
+
+int main(void)
+{
+	RUN(test_crlf_and_folding);
+	RUN(test_lf_mbox_and_no_body);
+	RUN(test_non_header_line_starts_body);
+	RUN(test_malformed);
+	RUN(test_limits);
+	return CHECK_DONE();
+}
