@@ -1,0 +1,159 @@
+#include "config.h"
+
+#include <pthread.h>
+
+#include "check.h"
+#include "dns.h"
+#include "spf.h"
+#include "test_dns_server.h"
+
+static struct test_dns srv;
+static struct ims_dns *dns;
+static struct ims_spf *spf;
+
+static const char records[] =
+	"{\"example.test\": [[\"TXT\", \"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 mx -all\"],"
+	"                    [\"MX\", [10, \"mx.example.test\"]]],"
+	" \"mx.example.test\": [[\"A\", \"198.51.100.25\"]],"
+	" \"soft.test\": [[\"TXT\", \"v=spf1 include:example.test ~all\"]],"
+	" \"neutral.test\": [[\"TXT\", \"v=spf1 ?all\"], [\"TXT\", \"not spf\"]],"
+	" \"nospf.test\": [[\"TXT\", \"google-site-verification=x\"]],"
+	" \"broken.test\": [[\"TXT\", \"v=spf1 ip4:300.1.1.1 -all\"]],"
+	" \"two.test\": [[\"TXT\", \"v=spf1 -all\"], [\"TXT\", \"v=spf1 +all\"]],"
+	" \"badinclude.test\": [[\"TXT\", \"v=spf1 include:nx.example.test -all\"]],"
+	" \"tmp.test\": [[\"TXT\", \"v=spf1 include:down.test -all\"]],"
+	" \"down.test\": [[\"TIMEOUT\", null]],"
+	" \"helo.example.test\": [[\"TXT\", \"v=spf1 a -all\"], [\"A\", \"203.0.113.9\"]]}";
+
+static struct ims_spf_outcome check(const char *ip, const char *helo, const char *from)
+{
+	struct ims_spf_outcome o;
+
+	memset(&o, 0xff, sizeof o);
+	if (ims_spf_check(spf, ip, helo, from, &o) != IMS_OK)
+		o.result = (enum ims_spf_result)-1;
+	return o;
+}
+
+static void test_results(void)
+{
+	struct ims_spf_outcome o;
+
+	o = check("192.0.2.7", "mail.example.test", "alice@example.test");
+	CHECK(o.result == IMS_SPF_PASS);
+	CHECK(strcmp(o.domain, "example.test") == 0 && !o.helo);
+	CHECK_STR_CONTAINS(o.reason, "designates");
+	CHECK(check("198.51.100.25", "x", "a@example.test").result == IMS_SPF_PASS); /* mx */
+	CHECK(check("2001:db8::1", "x", "a@example.test").result == IMS_SPF_PASS);
+	CHECK(check("::ffff:192.0.2.9", "x", "a@example.test").result == IMS_SPF_PASS);
+	o = check("203.0.113.1", "x", "a@example.test");
+	CHECK(o.result == IMS_SPF_FAIL);
+	CHECK(check("2001:db9::1", "x", "a@example.test").result == IMS_SPF_FAIL);
+	CHECK(check("203.0.113.1", "x", "a@soft.test").result == IMS_SPF_SOFTFAIL);
+	CHECK(check("192.0.2.1", "x", "a@soft.test").result == IMS_SPF_PASS);
+	CHECK(check("203.0.113.1", "x", "a@neutral.test").result == IMS_SPF_NEUTRAL);
+	CHECK(check("203.0.113.1", "x", "a@nospf.test").result == IMS_SPF_NONE);
+	CHECK(check("203.0.113.1", "x", "a@nx.example.test").result == IMS_SPF_NONE);
+	o = check("203.0.113.1", "x", "a@broken.test");
+	printf("broken: %s (%s)\n", ims_spf_result_name(o.result), o.reason);
+	CHECK(o.result == IMS_SPF_PERMERROR);
+	CHECK(check("203.0.113.1", "x", "a@two.test").result == IMS_SPF_PERMERROR);
+	CHECK(check("203.0.113.1", "x", "a@badinclude.test").result == IMS_SPF_PERMERROR);
+	o = check("203.0.113.1", "x", "a@tmp.test");
+	CHECK(o.result == IMS_SPF_TEMPERROR);
+	o = check("203.0.113.1", "x", "a@x.down.test");
+	CHECK(o.result == IMS_SPF_TEMPERROR);
+}
+
+static void test_helo_and_edges(void)
+{
+	struct ims_spf_outcome o;
+
+	o = check("203.0.113.9", "helo.example.test", "");
+	CHECK(o.result == IMS_SPF_PASS && o.helo);
+	CHECK(strcmp(o.domain, "helo.example.test") == 0);
+	CHECK(check("203.0.113.8", "helo.example.test", NULL).result == IMS_SPF_FAIL);
+	o = check("203.0.113.8", "", "");
+	CHECK(o.result == IMS_SPF_NONE && o.reason[0]);
+	o = check("127.0.0.1", "helo.example.test", "a@example.test");
+	CHECK(o.result == IMS_SPF_NONE); /* no built-in trust of loopback */
+	CHECK_STR_CONTAINS(o.reason, "loopback");
+	CHECK(ims_spf_check(spf, "not-an-ip", "x", "a@example.test", &o) == IMS_EINVAL);
+	CHECK(strcmp(ims_spf_result_name(IMS_SPF_SOFTFAIL), "softfail") == 0);
+	CHECK(strcmp(ims_spf_result_name(IMS_SPF_PERMERROR), "permerror") == 0);
+	CHECK(strcmp(ims_spf_result_name(IMS_SPF_NONE), "none") == 0);
+}
+
+static void *worker(void *arg)
+{
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		bad += check("192.0.2.7", "x", "a@soft.test").result != IMS_SPF_PASS;
+		bad += check("203.0.113.1", "x", "a@example.test").result != IMS_SPF_FAIL;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void)
+{
+	pthread_t t[4];
+	long bad = 0;
+
+	for (int i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, worker, NULL) == 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	CHECK(bad == 0);
+}
+
+/* DNS down: every server silent -> temperror, within the timeout. */
+static void test_dns_down(void)
+{
+	const char *servers[] = { "127.0.0.1:9", NULL }; /* discard port: nothing answers */
+	struct ims_dns *d = NULL;
+	struct ims_spf *s = NULL;
+	struct ims_spf_outcome o;
+
+	CHECK(ims_dns_new_servers(servers, 300, &d, NULL, 0) == IMS_OK);
+	CHECK(ims_spf_new(d, &s) == IMS_OK);
+	CHECK(ims_spf_check(s, "192.0.2.7", "x", "a@example.test", &o) == IMS_OK);
+	CHECK(o.result == IMS_SPF_TEMPERROR);
+	ims_spf_free(s);
+	ims_dns_free(d);
+}
+
+int main(void)
+{
+	const char *servers[2];
+	int rc = test_dns_start(&srv, records);
+
+	if (rc == 77) {
+		printf("SKIP: nsd or /usr/bin/python3 missing\n");
+		return 77;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "cannot start nsd\n");
+		test_dns_stop(&srv);
+		return 1;
+	}
+	servers[0] = srv.server;
+	servers[1] = NULL;
+	if (ims_dns_new_servers(servers, 2000, &dns, NULL, 0) != IMS_OK ||
+	    ims_spf_new(dns, &spf) != IMS_OK) {
+		test_dns_stop(&srv);
+		return 1;
+	}
+	RUN(test_results);
+	RUN(test_helo_and_edges);
+	RUN(test_threads);
+	RUN(test_dns_down);
+	ims_spf_free(spf);
+	ims_dns_free(dns);
+	test_dns_stop(&srv);
+	return CHECK_DONE();
+}
