@@ -1,0 +1,541 @@
+/* Tokenizer and feature hashing: see features.h. */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "featurize.h"
+
+#define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
+
+static int is_sep(unsigned char c)
+{
+	if (c <= ' ' || c == 0x7f)
+		return 1;
+	return strchr("\"'`<>()[]{},;!?*|\\^~=+", c) != NULL;
+}
+
+static int is_word(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c >= 0x80;
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static char lc(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
+/* Emits prefix + ":" + s[0..n) (lower-cased if lower) through fn. */
+static void emit(ims_token_fn fn, void *ctx, const char *prefix, const char *s, size_t n, int lower)
+{
+	char buf[TOKBUF];
+	size_t pl = strlen(prefix);
+
+	if (pl + 1 + n >= sizeof buf)
+		n = sizeof buf - pl - 2;
+	memcpy(buf, prefix, pl);
+	buf[pl] = ':';
+	for (size_t i = 0; i < n; i++)
+		buf[pl + 1 + i] = lower ? lc(s[i]) : s[i];
+	buf[pl + 1 + n] = '\0';
+	fn(ctx, buf, pl + 1 + n);
+}
+
+static void emit_str(ims_token_fn fn, void *ctx, const char *prefix, const char *s)
+{
+	emit(fn, ctx, prefix, s, strlen(s), 1);
+}
+
+/* A host name: the whole name and its last two labels. */
+static void emit_host(ims_token_fn fn, void *ctx, const char *prefix, const char *h, size_t n)
+{
+	size_t dots = 0, i;
+	int numeric = 1;
+
+	while (n > 0 && h[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.')
+			dots++;
+		else if (!is_digit((unsigned char)h[i]))
+			numeric = 0;
+	}
+	if (numeric) {
+		emit(fn, ctx, prefix, "ip-literal", 10, 0);
+		return;
+	}
+	emit(fn, ctx, prefix, h, n, 1);
+	if (dots >= 2) {
+		size_t seen = 0;
+
+		for (i = n; i-- > 0;) {
+			if (h[i] == '.' && ++seen == 2) {
+				emit(fn, ctx, prefix, h + i + 1, n - i - 1, 1);
+				break;
+			}
+		}
+	}
+}
+
+static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
+{
+	const char *h = c, *end = c + n;
+	const char *s = memchr(c, ':', n);
+	char p2[8];
+
+	if (s && s + 3 <= end && s[1] == '/' && s[2] == '/')
+		h = s + 3;
+	const char *e = h;
+
+	while (e < end && *e != '/' && *e != '?' && *e != '#' && *e != ':')
+		e++;
+	const char *at = memchr(h, '@', (size_t)(e - h));
+
+	if (at)
+		h = at + 1; /* user@host: a classic obfuscation */
+	snprintf(p2, sizeof p2, "%sU", pfx);
+	emit_host(fn, ctx, p2, h, (size_t)(e - h));
+	if (at)
+		emit_str(fn, ctx, p2, "userinfo");
+}
+
+static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
+{
+	size_t i = 0;
+	char kp[8];
+
+	snprintf(kp, sizeof kp, "%sK", pfx);
+	while (i < n) {
+		while (i < n && !is_word((unsigned char)c[i]))
+			i++;
+		size_t st = i;
+		int upper = 1, alpha = 0;
+
+		while (i < n && is_word((unsigned char)c[i])) {
+			unsigned char ch = (unsigned char)c[i];
+
+			if (ch >= 'a' && ch <= 'z')
+				upper = 0;
+			if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+				alpha = 1;
+			i++;
+		}
+		size_t wl = i - st;
+
+		if (wl < 2)
+			continue;
+		if (wl > IMS_TOKEN_MAX) {
+			emit(fn, ctx, pfx, "#long", 5, 0);
+			continue;
+		}
+		emit(fn, ctx, pfx, c + st, wl, 1);
+		if (upper && alpha && wl >= 3)
+			emit(fn, ctx, kp, c + st, wl, 0); /* SHOUTING keeps its case */
+	}
+}
+
+static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
+{
+	char p2[8];
+	size_t i, digits = 0, dots = 0, alpha = 0;
+	const char *at;
+
+	/* trim punctuation around the chunk */
+	while (n > 0 && strchr(".:-_/@#&%$", *c)) {
+		if (*c == '$' && n > 1 && is_digit((unsigned char)c[1]))
+			emit_str(fn, ctx, pfx, "#money");
+		c++;
+		n--;
+	}
+	while (n > 0 && strchr(".:-_/@#&%$", c[n - 1]))
+		n--;
+	if (n == 0)
+		return;
+
+	if ((n > 7 && memmem(c, n, "://", 3)) || (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
+		url_chunk(c, n, pfx, fn, ctx);
+		return;
+	}
+	at = memchr(c, '@', n);
+	if (at && at > c && memchr(at, '.', (size_t)(c + n - at))) {
+		snprintf(p2, sizeof p2, "%sE", pfx);
+		emit_host(fn, ctx, p2, at + 1, (size_t)(c + n - at - 1));
+		emit_str(fn, ctx, pfx, "#email");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c[i];
+
+		if (is_digit(ch))
+			digits++;
+		else if (ch == '.')
+			dots++;
+		else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+			alpha++;
+	}
+	if (digits > 0 && alpha == 0) {
+		/* a number: small ones as they are, long ones by their shape */
+		int only_digits_and_punct = 1;
+
+		for (i = 0; i < n; i++)
+			if (!is_digit((unsigned char)c[i]) && !strchr(".,:-/", c[i]))
+				only_digits_and_punct = 0;
+		if (only_digits_and_punct) {
+			snprintf(p2, sizeof p2, "%sN", pfx);
+			if (digits <= 4) {
+				emit(fn, ctx, p2, c, n, 0);
+			} else {
+				char shape[16];
+
+				snprintf(shape, sizeof shape, "#%zu", digits > 12 ? (size_t)12 : digits);
+				emit_str(fn, ctx, p2, shape);
+			}
+			return;
+		}
+	}
+	if (dots > 0 && alpha > 0) {
+		/* a domain: labels of word chars and '-', a 2..6 letter TLD */
+		const char *last = memrchr(c, '.', n);
+		size_t tl = (size_t)(c + n - last - 1);
+		int ok = tl >= 2 && tl <= 6 && last > c;
+
+		for (i = 0; ok && i < tl; i++) {
+			char ch = lc(last[1 + i]);
+
+			ok = ch >= 'a' && ch <= 'z';
+		}
+		for (i = 0; ok && i < n; i++)
+			ok = is_word((unsigned char)c[i]) || c[i] == '.' || c[i] == '-';
+		if (ok) {
+			snprintf(p2, sizeof p2, "%sD", pfx);
+			emit_host(fn, ctx, p2, c, n);
+			return;
+		}
+	}
+	word_chunk(c, n, pfx, fn, ctx);
+}
+
+static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn fn, void *ctx)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && is_sep((unsigned char)text[i]))
+			i++;
+		size_t st = i;
+
+		while (i < len && !is_sep((unsigned char)text[i]))
+			i++;
+		if (i > st)
+			chunk(text + st, i - st, pfx, fn, ctx);
+	}
+}
+
+void ims_tokenize(const char *text, size_t len, char prefix, ims_token_fn fn, void *ctx)
+{
+	char pfx[2] = { prefix, '\0' };
+
+	tokenize(text, len, pfx, fn, ctx);
+}
+
+static const char *bucket(size_t n)
+{
+	static const char *const b[] = { "0", "1", "2-3", "4-7", "8-15", "16+" };
+
+	if (n == 0)
+		return b[0];
+	if (n == 1)
+		return b[1];
+	if (n < 4)
+		return b[2];
+	if (n < 8)
+		return b[3];
+	if (n < 16)
+		return b[4];
+	return b[5];
+}
+
+static void emit_kv(ims_token_fn fn, void *ctx, const char *key, const char *val)
+{
+	emit_str(fn, ctx, key, val);
+}
+
+static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
+{
+	GMimeMessage *msg = ims_parsed_gmime(p);
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int count = hl ? g_mime_header_list_get_count(hl) : 0;
+	size_t received = 0;
+	const char *mailer = NULL;
+	InternetAddressList *from;
+	const char *mid;
+	GMimeObject *top;
+
+	for (int i = 0; i < count && i < 500; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+
+		if (!name)
+			continue;
+		if (g_ascii_strcasecmp(name, "Received") == 0)
+			received++;
+		if (!mailer && (g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
+				g_ascii_strcasecmp(name, "User-Agent") == 0))
+			mailer = g_mime_header_get_value(h);
+		emit_kv(fn, ctx, "HN", name);
+	}
+	emit_kv(fn, ctx, "RCV", received > 15 ? "15+" : bucket(received));
+	if (mailer)
+		tokenize(mailer, strlen(mailer) < 200 ? strlen(mailer) : 200, "M", fn, ctx);
+	else
+		emit_kv(fn, ctx, "M", "#none");
+
+	from = g_mime_message_get_from(msg);
+	if (from && internet_address_list_length(from) > 0) {
+		InternetAddress *a = internet_address_list_get_address(from, 0);
+		const char *name = internet_address_get_name(a);
+
+		if (name && *name)
+			tokenize(name, strlen(name) < 200 ? strlen(name) : 200, "F", fn, ctx);
+		else
+			emit_kv(fn, ctx, "F", "#noname");
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+			const char *at = addr ? strrchr(addr, '@') : NULL;
+
+			if (at)
+				emit_host(fn, ctx, "FD", at + 1, strlen(at + 1));
+		}
+	} else {
+		emit_kv(fn, ctx, "F", "#none");
+	}
+	mid = g_mime_message_get_message_id(msg);
+	if (mid && strchr(mid, '@'))
+		emit_host(fn, ctx, "MID", strchr(mid, '@') + 1, strlen(strchr(mid, '@') + 1));
+	else
+		emit_kv(fn, ctx, "MID", "#none");
+	top = g_mime_message_get_mime_part(msg);
+	if (top) {
+		GMimeContentType *ct = g_mime_object_get_content_type(top);
+		char *mt = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+
+		if (mt) {
+			emit_kv(fn, ctx, "CT", mt);
+			g_free(mt);
+		}
+		const char *cs = g_mime_object_get_content_type_parameter(top, "charset");
+
+		if (cs)
+			emit_kv(fn, ctx, "CS", cs);
+	}
+}
+
+static int host_of(const char *url, char *out, size_t outlen)
+{
+	const char *h = strstr(url, "://");
+	size_t n = 0;
+
+	h = h ? h + 3 : url;
+	const char *at = NULL;
+
+	for (const char *q = h; *q && *q != '/' && *q != '?' && *q != '#'; q++)
+		if (*q == '@')
+			at = q;
+	if (at)
+		h = at + 1;
+	while (h[n] && h[n] != '/' && h[n] != '?' && h[n] != '#' && h[n] != ':' && n + 1 < outlen) {
+		out[n] = lc(h[n]);
+		n++;
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+/* The anchor text shows a host that is not where the link goes. */
+static int link_mismatch(const struct ims_link *l)
+{
+	char hh[256], th[256];
+	const char *t = l->text;
+
+	if (!host_of(l->href, hh, sizeof hh) || !strstr(l->href, "://"))
+		return 0;
+	if (strncasecmp(t, "http://", 7) != 0 && strncasecmp(t, "https://", 8) != 0 &&
+	    strncasecmp(t, "www.", 4) != 0)
+		return 0;
+	if (!host_of(t, th, sizeof th))
+		return 0;
+	size_t a = strlen(hh), b = strlen(th);
+
+	if (a >= b)
+		return strcmp(hh + a - b, th) != 0;
+	return strcmp(th + b - a, hh) != 0;
+}
+
+void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
+{
+	const char *subject = ims_parsed_subject(p);
+	const char *text = ims_parsed_text(p);
+	const struct ims_link *links;
+	const struct ims_attachment *att;
+	size_t nl = ims_parsed_links(p, &links);
+	size_t na = ims_parsed_attachments(p, &att);
+	size_t mismatches = 0;
+	size_t tlen = strlen(text);
+
+	tokenize(subject, strlen(subject), "S", fn, ctx);
+	if (!*subject)
+		emit_kv(fn, ctx, "S", "#empty");
+	tokenize(text, tlen, "W", fn, ctx);
+	header_tokens(p, fn, ctx);
+
+	for (size_t i = 0; i < nl; i++) {
+		char h[256];
+
+		if (host_of(links[i].href, h, sizeof h))
+			emit_host(fn, ctx, "LU", h, strlen(h));
+		if (strncasecmp(links[i].href, "mailto:", 7) == 0)
+			emit_kv(fn, ctx, "L", "#mailto");
+		if (links[i].text[0])
+			tokenize(links[i].text, strlen(links[i].text), "A", fn, ctx);
+		mismatches += link_mismatch(&links[i]);
+	}
+	emit_kv(fn, ctx, "LN", bucket(nl));
+	if (mismatches)
+		emit_kv(fn, ctx, "L", "#text-host-mismatch");
+	for (size_t i = 0; i < na; i++) {
+		const char *dot = strrchr(att[i].filename, '.');
+
+		emit_kv(fn, ctx, "AT", att[i].content_type);
+		if (dot && strlen(dot + 1) <= 8)
+			emit_kv(fn, ctx, "AX", dot + 1);
+	}
+	emit_kv(fn, ctx, "PARTS", bucket(ims_parsed_part_count(p)));
+	if (ims_parsed_html_parts(p))
+		emit_kv(fn, ctx, "HTML", ims_parsed_plain_parts(p) ? "#alt" : "#only");
+	if (ims_parsed_malformed(p))
+		emit_kv(fn, ctx, "MIME", "#malformed");
+	{
+		size_t lb = 0;
+
+		while ((tlen >> lb) > 64 && lb < 20)
+			lb++;
+		char b[8];
+
+		snprintf(b, sizeof b, "%zu", lb);
+		emit_kv(fn, ctx, "LEN", b);
+	}
+}
+
+struct collector {
+	uint32_t *h;
+	size_t n, cap;
+	uint32_t mask;
+	int nomem;
+};
+
+static uint64_t fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void collect(void *ctx, const char *tok, size_t len)
+{
+	struct collector *c = ctx;
+
+	if (c->nomem || c->n >= IMS_FEATURES_MAX_TOKENS)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		uint32_t *nh = realloc(c->h, cap * sizeof *nh);
+
+		if (!nh) {
+			c->nomem = 1;
+			return;
+		}
+		c->h = nh;
+		c->cap = cap;
+	}
+	uint64_t h = fnv1a(tok, len);
+
+	c->h[c->n++] = (uint32_t)((h ^ (h >> 32)) & c->mask) + 1;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+void ims_fvec_free(struct ims_fvec *v)
+{
+	if (!v)
+		return;
+	free(v->idx);
+	free(v->val);
+	v->idx = NULL;
+	v->val = NULL;
+	v->n = 0;
+}
+
+ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_feature_opts *opts,
+				struct ims_fvec *out)
+{
+	struct collector c = { 0 };
+	ims_status rc = IMS_ENOMEM;
+	size_t m = 0;
+	double norm = 0;
+
+	memset(out, 0, sizeof *out);
+	if (!opts || opts->hash_bits < IMS_HASH_BITS_MIN || opts->hash_bits > IMS_HASH_BITS_MAX)
+		return IMS_EINVAL;
+	c.mask = (1u << opts->hash_bits) - 1;
+	ims_features_tokens(p, collect, &c);
+	if (c.nomem)
+		goto out;
+	if (c.n == 0) {
+		rc = IMS_OK;
+		goto out;
+	}
+	qsort(c.h, c.n, sizeof *c.h, cmp_u32);
+	out->idx = malloc(c.n * sizeof *out->idx);
+	out->val = malloc(c.n * sizeof *out->val);
+	if (!out->idx || !out->val)
+		goto out;
+	for (size_t i = 0; i < c.n;) {
+		size_t j = i;
+
+		while (j < c.n && c.h[j] == c.h[i])
+			j++;
+		out->idx[m] = c.h[i];
+		out->val[m] = 1.0 + log((double)(j - i));
+		norm += out->val[m] * out->val[m];
+		m++;
+		i = j;
+	}
+	norm = sqrt(norm);
+	for (size_t i = 0; i < m; i++)
+		out->val[i] /= norm;
+	out->n = m;
+	rc = IMS_OK;
+out:
+	free(c.h);
+	if (rc != IMS_OK)
+		ims_fvec_free(out);
+	return rc;
+}

@@ -1,0 +1,386 @@
+/* MIME to text with GMime 3: see message.h. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "message.h"
+
+/* Encoded bytes of one text part that are decoded at most: enough for
+ * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
+#define MAX_ENCODED_TEXT_PART (4 * IMS_MIME_MAX_TEXT)
+#define MAX_BARE_URL 2048
+
+struct ims_parsed {
+	GMimeMessage *msg;
+	GString *text;
+	char *subject;
+	GArray *links;       /* struct ims_link, strings g_malloc'ed */
+	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
+	int malformed;
+	size_t parts, plain, html;
+};
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void gmime_init_once(void)
+{
+	g_mime_init();
+}
+
+static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+			      gpointer user_data)
+{
+	struct ims_parsed *p = user_data;
+
+	switch (code) {
+	case GMIME_WARN_MALFORMED_MULTIPART:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+	case GMIME_WARN_MALFORMED_MESSAGE:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_NESTING_OVERFLOW:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		p->malformed = 1;
+		break;
+	default:
+		break;
+	}
+}
+
+static void add_link(void *ctx, const char *href, const char *text)
+{
+	struct ims_parsed *p = ctx;
+	struct ims_link l;
+
+	if (p->links->len >= IMS_MIME_MAX_LINKS)
+		return;
+	l.href = g_strdup(href);
+	l.text = g_strdup(text);
+	g_array_append_val(p->links, l);
+}
+
+/* Turns n bytes in charset (may be NULL) into valid UTF-8; caller g_free()s. */
+static char *to_utf8(const char *buf, size_t n, const char *charset)
+{
+	char *res = NULL;
+	gsize written = 0;
+
+	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		const char *iconv_name = g_mime_charset_iconv_name(charset);
+
+		res = g_convert(buf, (gssize)n, "UTF-8", iconv_name, NULL, &written, NULL);
+		if (res && g_utf8_validate(res, (gssize)written, NULL))
+			return res;
+		g_free(res);
+		res = NULL;
+	}
+	if (g_utf8_validate(buf, (gssize)n, NULL))
+		return g_strndup(buf, n);
+	/* Undeclared or wrong charset: mail of this era is mostly Latin-1/CP1252. */
+	res = g_convert(buf, (gssize)n, "UTF-8", "WINDOWS-1252", NULL, &written, NULL);
+	if (!res)
+		res = g_convert(buf, (gssize)n, "UTF-8", "ISO-8859-1", NULL, &written, NULL);
+	if (res && g_utf8_validate(res, (gssize)written, NULL))
+		return res;
+	g_free(res);
+	return g_utf8_make_valid(buf, (gssize)n);
+}
+
+/* Decodes the transfer encoding of at most MAX_ENCODED_TEXT_PART bytes of
+ * the part's content; returns a g_malloc'ed buffer of *n bytes or NULL. */
+static char *decode_part(struct ims_parsed *p, GMimePart *part, size_t *n)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *src;
+	GMimeEncoding enc;
+	char *in, *outbuf;
+	gssize got;
+	size_t total = 0;
+
+	*n = 0;
+	if (!content || !(src = g_mime_data_wrapper_get_stream(content)))
+		return NULL;
+	g_mime_stream_reset(src);
+	in = g_malloc(MAX_ENCODED_TEXT_PART);
+	while (total < MAX_ENCODED_TEXT_PART &&
+	       (got = g_mime_stream_read(src, in + total, MAX_ENCODED_TEXT_PART - total)) > 0)
+		total += (size_t)got;
+	if (total == MAX_ENCODED_TEXT_PART && !g_mime_stream_eos(src))
+		p->malformed = 1; /* text part beyond the limit: cut */
+	g_mime_stream_reset(src);
+	g_mime_encoding_init_decode(&enc, g_mime_data_wrapper_get_encoding(content));
+	outbuf = g_malloc(g_mime_encoding_outlen(&enc, total) + 1);
+	*n = g_mime_encoding_step(&enc, in, total, outbuf);
+	g_free(in);
+	return outbuf;
+}
+
+/* Approximate decoded size of a part, without decoding it. */
+static size_t part_size(GMimePart *part)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(part);
+	GMimeStream *s;
+	gint64 len;
+
+	if (!content || !(s = g_mime_data_wrapper_get_stream(content)))
+		return 0;
+	len = g_mime_stream_length(s);
+	if (len < 0)
+		return 0;
+	if (g_mime_data_wrapper_get_encoding(content) == GMIME_CONTENT_ENCODING_BASE64)
+		return (size_t)len / 4 * 3;
+	return (size_t)len;
+}
+
+static void find_bare_urls(struct ims_parsed *p, const char *s)
+{
+	const char *q = s;
+
+	while ((q = strstr(q, "http")) && p->links->len < IMS_MIME_MAX_LINKS) {
+		size_t k;
+
+		if (strncmp(q, "http://", 7) != 0 && strncmp(q, "https://", 8) != 0) {
+			q += 4;
+			continue;
+		}
+		for (k = 0; q[k] && k < MAX_BARE_URL; k++) {
+			char c = q[k];
+
+			if (g_ascii_isspace(c) || c == '<' || c == '>' || c == '"' || c == '\'' ||
+			    c == ')' || c == ']')
+				break;
+		}
+		char *href = g_strndup(q, k);
+
+		add_link(p, href, "");
+		g_free(href);
+		q += k;
+	}
+}
+
+static void add_text(struct ims_parsed *p, GMimePart *part, int is_html)
+{
+	size_t n;
+	char *raw = decode_part(p, part, &n);
+	char *utf8;
+
+	if (!raw)
+		return;
+	utf8 = to_utf8(raw, n, g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset"));
+	g_free(raw);
+	if (p->text->len)
+		g_string_append(p->text, "\n\n");
+	if (is_html) {
+		ims_html_to_text(utf8, strlen(utf8), p->text, IMS_MIME_MAX_TEXT, add_link, p, NULL);
+	} else {
+		size_t room = IMS_MIME_MAX_TEXT > p->text->len ? IMS_MIME_MAX_TEXT - p->text->len : 0;
+		size_t len = strlen(utf8);
+
+		find_bare_urls(p, utf8);
+		g_string_append_len(p->text, utf8, (gssize)(len < room ? len : room));
+	}
+	if (p->text->len >= IMS_MIME_MAX_TEXT)
+		p->malformed = 1;
+	g_free(utf8);
+}
+
+static void add_attachment(struct ims_parsed *p, GMimePart *part, GMimeContentType *ct)
+{
+	struct ims_attachment a;
+	const char *fn = g_mime_part_get_filename(part);
+
+	if (p->attachments->len >= IMS_MIME_MAX_ATTACHMENTS)
+		return;
+	a.filename = g_strdup(fn ? fn : "");
+	if (ct) {
+		char *mt = g_mime_content_type_get_mime_type(ct);
+
+		a.content_type = g_ascii_strdown(mt, -1);
+		g_free(mt);
+	} else {
+		a.content_type = g_strdup("application/octet-stream");
+	}
+	a.size = part_size(part);
+	g_array_append_val(p->attachments, a);
+}
+
+static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
+{
+	if (!obj)
+		return;
+	if (depth > IMS_MIME_MAX_DEPTH) {
+		p->malformed = 1;
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (inner)
+			walk(p, g_mime_message_get_mime_part(inner), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		int count = g_mime_multipart_get_count(mp);
+
+		if (count <= 0)
+			p->malformed = 1;
+		for (int i = 0; i < count && p->parts <= IMS_MIME_MAX_PARTS; i++)
+			walk(p, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
+	}
+	if (!GMIME_IS_PART(obj))
+		return;
+	if (++p->parts > IMS_MIME_MAX_PARTS) {
+		p->malformed = 1;
+		return;
+	}
+
+	GMimePart *part = GMIME_PART(obj);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *disp = g_mime_object_get_disposition(obj);
+	int attached = disp && g_ascii_strcasecmp(disp, "attachment") == 0;
+	int is_text = ct && g_mime_content_type_is_type(ct, "text", "plain");
+	int is_html = ct && g_mime_content_type_is_type(ct, "text", "html");
+
+	if (!ct)
+		is_text = 1; /* RFC 2045: no Content-Type means text/plain */
+	if ((is_text || is_html) && !attached) {
+		if (is_html)
+			p->html++;
+		else
+			p->plain++;
+		add_text(p, part, is_html);
+	} else {
+		add_attachment(p, part, ct);
+	}
+}
+
+ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **out)
+{
+	struct ims_parsed *p;
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeParserOptions *opts = NULL;
+	const char *subj;
+
+	*out = NULL;
+	if (len > IMS_MIME_MAX_MESSAGE)
+		return IMS_ELIMIT;
+	pthread_once(&gmime_once, gmime_init_once);
+
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return IMS_ENOMEM;
+	p->text = g_string_sized_new(4096);
+	p->links = g_array_new(FALSE, FALSE, sizeof(struct ims_link));
+	p->attachments = g_array_new(FALSE, FALSE, sizeof(struct ims_attachment));
+
+	stream = g_mime_stream_mem_new_with_buffer(raw ? raw : "", len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(opts, on_parser_warning, p);
+	p->msg = g_mime_parser_construct_message(parser, opts);
+	if (!p->msg) {
+		/* Not even a message: keep what looks like text, flag it. */
+		char *t = to_utf8(raw ? raw : "", len < IMS_MIME_MAX_TEXT ? len : IMS_MIME_MAX_TEXT, NULL);
+
+		p->malformed = 1;
+		p->msg = g_mime_message_new(TRUE);
+		g_string_append(p->text, t);
+		g_free(t);
+	} else {
+		walk(p, g_mime_message_get_mime_part(p->msg), 0);
+	}
+	if (!g_utf8_validate(p->text->str, (gssize)p->text->len, NULL)) {
+		/* a cut at the text limit may split a character */
+		char *v = g_utf8_make_valid(p->text->str, (gssize)p->text->len);
+
+		g_string_assign(p->text, v);
+		g_free(v);
+	}
+	subj = g_mime_message_get_subject(p->msg);
+	p->subject = to_utf8(subj ? subj : "", subj ? strlen(subj) : 0, NULL);
+
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+	*out = p;
+	return IMS_OK;
+}
+
+void ims_parsed_free(struct ims_parsed *p)
+{
+	if (!p)
+		return;
+	for (guint i = 0; i < p->links->len; i++) {
+		struct ims_link *l = &g_array_index(p->links, struct ims_link, i);
+
+		g_free((char *)l->href);
+		g_free((char *)l->text);
+	}
+	for (guint i = 0; i < p->attachments->len; i++) {
+		struct ims_attachment *a = &g_array_index(p->attachments, struct ims_attachment, i);
+
+		g_free((char *)a->filename);
+		g_free((char *)a->content_type);
+	}
+	g_array_free(p->links, TRUE);
+	g_array_free(p->attachments, TRUE);
+	g_string_free(p->text, TRUE);
+	g_free(p->subject);
+	if (p->msg)
+		g_object_unref(p->msg);
+	free(p);
+}
+
+const char *ims_parsed_text(const struct ims_parsed *p)
+{
+	return p->text->str;
+}
+
+const char *ims_parsed_subject(const struct ims_parsed *p)
+{
+	return p->subject;
+}
+
+size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out)
+{
+	*out = (const struct ims_link *)(const void *)p->links->data;
+	return p->links->len;
+}
+
+size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out)
+{
+	*out = (const struct ims_attachment *)(const void *)p->attachments->data;
+	return p->attachments->len;
+}
+
+int ims_parsed_malformed(const struct ims_parsed *p)
+{
+	return p->malformed;
+}
+
+size_t ims_parsed_part_count(const struct ims_parsed *p)
+{
+	return p->parts;
+}
+
+size_t ims_parsed_plain_parts(const struct ims_parsed *p)
+{
+	return p->plain;
+}
+
+size_t ims_parsed_html_parts(const struct ims_parsed *p)
+{
+	return p->html;
+}
+
+GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p)
+{
+	return p->msg;
+}

@@ -1,0 +1,80 @@
+/* A mail message turned into what the classifier (and the heuristics) read:
+ * UTF-8 body text, subject, links with their anchor texts, attachments, and
+ * the GMime tree for any other header.
+ *
+ * Parsing never fails on bad MIME: a truncated message, a multipart without
+ * its boundary, nesting deeper than IMS_MIME_MAX_DEPTH or more parts than
+ * IMS_MIME_MAX_PARTS give a best-effort parse with ims_parsed_malformed()
+ * set.  Only IMS_ENOMEM (and IMS_ELIMIT for a message larger than
+ * IMS_MIME_MAX_MESSAGE) are returned.
+ *
+ * A parsed message is immutable after ims_parse_message() returns, so
+ * several threads may read one; ims_parsed_free() is the single cleanup. */
+#ifndef IMS_MESSAGE_H
+#define IMS_MESSAGE_H
+
+#include <stddef.h>
+
+#include <gmime/gmime.h>
+
+#include "status.h"
+
+#define IMS_MIME_MAX_DEPTH 32               /* multipart / message nesting walked */
+#define IMS_MIME_MAX_PARTS 1000             /* leaf parts looked at */
+#define IMS_MIME_MAX_TEXT (1024 * 1024)     /* bytes of body text kept */
+#define IMS_MIME_MAX_LINKS 500              /* links kept */
+#define IMS_MIME_MAX_ATTACHMENTS 100        /* attachments listed */
+#define IMS_MIME_MAX_MESSAGE (64u << 20)    /* larger raw input: IMS_ELIMIT */
+
+struct ims_parsed;
+
+/* A link found in an HTML part (<a href>) or a bare URL in plain text
+ * (then text is ""). Strings are owned by the parsed message. */
+struct ims_link {
+	const char *href;
+	const char *text;
+};
+
+/* A part that is not body text.  filename may be "" when none was given;
+ * size is the decoded size in bytes (0 when not decoded). */
+struct ims_attachment {
+	const char *filename;
+	const char *content_type;
+	size_t size;
+};
+
+/* Parses len bytes at raw (not NUL-terminated; need not be valid MIME).
+ * On IMS_OK the caller owns *out and frees it with ims_parsed_free().
+ * Calls g_mime_init() once per process. */
+ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **out);
+
+/* Frees everything the parse owns, including the GMime tree.  NULL is fine. */
+void ims_parsed_free(struct ims_parsed *p);
+
+/* Body text of every text part, converted to UTF-8, HTML turned into text,
+ * parts separated by a blank line.  Never NULL; owned by p. */
+const char *ims_parsed_text(const struct ims_parsed *p);
+
+/* Decoded subject in UTF-8 ("" when none).  Owned by p. */
+const char *ims_parsed_subject(const struct ims_parsed *p);
+
+/* Links: *out points at an array owned by p; returns the count. */
+size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out);
+
+/* Attachments: *out points at an array owned by p; returns the count. */
+size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out);
+
+/* Non-zero when the input was truncated, lacked a boundary, nested too deep,
+ * had too many parts or too much text. */
+int ims_parsed_malformed(const struct ims_parsed *p);
+
+/* Counts of leaf parts: all of them, text/plain, text/html. */
+size_t ims_parsed_part_count(const struct ims_parsed *p);
+size_t ims_parsed_plain_parts(const struct ims_parsed *p);
+size_t ims_parsed_html_parts(const struct ims_parsed *p);
+
+/* The GMime message, for other headers; owned by p (do not unref), valid
+ * until ims_parsed_free().  Never NULL. */
+GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p);
+
+#endif

@@ -1,0 +1,26 @@
+/* Figures of merit and probability calibration for a binary classifier
+ * whose labels are +1 (spam) and -1 (ham). */
+#ifndef IMS_METRICS_H
+#define IMS_METRICS_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/* Area under the ROC curve of scores (higher = more spam), ties counted
+ * half.  Returns 0.5 when one class is empty.  IMS_ENOMEM possible. */
+ims_status ims_roc_auc(const double *score, const int *y, size_t n, double *auc);
+
+/* Fits Platt's sigmoid P(y=+1|f) = 1 / (1 + exp(A f + B)) to decision
+ * values f and labels y (Lin, Lin and Weng's Newton method with Platt's
+ * smoothed targets).  IMS_EINVAL when n == 0. */
+ims_status ims_platt_fit(const double *f, const int *y, size_t n, double *a, double *b);
+
+struct ims_confusion {
+	size_t ham, spam, false_positives, false_negatives;
+};
+
+/* Counts with the decision threshold 0 (score > 0 is spam). */
+void ims_confusion_count(const double *score, const int *y, size_t n, struct ims_confusion *c);
+
+#endif

@@ -1,0 +1,231 @@
+/* ims train: build a model from folders of ham and spam.  See man/ims.1. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "featurize.h"
+#include "ims.h"
+#include "message.h"
+#include "train.h"
+
+static void help(void)
+{
+	printf("usage: ims train --ham DIR --spam DIR -o MODEL [options]\n\n"
+	       "Trains a linear SVM on every file in the ham and spam folders (each\n"
+	       "may be given several times), chooses C by cross-validation on that\n"
+	       "data, fits the probability sigmoid on held-out decision values, and\n"
+	       "writes the model file.\n\n"
+	       "  --ham DIR         a folder of ham messages, one message per file\n"
+	       "  --spam DIR        a folder of spam messages\n"
+	       "  -o, --output FILE the model file to write\n"
+	       "  --trainer NAME    libsvm (default) or liblinear\n"
+	       "  --C VALUE         use this C instead of choosing one by cross-validation\n"
+	       "  --grid LIST       C values to try, comma-separated (default 0.3,1,3,10,30)\n"
+	       "  --folds N         cross-validation folds (default 5)\n"
+	       "  --threads N       training threads (default 2)\n"
+	       "  --hash-bits N     feature space of 2^N (default %d)\n"
+	       "  -q, --quiet       no progress on stderr\n",
+	       IMS_HASH_BITS_DEFAULT);
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+static int parse_double(const char *s, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	return !errno && end != s && !*end && *out > 0;
+}
+
+/* Reads, parses and featurises every file of the folders into ds. */
+static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct ims_dataset *ds)
+{
+	struct ims_feature_opts fo = { bits };
+
+	for (size_t d = 0; d < ndirs; d++) {
+		char **files = NULL;
+		size_t n = 0;
+		ims_status st = ims_cli_list_dir(dirs[d], &files, &n);
+
+		if (st != IMS_OK) {
+			ims_cli_free_list(files, n);
+			return ims_cli_error("%s: %s", dirs[d],
+					     st == IMS_ENOMEM ? "out of memory" : strerror(errno));
+		}
+		for (size_t i = 0; i < n; i++) {
+			char *buf;
+			size_t len;
+			struct ims_parsed *p;
+			struct ims_fvec x;
+
+			st = ims_cli_read_file(files[i], IMS_MIME_MAX_MESSAGE, &buf, &len);
+			if (st == IMS_ELIMIT) {
+				fprintf(stderr, "ims train: %s: larger than %u bytes, skipped\n", files[i],
+					IMS_MIME_MAX_MESSAGE);
+				continue;
+			}
+			if (st != IMS_OK) {
+				int e = errno;
+
+				ims_cli_free_list(files, n);
+				return ims_cli_error("%s: %s", files[i], strerror(e));
+			}
+			st = ims_parse_message(buf, len, &p);
+			free(buf);
+			if (st == IMS_OK) {
+				st = ims_features_extract(p, &fo, &x);
+				ims_parsed_free(p);
+			}
+			if (st == IMS_OK)
+				st = ims_dataset_add(ds, &x, label);
+			if (st != IMS_OK) {
+				ims_cli_free_list(files, n);
+				return ims_cli_error("%s: %s", files[i], ims_strstatus(st));
+			}
+		}
+		ims_cli_free_list(files, n);
+	}
+	return 0;
+}
+
+int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ham", required_argument, NULL, 'H' },    { "spam", required_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' }, { "trainer", required_argument, NULL, 't' },
+		{ "C", required_argument, NULL, 'C' },      { "grid", required_argument, NULL, 'g' },
+		{ "folds", required_argument, NULL, 'f' },  { "threads", required_argument, NULL, 'j' },
+		{ "hash-bits", required_argument, NULL, 'b' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	char **ham = calloc((size_t)argc, sizeof *ham), **spam = calloc((size_t)argc, sizeof *spam);
+	size_t nham = 0, nspam = 0;
+	const char *output = NULL;
+	struct ims_train_opts o = { .trainer = "libsvm", .hash_bits = IMS_HASH_BITS_DEFAULT,
+				    .folds = 5, .threads = 2, .verbose = 1 };
+	double grid[IMS_TRAIN_MAX_GRID];
+	struct ims_dataset ds = { 0 };
+	struct ims_model *m = NULL;
+	struct ims_train_report rep;
+	char err[512] = "";
+	int c, rc = IMS_EXIT_ERROR;
+	long v;
+
+	if (!ham || !spam) {
+		rc = ims_cli_error("out of memory");
+		goto out;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H': ham[nham++] = optarg; break;
+		case 'S': spam[nspam++] = optarg; break;
+		case 'o': output = optarg; break;
+		case 't':
+			if (!ims_train_have(optarg)) {
+				rc = ims_cli_usage_error("train", "trainer '%s' is not available", optarg);
+				goto out;
+			}
+			o.trainer = optarg;
+			break;
+		case 'C':
+			if (!parse_double(optarg, &o.c)) {
+				rc = ims_cli_usage_error("train", "bad --C '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'g': {
+			char *s = optarg, *tok, *save = NULL;
+
+			o.grid_n = 0;
+			while ((tok = strtok_r(s, ",", &save)) && o.grid_n < IMS_TRAIN_MAX_GRID) {
+				s = NULL;
+				if (!parse_double(tok, &grid[o.grid_n])) {
+					rc = ims_cli_usage_error("train", "bad C value '%s' in --grid", tok);
+					goto out;
+				}
+				o.grid_n++;
+			}
+			o.grid = grid;
+			break;
+		}
+		case 'f':
+			if (!parse_long(optarg, 2, 20, &v)) {
+				rc = ims_cli_usage_error("train", "--folds must be 2..20");
+				goto out;
+			}
+			o.folds = (int)v;
+			break;
+		case 'j':
+			if (!parse_long(optarg, 1, 8, &v)) {
+				rc = ims_cli_usage_error("train", "--threads must be 1..8");
+				goto out;
+			}
+			o.threads = (int)v;
+			break;
+		case 'b':
+			if (!parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
+				rc = ims_cli_usage_error("train", "--hash-bits must be %d..%d",
+							 IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX);
+				goto out;
+			}
+			o.hash_bits = (unsigned)v;
+			break;
+		case 'q': o.verbose = 0; break;
+		case 'h':
+			help();
+			rc = IMS_EXIT_OK;
+			goto out;
+		default:
+			rc = ims_cli_usage_error("train", "bad option");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = ims_cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!nham || !nspam || !output) {
+		rc = ims_cli_usage_error("train", "--ham, --spam and -o are required");
+		goto out;
+	}
+	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) || load_dirs(spam, nspam, 1, o.hash_bits, &ds))
+		goto out;
+	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
+		rc = ims_cli_error("train: %s", err);
+		goto out;
+	}
+	if (ims_model_save(m, output, err, sizeof err) != IMS_OK) {
+		rc = ims_cli_error("%s", err);
+		goto out;
+	}
+	printf("trained %s on %zu ham + %zu spam: C=%g, cv accuracy %.4f, cv fpr %.4f, "
+	       "cv roc_auc %.5f, %.1f s; wrote %s (version %s)\n",
+	       o.trainer, rep.ham, rep.spam, rep.c, rep.cv_accuracy, rep.cv_fpr, rep.cv_auc,
+	       rep.seconds_cv + rep.seconds_final, output, ims_model_version(m));
+	rc = IMS_EXIT_OK;
+out:
+	(void)cli;
+	ims_model_unref(m);
+	ims_dataset_free(&ds);
+	free(ham);
+	free(spam);
+	return rc;
+}

@@ -1,0 +1,213 @@
+/* Helpers shared by the subcommands of `ims`: errors, config, model,
+ * reading files and folders.  See ims.h. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ims.h"
+
+int ims_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ims: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return IMS_EXIT_ERROR;
+}
+
+int ims_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ims%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'ims%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+	return IMS_EXIT_USAGE;
+}
+
+const struct ims_conf *ims_cli_conf(struct ims_cli *cli)
+{
+	char err[512] = "";
+	ims_status st;
+
+	if (cli->conf)
+		return cli->conf;
+	if (cli->conf_path) {
+		st = ims_conf_load(cli->conf_path, &cli->conf, err, sizeof err);
+	} else if (access(IMS_CONF_DEFAULT_PATH, F_OK) == 0) {
+		st = ims_conf_load(IMS_CONF_DEFAULT_PATH, &cli->conf, err, sizeof err);
+	} else {
+		st = ims_conf_defaults(&cli->conf); /* no default file: defaults, silently */
+	}
+	if (st != IMS_OK) {
+		cli->conf = NULL;
+		ims_cli_error("%s", err[0] ? err : ims_strstatus(st));
+		return NULL;
+	}
+	return cli->conf;
+}
+
+struct ims_model *ims_cli_model(struct ims_cli *cli)
+{
+	const char *path = cli->model_path;
+	struct ims_model *m = NULL;
+	char err[512] = "";
+
+	if (!path) {
+		const struct ims_conf *c = ims_cli_conf(cli);
+
+		if (!c)
+			return NULL;
+		path = c->classifier_model;
+	}
+	if (!path || !*path) {
+		ims_cli_error("no model: give --model FILE or set [classifier] model");
+		return NULL;
+	}
+	if (ims_model_load(path, &m, err, sizeof err) != IMS_OK) {
+		ims_cli_error("%s", err);
+		return NULL;
+	}
+	return m;
+}
+
+void ims_cli_done(struct ims_cli *cli)
+{
+	if (cli->conf)
+		ims_conf_unref(cli->conf);
+	cli->conf = NULL;
+}
+
+ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 65536, n = 0;
+	char *b;
+	ims_status rc = IMS_ENOMEM;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f)
+		return errno == ENOENT ? IMS_ENOTFOUND : IMS_EIO;
+	if (f != stdin) {
+		struct stat sb;
+
+		if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			fclose(f);
+			errno = EISDIR;
+			return IMS_EIO;
+		}
+		if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0)
+			cap = (size_t)sb.st_size + 1;
+	}
+	if (cap > max + 1)
+		cap = max + 1;
+	b = malloc(cap + 1);
+	if (!b)
+		goto out;
+	for (;;) {
+		size_t got = fread(b + n, 1, cap - n, f);
+
+		n += got;
+		if (n > max) {
+			rc = IMS_ELIMIT;
+			goto out;
+		}
+		if (got == 0) {
+			if (ferror(f)) {
+				rc = IMS_EIO;
+				goto out;
+			}
+			break;
+		}
+		if (n == cap) {
+			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *nb = realloc(b, ncap + 1);
+
+			if (!nb)
+				goto out;
+			b = nb;
+			cap = ncap;
+		}
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	b = NULL;
+	rc = IMS_OK;
+out:
+	free(b);
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+ims_status ims_cli_list_dir(const char *dir, char ***files, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t start = *n, cap = *n;
+	ims_status rc = IMS_ENOMEM;
+
+	if (!d)
+		return errno == ENOENT ? IMS_ENOTFOUND : IMS_EIO;
+	while ((e = readdir(d))) {
+		struct stat sb;
+		char *p;
+		size_t plen;
+
+		if (e->d_name[0] == '.')
+			continue;
+		plen = strlen(dir) + strlen(e->d_name) + 2;
+		p = malloc(plen);
+		if (!p)
+			goto out;
+		snprintf(p, plen, "%s/%s", dir, e->d_name);
+		if (stat(p, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			free(p);
+			continue;
+		}
+		if (*n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			char **nf = realloc(*files, ncap * sizeof *nf);
+
+			if (!nf) {
+				free(p);
+				goto out;
+			}
+			*files = nf;
+			cap = ncap;
+		}
+		(*files)[(*n)++] = p;
+	}
+	if (*n > start)
+		qsort(*files + start, *n - start, sizeof **files, cmp_str);
+	rc = IMS_OK;
+out:
+	closedir(d);
+	return rc;
+}
+
+void ims_cli_free_list(char **files, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(files[i]);
+	free(files);
+}
