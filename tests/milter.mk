@@ -10,7 +10,8 @@ TESTS += tests/unit/test_store tests/unit/test_heuristics
 
 # authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
 # start nsd through tests/harness/dns.py
-AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns tests/unit/test_spf
+AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns tests/unit/test_spf \
+	tests/unit/test_dkim
 check_PROGRAMS += $(AUTH_TESTS)
 tests_unit_test_rfc5322_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_rfc5322_LDADD = $(MILTER_TEST_LIBS)
@@ -18,5 +19,7 @@ tests_unit_test_dns_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dns_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_spf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_spf_LDADD = $(MILTER_TEST_LIBS)
+tests_unit_test_dkim_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dkim_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
