@@ -15,3 +15,9 @@ lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
 # authentication checks: DNS layer, RFC 5322 splitter, SPF, DKIM, DMARC
 lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.c lib/spf.h \
 	lib/dkim.c lib/dkim.h
+# the scan pipeline: needs classifier/libimsclassifier.a; link order
+# lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a
+noinst_LIBRARIES += lib/libimsscan.a
+lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
+	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_store.c

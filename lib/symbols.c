@@ -38,6 +38,7 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
 	{ NULL, 0.0, NULL },
 };
 

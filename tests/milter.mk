@@ -23,3 +23,18 @@ tests_unit_test_dkim_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dkim_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
+
+SCAN_TEST_LIBS = lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
+check_PROGRAMS += tests/unit/test_scan
+tests_unit_test_scan_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scan_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_scan
+
+# miltertest scripts against a real ims-milter and redis-server
+check_PROGRAMS += tests/milter/mkmodel
+tests_milter_mkmodel_CFLAGS = $(TEST_CFLAGS)
+tests_milter_mkmodel_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/milter/run-miltertest.py
+EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milter/accept.lua \
+	tests/milter/tag.lua tests/milter/quarantine.lua tests/milter/reject.lua \
+	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py

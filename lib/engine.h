@@ -1,0 +1,55 @@
+/* The long-lived state every scan reads: the config snapshot, the DNS
+ * resolver, the SPF/DKIM/DMARC checkers, the classifier model and the
+ * Redis store.  An engine is immutable once built and reference-counted:
+ * a daemon builds a new one on SIGHUP and publishes it, while messages in
+ * flight keep the engine they started with until they drop it.
+ *
+ * A model that cannot be loaded does not stop the engine from being built
+ * (ims_engine_model_error says why); scans then answer IMS_ETEMP, so the
+ * MTA retries until an operator fixes the model and reloads. */
+#ifndef IMS_ENGINE_H
+#define IMS_ENGINE_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "status.h"
+
+struct ims_engine;
+struct ims_store;
+struct ims_dns;
+struct ims_auth;
+struct ims_model;
+
+/* Builds an engine on conf (takes its own reference).  On IMS_OK *out has
+ * one reference, owned by the caller.  On failure (bad DNS settings, DKIM
+ * keys that cannot be read) err says why. */
+ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err,
+			  size_t errlen);
+
+/* Same, with a store the caller made (unit tests: the memory store).  The
+ * engine takes ownership of store. */
+ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
+				     struct ims_engine **out, char *err, size_t errlen);
+
+/* Reference counting (atomic): ref returns e; the last unref frees. */
+struct ims_engine *ims_engine_ref(struct ims_engine *e);
+void ims_engine_unref(struct ims_engine *e);
+
+/* Borrowed pointers, valid while the caller holds a reference. */
+const struct ims_conf *ims_engine_conf(const struct ims_engine *e);
+struct ims_store *ims_engine_store(const struct ims_engine *e);
+struct ims_auth *ims_engine_auth(const struct ims_engine *e);
+/* NULL when the model could not be loaded. */
+const struct ims_model *ims_engine_model(const struct ims_engine *e);
+const char *ims_engine_model_error(const struct ims_engine *e);
+const char *ims_engine_model_version(const struct ims_engine *e);
+
+/* The process-wide current engine.  publish takes a reference to e (or
+ * clears with NULL) and drops the one it held on the previous engine;
+ * acquire returns a new reference to the current one (NULL when none),
+ * which the caller must unref. */
+void ims_engine_publish(struct ims_engine *e);
+struct ims_engine *ims_engine_acquire(void);
+
+#endif

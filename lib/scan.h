@@ -1,0 +1,110 @@
+/* THE scan: one function that every entry point shares (ims-milter for
+ * each message, ims-webapi for POST /scan-email).
+ *
+ *   raw message + envelope  ->  SPF/DKIM/DMARC, MIME parse, heuristics, SVM
+ *                           ->  symbols with weights, score, action
+ *                           ->  headers to add, JSON scan log
+ *
+ * A scan result is an opaque object owned by the caller.  Storing it is a
+ * separate step (ims_scan_store), so /scan-email can scan without storing.
+ * Key layout and the scan log's JSON: docs/redis-schema.md. */
+#ifndef IMS_SCAN_H
+#define IMS_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "status.h"
+
+struct ims_scan;
+
+enum ims_action {
+	IMS_ACTION_ACCEPT = 0,
+	IMS_ACTION_TAG,
+	IMS_ACTION_QUARANTINE,
+	IMS_ACTION_REJECT,
+	IMS_ACTION_TEMPFAIL,
+};
+
+/* Hard limits on one scan. */
+#define IMS_SCAN_MAX_RCPTS 1000
+#define IMS_SCAN_MAX_SYMBOLS 64
+
+/* Envelope and connection of one message.  Every string may be NULL
+ * (treated as ""); all are copied by ims_scan_run. */
+struct ims_envelope {
+	const char *client_ip;       /* "198.51.100.7" */
+	const char *client_name;     /* reverse name as the MTA saw it */
+	const char *helo;
+	const char *auth_user;       /* SMTP AUTH login, NULL when not authenticated */
+	const char *mail_from;       /* without <>; "" for the null sender */
+	const char *const *rcpts;    /* without <> */
+	size_t nrcpts;
+	const char *queue_id;
+	const char *trace_id;        /* NULL: the scan id is the trace id */
+};
+
+/* Scans len bytes at raw (the message as the MTA received it).  On IMS_OK
+ * *out is a new result owned by the caller (ims_scan_free), with action
+ * accept/tag/quarantine/reject.  IMS_ETEMP when a part the scan needs is
+ * missing (no model loaded); *out is then still set, with action tempfail
+ * and a reason, so the caller can log it.  IMS_ENOMEM otherwise. */
+ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, const char *raw,
+			size_t len, struct ims_scan **out);
+
+void ims_scan_free(struct ims_scan *s);
+
+/* Writes the scan to Redis (docs/redis-schema.md): one MULTI/EXEC per
+ * local recipient mailbox (or the authenticated sender's sent box) with
+ * the message as stored (ims_scan_rewrite of raw), then one for the global
+ * records and the event.  IMS_ETEMP when Redis failed: the caller answers
+ * with a temporary failure.  err (may be NULL) says why. */
+ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
+			  size_t len, char *err, size_t errlen);
+
+/* The message as delivered: our headers first, then raw without the
+ * header fields of the names we add (a sender cannot forge a verdict).
+ * *out (the caller's, free()) and *outlen.  When raw has no parseable
+ * header, our headers are put in front of it unchanged. */
+ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
+			    size_t *outlen);
+
+/* Accessors.  Strings are owned by s and live as long as it. */
+const char *ims_scan_id(const struct ims_scan *s);
+enum ims_action ims_scan_action(const struct ims_scan *s);
+const char *ims_action_name(enum ims_action a); /* "accept", "tag", ... */
+double ims_scan_score(const struct ims_scan *s);
+const char *ims_scan_verdict(const struct ims_scan *s); /* "ham", "spam" */
+double ims_scan_probability(const struct ims_scan *s);
+/* Why the action was taken ("score 16.2 >= 15", "DMARC policy reject for
+ * example.org", "GTUBE"); "" for accept. */
+const char *ims_scan_reason(const struct ims_scan *s);
+/* 1 for mail from an authenticated sender (outbound), 0 otherwise. */
+int ims_scan_outbound(const struct ims_scan *s);
+/* Scan time (Unix ms) and total scan time without DNS-bound checks (µs). */
+uint64_t ims_scan_time(const struct ims_scan *s);
+long ims_scan_local_us(const struct ims_scan *s);
+
+/* Symbols: count, and the i-th name/weight/detail. */
+size_t ims_scan_symbol_count(const struct ims_scan *s);
+int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
+		    const char **detail);
+
+/* The header fields the MTA should add, in order: Authentication-Results,
+ * X-Spam-Flag, X-Spam-Score, X-Spam-Status, X-IMS-Scan-Id (and the
+ * DKIM-Signature for signed outbound mail, which ims_scan_dkim_signature
+ * returns separately as it goes first).  Returns the count; the name and value
+ * of field i through ims_scan_header. */
+size_t ims_scan_header_count(const struct ims_scan *s);
+int ims_scan_header(const struct ims_scan *s, size_t i, const char **name, const char **value);
+/* NULL unless the message was signed. */
+const char *ims_scan_dkim_signature(const struct ims_scan *s);
+
+/* True for the header names ims adds itself (case-insensitive). */
+int ims_scan_is_own_header(const char *name);
+
+/* The scan log as JSON text (one line), the caller's to free(). */
+char *ims_scan_json(const struct ims_scan *s);
+
+#endif

@@ -1,0 +1,51 @@
+/* Private to lib/scan*.c: the layout of a scan result. */
+#ifndef IMS_SCAN_INTERNAL_H
+#define IMS_SCAN_INTERNAL_H
+
+#include <stdint.h>
+
+#include "auth.h"
+#include "scan.h"
+#include "ulid.h"
+
+#define IMS_SCAN_NHEADERS 5
+
+struct ims_scan_hit {
+	char name[40];
+	double weight;
+	char detail[160];
+};
+
+struct ims_scan {
+	struct ims_conf *conf; /* a reference of its own */
+	char id[IMS_ULID_LEN + 1];
+	char trace_id[64];
+	uint64_t time;
+	char *client_ip, *client_name, *helo, *auth_user, *mail_from, *queue_id;
+	char **rcpts;
+	size_t nrcpts;
+	int outbound;
+	char *from, *to, *subject, *date; /* decoded, for the stored summary */
+	size_t size;
+
+	struct ims_scan_hit hits[IMS_SCAN_MAX_SYMBOLS];
+	size_t nhits;
+	double score;
+	enum ims_action action;
+	char reason[384];
+
+	int classified;
+	char verdict[8];
+	double probability, svm_score;
+	char model_version[96];
+	struct ims_auth_result auth;
+
+	long total_us, parse_us, heuristics_us, classify_us;
+	char *hdr_value[IMS_SCAN_NHEADERS];
+	char *dkim_sig;
+};
+
+void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
+int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
+
+#endif

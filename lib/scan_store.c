@@ -1,0 +1,272 @@
+/* ims_scan_store: a scan and its message into Redis, per
+ * docs/redis-schema.md.  One MULTI/EXEC per mailbox (hash tag {ADDR}),
+ * then one for the global records ({global}); mailboxes first, so a
+ * failure part way leaves no global record pointing at nothing. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "scan_internal.h"
+#include "store.h"
+
+struct stored_msg {
+	const char *raw; /* rewritten message, maybe cut to max_stored_size */
+	size_t len, full_len;
+	int truncated;
+	const char *json;
+	char rcpt_list[8192];
+	uint64_t retention_ms;
+};
+
+static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
+{
+	ims_store_txn_str(t, k);
+	ims_store_txn_str(t, v ? v : "");
+}
+
+/* The per-mailbox transaction for addr, folder = inbox, sent or quarantine. */
+static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
+				const struct stored_msg *m, const char *addr, const char *folder,
+				char *err, size_t errlen)
+{
+	struct ims_store_txn *t = ims_store_txn_new();
+	char key[512], num[64];
+	ims_status rc;
+
+	if (!t)
+		return IMS_ENOMEM;
+	snprintf(key, sizeof key, "ims:{%s}:msg:%s", addr, s->id);
+	ims_store_txn_cmd(t, "HSET");
+	ims_store_txn_str(t, key);
+	ims_store_txn_str(t, "raw");
+	ims_store_txn_ref(t, m->raw, m->len);
+	snprintf(num, sizeof num, "%zu", m->full_len);
+	txn_kv(t, "size", num);
+	txn_kv(t, "truncated", m->truncated ? "1" : "0");
+	txn_kv(t, "folder", folder);
+	txn_kv(t, "from", s->from);
+	txn_kv(t, "to", s->to);
+	txn_kv(t, "subject", s->subject);
+	txn_kv(t, "date", s->date);
+	snprintf(num, sizeof num, "%llu", (unsigned long long)s->time);
+	txn_kv(t, "received", num);
+	txn_kv(t, "mail_from", s->mail_from);
+	txn_kv(t, "rcpt", m->rcpt_list);
+	txn_kv(t, "verdict", s->verdict);
+	txn_kv(t, "action", ims_action_name(s->action));
+	snprintf(num, sizeof num, "%.2f", s->score);
+	txn_kv(t, "score", num);
+	txn_kv(t, "scan_id", s->id);
+	txn_kv(t, "seen", "0");
+	ims_store_txn_cmd(t, "PEXPIRE");
+	ims_store_txn_str(t, key);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+
+	ims_store_txn_cmd(t, "SET");
+	ims_store_txn_fmt(t, "ims:{%s}:scan:%s", addr, s->id);
+	ims_store_txn_str(t, m->json);
+	ims_store_txn_str(t, "PX");
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+
+	ims_store_txn_cmd(t, "ZADD");
+	ims_store_txn_fmt(t, "ims:{%s}:%s", addr, folder);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
+	ims_store_txn_str(t, s->id);
+	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
+	ims_store_txn_fmt(t, "ims:{%s}:%s", addr, folder);
+	ims_store_txn_str(t, "-inf");
+	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
+	rc = ims_store_exec(st, t, err, errlen);
+	ims_store_txn_free(t);
+	return rc;
+}
+
+static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
+		      const char *prefix, const char *arg)
+{
+	char key[256];
+
+	snprintf(key, sizeof key, "%s%s", prefix, arg);
+	ims_store_txn_cmd(t, "ZADD");
+	ims_store_txn_str(t, key);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
+	ims_store_txn_str(t, s->id);
+	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
+	ims_store_txn_str(t, key);
+	ims_store_txn_str(t, "-inf");
+	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - ret_ms));
+}
+
+static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
+			       const struct stored_msg *m, char *err, size_t errlen)
+{
+	struct ims_store_txn *t = ims_store_txn_new();
+	const char *action = ims_action_name(s->action);
+	char bucket[64], score[32];
+	time_t secs = (time_t)(s->time / 1000);
+	struct tm tm;
+	ims_status rc;
+
+	if (!t)
+		return IMS_ENOMEM;
+	gmtime_r(&secs, &tm);
+	strftime(bucket, sizeof bucket, "ims:{global}:stats:%Y%m%d%H", &tm);
+	snprintf(score, sizeof score, "%.2f", s->score);
+
+	ims_store_txn_cmd(t, "SET");
+	ims_store_txn_fmt(t, "ims:{global}:scan:%s", s->id);
+	ims_store_txn_str(t, m->json);
+	ims_store_txn_str(t, "PX");
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "");
+	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action);
+	if (s->classified)
+		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict);
+	for (size_t i = 0; i < s->nhits; i++)
+		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name);
+
+	ims_store_txn_cmd(t, "HINCRBY");
+	ims_store_txn_str(t, bucket);
+	ims_store_txn_str(t, "total");
+	ims_store_txn_str(t, "1");
+	ims_store_txn_cmd(t, "HINCRBY");
+	ims_store_txn_str(t, bucket);
+	ims_store_txn_fmt(t, "action:%s", action);
+	ims_store_txn_str(t, "1");
+	if (s->classified) {
+		ims_store_txn_cmd(t, "HINCRBY");
+		ims_store_txn_str(t, bucket);
+		ims_store_txn_fmt(t, "verdict:%s", s->verdict);
+		ims_store_txn_str(t, "1");
+	}
+	for (size_t i = 0; i < s->nhits; i++) {
+		ims_store_txn_cmd(t, "HINCRBY");
+		ims_store_txn_str(t, bucket);
+		ims_store_txn_fmt(t, "symbol:%s", s->hits[i].name);
+		ims_store_txn_str(t, "1");
+	}
+	ims_store_txn_cmd(t, "PEXPIRE");
+	ims_store_txn_str(t, bucket);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	if (s->mail_from[0]) {
+		ims_store_txn_cmd(t, "ZINCRBY");
+		ims_store_txn_str(t, "ims:{global}:top:senders");
+		ims_store_txn_str(t, "1");
+		ims_store_txn_str(t, s->mail_from);
+	}
+	if (s->action == IMS_ACTION_QUARANTINE) {
+		char key[128];
+		snprintf(key, sizeof key, "ims:{global}:qmsg:%s", s->id);
+		ims_store_txn_cmd(t, "ZADD");
+		ims_store_txn_str(t, "ims:{global}:quarantine");
+		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
+		ims_store_txn_str(t, s->id);
+		ims_store_txn_cmd(t, "HSET");
+		ims_store_txn_str(t, key);
+		ims_store_txn_str(t, "raw");
+		ims_store_txn_ref(t, m->raw, m->len);
+		txn_kv(t, "mail_from", s->mail_from);
+		txn_kv(t, "rcpt", m->rcpt_list);
+		txn_kv(t, "queue_id", s->queue_id);
+		txn_kv(t, "reason", s->reason);
+		txn_kv(t, "truncated", m->truncated ? "1" : "0");
+		ims_store_txn_cmd(t, "PEXPIRE");
+		ims_store_txn_str(t, key);
+		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	}
+	ims_store_txn_cmd(t, "XADD");
+	ims_store_txn_str(t, "ims:{global}:events");
+	ims_store_txn_str(t, "MAXLEN");
+	ims_store_txn_str(t, "~");
+	ims_store_txn_str(t, "1000000");
+	ims_store_txn_str(t, "*");
+	txn_kv(t, "type", "scan");
+	txn_kv(t, "id", s->id);
+	txn_kv(t, "action", action);
+	txn_kv(t, "score", score);
+	txn_kv(t, "verdict", s->verdict);
+	ims_store_txn_str(t, "time");
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
+	txn_kv(t, "direction", s->outbound ? "outbound" : "inbound");
+	txn_kv(t, "queue_id", s->queue_id);
+	txn_kv(t, "mail_from", s->mail_from);
+	txn_kv(t, "client_ip", s->client_ip);
+	rc = ims_store_exec(st, t, err, errlen);
+	ims_store_txn_free(t);
+	return rc;
+}
+
+ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
+			  size_t len, char *err, size_t errlen)
+{
+	const struct ims_conf *c = ims_engine_conf(eng);
+	struct ims_store *st = ims_engine_store(eng);
+	struct stored_msg m = { 0 };
+	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
+	size_t rlen = 0, n = 0;
+	ims_status rc = IMS_ENOMEM;
+
+	if (!err) {
+		err = errbuf;
+		errlen = sizeof errbuf;
+	}
+	err[0] = '\0';
+	json = ims_scan_json(s);
+	if (!json)
+		goto out;
+	m.json = json;
+	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
+				 s->rcpts[i]);
+		if (k < 0 || (size_t)k >= sizeof m.rcpt_list - n)
+			break;
+		n += (size_t)k;
+	}
+	if (s->action != IMS_ACTION_REJECT && s->action != IMS_ACTION_TEMPFAIL) {
+		rc = ims_scan_rewrite(s, raw, len, &rewritten, &rlen);
+		if (rc != IMS_OK)
+			goto out;
+		m.raw = rewritten;
+		m.full_len = rlen;
+		m.len = rlen;
+		if (m.len > c->redis_max_stored_size) {
+			m.len = c->redis_max_stored_size;
+			m.truncated = 1;
+		}
+		const char *folder = s->action == IMS_ACTION_QUARANTINE ? "quarantine" : "inbox";
+		for (size_t i = 0; i < s->nrcpts; i++) {
+			int dup = 0;
+			for (size_t j = 0; j < i; j++)
+				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
+			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
+				continue;
+			rc = store_mailbox(st, s, &m, s->rcpts[i], folder, err, errlen);
+			if (rc != IMS_OK)
+				goto out;
+		}
+		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&
+		    s->action != IMS_ACTION_QUARANTINE) {
+			char user[330];
+			snprintf(user, sizeof user, "%s", s->auth_user);
+			for (char *p = user; *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+			rc = store_mailbox(st, s, &m, user, "sent", err, errlen);
+			if (rc != IMS_OK)
+				goto out;
+		}
+	}
+	rc = store_global(st, s, &m, err, errlen);
+out:
+	if (rc != IMS_OK)
+		ims_log_warn(s->id, "event=store_failed status=\"%s\" error=\"%s\"", ims_strstatus(rc),
+			     err);
+	free(rewritten);
+	free(json);
+	return rc;
+}

@@ -1,0 +1,402 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "callbacks.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "scan.h"
+
+#define MAX_RCPTS IMS_SCAN_MAX_RCPTS
+#define NOWN 5 /* header names we add (and remove when they come from outside) */
+
+/* One message: everything from MAIL FROM to its end lives here and is
+ * freed by msg_free only (called from eom, abort, close and the next MAIL). */
+struct msg {
+	struct ims_engine *eng; /* the snapshot this message uses to the end */
+	char *mail_from;
+	char *auth_user;
+	char *rcpts[MAX_RCPTS];
+	size_t nrcpts;
+	char *buf; /* headers as received, blank line, body */
+	size_t len, cap, limit;
+	int oversize;
+	int own_count[NOWN]; /* occurrences of each of our header names */
+};
+
+struct conn {
+	char ip[INET6_ADDRSTRLEN];
+	char name[256];
+	char helo[256];
+	struct msg *msg;
+};
+
+static const char *const own_names[NOWN] = { "Authentication-Results", "X-Spam-Flag",
+					      "X-Spam-Score", "X-Spam-Status", "X-IMS-Scan-Id" };
+static int in_flight;
+
+int ims_milter_in_flight(void)
+{
+	return __atomic_load_n(&in_flight, __ATOMIC_ACQUIRE);
+}
+
+static void msg_free(struct msg *m)
+{
+	if (!m)
+		return;
+	ims_engine_unref(m->eng);
+	free(m->mail_from);
+	free(m->auth_user);
+	for (size_t i = 0; i < m->nrcpts; i++)
+		free(m->rcpts[i]);
+	free(m->buf);
+	free(m);
+	__atomic_sub_fetch(&in_flight, 1, __ATOMIC_ACQ_REL);
+}
+
+static void conn_end_msg(struct conn *c)
+{
+	if (c) {
+		msg_free(c->msg);
+		c->msg = NULL;
+	}
+}
+
+/* Appends n bytes; past the limit only counts them (oversize). */
+static int msg_append(struct msg *m, const void *p, size_t n)
+{
+	if (m->oversize || m->len + n > m->limit) {
+		m->oversize = 1;
+		return 0;
+	}
+	if (m->len + n > m->cap) {
+		size_t cap = m->cap ? m->cap : 16384;
+		while (cap < m->len + n)
+			cap *= 2;
+		if (cap > m->limit)
+			cap = m->limit;
+		char *b = realloc(m->buf, cap);
+		if (!b)
+			return -1;
+		m->buf = b;
+		m->cap = cap;
+	}
+	memcpy(m->buf + m->len, p, n);
+	m->len += n;
+	return 0;
+}
+
+/* Strips <> and surrounding blanks: "<a@b>" -> "a@b". */
+static char *addr_dup(const char *a)
+{
+	const char *s = a ? a : "";
+	size_t n;
+
+	while (*s == ' ' || *s == '<')
+		s++;
+	n = strcspn(s, ">");
+	return strndup(s, n > 320 ? 320 : n);
+}
+
+static const char *qid(SMFICTX *ctx)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	return q ? q : "";
+}
+
+static sfsistat tempfail(SMFICTX *ctx, const char *why)
+{
+	smfi_setreply(ctx, "451", "4.7.1", (char *)why);
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
+{
+	struct conn *c = calloc(1, sizeof *c);
+
+	if (!c)
+		return SMFIS_TEMPFAIL;
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->ip, sizeof c->ip);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->ip,
+			  sizeof c->ip);
+	snprintf(c->name, sizeof c->name, "%s", hostname ? hostname : "");
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c)
+		snprintf(c->helo, sizeof c->helo, "%s", helo ? helo : "");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const char *auth = smfi_getsymval(ctx, "{auth_authen}");
+	struct msg *m;
+
+	if (!c)
+		return SMFIS_TEMPFAIL;
+	conn_end_msg(c);
+	m = calloc(1, sizeof *m);
+	if (!m)
+		return SMFIS_TEMPFAIL;
+	__atomic_add_fetch(&in_flight, 1, __ATOMIC_ACQ_REL);
+	c->msg = m;
+	m->eng = ims_engine_acquire();
+	if (!m->eng)
+		return tempfail(ctx, "Scanner not ready, try again later");
+	m->limit = ims_engine_conf(m->eng)->milter_max_message_size;
+	m->mail_from = addr_dup(argv ? argv[0] : "");
+	m->auth_user = auth && *auth ? strndup(auth, 320) : NULL;
+	if (!m->mail_from || (auth && *auth && !m->auth_user))
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m = c ? c->msg : NULL;
+
+	if (!m)
+		return SMFIS_TEMPFAIL;
+	if (m->nrcpts >= MAX_RCPTS) {
+		smfi_setreply(ctx, "452", "4.5.3", "Too many recipients");
+		return SMFIS_TEMPFAIL;
+	}
+	m->rcpts[m->nrcpts] = addr_dup(argv ? argv[0] : "");
+	if (!m->rcpts[m->nrcpts])
+		return SMFIS_TEMPFAIL;
+	m->nrcpts++;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m = c ? c->msg : NULL;
+	const char *v = value ? value : "";
+
+	if (!m)
+		return SMFIS_TEMPFAIL;
+	for (int i = 0; i < NOWN; i++)
+		if (strcasecmp(name, own_names[i]) == 0)
+			m->own_count[i]++;
+	/* "Name: value" with the line ends of folded values as CRLF */
+	if (msg_append(m, name, strlen(name)) || msg_append(m, ":", 1) ||
+	    (*v != ' ' && *v != '\t' && msg_append(m, " ", 1)))
+		return SMFIS_TEMPFAIL;
+	for (const char *p = v; *p; p++) {
+		if (*p == '\n' && (p == v || p[-1] != '\r')) {
+			if (msg_append(m, "\r\n", 2))
+				return SMFIS_TEMPFAIL;
+		} else if (msg_append(m, p, 1)) {
+			return SMFIS_TEMPFAIL;
+		}
+	}
+	if (msg_append(m, "\r\n", 2))
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m = c ? c->msg : NULL;
+
+	if (!m || msg_append(m, "\r\n", 2))
+		return SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat oversize(SMFICTX *ctx, struct conn *c)
+{
+	const struct ims_conf *conf = ims_engine_conf(c->msg->eng);
+	int reject = strcmp(conf->milter_on_oversize, "reject") == 0;
+
+	ims_log_notice(NULL, "event=oversize queue_id=%s limit=%zu action=%s", qid(ctx),
+		       c->msg->limit, reject ? "reject" : "tempfail");
+	conn_end_msg(c);
+	if (reject) {
+		smfi_setreply(ctx, "552", "5.3.4", "Message size exceeds the limit");
+		return SMFIS_REJECT;
+	}
+	smfi_setreply(ctx, "452", "4.3.4", "Message size exceeds the limit");
+	return SMFIS_TEMPFAIL;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m = c ? c->msg : NULL;
+
+	if (!m)
+		return SMFIS_TEMPFAIL;
+	if (msg_append(m, chunk, len))
+		return SMFIS_TEMPFAIL;
+	if (m->oversize)
+		return oversize(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+/* Removes our header names that came from outside, then adds ours. */
+static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s)
+{
+	const char *sig = ims_scan_dkim_signature(s);
+
+	for (int i = 0; i < NOWN; i++)
+		for (int idx = m->own_count[i]; idx >= 1; idx--)
+			if (smfi_chgheader(ctx, (char *)own_names[i], idx, NULL) != MI_SUCCESS)
+				return -1;
+	for (size_t i = 0; i < ims_scan_header_count(s); i++) {
+		const char *name, *value;
+		ims_scan_header(s, i, &name, &value);
+		/* Authentication-Results goes on top, as RFC 8601 asks */
+		if (i == 0 ? smfi_insheader(ctx, 0, (char *)name, (char *)value)
+			   : smfi_addheader(ctx, (char *)name, (char *)value))
+			return -1;
+	}
+	if (sig && smfi_insheader(ctx, 0, "DKIM-Signature", (char *)sig) != MI_SUCCESS)
+		return -1;
+	return 0;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	struct msg *m = c ? c->msg : NULL;
+	struct ims_scan *s = NULL;
+	struct ims_envelope env;
+	char reply[512], err[256];
+	sfsistat ret = SMFIS_TEMPFAIL;
+	ims_status st;
+
+	if (!m || !m->eng)
+		return tempfail(ctx, "Scanner not ready, try again later");
+	if (m->oversize)
+		return oversize(ctx, c);
+	env = (struct ims_envelope){
+		.client_ip = c->ip, .client_name = c->name, .helo = c->helo,
+		.auth_user = m->auth_user, .mail_from = m->mail_from,
+		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts, .queue_id = qid(ctx),
+	};
+	st = ims_scan_run(m->eng, &env, m->buf ? m->buf : "", m->len, &s);
+	if (st != IMS_OK) {
+		ims_log_warn(s ? ims_scan_id(s) : NULL, "event=scan_failed queue_id=%s status=\"%s\" reason=\"%s\"",
+			     qid(ctx), ims_strstatus(st), s ? ims_scan_reason(s) : "");
+		if (s)
+			(void)ims_scan_store(m->eng, s, m->buf, m->len, NULL, 0); /* best effort */
+		snprintf(reply, sizeof reply, "Scanner unavailable, try again later (scan %s)",
+			 s ? ims_scan_id(s) : "none");
+		ret = tempfail(ctx, reply);
+		goto out;
+	}
+	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
+	if (st != IMS_OK) {
+		snprintf(reply, sizeof reply, "Storage unavailable, try again later (scan %s)",
+			 ims_scan_id(s));
+		ret = tempfail(ctx, reply);
+		goto out;
+	}
+	switch (ims_scan_action(s)) {
+	case IMS_ACTION_REJECT:
+		snprintf(reply, sizeof reply, "Message rejected: %s (scan %s)", ims_scan_reason(s),
+			 ims_scan_id(s));
+		for (char *p = reply; *p; p++)
+			if (*p == '%' || (unsigned char)*p < 0x20)
+				*p = ' ';
+		smfi_setreply(ctx, "550", "5.7.1", reply);
+		ret = SMFIS_REJECT;
+		break;
+	case IMS_ACTION_QUARANTINE:
+		if (apply_headers(ctx, m, s) != 0 ||
+		    smfi_quarantine(ctx, (char *)ims_scan_id(s)) != MI_SUCCESS) {
+			ret = tempfail(ctx, "Could not quarantine, try again later");
+			break;
+		}
+		ret = SMFIS_ACCEPT;
+		break;
+	default:
+		if (apply_headers(ctx, m, s) != 0) {
+			ret = tempfail(ctx, "Could not add headers, try again later");
+			break;
+		}
+		ret = SMFIS_ACCEPT;
+		break;
+	}
+out:
+	if (s)
+		ims_log_info(ims_scan_id(s),
+			     "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
+			     "rcpts=%zu local_us=%ld reply=%s",
+			     qid(ctx), ret == SMFIS_TEMPFAIL ? "tempfail" : ims_action_name(ims_scan_action(s)),
+			     ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
+			     ims_scan_local_us(s),
+			     ret == SMFIS_ACCEPT ? "accept" : ret == SMFIS_REJECT ? "reject" : "tempfail");
+	ims_scan_free(s);
+	conn_end_msg(c);
+	return ret;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+	conn_end_msg(smfi_getpriv(ctx));
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	conn_end_msg(c);
+	free(c);
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
+{
+	(void)ctx;
+	(void)cmd;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_data(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+struct smfiDesc ims_milter_desc = {
+	.xxfi_name = "ims-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = cb_connect,
+	.xxfi_helo = cb_helo,
+	.xxfi_envfrom = cb_envfrom,
+	.xxfi_envrcpt = cb_envrcpt,
+	.xxfi_header = cb_header,
+	.xxfi_eoh = cb_eoh,
+	.xxfi_body = cb_body,
+	.xxfi_eom = cb_eom,
+	.xxfi_abort = cb_abort,
+	.xxfi_close = cb_close,
+	.xxfi_unknown = cb_unknown,
+	.xxfi_data = cb_data,
+	.xxfi_negotiate = NULL,
+};

@@ -1,0 +1,268 @@
+/* ims-milter: the libmilter daemon.  Loads ims.conf, builds the scan engine
+ * (lib/engine), listens on [milter] socket, daemonizes, writes the pid
+ * file, drops privileges, and hands every message to lib/scan through
+ * callbacks.c.
+ *
+ * Signals: libmilter's own signal thread treats SIGHUP like SIGTERM (stop).
+ * ims wants SIGHUP to reload, so the sigwait() that libmilter calls is
+ * interposed below to leave SIGHUP alone, and a reload thread of ours
+ * waits for it.  SIGTERM stops accepting connections; the messages in
+ * flight are finished before the process exits. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "callbacks.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+
+static const char *conf_path;
+static char *pidfile;
+
+/* libmilter's signal thread calls sigwait(); this definition in the
+ * executable takes precedence over libc's and removes SIGHUP from the set,
+ * so SIGHUP stays with reload_thread (which uses sigwaitinfo). */
+int sigwait(const sigset_t *set, int *sig)
+{
+	sigset_t s = *set;
+	int r;
+
+	sigdelset(&s, SIGHUP);
+	do
+		r = sigwaitinfo(&s, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return errno;
+	*sig = r;
+	return 0;
+}
+
+/* Builds a new engine from the config file and publishes it; on any error
+ * the running engine stays. */
+static int reload(void)
+{
+	struct ims_conf *conf = NULL;
+	struct ims_engine *eng = NULL;
+	char err[512];
+
+	if (ims_conf_load(conf_path, &conf, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
+		return -1;
+	}
+	if (ims_engine_new(conf, &eng, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
+		ims_conf_unref(conf);
+		return -1;
+	}
+	ims_log_set_level(ims_log_level_parse(conf->log_level));
+	ims_engine_publish(eng);
+	ims_log_notice(NULL, "event=engine_loaded config=%s model_version=%s model_error=\"%s\"",
+		       conf_path, ims_engine_model_version(eng), ims_engine_model_error(eng));
+	ims_engine_unref(eng);
+	ims_conf_unref(conf);
+	return 0;
+}
+
+static void *reload_thread(void *arg)
+{
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	for (;;) {
+		int sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGHUP) {
+			ims_log_notice(NULL, "event=sighup");
+			reload();
+		}
+	}
+	return NULL;
+}
+
+static int write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+static int drop_privileges(const char *user, const char *sockpath)
+{
+	struct passwd *pw;
+
+	if (!user || !*user || getuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		ims_log_err(NULL, "event=startup error=\"no such user %s\"", user);
+		return -1;
+	}
+	if (sockpath && chown(sockpath, pw->pw_uid, pw->pw_gid) != 0)
+		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", sockpath, strerror(errno));
+	if (pidfile && chown(pidfile, pw->pw_uid, pw->pw_gid) != 0)
+		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", pidfile, strerror(errno));
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0) {
+		ims_log_err(NULL, "event=startup error=\"cannot become %s: %s\"", user,
+			    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ims-milter [-f] [-t] [-c FILE]\n"
+		   "  -c FILE  configuration (default %s)\n"
+		   "  -f       stay in the foreground\n"
+		   "  -t       check the configuration and the model, then exit\n",
+		IMS_CONF_DEFAULT_PATH);
+}
+
+int main(int argc, char **argv)
+{
+	struct ims_conf *conf = NULL;
+	struct ims_engine *eng = NULL;
+	char err[512], *sockpath = NULL;
+	int opt, foreground = 0, test = 0, rc = 1;
+	pthread_t tid;
+	sigset_t set;
+
+	conf_path = IMS_CONF_DEFAULT_PATH;
+	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
+		switch (opt) {
+		case 'c': conf_path = optarg; break;
+		case 'f': foreground = 1; break;
+		case 't': test = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (ims_conf_load(conf_path, &conf, err, sizeof err) != IMS_OK) {
+		fprintf(stderr, "ims-milter: %s\n", err);
+		return 1;
+	}
+	if (ims_log_open("ims-milter", conf->log_target, conf->log_level, conf->log_facility) !=
+	    IMS_OK) {
+		fprintf(stderr, "ims-milter: bad [log] settings\n");
+		goto out;
+	}
+	if (ims_engine_new(conf, &eng, err, sizeof err) != IMS_OK) {
+		fprintf(stderr, "ims-milter: %s\n", err);
+		goto out;
+	}
+	if (test) {
+		printf("config %s ok; model %s\n", conf_path,
+		       ims_engine_model(eng) ? ims_engine_model_version(eng)
+					     : ims_engine_model_error(eng));
+		rc = ims_engine_model(eng) ? 0 : 1;
+		goto out;
+	}
+	ims_engine_publish(eng);
+	if (strncmp(conf->milter_socket, "unix:", 5) == 0)
+		sockpath = conf->milter_socket + 5;
+	else if (strncmp(conf->milter_socket, "local:", 6) == 0)
+		sockpath = conf->milter_socket + 6;
+	if (smfi_setconn(conf->milter_socket) != MI_SUCCESS ||
+	    smfi_register(ims_milter_desc) != MI_SUCCESS) {
+		fprintf(stderr, "ims-milter: bad socket %s\n", conf->milter_socket);
+		goto out;
+	}
+	if (smfi_opensocket(1) != MI_SUCCESS) {
+		fprintf(stderr, "ims-milter: cannot listen on %s\n", conf->milter_socket);
+		goto out;
+	}
+	if (sockpath)
+		chmod(sockpath, 0660);
+	if (!foreground && daemonize() != 0) {
+		fprintf(stderr, "ims-milter: cannot daemonize: %s\n", strerror(errno));
+		goto out;
+	}
+	if (conf->milter_pidfile && *conf->milter_pidfile) {
+		pidfile = conf->milter_pidfile;
+		if (write_pidfile(pidfile) != 0)
+			ims_log_warn(NULL, "event=startup error=\"pid file %s: %s\"", pidfile,
+				     strerror(errno));
+	}
+	if (drop_privileges(conf->milter_user, sockpath) != 0)
+		goto out;
+	/* Blocked in every thread: reload_thread takes SIGHUP, libmilter's
+	 * signal thread SIGTERM and SIGINT (its sigwait, interposed above). */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
+		goto out;
+	pthread_detach(tid);
+	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
+		       conf->milter_socket, ims_engine_model_version(eng),
+		       ims_engine_model_error(eng));
+	if (smfi_main() != MI_SUCCESS)
+		ims_log_err(NULL, "event=smfi_main_failed");
+	/* SIGTERM: the listener is closed; finish what is in flight (60 s max) */
+	for (int i = 0; i < 600 && ims_milter_in_flight() > 0; i++)
+		usleep(100000);
+	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
+	if (pidfile)
+		unlink(pidfile);
+	rc = 0;
+out:
+	ims_engine_publish(NULL);
+	ims_engine_unref(eng);
+	if (conf)
+		ims_conf_unref(conf);
+	return rc;
+}
