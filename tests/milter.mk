@@ -11,7 +11,7 @@ TESTS += tests/unit/test_store tests/unit/test_heuristics
 # authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
 # start nsd through tests/harness/dns.py
 AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns tests/unit/test_spf \
-	tests/unit/test_dkim
+	tests/unit/test_dkim tests/unit/test_dmarc
 check_PROGRAMS += $(AUTH_TESTS)
 tests_unit_test_rfc5322_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_rfc5322_LDADD = $(MILTER_TEST_LIBS)
@@ -21,6 +21,8 @@ tests_unit_test_spf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_spf_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_dkim_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dkim_LDADD = $(MILTER_TEST_LIBS)
+tests_unit_test_dmarc_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_dmarc_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
 
