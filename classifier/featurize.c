@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,11 +10,38 @@
 
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
 
+enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4 };
+static unsigned char cclass[256];
+static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
+
+static void cclass_init(void)
+{
+	for (int c = 0; c <= ' '; c++)
+		cclass[c] |= C_SEP;
+	cclass[0x7f] |= C_SEP;
+	for (const char *p = "\"'`<>()[]{},;!?*|\\^~=+"; *p; p++)
+		cclass[(unsigned char)*p] |= C_SEP;
+	for (const char *p = ".:-_/@#&%$"; *p; p++)
+		cclass[(unsigned char)*p] |= C_TRIM;
+	for (const char *p = ".,:-/"; *p; p++)
+		cclass[(unsigned char)*p] |= C_NUMPUNCT;
+}
+
 static int is_sep(unsigned char c)
 {
-	if (c <= ' ' || c == 0x7f)
-		return 1;
-	return strchr("\"'`<>()[]{},;!?*|\\^~=+", c) != NULL;
+	return cclass[c] & C_SEP;
+}
+
+/* prefix + one letter, e.g. "W" + 'U' -> "WU" */
+static void pfx2(char out[24], const char *pfx, char kind)
+{
+	size_t n = strlen(pfx);
+
+	if (n > 22)
+		n = 22;
+	memcpy(out, pfx, n);
+	out[n] = kind;
+	out[n + 1] = '\0';
 }
 
 static int is_word(unsigned char c)
@@ -90,7 +118,7 @@ static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn,
 {
 	const char *h = c, *end = c + n;
 	const char *s = memchr(c, ':', n);
-	char p2[8];
+	char p2[24];
 
 	if (s && s + 3 <= end && s[1] == '/' && s[2] == '/')
 		h = s + 3;
@@ -102,7 +130,7 @@ static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn,
 
 	if (at)
 		h = at + 1; /* user@host: a classic obfuscation */
-	snprintf(p2, sizeof p2, "%sU", pfx);
+	pfx2(p2, pfx, 'U');
 	emit_host(fn, ctx, p2, h, (size_t)(e - h));
 	if (at)
 		emit_str(fn, ctx, p2, "userinfo");
@@ -111,9 +139,9 @@ static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn,
 static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
 {
 	size_t i = 0;
-	char kp[8];
+	char kp[24];
 
-	snprintf(kp, sizeof kp, "%sK", pfx);
+	pfx2(kp, pfx, 'K');
 	while (i < n) {
 		while (i < n && !is_word((unsigned char)c[i]))
 			i++;
@@ -145,18 +173,18 @@ static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn
 
 static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
 {
-	char p2[8];
+	char p2[24];
 	size_t i, digits = 0, dots = 0, alpha = 0;
 	const char *at;
 
 	/* trim punctuation around the chunk */
-	while (n > 0 && strchr(".:-_/@#&%$", *c)) {
+	while (n > 0 && (cclass[(unsigned char)*c] & C_TRIM)) {
 		if (*c == '$' && n > 1 && is_digit((unsigned char)c[1]))
 			emit_str(fn, ctx, pfx, "#money");
 		c++;
 		n--;
 	}
-	while (n > 0 && strchr(".:-_/@#&%$", c[n - 1]))
+	while (n > 0 && (cclass[(unsigned char)c[n - 1]] & C_TRIM))
 		n--;
 	if (n == 0)
 		return;
@@ -167,7 +195,7 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 	}
 	at = memchr(c, '@', n);
 	if (at && at > c && memchr(at, '.', (size_t)(c + n - at))) {
-		snprintf(p2, sizeof p2, "%sE", pfx);
+		pfx2(p2, pfx, 'E');
 		emit_host(fn, ctx, p2, at + 1, (size_t)(c + n - at - 1));
 		emit_str(fn, ctx, pfx, "#email");
 		return;
@@ -187,10 +215,10 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 		int only_digits_and_punct = 1;
 
 		for (i = 0; i < n; i++)
-			if (!is_digit((unsigned char)c[i]) && !strchr(".,:-/", c[i]))
+			if (!is_digit((unsigned char)c[i]) && !(cclass[(unsigned char)c[i]] & C_NUMPUNCT))
 				only_digits_and_punct = 0;
 		if (only_digits_and_punct) {
-			snprintf(p2, sizeof p2, "%sN", pfx);
+			pfx2(p2, pfx, 'N');
 			if (digits <= 4) {
 				emit(fn, ctx, p2, c, n, 0);
 			} else {
@@ -216,7 +244,7 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 		for (i = 0; ok && i < n; i++)
 			ok = is_word((unsigned char)c[i]) || c[i] == '.' || c[i] == '-';
 		if (ok) {
-			snprintf(p2, sizeof p2, "%sD", pfx);
+			pfx2(p2, pfx, 'D');
 			emit_host(fn, ctx, p2, c, n);
 			return;
 		}
@@ -244,6 +272,7 @@ void ims_tokenize(const char *text, size_t len, char prefix, ims_token_fn fn, vo
 {
 	char pfx[2] = { prefix, '\0' };
 
+	pthread_once(&cclass_once, cclass_init);
 	tokenize(text, len, pfx, fn, ctx);
 }
 
@@ -292,6 +321,19 @@ static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx
 				g_ascii_strcasecmp(name, "User-Agent") == 0))
 			mailer = g_mime_header_get_value(h);
 		emit_kv(fn, ctx, "HN", name);
+		if (g_ascii_strcasecmp(name, "Subject") != 0) {
+			/* the value's tokens, prefixed with the header's name */
+			const char *raw = g_mime_header_get_raw_value(h);
+			char hp[24];
+			size_t k = 0;
+
+			hp[k++] = 'H';
+			for (const char *q = name; *q && k < sizeof hp - 1; q++)
+				hp[k++] = lc(*q);
+			hp[k] = '\0';
+			if (raw)
+				tokenize(raw, strnlen(raw, 1000), hp, fn, ctx);
+		}
 	}
 	emit_kv(fn, ctx, "RCV", received > 15 ? "15+" : bucket(received));
 	if (mailer)
@@ -382,6 +424,7 @@ static int link_mismatch(const struct ims_link *l)
 
 void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
 {
+
 	const char *subject = ims_parsed_subject(p);
 	const char *text = ims_parsed_text(p);
 	const struct ims_link *links;
@@ -391,6 +434,7 @@ void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
 	size_t mismatches = 0;
 	size_t tlen = strlen(text);
 
+	pthread_once(&cclass_once, cclass_init);
 	tokenize(subject, strlen(subject), "S", fn, ctx);
 	if (!*subject)
 		emit_kv(fn, ctx, "S", "#empty");
@@ -475,11 +519,47 @@ static void collect(void *ctx, const char *tok, size_t len)
 	c->h[c->n++] = (uint32_t)((h ^ (h >> 32)) & c->mask) + 1;
 }
 
-static int cmp_u32(const void *a, const void *b)
+/* Sorts n indices: LSD radix sort, 2 passes of 12 bits (indices < 2^24). */
+static int sort_u32(uint32_t *a, size_t n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t *tmp;
+	size_t cnt[4096];
 
-	return (x > y) - (x < y);
+	if (n < 64) { /* insertion sort */
+		for (size_t i = 1; i < n; i++) {
+			uint32_t v = a[i];
+			size_t j = i;
+
+			while (j > 0 && a[j - 1] > v) {
+				a[j] = a[j - 1];
+				j--;
+			}
+			a[j] = v;
+		}
+		return 0;
+	}
+	tmp = malloc(n * sizeof *tmp);
+	if (!tmp)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t *src = pass ? tmp : a, *dst = pass ? a : tmp;
+		int shift = 12 * pass;
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & 4095]++;
+		for (size_t k = 0; k < 4096; k++) {
+			size_t c = cnt[k];
+
+			cnt[k] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 4095]++] = src[i];
+	}
+	free(tmp);
+	return 0;
 }
 
 void ims_fvec_free(struct ims_fvec *v)
@@ -504,6 +584,7 @@ ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_fea
 	memset(out, 0, sizeof *out);
 	if (!opts || opts->hash_bits < IMS_HASH_BITS_MIN || opts->hash_bits > IMS_HASH_BITS_MAX)
 		return IMS_EINVAL;
+	pthread_once(&cclass_once, cclass_init);
 	c.mask = (1u << opts->hash_bits) - 1;
 	ims_features_tokens(p, collect, &c);
 	if (c.nomem)
@@ -512,7 +593,8 @@ ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_fea
 		rc = IMS_OK;
 		goto out;
 	}
-	qsort(c.h, c.n, sizeof *c.h, cmp_u32);
+	if (sort_u32(c.h, c.n) != 0)
+		goto out;
 	out->idx = malloc(c.n * sizeof *out->idx);
 	out->val = malloc(c.n * sizeof *out->val);
 	if (!out->idx || !out->val)

@@ -124,8 +124,10 @@ static void nodes_free(struct nodes *nd)
  * and *rho so that decision = w.x - rho is > 0 for spam. */
 static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 			     const struct nodes *nd, const size_t *rows, size_t nrows, unsigned bits,
-			     double c, double *w, double *rho)
+			     double c, double ham_weight, double *w, double *rho)
 {
+	int wlabel[1] = { -1 };
+	double wval[1] = { ham_weight > 0 ? ham_weight : 1.0 };
 	ims_status rc = IMS_ENOMEM;
 	double *y = malloc(nrows * sizeof *y);
 	void **x = malloc(nrows * sizeof *x);
@@ -150,6 +152,9 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 		param.cache_size = 200;
 		param.shrinking = 1;
 		param.probability = 0;
+		param.nr_weight = 1;
+		param.weight_label = wlabel;
+		param.weight = wval;
 		if (svm_check_parameter(&prob, &param)) {
 			rc = IMS_EINVAL;
 			goto out;
@@ -198,6 +203,9 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 		param.solver_type = L2R_L1LOSS_SVC_DUAL;
 		param.C = c;
 		param.eps = 0.1;
+		param.nr_weight = 1;
+		param.weight_label = wlabel;
+		param.weight = wval;
 		prob.l = (int)nrows;
 		prob.n = (int)dim + 1;
 		prob.y = y;
@@ -286,7 +294,7 @@ static void *cv_worker(void *arg)
 				rows[nr++] = i;
 		memset(w, 0, (dim + 1) * sizeof *w);
 		ims_status rc = train_once(cv->o->trainer, cv->ds, cv->nd, rows, nr, cv->o->hash_bits,
-					   cv->grid[g], w, &rho);
+					   cv->grid[g], cv->o->ham_weight, w, &rho);
 
 		if (rc != IMS_OK) {
 			atomic_store(&cv->failed, rc);
@@ -471,6 +479,14 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	ims_confusion_count(cv.dec[best], ds->y, ds->n, &conf);
 	r->cv_fpr = conf.ham ? (double)conf.false_positives / (double)conf.ham : 0;
 	r->cv_fnr = conf.spam ? (double)conf.false_negatives / (double)conf.spam : 0;
+	if (o.cv_dump) { /* out-of-fold decision values, one "label value" line per row */
+		FILE *f = fopen(o.cv_dump, "w");
+
+		for (size_t i = 0; f && i < ds->n; i++)
+			fprintf(f, "%d %.6f\n", ds->y[i], cv.dec[best][i]);
+		if (f)
+			fclose(f);
+	}
 	rc = ims_platt_fit(cv.dec[best], ds->y, ds->n, &r->platt_a, &r->platt_b);
 	if (rc != IMS_OK)
 		goto out;
@@ -486,7 +502,7 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 		all[i] = i;
 	double rho = 0;
 
-	rc = train_once(o.trainer, ds, &nd, all, ds->n, o.hash_bits, r->c, w, &rho);
+	rc = train_once(o.trainer, ds, &nd, all, ds->n, o.hash_bits, r->c, o.ham_weight, w, &rho);
 	if (rc != IMS_OK) {
 		seterr(err, errlen, "final training failed");
 		goto out;

@@ -30,14 +30,16 @@ void ims_dataset_free(struct ims_dataset *ds);
 #define IMS_TRAIN_MAX_GRID 16
 
 struct ims_train_opts {
-	const char *trainer; /* "libsvm" (default) or "liblinear" */
+	const char *trainer; /* "libsvm" (NULL: default) or "liblinear" */
 	unsigned hash_bits;  /* the vectors' hash_bits */
 	double c;            /* > 0: use this C (CV still fits Platt); else choose by CV */
 	const double *grid;  /* C values to try (NULL: the default grid) */
 	size_t grid_n;
+	double ham_weight; /* C multiplier for ham (class weight); <= 0: 1 */
 	int folds;   /* default 5 */
 	int threads; /* default 2 */
 	int verbose; /* progress lines on stderr */
+	const char *cv_dump; /* write out-of-fold decision values here (debugging), or NULL */
 };
 
 struct ims_train_report {

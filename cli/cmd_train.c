@@ -22,12 +22,15 @@ static void help(void)
 	       "  --ham DIR         a folder of ham messages, one message per file\n"
 	       "  --spam DIR        a folder of spam messages\n"
 	       "  -o, --output FILE the model file to write\n"
-	       "  --trainer NAME    libsvm (default) or liblinear\n"
+	       "  --trainer NAME    liblinear (default when built with it) or libsvm\n"
 	       "  --C VALUE         use this C instead of choosing one by cross-validation\n"
 	       "  --grid LIST       C values to try, comma-separated (default 0.3,1,3,10,30)\n"
 	       "  --folds N         cross-validation folds (default 5)\n"
 	       "  --threads N       training threads (default 2)\n"
 	       "  --hash-bits N     feature space of 2^N (default %d)\n"
+	       "  --ham-weight W    weight of a ham error relative to a spam error (default 1)\n"
+	       "  --cv-dump FILE    write the out-of-fold decision values ('label value' per\n"
+	       "                    message, ham folders first, files sorted) for analysis\n"
 	       "  -q, --quiet       no progress on stderr\n",
 	       IMS_HASH_BITS_DEFAULT);
 }
@@ -112,13 +115,14 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' }, { "trainer", required_argument, NULL, 't' },
 		{ "C", required_argument, NULL, 'C' },      { "grid", required_argument, NULL, 'g' },
 		{ "folds", required_argument, NULL, 'f' },  { "threads", required_argument, NULL, 'j' },
-		{ "hash-bits", required_argument, NULL, 'b' }, { "quiet", no_argument, NULL, 'q' },
+		{ "hash-bits", required_argument, NULL, 'b' }, { "ham-weight", required_argument, NULL, 'w' },
+		{ "cv-dump", required_argument, NULL, 'D' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
 	char **ham = calloc((size_t)argc, sizeof *ham), **spam = calloc((size_t)argc, sizeof *spam);
 	size_t nham = 0, nspam = 0;
 	const char *output = NULL;
-	struct ims_train_opts o = { .trainer = "libsvm", .hash_bits = IMS_HASH_BITS_DEFAULT,
+	struct ims_train_opts o = { .trainer = NULL, .hash_bits = IMS_HASH_BITS_DEFAULT,
 				    .folds = 5, .threads = 2, .verbose = 1 };
 	double grid[IMS_TRAIN_MAX_GRID];
 	struct ims_dataset ds = { 0 };
@@ -188,6 +192,13 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			}
 			o.hash_bits = (unsigned)v;
 			break;
+		case 'w':
+			if (!parse_double(optarg, &o.ham_weight)) {
+				rc = ims_cli_usage_error("train", "bad --ham-weight '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'D': o.cv_dump = optarg; break;
 		case 'q': o.verbose = 0; break;
 		case 'h':
 			help();
@@ -206,6 +217,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		rc = ims_cli_usage_error("train", "--ham, --spam and -o are required");
 		goto out;
 	}
+	if (!o.trainer) /* liblinear when built with it: docs/classifier.md "Training" */
+		o.trainer = ims_train_have("liblinear") ? "liblinear" : "libsvm";
 	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) || load_dirs(spam, nspam, 1, o.hash_bits, &ds))
 		goto out;
 	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
