@@ -9,6 +9,7 @@ tests_unit_test_conf_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_conf tests/conf-docs.sh
 EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh
 
+include tests/fuzz.mk
 include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
