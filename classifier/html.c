@@ -119,7 +119,7 @@ literal:
 
 /* Finds attribute attr (lower case) in the tag body [s, s+len) and
  * appends its entity-decoded value to val.  Returns 1 when found. */
-static int tag_attr(const char *s, size_t len, const char *attr, GString *val)
+static int tag_attr(const char *s, size_t len, const char *attr, GString *val, int keep_spaces)
 {
 	size_t an = strlen(attr);
 	size_t i = 0;
@@ -148,10 +148,10 @@ static int tag_attr(const char *s, size_t len, const char *attr, GString *val)
 				for (size_t k = j; k < end;) {
 					if (s[k] == '&')
 						k += decode_entity(s + k, end - k, val);
-					else if (!is_space((unsigned char)s[k]))
+					else if (keep_spaces || !is_space((unsigned char)s[k]))
 						g_string_append_c(val, s[k++]);
 					else
-						k++;
+						k++; /* "http://ex ample.com" is one URL */
 				}
 				return 1;
 			}
@@ -290,7 +290,7 @@ void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out
 			close_anchor(&a, out, link, ctx, st);
 			if (!closing) {
 				g_string_truncate(a.href, 0);
-				if (tag_attr(body + k, blen - k, "href", a.href)) {
+				if (tag_attr(body + k, blen - k, "href", a.href, 0)) {
 					a.open = 1;
 					a.text_start = out->len;
 				}
@@ -303,7 +303,7 @@ void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out
 
 			if (st)
 				st->images++;
-			if (tag_attr(body + k, blen - k, "alt", alt) && alt->len) {
+			if (tag_attr(body + k, blen - k, "alt", alt, 1) && alt->len) {
 				append_space(out, ' ');
 				g_string_append_len(out, alt->str, (gssize)alt->len);
 			}

@@ -161,30 +161,43 @@ static void find_bare_urls(struct ims_parsed *p, const char *s)
 	}
 }
 
+/* Appends n bytes of plain text in charset (NULL: unknown) to the body text. */
+static void add_plain(struct ims_parsed *p, const char *buf, size_t n, const char *charset)
+{
+	char *utf8 = to_utf8(buf, n, charset);
+	size_t room = IMS_MIME_MAX_TEXT > p->text->len ? IMS_MIME_MAX_TEXT - p->text->len : 0;
+	size_t len = strlen(utf8);
+
+	if (p->text->len)
+		g_string_append(p->text, "\n\n");
+	find_bare_urls(p, utf8);
+	g_string_append_len(p->text, utf8, (gssize)(len < room ? len : room));
+	if (p->text->len >= IMS_MIME_MAX_TEXT)
+		p->malformed = 1;
+	g_free(utf8);
+}
+
 static void add_text(struct ims_parsed *p, GMimePart *part, int is_html)
 {
 	size_t n;
 	char *raw = decode_part(p, part, &n);
-	char *utf8;
+	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 
 	if (!raw)
 		return;
-	utf8 = to_utf8(raw, n, g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset"));
-	g_free(raw);
-	if (p->text->len)
-		g_string_append(p->text, "\n\n");
 	if (is_html) {
-		ims_html_to_text(utf8, strlen(utf8), p->text, IMS_MIME_MAX_TEXT, add_link, p, NULL);
-	} else {
-		size_t room = IMS_MIME_MAX_TEXT > p->text->len ? IMS_MIME_MAX_TEXT - p->text->len : 0;
-		size_t len = strlen(utf8);
+		char *utf8 = to_utf8(raw, n, charset);
 
-		find_bare_urls(p, utf8);
-		g_string_append_len(p->text, utf8, (gssize)(len < room ? len : room));
+		if (p->text->len)
+			g_string_append(p->text, "\n\n");
+		ims_html_to_text(utf8, strlen(utf8), p->text, IMS_MIME_MAX_TEXT, add_link, p, NULL);
+		if (p->text->len >= IMS_MIME_MAX_TEXT)
+			p->malformed = 1;
+		g_free(utf8);
+	} else {
+		add_plain(p, raw, n, charset);
 	}
-	if (p->text->len >= IMS_MIME_MAX_TEXT)
-		p->malformed = 1;
-	g_free(utf8);
+	g_free(raw);
 }
 
 static void add_attachment(struct ims_parsed *p, GMimePart *part, GMimeContentType *ct)
@@ -226,8 +239,16 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		int count = g_mime_multipart_get_count(mp);
 
-		if (count <= 0)
+		if (count <= 0) {
+			/* no boundary, or one that never shows up: GMime keeps the
+			 * body as the prologue; read it as plain text */
+			const char *pro = g_mime_multipart_get_prologue(mp);
+
 			p->malformed = 1;
+			if (pro && *pro)
+				add_plain(p, pro, strlen(pro), NULL);
+			return;
+		}
 		for (int i = 0; i < count && p->parts <= IMS_MIME_MAX_PARTS; i++)
 			walk(p, g_mime_multipart_get_part(mp, i), depth + 1);
 		return;

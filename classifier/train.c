@@ -215,6 +215,7 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 			rc = IMS_EINVAL;
 			goto ll_out;
 		}
+		srand(1); /* liblinear shuffles with rand(): same data, same model */
 		m = train(&prob, &param);
 		if (!m)
 			goto ll_out;
@@ -388,6 +389,8 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 		o.threads = 2;
 	if (o.threads > 8)
 		o.threads = 8;
+	if (strcmp(o.trainer, "liblinear") == 0)
+		o.threads = 1; /* it uses the global rand(): one thread keeps runs repeatable */
 	if (o.hash_bits < IMS_HASH_BITS_MIN || o.hash_bits > IMS_HASH_BITS_MAX) {
 		seterr(err, errlen, "bad hash_bits %u", o.hash_bits);
 		return IMS_EINVAL;

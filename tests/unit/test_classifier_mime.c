@@ -1,0 +1,348 @@
+/* classifier/message.c, html.c, featurize.c: MIME to text, bad input,
+ * tokenizer and feature vectors. */
+#include "config.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "featurize.h"
+#include "message.h"
+
+static char *slurp(const char *name, size_t *len)
+{
+	FILE *f = fopen(fixture(name), "rb");
+	char *buf = malloc(1 << 20);
+
+	*len = 0;
+	if (!f || !buf) {
+		fprintf(stderr, "cannot read %s\n", fixture(name));
+		check_failures++;
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	*len = fread(buf, 1, (1 << 20) - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static struct ims_parsed *parse_fixture(const char *name)
+{
+	size_t len;
+	char *raw = slurp(name, &len);
+	struct ims_parsed *p = NULL;
+
+	if (!raw)
+		return NULL;
+	CHECK(ims_parse_message(raw, len, &p) == IMS_OK);
+	free(raw); /* the parse must not keep pointers into raw */
+	return p;
+}
+
+static void test_plain(void)
+{
+	struct ims_parsed *p = parse_fixture("mime/plain.eml");
+	const struct ims_link *l;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "Hello Bob");
+	CHECK(strcmp(ims_parsed_subject(p), "plain text") == 0);
+	CHECK(!ims_parsed_malformed(p));
+	CHECK(ims_parsed_links(p, &l) == 1);
+	CHECK_STR_CONTAINS(l[0].href, "https://www.example.com/docs");
+	CHECK(ims_parsed_gmime(p) != NULL);
+	ims_parsed_free(p);
+}
+
+static void test_charsets(void)
+{
+	struct ims_parsed *p = parse_fixture("mime/qp-latin1.eml");
+
+	if (p) {
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "Café crème brûlée");
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "soft-wrapped"); /* QP soft line break */
+		CHECK(strcmp(ims_parsed_subject(p), "Café crème") == 0);
+		ims_parsed_free(p);
+	}
+	p = parse_fixture("mime/base64-utf8.eml");
+	if (p) {
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "Viele Grüße aus Köln – 東京");
+		CHECK(strcmp(ims_parsed_subject(p), "Grüße aus Köln") == 0);
+		ims_parsed_free(p);
+	}
+	/* no charset, 8-bit CP1252 bytes: converted, valid UTF-8 */
+	p = parse_fixture("mime/undeclared-8bit.eml");
+	if (p) {
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "Ça coûte 5 €");
+		CHECK(g_utf8_validate(ims_parsed_text(p), -1, NULL));
+		ims_parsed_free(p);
+	}
+	/* a charset iconv does not know: still valid UTF-8 text */
+	p = parse_fixture("mime/unknown-charset.eml");
+	if (p) {
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "batlh");
+		CHECK(g_utf8_validate(ims_parsed_text(p), -1, NULL));
+		ims_parsed_free(p);
+	}
+}
+
+static void test_html(void)
+{
+	struct ims_parsed *p = parse_fixture("mime/html-links.eml");
+	const struct ims_link *l;
+	size_t n;
+
+	if (!p)
+		return;
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "Plain version.");
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "Your & account <needs> attention now €5 ABC.");
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "Example site");
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "IMG ALT");
+	CHECK(strstr(ims_parsed_text(p), "color") == NULL);  /* <style> dropped */
+	CHECK(strstr(ims_parsed_text(p), "var x") == NULL);  /* <script> dropped */
+	CHECK(strstr(ims_parsed_text(p), "hidden") == NULL); /* comment dropped */
+	n = ims_parsed_links(p, &l);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK(strcmp(l[0].href, "http://evil.example.net/login") == 0);
+		CHECK(strcmp(l[0].text, "https://www.paypal.com/") == 0);
+		CHECK(strcmp(l[1].href, "http://example.com/ok") == 0);
+		CHECK(strcmp(l[1].text, "Example site") == 0);
+	}
+	CHECK(ims_parsed_html_parts(p) == 1 && ims_parsed_plain_parts(p) == 1);
+	ims_parsed_free(p);
+}
+
+static void test_attachments(void)
+{
+	struct ims_parsed *p = parse_fixture("mime/attachment.eml");
+	const struct ims_attachment *a;
+	size_t n;
+
+	if (!p)
+		return;
+	n = ims_parsed_attachments(p, &a);
+	CHECK(n == 2);
+	if (n == 2) {
+		CHECK(strcmp(a[0].filename, "invoice.pdf") == 0);
+		CHECK(strcmp(a[0].content_type, "application/pdf") == 0);
+		CHECK(a[0].size > 400);
+		CHECK(strcmp(a[1].filename, "setup.exe") == 0);
+		CHECK(strcmp(a[1].content_type, "application/x-msdownload") == 0);
+	}
+	CHECK_STR_CONTAINS(ims_parsed_text(p), "invoice attached");
+	CHECK(strstr(ims_parsed_text(p), "PDF") == NULL); /* attachments are not text */
+	ims_parsed_free(p);
+}
+
+static void test_malformed_fixtures(void)
+{
+	static const char *const names[] = { "mime/truncated.eml", "mime/missing-boundary.eml",
+					     "mime/wrong-boundary.eml" };
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct ims_parsed *p = parse_fixture(names[i]);
+
+		if (!p)
+			continue;
+		CHECK(ims_parsed_malformed(p));
+		CHECK(g_utf8_validate(ims_parsed_text(p), -1, NULL));
+		ims_parsed_free(p);
+	}
+	struct ims_parsed *p = parse_fixture("mime/truncated.eml");
+
+	if (p) {
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "First part survives.");
+		ims_parsed_free(p);
+	}
+	p = parse_fixture("mime/missing-boundary.eml");
+	if (p) { /* best effort: the body is still read */
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "never declared");
+		ims_parsed_free(p);
+	}
+}
+
+static void test_empty_and_garbage(void)
+{
+	struct ims_parsed *p = NULL;
+	unsigned char *junk = malloc(65536);
+	uint32_t s = 12345;
+
+	CHECK(ims_parse_message("", 0, &p) == IMS_OK);
+	if (p) {
+		CHECK(strcmp(ims_parsed_text(p), "") == 0);
+		CHECK(strcmp(ims_parsed_subject(p), "") == 0);
+		ims_parsed_free(p);
+	}
+	CHECK(ims_parse_message(NULL, 0, &p) == IMS_OK);
+	ims_parsed_free(p);
+	if (!junk)
+		return;
+	for (int round = 0; round < 20; round++) {
+		size_t n = 1 + (size_t)(s % 65535);
+
+		for (size_t i = 0; i < n; i++) {
+			s = s * 1103515245u + 12345u;
+			junk[i] = (unsigned char)(s >> 16);
+		}
+		p = NULL;
+		CHECK(ims_parse_message((const char *)junk, n, &p) == IMS_OK);
+		if (p) {
+			CHECK(g_utf8_validate(ims_parsed_text(p), -1, NULL));
+			CHECK(g_utf8_validate(ims_parsed_subject(p), -1, NULL));
+			ims_parsed_free(p);
+		}
+	}
+	free(junk);
+}
+
+static void test_deep_nesting(void)
+{
+	const int depth = 1000;
+	GString *m = g_string_new("From: a@example.org\nSubject: deep\nMIME-Version: 1.0\n");
+	struct ims_parsed *p = NULL;
+	clock_t t0 = clock();
+
+	for (int i = 0; i < depth; i++)
+		g_string_append_printf(m, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n",
+				       i, i);
+	g_string_append(m, "Content-Type: text/plain\n\ninnermost text\n");
+	for (int i = depth - 1; i >= 0; i--)
+		g_string_append_printf(m, "--b%d--\n", i);
+	CHECK(ims_parse_message(m->str, m->len, &p) == IMS_OK);
+	if (p) {
+		CHECK(ims_parsed_malformed(p)); /* deeper than IMS_MIME_MAX_DEPTH */
+		ims_parsed_free(p);
+	}
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 20.0);
+	g_string_free(m, TRUE);
+}
+
+static void test_huge_message(void)
+{
+	const size_t size = 50u << 20;
+	GString *m = g_string_sized_new(size + 4096);
+	struct ims_parsed *p = NULL;
+	clock_t t0 = clock();
+
+	/* 50 MB of text: parsed, text cut at IMS_MIME_MAX_TEXT, flagged */
+	g_string_append(m, "From: a@example.org\nSubject: huge\nContent-Type: text/plain\n\n");
+	while (m->len < size)
+		g_string_append(m, "all work and no play makes jack a dull boy 0123456789\n");
+	CHECK(ims_parse_message(m->str, m->len, &p) == IMS_OK);
+	if (p) {
+		CHECK(strlen(ims_parsed_text(p)) <= IMS_MIME_MAX_TEXT);
+		CHECK(ims_parsed_malformed(p));
+		ims_parsed_free(p);
+	}
+	/* 50 MB base64 attachment beside a small text part */
+	g_string_assign(m, "From: a@example.org\nSubject: huge\nMIME-Version: 1.0\n"
+			   "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
+			   "Content-Type: text/plain\n\nsee the attachment\n--B\n"
+			   "Content-Type: application/octet-stream; name=\"big.bin\"\n"
+			   "Content-Transfer-Encoding: base64\n\n");
+	while (m->len < size)
+		g_string_append(m, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n");
+	g_string_append(m, "--B--\n");
+	p = NULL;
+	CHECK(ims_parse_message(m->str, m->len, &p) == IMS_OK);
+	if (p) {
+		const struct ims_attachment *a;
+
+		CHECK(ims_parsed_attachments(p, &a) == 1);
+		CHECK_STR_CONTAINS(ims_parsed_text(p), "see the attachment");
+		ims_parsed_free(p);
+	}
+	CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 30.0);
+	g_string_free(m, TRUE);
+}
+
+static void add_tok(void *ctx, const char *tok, size_t len)
+{
+	GString *s = ctx;
+
+	g_string_append_len(s, tok, (gssize)len);
+	g_string_append_c(s, ' ');
+}
+
+static void test_tokenizer(void)
+{
+	const char *text = "Visit http://Sub.Example.COM/path?x=1 or www.shop.example.net now! "
+			   "Mail Bob@Example.org. FREE money: $1,000,000 call 5551234567 in 2002, "
+			   "Grüße from Köln; e.g. foo.bar.co.uk and 192.168.1.1";
+	GString *s = g_string_new(NULL);
+
+	ims_tokenize(text, strlen(text), 'W', add_tok, s);
+	CHECK_STR_CONTAINS(s->str, "WU:sub.example.com ");
+	CHECK_STR_CONTAINS(s->str, "WU:example.com ");
+	CHECK_STR_CONTAINS(s->str, "WU:www.shop.example.net ");
+	CHECK_STR_CONTAINS(s->str, "WE:example.org ");
+	CHECK_STR_CONTAINS(s->str, "W:#email ");
+	CHECK_STR_CONTAINS(s->str, "W:free ");
+	CHECK_STR_CONTAINS(s->str, "WK:FREE ");
+	CHECK_STR_CONTAINS(s->str, "W:#money ");
+	CHECK_STR_CONTAINS(s->str, "WN:#10 ");
+	CHECK_STR_CONTAINS(s->str, "WN:2002 ");
+	CHECK_STR_CONTAINS(s->str, "W:grüße ");
+	CHECK_STR_CONTAINS(s->str, "W:köln ");
+	CHECK_STR_CONTAINS(s->str, "WD:foo.bar.co.uk ");
+	CHECK(strstr(s->str, "W:visit ") != NULL);
+	g_string_free(s, TRUE);
+}
+
+static void test_vector(void)
+{
+	struct ims_parsed *p = parse_fixture("mime/html-links.eml");
+	struct ims_feature_opts o = { IMS_HASH_BITS_DEFAULT };
+	struct ims_fvec v;
+	double norm = 0;
+
+	if (!p)
+		return;
+	CHECK(ims_features_extract(p, &o, &v) == IMS_OK);
+	CHECK(v.n > 10);
+	for (size_t i = 0; i < v.n; i++) {
+		CHECK(v.idx[i] >= 1 && v.idx[i] <= (1u << IMS_HASH_BITS_DEFAULT));
+		if (i > 0)
+			CHECK(v.idx[i] > v.idx[i - 1]); /* sorted, unique */
+		norm += v.val[i] * v.val[i];
+	}
+	CHECK(fabs(norm - 1.0) < 1e-9);
+	ims_fvec_free(&v);
+	o.hash_bits = 40;
+	CHECK(ims_features_extract(p, &o, &v) == IMS_EINVAL);
+	{
+		GString *s = g_string_new(NULL);
+
+		ims_features_tokens(p, add_tok, s);
+		CHECK_STR_CONTAINS(s->str, "L:#text-host-mismatch");
+		CHECK_STR_CONTAINS(s->str, "LU:evil.example.net");
+		CHECK_STR_CONTAINS(s->str, "HTML:#alt");
+		g_string_free(s, TRUE);
+	}
+	ims_parsed_free(p);
+}
+
+int main(void)
+{
+	RUN(test_plain);
+	RUN(test_charsets);
+	RUN(test_html);
+	RUN(test_attachments);
+	RUN(test_malformed_fixtures);
+	RUN(test_empty_and_garbage);
+	RUN(test_deep_nesting);
+	RUN(test_huge_message);
+	RUN(test_tokenizer);
+	RUN(test_vector);
+	return CHECK_DONE();
+}
