@@ -81,6 +81,8 @@ struct ims_conf {
 	int webapi_refresh_ttl_s;
 	bool webapi_registration;
 	char *webapi_submission;
+	char *webapi_submission_user;
+	char *webapi_submission_password_file;
 	char *webapi_reinject;
 	char *webapi_ui_dir;
 	int webapi_login_rate;

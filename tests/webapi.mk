@@ -1,5 +1,5 @@
 # tests of webapi/ and lib/users (see tests/local.mk)
-WEBAPI_TEST_LIBS = webapi/libimsweb.a $(TEST_LIBS) $(MHD_LIBS) $(JWT_LIBS) $(CURL_LIBS)
+WEBAPI_TEST_LIBS = $(IMS_WEB_LIBS)
 
 check_PROGRAMS += tests/unit/test_users tests/unit/test_jwt
 tests_unit_test_users_CFLAGS = $(TEST_CFLAGS)
@@ -7,3 +7,9 @@ tests_unit_test_users_LDADD = $(TEST_LIBS)
 tests_unit_test_jwt_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/webapi
 tests_unit_test_jwt_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_users tests/unit/test_jwt
+
+# integration tests: real redis-server + real ims-webapi (tests/harness/webapi.py)
+WEBAPI_PY_TESTS = tests/webapi/test_security.py
+TESTS += $(WEBAPI_PY_TESTS)
+EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
+	tests/harness/smtpsink.py

@@ -1,1 +1,169 @@
-int main(void){return 0;}
+/* ims-webapi: the HTTP API over the ims Redis store, and the web UI.
+ *
+ *   ims-webapi [-c FILE]
+ *
+ * Runs in the foreground (systemd keeps it), logs per [log], stops on
+ * SIGTERM or SIGINT after the requests in flight are answered. */
+#include "config.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+#include <sodium.h>
+
+#include "app.h"
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "router.h"
+#include "server.h"
+
+#define DRAIN_MS 10000
+#define PASSWORD_MAX 1024
+
+/* The submission password from its file (first line).  NULL when none is
+ * configured; on a read error err says why and -1 is returned. */
+static int read_password(const char *path, char **out, char *err, size_t errlen)
+{
+	char buf[PASSWORD_MAX + 2];
+	FILE *f;
+
+	*out = NULL;
+	if (!path || !*path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot read", path);
+		return -1;
+	}
+	if (!fgets(buf, sizeof buf, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*out = strdup(buf);
+	sodium_memzero(buf, sizeof buf);
+	return *out ? 0 : -1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ims-webapi [-c FILE]\n"
+		   "  -c FILE  configuration (default " IMS_CONF_DEFAULT_PATH ")\n"
+		   "  -V       print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	struct ims_conf *conf = NULL;
+	struct ims_web app = { 0 };
+	struct ims_server *srv = NULL;
+	char err[512];
+	sigset_t set;
+	int opt, sig = 0, rc = 1;
+
+	while ((opt = getopt(argc, argv, "c:hV")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 'V': printf("ims-webapi %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (ims_conf_load(path, &conf, err, sizeof err) != IMS_OK) {
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		return 1;
+	}
+	if (ims_log_open("ims-webapi", conf->log_target, conf->log_level, conf->log_facility) !=
+	    IMS_OK) {
+		fprintf(stderr, "ims-webapi: bad [log] settings\n");
+		goto out;
+	}
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		ims_log_err(NULL, "event=init_failed");
+		goto out;
+	}
+	g_mime_init();
+	xmlInitParser();
+	app.conf = conf;
+	if (ims_token_key_load(conf->webapi_jwt_secret_file, &app.key, err, sizeof err) !=
+	    IMS_OK) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		goto out;
+	}
+	if (read_password(conf->webapi_submission_password_file, &app.submission_password, err,
+			  sizeof err) != 0) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		goto out;
+	}
+	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
+		goto out;
+	/* The scan engine of POST /scan-email: the milter's own code.  Without
+	 * one (bad DNS or DKIM settings) the rest of the API still runs. */
+	{
+		struct ims_engine *eng = NULL;
+
+		if (ims_engine_new(conf, &eng, err, sizeof err) == IMS_OK) {
+			ims_engine_publish(eng);
+			if (ims_engine_model_error(eng))
+				ims_log_warn(NULL, "event=no_model error=\"%s\"",
+					     ims_engine_model_error(eng));
+			ims_engine_unref(eng);
+		} else {
+			ims_log_warn(NULL, "event=no_scan_engine error=\"%s\"", err);
+		}
+	}
+
+	/* Signals go to this thread only: block them before MHD starts its
+	 * threads, then wait for them here. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (ims_server_start(&app, &srv, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=listen_failed error=\"%s\"", err);
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		goto out;
+	}
+	ims_log_notice(NULL, "event=started listen=%s port=%d threads=%d", conf->webapi_listen,
+		       ims_server_port(srv), conf->webapi_threads);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			ims_log_notice(NULL, "event=sighup note=\"restart to reload the config\"");
+			continue;
+		}
+		break;
+	}
+	ims_log_notice(NULL, "event=draining signal=%d", sig);
+	app.draining = 1;
+	ims_server_stop(srv, DRAIN_MS);
+	ims_log_notice(NULL, "event=stopped");
+	rc = 0;
+out:
+	ims_engine_publish(NULL);
+	ims_metrics_free(app.metrics);
+	ims_token_key_free(app.key);
+	if (app.submission_password) {
+		sodium_memzero(app.submission_password, strlen(app.submission_password));
+		free(app.submission_password);
+	}
+	ims_conf_unref(conf);
+	return rc;
+}

@@ -1,0 +1,22 @@
+/* The state ims-webapi shares between its threads: config, signing key,
+ * counters.  Set up once in main() and read-only afterwards, except for
+ * the atomic counters. */
+#ifndef IMS_WEB_APP_H
+#define IMS_WEB_APP_H
+
+#include <stdbool.h>
+
+#include "auth_token.h"
+#include "conf.h"
+#include "metrics.h"
+
+struct ims_web {
+	const struct ims_conf *conf;
+	struct ims_token_key *key;
+	struct ims_metrics *metrics;
+	char *submission_password; /* from [webapi] submission_password_file, or NULL */
+	volatile int draining;     /* set on SIGTERM: /health answers 503 */
+	int inflight;              /* requests being handled (atomic) */
+};
+
+#endif

@@ -1,0 +1,203 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "compose.h"
+
+/* Adds the mailboxes of v (a string or an array of strings) to the header
+ * list of type t and to the envelope; 0 on success. */
+static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
+		     char *err, size_t errlen, const char *what)
+{
+	json_t *items = NULL;
+	size_t i;
+	json_t *x;
+	int rc = -1;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_string(v)) {
+		items = json_pack("[O]", v);
+	} else if (json_is_array(v)) {
+		items = json_incref(v);
+	} else {
+		snprintf(err, errlen, "%s must be a string or a list of strings", what);
+		return -1;
+	}
+	json_array_foreach(items, i, x)
+	{
+		InternetAddressList *l;
+		const char *s = json_string_value(x);
+
+		if (!s || strlen(s) > 2048) {
+			snprintf(err, errlen, "%s: each address must be a string", what);
+			goto out;
+		}
+		l = internet_address_list_parse(NULL, s);
+		if (!l || internet_address_list_length(l) == 0) {
+			if (l)
+				g_object_unref(l);
+			snprintf(err, errlen, "%s: cannot parse '%.100s'", what, s);
+			goto out;
+		}
+		for (int k = 0; k < internet_address_list_length(l); k++) {
+			InternetAddress *a = internet_address_list_get_address(l, k);
+			const char *addr;
+
+			if (!INTERNET_ADDRESS_IS_MAILBOX(a)) {
+				g_object_unref(l);
+				snprintf(err, errlen, "%s: groups are not supported", what);
+				goto out;
+			}
+			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+			if (!addr || !strchr(addr, '@') || strpbrk(addr, "<>\r\n ") ||
+			    strlen(addr) > 254) {
+				g_object_unref(l);
+				snprintf(err, errlen, "%s: '%.100s' is not an address", what,
+					 addr ? addr : "");
+				goto out;
+			}
+			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
+				g_object_unref(l);
+				snprintf(err, errlen, "at most %d recipients", IMS_COMPOSE_MAX_RCPTS);
+				goto out;
+			}
+			c->rcpts[c->nrcpts] = strdup(addr);
+			if (!c->rcpts[c->nrcpts]) {
+				g_object_unref(l);
+				goto out;
+			}
+			c->nrcpts++;
+			if (t != GMIME_ADDRESS_TYPE_BCC)
+				internet_address_list_add(g_mime_message_get_addresses(m, t), a);
+		}
+		g_object_unref(l);
+	}
+	rc = 0;
+out:
+	json_decref(items);
+	return rc;
+}
+
+static GMimeObject *text_part(const char *subtype, const char *s)
+{
+	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+
+	g_mime_text_part_set_text(p, s);
+	g_mime_object_encode(GMIME_OBJECT(p), GMIME_ENCODING_CONSTRAINT_7BIT);
+	return GMIME_OBJECT(p);
+}
+
+ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
+		       size_t errlen)
+{
+	GMimeMessage *m = NULL;
+	GMimeFormatOptions *fo = NULL;
+	GDateTime *now = NULL;
+	const char *subject = json_string_value(json_object_get(j, "subject"));
+	const char *text = json_string_value(json_object_get(j, "text"));
+	const char *html = json_string_value(json_object_get(j, "html"));
+	const char *at = strchr(from, '@');
+	char *mid = NULL, *s = NULL;
+	ims_status rc = IMS_EINVAL;
+
+	memset(out, 0, sizeof *out);
+	err[0] = '\0';
+	out->rcpts = calloc(IMS_COMPOSE_MAX_RCPTS, sizeof *out->rcpts);
+	if (!out->rcpts)
+		return IMS_ENOMEM;
+	if (json_object_get(j, "subject") && !subject) {
+		snprintf(err, errlen, "subject must be a string");
+		goto out;
+	}
+	if (subject && (strlen(subject) > IMS_COMPOSE_SUBJECT_MAX || strpbrk(subject, "\r\n"))) {
+		snprintf(err, errlen, "subject: one line of at most %d bytes",
+			 IMS_COMPOSE_SUBJECT_MAX);
+		goto out;
+	}
+	if ((json_object_get(j, "text") && !text) || (json_object_get(j, "html") && !html)) {
+		snprintf(err, errlen, "text and html must be strings");
+		goto out;
+	}
+	if (!text && !html) {
+		snprintf(err, errlen, "text or html is required");
+		goto out;
+	}
+	m = g_mime_message_new(TRUE);
+	{
+		InternetAddress *me = internet_address_mailbox_new(NULL, from);
+
+		/* the list takes its own reference */
+		internet_address_list_add(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_FROM),
+					  me);
+		g_object_unref(me);
+	}
+	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, json_object_get(j, "to"), out, err, errlen, "to") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, json_object_get(j, "cc"), out, err, errlen, "cc") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, json_object_get(j, "bcc"), out, err, errlen,
+		      "bcc"))
+		goto out;
+	if (out->nrcpts == 0) {
+		snprintf(err, errlen, "at least one recipient is required");
+		goto out;
+	}
+	g_mime_message_set_subject(m, subject ? subject : "", "utf-8");
+	now = g_date_time_new_now_utc();
+	g_mime_message_set_date(m, now);
+	mid = g_mime_utils_generate_message_id(at ? at + 1 : "localhost");
+	g_mime_message_set_message_id(m, mid);
+	snprintf(out->message_id, sizeof out->message_id, "<%s>", mid);
+	if (text && html) {
+		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		GMimeObject *tp = text_part("plain", text), *hp = text_part("html", html);
+
+		g_mime_multipart_add(alt, tp);
+		g_mime_multipart_add(alt, hp);
+		g_object_unref(tp);
+		g_object_unref(hp);
+		g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+		g_object_unref(alt);
+	} else {
+		GMimeObject *p = text_part(text ? "plain" : "html", text ? text : html);
+
+		g_mime_message_set_mime_part(m, p);
+		g_object_unref(p);
+	}
+	fo = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	s = g_mime_object_to_string(GMIME_OBJECT(m), fo);
+	rc = IMS_ENOMEM;
+	if (!s)
+		goto out;
+	out->len = strlen(s);
+	out->raw = malloc(out->len + 1);
+	if (!out->raw)
+		goto out;
+	memcpy(out->raw, s, out->len + 1);
+	rc = IMS_OK;
+out:
+	g_free(s);
+	g_free(mid);
+	if (now)
+		g_date_time_unref(now);
+	if (fo)
+		g_mime_format_options_free(fo);
+	if (m)
+		g_object_unref(m);
+	if (rc != IMS_OK)
+		ims_composed_free(out);
+	return rc;
+}
+
+void ims_composed_free(struct ims_composed *c)
+{
+	for (size_t i = 0; c->rcpts && i < c->nrcpts; i++)
+		free(c->rcpts[i]);
+	free(c->rcpts);
+	free(c->raw);
+	memset(c, 0, sizeof *c);
+}

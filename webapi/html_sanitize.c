@@ -1,0 +1,169 @@
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/HTMLparser.h>
+#include <libxml/tree.h>
+
+#include "html_sanitize.h"
+
+/* kept, with their children */
+static const char *const keep[] = { "a",	  "abbr",  "b",	      "blockquote", "br",
+				    "caption",	  "center", "code",   "dd",	    "del",
+				    "div",	  "dl",	    "dt",     "em",	    "font",
+				    "h1",	  "h2",	    "h3",     "h4",	    "h5",
+				    "h6",	  "hr",	    "i",      "ins",	    "li",
+				    "ol",	  "p",	    "pre",    "q",	    "s",
+				    "small",	  "span",   "strike", "strong",	    "sub",
+				    "sup",	  "table",  "tbody",  "td",	    "tfoot",
+				    "th",	  "thead",  "tr",     "tt",	    "u",
+				    "ul",	  "big",    "cite",   "kbd",	    "mark",
+				    "section",	  "article", "header", "footer",    "main",
+				    "nav",	  "figure", "figcaption" };
+/* dropped with everything inside */
+static const char *const drop[] = { "script", "style",	  "head",   "title",  "iframe", "frame",
+				    "frameset", "object", "embed",  "applet", "form",	"input",
+				    "button",	"textarea", "select", "option", "svg",	"math",
+				    "noscript", "template", "link",   "meta",   "base",	"img",
+				    "video",	"audio",    "source", "track",  "canvas", "map",
+				    "area",	"picture",  "dialog", "portal" };
+static const char *const attrs[] = { "href", "title", "alt", "colspan", "rowspan", "align",
+				     "valign", "dir", "lang" };
+static const char *const voids[] = { "br", "hr" };
+
+static int in(const char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(list[i], s) == 0)
+			return 1;
+	return 0;
+}
+#define IN(list, s) in(list, sizeof list / sizeof list[0], s)
+
+struct out {
+	FILE *f;
+	size_t max;
+	long start;
+};
+
+static void esc(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+static int safe_href(const char *v)
+{
+	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+		v++;
+	return strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0 ||
+	       strncasecmp(v, "mailto:", 7) == 0;
+}
+
+static void walk(struct out *o, xmlNode *n, int depth)
+{
+	for (; n; n = n->next) {
+		if (ftell(o->f) > (long)o->max)
+			return;
+		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+			if (n->content)
+				esc(o->f, (const char *)n->content);
+			continue;
+		}
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		const char *name = (const char *)n->name;
+
+		if (IN(drop, name))
+			continue;
+		if (depth >= IMS_HTML_MAX_DEPTH || !IN(keep, name)) {
+			/* unknown or too deep: keep the text, not the element */
+			if (depth < IMS_HTML_MAX_DEPTH * 2)
+				walk(o, n->children, depth + 1);
+			continue;
+		}
+		fprintf(o->f, "<%s", name);
+		for (xmlAttr *a = n->properties; a; a = a->next) {
+			const char *an = (const char *)a->name;
+			xmlChar *v;
+
+			if (!IN(attrs, an))
+				continue;
+			v = xmlNodeGetContent((xmlNode *)a);
+			if (v && (strcasecmp(an, "href") != 0 || safe_href((const char *)v))) {
+				fprintf(o->f, " %s=\"", an);
+				esc(o->f, (const char *)v);
+				fputc('"', o->f);
+			}
+			xmlFree(v);
+		}
+		if (strcasecmp(name, "a") == 0)
+			fputs(" target=\"_blank\" rel=\"noopener noreferrer nofollow\"", o->f);
+		fputc('>', o->f);
+		if (IN(voids, name))
+			continue;
+		walk(o, n->children, depth + 1);
+		fprintf(o->f, "</%s>", name);
+	}
+}
+
+ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out,
+			     size_t *outlen)
+{
+	htmlDocPtr doc = NULL;
+	struct out o = { 0 };
+	char *buf = NULL;
+	size_t blen = 0;
+	xmlNode *root, *body = NULL;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len > (size_t)INT32_MAX)
+		return IMS_ELIMIT;
+	o.f = open_memstream(&buf, &blen);
+	if (!o.f)
+		return IMS_ENOMEM;
+	o.max = max;
+	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+				     HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcasecmp((const char *)n->name, "body") == 0)
+			body = n;
+	if (body)
+		walk(&o, body->children, 0);
+	else if (root)
+		walk(&o, root, 0);
+	fclose(o.f);
+	if (doc)
+		xmlFreeDoc(doc);
+	if (!buf)
+		return IMS_ENOMEM;
+	if (blen > max) {
+		blen = max;
+		buf[blen] = '\0';
+		/* never end inside a tag or an entity */
+		char *lt = strrchr(buf, '<'), *amp = strrchr(buf, '&');
+
+		if (lt && !strchr(lt, '>'))
+			*lt = '\0';
+		if (amp && !strchr(amp, ';'))
+			*amp = '\0';
+		blen = strlen(buf);
+	}
+	*out = buf;
+	*outlen = blen;
+	return IMS_OK;
+}

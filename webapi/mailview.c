@@ -1,0 +1,243 @@
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "html_sanitize.h"
+#include "mailview.h"
+
+static json_t *utf8_json(const char *s, gssize len);
+
+struct walk {
+	GString *text;
+	GString *html;
+	json_t *attachments;
+	int parts;
+	int truncated;
+};
+
+/* Decoded, UTF-8 content of a part, at most max bytes (plus one, so the
+ * caller can tell it was cut).  The caller frees it (g_byte_array_free). */
+static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *mem, *filtered;
+	GByteArray *bytes = g_byte_array_new();
+	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
+								       "charset");
+
+	if (!dw)
+		return bytes;
+	mem = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	filtered = g_mime_stream_filter_new(mem);
+	if (to_utf8 && charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
+		GMimeFilter *f = g_mime_filter_charset_new(charset, "UTF-8");
+
+		if (f) {
+			g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), f);
+			g_object_unref(f);
+		}
+	}
+	g_mime_data_wrapper_write_to_stream(dw, filtered);
+	g_mime_stream_flush(filtered);
+	g_object_unref(filtered);
+	g_object_unref(mem);
+	if (bytes->len > max + 1)
+		g_byte_array_set_size(bytes, (guint)(max + 1));
+	return bytes;
+}
+
+static void append_capped(struct walk *w, GString *s, const guint8 *p, size_t n)
+{
+	size_t room = IMS_MAILVIEW_BODY_MAX - (s->len < IMS_MAILVIEW_BODY_MAX ? s->len
+									       : IMS_MAILVIEW_BODY_MAX);
+
+	if (n > room) {
+		n = room;
+		w->truncated = 1;
+	}
+	/* do not cut a UTF-8 sequence in half */
+	while (n > 0 && n < room && (p[n] & 0xC0) == 0x80)
+		n--;
+	g_string_append_len(s, (const char *)p, (gssize)n);
+}
+
+static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
+{
+	struct walk *w = data;
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *disp = g_mime_object_get_disposition(obj);
+	char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
+
+	(void)parent;
+	if (++w->parts > IMS_MAILVIEW_PARTS_MAX) {
+		w->truncated = 1;
+		goto out;
+	}
+	if (GMIME_IS_MULTIPART(obj))
+		goto out;
+	if (GMIME_IS_PART(obj)) {
+		GMimePart *part = GMIME_PART(obj);
+		const char *fn = g_mime_part_get_filename(part);
+		int is_att = (disp && g_ascii_strcasecmp(disp, "attachment") == 0) || fn;
+
+		if (!is_att && g_mime_content_type_is_type(ct, "text", "plain")) {
+			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX, 1);
+
+			if (w->text->len)
+				g_string_append(w->text, "\n");
+			append_capped(w, w->text, b->data, b->len);
+			g_byte_array_free(b, TRUE);
+			goto out;
+		}
+		if (!is_att && g_mime_content_type_is_type(ct, "text", "html")) {
+			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX * 4, 1);
+			char *clean = NULL;
+			size_t clen = 0;
+
+			if (ims_html_sanitize((const char *)b->data, b->len, IMS_MAILVIEW_BODY_MAX,
+					      &clean, &clen) == IMS_OK) {
+				append_capped(w, w->html, (const guint8 *)clean, clen);
+				free(clean);
+			}
+			g_byte_array_free(b, TRUE);
+			goto out;
+		}
+		{
+			GByteArray *b = part_bytes(part, (size_t)64 * 1024 * 1024, 0);
+
+			json_array_append_new(w->attachments,
+					      json_pack("{s:o, s:o, s:I}", "filename",
+							utf8_json(fn, -1), "content_type",
+							utf8_json(type, -1), "size",
+							(json_int_t)b->len));
+			g_byte_array_free(b, TRUE);
+		}
+		goto out;
+	}
+	if (GMIME_IS_MESSAGE_PART(obj))
+		json_array_append_new(w->attachments,
+				      json_pack("{s:n, s:o, s:n}", "filename", "content_type",
+						utf8_json(type, -1), "size"));
+out:
+	g_free(type);
+}
+
+static json_t *addr_list(GMimeMessage *m, GMimeAddressType t)
+{
+	InternetAddressList *l = g_mime_message_get_addresses(m, t);
+	char *s = l && internet_address_list_length(l)
+			  ? internet_address_list_to_string(l, NULL, FALSE)
+			  : NULL;
+	json_t *j = utf8_json(s, -1);
+
+	g_free(s);
+	return j;
+}
+
+/* A JSON string of s (len bytes, -1: NUL-terminated), invalid UTF-8
+ * replaced with U+FFFD; null for NULL. */
+static json_t *utf8_json(const char *s, gssize len)
+{
+	char *valid;
+	json_t *j;
+
+	if (!s)
+		return json_null();
+	valid = g_utf8_make_valid(s, len);
+	j = json_string(valid);
+	g_free(valid);
+	return j ? j : json_null();
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return utf8_json(s, -1);
+}
+
+ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
+{
+	GMimeStream *stream = NULL;
+	GMimeParser *parser = NULL;
+	GMimeMessage *msg = NULL;
+	struct walk w = { 0 };
+	json_t *j = NULL, *headers = NULL;
+	GMimeHeaderList *hl;
+	GDateTime *date;
+	ims_status rc = IMS_EFORMAT;
+
+	*out = NULL;
+	stream = g_mime_stream_mem_new_with_buffer(raw, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	msg = g_mime_parser_construct_message(parser, NULL);
+	if (!msg)
+		goto out;
+	rc = IMS_ENOMEM;
+	j = json_object();
+	headers = json_array();
+	w.attachments = json_array();
+	w.text = g_string_new(NULL);
+	w.html = g_string_new(NULL);
+	if (!j || !headers || !w.attachments)
+		goto out;
+	hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	for (int i = 0, n = g_mime_header_list_get_count(hl); i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		char *v;
+
+		if (i >= IMS_MAILVIEW_HEADERS_MAX) {
+			w.truncated = 1;
+			break;
+		}
+		v = g_mime_utils_header_decode_text(NULL, g_mime_header_get_value(h));
+		json_array_append_new(headers, json_pack("{s:o, s:o}", "name",
+							 str_or_null(g_mime_header_get_name(h)),
+							 "value", str_or_null(v)));
+		g_free(v);
+	}
+	g_mime_message_foreach(msg, on_part, &w);
+	json_object_set_new(j, "headers", headers);
+	headers = NULL;
+	json_object_set_new(j, "from", addr_list(msg, GMIME_ADDRESS_TYPE_FROM));
+	json_object_set_new(j, "to", addr_list(msg, GMIME_ADDRESS_TYPE_TO));
+	json_object_set_new(j, "cc", addr_list(msg, GMIME_ADDRESS_TYPE_CC));
+	json_object_set_new(j, "subject", str_or_null(g_mime_message_get_subject(msg)));
+	json_object_set_new(j, "message_id", str_or_null(g_mime_message_get_message_id(msg)));
+	date = g_mime_message_get_date(msg);
+	if (date) {
+		char *iso = g_date_time_format_iso8601(date);
+
+		json_object_set_new(j, "date", str_or_null(iso));
+		g_free(iso);
+	} else {
+		json_object_set_new(j, "date", json_null());
+	}
+	json_object_set_new(j, "text", utf8_json(w.text->str, (gssize)w.text->len));
+	json_object_set_new(j, "html",
+			    w.html->len ? utf8_json(w.html->str, (gssize)w.html->len)
+					: json_null());
+	json_object_set_new(j, "attachments", w.attachments);
+	w.attachments = NULL;
+	json_object_set_new(j, "truncated", json_boolean(w.truncated));
+	*out = j;
+	j = NULL;
+	rc = IMS_OK;
+out:
+	json_decref(j);
+	json_decref(headers);
+	json_decref(w.attachments);
+	if (w.text)
+		g_string_free(w.text, TRUE);
+	if (w.html)
+		g_string_free(w.html, TRUE);
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (stream)
+		g_object_unref(stream);
+	return rc;
+}

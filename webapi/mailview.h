@@ -1,0 +1,28 @@
+/* A stored message as the web UI shows it, parsed with GMime:
+ *
+ *   {"headers": [{"name", "value"}...],   (decoded, at most 200)
+ *    "from", "to", "cc", "subject", "date", "message_id",
+ *    "text": "...",                        (the text/plain parts, UTF-8)
+ *    "html": "..." | null,                 (the text/html parts, sanitised)
+ *    "attachments": [{"filename", "content_type", "size"}...]}
+ *
+ * Bodies are converted to UTF-8 from their declared charset; each of text
+ * and html is capped at IMS_MAILVIEW_BODY_MAX bytes ("truncated": true). */
+#ifndef IMS_WEB_MAILVIEW_H
+#define IMS_WEB_MAILVIEW_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "status.h"
+
+#define IMS_MAILVIEW_BODY_MAX (1024 * 1024)
+#define IMS_MAILVIEW_HEADERS_MAX 200
+#define IMS_MAILVIEW_PARTS_MAX 500
+
+/* Parses len bytes of raw message.  *out is the caller's (json_decref).
+ * IMS_EFORMAT when GMime finds no message at all. */
+ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out);
+
+#endif

@@ -1,0 +1,90 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "router.h"
+#include "routes.h"
+
+#define ROUTES(X)                                                                        \
+	X("GET", "/health", IMS_OPEN, "health", ims_route_health)                        \
+	X("GET", "/metrics", IMS_OPEN, "metrics", ims_route_metrics)                     \
+	X("GET", "/", IMS_OPEN, "root", ims_route_root)                                  \
+	X("GET", "/ui/*", IMS_OPEN, "ui", ims_route_ui)                                  \
+	X("POST", "/auth/register", IMS_OPEN, "auth_register", ims_route_register)       \
+	X("POST", "/auth/login", IMS_OPEN, "auth_login", ims_route_login)                \
+	X("POST", "/auth/refresh", IMS_OPEN, "auth_refresh", ims_route_refresh)          \
+	X("POST", "/auth/logout", IMS_USER, "auth_logout", ims_route_logout)             \
+	X("GET", "/auth/me", IMS_USER, "auth_me", ims_route_me)                          \
+	X("GET", "/emails/inbox", IMS_USER, "emails_inbox", ims_route_inbox)             \
+	X("GET", "/emails/sent", IMS_USER, "emails_sent", ims_route_sent)                \
+	X("POST", "/emails/send", IMS_USER, "emails_send", ims_route_email_send)         \
+	X("GET", "/emails/{}", IMS_USER, "email_get", ims_route_email_get)               \
+	X("DELETE", "/emails/{}", IMS_USER, "email_delete", ims_route_email_delete)      \
+	X("GET", "/emails/{}/raw", IMS_USER, "email_raw", ims_route_email_raw)           \
+	X("POST", "/emails/{}/report", IMS_USER, "email_report", ims_route_email_report) \
+	X("POST", "/scan-email", IMS_USER, "scan_email", ims_route_scan_email)           \
+	X("GET", "/admin/scans", IMS_ADMIN, "admin_scans", ims_route_admin_scans)        \
+	X("GET", "/admin/scans/{}", IMS_ADMIN, "admin_scan", ims_route_admin_scan)       \
+	X("GET", "/admin/stats", IMS_ADMIN, "admin_stats", ims_route_admin_stats)        \
+	X("GET", "/admin/quarantine", IMS_ADMIN, "admin_quarantine",                     \
+	  ims_route_admin_quarantine)                                                    \
+	X("POST", "/admin/quarantine/{}/release", IMS_ADMIN, "admin_release",            \
+	  ims_route_admin_release)                                                       \
+	X("GET", "/admin/audit", IMS_ADMIN, "admin_audit", ims_route_admin_audit)        \
+	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)        \
+	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)
+
+#define ROW(m, p, a, n, h) { m, p, a, n, h },
+#define NAME(m, p, a, n, h) n,
+
+const struct ims_route ims_routes[] = { ROUTES(ROW) };
+const size_t ims_nroutes = sizeof ims_routes / sizeof ims_routes[0];
+const char *const ims_route_names[] = { ROUTES(NAME) };
+
+/* Matches path against pattern; fills params when r is not NULL. */
+static int match(const char *pat, const char *path, struct ims_req *r)
+{
+	int np = 0;
+
+	while (*pat && *path) {
+		if (pat[0] == '*' && pat[1] == '\0')
+			return 1;
+		if (pat[0] == '{' && pat[1] == '}') {
+			size_t n = strcspn(path, "/");
+
+			if (n == 0 || n >= IMS_REQ_PARAM_MAX || np >= IMS_REQ_MAX_PARAMS)
+				return 0;
+			if (r) {
+				memcpy(r->params[np], path, n);
+				r->params[np][n] = '\0';
+			}
+			np++;
+			path += n;
+			pat += 2;
+			continue;
+		}
+		if (*pat != *path)
+			return 0;
+		pat++;
+		path++;
+	}
+	if (pat[0] == '*' && pat[1] == '\0')
+		return 1;
+	return *pat == '\0' && *path == '\0';
+}
+
+int ims_router_match(const char *method, const char *path, struct ims_req *r)
+{
+	int path_known = 0;
+
+	for (size_t i = 0; i < ims_nroutes; i++) {
+		if (!match(ims_routes[i].pattern, path, NULL))
+			continue;
+		if (strcmp(ims_routes[i].method, method) == 0) {
+			match(ims_routes[i].pattern, path, r);
+			return (int)i;
+		}
+		path_known = 1;
+	}
+	return path_known ? -2 : -1;
+}

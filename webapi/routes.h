@@ -1,0 +1,39 @@
+/* Route handlers, one group per file: routes_auth.c, routes_mail.c,
+ * routes_admin.c, routes_misc.c.  Each fills r's response. */
+#ifndef IMS_WEB_ROUTES_H
+#define IMS_WEB_ROUTES_H
+
+#include "request.h"
+
+/* open */
+void ims_route_health(struct ims_req *r);
+void ims_route_metrics(struct ims_req *r);
+void ims_route_ui(struct ims_req *r);
+void ims_route_root(struct ims_req *r);
+void ims_route_register(struct ims_req *r);
+void ims_route_login(struct ims_req *r);
+void ims_route_refresh(struct ims_req *r);
+
+/* any signed-in user */
+void ims_route_logout(struct ims_req *r);
+void ims_route_me(struct ims_req *r);
+void ims_route_inbox(struct ims_req *r);
+void ims_route_sent(struct ims_req *r);
+void ims_route_email_get(struct ims_req *r);
+void ims_route_email_raw(struct ims_req *r);
+void ims_route_email_delete(struct ims_req *r);
+void ims_route_email_report(struct ims_req *r);
+void ims_route_email_send(struct ims_req *r);
+void ims_route_scan_email(struct ims_req *r);
+
+/* admin */
+void ims_route_admin_scans(struct ims_req *r);
+void ims_route_admin_scan(struct ims_req *r);
+void ims_route_admin_stats(struct ims_req *r);
+void ims_route_admin_quarantine(struct ims_req *r);
+void ims_route_admin_release(struct ims_req *r);
+void ims_route_admin_audit(struct ims_req *r);
+void ims_route_admin_users(struct ims_req *r);
+void ims_route_admin_user_create(struct ims_req *r);
+
+#endif

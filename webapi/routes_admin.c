@@ -1,0 +1,755 @@
+/* Admin routes: scans, one scan, stats, quarantine and release, audit,
+ * users.  Every change an admin makes is an event in ims:{global}:events
+ * (ims_req_audit), and so is an audit export. */
+#include "config.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "page.h"
+#include "routes.h"
+#include "smtp.h"
+#include "ulid.h"
+#include "users.h"
+
+#define SCAN_EXAMINE_MAX 5000 /* scan logs read per request when filtering */
+#define STATS_BUCKETS_MAX (24 * 93)
+#define TOP_N 10
+
+/* Filter values: [A-Za-z0-9_.-], at most 64; sets a 400 otherwise. */
+static int token_ok(struct ims_req *r, const char *name, const char *v)
+{
+	size_t n = strlen(v);
+
+	for (size_t i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)v[i]) || v[i] == '_' || v[i] == '.' || v[i] == '-')) {
+			n = 0;
+			break;
+		}
+	if (n == 0 || n > 64) {
+		ims_req_error(r, 400, "bad value for %s", name);
+		return 0;
+	}
+	return 1;
+}
+
+static int addr_eq(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+struct scan_filter {
+	const char *verdict, *action, *symbol, *sender, *recipient;
+};
+
+static int scan_matches(json_t *s, const struct scan_filter *f)
+{
+	const char *v;
+
+	if (!json_is_object(s))
+		return 0;
+	if (f->verdict && (!(v = json_string_value(json_object_get(s, "verdict"))) ||
+			   strcmp(v, f->verdict) != 0))
+		return 0;
+	if (f->action && (!(v = json_string_value(json_object_get(s, "action"))) ||
+			  strcmp(v, f->action) != 0))
+		return 0;
+	if (f->sender && !addr_eq(json_string_value(json_object_get(s, "mail_from")), f->sender))
+		return 0;
+	if (f->recipient) {
+		size_t i;
+		json_t *x;
+		int found = 0;
+
+		json_array_foreach(json_object_get(s, "rcpt"), i, x)
+		{
+			if (addr_eq(json_string_value(x), f->recipient))
+				found = 1;
+		}
+		if (!found)
+			return 0;
+	}
+	if (f->symbol) {
+		size_t i;
+		json_t *x;
+		int found = 0;
+
+		json_array_foreach(json_object_get(s, "symbols"), i, x)
+		{
+			v = json_string_value(json_object_get(x, "name"));
+			if (v && strcmp(v, f->symbol) == 0)
+				found = 1;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+static json_t *scan_summary(const char *id, json_t *s)
+{
+	json_t *names = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "symbols"), i, x)
+	{
+		json_t *n = json_object_get(x, "name");
+
+		if (json_is_string(n))
+			json_array_append(names, n);
+	}
+	return json_pack("{s:s, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:o}",
+			 "id", id, "time", json_object_get(s, "time"), "direction",
+			 json_object_get(s, "direction"), "mail_from", json_object_get(s, "mail_from"),
+			 "rcpt", json_object_get(s, "rcpt"), "from", json_object_get(s, "from"),
+			 "subject", json_object_get(s, "subject"), "verdict",
+			 json_object_get(s, "verdict"), "probability",
+			 json_object_get(s, "probability"), "score", json_object_get(s, "score"),
+			 "action", json_object_get(s, "action"), "symbols", names);
+}
+
+void ims_route_admin_scans(struct ims_req *r)
+{
+	struct scan_filter f = { ims_req_query(r, "verdict"), ims_req_query(r, "action"),
+				 ims_req_query(r, "symbol"), ims_req_query(r, "sender"),
+				 ims_req_query(r, "recipient") };
+	long long from = LLONG_MIN, to = LLONG_MAX;
+	char key[128], cursor[IMS_CURSOR_MAX] = "", next[IMS_CURSOR_MAX] = "";
+	const char *q = ims_req_query(r, "cursor");
+	int limit = ims_req_limit(r);
+	size_t examined = 0, batch;
+	json_t *items = json_array();
+	int done = 0;
+
+	if (limit < 0 || !items)
+		goto out;
+	if ((f.verdict && !token_ok(r, "verdict", f.verdict)) ||
+	    (f.action && !token_ok(r, "action", f.action)) ||
+	    (f.symbol && !token_ok(r, "symbol", f.symbol)) ||
+	    ims_page_time_arg(r, "from", &from) || ims_page_time_arg(r, "to", &to))
+		goto out;
+	if ((f.sender && strlen(f.sender) > IMS_USERS_ADDR_MAX) ||
+	    (f.recipient && strlen(f.recipient) > IMS_USERS_ADDR_MAX)) {
+		ims_req_error(r, 400, "address too long");
+		goto out;
+	}
+	/* walk the most selective index; check the other filters on the log */
+	if (f.symbol)
+		snprintf(key, sizeof key, "ims:{global}:idx:symbol:%s", f.symbol);
+	else if (f.action)
+		snprintf(key, sizeof key, "ims:{global}:idx:action:%s", f.action);
+	else if (f.verdict)
+		snprintf(key, sizeof key, "ims:{global}:idx:verdict:%s", f.verdict);
+	else
+		snprintf(key, sizeof key, "ims:{global}:scans");
+	if (q)
+		snprintf(cursor, sizeof cursor, "%s", q);
+	batch = (size_t)limit + 1;
+	if (f.sender || f.recipient || (f.symbol && (f.action || f.verdict)) ||
+	    (f.action && f.verdict))
+		batch = batch < 200 ? 200 : batch;
+	while (!done && examined < SCAN_EXAMINE_MAX) {
+		struct ims_page p;
+		redisReply **rs;
+		redisContext *c;
+
+		if (ims_page_read(r, key, cursor, from, to, batch, &p) != IMS_OK)
+			goto out;
+		c = ims_req_redis(r);
+		rs = calloc(p.n ? p.n : 1, sizeof *rs);
+		if (!c || !rs) {
+			ims_page_free(&p);
+			free(rs);
+			goto out;
+		}
+		for (size_t i = 0; i < p.n; i++)
+			redisAppendCommand(c, "GET ims:{global}:scan:%s", p.ids[i]);
+		if (ims_req_pipeline(r, rs, p.n) != IMS_OK) {
+			ims_page_free(&p);
+			free(rs);
+			goto out;
+		}
+		for (size_t i = 0; i < p.n && !done; i++) {
+			json_t *s = rs[i]->type == REDIS_REPLY_STRING
+					    ? json_loadb(rs[i]->str, rs[i]->len, 0, NULL)
+					    : NULL;
+
+			examined++;
+			ims_page_cursor(&p, i, cursor);
+			if (s && scan_matches(s, &f)) {
+				json_array_append_new(items, scan_summary(p.ids[i], s));
+				if (json_array_size(items) == (size_t)limit) {
+					done = 1;
+					/* more only if anything follows this one */
+					if (i + 1 < p.n || p.more)
+						snprintf(next, sizeof next, "%s", cursor);
+				}
+			}
+			json_decref(s);
+		}
+		if (!done && !p.more)
+			done = 2; /* the index is exhausted */
+		else if (!done && examined >= SCAN_EXAMINE_MAX)
+			snprintf(next, sizeof next, "%s", cursor); /* resume from here */
+		ims_req_free_replies(rs, p.n);
+		free(rs);
+		ims_page_free(&p);
+	}
+	ims_req_json(r, 200,
+		     json_pack("{s:O, s:s?, s:I}", "items", items, "next_cursor",
+			       next[0] ? next : NULL, "examined", (json_int_t)examined));
+out:
+	json_decref(items);
+	if (!r->responded)
+		ims_req_error(r, 500, "out of memory");
+}
+
+void ims_route_admin_scan(struct ims_req *r)
+{
+	redisReply *rep;
+	json_t *s;
+
+	if (!ims_ulid_valid(r->params[0])) {
+		ims_req_error(r, 404, "no such scan");
+		return;
+	}
+	rep = ims_req_cmd(r, "GET ims:{global}:scan:%s", r->params[0]);
+	if (!rep)
+		return;
+	if (rep->type != REDIS_REPLY_STRING) {
+		ims_req_error(r, 404, "no such scan");
+	} else if (!(s = json_loadb(rep->str, rep->len, 0, NULL))) {
+		ims_req_error(r, 500, "the stored scan log is not JSON");
+	} else {
+		ims_req_json(r, 200, s);
+	}
+	freeReplyObject(rep);
+}
+
+static void count_into(json_t *obj, const char *k, json_int_t n)
+{
+	json_object_set_new(obj, k, json_integer(json_integer_value(json_object_get(obj, k)) + n));
+}
+
+/* Top n entries of an object of counts, as [{"name", "count"}]. */
+static json_t *top_of(json_t *counts, size_t n)
+{
+	json_t *out = json_array();
+	json_t *copy = json_deep_copy(counts);
+
+	for (size_t k = 0; k < n && json_object_size(copy); k++) {
+		const char *key, *best = NULL;
+		json_t *v;
+		json_int_t bv = -1;
+
+		json_object_foreach(copy, key, v)
+		{
+			if (json_integer_value(v) > bv) {
+				bv = json_integer_value(v);
+				best = key;
+			}
+		}
+		json_array_append_new(out, json_pack("{s:s, s:I}", "name", best, "count", bv));
+		json_object_del(copy, best);
+	}
+	json_decref(copy);
+	return out;
+}
+
+void ims_route_admin_stats(struct ims_req *r)
+{
+	long long now = (long long)ims_req_now_ms(), from = now - 24LL * 3600 * 1000, to = now;
+	const char *bq = ims_req_query(r, "bucket");
+	long long step = 3600LL * 1000;
+	size_t hours;
+	redisContext *c;
+	redisReply **rs = NULL, *top = NULL;
+	json_t *buckets = json_array(), *totals = json_object(), *symbols = json_object();
+	json_t *senders = json_array();
+
+	if (ims_page_time_arg(r, "from", &from) || ims_page_time_arg(r, "to", &to))
+		goto out;
+	if (bq && strcmp(bq, "day") == 0)
+		step *= 24;
+	else if (bq && strcmp(bq, "hour") != 0) {
+		ims_req_error(r, 400, "bucket must be hour or day");
+		goto out;
+	}
+	from -= from % (3600LL * 1000);
+	if (to < from) {
+		ims_req_error(r, 400, "from is after to");
+		goto out;
+	}
+	hours = (size_t)((to - from) / (3600LL * 1000)) + 1;
+	if (hours > STATS_BUCKETS_MAX) {
+		ims_req_error(r, 400, "at most %d hours at once", STATS_BUCKETS_MAX);
+		goto out;
+	}
+	c = ims_req_redis(r);
+	rs = calloc(hours, sizeof *rs);
+	if (!c || !rs || !buckets || !totals || !symbols || !senders)
+		goto out;
+	for (size_t h = 0; h < hours; h++) {
+		time_t t = (time_t)((from + (long long)h * 3600000) / 1000);
+		struct tm tm;
+		char b[16];
+
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof b, "%Y%m%d%H", &tm);
+		redisAppendCommand(c, "HGETALL ims:{global}:stats:%s", b);
+	}
+	if (ims_req_pipeline(r, rs, hours) != IMS_OK)
+		goto out;
+	{
+		json_t *cur = NULL;
+		long long cur_start = LLONG_MIN;
+
+		for (size_t h = 0; h < hours; h++) {
+			long long t = from + (long long)h * 3600000;
+			long long start = t - (t % step);
+
+			if (start != cur_start) {
+				cur = json_pack("{s:I, s:I, s:{}, s:{}}", "start", (json_int_t)start,
+						"total", (json_int_t)0, "actions", "verdicts");
+				json_array_append_new(buckets, cur);
+				cur_start = start;
+			}
+			if (rs[h]->type != REDIS_REPLY_ARRAY)
+				continue;
+			for (size_t i = 0; i + 1 < rs[h]->elements; i += 2) {
+				const char *k = rs[h]->element[i]->str;
+				json_int_t n = strtoll(rs[h]->element[i + 1]->str, NULL, 10);
+
+				if (strcmp(k, "total") == 0) {
+					count_into(cur, "total", n);
+					count_into(totals, "total", n);
+				} else if (strncmp(k, "action:", 7) == 0) {
+					count_into(json_object_get(cur, "actions"), k + 7, n);
+					count_into(totals, k, n);
+				} else if (strncmp(k, "verdict:", 8) == 0) {
+					count_into(json_object_get(cur, "verdicts"), k + 8, n);
+					count_into(totals, k, n);
+				} else if (strncmp(k, "symbol:", 7) == 0) {
+					count_into(symbols, k + 7, n);
+				}
+			}
+		}
+	}
+	top = ims_req_cmd(r, "ZREVRANGE ims:{global}:top:senders 0 %d WITHSCORES", TOP_N - 1);
+	if (!top)
+		goto out;
+	for (size_t i = 0; top->type == REDIS_REPLY_ARRAY && i + 1 < top->elements; i += 2)
+		json_array_append_new(senders,
+				      json_pack("{s:s, s:I}", "name", top->element[i]->str, "count",
+						(json_int_t)strtoll(top->element[i + 1]->str, NULL,
+								    10)));
+	ims_req_json(r, 200,
+		     json_pack("{s:I, s:I, s:s, s:O, s:O, s:o, s:O}", "from", (json_int_t)from, "to",
+			       (json_int_t)to, "bucket", step > 3600000 ? "day" : "hour", "buckets",
+			       buckets, "totals", totals, "top_symbols", top_of(symbols, TOP_N),
+			       "top_senders", senders));
+out:
+	if (rs)
+		ims_req_free_replies(rs, hours);
+	free(rs);
+	if (top)
+		freeReplyObject(top);
+	json_decref(buckets);
+	json_decref(totals);
+	json_decref(symbols);
+	json_decref(senders);
+	if (!r->responded)
+		ims_req_error(r, 500, "out of memory");
+}
+
+static json_t *field(const redisReply *v)
+{
+	json_t *j = v->type == REDIS_REPLY_STRING ? json_stringn(v->str, v->len) : NULL;
+
+	return j ? j : json_null();
+}
+
+void ims_route_admin_quarantine(struct ims_req *r)
+{
+	struct ims_page p;
+	int limit = ims_req_limit(r);
+	redisContext *c;
+	redisReply **rs = NULL;
+	json_t *items = NULL;
+	char next[IMS_CURSOR_MAX];
+
+	if (limit < 0)
+		return;
+	if (ims_page_read(r, "ims:{global}:quarantine", ims_req_query(r, "cursor"), LLONG_MIN,
+			  LLONG_MAX, (size_t)limit, &p) != IMS_OK)
+		return;
+	c = ims_req_redis(r);
+	rs = calloc(p.n * 2 + 1, sizeof *rs);
+	items = json_array();
+	if (!c || !rs || !items)
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		redisAppendCommand(c,
+				   "HMGET ims:{global}:qmsg:%s mail_from rcpt reason queue_id "
+				   "released_by released_at",
+				   p.ids[i]);
+		redisAppendCommand(c, "GET ims:{global}:scan:%s", p.ids[i]);
+	}
+	if (ims_req_pipeline(r, rs, p.n * 2) != IMS_OK)
+		goto out;
+	for (size_t i = 0; i < p.n; i++) {
+		redisReply *h = rs[2 * i], *s = rs[2 * i + 1];
+		json_t *scan = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL)
+							     : NULL;
+
+		if (h->type != REDIS_REPLY_ARRAY || h->elements != 6)
+			continue;
+		json_array_append_new(
+			items, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:O?, s:O?, s:O?}",
+					 "id", p.ids[i], "time", (json_int_t)p.times[i], "mail_from",
+					 field(h->element[0]), "rcpt", field(h->element[1]),
+					 "reason", field(h->element[2]), "queue_id",
+					 field(h->element[3]), "released_by", field(h->element[4]),
+					 "released_at", field(h->element[5]), "subject",
+					 json_object_get(scan, "subject"), "score",
+					 json_object_get(scan, "score"), "from",
+					 json_object_get(scan, "from")));
+		json_decref(scan);
+	}
+	if (p.more && p.n)
+		ims_page_cursor(&p, p.n - 1, next);
+	ims_req_json(r, 200,
+		     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
+			       p.more && p.n ? next : NULL));
+out:
+	if (rs)
+		ims_req_free_replies(rs, p.n * 2);
+	free(rs);
+	json_decref(items);
+	ims_page_free(&p);
+	if (!r->responded)
+		ims_req_error(r, 500, "out of memory");
+}
+
+/* Moves the held copy in each local recipient's mailbox to the inbox. */
+static void unhold_mailboxes(struct ims_req *r, const char *id, char **rcpts, size_t n)
+{
+	redisContext *c = ims_req_redis(r);
+
+	if (!c)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char a[IMS_USERS_ADDR_MAX + 1];
+		redisReply *rep;
+
+		if (ims_users_canon_address(rcpts[i], r->app->conf->milter_local_domains, a) !=
+		    IMS_OK)
+			continue;
+		/* only when the held copy exists; one transaction per mailbox */
+		rep = redisCommand(c,
+				   "EVAL %s 3 ims:{%s}:quarantine ims:{%s}:inbox ims:{%s}:msg:%s %s",
+				   "local t = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
+				   "if not t or redis.call('EXISTS', KEYS[3]) == 0 then return 0 end "
+				   "redis.call('ZREM', KEYS[1], ARGV[1]) "
+				   "redis.call('ZADD', KEYS[2], t, ARGV[1]) "
+				   "redis.call('HSET', KEYS[3], 'folder', 'inbox') return 1",
+				   a, a, a, id, id);
+		if (rep)
+			freeReplyObject(rep);
+	}
+}
+
+void ims_route_admin_release(struct ims_req *r)
+{
+	const char *id = r->params[0];
+	redisReply *h = NULL;
+	char *rcpt_copy = NULL, *rcpts[IMS_SMTP_MAX_RCPTS], err[512], now[24];
+	size_t n = 0;
+	struct ims_smtp_job job = { 0 };
+	ims_status st;
+
+	if (!ims_ulid_valid(id)) {
+		ims_req_error(r, 404, "no such held message");
+		return;
+	}
+	h = ims_req_cmd(r, "HMGET ims:{global}:qmsg:%s raw mail_from rcpt released_by", id);
+	if (!h)
+		return;
+	if (h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+	    h->element[0]->type != REDIS_REPLY_STRING) {
+		ims_req_error(r, 404, "no such held message");
+		goto out;
+	}
+	if (h->element[3]->type == REDIS_REPLY_STRING) {
+		ims_req_error(r, 409, "already released by %s", h->element[3]->str);
+		goto out;
+	}
+	rcpt_copy = h->element[2]->type == REDIS_REPLY_STRING ? strdup(h->element[2]->str) : NULL;
+	for (char *save = NULL, *t = rcpt_copy ? strtok_r(rcpt_copy, ", ", &save) : NULL;
+	     t && n < IMS_SMTP_MAX_RCPTS; t = strtok_r(NULL, ", ", &save))
+		rcpts[n++] = t;
+	if (n == 0) {
+		ims_req_error(r, 500, "the held message has no recipients");
+		goto out;
+	}
+	job.url = r->app->conf->webapi_reinject;
+	job.mail_from = h->element[1]->type == REDIS_REPLY_STRING ? h->element[1]->str : "";
+	job.rcpts = (const char *const *)rcpts;
+	job.nrcpts = n;
+	job.raw = h->element[0]->str;
+	job.len = h->element[0]->len;
+	job.timeout_s = r->app->conf->webapi_timeout_s;
+	st = ims_smtp_send(&job, err, sizeof err);
+	if (st != IMS_OK) {
+		ims_log_warn(r->id, "event=release_failed msg=%s error=\"%s\"", id, err);
+		ims_req_error(r, 503, "the reinject service did not take the message: %s", err);
+		goto out;
+	}
+	snprintf(now, sizeof now, "%" PRIu64, ims_req_now_ms());
+	{
+		redisContext *c = ims_req_redis(r);
+		redisReply *rs[4] = { NULL };
+
+		if (!c)
+			goto out;
+		redisAppendCommand(c, "MULTI");
+		redisAppendCommand(c, "HSET ims:{global}:qmsg:%s released_by %s released_at %s", id,
+				   r->who.sub, now);
+		redisAppendCommand(c, "ZREM ims:{global}:quarantine %s", id);
+		redisAppendCommand(c, "EXEC");
+		if (ims_req_pipeline(r, rs, 4) != IMS_OK)
+			goto out;
+		ims_req_free_replies(rs, 4);
+	}
+	unhold_mailboxes(r, id, rcpts, n);
+	if (ims_req_audit(r, "quarantine.release", id, "rcpt", h->element[2]->str, NULL) != IMS_OK)
+		goto out;
+	ims_log_info(r->id, "event=release msg=%s by=%s rcpts=%zu", id, r->who.sub, n);
+	ims_req_json(r, 200, json_pack("{s:s, s:s, s:s}", "id", id, "released_by", r->who.sub,
+				       "released_at", now));
+out:
+	free(rcpt_copy);
+	freeReplyObject(h);
+}
+
+static const char *const csv_cols[] = { "time", "type",   "actor", "op",
+					"target", "id",   "action", "score" };
+
+static void csv_cell(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		/* a leading =,+,-,@ would be a formula in a spreadsheet */
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+void ims_route_admin_audit(struct ims_req *r)
+{
+	const char *fmt = ims_req_query(r, "format"), *cur = ims_req_query(r, "cursor");
+	const char *type = ims_req_query(r, "type");
+	int limit = ims_req_limit(r), csv = fmt && strcmp(fmt, "csv") == 0;
+	char start[64];
+	redisReply *rep = NULL;
+	json_t *items = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = NULL;
+
+	if (limit < 0)
+		return;
+	if (fmt && !csv && strcmp(fmt, "json") != 0) {
+		ims_req_error(r, 400, "format must be json or csv");
+		return;
+	}
+	if (type && strcmp(type, "admin") != 0 && strcmp(type, "scan") != 0) {
+		ims_req_error(r, 400, "type must be admin or scan");
+		return;
+	}
+	if (cur) {
+		/* a stream id, exclusive: "(1700000000000-0" */
+		unsigned long long a, b;
+		char extra;
+
+		if (strlen(cur) > 40 || sscanf(cur, "%llu-%llu%c", &a, &b, &extra) != 2) {
+			ims_req_error(r, 400, "malformed cursor");
+			return;
+		}
+		snprintf(start, sizeof start, "(%s", cur);
+	} else {
+		snprintf(start, sizeof start, "+");
+	}
+	rep = ims_req_cmd(r, "XREVRANGE ims:{global}:events %s - COUNT %d", start,
+			  type ? limit * 20 : limit + 1);
+	if (!rep)
+		return;
+	items = json_array();
+	if (csv) {
+		f = open_memstream(&buf, &len);
+		if (!f)
+			goto out;
+		fputs("stream_id", f);
+		for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0]; k++)
+			fprintf(f, ",%s", csv_cols[k]);
+		fputs("\r\n", f);
+	}
+	{
+		size_t kept = 0;
+		const char *last = NULL;
+		int more = 0;
+
+		for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+			redisReply *e = rep->element[i], *kv;
+			json_t *o;
+
+			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
+				continue;
+			kv = e->element[1];
+			if (kept == (size_t)limit) {
+				more = 1;
+				break;
+			}
+			last = e->element[0]->str;
+			o = json_pack("{s:s}", "stream_id", e->element[0]->str);
+			for (size_t k = 0; k + 1 < kv->elements; k += 2)
+				json_object_set_new(o, kv->element[k]->str,
+						    field(kv->element[k + 1]));
+			if (type && (!json_is_string(json_object_get(o, "type")) ||
+				     strcmp(json_string_value(json_object_get(o, "type")), type))) {
+				json_decref(o);
+				continue;
+			}
+			kept++;
+			if (csv) {
+				csv_cell(f, e->element[0]->str);
+				for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0]; k++) {
+					fputc(',', f);
+					csv_cell(f, json_string_value(json_object_get(o, csv_cols[k])));
+				}
+				fputs("\r\n", f);
+				json_decref(o);
+			} else {
+				json_array_append_new(items, o);
+			}
+		}
+		if (csv) {
+			fclose(f);
+			f = NULL;
+			if (ims_req_audit(r, "audit.export", "csv", NULL) != IMS_OK)
+				goto out;
+			r->disposition = "attachment; filename=\"ims-audit.csv\"";
+			ims_req_take(r, 200, "text/csv; charset=utf-8", buf, len);
+			buf = NULL;
+		} else {
+			ims_req_json(r, 200,
+				     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
+					       more && last ? last : NULL));
+		}
+	}
+out:
+	if (f)
+		fclose(f);
+	free(buf);
+	json_decref(items);
+	freeReplyObject(rep);
+	if (!r->responded)
+		ims_req_error(r, 500, "out of memory");
+}
+
+struct user_list {
+	json_t *items;
+	char last[IMS_USERS_ADDR_MAX + 1];
+};
+
+static int add_user(const struct ims_user_info *info, void *arg)
+{
+	struct user_list *l = arg;
+
+	json_array_append_new(l->items,
+			      json_pack("{s:s, s:s, s:I, s:b}", "address", info->address, "role",
+					ims_role_name(info->role), "created",
+					(json_int_t)info->created_ms, "disabled", info->disabled));
+	snprintf(l->last, sizeof l->last, "%s", info->address);
+	return 0;
+}
+
+void ims_route_admin_users(struct ims_req *r)
+{
+	struct ims_users *u = NULL;
+	struct user_list l = { json_array(), "" };
+	int limit = ims_req_limit(r);
+	bool more = false;
+	redisContext *c;
+
+	if (limit < 0 || !(c = ims_req_redis(r)))
+		goto out;
+	if (ims_users_new(c, r->app->conf, &u) != IMS_OK)
+		goto out;
+	if (ims_users_list(u, ims_req_query(r, "cursor"), (size_t)limit, add_user, &l, &more) !=
+	    IMS_OK) {
+		ims_req_redis_failed(r);
+		goto out;
+	}
+	ims_req_json(r, 200,
+		     json_pack("{s:O, s:s?}", "items", l.items, "next_cursor",
+			       more && l.last[0] ? l.last : NULL));
+out:
+	ims_users_free(u);
+	json_decref(l.items);
+}
+
+void ims_route_admin_user_create(struct ims_req *r)
+{
+	struct ims_users *u = NULL;
+	json_t *j = ims_req_body_json(r);
+	const char *addr, *pw, *role;
+	char canon[IMS_USERS_ADDR_MAX + 1];
+	int rl;
+	redisContext *c;
+	ims_status st;
+
+	if (!j)
+		return;
+	addr = json_string_value(json_object_get(j, "address"));
+	pw = json_string_value(json_object_get(j, "password"));
+	role = json_string_value(json_object_get(j, "role"));
+	rl = role ? ims_role_parse(role) : IMS_ROLE_USER;
+	if (!addr || !pw || rl < 0) {
+		ims_req_error(r, 400, "address, password and role (user or admin) are required");
+		goto out;
+	}
+	st = ims_users_canon_address(addr, r->app->conf->milter_local_domains, canon);
+	if (st != IMS_OK) {
+		ims_req_error(r, 400, st == IMS_EPERM ? "the domain is not a local domain"
+						      : "not a valid address");
+		goto out;
+	}
+	if (!(c = ims_req_redis(r)) || ims_users_new(c, r->app->conf, &u) != IMS_OK)
+		goto out;
+	st = ims_users_create(u, canon, pw, (enum ims_role)rl);
+	if (st == IMS_EEXIST) {
+		ims_req_error(r, 409, "this address is taken");
+	} else if (st == IMS_EINVAL) {
+		ims_req_error(r, 400, "the password must be %d to %d bytes", IMS_USERS_PASSWORD_MIN,
+			      IMS_USERS_PASSWORD_MAX);
+	} else if (st != IMS_OK) {
+		ims_req_redis_failed(r);
+	} else if (ims_req_audit(r, "user.create", canon, "role", ims_role_name(rl), NULL) ==
+		   IMS_OK) {
+		ims_req_json(r, 201, json_pack("{s:s, s:s}", "address", canon, "role",
+					       ims_role_name(rl)));
+	}
+out:
+	ims_users_free(u);
+	json_decref(j);
+}

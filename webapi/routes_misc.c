@@ -1,0 +1,274 @@
+/* GET /health, GET /metrics, the web UI's static files. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "router.h"
+#include "routes.h"
+
+#define UI_FILE_MAX (4 * 1024 * 1024)
+#define STATS_HOURS_MAX (31 * 24)
+
+void ims_route_health(struct ims_req *r)
+{
+	redisReply *rep, *last = NULL, *scan = NULL;
+	json_t *j, *sj = NULL;
+	const char *model = NULL;
+
+	if (r->app->draining) {
+		ims_req_error(r, 503, "shutting down");
+		return;
+	}
+	rep = ims_req_cmd(r, "PING");
+	if (!rep)
+		return;
+	freeReplyObject(rep);
+	/* the model the milter used last, from the newest scan log */
+	last = ims_req_cmd(r, "ZREVRANGE ims:{global}:scans 0 0");
+	if (!last)
+		return;
+	if (last->type == REDIS_REPLY_ARRAY && last->elements == 1) {
+		scan = ims_req_cmd(r, "GET ims:{global}:scan:%s", last->element[0]->str);
+		if (!scan)
+			goto out;
+		if (scan->type == REDIS_REPLY_STRING)
+			sj = json_loadb(scan->str, scan->len, 0, NULL);
+		model = json_string_value(json_object_get(sj, "model_version"));
+	}
+	j = json_pack("{s:s, s:s, s:s?, s:s}", "status", "ok", "redis", "ok", "model_version",
+		      model, "version", PACKAGE_VERSION);
+	ims_req_json(r, 200, j);
+out:
+	json_decref(sj);
+	if (scan)
+		freeReplyObject(scan);
+	freeReplyObject(last);
+}
+
+/* Prometheus label values: keep [A-Za-z0-9_.:-], replace the rest. */
+static void label(char *out, size_t len, const char *s, size_t n)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < len; i++) {
+		char c = s[i];
+
+		out[o++] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-')
+				   ? c
+				   : '_';
+	}
+	out[o] = '\0';
+}
+
+static void add_field(json_t *sum, const char *k, size_t klen, const char *v)
+{
+	char key[256];
+	json_int_t n = (json_int_t)strtoll(v, NULL, 10);
+	json_t *old;
+
+	snprintf(key, sizeof key, "%.*s", (int)klen, k);
+	old = json_object_get(sum, key);
+	json_object_set_new(sum, key, json_integer(json_integer_value(old) + n));
+}
+
+/* Scan counters: ims:{global}:stats:total when the milter keeps it, else
+ * the sum of the hourly buckets still in Redis. */
+static json_t *scan_counters(struct ims_req *r)
+{
+	redisContext *c = ims_req_redis(r);
+	redisReply *rep, **rs = NULL;
+	json_t *sum = json_object();
+	time_t now = time(NULL);
+	size_t hours = (size_t)r->app->conf->redis_retention_days * 24;
+
+	if (!c || !sum)
+		goto fail;
+	rep = ims_req_cmd(r, "HGETALL ims:{global}:stats:total");
+	if (!rep)
+		goto fail;
+	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+		for (size_t i = 0; i + 1 < rep->elements; i += 2)
+			add_field(sum, rep->element[i]->str, rep->element[i]->len,
+				  rep->element[i + 1]->str);
+		freeReplyObject(rep);
+		return sum;
+	}
+	freeReplyObject(rep);
+	if (hours > STATS_HOURS_MAX)
+		hours = STATS_HOURS_MAX;
+	rs = calloc(hours, sizeof *rs);
+	if (!rs)
+		goto fail;
+	for (size_t h = 0; h < hours; h++) {
+		time_t t = now - (time_t)h * 3600;
+		struct tm tm;
+		char b[16];
+
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof b, "%Y%m%d%H", &tm);
+		redisAppendCommand(c, "HGETALL ims:{global}:stats:%s", b);
+	}
+	if (ims_req_pipeline(r, rs, hours) != IMS_OK)
+		goto fail;
+	for (size_t h = 0; h < hours; h++)
+		if (rs[h]->type == REDIS_REPLY_ARRAY)
+			for (size_t i = 0; i + 1 < rs[h]->elements; i += 2)
+				add_field(sum, rs[h]->element[i]->str, rs[h]->element[i]->len,
+					  rs[h]->element[i + 1]->str);
+	ims_req_free_replies(rs, hours);
+	free(rs);
+	return sum;
+fail:
+	free(rs);
+	json_decref(sum);
+	return NULL;
+}
+
+void ims_route_metrics(struct ims_req *r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_t *scans = scan_counters(r);
+	const char *k;
+	json_t *v;
+
+	if (!scans)
+		return; /* 503 set */
+	f = open_memstream(&buf, &len);
+	if (!f) {
+		json_decref(scans);
+		ims_req_error(r, 500, "out of memory");
+		return;
+	}
+	ims_metrics_write(r->app->metrics, f);
+	fputs("# HELP ims_scans_total Messages scanned by ims-milter.\n"
+	      "# TYPE ims_scans_total counter\n",
+	      f);
+	fprintf(f, "ims_scans_total %lld\n",
+		(long long)json_integer_value(json_object_get(scans, "total")));
+	fputs("# HELP ims_scans_by_action_total Scans by the action taken.\n"
+	      "# TYPE ims_scans_by_action_total counter\n",
+	      f);
+	json_object_foreach(scans, k, v)
+	{
+		char l[128];
+
+		if (strncmp(k, "action:", 7) == 0) {
+			label(l, sizeof l, k + 7, strlen(k + 7));
+			fprintf(f, "ims_scans_by_action_total{action=\"%s\"} %lld\n", l,
+				(long long)json_integer_value(v));
+		}
+	}
+	fputs("# HELP ims_scans_by_verdict_total Scans by classifier verdict.\n"
+	      "# TYPE ims_scans_by_verdict_total counter\n",
+	      f);
+	json_object_foreach(scans, k, v)
+	{
+		char l[128];
+
+		if (strncmp(k, "verdict:", 8) == 0) {
+			label(l, sizeof l, k + 8, strlen(k + 8));
+			fprintf(f, "ims_scans_by_verdict_total{verdict=\"%s\"} %lld\n", l,
+				(long long)json_integer_value(v));
+		}
+	}
+	fputs("# HELP ims_scan_symbols_total Scans by symbol that fired.\n"
+	      "# TYPE ims_scan_symbols_total counter\n",
+	      f);
+	json_object_foreach(scans, k, v)
+	{
+		char l[128];
+
+		if (strncmp(k, "symbol:", 7) == 0) {
+			label(l, sizeof l, k + 7, strlen(k + 7));
+			fprintf(f, "ims_scan_symbols_total{symbol=\"%s\"} %lld\n", l,
+				(long long)json_integer_value(v));
+		}
+	}
+	fprintf(f, "# TYPE ims_webapi_requests_in_flight gauge\nims_webapi_requests_in_flight %d\n",
+		__atomic_load_n(&r->app->inflight, __ATOMIC_RELAXED));
+	fclose(f);
+	json_decref(scans);
+	ims_req_take(r, 200, "text/plain; version=0.0.4", buf, len);
+}
+
+void ims_route_root(struct ims_req *r)
+{
+	ims_req_empty(r, 302); /* Location: /ui/ */
+}
+
+static const char *ctype_of(const char *path)
+{
+	static const struct {
+		const char *ext, *type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+		{ ".json", "application/json" },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return types[i].type;
+	return "application/octet-stream";
+}
+
+void ims_route_ui(struct ims_req *r)
+{
+	const char *rel = r->path + strlen("/ui/");
+	char path[4096];
+	struct stat st;
+	char *buf = NULL;
+	ssize_t got;
+	int fd = -1;
+
+	if (*rel == '\0')
+		rel = "index.html";
+	for (const char *p = rel; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' || *p == '/')) {
+			ims_req_error(r, 404, "no such file");
+			return;
+		}
+	if (rel[0] == '/' || rel[0] == '.' || strstr(rel, "..") || strstr(rel, "/.") ||
+	    snprintf(path, sizeof path, "%s/%s", r->app->conf->webapi_ui_dir, rel) >=
+		    (int)sizeof path) {
+		ims_req_error(r, 404, "no such file");
+		return;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > UI_FILE_MAX) {
+		ims_req_error(r, 404, "no such file");
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ims_req_error(r, 500, "out of memory");
+		goto out;
+	}
+	got = read(fd, buf, (size_t)st.st_size);
+	if (got != st.st_size) {
+		ims_req_error(r, 500, "cannot read %s", rel);
+		goto out;
+	}
+	ims_req_take(r, 200, ctype_of(path), buf, (size_t)got);
+	buf = NULL;
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,366 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "log.h"
+#include "router.h"
+#include "server.h"
+
+struct ims_server {
+	struct ims_web *app;
+	struct MHD_Daemon *d;
+	int port;
+};
+
+/* Checks the bearer token and the account behind it; sets r->who.  On
+ * failure sets the 401/503 response and returns 0. */
+static int authenticate(struct ims_req *r)
+{
+	const char *h = ims_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+	struct ims_token_claims c;
+	redisContext *rc;
+	redisReply *rs[2] = { NULL, NULL };
+	int ok = 0;
+
+	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
+		ims_req_error(r, 401, "a bearer token is required");
+		return 0;
+	}
+	if (ims_token_verify(r->app->key, h + 7, (int64_t)time(NULL), &c) != IMS_OK) {
+		ims_req_error(r, 401, "invalid or expired token");
+		return 0;
+	}
+	rc = ims_req_redis(r);
+	if (!rc)
+		return 0;
+	/* The role and the disabled flag come from the registry, not from
+	 * the token, so a change applies at once; the session's refresh
+	 * family must still exist (logout and reuse detection delete it). */
+	redisAppendCommand(rc, "HMGET ims:{%s}:user role disabled", c.sub);
+	redisAppendCommand(rc, "EXISTS ims:{%s}:refresh:%s", c.sub, c.fam);
+	if (ims_req_pipeline(r, rs, 2) != IMS_OK)
+		return 0;
+	if (rs[0]->type == REDIS_REPLY_ARRAY && rs[0]->elements == 2 &&
+	    rs[0]->element[0]->type == REDIS_REPLY_STRING &&
+	    !(rs[0]->element[1]->type == REDIS_REPLY_STRING &&
+	      strcmp(rs[0]->element[1]->str, "1") == 0) &&
+	    rs[1]->type == REDIS_REPLY_INTEGER && rs[1]->integer == 1) {
+		c.role = ims_role_parse(rs[0]->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN
+										 : IMS_ROLE_USER;
+		r->who = c;
+		r->authed = true;
+		ok = 1;
+	} else {
+		ims_req_error(r, 401, "the session has ended");
+	}
+	ims_req_free_replies(rs, 2);
+	return ok;
+}
+
+static void dispatch(struct ims_req *r)
+{
+	int i = ims_router_match(r->method, r->path, r);
+
+	if (i == -1) {
+		ims_req_error(r, 404, "no such resource");
+		return;
+	}
+	if (i == -2) {
+		ims_req_error(r, 405, "method not allowed");
+		return;
+	}
+	r->route = i;
+	if (ims_routes[i].access != IMS_OPEN) {
+		if (!authenticate(r))
+			return;
+		if (ims_routes[i].access == IMS_ADMIN && r->who.role != IMS_ROLE_ADMIN) {
+			ims_req_error(r, 403, "the admin role is required");
+			return;
+		}
+	}
+	ims_routes[i].handler(r);
+	if (!r->responded)
+		ims_req_error(r, 500, "internal error");
+}
+
+static enum MHD_Result send_response(struct ims_req *r)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (r->resp) {
+		resp = MHD_create_response_from_buffer(r->resp_len, r->resp, MHD_RESPMEM_MUST_FREE);
+		if (resp)
+			r->resp = NULL; /* MHD frees it now */
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, "X-Request-Id", r->id);
+	if (r->ctype)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->ctype);
+	if (r->retry_after > 0) {
+		char ra[16];
+
+		snprintf(ra, sizeof ra, "%d", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	if (r->disposition)
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
+	if (r->status == 405)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST, DELETE");
+	if (r->status == 302)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui/");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->route < 0 || strcmp(ims_routes[r->route].name, "ui") != 0)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (r->status == 413)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void client_ip(struct MHD_Connection *conn, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, len, "-");
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+			  (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+			  out, (socklen_t)len);
+}
+
+static struct ims_req *req_new(struct ims_web *app, struct MHD_Connection *conn,
+			       const char *method, const char *url)
+{
+	struct ims_req *r = calloc(1, sizeof *r);
+	size_t n;
+
+	if (!r)
+		return NULL;
+	r->app = app;
+	r->conn = conn;
+	r->method = method;
+	r->route = -1;
+	r->start_ns = ims_req_now_ns();
+	n = strcspn(url, "?");
+	r->path = strndup(url, n > 2048 ? 2048 : n);
+	if (!r->path) {
+		free(r);
+		return NULL;
+	}
+	ims_reqid_pick(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id"), r->id);
+	client_ip(conn, r->ip, sizeof r->ip);
+	__atomic_fetch_add(&app->inflight, 1, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct ims_web *app = cls;
+	struct ims_req *r = *con_cls;
+	size_t max = app->conf->webapi_max_body;
+
+	(void)version;
+	if (!r) {
+		const char *cl;
+
+		r = req_new(app, conn, method, url);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > max) {
+			/* answer before reading the body; MHD closes after */
+			ims_req_error(r, 413, "request body too large (limit %zu bytes)", max);
+			return send_response(r);
+		}
+		return MHD_YES;
+	}
+	if (r->responded)
+		return MHD_YES; /* 413 already queued; MHD discards the rest */
+	if (*upload_size) {
+		size_t n = *upload_size;
+
+		if (!r->body_too_big && r->body_len + n <= max) {
+			char *nb = realloc(r->body, r->body_len + n + 1);
+
+			if (!nb)
+				return MHD_NO;
+			memcpy(nb + r->body_len, upload_data, n);
+			r->body = nb;
+			r->body_len += n;
+			r->body[r->body_len] = '\0';
+		} else {
+			r->body_too_big = true;
+		}
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->body_too_big)
+		ims_req_error(r, 413, "request body too large (limit %zu bytes)", max);
+	else
+		dispatch(r);
+	return send_response(r);
+}
+
+/* The path as it goes into a log line: bytes outside printable ASCII,
+ * quotes and backslashes as %XX (no forged log lines), at most 200. */
+static void log_safe(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < outlen && o < 200; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x21 || c > 0x7e || c == '"' || c == '\\' || c == '%') {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct ims_web *app = cls;
+	struct ims_req *r = *con_cls;
+	uint64_t ns;
+	char path[256];
+
+	(void)conn;
+	if (!r)
+		return;
+	log_safe(r->path, path, sizeof path);
+	*con_cls = NULL;
+	ns = ims_req_now_ns() - r->start_ns;
+	if (!r->responded)
+		r->status = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? 408 : 499;
+	ims_metrics_observe(app->metrics, r->route, r->status, ns);
+	ims_log_info(r->id, "event=http method=%s path=\"%s\" status=%d ms=%.3f ip=%s user=%s",
+		     r->method, path, r->status, (double)ns / 1e6, r->ip,
+		     r->authed ? r->who.sub : "-");
+	ims_req_free(r);
+	__atomic_fetch_sub(&app->inflight, 1, __ATOMIC_SEQ_CST);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	ims_log_warn(NULL, "event=mhd message=\"%s\"", buf);
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof host)
+		return -1;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535)
+		return -1;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return -1;
+	return 0;
+}
+
+ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err,
+			    size_t errlen)
+{
+	struct ims_server *s;
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *di;
+
+	*out = NULL;
+	if (parse_listen(app->conf->webapi_listen, &sa) != 0) {
+		snprintf(err, errlen, "[webapi] listen: want IPv4:PORT, got '%s'",
+			 app->conf->webapi_listen);
+		return IMS_EINVAL;
+	}
+	s = calloc(1, sizeof *s);
+	if (!s)
+		return IMS_ENOMEM;
+	s->app = app;
+	s->d = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->conf->webapi_threads,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->conf->webapi_timeout_s,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		1u, MHD_OPTION_END);
+	if (!s->d) {
+		snprintf(err, errlen, "cannot listen on %s", app->conf->webapi_listen);
+		free(s);
+		return IMS_EIO;
+	}
+	di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = di ? di->port : ntohs(sa.sin_port);
+	*out = s;
+	return IMS_OK;
+}
+
+int ims_server_port(const struct ims_server *s)
+{
+	return s->port;
+}
+
+void ims_server_stop(struct ims_server *s, int grace_ms)
+{
+	MHD_socket fd;
+
+	if (!s)
+		return;
+	fd = MHD_quiesce_daemon(s->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	for (int waited = 0; waited < grace_ms; waited += 10) {
+		if (__atomic_load_n(&s->app->inflight, __ATOMIC_SEQ_CST) == 0)
+			break;
+		usleep(10000);
+	}
+	ims_log_notice(NULL, "event=stopping inflight=%d",
+		       __atomic_load_n(&s->app->inflight, __ATOMIC_SEQ_CST));
+	MHD_stop_daemon(s->d);
+	free(s);
+}

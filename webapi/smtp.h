@@ -1,0 +1,30 @@
+/* Handing a message to an SMTP server with libcurl: POST /emails/send
+ * through [webapi] submission (authenticated, so Postfix runs the milter
+ * and signs it), quarantine release through [webapi] reinject. */
+#ifndef IMS_WEB_SMTP_H
+#define IMS_WEB_SMTP_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+#define IMS_SMTP_MAX_RCPTS 100
+
+struct ims_smtp_job {
+	const char *url;      /* smtp://host:port or smtps://host:port */
+	const char *user;     /* AUTH user, NULL for none */
+	const char *password;
+	const char *mail_from; /* without <>; "" for the null sender */
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *raw;
+	size_t len;
+	int timeout_s;
+};
+
+/* Sends one message.  IMS_OK when the server accepted it; IMS_EPERM when
+ * it refused it for good (5xx), IMS_ETEMP when it could not be reached or
+ * answered 4xx.  err gets the server's code and curl's reason. */
+ims_status ims_smtp_send(const struct ims_smtp_job *job, char *err, size_t errlen);
+
+#endif
