@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
@@ -31,6 +32,118 @@ struct ims_spf {
  * thread's jump target turns an internal libspf2 error into a temperror
  * for that check (the check's memory may leak; the process survives). */
 static __thread jmp_buf *spf_jump;
+
+/* What the DNS layer learns during one check, for the RFC 7208 rules that
+ * libspf2 1.2.10 does not enforce itself.  Thread-local: a check runs in
+ * one thread from start to end. */
+#define MAX_EXEMPT 64
+#define SPF_MAX_MX 10  /* RFC 7208 4.6.4: MX records per mx mechanism */
+#define SPF_MAX_PTR 10 /* RFC 7208 4.6.4: PTR names used; the rest ignored */
+
+struct check_state {
+	int bad_record; /* a v=spf1 record holds a control or non-ASCII byte (3.1, 4.6.1) */
+	int bad_name;   /* a mechanism's target is not a valid domain-end (7.1) */
+	int too_many_mx;
+	size_t nexempt; /* names that came from MX and PTR answers: not domain-specs */
+	char exempt[MAX_EXEMPT][256];
+	size_t nrecords; /* the v=spf1 records fetched, joined by NULs */
+	char records[8192];
+};
+
+static __thread struct check_state *spf_state;
+
+static void note_record(const unsigned char *txt, size_t n)
+{
+	if (!spf_state || n < 6 || strncasecmp((const char *)txt, "v=spf1", 6) != 0 ||
+	    (n > 6 && txt[6] != ' '))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (txt[i] < 0x20 || txt[i] > 0x7e)
+			spf_state->bad_record = 1;
+	if (spf_state->nrecords + n + 1 < sizeof spf_state->records) {
+		memcpy(spf_state->records + spf_state->nrecords, txt, n);
+		spf_state->nrecords += n;
+		spf_state->records[spf_state->nrecords++] = '\0';
+	}
+}
+
+/* True when name is written literally as a domain-spec (":name") in a
+ * fetched record.  RFC 7208 7.1 judges the domain-spec as written; a name
+ * that only became invalid through macro expansion is not an error. */
+static int written_in_record(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	for (size_t i = 0; n > 0 && i + n < spf_state->nrecords; i++) {
+		const char *r = spf_state->records + i;
+		char after;
+
+		if (i == 0 || r[-1] != ':' || strncasecmp(r, name, n) != 0)
+			continue;
+		after = r[n] == '.' ? r[n + 1] : r[n];
+		if (after == '\0' || after == ' ' || after == '/')
+			return 1;
+	}
+	return 0;
+}
+
+static void note_exempt(const char *name)
+{
+	if (spf_state && spf_state->nexempt < MAX_EXEMPT)
+		snprintf(spf_state->exempt[spf_state->nexempt++], sizeof spf_state->exempt[0],
+			 "%s", name);
+}
+
+static int is_exempt(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (spf_state->nexempt >= MAX_EXEMPT)
+		return 1; /* lost track: do not judge */
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < spf_state->nexempt; i++)
+		if (strncasecmp(spf_state->exempt[i], name, n) == 0 &&
+		    spf_state->exempt[i][n] == '\0')
+			return 1;
+	return 0;
+}
+
+/* RFC 7208 7.1: domain-end = "." toplabel ["."], toplabel =
+ * (*alphanum ALPHA *alphanum) / (1*alphanum "-" *(alphanum / "-") alphanum).
+ * So at least two labels, and a top label that is not all digits, has no
+ * other characters and neither starts nor ends with '-'. */
+static int valid_domain_end(const char *name)
+{
+	size_t n = strlen(name);
+	const char *top;
+	int alpha = 0, hyphen = 0;
+
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	top = NULL;
+	for (size_t i = n; i > 0; i--)
+		if (name[i - 1] == '.') {
+			top = name + i;
+			break;
+		}
+	if (!top || top == name + 1 || top >= name + n)
+		return 0;
+	if (top[0] == '-' || name[n - 1] == '-')
+		return 0;
+	for (const char *p = top; p < name + n; p++) {
+		unsigned char c = (unsigned char)*p;
+		if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
+			alpha = 1;
+		else if (c == '-')
+			hyphen = 1;
+		else if (c < '0' || c > '9')
+			return 0;
+	}
+	return alpha || hyphen;
+}
 
 __attribute__((noreturn)) static void on_spf_error(const char *file, int line, const char *msg)
 {
@@ -88,6 +201,7 @@ static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned 
 		if (SPF_dns_rr_buf_realloc(rr, idx, n + 1) != SPF_E_SUCCESS)
 			return 0;
 		memcpy(type == ns_t_mx ? rr->rr[idx]->mx : rr->rr[idx]->ptr, name, n + 1);
+		note_exempt(name);
 		return 1;
 	}
 	case ns_t_txt: {
@@ -106,6 +220,7 @@ static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned 
 			i += sl;
 		}
 		dst[n] = '\0';
+		note_record((const unsigned char *)dst, n);
 		return 1;
 	}
 	default:
@@ -128,6 +243,11 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_
 	(void)should_cache;
 	if ((int)type == SPF_TYPE_SPF)
 		return SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
+	if (spf_state && (type == ns_t_a || type == ns_t_aaaa || type == ns_t_mx) &&
+	    !is_exempt(domain) && !valid_domain_end(domain) && written_in_record(domain)) {
+		spf_state->bad_name = 1; /* a/mx/exists target: permerror */
+		return SPF_dns_rr_new_nxdomain(layer, domain);
+	}
 	st = ims_dns_query(dns, domain, (int)type, &res);
 	switch (st) {
 	case IMS_OK:
@@ -148,9 +268,16 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_
 	rr = SPF_dns_rr_new_init(layer, domain, type, res->ttl, NETDB_SUCCESS);
 	if (!rr)
 		goto out;
-	for (size_t i = 0; res->data[i] && i < IMS_DNS_MAX_RECORDS; i++)
+	for (size_t i = 0; res->data[i] && i < IMS_DNS_MAX_RECORDS; i++) {
+		if (type == ns_t_ptr && cnt >= SPF_MAX_PTR)
+			break; /* the first 10 names are used, the rest ignored */
+		if (type == ns_t_mx && cnt >= SPF_MAX_MX && spf_state) {
+			spf_state->too_many_mx = 1;
+			break;
+		}
 		cnt += store_record(rr, cnt, type, (const unsigned char *)res->data[i],
 				    (size_t)res->len[i]);
+	}
 	rr->num_rr = cnt;
 	if (cnt == 0)
 		rr->herrno = NO_DATA;
@@ -249,6 +376,16 @@ static void copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
+/* libspf2 starts its comments with "<this host's name>: ". */
+static void strip_rec_dom(const struct ims_spf *spf, char *reason)
+{
+	const char *rd = spf->server->rec_dom;
+	size_t n = rd ? strlen(rd) : 0;
+
+	if (n > 0 && strncmp(reason, rd, n) == 0 && reason[n] == ':' && reason[n + 1] == ' ')
+		memmove(reason, reason + n + 2, strlen(reason + n + 2) + 1);
+}
+
 ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char *helo,
 			 const char *mail_from, struct ims_spf_outcome *out)
 {
@@ -259,6 +396,7 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	SPF_response_t *resp = NULL;
 	const char *identity, *at;
 	ims_status rc = IMS_ENOMEM;
+	struct check_state *state = NULL;
 	int e;
 
 	if (!spf || !client_ip || !out)
@@ -309,7 +447,12 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	if (mail_from[0] && SPF_request_set_env_from(req, mail_from) != 0)
 		goto out;
 
+	state = calloc(1, sizeof *state);
+	if (!state)
+		goto out;
+	spf_state = state;
 	e = guarded_query(req, &resp);
+	spf_state = NULL;
 	if (e < 0) {
 		out->result = IMS_SPF_TEMPERROR;
 		copy(out->reason, sizeof out->reason, "internal libspf2 error");
@@ -328,8 +471,18 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	}
 	if (out->reason[0] == '\0')
 		copy(out->reason, sizeof out->reason, SPF_strreason(SPF_response_reason(resp)));
+	strip_rec_dom(spf, out->reason);
+	if (out->result != IMS_SPF_TEMPERROR &&
+	    (state->bad_record || state->bad_name || state->too_many_mx)) {
+		out->result = IMS_SPF_PERMERROR;
+		copy(out->reason, sizeof out->reason,
+		     state->bad_record ? "SPF record holds a control or non-ASCII character"
+		     : state->bad_name ? "a mechanism names an invalid domain"
+				       : "mx mechanism with more than 10 MX records");
+	}
 	rc = IMS_OK;
 out:
+	free(state);
 	if (resp)
 		SPF_response_free(resp);
 	if (req)

@@ -25,6 +25,11 @@ tests_unit_test_dmarc_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dmarc_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
 EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
+check_PROGRAMS += tests/conformance/spf_driver
+tests_conformance_spf_driver_CFLAGS = $(TEST_CFLAGS)
+tests_conformance_spf_driver_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/conformance/spf-suite.sh
+EXTRA_DIST += tests/conformance/spf-suite.sh tests/conformance/spf-suite.py
 
 SCAN_TEST_LIBS = lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 check_PROGRAMS += tests/unit/test_scan

@@ -28,8 +28,10 @@ Record data:
                  type "SPF" is served as TXT (RFC 7208 dropped type 99).
   MX             (preference, "host") or "10 host"
   CNAME/PTR/NS   "host" (a trailing dot is added)
-  TIMEOUT        None: the name becomes a zone nsd cannot load, so queries for it
-                 and below it get SERVFAIL (ims maps that to a temporary error).
+  TIMEOUT        None: the name becomes a zone nsd cannot load, so every query for
+                 it gets SERVFAIL (ims maps that to a temporary error); so do names
+                 below it, except those given records of their own (each gets its
+                 own zone).  Its other records, if any, are not served.
   anything else  raw zone-file rdata text.
 Instead of records, zone_text may give a whole zone file for ".".
 
@@ -149,22 +151,55 @@ class DnsServer:
 
     def _write(self):
         d = self.workdir
-        timeouts = []
-        lines = ["$TTL 300",
-                 ". IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300",
-                 ". IN NS ns.test.",
-                 "ns.test. IN A 127.0.0.1"]
+        soa = ["$TTL 300",
+               "@ IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300",
+               "@ IN NS ns.test."]
+        timeouts = sorted({n.lower().rstrip(".") for n, recs in self.records.items()
+                           for t, _ in recs if str(t).upper() == "TIMEOUT"})
+
+        def under_timeout(name):
+            n = name.lower().rstrip(".")
+            return any(n.endswith("." + t) for t in timeouts)
+
+        root = ["$ORIGIN .", soa[0], ". IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300",
+                ". IN NS ns.test.", "ns.test. IN A 127.0.0.1"]
         if self.zone_text is not None:
-            lines = [self.zone_text]
+            root = [self.zone_text]
+        subzones = {}
         for name, recs in self.records.items():
+            lines = []
             for rtype, data in recs:
                 if str(rtype).upper() == "TIMEOUT":
-                    timeouts.append(name)
                     continue
                 t, rd = _rdata(str(rtype), data)
                 lines.append("%s IN %s %s" % (_name(name), t, rd))
-        with open(os.path.join(d, "root.zone"), "w", encoding="latin-1") as f:
-            f.write("\n".join(lines) + "\n")
+            n = name.lower().rstrip(".")
+            if n in timeouts:
+                continue  # its zone is broken on purpose
+            if under_timeout(n) and not n.startswith("*."):
+                # a name with data below a TIMEOUT name: its own zone, so
+                # nsd answers it from there and not from the broken one
+                subzones[n] = ["$ORIGIN %s" % _name(n)] + soa + lines
+            else:
+                root += lines
+        files = {"root.zone": root}
+        conf_zones = [(".", "root.zone")]
+        for i, n in enumerate(sorted(subzones)):
+            files["sub-%d.zone" % i] = subzones[n]
+            conf_zones.append((_name(n), "sub-%d.zone" % i))
+        for i, t in enumerate(timeouts):
+            # a zone whose file does not exist: nsd answers SERVFAIL for it
+            conf_zones.append((_name(t), "missing-%d.zone" % i))
+        for fname, lines in files.items():
+            path = os.path.join(d, fname)
+            with open(path, "w", encoding="latin-1") as f:
+                f.write("\n".join(lines) + "\n")
+        for zname, fname in conf_zones:
+            if fname in files and shutil.which("nsd-checkzone"):
+                r = subprocess.run(["nsd-checkzone", zname, os.path.join(d, fname)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError("zone %s does not load: %s" % (zname, r.stdout + r.stderr))
         conf = ["server:",
                 "  ip-address: 127.0.0.1@%d" % self.port,
                 "  port: %d" % self.port,
@@ -181,14 +216,9 @@ class DnsServer:
                 "  do-ip6: no",
                 "  verbosity: 1",
                 "remote-control:",
-                "  control-enable: no",
-                "zone:",
-                "  name: \".\"",
-                "  zonefile: \"root.zone\""]
-        for i, name in enumerate(sorted(set(timeouts))):
-            # a zone whose file does not exist: nsd answers SERVFAIL for it
-            conf += ["zone:", "  name: \"%s\"" % _name(name),
-                     "  zonefile: \"missing-%d.zone\"" % i]
+                "  control-enable: no"]
+        for zname, fname in conf_zones:
+            conf += ["zone:", "  name: \"%s\"" % zname, "  zonefile: \"%s\"" % fname]
         with open(os.path.join(d, "nsd.conf"), "w", encoding="latin-1") as f:
             f.write("\n".join(conf) + "\n")
 

@@ -23,7 +23,15 @@ static const char records[] =
 	" \"badinclude.test\": [[\"TXT\", \"v=spf1 include:nx.example.test -all\"]],"
 	" \"tmp.test\": [[\"TXT\", \"v=spf1 include:down.test -all\"]],"
 	" \"down.test\": [[\"TIMEOUT\", null]],"
-	" \"helo.example.test\": [[\"TXT\", \"v=spf1 a -all\"], [\"A\", \"203.0.113.9\"]]}";
+	" \"helo.example.test\": [[\"TXT\", \"v=spf1 a -all\"], [\"A\", \"203.0.113.9\"]],"
+	" \"badname.test\": [[\"TXT\", \"v=spf1 a:abc.123 -all\"]],"
+	" \"macro.test\": [[\"TXT\", \"v=spf1 a:%%{h} -all\"]],"
+	" \"ctrl.test\": [[\"TXT\", \"v=spf1 a:ctrl.test\\rptr -all\"], [\"A\", \"203.0.113.1\"]],"
+	" \"manymx.test\": [[\"TXT\", \"v=spf1 mx -all\"], %s],"
+	" \"manyptr.test\": [[\"TXT\", \"v=spf1 ptr -all\"]],"
+	" \"5.113.0.203.in-addr.arpa\": [%s],"
+	" \"*.manyptr.test\": [[\"A\", \"203.0.113.5\"]],"
+	" \"mx.manymx.test\": [[\"A\", \"203.0.113.5\"]]}";
 
 static struct ims_spf_outcome check(const char *ip, const char *helo, const char *from)
 {
@@ -84,6 +92,27 @@ static void test_helo_and_edges(void)
 	CHECK(strcmp(ims_spf_result_name(IMS_SPF_NONE), "none") == 0);
 }
 
+/* RFC 7208 rules that our DNS layer adds to libspf2's evaluation. */
+static void test_rfc7208_extras(void)
+{
+	struct ims_spf_outcome o;
+
+	o = check("203.0.113.1", "x", "a@badname.test"); /* toplabel all digits */
+	CHECK(o.result == IMS_SPF_PERMERROR);
+	CHECK_STR_CONTAINS(o.reason, "invalid domain");
+	/* a name invalid only after macro expansion is no error (7.1) */
+	CHECK(check("203.0.113.1", "[203.0.113.1]", "a@macro.test").result == IMS_SPF_FAIL);
+	o = check("203.0.113.1", "x", "a@ctrl.test");
+	CHECK(o.result == IMS_SPF_PERMERROR);
+	CHECK_STR_CONTAINS(o.reason, "control");
+	o = check("203.0.113.5", "x", "a@manymx.test"); /* 11 MX records */
+	CHECK(o.result == IMS_SPF_PERMERROR);
+	/* 11 PTR names: the first 10 are used, no error (libspf2 alone: permerror) */
+	o = check("203.0.113.5", "x", "a@manyptr.test");
+	CHECK(o.result == IMS_SPF_PASS);
+	CHECK(strncmp(o.reason, "vm:", 3) != 0 && o.reason[0] != ':');
+}
+
 static void *worker(void *arg)
 {
 	long bad = 0;
@@ -130,7 +159,18 @@ static void test_dns_down(void)
 int main(void)
 {
 	const char *servers[2];
-	int rc = test_dns_start(&srv, records);
+	char mx[1024], ptr[1024], json[8192];
+	size_t nm = 0, np = 0;
+	int rc;
+
+	for (int i = 0; i < 11; i++) {
+		nm += (size_t)snprintf(mx + nm, sizeof mx - nm, "%s[\"MX\", [%d, \"mx.manymx.test\"]]",
+				       i ? ", " : "", i);
+		np += (size_t)snprintf(ptr + np, sizeof ptr - np,
+				       "%s[\"PTR\", \"host%d.manyptr.test\"]", i ? ", " : "", i + 1);
+	}
+	snprintf(json, sizeof json, records, mx, ptr);
+	rc = test_dns_start(&srv, json);
 
 	if (rc == 77) {
 		printf("SKIP: nsd or /usr/bin/python3 missing\n");
@@ -150,6 +190,7 @@ int main(void)
 	}
 	RUN(test_results);
 	RUN(test_helo_and_edges);
+	RUN(test_rfc7208_extras);
 	RUN(test_threads);
 	RUN(test_dns_down);
 	ims_spf_free(spf);
