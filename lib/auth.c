@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "dkim.h"
+#include "dmarc.h"
 #include "dns.h"
 #include "log.h"
 #include "spf.h"
@@ -16,6 +17,7 @@ struct ims_auth {
 	struct ims_dns *dns;
 	struct ims_spf *spf;
 	struct ims_dkim *dkim;
+	struct ims_dmarc *dmarc;
 	char **trusted; /* borrowed from the conf the engine holds */
 };
 
@@ -33,6 +35,7 @@ void ims_auth_free(struct ims_auth *a)
 		return;
 	ims_spf_free(a->spf);
 	ims_dkim_free(a->dkim);
+	ims_dmarc_free(a->dmarc);
 	ims_dns_free(a->dns);
 	free(a);
 }
@@ -58,6 +61,11 @@ ims_status ims_auth_new(const struct ims_conf *conf, struct ims_auth **out, char
 	rc = ims_dkim_new(a->dns, conf, &a->dkim, err, errlen);
 	if (rc != IMS_OK)
 		goto out;
+	rc = ims_dmarc_new(a->dns, &a->dmarc);
+	if (rc != IMS_OK) {
+		snprintf(err, errlen, "DMARC: %s", ims_strstatus(rc));
+		goto out;
+	}
 	*out = a;
 	a = NULL;
 out:
@@ -103,7 +111,8 @@ static int ip_in_list(const char *ip, char *const *cidrs)
 }
 
 static void check_spf(struct ims_auth *a, const struct ims_auth_input *in,
-		      struct ims_auth_result *res, ims_auth_emit emit, void *arg)
+		      struct ims_auth_result *res, struct ims_spf_outcome *outcome, ims_auth_emit emit,
+		      void *arg)
 {
 	static const char *const symbol[] = {
 		[IMS_SPF_NONE] = "SPF_NONE",         [IMS_SPF_NEUTRAL] = "SPF_NEUTRAL",
@@ -130,10 +139,12 @@ static void check_spf(struct ims_auth *a, const struct ims_auth_input *in,
 		 o.domain);
 	if ((unsigned)o.result < sizeof symbol / sizeof symbol[0])
 		emit(arg, symbol[o.result], detail);
+	*outcome = o;
 }
 
 static void check_dkim(struct ims_auth *a, const struct ims_auth_input *in,
-		       struct ims_auth_result *res, ims_auth_emit emit, void *arg)
+		       struct ims_auth_result *res, struct ims_dkim_result *out, ims_auth_emit emit,
+		       void *arg)
 {
 	struct ims_dkim_result r;
 	struct timespec t;
@@ -163,19 +174,62 @@ static void check_dkim(struct ims_auth *a, const struct ims_auth_input *in,
 	default: break;
 	}
 	emit(arg, sym, detail);
+	*out = r;
+}
+
+static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
+			struct ims_auth_result *res, const struct ims_spf_outcome *spf,
+			const struct ims_dkim_result *dkim, ims_auth_emit emit, void *arg)
+{
+	struct ims_dmarc_outcome o;
+	struct timespec t;
+	const char *sym = "DMARC_NONE";
+	char detail[400];
+
+	if (!in->from_domain || !*in->from_domain)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	if (ims_dmarc_check(a->dmarc, in->client_ip, in->from_domain, spf, dkim, &o) != IMS_OK) {
+		res->dmarc_us = since_us(&t);
+		snprintf(res->dmarc, sizeof res->dmarc, "permerror");
+		return;
+	}
+	res->dmarc_us = since_us(&t);
+	snprintf(res->dmarc, sizeof res->dmarc, "%s", ims_dmarc_result_name(o.result));
+	if (o.policy != IMS_DMARC_POLICY_ABSENT)
+		snprintf(res->dmarc_policy, sizeof res->dmarc_policy, "%s",
+			 ims_dmarc_policy_name(o.policy));
+	snprintf(res->from_domain, sizeof res->from_domain, "%s", o.domain);
+	switch (o.result) {
+	case IMS_DMARC_PASS: sym = "DMARC_PASS"; break;
+	case IMS_DMARC_TEMPERROR: sym = "DMARC_TEMPERROR"; break;
+	case IMS_DMARC_FAIL:
+		sym = o.policy == IMS_DMARC_POLICY_REJECT       ? "DMARC_POLICY_REJECT"
+		      : o.policy == IMS_DMARC_POLICY_QUARANTINE ? "DMARC_POLICY_QUARANTINE"
+		      : o.policy == IMS_DMARC_POLICY_NONE       ? "DMARC_POLICY_NONE"
+								 : "DMARC_NONE";
+		break;
+	default: break;
+	}
+	snprintf(detail, sizeof detail, "%.255s %.140s", o.domain, o.reason);
+	emit(arg, sym, detail);
 }
 
 void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in, struct ims_auth_result *res,
 		    ims_auth_emit emit, void *arg)
 {
+	struct ims_spf_outcome spf;
+	struct ims_dkim_result dkim;
+
 	res->ndkim = 0;
 	res->spf[0] = res->dmarc[0] = res->dmarc_policy[0] = '\0';
 	if (in->client_ip && ip_in_list(in->client_ip, a->trusted)) {
 		snprintf(res->spf, sizeof res->spf, "none");
 		return; /* a configured trusted network: no sender checks */
 	}
-	check_spf(a, in, res, emit, arg);
-	check_dkim(a, in, res, emit, arg);
+	check_spf(a, in, res, &spf, emit, arg);
+	check_dkim(a, in, res, &dkim, emit, arg);
+	check_dmarc(a, in, res, &spf, &dkim, emit, arg);
 }
 
 ims_status ims_auth_sign(struct ims_auth *a, const char *raw, size_t len, const char *domain,

@@ -45,3 +45,7 @@ TESTS += tests/milter/run-miltertest.py
 EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milter/accept.lua \
 	tests/milter/tag.lua tests/milter/quarantine.lua tests/milter/reject.lua \
 	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py
+
+# end to end: real Postfix + ims-milter + redis-server + nsd (root; else skipped)
+TESTS += tests/e2e/test_e2e.py
+EXTRA_DIST += tests/e2e/test_e2e.py tests/harness/postfix.py

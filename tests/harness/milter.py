@@ -28,7 +28,8 @@ class Milter:
                  milter_extra=""):
         self.tmp = tmp
         self.port = port or common.free_port()
-        self.socket = f"inet:{self.port}@127.0.0.1"
+        self.socket = f"inet:{self.port}@127.0.0.1"      # libmilter's form
+        self.postfix_socket = f"inet:127.0.0.1:{self.port}"  # smtpd_milters' form
         self.conf = tmp.join(f"ims-milter-{self.port}.conf")
         self.log = tmp.join(f"ims-milter-{self.port}.log")
         self.pidfile = tmp.join(f"ims-milter-{self.port}.pid")
