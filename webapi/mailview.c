@@ -58,10 +58,10 @@ static void append_capped(struct walk *w, GString *s, const guint8 *p, size_t n)
 	if (n > room) {
 		n = room;
 		w->truncated = 1;
+		/* do not cut a UTF-8 sequence in half: p[n] is the first byte left out */
+		while (n > 0 && (p[n] & 0xC0) == 0x80)
+			n--;
 	}
-	/* do not cut a UTF-8 sequence in half */
-	while (n > 0 && n < room && (p[n] & 0xC0) == 0x80)
-		n--;
 	g_string_append_len(s, (const char *)p, (gssize)n);
 }
 
@@ -173,8 +173,19 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 	stream = g_mime_stream_mem_new_with_buffer(raw, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	msg = g_mime_parser_construct_message(parser, NULL);
-	if (!msg)
+	if (!msg) {
+		/* not a message at all: show the bytes as text */
+		size_t n = len > IMS_MAILVIEW_BODY_MAX ? IMS_MAILVIEW_BODY_MAX : len;
+
+		j = json_pack("{s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:o, s:n, s:[], s:b, s:b}",
+			      "headers", "from", "to", "cc", "subject", "message_id", "date", "text",
+			      utf8_json(raw, (gssize)n), "html", "attachments", "truncated",
+			      n < len, "unparsed", 1);
+		rc = j ? IMS_OK : IMS_ENOMEM;
+		*out = j;
+		j = NULL;
 		goto out;
+	}
 	rc = IMS_ENOMEM;
 	j = json_object();
 	headers = json_array();

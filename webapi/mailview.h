@@ -6,6 +6,9 @@
  *    "html": "..." | null,                 (the text/html parts, sanitised)
  *    "attachments": [{"filename", "content_type", "size"}...]}
  *
+ * Bytes that GMime cannot read as a message at all come back as "text"
+ * with "unparsed": true.
+ *
  * Bodies are converted to UTF-8 from their declared charset; each of text
  * and html is capped at IMS_MAILVIEW_BODY_MAX bytes ("truncated": true). */
 #ifndef IMS_WEB_MAILVIEW_H
@@ -22,7 +25,7 @@
 #define IMS_MAILVIEW_PARTS_MAX 500
 
 /* Parses len bytes of raw message.  *out is the caller's (json_decref).
- * IMS_EFORMAT when GMime finds no message at all. */
+ */
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out);
 
 #endif
