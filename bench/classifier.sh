@@ -1,0 +1,108 @@
+#!/bin/sh
+# Classifier figures on the SpamAssassin corpus with the fixed split
+# (docs/classifier.md): trains on the training part, measures on the test
+# part (overall and per group), throughput of `ims eval` and `ims classify`
+# on one core, training time and peak memory (/usr/bin/time -v).
+#
+# usage: bench/classifier.sh [-b BUILDDIR] [-o OUTDIR] [--libsvm]
+#   BUILDDIR  a build tree with cli/ims (default: .)
+#   OUTDIR    where the model, logs and results.json go (default: a temp dir)
+#   --libsvm  also train with libsvm for the side-by-side (takes minutes)
+# Prints a markdown summary for docs/benchmarks.md and keeps every raw JSON
+# object in OUTDIR/results.json.  Never tunes anything: the model is trained
+# on the training part only, the test part is only measured.
+set -eu
+BUILD=.
+OUT=""
+LIBSVM=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-b) BUILD=$2; shift 2 ;;
+	-o) OUT=$2; shift 2 ;;
+	--libsvm) LIBSVM=1; shift ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-b BUILDDIR] [-o OUTDIR] [--libsvm]" >&2; exit 2 ;;
+	esac
+done
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+IMS="$(cd "$BUILD" && pwd)/cli/ims"
+[ -x "$IMS" ] || { echo "bench: $IMS not built" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 1; }
+[ -n "$OUT" ] || OUT=$(mktemp -d "${TMPDIR:-/tmp}/ims-bench.XXXXXX")
+mkdir -p "$OUT"
+CORPUS="${IMS_CORPUS_DIR:-$HERE/data/corpus}"
+"$HERE/contrib/fetch-corpus.sh" -o "$CORPUS" >&2
+TR="$CORPUS/train"; TE="$CORPUS/test"
+RES="$OUT/results.json"
+: >"$RES"
+
+peak_kb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
+elapsed() { sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1"; }
+jget() { /usr/bin/python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['$1'])"; }
+
+echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/machine.txt"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)" >>"$OUT/machine.txt"
+
+# 1. training (default trainer), with peak memory
+/usr/bin/time -v "$IMS" -c /dev/null train -q --ham "$TR/ham" --spam "$TR/spam" -o "$OUT/model.ims" \
+	>"$OUT/train.out" 2>"$OUT/train.time"
+cat "$OUT/train.out"
+echo "{\"what\":\"train\",\"peak_rss_kb\":$(peak_kb "$OUT/train.time"),\"wall\":\"$(elapsed "$OUT/train.time")\"}" >>"$RES"
+"$IMS" -c /dev/null --model "$OUT/model.ims" model info >"$OUT/model-info.txt"
+
+# 2. accuracy on the test part, overall and per group
+ev() { "$IMS" -c /dev/null --model "$OUT/model.ims" eval "$@"; }
+cat "$TE/ham"/* "$TE/spam"/* >/dev/null # warm the page cache
+ev --ham "$TE/ham" --spam "$TE/spam" >"$OUT/test.json"
+ev --ham "$TE/easy-ham" >"$OUT/easy-ham.json"
+ev --ham "$TE/hard-ham" >"$OUT/hard-ham.json"
+ev --spam "$TE/spam" >"$OUT/spam.json"
+ev --ham "$TE/hard-ham" --spam "$TE/spam" >"$OUT/hard-ham-vs-spam.json"
+ev --ham "$TE/easy-ham" --spam "$TE/spam" >"$OUT/easy-ham-vs-spam.json"
+for f in test easy-ham hard-ham spam hard-ham-vs-spam easy-ham-vs-spam; do
+	sed "s/^{/{\"what\":\"eval-$f\",/" "$OUT/$f.json" >>"$RES"
+done
+
+# 3. throughput, one core (taskset), best of 5 eval runs; classify as a
+#    whole process (start, model load, every file) with peak memory
+ONE="taskset -c 0"
+command -v taskset >/dev/null 2>&1 || ONE=""
+best=0; bestcpu=0
+for i in 1 2 3 4 5; do
+	$ONE "$IMS" -c /dev/null --model "$OUT/model.ims" eval --ham "$TE/ham" --spam "$TE/spam" >"$OUT/tp.json"
+	r=$(jget messages_per_second <"$OUT/tp.json"); c=$(jget messages_per_cpu_second <"$OUT/tp.json")
+	best=$(/usr/bin/python3 -c "print(max($best, $r))"); bestcpu=$(/usr/bin/python3 -c "print(max($bestcpu, $c))")
+done
+echo "{\"what\":\"eval-throughput\",\"best_messages_per_second\":$best,\"best_messages_per_cpu_second\":$bestcpu}" >>"$RES"
+n=$(ls "$TE/ham" "$TE/spam" | grep -c '\.txt$')
+/usr/bin/time -v $ONE "$IMS" -c /dev/null --model "$OUT/model.ims" eval --ham "$TE/ham" --spam "$TE/spam" \
+	>/dev/null 2>"$OUT/eval.time"
+(cd "$TE" && /usr/bin/time -v $ONE "$IMS" -c /dev/null --model "$OUT/model.ims" classify --json ham/* spam/* \
+	>"$OUT/classify.jsonl" 2>"$OUT/classify.time")
+cls_s=$(/usr/bin/python3 -c "
+t='$(elapsed "$OUT/classify.time")'.split(':'); s=float(t[-1])+60*float(t[-2])+(3600*float(t[-3]) if len(t)>2 else 0); print(s)")
+cls_rate=$(/usr/bin/python3 -c "print(round($n/$cls_s))")
+echo "{\"what\":\"classify-process\",\"messages\":$n,\"seconds\":$cls_s,\"messages_per_second\":$cls_rate,\"peak_rss_kb\":$(peak_kb "$OUT/classify.time")}" >>"$RES"
+echo "{\"what\":\"eval-process\",\"peak_rss_kb\":$(peak_kb "$OUT/eval.time")}" >>"$RES"
+
+# 4. optional: libsvm side by side
+if [ $LIBSVM -eq 1 ]; then
+	/usr/bin/time -v "$IMS" -c /dev/null train -q --trainer libsvm --ham "$TR/ham" --spam "$TR/spam" \
+		-o "$OUT/model-libsvm.ims" >"$OUT/train-libsvm.out" 2>"$OUT/train-libsvm.time"
+	cat "$OUT/train-libsvm.out"
+	echo "{\"what\":\"train-libsvm\",\"peak_rss_kb\":$(peak_kb "$OUT/train-libsvm.time"),\"wall\":\"$(elapsed "$OUT/train-libsvm.time")\"}" >>"$RES"
+	"$IMS" -c /dev/null --model "$OUT/model-libsvm.ims" eval --ham "$TE/ham" --spam "$TE/spam" |
+		sed 's/^{/{"what":"eval-test-libsvm",/' >>"$RES"
+fi
+
+# 5. the HTML-to-text comparison behind docs/classifier.md "HTML"
+if pkg-config --exists libxml-2.0 2>/dev/null; then
+	cc -O2 -I"$BUILD" -I"$HERE/lib" -I"$HERE/classifier" $(pkg-config --cflags glib-2.0 libxml-2.0) \
+		"$HERE/bench/classifier-html.c" "$HERE/classifier/html.c" \
+		$(pkg-config --libs glib-2.0 libxml-2.0) -o "$OUT/html-bench" &&
+		"$OUT/html-bench" "$TR/ham" "$TR/spam" | tail -1 | sed 's/^{/{"what":"html-to-text",/' >>"$RES"
+fi
+
+cat "$OUT/machine.txt"
+cat "$RES"
+echo "results in $OUT" >&2
