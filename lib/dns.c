@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +14,23 @@
 
 #define DNS_CLASS_IN 1
 #define DEFAULT_TIMEOUT_MS 5000
-#define POLL_SLICE_MS 20 /* waiters take turns reading libunbound's answer pipe */
+#define POLL_SLICE_MS 100 /* longest single wait of the thread reading answers */
 
+/* Answers come back through one pipe (ub_fd).  One waiting thread at a
+ * time reads it (ub_process), which runs the callbacks of every answered
+ * query, whoever asked; the other waiters sleep on the condition variable
+ * until the reader is done, then check their own query. */
 struct ims_dns {
 	struct ub_ctx *ctx;
 	int timeout_ms;
+	pthread_mutex_t lock;
+	pthread_cond_t answered;
+	int reading; /* a thread is in poll/ub_process */
 };
 
-/* One query in flight.  The callback may run in any thread that calls
- * ub_process, so the result is handed over under a lock. */
+/* One query in flight; its fields are guarded by dns->lock. */
 struct pending {
-	pthread_mutex_t lock;
+	struct ims_dns *dns;
 	int done;
 	int err;
 	struct ub_result *result;
@@ -105,6 +110,8 @@ ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struc
 	if (!dns)
 		goto out;
 	dns->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+	pthread_mutex_init(&dns->lock, NULL);
+	pthread_cond_init(&dns->answered, NULL);
 	dns->ctx = ub_ctx_create();
 	if (!dns->ctx) {
 		set_err(err, errlen, "cannot create the libunbound context", "");
@@ -178,6 +185,8 @@ void ims_dns_free(struct ims_dns *dns)
 		return;
 	if (dns->ctx)
 		ub_ctx_delete(dns->ctx);
+	pthread_cond_destroy(&dns->answered);
+	pthread_mutex_destroy(&dns->lock);
 	free(dns);
 }
 
@@ -210,21 +219,11 @@ static void on_answer(void *arg, int err, struct ub_result *result)
 {
 	struct pending *p = arg;
 
-	pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&p->dns->lock);
 	p->err = err;
 	p->result = result;
 	p->done = 1;
-	pthread_mutex_unlock(&p->lock);
-}
-
-static int is_done(struct pending *p)
-{
-	int done;
-
-	pthread_mutex_lock(&p->lock);
-	done = p->done;
-	pthread_mutex_unlock(&p->lock);
-	return done;
+	pthread_mutex_unlock(&p->dns->lock);
 }
 
 static long long now_ms(void)
@@ -235,10 +234,53 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void wait_until(struct ims_dns *dns, long long deadline_ms)
+{
+	struct timespec ts;
+	long long left = deadline_ms - now_ms();
+
+	if (left > POLL_SLICE_MS)
+		left = POLL_SLICE_MS;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += left / 1000;
+	ts.tv_nsec += (left % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&dns->answered, &dns->lock, &ts);
+}
+
+/* Waits, with dns->lock held, until p is answered or the deadline passes;
+ * returns 0 on an answer, -1 on timeout. */
+static int wait_answer(struct ims_dns *dns, struct pending *p, long long deadline)
+{
+	while (!p->done) {
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			return -1;
+		if (dns->reading) {
+			wait_until(dns, deadline);
+			continue;
+		}
+		dns->reading = 1;
+		pthread_mutex_unlock(&dns->lock);
+		{
+			struct pollfd pfd = { .fd = ub_fd(dns->ctx), .events = POLLIN };
+			if (poll(&pfd, 1, (int)(left > POLL_SLICE_MS ? POLL_SLICE_MS : left)) > 0)
+				ub_process(dns->ctx); /* runs on_answer for every answered query */
+		}
+		pthread_mutex_lock(&dns->lock);
+		dns->reading = 0;
+		pthread_cond_broadcast(&dns->answered);
+	}
+	return 0;
+}
+
 ims_status ims_dns_query(struct ims_dns *dns, const char *name, int rrtype, struct ub_result **out)
 {
 	struct pending *p = NULL;
-	long long deadline;
 	int id = 0, r;
 	ims_status rc = IMS_ETEMP;
 
@@ -250,30 +292,23 @@ ims_status ims_dns_query(struct ims_dns *dns, const char *name, int rrtype, stru
 	p = calloc(1, sizeof *p);
 	if (!p)
 		return IMS_ENOMEM;
-	pthread_mutex_init(&p->lock, NULL);
+	p->dns = dns;
 	r = ub_resolve_async(dns->ctx, name, rrtype, DNS_CLASS_IN, p, on_answer, &id);
 	if (r != 0) {
 		rc = r == UB_SYNTAX ? IMS_EINVAL : r == UB_NOMEM ? IMS_ENOMEM : IMS_ETEMP;
 		goto out;
 	}
-	deadline = now_ms() + dns->timeout_ms;
-	while (!is_done(p)) {
-		long long left = deadline - now_ms();
-		struct pollfd pfd = { .fd = ub_fd(dns->ctx), .events = POLLIN };
-
-		if (left <= 0) {
-			if (ub_cancel(dns->ctx, id) == 0)
-				goto out; /* cancelled: the callback will not run */
-			/* the answer is being delivered by another thread right now */
-			while (!is_done(p))
-				sched_yield();
-			break;
+	pthread_mutex_lock(&dns->lock);
+	if (wait_answer(dns, p, now_ms() + dns->timeout_ms) != 0) {
+		if (ub_cancel(dns->ctx, id) == 0) {
+			pthread_mutex_unlock(&dns->lock);
+			goto out; /* cancelled: the callback will not run */
 		}
-		if (left > POLL_SLICE_MS)
-			left = POLL_SLICE_MS;
-		if (poll(&pfd, 1, (int)left) > 0)
-			ub_process(dns->ctx);
+		/* the answer is being delivered by the reading thread right now */
+		while (!p->done)
+			wait_until(dns, now_ms() + POLL_SLICE_MS);
 	}
+	pthread_mutex_unlock(&dns->lock);
 	if (p->err != 0 || !p->result) {
 		rc = p->err == UB_NOMEM ? IMS_ENOMEM : IMS_ETEMP;
 		goto out;
@@ -292,7 +327,6 @@ out:
 	if (p) {
 		if (p->result)
 			ub_resolve_free(p->result);
-		pthread_mutex_destroy(&p->lock);
 		free(p);
 	}
 	return rc;

@@ -9,6 +9,8 @@
  *
  * Thread-safe: one struct ims_dns is configured once in ims_dns_new and may
  * then be used by any number of threads at once (they share the cache).
+ * libunbound resolves in a thread of its own, started by ims_dns_new: create
+ * the resolver AFTER daemonizing (fork), never before.
  *
  * Status mapping of every query function:
  *   IMS_OK        answer with data

@@ -152,6 +152,49 @@ static void test_silent_server(void)
 	close(fd);
 }
 
+static struct ims_dns *silent_dns;
+
+static void *silent_worker(void *arg)
+{
+	char **v = NULL;
+	long long t0 = ms();
+	ims_status st = ims_dns_txt(silent_dns, (const char *)arg, &v);
+	long long took = ms() - t0;
+
+	ims_dns_strv_free(v);
+	return (void *)(intptr_t)(st == IMS_ETEMP && took >= 250 && took < 1000 ? 0 : 1);
+}
+
+/* Several threads waiting on a server that never answers: each gives up at
+ * its own deadline (only one of them reads libunbound's pipe at a time). */
+static void test_silent_threads(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t sl = sizeof sa;
+	char server[64];
+	const char *servers[] = { server, NULL };
+	static const char *names[] = { "a.example.test", "b.example.test", "c.example.test",
+				       "d.example.test" };
+	pthread_t t[4];
+	long bad = 0;
+
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
+	CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	snprintf(server, sizeof server, "127.0.0.1:%d", ntohs(sa.sin_port));
+	CHECK(ims_dns_new_servers(servers, 300, &silent_dns, NULL, 0) == IMS_OK);
+	for (int i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, silent_worker, (void *)names[i]) == 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	CHECK(bad == 0);
+	ims_dns_free(silent_dns);
+	close(fd);
+}
+
 static void test_config(void)
 {
 	struct ims_dns *d = NULL;
@@ -200,6 +243,7 @@ int main(void)
 	RUN(test_query);
 	RUN(test_threads);
 	RUN(test_silent_server);
+	RUN(test_silent_threads);
 	RUN(test_config);
 	ims_dns_free(dns);
 	test_dns_stop(&srv);
