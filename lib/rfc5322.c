@@ -333,7 +333,9 @@ ims_status ims_msg_from_domain(const struct ims_msg *m, char *out, size_t outlen
 		*naddr = count;
 	if (!mb)
 		goto out;
-	addr = internet_address_mailbox_get_addr(mb);
+	addr = internet_address_mailbox_get_idn_addr(mb); /* A-labels, as DNS wants */
+	if (!addr)
+		addr = internet_address_mailbox_get_addr(mb);
 	at = addr ? strrchr(addr, '@') : NULL;
 	if (!at || !at[1])
 		goto out;

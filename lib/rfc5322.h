@@ -61,9 +61,9 @@ const char *ims_msg_body(const struct ims_msg *m, size_t *len);
 size_t ims_msg_from_count(const struct ims_msg *m);
 
 /* Domain of the RFC5322.From address, parsed with GMime's address parser
- * from the first From field: lower-cased and copied into out (outlen
- * bytes).  *naddr (may be NULL) gets the number of mailboxes in that field
- * (DMARC wants exactly one).  Returns IMS_ENOTFOUND when there is no From
+ * from the first From field: in ASCII (IDN labels as xn-- A-labels),
+ * lower-cased and copied into out (outlen bytes).  *naddr (may be NULL)
+ * gets the number of mailboxes in that field (DMARC wants exactly one).  Returns IMS_ENOTFOUND when there is no From
  * field or no mailbox with a domain in it, IMS_ELIMIT when the domain does
  * not fit in out. */
 ims_status ims_msg_from_domain(const struct ims_msg *m, char *out, size_t outlen, size_t *naddr);

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <pthread.h>
+
 #include "check.h"
 #include "conf.h"
 #include "dkim.h"
@@ -212,6 +214,43 @@ static void test_unsigned_and_limits(void)
 	free(sig);
 }
 
+static char *thread_msg;
+
+static void *verify_worker(void *arg)
+{
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < 20; i++) {
+		struct ims_dkim_result r;
+		char *sig = NULL;
+
+		bad += ims_dkim_verify(dkim, thread_msg, strlen(thread_msg), &r) != IMS_OK ||
+		       r.count != 1 || r.sigs[0].result != IMS_DKIM_PASS;
+		bad += ims_dkim_sign(dkim, msg_lf, strlen(msg_lf), "example.test", &sig) != IMS_OK;
+		free(sig);
+	}
+	return (void *)(intptr_t)bad;
+}
+
+/* One ims_dkim shared by several threads, as the milter does. */
+static void test_threads(void)
+{
+	pthread_t t[4];
+	long bad = 0;
+
+	thread_msg = signed_msg("example.test", msg_lf);
+	for (int i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, verify_worker, NULL) == 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	CHECK(bad == 0);
+	free(thread_msg);
+}
+
 static void test_bad_config(void)
 {
 	char path[512], err[300] = "";
@@ -296,6 +335,7 @@ int main(void)
 	RUN(test_key_problems);
 	RUN(test_dns_down);
 	RUN(test_unsigned_and_limits);
+	RUN(test_threads);
 	RUN(test_bad_config);
 	ims_dkim_free(dkim);
 	ims_dns_free(dns);

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <pthread.h>
+
 #include "check.h"
 #include "dkim.h"
 #include "dmarc.h"
@@ -136,6 +138,36 @@ static void test_no_bad_temp(void)
 	CHECK(strcmp(ims_dmarc_policy_name(IMS_DMARC_POLICY_QUARANTINE), "quarantine") == 0);
 }
 
+static void *worker(void *arg)
+{
+	long bad = 0;
+
+	(void)arg;
+	for (int i = 0; i < 50; i++) {
+		struct ims_dkim_result d = dkim1(IMS_DKIM_PASS, "other.test");
+		bad += run("example.test", spf(IMS_SPF_PASS, "example.test"), NULL).result !=
+		       IMS_DMARC_PASS;
+		bad += run("news.example.test", spf(IMS_SPF_PASS, "other.test"), &d).policy !=
+		       IMS_DMARC_POLICY_QUARANTINE;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void)
+{
+	pthread_t t[4];
+	long bad = 0;
+
+	for (int i = 0; i < 4; i++)
+		CHECK(pthread_create(&t[i], NULL, worker, NULL) == 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	CHECK(bad == 0);
+}
+
 int main(void)
 {
 	const char *servers[2];
@@ -161,6 +193,7 @@ int main(void)
 	RUN(test_fail_policies);
 	RUN(test_org_domain_and_sp);
 	RUN(test_no_bad_temp);
+	RUN(test_threads);
 	ims_dmarc_free(dmarc);
 	ims_dns_free(dns);
 	test_dns_stop(&srv);

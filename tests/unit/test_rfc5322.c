@@ -118,6 +118,13 @@ static void test_malformed(void)
 	CHECK(naddr == 2);
 	ims_msg_free(m);
 
+	/* an internationalised domain comes back as A-labels */
+	m = parse("From: =?UTF-8?Q?J=C3=B6rg?= <j@b\xc3\xbc" "cher.example>\r\n\r\n", &st);
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_domain(m, dom, sizeof dom, NULL) == IMS_OK);
+	CHECK(strcmp(dom, "xn--bcher-kva.example") == 0);
+	ims_msg_free(m);
+
 	/* NUL bytes in a value are kept with their length */
 	static const char nul[] = "X-A: a\0b\r\n\r\nbody";
 	CHECK(ims_msg_parse(nul, sizeof nul - 1, 10, 100, &m) == IMS_OK);
