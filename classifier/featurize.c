@@ -189,7 +189,7 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 	if (n == 0)
 		return;
 
-	if ((n > 7 && memmem(c, n, "://", 3)) || (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
+	if ((n > 7 && memchr(c, ':', n) && memmem(c, n, "://", 3)) || (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
 		url_chunk(c, n, pfx, fn, ctx);
 		return;
 	}
@@ -486,14 +486,32 @@ struct collector {
 	int nomem;
 };
 
-static uint64_t fnv1a(const char *s, size_t n)
+/* A fast 64-bit hash of a short string: 8 bytes per multiply, then
+ * MurmurHash3's finaliser so the low bits (the index) are well mixed. */
+static uint64_t hash_token(const char *s, size_t n)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = 0x243F6A8885A308D3ULL ^ (n * 0x9E3779B97F4A7C15ULL);
 
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ULL;
+	while (n >= 8) {
+		uint64_t k;
+
+		memcpy(&k, s, 8);
+		h = (h ^ k) * 0x9E3779B97F4A7C15ULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
 	}
+	if (n) {
+		uint64_t k = 0;
+
+		memcpy(&k, s, n);
+		h = (h ^ k) * 0x9E3779B97F4A7C15ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -514,9 +532,7 @@ static void collect(void *ctx, const char *tok, size_t len)
 		c->h = nh;
 		c->cap = cap;
 	}
-	uint64_t h = fnv1a(tok, len);
-
-	c->h[c->n++] = (uint32_t)((h ^ (h >> 32)) & c->mask) + 1;
+	c->h[c->n++] = (uint32_t)(hash_token(tok, len) & c->mask) + 1;
 }
 
 /* Sorts n indices: LSD radix sort, 2 passes of 12 bits (indices < 2^24). */

@@ -16,6 +16,7 @@ static const struct ims_command commands[] = {
 	{ "classify", ims_cmd_classify, "classify messages: one line (or JSON object) each" },
 	{ "eval", ims_cmd_eval, "measure a model on folders of ham and spam (JSON)" },
 	{ "model", ims_cmd_model, "show what a model file holds ('ims model info')" },
+	{ "user", ims_cmd_user, "manage accounts: add, del, passwd, list, role, disable, enable" },
 };
 
 static void usage(FILE *f)

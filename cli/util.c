@@ -4,6 +4,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,25 +93,24 @@ void ims_cli_done(struct ims_cli *cli)
 
 ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	size_t cap = 65536, n = 0;
-	char *b;
+	struct stat sb;
+	char *b = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*buf = NULL;
 	*len = 0;
-	if (!f)
+	if (fd < 0)
 		return errno == ENOENT ? IMS_ENOTFOUND : IMS_EIO;
-	if (f != stdin) {
-		struct stat sb;
-
-		if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-			fclose(f);
+	if (fstat(fd, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode)) {
 			errno = EISDIR;
-			return IMS_EIO;
+			rc = IMS_EIO;
+			goto out;
 		}
-		if (fstat(fileno(f), &sb) == 0 && sb.st_size > 0)
-			cap = (size_t)sb.st_size + 1;
+		if (S_ISREG(sb.st_mode))
+			cap = (size_t)sb.st_size + 1; /* one more byte to see EOF */
 	}
 	if (cap > max + 1)
 		cap = max + 1;
@@ -118,19 +118,20 @@ ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *l
 	if (!b)
 		goto out;
 	for (;;) {
-		size_t got = fread(b + n, 1, cap - n, f);
+		ssize_t got = read(fd, b + n, cap - n);
 
-		n += got;
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = IMS_EIO;
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
 		if (n > max) {
 			rc = IMS_ELIMIT;
 			goto out;
-		}
-		if (got == 0) {
-			if (ferror(f)) {
-				rc = IMS_EIO;
-				goto out;
-			}
-			break;
 		}
 		if (n == cap) {
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
@@ -149,8 +150,12 @@ ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *l
 	rc = IMS_OK;
 out:
 	free(b);
-	if (f != stdin)
-		fclose(f);
+	if (fd != STDIN_FILENO) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
 	return rc;
 }
 
