@@ -98,15 +98,17 @@ static char *decode_part(struct ims_parsed *p, GMimePart *part, size_t *n)
 	GMimeEncoding enc;
 	char *in, *outbuf;
 	gssize got;
-	size_t total = 0;
+	gint64 slen;
+	size_t total = 0, cap;
 
 	*n = 0;
 	if (!content || !(src = g_mime_data_wrapper_get_stream(content)))
 		return NULL;
 	g_mime_stream_reset(src);
-	in = g_malloc(MAX_ENCODED_TEXT_PART);
-	while (total < MAX_ENCODED_TEXT_PART &&
-	       (got = g_mime_stream_read(src, in + total, MAX_ENCODED_TEXT_PART - total)) > 0)
+	slen = g_mime_stream_length(src);
+	cap = slen >= 0 && (guint64)slen < MAX_ENCODED_TEXT_PART ? (size_t)slen + 1 : MAX_ENCODED_TEXT_PART;
+	in = g_malloc(cap);
+	while (total < cap && (got = g_mime_stream_read(src, in + total, cap - total)) > 0)
 		total += (size_t)got;
 	if (total == MAX_ENCODED_TEXT_PART && !g_mime_stream_eos(src))
 		p->malformed = 1; /* text part beyond the limit: cut */
