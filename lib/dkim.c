@@ -5,17 +5,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "conf.h"
 #include "dkim.h"
 #include "dns.h"
 #include "rfc5322.h"
 
-#define MAX_KEY_FILE (64 * 1024)
-#define DEFAULT_MAX_HEADERS 1000
+#define MAX_KEY_FILE            (64 * 1024)
+#define DEFAULT_MAX_HEADERS     1000
 #define DEFAULT_MAX_HEADER_SIZE (64 * 1024)
-#define FEED_CHUNK 8192
-#define SIGHDR_PREFIX "DKIM-Signature: "
+#define FEED_CHUNK              8192
+#define SIGHDR_PREFIX           "DKIM-Signature: "
 
 struct dkim_key {
 	char *domain;
@@ -39,9 +40,18 @@ struct ims_dkim {
  * NOKEY error is then reported as temperror. */
 struct verify_ctx {
 	struct ims_dkim *k;
+	long long deadline_ms; /* key lookups stop after this (CLOCK_MONOTONIC) */
 	size_t ntemp;
 	char temp[IMS_DKIM_MAX_SIGS][400]; /* "selector._domainkey.domain" */
 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void set_err(char *err, size_t errlen, const char *what, const char *arg)
 {
@@ -64,7 +74,7 @@ static DKIM_CBSTAT key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t bu
 		return DKIM_CBSTAT_NOTFOUND;
 	if ((size_t)snprintf(name, sizeof name, "%s._domainkey.%s", sel, dom) >= sizeof name)
 		return DKIM_CBSTAT_NOTFOUND;
-	st = ims_dns_txt(vc->k->dns, name, &v);
+	st = mono_ms() > vc->deadline_ms ? IMS_ETEMP : ims_dns_txt(vc->k->dns, name, &v);
 	if (st == IMS_OK && v[0]) {
 		n = strlen(v[0]);
 		if (n >= buflen) {
@@ -74,7 +84,7 @@ static DKIM_CBSTAT key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t bu
 			cb = DKIM_CBSTAT_CONTINUE;
 		}
 	} else if (st != IMS_OK && st != IMS_ENOTFOUND && st != IMS_EINVAL &&
-		   vc->ntemp < IMS_DKIM_MAX_SIGS) {
+	           vc->ntemp < IMS_DKIM_MAX_SIGS) {
 		snprintf(vc->temp[vc->ntemp++], sizeof vc->temp[0], "%s", name);
 	}
 	ims_dns_strv_free(v);
@@ -123,7 +133,7 @@ static ims_status add_key(struct ims_dkim *k, const char *entry, char *err, size
 	if (!c1 || !c2 || c1 == entry || c2 == c1 + 1 || !c2[1] || c1 - entry > 253 ||
 	    c2 - c1 - 1 > 63) {
 		set_err(err, errlen, "[dkim] keys: expected domain:selector:/path/key.pem, got ",
-			entry);
+		        entry);
 		return IMS_EINVAL;
 	}
 	key->domain = strndup(entry, (size_t)(c1 - entry));
@@ -134,9 +144,9 @@ static ims_status add_key(struct ims_dkim *k, const char *entry, char *err, size
 	rc = read_key(c2 + 1, key);
 	if (rc != IMS_OK)
 		set_err(err, errlen,
-			rc == IMS_EIO ? "[dkim] keys: cannot read the key file of "
-				      : "[dkim] keys: not a PEM private key: ",
-			entry);
+		        rc == IMS_EIO ? "[dkim] keys: cannot read the key file of "
+		                      : "[dkim] keys: not a PEM private key: ",
+		        entry);
 	return rc;
 }
 
@@ -150,14 +160,15 @@ static ims_status parse_canon(const char *s, dkim_canon_t *h, dkim_canon_t *b)
 	slash = strchr(s, '/');
 	*h = strncmp(s, "simple", 6) == 0 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
 	*b = slash && strcmp(slash + 1, "simple") == 0 ? DKIM_CANON_SIMPLE
-		: slash ? DKIM_CANON_RELAXED : DKIM_CANON_SIMPLE;
+	     : slash                                   ? DKIM_CANON_RELAXED
+	                                               : DKIM_CANON_SIMPLE;
 	return IMS_OK;
 }
 
 ims_status ims_dkim_new(struct ims_dns *dns, const struct ims_conf *conf, struct ims_dkim **out,
-			char *err, size_t errlen)
+                        char *err, size_t errlen)
 {
-	static const char *oversign[] = { "From", NULL };
+	static const char *oversign[] = {"From", NULL};
 	struct ims_dkim *k = NULL;
 	ims_status rc = IMS_ENOMEM;
 	size_t n = 0;
@@ -170,9 +181,9 @@ ims_status ims_dkim_new(struct ims_dns *dns, const struct ims_conf *conf, struct
 		goto out;
 	k->dns = dns;
 	k->max_headers = conf && conf->milter_max_headers > 0 ? (size_t)conf->milter_max_headers
-							     : DEFAULT_MAX_HEADERS;
+	                                                      : DEFAULT_MAX_HEADERS;
 	k->max_header_size = conf && conf->milter_max_header_size > 0 ? conf->milter_max_header_size
-								       : DEFAULT_MAX_HEADER_SIZE;
+	                                                              : DEFAULT_MAX_HEADER_SIZE;
 	parse_canon(conf ? conf->dkim_canonicalization : NULL, &k->hcanon, &k->bcanon);
 	k->lib = dkim_init(NULL, NULL);
 	if (!k->lib) {
@@ -182,7 +193,7 @@ ims_status ims_dkim_new(struct ims_dns *dns, const struct ims_conf *conf, struct
 	if (dkim_set_key_lookup(k->lib, key_lookup) != DKIM_STAT_OK ||
 	    dkim_set_prescreen(k->lib, prescreen) != DKIM_STAT_OK ||
 	    dkim_options(k->lib, DKIM_OP_SETOPT, DKIM_OPTS_OVERSIGNHDRS, oversign,
-			 sizeof(char **)) != DKIM_STAT_OK) {
+	                 sizeof(char **)) != DKIM_STAT_OK) {
 		set_err(err, errlen, "cannot configure libopendkim", NULL);
 		rc = IMS_EIO;
 		goto out;
@@ -307,14 +318,13 @@ static int lookup_failed(const struct verify_ctx *vc, const char *sel, const cha
 }
 
 static enum ims_dkim_res sig_result(const struct verify_ctx *vc, DKIM_SIGINFO *sig,
-				    const char **reason)
+                                    const char **reason)
 {
 	unsigned int flags = dkim_sig_getflags(sig);
 	int err = dkim_sig_geterror(sig);
 
-	if (err == DKIM_SIGERROR_NOKEY &&
-	    lookup_failed(vc, (const char *)dkim_sig_getselector(sig),
-			  (const char *)dkim_sig_getdomain(sig))) {
+	if (err == DKIM_SIGERROR_NOKEY && lookup_failed(vc, (const char *)dkim_sig_getselector(sig),
+	                                                (const char *)dkim_sig_getdomain(sig))) {
 		*reason = "key lookup failed temporarily";
 		return IMS_DKIM_TEMPERROR;
 	}
@@ -325,8 +335,7 @@ static enum ims_dkim_res sig_result(const struct verify_ctx *vc, DKIM_SIGINFO *s
 		return IMS_DKIM_PASS;
 	}
 	switch (err) {
-	case DKIM_SIGERROR_KEYFAIL:
-		return IMS_DKIM_TEMPERROR;
+	case DKIM_SIGERROR_KEYFAIL: return IMS_DKIM_TEMPERROR;
 	case DKIM_SIGERROR_NOKEY:
 	case DKIM_SIGERROR_DNSSYNTAX:
 	case DKIM_SIGERROR_MULTIREPLY:
@@ -336,8 +345,7 @@ static enum ims_dkim_res sig_result(const struct verify_ctx *vc, DKIM_SIGINFO *s
 	case DKIM_SIGERROR_KEYTYPEMISSING:
 	case DKIM_SIGERROR_KEYTYPEUNKNOWN:
 	case DKIM_SIGERROR_KEYDECODE:
-	case DKIM_SIGERROR_KEYTOOSMALL:
-		return IMS_DKIM_PERMERROR;
+	case DKIM_SIGERROR_KEYTOOSMALL: return IMS_DKIM_PERMERROR;
 	case DKIM_SIGERROR_BADSIG:
 	case DKIM_SIGERROR_EXPIRED:
 	case DKIM_SIGERROR_FUTURE:
@@ -346,10 +354,10 @@ static enum ims_dkim_res sig_result(const struct verify_ctx *vc, DKIM_SIGINFO *s
 	case DKIM_SIGERROR_MBSFAILED:
 	case DKIM_SIGERROR_TOOLARGE_L:
 	case DKIM_SIGERROR_KEYHASHMISMATCH:
-	case DKIM_SIGERROR_KEYREVOKED:
-		return IMS_DKIM_FAIL;
+	case DKIM_SIGERROR_KEYREVOKED: return IMS_DKIM_FAIL;
 	case DKIM_SIGERROR_OK:
-		if ((flags & DKIM_SIGFLAG_PROCESSED) && dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
+		if ((flags & DKIM_SIGFLAG_PROCESSED) &&
+		    dkim_sig_getbh(sig) == DKIM_SIGBH_MISMATCH) {
 			*reason = "body hash did not verify";
 			return IMS_DKIM_FAIL;
 		}
@@ -359,13 +367,12 @@ static enum ims_dkim_res sig_result(const struct verify_ctx *vc, DKIM_SIGINFO *s
 		}
 		*reason = "signature not processed";
 		return IMS_DKIM_NEUTRAL;
-	default: /* the signature's own syntax */
-		return IMS_DKIM_NEUTRAL;
+	default: /* the signature's own syntax */ return IMS_DKIM_NEUTRAL;
 	}
 }
 
 ims_status ims_dkim_verify_msg(struct ims_dkim *k, const struct ims_msg *m,
-			       struct ims_dkim_result *out)
+                               struct ims_dkim_result *out)
 {
 	DKIM *d = NULL;
 	DKIM_SIGINFO **sigs = NULL;
@@ -381,6 +388,8 @@ ims_status ims_dkim_verify_msg(struct ims_dkim *k, const struct ims_msg *m,
 	if (!vc)
 		goto out;
 	vc->k = k;
+	vc->deadline_ms =
+	    mono_ms() + (long long)IMS_DKIM_BUDGET_FACTOR * ims_dns_timeout_ms(k->dns);
 	d = dkim_verify(k->lib, (const unsigned char *)"ims", NULL, &st);
 	if (!d)
 		goto out;
@@ -425,7 +434,7 @@ out:
 }
 
 ims_status ims_dkim_verify(struct ims_dkim *k, const char *raw, size_t len,
-			   struct ims_dkim_result *out)
+                           struct ims_dkim_result *out)
 {
 	struct ims_msg *m = NULL;
 	ims_status rc;
@@ -442,9 +451,8 @@ ims_status ims_dkim_verify(struct ims_dkim *k, const char *raw, size_t len,
 
 enum ims_dkim_res ims_dkim_summary(const struct ims_dkim_result *r)
 {
-	static const enum ims_dkim_res order[] = { IMS_DKIM_PASS, IMS_DKIM_TEMPERROR,
-						   IMS_DKIM_FAIL, IMS_DKIM_PERMERROR,
-						   IMS_DKIM_NEUTRAL };
+	static const enum ims_dkim_res order[] = {IMS_DKIM_PASS, IMS_DKIM_TEMPERROR, IMS_DKIM_FAIL,
+	                                          IMS_DKIM_PERMERROR, IMS_DKIM_NEUTRAL};
 
 	if (!r)
 		return IMS_DKIM_NONE;
@@ -483,7 +491,7 @@ static const struct dkim_key *find_key(const struct ims_dkim *k, const char *dom
 }
 
 ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const char *domain,
-			 char **header_out)
+                         char **header_out)
 {
 	const struct dkim_key *key;
 	struct ims_msg *m = NULL;
@@ -504,8 +512,8 @@ ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const 
 		goto out;
 	rc = IMS_EIO;
 	d = dkim_sign(k->lib, (const unsigned char *)"ims", NULL, (dkim_sigkey_t)key->pem,
-		      (const unsigned char *)key->selector, (const unsigned char *)key->domain,
-		      k->hcanon, k->bcanon, DKIM_SIGN_RSASHA256, -1, &st);
+	              (const unsigned char *)key->selector, (const unsigned char *)key->domain,
+	              k->hcanon, k->bcanon, DKIM_SIGN_RSASHA256, -1, &st);
 	if (!d)
 		goto out;
 	st = feed(d, m);

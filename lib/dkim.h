@@ -20,9 +20,12 @@ struct ims_dkim;
 struct ims_msg;
 
 #define IMS_DKIM_MAX_SIGS 10 /* signatures checked per message; more are ignored */
+/* Key lookups of one message stop after this many [dns] timeout_ms; the
+ * signatures left are temperror. */
+#define IMS_DKIM_BUDGET_FACTOR 4
 
 enum ims_dkim_res {
-	IMS_DKIM_NONE,      /* not used per signature; "no signature" is count == 0 */
+	IMS_DKIM_NONE, /* not used per signature; "no signature" is count == 0 */
 	IMS_DKIM_PASS,
 	IMS_DKIM_FAIL,      /* bad signature or body hash, expired, revoked key */
 	IMS_DKIM_NEUTRAL,   /* the signature itself is malformed / not processed */
@@ -51,7 +54,7 @@ struct ims_dkim_result {
  * (or IMS_EIO) and err (may be NULL) names the entry.  *out is owned by the
  * caller (ims_dkim_free). */
 ims_status ims_dkim_new(struct ims_dns *dns, const struct ims_conf *conf, struct ims_dkim **out,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 void ims_dkim_free(struct ims_dkim *dkim);
 
@@ -61,11 +64,11 @@ void ims_dkim_free(struct ims_dkim *dkim);
  * per-signature results.  Errors: IMS_ELIMIT/IMS_EFORMAT from splitting
  * the message, IMS_ENOMEM, IMS_EINVAL. */
 ims_status ims_dkim_verify(struct ims_dkim *dkim, const char *raw, size_t len,
-			   struct ims_dkim_result *out);
+                           struct ims_dkim_result *out);
 
 /* The same on a message already split by ims_msg_parse. */
 ims_status ims_dkim_verify_msg(struct ims_dkim *dkim, const struct ims_msg *msg,
-			       struct ims_dkim_result *out);
+                               struct ims_dkim_result *out);
 
 /* The best result over all signatures, for a one-word summary: pass if any
  * passed, else temperror, fail, permerror, neutral in that order; none when
@@ -85,6 +88,6 @@ const char *ims_dkim_result_name(enum ims_dkim_res r);
  * IMS_ELIMIT for a message that cannot be split, IMS_EIO when
  * libopendkim fails (a bad key file, for instance). */
 ims_status ims_dkim_sign(struct ims_dkim *dkim, const char *raw, size_t len, const char *domain,
-			 char **header_out);
+                         char **header_out);
 
 #endif

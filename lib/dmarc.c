@@ -34,7 +34,7 @@ static void lib_start(void)
 	memset(&lib_conf, 0, sizeof lib_conf);
 	lib_conf.tld_type = OPENDMARC_TLD_TYPE_MOZILLA;
 	snprintf((char *)lib_conf.tld_source_file, sizeof lib_conf.tld_source_file, "%s",
-		 IMS_PUBLIC_SUFFIX_LIST);
+	         IMS_PUBLIC_SUFFIX_LIST);
 	lib_ok = opendmarc_policy_library_init(&lib_conf) == DMARC_PARSE_OKAY;
 }
 
@@ -193,8 +193,8 @@ static void org_domain(const char *domain, char *out, size_t outlen)
 #define REASON(...) snprintf(out->reason, sizeof out->reason, __VA_ARGS__)
 
 ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const char *from_domain,
-			   const struct ims_spf_outcome *spf, const struct ims_dkim_result *dkim,
-			   struct ims_dmarc_outcome *out)
+                           const struct ims_spf_outcome *spf, const struct ims_dkim_result *dkim,
+                           struct ims_dmarc_outcome *out)
 {
 	DMARC_POLICY_T *p = NULL;
 	char *record = NULL;
@@ -217,16 +217,12 @@ ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const
 		org = out->org_domain;
 	}
 	switch (st) {
-	case IMS_OK:
-		break;
-	case IMS_ENOTFOUND:
-		REASON("no DMARC record for %.100s", out->domain);
-		return IMS_OK;
+	case IMS_OK: break;
+	case IMS_ENOTFOUND: REASON("no DMARC record for %.100s", out->domain); return IMS_OK;
 	case IMS_EEXIST:
 		REASON("several DMARC records at _dmarc.%.100s", org ? org : out->domain);
 		return IMS_OK;
-	case IMS_ENOMEM:
-		return IMS_ENOMEM;
+	case IMS_ENOMEM: return IMS_ENOMEM;
 	default:
 		out->result = IMS_DMARC_TEMPERROR;
 		REASON("DMARC record lookup failed temporarily");
@@ -236,8 +232,8 @@ ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const
 
 	rc = IMS_ENOMEM;
 	p = opendmarc_policy_connect_init((u_char *)client_ip, strchr(client_ip, ':')
-									? DMARC_POLICY_IP_TYPE_IPV6
-									: DMARC_POLICY_IP_TYPE_IPV4);
+	                                                           ? DMARC_POLICY_IP_TYPE_IPV6
+	                                                           : DMARC_POLICY_IP_TYPE_IPV4);
 	if (!p)
 		goto out;
 	if (opendmarc_policy_store_from_domain(p, (u_char *)out->domain) != DMARC_PARSE_OKAY) {
@@ -245,7 +241,7 @@ ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const
 		goto out;
 	}
 	if (opendmarc_policy_store_dmarc(p, (u_char *)record, (u_char *)out->domain,
-					 (u_char *)org) != DMARC_PARSE_OKAY) {
+	                                 (u_char *)org) != DMARC_PARSE_OKAY) {
 		out->result = IMS_DMARC_PERMERROR;
 		REASON("DMARC record at _dmarc.%.100s does not parse", out->record_domain);
 		rc = IMS_OK;
@@ -253,9 +249,9 @@ ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const
 	}
 	if (spf->domain[0])
 		opendmarc_policy_store_spf(p, (u_char *)spf->domain, spf_outcome(spf->result),
-					   spf->helo ? DMARC_POLICY_SPF_ORIGIN_HELO
-						     : DMARC_POLICY_SPF_ORIGIN_MAILFROM,
-					   NULL);
+		                           spf->helo ? DMARC_POLICY_SPF_ORIGIN_HELO
+		                                     : DMARC_POLICY_SPF_ORIGIN_MAILFROM,
+		                           NULL);
 	any_temp = spf->result == IMS_SPF_TEMPERROR;
 	for (size_t i = 0; dkim && i < dkim->count && i < IMS_DKIM_MAX_SIGS; i++) {
 		const struct ims_dkim_sig *s = &dkim->sigs[i];
@@ -263,7 +259,7 @@ ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const
 		if (!s->domain[0])
 			continue;
 		opendmarc_policy_store_dkim(p, (u_char *)s->domain, (u_char *)s->selector,
-					    dkim_outcome(s->result), NULL);
+		                            dkim_outcome(s->result), NULL);
 		any_temp |= s->result == IMS_DKIM_TEMPERROR;
 	}
 

@@ -31,7 +31,7 @@ enum ims_dmarc_res {
 	IMS_DMARC_PASS,      /* aligned SPF or DKIM pass */
 	IMS_DMARC_FAIL,      /* a record exists and nothing aligned passed */
 	IMS_DMARC_TEMPERROR, /* record lookup failed temporarily, or a failure that
-				a temporary SPF/DKIM error may have caused */
+	                        a temporary SPF/DKIM error may have caused */
 	IMS_DMARC_PERMERROR, /* the record does not parse */
 };
 
@@ -48,13 +48,13 @@ struct ims_dmarc_outcome {
 	 * record was found at the organizational domain for a subdomain.
 	 * Apply it when result is IMS_DMARC_FAIL. */
 	enum ims_dmarc_policy policy;
-	int pct;                  /* pct= (100 when absent) */
-	bool spf_aligned;         /* SPF passed for an aligned domain */
-	bool dkim_aligned;        /* a DKIM signature passed for an aligned d= */
-	char domain[256];         /* the From domain judged (lower case) */
-	char org_domain[256];     /* its organizational domain */
-	char record_domain[256];  /* where the record was found ("" if none) */
-	char reason[160];         /* short human explanation */
+	int pct;                 /* pct= (100 when absent) */
+	bool spf_aligned;        /* SPF passed for an aligned domain */
+	bool dkim_aligned;       /* a DKIM signature passed for an aligned d= */
+	char domain[256];        /* the From domain judged (lower case) */
+	char org_domain[256];    /* its organizational domain */
+	char record_domain[256]; /* where the record was found ("" if none) */
+	char reason[160];        /* short human explanation */
 };
 
 /* Creates the checker (loading libopendmarc's public suffix list the first
@@ -73,8 +73,8 @@ void ims_dmarc_free(struct ims_dmarc *dmarc);
  * result temperror, not an error status).  Errors: IMS_EINVAL (NULL
  * arguments, or a from_domain that is not a domain name), IMS_ENOMEM. */
 ims_status ims_dmarc_check(struct ims_dmarc *dmarc, const char *client_ip, const char *from_domain,
-			   const struct ims_spf_outcome *spf, const struct ims_dkim_result *dkim,
-			   struct ims_dmarc_outcome *out);
+                           const struct ims_spf_outcome *spf, const struct ims_dkim_result *dkim,
+                           struct ims_dmarc_outcome *out);
 
 /* RFC 8601 words: "pass", "fail", "none", "temperror", "permerror". */
 const char *ims_dmarc_result_name(enum ims_dmarc_res r);

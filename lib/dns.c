@@ -12,9 +12,9 @@
 #include "conf.h"
 #include "dns.h"
 
-#define DNS_CLASS_IN 1
+#define DNS_CLASS_IN       1
 #define DEFAULT_TIMEOUT_MS 5000
-#define POLL_SLICE_MS 100 /* longest single wait of the thread reading answers */
+#define POLL_SLICE_MS      100 /* longest single wait of the thread reading answers */
 
 /* Answers come back through one pipe (ub_fd).  One waiting thread at a
  * time reads it (ub_process), which runs the callbacks of every answered
@@ -97,7 +97,7 @@ static ims_status fwd_address(const char *in, char *out, size_t outlen)
 }
 
 ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struct ims_dns **out,
-			       char *err, size_t errlen)
+                               char *err, size_t errlen)
 {
 	ims_status rc = IMS_ENOMEM;
 	struct ims_dns *dns = NULL;
@@ -128,8 +128,10 @@ ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struc
 		if (servers[i][0] == '\0')
 			continue;
 		if (fwd_address(servers[i], fwd, sizeof fwd) != IMS_OK) {
-			set_err(err, errlen, "[dns] nameservers: not an IP address with an optional "
-					     ":port: ", servers[i]);
+			set_err(err, errlen,
+			        "[dns] nameservers: not an IP address with an optional "
+			        ":port: ",
+			        servers[i]);
 			rc = IMS_EINVAL;
 			goto out;
 		}
@@ -145,9 +147,8 @@ ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struc
 		 * zones (libunbound answers test., invalid., home.arpa. and the
 		 * private and TEST-NET reverse zones itself by default; "nodefault"
 		 * does not work through ub_ctx_set_option, "transparent" does) */
-		static const char *const zones[] = { "test. transparent", "invalid. transparent",
-						     "home.arpa. transparent",
-						     "onion. transparent" };
+		static const char *const zones[] = {"test. transparent", "invalid. transparent",
+		                                    "home.arpa. transparent", "onion. transparent"};
 		ub_ctx_set_option(dns->ctx, "unblock-lan-zones:", "yes");
 		ub_ctx_set_option(dns->ctx, "insecure-lan-zones:", "yes");
 		for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++)
@@ -156,8 +157,8 @@ ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struc
 	if (nfwd == 0) {
 		int r = ub_ctx_resolvconf(dns->ctx, NULL);
 		if (r != 0) {
-			set_err(err, errlen, "cannot read the system resolver config: ",
-				ub_strerror(r));
+			set_err(err, errlen,
+			        "cannot read the system resolver config: ", ub_strerror(r));
 			rc = IMS_EIO;
 			goto out;
 		}
@@ -175,8 +176,8 @@ out:
 ims_status ims_dns_new(const struct ims_conf *conf, struct ims_dns **out, char *err, size_t errlen)
 {
 	return ims_dns_new_servers(conf ? (const char *const *)conf->dns_nameservers : NULL,
-				   conf ? conf->dns_timeout_ms : DEFAULT_TIMEOUT_MS, out, err,
-				   errlen);
+	                           conf ? conf->dns_timeout_ms : DEFAULT_TIMEOUT_MS, out, err,
+	                           errlen);
 }
 
 void ims_dns_free(struct ims_dns *dns)
@@ -267,7 +268,7 @@ static int wait_answer(struct ims_dns *dns, struct pending *p, long long deadlin
 		dns->reading = 1;
 		pthread_mutex_unlock(&dns->lock);
 		{
-			struct pollfd pfd = { .fd = ub_fd(dns->ctx), .events = POLLIN };
+			struct pollfd pfd = {.fd = ub_fd(dns->ctx), .events = POLLIN};
 			if (poll(&pfd, 1, (int)(left > POLL_SLICE_MS ? POLL_SLICE_MS : left)) > 0)
 				ub_process(dns->ctx); /* runs on_answer for every answered query */
 		}

@@ -29,20 +29,19 @@ struct ims_conf;
 struct ims_dns;
 
 /* Hard limits on what a query may return. */
-#define IMS_DNS_MAX_RECORDS 64      /* records handed out per query */
-#define IMS_DNS_MAX_TXT 8192        /* bytes of one TXT record, strings joined */
+#define IMS_DNS_MAX_RECORDS 64   /* records handed out per query */
+#define IMS_DNS_MAX_TXT     8192 /* bytes of one TXT record, strings joined */
 
 /* Creates the resolver from conf ([dns] nameservers, timeout_ms; conf may be
  * NULL for the system resolver and a 5 s timeout).  On IMS_OK *out is owned by
  * the caller (ims_dns_free).  IMS_EINVAL when a nameserver entry is not an
  * IP address with an optional port; err (may be NULL) then names it. */
-ims_status ims_dns_new(const struct ims_conf *conf, struct ims_dns **out, char *err,
-		       size_t errlen);
+ims_status ims_dns_new(const struct ims_conf *conf, struct ims_dns **out, char *err, size_t errlen);
 
 /* Same, with explicit settings: servers is a NULL-terminated list of
  * "host:port" (NULL or empty = system resolver). */
 ims_status ims_dns_new_servers(const char *const *servers, int timeout_ms, struct ims_dns **out,
-			       char *err, size_t errlen);
+                               char *err, size_t errlen);
 
 void ims_dns_free(struct ims_dns *dns);
 

@@ -57,7 +57,7 @@ static size_t header_name(const char *p, size_t n, size_t *colon)
 }
 
 static ims_status add_header(struct ims_msg *m, size_t max_headers, size_t off, size_t len,
-			     size_t name_len, size_t colon)
+                             size_t name_len, size_t colon)
 {
 	if (m->nhdrs >= max_headers)
 		return IMS_ELIMIT;
@@ -73,8 +73,8 @@ static ims_status add_header(struct ims_msg *m, size_t max_headers, size_t off, 
 		m->hdrs = n;
 		m->cap = ncap;
 	}
-	m->hdrs[m->nhdrs++] = (struct ims_hdr){ .off = off, .len = len, .name_len = name_len,
-						.colon = colon };
+	m->hdrs[m->nhdrs++] =
+	    (struct ims_hdr){.off = off, .len = len, .name_len = name_len, .colon = colon};
 	return IMS_OK;
 }
 
@@ -106,7 +106,7 @@ static ims_status make_strings(struct ims_msg *m)
 }
 
 ims_status ims_msg_parse(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
-			 struct ims_msg **out)
+                         struct ims_msg **out)
 {
 	ims_status rc = IMS_ENOMEM;
 	struct ims_msg *m = NULL;
@@ -205,7 +205,7 @@ size_t ims_msg_header_count(const struct ims_msg *m)
 }
 
 ims_status ims_msg_header(const struct ims_msg *m, size_t i, const char **name, const char **value,
-			  size_t *value_len)
+                          size_t *value_len)
 {
 	if (!m || i >= m->nhdrs)
 		return IMS_EINVAL;
@@ -289,7 +289,7 @@ static InternetAddressMailbox *first_mailbox(InternetAddressList *list, size_t *
 				first = INTERNET_ADDRESS_MAILBOX(a);
 		} else if (INTERNET_ADDRESS_IS_GROUP(a)) {
 			InternetAddressList *members =
-				internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a));
+			    internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a));
 			InternetAddressMailbox *mb = members ? first_mailbox(members, count) : NULL;
 			if (!first)
 				first = mb;

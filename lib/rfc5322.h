@@ -26,7 +26,7 @@ struct ims_msg;
  * IMS_EFORMAT (no header field at all: the data does not start with a
  * header), IMS_ENOMEM. */
 ims_status ims_msg_parse(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
-			 struct ims_msg **out);
+                         struct ims_msg **out);
 
 void ims_msg_free(struct ims_msg *m);
 
@@ -40,12 +40,11 @@ size_t ims_msg_header_count(const struct ims_msg *m);
  * *value_len gives its length (values may contain NUL bytes).  Both
  * pointers belong to m.  Returns IMS_EINVAL when i is out of range. */
 ims_status ims_msg_header(const struct ims_msg *m, size_t i, const char **name, const char **value,
-			  size_t *value_len);
+                          size_t *value_len);
 
 /* The whole field i as received ("Name: value", folding included, final
  * line end excluded).  Not NUL-terminated; the bytes belong to m. */
-ims_status ims_msg_header_field(const struct ims_msg *m, size_t i, const char **field,
-				size_t *len);
+ims_status ims_msg_header_field(const struct ims_msg *m, size_t i, const char **field, size_t *len);
 
 /* Raw value of the nth (0-based) field called name (case-insensitive),
  * or NULL.  The string belongs to m. */
@@ -63,9 +62,9 @@ size_t ims_msg_from_count(const struct ims_msg *m);
 /* Domain of the RFC5322.From address, parsed with GMime's address parser
  * from the first From field: in ASCII (IDN labels as xn-- A-labels),
  * lower-cased and copied into out (outlen bytes).  *naddr (may be NULL)
- * gets the number of mailboxes in that field (DMARC wants exactly one).  Returns IMS_ENOTFOUND when there is no From
- * field or no mailbox with a domain in it, IMS_ELIMIT when the domain does
- * not fit in out. */
+ * gets the number of mailboxes in that field (DMARC wants exactly one).
+ * Returns IMS_ENOTFOUND when there is no From field or no mailbox with a
+ * domain in it, IMS_ELIMIT when the domain does not fit in out. */
 ims_status ims_msg_from_domain(const struct ims_msg *m, char *out, size_t outlen, size_t *naddr);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <spf2/spf.h>
 #include <spf2/spf_dns.h>
@@ -19,8 +20,8 @@
 #include "log.h"
 #include "spf.h"
 
-#define SPF_TYPE_SPF 99 /* the obsolete SPF RR type libspf2 asks for first */
-#define MAX_SENDER 512  /* longest MAIL FROM / HELO we evaluate */
+#define SPF_TYPE_SPF 99  /* the obsolete SPF RR type libspf2 asks for first */
+#define MAX_SENDER   512 /* longest MAIL FROM / HELO we evaluate */
 
 struct ims_spf {
 	struct ims_dns *dns;
@@ -36,8 +37,8 @@ static __thread jmp_buf *spf_jump;
 /* What the DNS layer learns during one check, for the RFC 7208 rules that
  * libspf2 1.2.10 does not enforce itself.  Thread-local: a check runs in
  * one thread from start to end. */
-#define MAX_EXEMPT 64
-#define SPF_MAX_MX 10  /* RFC 7208 4.6.4: MX records per mx mechanism */
+#define MAX_EXEMPT  64
+#define SPF_MAX_MX  10 /* RFC 7208 4.6.4: MX records per mx mechanism */
 #define SPF_MAX_PTR 10 /* RFC 7208 4.6.4: PTR names used; the rest ignored */
 
 struct check_state {
@@ -48,7 +49,17 @@ struct check_state {
 	char exempt[MAX_EXEMPT][256];
 	size_t nrecords; /* the v=spf1 records fetched, joined by NULs */
 	char records[8192];
+	long long deadline_ms; /* the whole check's time budget (CLOCK_MONOTONIC) */
+	int out_of_time;
 };
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static __thread struct check_state *spf_state;
 
@@ -92,8 +103,8 @@ static int written_in_record(const char *name)
 static void note_exempt(const char *name)
 {
 	if (spf_state && spf_state->nexempt < MAX_EXEMPT)
-		snprintf(spf_state->exempt[spf_state->nexempt++], sizeof spf_state->exempt[0],
-			 "%s", name);
+		snprintf(spf_state->exempt[spf_state->nexempt++], sizeof spf_state->exempt[0], "%s",
+		         name);
 }
 
 static int is_exempt(const char *name)
@@ -147,8 +158,8 @@ static int valid_domain_end(const char *name)
 
 __attribute__((noreturn)) static void on_spf_error(const char *file, int line, const char *msg)
 {
-	ims_log_err(NULL, "event=spf_internal_error file=%s line=%d msg=\"%s\"",
-		    file ? file : "-", line, msg ? msg : "-");
+	ims_log_err(NULL, "event=spf_internal_error file=%s line=%d msg=\"%s\"", file ? file : "-",
+	            line, msg ? msg : "-");
 	if (spf_jump)
 		longjmp(*spf_jump, 1);
 	abort(); /* outside a check: a bug in our setup, not in the input */
@@ -172,8 +183,7 @@ static void set_handlers(void)
 }
 
 /* Copies one answer record into rr->rr[idx]; returns 1 when stored. */
-static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned char *d,
-			size_t len)
+static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned char *d, size_t len)
 {
 	char name[256];
 	size_t n = 0;
@@ -195,7 +205,8 @@ static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned 
 	case ns_t_ptr: {
 		size_t skip = type == ns_t_mx ? 2 : 0;
 
-		if (len <= skip || ims_dns_wire_name(d + skip, len - skip, name, sizeof name) != IMS_OK)
+		if (len <= skip ||
+		    ims_dns_wire_name(d + skip, len - skip, name, sizeof name) != IMS_OK)
 			return 0;
 		n = strlen(name);
 		if (SPF_dns_rr_buf_realloc(rr, idx, n + 1) != SPF_E_SUCCESS)
@@ -223,8 +234,7 @@ static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned 
 		note_record((const unsigned char *)dst, n);
 		return 1;
 	}
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -232,7 +242,7 @@ static int store_record(SPF_dns_rr_t *rr, int idx, ns_type type, const unsigned 
  * call its error handler), except when even the error record cannot be
  * allocated. */
 static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_type type,
-				int should_cache)
+                                int should_cache)
 {
 	struct ims_dns *dns = layer->hook;
 	struct ub_result *res = NULL;
@@ -243,6 +253,10 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_
 	(void)should_cache;
 	if ((int)type == SPF_TYPE_SPF)
 		return SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
+	if (spf_state && mono_ms() > spf_state->deadline_ms) {
+		spf_state->out_of_time = 1; /* no more lookups: the check ends in temperror */
+		return SPF_dns_rr_new_init(layer, domain, type, 0, TRY_AGAIN);
+	}
 	if (spf_state && (type == ns_t_a || type == ns_t_aaaa || type == ns_t_mx) &&
 	    !is_exempt(domain) && !valid_domain_end(domain) && written_in_record(domain)) {
 		spf_state->bad_name = 1; /* a/mx/exists target: permerror */
@@ -250,19 +264,18 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_
 	}
 	st = ims_dns_query(dns, domain, (int)type, &res);
 	switch (st) {
-	case IMS_OK:
-		break;
+	case IMS_OK: break;
 	case IMS_ENOTFOUND: {
 		int nx = res && res->nxdomain;
 		ub_resolve_free(res);
 		return nx ? SPF_dns_rr_new_nxdomain(layer, domain)
-			  : SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
+		          : SPF_dns_rr_new_init(layer, domain, type, 0, NO_DATA);
 	}
 	case IMS_EINVAL: /* not a valid domain name: it cannot exist */
 		return SPF_dns_rr_new_nxdomain(layer, domain);
 	default:
 		ims_log_debug(NULL, "event=spf_dns_error name=%s type=%d status=\"%s\"", domain,
-			      (int)type, ims_strstatus(st));
+		              (int)type, ims_strstatus(st));
 		return SPF_dns_rr_new_init(layer, domain, type, 0, TRY_AGAIN);
 	}
 	rr = SPF_dns_rr_new_init(layer, domain, type, res->ttl, NETDB_SUCCESS);
@@ -276,7 +289,7 @@ static SPF_dns_rr_t *spf_lookup(SPF_dns_server_t *layer, const char *domain, ns_
 			break;
 		}
 		cnt += store_record(rr, cnt, type, (const unsigned char *)res->data[i],
-				    (size_t)res->len[i]);
+		                    (size_t)res->len[i]);
 	}
 	rr->num_rr = cnt;
 	if (cnt == 0)
@@ -387,7 +400,7 @@ static void strip_rec_dom(const struct ims_spf *spf, char *reason)
 }
 
 ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char *helo,
-			 const char *mail_from, struct ims_spf_outcome *out)
+                         const char *mail_from, struct ims_spf_outcome *out)
 {
 	struct in_addr v4;
 	struct in6_addr v6;
@@ -450,6 +463,8 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	state = calloc(1, sizeof *state);
 	if (!state)
 		goto out;
+	state->deadline_ms =
+	    mono_ms() + (long long)IMS_SPF_BUDGET_FACTOR * ims_dns_timeout_ms(spf->dns);
 	spf_state = state;
 	e = guarded_query(req, &resp);
 	spf_state = NULL;
@@ -472,13 +487,16 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	if (out->reason[0] == '\0')
 		copy(out->reason, sizeof out->reason, SPF_strreason(SPF_response_reason(resp)));
 	strip_rec_dom(spf, out->reason);
-	if (out->result != IMS_SPF_TEMPERROR &&
-	    (state->bad_record || state->bad_name || state->too_many_mx)) {
+	if (state->out_of_time) {
+		out->result = IMS_SPF_TEMPERROR;
+		copy(out->reason, sizeof out->reason, "SPF check ran out of time");
+	} else if (out->result != IMS_SPF_TEMPERROR &&
+	           (state->bad_record || state->bad_name || state->too_many_mx)) {
 		out->result = IMS_SPF_PERMERROR;
 		copy(out->reason, sizeof out->reason,
 		     state->bad_record ? "SPF record holds a control or non-ASCII character"
 		     : state->bad_name ? "a mechanism names an invalid domain"
-				       : "mx mechanism with more than 10 MX records");
+		                       : "mx mechanism with more than 10 MX records");
 	}
 	rc = IMS_OK;
 out:

@@ -7,7 +7,10 @@
  * (which would abort by default) becomes a temperror for that check.
  *
  * Limits are libspf2's RFC 7208 ones: 10 DNS-querying mechanisms, 10 MX
- * and 10 PTR names per lookup. */
+ * and 10 PTR names per lookup.  Time: each DNS query is bounded by
+ * [dns] timeout_ms, and a whole check by IMS_SPF_BUDGET_FACTOR times that
+ * (20 s with the default 5 s, the overall limit RFC 7208 4.6.4 suggests);
+ * lookups past the budget fail and the result is temperror. */
 #ifndef IMS_SPF_H
 #define IMS_SPF_H
 
@@ -17,6 +20,8 @@
 
 struct ims_dns;
 struct ims_spf;
+
+#define IMS_SPF_BUDGET_FACTOR 4
 
 enum ims_spf_result {
 	IMS_SPF_NONE,
@@ -51,7 +56,7 @@ void ims_spf_free(struct ims_spf *spf);
  * trust for local clients belongs to the configuration, not to SPF.
  * Returns IMS_EINVAL for a client_ip that is not an address, IMS_ENOMEM. */
 ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char *helo,
-			 const char *mail_from, struct ims_spf_outcome *out);
+                         const char *mail_from, struct ims_spf_outcome *out);
 
 /* RFC 8601 result word: "pass", "fail", "softfail", "neutral", "none",
  * "temperror", "permerror".  Static string. */

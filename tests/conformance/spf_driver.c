@@ -33,7 +33,7 @@ static char *field(char **p)
 
 int main(int argc, char **argv)
 {
-	const char *servers[2] = { NULL, NULL };
+	const char *servers[2] = {NULL, NULL};
 	struct ims_dns *dns = NULL;
 	struct ims_spf *spf = NULL;
 	char line[MAX_LINE], err[256] = "";

@@ -14,14 +14,14 @@ static struct ims_dkim *dkim;
 static char dir[] = "/tmp/dkXXXXXX"; /* short: inih lines end at 200 bytes */
 
 static const char msg_lf[] = "From: Alice <alice@example.test>\n"
-			     "To: bob@example.net\n"
-			     "Subject: quarterly\n"
-			     "  report\n"
-			     "Date: Mon, 23 Nov 2026 06:00:00 +0000\n"
-			     "Message-ID: <1@example.test>\n"
-			     "\n"
-			     "Hello Bob,\n"
-			     "the numbers are in.\n";
+                             "To: bob@example.net\n"
+                             "Subject: quarterly\n"
+                             "  report\n"
+                             "Date: Mon, 23 Nov 2026 06:00:00 +0000\n"
+                             "Message-ID: <1@example.test>\n"
+                             "\n"
+                             "Hello Bob,\n"
+                             "the numbers are in.\n";
 
 /* The p= record of an opendkim-genkey .txt file: its quoted strings joined. */
 static int read_genkey_txt(const char *path, char *out, size_t outlen)
@@ -154,7 +154,8 @@ static void test_key_problems(void)
 	/* the key's name gets SERVFAIL */
 	m = signed_msg("slow.test", msg_lf);
 	CHECK(m && ims_dkim_verify(dkim, m, strlen(m), &r) == IMS_OK);
-	printf("key lookup SERVFAIL: count=%zu %s (%s)\n", r.count, ims_dkim_result_name(r.sigs[0].result), r.sigs[0].reason);
+	printf("key lookup SERVFAIL: count=%zu %s (%s)\n", r.count,
+	       ims_dkim_result_name(r.sigs[0].result), r.sigs[0].reason);
 	CHECK(r.count == 1 && r.sigs[0].result == IMS_DKIM_TEMPERROR);
 	CHECK(ims_dkim_summary(&r) == IMS_DKIM_TEMPERROR);
 	free(m);
@@ -168,7 +169,7 @@ static void test_key_problems(void)
 
 static void test_dns_down(void)
 {
-	const char *servers[] = { "127.0.0.1:9", NULL };
+	const char *servers[] = {"127.0.0.1:9", NULL};
 	struct ims_dns *d = NULL;
 	struct ims_dkim *k = NULL;
 	struct ims_dkim_result r;
@@ -192,8 +193,7 @@ static void test_unsigned_and_limits(void)
 	CHECK(ims_dkim_verify(dkim, msg_lf, strlen(msg_lf), &r) == IMS_OK);
 	CHECK(r.count == 0 && ims_dkim_summary(&r) == IMS_DKIM_NONE);
 	CHECK(strcmp(ims_dkim_result_name(IMS_DKIM_NONE), "none") == 0);
-	CHECK(ims_dkim_sign(dkim, msg_lf, strlen(msg_lf), "nokey.example", &sig) ==
-	      IMS_ENOTFOUND);
+	CHECK(ims_dkim_sign(dkim, msg_lf, strlen(msg_lf), "nokey.example", &sig) == IMS_ENOTFOUND);
 	CHECK(ims_dkim_verify(dkim, "", 0, &r) == IMS_EFORMAT);
 
 	/* 12 signatures: 10 checked, 2 ignored */
@@ -290,18 +290,20 @@ int main(void)
 	}
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(cmd, sizeof cmd, "/usr/sbin/opendkim-genkey -b 1024 -D %s -d example.test -s sel && "
-		 "mv %s/sel.private %s/k.pem", dir, dir, dir);
+	snprintf(cmd, sizeof cmd,
+	         "/usr/sbin/opendkim-genkey -b 1024 -D %s -d example.test -s sel && "
+	         "mv %s/sel.private %s/k.pem",
+	         dir, dir, dir);
 	if (system(cmd) != 0)
 		return 1;
 	snprintf(path, sizeof path, "%s/sel.txt", dir);
 	if (read_genkey_txt(path, txt, sizeof txt) != 0)
 		return 1;
 	snprintf(json, sizeof json,
-		 "{\"sel._domainkey.example.test\": [[\"TXT\", \"%s\"]],"
-		 " \"sel._domainkey.slow.test\": [[\"TIMEOUT\", null]],"
-		 " \"sel._domainkey.revoked.test\": [[\"TXT\", \"v=DKIM1; k=rsa; p=\"]]}",
-		 txt);
+	         "{\"sel._domainkey.example.test\": [[\"TXT\", \"%s\"]],"
+	         " \"sel._domainkey.slow.test\": [[\"TIMEOUT\", null]],"
+	         " \"sel._domainkey.revoked.test\": [[\"TXT\", \"v=DKIM1; k=rsa; p=\"]]}",
+	         txt);
 	rc = test_dns_start(&srv, json);
 	if (rc == 77) {
 		printf("SKIP: nsd or /usr/bin/python3 missing\n");
@@ -314,10 +316,10 @@ int main(void)
 	snprintf(path, sizeof path, "%s/ims.conf", dir);
 	f = fopen(path, "w");
 	fprintf(f,
-		"[dns]\nnameservers = %s\ntimeout_ms = 2000\n"
-		"[dkim]\nkeys = example.test:sel:%s/k.pem, other.test:nokey:%s/k.pem,"
-		" slow.test:sel:%s/k.pem, revoked.test:sel:%s/k.pem\n",
-		srv.server, dir, dir, dir, dir);
+	        "[dns]\nnameservers = %s\ntimeout_ms = 2000\n"
+	        "[dkim]\nkeys = example.test:sel:%s/k.pem, other.test:nokey:%s/k.pem,"
+	        " slow.test:sel:%s/k.pem, revoked.test:sel:%s/k.pem\n",
+	        srv.server, dir, dir, dir, dir);
 	fclose(f);
 	if (ims_conf_load(path, &conf, err, sizeof err) != IMS_OK ||
 	    ims_dns_new(conf, &dns, err, sizeof err) != IMS_OK ||

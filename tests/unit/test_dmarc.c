@@ -14,15 +14,15 @@ static struct ims_dns *dns;
 static struct ims_dmarc *dmarc;
 
 static const char records[] =
-	"{\"_dmarc.example.test\": [[\"TXT\", \"v=DMARC1; p=reject; sp=quarantine; pct=50\"],"
-	"                          [\"TXT\", \"unrelated\"]],"
-	" \"_dmarc.quar.test\": [[\"TXT\", \"v=DMARC1; p=quarantine\"]],"
-	" \"_dmarc.mon.test\": [[\"TXT\", \"v=DMARC1; p=none\"]],"
-	" \"_dmarc.strict.test\": [[\"TXT\", \"v=DMARC1; p=reject; aspf=s; adkim=s\"]],"
-	" \"_dmarc.bad.test\": [[\"TXT\", \"v=DMARC1; p=bogus\"]],"
-	" \"_dmarc.two.test\": [[\"TXT\", \"v=DMARC1; p=reject\"], [\"TXT\", \"v=DMARC1; p=none\"]],"
-	" \"_dmarc.slow.test\": [[\"TIMEOUT\", null]],"
-	" \"_dmarc.example.co.uk\": [[\"TXT\", \"v=DMARC1; p=reject\"]]}";
+    "{\"_dmarc.example.test\": [[\"TXT\", \"v=DMARC1; p=reject; sp=quarantine; pct=50\"],"
+    "                          [\"TXT\", \"unrelated\"]],"
+    " \"_dmarc.quar.test\": [[\"TXT\", \"v=DMARC1; p=quarantine\"]],"
+    " \"_dmarc.mon.test\": [[\"TXT\", \"v=DMARC1; p=none\"]],"
+    " \"_dmarc.strict.test\": [[\"TXT\", \"v=DMARC1; p=reject; aspf=s; adkim=s\"]],"
+    " \"_dmarc.bad.test\": [[\"TXT\", \"v=DMARC1; p=bogus\"]],"
+    " \"_dmarc.two.test\": [[\"TXT\", \"v=DMARC1; p=reject\"], [\"TXT\", \"v=DMARC1; p=none\"]],"
+    " \"_dmarc.slow.test\": [[\"TIMEOUT\", null]],"
+    " \"_dmarc.example.co.uk\": [[\"TXT\", \"v=DMARC1; p=reject\"]]}";
 
 static struct ims_spf_outcome spf(enum ims_spf_result r, const char *domain)
 {
@@ -47,13 +47,13 @@ static struct ims_dkim_result dkim1(enum ims_dkim_res r, const char *domain)
 }
 
 static struct ims_dmarc_outcome run(const char *from, struct ims_spf_outcome s,
-				    const struct ims_dkim_result *d)
+                                    const struct ims_dkim_result *d)
 {
 	struct ims_dmarc_outcome o;
 
 	memset(&o, 0xff, sizeof o);
 	if (ims_dmarc_check(dmarc, "192.0.2.1", from, &s, d, &o) != IMS_OK)
-		o.result = (enum ims_dmarc_res)-1;
+		o.result = (enum ims_dmarc_res) - 1;
 	return o;
 }
 

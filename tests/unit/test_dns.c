@@ -13,12 +13,12 @@ static struct test_dns srv;
 static struct ims_dns *dns;
 
 static const char records[] =
-	"{\"example.test\": [[\"TXT\", \"v=spf1 -all\"], [\"TXT\", [\"two \", \"strings\"]],"
-	"                    [\"MX\", [10, \"mx.example.test\"]], [\"A\", \"192.0.2.1\"]],"
-	" \"mx.example.test\": [[\"A\", \"192.0.2.25\"], [\"AAAA\", \"2001:db8::25\"]],"
-	" \"1.2.0.192.in-addr.arpa\": [[\"PTR\", \"host.example.test\"]],"
-	" \"long.example.test\": [[\"TXT\", \"%s\"]],"
-	" \"slow.example.test\": [[\"TIMEOUT\", null]]}";
+    "{\"example.test\": [[\"TXT\", \"v=spf1 -all\"], [\"TXT\", [\"two \", \"strings\"]],"
+    "                    [\"MX\", [10, \"mx.example.test\"]], [\"A\", \"192.0.2.1\"]],"
+    " \"mx.example.test\": [[\"A\", \"192.0.2.25\"], [\"AAAA\", \"2001:db8::25\"]],"
+    " \"1.2.0.192.in-addr.arpa\": [[\"PTR\", \"host.example.test\"]],"
+    " \"long.example.test\": [[\"TXT\", \"%s\"]],"
+    " \"slow.example.test\": [[\"TIMEOUT\", null]]}";
 
 static long long ms(void)
 {
@@ -47,10 +47,12 @@ static void test_txt(void)
 
 	CHECK(ims_dns_txt(dns, "nx.example.test", &v) == IMS_ENOTFOUND && v == NULL);
 	CHECK(ims_dns_txt(dns, "mx.example.test", &v) == IMS_ENOTFOUND); /* NODATA */
-	CHECK(ims_dns_txt(dns, "a.slow.example.test", &v) == IMS_ETEMP);  /* SERVFAIL */
+	CHECK(ims_dns_txt(dns, "a.slow.example.test", &v) == IMS_ETEMP); /* SERVFAIL */
 	CHECK(ims_dns_txt(dns, "a..example.test", &v) == IMS_EINVAL);
-	CHECK(ims_dns_txt(dns, "a1234567890123456789012345678901234567890123456789012345678901234"
-			       ".example.test", &v) == IMS_EINVAL);
+	CHECK(ims_dns_txt(dns,
+	                  "a1234567890123456789012345678901234567890123456789012345678901234"
+	                  ".example.test",
+	                  &v) == IMS_EINVAL);
 }
 
 static void test_query(void)
@@ -61,17 +63,17 @@ static void test_query(void)
 	CHECK(ims_dns_query(dns, "example.test", 15, &r) == IMS_OK);
 	CHECK(r && r->data[0] && r->len[0] > 2);
 	if (r && r->data[0]) {
-		CHECK(ims_dns_wire_name((unsigned char *)r->data[0] + 2, (size_t)r->len[0] - 2, name,
-					sizeof name) == IMS_OK);
+		CHECK(ims_dns_wire_name((unsigned char *)r->data[0] + 2, (size_t)r->len[0] - 2,
+		                        name, sizeof name) == IMS_OK);
 		CHECK(strcmp(name, "mx.example.test") == 0);
 		CHECK(ims_dns_wire_name((unsigned char *)r->data[0] + 2, (size_t)r->len[0] - 2,
-					name, 5) == IMS_ELIMIT);
+		                        name, 5) == IMS_ELIMIT);
 	}
 	ub_resolve_free(r);
 
 	CHECK(ims_dns_query(dns, "1.2.0.192.in-addr.arpa", 12, &r) == IMS_OK);
-	CHECK(ims_dns_wire_name((unsigned char *)r->data[0], (size_t)r->len[0], name, sizeof name) ==
-	      IMS_OK);
+	CHECK(ims_dns_wire_name((unsigned char *)r->data[0], (size_t)r->len[0], name,
+	                        sizeof name) == IMS_OK);
 	CHECK(strcmp(name, "host.example.test") == 0);
 	ub_resolve_free(r);
 
@@ -84,9 +86,9 @@ static void test_query(void)
 	CHECK(ims_dns_query(dns, "mx.example.test", 15, &r) == IMS_ENOTFOUND && r && !r->nxdomain);
 	ub_resolve_free(r);
 
-	static const unsigned char bad[] = { 3, 'a', 'b' };
+	static const unsigned char bad[] = {3, 'a', 'b'};
 	CHECK(ims_dns_wire_name(bad, sizeof bad, name, sizeof name) == IMS_EFORMAT);
-	static const unsigned char ptr[] = { 0xc0, 12 };
+	static const unsigned char ptr[] = {0xc0, 12};
 	CHECK(ims_dns_wire_name(ptr, sizeof ptr, name, sizeof name) == IMS_EFORMAT);
 }
 
@@ -131,10 +133,10 @@ static void test_threads(void)
 static void test_silent_server(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	socklen_t sl = sizeof sa;
 	char server[64];
-	const char *servers[] = { server, NULL };
+	const char *servers[] = {server, NULL};
 	struct ims_dns *silent = NULL;
 	char **v = NULL;
 	long long t0, took;
@@ -170,12 +172,12 @@ static void *silent_worker(void *arg)
 static void test_silent_threads(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	socklen_t sl = sizeof sa;
 	char server[64];
-	const char *servers[] = { server, NULL };
-	static const char *names[] = { "a.example.test", "b.example.test", "c.example.test",
-				       "d.example.test" };
+	const char *servers[] = {server, NULL};
+	static const char *names[] = {"a.example.test", "b.example.test", "c.example.test",
+	                              "d.example.test"};
 	pthread_t t[4];
 	long bad = 0;
 
@@ -199,9 +201,9 @@ static void test_config(void)
 {
 	struct ims_dns *d = NULL;
 	char err[200] = "";
-	const char *bad[] = { "ns.example.com:53", NULL };
-	const char *bad_port[] = { "127.0.0.1:99999", NULL };
-	const char *ok[] = { "127.0.0.1:5353", "[::1]:53", "::1", "192.0.2.1", NULL };
+	const char *bad[] = {"ns.example.com:53", NULL};
+	const char *bad_port[] = {"127.0.0.1:99999", NULL};
+	const char *ok[] = {"127.0.0.1:5353", "[::1]:53", "::1", "192.0.2.1", NULL};
 
 	CHECK(ims_dns_new_servers(bad, 100, &d, err, sizeof err) == IMS_EINVAL && d == NULL);
 	CHECK_STR_CONTAINS(err, "ns.example.com:53");

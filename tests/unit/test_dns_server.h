@@ -38,7 +38,7 @@ static inline int test_dns_start(struct test_dns *t, const char *records_json)
 	fputs(records_json, f);
 	fclose(f);
 	snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/harness/dns.py start %s %s",
-		 top ? top : ".", t->dir, path);
+	         top ? top : ".", t->dir, path);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;

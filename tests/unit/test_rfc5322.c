@@ -16,11 +16,11 @@ static struct ims_msg *parse(const char *s, ims_status *st)
 static void test_crlf_and_folding(void)
 {
 	const char *raw = "From: Alice <alice@Example.COM>\r\n"
-			  "Subject: hello\r\n"
-			  "\tworld\r\n"
-			  "To: bob@example.net\r\n"
-			  "\r\n"
-			  "body line\r\n";
+	                  "Subject: hello\r\n"
+	                  "\tworld\r\n"
+	                  "To: bob@example.net\r\n"
+	                  "\r\n"
+	                  "body line\r\n";
 	ims_status st;
 	struct ims_msg *m = parse(raw, &st);
 	const char *name, *value, *field, *body;
@@ -54,10 +54,10 @@ static void test_lf_mbox_and_no_body(void)
 {
 	ims_status st;
 	struct ims_msg *m = parse("From someone@x Thu Aug 22 12:00:00 2002\n"
-				  "From: \"Doe, J\" <j@Sub.Example.org>\n"
-				  "From: other@evil.test\n"
-				  "Subject :obs spacing\n",
-				  &st);
+	                          "From: \"Doe, J\" <j@Sub.Example.org>\n"
+	                          "From: other@evil.test\n"
+	                          "Subject :obs spacing\n",
+	                          &st);
 	size_t blen = 99;
 	char dom[64];
 
@@ -119,7 +119,9 @@ static void test_malformed(void)
 	ims_msg_free(m);
 
 	/* an internationalised domain comes back as A-labels */
-	m = parse("From: =?UTF-8?Q?J=C3=B6rg?= <j@b\xc3\xbc" "cher.example>\r\n\r\n", &st);
+	m = parse("From: =?UTF-8?Q?J=C3=B6rg?= <j@b\xc3\xbc"
+	          "cher.example>\r\n\r\n",
+	          &st);
 	CHECK(st == IMS_OK);
 	CHECK(ims_msg_from_domain(m, dom, sizeof dom, NULL) == IMS_OK);
 	CHECK(strcmp(dom, "xn--bcher-kva.example") == 0);

@@ -12,26 +12,26 @@ static struct ims_dns *dns;
 static struct ims_spf *spf;
 
 static const char records[] =
-	"{\"example.test\": [[\"TXT\", \"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 mx -all\"],"
-	"                    [\"MX\", [10, \"mx.example.test\"]]],"
-	" \"mx.example.test\": [[\"A\", \"198.51.100.25\"]],"
-	" \"soft.test\": [[\"TXT\", \"v=spf1 include:example.test ~all\"]],"
-	" \"neutral.test\": [[\"TXT\", \"v=spf1 ?all\"], [\"TXT\", \"not spf\"]],"
-	" \"nospf.test\": [[\"TXT\", \"google-site-verification=x\"]],"
-	" \"broken.test\": [[\"TXT\", \"v=spf1 ip4:300.1.1.1 -all\"]],"
-	" \"two.test\": [[\"TXT\", \"v=spf1 -all\"], [\"TXT\", \"v=spf1 +all\"]],"
-	" \"badinclude.test\": [[\"TXT\", \"v=spf1 include:nx.example.test -all\"]],"
-	" \"tmp.test\": [[\"TXT\", \"v=spf1 include:down.test -all\"]],"
-	" \"down.test\": [[\"TIMEOUT\", null]],"
-	" \"helo.example.test\": [[\"TXT\", \"v=spf1 a -all\"], [\"A\", \"203.0.113.9\"]],"
-	" \"badname.test\": [[\"TXT\", \"v=spf1 a:abc.123 -all\"]],"
-	" \"macro.test\": [[\"TXT\", \"v=spf1 a:%%{h} -all\"]],"
-	" \"ctrl.test\": [[\"TXT\", \"v=spf1 a:ctrl.test\\rptr -all\"], [\"A\", \"203.0.113.1\"]],"
-	" \"manymx.test\": [[\"TXT\", \"v=spf1 mx -all\"], %s],"
-	" \"manyptr.test\": [[\"TXT\", \"v=spf1 ptr -all\"]],"
-	" \"5.113.0.203.in-addr.arpa\": [%s],"
-	" \"*.manyptr.test\": [[\"A\", \"203.0.113.5\"]],"
-	" \"mx.manymx.test\": [[\"A\", \"203.0.113.5\"]]}";
+    "{\"example.test\": [[\"TXT\", \"v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 mx -all\"],"
+    "                    [\"MX\", [10, \"mx.example.test\"]]],"
+    " \"mx.example.test\": [[\"A\", \"198.51.100.25\"]],"
+    " \"soft.test\": [[\"TXT\", \"v=spf1 include:example.test ~all\"]],"
+    " \"neutral.test\": [[\"TXT\", \"v=spf1 ?all\"], [\"TXT\", \"not spf\"]],"
+    " \"nospf.test\": [[\"TXT\", \"google-site-verification=x\"]],"
+    " \"broken.test\": [[\"TXT\", \"v=spf1 ip4:300.1.1.1 -all\"]],"
+    " \"two.test\": [[\"TXT\", \"v=spf1 -all\"], [\"TXT\", \"v=spf1 +all\"]],"
+    " \"badinclude.test\": [[\"TXT\", \"v=spf1 include:nx.example.test -all\"]],"
+    " \"tmp.test\": [[\"TXT\", \"v=spf1 include:down.test -all\"]],"
+    " \"down.test\": [[\"TIMEOUT\", null]],"
+    " \"helo.example.test\": [[\"TXT\", \"v=spf1 a -all\"], [\"A\", \"203.0.113.9\"]],"
+    " \"badname.test\": [[\"TXT\", \"v=spf1 a:abc.123 -all\"]],"
+    " \"macro.test\": [[\"TXT\", \"v=spf1 a:%%{h} -all\"]],"
+    " \"ctrl.test\": [[\"TXT\", \"v=spf1 a:ctrl.test\\rptr -all\"], [\"A\", \"203.0.113.1\"]],"
+    " \"manymx.test\": [[\"TXT\", \"v=spf1 mx -all\"], %s],"
+    " \"manyptr.test\": [[\"TXT\", \"v=spf1 ptr -all\"]],"
+    " \"5.113.0.203.in-addr.arpa\": [%s],"
+    " \"*.manyptr.test\": [[\"A\", \"203.0.113.5\"]],"
+    " \"mx.manymx.test\": [[\"A\", \"203.0.113.5\"]]}";
 
 static struct ims_spf_outcome check(const char *ip, const char *helo, const char *from)
 {
@@ -39,7 +39,7 @@ static struct ims_spf_outcome check(const char *ip, const char *helo, const char
 
 	memset(&o, 0xff, sizeof o);
 	if (ims_spf_check(spf, ip, helo, from, &o) != IMS_OK)
-		o.result = (enum ims_spf_result)-1;
+		o.result = (enum ims_spf_result) - 1;
 	return o;
 }
 
@@ -143,7 +143,7 @@ static void test_threads(void)
 /* DNS down: every server silent -> temperror, within the timeout. */
 static void test_dns_down(void)
 {
-	const char *servers[] = { "127.0.0.1:9", NULL }; /* discard port: nothing answers */
+	const char *servers[] = {"127.0.0.1:9", NULL}; /* discard port: nothing answers */
 	struct ims_dns *d = NULL;
 	struct ims_spf *s = NULL;
 	struct ims_spf_outcome o;
@@ -164,10 +164,11 @@ int main(void)
 	int rc;
 
 	for (int i = 0; i < 11; i++) {
-		nm += (size_t)snprintf(mx + nm, sizeof mx - nm, "%s[\"MX\", [%d, \"mx.manymx.test\"]]",
-				       i ? ", " : "", i);
-		np += (size_t)snprintf(ptr + np, sizeof ptr - np,
-				       "%s[\"PTR\", \"host%d.manyptr.test\"]", i ? ", " : "", i + 1);
+		nm += (size_t)snprintf(mx + nm, sizeof mx - nm,
+		                       "%s[\"MX\", [%d, \"mx.manymx.test\"]]", i ? ", " : "", i);
+		np +=
+		    (size_t)snprintf(ptr + np, sizeof ptr - np,
+		                     "%s[\"PTR\", \"host%d.manyptr.test\"]", i ? ", " : "", i + 1);
 	}
 	snprintf(json, sizeof json, records, mx, ptr);
 	rc = test_dns_start(&srv, json);
