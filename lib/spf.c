@@ -410,6 +410,7 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 	const char *identity, *at;
 	ims_status rc = IMS_ENOMEM;
 	struct check_state *state = NULL;
+	char from_buf[MAX_SENDER + 1];
 	int e;
 
 	if (!spf || !client_ip || !out)
@@ -420,6 +421,14 @@ ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char 
 		helo = "";
 	if (!mail_from)
 		mail_from = "";
+	if (mail_from[0] == '<') { /* "<a@b>" as libmilter hands it over: unwrap */
+		size_t n = strlen(mail_from);
+		if (n >= 2 && n - 2 <= MAX_SENDER && mail_from[n - 1] == '>') {
+			memcpy(from_buf, mail_from + 1, n - 2);
+			from_buf[n - 2] = '\0';
+			mail_from = from_buf;
+		}
+	}
 
 	if (inet_pton(AF_INET, client_ip, &v4) != 1) {
 		if (inet_pton(AF_INET6, client_ip, &v6) != 1)

@@ -81,6 +81,10 @@ static void test_helo_and_edges(void)
 	CHECK(o.result == IMS_SPF_PASS && o.helo);
 	CHECK(strcmp(o.domain, "helo.example.test") == 0);
 	CHECK(check("203.0.113.8", "helo.example.test", NULL).result == IMS_SPF_FAIL);
+	o = check("203.0.113.9", "helo.example.test", "<>");
+	CHECK(o.result == IMS_SPF_PASS && o.helo);
+	o = check("192.0.2.7", "x", "<alice@example.test>");
+	CHECK(o.result == IMS_SPF_PASS && strcmp(o.domain, "example.test") == 0);
 	o = check("203.0.113.8", "", "");
 	CHECK(o.result == IMS_SPF_NONE && o.reason[0]);
 	o = check("127.0.0.1", "helo.example.test", "a@example.test");
