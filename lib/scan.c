@@ -510,6 +510,11 @@ long ims_scan_local_us(const struct ims_scan *s)
 	return v > 0 ? v : 0;
 }
 
+long ims_scan_total_us(const struct ims_scan *s)
+{
+	return s->total_us;
+}
+
 size_t ims_scan_symbol_count(const struct ims_scan *s)
 {
 	return s->nhits;

@@ -85,6 +85,7 @@ int ims_scan_outbound(const struct ims_scan *s);
 /* Scan time (Unix ms) and total scan time without DNS-bound checks (µs). */
 uint64_t ims_scan_time(const struct ims_scan *s);
 long ims_scan_local_us(const struct ims_scan *s);
+long ims_scan_total_us(const struct ims_scan *s);
 
 /* Symbols: count, and the i-th name/weight/detail. */
 size_t ims_scan_symbol_count(const struct ims_scan *s);

@@ -343,10 +343,10 @@ out:
 	if (s)
 		ims_log_info(ims_scan_id(s),
 			     "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
-			     "rcpts=%zu local_us=%ld reply=%s",
+			     "rcpts=%zu local_us=%ld total_us=%ld reply=%s",
 			     qid(ctx), ret == SMFIS_TEMPFAIL ? "tempfail" : ims_action_name(ims_scan_action(s)),
 			     ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
-			     ims_scan_local_us(s),
+			     ims_scan_local_us(s), ims_scan_total_us(s),
 			     ret == SMFIS_ACCEPT ? "accept" : ret == SMFIS_REJECT ? "reject" : "tempfail");
 	ims_scan_free(s);
 	conn_end_msg(c);

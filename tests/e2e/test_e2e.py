@@ -307,6 +307,32 @@ def t_corpus(e):
     assert right["ham"] >= 7 and right["spam"] >= 6, right
 
 
+@case("quarantine: held in Postfix's hold queue, quarantine index in Redis")
+def t_quarantine(e):
+    body = ("--b1\r\nContent-Type: text/html\r\n\r\n"
+            "<a href=\"http://evil.example.net/\">www.mybank.example.com</a>\r\n"
+            "<a href=\"http://203.0.113.66/\">here</a>\r\n"
+            "--b1\r\nContent-Type: application/octet-stream\r\n"
+            "Content-Disposition: attachment; filename=\"invoice.pdf.exe\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAA\r\n"
+            "--b1--\r\n")
+    raw = msg("e2e-quarantine", body=body, extra="MIME-Version: 1.0\r\n"
+              "Content-Type: multipart/mixed; boundary=\"b1\"\r\n")
+    code, text = send(e, raw, "bob@example.org", ["alice@example.test"])
+    assert code == 250, (code, text)
+    qid = re.search(r"queued as ([0-9A-Z]+)", text).group(1)
+    deadline = time.time() + 10
+    while time.time() < deadline and qid not in e.pf.hold_ids():
+        time.sleep(0.1)
+    assert qid in e.pf.hold_ids(), (qid, e.pf.hold_ids())
+    held = e.redis.cli("ZRANGE", "ims:{global}:quarantine", "0", "-1").split()
+    found = [sid for sid in held
+             if e.redis.cli("HGET", f"ims:{{global}}:qmsg:{sid}", "queue_id").strip() == qid]
+    assert found, held
+    assert e.redis.cli("ZSCORE", "ims:{alice@example.test}:quarantine", found[0]).strip()
+    assert scan_log(e, found[0])["action"] == "quarantine"
+
+
 @case("bad input: several From headers -> 550")
 def t_multi_from(e):
     raw = b"From: a@example.org\r\nFrom: b@example.net\r\nSubject: e2e-multi\r\n\r\nhi\r\n"
@@ -378,7 +404,7 @@ class SkipCase(Exception):
 
 
 CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_forged, t_outbound, t_dkim_valid,
-         t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_multi_from, t_garbage,
+         t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_multi_from, t_garbage,
          t_huge_header, t_many_headers, t_oversize, t_redis_down, t_corpus]
 
 

@@ -1,0 +1,198 @@
+#!/usr/bin/python3
+"""Throughput of Postfix alone, Postfix + ims-milter and Postfix + rspamd
+(proxy worker in milter mode), measured in one run with smtp-source, plus
+ims-milter's scan latency (from its log; DNS-bound checks excluded) and
+the resident memory of both filters.  See bench/milter.sh.
+
+Everything listens on 127.0.0.1; both filters' DNS goes to a local nsd
+(ims) or to a closed local port with network modules off (rspamd), so
+nothing leaves the machine."""
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+
+TOP = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests"))
+from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
+from harness import dns as hdns  # noqa: E402
+from harness.redis import Redis  # noqa: E402
+
+N = int(os.environ.get("IMS_BENCH_MESSAGES", "2000"))
+SESSIONS = int(os.environ.get("IMS_BENCH_SESSIONS", "20"))
+SIZE = int(os.environ.get("IMS_BENCH_SIZE", "2048"))
+ROUNDS = int(os.environ.get("IMS_BENCH_ROUNDS", "3"))
+BUILD = os.environ.get("top_builddir") or os.getcwd()
+
+RSPAMD_OFF = ["rbl", "surbl", "spf", "dkim", "dmarc", "arc", "asn", "fuzzy_check", "emails",
+              "hfilter", "mx_check", "phishing", "url_redirector", "greylist", "ratelimit",
+              "replies", "neural", "history_redis", "reputation", "dcc", "antivirus",
+              "external_services", "rspamd_update", "whitelist", "dkim_signing", "bimi",
+              "p0f", "clickhouse", "elastic", "metadata_exporter", "metric_exporter",
+              "spamtrap", "maillist"]
+
+
+def rspamd_start(tmp):
+    d = tmp.join("rspamd")
+    for sub in ("local.d", "db", "run", "log"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    common.run(["chown", "-R", "_rspamd:_rspamd", d])
+    normal, proxy = common.free_port(), common.free_port()
+    for m in RSPAMD_OFF:
+        with open(os.path.join(d, "local.d", f"{m}.conf"), "w") as f:
+            f.write("enabled = false;\n")
+    with open(os.path.join(d, "local.d", "options.inc"), "w") as f:
+        # no network: every DNS query goes to a closed local port
+        f.write('dns { nameserver = ["127.0.0.1:9"]; timeout = 0.1s; retransmits = 0; }\n'
+                'local_addrs = "127.0.0.0/8";\n')
+    conf = os.path.join(d, "rspamd.conf")
+    with open(conf, "w") as f:
+        f.write(f""".include "$CONFDIR/common.conf"
+options {{
+    pidfile = "$RUNDIR/rspamd.pid";
+    .include "$CONFDIR/options.inc"
+    .include(try=true; priority=1,duplicate=merge) "$LOCAL_CONFDIR/local.d/options.inc"
+}}
+logging {{ type = "file"; filename = "$LOGDIR/rspamd.log"; level = "error"; }}
+worker "normal" {{
+    bind_socket = "127.0.0.1:{normal}";
+    .include "$CONFDIR/worker-normal.inc"
+}}
+worker "rspamd_proxy" {{
+    bind_socket = "127.0.0.1:{proxy}";
+    .include "$CONFDIR/worker-proxy.inc"
+    upstream "local" {{ default = yes; hosts = "127.0.0.1:{normal}"; }}
+}}
+""")
+    proc = subprocess.Popen(
+        ["rspamd", "-f", "-c", conf, "-u", "_rspamd", "-g", "_rspamd",
+         "--var", "CONFDIR=/etc/rspamd", "--var", f"LOCAL_CONFDIR={d}",
+         "--var", f"DBDIR={d}/db", "--var", f"RUNDIR={d}/run", "--var", f"LOGDIR={d}/log"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    common.wait_port(proxy, timeout=60)
+    common.wait_port(normal, timeout=60)
+    time.sleep(1)
+    return proc, proxy
+
+
+def tree_rss_kb(pid):
+    """RSS of pid and its children (kB)."""
+    total = 0
+    pids = [str(pid)]
+    try:
+        kids = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+        pids += kids.split()
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for l in f:
+                    if l.startswith("VmRSS:"):
+                        total += int(l.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for l in f:
+            if l.startswith("VmHWM:"):
+                return int(l.split()[1])
+    return 0
+
+
+def smtp_source(port):
+    t0 = time.time()
+    r = subprocess.run(["smtp-source", "-c", "-l", str(SIZE), "-m", str(N), "-s", str(SESSIONS),
+                        "-f", "bench@example.org", "-t", "alice@example.test",
+                        f"127.0.0.1:{port}"], capture_output=True, text=True)
+    dt = time.time() - t0
+    if r.returncode != 0:
+        raise RuntimeError(f"smtp-source: {r.stderr}")
+    return N / dt
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return 0
+    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
+    return xs[k]
+
+
+def main():
+    if os.geteuid() != 0:
+        common.skip("needs root for private Postfix instances")
+    common.require("smtp-source", "postfix", "redis-server", "nsd", "rspamd")
+    tmp = common.TempDir("ims-bench-")
+    parts = []
+    try:
+        dns = hdns.DnsServer({"example.org": [("TXT", "v=spf1 ip4:198.51.100.0/24 -all")],
+                              "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")]})
+        dns.start()
+        parts.append(dns)
+        redis = Redis(tmp).start()
+        parts.append(redis)
+        model = os.environ.get("IMS_BENCH_MODEL") or os.path.join(BUILD, "model.ims")
+        if not os.path.exists(model):
+            model = hmilter.make_model(tmp, 1.0)
+        milter = hmilter.Milter(tmp, redis, model, dns=f"127.0.0.1:{dns.port}").start()
+        with open(milter.conf) as f:
+            conf = f.read().replace("level = debug", "level = info")
+        with open(milter.conf, "w") as f:
+            f.write(conf)
+        milter.stop()
+        milter.start()
+        parts.append(milter)
+        rsp, rsp_port = rspamd_start(tmp)
+        bare = hpostfix.Postfix(tmp, sink=False).start()
+        parts.append(bare)
+        withims = hpostfix.Postfix(tmp, milter=milter.postfix_socket, sink=False).start()
+        parts.append(withims)
+        withrsp = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{rsp_port}", sink=False).start()
+        parts.append(withrsp)
+        rates = {"bare": [], "ims": [], "rspamd": []}
+        for rnd in range(ROUNDS):
+            for name, pf in (("bare", bare), ("ims", withims), ("rspamd", withrsp)):
+                rates[name].append(smtp_source(pf.port))
+                print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
+        ims_rss = tree_rss_kb(milter.proc.pid)
+        ims_hwm = hwm_kb(milter.proc.pid)
+        rsp_rss = tree_rss_kb(rsp.pid)
+        local = [int(x) for x in re.findall(r"local_us=(\d+)", milter.log_text())]
+        total = [int(x) for x in re.findall(r"total_us=(\d+)", milter.log_text())]
+        accepted = milter.log_text().count("reply=accept")
+        best = {k: max(v) for k, v in rates.items()}
+        mean = {k: sum(v) / len(v) for k, v in rates.items()}
+        res = {
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
+                       f"{platform.system()} {platform.release()}",
+            "messages_per_run": N, "sessions": SESSIONS, "size": SIZE, "rounds": ROUNDS,
+            "model": os.path.basename(model),
+            "rates_msg_s": rates, "mean_msg_s": mean, "best_msg_s": best,
+            "ims_ratio_mean": mean["ims"] / mean["bare"],
+            "rspamd_ratio_mean": mean["rspamd"] / mean["bare"],
+            "ims_scans": len(local), "ims_accepted": accepted,
+            "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
+            "ims_total_us_p50": percentile(total, 50), "ims_total_us_p99": percentile(total, 99),
+            "ims_rss_kb": ims_rss, "ims_hwm_kb": ims_hwm, "rspamd_rss_kb_all_processes": rsp_rss,
+        }
+        print(json.dumps(res, indent=1))
+        common.stop_pid(rsp.pid)
+    finally:
+        for p in reversed(parts):
+            try:
+                p.stop()
+            except Exception:
+                pass
+        tmp.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,15 @@
+#!/bin/sh
+# Benchmark: bare Postfix vs Postfix + ims-milter vs Postfix + rspamd
+# (milter mode), one run, smtp-source on loopback, discard transport.
+# Run from a build dir configured WITHOUT sanitizers (they cost 3-5x):
+#   cd /tmp/build-opt && /path/to/src/configure && make && make model   # model optional
+#   sudo top_srcdir=/path/to/src top_builddir=$PWD sh /path/to/src/bench/milter.sh
+# Knobs: IMS_BENCH_MESSAGES (2000), IMS_BENCH_SESSIONS (20), IMS_BENCH_SIZE (2048),
+#        IMS_BENCH_ROUNDS (3), IMS_BENCH_MODEL (default: $top_builddir/model.ims,
+#        else a fixed-verdict model).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(dirname "$here")}"
+: "${top_builddir:=$PWD}"
+export top_srcdir top_builddir
+exec /usr/bin/python3 "$here/milter.py"
