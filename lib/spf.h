@@ -50,11 +50,12 @@ void ims_spf_free(struct ims_spf *spf);
  * or IPv6 text; "::ffff:a.b.c.d" is treated as IPv4); helo is the HELO/EHLO
  * name (may be NULL or ""); mail_from is the MAIL FROM address (angle
  * brackets are removed if present), "" or "<>" (or NULL) for the null
- * sender, in which case the HELO identity is checked ("postmaster@helo").  out is filled in every
- * case that returns IMS_OK, including DNS failures (result temperror). A loopback client is not
- * evaluated (result none, reason says so): any trust for local clients belongs to the
- * configuration, not to SPF. Returns IMS_EINVAL for a client_ip that is not an address, IMS_ENOMEM.
- */
+ * sender, in which case the HELO identity is checked ("postmaster@helo").
+ * out is filled in every case that returns IMS_OK, including DNS failures
+ * (result temperror).  A loopback client is not evaluated (result none,
+ * reason says so): any trust for local clients belongs to the
+ * configuration, not to SPF.  Returns IMS_EINVAL for a client_ip that is
+ * not an address, IMS_ENOMEM. */
 ims_status ims_spf_check(struct ims_spf *spf, const char *client_ip, const char *helo,
                          const char *mail_from, struct ims_spf_outcome *out);
 
