@@ -5,7 +5,7 @@
 #include "featurize.h"
 
 ims_status ims_classify_parsed(const struct ims_model *model, const struct ims_parsed *msg,
-			       struct ims_classification *out)
+                               struct ims_classification *out)
 {
 	struct ims_model_info info;
 	struct ims_feature_opts opts;
@@ -25,7 +25,7 @@ ims_status ims_classify_parsed(const struct ims_model *model, const struct ims_p
 }
 
 ims_status ims_classify_raw(const struct ims_model *model, const char *raw, size_t len,
-			    struct ims_classification *out)
+                            struct ims_classification *out)
 {
 	struct ims_parsed *p;
 	ims_status rc = ims_parse_message(raw, len, &p);

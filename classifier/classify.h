@@ -19,11 +19,11 @@ struct ims_classification {
 /* Classifies a parsed message.  IMS_OK or IMS_ENOMEM; *out is filled on
  * IMS_OK.  Neither argument is kept. */
 ims_status ims_classify_parsed(const struct ims_model *model, const struct ims_parsed *msg,
-			       struct ims_classification *out);
+                               struct ims_classification *out);
 
 /* Parses len raw bytes and classifies them: IMS_OK, IMS_ENOMEM, or
  * IMS_ELIMIT for a message over IMS_MIME_MAX_MESSAGE. */
 ims_status ims_classify_raw(const struct ims_model *model, const char *raw, size_t len,
-			    struct ims_classification *out);
+                            struct ims_classification *out);
 
 #endif

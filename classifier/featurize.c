@@ -189,7 +189,8 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 	if (n == 0)
 		return;
 
-	if ((n > 7 && memchr(c, ':', n) && memmem(c, n, "://", 3)) || (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
+	if ((n > 7 && memchr(c, ':', n) && memmem(c, n, "://", 3)) ||
+	    (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
 		url_chunk(c, n, pfx, fn, ctx);
 		return;
 	}
@@ -215,7 +216,8 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 		int only_digits_and_punct = 1;
 
 		for (i = 0; i < n; i++)
-			if (!is_digit((unsigned char)c[i]) && !(cclass[(unsigned char)c[i]] & C_NUMPUNCT))
+			if (!is_digit((unsigned char)c[i]) &&
+			    !(cclass[(unsigned char)c[i]] & C_NUMPUNCT))
 				only_digits_and_punct = 0;
 		if (only_digits_and_punct) {
 			pfx2(p2, pfx, 'N');
@@ -224,7 +226,8 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 			} else {
 				char shape[16];
 
-				snprintf(shape, sizeof shape, "#%zu", digits > 12 ? (size_t)12 : digits);
+				snprintf(shape, sizeof shape, "#%zu",
+				         digits > 12 ? (size_t)12 : digits);
 				emit_str(fn, ctx, p2, shape);
 			}
 			return;
@@ -270,7 +273,7 @@ static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn
 
 void ims_tokenize(const char *text, size_t len, char prefix, ims_token_fn fn, void *ctx)
 {
-	char pfx[2] = { prefix, '\0' };
+	char pfx[2] = {prefix, '\0'};
 
 	pthread_once(&cclass_once, cclass_init);
 	tokenize(text, len, pfx, fn, ctx);
@@ -278,7 +281,7 @@ void ims_tokenize(const char *text, size_t len, char prefix, ims_token_fn fn, vo
 
 static const char *bucket(size_t n)
 {
-	static const char *const b[] = { "0", "1", "2-3", "4-7", "8-15", "16+" };
+	static const char *const b[] = {"0", "1", "2-3", "4-7", "8-15", "16+"};
 
 	if (n == 0)
 		return b[0];
@@ -318,7 +321,7 @@ static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx
 		if (g_ascii_strcasecmp(name, "Received") == 0)
 			received++;
 		if (!mailer && (g_ascii_strcasecmp(name, "X-Mailer") == 0 ||
-				g_ascii_strcasecmp(name, "User-Agent") == 0))
+		                g_ascii_strcasecmp(name, "User-Agent") == 0))
 			mailer = g_mime_header_get_value(h);
 		emit_kv(fn, ctx, "HN", name);
 		if (g_ascii_strcasecmp(name, "Subject") != 0) {
@@ -351,7 +354,8 @@ static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx
 		else
 			emit_kv(fn, ctx, "F", "#noname");
 		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
-			const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
+			const char *addr =
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 			const char *at = addr ? strrchr(addr, '@') : NULL;
 
 			if (at)
@@ -590,9 +594,9 @@ void ims_fvec_free(struct ims_fvec *v)
 }
 
 ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_feature_opts *opts,
-				struct ims_fvec *out)
+                                struct ims_fvec *out)
 {
-	struct collector c = { 0 };
+	struct collector c = {0};
 	ims_status rc = IMS_ENOMEM;
 	size_t m = 0;
 	double norm = 0;

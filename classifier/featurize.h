@@ -17,12 +17,12 @@
 #include "message.h"
 #include "status.h"
 
-#define IMS_FEATURE_VERSION 2
-#define IMS_HASH_BITS_DEFAULT 20
-#define IMS_HASH_BITS_MIN 10
-#define IMS_HASH_BITS_MAX 24
+#define IMS_FEATURE_VERSION     2
+#define IMS_HASH_BITS_DEFAULT   20
+#define IMS_HASH_BITS_MIN       10
+#define IMS_HASH_BITS_MAX       24
 #define IMS_FEATURES_MAX_TOKENS 100000 /* tokens hashed per message */
-#define IMS_TOKEN_MAX 40               /* longer words become one "long word" token */
+#define IMS_TOKEN_MAX           40     /* longer words become one "long word" token */
 
 struct ims_feature_opts {
 	unsigned hash_bits; /* IMS_HASH_BITS_MIN..MAX */
@@ -38,7 +38,7 @@ struct ims_fvec {
 /* Fills *out (whose arrays the caller frees with ims_fvec_free()).
  * IMS_EINVAL for bad opts, IMS_ENOMEM. */
 ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_feature_opts *opts,
-				struct ims_fvec *out);
+                                struct ims_fvec *out);
 
 void ims_fvec_free(struct ims_fvec *v);
 

@@ -13,22 +13,19 @@ struct entity {
 
 /* The named references seen in mail; anything else is kept as written. */
 static const struct entity entities[] = {
-	{ "amp", '&' },      { "lt", '<' },        { "gt", '>' },       { "quot", '"' },
-	{ "apos", '\'' },    { "nbsp", ' ' },      { "copy", 0xA9 },    { "reg", 0xAE },
-	{ "trade", 0x2122 }, { "euro", 0x20AC },   { "pound", 0xA3 },   { "yen", 0xA5 },
-	{ "cent", 0xA2 },    { "mdash", 0x2014 },  { "ndash", 0x2013 }, { "hellip", 0x2026 },
-	{ "laquo", 0xAB },   { "raquo", 0xBB },    { "lsquo", 0x2018 }, { "rsquo", 0x2019 },
-	{ "ldquo", 0x201C }, { "rdquo", 0x201D },  { "bull", 0x2022 },  { "middot", 0xB7 },
-	{ "eacute", 0xE9 },  { "egrave", 0xE8 },   { "agrave", 0xE0 },  { "auml", 0xE4 },
-	{ "ouml", 0xF6 },    { "uuml", 0xFC },     { "szlig", 0xDF },   { "ccedil", 0xE7 },
-	{ "shy", 0xAD },     { "zwnj", 0x200C },   { "zwj", 0x200D },
+    {"amp", '&'},       {"lt", '<'},       {"gt", '>'},      {"quot", '"'},     {"apos", '\''},
+    {"nbsp", ' '},      {"copy", 0xA9},    {"reg", 0xAE},    {"trade", 0x2122}, {"euro", 0x20AC},
+    {"pound", 0xA3},    {"yen", 0xA5},     {"cent", 0xA2},   {"mdash", 0x2014}, {"ndash", 0x2013},
+    {"hellip", 0x2026}, {"laquo", 0xAB},   {"raquo", 0xBB},  {"lsquo", 0x2018}, {"rsquo", 0x2019},
+    {"ldquo", 0x201C},  {"rdquo", 0x201D}, {"bull", 0x2022}, {"middot", 0xB7},  {"eacute", 0xE9},
+    {"egrave", 0xE8},   {"agrave", 0xE0},  {"auml", 0xE4},   {"ouml", 0xF6},    {"uuml", 0xFC},
+    {"szlig", 0xDF},    {"ccedil", 0xE7},  {"shy", 0xAD},    {"zwnj", 0x200C},  {"zwj", 0x200D},
 };
 
 /* Tags after which the text continues on a new line. */
-static const char *const block_tags[] = { "br",    "p",  "div", "tr", "li",         "h1",
-					  "h2",    "h3", "h4",  "h5", "h6",         "table",
-					  "title", "hr", "ul",  "ol", "blockquote", "td",
-					  "th",    "center", "form", "body", NULL };
+static const char *const block_tags[] = {
+    "br",    "p",  "div", "tr", "li",         "h1", "h2", "h3",     "h4",   "h5",   "h6", "table",
+    "title", "hr", "ul",  "ol", "blockquote", "td", "th", "center", "form", "body", NULL};
 
 void ims_html_append_utf8(GString *out, unsigned long cp)
 {
@@ -142,7 +139,8 @@ static int tag_attr(const char *s, size_t len, const char *attr, GString *val, i
 				if (j < len && (s[j] == '"' || s[j] == '\''))
 					q = s[j++];
 				for (end = j; end < len; end++) {
-					if (q ? s[end] == q : (is_space((unsigned char)s[end]) || s[end] == '>'))
+					if (q ? s[end] == q
+					      : (is_space((unsigned char)s[end]) || s[end] == '>'))
 						break;
 				}
 				for (size_t k = j; k < end;) {
@@ -168,7 +166,7 @@ struct anchor {
 };
 
 static void close_anchor(struct anchor *a, GString *out, ims_html_link_fn link, void *ctx,
-			 struct ims_html_stats *st)
+                         struct ims_html_stats *st)
 {
 	if (!a->open)
 		return;
@@ -212,9 +210,9 @@ static void append_space(GString *out, char c)
 }
 
 void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out,
-		      ims_html_link_fn link, void *ctx, struct ims_html_stats *st)
+                      ims_html_link_fn link, void *ctx, struct ims_html_stats *st)
 {
-	struct anchor a = { 0, g_string_new(NULL), 0 };
+	struct anchor a = {0, g_string_new(NULL), 0};
 	size_t i = 0;
 
 	while (i < len && out->len < max_out) {
@@ -248,7 +246,7 @@ void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out
 		if (!gt) {
 			if (lim < IMS_HTML_MAX_TAG)
 				break; /* truncated tag at the end */
-			i += lim;  /* absurdly long tag: skip it */
+			i += lim;      /* absurdly long tag: skip it */
 			continue;
 		}
 		const char *body = html + i + 1;
@@ -318,7 +316,7 @@ void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out
 			}
 		}
 		/* inline tags (font, b, span...) separate nothing: "f<b>r</b>ee" is "free" */
-next:;
+	next:;
 	}
 	close_anchor(&a, out, link, ctx, st);
 	if (out->len > max_out)

@@ -14,7 +14,7 @@
 
 #include <glib.h>
 
-#define IMS_HTML_MAX_TAG 4096
+#define IMS_HTML_MAX_TAG    4096
 #define IMS_HTML_MAX_ANCHOR 1024
 
 /* Called once per link; href and text are NUL-terminated, UTF-8 where the
@@ -31,7 +31,7 @@ struct ims_html_stats {
 /* Appends the text of len bytes of html to out (at most max_out bytes in
  * out in all).  link may be NULL.  stats may be NULL. */
 void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out,
-		      ims_html_link_fn link, void *ctx, struct ims_html_stats *stats);
+                      ims_html_link_fn link, void *ctx, struct ims_html_stats *stats);
 
 /* Appends the UTF-8 encoding of code point cp (invalid ones as U+FFFD). */
 void ims_html_append_utf8(GString *out, unsigned long cp);

@@ -11,7 +11,7 @@
 /* Encoded bytes of one text part that are decoded at most: enough for
  * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
 #define MAX_ENCODED_TEXT_PART (4 * IMS_MIME_MAX_TEXT)
-#define MAX_BARE_URL 2048
+#define MAX_BARE_URL          2048
 
 struct ims_parsed {
 	GMimeMessage *msg;
@@ -31,7 +31,7 @@ static void gmime_init_once(void)
 }
 
 static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
-			      gpointer user_data)
+                              gpointer user_data)
 {
 	struct ims_parsed *p = user_data;
 
@@ -41,11 +41,8 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
 	case GMIME_WARN_MALFORMED_MESSAGE:
 	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
 	case GMIME_CRIT_NESTING_OVERFLOW:
-	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-		p->malformed = 1;
-		break;
-	default:
-		break;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: p->malformed = 1; break;
+	default: break;
 	}
 }
 
@@ -106,7 +103,8 @@ static char *decode_part(struct ims_parsed *p, GMimePart *part, size_t *n)
 		return NULL;
 	g_mime_stream_reset(src);
 	slen = g_mime_stream_length(src);
-	cap = slen >= 0 && (guint64)slen < MAX_ENCODED_TEXT_PART ? (size_t)slen + 1 : MAX_ENCODED_TEXT_PART;
+	cap = slen >= 0 && (guint64)slen < MAX_ENCODED_TEXT_PART ? (size_t)slen + 1
+	                                                         : MAX_ENCODED_TEXT_PART;
 	in = g_malloc(cap);
 	while (total < cap && (got = g_mime_stream_read(src, in + total, cap - total)) > 0)
 		total += (size_t)got;
@@ -183,7 +181,8 @@ static void add_text(struct ims_parsed *p, GMimePart *part, int is_html)
 {
 	size_t n;
 	char *raw = decode_part(p, part, &n);
-	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+	const char *charset =
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 
 	if (!raw)
 		return;
@@ -310,7 +309,8 @@ ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **ou
 	p->msg = g_mime_parser_construct_message(parser, opts);
 	if (!p->msg) {
 		/* Not even a message: keep what looks like text, flag it. */
-		char *t = to_utf8(raw ? raw : "", len < IMS_MIME_MAX_TEXT ? len : IMS_MIME_MAX_TEXT, NULL);
+		char *t = to_utf8(raw ? raw : "", len < IMS_MIME_MAX_TEXT ? len : IMS_MIME_MAX_TEXT,
+		                  NULL);
 
 		p->malformed = 1;
 		p->msg = g_mime_message_new(TRUE);

@@ -19,12 +19,12 @@
 
 #include "status.h"
 
-#define IMS_MIME_MAX_DEPTH 32               /* multipart / message nesting walked */
-#define IMS_MIME_MAX_PARTS 1000             /* leaf parts looked at */
-#define IMS_MIME_MAX_TEXT (1024 * 1024)     /* bytes of body text kept */
-#define IMS_MIME_MAX_LINKS 500              /* links kept */
-#define IMS_MIME_MAX_ATTACHMENTS 100        /* attachments listed */
-#define IMS_MIME_MAX_MESSAGE (64u << 20)    /* larger raw input: IMS_ELIMIT */
+#define IMS_MIME_MAX_DEPTH       32            /* multipart / message nesting walked */
+#define IMS_MIME_MAX_PARTS       1000          /* leaf parts looked at */
+#define IMS_MIME_MAX_TEXT        (1024 * 1024) /* bytes of body text kept */
+#define IMS_MIME_MAX_LINKS       500           /* links kept */
+#define IMS_MIME_MAX_ATTACHMENTS 100           /* attachments listed */
+#define IMS_MIME_MAX_MESSAGE     (64u << 20)   /* larger raw input: IMS_ELIMIT */
 
 struct ims_parsed;
 

@@ -116,7 +116,7 @@ ims_status ims_platt_fit(const double *f, const int *y, size_t n, double *a_out,
 				double t = y[i] > 0 ? hi : lo, fa = f[i] * na + nb;
 
 				nf += fa >= 0 ? t * fa + log(1 + exp(-fa))
-					      : (t - 1) * fa + log(1 + exp(fa));
+				              : (t - 1) * fa + log(1 + exp(fa));
 			}
 			if (nf < fval + 0.0001 * step * gd) {
 				a = na;

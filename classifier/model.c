@@ -17,9 +17,9 @@
 #include "featurize.h"
 #include "model.h"
 
-#define MAGIC "IMSMODEL"
+#define MAGIC     "IMSMODEL"
 #define MAGIC_LEN 8
-#define SUM_LEN 32 /* crypto_generichash_BYTES */
+#define SUM_LEN   32 /* crypto_generichash_BYTES */
 #define ENTRY_LEN 12 /* uint32 index + float64 weight */
 
 struct ims_model {
@@ -32,7 +32,8 @@ struct ims_model {
 	char *version, *trained_at, *trainer, *metrics_json;
 };
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -155,7 +156,8 @@ ims_status ims_model_new(const struct ims_model_params *p, struct ims_model **ou
 	for (size_t i = 1; i <= m->dim; i++) {
 		if (m->w[i] != 0) {
 			m->nonzero++;
-			crypto_generichash_update(&st, (const unsigned char *)&m->w[i], sizeof m->w[i]);
+			crypto_generichash_update(&st, (const unsigned char *)&m->w[i],
+			                          sizeof m->w[i]);
 		}
 	}
 	crypto_generichash_update(&st, (const unsigned char *)&m->rho, sizeof m->rho);
@@ -228,10 +230,10 @@ ims_status ims_model_save(const struct ims_model *m, const char *path, char *err
 	if (!metrics)
 		metrics = json_object();
 	meta = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s, s:f, s:f, s:f, s:f, s:O}", "model_version",
-			 m->version, "feature_version", (json_int_t)m->feature_version, "hash_bits",
-			 (json_int_t)m->hash_bits, "trained_at", m->trained_at, "trainer", m->trainer,
-			 "tokenizer", "ims-1", "C", m->c, "rho", m->rho, "platt_a", m->a, "platt_b",
-			 m->b, "metrics", metrics);
+	                 m->version, "feature_version", (json_int_t)m->feature_version, "hash_bits",
+	                 (json_int_t)m->hash_bits, "trained_at", m->trained_at, "trainer",
+	                 m->trainer, "tokenizer", "ims-1", "C", m->c, "rho", m->rho, "platt_a",
+	                 m->a, "platt_b", m->b, "metrics", metrics);
 	if (!meta || !(meta_text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS)))
 		goto out;
 	meta_len = strlen(meta_text);
@@ -298,7 +300,7 @@ out:
 /* --- reading --- */
 
 static ims_status read_file(const char *path, unsigned char **out, size_t *len, char *err,
-			    size_t errlen)
+                            size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat sb;
@@ -315,7 +317,8 @@ static ims_status read_file(const char *path, unsigned char **out, size_t *len, 
 		return IMS_EIO;
 	}
 	if ((unsigned long long)sb.st_size > IMS_MODEL_MAX_FILE) {
-		seterr(err, errlen, "%s: too large for a model (%lld bytes)", path, (long long)sb.st_size);
+		seterr(err, errlen, "%s: too large for a model (%lld bytes)", path,
+		       (long long)sb.st_size);
 		fclose(f);
 		return IMS_EFORMAT;
 	}
@@ -382,14 +385,15 @@ ims_status ims_model_load(const char *path, struct ims_model **out, char *err, s
 		goto out;
 	}
 	if (get_u32(buf + MAGIC_LEN) != IMS_MODEL_FORMAT_VERSION) {
-		seterr(err, errlen, "%s: model file format %u, this ims reads format %u",
-		       path, get_u32(buf + MAGIC_LEN), IMS_MODEL_FORMAT_VERSION);
+		seterr(err, errlen, "%s: model file format %u, this ims reads format %u", path,
+		       get_u32(buf + MAGIC_LEN), IMS_MODEL_FORMAT_VERSION);
 		rc = IMS_EVERSION;
 		goto out;
 	}
 	crypto_generichash(sum, SUM_LEN, buf, len - SUM_LEN, NULL, 0);
 	if (sodium_memcmp(sum, buf + len - SUM_LEN, SUM_LEN) != 0) {
-		seterr(err, errlen, "%s: checksum mismatch: model file is corrupt or truncated", path);
+		seterr(err, errlen, "%s: checksum mismatch: model file is corrupt or truncated",
+		       path);
 		goto out;
 	}
 	off = MAGIC_LEN + 4;
@@ -401,7 +405,8 @@ ims_status ims_model_load(const char *path, struct ims_model **out, char *err, s
 	}
 	meta = json_loadb((const char *)buf + off, meta_len, 0, &jerr);
 	if (!json_is_object(meta)) {
-		seterr(err, errlen, "%s: bad model header: %s", path, meta ? "not an object" : jerr.text);
+		seterr(err, errlen, "%s: bad model header: %s", path,
+		       meta ? "not an object" : jerr.text);
 		goto out;
 	}
 	off += meta_len;
@@ -451,7 +456,8 @@ ims_status ims_model_load(const char *path, struct ims_model **out, char *err, s
 	m->trained_at = get_str(meta, "trained_at");
 	m->trainer = get_str(meta, "trainer");
 	if (json_is_object(json_object_get(meta, "metrics")))
-		m->metrics_json = json_dumps(json_object_get(meta, "metrics"), JSON_COMPACT | JSON_SORT_KEYS);
+		m->metrics_json =
+		    json_dumps(json_object_get(meta, "metrics"), JSON_COMPACT | JSON_SORT_KEYS);
 	else
 		m->metrics_json = strdup("{}");
 	if (!m->version || !m->trained_at || !m->trainer || !m->metrics_json) {

@@ -19,8 +19,8 @@
 #include "status.h"
 
 #define IMS_MODEL_FORMAT_VERSION 1
-#define IMS_MODEL_MAX_FILE (256u << 20)
-#define IMS_MODEL_MAX_HEADER (1u << 20)
+#define IMS_MODEL_MAX_FILE       (256u << 20)
+#define IMS_MODEL_MAX_HEADER     (1u << 20)
 
 struct ims_model;
 struct ims_fvec;

@@ -23,7 +23,7 @@
 #include "metrics.h"
 #include "train.h"
 
-static const double default_grid[] = { 0.3, 1, 3, 10, 30 };
+static const double default_grid[] = {0.3, 1, 3, 10, 30};
 
 ims_status ims_dataset_add(struct ims_dataset *ds, struct ims_fvec *x, int y)
 {
@@ -89,7 +89,7 @@ struct nodes {
 	struct svm_node *pool;
 };
 
-static ims_status nodes_build(const struct ims_dataset *ds, unsigned bits, struct nodes *nd)
+static ims_status nodes_build(const struct ims_dataset *ds, struct nodes *nd)
 {
 	size_t total = 0, off = 0;
 
@@ -110,7 +110,6 @@ static ims_status nodes_build(const struct ims_dataset *ds, unsigned bits, struc
 		nd->pool[off].index = -1;
 		nd->pool[off++].value = 0;
 	}
-	(void)bits;
 	return IMS_OK;
 }
 
@@ -123,11 +122,11 @@ static void nodes_free(struct nodes *nd)
 /* Trains on rows[0..nrows) with C; fills w (dim + 1, zeroed by the caller)
  * and *rho so that decision = w.x - rho is > 0 for spam. */
 static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
-			     const struct nodes *nd, const size_t *rows, size_t nrows, unsigned bits,
-			     double c, double ham_weight, double *w, double *rho)
+                             const struct nodes *nd, const size_t *rows, size_t nrows,
+                             unsigned bits, double c, double ham_weight, double *w, double *rho)
 {
-	int wlabel[1] = { -1 };
-	double wval[1] = { ham_weight > 0 ? ham_weight : 1.0 };
+	int wlabel[1] = {-1};
+	double wval[1] = {ham_weight > 0 ? ham_weight : 1.0};
 	ims_status rc = IMS_ENOMEM;
 	double *y = malloc(nrows * sizeof *y);
 	void **x = malloc(nrows * sizeof *x);
@@ -140,7 +139,7 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 		x[i] = nd->row[rows[i]];
 	}
 	if (strcmp(trainer, "libsvm") == 0) {
-		struct svm_problem prob = { (int)nrows, y, (struct svm_node **)x };
+		struct svm_problem prob = {(int)nrows, y, (struct svm_node **)x};
 		struct svm_parameter param;
 		struct svm_model *m;
 
@@ -228,7 +227,7 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 		}
 		free_and_destroy_model(&m);
 		rc = IMS_OK;
-ll_out:
+	ll_out:
 		for (size_t i = 0; i < nrows; i++)
 			free(fx[i]);
 		free(fx);
@@ -294,8 +293,9 @@ static void *cv_worker(void *arg)
 			if (cv->fold_of[i] != fold)
 				rows[nr++] = i;
 		memset(w, 0, (dim + 1) * sizeof *w);
-		ims_status rc = train_once(cv->o->trainer, cv->ds, cv->nd, rows, nr, cv->o->hash_bits,
-					   cv->grid[g], cv->o->ham_weight, w, &rho);
+		ims_status rc =
+		    train_once(cv->o->trainer, cv->ds, cv->nd, rows, nr, cv->o->hash_bits,
+		               cv->grid[g], cv->o->ham_weight, w, &rho);
 
 		if (rc != IMS_OK) {
 			atomic_store(&cv->failed, rc);
@@ -306,8 +306,8 @@ static void *cv_worker(void *arg)
 				cv->dec[g][i] = decision(w, rho, &cv->ds->x[i]);
 		cv->task_sec[t] = now_s() - t0;
 		if (cv->o->verbose)
-			fprintf(stderr, "ims train: C=%g fold %d/%d: %.2f s\n", cv->grid[g], fold + 1,
-				cv->folds, cv->task_sec[t]);
+			fprintf(stderr, "ims train: C=%g fold %d/%d: %.2f s\n", cv->grid[g],
+			        fold + 1, cv->folds, cv->task_sec[t]);
 	}
 out:
 	free(rows);
@@ -320,7 +320,7 @@ static void assign_folds(const struct ims_dataset *ds, int folds, int *fold_of)
 {
 	uint64_t s = 0x9E3779B97F4A7C15ULL;
 	size_t *idx = malloc(ds->n * sizeof *idx);
-	size_t counter[2] = { 0, 0 };
+	size_t counter[2] = {0, 0};
 
 	if (!idx) {
 		for (size_t i = 0; i < ds->n; i++)
@@ -347,7 +347,8 @@ static void assign_folds(const struct ims_dataset *ds, int folds, int *fold_of)
 	free(idx);
 }
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -360,16 +361,16 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *opts,
-		     struct ims_model **out, struct ims_train_report *r, char *err, size_t errlen)
+                     struct ims_model **out, struct ims_train_report *r, char *err, size_t errlen)
 {
 	ims_status rc = IMS_ENOMEM;
 	struct ims_train_opts o = *opts;
-	struct nodes nd = { 0 };
+	struct nodes nd = {0};
 	struct cv cv;
 	pthread_t th[8];
 	int nth = 0;
 	size_t dim, best = 0;
-	double *w = NULL, *tmpdec = NULL, t0;
+	double *w = NULL, t0;
 	size_t *all = NULL;
 	char *metrics = NULL;
 	struct ims_confusion conf;
@@ -420,7 +421,7 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	set_print_string_function(quiet);
 #endif
 	dim = (size_t)1 << o.hash_bits;
-	if (nodes_build(ds, o.hash_bits, &nd) != IMS_OK)
+	if (nodes_build(ds, &nd) != IMS_OK)
 		goto out;
 
 	/* cross-validation over the grid */
@@ -466,7 +467,7 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 		ims_confusion_count(cv.dec[g], ds->y, ds->n, &conf);
 		r->grid_c[g] = o.grid[g];
 		r->grid_accuracy[g] =
-			1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)ds->n;
+		    1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)ds->n;
 		r->grid_auc[g] = auc;
 		for (int f = 0; f < o.folds; f++)
 			r->grid_seconds[g] += cv.task_sec[g * (size_t)o.folds + (size_t)f];
@@ -512,22 +513,23 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	}
 	r->seconds_final = now_s() - t0;
 	if (o.verbose)
-		fprintf(stderr, "ims train: chose C=%g (CV accuracy %.4f, AUC %.5f); final fit %.2f s\n",
-			r->c, r->cv_accuracy, r->cv_auc, r->seconds_final);
+		fprintf(stderr,
+		        "ims train: chose C=%g (CV accuracy %.4f, AUC %.5f); final fit %.2f s\n",
+		        r->c, r->cv_accuracy, r->cv_auc, r->seconds_final);
 	metrics = ims_train_report_json(r, o.trainer);
 	if (!metrics) {
 		rc = IMS_ENOMEM;
 		goto out;
 	}
 	struct ims_model_params mp = {
-		.hash_bits = o.hash_bits,
-		.w = w,
-		.rho = rho,
-		.platt_a = r->platt_a,
-		.platt_b = r->platt_b,
-		.c = r->c,
-		.trainer = o.trainer,
-		.metrics_json = metrics,
+	    .hash_bits = o.hash_bits,
+	    .w = w,
+	    .rho = rho,
+	    .platt_a = r->platt_a,
+	    .platt_b = r->platt_b,
+	    .c = r->c,
+	    .trainer = o.trainer,
+	    .metrics_json = metrics,
 	};
 
 	rc = ims_model_new(&mp, out);
@@ -540,7 +542,6 @@ out:
 	free(cv.dec);
 	free(cv.fold_of);
 	free(cv.task_sec);
-	free(tmpdec);
 	free(all);
 	free(w);
 	free(metrics);
@@ -556,16 +557,17 @@ char *ims_train_report_json(const struct ims_train_report *r, const char *traine
 	if (!grid)
 		return NULL;
 	for (size_t g = 0; g < r->grid_n; g++)
-		json_array_append_new(grid, json_pack("{s:f, s:f, s:f, s:f}", "C", r->grid_c[g],
-						      "cv_accuracy", r->grid_accuracy[g], "cv_roc_auc",
-						      r->grid_auc[g], "seconds", r->grid_seconds[g]));
+		json_array_append_new(grid,
+		                      json_pack("{s:f, s:f, s:f, s:f}", "C", r->grid_c[g],
+		                                "cv_accuracy", r->grid_accuracy[g], "cv_roc_auc",
+		                                r->grid_auc[g], "seconds", r->grid_seconds[g]));
 	o = json_pack("{s:s, s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:o}",
-		      "trainer", trainer, "train_ham", (json_int_t)r->ham, "train_spam",
-		      (json_int_t)r->spam, "cv_folds", (json_int_t)r->folds, "C", r->c,
-		      "cv_accuracy", r->cv_accuracy, "cv_false_positive_rate", r->cv_fpr,
-		      "cv_false_negative_rate", r->cv_fnr, "cv_roc_auc", r->cv_auc, "platt_a",
-		      r->platt_a, "platt_b", r->platt_b, "seconds_cv", r->seconds_cv,
-		      "seconds_final", r->seconds_final, "grid", grid);
+	              "trainer", trainer, "train_ham", (json_int_t)r->ham, "train_spam",
+	              (json_int_t)r->spam, "cv_folds", (json_int_t)r->folds, "C", r->c,
+	              "cv_accuracy", r->cv_accuracy, "cv_false_positive_rate", r->cv_fpr,
+	              "cv_false_negative_rate", r->cv_fnr, "cv_roc_auc", r->cv_auc, "platt_a",
+	              r->platt_a, "platt_b", r->platt_b, "seconds_cv", r->seconds_cv,
+	              "seconds_final", r->seconds_final, "grid", grid);
 	if (o)
 		s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

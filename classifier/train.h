@@ -35,10 +35,10 @@ struct ims_train_opts {
 	double c;            /* > 0: use this C (CV still fits Platt); else choose by CV */
 	const double *grid;  /* C values to try (NULL: the default grid) */
 	size_t grid_n;
-	double ham_weight; /* C multiplier for ham (class weight); <= 0: 1 */
-	int folds;   /* default 5 */
-	int threads; /* default 2 */
-	int verbose; /* progress lines on stderr */
+	double ham_weight;   /* C multiplier for ham (class weight); <= 0: 1 */
+	int folds;           /* default 5 */
+	int threads;         /* default 2 */
+	int verbose;         /* progress lines on stderr */
 	const char *cv_dump; /* write out-of-fold decision values here (debugging), or NULL */
 };
 
@@ -51,15 +51,15 @@ struct ims_train_report {
 	double seconds_cv, seconds_final;
 	size_t grid_n;
 	double grid_c[IMS_TRAIN_MAX_GRID], grid_accuracy[IMS_TRAIN_MAX_GRID],
-		grid_auc[IMS_TRAIN_MAX_GRID], grid_seconds[IMS_TRAIN_MAX_GRID];
+	    grid_auc[IMS_TRAIN_MAX_GRID], grid_seconds[IMS_TRAIN_MAX_GRID];
 };
 
 /* Trains; on IMS_OK *out is a new model (one reference, caller's) and
  * *report is filled.  IMS_EINVAL (with err) for an empty class or a bad
  * option, IMS_ENOMEM. */
 ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *opts,
-		     struct ims_model **out, struct ims_train_report *report, char *err,
-		     size_t errlen);
+                     struct ims_model **out, struct ims_train_report *report, char *err,
+                     size_t errlen);
 
 /* The report as a JSON object text (malloc'ed, caller frees); NULL on ENOMEM. */
 char *ims_train_report_json(const struct ims_train_report *r, const char *trainer);

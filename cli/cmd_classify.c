@@ -14,21 +14,22 @@
 
 static void help(void)
 {
-	printf("usage: ims classify [--json] [--model FILE] FILE...\n\n"
-	       "Classifies each message file ('-' reads one message from stdin) and\n"
-	       "prints one line per message:\n"
-	       "  FILE: spam|ham score=S probability=P\n"
-	       "With --json, one JSON object per line instead:\n"
-	       "  {\"file\": ..., \"verdict\": \"spam\"|\"ham\", \"score\": S, \"probability\": P}\n"
-	       "The score is the SVM decision value (> 0 is spam); the probability is of spam.\n"
-	       "Exits 1 if any file could not be read (the others are still classified).\n");
+	printf(
+	    "usage: ims classify [--json] [--model FILE] FILE...\n\n"
+	    "Classifies each message file ('-' reads one message from stdin) and\n"
+	    "prints one line per message:\n"
+	    "  FILE: spam|ham score=S probability=P\n"
+	    "With --json, one JSON object per line instead:\n"
+	    "  {\"file\": ..., \"verdict\": \"spam\"|\"ham\", \"score\": S, \"probability\": P}\n"
+	    "The score is the SVM decision value (> 0 is spam); the probability is of spam.\n"
+	    "Exits 1 if any file could not be read (the others are still classified).\n");
 }
 
 static void print_json(const char *file, const struct ims_classification *c)
 {
-	json_t *o = json_pack("{s:s, s:s, s:f, s:f}", "file", file, "verdict",
-			      c->spam ? "spam" : "ham", "score", c->score, "probability",
-			      c->probability);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:f, s:f}", "file", file, "verdict", c->spam ? "spam" : "ham",
+	              "score", c->score, "probability", c->probability);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)
@@ -40,10 +41,10 @@ static void print_json(const char *file, const struct ims_classification *c)
 int ims_cmd_classify(struct ims_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"json", no_argument, NULL, 'J'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int json = 0, c, rc = IMS_EXIT_OK;
 	struct ims_model *m;
@@ -78,7 +79,8 @@ int ims_cmd_classify(struct ims_cli *cli, int argc, char **argv)
 			if (st == IMS_ENOTFOUND || st == IMS_EIO)
 				ims_cli_error("%s: %s", file, strerror(errno));
 			else if (st == IMS_ELIMIT)
-				ims_cli_error("%s: larger than %u bytes", file, IMS_MIME_MAX_MESSAGE);
+				ims_cli_error("%s: larger than %u bytes", file,
+				              IMS_MIME_MAX_MESSAGE);
 			else
 				ims_cli_error("%s: %s", file, ims_strstatus(st));
 			rc = IMS_EXIT_ERROR;
@@ -87,8 +89,8 @@ int ims_cmd_classify(struct ims_cli *cli, int argc, char **argv)
 		if (json)
 			print_json(file, &res);
 		else
-			printf("%s: %s score=%.4f probability=%.4f\n", file, res.spam ? "spam" : "ham",
-			       res.score, res.probability);
+			printf("%s: %s score=%.4f probability=%.4f\n", file,
+			       res.spam ? "spam" : "ham", res.score, res.probability);
 	}
 	ims_model_unref(m);
 	if (fflush(stdout) != 0)

@@ -37,9 +37,11 @@ static double now_s(clockid_t clk)
 int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "ham", required_argument, NULL, 'H' },   { "spam", required_argument, NULL, 'S' },
-		{ "model", required_argument, NULL, 'm' }, { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"ham", required_argument, NULL, 'H'},
+	    {"spam", required_argument, NULL, 'S'},
+	    {"model", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char **files = NULL;
 	size_t nfiles = 0, nham_files = 0;
@@ -67,9 +69,7 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 			help();
 			rc = IMS_EXIT_OK;
 			goto out;
-		default:
-			rc = ims_cli_usage_error("eval", "bad option");
-			goto out;
+		default: rc = ims_cli_usage_error("eval", "bad option"); goto out;
 		}
 	}
 	if (optind < argc || nh + ns == 0) {
@@ -84,7 +84,8 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 
 			if (st != IMS_OK) {
 				rc = ims_cli_error("%s: %s", dirs[d],
-						   st == IMS_ENOMEM ? "out of memory" : strerror(errno));
+				                   st == IMS_ENOMEM ? "out of memory"
+				                                    : strerror(errno));
 				goto out;
 			}
 		}
@@ -117,9 +118,10 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 			free(buf);
 		}
 		if (st != IMS_OK) {
-			rc = ims_cli_error("%s: %s", files[i],
-					   st == IMS_EIO || st == IMS_ENOTFOUND ? strerror(errno)
-									       : ims_strstatus(st));
+			rc =
+			    ims_cli_error("%s: %s", files[i],
+			                  st == IMS_EIO || st == IMS_ENOTFOUND ? strerror(errno)
+			                                                       : ims_strstatus(st));
 			goto out;
 		}
 		score[i] = res.score;
@@ -132,18 +134,17 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 		rc = ims_cli_error("out of memory");
 		goto out;
 	}
-	o = json_pack("{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:s}", "accuracy",
-		      1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)nfiles,
-		      "false_positive_rate",
-		      conf.ham ? (double)conf.false_positives / (double)conf.ham : 0.0,
-		      "false_negative_rate",
-		      conf.spam ? (double)conf.false_negatives / (double)conf.spam : 0.0, "roc_auc",
-		      auc, "messages_per_second", secs > 0 ? (double)nfiles / secs : 0.0, "ham",
-		      (json_int_t)conf.ham, "spam", (json_int_t)conf.spam, "false_positives",
-		      (json_int_t)conf.false_positives, "false_negatives",
-		      (json_int_t)conf.false_negatives, "seconds", secs, "cpu_seconds", cpu, "messages_per_cpu_second",
-		      cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version",
-		      ims_model_version(m));
+	o = json_pack(
+	    "{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:s}", "accuracy",
+	    1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)nfiles,
+	    "false_positive_rate", conf.ham ? (double)conf.false_positives / (double)conf.ham : 0.0,
+	    "false_negative_rate",
+	    conf.spam ? (double)conf.false_negatives / (double)conf.spam : 0.0, "roc_auc", auc,
+	    "messages_per_second", secs > 0 ? (double)nfiles / secs : 0.0, "ham",
+	    (json_int_t)conf.ham, "spam", (json_int_t)conf.spam, "false_positives",
+	    (json_int_t)conf.false_positives, "false_negatives", (json_int_t)conf.false_negatives,
+	    "seconds", secs, "cpu_seconds", cpu, "messages_per_cpu_second",
+	    cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version", ims_model_version(m));
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!s) {
 		rc = ims_cli_error("out of memory");

@@ -18,9 +18,9 @@ static void help(void)
 int ims_cmd_model(struct ims_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"model", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ims_model_info in;
 	struct ims_model *m;

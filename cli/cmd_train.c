@@ -60,7 +60,7 @@ static int parse_double(const char *s, double *out)
 /* Reads, parses and featurises every file of the folders into ds. */
 static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct ims_dataset *ds)
 {
-	struct ims_feature_opts fo = { bits };
+	struct ims_feature_opts fo = {bits};
 
 	for (size_t d = 0; d < ndirs; d++) {
 		char **files = NULL;
@@ -70,7 +70,7 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 		if (st != IMS_OK) {
 			ims_cli_free_list(files, n);
 			return ims_cli_error("%s: %s", dirs[d],
-					     st == IMS_ENOMEM ? "out of memory" : strerror(errno));
+			                     st == IMS_ENOMEM ? "out of memory" : strerror(errno));
 		}
 		for (size_t i = 0; i < n; i++) {
 			char *buf;
@@ -80,8 +80,8 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 
 			st = ims_cli_read_file(files[i], IMS_MIME_MAX_MESSAGE, &buf, &len);
 			if (st == IMS_ELIMIT) {
-				fprintf(stderr, "ims train: %s: larger than %u bytes, skipped\n", files[i],
-					IMS_MIME_MAX_MESSAGE);
+				fprintf(stderr, "ims train: %s: larger than %u bytes, skipped\n",
+				        files[i], IMS_MIME_MAX_MESSAGE);
 				continue;
 			}
 			if (st != IMS_OK) {
@@ -111,21 +111,31 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "ham", required_argument, NULL, 'H' },    { "spam", required_argument, NULL, 'S' },
-		{ "output", required_argument, NULL, 'o' }, { "trainer", required_argument, NULL, 't' },
-		{ "C", required_argument, NULL, 'C' },      { "grid", required_argument, NULL, 'g' },
-		{ "folds", required_argument, NULL, 'f' },  { "threads", required_argument, NULL, 'j' },
-		{ "hash-bits", required_argument, NULL, 'b' }, { "ham-weight", required_argument, NULL, 'w' },
-		{ "cv-dump", required_argument, NULL, 'D' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	    {"ham", required_argument, NULL, 'H'},
+	    {"spam", required_argument, NULL, 'S'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"trainer", required_argument, NULL, 't'},
+	    {"C", required_argument, NULL, 'C'},
+	    {"grid", required_argument, NULL, 'g'},
+	    {"folds", required_argument, NULL, 'f'},
+	    {"threads", required_argument, NULL, 'j'},
+	    {"hash-bits", required_argument, NULL, 'b'},
+	    {"ham-weight", required_argument, NULL, 'w'},
+	    {"cv-dump", required_argument, NULL, 'D'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	char **ham = calloc((size_t)argc, sizeof *ham), **spam = calloc((size_t)argc, sizeof *spam);
 	size_t nham = 0, nspam = 0;
 	const char *output = NULL;
-	struct ims_train_opts o = { .trainer = NULL, .hash_bits = IMS_HASH_BITS_DEFAULT,
-				    .folds = 5, .threads = 2, .verbose = 1 };
+	struct ims_train_opts o = {.trainer = NULL,
+	                           .hash_bits = IMS_HASH_BITS_DEFAULT,
+	                           .folds = 5,
+	                           .threads = 2,
+	                           .verbose = 1};
 	double grid[IMS_TRAIN_MAX_GRID];
-	struct ims_dataset ds = { 0 };
+	struct ims_dataset ds = {0};
 	struct ims_model *m = NULL;
 	struct ims_train_report rep;
 	char err[512] = "";
@@ -144,7 +154,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 't':
 			if (!ims_train_have(optarg)) {
-				rc = ims_cli_usage_error("train", "trainer '%s' is not available", optarg);
+				rc = ims_cli_usage_error("train", "trainer '%s' is not available",
+				                         optarg);
 				goto out;
 			}
 			o.trainer = optarg;
@@ -162,7 +173,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			while ((tok = strtok_r(s, ",", &save)) && o.grid_n < IMS_TRAIN_MAX_GRID) {
 				s = NULL;
 				if (!parse_double(tok, &grid[o.grid_n])) {
-					rc = ims_cli_usage_error("train", "bad C value '%s' in --grid", tok);
+					rc = ims_cli_usage_error("train",
+					                         "bad C value '%s' in --grid", tok);
 					goto out;
 				}
 				o.grid_n++;
@@ -187,7 +199,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		case 'b':
 			if (!parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
 				rc = ims_cli_usage_error("train", "--hash-bits must be %d..%d",
-							 IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX);
+				                         IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX);
 				goto out;
 			}
 			o.hash_bits = (unsigned)v;
@@ -204,9 +216,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			help();
 			rc = IMS_EXIT_OK;
 			goto out;
-		default:
-			rc = ims_cli_usage_error("train", "bad option");
-			goto out;
+		default: rc = ims_cli_usage_error("train", "bad option"); goto out;
 		}
 	}
 	if (optind < argc) {
@@ -219,7 +229,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	}
 	if (!o.trainer) /* liblinear when built with it: docs/classifier.md "Training" */
 		o.trainer = ims_train_have("liblinear") ? "liblinear" : "libsvm";
-	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) || load_dirs(spam, nspam, 1, o.hash_bits, &ds))
+	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) ||
+	    load_dirs(spam, nspam, 1, o.hash_bits, &ds))
 		goto out;
 	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
 		rc = ims_cli_error("train: %s", err);

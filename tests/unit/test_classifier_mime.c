@@ -146,8 +146,8 @@ static void test_attachments(void)
 
 static void test_malformed_fixtures(void)
 {
-	static const char *const names[] = { "mime/truncated.eml", "mime/missing-boundary.eml",
-					     "mime/wrong-boundary.eml" };
+	static const char *const names[] = {"mime/truncated.eml", "mime/missing-boundary.eml",
+	                                    "mime/wrong-boundary.eml"};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		struct ims_parsed *p = parse_fixture(names[i]);
@@ -213,8 +213,8 @@ static void test_deep_nesting(void)
 	clock_t t0 = clock();
 
 	for (int i = 0; i < depth; i++)
-		g_string_append_printf(m, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n",
-				       i, i);
+		g_string_append_printf(
+		    m, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
 	g_string_append(m, "Content-Type: text/plain\n\ninnermost text\n");
 	for (int i = depth - 1; i >= 0; i--)
 		g_string_append_printf(m, "--b%d--\n", i);
@@ -246,12 +246,13 @@ static void test_huge_message(void)
 	}
 	/* 50 MB base64 attachment beside a small text part */
 	g_string_assign(m, "From: a@example.org\nSubject: huge\nMIME-Version: 1.0\n"
-			   "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
-			   "Content-Type: text/plain\n\nsee the attachment\n--B\n"
-			   "Content-Type: application/octet-stream; name=\"big.bin\"\n"
-			   "Content-Transfer-Encoding: base64\n\n");
+	                   "Content-Type: multipart/mixed; boundary=\"B\"\n\n--B\n"
+	                   "Content-Type: text/plain\n\nsee the attachment\n--B\n"
+	                   "Content-Type: application/octet-stream; name=\"big.bin\"\n"
+	                   "Content-Transfer-Encoding: base64\n\n");
 	while (m->len < size)
-		g_string_append(m, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n");
+		g_string_append(
+		    m, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n");
 	g_string_append(m, "--B--\n");
 	p = NULL;
 	CHECK(ims_parse_message(m->str, m->len, &p) == IMS_OK);
@@ -277,8 +278,8 @@ static void add_tok(void *ctx, const char *tok, size_t len)
 static void test_tokenizer(void)
 {
 	const char *text = "Visit http://Sub.Example.COM/path?x=1 or www.shop.example.net now! "
-			   "Mail Bob@Example.org. FREE money: $1,000,000 call 5551234567 in 2002, "
-			   "Grüße from Köln; e.g. foo.bar.co.uk and 192.168.1.1";
+	                   "Mail Bob@Example.org. FREE money: $1,000,000 call 5551234567 in 2002, "
+	                   "Grüße from Köln; e.g. foo.bar.co.uk and 192.168.1.1";
 	GString *s = g_string_new(NULL);
 
 	ims_tokenize(text, strlen(text), 'W', add_tok, s);
@@ -302,7 +303,7 @@ static void test_tokenizer(void)
 static void test_vector(void)
 {
 	struct ims_parsed *p = parse_fixture("mime/html-links.eml");
-	struct ims_feature_opts o = { IMS_HASH_BITS_DEFAULT };
+	struct ims_feature_opts o = {IMS_HASH_BITS_DEFAULT};
 	struct ims_fvec v;
 	double norm = 0;
 

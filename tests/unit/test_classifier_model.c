@@ -64,15 +64,15 @@ static char *fixture_msg(int spam, int i, size_t *len)
 	char name[64];
 
 	snprintf(name, sizeof name, "mime/train/%s/%s%d.eml", spam ? "spam" : "ham",
-		 spam ? "spam" : "ham", i + 1);
+	         spam ? "spam" : "ham", i + 1);
 	return slurp_path(fixture(name), len);
 }
 
 static struct ims_model *train_tiny(const char *trainer)
 {
-	struct ims_dataset ds = { 0 };
-	struct ims_feature_opts fo = { 16 };
-	struct ims_train_opts o = { .trainer = trainer, .hash_bits = 16, .folds = 3, .threads = 2 };
+	struct ims_dataset ds = {0};
+	struct ims_feature_opts fo = {16};
+	struct ims_train_opts o = {.trainer = trainer, .hash_bits = 16, .folds = 3, .threads = 2};
 	struct ims_train_report rep;
 	struct ims_model *m = NULL;
 	char err[256] = "";
@@ -292,7 +292,7 @@ static void test_concurrent(void)
 {
 	struct ims_model *m = NULL;
 	char err[256];
-	struct worker w = { 0 };
+	struct worker w = {0};
 	pthread_t th[4];
 
 	CHECK(ims_model_load(model_path, &m, err, sizeof err) == IMS_OK);
@@ -324,8 +324,9 @@ static void test_classify_bad_input(void)
 	struct ims_model *m = NULL;
 	char err[256];
 	struct ims_classification c;
-	static const char *const fixtures[] = { "mime/truncated.eml", "mime/missing-boundary.eml",
-						"mime/unknown-charset.eml", "mime/undeclared-8bit.eml" };
+	static const char *const fixtures[] = {"mime/truncated.eml", "mime/missing-boundary.eml",
+	                                       "mime/unknown-charset.eml",
+	                                       "mime/undeclared-8bit.eml"};
 
 	CHECK(ims_model_load(model_path, &m, err, sizeof err) == IMS_OK);
 	if (!m)
@@ -348,14 +349,14 @@ static void test_classify_bad_input(void)
 
 static void test_metrics(void)
 {
-	double s1[] = { 0.1, 0.4, 0.35, 0.8 };
-	int y1[] = { -1, -1, 1, 1 };
+	double s1[] = {0.1, 0.4, 0.35, 0.8};
+	int y1[] = {-1, -1, 1, 1};
 	double auc, a, b;
 	struct ims_confusion c;
 
 	CHECK(ims_roc_auc(s1, y1, 4, &auc) == IMS_OK);
 	CHECK(fabs(auc - 0.75) < 1e-12);
-	double s2[] = { 1, 1, 1, 1 };
+	double s2[] = {1, 1, 1, 1};
 
 	CHECK(ims_roc_auc(s2, y1, 4, &auc) == IMS_OK && fabs(auc - 0.5) < 1e-12);
 	CHECK(ims_platt_fit(s1, y1, 0, &a, &b) == IMS_EINVAL);
@@ -375,7 +376,7 @@ static void test_metrics(void)
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "%s/ims-test-model-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
