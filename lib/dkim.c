@@ -76,11 +76,18 @@ static DKIM_CBSTAT key_lookup(DKIM *d, DKIM_SIGINFO *sig, u_char *buf, size_t bu
 		return DKIM_CBSTAT_NOTFOUND;
 	st = mono_ms() > vc->deadline_ms ? IMS_ETEMP : ims_dns_txt(vc->k->dns, name, &v);
 	if (st == IMS_OK && v[0]) {
-		n = strlen(v[0]);
+		const char *key = v[0];
+
+		for (size_t i = 0; v[i]; i++) /* the key record among other TXT records */
+			if (strstr(v[i], "p=")) {
+				key = v[i];
+				break;
+			}
+		n = strlen(key);
 		if (n >= buflen) {
 			cb = DKIM_CBSTAT_ERROR;
 		} else {
-			memcpy(buf, v[0], n + 1);
+			memcpy(buf, key, n + 1);
 			cb = DKIM_CBSTAT_CONTINUE;
 		}
 	} else if (st != IMS_OK && st != IMS_ENOTFOUND && st != IMS_EINVAL &&
@@ -114,10 +121,10 @@ static ims_status read_key(const char *path, struct dkim_key *key)
 	}
 	n = fread(key->pem, 1, MAX_KEY_FILE + 1, f);
 	fclose(f);
+	key->pem_len = n; /* what ims_dkim_free wipes */
 	if (n == 0 || n > MAX_KEY_FILE)
 		return IMS_EINVAL;
 	key->pem[n] = '\0';
-	key->pem_len = n;
 	if (!strstr((char *)key->pem, "PRIVATE KEY-----"))
 		return IMS_EINVAL;
 	return IMS_OK;
@@ -150,19 +157,14 @@ static ims_status add_key(struct ims_dkim *k, const char *entry, char *err, size
 	return rc;
 }
 
-static ims_status parse_canon(const char *s, dkim_canon_t *h, dkim_canon_t *b)
+/* "header/body" as [dkim] canonicalization allows (relaxed/relaxed,
+ * simple/relaxed, ...); anything else stays relaxed. */
+static void parse_canon(const char *s, dkim_canon_t *h, dkim_canon_t *b)
 {
-	const char *slash;
+	const char *slash = s ? strchr(s, '/') : NULL;
 
-	*h = *b = DKIM_CANON_RELAXED;
-	if (!s || !s[0])
-		return IMS_OK;
-	slash = strchr(s, '/');
-	*h = strncmp(s, "simple", 6) == 0 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
-	*b = slash && strcmp(slash + 1, "simple") == 0 ? DKIM_CANON_SIMPLE
-	     : slash                                   ? DKIM_CANON_RELAXED
-	                                               : DKIM_CANON_SIMPLE;
-	return IMS_OK;
+	*h = s && strncmp(s, "simple/", 7) == 0 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
+	*b = slash && strcmp(slash + 1, "simple") == 0 ? DKIM_CANON_SIMPLE : DKIM_CANON_RELAXED;
 }
 
 ims_status ims_dkim_new(struct ims_dns *dns, const struct ims_conf *conf, struct ims_dkim **out,
@@ -521,8 +523,22 @@ ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const 
 		goto out;
 	if (dkim_getsighdr_d(d, strlen(SIGHDR_PREFIX), &hdr, &hlen) != DKIM_STAT_OK || !hdr)
 		goto out;
-	*header_out = strndup((const char *)hdr, hlen);
-	rc = *header_out ? IMS_OK : IMS_ENOMEM;
+	/* libopendkim folds with "\r\n\t"; milters pass header values with bare
+	 * "\n" line ends and the MTA writes CRLF, the bytes libopendkim signed */
+	*header_out = malloc(hlen + 1);
+	if (!*header_out) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	{
+		size_t n = 0;
+
+		for (size_t i = 0; i < hlen; i++)
+			if (hdr[i] != '\r')
+				(*header_out)[n++] = (char)hdr[i];
+		(*header_out)[n] = '\0';
+	}
+	rc = IMS_OK;
 out:
 	if (d)
 		dkim_free(d);

@@ -81,7 +81,8 @@ static void test_sign_verify_pass(void)
 	CHECK_STR_CONTAINS(sig, "d=example.test");
 	CHECK_STR_CONTAINS(sig, "s=sel");
 	CHECK_STR_CONTAINS(sig, "c=relaxed/relaxed");
-	CHECK(sig && strncmp(sig, "DKIM-Signature", 14) != 0); /* value only */
+	CHECK(sig && strncmp(sig, "DKIM-Signature", 14) != 0);   /* value only */
+	CHECK(sig && !strchr(sig, '\r') && strstr(sig, "\n\t")); /* folded with LF-TAB */
 	m = prepend(sig, msg_lf);
 	CHECK(ims_dkim_verify(dkim, m, strlen(m), &r) == IMS_OK);
 	CHECK(r.count == 1 && r.ignored == 0);
@@ -251,6 +252,33 @@ static void test_threads(void)
 	free(thread_msg);
 }
 
+/* [dkim] canonicalization = simple/simple reaches the signature. */
+static void test_simple_canon(void)
+{
+	char path[512], err[300] = "", *sig = NULL, *m;
+	struct ims_conf *conf = NULL;
+	struct ims_dkim *k = NULL;
+	struct ims_dkim_result r;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/simple.conf", dir);
+	f = fopen(path, "w");
+	fprintf(f, "[dkim]\nkeys = example.test:sel:%s/k.pem\ncanonicalization = simple/simple\n",
+	        dir);
+	fclose(f);
+	CHECK(ims_conf_load(path, &conf, err, sizeof err) == IMS_OK);
+	CHECK(ims_dkim_new(dns, conf, &k, err, sizeof err) == IMS_OK);
+	CHECK(ims_dkim_sign(k, msg_lf, strlen(msg_lf), "example.test", &sig) == IMS_OK);
+	CHECK_STR_CONTAINS(sig, "c=simple/simple");
+	m = prepend(sig, msg_lf);
+	CHECK(ims_dkim_verify(dkim, m, strlen(m), &r) == IMS_OK);
+	CHECK(r.count == 1 && r.sigs[0].result == IMS_DKIM_PASS);
+	free(m);
+	free(sig);
+	ims_dkim_free(k);
+	ims_conf_unref(conf);
+}
+
 static void test_bad_config(void)
 {
 	char path[512], err[300] = "";
@@ -338,6 +366,7 @@ int main(void)
 	RUN(test_dns_down);
 	RUN(test_unsigned_and_limits);
 	RUN(test_threads);
+	RUN(test_simple_canon);
 	RUN(test_bad_config);
 	ims_dkim_free(dkim);
 	ims_dns_free(dns);
