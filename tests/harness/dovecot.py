@@ -1,0 +1,113 @@
+"""A private Dovecot (IMAP and LMTP on 127.0.0.1:<free ports>) that
+authenticates against the ims user registry in a test redis-server, using
+mta-config/dovecot/10-ims.conf and dict-ims.conf.ext as shipped (paths and
+the Redis port rewritten for the temp dir)."""
+import os
+import re
+import subprocess
+
+from . import common
+
+
+def srcdir():
+    return os.environ.get("top_srcdir", ".")
+
+
+class Dovecot:
+    def __init__(self, tmp, redis, mail_root):
+        self.tmp = tmp
+        self.redis = redis
+        self.dir = tmp.join("dovecot")
+        self.imap_port = common.free_port()
+        self.lmtp_port = common.free_port()
+        self.mail_root = mail_root
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        self.log = os.path.join(self.dir, "dovecot.log")
+        self.pid = None
+
+    def write_conf(self):
+        os.makedirs(self.dir, exist_ok=True)
+        shipped = os.path.join(srcdir(), "mta-config", "dovecot")
+        with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
+            dict_conf = f.read()
+        dict_conf = re.sub(r"^uri = .*$", f"uri = redis:host=127.0.0.1:port={self.redis.port}",
+                           dict_conf, flags=re.M)
+        dict_path = os.path.join(self.dir, "dict-ims.conf.ext")
+        with open(dict_path, "w") as f:
+            f.write(dict_conf)
+        with open(os.path.join(shipped, "10-ims.conf")) as f:
+            ims_conf = f.read()
+        ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
+        # the Postfix sockets go to the private run dir
+        ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
+        ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",
+                          ims_conf)
+        with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
+            f.write(ims_conf)
+        with open(self.conf, "w") as f:
+            f.write(f"""# private test instance
+base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.log}
+info_log_path = {self.log}
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+default_login_user = dovenull
+default_internal_user = dovecot
+!include {self.dir}/10-ims.conf
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service lmtp {{
+  inet_listener lmtp {{
+    address = 127.0.0.1
+    port = {self.lmtp_port}
+  }}
+}}
+""")
+
+    def start(self):
+        common.require("dovecot", "doveadm")
+        if os.geteuid() != 0:
+            common.skip("a private Dovecot needs root here (setuid to the mail uid)")
+        self.write_conf()
+        for d in ("run", "state"):
+            os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        os.makedirs(self.mail_root, exist_ok=True)
+        os.chown(self.mail_root, 5000, 5000)
+        # dovecot forks into the background: keep its output in a file, not a
+        # pipe (the daemon would hold the pipe open)
+        with open(os.path.join(self.dir, "start.out"), "w") as out:
+            r = subprocess.run(["dovecot", "-c", self.conf], stdout=out, stderr=out,
+                               stdin=subprocess.DEVNULL, timeout=30)
+        if r.returncode != 0:
+            with open(os.path.join(self.dir, "start.out")) as f:
+                raise RuntimeError(f"dovecot failed: {f.read()}\n{self.read_log()}")
+        common.wait_file(os.path.join(self.dir, "run", "master.pid"))
+        with open(os.path.join(self.dir, "run", "master.pid")) as f:
+            self.pid = int(f.read().strip())
+        common.wait_port(self.imap_port)
+        return self
+
+    def read_log(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def doveadm(self, *args):
+        return subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
+                              text=True)
+
+    def stop(self):
+        if self.pid:
+            common.stop_pid(self.pid)
+            self.pid = None
