@@ -119,6 +119,20 @@ static void nodes_free(struct nodes *nd)
 	free(nd->pool);
 }
 
+/* Training checks the collapsed w against the library's own decision
+ * values on this many rows. */
+#define COLLAPSE_CHECK_ROWS 32
+
+static double sparse_dot(const double *w, const void *row)
+{
+	const struct svm_node *p = row;
+	double d = 0;
+
+	for (; p->index != -1; p++)
+		d += w[p->index] * p->value;
+	return d;
+}
+
 /* Trains on rows[0..nrows) with C; fills w (dim + 1, zeroed by the caller)
  * and *rho so that decision = w.x - rho is > 0 for spam. */
 static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
@@ -167,6 +181,18 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 			for (const struct svm_node *p = m->SV[i]; p->index != -1; p++)
 				w[p->index] += sign * m->sv_coef[0][i] * p->value;
 		*rho = sign * m->rho[0];
+		/* The collapsed w must give libsvm's own decision values (it does
+		 * only for sorted, unique indices: notes/libraries.md 5). */
+		for (size_t i = 0; i < nrows && i < COLLAPSE_CHECK_ROWS; i++) {
+			double dv, mine = sparse_dot(w, x[i]) - *rho;
+
+			svm_predict_values(m, x[i], &dv);
+			if (fabs(sign * dv - mine) > 1e-6 * (1.0 + fabs(dv))) {
+				svm_free_and_destroy_model(&m);
+				rc = IMS_EFORMAT;
+				goto out;
+			}
+		}
 		svm_free_and_destroy_model(&m);
 		rc = IMS_OK;
 	}
@@ -224,6 +250,16 @@ static ims_status train_once(const char *trainer, const struct ims_dataset *ds,
 			for (size_t j = 1; j <= dim && (int)j <= m->nr_feature; j++)
 				w[j] = sign * m->w[j - 1];
 			*rho = -sign * m->w[dim] * m->bias;
+			for (size_t i = 0; i < nrows && i < COLLAPSE_CHECK_ROWS; i++) {
+				double dv, mine = sparse_dot(w, x[i]) - *rho;
+
+				predict_values(m, fx[i], &dv);
+				if (fabs(sign * dv - mine) > 1e-6 * (1.0 + fabs(dv))) {
+					free_and_destroy_model(&m);
+					rc = IMS_EFORMAT;
+					goto ll_out;
+				}
+			}
 		}
 		free_and_destroy_model(&m);
 		rc = IMS_OK;
@@ -453,7 +489,10 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	if (atomic_load(&cv.failed)) {
 		rc = (ims_status)atomic_load(&cv.failed);
 		seterr(err, errlen, "training failed during cross-validation (%s)",
-		       rc == IMS_ENOMEM ? "out of memory" : "bad parameters");
+		       rc == IMS_ENOMEM ? "out of memory"
+		       : rc == IMS_EFORMAT
+		           ? "the weight vector does not reproduce the solver's decision values"
+		           : "bad parameters");
 		goto out;
 	}
 	r->seconds_cv = now_s() - t0;
@@ -508,7 +547,10 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 
 	rc = train_once(o.trainer, ds, &nd, all, ds->n, o.hash_bits, r->c, o.ham_weight, w, &rho);
 	if (rc != IMS_OK) {
-		seterr(err, errlen, "final training failed");
+		seterr(err, errlen, "final training failed%s",
+		       rc == IMS_EFORMAT
+		           ? ": the weight vector does not reproduce the solver's decision values"
+		           : "");
 		goto out;
 	}
 	r->seconds_final = now_s() - t0;
