@@ -58,31 +58,38 @@ static void add_link(void *ctx, const char *href, const char *text)
 	g_array_append_val(p->links, l);
 }
 
-/* Turns n bytes in charset (may be NULL) into valid UTF-8; caller g_free()s. */
-static char *to_utf8(const char *buf, size_t n, const char *charset)
+/* Converts n bytes from charset to UTF-8 with GMime's iconv cache (iconv_open
+ * loads and unloads a gconv module each time otherwise); NULL when the
+ * charset is unknown or the result is not valid UTF-8.  Caller g_free()s. */
+static char *convert(const char *buf, size_t n, const char *charset)
 {
-	char *res = NULL;
-	gsize written = 0;
+	iconv_t cd = g_mime_iconv_open("UTF-8", charset);
+	char *res;
 
-	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
-	    g_ascii_strcasecmp(charset, "us-ascii") != 0) {
-		const char *iconv_name = g_mime_charset_iconv_name(charset);
-
-		res = g_convert(buf, (gssize)n, "UTF-8", iconv_name, NULL, &written, NULL);
-		if (res && g_utf8_validate(res, (gssize)written, NULL))
-			return res;
+	if (cd == (iconv_t)-1)
+		return NULL;
+	res = g_mime_iconv_strndup(cd, buf, n);
+	g_mime_iconv_close(cd);
+	if (res && !g_utf8_validate(res, -1, NULL)) {
 		g_free(res);
 		res = NULL;
 	}
+	return res;
+}
+
+/* Turns n bytes in charset (may be NULL) into valid UTF-8; caller g_free()s. */
+static char *to_utf8(const char *buf, size_t n, const char *charset)
+{
+	char *res;
+
+	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
+	    g_ascii_strcasecmp(charset, "us-ascii") != 0 && (res = convert(buf, n, charset)))
+		return res;
 	if (g_utf8_validate(buf, (gssize)n, NULL))
 		return g_strndup(buf, n);
 	/* Undeclared or wrong charset: mail of this era is mostly Latin-1/CP1252. */
-	res = g_convert(buf, (gssize)n, "UTF-8", "WINDOWS-1252", NULL, &written, NULL);
-	if (!res)
-		res = g_convert(buf, (gssize)n, "UTF-8", "ISO-8859-1", NULL, &written, NULL);
-	if (res && g_utf8_validate(res, (gssize)written, NULL))
+	if ((res = convert(buf, n, "WINDOWS-1252")) || (res = convert(buf, n, "ISO-8859-1")))
 		return res;
-	g_free(res);
 	return g_utf8_make_valid(buf, (gssize)n);
 }
 
