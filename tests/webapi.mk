@@ -14,3 +14,8 @@ WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 TESTS += $(WEBAPI_PY_TESTS)
 EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
 	tests/harness/smtpsink.py tests/harness/dovecot.py
+
+# browser test of the web UI: playwright-core (npm ci in tests/browser) + Debian's chromium
+TESTS += tests/browser/test_ui.py
+EXTRA_DIST += tests/browser/test_ui.py tests/browser/ui.test.js tests/browser/package.json \
+	tests/browser/package-lock.json

@@ -123,7 +123,14 @@ static enum MHD_Result send_response(struct ims_req *r)
 	if (r->status == 302)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui/");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (r->route < 0 || strcmp(ims_routes[r->route].name, "ui") != 0)
+	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "ui") == 0)
+		/* the UI: own scripts and styles only; message HTML sits in a
+		 * sandboxed srcdoc iframe and inherits this policy */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'self'; img-src 'self' data:; "
+					"style-src 'self'; object-src 'none'; base-uri 'none'; "
+					"form-action 'self'; frame-ancestors 'none'");
+	else
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->status == 413)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
