@@ -10,7 +10,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
  publicsuffix"
 RUN="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
- opendkim-tools miltertest swaks nsd dnsutils python3
+ dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3
  chromium ca-certificates procps"
 BENCH="wrk rspamd hyperfine"
 
@@ -29,6 +29,11 @@ if [ -n "$missing" ]; then
 	apt-get update -q
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
+fi
+# playwright-core for the browser tests (tests/browser, git-ignored node_modules)
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -f "$here/tests/browser/package-lock.json" ] && [ ! -d "$here/tests/browser/node_modules" ]; then
+	(cd "$here/tests/browser" && npm ci --no-audit --no-fund -q) || true
 fi
 # The packages must not leave system mail daemons running on the standard ports.
 for s in postfix dovecot redis-server nsd opendkim rspamd; do
