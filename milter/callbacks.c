@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include <libmilter/mfdef.h>
+
 #include "callbacks.h"
 #include "conf.h"
 #include "engine.h"
@@ -25,6 +27,8 @@ struct msg {
 	char *auth_user;
 	char *rcpts[MAX_RCPTS];
 	size_t nrcpts;
+	int too_many_rcpts;
+	int failed; /* an allocation failed in a stage that cannot reply: tempfail at eom */
 	char *buf; /* headers as received, blank line, body */
 	size_t len, cap, limit;
 	int oversize;
@@ -32,6 +36,7 @@ struct msg {
 };
 
 struct conn {
+	unsigned long proto; /* SMFIP_* flags agreed with the MTA (no-reply stages) */
 	char ip[INET6_ADDRSTRLEN];
 	char name[256];
 	char helo[256];
@@ -118,12 +123,49 @@ static sfsistat tempfail(SMFICTX *ctx, const char *why)
 	return SMFIS_TEMPFAIL;
 }
 
+/* The reply of a stage: none at all when the MTA agreed not to wait for it
+ * (SMFIP_NR_*), which saves a round trip per header and per stage. */
+static sfsistat cont(const struct conn *c, unsigned long nr_flag)
+{
+	return c && (c->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* Protocol negotiation: the actions we use, and no replies for the stages
+ * where ims never decides (it decides at end of message). */
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+			     unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long want = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR |
+				   SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN |
+				   SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
+	struct conn *c = smfi_getpriv(ctx);
+
+	(void)f2;
+	(void)f3;
+	if (!c) {
+		c = calloc(1, sizeof *c);
+		if (!c)
+			return SMFIS_REJECT; /* libmilter: give up on this connection */
+		smfi_setpriv(ctx, c);
+	}
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf1 = f1 & want;
+	*pf2 = 0;
+	*pf3 = 0;
+	c->proto = *pf1;
+	return SMFIS_CONTINUE;
+}
+
 static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-	struct conn *c = calloc(1, sizeof *c);
+	struct conn *c = smfi_getpriv(ctx);
 
-	if (!c)
-		return SMFIS_TEMPFAIL;
+	if (!c) {
+		c = calloc(1, sizeof *c);
+		if (!c)
+			return SMFIS_TEMPFAIL;
+	}
 	if (sa && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->ip, sizeof c->ip);
 	else if (sa && sa->sa_family == AF_INET6)
@@ -131,7 +173,7 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 			  sizeof c->ip);
 	snprintf(c->name, sizeof c->name, "%s", hostname ? hostname : "");
 	smfi_setpriv(ctx, c);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_CONN);
 }
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
@@ -140,7 +182,7 @@ static sfsistat cb_helo(SMFICTX *ctx, char *helo)
 
 	if (c)
 		snprintf(c->helo, sizeof c->helo, "%s", helo ? helo : "");
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_HELO);
 }
 
 static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
@@ -174,16 +216,17 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	struct msg *m = c ? c->msg : NULL;
 
 	if (!m)
-		return SMFIS_TEMPFAIL;
+		return (c && (c->proto & SMFIP_NR_RCPT)) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	if (m->nrcpts >= MAX_RCPTS) {
-		smfi_setreply(ctx, "452", "4.5.3", "Too many recipients");
-		return SMFIS_TEMPFAIL;
+		m->too_many_rcpts = 1;
+		return cont(c, SMFIP_NR_RCPT);
 	}
 	m->rcpts[m->nrcpts] = addr_dup(argv ? argv[0] : "");
 	if (!m->rcpts[m->nrcpts])
-		return SMFIS_TEMPFAIL;
-	m->nrcpts++;
-	return SMFIS_CONTINUE;
+		m->failed = 1;
+	else
+		m->nrcpts++;
+	return cont(c, SMFIP_NR_RCPT);
 }
 
 static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
@@ -191,27 +234,28 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg *m = c ? c->msg : NULL;
 	const char *v = value ? value : "";
+	int bad = 0;
 
 	if (!m)
-		return SMFIS_TEMPFAIL;
+		return (c && (c->proto & SMFIP_NR_HDR)) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	for (int i = 0; i < NOWN; i++)
 		if (strcasecmp(name, own_names[i]) == 0)
 			m->own_count[i]++;
-	/* "Name: value" with the line ends of folded values as CRLF */
-	if (msg_append(m, name, strlen(name)) || msg_append(m, ":", 1) ||
-	    (*v != ' ' && *v != '\t' && msg_append(m, " ", 1)))
-		return SMFIS_TEMPFAIL;
-	for (const char *p = v; *p; p++) {
-		if (*p == '\n' && (p == v || p[-1] != '\r')) {
-			if (msg_append(m, "\r\n", 2))
-				return SMFIS_TEMPFAIL;
-		} else if (msg_append(m, p, 1)) {
-			return SMFIS_TEMPFAIL;
-		}
+	/* "Name: value" with the line ends of folded values as CRLF; with
+	 * SMFIP_HDR_LEADSPC the value keeps its leading space as received */
+	bad |= msg_append(m, name, strlen(name)) || msg_append(m, ":", 1);
+	if (!(c->proto & SMFIP_HDR_LEADSPC) && *v != ' ' && *v != '\t')
+		bad |= msg_append(m, " ", 1);
+	for (const char *p = v; *p && !bad; p++) {
+		if (*p == '\n' && (p == v || p[-1] != '\r'))
+			bad |= msg_append(m, "\r\n", 2);
+		else
+			bad |= msg_append(m, p, 1);
 	}
-	if (msg_append(m, "\r\n", 2))
-		return SMFIS_TEMPFAIL;
-	return SMFIS_CONTINUE;
+	bad |= msg_append(m, "\r\n", 2);
+	if (bad)
+		m->failed = 1;
+	return cont(c, SMFIP_NR_HDR);
 }
 
 static sfsistat cb_eoh(SMFICTX *ctx)
@@ -219,9 +263,11 @@ static sfsistat cb_eoh(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 	struct msg *m = c ? c->msg : NULL;
 
-	if (!m || msg_append(m, "\r\n", 2))
-		return SMFIS_TEMPFAIL;
-	return SMFIS_CONTINUE;
+	if (!m)
+		return (c && (c->proto & SMFIP_NR_EOH)) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
+	if (msg_append(m, "\r\n", 2))
+		m->failed = 1;
+	return cont(c, SMFIP_NR_EOH);
 }
 
 static sfsistat oversize(SMFICTX *ctx, struct conn *c)
@@ -246,12 +292,14 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct msg *m = c ? c->msg : NULL;
 
 	if (!m)
-		return SMFIS_TEMPFAIL;
+		return (c && (c->proto & SMFIP_NR_BODY)) ? SMFIS_NOREPLY : SMFIS_TEMPFAIL;
 	if (msg_append(m, chunk, len))
-		return SMFIS_TEMPFAIL;
-	if (m->oversize)
+		m->failed = 1;
+	/* over the limit: answer now when the MTA waits for body replies,
+	 * else at end of message */
+	if (m->oversize && !(c->proto & SMFIP_NR_BODY))
 		return oversize(ctx, c);
-	return SMFIS_CONTINUE;
+	return cont(c, SMFIP_NR_BODY);
 }
 
 /* Removes our header names that came from outside, then adds ours. */
@@ -290,6 +338,15 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return tempfail(ctx, "Scanner not ready, try again later");
 	if (m->oversize)
 		return oversize(ctx, c);
+	if (m->too_many_rcpts) {
+		conn_end_msg(c);
+		smfi_setreply(ctx, "452", "4.5.3", "Too many recipients");
+		return SMFIS_TEMPFAIL;
+	}
+	if (m->failed) {
+		conn_end_msg(c);
+		return tempfail(ctx, "Out of memory, try again later");
+	}
 	env = (struct ims_envelope){
 		.client_ip = c->ip, .client_name = c->name, .helo = c->helo,
 		.auth_user = m->auth_user, .mail_from = m->mail_from,
@@ -371,15 +428,13 @@ static sfsistat cb_close(SMFICTX *ctx)
 
 static sfsistat cb_unknown(SMFICTX *ctx, const char *cmd)
 {
-	(void)ctx;
 	(void)cmd;
-	return SMFIS_CONTINUE;
+	return cont(smfi_getpriv(ctx), SMFIP_NR_UNKN);
 }
 
 static sfsistat cb_data(SMFICTX *ctx)
 {
-	(void)ctx;
-	return SMFIS_CONTINUE;
+	return cont(smfi_getpriv(ctx), SMFIP_NR_DATA);
 }
 
 struct smfiDesc ims_milter_desc = {
@@ -398,5 +453,5 @@ struct smfiDesc ims_milter_desc = {
 	.xxfi_close = cb_close,
 	.xxfi_unknown = cb_unknown,
 	.xxfi_data = cb_data,
-	.xxfi_negotiate = NULL,
+	.xxfi_negotiate = cb_negotiate,
 };

@@ -35,7 +35,9 @@ function send(headers, body, opts)
 		check("rcptto", mt.rcptto(conn, r))
 		expect_continue(conn, "rcptto")
 	end
-	check("data", mt.data(conn))
+	-- no mt.data(): ims-milter negotiates SMFIP_NODATA (and no replies
+	-- for connect, HELO, RCPT, headers, EOH and body: miltertest then
+	-- reports CONTINUE without waiting)
 	for _, h in ipairs(headers) do
 		check("header " .. h[1], mt.header(conn, h[1], h[2]))
 		expect_continue(conn, "header " .. h[1])
