@@ -1,1 +1,2 @@
 EXTRA_DIST += docs/configuration.md
+EXTRA_DIST += docs/api.md
