@@ -73,7 +73,8 @@ mkdir -p "$TMP/train/ham" "$TMP/train/spam" "$TMP/test/ham" "$TMP/test/spam" \
 trap 'rm -rf "$TMP"' EXIT
 
 for dir in "$SRC"/package/data/*/; do
-	group=$(basename "$dir")
+	group=${dir%/}
+	group=${group##*/}
 	case "$group" in
 	spam*) class=spam ;;
 	easy-ham*) class=ham; view=easy-ham ;;
@@ -82,7 +83,7 @@ for dir in "$SRC"/package/data/*/; do
 	esac
 	for f in "$dir"*.txt; do
 		[ -e "$f" ] || continue
-		name=$(basename "$f")
+		name=${f##*/}
 		md5=${name#*.}
 		case "$md5" in
 		[0-9ab]*) part=train ;;
