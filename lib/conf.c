@@ -405,7 +405,31 @@ struct parse_state {
 	struct ims_conf *conf;
 	char why[640]; /* first error; ini_parse reports its line */
 	int seen_error;
+	bool seen[CONF_NKEYS]; /* a list key seen again appends */
 };
+
+/* Appends the items of text to the list key k already set in c. */
+static int append_list(struct ims_conf *c, const struct conf_key *k, const char *text)
+{
+	char ***field = (char ***)((char *)c + k->offset);
+	char **add = split_list(text), **old = *field, **l;
+	size_t n = 0, m = 0;
+
+	if (!add)
+		return -1;
+	while (old && old[n])
+		n++;
+	while (add[m])
+		m++;
+	if (!(l = realloc(old, (n + m + 1) * sizeof *l))) {
+		free_list(add);
+		return -1;
+	}
+	memcpy(l + n, add, (m + 1) * sizeof *l);
+	free(add); /* the strings moved to l */
+	*field = l;
+	return 0;
+}
 
 static int conf_ini_handler(void *user, const char *section, const char *name, const char *value)
 {
@@ -441,6 +465,13 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
 		char reason[256];
+		if (k->type == T_LIST && st->seen[i]) {
+			if (append_list(st->conf, k, value) == 0)
+				return 1;
+			snprintf(why, sizeof why, "out of memory");
+			goto bad;
+		}
+		st->seen[i] = true;
 		if (set_value(st->conf, k, value, reason, sizeof reason) == 0)
 			return 1;
 		snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name, reason);
@@ -463,10 +494,73 @@ ims_status ims_conf_defaults(struct ims_conf **out)
 	return *out ? IMS_OK : IMS_ENOMEM;
 }
 
+/* libinih (Debian's build) reads lines into a 200-byte buffer and splits
+ * longer ones silently, so they are refused here with a clear error. */
+#define CONF_MAX_LINE (INI_MAX_LINE - 3)
+#define CONF_MAX_FILE (1u << 20)
+
+/* Reads the whole file into *out (NUL-terminated); checks size, NUL bytes
+ * and line lengths.  Returns 0, or -1 with err set. */
+static int read_conf_file(FILE *f, const char *path, char **out, char *err, size_t errlen)
+{
+	size_t n = 0, cap = 4096, col = 0;
+	char *buf = malloc(cap);
+	int line = 1;
+
+	if (!buf)
+		goto nomem;
+	for (;;) {
+		if (n + 1 >= cap) {
+			char *nb;
+			if (cap >= CONF_MAX_FILE) {
+				snprintf(err, errlen, "%s: larger than %u bytes", path, CONF_MAX_FILE);
+				goto fail;
+			}
+			if (!(nb = realloc(buf, cap * 2)))
+				goto nomem;
+			buf = nb;
+			cap *= 2;
+		}
+		size_t r = fread(buf + n, 1, cap - n - 1, f);
+		if (r == 0)
+			break;
+		n += r;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	buf[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\0') {
+			snprintf(err, errlen, "%s:%d: contains a NUL byte", path, line);
+			goto fail;
+		}
+		if (buf[i] == '\n') {
+			line++;
+			col = 0;
+		} else if (buf[i] != '\r' && ++col > CONF_MAX_LINE) {
+			snprintf(err, errlen,
+				 "%s:%d: line longer than %d characters (put a long list on several "
+				 "lines of the same key)",
+				 path, line, CONF_MAX_LINE);
+			goto fail;
+		}
+	}
+	*out = buf;
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s: out of memory", path);
+fail:
+	free(buf);
+	return -1;
+}
+
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen)
 {
 	struct parse_state st = { 0 };
 	FILE *f = NULL;
+	char *text = NULL;
 	ims_status rc = IMS_EINVAL;
 	int line;
 
@@ -482,10 +576,12 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 		rc = errno == ENOENT ? IMS_ENOTFOUND : IMS_EIO;
 		goto out;
 	}
-	line = ini_parse_file(f, conf_ini_handler, &st);
+	if (read_conf_file(f, path, &text, err, errlen) < 0)
+		goto out;
+	line = ini_parse_string(text, conf_ini_handler, &st);
 	if (line < 0) {
-		snprintf(err, errlen, "%s: read error", path);
-		rc = IMS_EIO;
+		snprintf(err, errlen, "%s: out of memory", path);
+		rc = IMS_ENOMEM;
 		goto out;
 	}
 	if (line > 0) {
@@ -503,6 +599,7 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 out:
 	if (f)
 		fclose(f);
+	free(text);
 	conf_free(st.conf);
 	return rc;
 }
@@ -600,7 +697,8 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "name the file, the line and the key; the program then refuses to start (a\n"
 	      "running daemon that is sent SIGHUP keeps its old configuration).\n\n"
 	      "Sizes take an optional `k`, `M` or `G` suffix (powers of 1024). Lists are\n"
-	      "comma-separated. This page is generated from the table in `lib/conf.c`\n"
+	      "comma-separated; a list key given again adds to the list, so a long list can\n"
+	      "take several lines (a line may hold at most 197 characters). This page is generated from the table in `lib/conf.c`\n"
 	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
@@ -655,7 +753,8 @@ void ims_conf_write_man(FILE *f)
 	      "[\\fIsection\\fR]; lines starting with ; or # are comments. Unknown sections, unknown "
 	      "keys and bad values are errors that name the file, the line and the key.\n"
 	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
-	      "comma\\-separated. A daemon sent SIGHUP reads the file again and keeps its old "
+	      "comma\\-separated; a list key given again adds to the list, so a long list can "
+	      "take several lines (a line may hold at most 197 characters). A daemon sent SIGHUP reads the file again and keeps its old "
 	      "configuration when the new one is bad.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {

@@ -99,6 +99,33 @@ static void test_bad_input(void)
 	expect_error("[redis]\nport = x\nhost2 = y\n", ":2: [redis] port");
 }
 
+static void test_long_lists(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "", line[400];
+	const char *p = write_conf("list.conf", "[dkim]\nkeys = a.test:s:/k/a.pem\n"
+					      "keys = b.test:s:/k/b.pem, c.test:s:/k/c.pem\n"
+					      "[milter]\nlocal_domains = x.test\n");
+
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
+	if (c) {
+		CHECK(strcmp(c->dkim_keys[0], "a.test:s:/k/a.pem") == 0);
+		CHECK(strcmp(c->dkim_keys[2], "c.test:s:/k/c.pem") == 0);
+		CHECK(c->dkim_keys[3] == NULL);
+		/* the default of a list is replaced, not appended to */
+		CHECK(strcmp(c->milter_local_domains[0], "x.test") == 0);
+		ims_conf_unref(c);
+	}
+	memset(line, 'a', sizeof line);
+	memcpy(line, "[milter]\nlocal_domains = ", 25);
+	line[sizeof line - 2] = '\n';
+	line[sizeof line - 1] = '\0';
+	p = write_conf("long.conf", line);
+	c = NULL;
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK_STR_CONTAINS(err, ":2: line longer than 197 characters");
+}
+
 static void test_missing_file(void)
 {
 	struct ims_conf *c = NULL;
@@ -131,6 +158,7 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_good_file);
 	RUN(test_bad_input);
+	RUN(test_long_lists);
 	RUN(test_missing_file);
 	RUN(test_binary_garbage);
 	char cmd[600];
