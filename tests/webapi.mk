@@ -8,6 +8,11 @@ tests_unit_test_jwt_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/webapi
 tests_unit_test_jwt_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_users tests/unit/test_jwt
 
+check_PROGRAMS += tests/unit/test_webapi_parts
+tests_unit_test_webapi_parts_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi
+tests_unit_test_webapi_parts_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_webapi_parts
+
 # integration tests: real redis-server + real ims-webapi (tests/harness/webapi.py)
 WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 	tests/webapi/test_admin.py tests/webapi/test_dovecot.py

@@ -1,0 +1,165 @@
+"""bench/webapi.sh: see there.  Prints a markdown table for docs/benchmarks.md
+and one JSON object per run."""
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+TOP = os.environ.get("top_srcdir", ".")
+sys.path.insert(0, os.path.join(TOP, "tests"))
+from harness import common  # noqa: E402
+from harness.redis import Redis  # noqa: E402
+from harness.webapi import WebAPI  # noqa: E402
+
+DURATION = int(os.environ.get("IMS_BENCH_DURATION", "15"))
+CONNS = int(os.environ.get("IMS_BENCH_CONNECTIONS", "64"))
+THREADS = os.environ.get("IMS_BENCH_THREADS", "4")
+ROUNDS = int(os.environ.get("IMS_BENCH_ROUNDS", "3"))
+B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+USER, ADMIN, PASSWORD = "bench@example.test", "admin@example.test", "bench password 1"
+
+
+def ulid(ms, n):
+    t = "".join(B32[(ms >> (5 * i)) & 31] for i in range(9, -1, -1))
+    return t + "".join(B32[(n >> (5 * i)) & 31] for i in range(15, -1, -1))
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def seed(redis):
+    now = int(time.time() * 1000)
+    buf = []
+    raw = ("From: Sender <sender@example.org>\r\nTo: bench@example.test\r\nSubject: hello\r\n"
+           "Date: Mon, 23 Nov 2026 06:00:00 +0000\r\nMessage-ID: <x@example.org>\r\n\r\n"
+           + "body text line\r\n" * 40)
+    for i in range(10000):
+        t = now - 10000000 + i * 1000
+        sid = ulid(t, i)
+        buf.append(resp("HSET", f"ims:{{{USER}}}:msg:{sid}", "raw", raw, "size", len(raw),
+                        "folder", "inbox", "from", "Sender <sender@example.org>", "to", USER,
+                        "subject", f"message {i}", "date", "Mon, 23 Nov 2026 06:00:00 +0000",
+                        "received", t, "mail_from", "sender@example.org", "rcpt", USER,
+                        "verdict", "ham", "action", "accept", "score", "-1.5", "scan_id", sid,
+                        "seen", "0"))
+        buf.append(resp("ZADD", f"ims:{{{USER}}}:inbox", t, sid))
+    for i in range(100000):
+        t = now - 100000000 + i * 1000
+        sid = ulid(t, 1000000 + i)
+        spam = i % 5 == 0
+        log = {"id": sid, "time": t, "trace_id": sid, "queue_id": "Q%d" % i,
+               "direction": "inbound", "client": {"ip": "198.51.100.7", "helo": "mx.example.org"},
+               "mail_from": f"s{i % 500}@example.org", "rcpt": [f"u{i % 300}@example.test"],
+               "from": f"s{i % 500}@example.org", "subject": f"scan {i}", "size": 2048,
+               "verdict": "spam" if spam else "ham", "probability": 0.9 if spam else 0.1,
+               "svm_score": 1.2, "score": 9.5 if spam else -0.5,
+               "action": "quarantine" if spam else "accept", "reason": "",
+               "symbols": [{"name": "SPF_PASS", "weight": -0.5, "detail": "ip=198.51.100.7"},
+                           {"name": "SVM_SPAM" if spam else "SVM_HAM", "weight": 10 if spam else 0,
+                            "detail": "p=0.9"}],
+               "auth": {"spf": "pass", "dkim": [], "dmarc": "none", "dmarc_policy": "none"},
+               "model_version": "bench", "timings_us": {"total": 900, "local": 400}}
+        buf.append(resp("SET", f"ims:{{global}}:scan:{sid}", json.dumps(log)))
+        buf.append(resp("ZADD", "ims:{global}:scans", t, sid))
+        buf.append(resp("ZADD", f"ims:{{global}}:idx:verdict:{log['verdict']}", t, sid))
+        buf.append(resp("ZADD", f"ims:{{global}}:idx:action:{log['action']}", t, sid))
+    data = b"".join(buf)
+    t0 = time.time()
+    r = subprocess.run(["redis-cli", "-p", str(redis.port), "--pipe"], input=data,
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    return time.time() - t0, len(data)
+
+
+def wrk(url, token, label):
+    script = os.path.join(os.environ["IMS_BENCH_TMP"], "auth.lua")
+    with open(script, "w") as f:
+        f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    r = subprocess.run(["wrk", "-t2", f"-c{CONNS}", f"-d{DURATION}s", "--latency", "-s", script,
+                        url], capture_output=True, text=True)
+    out = r.stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for p in ("50", "75", "90", "99"):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        v = float(m.group(1))
+        lat[p] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    res = {"what": label, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
+           "p99_ms": lat["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0,
+           "socket_errors": errors.group(1) if errors else ""}
+    print(json.dumps(res), flush=True)
+    return res
+
+
+def login_cost(api):
+    """Wall time of single logins (argon2id verify dominates) and of the
+    libsodium hash alone, sequentially on an idle server."""
+    times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        api.login(USER, PASSWORD)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), min(times), max(times)
+
+
+def main():
+    common.require("redis-server", "redis-cli", "wrk")
+    tmp = common.TempDir("ims-bench-webapi-")
+    os.environ["IMS_BENCH_TMP"] = tmp.path
+    redis = Redis(tmp).start()
+    api = WebAPI(tmp, redis, extra={"webapi.threads": THREADS, "log.level": "warning",
+                                    "webapi.max_connections": "1024"})
+    try:
+        secs, size = seed(redis)
+        print(f"seeded 10,000 messages and 100,000 scans ({size / 1e6:.0f} MB of commands) "
+              f"in {secs:.1f} s", flush=True)
+        api.start()
+        for a, role in ((USER, "user"), (ADMIN, "admin")):
+            r = api.request("POST", "/auth/register", {"address": a, "password": PASSWORD})
+            assert r.status == 201, r
+            redis.cli("DEL", "ims:{global}:ratelimit:register:ip:127.0.0.1")
+        redis.cli("HSET", f"ims:{{{ADMIN}}}:user", "role", "admin")
+        utok = api.login(USER, PASSWORD)["access_token"]
+        atok = api.login(ADMIN, PASSWORD)["access_token"]
+        assert len(api.request("GET", "/emails/inbox", token=utok).json()["items"]) == 50
+        assert len(api.request("GET", "/admin/scans", token=atok).json()["items"]) == 50
+        med, lo, hi = login_cost(api)
+        print(json.dumps({"what": "login", "median_ms": round(med, 1), "min_ms": round(lo, 1),
+                          "max_ms": round(hi, 1)}), flush=True)
+        results = {}
+        for rnd in range(ROUNDS):
+            for label, path, tok in (("inbox", "/emails/inbox", utok),
+                                     ("admin_scans", "/admin/scans", atok),
+                                     ("admin_scans_spam", "/admin/scans?verdict=spam", atok)):
+                results.setdefault(label, []).append(wrk(api.url(path), tok, label))
+        print()
+        print(f"| route (50 items per page, {CONNS} connections, {THREADS} threads) "
+              "| requests/s | p50 ms | p90 ms | p99 ms |")
+        print("|---|---|---|---|---|")
+        for label, runs in results.items():
+            best = sorted(runs, key=lambda x: x["p99_ms"])[len(runs) // 2]
+            print(f"| {label} | {best['rps']:.0f} | {best['p50_ms']:.2f} | {best['p90_ms']:.2f} "
+                  f"| {best['p99_ms']:.2f} |")
+        print(f"\nlogin (argon2id t=2, m=64 MiB, p=1): median {med:.0f} ms, min {lo:.0f}, "
+              f"max {hi:.0f} (10 sequential logins)")
+        with open("/proc/loadavg") as f:
+            print("load after:", f.read().strip())
+    finally:
+        api.stop()
+        redis.stop()
+        tmp.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+/* Unit tests of the ims-webapi parts that need no server: request ids,
+ * the router, the HTML sanitiser, the mail view and message composition. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+
+#include "check.h"
+#include "compose.h"
+#include "html_sanitize.h"
+#include "mailview.h"
+#include "reqid.h"
+#include "request.h"
+#include "router.h"
+
+static void test_reqid(void)
+{
+	char out[IMS_REQID_MAX + 1];
+
+	CHECK(ims_reqid_valid("abc-123_x.y:z"));
+	CHECK(!ims_reqid_valid(""));
+	CHECK(!ims_reqid_valid(NULL));
+	CHECK(!ims_reqid_valid("a b"));
+	CHECK(!ims_reqid_valid("a\nb"));
+	{
+		char long_id[80];
+
+		memset(long_id, 'a', 65);
+		long_id[65] = '\0';
+		CHECK(!ims_reqid_valid(long_id));
+		long_id[64] = '\0';
+		CHECK(ims_reqid_valid(long_id));
+	}
+	ims_reqid_pick("client-id", out);
+	CHECK(strcmp(out, "client-id") == 0);
+	ims_reqid_pick("bad id", out);
+	CHECK(strlen(out) == 26 && ims_reqid_valid(out));
+	{
+		char other[IMS_REQID_MAX + 1];
+
+		ims_reqid_pick(NULL, other);
+		CHECK(strcmp(out, other) != 0);
+	}
+}
+
+static void test_router(void)
+{
+	struct ims_req r;
+	int i;
+
+	memset(&r, 0, sizeof r);
+	i = ims_router_match("GET", "/emails/inbox", &r);
+	CHECK(i >= 0 && strcmp(ims_routes[i].name, "emails_inbox") == 0);
+	i = ims_router_match("GET", "/emails/01ABC", &r);
+	CHECK(i >= 0 && strcmp(ims_routes[i].name, "email_get") == 0);
+	CHECK(strcmp(r.params[0], "01ABC") == 0);
+	i = ims_router_match("POST", "/emails/01ABC/report", &r);
+	CHECK(i >= 0 && strcmp(ims_routes[i].name, "email_report") == 0);
+	i = ims_router_match("POST", "/admin/quarantine/XYZ/release", &r);
+	CHECK(i >= 0 && ims_routes[i].access == IMS_ADMIN && strcmp(r.params[0], "XYZ") == 0);
+	CHECK(ims_router_match("PUT", "/emails/inbox", &r) == -2);
+	CHECK(ims_router_match("GET", "/nope", &r) == -1);
+	CHECK(ims_router_match("GET", "/emails//raw", &r) == -1);
+	CHECK(ims_router_match("GET", "/emails/a/b/c", &r) == -1);
+	i = ims_router_match("GET", "/ui/js/app.js", &r);
+	CHECK(i >= 0 && ims_routes[i].access == IMS_OPEN);
+	for (size_t k = 0; k < ims_nroutes; k++)
+		if (strncmp(ims_routes[k].pattern, "/admin/", 7) == 0)
+			CHECK(ims_routes[k].access == IMS_ADMIN);
+}
+
+static char *clean(const char *html)
+{
+	char *out = NULL;
+	size_t len = 0;
+
+	CHECK(ims_html_sanitize(html, strlen(html), 1 << 20, &out, &len) == IMS_OK);
+	CHECK(out && strlen(out) == len);
+	return out;
+}
+
+static void test_sanitize(void)
+{
+	static const char *const evil[] = {
+		"<script>alert(1)</script>",
+		"<img src=x onerror=alert(1)>",
+		"<a href=\"javascript:alert(1)\">x</a>",
+		"<a href=\" JaVaScRiPt:alert(1)\">x</a>",
+		"<svg onload=alert(1)><circle/></svg>",
+		"<iframe src=\"http://evil\"></iframe>",
+		"<p style=\"background:url(http://evil)\">x</p>",
+		"<form action=http://evil><input name=p></form>",
+		"<div onclick=\"alert(1)\">x</div>",
+		"<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+		"<scr<script>ipt>alert(1)</script>",
+		"<!--<script>alert(1)</script>-->",
+		"<base href=\"http://evil/\">",
+		"<meta http-equiv=refresh content=\"0;url=http://evil\">",
+		"<object data=x></object><embed src=x>",
+		"<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+	};
+	char *o;
+
+	for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+		o = clean(evil[i]);
+		CHECK(!strstr(o, "<script") && !strstr(o, "onerror") && !strstr(o, "onload") &&
+		      !strstr(o, "javascript") && !strstr(o, "JaVaScRiPt") && !strstr(o, "<iframe") &&
+		      !strstr(o, "style=") && !strstr(o, "<form") && !strstr(o, "onclick") &&
+		      !strstr(o, "<img") && !strstr(o, "<base") && !strstr(o, "<meta") &&
+		      !strstr(o, "<object") && !strstr(o, "<embed") && !strstr(o, "data:"));
+		if (strstr(o, "<script") || strstr(o, "javascript") || strstr(o, "data:"))
+			fprintf(stderr, "  input %s -> %s\n", evil[i], o);
+		free(o);
+	}
+	o = clean("<p>Hi <b>you</b> &amp; <a href=\"https://example.org/?a=1&b=2\">link</a></p>");
+	CHECK_STR_CONTAINS(o, "<p>Hi <b>you</b> &amp; <a href=\"https://example.org/?a=1&amp;b=2\"");
+	CHECK_STR_CONTAINS(o, "rel=\"noopener noreferrer nofollow\"");
+	free(o);
+	o = clean("<table><tr><td colspan=\"2\">x</td></tr></table><br><hr>");
+	CHECK_STR_CONTAINS(o, "<td colspan=\"2\">x</td>");
+	CHECK_STR_CONTAINS(o, "<br><hr>");
+	free(o);
+	/* text that looks like markup is escaped */
+	o = clean("<p>1 &lt; 2 &quot;q&quot;</p>");
+	CHECK_STR_CONTAINS(o, "1 &lt; 2 &quot;q&quot;");
+	free(o);
+	/* deep nesting and unknown tags do not crash; output stays bounded */
+	{
+		size_t n = 20000;
+		char *deep = malloc(n * 5 + 1), *out = NULL;
+		size_t len = 0;
+
+		for (size_t i = 0; i < n; i++)
+			memcpy(deep + i * 5, "<div>", 5);
+		deep[n * 5] = '\0';
+		CHECK(ims_html_sanitize(deep, n * 5, 1000, &out, &len) == IMS_OK);
+		CHECK(len <= 1000);
+		free(out);
+		free(deep);
+	}
+	o = clean("");
+	CHECK(o[0] == '\0');
+	free(o);
+}
+
+static void test_mailview(void)
+{
+	const char *raw = "From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\r\n"
+			  "To: a@example.test, b@example.test\r\n"
+			  "Subject: =?iso-8859-1?q?Gr=FC=DFe?=\r\n"
+			  "Date: Mon, 23 Nov 2026 06:00:00 +0000\r\n"
+			  "MIME-Version: 1.0\r\n"
+			  "Content-Type: multipart/mixed; boundary=X\r\n\r\n"
+			  "--X\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+			  "Content-Transfer-Encoding: quoted-printable\r\n\r\nS=FC=DF\r\n"
+			  "--X\r\nContent-Type: text/html\r\n\r\n<p onmouseover=x>hi<script>x</script></p>\r\n"
+			  "--X\r\nContent-Type: application/zip; name=\"a.zip\"\r\n"
+			  "Content-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--X--\r\n";
+	json_t *j = NULL;
+
+	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+	CHECK(strcmp(json_string_value(json_object_get(j, "subject")), "Grüße") == 0);
+	CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "from")), "Jürgen");
+	CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "text")), "Süß");
+	CHECK(strcmp(json_string_value(json_object_get(j, "html")), "<p>hi</p>") == 0);
+	{
+		json_t *a = json_array_get(json_object_get(j, "attachments"), 0);
+
+		CHECK(strcmp(json_string_value(json_object_get(a, "filename")), "a.zip") == 0);
+		CHECK(json_integer_value(json_object_get(a, "size")) == 4);
+	}
+	json_decref(j);
+	/* invalid UTF-8 declared as UTF-8 still gives valid JSON strings */
+	raw = "Subject: \xff\xfe bad\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xc3\x28 x\r\n";
+	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+	{
+		char *s = json_dumps(j, 0);
+
+		CHECK(s != NULL);
+		free(s);
+	}
+	json_decref(j);
+	CHECK(ims_mailview_parse("", 0, &j) == IMS_OK);
+	json_decref(j);
+}
+
+static void test_compose(void)
+{
+	struct ims_composed c;
+	char err[256];
+	json_t *j = json_pack("{s:[s,s], s:s, s:[s], s:s, s:s}", "to", "a@example.org",
+			      "Bee <b@example.net>", "cc", "c@example.org", "bcc", "d@example.org",
+			      "subject", "Grüße", "text", "line\n.\nend");
+
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_OK);
+	CHECK(c.nrcpts == 4);
+	CHECK(strcmp(c.rcpts[1], "b@example.net") == 0);
+	CHECK(strcmp(c.rcpts[3], "d@example.org") == 0);
+	CHECK_STR_CONTAINS(c.raw, "From: me@example.test\r\n");
+	CHECK_STR_CONTAINS(c.raw, "Subject: =?");
+	CHECK(!strstr(c.raw, "d@example.org"));
+	CHECK(!strstr(c.raw, "\n\n")); /* CRLF only */
+	CHECK(c.message_id[0] == '<');
+	ims_composed_free(&c);
+	json_decref(j);
+
+	j = json_pack("{s:s, s:s, s:s}", "to", "a@example.org", "subject", "a\r\nBcc: x@y",
+		      "text", "x");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK_STR_CONTAINS(err, "subject");
+	json_decref(j);
+	j = json_pack("{s:s, s:s}", "to", "not an address", "text", "x");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
+	j = json_pack("{s:s}", "to", "a@example.org");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
+	j = json_pack("{s:i, s:s}", "to", 5, "text", "x");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
+}
+
+int main(void)
+{
+	g_mime_init();
+	xmlInitParser();
+	RUN(test_reqid);
+	RUN(test_router);
+	RUN(test_sanitize);
+	RUN(test_mailview);
+	RUN(test_compose);
+	xmlCleanupParser();
+	g_mime_shutdown();
+	return CHECK_DONE();
+}
