@@ -140,12 +140,6 @@ def percentile(xs, p):
     return xs[k]
 
 
-def stage_p50(log):
-    """p50 of each stage timing, from the scan logs in the milter's log is not
-    available; the milter logs local and total only."""
-    return {}
-
-
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for private Postfix instances")
@@ -228,7 +222,6 @@ def main():
             "ims_ratio_mean": mean["ims"] / mean["bare"],
             "rspamd_ratio_mean": mean["rspamd"] / mean["bare"],
             "noop_ratio_mean": mean["noop"] / mean["bare"] if noop else None,
-            "ims_stage_us_p50": stage_p50(milter.log_text()),
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
             "ims_scans": len(local), "ims_accepted": accepted,

@@ -1,2 +1,3 @@
 EXTRA_DIST += docs/configuration.md
+dist_doc_DATA += docs/milter.md
 EXTRA_DIST += docs/api.md

@@ -627,29 +627,42 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 {
 	struct ims_msg *msg = NULL;
 	const char *eol = memmem(raw, len < 65536 ? len : 65536, "\r\n", 2) ? "\r\n" : "\n";
-	size_t cap = len + 8192, n = 0, el = strlen(eol);
-	char *buf;
+	size_t cap = len + 1024, n = 0, el = strlen(eol);
+	char *buf = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*out = NULL;
 	*outlen = 0;
+	if (ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg) != IMS_OK)
+		msg = NULL;
+	/* every field may gain a CR, plus the blank line */
+	if (msg)
+		cap += 2 * (ims_msg_header_count(msg) + 1);
 	if (s->dkim_sig)
-		cap += strlen(s->dkim_sig);
+		cap += 2 * strlen(s->dkim_sig) + 32;
 	for (size_t i = 0; i < ims_scan_header_count(s); i++)
-		cap += strlen(s->hdr_value[i]) + 64;
+		cap += strlen(own_headers[i]) + strlen(s->hdr_value[i]) + 8;
 	buf = malloc(cap);
 	if (!buf)
-		return IMS_ENOMEM;
+		goto out;
 #define PUT(p, l)                                                                                  \
 	do {                                                                                       \
-		if (n + (l) > cap)                                                                 \
+		if (n + (l) > cap) {                                                               \
+			rc = IMS_ELIMIT;                                                           \
 			goto out;                                                                  \
+		}                                                                                  \
 		memcpy(buf + n, (p), (l));                                                         \
 		n += (l);                                                                          \
 	} while (0)
 	if (s->dkim_sig) {
+		/* folded with bare LF for libmilter: use the message's line end */
 		PUT("DKIM-Signature: ", 16);
-		PUT(s->dkim_sig, strlen(s->dkim_sig));
+		for (const char *p = s->dkim_sig; *p; p++) {
+			if (*p == '\n' && (p == s->dkim_sig || p[-1] != '\r'))
+				PUT(eol, el);
+			else
+				PUT(p, 1);
+		}
 		PUT(eol, el);
 	}
 	for (size_t i = 0; i < ims_scan_header_count(s); i++) {
@@ -658,7 +671,7 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 		PUT(s->hdr_value[i], strlen(s->hdr_value[i]));
 		PUT(eol, el);
 	}
-	if (ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg) != IMS_OK) {
+	if (!msg) {
 		PUT(raw, len);
 	} else {
 		size_t blen;

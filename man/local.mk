@@ -5,4 +5,5 @@ CLEANFILES += man/ims.conf.5
 man/ims.conf.5: tools/ims-conf-doc$(EXEEXT)
 	$(AM_V_GEN)$(MKDIR_P) man && tools/ims-conf-doc --man > $@
 dist_man_MANS += man/ims.1
+dist_man_MANS += man/ims-milter.8
 dist_man_MANS += man/ims-webapi.8
