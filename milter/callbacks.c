@@ -46,10 +46,16 @@ struct conn {
 static const char *const own_names[NOWN] = { "Authentication-Results", "X-Spam-Flag",
 					      "X-Spam-Score", "X-Spam-Status", "X-IMS-Scan-Id" };
 static int in_flight;
+static int draining;
 
 int ims_milter_in_flight(void)
 {
 	return __atomic_load_n(&in_flight, __ATOMIC_ACQUIRE);
+}
+
+void ims_milter_drain(void)
+{
+	__atomic_store_n(&draining, 1, __ATOMIC_RELEASE);
 }
 
 static void msg_free(struct msg *m)
@@ -194,6 +200,10 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	if (!c)
 		return SMFIS_TEMPFAIL;
 	conn_end_msg(c);
+	if (__atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
+		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	m = calloc(1, sizeof *m);
 	if (!m)
 		return SMFIS_TEMPFAIL;

@@ -13,4 +13,8 @@ extern struct smfiDesc ims_milter_desc;
  * the daemon waits for 0 before it exits on SIGTERM. */
 int ims_milter_in_flight(void);
 
+/* From now on new transactions (MAIL FROM) get 421 4.3.2: the daemon is
+ * shutting down and finishes only what is in flight. */
+void ims_milter_drain(void);
+
 #endif

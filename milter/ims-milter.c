@@ -3,11 +3,14 @@
  * file, drops privileges, and hands every message to lib/scan through
  * callbacks.c.
  *
- * Signals: libmilter's own signal thread treats SIGHUP like SIGTERM (stop).
- * ims wants SIGHUP to reload, so the sigwait() that libmilter calls is
- * interposed below to leave SIGHUP alone, and a reload thread of ours
- * waits for it.  SIGTERM stops accepting connections; the messages in
- * flight are finished before the process exits. */
+ * Signals: libmilter's own signal thread treats SIGHUP like SIGTERM (stop),
+ * and on stop it no longer serves sessions in progress.  ims wants SIGHUP
+ * to reload and SIGTERM to finish the messages in flight, so the sigwait()
+ * that libmilter calls is interposed below to leave both alone, and a
+ * signal thread of ours handles them: SIGHUP builds and publishes a new
+ * engine; SIGTERM makes new transactions tempfail, waits until no message
+ * is in flight (at most 60 s), then calls smfi_stop().  SIGINT stays with
+ * libmilter (immediate abort, for debugging). */
 #include "config.h"
 
 #include <errno.h>
@@ -31,14 +34,15 @@ static const char *conf_path;
 static char *pidfile;
 
 /* libmilter's signal thread calls sigwait(); this definition in the
- * executable takes precedence over libc's and removes SIGHUP from the set,
- * so SIGHUP stays with reload_thread (which uses sigwaitinfo). */
+ * executable takes precedence over libc's and removes SIGHUP and SIGTERM
+ * from the set, so they stay with signal_thread (which uses sigwaitinfo). */
 int sigwait(const sigset_t *set, int *sig)
 {
 	sigset_t s = *set;
 	int r;
 
 	sigdelset(&s, SIGHUP);
+	sigdelset(&s, SIGTERM);
 	do
 		r = sigwaitinfo(&s, NULL);
 	while (r < 0 && errno == EINTR);
@@ -74,18 +78,26 @@ static int reload(void)
 	return 0;
 }
 
-static void *reload_thread(void *arg)
+static void *signal_thread(void *arg)
 {
 	sigset_t set;
 
 	(void)arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
 	for (;;) {
 		int sig = sigwaitinfo(&set, NULL);
 		if (sig == SIGHUP) {
 			ims_log_notice(NULL, "event=sighup");
 			reload();
+		} else if (sig == SIGTERM) {
+			ims_log_notice(NULL, "event=sigterm in_flight=%d", ims_milter_in_flight());
+			ims_milter_drain();
+			for (int i = 0; i < 600 && ims_milter_in_flight() > 0; i++)
+				usleep(100000);
+			smfi_stop();
+			return NULL;
 		}
 	}
 	return NULL;
@@ -253,15 +265,15 @@ int main(int argc, char **argv)
 	}
 	if (drop_privileges(conf->milter_user, sockpath) != 0)
 		goto out;
-	/* Blocked in every thread: reload_thread takes SIGHUP, libmilter's
-	 * signal thread SIGTERM and SIGINT (its sigwait, interposed above). */
+	/* Blocked in every thread: signal_thread takes SIGHUP and SIGTERM,
+	 * libmilter's signal thread SIGINT (its sigwait, interposed above). */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (pthread_create(&tid, NULL, reload_thread, NULL) != 0)
+	if (pthread_create(&tid, NULL, signal_thread, NULL) != 0)
 		goto out;
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
@@ -269,9 +281,6 @@ int main(int argc, char **argv)
 		       ims_engine_model_error(eng));
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
-	/* SIGTERM: the listener is closed; finish what is in flight (60 s max) */
-	for (int i = 0; i < 600 && ims_milter_in_flight() > 0; i++)
-		usleep(100000);
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
 	if (pidfile)
 		unlink(pidfile);

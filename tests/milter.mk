@@ -41,10 +41,11 @@ TESTS += tests/unit/test_scan
 check_PROGRAMS += tests/milter/mkmodel
 tests_milter_mkmodel_CFLAGS = $(TEST_CFLAGS)
 tests_milter_mkmodel_LDADD = $(SCAN_TEST_LIBS)
-TESTS += tests/milter/run-miltertest.py
+TESTS += tests/milter/run-miltertest.py tests/milter/run-daemon.py
 EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milter/accept.lua \
 	tests/milter/tag.lua tests/milter/quarantine.lua tests/milter/reject.lua \
-	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py
+	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py \
+	tests/milter/run-daemon.py tests/milter/inflight.lua
 
 # end to end: real Postfix + ims-milter + redis-server + nsd (root; else skipped)
 TESTS += tests/e2e/test_e2e.py

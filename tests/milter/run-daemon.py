@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""ims-milter as a daemon: forks, writes its pid file, listens on a unix
+socket, drops privileges to [milter] user, survives SIGHUP (libmilter alone
+would stop) and reloads, finishes a message in flight on SIGTERM, removes
+its pid file.  Needs root (privilege drop); exits 77 otherwise."""
+import os
+import pwd
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from harness import common, milter as hmilter  # noqa: E402
+from harness.redis import Redis  # noqa: E402
+
+HERE = os.path.join(os.environ.get("top_srcdir", "."), "tests", "milter")
+
+
+def miltertest(script, sock, **env):
+    e = dict(os.environ, IMS_MILTER_SOCKET=sock, IMS_MT_DIR=HERE, **env)
+    r = subprocess.run(["miltertest", "-s", os.path.join(HERE, script)], env=e,
+                       capture_output=True, text=True, timeout=120)
+    print(f"--- {script}: rc={r.returncode}\n{r.stdout}{r.stderr}", end="")
+    if r.returncode != 0:
+        raise SystemExit(f"FAIL {script}")
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def main():
+    if os.geteuid() != 0:
+        common.skip("privilege drop needs root")
+    common.require("miltertest", "redis-server")
+    tmp = common.TempDir("ims-daemon-")
+    redis = None
+    pid = None
+    try:
+        redis = Redis(tmp).start()
+        model = hmilter.make_model(tmp, 1.0)
+        sockdir = tmp.join("run")
+        os.makedirs(sockdir)
+        os.chmod(sockdir, 0o777)
+        sockpath = os.path.join(sockdir, "ims-milter.sock")
+        pidfile = os.path.join(sockdir, "ims-milter.pid")
+        conf = tmp.join("ims.conf")
+        with open(conf, "w") as f:
+            f.write(f"[log]\ntarget = stderr\n\n"
+                    f"[milter]\nsocket = unix:{sockpath}\nuser = nobody\npidfile = {pidfile}\n"
+                    f"local_domains = example.test\n\n[dns]\nnameservers = 127.0.0.1:9\n\n"
+                    f"{redis.conf_section()}\n[classifier]\nmodel = {model}\n")
+        exe = os.path.join(hmilter.builddir(), "milter/ims-milter")
+        r = subprocess.run([exe, "-c", conf], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r
+        common.wait_file(pidfile)
+        with open(pidfile) as f:
+            pid = int(f.read())
+        assert alive(pid), "daemon not running"
+        deadline = time.time() + 10  # the pid file is written before the drop
+        while True:
+            with open(f"/proc/{pid}/status") as f:
+                uid = [l.split()[1] for l in f if l.startswith("Uid:")][0]
+            if int(uid) != 0 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert int(uid) == pwd.getpwnam("nobody").pw_uid, f"runs as uid {uid}"
+        assert os.stat(sockpath).st_uid == pwd.getpwnam("nobody").pw_uid, "socket owner"
+        sock = f"unix:{sockpath}"
+        miltertest("accept.lua", sock)
+
+        os.kill(pid, 1)  # SIGHUP: reload, keep running
+        time.sleep(1)
+        assert alive(pid), "SIGHUP stopped the daemon"
+        miltertest("accept.lua", sock)
+
+        miltertest("inflight.lua", sock, IMS_MILTER_PID=str(pid))
+        deadline = time.time() + 20
+        while time.time() < deadline and alive(pid):
+            time.sleep(0.1)
+        assert not alive(pid), "still running after SIGTERM"
+        assert not os.path.exists(pidfile), "pid file left behind"
+        pid = None
+    finally:
+        if pid and alive(pid):
+            common.stop_pid(pid)
+        if redis:
+            redis.stop()
+        tmp.close()
+    print("PASS: daemon, pid file, privilege drop, SIGHUP reload, SIGTERM finishes in flight")
+
+
+if __name__ == "__main__":
+    main()
