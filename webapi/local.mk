@@ -5,6 +5,7 @@ webapi_libimsweb_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS)
 webapi_libimsweb_a_SOURCES = \
 	webapi/app.h \
 	webapi/auth_token.c webapi/auth_token.h \
+	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/mailview.c webapi/mailview.h \

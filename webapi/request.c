@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,6 +107,18 @@ redisContext *ims_req_redis(struct ims_req *r)
 
 	pthread_once(&redis_once, redis_key_init);
 	c = pthread_getspecific(redis_key);
+	if (c && !r->redis_checked) {
+		/* An idle connection has nothing to read; if it has, Redis closed
+		 * it (restart, timeout): open a new one instead of failing. */
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+		r->redis_checked = true;
+		if (c->err || poll(&p, 1, 0) != 0) {
+			redisFree(c);
+			pthread_setspecific(redis_key, NULL);
+			c = NULL;
+		}
+	}
 	if (c)
 		return c;
 	if (ims_rconn_open(r->app->conf, &c, err, sizeof err) != IMS_OK) {

@@ -39,6 +39,7 @@ struct ims_req {
 
 	char params[IMS_REQ_MAX_PARAMS][IMS_REQ_PARAM_MAX]; /* {id} path segments */
 
+	bool redis_checked; /* the thread's connection was checked for this request */
 	bool authed;
 	struct ims_token_claims who; /* role as stored in Redis, not as in the token */
 

@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "authcache.h"
 #include "log.h"
 #include "router.h"
 #include "server.h"
@@ -40,6 +41,11 @@ static int authenticate(struct ims_req *r)
 		ims_req_error(r, 401, "invalid or expired token");
 		return 0;
 	}
+	if (ims_authcache_get(c.sub, c.fam, &c.role)) {
+		r->who = c;
+		r->authed = true;
+		return 1;
+	}
 	rc = ims_req_redis(r);
 	if (!rc)
 		return 0;
@@ -59,6 +65,7 @@ static int authenticate(struct ims_req *r)
 										 : IMS_ROLE_USER;
 		r->who = c;
 		r->authed = true;
+		ims_authcache_put(c.sub, c.fam, c.role);
 		ok = 1;
 	} else {
 		ims_req_error(r, 401, "the session has ended");

@@ -7,6 +7,7 @@
 
 #include <sodium.h>
 
+#include "authcache.h"
 #include "session.h"
 
 /* KEYS[1] family; ARGV[1] hash of the presented token, ARGV[2] hash of its
@@ -135,6 +136,8 @@ ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, 
 	}
 	if (rep->type == REDIS_REPLY_INTEGER && rep->integer == 1)
 		rc = IMS_OK;
+	else if (rep->type == REDIS_REPLY_INTEGER && rep->integer == -1)
+		ims_authcache_clear(); /* reuse: the family is gone, so are its access tokens */
 out:
 	if (rep)
 		freeReplyObject(rep);
@@ -149,6 +152,7 @@ ims_status ims_session_end(struct ims_req *r, const char *addr, const char *fam)
 {
 	redisReply *rep = ims_req_cmd(r, "DEL ims:{%s}:refresh:%s", addr, fam);
 
+	ims_authcache_clear();
 	if (!rep)
 		return IMS_ETEMP;
 	freeReplyObject(rep);
