@@ -113,7 +113,7 @@ const struct ims_model *ims_engine_model(const struct ims_engine *e)
 
 const char *ims_engine_model_error(const struct ims_engine *e)
 {
-	return e->model ? "" : e->model_error;
+	return e->model ? NULL : e->model_error;
 }
 
 const char *ims_engine_model_version(const struct ims_engine *e)

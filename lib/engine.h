@@ -42,7 +42,9 @@ struct ims_store *ims_engine_store(const struct ims_engine *e);
 struct ims_auth *ims_engine_auth(const struct ims_engine *e);
 /* NULL when the model could not be loaded. */
 const struct ims_model *ims_engine_model(const struct ims_engine *e);
+/* Why the model could not be loaded, or NULL when it was. */
 const char *ims_engine_model_error(const struct ims_engine *e);
+/* The loaded model's version, "" when none. */
 const char *ims_engine_model_version(const struct ims_engine *e);
 
 /* The process-wide current engine.  publish takes a reference to e (or

@@ -52,6 +52,13 @@ int sigwait(const sigset_t *set, int *sig)
 	return 0;
 }
 
+static const char *model_error(const struct ims_engine *eng)
+{
+	const char *e = ims_engine_model_error(eng);
+
+	return e ? e : "";
+}
+
 /* Builds a new engine from the config file and publishes it; on any error
  * the running engine stays. */
 static int reload(void)
@@ -72,7 +79,7 @@ static int reload(void)
 	ims_log_set_level(ims_log_level_parse(conf->log_level));
 	ims_engine_publish(eng);
 	ims_log_notice(NULL, "event=engine_loaded config=%s model_version=%s model_error=\"%s\"",
-		       conf_path, ims_engine_model_version(eng), ims_engine_model_error(eng));
+		       conf_path, ims_engine_model_version(eng), model_error(eng));
 	ims_engine_unref(eng);
 	ims_conf_unref(conf);
 	return 0;
@@ -278,7 +285,7 @@ int main(int argc, char **argv)
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
 		       conf->milter_socket, ims_engine_model_version(eng),
-		       ims_engine_model_error(eng));
+		       model_error(eng));
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
