@@ -166,6 +166,18 @@ def t_spf_softfail(e):
     assert "SPF_SOFTFAIL" in header(d, "X-Spam-Status")[0]
 
 
+@case("DNS timeout (SERVFAIL zone): temperror, answered promptly, not hung")
+def t_dns_timeout(e):
+    t0 = time.time()
+    code, text = send(e, msg("e2e-dns-slow", frm="x@slow.example.org"), "x@slow.example.org",
+                      ["alice@example.test"], ip="203.0.113.9")
+    assert code == 250, (code, text)
+    assert time.time() - t0 < 15, f"took {time.time() - t0:.1f} s"
+    d = delivered(e, "e2e-dns-slow")
+    ar = header(d, "Authentication-Results")[0]
+    assert "spf=temperror" in ar, ar
+
+
 @case("forged X-Spam-* and Authentication-Results from outside are removed")
 def t_forged(e):
     extra = ("X-Spam-Status: No, score=-100 forged\r\nX-Spam-Flag: NO\r\n"
@@ -403,7 +415,7 @@ class SkipCase(Exception):
     pass
 
 
-CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_forged, t_outbound, t_dkim_valid,
+CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_outbound, t_dkim_valid,
          t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_multi_from, t_garbage,
          t_huge_header, t_many_headers, t_oversize, t_redis_down, t_corpus]
 
@@ -451,6 +463,7 @@ def main():
             "example.test": [("TXT", spf)],
             "_dmarc.example.test": [("TXT", "v=DMARC1; p=quarantine")],
             "out._domainkey.example.test": [("TXT", out_key)],
+            "slow.example.org": [("TIMEOUT", None)],
         })
         e.dns.start()
         e.redis = Redis(e.tmp).start()

@@ -243,6 +243,43 @@ static void test_outbound_sent(void)
 	ims_engine_unref(e);
 }
 
+static void test_trusted_network(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope env2 = env;
+	const char *name, *detail;
+	double w;
+
+	ims_engine_unref(e);
+	/* a configured trusted network skips SPF, DKIM and DMARC; nothing else does */
+	{
+		struct ims_conf *c;
+		char err[256];
+		CHECK(ims_conf_defaults(&c) == IMS_OK);
+		free(c->classifier_model);
+		c->classifier_model = strdup(model_ham);
+		set_list1(&c->milter_trusted_networks, "192.0.2.0/24");
+		set_list1(&c->dns_nameservers, "127.0.0.1:9");
+		c->dns_timeout_ms = 100;
+		CHECK(ims_store_open_memory(&st) == IMS_OK);
+		CHECK(ims_engine_new_with_store(c, st, &e, err, sizeof err) == IMS_OK);
+		ims_conf_unref(c);
+	}
+	env2.client_ip = "192.0.2.77";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	for (size_t i = 0; ims_scan_symbol(s, i, &name, &w, &detail) == 0; i++)
+		CHECK(strncmp(name, "SPF_", 4) != 0 && strncmp(name, "DKIM_", 5) != 0 &&
+		      strncmp(name, "DMARC_", 6) != 0);
+	ims_scan_free(s);
+	env2.client_ip = "198.51.100.1";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "SPF_");
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 static void test_no_model(void)
 {
 	struct ims_store *st;
@@ -270,6 +307,7 @@ int main(void)
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
 	RUN(test_outbound_sent);
+	RUN(test_trusted_network);
 	RUN(test_no_model);
 	unlink(model_ham);
 	unlink(model_spam);
