@@ -8,6 +8,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
+	webapi/jsonw.c webapi/jsonw.h \
 	webapi/mailview.c webapi/mailview.h \
 	webapi/metrics.c webapi/metrics.h \
 	webapi/page.c webapi/page.h \

@@ -6,10 +6,12 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonw.h"
 #include "log.h"
 #include "mailview.h"
 #include "page.h"
@@ -39,39 +41,50 @@ static json_t *str_or_null(const redisReply *v)
 	return j ? j : json_null();
 }
 
-/* One list item from an HMGET of list_fields. */
-static json_t *list_item(const char *id, const redisReply *h)
+/* Writes one list item from an HMGET of list_fields. */
+static void list_item(FILE *f, const char *id, const redisReply *h)
 {
-	json_t *j = json_object();
+	fputs("{\"id\":", f);
+	ims_jsonw_str(f, id, strlen(id));
+	for (size_t k = 0; k < NLIST; k++) {
+		const char *name = list_fields[k];
+		const redisReply *v = h->element[k];
+		int str = v->type == REDIS_REPLY_STRING;
 
-	json_object_set_new(j, "id", json_string(id));
-	for (size_t f = 0; f < NLIST; f++) {
-		const char *k = list_fields[f];
-		const redisReply *v = h->element[f];
+		fputc(',', f);
+		ims_jsonw_key(f, name);
+		if (strcmp(name, "seen") == 0) {
+			fputs(str && strcmp(v->str, "1") == 0 ? "true" : "false", f);
+		} else if (strcmp(name, "score") == 0 || strcmp(name, "received") == 0 ||
+			   strcmp(name, "size") == 0) {
+			char *end = NULL;
+			double d = str ? strtod(v->str, &end) : 0;
 
-		if (strcmp(k, "score") == 0)
-			json_object_set_new(j, k, num_or_null(v, 0));
-		else if (strcmp(k, "received") == 0 || strcmp(k, "size") == 0)
-			json_object_set_new(j, k, num_or_null(v, 1));
-		else if (strcmp(k, "seen") == 0)
-			json_object_set_new(j, k,
-					    json_boolean(v->type == REDIS_REPLY_STRING &&
-							 strcmp(v->str, "1") == 0));
-		else
-			json_object_set_new(j, k, str_or_null(v));
+			if (str && end != v->str && *end == '\0' && isfinite(d))
+				fprintf(f, strcmp(name, "score") == 0 ? "%.15g" : "%.0f", d);
+			else
+				fputs("null", f);
+		} else if (str) {
+			ims_jsonw_str(f, v->str, v->len);
+		} else {
+			fputs("null", f);
+		}
 	}
-	return j;
+	fputc('}', f);
 }
 
+/* The list is written as JSON text directly (jsonw.h): this is the route
+ * every client polls. */
 static void folder(struct ims_req *r, const char *name)
 {
 	char key[IMS_USERS_ADDR_MAX + 32], cur[IMS_CURSOR_MAX];
 	const char *argv[2 + NLIST];
 	struct ims_page p;
 	redisReply **rs = NULL;
-	json_t *items = NULL;
 	int limit = ims_req_limit(r);
-	size_t kept = 0;
+	size_t kept = 0, len = 0;
+	char *buf = NULL;
+	FILE *f = NULL;
 	redisContext *c;
 
 	if (limit < 0)
@@ -82,12 +95,11 @@ static void folder(struct ims_req *r, const char *name)
 		return;
 	c = ims_req_redis(r);
 	rs = calloc(p.n ? p.n : 1, sizeof *rs);
-	items = json_array();
-	if (!c || !rs || !items)
+	if (!c || !rs)
 		goto out;
 	argv[0] = "HMGET";
-	for (size_t f = 0; f < NLIST; f++)
-		argv[2 + f] = list_fields[f];
+	for (size_t k = 0; k < NLIST; k++)
+		argv[2 + k] = list_fields[k];
 	for (size_t i = 0; i < p.n; i++) {
 		char mk[IMS_USERS_ADDR_MAX + 128];
 
@@ -97,26 +109,38 @@ static void folder(struct ims_req *r, const char *name)
 	}
 	if (ims_req_pipeline(r, rs, p.n) != IMS_OK)
 		goto out;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		goto out;
+	fputs("{\"items\":[", f);
 	for (size_t i = 0; i < p.n; i++) {
 		/* an index entry whose message expired (retention) is skipped */
 		if (rs[i]->type != REDIS_REPLY_ARRAY || rs[i]->elements != NLIST ||
 		    rs[i]->element[0]->type == REDIS_REPLY_NIL)
 			continue;
-		json_array_append_new(items, list_item(p.ids[i], rs[i]));
-		kept++;
+		if (kept++)
+			fputc(',', f);
+		list_item(f, p.ids[i], rs[i]);
 	}
-	if (p.more && p.n)
+	fputs("],\"next_cursor\":", f);
+	if (p.more && p.n) {
 		ims_page_cursor(&p, p.n - 1, cur);
-	ims_req_json(r, 200,
-		     json_pack("{s:o, s:s?}", "items", items, "next_cursor",
-			       p.more && p.n ? cur : NULL));
-	items = NULL;
+		ims_jsonw_str(f, cur, strlen(cur));
+	} else {
+		fputs("null", f);
+	}
+	fputc('}', f);
+	fclose(f);
+	f = NULL;
+	ims_req_take(r, 200, "application/json", buf, len);
+	buf = NULL;
 out:
-	(void)kept;
+	if (f)
+		fclose(f);
+	free(buf);
 	if (rs)
 		ims_req_free_replies(rs, p.n);
 	free(rs);
-	json_decref(items);
 	ims_page_free(&p);
 	if (!r->responded)
 		ims_req_error(r, 500, "out of memory");

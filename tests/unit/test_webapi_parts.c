@@ -12,6 +12,7 @@
 #include "check.h"
 #include "compose.h"
 #include "html_sanitize.h"
+#include "jsonw.h"
 #include "mailview.h"
 #include "reqid.h"
 #include "request.h"
@@ -224,6 +225,39 @@ static void test_compose(void)
 	json_decref(j);
 }
 
+static void jsonw_check(const char *in, size_t len, const char *want)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&buf, &n);
+	json_t *j;
+
+	ims_jsonw_str(f, in, len);
+	fclose(f);
+	j = json_loadb(buf, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	CHECK(j != NULL);
+	if (j && want)
+		CHECK(strcmp(json_string_value(j), want) == 0);
+	if (!j)
+		fprintf(stderr, "  not JSON: %s\n", buf);
+	json_decref(j);
+	free(buf);
+}
+
+static void test_jsonw(void)
+{
+	jsonw_check("plain", 5, "plain");
+	jsonw_check("q\"b\\s\n\r\t\x01", 9, "q\"b\\s\n\r\t\x01");
+	jsonw_check("Gr\xc3\xbc\xc3\x9f", 6, "Grüß");
+	jsonw_check("\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80");
+	jsonw_check("a\xff" "b", 3, "a\xef\xbf\xbd" "b");
+	jsonw_check("\xc3", 1, "\xef\xbf\xbd");
+	jsonw_check("\xed\xa0\x80", 3, NULL);  /* a surrogate */
+	jsonw_check("\xc0\xaf", 2, NULL);      /* overlong */
+	jsonw_check("nul\0in", 6, NULL);
+	jsonw_check("", 0, "");
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -233,6 +267,7 @@ int main(void)
 	RUN(test_sanitize);
 	RUN(test_mailview);
 	RUN(test_compose);
+	RUN(test_jsonw);
 	xmlCleanupParser();
 	g_mime_shutdown();
 	return CHECK_DONE();
