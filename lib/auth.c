@@ -41,7 +41,7 @@ void ims_auth_free(struct ims_auth *a)
 }
 
 ims_status ims_auth_new(const struct ims_conf *conf, struct ims_auth **out, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	struct ims_auth *a = calloc(1, sizeof *a);
 	ims_status rc = IMS_ENOMEM;
@@ -111,14 +111,14 @@ static int ip_in_list(const char *ip, char *const *cidrs)
 }
 
 static void check_spf(struct ims_auth *a, const struct ims_auth_input *in,
-		      struct ims_auth_result *res, struct ims_spf_outcome *outcome, ims_auth_emit emit,
-		      void *arg)
+                      struct ims_auth_result *res, struct ims_spf_outcome *outcome,
+                      ims_auth_emit emit, void *arg)
 {
 	static const char *const symbol[] = {
-		[IMS_SPF_NONE] = "SPF_NONE",         [IMS_SPF_NEUTRAL] = "SPF_NEUTRAL",
-		[IMS_SPF_PASS] = "SPF_PASS",         [IMS_SPF_FAIL] = "SPF_FAIL",
-		[IMS_SPF_SOFTFAIL] = "SPF_SOFTFAIL", [IMS_SPF_TEMPERROR] = "SPF_TEMPERROR",
-		[IMS_SPF_PERMERROR] = "SPF_PERMERROR",
+	    [IMS_SPF_NONE] = "SPF_NONE",           [IMS_SPF_NEUTRAL] = "SPF_NEUTRAL",
+	    [IMS_SPF_PASS] = "SPF_PASS",           [IMS_SPF_FAIL] = "SPF_FAIL",
+	    [IMS_SPF_SOFTFAIL] = "SPF_SOFTFAIL",   [IMS_SPF_TEMPERROR] = "SPF_TEMPERROR",
+	    [IMS_SPF_PERMERROR] = "SPF_PERMERROR",
 	};
 	struct ims_spf_outcome o;
 	struct timespec t;
@@ -133,18 +133,18 @@ static void check_spf(struct ims_auth *a, const struct ims_auth_input *in,
 	res->spf_us = since_us(&t);
 	snprintf(res->spf, sizeof res->spf, "%s", ims_spf_result_name(o.result));
 	snprintf(res->spf_domain, sizeof res->spf_domain, "%s",
-		 in->mail_from && *in->mail_from ? in->mail_from : o.domain);
+	         in->mail_from && *in->mail_from ? in->mail_from : o.domain);
 	res->spf_helo = o.helo;
 	snprintf(detail, sizeof detail, "ip=%s domain=%s", in->client_ip ? in->client_ip : "",
-		 o.domain);
+	         o.domain);
 	if ((unsigned)o.result < sizeof symbol / sizeof symbol[0])
 		emit(arg, symbol[o.result], detail);
 	*outcome = o;
 }
 
 static void check_dkim(struct ims_auth *a, const struct ims_auth_input *in,
-		       struct ims_auth_result *res, struct ims_dkim_result *out, ims_auth_emit emit,
-		       void *arg)
+                       struct ims_auth_result *res, struct ims_dkim_result *out, ims_auth_emit emit,
+                       void *arg)
 {
 	struct ims_dkim_result r;
 	struct timespec t;
@@ -160,10 +160,11 @@ static void check_dkim(struct ims_auth *a, const struct ims_auth_input *in,
 		struct ims_auth_sig *sg = &res->dkim[res->ndkim++];
 		snprintf(sg->domain, sizeof sg->domain, "%s", r.sigs[i].domain);
 		snprintf(sg->selector, sizeof sg->selector, "%s", r.sigs[i].selector);
-		snprintf(sg->result, sizeof sg->result, "%s", ims_dkim_result_name(r.sigs[i].result));
+		snprintf(sg->result, sizeof sg->result, "%s",
+		         ims_dkim_result_name(r.sigs[i].result));
 		if (i == 0)
-			snprintf(detail, sizeof detail, "d=%.255s s=%.127s %.127s", r.sigs[i].domain,
-				 r.sigs[i].selector, r.sigs[i].reason);
+			snprintf(detail, sizeof detail, "d=%.255s s=%.127s %.127s",
+			         r.sigs[i].domain, r.sigs[i].selector, r.sigs[i].reason);
 	}
 	switch (ims_dkim_summary(&r)) {
 	case IMS_DKIM_PASS: sym = "DKIM_VALID"; break;
@@ -178,8 +179,8 @@ static void check_dkim(struct ims_auth *a, const struct ims_auth_input *in,
 }
 
 static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
-			struct ims_auth_result *res, const struct ims_spf_outcome *spf,
-			const struct ims_dkim_result *dkim, ims_auth_emit emit, void *arg)
+                        struct ims_auth_result *res, const struct ims_spf_outcome *spf,
+                        const struct ims_dkim_result *dkim, ims_auth_emit emit, void *arg)
 {
 	struct ims_dmarc_outcome o;
 	struct timespec t;
@@ -198,7 +199,7 @@ static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
 	snprintf(res->dmarc, sizeof res->dmarc, "%s", ims_dmarc_result_name(o.result));
 	if (o.policy != IMS_DMARC_POLICY_ABSENT)
 		snprintf(res->dmarc_policy, sizeof res->dmarc_policy, "%s",
-			 ims_dmarc_policy_name(o.policy));
+		         ims_dmarc_policy_name(o.policy));
 	snprintf(res->from_domain, sizeof res->from_domain, "%s", o.domain);
 	switch (o.result) {
 	case IMS_DMARC_PASS: sym = "DMARC_PASS"; break;
@@ -207,7 +208,7 @@ static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
 		sym = o.policy == IMS_DMARC_POLICY_REJECT       ? "DMARC_POLICY_REJECT"
 		      : o.policy == IMS_DMARC_POLICY_QUARANTINE ? "DMARC_POLICY_QUARANTINE"
 		      : o.policy == IMS_DMARC_POLICY_NONE       ? "DMARC_POLICY_NONE"
-								 : "DMARC_NONE";
+		                                                : "DMARC_NONE";
 		break;
 	default: break;
 	}
@@ -215,8 +216,8 @@ static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
 	emit(arg, sym, detail);
 }
 
-void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in, struct ims_auth_result *res,
-		    ims_auth_emit emit, void *arg)
+void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in,
+                    struct ims_auth_result *res, ims_auth_emit emit, void *arg)
 {
 	struct ims_spf_outcome spf;
 	struct ims_dkim_result dkim;
@@ -233,7 +234,7 @@ void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in, struct 
 }
 
 ims_status ims_auth_sign(struct ims_auth *a, const char *raw, size_t len, const char *domain,
-			 char **header)
+                         char **header)
 {
 	*header = NULL;
 	return ims_dkim_sign(a->dkim, raw, len, domain, header);

@@ -14,7 +14,7 @@
 struct ims_auth;
 
 #define IMS_AUTH_MAX_SIGS 8
-#define IMS_AUTH_DOMAIN 256
+#define IMS_AUTH_DOMAIN   256
 
 struct ims_auth_input {
 	const char *client_ip; /* textual IPv4/IPv6 */
@@ -32,9 +32,9 @@ struct ims_auth_sig {
 };
 
 struct ims_auth_result {
-	char spf[16];  /* pass, fail, softfail, neutral, none, temperror, permerror */
+	char spf[16]; /* pass, fail, softfail, neutral, none, temperror, permerror */
 	char spf_domain[IMS_AUTH_DOMAIN];
-	int spf_helo;  /* checked the HELO name (null sender) */
+	int spf_helo; /* checked the HELO name (null sender) */
 	struct ims_auth_sig dkim[IMS_AUTH_MAX_SIGS];
 	int ndkim;
 	char dmarc[16];        /* pass, fail, none, temperror, permerror */
@@ -50,19 +50,19 @@ typedef void (*ims_auth_emit)(void *arg, const char *symbol, const char *detail)
 /* Builds the checkers from conf ([dns], [dkim]).  The caller owns *out
  * (ims_auth_free).  err says why on failure. */
 ims_status ims_auth_new(const struct ims_conf *conf, struct ims_auth **out, char *err,
-			size_t errlen);
+                        size_t errlen);
 void ims_auth_free(struct ims_auth *a);
 
 /* Runs SPF, DKIM and DMARC on in; fills *res and emits symbols.  Never
  * fails: DNS trouble becomes temperror results. */
-void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in, struct ims_auth_result *res,
-		    ims_auth_emit emit, void *arg);
+void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in,
+                    struct ims_auth_result *res, ims_auth_emit emit, void *arg);
 
 /* DKIM-signs raw for domain with the key from [dkim] keys.  On IMS_OK
  * *header is the whole "DKIM-Signature: ..." field value (without the
  * name), the caller's to free().  IMS_ENOTFOUND when no key is configured
  * for domain. */
 ims_status ims_auth_sign(struct ims_auth *a, const char *raw, size_t len, const char *domain,
-			 char **header);
+                         char **header);
 
 #endif

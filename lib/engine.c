@@ -33,7 +33,7 @@ static void engine_free(struct ims_engine *e)
 }
 
 ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
-				     struct ims_engine **out, char *err, size_t errlen)
+                                     struct ims_engine **out, char *err, size_t errlen)
 {
 	struct ims_engine *e = NULL;
 	ims_status rc = IMS_ENOMEM;
@@ -51,10 +51,10 @@ ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *st
 	if (rc != IMS_OK)
 		goto out;
 	if (ims_model_load(conf->classifier_model, &e->model, e->model_error,
-			   sizeof e->model_error) != IMS_OK) {
+	                   sizeof e->model_error) != IMS_OK) {
 		e->model = NULL;
 		ims_log_warn(NULL, "event=model_load path=%s error=\"%s\"", conf->classifier_model,
-			     e->model_error);
+		             e->model_error);
 	}
 	*out = e;
 	e = NULL;
@@ -64,8 +64,7 @@ out:
 	return rc;
 }
 
-ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err,
-			  size_t errlen)
+ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen)
 {
 	struct ims_store *store;
 	ims_status rc = ims_store_open(conf, &store);

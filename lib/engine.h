@@ -24,13 +24,12 @@ struct ims_model;
 /* Builds an engine on conf (takes its own reference).  On IMS_OK *out has
  * one reference, owned by the caller.  On failure (bad DNS settings, DKIM
  * keys that cannot be read) err says why. */
-ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err,
-			  size_t errlen);
+ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen);
 
 /* Same, with a store the caller made (unit tests: the memory store).  The
  * engine takes ownership of store. */
 ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
-				     struct ims_engine **out, char *err, size_t errlen);
+                                     struct ims_engine **out, char *err, size_t errlen);
 
 /* Reference counting (atomic): ref returns e; the last unref frees. */
 struct ims_engine *ims_engine_ref(struct ims_engine *e);

@@ -27,7 +27,7 @@ int ims_heur_url_host(const char *href, char *out, size_t outlen)
 		h++;
 	snprintf(buf, sizeof buf, "%s", h);
 	if (!g_uri_split(buf, G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS, NULL, NULL, &host, NULL,
-			 NULL, NULL, NULL, NULL) ||
+	                 NULL, NULL, NULL, NULL) ||
 	    !host || !*host)
 		goto out;
 	if (strlen(host) >= outlen || strlen(host) > IMS_HEUR_MAX_HOST)
@@ -81,14 +81,16 @@ int ims_heur_text_domain(const char *text, char *out, size_t outlen)
 			continue;
 		}
 		while (j < n && (is_label_char((unsigned char)text[j]) ||
-				 (text[j] == '.' && j + 1 < n && is_label_char((unsigned char)text[j + 1])))) {
+		                 (text[j] == '.' && j + 1 < n &&
+		                  is_label_char((unsigned char)text[j + 1])))) {
 			if (text[j] == '.') {
 				dots++;
 				last_dot = j;
 			}
 			j++;
 		}
-		if (dots > 0 && j - last_dot - 1 >= 2 && j - i < outlen && (j >= n || text[j] != '@')) {
+		if (dots > 0 && j - last_dot - 1 >= 2 && j - i < outlen &&
+		    (j >= n || text[j] != '@')) {
 			int alpha = 1;
 			for (size_t k = last_dot + 1; k < j; k++)
 				if (!isalpha((unsigned char)text[k]))
@@ -110,8 +112,9 @@ const char *ims_heur_org_domain(const char *host)
 	/* Without the public suffix list: the last two labels, or three when
 	 * the second-level label is one of the common registry prefixes under
 	 * a two-letter country code (example.co.uk, example.com.au). */
-	static const char *const sld[] = { "co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", NULL };
-	const char *labels[4] = { NULL, NULL, NULL, NULL };
+	static const char *const sld[] = {"co", "com", "net", "org", "gov",
+	                                  "ac", "edu", "ne",  "or",  NULL};
+	const char *labels[4] = {NULL, NULL, NULL, NULL};
 	int n = 0;
 
 	for (const char *p = host + strlen(host); p > host; p--)
@@ -166,13 +169,13 @@ static int ext_in(const char *ext, size_t len, const char *const *list)
 
 int ims_heur_bad_filename(const char *filename, int *double_ext)
 {
-	static const char *const bad[] = { "exe", "scr", "pif", "com", "bat", "cmd", "vbs", "vbe",
-					   "js",  "jse", "wsf", "wsh", "hta", "msi", "msp", "jar",
-					   "ps1", "lnk", "reg", "cpl", "dll", "scf", "chm", "gadget",
-					   "application", "msc", "vb", "iso", "img", "vhd", NULL };
-	static const char *const harmless[] = { "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx",
-						"txt", "rtf", "jpg", "jpeg", "png", "gif", "zip",
-						"htm", "html", "csv", "odt", "mp3", "mp4", NULL };
+	static const char *const bad[] = {
+	    "exe", "scr",    "pif",         "com", "bat", "cmd", "vbs", "vbe", "js",  "jse", "wsf",
+	    "wsh", "hta",    "msi",         "msp", "jar", "ps1", "lnk", "reg", "cpl", "dll", "scf",
+	    "chm", "gadget", "application", "msc", "vb",  "iso", "img", "vhd", NULL};
+	static const char *const harmless[] = {"pdf", "doc",  "docx", "xls",  "xlsx", "ppt", "pptx",
+	                                       "txt", "rtf",  "jpg",  "jpeg", "png",  "gif", "zip",
+	                                       "htm", "html", "csv",  "odt",  "mp3",  "mp4", NULL};
 	size_t n = strnlen(filename, IMS_HEUR_MAX_TEXT);
 	const char *dot, *prev;
 
@@ -212,7 +215,8 @@ static int is_local(const char *domain, const char *const *locals)
 	for (; locals && *locals; locals++) {
 		size_t ll = strlen(*locals);
 		if (strcasecmp(domain, *locals) == 0 ||
-		    (dl > ll && domain[dl - ll - 1] == '.' && strcasecmp(domain + dl - ll, *locals) == 0))
+		    (dl > ll && domain[dl - ll - 1] == '.' &&
+		     strcasecmp(domain + dl - ll, *locals) == 0))
 			return 1;
 	}
 	return 0;
@@ -230,7 +234,8 @@ static void check_links(const struct ims_heur_input *in, ims_heur_emit emit, voi
 			emit(arg, "PHISH_URL_IP_LITERAL", host);
 		if (has_punycode(host))
 			emit(arg, "PHISH_URL_PUNYCODE", host);
-		if (l->text && *l->text && ims_heur_text_domain(l->text, named, sizeof named) == 0 &&
+		if (l->text && *l->text &&
+		    ims_heur_text_domain(l->text, named, sizeof named) == 0 &&
 		    !ims_heur_is_ip_literal(host) &&
 		    strcmp(ims_heur_org_domain(named), ims_heur_org_domain(host)) != 0) {
 			char detail[2 * IMS_HEUR_MAX_HOST + 8];
@@ -249,9 +254,10 @@ static void check_attachments(const struct ims_heur_input *in, ims_heur_emit emi
 			emit(arg, "BAD_ATTACHMENT_EXT", a->filename);
 			if (dbl)
 				emit(arg, "DOUBLE_ATTACHMENT_EXT", a->filename);
-		} else if (a->content_type && (strcasecmp(a->content_type, "application/x-msdownload") == 0 ||
-						strcasecmp(a->content_type, "application/x-dosexec") == 0 ||
-						strcasecmp(a->content_type, "application/x-msdos-program") == 0)) {
+		} else if (a->content_type &&
+		           (strcasecmp(a->content_type, "application/x-msdownload") == 0 ||
+		            strcasecmp(a->content_type, "application/x-dosexec") == 0 ||
+		            strcasecmp(a->content_type, "application/x-msdos-program") == 0)) {
 			emit(arg, "BAD_ATTACHMENT_EXT", a->content_type);
 		}
 	}

@@ -20,8 +20,8 @@
 #include "symbols.h"
 #include "ulid.h"
 
-static const char *const own_headers[] = { "Authentication-Results", "X-Spam-Flag", "X-Spam-Score",
-					   "X-Spam-Status", "X-IMS-Scan-Id", NULL };
+static const char *const own_headers[] = {"Authentication-Results", "X-Spam-Flag",   "X-Spam-Score",
+                                          "X-Spam-Status",          "X-IMS-Scan-Id", NULL};
 
 static long elapsed_us(const struct timespec *a)
 {
@@ -147,7 +147,7 @@ static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *e
 		s->nrcpts++;
 	}
 	snprintf(s->trace_id, sizeof s->trace_id, "%s",
-		 env->trace_id && *env->trace_id ? env->trace_id : s->id);
+	         env->trace_id && *env->trace_id ? env->trace_id : s->id);
 	return IMS_OK;
 }
 
@@ -162,7 +162,7 @@ static void authserv_id(const struct ims_conf *c, char *out, size_t outlen)
 
 /* Appends printf output to buf (size cap) at *len; silently cuts. */
 __attribute__((format(printf, 4, 5))) static void append(char *buf, size_t cap, size_t *len,
-							   const char *fmt, ...)
+                                                         const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -200,8 +200,8 @@ static char *make_auth_results(const struct ims_scan *s)
 	if (a->ndkim == 0)
 		append(buf, sizeof buf, &len, " dkim=none;");
 	for (int i = 0; i < a->ndkim; i++)
-		append(buf, sizeof buf, &len, " dkim=%s header.d=%s header.s=%s;", a->dkim[i].result,
-		       a->dkim[i].domain, a->dkim[i].selector);
+		append(buf, sizeof buf, &len, " dkim=%s header.d=%s header.s=%s;",
+		       a->dkim[i].result, a->dkim[i].domain, a->dkim[i].selector);
 	if (a->dmarc[0]) {
 		append(buf, sizeof buf, &len, " dmarc=%s", a->dmarc);
 		if (a->dmarc_policy[0])
@@ -219,9 +219,9 @@ static ims_status make_headers(struct ims_scan *s)
 	char buf[4096];
 	size_t len = 0;
 	int spam = s->action != IMS_ACTION_ACCEPT;
-	double required = s->conf->action_tag >= 0 ? s->conf->action_tag
-			  : s->conf->action_quarantine >= 0 ? s->conf->action_quarantine
-							    : s->conf->action_reject;
+	double required = s->conf->action_tag >= 0          ? s->conf->action_tag
+	                  : s->conf->action_quarantine >= 0 ? s->conf->action_quarantine
+	                                                    : s->conf->action_reject;
 
 	s->hdr_value[0] = make_auth_results(s);
 	s->hdr_value[1] = strdup(spam ? "YES" : "NO");
@@ -253,26 +253,27 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 	if (c->action_reject >= 0 && s->score >= c->action_reject) {
 		s->action = IMS_ACTION_REJECT;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
-			 c->action_reject);
+		         c->action_reject);
 	} else if (c->action_quarantine >= 0 && s->score >= c->action_quarantine) {
 		s->action = IMS_ACTION_QUARANTINE;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
-			 c->action_quarantine);
+		         c->action_quarantine);
 	} else if (c->action_tag >= 0 && s->score >= c->action_tag) {
 		s->action = IMS_ACTION_TAG;
-		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score, c->action_tag);
+		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
+		         c->action_tag);
 	}
 	/* The From domain's DMARC policy is enforced as published. */
 	if (!s->auth_user && strcmp(s->auth.dmarc, "fail") == 0) {
 		if (strcmp(s->auth.dmarc_policy, "reject") == 0 && s->action < IMS_ACTION_REJECT) {
 			s->action = IMS_ACTION_REJECT;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy reject for %s",
-				 s->auth.from_domain);
+			         s->auth.from_domain);
 		} else if (strcmp(s->auth.dmarc_policy, "quarantine") == 0 &&
-			   s->action < IMS_ACTION_QUARANTINE) {
+		           s->action < IMS_ACTION_QUARANTINE) {
 			s->action = IMS_ACTION_QUARANTINE;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy quarantine for %s",
-				 s->auth.from_domain);
+			         s->auth.from_domain);
 		}
 	}
 	if (forced_reason) {
@@ -284,7 +285,7 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 /* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weight scaled by the
  * probability of the verdict. */
 static void classify_stage(struct ims_scan *s, const struct ims_model *model,
-			   const struct ims_parsed *parsed)
+                           const struct ims_parsed *parsed)
 {
 	struct ims_classification c;
 	char detail[64];
@@ -299,11 +300,12 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 	snprintf(s->verdict, sizeof s->verdict, "%s", c.spam ? "spam" : "ham");
 	snprintf(detail, sizeof detail, "p=%.3f", c.probability);
 	if (c.spam)
-		ims_scan_add_symbol(s, "SVM_SPAM", ims_conf_score(s->conf, "SVM_SPAM") * c.probability,
-				    detail);
+		ims_scan_add_symbol(s, "SVM_SPAM",
+		                    ims_conf_score(s->conf, "SVM_SPAM") * c.probability, detail);
 	else
 		ims_scan_add_symbol(s, "SVM_HAM",
-				    ims_conf_score(s->conf, "SVM_HAM") * (1.0 - c.probability), detail);
+		                    ims_conf_score(s->conf, "SVM_HAM") * (1.0 - c.probability),
+		                    detail);
 }
 
 /* Summary fields of the stored message, from the parsed headers. */
@@ -325,7 +327,7 @@ static void summary_fields(struct ims_scan *s, const struct ims_parsed *parsed)
 }
 
 ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, const char *raw,
-			size_t len, struct ims_scan **out)
+                        size_t len, struct ims_scan **out)
 {
 	struct ims_scan *s;
 	struct ims_msg *msg = NULL;
@@ -355,14 +357,14 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	if (!model) {
 		s->action = IMS_ACTION_TEMPFAIL;
 		snprintf(s->reason, sizeof s->reason, "no classifier model: %s",
-			 ims_engine_model_error(eng));
+		         ims_engine_model_error(eng));
 		rc = IMS_ETEMP;
 		goto out;
 	}
 
 	/* RFC 5322 fields, as received */
 	st = ims_msg_parse(raw, len, (size_t)s->conf->milter_max_headers,
-			   s->conf->milter_max_header_size, &msg);
+	                   s->conf->milter_max_header_size, &msg);
 	if (st == IMS_ELIMIT) {
 		forced = "message header section exceeds the limits";
 		ims_scan_add_symbol(s, "HEADER_LIMIT", ims_conf_score(s->conf, "HEADER_LIMIT"), "");
@@ -380,8 +382,12 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	/* SPF, DKIM, DMARC: inbound only; outbound mail is our own user's */
 	if (!s->outbound && !forced) {
 		struct ims_auth_input in = {
-			.client_ip = s->client_ip, .helo = s->helo, .mail_from = s->mail_from,
-			.raw = raw, .len = len, .from_domain = s->auth.from_domain,
+		    .client_ip = s->client_ip,
+		    .helo = s->helo,
+		    .mail_from = s->mail_from,
+		    .raw = raw,
+		    .len = len,
+		    .from_domain = s->auth.from_domain,
 		};
 		char fdom[IMS_AUTH_DOMAIN];
 		snprintf(fdom, sizeof fdom, "%s", s->auth.from_domain);
@@ -404,15 +410,16 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	s->parse_us = elapsed_us(&t);
 	if (parsed) {
 		struct ims_heur_input hin = {
-			.from = msg ? ims_msg_find(msg, "From", 0) : NULL,
-			.from_count = from_count,
-			.body = body,
-			.body_len = body_len,
-			.local_domains = (const char *const *)s->conf->milter_local_domains,
+		    .from = msg ? ims_msg_find(msg, "From", 0) : NULL,
+		    .from_count = from_count,
+		    .body = body,
+		    .body_len = body_len,
+		    .local_domains = (const char *const *)s->conf->milter_local_domains,
 		};
 		summary_fields(s, parsed);
 		if (ims_parsed_malformed(parsed))
-			ims_scan_add_symbol(s, "MIME_MALFORMED", ims_conf_score(s->conf, "MIME_MALFORMED"), "");
+			ims_scan_add_symbol(s, "MIME_MALFORMED",
+			                    ims_conf_score(s->conf, "MIME_MALFORMED"), "");
 		hin.nlinks = ims_parsed_links(parsed, &hin.links);
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);
@@ -424,7 +431,8 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	}
 	if (!s->from || !s->to || !s->subject || !s->date) {
 		free(s->from), free(s->to), free(s->subject), free(s->date);
-		s->from = dup0(NULL), s->to = dup0(NULL), s->subject = dup0(NULL), s->date = dup0(NULL);
+		s->from = dup0(NULL), s->to = dup0(NULL), s->subject = dup0(NULL),
+		s->date = dup0(NULL);
 		if (!s->from || !s->to || !s->subject || !s->date)
 			goto out;
 	}
@@ -440,8 +448,8 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (st == IMS_OK)
 			s->dkim_sig = sig;
 		else if (st != IMS_ENOTFOUND)
-			ims_log_warn(s->id, "event=dkim_sign domain=%s error=\"%s\"", s->auth.from_domain,
-				     ims_strstatus(st));
+			ims_log_warn(s->id, "event=dkim_sign domain=%s error=\"%s\"",
+			             s->auth.from_domain, ims_strstatus(st));
 	}
 	rc = make_headers(s);
 	s->total_us = elapsed_us(&t0);
@@ -468,7 +476,7 @@ enum ims_action ims_scan_action(const struct ims_scan *s)
 
 const char *ims_action_name(enum ims_action a)
 {
-	static const char *const names[] = { "accept", "tag", "quarantine", "reject", "tempfail" };
+	static const char *const names[] = {"accept", "tag", "quarantine", "reject", "tempfail"};
 
 	return (unsigned)a < 5 ? names[a] : "unknown";
 }
@@ -521,7 +529,7 @@ size_t ims_scan_symbol_count(const struct ims_scan *s)
 }
 
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
-		    const char **detail)
+                    const char **detail)
 {
 	if (i >= s->nhits)
 		return -1;
@@ -571,23 +579,25 @@ char *ims_scan_json(const struct ims_scan *s)
 		json_array_append_new(rcpt, json_string(s->rcpts[i]));
 	for (size_t i = 0; i < s->nhits; i++)
 		json_array_append_new(syms, json_pack("{s:s, s:f, s:s}", "name", s->hits[i].name,
-						      "weight", s->hits[i].weight, "detail",
-						      s->hits[i].detail));
+		                                      "weight", s->hits[i].weight, "detail",
+		                                      s->hits[i].detail));
 	for (int i = 0; i < s->auth.ndkim; i++)
-		json_array_append_new(dkim, json_pack("{s:s, s:s, s:s}", "domain", s->auth.dkim[i].domain,
-						      "selector", s->auth.dkim[i].selector, "result",
-						      s->auth.dkim[i].result));
-	client = json_pack("{s:s, s:s, s:s, s:o}", "ip", s->client_ip, "name", s->client_name, "helo",
-			   s->helo, "auth", s->auth_user ? json_string(s->auth_user) : json_null());
+		json_array_append_new(
+		    dkim, json_pack("{s:s, s:s, s:s}", "domain", s->auth.dkim[i].domain, "selector",
+		                    s->auth.dkim[i].selector, "result", s->auth.dkim[i].result));
+	client =
+	    json_pack("{s:s, s:s, s:s, s:o}", "ip", s->client_ip, "name", s->client_name, "helo",
+	              s->helo, "auth", s->auth_user ? json_string(s->auth_user) : json_null());
 	auth = json_pack("{s:s, s:o, s:s, s:s, s:s}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
-			 "dkim", dkim, "dmarc", s->auth.dmarc[0] ? s->auth.dmarc : "none",
-			 "dmarc_policy", s->auth.dmarc_policy, "from_domain", s->auth.from_domain);
+	                 "dkim", dkim, "dmarc", s->auth.dmarc[0] ? s->auth.dmarc : "none",
+	                 "dmarc_policy", s->auth.dmarc_policy, "from_domain", s->auth.from_domain);
 	dkim = NULL;
-	timings = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
-			    "local", (json_int_t)ims_scan_local_us(s), "spf", (json_int_t)s->auth.spf_us,
-			    "dkim", (json_int_t)s->auth.dkim_us, "dmarc", (json_int_t)s->auth.dmarc_us,
-			    "parse", (json_int_t)s->parse_us, "heuristics",
-			    (json_int_t)s->heuristics_us, "classify", (json_int_t)s->classify_us);
+	timings =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
+	              "local", (json_int_t)ims_scan_local_us(s), "spf", (json_int_t)s->auth.spf_us,
+	              "dkim", (json_int_t)s->auth.dkim_us, "dmarc", (json_int_t)s->auth.dmarc_us,
+	              "parse", (json_int_t)s->parse_us, "heuristics", (json_int_t)s->heuristics_us,
+	              "classify", (json_int_t)s->classify_us);
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "time", json_integer((json_int_t)s->time));
 	json_object_set_new(o, "trace_id", json_string(s->trace_id));
@@ -600,7 +610,7 @@ char *ims_scan_json(const struct ims_scan *s)
 	/* invalid UTF-8 in headers would make json_string fail: stringn + replace */
 	json_object_set_new(o, "from", json_string(s->from ? s->from : "") ?: json_string("?"));
 	json_object_set_new(o, "subject",
-			    json_string(s->subject ? s->subject : "") ?: json_string("?"));
+	                    json_string(s->subject ? s->subject : "") ?: json_string("?"));
 	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
 	json_object_set_new(o, "verdict", json_string(s->verdict));
 	json_object_set_new(o, "probability", json_real(s->probability));
@@ -623,7 +633,7 @@ out:
 }
 
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
-			    size_t *outlen)
+                            size_t *outlen)
 {
 	struct ims_msg *msg = NULL;
 	const char *eol = memmem(raw, len < 65536 ? len : 65536, "\r\n", 2) ? "\r\n" : "\n";

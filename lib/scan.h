@@ -28,21 +28,21 @@ enum ims_action {
 };
 
 /* Hard limits on one scan. */
-#define IMS_SCAN_MAX_RCPTS 1000
+#define IMS_SCAN_MAX_RCPTS   1000
 #define IMS_SCAN_MAX_SYMBOLS 64
 
 /* Envelope and connection of one message.  Every string may be NULL
  * (treated as ""); all are copied by ims_scan_run. */
 struct ims_envelope {
-	const char *client_ip;       /* "198.51.100.7" */
-	const char *client_name;     /* reverse name as the MTA saw it */
+	const char *client_ip;   /* "198.51.100.7" */
+	const char *client_name; /* reverse name as the MTA saw it */
 	const char *helo;
-	const char *auth_user;       /* SMTP AUTH login, NULL when not authenticated */
-	const char *mail_from;       /* without <>; "" for the null sender */
-	const char *const *rcpts;    /* without <> */
+	const char *auth_user;    /* SMTP AUTH login, NULL when not authenticated */
+	const char *mail_from;    /* without <>; "" for the null sender */
+	const char *const *rcpts; /* without <> */
 	size_t nrcpts;
 	const char *queue_id;
-	const char *trace_id;        /* NULL: the scan id is the trace id */
+	const char *trace_id; /* NULL: the scan id is the trace id */
 };
 
 /* Scans len bytes at raw (the message as the MTA received it).  On IMS_OK
@@ -51,7 +51,7 @@ struct ims_envelope {
  * missing (no model loaded); *out is then still set, with action tempfail
  * and a reason, so the caller can log it.  IMS_ENOMEM otherwise. */
 ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, const char *raw,
-			size_t len, struct ims_scan **out);
+                        size_t len, struct ims_scan **out);
 
 void ims_scan_free(struct ims_scan *s);
 
@@ -61,14 +61,14 @@ void ims_scan_free(struct ims_scan *s);
  * records and the event.  IMS_ETEMP when Redis failed: the caller answers
  * with a temporary failure.  err (may be NULL) says why. */
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
-			  size_t len, char *err, size_t errlen);
+                          size_t len, char *err, size_t errlen);
 
 /* The message as delivered: our headers first, then raw without the
  * header fields of the names we add (a sender cannot forge a verdict).
  * *out (the caller's, free()) and *outlen.  When raw has no parseable
  * header, our headers are put in front of it unchanged. */
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
-			    size_t *outlen);
+                            size_t *outlen);
 
 /* Accessors.  Strings are owned by s and live as long as it. */
 const char *ims_scan_id(const struct ims_scan *s);
@@ -90,7 +90,7 @@ long ims_scan_total_us(const struct ims_scan *s);
 /* Symbols: count, and the i-th name/weight/detail. */
 size_t ims_scan_symbol_count(const struct ims_scan *s);
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
-		    const char **detail);
+                    const char **detail);
 
 /* The header fields the MTA should add, in order: Authentication-Results,
  * X-Spam-Flag, X-Spam-Score, X-Spam-Status, X-IMS-Scan-Id (and the

@@ -30,8 +30,8 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
 
 /* The per-mailbox transaction for addr, folder = inbox, sent or quarantine. */
 static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
-				const struct stored_msg *m, const char *addr, const char *folder,
-				char *err, size_t errlen)
+                                const struct stored_msg *m, const char *addr, const char *folder,
+                                char *err, size_t errlen)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
 	char key[512], num[64];
@@ -86,7 +86,7 @@ static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
 }
 
 static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
-		      const char *prefix, const char *arg)
+                      const char *prefix, const char *arg)
 {
 	char key[256];
 
@@ -102,7 +102,7 @@ static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_
 }
 
 static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
-			       const struct stored_msg *m, char *err, size_t errlen)
+                               const struct stored_msg *m, char *err, size_t errlen)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
 	const char *action = ims_action_name(s->action);
@@ -201,11 +201,11 @@ static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
 }
 
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
-			  size_t len, char *err, size_t errlen)
+                          size_t len, char *err, size_t errlen)
 {
 	const struct ims_conf *c = ims_engine_conf(eng);
 	struct ims_store *st = ims_engine_store(eng);
-	struct stored_msg m = { 0 };
+	struct stored_msg m = {0};
 	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0;
 	ims_status rc = IMS_ENOMEM;
@@ -222,7 +222,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
-				 s->rcpts[i]);
+		                 s->rcpts[i]);
 		if (k < 0 || (size_t)k >= sizeof m.rcpt_list - n)
 			break;
 		n += (size_t)k;
@@ -264,8 +264,8 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	rc = store_global(st, s, &m, err, errlen);
 out:
 	if (rc != IMS_OK)
-		ims_log_warn(s->id, "event=store_failed status=\"%s\" error=\"%s\"", ims_strstatus(rc),
-			     err);
+		ims_log_warn(s->id, "event=store_failed status=\"%s\" error=\"%s\"",
+		             ims_strstatus(rc), err);
 	free(rewritten);
 	free(json);
 	return rc;

@@ -156,14 +156,14 @@ ims_status ims_store_txn_fmt(struct ims_store_txn *t, const char *fmt, ...)
 }
 
 ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	if (err && errlen)
 		err[0] = '\0';
 	if (t->broken != IMS_OK) {
 		if (err)
 			snprintf(err, errlen, "transaction could not be built: %s",
-				 ims_strstatus(t->broken));
+			         ims_strstatus(t->broken));
 		return t->broken;
 	}
 	if (t->n == 0)
@@ -172,7 +172,7 @@ ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, c
 }
 
 ims_status ims_store_query(struct ims_store *st, const struct ims_store_txn *one_cmd, char **out,
-			   size_t *outlen)
+                           size_t *outlen)
 {
 	*out = NULL;
 	if (outlen)

@@ -55,7 +55,7 @@ ims_status ims_store_txn_arg(struct ims_store_txn *t, const void *p, size_t len)
 ims_status ims_store_txn_str(struct ims_store_txn *t, const char *s);
 ims_status ims_store_txn_ref(struct ims_store_txn *t, const void *p, size_t len);
 ims_status ims_store_txn_fmt(struct ims_store_txn *t, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* Number of commands in t. */
 size_t ims_store_txn_count(const struct ims_store_txn *t);
@@ -65,14 +65,14 @@ size_t ims_store_txn_count(const struct ims_store_txn *t);
  * aborted the transaction; IMS_EINVAL when a command was refused (its error
  * text goes to err).  t is not modified and may be freed after. */
 ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
 /* Runs one command outside a transaction and hands back its reply as text:
  * integers and status replies as their digits/text, bulk strings as their
  * bytes, nil as NULL with IMS_ENOTFOUND, arrays as their elements joined
  * by '\n'.  *out is the caller's (free()). */
 ims_status ims_store_query(struct ims_store *st, const struct ims_store_txn *one_cmd, char **out,
-			   size_t *outlen);
+                           size_t *outlen);
 
 /* Memory backend only: everything executed so far, one command per line,
  * arguments separated by spaces, binary bytes as \xNN, arguments longer

@@ -153,9 +153,9 @@ void ims_store_memory_down(void *impl, bool down)
 }
 
 const struct store_ops ims_store_memory_ops = {
-	.name = "memory",
-	.exec = memory_exec,
-	.query = memory_query,
-	.ping = memory_ping,
-	.free = memory_free,
+    .name = "memory",
+    .exec = memory_exec,
+    .query = memory_query,
+    .ping = memory_ping,
+    .free = memory_free,
 };

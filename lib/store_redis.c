@@ -74,7 +74,7 @@ static int setup_cmd(redisContext *c, const char *fmt, const char *arg)
 static redisContext *conn_get(struct redis_impl *r)
 {
 	redisContext *c = NULL;
-	struct timeval tv = { r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000 };
+	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
 	char db[16];
 
 	pthread_mutex_lock(&r->lock);
@@ -153,11 +153,13 @@ static ims_status redis_exec(void *impl, const struct ims_store_txn *t, char *er
 		if (rep->type == REDIS_REPLY_ERROR && rc == IMS_OK) {
 			snprintf(err, errlen, "redis refused command %zu: %s", i, rep->str);
 			/* LOADING, MISCONF, READONLY, OOM: the server may recover */
-			rc = (strncmp(rep->str, "LOADING", 7) == 0 || strncmp(rep->str, "MISCONF", 7) == 0 ||
-			      strncmp(rep->str, "READONLY", 8) == 0 || strncmp(rep->str, "OOM", 3) == 0 ||
+			rc = (strncmp(rep->str, "LOADING", 7) == 0 ||
+			      strncmp(rep->str, "MISCONF", 7) == 0 ||
+			      strncmp(rep->str, "READONLY", 8) == 0 ||
+			      strncmp(rep->str, "OOM", 3) == 0 ||
 			      strncmp(rep->str, "EXECABORT", 9) == 0)
-				     ? IMS_ETEMP
-				     : IMS_EINVAL;
+			         ? IMS_ETEMP
+			         : IMS_EINVAL;
 		}
 		if (i == t->n + 1 && rc == IMS_OK) {
 			if (rep->type != REDIS_REPLY_ARRAY) {
@@ -166,8 +168,9 @@ static ims_status redis_exec(void *impl, const struct ims_store_txn *t, char *er
 			} else {
 				for (size_t k = 0; k < rep->elements; k++)
 					if (rep->element[k]->type == REDIS_REPLY_ERROR) {
-						snprintf(err, errlen, "redis command %zu failed: %s",
-							 k, rep->element[k]->str);
+						snprintf(err, errlen,
+						         "redis command %zu failed: %s", k,
+						         rep->element[k]->str);
 						rc = IMS_EINVAL;
 						break;
 					}
@@ -190,8 +193,7 @@ static ims_status reply_text(const redisReply *rep, char **out, size_t *outlen)
 	char *buf = NULL;
 
 	switch (rep->type) {
-	case REDIS_REPLY_NIL:
-		return IMS_ENOTFOUND;
+	case REDIS_REPLY_NIL: return IMS_ENOTFOUND;
 	case REDIS_REPLY_INTEGER: {
 		char num[32];
 		len = (size_t)snprintf(num, sizeof num, "%lld", rep->integer);
@@ -218,7 +220,8 @@ static ims_status reply_text(const redisReply *rep, char **out, size_t *outlen)
 			if (i)
 				buf[len++] = '\n';
 			if (e->type == REDIS_REPLY_INTEGER)
-				len += (size_t)snprintf(buf + len, cap + 1 - len, "%lld", e->integer);
+				len +=
+				    (size_t)snprintf(buf + len, cap + 1 - len, "%lld", e->integer);
 			else if (e->str) {
 				memcpy(buf + len, e->str, e->len);
 				len += e->len;
@@ -226,8 +229,7 @@ static ims_status reply_text(const redisReply *rep, char **out, size_t *outlen)
 		}
 		buf[len] = '\0';
 		break;
-	default:
-		return IMS_EINVAL;
+	default: return IMS_EINVAL;
 	}
 	if (!buf)
 		return IMS_ENOMEM;
@@ -275,9 +277,9 @@ static ims_status redis_ping(void *impl)
 }
 
 const struct store_ops ims_store_redis_ops = {
-	.name = "redis",
-	.exec = redis_exec,
-	.query = redis_query,
-	.ping = redis_ping,
-	.free = redis_free,
+    .name = "redis",
+    .exec = redis_exec,
+    .query = redis_query,
+    .ping = redis_ping,
+    .free = redis_free,
 };

@@ -17,7 +17,7 @@
 #include "scan.h"
 
 #define MAX_RCPTS IMS_SCAN_MAX_RCPTS
-#define NOWN 5 /* header names we add (and remove when they come from outside) */
+#define NOWN      5 /* header names we add (and remove when they come from outside) */
 
 /* One message: everything from MAIL FROM to its end lives here and is
  * freed by msg_free only (called from eom, abort, close and the next MAIL). */
@@ -29,7 +29,7 @@ struct msg {
 	size_t nrcpts;
 	int too_many_rcpts;
 	int failed; /* an allocation failed in a stage that cannot reply: tempfail at eom */
-	char *buf; /* headers as received, blank line, body */
+	char *buf;  /* headers as received, blank line, body */
 	size_t len, cap, limit;
 	int oversize;
 	int own_count[NOWN]; /* occurrences of each of our header names */
@@ -43,8 +43,8 @@ struct conn {
 	struct msg *msg;
 };
 
-static const char *const own_names[NOWN] = { "Authentication-Results", "X-Spam-Flag",
-					      "X-Spam-Score", "X-Spam-Status", "X-IMS-Scan-Id" };
+static const char *const own_names[NOWN] = {"Authentication-Results", "X-Spam-Flag", "X-Spam-Score",
+                                            "X-Spam-Status", "X-IMS-Scan-Id"};
 static int in_flight;
 static int draining;
 
@@ -139,12 +139,12 @@ static sfsistat cont(const struct conn *c, unsigned long nr_flag)
 /* Protocol negotiation: the actions we use, and no replies for the stages
  * where ims never decides (it decides at end of message). */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-			     unsigned long *pf2, unsigned long *pf3)
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
 {
 	const unsigned long want = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR |
-				   SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN |
-				   SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
+	                           SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN |
+	                           SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
 	struct conn *c = smfi_getpriv(ctx);
 
 	(void)f2;
@@ -173,10 +173,11 @@ static sfsistat cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 			return SMFIS_TEMPFAIL;
 	}
 	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->ip, sizeof c->ip);
+		inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, c->ip,
+		          sizeof c->ip);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, c->ip,
-			  sizeof c->ip);
+		          sizeof c->ip);
 	snprintf(c->name, sizeof c->name, "%s", hostname ? hostname : "");
 	smfi_setpriv(ctx, c);
 	return cont(c, SMFIP_NR_CONN);
@@ -286,7 +287,7 @@ static sfsistat oversize(SMFICTX *ctx, struct conn *c)
 	int reject = strcmp(conf->milter_on_oversize, "reject") == 0;
 
 	ims_log_notice(NULL, "event=oversize queue_id=%s limit=%zu action=%s", qid(ctx),
-		       c->msg->limit, reject ? "reject" : "tempfail");
+	               c->msg->limit, reject ? "reject" : "tempfail");
 	conn_end_msg(c);
 	if (reject) {
 		smfi_setreply(ctx, "552", "5.3.4", "Message size exceeds the limit");
@@ -326,7 +327,7 @@ static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_sca
 		ims_scan_header(s, i, &name, &value);
 		/* Authentication-Results goes on top, as RFC 8601 asks */
 		if (i == 0 ? smfi_insheader(ctx, 0, (char *)name, (char *)value)
-			   : smfi_addheader(ctx, (char *)name, (char *)value))
+		           : smfi_addheader(ctx, (char *)name, (char *)value))
 			return -1;
 	}
 	if (sig && smfi_insheader(ctx, 0, "DKIM-Signature", (char *)sig) != MI_SUCCESS)
@@ -358,32 +359,38 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		return tempfail(ctx, "Out of memory, try again later");
 	}
 	env = (struct ims_envelope){
-		.client_ip = c->ip, .client_name = c->name, .helo = c->helo,
-		.auth_user = m->auth_user, .mail_from = m->mail_from,
-		.rcpts = (const char *const *)m->rcpts, .nrcpts = m->nrcpts, .queue_id = qid(ctx),
+	    .client_ip = c->ip,
+	    .client_name = c->name,
+	    .helo = c->helo,
+	    .auth_user = m->auth_user,
+	    .mail_from = m->mail_from,
+	    .rcpts = (const char *const *)m->rcpts,
+	    .nrcpts = m->nrcpts,
+	    .queue_id = qid(ctx),
 	};
 	st = ims_scan_run(m->eng, &env, m->buf ? m->buf : "", m->len, &s);
 	if (st != IMS_OK) {
-		ims_log_warn(s ? ims_scan_id(s) : NULL, "event=scan_failed queue_id=%s status=\"%s\" reason=\"%s\"",
-			     qid(ctx), ims_strstatus(st), s ? ims_scan_reason(s) : "");
+		ims_log_warn(s ? ims_scan_id(s) : NULL,
+		             "event=scan_failed queue_id=%s status=\"%s\" reason=\"%s\"", qid(ctx),
+		             ims_strstatus(st), s ? ims_scan_reason(s) : "");
 		if (s)
 			(void)ims_scan_store(m->eng, s, m->buf, m->len, NULL, 0); /* best effort */
 		snprintf(reply, sizeof reply, "Scanner unavailable, try again later (scan %s)",
-			 s ? ims_scan_id(s) : "none");
+		         s ? ims_scan_id(s) : "none");
 		ret = tempfail(ctx, reply);
 		goto out;
 	}
 	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
 	if (st != IMS_OK) {
 		snprintf(reply, sizeof reply, "Storage unavailable, try again later (scan %s)",
-			 ims_scan_id(s));
+		         ims_scan_id(s));
 		ret = tempfail(ctx, reply);
 		goto out;
 	}
 	switch (ims_scan_action(s)) {
 	case IMS_ACTION_REJECT:
 		snprintf(reply, sizeof reply, "Message rejected: %s (scan %s)", ims_scan_reason(s),
-			 ims_scan_id(s));
+		         ims_scan_id(s));
 		for (char *p = reply; *p; p++)
 			if (*p == '%' || (unsigned char)*p < 0x20)
 				*p = ' ';
@@ -409,12 +416,16 @@ static sfsistat cb_eom(SMFICTX *ctx)
 out:
 	if (s)
 		ims_log_info(ims_scan_id(s),
-			     "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
-			     "rcpts=%zu local_us=%ld total_us=%ld reply=%s",
-			     qid(ctx), ret == SMFIS_TEMPFAIL ? "tempfail" : ims_action_name(ims_scan_action(s)),
-			     ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
-			     ims_scan_local_us(s), ims_scan_total_us(s),
-			     ret == SMFIS_ACCEPT ? "accept" : ret == SMFIS_REJECT ? "reject" : "tempfail");
+		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
+		             "rcpts=%zu local_us=%ld total_us=%ld reply=%s",
+		             qid(ctx),
+		             ret == SMFIS_TEMPFAIL ? "tempfail"
+		                                   : ims_action_name(ims_scan_action(s)),
+		             ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
+		             ims_scan_local_us(s), ims_scan_total_us(s),
+		             ret == SMFIS_ACCEPT   ? "accept"
+		             : ret == SMFIS_REJECT ? "reject"
+		                                   : "tempfail");
 	ims_scan_free(s);
 	conn_end_msg(c);
 	return ret;
@@ -448,20 +459,20 @@ static sfsistat cb_data(SMFICTX *ctx)
 }
 
 struct smfiDesc ims_milter_desc = {
-	.xxfi_name = "ims-milter",
-	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
-	.xxfi_connect = cb_connect,
-	.xxfi_helo = cb_helo,
-	.xxfi_envfrom = cb_envfrom,
-	.xxfi_envrcpt = cb_envrcpt,
-	.xxfi_header = cb_header,
-	.xxfi_eoh = cb_eoh,
-	.xxfi_body = cb_body,
-	.xxfi_eom = cb_eom,
-	.xxfi_abort = cb_abort,
-	.xxfi_close = cb_close,
-	.xxfi_unknown = cb_unknown,
-	.xxfi_data = cb_data,
-	.xxfi_negotiate = cb_negotiate,
+    .xxfi_name = "ims-milter",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = cb_helo,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_unknown = cb_unknown,
+    .xxfi_data = cb_data,
+    .xxfi_negotiate = cb_negotiate,
 };

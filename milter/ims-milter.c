@@ -79,7 +79,7 @@ static int reload(void)
 	ims_log_set_level(ims_log_level_parse(conf->log_level));
 	ims_engine_publish(eng);
 	ims_log_notice(NULL, "event=engine_loaded config=%s model_version=%s model_error=\"%s\"",
-		       conf_path, ims_engine_model_version(eng), model_error(eng));
+	               conf_path, ims_engine_model_version(eng), model_error(eng));
 	ims_engine_unref(eng);
 	ims_conf_unref(conf);
 	return 0;
@@ -138,13 +138,15 @@ static int drop_privileges(const char *user, const char *sockpath)
 		return -1;
 	}
 	if (sockpath && chown(sockpath, pw->pw_uid, pw->pw_gid) != 0)
-		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", sockpath, strerror(errno));
+		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", sockpath,
+		             strerror(errno));
 	if (pidfile && chown(pidfile, pw->pw_uid, pw->pw_gid) != 0)
-		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", pidfile, strerror(errno));
+		ims_log_warn(NULL, "event=startup error=\"chown %s: %s\"", pidfile,
+		             strerror(errno));
 	if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
 	    setuid(pw->pw_uid) != 0) {
 		ims_log_err(NULL, "event=startup error=\"cannot become %s: %s\"", user,
-			    strerror(errno));
+		            strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -197,11 +199,12 @@ static void set_thread_stack(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ims-milter [-f] [-t] [-c FILE]\n"
-		   "  -c FILE  configuration (default %s)\n"
-		   "  -f       stay in the foreground\n"
-		   "  -t       check the configuration and the model, then exit\n",
-		IMS_CONF_DEFAULT_PATH);
+	fprintf(f,
+	        "usage: ims-milter [-f] [-t] [-c FILE]\n"
+	        "  -c FILE  configuration (default %s)\n"
+	        "  -f       stay in the foreground\n"
+	        "  -t       check the configuration and the model, then exit\n",
+	        IMS_CONF_DEFAULT_PATH);
 }
 
 int main(int argc, char **argv)
@@ -239,7 +242,7 @@ int main(int argc, char **argv)
 	if (test) {
 		printf("config %s ok; model %s\n", conf_path,
 		       ims_engine_model(eng) ? ims_engine_model_version(eng)
-					     : ims_engine_model_error(eng));
+		                             : ims_engine_model_error(eng));
 		rc = ims_engine_model(eng) ? 0 : 1;
 		goto out;
 	}
@@ -268,7 +271,7 @@ int main(int argc, char **argv)
 		pidfile = conf->milter_pidfile;
 		if (write_pidfile(pidfile) != 0)
 			ims_log_warn(NULL, "event=startup error=\"pid file %s: %s\"", pidfile,
-				     strerror(errno));
+			             strerror(errno));
 	}
 	if (drop_privileges(conf->milter_user, sockpath) != 0)
 		goto out;
@@ -284,8 +287,7 @@ int main(int argc, char **argv)
 		goto out;
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
-		       conf->milter_socket, ims_engine_model_version(eng),
-		       model_error(eng));
+	               conf->milter_socket, ims_engine_model_version(eng), model_error(eng));
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());

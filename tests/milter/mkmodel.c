@@ -22,8 +22,13 @@ int main(int argc, char **argv)
 	w = calloc((1u << 10) + 1, sizeof *w);
 	if (!w)
 		return 1;
-	struct ims_model_params p = { .hash_bits = 10, .w = w, .rho = strtod(argv[2], NULL),
-				      .platt_a = -2.0, .platt_b = 0.0, .c = 1.0, .trainer = "mkmodel" };
+	struct ims_model_params p = {.hash_bits = 10,
+	                             .w = w,
+	                             .rho = strtod(argv[2], NULL),
+	                             .platt_a = -2.0,
+	                             .platt_b = 0.0,
+	                             .c = 1.0,
+	                             .trainer = "mkmodel"};
 	if (ims_model_new(&p, &m) != IMS_OK)
 		goto out;
 	if (ims_model_save(m, argv[1], err, sizeof err) != IMS_OK)

@@ -69,13 +69,13 @@ static void test_ip_literal(void)
 static void test_links(void)
 {
 	struct ims_link links[] = {
-		{ "http://evil.example.net/paypal", "www.paypal.com" },
-		{ "http://192.0.2.7/login", "Sign in" },
-		{ "https://xn--pypal-4ve.com/", "Account" },
-		{ "https://www.example.org/a", "example.org" },
-		{ "https://news.example.org/a", "www.example.org/news" },
+	    {"http://evil.example.net/paypal", "www.paypal.com"},
+	    {"http://192.0.2.7/login", "Sign in"},
+	    {"https://xn--pypal-4ve.com/", "Account"},
+	    {"https://www.example.org/a", "example.org"},
+	    {"https://news.example.org/a", "www.example.org/news"},
 	};
-	struct ims_heur_input in = { .links = links, .nlinks = 5, .from_count = 1 };
+	struct ims_heur_input in = {.links = links, .nlinks = 5, .from_count = 1};
 	const char *r = run(&in);
 
 	CHECK_STR_CONTAINS(r, "PHISH_URL_TEXT_MISMATCH(www.paypal.com->evil.example.net)");
@@ -87,12 +87,12 @@ static void test_links(void)
 static void test_attachments(void)
 {
 	struct ims_attachment att[] = {
-		{ "invoice.pdf.exe", "application/octet-stream", 10 },
-		{ "report.pdf", "application/pdf", 10 },
-		{ "run.JS", "text/plain", 1 },
-		{ "", "application/x-msdownload", 1 },
+	    {"invoice.pdf.exe", "application/octet-stream", 10},
+	    {"report.pdf", "application/pdf", 10},
+	    {"run.JS", "text/plain", 1},
+	    {"", "application/x-msdownload", 1},
 	};
-	struct ims_heur_input in = { .attachments = att, .nattachments = 4, .from_count = 1 };
+	struct ims_heur_input in = {.attachments = att, .nattachments = 4, .from_count = 1};
 	const char *r = run(&in);
 	int dbl;
 
@@ -108,9 +108,9 @@ static void test_attachments(void)
 
 static void test_from_and_gtube(void)
 {
-	const char *locals[] = { "example.test", NULL };
+	const char *locals[] = {"example.test", NULL};
 	const char body[] = "hello\r\n" IMS_GTUBE "\r\n";
-	struct ims_heur_input in = { .from_count = 0, .body = body, .body_len = sizeof body - 1 };
+	struct ims_heur_input in = {.from_count = 0, .body = body, .body_len = sizeof body - 1};
 	const char *r = run(&in);
 
 	CHECK_STR_CONTAINS(r, "GTUBE()");

@@ -21,8 +21,13 @@ static char model_ham[512], model_spam[512];
 static void make_model(const char *path, double rho)
 {
 	double *w = calloc((1u << 10) + 1, sizeof *w);
-	struct ims_model_params p = { .hash_bits = 10, .w = w, .rho = rho, .platt_a = -2.0,
-				      .platt_b = 0.0, .c = 1.0, .trainer = "test" };
+	struct ims_model_params p = {.hash_bits = 10,
+	                             .w = w,
+	                             .rho = rho,
+	                             .platt_a = -2.0,
+	                             .platt_b = 0.0,
+	                             .c = 1.0,
+	                             .trainer = "test"};
 	struct ims_model *m;
 	char err[256];
 
@@ -65,19 +70,23 @@ static struct ims_engine *engine(const char *model, struct ims_store **store)
 	return e;
 }
 
-static const char *rcpts[] = { "Alice@Example.test", "bob@elsewhere.example" };
+static const char *rcpts[] = {"Alice@Example.test", "bob@elsewhere.example"};
 static const struct ims_envelope env = {
-	.client_ip = "127.0.0.1", .helo = "mx.example.org", .mail_from = "carol@example.org",
-	.rcpts = rcpts, .nrcpts = 2, .queue_id = "QID1",
+    .client_ip = "127.0.0.1",
+    .helo = "mx.example.org",
+    .mail_from = "carol@example.org",
+    .rcpts = rcpts,
+    .nrcpts = 2,
+    .queue_id = "QID1",
 };
 
 static const char plain[] = "From: Carol <carol@example.org>\r\n"
-			    "To: alice@example.test\r\n"
-			    "Subject: lunch\r\n"
-			    "X-Spam-Status: No, forged\r\n"
-			    "X-Spam-Flag: NO\r\n"
-			    "\r\n"
-			    "See you at noon.\r\n";
+                            "To: alice@example.test\r\n"
+                            "Subject: lunch\r\n"
+                            "X-Spam-Status: No, forged\r\n"
+                            "X-Spam-Flag: NO\r\n"
+                            "\r\n"
+                            "See you at noon.\r\n";
 
 static const char *header(const struct ims_scan *s, const char *want)
 {
@@ -131,7 +140,8 @@ static void test_accept_and_store(void)
 	snprintf(want, sizeof want, "SET ims:{global}:scan:%s <", ims_scan_id(s));
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), want);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:idx:action:accept");
-	CHECK_STR_CONTAINS(ims_store_memory_log(st), "XADD ims:{global}:events MAXLEN ~ 1000000 * type scan");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "XADD ims:{global}:events MAXLEN ~ 1000000 * type scan");
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);
@@ -202,8 +212,8 @@ static void test_spam_tag_quarantine(void)
 	struct ims_scan *s;
 	const char msg[] = "From: x@example.org\r\nSubject: buy\r\n\r\nCheap stuff\r\n";
 	const char phish[] = "From: x@example.org\r\nSubject: account\r\n"
-			     "Content-Type: text/html\r\n\r\n"
-			     "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
+	                     "Content-Type: text/html\r\n\r\n"
+	                     "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
 
 	CHECK(ims_scan_run(e, &env, msg, sizeof msg - 1, &s) == IMS_OK);
 	CHECK(ims_scan_action(s) == IMS_ACTION_TAG);
@@ -230,13 +240,14 @@ static void test_outbound_sent(void)
 	struct ims_scan *s;
 	struct ims_envelope out = env;
 	const char msg[] = "From: Alice <alice@example.test>\r\nTo: x@example.org\r\n"
-			   "Subject: hi\r\n\r\nhello\r\n";
+	                   "Subject: hi\r\n\r\nhello\r\n";
 
 	out.auth_user = "Alice@example.test";
 	out.mail_from = "alice@example.test";
 	CHECK(ims_scan_run(e, &out, msg, sizeof msg - 1, &s) == IMS_OK);
 	CHECK(ims_scan_outbound(s));
-	CHECK_STR_CONTAINS(header(s, "Authentication-Results"), "auth=pass smtp.auth=Alice@example.test");
+	CHECK_STR_CONTAINS(header(s, "Authentication-Results"),
+	                   "auth=pass smtp.auth=Alice@example.test");
 	CHECK(ims_scan_store(e, s, msg, sizeof msg - 1, NULL, 0) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:sent");
 	ims_scan_free(s);

@@ -27,8 +27,8 @@ static void test_memory_txn(void)
 	CHECK(ims_store_txn_count(t) == 2);
 	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
-			   "MULTI\nHSET ims:{a@example.test}:msg:1 raw <300 bytes>\n"
-			   "ZADD ims:{a@example.test}:inbox 42 a\\x00b\nEXEC\n");
+	                   "MULTI\nHSET ims:{a@example.test}:msg:1 raw <300 bytes>\n"
+	                   "ZADD ims:{a@example.test}:inbox 42 a\\x00b\nEXEC\n");
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_ETEMP);
 	CHECK(ims_store_ping(st) == IMS_ETEMP);
