@@ -72,6 +72,15 @@ def main():
         n = int(redis.cli("XLEN", "ims:{global}:events"))
         assert n >= 7, f"events: {n}"
 
+        # no model: 451, and the tempfail is logged in Redis
+        nomodel = hmilter.Milter(tmp, redis, tmp.join("missing-model.ims")).start()
+        try:
+            miltertest("tempfail.lua", nomodel.socket)
+            assert "no classifier model" in nomodel.log_text()
+            assert redis.cli("ZCARD", "ims:{global}:idx:action:tempfail").strip() == "1"
+        finally:
+            assert nomodel.stop() == 0, "ims-milter (no model) exit status"
+
         redis.stop()
         miltertest("tempfail.lua", sock)
         assert "Storage unavailable" in mt.log_text() or "store_failed" in mt.log_text()
@@ -92,7 +101,7 @@ def main():
                     with open(tmp.join(p), errors="replace") as f:
                         print(f.read()[-6000:])
         tmp.close()
-    print("PASS: miltertest accept tag quarantine reject malformed tempfail")
+    print("PASS: miltertest accept tag quarantine reject malformed, tempfail (no model, Redis down)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
--- Redis is down (the runner stopped it): 451 4.7.1, never accept.
+-- Redis down or no model (the runner arranges it): 451 4.7.1, never accept.
 dofile(os.getenv("IMS_MT_DIR") .. "/common.lua")
 local conn = send(basic, "hello\r\n")
 local r = mt.getreply(conn)
