@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sodium.h>
 #include <time.h>
 
 #include "log.h"
@@ -85,8 +86,13 @@ static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
 	return rc;
 }
 
+/* Global indexes are trimmed of expired members on about one scan in
+ * IMS_TRIM_EVERY (lazily: they are only read by time range), which keeps
+ * the per-scan transaction short. */
+#define IMS_TRIM_EVERY 16
+
 static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
-                      const char *prefix, const char *arg)
+                      const char *prefix, const char *arg, int trim)
 {
 	char key[256];
 
@@ -95,6 +101,8 @@ static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_
 	ims_store_txn_str(t, key);
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
 	ims_store_txn_str(t, s->id);
+	if (!trim)
+		return;
 	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
 	ims_store_txn_str(t, key);
 	ims_store_txn_str(t, "-inf");
@@ -110,6 +118,7 @@ static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
 	time_t secs = (time_t)(s->time / 1000);
 	struct tm tm;
 	ims_status rc;
+	int trim;
 
 	if (!t)
 		return IMS_ENOMEM;
@@ -122,12 +131,14 @@ static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
 	ims_store_txn_str(t, m->json);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "");
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action);
+	trim = randombytes_uniform(IMS_TRIM_EVERY) == 0;
+	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "", trim);
+	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action, trim);
 	if (s->classified)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict);
+		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict, trim);
 	for (size_t i = 0; i < s->nhits; i++)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name);
+		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name,
+		          trim);
 
 	ims_store_txn_cmd(t, "HINCRBY");
 	ims_store_txn_str(t, bucket);
