@@ -46,8 +46,17 @@ void ims_jsonw_str(FILE *f, const char *s, size_t len)
 	fputc('"', f);
 	while (i < len) {
 		unsigned char c = p[i];
-		size_t n;
+		size_t n, run = i;
 
+		/* plain printable ASCII goes out in one write */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
+		       p[run] != '\\')
+			run++;
+		if (run > i) {
+			fwrite(p + i, 1, run - i, f);
+			i = run;
+			continue;
+		}
 		if (c == '"' || c == '\\') {
 			fputc('\\', f);
 			fputc(c, f);
@@ -59,9 +68,6 @@ void ims_jsonw_str(FILE *f, const char *s, size_t len)
 			case '\t': fputs("\\t", f); break;
 			default: fprintf(f, "\\u%04x", c);
 			}
-			i++;
-		} else if (c < 0x80) {
-			fputc(c, f);
 			i++;
 		} else if ((n = utf8_len(p + i, len - i)) > 0) {
 			fwrite(p + i, 1, n, f);
