@@ -128,7 +128,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587",
 	  NOLIM, "SMTP submission service POST /emails/send goes through (scanned and signed)" },
 	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
-	  "SMTP AUTH user for the submission service (empty: no AUTH)" },
+	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
 	  "", NOLIM, "file holding the password of submission_user" },
 	{ "webapi", "reinject", T_STRING, OFF(webapi_reinject), "smtp://127.0.0.1:10025", NOLIM,

@@ -49,6 +49,7 @@ void ims_route_email_send(struct ims_req *r)
 	job.url = conf->webapi_submission;
 	job.user = conf->webapi_submission_user;
 	job.password = r->app->submission_password;
+	job.authzid = r->who.sub; /* act as the user (Dovecot master user login) */
 	job.mail_from = r->who.sub;
 	job.rcpts = (const char *const *)msg.rcpts;
 	job.nrcpts = msg.nrcpts;

@@ -68,6 +68,10 @@ ims_status ims_smtp_send(const struct ims_smtp_job *job, char *err, size_t errle
 	if (job->user && *job->user) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, job->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, job->password ? job->password : "");
+		if (job->authzid && *job->authzid) {
+			curl_easy_setopt(c, CURLOPT_SASL_AUTHZID, job->authzid);
+			curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
+		}
 		/* AUTH only over TLS unless the server is on loopback */
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
 	}

@@ -1,6 +1,11 @@
 /* Handing a message to an SMTP server with libcurl: POST /emails/send
  * through [webapi] submission (authenticated, so Postfix runs the milter
- * and signs it), quarantine release through [webapi] reinject. */
+ * and signs it), quarantine release through [webapi] reinject.
+ *
+ * For sending on a user's behalf ims-webapi logs in as a Dovecot master
+ * user (submission_user) with the user as the SASL authorization id
+ * (AUTH PLAIN "user\0master\0password"), so Postfix and the milter see the
+ * user as the authenticated sender (mta-config/dovecot/10-ims.conf). */
 #ifndef IMS_WEB_SMTP_H
 #define IMS_WEB_SMTP_H
 
@@ -14,6 +19,7 @@ struct ims_smtp_job {
 	const char *url;      /* smtp://host:port or smtps://host:port */
 	const char *user;     /* AUTH user, NULL for none */
 	const char *password;
+	const char *authzid;  /* AUTH PLAIN authorization id (act as), NULL for none */
 	const char *mail_from; /* without <>; "" for the null sender */
 	const char *const *rcpts;
 	size_t nrcpts;

@@ -24,6 +24,7 @@ class Dovecot:
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
         self.pid = None
+        self.master_password = "master secret 7"
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -38,6 +39,13 @@ class Dovecot:
         with open(os.path.join(shipped, "10-ims.conf")) as f:
             ims_conf = f.read()
         ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
+        # the master user ims-webapi sends as (password self.master_password)
+        master = os.path.join(self.dir, "ims-master-users")
+        pw = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", self.master_password],
+                            capture_output=True, text=True, check=True).stdout.strip()
+        with open(master, "w") as f:
+            f.write(f"webapi:{pw}\n")
+        ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
         # the Postfix sockets go to the private run dir
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
         ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",

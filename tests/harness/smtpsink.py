@@ -39,7 +39,8 @@ class _Handler(socketserver.StreamRequestHandler):
                         self.reply("334 ")
                         blob = self.rfile.readline().decode().strip()
                     try:
-                        _, user, pw = base64.b64decode(blob).decode().split("\0")
+                        authzid, user, pw = base64.b64decode(blob).decode().split("\0")
+                        sink.authzid_seen.append(authzid)
                     except Exception:
                         pass
                 elif len(parts) >= 2 and parts[1].upper() == "LOGIN":
@@ -108,6 +109,7 @@ class SmtpSink:
         self.reject_rcpt = reject_rcpt
         self.messages = []
         self.auth_seen = []
+        self.authzid_seen = []
         self.lock = threading.Lock()
 
     def start(self):

@@ -62,6 +62,25 @@ def test_cli_user_logs_in_to_imap_and_webapi():
     assert t["user"]["role"] == "admin"
 
 
+def master_login(user, master_pw):
+    """AUTH PLAIN as the webapi master user acting as user (what ims-webapi
+    does on Postfix submission, which asks the same Dovecot auth)."""
+    m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
+    try:
+        m.authenticate("PLAIN", lambda _: f"{user}\0webapi\0{master_pw}".encode())
+        typ, _ = m.select("INBOX")
+        m.logout()
+        return typ
+    except imaplib.IMAP4.error as e:
+        return "NO: " + str(e)
+
+
+def test_master_user_acts_as_user():
+    assert master_login(ADDR, dove.master_password) == "OK", dove.read_log()[-2000:]
+    assert master_login(ADDR, "wrong").startswith("NO")
+    assert master_login("nobody@example.test", dove.master_password).startswith("NO")
+
+
 def test_passwd_disable_delete():
     r = ims("user", "passwd", ADDR, password="a new password\n")
     assert r.returncode == 0, r.stderr
@@ -70,6 +89,7 @@ def test_passwd_disable_delete():
     r = ims("user", "disable", ADDR)
     assert r.returncode == 0, r.stderr
     assert imap_login(ADDR, "a new password").startswith("NO")
+    assert master_login(ADDR, dove.master_password).startswith("NO")
     assert env.api.request("POST", "/auth/login", {"address": ADDR,
                                                    "password": "a new password"}).status == 401
     assert ims("user", "enable", ADDR).returncode == 0
@@ -97,7 +117,8 @@ def main():
         dove = Dovecot(e.tmp, e.redis, mail_root)
         try:
             dove.start()
-            run([test_cli_user_logs_in_to_imap_and_webapi, test_passwd_disable_delete])
+            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_acts_as_user,
+                 test_passwd_disable_delete])
         finally:
             dove.stop()
 

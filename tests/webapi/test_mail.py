@@ -128,7 +128,9 @@ def test_send():
     data = m["data"].decode()
     assert "From: alice@example.test" in data and "hidden" not in data
     assert "multipart/alternative" in data and "Message-Id:" in data or "Message-ID:" in data
+    # logged in as the master user, acting as the signed-in user
     assert sink.auth_seen and sink.auth_seen[-1] == "webapi"
+    assert sink.authzid_seen[-1] == ALICE, sink.authzid_seen
     for bad in ({"to": [], "text": "x"}, {"to": "not an address", "text": "x"},
                 {"to": "a@b.example", "subject": "x\r\nBcc: y@z", "text": "x"},
                 {"to": "a@b.example"}, {"to": 5, "text": "x"},
