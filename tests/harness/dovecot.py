@@ -25,6 +25,8 @@ class Dovecot:
         self.log = os.path.join(self.dir, "dovecot.log")
         self.pid = None
         self.master_password = "master secret 7"
+        # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
+        self.auth_socket = os.path.join(self.dir, "auth")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -48,6 +50,8 @@ class Dovecot:
         ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
         # the Postfix sockets go to the private run dir
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
+        ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
+                          "mode = 0666\n    user = root\n    group = root", ims_conf)
         ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",
                           ims_conf)
         with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
