@@ -313,9 +313,32 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return cont(c, SMFIP_NR_BODY);
 }
 
+/* Adds one header field.  With SMFIP_HDR_LEADSPC negotiated the MTA
+ * writes "Name:" and the value exactly as given, so the value brings its
+ * own leading space (as OpenDKIM does); otherwise the MTA adds it. */
+static int add_field(SMFICTX *ctx, int leadspc, int insert, const char *name, const char *value)
+{
+	char *v = (char *)value;
+	int rc;
+
+	if (leadspc && *value != ' ' && *value != '\t') {
+		size_t n = strlen(value);
+		if (!(v = malloc(n + 2)))
+			return -1;
+		v[0] = ' ';
+		memcpy(v + 1, value, n + 1);
+	}
+	rc = insert ? smfi_insheader(ctx, 0, (char *)name, v) : smfi_addheader(ctx, (char *)name, v);
+	if (v != value)
+		free(v);
+	return rc == MI_SUCCESS ? 0 : -1;
+}
+
 /* Removes our header names that came from outside, then adds ours. */
 static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s)
 {
+	const struct conn *c = smfi_getpriv(ctx);
+	const int leadspc = c && (c->proto & SMFIP_HDR_LEADSPC);
 	const char *sig = ims_scan_dkim_signature(s);
 
 	for (int i = 0; i < NOWN; i++)
@@ -326,11 +349,10 @@ static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_sca
 		const char *name, *value;
 		ims_scan_header(s, i, &name, &value);
 		/* Authentication-Results goes on top, as RFC 8601 asks */
-		if (i == 0 ? smfi_insheader(ctx, 0, (char *)name, (char *)value)
-		           : smfi_addheader(ctx, (char *)name, (char *)value))
+		if (add_field(ctx, leadspc, i == 0, name, value) != 0)
 			return -1;
 	}
-	if (sig && smfi_insheader(ctx, 0, "DKIM-Signature", (char *)sig) != MI_SUCCESS)
+	if (sig && add_field(ctx, leadspc, 1, "DKIM-Signature", sig) != 0)
 		return -1;
 	return 0;
 }

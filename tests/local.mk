@@ -13,3 +13,8 @@ include tests/fuzz.mk
 include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
+
+# The whole stack as the quick start runs it (contrib/ims-stack.py).
+TESTS += tests/e2e/test_stack.py
+EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/common.py \
+	tests/harness/redis.py

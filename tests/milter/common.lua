@@ -52,6 +52,7 @@ function send(headers, body, opts)
 end
 
 -- The X-Spam-Status and X-IMS-Scan-Id the filter added (fails when absent).
+-- Values carry their own leading space: the filter negotiates SMFIP_HDR_LEADSPC.
 function own_headers(conn)
 	local status = mt.getheader(conn, "X-Spam-Status", 0)
 	local id = mt.getheader(conn, "X-IMS-Scan-Id", 0)

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""The whole stack, as the quick start runs it (contrib/ims-stack.py): nsd,
+Redis, Dovecot, ims-milter, Postfix and ims-webapi on loopback, and the
+paths a user and an admin take through it:
+
+  * inbound ham over SMTP is accepted, delivered by LMTP, read over IMAP
+    with the same password as the web API, and listed by GET /emails/inbox;
+  * GTUBE and a forged sender (SPF fail, DMARC p=reject) get 550 5.7.1;
+  * spam is held, listed in /admin/quarantine, and a release delivers it
+    (as stored, verdict headers included, so Sieve files it into Junk);
+  * submission needs SASL (Dovecot, same registry); an outbound message is
+    DKIM-signed, relayed, and stored in the sender's sent box;
+  * after SIGHUP with quarantine and reject turned off, spam is only tagged
+    and lands in the Junk folder through the Sieve script.
+"""
+import argparse
+import imaplib
+import importlib.util
+import json
+import os
+import signal
+import smtplib
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from harness import common
+
+common.integration("postfix", "dovecot", "nsd", "redis-server", "opendkim-genkey", "sievec",
+                   "smtp-sink")
+BUILD = common.builddir()
+if not os.path.exists(os.path.join(BUILD, "model.ims")):
+    common.skip("no model.ims in the build dir (make model)")
+
+spec = importlib.util.spec_from_file_location(
+    "ims_stack", os.path.join(common.srcdir(), "contrib", "ims-stack.py"))
+stack = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(stack)
+
+ALICE, ALICE_PW = stack.USERS[0][0], stack.USERS[0][1]
+ADMIN, ADMIN_PW = stack.USERS[1][0], stack.USERS[1][1]
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def imap_messages(p, box):
+    imap = imaplib.IMAP4("127.0.0.1", p["imap"])
+    imap.login(ALICE, ALICE_PW)
+    typ, data = imap.select(box, readonly=True)
+    out = []
+    if typ == "OK":
+        for i in range(1, int(data[0]) + 1):
+            _, msg = imap.fetch(str(i), "(BODY.PEEK[])")
+            out.append(msg[0][1].decode(errors="replace"))
+    imap.logout()
+    return out
+
+
+def wait_for(fn, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.25)
+    return fn()
+
+
+def api(p, method, path, token=None, body=None):
+    hdrs = {"Content-Type": "application/json"}
+    if token:
+        hdrs["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(f"http://127.0.0.1:{p['webapi']}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers=hdrs)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def main():
+    tmp = common.TempDir(prefix="ims-stack-")
+    args = argparse.Namespace(dir=tmp.path, build=BUILD, no_demo=True)
+    d = stack.Dir(tmp.path)
+    try:
+        check(stack.up(args) == 0, "stack up")
+        with open(d.join("ports.json")) as f:
+            p = json.load(f)
+        samples = os.path.join(common.srcdir(), "contrib", "samples")
+        with open(os.path.join(samples, "ham.eml"), "rb") as f:
+            ham = f.read()
+        with open(os.path.join(samples, "spam.eml"), "rb") as f:
+            spam = f.read()
+
+        # inbound ham: SMTP -> milter -> LMTP -> IMAP, and the web API
+        r = stack.smtp_send(p, "news@sender.example", ALICE, ham)
+        check(r.startswith("250"), f"ham accepted ({r})")
+        inbox = wait_for(lambda: imap_messages(p, "INBOX"))
+        check(len(inbox) == 1, "ham delivered to the IMAP INBOX")
+        if inbox:
+            m = inbox[0]
+            check("X-Spam-Status: No" in m, "X-Spam-Status: No")
+            check("X-IMS-Scan-Id:" in m, "X-IMS-Scan-Id present")
+            check("spf=pass" in m and "mx.example.test" in m,
+                  "Authentication-Results with the authserv-id and spf=pass")
+        token = stack.api_login(p, ALICE, ALICE_PW)
+        items = stack.api_get(p, "/emails/inbox", token)["items"]
+        check(len(items) == 1 and items[0].get("action") == "accept",
+              "GET /emails/inbox lists it with its action")
+
+        # rejects
+        gtube = (f"From: t@sender.example\r\nTo: {ALICE}\r\nSubject: GTUBE\r\n\r\n"
+                 "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n")
+        r = stack.smtp_send(p, "t@sender.example", ALICE, gtube.encode())
+        check(r.startswith("550") and "5.7.1" in r, f"GTUBE rejected ({r})")
+        forged = (f"From: Bank <security@forged.example>\r\nTo: {ALICE}\r\n"
+                  "Subject: Verify your account\r\n\r\nPlease log in.\r\n")
+        r = stack.smtp_send(p, "security@forged.example", ALICE, forged.encode())
+        check(r.startswith("550"), f"SPF fail + DMARC reject refused ({r})")
+
+        # spam is held; the admin releases it and it is delivered
+        r = stack.smtp_send(p, "offers@sender.example", ALICE, spam)
+        check(r.startswith("250"), f"spam accepted for quarantine ({r})")
+        admin = stack.api_login(p, ADMIN, ADMIN_PW)
+        held = wait_for(lambda: stack.api_get(p, "/admin/quarantine", admin)["items"])
+        check(len(held) == 1, "spam listed in /admin/quarantine")
+        check(len(imap_messages(p, "INBOX")) == 1, "held spam not delivered")
+        if held:
+            status, _ = api(p, "POST", f"/admin/quarantine/{held[0]['id']}/release", admin)
+            check(status == 200, f"release answered {status}")
+            # released as stored: it keeps its verdict, so Sieve files it into Junk
+            check(wait_for(lambda: len(imap_messages(p, "Junk")) == 1),
+                  "released message delivered (to Junk: it keeps X-Spam-Flag: YES)")
+            audit = stack.api_get(p, "/admin/audit", admin)["items"]
+            check(any("release" in json.dumps(a) for a in audit), "release is in the audit trail")
+        status, _ = api(p, "GET", "/admin/scans", token)
+        check(status == 403, "a user gets 403 on an admin route")
+
+        # submission: SASL through Dovecot, DKIM-signed, relayed, in the sent box
+        with smtplib.SMTP("127.0.0.1", p["submission"], timeout=60) as s:
+            s.ehlo("laptop.example.test")
+            try:
+                s.login(ALICE, "wrong-password")
+                check(False, "wrong password refused")
+            except smtplib.SMTPAuthenticationError:
+                check(True, "wrong password refused (535)")
+        with smtplib.SMTP("127.0.0.1", p["submission"], timeout=60) as s:
+            s.ehlo("laptop.example.test")
+            s.login(ALICE, ALICE_PW)
+            s.sendmail(ALICE, ["bob@elsewhere.example"],
+                       f"From: Alice <{ALICE}>\r\nTo: bob@elsewhere.example\r\n"
+                       "Subject: Notes from the design review\r\n\r\nHi Bob,\r\n\r\n"
+                       "here are the notes from today's review of the storage layout; the\r\n"
+                       "benchmark figures are attached to the ticket.\r\n\r\nAlice\r\n".encode())
+        out = wait_for(lambda: os.listdir(d.join("outbound")))
+        text = ""
+        if out:
+            with open(os.path.join(d.join("outbound"), sorted(out)[-1]), errors="replace") as f:
+                text = f.read()
+        check("DKIM-Signature:" in text and "d=example.test" in text,
+              "outbound relayed with a DKIM-Signature for example.test")
+        sent = wait_for(lambda: stack.api_get(p, "/emails/sent", token)["items"])
+        check(len(sent) == 1, "outbound stored in alice's sent box")
+
+        # SIGHUP: quarantine and reject turned off take effect; spam is only
+        # tagged now, and Sieve files it into Junk
+        conf = d.join("etc", "ims.conf")
+        with open(conf, "a") as f:
+            f.write("\n[actions]\nquarantine = -1\nreject = -1\n")
+        with open(d.join("pids", "ims-milter.pid")) as f:
+            os.kill(int(f.read()), signal.SIGHUP)
+        time.sleep(1.0)
+        r = stack.smtp_send(p, "offers@sender.example", ALICE, spam)
+        check(r.startswith("250"), f"spam accepted after reload ({r})")
+        junk = wait_for(lambda: len(imap_messages(p, "Junk")) == 2 and imap_messages(p, "Junk"))
+        check(junk and "X-Spam-Flag: YES" in junk[-1],
+              "after SIGHUP the tagged message is filed into Junk by Sieve")
+    finally:
+        stack.down(args)
+        for name in ("ims-milter", "ims-webapi"):
+            log = d.join("log", name + ".log")
+            if os.path.exists(log):
+                with open(log, errors="replace") as f:
+                    text = f.read()
+                if "ERROR: AddressSanitizer" in text or "runtime error:" in text:
+                    failures.append(f"{name}: sanitizer report in its log")
+                    print(text[-4000:])
+        tmp.close()
+    print(f"{len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
