@@ -80,12 +80,13 @@ def seed(redis):
     return time.time() - t0, len(data)
 
 
-def wrk(url, token, label):
+def wrk(url, token, label, conns=None):
     script = os.path.join(os.environ["IMS_BENCH_TMP"], "auth.lua")
     with open(script, "w") as f:
         f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
-    r = subprocess.run(["wrk", "-t2", f"-c{CONNS}", f"-d{DURATION}s", "--latency", "-s", script,
-                        url], capture_output=True, text=True)
+    conns = conns or CONNS
+    r = subprocess.run(["wrk", "-t1" if conns == 1 else "-t2", f"-c{conns}", f"-d{DURATION}s",
+                        "--latency", "-s", script, url], capture_output=True, text=True)
     out = r.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
@@ -95,7 +96,7 @@ def wrk(url, token, label):
         lat[p] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    res = {"what": label, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
+    res = {"what": label, "connections": conns, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
            "p99_ms": lat["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0,
            "socket_errors": errors.group(1) if errors else ""}
     print(json.dumps(res), flush=True)
@@ -115,6 +116,8 @@ def login_cost(api):
 
 def main():
     common.require("redis-server", "redis-cli", "wrk")
+    with open("/proc/loadavg") as f:
+        load_before = f.read().strip()
     tmp = common.TempDir("ims-bench-webapi-")
     os.environ["IMS_BENCH_TMP"] = tmp.path
     redis = Redis(tmp).start()
@@ -137,6 +140,12 @@ def main():
         med, lo, hi = login_cost(api)
         print(json.dumps({"what": "login", "median_ms": round(med, 1), "min_ms": round(lo, 1),
                           "max_ms": round(hi, 1)}), flush=True)
+        # one connection: the service time of a request, little disturbed by
+        # the rest of the machine's load
+        single = {}
+        for label, path, tok in (("inbox", "/emails/inbox", utok),
+                                 ("admin_scans", "/admin/scans", atok)):
+            single[label] = wrk(api.url(path), tok, label, conns=1)
         results = {}
         for rnd in range(ROUNDS):
             for label, path, tok in (("inbox", "/emails/inbox", utok),
@@ -151,10 +160,14 @@ def main():
             best = sorted(runs, key=lambda x: x["p99_ms"])[len(runs) // 2]
             print(f"| {label} | {best['rps']:.0f} | {best['p50_ms']:.2f} | {best['p90_ms']:.2f} "
                   f"| {best['p99_ms']:.2f} |")
+        for label, x in single.items():
+            print(f"\none connection, {label}: {x['rps']:.0f} requests/s, p50 {x['p50_ms']:.2f} ms, "
+                  f"p99 {x['p99_ms']:.2f} ms")
         print(f"\nlogin (argon2id t=2, m=64 MiB, p=1): median {med:.0f} ms, min {lo:.0f}, "
               f"max {hi:.0f} (10 sequential logins)")
         with open("/proc/loadavg") as f:
             print("load after:", f.read().strip())
+        print("load before:", load_before)
     finally:
         api.stop()
         redis.stop()
