@@ -7,6 +7,7 @@
 #include "check.h"
 #include "conf.h"
 #include "store.h"
+#include "ulid.h"
 
 static void test_memory_txn(void)
 {
@@ -80,8 +81,26 @@ static void test_redis_down(void)
 	ims_conf_unref(c);
 }
 
+static void test_ulid(void)
+{
+	char a[IMS_ULID_LEN + 1], b[IMS_ULID_LEN + 1];
+
+	ims_ulid_make(a, 1795420800123ull);
+	ims_ulid_make(b, 1795420800124ull);
+	CHECK(ims_ulid_valid(a) && ims_ulid_valid(b));
+	CHECK(strncmp(a, "01M83", 5) == 0); /* the time part, Crockford base32 */
+	CHECK(strcmp(a, b) < 0);            /* ids sort by time */
+	CHECK(strncmp(a, b, 9) == 0);
+	ims_ulid_make(b, 1795420800123ull);
+	CHECK(strcmp(a + 10, b + 10) != 0);                   /* 80 random bits */
+	CHECK(!ims_ulid_valid("01M83HK684MVN0YXCDTWM7C5S"));  /* 25 characters */
+	CHECK(!ims_ulid_valid("01M83HK684MVN0YXCDTWM7C5SI")); /* I is not Crockford */
+	CHECK(!ims_ulid_valid("81M83HK684MVN0YXCDTWM7C5SA")); /* over 48 bits */
+}
+
 int main(void)
 {
+	RUN(test_ulid);
 	RUN(test_memory_txn);
 	RUN(test_limits);
 	RUN(test_redis_down);
