@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "featurize.h"
+#include "feedback.h"
 #include "ims.h"
 #include "message.h"
 #include "train.h"
@@ -29,6 +30,8 @@ static void help(void)
 	       "  --threads N       training threads (default 2)\n"
 	       "  --hash-bits N     feature space of 2^N (default %d)\n"
 	       "  --ham-weight W    weight of a ham error relative to a spam error (default 1)\n"
+	       "  --feedback        also learn from users' spam/ham reports (POST\n"
+	       "                    /emails/{id}/report) in the Redis of the config file\n"
 	       "  --cv-dump FILE    write the out-of-fold decision values ('label value' per\n"
 	       "                    message, ham folders first, files sorted) for analysis\n"
 	       "  -q, --quiet       no progress on stderr\n",
@@ -122,6 +125,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	    {"hash-bits", required_argument, NULL, 'b'},
 	    {"ham-weight", required_argument, NULL, 'w'},
 	    {"cv-dump", required_argument, NULL, 'D'},
+	    {"feedback", no_argument, NULL, 'F'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -139,7 +143,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	struct ims_model *m = NULL;
 	struct ims_train_report rep;
 	char err[512] = "";
-	int c, rc = IMS_EXIT_ERROR;
+	int c, rc = IMS_EXIT_ERROR, feedback = 0;
 	long v;
 
 	if (!ham || !spam) {
@@ -211,6 +215,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'D': o.cv_dump = optarg; break;
+		case 'F': feedback = 1; break;
 		case 'q': o.verbose = 0; break;
 		case 'h':
 			help();
@@ -232,6 +237,20 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) ||
 	    load_dirs(spam, nspam, 1, o.hash_bits, &ds))
 		goto out;
+	if (feedback) {
+		const struct ims_conf *conf = ims_cli_conf(cli);
+		struct ims_feedback_counts fc;
+
+		if (!conf)
+			goto out;
+		if (ims_feedback_load(conf, o.hash_bits, &ds, &fc, err, sizeof err) != IMS_OK) {
+			rc = ims_cli_error("train --feedback: %s", err);
+			goto out;
+		}
+		if (o.verbose)
+			fprintf(stderr, "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
+			        fc.entries, fc.ham, fc.spam);
+	}
 	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
 		rc = ims_cli_error("train: %s", err);
 		goto out;

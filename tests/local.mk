@@ -18,3 +18,7 @@ include tests/webapi.mk
 TESTS += tests/e2e/test_stack.py
 EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/common.py \
 	tests/harness/redis.py
+
+# ims train --feedback against a real redis-server
+TESTS += tests/cli/test_train_feedback.py
+EXTRA_DIST += tests/cli/test_train_feedback.py
