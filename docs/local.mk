@@ -2,3 +2,4 @@ EXTRA_DIST += docs/configuration.md
 dist_doc_DATA += docs/milter.md
 EXTRA_DIST += docs/api.md
 dist_doc_DATA += docs/redis-schema.md
+dist_doc_DATA += docs/operations.md
