@@ -38,6 +38,10 @@ step "build" make -j2 -s
 if [ -x "$top/contrib/fetch-corpus.sh" ]; then
 	step "fetch corpus" "$top/contrib/fetch-corpus.sh"
 fi
+# playwright-core from the npm registry drives Debian's chromium in the browser tests
+if [ -f "$top/tests/browser/package-lock.json" ]; then
+	step "npm ci (browser tests)" sh -c "cd '$top/tests/browser' && npm ci --no-audit --no-fund --silent"
+fi
 if grep -q '^model:' Makefile 2>/dev/null; then
 	step "train default model" make -s model
 fi
