@@ -30,16 +30,14 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
 }
 
 /* The per-mailbox transaction for addr, folder = inbox, sent or quarantine. */
-static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
-                                const struct stored_msg *m, const char *addr, const char *folder,
-                                char *err, size_t errlen)
+static struct ims_store_txn *build_mailbox(const struct ims_scan *s, const struct stored_msg *m,
+                                           const char *addr, const char *folder)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
 	char key[512], num[64];
-	ims_status rc;
 
 	if (!t)
-		return IMS_ENOMEM;
+		return NULL;
 	snprintf(key, sizeof key, "ims:{%s}:msg:%s", addr, s->id);
 	ims_store_txn_cmd(t, "HSET");
 	ims_store_txn_str(t, key);
@@ -81,9 +79,7 @@ static ims_status store_mailbox(struct ims_store *st, const struct ims_scan *s,
 	ims_store_txn_fmt(t, "ims:{%s}:%s", addr, folder);
 	ims_store_txn_str(t, "-inf");
 	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
-	rc = ims_store_exec(st, t, err, errlen);
-	ims_store_txn_free(t);
-	return rc;
+	return t;
 }
 
 /* Global indexes are trimmed of expired members on about one scan in
@@ -109,19 +105,17 @@ static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_
 	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - ret_ms));
 }
 
-static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
-                               const struct stored_msg *m, char *err, size_t errlen)
+static struct ims_store_txn *build_global(const struct ims_scan *s, const struct stored_msg *m)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
 	const char *action = ims_action_name(s->action);
 	char bucket[64], score[32];
 	time_t secs = (time_t)(s->time / 1000);
 	struct tm tm;
-	ims_status rc;
 	int trim;
 
 	if (!t)
-		return IMS_ENOMEM;
+		return NULL;
 	gmtime_r(&secs, &tm);
 	strftime(bucket, sizeof bucket, "ims:{global}:stats:%Y%m%d%H", &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
@@ -137,8 +131,7 @@ static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
 	if (s->classified)
 		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict, trim);
 	for (size_t i = 0; i < s->nhits; i++)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name,
-		          trim);
+		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name, trim);
 
 	ims_store_txn_cmd(t, "HINCRBY");
 	ims_store_txn_str(t, bucket);
@@ -206,9 +199,21 @@ static ims_status store_global(struct ims_store *st, const struct ims_scan *s,
 	txn_kv(t, "queue_id", s->queue_id);
 	txn_kv(t, "mail_from", s->mail_from);
 	txn_kv(t, "client_ip", s->client_ip);
-	rc = ims_store_exec(st, t, err, errlen);
-	ims_store_txn_free(t);
-	return rc;
+	return t;
+}
+
+/* Sends the transactions in order, at most 64 per round trip. */
+static ims_status send_all(struct ims_store *st, struct ims_store_txn **txns, size_t n, char *err,
+                           size_t errlen)
+{
+	for (size_t i = 0; i < n; i += 64) {
+		size_t k = n - i < 64 ? n - i : 64;
+		ims_status rc = ims_store_exec_all(
+		    st, (const struct ims_store_txn *const *)txns + i, k, err, errlen);
+		if (rc != IMS_OK)
+			return rc;
+	}
+	return IMS_OK;
 }
 
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
@@ -217,8 +222,9 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	const struct ims_conf *c = ims_engine_conf(eng);
 	struct ims_store *st = ims_engine_store(eng);
 	struct stored_msg m = {0};
+	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
-	size_t rlen = 0, n = 0;
+	size_t rlen = 0, n = 0, ntx = 0;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -226,8 +232,10 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 		errlen = sizeof errbuf;
 	}
 	err[0] = '\0';
+	/* one per recipient mailbox, the sender's sent box, the global records */
+	txns = calloc(s->nrcpts + 2, sizeof *txns);
 	json = ims_scan_json(s);
-	if (!json)
+	if (!txns || !json)
 		goto out;
 	m.json = json;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
@@ -242,6 +250,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 		rc = ims_scan_rewrite(s, raw, len, &rewritten, &rlen);
 		if (rc != IMS_OK)
 			goto out;
+		rc = IMS_ENOMEM;
 		m.raw = rewritten;
 		m.full_len = rlen;
 		m.len = rlen;
@@ -256,8 +265,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
 			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
 				continue;
-			rc = store_mailbox(st, s, &m, s->rcpts[i], folder, err, errlen);
-			if (rc != IMS_OK)
+			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], folder)))
 				goto out;
 		}
 		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&
@@ -267,16 +275,21 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			for (char *p = user; *p; p++)
 				if (*p >= 'A' && *p <= 'Z')
 					*p = (char)(*p - 'A' + 'a');
-			rc = store_mailbox(st, s, &m, user, "sent", err, errlen);
-			if (rc != IMS_OK)
+			if (!(txns[ntx++] = build_mailbox(s, &m, user, "sent")))
 				goto out;
 		}
 	}
-	rc = store_global(st, s, &m, err, errlen);
+	/* global last: mailboxes are written before (or with) their index */
+	if (!(txns[ntx++] = build_global(s, &m)))
+		goto out;
+	rc = send_all(st, txns, ntx, err, errlen);
 out:
 	if (rc != IMS_OK)
 		ims_log_warn(s->id, "event=store_failed status=\"%s\" error=\"%s\"",
 		             ims_strstatus(rc), err);
+	for (size_t i = 0; txns && i < ntx; i++)
+		ims_store_txn_free(txns[i]);
+	free(txns);
 	free(rewritten);
 	free(json);
 	return rc;

@@ -158,17 +158,32 @@ ims_status ims_store_txn_fmt(struct ims_store_txn *t, const char *fmt, ...)
 ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, char *err,
                           size_t errlen)
 {
+	return ims_store_exec_all(st, &t, 1, err, errlen);
+}
+
+ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *const *txns,
+                              size_t n, char *err, size_t errlen)
+{
+	const struct ims_store_txn *nonempty[64];
+	size_t k = 0;
+
 	if (err && errlen)
 		err[0] = '\0';
-	if (t->broken != IMS_OK) {
-		if (err)
-			snprintf(err, errlen, "transaction could not be built: %s",
-			         ims_strstatus(t->broken));
-		return t->broken;
+	if (n > sizeof nonempty / sizeof nonempty[0])
+		return IMS_ELIMIT;
+	for (size_t i = 0; i < n; i++) {
+		if (txns[i]->broken != IMS_OK) {
+			if (err)
+				snprintf(err, errlen, "transaction could not be built: %s",
+				         ims_strstatus(txns[i]->broken));
+			return txns[i]->broken;
+		}
+		if (txns[i]->n > 0)
+			nonempty[k++] = txns[i];
 	}
-	if (t->n == 0)
+	if (k == 0)
 		return IMS_OK;
-	return st->ops->exec(st->impl, t, err, errlen);
+	return st->ops->exec(st->impl, nonempty, k, err, errlen);
 }
 
 ims_status ims_store_query(struct ims_store *st, const struct ims_store_txn *one_cmd, char **out,

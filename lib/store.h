@@ -67,6 +67,14 @@ size_t ims_store_txn_count(const struct ims_store_txn *t);
 ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, char *err,
                           size_t errlen);
 
+/* Runs n transactions (at most 64) in order, each as its own MULTI/EXEC,
+ * sent in one write and answered in one read (one round trip instead of
+ * n).  Each block is atomic on its own; the result is the first failure
+ * (a later block may have been applied when an earlier one failed), or
+ * IMS_OK when every block ran. */
+ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *const *txns,
+                              size_t n, char *err, size_t errlen);
+
 /* Runs one command outside a transaction and hands back its reply as text:
  * integers and status replies as their digits/text, bulk strings as their
  * bytes, nil as NULL with IMS_ENOTFOUND, arrays as their elements joined

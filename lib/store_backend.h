@@ -19,7 +19,9 @@ struct ims_store_txn {
 
 struct store_ops {
 	const char *name;
-	ims_status (*exec)(void *impl, const struct ims_store_txn *t, char *err, size_t errlen);
+	/* runs n transactions, pipelined where the backend can */
+	ims_status (*exec)(void *impl, const struct ims_store_txn *const *txns, size_t n, char *err,
+	                   size_t errlen);
 	ims_status (*query)(void *impl, const struct store_cmd *c, char **out, size_t *outlen);
 	ims_status (*ping)(void *impl);
 	void (*free)(void *impl);

@@ -87,7 +87,8 @@ static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
 	return put(m, "\n", 1);
 }
 
-static ims_status memory_exec(void *impl, const struct ims_store_txn *t, char *err, size_t errlen)
+static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns, size_t n,
+                              char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc = IMS_OK;
@@ -98,17 +99,22 @@ static ims_status memory_exec(void *impl, const struct ims_store_txn *t, char *e
 		rc = IMS_ETEMP;
 		goto out;
 	}
-	if (put(m, "MULTI\n", 6)) {
-		rc = IMS_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < t->n; i++)
-		if (put_cmd(m, &t->cmds[i])) {
+	for (size_t k = 0; k < n; k++) {
+		const struct ims_store_txn *t = txns[k];
+		if (put(m, "MULTI\n", 6)) {
 			rc = IMS_ENOMEM;
 			goto out;
 		}
-	if (put(m, "EXEC\n", 5))
-		rc = IMS_ENOMEM;
+		for (size_t i = 0; i < t->n; i++)
+			if (put_cmd(m, &t->cmds[i])) {
+				rc = IMS_ENOMEM;
+				goto out;
+			}
+		if (put(m, "EXEC\n", 5)) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+	}
 out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;

@@ -122,62 +122,90 @@ static void conn_put(struct redis_impl *r, redisContext *c, int broken)
 		redisFree(c);
 }
 
-static ims_status redis_exec(void *impl, const struct ims_store_txn *t, char *err, size_t errlen)
+/* Reads the replies of one MULTI ... EXEC block: MULTI's +OK, one +QUEUED
+ * (or an error) per command, then EXEC's array.  Returns -1 when the
+ * connection failed (*rc = IMS_ETEMP), else 0 with *rc the block's result. */
+static int read_block(redisContext *c, const struct ims_store_txn *t, ims_status *rc, char *err,
+                      size_t errlen)
 {
-	struct redis_impl *r = impl;
-	redisContext *c = conn_get(r);
 	redisReply *rep = NULL;
-	ims_status rc = IMS_ETEMP;
-	int broken = 1;
 
-	if (!c) {
-		snprintf(err, errlen, "redis unreachable");
-		return IMS_ETEMP;
-	}
-	if (redisAppendCommand(c, "MULTI") != REDIS_OK)
-		goto out;
-	for (size_t i = 0; i < t->n; i++)
-		if (redisAppendCommandArgv(c, t->cmds[i].argc, t->cmds[i].argv, t->cmds[i].lens) !=
-		    REDIS_OK)
-			goto out;
-	if (redisAppendCommand(c, "EXEC") != REDIS_OK)
-		goto out;
-	/* MULTI's +OK, one +QUEUED (or an error) per command, then EXEC. */
-	rc = IMS_OK;
+	*rc = IMS_OK;
 	for (size_t i = 0; i < t->n + 2; i++) {
 		if (redisGetReply(c, (void **)&rep) != REDIS_OK) {
 			snprintf(err, errlen, "redis: %s", c->errstr);
-			rc = IMS_ETEMP;
-			goto out;
+			*rc = IMS_ETEMP;
+			return -1;
 		}
-		if (rep->type == REDIS_REPLY_ERROR && rc == IMS_OK) {
+		if (rep->type == REDIS_REPLY_ERROR && *rc == IMS_OK) {
 			snprintf(err, errlen, "redis refused command %zu: %s", i, rep->str);
 			/* LOADING, MISCONF, READONLY, OOM: the server may recover */
-			rc = (strncmp(rep->str, "LOADING", 7) == 0 ||
-			      strncmp(rep->str, "MISCONF", 7) == 0 ||
-			      strncmp(rep->str, "READONLY", 8) == 0 ||
-			      strncmp(rep->str, "OOM", 3) == 0 ||
-			      strncmp(rep->str, "EXECABORT", 9) == 0)
-			         ? IMS_ETEMP
-			         : IMS_EINVAL;
+			*rc = (strncmp(rep->str, "LOADING", 7) == 0 ||
+			       strncmp(rep->str, "MISCONF", 7) == 0 ||
+			       strncmp(rep->str, "READONLY", 8) == 0 ||
+			       strncmp(rep->str, "OOM", 3) == 0 ||
+			       strncmp(rep->str, "EXECABORT", 9) == 0)
+			          ? IMS_ETEMP
+			          : IMS_EINVAL;
 		}
-		if (i == t->n + 1 && rc == IMS_OK) {
+		if (i == t->n + 1 && *rc == IMS_OK) {
 			if (rep->type != REDIS_REPLY_ARRAY) {
 				snprintf(err, errlen, "redis: EXEC aborted");
-				rc = IMS_ETEMP;
+				*rc = IMS_ETEMP;
 			} else {
 				for (size_t k = 0; k < rep->elements; k++)
 					if (rep->element[k]->type == REDIS_REPLY_ERROR) {
 						snprintf(err, errlen,
 						         "redis command %zu failed: %s", k,
 						         rep->element[k]->str);
-						rc = IMS_EINVAL;
+						*rc = IMS_EINVAL;
 						break;
 					}
 			}
 		}
 		freeReplyObject(rep);
 		rep = NULL;
+	}
+	return 0;
+}
+
+/* Sends every block at once (one write, one wait), then reads them in
+ * order.  The result is the first block's failure, or IMS_OK. */
+static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns, size_t n,
+                             char *err, size_t errlen)
+{
+	struct redis_impl *r = impl;
+	redisContext *c = conn_get(r);
+	ims_status rc = IMS_ETEMP, one;
+	int broken = 1;
+
+	if (!c) {
+		snprintf(err, errlen, "redis unreachable");
+		return IMS_ETEMP;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct ims_store_txn *t = txns[k];
+		if (redisAppendCommand(c, "MULTI") != REDIS_OK)
+			goto out;
+		for (size_t i = 0; i < t->n; i++)
+			if (redisAppendCommandArgv(c, t->cmds[i].argc, t->cmds[i].argv,
+			                           t->cmds[i].lens) != REDIS_OK)
+				goto out;
+		if (redisAppendCommand(c, "EXEC") != REDIS_OK)
+			goto out;
+	}
+	rc = IMS_OK;
+	for (size_t k = 0; k < n; k++) {
+		char e[256] = "";
+		if (read_block(c, txns[k], &one, e, sizeof e) != 0) {
+			rc = IMS_ETEMP;
+			snprintf(err, errlen, "%s", e);
+			goto out;
+		}
+		if (one != IMS_OK && rc == IMS_OK) {
+			rc = one;
+			snprintf(err, errlen, "%s", e);
+		}
 	}
 	broken = 0;
 out:

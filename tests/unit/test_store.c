@@ -39,6 +39,28 @@ static void test_memory_txn(void)
 	ims_store_free(st);
 }
 
+static void test_exec_all(void)
+{
+	struct ims_store *st;
+	struct ims_store_txn *a = ims_store_txn_new(), *b = ims_store_txn_new(),
+	                     *empty = ims_store_txn_new();
+	const struct ims_store_txn *all[3] = {a, empty, b};
+	char err[256];
+
+	CHECK(ims_store_open_memory(&st) == IMS_OK);
+	ims_store_txn_cmd(a, "INCR");
+	ims_store_txn_str(a, "ims:{a@example.test}:n");
+	ims_store_txn_cmd(b, "INCR");
+	ims_store_txn_str(b, "ims:{global}:n");
+	CHECK(ims_store_exec_all(st, all, 3, err, sizeof err) == IMS_OK);
+	CHECK(strcmp(ims_store_memory_log(st), "MULTI\nINCR ims:{a@example.test}:n\nEXEC\n"
+	                                       "MULTI\nINCR ims:{global}:n\nEXEC\n") == 0);
+	ims_store_txn_free(a);
+	ims_store_txn_free(b);
+	ims_store_txn_free(empty);
+	ims_store_free(st);
+}
+
 static void test_limits(void)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
@@ -102,6 +124,7 @@ int main(void)
 {
 	RUN(test_ulid);
 	RUN(test_memory_txn);
+	RUN(test_exec_all);
 	RUN(test_limits);
 	RUN(test_redis_down);
 	return CHECK_DONE();
