@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "router.h"
 #include "routes.h"
 
@@ -42,8 +43,19 @@ void ims_route_health(struct ims_req *r)
 			sj = json_loadb(scan->str, scan->len, 0, NULL);
 		model = json_string_value(json_object_get(sj, "model_version"));
 	}
-	j = json_pack("{s:s, s:s, s:s?, s:s}", "status", "ok", "redis", "ok", "model_version",
-		      model, "version", PACKAGE_VERSION);
+	{
+		/* the model this process scans with (POST /scan-email) */
+		struct ims_engine *eng = ims_engine_acquire();
+		const char *own = eng && ims_engine_model(eng) ? ims_engine_model_version(eng)
+							      : NULL;
+
+		j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s}", "status", "ok", "redis", "ok",
+			      "model_version", own, "model_error",
+			      eng && !own ? ims_engine_model_error(eng) : NULL,
+			      "milter_model_version", model, "version", PACKAGE_VERSION);
+		if (eng)
+			ims_engine_unref(eng);
+	}
 	ims_req_json(r, 200, j);
 out:
 	json_decref(sj);

@@ -145,6 +145,8 @@ def test_send():
 
 def test_scan_email():
     t = token()
+    h = env.api.request("GET", "/health").json()
+    assert h["model_version"] and h["model_error"] is None, h
     raw = message("bob@example.org", ALICE, "scan me", body="nothing special here\r\n")
     before = env.cli("DBSIZE").strip()
     r = env.api.request("POST", "/scan-email?mail_from=bob@example.org&rcpt=" + ALICE +
