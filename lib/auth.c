@@ -197,6 +197,7 @@ static void check_dmarc(struct ims_auth *a, const struct ims_auth_input *in,
 	}
 	res->dmarc_us = since_us(&t);
 	snprintf(res->dmarc, sizeof res->dmarc, "%s", ims_dmarc_result_name(o.result));
+	res->dmarc_pct = o.pct;
 	if (o.policy != IMS_DMARC_POLICY_ABSENT)
 		snprintf(res->dmarc_policy, sizeof res->dmarc_policy, "%s",
 		         ims_dmarc_policy_name(o.policy));
@@ -223,6 +224,7 @@ void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in,
 	struct ims_dkim_result dkim;
 
 	res->ndkim = 0;
+	res->dmarc_pct = 100;
 	res->spf[0] = res->dmarc[0] = res->dmarc_policy[0] = '\0';
 	if (in->client_ip && ip_in_list(in->client_ip, a->trusted)) {
 		snprintf(res->spf, sizeof res->spf, "none");

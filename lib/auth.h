@@ -39,6 +39,7 @@ struct ims_auth_result {
 	int ndkim;
 	char dmarc[16];        /* pass, fail, none, temperror, permerror */
 	char dmarc_policy[16]; /* none, quarantine, reject, "" when no record */
+	int dmarc_pct;         /* pct= of the record (100 when absent) */
 	char from_domain[IMS_AUTH_DOMAIN];
 	long spf_us, dkim_us, dmarc_us;
 };

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,8 +264,11 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
 		         c->action_tag);
 	}
-	/* The From domain's DMARC policy is enforced as published. */
-	if (!s->auth_user && strcmp(s->auth.dmarc, "fail") == 0) {
+	/* The From domain's DMARC policy is enforced as published, on pct= of
+	 * the failing messages (RFC 7489 6.6.4). */
+	if (!s->auth_user && strcmp(s->auth.dmarc, "fail") == 0 &&
+	    (s->auth.dmarc_pct >= 100 ||
+	     (s->auth.dmarc_pct > 0 && randombytes_uniform(100) < (uint32_t)s->auth.dmarc_pct))) {
 		if (strcmp(s->auth.dmarc_policy, "reject") == 0 && s->action < IMS_ACTION_REJECT) {
 			s->action = IMS_ACTION_REJECT;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy reject for %s",

@@ -291,6 +291,34 @@ static void test_trusted_network(void)
 	ims_engine_unref(e);
 }
 
+static void test_multiple_from_score(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e;
+	struct ims_scan *s;
+	struct ims_conf *c;
+	char err[256];
+	const char msg[] = "From: a@example.org\r\nFrom: b@example.net\r\n\r\nhi\r\n";
+
+	/* on_multiple_from = score: MULTIPLE_FROM weighs in, no forced reject */
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	free(c->classifier_model);
+	c->classifier_model = strdup(model_ham);
+	free(c->milter_on_multiple_from);
+	c->milter_on_multiple_from = strdup("score");
+	set_list1(&c->dns_nameservers, "127.0.0.1:9");
+	c->dns_timeout_ms = 100;
+	CHECK(ims_store_open_memory(&st) == IMS_OK);
+	CHECK(ims_engine_new_with_store(c, st, &e, err, sizeof err) == IMS_OK);
+	ims_conf_unref(c);
+	CHECK(ims_scan_run(e, &env, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) < IMS_ACTION_REJECT);
+	CHECK(ims_scan_score(s) > 3.0); /* MULTIPLE_FROM's 6 points */
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "MULTIPLE_FROM");
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 static void test_no_model(void)
 {
 	struct ims_store *st;
@@ -319,6 +347,7 @@ int main(void)
 	RUN(test_spam_tag_quarantine);
 	RUN(test_outbound_sent);
 	RUN(test_trusted_network);
+	RUN(test_multiple_from_score);
 	RUN(test_no_model);
 	unlink(model_ham);
 	unlink(model_spam);
