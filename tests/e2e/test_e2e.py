@@ -343,6 +343,25 @@ def t_quarantine(e):
     assert found, held
     assert e.redis.cli("ZSCORE", "ims:{alice@example.test}:quarantine", found[0]).strip()
     assert scan_log(e, found[0])["action"] == "quarantine"
+    e.quarantined = (found[0], qid)
+
+
+@case("quarantine release: stored copy re-injected on the no-milter listener, held copy deleted")
+def t_release(e):
+    sid, qid = e.quarantined
+    raw = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(e.redis.port), "HGET",
+                          f"ims:{{global}}:qmsg:{sid}", "raw"], capture_output=True).stdout
+    raw = raw[:-1] if raw.endswith(b"\n") else raw
+    rcpts = e.redis.cli("HGET", f"ims:{{global}}:qmsg:{sid}", "rcpt").strip().split(",")
+    mail_from = e.redis.cli("HGET", f"ims:{{global}}:qmsg:{sid}", "mail_from").strip()
+    code, text = send(e, raw, mail_from, rcpts, ip=None, port=e.pf.reinject_port)
+    assert code == 250, (code, text)
+    d = delivered(e, "e2e-quarantine")
+    assert header(d, "X-IMS-Scan-Id") == [sid], header(d, "X-IMS-Scan-Id")  # not scanned again
+    r = subprocess.run(["postsuper", "-c", e.pf.conf, "-d", qid, "hold"], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r
+    assert qid not in e.pf.hold_ids()
 
 
 @case("bad input: several From headers -> 550")
@@ -416,7 +435,7 @@ class SkipCase(Exception):
 
 
 CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_outbound, t_dkim_valid,
-         t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_multi_from, t_garbage,
+         t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_release, t_multi_from, t_garbage,
          t_huge_header, t_many_headers, t_oversize, t_redis_down, t_corpus]
 
 
