@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""Configured limits of ims-webapi against a real redis-server: registration
+turned off, the connection limit, the idle timeout, and the send rate limit
+(429 with Retry-After, per user)."""
+import os
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixtures import Env, PASSWORD, run  # noqa: E402
+sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
+from harness.smtpsink import SmtpSink  # noqa: E402
+
+env = sink = None
+
+
+def test_registration_off():
+    r = env.api.request("POST", "/auth/register", {"address": "new@example.test",
+                                                   "password": PASSWORD})
+    assert r.status == 403 and "turned off" in r.json()["error"], r
+    assert env.cli("EXISTS", "ims:{new@example.test}:passdb").strip() == "0"
+
+
+def test_connection_limit():
+    """max_connections = 6: of 10 connections open at once, 6 are served;
+    the others wait unaccepted until a slot frees."""
+    held = [socket.create_connection(("127.0.0.1", env.api.port)) for _ in range(10)]
+    for s in held:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.8)  # less than the idle timeout, which would free slots
+    answered = 0
+    for s in held:
+        s.settimeout(0.05)
+        try:
+            if s.recv(100).startswith(b"HTTP/1.1 200"):
+                answered += 1
+        except OSError:
+            pass
+    for s in held:
+        s.close()
+    assert answered == 6, answered
+    time.sleep(0.3)
+    assert env.api.request("GET", "/health").status == 200
+
+
+def test_idle_timeout():
+    s = socket.create_connection(("127.0.0.1", env.api.port))
+    s.settimeout(10)
+    t0 = time.time()
+    data = s.recv(100)  # the server closes an idle connection after timeout_s = 2
+    s.close()
+    assert data == b"" and 1.5 < time.time() - t0 < 8, (data, time.time() - t0)
+
+
+def test_send_rate():
+    # no registration: make the account the way an operator would
+    import subprocess
+    from harness.webapi import find_binary
+    ims = find_binary("ims", "cli")
+    p = subprocess.run([ims, "-c", env.api.conf, "user", "add", "sender@example.test"],
+                       input=PASSWORD + "\n", capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    t = env.api.login("sender@example.test", PASSWORD)["access_token"]
+    codes = [env.api.request("POST", "/emails/send", {"to": "x@example.org", "text": "hi"},
+                             token=t) for _ in range(4)]
+    assert [c.status for c in codes] == [202, 202, 202, 429], codes
+    assert 0 < int(codes[-1].headers["Retry-After"]) <= 60
+    assert len(sink.messages) == 3
+
+
+def main():
+    global env, sink
+    sink = SmtpSink().start()
+    try:
+        with Env(extra={"webapi.registration": "no", "webapi.max_connections": "6",
+                        "webapi.timeout_s": "2", "webapi.send_rate": "3",
+                        "webapi.submission": sink.url()}) as e:
+            env = e
+            run([test_registration_off, test_connection_limit, test_idle_timeout,
+                 test_send_rate])
+    finally:
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()
