@@ -9,13 +9,24 @@
 #include "featurize.h"
 
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
+#define TOKPAD 8   /* zero bytes after each token: the hash reads whole words */
 
-enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4 };
+enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4, C_WORD = 8, C_DIGIT = 16, C_ALPHA = 32 };
 static unsigned char cclass[256];
+static unsigned char lctab[256]; /* ASCII lower case, other bytes as they are */
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
 
 static void cclass_init(void)
 {
+	for (int c = 0; c < 256; c++) {
+		lctab[c] = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+			cclass[c] |= C_WORD | C_ALPHA;
+		else if (c >= '0' && c <= '9')
+			cclass[c] |= C_WORD | C_DIGIT;
+		else if (c >= 0x80)
+			cclass[c] |= C_WORD;
+	}
 	for (int c = 0; c <= ' '; c++)
 		cclass[c] |= C_SEP;
 	cclass[0x7f] |= C_SEP;
@@ -44,10 +55,10 @@ static void pfx2(char out[24], const char *pfx, char kind)
 	out[n + 1] = '\0';
 }
 
+/* letters, digits and bytes >= 0x80 (UTF-8 sequences) */
 static int is_word(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c >= 0x80;
+	return cclass[c] & C_WORD;
 }
 
 static int is_digit(unsigned char c)
@@ -57,22 +68,30 @@ static int is_digit(unsigned char c)
 
 static char lc(char c)
 {
-	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+	return (char)lctab[(unsigned char)c];
 }
 
-/* Emits prefix + ":" + s[0..n) (lower-cased if lower) through fn. */
+/* Emits prefix + ":" + s[0..n) (lower-cased if lower) through fn.  The token
+ * is followed by TOKPAD zero bytes (its NUL and more), which hash_token()
+ * relies on when it is the consumer. */
 static void emit(ims_token_fn fn, void *ctx, const char *prefix, const char *s, size_t n, int lower)
 {
-	char buf[TOKBUF];
+	char buf[TOKBUF + TOKPAD];
 	size_t pl = strlen(prefix);
+	char *d;
 
-	if (pl + 1 + n >= sizeof buf)
-		n = sizeof buf - pl - 2;
+	if (pl + 1 + n >= TOKBUF)
+		n = TOKBUF - pl - 2;
 	memcpy(buf, prefix, pl);
 	buf[pl] = ':';
-	for (size_t i = 0; i < n; i++)
-		buf[pl + 1 + i] = lower ? lc(s[i]) : s[i];
-	buf[pl + 1 + n] = '\0';
+	d = buf + pl + 1;
+	if (lower) {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (char)lctab[(unsigned char)s[i]];
+	} else {
+		memcpy(d, s, n);
+	}
+	memset(d + n, 0, TOKPAD);
 	fn(ctx, buf, pl + 1 + n);
 }
 
@@ -153,7 +172,7 @@ static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn
 
 			if (ch >= 'a' && ch <= 'z')
 				upper = 0;
-			if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
+			if (cclass[ch] & C_ALPHA)
 				alpha = 1;
 			i++;
 		}
@@ -175,6 +194,7 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 {
 	char p2[24];
 	size_t i, digits = 0, dots = 0, alpha = 0;
+	int colon = 0, dot_after_at = 0;
 	const char *at;
 
 	/* trim punctuation around the chunk */
@@ -189,27 +209,34 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 	if (n == 0)
 		return;
 
-	if ((n > 7 && memchr(c, ':', n) && memmem(c, n, "://", 3)) ||
-	    (n > 4 && strncasecmp(c, "www.", 4) == 0)) {
+	/* one pass for what the tests below need */
+	at = NULL;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)c[i];
+		unsigned cl = cclass[ch];
+
+		if (cl & C_DIGIT)
+			digits++;
+		else if (cl & C_ALPHA)
+			alpha++;
+		else if (ch == '.')
+			dots++, dot_after_at |= at != NULL;
+		else if (ch == ':')
+			colon = 1;
+		else if (ch == '@' && !at)
+			at = c + i;
+	}
+	if ((n > 7 && colon && memmem(c, n, "://", 3)) ||
+	    (n > 4 && lctab[(unsigned char)c[0]] == 'w' && lctab[(unsigned char)c[1]] == 'w' &&
+	     lctab[(unsigned char)c[2]] == 'w' && c[3] == '.')) {
 		url_chunk(c, n, pfx, fn, ctx);
 		return;
 	}
-	at = memchr(c, '@', n);
-	if (at && at > c && memchr(at, '.', (size_t)(c + n - at))) {
+	if (at && at > c && dot_after_at) {
 		pfx2(p2, pfx, 'E');
 		emit_host(fn, ctx, p2, at + 1, (size_t)(c + n - at - 1));
 		emit_str(fn, ctx, pfx, "#email");
 		return;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)c[i];
-
-		if (is_digit(ch))
-			digits++;
-		else if (ch == '.')
-			dots++;
-		else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'))
-			alpha++;
 	}
 	if (digits > 0 && alpha == 0) {
 		/* a number: small ones as they are, long ones by their shape */
@@ -483,15 +510,11 @@ void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
 	}
 }
 
-struct collector {
-	uint32_t *h;
-	size_t n, cap;
-	uint32_t mask;
-	int nomem;
-};
-
 /* A fast 64-bit hash of a short string: 8 bytes per multiply, then
- * MurmurHash3's finaliser so the low bits (the index) are well mixed. */
+ * MurmurHash3's finaliser so the low bits (the index) are well mixed.
+ * s must be followed by zero bytes up to the next multiple of 8 (emit()
+ * pads every token with TOKPAD zeros): the last word is then read whole,
+ * which is the same value as copying its n bytes into a zeroed word. */
 static uint64_t hash_token(const char *s, size_t n)
 {
 	uint64_t h = 0x243F6A8885A308D3ULL ^ (n * 0x9E3779B97F4A7C15ULL);
@@ -506,9 +529,9 @@ static uint64_t hash_token(const char *s, size_t n)
 		n -= 8;
 	}
 	if (n) {
-		uint64_t k = 0;
+		uint64_t k;
 
-		memcpy(&k, s, n);
+		memcpy(&k, s, 8);
 		h = (h ^ k) * 0x9E3779B97F4A7C15ULL;
 	}
 	h ^= h >> 33;
@@ -519,31 +542,48 @@ static uint64_t hash_token(const char *s, size_t n)
 	return h;
 }
 
+#define COLLECT_STACK 2048 /* indices kept on the stack before the heap (8 KiB) */
+
+struct collector {
+	uint32_t *h;
+	size_t n, cap;
+	uint32_t mask;
+	int nomem;
+	uint32_t stack[COLLECT_STACK];
+};
+
 static void collect(void *ctx, const char *tok, size_t len)
 {
 	struct collector *c = ctx;
 
-	if (c->nomem || c->n >= IMS_FEATURES_MAX_TOKENS)
-		return;
 	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 1024;
-		uint32_t *nh = realloc(c->h, cap * sizeof *nh);
+		size_t cap = c->cap * 2;
+		uint32_t *nh;
 
+		if (c->nomem || c->n >= IMS_FEATURES_MAX_TOKENS)
+			return;
+		if (cap > IMS_FEATURES_MAX_TOKENS)
+			cap = IMS_FEATURES_MAX_TOKENS;
+		nh = c->h == c->stack ? malloc(cap * sizeof *nh) : realloc(c->h, cap * sizeof *nh);
 		if (!nh) {
 			c->nomem = 1;
 			return;
 		}
+		if (c->h == c->stack)
+			memcpy(nh, c->stack, c->n * sizeof *nh);
 		c->h = nh;
 		c->cap = cap;
 	}
 	c->h[c->n++] = (uint32_t)(hash_token(tok, len) & c->mask) + 1;
 }
 
-/* Sorts n indices: LSD radix sort, 2 passes of 12 bits (indices < 2^24). */
-static int sort_u32(uint32_t *a, size_t n)
+/* Sorts n indices of at most `bits` bits: LSD radix sort, one byte per
+ * pass, all histograms in one read; tmp holds n entries.  Returns the
+ * array that holds the result (a or tmp). */
+static uint32_t *sort_u32(uint32_t *a, uint32_t *tmp, size_t n, unsigned bits)
 {
-	uint32_t *tmp;
-	size_t cnt[4096];
+	uint32_t cnt[4][256];
+	unsigned passes = (bits + 7) / 8;
 
 	if (n < 64) { /* insertion sort */
 		for (size_t i = 1; i < n; i++) {
@@ -556,30 +596,39 @@ static int sort_u32(uint32_t *a, size_t n)
 			}
 			a[j] = v;
 		}
-		return 0;
+		return a;
 	}
-	tmp = malloc(n * sizeof *tmp);
-	if (!tmp)
-		return -1;
-	for (int pass = 0; pass < 2; pass++) {
-		uint32_t *src = pass ? tmp : a, *dst = pass ? a : tmp;
-		int shift = 12 * pass;
-		size_t sum = 0;
+	if (passes > 4)
+		passes = 4;
+	memset(cnt, 0, passes * sizeof cnt[0]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = a[i];
 
-		memset(cnt, 0, sizeof cnt);
-		for (size_t i = 0; i < n; i++)
-			cnt[(src[i] >> shift) & 4095]++;
-		for (size_t k = 0; k < 4096; k++) {
-			size_t c = cnt[k];
+		cnt[0][v & 255]++;
+		cnt[1][(v >> 8) & 255]++;
+		cnt[2][(v >> 16) & 255]++;
+		if (passes > 3)
+			cnt[3][v >> 24]++;
+	}
+	for (unsigned p = 0; p < passes; p++) {
+		uint32_t sum = 0, *src = a, *dst = tmp, *t;
+		unsigned shift = 8 * p;
 
-			cnt[k] = sum;
+		if (cnt[p][(a[0] >> shift) & 255] == n)
+			continue; /* every entry has the same byte here */
+		for (int k = 0; k < 256; k++) {
+			uint32_t c = cnt[p][k];
+
+			cnt[p][k] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[cnt[(src[i] >> shift) & 4095]++] = src[i];
+			dst[cnt[p][(src[i] >> shift) & 255]++] = src[i];
+		t = a;
+		a = tmp;
+		tmp = t;
 	}
-	free(tmp);
-	return 0;
+	return a;
 }
 
 void ims_fvec_free(struct ims_fvec *v)
@@ -596,8 +645,9 @@ void ims_fvec_free(struct ims_fvec *v)
 ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_feature_opts *opts,
                                 struct ims_fvec *out)
 {
-	struct collector c = {0};
+	struct collector c;
 	ims_status rc = IMS_ENOMEM;
+	uint32_t *tmp = NULL, tmp_stack[COLLECT_STACK], *h;
 	size_t m = 0;
 	double norm = 0;
 
@@ -605,6 +655,10 @@ ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_fea
 	if (!opts || opts->hash_bits < IMS_HASH_BITS_MIN || opts->hash_bits > IMS_HASH_BITS_MAX)
 		return IMS_EINVAL;
 	pthread_once(&cclass_once, cclass_init);
+	c.h = c.stack;
+	c.n = 0;
+	c.cap = COLLECT_STACK;
+	c.nomem = 0;
 	c.mask = (1u << opts->hash_bits) - 1;
 	ims_features_tokens(p, collect, &c);
 	if (c.nomem)
@@ -613,19 +667,22 @@ ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_fea
 		rc = IMS_OK;
 		goto out;
 	}
-	if (sort_u32(c.h, c.n) != 0)
+	tmp = c.n <= COLLECT_STACK ? tmp_stack : malloc(c.n * sizeof *tmp);
+	if (!tmp)
 		goto out;
+	/* indices are 1..2^hash_bits: hash_bits + 1 bits */
+	h = sort_u32(c.h, tmp, c.n, opts->hash_bits + 1);
 	out->idx = malloc(c.n * sizeof *out->idx);
 	out->val = malloc(c.n * sizeof *out->val);
 	if (!out->idx || !out->val)
 		goto out;
 	for (size_t i = 0; i < c.n;) {
-		size_t j = i;
+		size_t j = i + 1;
 
-		while (j < c.n && c.h[j] == c.h[i])
+		while (j < c.n && h[j] == h[i])
 			j++;
-		out->idx[m] = c.h[i];
-		out->val[m] = 1.0 + log((double)(j - i));
+		out->idx[m] = h[i];
+		out->val[m] = j - i == 1 ? 1.0 : 1.0 + log((double)(j - i)); /* log(1) is 0 */
 		norm += out->val[m] * out->val[m];
 		m++;
 		i = j;
@@ -636,7 +693,10 @@ ims_status ims_features_extract(const struct ims_parsed *p, const struct ims_fea
 	out->n = m;
 	rc = IMS_OK;
 out:
-	free(c.h);
+	if (tmp != tmp_stack)
+		free(tmp);
+	if (c.h != c.stack)
+		free(c.h);
 	if (rc != IMS_OK)
 		ims_fvec_free(out);
 	return rc;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,11 +78,49 @@ static char *convert(const char *buf, size_t n, const char *charset)
 	return res;
 }
 
+/* Whether n bytes are all ASCII (then they are valid UTF-8 as they are). */
+static int is_ascii(const char *s, size_t n)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= (unsigned char)s[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
+/* Charsets in which every ASCII byte stands for itself, so that ASCII text
+ * converts to the same bytes: what to_utf8() would return anyway (NULL:
+ * undeclared, read as UTF-8 or Windows-1252).  Not UTF-7, UTF-16,
+ * ISO-2022-*, EBCDIC, HZ...: they are converted. */
+static int ascii_superset(const char *charset)
+{
+	static const char *const prefixes[] = {
+	    "utf-8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "iso_8859-", "windows-125",
+	    "cp125", "koi8-", "latin",
+	};
+
+	if (!charset)
+		return 1;
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (g_ascii_strncasecmp(charset, prefixes[i], strlen(prefixes[i])) == 0)
+			return 1;
+	return 0;
+}
+
 /* Turns n bytes in charset (may be NULL) into valid UTF-8; caller g_free()s. */
 static char *to_utf8(const char *buf, size_t n, const char *charset)
 {
 	char *res;
 
+	if (is_ascii(buf, n) && ascii_superset(charset))
+		return g_strndup(buf, n); /* what iconv would give, without it */
 	if (charset && g_ascii_strcasecmp(charset, "utf-8") != 0 &&
 	    g_ascii_strcasecmp(charset, "us-ascii") != 0 && (res = convert(buf, n, charset)))
 		return res;
@@ -326,7 +365,8 @@ ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **ou
 	} else {
 		walk(p, g_mime_message_get_mime_part(p->msg), 0);
 	}
-	if (!g_utf8_validate(p->text->str, (gssize)p->text->len, NULL)) {
+	if (!is_ascii(p->text->str, p->text->len) &&
+	    !g_utf8_validate(p->text->str, (gssize)p->text->len, NULL)) {
 		/* a cut at the text limit may split a character */
 		char *v = g_utf8_make_valid(p->text->str, (gssize)p->text->len);
 
