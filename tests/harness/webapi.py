@@ -60,6 +60,9 @@ class WebAPI:
                 "registration": "yes",
                 "login_rate": "1000",
                 "send_rate": "1000",
+                # nothing of the machine's own: tests that send start their own
+                "submission": "smtp://127.0.0.1:9",
+                "reinject": "smtp://127.0.0.1:9",
             },
             "users": {"mail_home": os.path.join(self.dir, "mail", "%d", "%n")},
         }
