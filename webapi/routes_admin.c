@@ -483,10 +483,10 @@ void ims_route_admin_release(struct ims_req *r)
 		ims_req_error(r, 404, "no such held message");
 		return;
 	}
-	h = ims_req_cmd(r, "HMGET ims:{global}:qmsg:%s raw mail_from rcpt released_by", id);
+	h = ims_req_cmd(r, "HMGET ims:{global}:qmsg:%s raw mail_from rcpt released_by queue_id", id);
 	if (!h)
 		return;
-	if (h->type != REDIS_REPLY_ARRAY || h->elements != 4 ||
+	if (h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
 	    h->element[0]->type != REDIS_REPLY_STRING) {
 		ims_req_error(r, 404, "no such held message");
 		goto out;
@@ -533,7 +533,9 @@ void ims_route_admin_release(struct ims_req *r)
 		ims_req_free_replies(rs, 4);
 	}
 	unhold_mailboxes(r, id, rcpts, n);
-	if (ims_req_audit(r, "quarantine.release", id, "rcpt", h->element[2]->str, NULL) != IMS_OK)
+	if (ims_req_audit(r, "quarantine.release", id, "rcpt", h->element[2]->str, "queue_id",
+			  h->element[4]->type == REDIS_REPLY_STRING ? h->element[4]->str : "",
+			  NULL) != IMS_OK)
 		goto out;
 	ims_log_info(r->id, "event=release msg=%s by=%s rcpts=%zu", id, r->who.sub, n);
 	ims_req_json(r, 200, json_pack("{s:s, s:s, s:s}", "id", id, "released_by", r->who.sub,
