@@ -166,9 +166,11 @@ default_process_limit = 100
                 if os.path.isfile(p)]
 
     def delivered(self):
-        """Texts of the messages the sink received, oldest first."""
+        """Texts of the messages the sink received, oldest first (by the
+        files' modification time: names only have one-second resolution)."""
         out = []
-        for p in sorted(glob.glob(os.path.join(self.maildir, "*"))):
+        paths = glob.glob(os.path.join(self.maildir, "*"))
+        for p in sorted(paths, key=lambda p: (os.stat(p).st_mtime_ns, p)):
             with open(p, "rb") as f:
                 out.append(f.read().decode("utf-8", "replace"))
         return out
