@@ -571,6 +571,29 @@ int ims_scan_is_own_header(const char *name)
 	return 0;
 }
 
+/* A JSON string of header text; bytes that are not UTF-8 become '?' (jansson
+ * refuses invalid UTF-8, and a header may carry anything). */
+static json_t *json_text(const char *t)
+{
+	json_t *j;
+	char *copy;
+
+	if (!t)
+		t = "";
+	j = json_string(t);
+	if (j)
+		return j;
+	copy = strdup(t);
+	if (!copy)
+		return json_string("");
+	for (unsigned char *p = (unsigned char *)copy; *p; p++)
+		if (*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 char *ims_scan_json(const struct ims_scan *s)
 {
 	json_t *o = json_object(), *syms = json_array(), *rcpt = json_array(), *dkim = json_array();
@@ -580,21 +603,24 @@ char *ims_scan_json(const struct ims_scan *s)
 	if (!o || !syms || !rcpt || !dkim)
 		goto out;
 	for (size_t i = 0; i < s->nrcpts; i++)
-		json_array_append_new(rcpt, json_string(s->rcpts[i]));
+		json_array_append_new(rcpt, json_text(s->rcpts[i]));
+	/* everything that came from outside goes through json_text (UTF-8) */
 	for (size_t i = 0; i < s->nhits; i++)
-		json_array_append_new(syms, json_pack("{s:s, s:f, s:s}", "name", s->hits[i].name,
+		json_array_append_new(syms, json_pack("{s:s, s:f, s:o}", "name", s->hits[i].name,
 		                                      "weight", s->hits[i].weight, "detail",
-		                                      s->hits[i].detail));
+		                                      json_text(s->hits[i].detail)));
 	for (int i = 0; i < s->auth.ndkim; i++)
-		json_array_append_new(
-		    dkim, json_pack("{s:s, s:s, s:s}", "domain", s->auth.dkim[i].domain, "selector",
-		                    s->auth.dkim[i].selector, "result", s->auth.dkim[i].result));
-	client =
-	    json_pack("{s:s, s:s, s:s, s:o}", "ip", s->client_ip, "name", s->client_name, "helo",
-	              s->helo, "auth", s->auth_user ? json_string(s->auth_user) : json_null());
-	auth = json_pack("{s:s, s:o, s:s, s:s, s:s}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
+		json_array_append_new(dkim, json_pack("{s:o, s:o, s:s}", "domain",
+		                                      json_text(s->auth.dkim[i].domain), "selector",
+		                                      json_text(s->auth.dkim[i].selector), "result",
+		                                      s->auth.dkim[i].result));
+	client = json_pack("{s:s, s:o, s:o, s:o}", "ip", s->client_ip, "name",
+	                   json_text(s->client_name), "helo", json_text(s->helo), "auth",
+	                   s->auth_user ? json_text(s->auth_user) : json_null());
+	auth = json_pack("{s:s, s:o, s:s, s:s, s:o}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
 	                 "dkim", dkim, "dmarc", s->auth.dmarc[0] ? s->auth.dmarc : "none",
-	                 "dmarc_policy", s->auth.dmarc_policy, "from_domain", s->auth.from_domain);
+	                 "dmarc_policy", s->auth.dmarc_policy, "from_domain",
+	                 json_text(s->auth.from_domain));
 	dkim = NULL;
 	timings =
 	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
@@ -604,24 +630,23 @@ char *ims_scan_json(const struct ims_scan *s)
 	              "classify", (json_int_t)s->classify_us);
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "time", json_integer((json_int_t)s->time));
-	json_object_set_new(o, "trace_id", json_string(s->trace_id));
-	json_object_set_new(o, "queue_id", json_string(s->queue_id));
+	json_object_set_new(o, "trace_id", json_text(s->trace_id));
+	json_object_set_new(o, "queue_id", json_text(s->queue_id));
 	json_object_set_new(o, "direction", json_string(s->outbound ? "outbound" : "inbound"));
 	json_object_set_new(o, "client", client);
-	json_object_set_new(o, "mail_from", json_string(s->mail_from));
+	json_object_set_new(o, "mail_from", json_text(s->mail_from));
 	json_object_set_new(o, "rcpt", rcpt);
 	rcpt = NULL;
 	/* invalid UTF-8 in headers would make json_string fail: stringn + replace */
-	json_object_set_new(o, "from", json_string(s->from ? s->from : "") ?: json_string("?"));
-	json_object_set_new(o, "subject",
-	                    json_string(s->subject ? s->subject : "") ?: json_string("?"));
+	json_object_set_new(o, "from", json_text(s->from));
+	json_object_set_new(o, "subject", json_text(s->subject));
 	json_object_set_new(o, "size", json_integer((json_int_t)s->size));
 	json_object_set_new(o, "verdict", json_string(s->verdict));
 	json_object_set_new(o, "probability", json_real(s->probability));
 	json_object_set_new(o, "svm_score", json_real(s->svm_score));
 	json_object_set_new(o, "score", json_real(s->score));
 	json_object_set_new(o, "action", json_string(ims_action_name(s->action)));
-	json_object_set_new(o, "reason", json_string(s->reason));
+	json_object_set_new(o, "reason", json_text(s->reason));
 	json_object_set_new(o, "symbols", syms);
 	syms = NULL;
 	json_object_set_new(o, "auth", auth);

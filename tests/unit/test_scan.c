@@ -195,11 +195,15 @@ static void test_multiple_from_and_limits(void)
 	char garbage[512];
 	for (size_t i = 0; i < sizeof garbage; i++)
 		garbage[i] = (char)(0x80 + (i * 37) % 128);
-	CHECK(ims_scan_run(e, &env, garbage, sizeof garbage, &s) == IMS_OK);
+	struct ims_envelope env8 = env;
+	env8.helo = "h\xff\xfe.example";
+	env8.mail_from = "x\xc3@example.org";
+	CHECK(ims_scan_run(e, &env8, garbage, sizeof garbage, &s) == IMS_OK);
 	CHECK(ims_scan_action(s) != IMS_ACTION_TEMPFAIL);
 	char *json = ims_scan_json(s);
 	CHECK(json != NULL);
 	CHECK_STR_CONTAINS(json, "MISSING_FROM");
+	CHECK_STR_CONTAINS(json, "\"client\":{"); /* 8-bit HELO below must not drop it */
 	free(json);
 	ims_scan_free(s);
 	ims_engine_unref(e);
