@@ -20,4 +20,4 @@ lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.
 noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
-	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_store.c
+	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c

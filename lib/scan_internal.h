@@ -47,5 +47,7 @@ struct ims_scan {
 
 void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
 int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
+/* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
+ims_status ims_scan_make_headers(struct ims_scan *s);
 
 #endif
