@@ -538,8 +538,11 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 		r = redisCommand(u->rc, "ZRANK ims:{global}:users %s", after);
 		if (!r)
 			goto out;
-		if (r->type == REDIS_REPLY_INTEGER)
-			start = r->integer + 1;
+		if (r->type != REDIS_REPLY_INTEGER) { /* the cursor's account is gone */
+			rc = IMS_EINVAL;
+			goto out;
+		}
+		start = r->integer + 1;
 		freeReplyObject(r);
 	}
 	r = redisCommand(u->rc, "ZRANGE ims:{global}:users %lld %lld", start,

@@ -93,7 +93,8 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 
 /* Lists accounts in creation order, at most limit of them, starting after
  * the address `after` (NULL: from the start).  Calls fn for each; stops
- * early when fn returns non-zero.  *more is set when there are more. */
+ * early when fn returns non-zero.  *more is set when there are more.
+ * IMS_EINVAL when `after` is no longer an account (deleted meanwhile). */
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
 			  bool *more);

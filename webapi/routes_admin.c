@@ -701,10 +701,10 @@ void ims_route_admin_users(struct ims_req *r)
 		goto out;
 	if (ims_users_new(c, r->app->conf, &u) != IMS_OK)
 		goto out;
-	if (ims_users_list(u, ims_req_query(r, "cursor"), (size_t)limit, add_user, &l, &more) !=
-	    IMS_OK) {
-		ims_req_redis_failed(r);
-		goto out;
+	switch (ims_users_list(u, ims_req_query(r, "cursor"), (size_t)limit, add_user, &l, &more)) {
+	case IMS_OK: break;
+	case IMS_EINVAL: ims_req_error(r, 400, "stale cursor: that account is gone"); goto out;
+	default: ims_req_redis_failed(r); goto out;
 	}
 	ims_req_json(r, 200,
 		     json_pack("{s:O, s:s?}", "items", l.items, "next_cursor",

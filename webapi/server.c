@@ -213,8 +213,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		return MHD_YES;
 	}
-	if (r->responded)
-		return MHD_YES; /* 413 already queued; MHD discards the rest */
+	if (r->responded) {
+		*upload_size = 0; /* 413 already queued: drop whatever still comes */
+		return MHD_YES;
+	}
 	if (*upload_size) {
 		size_t n = *upload_size;
 
