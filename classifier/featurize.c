@@ -158,9 +158,8 @@ static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn,
 static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
 {
 	size_t i = 0;
-	char kp[24];
+	char kp[24] = "";
 
-	pfx2(kp, pfx, 'K');
 	while (i < n) {
 		while (i < n && !is_word((unsigned char)c[i]))
 			i++;
@@ -185,8 +184,11 @@ static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn
 			continue;
 		}
 		emit(fn, ctx, pfx, c + st, wl, 1);
-		if (upper && alpha && wl >= 3)
+		if (upper && alpha && wl >= 3) {
+			if (!kp[0])
+				pfx2(kp, pfx, 'K');
 			emit(fn, ctx, kp, c + st, wl, 0); /* SHOUTING keeps its case */
+		}
 	}
 }
 
@@ -251,11 +253,15 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 			if (digits <= 4) {
 				emit(fn, ctx, p2, c, n, 0);
 			} else {
-				char shape[16];
+				/* "#5" .. "#12" */
+				char shape[4] = {'#', '1', '\0', '\0'};
+				size_t d = digits > 12 ? 12 : digits;
 
-				snprintf(shape, sizeof shape, "#%zu",
-				         digits > 12 ? (size_t)12 : digits);
-				emit_str(fn, ctx, p2, shape);
+				if (d >= 10)
+					shape[2] = (char)('0' + d - 10);
+				else
+					shape[1] = (char)('0' + d);
+				emit(fn, ctx, p2, shape, strlen(shape), 0);
 			}
 			return;
 		}

@@ -310,7 +310,7 @@ void ims_html_to_text(const char *html, size_t len, GString *out, size_t max_out
 			continue;
 		}
 		for (const char *const *b = block_tags; *b; b++) {
-			if (strcmp(name, *b) == 0) {
+			if (name[0] == (*b)[0] && strcmp(name, *b) == 0) {
 				append_space(out, '\n');
 				goto next;
 			}
