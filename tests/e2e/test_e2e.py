@@ -140,6 +140,9 @@ def t_spf_pass(e):
     st = header(d, "X-Spam-Status")[0]
     assert re.match(r"No, score=-?\d+\.\d required=5\.0 tests=.*SPF_PASS", st), st
     sid = header(d, "X-IMS-Scan-Id")[0]
+    for name in ("Authentication-Results", "X-Spam-Flag", "X-Spam-Score", "X-Spam-Status",
+                 "X-IMS-Scan-Id"):
+        assert f"\n{name}: " in d, f"{name} written without its space"
     assert_stored(e, sid)
     log = scan_log(e, sid)
     assert log["auth"]["spf"] == "pass" and log["client"]["ip"] == "198.51.100.7", log
@@ -197,6 +200,7 @@ def t_outbound(e):
                       helo="laptop.example.test", login="alice@example.test")
     assert code == 250, (code, text)
     d = delivered(e, "e2e-outbound")
+    assert "\nDKIM-Signature: " in d, "DKIM-Signature written without its space"
     sig = header(d, "DKIM-Signature")
     assert sig and "d=example.test" in sig[0] and "s=out" in sig[0], sig
     assert "auth=pass smtp.auth=alice@example.test" in header(d, "Authentication-Results")[0]
