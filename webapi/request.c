@@ -130,6 +130,12 @@ redisContext *ims_req_redis(struct ims_req *r)
 	return c;
 }
 
+redisContext *ims_req_redis_peek(void)
+{
+	pthread_once(&redis_once, redis_key_init);
+	return pthread_getspecific(redis_key);
+}
+
 void ims_req_redis_failed(struct ims_req *r)
 {
 	redisContext *c;

@@ -77,6 +77,9 @@ void ims_req_empty(struct ims_req *r, int status);
  * a 503 set on r) when Redis is unreachable. */
 redisContext *ims_req_redis(struct ims_req *r);
 
+/* The thread's connection as it is now (NULL when closed); never connects. */
+redisContext *ims_req_redis_peek(void);
+
 /* Marks the thread's connection broken after a NULL reply: it is closed,
  * the next ims_req_redis reconnects, and a 503 is set on r. */
 void ims_req_redis_failed(struct ims_req *r);

@@ -13,6 +13,7 @@
 
 #include "jsonw.h"
 #include "log.h"
+#include "replyarena.h"
 #include "mailview.h"
 #include "page.h"
 #include "routes.h"
@@ -85,6 +86,7 @@ static void folder(struct ims_req *r, const char *name)
 	size_t kept = 0, len = 0;
 	char *buf = NULL;
 	FILE *f = NULL;
+	int arena = 0;
 	redisContext *c;
 
 	if (limit < 0)
@@ -107,6 +109,8 @@ static void folder(struct ims_req *r, const char *name)
 		argv[1] = mk;
 		redisAppendCommandArgv(c, 2 + NLIST, argv, NULL);
 	}
+	ims_replyarena_begin(c);
+	arena = 1;
 	if (ims_req_pipeline(r, rs, p.n) != IMS_OK)
 		goto out;
 	f = open_memstream(&buf, &len);
@@ -138,7 +142,9 @@ out:
 	if (f)
 		fclose(f);
 	free(buf);
-	if (rs)
+	if (arena) /* the replies go with the arena */
+		ims_replyarena_end(ims_req_redis_peek());
+	else if (rs)
 		ims_req_free_replies(rs, p.n);
 	free(rs);
 	ims_page_free(&p);
