@@ -4,9 +4,12 @@
 # part (overall and per group), throughput of `ims eval` and `ims classify`
 # on one core, training time and peak memory (/usr/bin/time -v).
 #
-# usage: bench/classifier.sh [-b BUILDDIR] [-o OUTDIR] [--libsvm]
+# usage: bench/classifier.sh [-b BUILDDIR] [-o OUTDIR] [-B BEFORE] [--libsvm]
 #   BUILDDIR  a build tree with cli/ims (default: .)
 #   OUTDIR    where the model, logs and results.json go (default: a temp dir)
+#   BEFORE    another ims binary (e.g. built from an older commit): its
+#             throughput and callgrind instruction count are measured in the
+#             same run, interleaved with this build's, for before/after ratios
 #   --libsvm  also train with libsvm for the side-by-side (takes minutes)
 # Prints a markdown summary for docs/benchmarks.md and keeps every raw JSON
 # object in OUTDIR/results.json.  Never tunes anything: the model is trained
@@ -15,15 +18,18 @@ set -eu
 BUILD=.
 OUT=""
 LIBSVM=0
+BEFORE=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-b) BUILD=$2; shift 2 ;;
 	-o) OUT=$2; shift 2 ;;
+	-B) BEFORE=$2; shift 2 ;;
 	--libsvm) LIBSVM=1; shift ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-b BUILDDIR] [-o OUTDIR] [--libsvm]" >&2; exit 2 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-b BUILDDIR] [-o OUTDIR] [-B BEFORE] [--libsvm]" >&2; exit 2 ;;
 	esac
 done
+[ -z "$BEFORE" ] || [ -x "$BEFORE" ] || { echo "bench: $BEFORE is not executable" >&2; exit 1; }
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 IMS="$(cd "$BUILD" && pwd)/cli/ims"
 [ -x "$IMS" ] || { echo "bench: $IMS not built" >&2; exit 1; }
@@ -84,6 +90,52 @@ t='$(elapsed "$OUT/classify.time")'.split(':'); s=float(t[-1])+60*float(t[-2])+(
 cls_rate=$(/usr/bin/python3 -c "print(round($n/$cls_s))")
 echo "{\"what\":\"classify-process\",\"messages\":$n,\"seconds\":$cls_s,\"messages_per_second\":$cls_rate,\"peak_rss_kb\":$(peak_kb "$OUT/classify.time")}" >>"$RES"
 echo "{\"what\":\"eval-process\",\"peak_rss_kb\":$(peak_kb "$OUT/eval.time")}" >>"$RES"
+
+# 3b. before/after in the same run: the two binaries alternate (best of 5
+#     each), whole classify processes alternate (best of 3 each), and
+#     callgrind counts instructions of `ims eval` on every 8th test message
+#     (noise-free; start-up and model load included)
+if [ -n "$BEFORE" ]; then
+	bb=0; ba=0; cb=0; ca=0
+	for i in 1 2 3 4 5; do
+		for who in after before; do
+			bin=$IMS; [ $who = before ] && bin=$BEFORE
+			$ONE "$bin" -c /dev/null --model "$OUT/model.ims" eval --ham "$TE/ham" --spam "$TE/spam" >"$OUT/tp-$who.json"
+			r=$(jget messages_per_second <"$OUT/tp-$who.json")
+			if [ $who = before ]; then bb=$(/usr/bin/python3 -c "print(max($bb, $r))"); else ba=$(/usr/bin/python3 -c "print(max($ba, $r))"); fi
+		done
+	done
+	for i in 1 2 3; do
+		for who in after before; do
+			bin=$IMS; [ $who = before ] && bin=$BEFORE
+			t0=$(date +%s.%N)
+			(cd "$TE" && $ONE "$bin" -c /dev/null --model "$OUT/model.ims" classify --json ham/* spam/* >"$OUT/classify-$who.jsonl")
+			r=$(/usr/bin/python3 -c "print(round($n / ($(date +%s.%N) - $t0)))")
+			if [ $who = before ]; then cb=$(/usr/bin/python3 -c "print(max($cb, $r))"); else ca=$(/usr/bin/python3 -c "print(max($ca, $r))"); fi
+		done
+	done
+	same=$(/usr/bin/python3 -c "
+import json
+a=[json.loads(l) for l in open('$OUT/classify-after.jsonl')]; b=[json.loads(l) for l in open('$OUT/classify-before.jsonl')]
+print(max(abs(x['score']-y['score']) for x,y in zip(a,b)) if len(a)==len(b) and all(x['file']==y['file'] for x,y in zip(a,b)) else 'mismatch')")
+	echo "{\"what\":\"before-after\",\"eval_best_messages_per_second_before\":$bb,\"eval_best_messages_per_second_after\":$ba,\"classify_best_messages_per_second_before\":$cb,\"classify_best_messages_per_second_after\":$ca,\"max_score_difference\":\"$same\"}" >>"$RES"
+	if command -v valgrind >/dev/null 2>&1; then
+		sub="$OUT/every8"
+		rm -rf "$sub"; mkdir -p "$sub/ham" "$sub/spam"
+		for g in ham spam; do
+			ls "$TE/$g" | awk 'NR % 8 == 1' | while read -r f; do ln -s "$TE/$g/$f" "$sub/$g/$f"; done
+		done
+		m=$(ls "$sub/ham" "$sub/spam" | grep -c '\.txt$')
+		for who in before after; do
+			bin=$IMS; [ $who = before ] && bin=$BEFORE
+			valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$who.out" \
+				"$bin" -c /dev/null --model "$OUT/model.ims" eval --ham "$sub/ham" --spam "$sub/spam" \
+				>/dev/null 2>"$OUT/callgrind-$who.log"
+			ir=$(sed -n 's/.*Collected : *//p' "$OUT/callgrind-$who.log")
+			echo "{\"what\":\"callgrind-$who\",\"messages\":$m,\"instructions\":$ir}" >>"$RES"
+		done
+	fi
+fi
 
 # 4. optional: libsvm side by side
 if [ $LIBSVM -eq 1 ]; then

@@ -11,7 +11,7 @@
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
 #define TOKPAD 8   /* zero bytes after each token: the hash reads whole words */
 
-enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4, C_WORD = 8, C_DIGIT = 16, C_ALPHA = 32 };
+enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4, C_WORD = 8, C_DIGIT = 16, C_ALPHA = 32, C_LOWER = 64 };
 static unsigned char cclass[256];
 static unsigned char lctab[256]; /* ASCII lower case, other bytes as they are */
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
@@ -20,7 +20,9 @@ static void cclass_init(void)
 {
 	for (int c = 0; c < 256; c++) {
 		lctab[c] = (unsigned char)((c >= 'A' && c <= 'Z') ? c + 32 : c);
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+		if (c >= 'a' && c <= 'z')
+			cclass[c] |= C_WORD | C_ALPHA | C_LOWER;
+		else if (c >= 'A' && c <= 'Z')
 			cclass[c] |= C_WORD | C_ALPHA;
 		else if (c >= '0' && c <= '9')
 			cclass[c] |= C_WORD | C_DIGIT;
@@ -288,6 +290,27 @@ static void chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, voi
 	word_chunk(c, n, pfx, fn, ctx);
 }
 
+/* A chunk of word characters only (acc: its character classes ORed): one
+ * word, exactly what chunk() and word_chunk() make of it, without their
+ * passes over it.  Most chunks of mail text are such plain words. */
+static void plain_word(const char *c, size_t n, unsigned acc, const char *pfx, ims_token_fn fn,
+                       void *ctx)
+{
+	if (n < 2)
+		return;
+	if (n > IMS_TOKEN_MAX) {
+		emit(fn, ctx, pfx, "#long", 5, 0);
+		return;
+	}
+	emit(fn, ctx, pfx, c, n, 1);
+	if (!(acc & C_LOWER) && (acc & C_ALPHA) && n >= 3) {
+		char kp[24];
+
+		pfx2(kp, pfx, 'K');
+		emit(fn, ctx, kp, c, n, 0); /* SHOUTING keeps its case */
+	}
+}
+
 static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn fn, void *ctx)
 {
 	size_t i = 0;
@@ -296,10 +319,19 @@ static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn
 		while (i < len && is_sep((unsigned char)text[i]))
 			i++;
 		size_t st = i;
+		unsigned acc = 0, cl;
 
-		while (i < len && !is_sep((unsigned char)text[i]))
+		while (i < len && !((cl = cclass[(unsigned char)text[i]]) & C_SEP)) {
+			acc |= cl;
 			i++;
-		if (i > st)
+		}
+		if (i == st)
+			continue;
+		/* no punctuation (every non-separator that is not a word character
+		 * is C_TRIM) and not a number: a plain word */
+		if (!(acc & C_TRIM) && (acc & (C_ALPHA | C_DIGIT)) != C_DIGIT)
+			plain_word(text + st, i - st, acc, pfx, fn, ctx);
+		else
 			chunk(text + st, i - st, pfx, fn, ctx);
 	}
 }
