@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests"))
 
-from harness import common, dns as dnsh, redis as redish  # noqa: E402
+from harness import common, dns as dnsh, postfix as postfixh, redis as redish  # noqa: E402
 
 DOMAIN = "example.test"
 SENDER_DOMAIN = "sender.example"
@@ -297,27 +297,7 @@ POSTFIX_MASTER = """\
   -o non_smtpd_milters=
   -o smtpd_authorized_xclient_hosts=
   -o mynetworks=127.0.0.0/8
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-lmtp      unix  -       -       n       -       -       lmtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-"""
+""" + postfixh.MASTER_SERVICES
 
 
 def postfix_cmd(conf, *args):

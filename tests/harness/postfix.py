@@ -15,12 +15,8 @@ import time
 
 from . import common
 
-MASTER_CF = """\
-{listen} inet n - n - - smtpd
-{reinject} inet n - n - - smtpd
-  -o smtpd_milters=
-  -o non_smtpd_milters=
-  -o smtpd_authorized_xclient_hosts=
+# The internal services every private instance runs (chroot off, see notes §7).
+MASTER_SERVICES = """\
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -37,10 +33,19 @@ showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
 discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 """
+
+MASTER_CF = """\
+{listen} inet n - n - - smtpd
+{reinject} inet n - n - - smtpd
+  -o smtpd_milters=
+  -o non_smtpd_milters=
+  -o smtpd_authorized_xclient_hosts=
+""" + MASTER_SERVICES
 
 
 class Postfix:
