@@ -1,6 +1,7 @@
 /* Model files: see model.h and docs/classifier.md "Model file". */
 #include "config.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -228,11 +229,11 @@ static void put_f64(unsigned char *p, double d)
 
 static double get_f64(const unsigned char *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 	double d;
 
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)p[i] << (8 * i);
+	memcpy(&v, p, sizeof v); /* one load instead of eight (model load time) */
+	v = le64toh(v);
 	memcpy(&d, &v, sizeof d);
 	return d;
 }
