@@ -98,14 +98,9 @@ double ims_model_decision(const struct ims_model *m, const struct ims_fvec *x)
 {
 	double d = -m->rho;
 
-	/* the weights are 8 MiB and each index a likely cache miss: ask for
-	 * the weight a few entries ahead (a hint; the sum is the same) */
-	for (size_t i = 0; i < x->n; i++) {
-		if (i + 8 < x->n && x->idx[i + 8] <= m->dim)
-			__builtin_prefetch(&m->w[x->idx[i + 8]]);
+	for (size_t i = 0; i < x->n; i++)
 		if (x->idx[i] <= m->dim)
 			d += m->w[x->idx[i]] * x->val[i];
-	}
 	return d;
 }
 
