@@ -35,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(TOP, "tests"))
 
-from harness import common, dns as dnsh, postfix as postfixh, redis as redish  # noqa: E402
+from harness import common, dns as dnsh, dovecot as doveh, postfix as postfixh  # noqa: E402
+from harness import redis as redish  # noqa: E402
 
 DOMAIN = "example.test"
 SENDER_DOMAIN = "sender.example"
@@ -87,8 +88,7 @@ def ports(d):
         with open(path) as f:
             return json.load(f)
     p = {k: common.free_port() for k in
-         ("redis", "milter", "smtp", "submission", "reinject", "sink", "imap", "lmtp",
-          "auth", "webapi")}
+         ("redis", "milter", "smtp", "submission", "reinject", "sink", "webapi")}
     with open(path, "w") as f:
         json.dump(p, f, indent=1)
     return p
@@ -161,6 +161,8 @@ listen = 127.0.0.1:{p['webapi']}
 jwt_secret_file = {secret}
 registration = yes
 submission = smtp://127.0.0.1:{p['submission']}
+submission_user = webapi
+submission_password_file = {d.join('etc', 'submission.pw')}
 reinject = smtp://127.0.0.1:{p['reinject']}
 ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
 
@@ -174,64 +176,15 @@ gid = {MAIL_UID}
 
 # --------------------------------------------------------------------------- Dovecot
 
-DOVECOT_CONF = """\
-# private Dovecot of the quick-start stack; the operator's version is
-# mta-config/dovecot/
-base_dir = {dir}/run
-state_dir = {dir}/state
-log_path = {log}
-protocols = imap lmtp
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_username_format = %Lu
-mail_location = maildir:~/Maildir
-first_valid_uid = 1000
-mail_uid = {uid}
-mail_gid = {uid}
+# Added to the shipped mta-config/dovecot/10-ims.conf: the Junk folder and
+# the Sieve script that files tagged mail into it.
+DOVECOT_EXTRA = """\
 postmaster_address = postmaster@{domain}
 namespace inbox {{
   inbox = yes
   mailbox Junk {{
     special_use = \\Junk
     auto = subscribe
-  }}
-}}
-passdb {{
-  driver = dict
-  args = {dir}/dict-ims.conf.ext
-}}
-userdb {{
-  driver = dict
-  args = {dir}/dict-ims.conf.ext
-}}
-service imap-login {{
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {imap}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service pop3-login {{
-  inet_listener pop3 {{
-    port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {lmtp}
-  }}
-}}
-# Postfix SASL (smtpd_sasl_type = dovecot) asks this listener
-service auth {{
-  vsz_limit = 512M
-  inet_listener {{
-    address = 127.0.0.1
-    port = {auth}
   }}
 }}
 protocol lmtp {{
@@ -243,39 +196,31 @@ plugin {{
 """
 
 
-def start_dovecot(d, p):
-    dd = d.join("dovecot")
-    for sub in ("run", "state"):
-        os.makedirs(os.path.join(dd, sub), exist_ok=True)
-    # The dict passdb/userdb reads the per-user keys ims writes (docs/redis-schema.md).
-    with open(os.path.join(TOP, "mta-config", "dovecot", "dict-ims.conf.ext")) as f:
-        dict_conf = f.read()
-    dict_conf = "\n".join(
-        f"uri = redis:host=127.0.0.1:port={p['redis']}" if line.startswith("uri") else line
-        for line in dict_conf.splitlines()) + "\n"
-    with open(os.path.join(dd, "dict-ims.conf.ext"), "w") as f:
-        f.write(dict_conf)
-    sieve_src = os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve")
-    sieve = os.path.join(dd, "ims-junk.sieve")
-    shutil.copy(sieve_src, sieve)
+def make_dovecot(d, redis):
+    """Dovecot as tests/harness/dovecot.py runs it: the shipped 10-ims.conf
+    (dict passdb/userdb on Redis, the master user ims-webapi sends as),
+    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder."""
+    os.makedirs(d.join("etc"), exist_ok=True)
+    pwfile = d.join("etc", "submission.pw")
+    if not os.path.exists(pwfile):
+        with open(pwfile, "w") as f:
+            f.write(os.urandom(16).hex() + "\n")
+        os.chmod(pwfile, 0o600)
+    with open(pwfile) as f:
+        master_password = f.read().strip()
+    sieve = d.join("dovecot-sieve", "ims-junk.sieve")
+    os.makedirs(os.path.dirname(sieve), exist_ok=True)
+    shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
     common.run(["sievec", sieve])
-    os.makedirs(d.join("mail"), exist_ok=True)
-    os.chown(d.join("mail"), MAIL_UID, MAIL_UID)
-    conf = os.path.join(dd, "dovecot.conf")
-    with open(conf, "w") as f:
-        f.write(DOVECOT_CONF.format(dir=dd, log=d.join("log", "dovecot.log"), uid=MAIL_UID,
-                                    domain=DOMAIN, imap=p["imap"], lmtp=p["lmtp"],
-                                    auth=p["auth"], sieve=sieve))
-    os.makedirs(d.join("log"), exist_ok=True)
-    # dovecot daemonizes: its output goes to a file, never to a pipe we would wait on
-    with open(d.join("log", "dovecot-start.log"), "ab") as log:
-        subprocess.run(["dovecot", "-c", conf], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                       check=True)
-    common.wait_file(os.path.join(dd, "run", "master.pid"))
-    with open(os.path.join(dd, "run", "master.pid")) as f:
-        save_pid(d, "dovecot", int(f.read().strip()))
-    common.wait_port(p["imap"])
-    common.wait_port(p["lmtp"])
+    return doveh.Dovecot(d, redis, d.join("mail"), master_password=master_password,
+                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve))
+
+
+def start_dovecot(d, dove):
+    os.environ.setdefault("top_srcdir", TOP)
+    dove.start()
+    save_pid(d, "dovecot", dove.pid)
+    common.wait_port(dove.lmtp_port)
 
 
 # --------------------------------------------------------------------------- Postfix
@@ -349,7 +294,7 @@ smtpd_reject_unlisted_recipient = no
 relayhost = [127.0.0.1]:{p['sink']}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
 smtpd_sasl_type = dovecot
-smtpd_sasl_path = inet:127.0.0.1:{p['auth']}
+smtpd_sasl_path = {p['auth']}
 smtpd_sasl_auth_enable = no
 # ims-milter: see mta-config/postfix-main.cf
 smtpd_milters = inet:127.0.0.1:{p['milter']}
@@ -429,6 +374,15 @@ def api_login(p, address, password):
         return json.load(r)["access_token"]
 
 
+def api_post(p, path, token, body):
+    req = urllib.request.Request(f"http://127.0.0.1:{p['webapi']}{path}", method="POST",
+                                 data=json.dumps(body).encode(),
+                                 headers={"Authorization": "Bearer " + token,
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return r.status, json.load(r)
+
+
 def api_get(p, path, token):
     req = urllib.request.Request(f"http://127.0.0.1:{p['webapi']}{path}",
                                  headers={"Authorization": "Bearer " + token})
@@ -486,10 +440,19 @@ def demo(d, p, build, conf):
     imap.logout()
 
     token = api_login(p, alice[0], alice[1])
+    status, sent = api_post(p, "/emails/send", token, {
+        "to": "Carol <carol@elsewhere.example>", "subject": "Slides for Friday",
+        "text": "Hi Carol,\n\nthe slides for Friday's talk are ready; I will bring a copy\n"
+                "on a stick as well, in case the projector acts up again.\n\nAlice\n"})
+    say(f"web API POST /emails/send as alice -> {status} {sent.get('message_id')} "
+        "(submitted through Postfix, scanned and signed like any client's mail)")
+    time.sleep(1)
     say("web API GET /emails/inbox for alice:")
     for m in api_get(p, "/emails/inbox", token)["items"][:10]:
         print(f"    {m.get('subject', '')[:50]:50s} verdict={m.get('verdict')} "
               f"score={m.get('score')} action={m.get('action')}")
+    say("web API GET /emails/sent for alice: " + ", ".join(
+        repr(m.get("subject")) for m in api_get(p, "/emails/sent", token)["items"]))
     admin = USERS[1]
     token = api_login(p, admin[0], admin[1])
     say("web API GET /admin/scans for the admin (newest first):")
@@ -523,11 +486,15 @@ def up(args):
     r.start()
     save_pid(d, "redis", r.proc.pid)
     say(f"redis on 127.0.0.1:{p['redis']} (AOF on)")
+    dove = make_dovecot(d, r)
+    p.update(imap=dove.imap_port, lmtp=dove.lmtp_port, auth=dove.auth_socket)
+    with open(d.join("ports.json"), "w") as f:
+        json.dump(p, f, indent=1)
     conf = write_ims_conf(d, p, build)
     add_users(build, conf)
     say("users: " + ", ".join(f"{a} ({role}, password {pw})" for a, pw, role in USERS))
-    start_dovecot(d, p)
-    say(f"dovecot: IMAP 127.0.0.1:{p['imap']}, LMTP {p['lmtp']}, auth {p['auth']}")
+    start_dovecot(d, dove)
+    say(f"dovecot: IMAP 127.0.0.1:{p['imap']}, LMTP {p['lmtp']}, SASL socket {p['auth']}")
     start_ims(d, p, build, conf)
     say(f"ims-milter on 127.0.0.1:{p['milter']}, ims-webapi on 127.0.0.1:{p['webapi']}")
     start_postfix(d, p)

@@ -9,7 +9,8 @@ paths a user and an admin take through it:
   * spam is held, listed in /admin/quarantine, and a release delivers it
     (as stored, verdict headers included, so Sieve files it into Junk);
   * submission needs SASL (Dovecot, same registry); an outbound message is
-    DKIM-signed, relayed, and stored in the sender's sent box;
+    DKIM-signed, relayed, and stored in the sender's sent box, and so is one
+    sent with POST /emails/send (the web API logs in as Dovecot's master user);
   * after SIGHUP with quarantine and reject turned off, spam is only tagged
     and lands in the Junk folder through the Sieve script.
 """
@@ -169,6 +170,13 @@ def main():
               "outbound relayed with a DKIM-Signature for example.test")
         sent = wait_for(lambda: stack.api_get(p, "/emails/sent", token)["items"])
         check(len(sent) == 1, "outbound stored in alice's sent box")
+        # the web API sends as alice through the same submission service
+        status, body = api(p, "POST", "/emails/send", token,
+                           {"to": "carol@elsewhere.example", "subject": "Slides",
+                            "text": "Hi Carol,\nthe slides for Friday are ready.\nAlice\n"})
+        check(status == 202, f"POST /emails/send answered {status} {body}")
+        check(wait_for(lambda: len(stack.api_get(p, "/emails/sent", token)["items"]) == 2),
+              "the web API's message went through Postfix and the milter to the sent box")
 
         # SIGHUP: quarantine and reject turned off take effect; spam is only
         # tagged now, and Sieve files it into Junk

@@ -14,8 +14,10 @@ def srcdir():
 
 
 class Dovecot:
-    def __init__(self, tmp, redis, mail_root):
+    def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra=""):
+        """extra: more dovecot.conf text (the quick-start stack adds Sieve)."""
         self.tmp = tmp
+        self.extra = extra
         self.redis = redis
         self.dir = tmp.join("dovecot")
         self.imap_port = common.free_port()
@@ -24,7 +26,7 @@ class Dovecot:
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
         self.pid = None
-        self.master_password = "master secret 7"
+        self.master_password = master_password
         # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
         self.auth_socket = os.path.join(self.dir, "auth")
 
@@ -83,7 +85,7 @@ service lmtp {{
     port = {self.lmtp_port}
   }}
 }}
-""")
+{self.extra}""")
 
     def start(self):
         common.require("dovecot", "doveadm")
