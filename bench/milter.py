@@ -183,19 +183,28 @@ def main():
             withnoop = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{nport}", sink=False).start()
             parts.append(withnoop)
             configs.insert(1, ("noop", withnoop))
+        only = os.environ.get("IMS_BENCH_ONLY")  # e.g. "ims" (profiling runs)
+        if only:
+            configs = [c for c in configs if c[0] in only.split(",")]
         rates = {name: [] for name, _ in configs}
-        cpu_ims, cpu_redis = [], []
+        cpu_ims, cpu_redis, cpu_noop = [], [], []
         for rnd in range(ROUNDS):
             for name, pf in configs:
                 if name == "rspamd" and skip_rspamd:
                     rates[name].append(0.0)
                     continue
-                c0 = cpu_s(milter.proc.pid), cpu_s(redis.proc.pid)
+                c0 = (cpu_s(milter.proc.pid), cpu_s(redis.proc.pid),
+                      cpu_s(nproc.pid) if noop else 0)
                 perf = None
-                if name == "ims" and os.environ.get("IMS_BENCH_PERF"):
-                    perf = subprocess.Popen(["perf", "record", "-g", "-o", os.environ["IMS_BENCH_PERF"],
-                                             "-p", str(milter.proc.pid)],
+                attach = os.environ.get("IMS_BENCH_ATTACH")  # e.g. "strace -f -c -o F -p {pid}"
+                if not attach and os.environ.get("IMS_BENCH_PERF"):
+                    attach = ("perf record -e cpu-clock -F 4000 -g -o "
+                              + os.environ["IMS_BENCH_PERF"] + " -p {pid}")
+                target = {"ims": milter.proc.pid, "noop": nproc.pid if noop else None}.get(name)
+                if attach and target and name in os.environ.get("IMS_BENCH_ATTACH_TO", "ims"):
+                    perf = subprocess.Popen(attach.format(pid=target, name=name).split(),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(1)  # attached before the load starts
                 rates[name].append(smtp_source(pf.port))
                 if perf:
                     perf.send_signal(2)
@@ -203,6 +212,8 @@ def main():
                 if name == "ims":
                     cpu_ims.append(cpu_s(milter.proc.pid) - c0[0])
                     cpu_redis.append(cpu_s(redis.proc.pid) - c0[1])
+                if name == "noop":
+                    cpu_noop.append(cpu_s(nproc.pid) - c0[2])
                 print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
         ims_rss = tree_rss_kb(milter.proc.pid)
         ims_hwm = hwm_kb(milter.proc.pid)
@@ -219,11 +230,13 @@ def main():
             "messages_per_run": N, "sessions": SESSIONS, "size": SIZE, "rounds": ROUNDS,
             "model": os.path.basename(model),
             "rates_msg_s": rates, "mean_msg_s": mean, "best_msg_s": best,
-            "ims_ratio_mean": mean["ims"] / mean["bare"],
-            "rspamd_ratio_mean": mean["rspamd"] / mean["bare"],
-            "noop_ratio_mean": mean["noop"] / mean["bare"] if noop else None,
+            "ims_ratio_mean": mean["ims"] / mean["bare"] if not only else None,
+            "rspamd_ratio_mean": mean["rspamd"] / mean["bare"] if not only else None,
+            "noop_ratio_mean": mean["noop"] / mean["bare"] if noop and not only else None,
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
+            "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,
+            "ims_milter_cpu_ms_per_msg_by_round": [round(1000 * c / N, 3) for c in cpu_ims],
             "ims_scans": len(local), "ims_accepted": accepted,
             "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
             "ims_total_us_p50": percentile(total, 50), "ims_total_us_p99": percentile(total, 99),
