@@ -11,7 +11,15 @@
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
 #define TOKPAD 8   /* zero bytes after each token: the hash reads whole words */
 
-enum { C_SEP = 1, C_TRIM = 2, C_NUMPUNCT = 4, C_WORD = 8, C_DIGIT = 16, C_ALPHA = 32, C_LOWER = 64 };
+enum {
+	C_SEP = 1,
+	C_TRIM = 2,
+	C_NUMPUNCT = 4,
+	C_WORD = 8,
+	C_DIGIT = 16,
+	C_ALPHA = 32,
+	C_LOWER = 64
+};
 static unsigned char cclass[256];
 static unsigned char lctab[256]; /* ASCII lower case, other bytes as they are */
 static pthread_once_t cclass_once = PTHREAD_ONCE_INIT;
@@ -300,8 +308,8 @@ struct tokbuf {
  * word, exactly what chunk() and word_chunk() make of it, without their
  * passes over it, lower-cased after the prebuilt head in tb (what emit()
  * would build).  Most chunks of mail text are such plain words. */
-static void plain_word(const char *c, size_t n, unsigned acc, const char *pfx,
-                       struct tokbuf *tb, ims_token_fn fn, void *ctx)
+static void plain_word(const char *c, size_t n, unsigned acc, const char *pfx, struct tokbuf *tb,
+                       ims_token_fn fn, void *ctx)
 {
 	char *d = tb->buf + tb->head;
 

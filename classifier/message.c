@@ -138,8 +138,8 @@ static int is_ascii(const char *s, size_t n)
 static int ascii_superset(const char *charset)
 {
 	static const char *const prefixes[] = {
-	    "utf-8", "us-ascii", "ascii", "iso-8859-", "iso8859-", "iso_8859-", "windows-125",
-	    "cp125", "koi8-", "latin",
+	    "utf-8",     "us-ascii",    "ascii", "iso-8859-", "iso8859-",
+	    "iso_8859-", "windows-125", "cp125", "koi8-",     "latin",
 	};
 
 	if (!charset)
