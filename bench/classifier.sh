@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	-o) OUT=$2; shift 2 ;;
 	-B) BEFORE=$2; shift 2 ;;
 	--libsvm) LIBSVM=1; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "usage: $0 [-b BUILDDIR] [-o OUTDIR] [-B BEFORE] [--libsvm]" >&2; exit 2 ;;
 	esac
 done
