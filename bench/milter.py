@@ -183,18 +183,30 @@ def main():
             withnoop = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{nport}", sink=False).start()
             parts.append(withnoop)
             configs.insert(1, ("noop", withnoop))
+        noopb = os.environ.get("IMS_BENCH_NOOP_MTAIO")
+        nbproc = None
+        if noopb:
+            # the same no-op milter linked with milter/mtaio.c (ims-milter's
+            # buffered reads and session hold): the floor with those fixes
+            bport = common.free_port()
+            nbproc = subprocess.Popen([noopb, f"inet:{bport}@127.0.0.1", "addheaders"])
+            common.wait_port(bport)
+            withnoopb = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{bport}", sink=False).start()
+            parts.append(withnoopb)
+            configs.insert(2 if noop else 1, ("noop_mtaio", withnoopb))
         only = os.environ.get("IMS_BENCH_ONLY")  # e.g. "ims" (profiling runs)
         if only:
             configs = [c for c in configs if c[0] in only.split(",")]
         rates = {name: [] for name, _ in configs}
-        cpu_ims, cpu_redis, cpu_noop = [], [], []
+        load0 = os.getloadavg()
+        cpu_ims, cpu_redis, cpu_noop, cpu_noopb = [], [], [], []
         for rnd in range(ROUNDS):
             for name, pf in configs:
                 if name == "rspamd" and skip_rspamd:
                     rates[name].append(0.0)
                     continue
                 c0 = (cpu_s(milter.proc.pid), cpu_s(redis.proc.pid),
-                      cpu_s(nproc.pid) if noop else 0)
+                      cpu_s(nproc.pid) if noop else 0, cpu_s(nbproc.pid) if nbproc else 0)
                 perf = None
                 attach = os.environ.get("IMS_BENCH_ATTACH")  # e.g. "strace -f -c -o F -p {pid}"
                 if not attach and os.environ.get("IMS_BENCH_PERF"):
@@ -214,6 +226,8 @@ def main():
                     cpu_redis.append(cpu_s(redis.proc.pid) - c0[1])
                 if name == "noop":
                     cpu_noop.append(cpu_s(nproc.pid) - c0[2])
+                if name == "noop_mtaio":
+                    cpu_noopb.append(cpu_s(nbproc.pid) - c0[3])
                 print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
         ims_rss = tree_rss_kb(milter.proc.pid)
         ims_hwm = hwm_kb(milter.proc.pid)
@@ -227,6 +241,7 @@ def main():
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
                        f"{platform.system()} {platform.release()}",
+            "loadavg_start_end": [round(x, 2) for x in load0[:1] + os.getloadavg()[:1]],
             "messages_per_run": N, "sessions": SESSIONS, "size": SIZE, "rounds": ROUNDS,
             "model": os.path.basename(model),
             "rates_msg_s": rates, "mean_msg_s": mean, "best_msg_s": best,
@@ -236,6 +251,8 @@ def main():
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
             "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,
+            "noop_mtaio_milter_cpu_ms_per_msg": 1000 * sum(cpu_noopb) / (N * ROUNDS) if nbproc else None,
+            "noop_mtaio_ratio_mean": mean["noop_mtaio"] / mean["bare"] if nbproc and not only else None,
             "ims_milter_cpu_ms_per_msg_by_round": [round(1000 * c / N, 3) for c in cpu_ims],
             "ims_scans": len(local), "ims_accepted": accepted,
             "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
@@ -247,6 +264,8 @@ def main():
             common.stop_pid(rsp.pid)
         if noop:
             common.stop_pid(nproc.pid)
+        if nbproc:
+            common.stop_pid(nbproc.pid)
     finally:
         for p in reversed(parts):
             try:
