@@ -1,8 +1,51 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "jsonw.h"
+
+/* Makes room for n more bytes and the NUL; 0 on failure. */
+static int grow(struct ims_jsonw *w, size_t n)
+{
+	size_t cap;
+	char *nb;
+
+	if (w->failed)
+		return 0;
+	if (w->len + n + 1 <= w->cap)
+		return 1;
+	if (n > IMS_JSONW_MAX || w->len + n + 1 > IMS_JSONW_MAX) {
+		w->failed = true;
+		return 0;
+	}
+	cap = w->cap ? w->cap : 16384;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->failed = true;
+		return 0;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return 1;
+}
+
+void ims_jsonw_raw(struct ims_jsonw *w, const char *s, size_t n)
+{
+	if (!grow(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+void ims_jsonw_puts(struct ims_jsonw *w, const char *s)
+{
+	ims_jsonw_raw(w, s, strlen(s));
+}
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n)
@@ -38,49 +81,75 @@ static size_t utf8_len(const unsigned char *p, size_t n)
 	return len;
 }
 
-void ims_jsonw_str(FILE *f, const char *s, size_t len)
+void ims_jsonw_string(struct ims_jsonw *w, const char *s, size_t len)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
-	fputc('"', f);
+	ims_jsonw_raw(w, "\"", 1);
 	while (i < len) {
 		unsigned char c = p[i];
 		size_t n, run = i;
 
-		/* plain printable ASCII goes out in one write */
+		/* plain printable ASCII goes out in one copy */
 		while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
 		       p[run] != '\\')
 			run++;
 		if (run > i) {
-			fwrite(p + i, 1, run - i, f);
+			ims_jsonw_raw(w, s + i, run - i);
 			i = run;
 			continue;
 		}
 		if (c == '"' || c == '\\') {
-			fputc('\\', f);
-			fputc(c, f);
+			char e[2] = { '\\', (char)c };
+
+			ims_jsonw_raw(w, e, 2);
 			i++;
 		} else if (c < 0x20) {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
 			switch (c) {
-			case '\n': fputs("\\n", f); break;
-			case '\r': fputs("\\r", f); break;
-			case '\t': fputs("\\t", f); break;
-			default: fprintf(f, "\\u%04x", c);
+			case '\n': ims_jsonw_raw(w, "\\n", 2); break;
+			case '\r': ims_jsonw_raw(w, "\\r", 2); break;
+			case '\t': ims_jsonw_raw(w, "\\t", 2); break;
+			default: ims_jsonw_raw(w, u, sizeof u);
 			}
 			i++;
 		} else if ((n = utf8_len(p + i, len - i)) > 0) {
-			fwrite(p + i, 1, n, f);
+			ims_jsonw_raw(w, s + i, n);
 			i += n;
 		} else {
-			fputs("\xEF\xBF\xBD", f); /* U+FFFD */
+			ims_jsonw_raw(w, "\xEF\xBF\xBD", 3); /* U+FFFD */
 			i++;
 		}
 	}
-	fputc('"', f);
+	ims_jsonw_raw(w, "\"", 1);
 }
 
-void ims_jsonw_key(FILE *f, const char *key)
+char *ims_jsonw_take(struct ims_jsonw *w, size_t *len)
 {
-	fprintf(f, "\"%s\":", key);
+	char *b = w->failed ? NULL : w->buf;
+
+	*len = b ? w->len : 0;
+	if (!b)
+		free(w->buf);
+	memset(w, 0, sizeof *w);
+	return b;
+}
+
+void ims_jsonw_free(struct ims_jsonw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof *w);
+}
+
+void ims_jsonw_str(FILE *f, const char *s, size_t len)
+{
+	struct ims_jsonw w = { 0 };
+
+	ims_jsonw_string(&w, s, len);
+	if (!w.failed)
+		fwrite(w.buf, 1, w.len, f);
+	ims_jsonw_free(&w);
 }

@@ -1,17 +1,42 @@
-/* Writing JSON text straight to a stream, for the hot list routes where
- * building jansson objects only to serialise them again costs more than the
- * rest of the request.  Strings are escaped per RFC 8259; bytes that are
- * not valid UTF-8 become U+FFFD, so the output is always valid JSON. */
+/* Writing JSON text straight into a growable buffer, for the hot list
+ * routes where building jansson objects only to serialise them again costs
+ * more than the rest of the request.  Strings are escaped per RFC 8259;
+ * bytes that are not valid UTF-8 become U+FFFD, so the output is always
+ * valid JSON. */
 #ifndef IMS_WEB_JSONW_H
 #define IMS_WEB_JSONW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
-/* Writes s (len bytes) as a JSON string, quotes included. */
-void ims_jsonw_str(FILE *f, const char *s, size_t len);
+#define IMS_JSONW_MAX ((size_t)256 << 20) /* a response larger fails */
 
-/* Writes "key": (key must need no escaping). */
-void ims_jsonw_key(FILE *f, const char *key);
+/* A buffer being written; zero-initialise it ({0}).  After a failed
+ * allocation (or IMS_JSONW_MAX) every write is dropped and failed is set. */
+struct ims_jsonw {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+/* Appends n bytes as they are. */
+void ims_jsonw_raw(struct ims_jsonw *w, const char *s, size_t n);
+
+/* Appends a NUL-terminated text as it is. */
+void ims_jsonw_puts(struct ims_jsonw *w, const char *s);
+
+/* Appends s (len bytes) as a JSON string, quotes included. */
+void ims_jsonw_string(struct ims_jsonw *w, const char *s, size_t len);
+
+/* Hands over the text (NUL-terminated, length in *len), which the caller
+ * frees; NULL if a write failed.  w is empty afterwards either way. */
+char *ims_jsonw_take(struct ims_jsonw *w, size_t *len);
+
+/* Frees what w holds. */
+void ims_jsonw_free(struct ims_jsonw *w);
+
+/* Writes s (len bytes) as a JSON string, quotes included, to a stream. */
+void ims_jsonw_str(FILE *f, const char *s, size_t len);
 
 #endif

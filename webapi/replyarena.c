@@ -115,6 +115,11 @@ void ims_replyarena_begin(redisContext *c)
 	c->reader->fn = &arena_fns;
 }
 
+bool ims_replyarena_active(const redisContext *c)
+{
+	return c && c->reader && c->reader->fn == &arena_fns;
+}
+
 void ims_replyarena_end(redisContext *c)
 {
 	if (c && c->reader->fn == &arena_fns)

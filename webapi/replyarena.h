@@ -8,10 +8,16 @@
 #ifndef IMS_WEB_REPLYARENA_H
 #define IMS_WEB_REPLYARENA_H
 
+#include <stdbool.h>
+
 #include <hiredis/hiredis.h>
 
 /* Replies read on c from now on come from this thread's arena. */
 void ims_replyarena_begin(redisContext *c);
+
+/* Whether replies read on c come from the arena now (they must then not
+ * be given to freeReplyObject). */
+bool ims_replyarena_active(const redisContext *c);
 
 /* Gives c back hiredis's own reply functions (unless c is NULL: the
  * connection was closed meanwhile) and releases every arena reply. */

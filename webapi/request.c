@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "rconn.h"
+#include "replyarena.h"
 #include "request.h"
 
 uint64_t ims_req_now_ns(void)
@@ -126,6 +127,10 @@ redisContext *ims_req_redis(struct ims_req *r)
 		ims_req_error(r, 503, "the store is unavailable");
 		return NULL;
 	}
+	/* keep the read buffer of a list page's replies between requests
+	 * (hiredis frees one above 16 KB each time it drains) */
+	if (c->reader)
+		c->reader->maxbuf = 1 << 20;
 	pthread_setspecific(redis_key, c);
 	return c;
 }
@@ -170,6 +175,23 @@ ims_status ims_req_pipeline(struct ims_req *r, redisReply **out, size_t n)
 {
 	redisContext *c = ims_req_redis(r);
 
+	if (c && ims_replyarena_active(c)) {
+		/* arena replies are never freed one by one */
+		for (size_t i = 0; i < n; i++)
+			out[i] = NULL;
+		for (size_t i = 0; i < n; i++) {
+			void *rep = NULL;
+
+			if (redisGetReply(c, &rep) != REDIS_OK || !rep) {
+				for (size_t j = 0; j < i; j++)
+					out[j] = NULL;
+				ims_req_redis_failed(r);
+				return IMS_ETEMP;
+			}
+			out[i] = rep;
+		}
+		return IMS_OK;
+	}
 	if (!c || ims_rconn_read(c, out, n) != IMS_OK) {
 		ims_req_redis_failed(r);
 		return IMS_ETEMP;

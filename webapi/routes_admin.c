@@ -12,8 +12,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "log.h"
 #include "page.h"
+#include "replyarena.h"
 #include "routes.h"
 #include "smtp.h"
 #include "ulid.h"
@@ -93,6 +95,19 @@ static int scan_matches(json_t *s, const struct scan_filter *f)
 	return 1;
 }
 
+/* Appends GET ims:{global}:scan:<id> to c's output buffer, formatted here
+ * rather than by hiredis's format parser. */
+static int append_get_scan(redisContext *c, const char *id)
+{
+	char cmd[IMS_PAGE_ID_MAX + 64];
+	int n = snprintf(cmd, sizeof cmd, "*2\r\n$3\r\nGET\r\n$%zu\r\nims:{global}:scan:%s\r\n",
+			 strlen(id) + 18, id);
+
+	if (n < 0 || (size_t)n >= sizeof cmd)
+		return -1;
+	return redisAppendFormattedCommand(c, cmd, (size_t)n) == REDIS_OK ? 0 : -1;
+}
+
 /* The list is built as text: the scan logs go out as they are stored (the
  * milter writes them with jansson), so a page costs no JSON parsing unless
  * a filter has to look inside the logs. */
@@ -105,10 +120,11 @@ void ims_route_admin_scans(struct ims_req *r)
 	char key[128], cursor[IMS_CURSOR_MAX] = "", next[IMS_CURSOR_MAX] = "";
 	const char *q = ims_req_query(r, "cursor");
 	int limit = ims_req_limit(r), need_parse;
+	char num[48];
 	size_t examined = 0, batch, kept = 0;
-	char *buf = NULL;
+	char *buf;
 	size_t len = 0;
-	FILE *out = NULL;
+	struct ims_jsonw out = { 0 };
 	int done = 0;
 
 	if (limit < 0)
@@ -141,10 +157,7 @@ void ims_route_admin_scans(struct ims_req *r)
 	batch = (size_t)limit + 1;
 	if (need_parse && batch < 200)
 		batch = 200;
-	out = open_memstream(&buf, &len);
-	if (!out)
-		goto out;
-	fputs("{\"items\":[", out);
+	ims_jsonw_raw(&out, "{\"items\":[", 10);
 	while (!done && examined < SCAN_EXAMINE_MAX) {
 		struct ims_page p;
 		redisReply **rs;
@@ -160,8 +173,16 @@ void ims_route_admin_scans(struct ims_req *r)
 			goto out;
 		}
 		for (size_t i = 0; i < p.n; i++)
-			redisAppendCommand(c, "GET ims:{global}:scan:%s", p.ids[i]);
+			if (append_get_scan(c, p.ids[i]) != 0) {
+				/* queued commands would answer another request */
+				ims_req_redis_failed(r);
+				ims_page_free(&p);
+				free(rs);
+				goto out;
+			}
+		ims_replyarena_begin(c);
 		if (ims_req_pipeline(r, rs, p.n) != IMS_OK) {
+			ims_replyarena_end(ims_req_redis_peek());
 			ims_page_free(&p);
 			free(rs);
 			goto out;
@@ -181,8 +202,8 @@ void ims_route_admin_scans(struct ims_req *r)
 			if (!match)
 				continue;
 			if (kept++)
-				fputc(',', out);
-			fwrite(rs[i]->str, 1, rs[i]->len, out);
+				ims_jsonw_raw(&out, ",", 1);
+			ims_jsonw_raw(&out, rs[i]->str, rs[i]->len);
 			if (kept == (size_t)limit) {
 				done = 1;
 				/* more only if anything follows this one */
@@ -194,23 +215,26 @@ void ims_route_admin_scans(struct ims_req *r)
 			done = 2; /* the index is exhausted */
 		else if (!done && examined >= SCAN_EXAMINE_MAX)
 			snprintf(next, sizeof next, "%s", cursor); /* resume from here */
-		ims_req_free_replies(rs, p.n);
+		ims_replyarena_end(c); /* the replies go with the arena */
 		free(rs);
 		ims_page_free(&p);
 	}
 	/* cursors are [0-9A-Za-z-_.@+] only: no escaping needed */
-	if (next[0])
-		fprintf(out, "],\"next_cursor\":\"%s\",\"examined\":%zu}", next, examined);
-	else
-		fprintf(out, "],\"next_cursor\":null,\"examined\":%zu}", examined);
-	fclose(out);
-	out = NULL;
-	ims_req_take(r, 200, "application/json", buf, len);
-	buf = NULL;
+	ims_jsonw_raw(&out, "],\"next_cursor\":", 16);
+	if (next[0]) {
+		ims_jsonw_raw(&out, "\"", 1);
+		ims_jsonw_puts(&out, next);
+		ims_jsonw_raw(&out, "\"", 1);
+	} else {
+		ims_jsonw_raw(&out, "null", 4);
+	}
+	snprintf(num, sizeof num, ",\"examined\":%zu}", examined);
+	ims_jsonw_puts(&out, num);
+	buf = ims_jsonw_take(&out, &len);
+	if (buf)
+		ims_req_take(r, 200, "application/json", buf, len);
 out:
-	if (out)
-		fclose(out);
-	free(buf);
+	ims_jsonw_free(&out);
 	if (!r->responded)
 		ims_req_error(r, 500, "out of memory");
 }

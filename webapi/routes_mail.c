@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,15 @@
 
 #define FEEDBACK_MAXLEN "100000"
 
-static const char *const list_fields[] = { "from",  "to",    "subject", "date",
-					   "received", "verdict", "action", "score",
-					   "seen", "size", "folder" };
+enum kind { K_STR, K_NUM, K_INT, K_BOOL };
+
+static const struct {
+	const char *name;
+	enum kind kind;
+} list_fields[] = { { "from", K_STR },    { "to", K_STR },	 { "subject", K_STR },
+		    { "date", K_STR },    { "received", K_INT }, { "verdict", K_STR },
+		    { "action", K_STR },  { "score", K_NUM },	 { "seen", K_BOOL },
+		    { "size", K_INT },    { "folder", K_STR } };
 #define NLIST (sizeof list_fields / sizeof list_fields[0])
 
 static json_t *num_or_null(const redisReply *v, int integer)
@@ -42,36 +49,131 @@ static json_t *str_or_null(const redisReply *v)
 	return j ? j : json_null();
 }
 
-/* Writes one list item from an HMGET of list_fields. */
-static void list_item(FILE *f, const char *id, const redisReply *h)
+/* The HMGET of the list fields without its key, as RESP text (built once). */
+static char hmget_tail[512];
+static size_t hmget_tail_len;
+static pthread_once_t hmget_once = PTHREAD_ONCE_INIT;
+
+static void hmget_tail_init(void)
 {
-	fputs("{\"id\":", f);
-	ims_jsonw_str(f, id, strlen(id));
+	size_t n = 0;
+
 	for (size_t k = 0; k < NLIST; k++) {
-		const char *name = list_fields[k];
+		int w = snprintf(hmget_tail + n, sizeof hmget_tail - n, "$%zu\r\n%s\r\n",
+				 strlen(list_fields[k].name), list_fields[k].name);
+
+		if (w < 0 || (size_t)w >= sizeof hmget_tail - n)
+			abort(); /* the table above does not fit: a programming error */
+		n += (size_t)w;
+	}
+	hmget_tail_len = n;
+}
+
+/* Whether s (n bytes) prints the same through strtod and "%.0f" (as_int)
+ * or "%.15g": a plain decimal of at most 15 significant digits, no
+ * redundant zeros, at least 0.1 in magnitude unless it is 0. */
+static int plain_number(const char *s, size_t n, int as_int)
+{
+	size_t i = 0, digits = 0, intd = 0;
+
+	if (n && s[0] == '-')
+		i++;
+	if (i == n)
+		return 0;
+	if (s[i] == '0' && i + 1 < n && s[i + 1] != '.')
+		return 0; /* leading zero */
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+		intd++;
+	if (intd == 0)
+		return 0;
+	digits = s[i - intd] == '0' ? 0 : intd;
+	if (i == n)
+		return digits <= 15;
+	if (as_int || s[i] != '.' || i + 1 == n || s[n - 1] == '0')
+		return 0;
+	if (digits == 0 && s[i + 1] == '0')
+		return 0; /* below 0.1: %g may choose an exponent */
+	for (size_t j = i + 1; j < n; j++, digits++)
+		if (s[j] < '0' || s[j] > '9')
+			return 0;
+	return digits <= 15;
+}
+
+/* A number field: copied when it prints the same, formatted otherwise. */
+static void number(struct ims_jsonw *w, const redisReply *v, int as_int)
+{
+	char num[64];
+	char *end = NULL;
+	double d;
+	int n;
+
+	if (v->type != REDIS_REPLY_STRING) {
+		ims_jsonw_raw(w, "null", 4);
+		return;
+	}
+	if (plain_number(v->str, v->len, as_int)) {
+		ims_jsonw_raw(w, v->str, v->len);
+		return;
+	}
+	d = strtod(v->str, &end);
+	if (end == v->str || *end != '\0' || !isfinite(d)) {
+		ims_jsonw_raw(w, "null", 4);
+		return;
+	}
+	n = snprintf(num, sizeof num, as_int ? "%.0f" : "%.15g", d);
+	if (n > 0 && (size_t)n < sizeof num)
+		ims_jsonw_raw(w, num, (size_t)n);
+	else
+		ims_jsonw_raw(w, "null", 4);
+}
+
+/* Writes one list item from an HMGET of list_fields. */
+static void list_item(struct ims_jsonw *w, const char *id, const redisReply *h)
+{
+	ims_jsonw_raw(w, "{\"id\":", 6);
+	ims_jsonw_string(w, id, strlen(id));
+	for (size_t k = 0; k < NLIST; k++) {
 		const redisReply *v = h->element[k];
 		int str = v->type == REDIS_REPLY_STRING;
 
-		fputc(',', f);
-		ims_jsonw_key(f, name);
-		if (strcmp(name, "seen") == 0) {
-			fputs(str && strcmp(v->str, "1") == 0 ? "true" : "false", f);
-		} else if (strcmp(name, "score") == 0 || strcmp(name, "received") == 0 ||
-			   strcmp(name, "size") == 0) {
-			char *end = NULL;
-			double d = str ? strtod(v->str, &end) : 0;
-
-			if (str && end != v->str && *end == '\0' && isfinite(d))
-				fprintf(f, strcmp(name, "score") == 0 ? "%.15g" : "%.0f", d);
+		ims_jsonw_raw(w, ",\"", 2);
+		ims_jsonw_puts(w, list_fields[k].name);
+		ims_jsonw_raw(w, "\":", 2);
+		switch (list_fields[k].kind) {
+		case K_BOOL:
+			if (str && v->len == 1 && v->str[0] == '1')
+				ims_jsonw_raw(w, "true", 4);
 			else
-				fputs("null", f);
-		} else if (str) {
-			ims_jsonw_str(f, v->str, v->len);
-		} else {
-			fputs("null", f);
+				ims_jsonw_raw(w, "false", 5);
+			break;
+		case K_NUM:
+		case K_INT:
+			number(w, v, list_fields[k].kind == K_INT);
+			break;
+		case K_STR:
+			if (str)
+				ims_jsonw_string(w, v->str, v->len);
+			else
+				ims_jsonw_raw(w, "null", 4);
+			break;
 		}
 	}
-	fputc('}', f);
+	ims_jsonw_raw(w, "}", 1);
+}
+
+/* Appends HMGET <the message's key> <list fields> to c's output buffer,
+ * formatted here (hiredis's generic formatting is a tenth of the route). */
+static int append_hmget(redisContext *c, const char *user, const char *id)
+{
+	char cmd[IMS_USERS_ADDR_MAX + IMS_PAGE_ID_MAX + 640];
+	int n = snprintf(cmd, sizeof cmd, "*%zu\r\n$5\r\nHMGET\r\n$%zu\r\nims:{%s}:msg:%s\r\n",
+			 2 + NLIST, strlen(user) + strlen(id) + 11, user, id);
+
+	if (n < 0 || (size_t)n + hmget_tail_len > sizeof cmd)
+		return -1;
+	memcpy(cmd + n, hmget_tail, hmget_tail_len);
+	return redisAppendFormattedCommand(c, cmd, (size_t)n + hmget_tail_len) == REDIS_OK ? 0
+											      : -1;
 }
 
 /* The list is written as JSON text directly (jsonw.h): this is the route
@@ -79,18 +181,18 @@ static void list_item(FILE *f, const char *id, const redisReply *h)
 static void folder(struct ims_req *r, const char *name)
 {
 	char key[IMS_USERS_ADDR_MAX + 32], cur[IMS_CURSOR_MAX];
-	const char *argv[2 + NLIST];
 	struct ims_page p;
 	redisReply **rs = NULL;
 	int limit = ims_req_limit(r);
 	size_t kept = 0, len = 0;
-	char *buf = NULL;
-	FILE *f = NULL;
+	struct ims_jsonw w = { 0 };
+	char *buf;
 	int arena = 0;
 	redisContext *c;
 
 	if (limit < 0)
 		return;
+	pthread_once(&hmget_once, hmget_tail_init);
 	snprintf(key, sizeof key, "ims:{%s}:%s", r->who.sub, name);
 	if (ims_page_read(r, key, ims_req_query(r, "cursor"), LLONG_MIN, LLONG_MAX,
 			  (size_t)limit, &p) != IMS_OK)
@@ -99,49 +201,39 @@ static void folder(struct ims_req *r, const char *name)
 	rs = calloc(p.n ? p.n : 1, sizeof *rs);
 	if (!c || !rs)
 		goto out;
-	argv[0] = "HMGET";
-	for (size_t k = 0; k < NLIST; k++)
-		argv[2 + k] = list_fields[k];
-	for (size_t i = 0; i < p.n; i++) {
-		char mk[IMS_USERS_ADDR_MAX + 128];
-
-		snprintf(mk, sizeof mk, "ims:{%s}:msg:%s", r->who.sub, p.ids[i]);
-		argv[1] = mk;
-		redisAppendCommandArgv(c, 2 + NLIST, argv, NULL);
-	}
+	for (size_t i = 0; i < p.n; i++)
+		if (append_hmget(c, r->who.sub, p.ids[i]) != 0) {
+			/* the commands already queued would answer another request */
+			ims_req_redis_failed(r);
+			goto out;
+		}
 	ims_replyarena_begin(c);
 	arena = 1;
 	if (ims_req_pipeline(r, rs, p.n) != IMS_OK)
 		goto out;
-	f = open_memstream(&buf, &len);
-	if (!f)
-		goto out;
-	fputs("{\"items\":[", f);
+	ims_jsonw_raw(&w, "{\"items\":[", 10);
 	for (size_t i = 0; i < p.n; i++) {
 		/* an index entry whose message expired (retention) is skipped */
 		if (rs[i]->type != REDIS_REPLY_ARRAY || rs[i]->elements != NLIST ||
 		    rs[i]->element[0]->type == REDIS_REPLY_NIL)
 			continue;
 		if (kept++)
-			fputc(',', f);
-		list_item(f, p.ids[i], rs[i]);
+			ims_jsonw_raw(&w, ",", 1);
+		list_item(&w, p.ids[i], rs[i]);
 	}
-	fputs("],\"next_cursor\":", f);
+	ims_jsonw_raw(&w, "],\"next_cursor\":", 16);
 	if (p.more && p.n) {
 		ims_page_cursor(&p, p.n - 1, cur);
-		ims_jsonw_str(f, cur, strlen(cur));
+		ims_jsonw_string(&w, cur, strlen(cur));
 	} else {
-		fputs("null", f);
+		ims_jsonw_raw(&w, "null", 4);
 	}
-	fputc('}', f);
-	fclose(f);
-	f = NULL;
-	ims_req_take(r, 200, "application/json", buf, len);
-	buf = NULL;
+	ims_jsonw_raw(&w, "}", 1);
+	buf = ims_jsonw_take(&w, &len);
+	if (buf)
+		ims_req_take(r, 200, "application/json", buf, len);
 out:
-	if (f)
-		fclose(f);
-	free(buf);
+	ims_jsonw_free(&w);
 	if (arena) /* the replies go with the arena */
 		ims_replyarena_end(ims_req_redis_peek());
 	else if (rs)

@@ -258,6 +258,36 @@ static void test_jsonw(void)
 	jsonw_check("", 0, "");
 }
 
+/* The buffer form: what the list routes write with. */
+static void test_jsonw_buf(void)
+{
+	struct ims_jsonw w = { 0 };
+	char big[5000], *s;
+	size_t n = 99;
+	json_t *j;
+
+	s = ims_jsonw_take(&w, &n); /* nothing written */
+	CHECK(s == NULL && n == 0);
+	memset(big, 'x', sizeof big);
+	ims_jsonw_raw(&w, "{\"a\":", 5);
+	ims_jsonw_string(&w, "q\"\x01\xff", 4);
+	ims_jsonw_puts(&w, ",\"b\":[");
+	for (int i = 0; i < 8; i++) /* past the first allocation */
+		ims_jsonw_string(&w, big, sizeof big), ims_jsonw_raw(&w, i < 7 ? "," : "", i < 7);
+	ims_jsonw_raw(&w, "]}", 2);
+	CHECK(!w.failed);
+	s = ims_jsonw_take(&w, &n);
+	CHECK(s != NULL && n == strlen(s) && w.buf == NULL && w.len == 0);
+	CHECK_STR_CONTAINS(s, "{\"a\":\"q\\\"\\u0001\xef\xbf\xbd\",\"b\":[\"xxx");
+	j = s ? json_loads(s, 0, NULL) : NULL;
+	CHECK(j && json_array_size(json_object_get(j, "b")) == 8);
+	json_decref(j);
+	free(s);
+	w.failed = true; /* as after a failed allocation */
+	ims_jsonw_raw(&w, "x", 1);
+	CHECK(ims_jsonw_take(&w, &n) == NULL && n == 0);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -268,6 +298,7 @@ int main(void)
 	RUN(test_mailview);
 	RUN(test_compose);
 	RUN(test_jsonw);
+	RUN(test_jsonw_buf);
 	xmlCleanupParser();
 	g_mime_shutdown();
 	return CHECK_DONE();
