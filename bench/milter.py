@@ -11,8 +11,10 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -26,6 +28,44 @@ SESSIONS = int(os.environ.get("IMS_BENCH_SESSIONS", "20"))
 SIZE = int(os.environ.get("IMS_BENCH_SIZE", "2048"))
 ROUNDS = int(os.environ.get("IMS_BENCH_ROUNDS", "3"))
 BUILD = os.environ.get("top_builddir") or os.getcwd()
+# IMS_BENCH_NOOP_HEADERS=0: the no-op milters add no header (Postfix's cost
+# of header edits shows as the difference)
+# IMS_BENCH_SMTP_OPTS="-d": sessions carry several messages (N / SESSIONS)
+UNIX = os.environ.get("IMS_BENCH_UNIX") == "1"  # milters on unix sockets (rspamd stays on TCP)
+SMTP_SOURCE_OPTS = os.environ.get("IMS_BENCH_SMTP_OPTS", "").split()
+NOOP_ARGS = [] if os.environ.get("IMS_BENCH_NOOP_HEADERS") == "0" else ["addheaders"]
+
+
+def wait_socket(path, timeout=30):
+    """Waits for a unix socket, makes it usable by Postfix's smtpd; returns path."""
+    deadline = time.time() + timeout
+    while not os.path.exists(path):
+        if time.time() > deadline:
+            raise TimeoutError(path)
+        time.sleep(0.05)
+    time.sleep(0.5)  # after the daemon's own chmod
+    os.chmod(path, 0o666)
+    return path
+
+
+def milter_addr(name):
+    """(libmilter's form, Postfix's form) of a no-op milter's socket."""
+    if UNIX:
+        p = os.path.join(SOCKDIR[0], f"{name}.sock")
+        return f"unix:{p}", f"unix:{p}"
+    port = common.free_port()
+    return f"inet:{port}@127.0.0.1", f"inet:127.0.0.1:{port}"
+
+
+SOCKDIR = [None]
+
+
+def cpu_busy():
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
 
 RSPAMD_OFF = ["rbl", "surbl", "spf", "dkim", "dmarc", "arc", "asn", "fuzzy_check", "emails",
               "hfilter", "mx_check", "phishing", "url_redirector", "greylist", "ratelimit",
@@ -123,7 +163,8 @@ def hwm_kb(pid):
 
 def smtp_source(port):
     t0 = time.time()
-    r = subprocess.run(["smtp-source", "-c", "-l", str(SIZE), "-m", str(N), "-s", str(SESSIONS),
+    r = subprocess.run(["smtp-source", "-c", "-l", str(SIZE), "-m", str(N), "-s", str(SESSIONS)]
+                       + SMTP_SOURCE_OPTS + [
                         "-f", "bench@example.org", "-t", "alice@example.test",
                         f"127.0.0.1:{port}"], capture_output=True, text=True)
     dt = time.time() - t0
@@ -162,7 +203,23 @@ def main():
         with open(milter.conf, "w") as f:
             f.write(conf)
         milter.stop()
-        milter.start()
+        sockdir = None
+        if UNIX:
+            # local sockets (as a milter on the MTA's host is usually run):
+            # no TCP, no Nagle / delayed-ACK waits on the MTA's side
+            sockdir = SOCKDIR[0] = tempfile.mkdtemp(prefix="ims-bench-sock-")
+            os.chmod(sockdir, 0o755)
+            ims_sock = os.path.join(sockdir, "ims.sock")
+            conf = conf.replace(milter.socket, f"unix:{ims_sock}")
+            with open(milter.conf, "w") as f:
+                f.write(conf)
+            milter.logf = open(milter.log, "a")
+            milter.proc = subprocess.Popen([os.path.join(BUILD, "milter/ims-milter"), "-f", "-c",
+                                            milter.conf], stdout=milter.logf,
+                                           stderr=subprocess.STDOUT)
+            milter.postfix_socket = f"unix:{wait_socket(ims_sock)}"
+        else:
+            milter.start()
         parts.append(milter)
         skip_rspamd = os.environ.get("IMS_BENCH_SKIP_RSPAMD") == "1"
         rsp, rsp_port = (None, 9) if skip_rspamd else rspamd_start(tmp)
@@ -177,10 +234,10 @@ def main():
         if noop:
             # a milter that does nothing but add the same five headers: the
             # floor any libmilter filter pays in Postfix (bench/noop-milter.c)
-            nport = common.free_port()
-            nproc = subprocess.Popen([noop, f"inet:{nport}@127.0.0.1", "addheaders"])
-            common.wait_port(nport)
-            withnoop = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{nport}", sink=False).start()
+            maddr, paddr = milter_addr("noop")
+            nproc = subprocess.Popen([noop, maddr] + NOOP_ARGS)
+            wait_socket(maddr[5:]) if UNIX else common.wait_port(int(maddr[5:].split("@")[0]))
+            withnoop = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
             parts.append(withnoop)
             configs.insert(1, ("noop", withnoop))
         noopb = os.environ.get("IMS_BENCH_NOOP_MTAIO")
@@ -188,16 +245,17 @@ def main():
         if noopb:
             # the same no-op milter linked with milter/mtaio.c (ims-milter's
             # buffered reads and session hold): the floor with those fixes
-            bport = common.free_port()
-            nbproc = subprocess.Popen([noopb, f"inet:{bport}@127.0.0.1", "addheaders"])
-            common.wait_port(bport)
-            withnoopb = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{bport}", sink=False).start()
+            maddr, paddr = milter_addr("noop_mtaio")
+            nbproc = subprocess.Popen([noopb, maddr] + NOOP_ARGS)
+            wait_socket(maddr[5:]) if UNIX else common.wait_port(int(maddr[5:].split("@")[0]))
+            withnoopb = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
             parts.append(withnoopb)
             configs.insert(2 if noop else 1, ("noop_mtaio", withnoopb))
         only = os.environ.get("IMS_BENCH_ONLY")  # e.g. "ims" (profiling runs)
         if only:
             configs = [c for c in configs if c[0] in only.split(",")]
         rates = {name: [] for name, _ in configs}
+        busy = {name: [] for name, _ in configs}
         load0 = os.getloadavg()
         cpu_ims, cpu_redis, cpu_noop, cpu_noopb = [], [], [], []
         for rnd in range(ROUNDS):
@@ -217,7 +275,10 @@ def main():
                     perf = subprocess.Popen(attach.format(pid=target, name=name).split(),
                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)  # attached before the load starts
+                b0 = cpu_busy()
                 rates[name].append(smtp_source(pf.port))
+                b1 = cpu_busy()
+                busy[name].append(round((b1[0] - b0[0]) / max(1, b1[1] - b0[1]), 2))
                 if perf:
                     perf.send_signal(2)
                     perf.wait()
@@ -242,9 +303,9 @@ def main():
             "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
                        f"{platform.system()} {platform.release()}",
             "loadavg_start_end": [round(x, 2) for x in load0[:1] + os.getloadavg()[:1]],
-            "messages_per_run": N, "sessions": SESSIONS, "size": SIZE, "rounds": ROUNDS,
+            "smtp_source_extra": SMTP_SOURCE_OPTS, "milter_sockets": "unix" if UNIX else "inet", "messages_per_run": N, "sessions": SESSIONS, "size": SIZE, "rounds": ROUNDS,
             "model": os.path.basename(model),
-            "rates_msg_s": rates, "mean_msg_s": mean, "best_msg_s": best,
+            "rates_msg_s": rates, "machine_cpu_busy": busy, "mean_msg_s": mean, "best_msg_s": best,
             "ims_ratio_mean": mean["ims"] / mean["bare"] if not only else None,
             "rspamd_ratio_mean": mean["rspamd"] / mean["bare"] if not only else None,
             "noop_ratio_mean": mean["noop"] / mean["bare"] if noop and not only else None,
@@ -273,6 +334,8 @@ def main():
             except Exception:
                 pass
         tmp.close()
+        if SOCKDIR[0]:
+            shutil.rmtree(SOCKDIR[0], ignore_errors=True)
 
 
 if __name__ == "__main__":
