@@ -80,14 +80,27 @@ def seed(redis):
     return time.time() - t0, len(data)
 
 
+CPU_PIDS = {}  # name -> pid whose CPU time wrk() reports per request
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url, token, label, conns=None):
     script = os.path.join(os.environ["IMS_BENCH_TMP"], "auth.lua")
     with open(script, "w") as f:
         f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     conns = conns or CONNS
+    cpu0 = {k: cpu_seconds(p) for k, p in CPU_PIDS.items()}
     r = subprocess.run(["wrk", "-t1" if conns == 1 else "-t2", f"-c{conns}", f"-d{DURATION}s",
                         "--latency", "-s", script, url], capture_output=True, text=True)
+    cpu = {k: cpu_seconds(p) - cpu0[k] for k, p in CPU_PIDS.items()}
     out = r.stdout
+    nreq = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = {}
     for p in ("50", "75", "90", "99"):
@@ -99,6 +112,8 @@ def wrk(url, token, label, conns=None):
     res = {"what": label, "connections": conns, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
            "p99_ms": lat["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0,
            "socket_errors": errors.group(1) if errors else ""}
+    for k, secs in cpu.items():  # CPU time per request, microseconds
+        res[f"{k}_cpu_us"] = round(secs * 1e6 / max(nreq, 1), 1)
     print(json.dumps(res), flush=True)
     return res
 
@@ -128,6 +143,7 @@ def main():
         print(f"seeded 10,000 messages and 100,000 scans ({size / 1e6:.0f} MB of commands) "
               f"in {secs:.1f} s", flush=True)
         api.start()
+        CPU_PIDS.update({"webapi": api.proc.pid, "redis": redis.proc.pid})
         for a, role in ((USER, "user"), (ADMIN, "admin")):
             r = api.request("POST", "/auth/register", {"address": a, "password": PASSWORD})
             assert r.status == 201, r
@@ -154,15 +170,16 @@ def main():
                 results.setdefault(label, []).append(wrk(api.url(path), tok, label))
         print()
         print(f"| route (50 items per page, {CONNS} connections, {THREADS} threads) "
-              "| requests/s | p50 ms | p90 ms | p99 ms |")
-        print("|---|---|---|---|---|")
+              "| requests/s | p50 ms | p90 ms | p99 ms | ims-webapi CPU us/req | redis CPU us/req |")
+        print("|---|---|---|---|---|---|---|")
         for label, runs in results.items():
             best = sorted(runs, key=lambda x: x["p99_ms"])[len(runs) // 2]
             print(f"| {label} | {best['rps']:.0f} | {best['p50_ms']:.2f} | {best['p90_ms']:.2f} "
-                  f"| {best['p99_ms']:.2f} |")
+                  f"| {best['p99_ms']:.2f} | {best['webapi_cpu_us']} | {best['redis_cpu_us']} |")
         for label, x in single.items():
             print(f"\none connection, {label}: {x['rps']:.0f} requests/s, p50 {x['p50_ms']:.2f} ms, "
-                  f"p99 {x['p99_ms']:.2f} ms")
+                  f"p99 {x['p99_ms']:.2f} ms; CPU per request: ims-webapi {x['webapi_cpu_us']} us, "
+                  f"redis-server {x['redis_cpu_us']} us")
         print(f"\nlogin (argon2id t=2, m=64 MiB, p=1): median {med:.0f} ms, min {lo:.0f}, "
               f"max {hi:.0f} (10 sequential logins)")
         with open("/proc/loadavg") as f:
