@@ -33,19 +33,39 @@ static int grow(struct ims_jsonw *w, size_t n)
 	return 1;
 }
 
-void ims_jsonw_raw(struct ims_jsonw *w, const char *s, size_t n)
+void ims_jsonw_raw_grow(struct ims_jsonw *w, const char *s, size_t n)
 {
 	if (!grow(w, n))
 		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
-	w->buf[w->len] = '\0';
 }
 
 void ims_jsonw_puts(struct ims_jsonw *w, const char *s)
 {
 	ims_jsonw_raw(w, s, strlen(s));
 }
+
+/* 1 for the bytes a JSON string holds as they are: printable ASCII but
+ * the quote and the backslash. */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *p, size_t n)
@@ -93,8 +113,7 @@ void ims_jsonw_string(struct ims_jsonw *w, const char *s, size_t len)
 		size_t n, run = i;
 
 		/* plain printable ASCII goes out in one copy */
-		while (run < len && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
-		       p[run] != '\\')
+		while (run < len && plain[p[run]])
 			run++;
 		if (run > i) {
 			ims_jsonw_raw(w, s + i, run - i);
@@ -131,6 +150,8 @@ char *ims_jsonw_take(struct ims_jsonw *w, size_t *len)
 {
 	char *b = w->failed ? NULL : w->buf;
 
+	if (b)
+		b[w->len] = '\0'; /* grow() always leaves room for it */
 	*len = b ? w->len : 0;
 	if (!b)
 		free(w->buf);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #define IMS_JSONW_MAX ((size_t)256 << 20) /* a response larger fails */
 
@@ -20,8 +21,19 @@ struct ims_jsonw {
 	bool failed;
 };
 
+/* The slow path of ims_jsonw_raw: grows the buffer first. */
+void ims_jsonw_raw_grow(struct ims_jsonw *w, const char *s, size_t n);
+
 /* Appends n bytes as they are. */
-void ims_jsonw_raw(struct ims_jsonw *w, const char *s, size_t n);
+static inline void ims_jsonw_raw(struct ims_jsonw *w, const char *s, size_t n)
+{
+	if (w->cap - w->len > n) { /* one byte stays free for the NUL */
+		memcpy(w->buf + w->len, s, n);
+		w->len += n;
+	} else {
+		ims_jsonw_raw_grow(w, s, n);
+	}
+}
 
 /* Appends a NUL-terminated text as it is. */
 void ims_jsonw_puts(struct ims_jsonw *w, const char *s);

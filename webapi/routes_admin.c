@@ -95,17 +95,31 @@ static int scan_matches(json_t *s, const struct scan_filter *f)
 	return 1;
 }
 
-/* Appends GET ims:{global}:scan:<id> to c's output buffer, formatted here
- * rather than by hiredis's format parser. */
-static int append_get_scan(redisContext *c, const char *id)
+/* Appends MGET of the scan logs of p's ids to c's output buffer, formatted
+ * here.  One command rather than one GET each: Redis answers with one
+ * reply, which hiredis parses without moving its read buffer once per log. */
+static int append_mget_scans(redisContext *c, const struct ims_page *p)
 {
-	char cmd[IMS_PAGE_ID_MAX + 64];
-	int n = snprintf(cmd, sizeof cmd, "*2\r\n$3\r\nGET\r\n$%zu\r\nims:{global}:scan:%s\r\n",
-			 strlen(id) + 18, id);
+	struct ims_jsonw cmd = { 0 }; /* used as a plain byte buffer */
+	char num[48];
+	size_t len;
+	char *text;
+	int rc;
 
-	if (n < 0 || (size_t)n >= sizeof cmd)
+	snprintf(num, sizeof num, "*%zu\r\n$4\r\nMGET\r\n", p->n + 1);
+	ims_jsonw_puts(&cmd, num);
+	for (size_t i = 0; i < p->n; i++) {
+		snprintf(num, sizeof num, "$%zu\r\nims:{global}:scan:", strlen(p->ids[i]) + 18);
+		ims_jsonw_puts(&cmd, num);
+		ims_jsonw_puts(&cmd, p->ids[i]);
+		ims_jsonw_raw(&cmd, "\r\n", 2);
+	}
+	text = ims_jsonw_take(&cmd, &len);
+	if (!text)
 		return -1;
-	return redisAppendFormattedCommand(c, cmd, (size_t)n) == REDIS_OK ? 0 : -1;
+	rc = redisAppendFormattedCommand(c, text, len) == REDIS_OK ? 0 : -1;
+	free(text);
+	return rc;
 }
 
 /* The list is built as text: the scan logs go out as they are stored (the
@@ -160,7 +174,7 @@ void ims_route_admin_scans(struct ims_req *r)
 	ims_jsonw_raw(&out, "{\"items\":[", 10);
 	while (!done && examined < SCAN_EXAMINE_MAX) {
 		struct ims_page p;
-		redisReply **rs;
+		redisReply **rs, *top = NULL;
 		redisContext *c;
 
 		if (ims_page_read(r, key, cursor, from, to, batch, &p) != IMS_OK)
@@ -172,21 +186,27 @@ void ims_route_admin_scans(struct ims_req *r)
 			free(rs);
 			goto out;
 		}
-		for (size_t i = 0; i < p.n; i++)
-			if (append_get_scan(c, p.ids[i]) != 0) {
-				/* queued commands would answer another request */
-				ims_req_redis_failed(r);
-				ims_page_free(&p);
-				free(rs);
-				goto out;
-			}
+		if (p.n && append_mget_scans(c, &p) != 0) {
+			ims_page_free(&p);
+			free(rs);
+			goto out;
+		}
 		ims_replyarena_begin(c);
-		if (ims_req_pipeline(r, rs, p.n) != IMS_OK) {
+		if (p.n && ims_req_pipeline(r, &top, 1) != IMS_OK) {
 			ims_replyarena_end(ims_req_redis_peek());
 			ims_page_free(&p);
 			free(rs);
 			goto out;
 		}
+		if (p.n && (top->type != REDIS_REPLY_ARRAY || top->elements != p.n)) {
+			ims_replyarena_end(c);
+			ims_page_free(&p);
+			free(rs);
+			ims_req_error(r, 500, "unexpected store reply");
+			goto out;
+		}
+		for (size_t i = 0; i < p.n; i++)
+			rs[i] = top->element[i];
 		for (size_t i = 0; i < p.n && !done; i++) {
 			int match = rs[i]->type == REDIS_REPLY_STRING && rs[i]->len > 1 &&
 				    rs[i]->str[0] == '{';

@@ -165,15 +165,33 @@ static void list_item(struct ims_jsonw *w, const char *id, const redisReply *h)
  * formatted here (hiredis's generic formatting is a tenth of the route). */
 static int append_hmget(redisContext *c, const char *user, const char *id)
 {
-	char cmd[IMS_USERS_ADDR_MAX + IMS_PAGE_ID_MAX + 640];
-	int n = snprintf(cmd, sizeof cmd, "*%zu\r\n$5\r\nHMGET\r\n$%zu\r\nims:{%s}:msg:%s\r\n",
-			 2 + NLIST, strlen(user) + strlen(id) + 11, user, id);
+	char cmd[IMS_USERS_ADDR_MAX + IMS_PAGE_ID_MAX + 640], num[24];
+	size_t ul = strlen(user), il = strlen(id), n = 0, d = 0, v;
+	int h = snprintf(cmd, sizeof cmd, "*%zu\r\n$5\r\nHMGET\r\n$", 2 + NLIST);
 
-	if (n < 0 || (size_t)n + hmget_tail_len > sizeof cmd)
+	if (h < 0 || ul > IMS_USERS_ADDR_MAX || il > IMS_PAGE_ID_MAX)
+		return -1;
+	n = (size_t)h;
+	v = ul + il + 11; /* ims:{USER}:msg:ID */
+	do
+		num[d++] = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	while (d)
+		cmd[n++] = num[--d];
+	memcpy(cmd + n, "\r\nims:{", 7);
+	n += 7;
+	memcpy(cmd + n, user, ul);
+	n += ul;
+	memcpy(cmd + n, "}:msg:", 6);
+	n += 6;
+	memcpy(cmd + n, id, il);
+	n += il;
+	memcpy(cmd + n, "\r\n", 2);
+	n += 2;
+	if (n + hmget_tail_len > sizeof cmd)
 		return -1;
 	memcpy(cmd + n, hmget_tail, hmget_tail_len);
-	return redisAppendFormattedCommand(c, cmd, (size_t)n + hmget_tail_len) == REDIS_OK ? 0
-											      : -1;
+	return redisAppendFormattedCommand(c, cmd, n + hmget_tail_len) == REDIS_OK ? 0 : -1;
 }
 
 /* The list is written as JSON text directly (jsonw.h): this is the route

@@ -75,6 +75,36 @@ static void test_wrong_key(void)
 	ims_token_key_free(other);
 }
 
+/* Verified tokens are cached per thread: a hit must still check the
+ * times, the key and every byte. */
+static void test_verify_cache(void)
+{
+	struct ims_token_key *k = key(secret), *other;
+	struct ims_token_claims c = claims(1000, 1900), got;
+	char *tok = NULL;
+	size_t n;
+
+	CHECK(ims_token_issue(k, &c, &tok) == IMS_OK);
+	CHECK(ims_token_verify(k, tok, 1500, &got) == IMS_OK);
+	CHECK(ims_token_verify(k, tok, 1501, &got) == IMS_OK); /* from the cache */
+	CHECK(strcmp(got.sub, "alice@example.test") == 0 && got.exp == 1900 &&
+	      got.role == IMS_ROLE_ADMIN && strcmp(got.fam, fam) == 0);
+	CHECK(ims_token_verify(k, tok, 1900, &got) == IMS_EPERM);
+	CHECK(got.sub[0] == '\0');
+	CHECK(ims_token_verify(k, tok, 900, &got) == IMS_EPERM);
+	CHECK(ims_token_verify(k, tok, 1600, &got) == IMS_OK);
+	n = strlen(tok);
+	tok[n - 10] = tok[n - 10] == 'A' ? 'B' : 'A'; /* another signature */
+	CHECK(ims_token_verify(k, tok, 1600, &got) == IMS_EPERM);
+	tok[n - 10] = tok[n - 10] == 'A' ? 'B' : 'A';
+	/* a new key (likely at the same address) with another secret */
+	ims_token_key_free(k);
+	other = key("another-secret-another-secret-12345");
+	CHECK(ims_token_verify(other, tok, 1600, &got) == IMS_EPERM);
+	free(tok);
+	ims_token_key_free(other);
+}
+
 static void b64url(const char *in, char *out, size_t outlen)
 {
 	sodium_bin2base64(out, outlen, (const unsigned char *)in, strlen(in),
@@ -164,6 +194,7 @@ int main(void)
 	RUN(test_roundtrip);
 	RUN(test_expired_and_future);
 	RUN(test_wrong_key);
+	RUN(test_verify_cache);
 	RUN(test_alg_none_and_forged);
 	RUN(test_other_alg_same_key);
 	RUN(test_key_load);
