@@ -93,6 +93,28 @@ static void add_field(json_t *sum, const char *k, size_t klen, const char *v)
 
 /* Scan counters: ims:{global}:stats:total when the milter keeps it, else
  * the sum of the hourly buckets still in Redis. */
+/* One counter family from the milter's stats hash: every field named
+ * PREFIX<value> becomes METRIC{LABEL="<value>"}. */
+static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const char *metric,
+			    const char *labelname, const char *help)
+{
+	size_t plen = strlen(prefix);
+	const char *k;
+	json_t *v;
+
+	fprintf(f, "# HELP %s %s\n# TYPE %s counter\n", metric, help, metric);
+	json_object_foreach(scans, k, v)
+	{
+		char l[128];
+
+		if (strncmp(k, prefix, plen) == 0) {
+			label(l, sizeof l, k + plen, strlen(k + plen));
+			fprintf(f, "%s{%s=\"%s\"} %lld\n", metric, labelname, l,
+				(long long)json_integer_value(v));
+		}
+	}
+}
+
 static json_t *scan_counters(struct ims_req *r)
 {
 	redisContext *c = ims_req_redis(r);
@@ -150,8 +172,6 @@ void ims_route_metrics(struct ims_req *r)
 	size_t len = 0;
 	FILE *f;
 	json_t *scans = scan_counters(r);
-	const char *k;
-	json_t *v;
 
 	if (!scans)
 		return; /* 503 set */
@@ -167,45 +187,12 @@ void ims_route_metrics(struct ims_req *r)
 	      f);
 	fprintf(f, "ims_scans_total %lld\n",
 		(long long)json_integer_value(json_object_get(scans, "total")));
-	fputs("# HELP ims_scans_by_action_total Scans by the action taken.\n"
-	      "# TYPE ims_scans_by_action_total counter\n",
-	      f);
-	json_object_foreach(scans, k, v)
-	{
-		char l[128];
-
-		if (strncmp(k, "action:", 7) == 0) {
-			label(l, sizeof l, k + 7, strlen(k + 7));
-			fprintf(f, "ims_scans_by_action_total{action=\"%s\"} %lld\n", l,
-				(long long)json_integer_value(v));
-		}
-	}
-	fputs("# HELP ims_scans_by_verdict_total Scans by classifier verdict.\n"
-	      "# TYPE ims_scans_by_verdict_total counter\n",
-	      f);
-	json_object_foreach(scans, k, v)
-	{
-		char l[128];
-
-		if (strncmp(k, "verdict:", 8) == 0) {
-			label(l, sizeof l, k + 8, strlen(k + 8));
-			fprintf(f, "ims_scans_by_verdict_total{verdict=\"%s\"} %lld\n", l,
-				(long long)json_integer_value(v));
-		}
-	}
-	fputs("# HELP ims_scan_symbols_total Scans by symbol that fired.\n"
-	      "# TYPE ims_scan_symbols_total counter\n",
-	      f);
-	json_object_foreach(scans, k, v)
-	{
-		char l[128];
-
-		if (strncmp(k, "symbol:", 7) == 0) {
-			label(l, sizeof l, k + 7, strlen(k + 7));
-			fprintf(f, "ims_scan_symbols_total{symbol=\"%s\"} %lld\n", l,
-				(long long)json_integer_value(v));
-		}
-	}
+	put_scan_family(f, scans, "action:", "ims_scans_by_action_total", "action",
+			"Scans by the action taken.");
+	put_scan_family(f, scans, "verdict:", "ims_scans_by_verdict_total", "verdict",
+			"Scans by classifier verdict.");
+	put_scan_family(f, scans, "symbol:", "ims_scan_symbols_total", "symbol",
+			"Scans by symbol that fired.");
 	fprintf(f, "# TYPE ims_webapi_requests_in_flight gauge\nims_webapi_requests_in_flight %d\n",
 		__atomic_load_n(&r->app->inflight, __ATOMIC_RELAXED));
 	fclose(f);
