@@ -42,6 +42,7 @@ async function login(page, address) {
     const rows = await page.locator("#mail-list tbody tr").count();
     check(rows === 3, "inbox lists the 3 messages (got " + rows + ")");
     check(await page.locator("#admin-nav").isHidden(), "no admin menu for a user");
+    check(await page.locator("#login-form").isHidden(), "the sign-in form is gone once signed in");
     await page.locator("#mail-list tbody tr", { hasText: msgSubject }).click();
     await page.waitForSelector("#message #subject");
     check((await page.textContent("#subject")) === msgSubject, "message opens with its subject");
