@@ -4,6 +4,8 @@
 #ifndef IMS_TEST_CHECK_H
 #define IMS_TEST_CHECK_H
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,30 @@ static inline const char *fixture(const char *name)
 
 	snprintf(buf, sizeof buf, "%s/tests/data/%s", top ? top : ".", name);
 	return buf;
+}
+
+/* Runs fn(args[i]) (args may be NULL: fn(i as a pointer)) in n threads at
+ * once, n <= 16, and returns the sum of what they return: each worker
+ * returns its count of failures as (void *)(intptr_t)count.  For modules
+ * one handle of which the milter shares between threads. */
+static inline long run_threads(void *(*fn)(void *), int n, void *const *args)
+{
+	pthread_t t[16];
+	long bad = 0;
+	int started = 0;
+
+	for (int i = 0; i < n && i < 16; i++, started++)
+		if (pthread_create(&t[i], NULL, fn, args ? args[i] : (void *)(intptr_t)i) != 0) {
+			fprintf(stderr, "pthread_create failed\n");
+			bad++;
+			break;
+		}
+	for (int i = 0; i < started; i++) {
+		void *r;
+		pthread_join(t[i], &r);
+		bad += (long)(intptr_t)r;
+	}
+	return bad;
 }
 
 #endif

@@ -237,18 +237,9 @@ static void *verify_worker(void *arg)
 /* One ims_dkim shared by several threads, as the milter does. */
 static void test_threads(void)
 {
-	pthread_t t[4];
-	long bad = 0;
 
 	thread_msg = signed_msg("example.test", msg_lf);
-	for (int i = 0; i < 4; i++)
-		CHECK(pthread_create(&t[i], NULL, verify_worker, NULL) == 0);
-	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(t[i], &r);
-		bad += (long)(intptr_t)r;
-	}
-	CHECK(bad == 0);
+	CHECK(run_threads(verify_worker, 4, NULL) == 0);
 	free(thread_msg);
 }
 

@@ -115,17 +115,8 @@ static void *worker(void *arg)
 
 static void test_threads(void)
 {
-	pthread_t t[8];
-	long bad = 0;
 
-	for (intptr_t i = 0; i < 8; i++)
-		CHECK(pthread_create(&t[i], NULL, worker, (void *)i) == 0);
-	for (int i = 0; i < 8; i++) {
-		void *r;
-		pthread_join(t[i], &r);
-		bad += (long)(intptr_t)r;
-	}
-	CHECK(bad == 0);
+	CHECK(run_threads(worker, 8, NULL) == 0);
 }
 
 /* A server that reads nothing and never answers: the query must give up at
@@ -178,21 +169,12 @@ static void test_silent_threads(void)
 	const char *servers[] = {server, NULL};
 	static const char *names[] = {"a.example.test", "b.example.test", "c.example.test",
 	                              "d.example.test"};
-	pthread_t t[4];
-	long bad = 0;
 
 	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
 	CHECK(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
 	snprintf(server, sizeof server, "127.0.0.1:%d", ntohs(sa.sin_port));
 	CHECK(ims_dns_new_servers(servers, 300, &silent_dns, NULL, 0) == IMS_OK);
-	for (int i = 0; i < 4; i++)
-		CHECK(pthread_create(&t[i], NULL, silent_worker, (void *)names[i]) == 0);
-	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(t[i], &r);
-		bad += (long)(intptr_t)r;
-	}
-	CHECK(bad == 0);
+	CHECK(run_threads(silent_worker, 4, (void *const *)names) == 0);
 	ims_dns_free(silent_dns);
 	close(fd);
 }

@@ -131,17 +131,8 @@ static void *worker(void *arg)
 
 static void test_threads(void)
 {
-	pthread_t t[4];
-	long bad = 0;
 
-	for (int i = 0; i < 4; i++)
-		CHECK(pthread_create(&t[i], NULL, worker, NULL) == 0);
-	for (int i = 0; i < 4; i++) {
-		void *r;
-		pthread_join(t[i], &r);
-		bad += (long)(intptr_t)r;
-	}
-	CHECK(bad == 0);
+	CHECK(run_threads(worker, 4, NULL) == 0);
 }
 
 /* DNS down: every server silent -> temperror, within the timeout. */
