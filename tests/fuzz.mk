@@ -1,7 +1,10 @@
-# Fuzz targets.  In `make check` each target replays its seed corpus under
-# ASan/UBSan (tests/fuzz/replay.c supplies main); `./configure
-# --enable-fuzzers CC=clang` links libFuzzer instead: tests/fuzz/run.sh.
-FUZZ_TARGETS = tests/fuzz/fuzz-conf tests/fuzz/fuzz-rfc5322 tests/fuzz/fuzz-mime tests/fuzz/fuzz-model
+# Fuzz targets, one per entry point that sees hostile input (docs/reliability.md).
+# In `make check` each target replays its seeds and reproducers under
+# ASan/UBSan (tests/fuzz/replay.c supplies main; tests/fuzz/replay.sh);
+# `./configure --enable-fuzzers CC=clang` links libFuzzer instead:
+# tests/fuzz/run.sh fuzzes each for a while.
+FUZZ_TARGETS = tests/fuzz/fuzz-conf tests/fuzz/fuzz-rfc5322 tests/fuzz/fuzz-mime \
+	tests/fuzz/fuzz-model tests/fuzz/fuzz-scan
 check_PROGRAMS += $(FUZZ_TARGETS)
 if ENABLE_FUZZERS
 FUZZ_MAIN =
@@ -10,8 +13,11 @@ else
 FUZZ_MAIN = tests/fuzz/replay.c
 FUZZ_LINK =
 endif
-FUZZ_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+FUZZ_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi \
+	-DFUZZ_SRCDIR='"$(abs_top_srcdir)"'
 FUZZ_LIBS = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
+FUZZ_SCAN_LIBS = lib/libimsscan.a $(FUZZ_LIBS)
+FUZZ_WEB_LIBS = $(IMS_WEB_LIBS)
 
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_CFLAGS)
@@ -29,6 +35,10 @@ tests_fuzz_fuzz_model_SOURCES = tests/fuzz/fuzz_model.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_model_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_model_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_model_LDADD = $(FUZZ_LIBS)
+tests_fuzz_fuzz_scan_SOURCES = tests/fuzz/fuzz_scan.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_scan_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_scan_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_scan_LDADD = $(FUZZ_SCAN_LIBS)
 
 if !ENABLE_FUZZERS
 TESTS += tests/fuzz/replay.sh
