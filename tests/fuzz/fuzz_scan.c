@@ -156,7 +156,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *line;
 	char first[1024], *f[6 + 8] = {0}, *save = NULL;
-	const char *rcpts[8];
+	const char *rcpts[sizeof f / sizeof f[0]];
 	struct ims_envelope env = {0};
 	struct fuzz_dns added = {0};
 	struct ims_scan *s = NULL;
