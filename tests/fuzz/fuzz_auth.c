@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <strings.h>
 
 #include "auth.h"
 #include "conf.h"
@@ -103,10 +104,13 @@ static void check_result(const struct ims_auth_result *r)
 		fuzz_fail("DMARC result \"%s\"", r->dmarc);
 }
 
-/* A message ims would sign as it is: parses, no NUL, no bare CR. */
+/* A message ims would sign as it is (lib/scan signs when the From domain
+ * is local): parses, From domain example.test, no NUL, no bare CR. */
 static int well_formed(const char *raw, size_t len)
 {
 	struct ims_msg *m = NULL;
+	char dom[256] = "";
+	size_t naddr = 0;
 
 	if (memchr(raw, '\0', len))
 		return 0;
@@ -115,6 +119,11 @@ static int well_formed(const char *raw, size_t len)
 			return 0;
 	if (ims_msg_parse(raw, len, 1000, 65536, &m) != IMS_OK)
 		return 0;
+	if (ims_msg_from_domain(m, dom, sizeof dom, &naddr) != IMS_OK || naddr != 1 ||
+	    strcasecmp(dom, "example.test") != 0) {
+		ims_msg_free(m);
+		return 0;
+	}
 	ims_msg_free(m);
 	return 1;
 }
