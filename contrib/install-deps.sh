@@ -12,6 +12,8 @@ BUILD="build-essential autoconf automake libtool pkg-config
 RUN="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3
  chromium ca-certificates procps"
+# the test command's fuzz step (clang + libFuzzer) and style check (clang-format)
+TEST="clang libclang-rt-14-dev clang-format"
 BENCH="wrk rspamd hyperfine"
 
 export DEBIAN_FRONTEND=noninteractive
@@ -19,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 
 missing=""
-for p in $BUILD $RUN ${IMS_WITH_BENCH:+$BENCH}; do
+for p in $BUILD $RUN $TEST ${IMS_WITH_BENCH:+$BENCH}; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' \
 		|| missing="$missing $p"
 done

@@ -5,7 +5,8 @@
 # Exits non-zero on any crash, oracle failure, leak or timeout.
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 # IMS_FUZZ_KEEP_GOING=1 (long runs): libFuzzer's fork mode goes on after a
-# crash and the line counts the crashes found.
+# crash and the line counts the crashes found.  IMS_FUZZ_WORK=DIR keeps
+# corpus/, artifacts/ and logs/ there instead of in build-fuzz/.
 # Builds a clang tree in build-fuzz/ (configure --enable-fuzzers); the
 # corpus grows in build-fuzz/corpus/T, crashes land in build-fuzz/artifacts/;
 # copy a reproducer to tests/fuzz/seeds/T/ with its fix (`make check`
@@ -27,6 +28,8 @@ fi
 # shellcheck disable=SC2046
 make -s -j2 $(for t in $targets; do printf 'tests/fuzz/fuzz-%s ' "$t"; done) >build.log 2>&1 ||
 	{ tail -n 30 build.log; echo "FAIL: building the fuzz targets"; exit 1; }
+work=${IMS_FUZZ_WORK:-$out}
+mkdir -p "$work" && cd "$work"
 mkdir -p artifacts logs
 
 # One target: runs it, writes logs/T.result with the PASS/FAIL line.
@@ -38,7 +41,7 @@ fuzz_one() {
 	# shellcheck disable=SC2086
 	if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		top_srcdir="$top" "tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=20 \
+		top_srcdir="$top" "$out/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=20 \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 		-artifact_prefix="artifacts/$t-" $keep "corpus/$t" "$top/tests/fuzz/seeds/$t" \
 		>"logs/$t.log" 2>&1; then
@@ -55,7 +58,7 @@ fuzz_one() {
 		art=$(ls -t artifacts/"$t"-* 2>/dev/null | head -n 1)
 		why=$(grep -m 1 -E 'fuzz oracle failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
 			"logs/$t.log" | cut -c 1-200)
-		echo "FAIL: fuzz-$t ($why) ${art:+reproducer: $out/$art}" >"logs/$t.result"
+		echo "FAIL: fuzz-$t ($why) ${art:+reproducer: $work/$art}" >"logs/$t.result"
 	fi
 }
 
