@@ -17,7 +17,10 @@
 #include "message.h"
 #include "rconn.h"
 
-#define FEEDBACK_PAGE "500"
+#define FEEDBACK_PAGE_N 500
+#define FEEDBACK_STR2(x) #x
+#define FEEDBACK_STR(x) FEEDBACK_STR2(x)
+#define FEEDBACK_PAGE FEEDBACK_STR(FEEDBACK_PAGE_N) /* the same, as a command argument */
 
 struct report {
 	char *key; /* "user\nid" */
@@ -99,7 +102,7 @@ static ims_status read_stream(redisContext *rc, GHashTable *latest, size_t *entr
 			g_hash_table_replace(latest, rep->key, rep);
 		}
 		freeReplyObject(r);
-		if (n < (size_t)atoi(FEEDBACK_PAGE))
+		if (n < FEEDBACK_PAGE_N)
 			return IMS_OK;
 	}
 }
