@@ -21,7 +21,7 @@ FUZZ_LIBS = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 FUZZ_SCAN_LIBS = lib/libimsscan.a $(FUZZ_LIBS)
 FUZZ_WEB_LIBS = $(IMS_WEB_LIBS)
 
-tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
 tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
