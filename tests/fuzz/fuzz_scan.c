@@ -11,10 +11,12 @@
  * Names under fail.test get REFUSED (temperror).  Local domain: example.test
  * (DKIM key example.test:sel).
  *
- * Oracles: the scan log is one JSON object (jansson); every header value
- * ims adds, and the DKIM-Signature, cannot end its field; the stored copy
- * has at most one of each header ims adds (a sender cannot forge a
- * verdict); action and score agree with the result's accessors. */
+ * Oracles: the scan log is one JSON object (jansson) with all its parts and
+ * agrees with the result; every header value ims adds, and the
+ * DKIM-Signature, cannot end its field; the Authentication-Results value
+ * holds one result per check ims ran (RFC 8601 tokens: nothing from the
+ * sender or the login becomes a result); the stored copy has at most one of
+ * each header ims adds (a sender cannot forge a verdict). */
 #include "config.h"
 
 #include <jansson.h>
@@ -100,6 +102,89 @@ static void setup(void)
 		fuzz_fail("local DNS: %s", err);
 }
 
+/* Counts the results of each method in an Authentication-Results value
+ * (RFC 8601: authserv-id, then resinfo separated by ';' outside quoted
+ * strings and comments; a resinfo starts with method=result). */
+static void count_methods(const char *v, size_t *spf, size_t *dkim, size_t *dmarc, size_t *auth,
+                          size_t *other)
+{
+	int depth = 0, quoted = 0, first = 1;
+	const char *start = NULL;
+
+	*spf = *dkim = *dmarc = *auth = *other = 0;
+	for (const char *c = v;; c++) {
+		if (*c == '\0' || (*c == ';' && !quoted && depth == 0)) {
+			if (!first && start) {
+				size_t n = strcspn(start, "= \t\r\n;(");
+				if (n == 3 && strncmp(start, "spf", 3) == 0)
+					(*spf)++;
+				else if (n == 4 && strncmp(start, "dkim", 4) == 0)
+					(*dkim)++;
+				else if (n == 5 && strncmp(start, "dmarc", 5) == 0)
+					(*dmarc)++;
+				else if (n == 4 && strncmp(start, "auth", 4) == 0)
+					(*auth)++;
+				else if (!(n == 4 && strncmp(start, "none", 4) == 0))
+					(*other)++;
+			}
+			if (*c == '\0')
+				return;
+			first = 0;
+			start = NULL;
+			continue;
+		}
+		if (quoted) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				quoted = 0;
+			continue;
+		}
+		if (*c == '"') {
+			quoted = 1;
+		} else if (*c == '(') {
+			depth++;
+		} else if (*c == ')' && depth > 0) {
+			depth--;
+		} else if (!start && depth == 0 && !strchr(" \t\r\n", *c)) {
+			start = c;
+		}
+	}
+}
+
+/* The Authentication-Results value says exactly what the scan checked:
+ * one result per method run, nothing a sender's text could add. */
+static void check_auth_results(const struct ims_scan *s, json_t *log)
+{
+	const char *ar = NULL, *name, *value;
+	json_t *auth = json_object_get(log, "auth");
+	size_t spf, dkim, dmarc, au, other, want_dkim;
+	int authed = json_is_string(json_object_get(json_object_get(log, "client"), "auth"));
+
+	for (size_t i = 0; i < ims_scan_header_count(s); i++)
+		if (ims_scan_header(s, i, &name, &value) == 0 &&
+		    strcmp(name, "Authentication-Results") == 0)
+			ar = value;
+	if (!ar)
+		fuzz_fail("no Authentication-Results");
+	count_methods(ar, &spf, &dkim, &dmarc, &au, &other);
+	if (authed) {
+		if (au != 1 || spf || dkim || dmarc || other)
+			fuzz_fail("Authentication-Results of authenticated mail: %s", ar);
+		return;
+	}
+	if (!json_is_object(auth))
+		return; /* not checked (trusted network, tempfail) */
+	want_dkim = json_array_size(json_object_get(auth, "dkim"));
+	if (other || au || spf != (json_string_length(json_object_get(auth, "spf")) ? 1u : 0u) ||
+	    (dkim != want_dkim && !(want_dkim == 0 && dkim <= 1)) ||
+	    dmarc > 1) /* the log says "none" for a DMARC check not run, the header omits it */
+		fuzz_fail("Authentication-Results does not match the checks (spf %zu, dkim %zu of "
+		          "%zu, dmarc %zu, auth %zu, other %zu): %s\nscan log: %s",
+		          spf, dkim, want_dkim, dmarc, au, other, ar,
+		          json_dumps(log, JSON_COMPACT));
+}
+
 static void check_result(const struct ims_scan *s, const char *raw, size_t len)
 {
 	json_error_t jerr;
@@ -116,6 +201,10 @@ static void check_result(const struct ims_scan *s, const char *raw, size_t len)
 	const char *action = json_string_value(json_object_get(j, "action"));
 	if (!action || strcmp(action, ims_action_name(ims_scan_action(s))) != 0)
 		fuzz_fail("scan log action differs: %s", log);
+	if (!json_is_string(json_object_get(json_object_get(j, "client"), "ip")) ||
+	    !json_is_object(json_object_get(j, "auth")))
+		fuzz_fail("scan log lost its client or auth object: %s", log);
+	check_auth_results(s, j);
 	json_decref(j);
 	if (getenv("FUZZ_VERBOSE"))
 		printf("%s\nDKIM-Signature: %s\n", log,
