@@ -68,32 +68,49 @@ static void make_model(const char *path)
 	free(w);
 }
 
+static struct ims_conf *conf;
+static char model_path[64] = "/tmp/ims-fuzz-model-XXXXXX";
+
+static void remove_model(void)
+{
+	unlink(model_path);
+}
+
 static void setup(void)
 {
-	struct ims_conf *c;
-	struct ims_store *st;
-	char err[256], model[64] = "/tmp/ims-fuzz-model-XXXXXX", key[4200];
-	int fd = mkstemp(model);
+	char key[4200];
+	int fd = mkstemp(model_path);
 
 	if (fd < 0)
 		fuzz_fail("mkstemp");
 	close(fd);
-	make_model(model);
-	if (ims_conf_defaults(&c) != IMS_OK)
+	atexit(remove_model);
+	make_model(model_path);
+	if (ims_conf_defaults(&conf) != IMS_OK)
 		fuzz_fail("conf");
-	free(c->classifier_model);
-	c->classifier_model = strdup(model);
-	set_list1(&c->milter_local_domains, "example.test");
+	free(conf->classifier_model);
+	conf->classifier_model = strdup(model_path);
+	set_list1(&conf->milter_local_domains, "example.test");
 	snprintf(key, sizeof key, "example.test:sel:%s",
 	         fuzz_srcfile("tests/data/dkim/sel.private"));
-	set_list1(&c->dkim_keys, key);
-	free(c->milter_authserv_id);
-	c->milter_authserv_id = strdup("mx.example.test");
+	set_list1(&conf->dkim_keys, key);
+	free(conf->milter_authserv_id);
+	conf->milter_authserv_id = strdup("mx.example.test");
+}
+
+/* An engine with its own memory store and in-process resolver for each
+ * input: what an input stores and the records it adds go with it
+ * (libunbound keeps a removed record's memory until the resolver is freed,
+ * which would look like a leak to libFuzzer after every input and grow
+ * without bound). */
+static void new_engine(void)
+{
+	struct ims_store *st;
+	char err[256] = "";
+
 	if (ims_store_open_memory(&st) != IMS_OK ||
-	    ims_engine_new_with_store(c, st, &eng, err, sizeof err) != IMS_OK)
+	    ims_engine_new_with_store(conf, st, &eng, err, sizeof err) != IMS_OK)
 		fuzz_fail("engine: %s", err);
-	ims_conf_unref(c);
-	unlink(model);
 	if (!ims_engine_model(eng))
 		fuzz_fail("model not loaded: %s", ims_engine_model_error(eng));
 	dns = ims_auth_dns(ims_engine_auth(eng));
@@ -253,11 +270,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, nf = 0;
 	ims_status rc;
 
-	if (!eng)
+	if (!conf)
 		setup();
+	new_engine();
 	line = fuzz_line(&p, end, &len);
-	if (!line || len >= sizeof first)
+	if (!line || len >= sizeof first) {
+		ims_engine_unref(eng);
+		eng = NULL;
 		return 0;
+	}
 	memcpy(first, line, len);
 	first[len] = '\0';
 	for (char *t = strtok_r(first, " ", &save); t && nf < sizeof f / sizeof f[0];
@@ -280,6 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s)
 		check_result(s, p, (size_t)(end - p));
 	ims_scan_free(s);
-	fuzz_dns_clear(dns, &added);
+	ims_engine_unref(eng);
+	eng = NULL;
 	return 0;
 }
