@@ -103,6 +103,13 @@ struct ims_conf {
  * IMS_EINVAL (or IMS_EIO/IMS_ENOTFOUND when unreadable) is returned. */
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen);
 
+/* 1 when [section] name is a key of the table. */
+int ims_conf_has_key(const char *section, const char *name);
+
+/* The i-th key that has a value check beyond its type (for a test that every
+ * such key exists); 0 past the end. */
+int ims_conf_checked_key(size_t i, const char **section, const char **name);
+
 /* Built-in defaults, as if the file were empty. */
 ims_status ims_conf_defaults(struct ims_conf **out);
 
