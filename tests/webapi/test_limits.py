@@ -69,6 +69,18 @@ def test_send_rate():
     assert len(sink.messages) == 3
 
 
+def test_port_in_use():
+    """A second ims-webapi on the same address must fail to start, not share the
+    port with the first (SO_REUSEPORT would let the kernel split connections)."""
+    import subprocess
+    from harness.webapi import find_binary
+    p = subprocess.run([find_binary("ims-webapi", "webapi"), "-c", env.api.conf],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0, p
+    assert "cannot listen" in p.stderr and "in use" in p.stderr, p.stderr
+    assert env.api.request("GET", "/health").status == 200
+
+
 def main():
     global env, sink
     sink = SmtpSink().start()
@@ -78,7 +90,7 @@ def main():
                         "webapi.submission": sink.url()}) as e:
             env = e
             run([test_registration_off, test_connection_limit, test_idle_timeout,
-                 test_send_rate])
+                 test_send_rate, test_port_in_use])
     finally:
         sink.stop()
 
