@@ -42,8 +42,9 @@ struct conf_key {
 #define NOLIM 0, 0, NULL
 
 static const struct conf_key conf_table[] = {
-	{ "log", "target", T_ENUM, OFF(log_target), "stderr", 0, 0, "stderr,syslog",
-	  "where log lines go" },
+	{ "log", "target", T_ENUM, OFF(log_target), "auto", 0, 0, "auto,stderr,syslog",
+	  "where log lines go; auto: stderr in the foreground (systemd's journal), syslog once a "
+	  "daemon detaches" },
 	{ "log", "level", T_ENUM, OFF(log_level), "info", 0, 0, "error,warning,notice,info,debug",
 	  "lines above this level are dropped" },
 	{ "log", "facility", T_ENUM, OFF(log_facility), "mail", 0, 0,

@@ -267,6 +267,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-milter: cannot daemonize: %s\n", strerror(errno));
 		goto out;
 	}
+	if (!foreground)
+		ims_log_detached(); /* [log] target = auto: stderr is gone now */
 	if (conf->milter_pidfile && *conf->milter_pidfile) {
 		pidfile = conf->milter_pidfile;
 		if (write_pidfile(pidfile) != 0)

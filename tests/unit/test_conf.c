@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "log.h"
 #include "symbols.h"
 
 static char tmpdir[] = "/tmp/ims-test-conf-XXXXXX";
@@ -89,7 +90,7 @@ static void test_bad_input(void)
 	expect_error("[redis]\nport = 12ab\n", ":2: [redis] port: '12ab' is not a whole number");
 	expect_error("[milter]\nmax_message_size = 5Q\n", "is not a size");
 	expect_error("[milter]\nsign_outbound = maybe\n", "is not yes or no");
-	expect_error("[log]\ntarget = file\n", "'file' is not one of stderr,syslog");
+	expect_error("[log]\ntarget = file\n", "'file' is not one of auto,stderr,syslog");
 	expect_error("[scores]\nNO_SUCH_SYMBOL = 1\n", "unknown symbol 'NO_SUCH_SYMBOL'");
 	expect_error("[scores]\nSPF_FAIL = lots\n", "is not a weight");
 	expect_error("[actions]\ntag = nan\n", "is not a number");
@@ -154,6 +155,24 @@ static void test_value_checks_accept(void)
 	CHECK(s != NULL);
 }
 
+/* [log] target = auto: stderr until a daemon detaches, syslog after; the
+ * explicit targets stay where they are. */
+static void test_log_auto(void)
+{
+	struct ims_conf *c;
+
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	CHECK(strcmp(c->log_target, "auto") == 0);
+	CHECK(ims_log_open("test", c->log_target, NULL, "local0") == IMS_OK);
+	CHECK(!ims_log_to_syslog());
+	ims_log_detached();
+	CHECK(ims_log_to_syslog());
+	CHECK(ims_log_open("test", "stderr", NULL, NULL) == IMS_OK);
+	ims_log_detached();
+	CHECK(!ims_log_to_syslog());
+	ims_conf_unref(c);
+}
+
 static void test_long_lists(void)
 {
 	struct ims_conf *c = NULL;
@@ -215,6 +234,7 @@ int main(void)
 	RUN(test_bad_input);
 	RUN(test_value_checks);
 	RUN(test_value_checks_accept);
+	RUN(test_log_auto);
 	RUN(test_long_lists);
 	RUN(test_missing_file);
 	RUN(test_binary_garbage);
