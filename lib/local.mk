@@ -5,7 +5,7 @@ lib_libims_a_SOURCES = \
 	lib/status.c lib/status.h \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
-	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h
+	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \

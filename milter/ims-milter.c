@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 
 static const char *conf_path;
 static char *pidfile;
@@ -290,8 +291,10 @@ int main(int argc, char **argv)
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
 	               conf->milter_socket, ims_engine_model_version(eng), model_error(eng));
+	ims_notify_ready(); /* the socket listens: Postfix may connect */
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
+	ims_notify_stopping();
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
 	if (pidfile)
 		unlink(pidfile);

@@ -81,6 +81,36 @@ def test_port_in_use():
     assert env.api.request("GET", "/health").status == 200
 
 
+def test_notify_ready():
+    """Under systemd (Type=notify) ims-webapi says READY=1 once it listens and
+    STOPPING=1 when it drains: the readiness is exact, not a guess."""
+    from harness.webapi import WebAPI
+    from harness import common
+    path = os.path.join(env.tmp.path, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    second = WebAPI(env.tmp, env.redis)
+    second.write_conf()
+    import subprocess
+    from harness.webapi import find_binary
+    p = subprocess.Popen([find_binary("ims-webapi", "webapi"), "-c", second.conf],
+                         env=dict(os.environ, NOTIFY_SOCKET=path),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        msg = sock.recv(4096)
+        assert b"READY=1" in msg, msg
+        # ready means listening: a request is answered at once
+        assert second.request("GET", "/health").status == 200
+        p.terminate()
+        assert b"STOPPING=1" in sock.recv(4096)
+        assert p.wait(20) == 0
+    finally:
+        if p.poll() is None:
+            common.stop_pid(p.pid)
+        sock.close()
+
+
 def main():
     global env, sink
     sink = SmtpSink().start()
@@ -90,7 +120,7 @@ def main():
                         "webapi.submission": sink.url()}) as e:
             env = e
             run([test_registration_off, test_connection_limit, test_idle_timeout,
-                 test_send_rate, test_port_in_use])
+                 test_send_rate, test_port_in_use, test_notify_ready])
     finally:
         sink.stop()
 
