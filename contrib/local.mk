@@ -1,5 +1,5 @@
 # contrib/: scripts and files for operators.
-EXTRA_DIST += contrib/install-deps.sh contrib/install-runtime.sh contrib/run-tests.sh \
+EXTRA_DIST += contrib/install-deps.sh contrib/run-tests.sh \
 	contrib/quickstart.sh contrib/ims-stack.py contrib/fetch-corpus.sh
 
 # systemd units, with the paths configure chose.
@@ -18,10 +18,19 @@ contrib/systemd/ims-webapi.service: contrib/systemd/ims-webapi.service.in Makefi
 # every file under mta-config/ except the build fragment, so a new fragment
 # is installed as soon as it is in the tree (and in EXTRA_DIST).
 mtaconfigdir = $(pkgdatadir)/mta-config
-install-data-local:
+install-data-local: install-mta-config
+install-mta-config:
 	cd $(srcdir) && for f in $$(find mta-config -type f ! -name local.mk | LC_ALL=C sort); do \
 		$(MKDIR_P) "$(DESTDIR)$(pkgdatadir)/$$(dirname $$f)" && \
 		$(INSTALL_DATA) "$$f" "$(DESTDIR)$(pkgdatadir)/$$f" || exit 1; \
 	done
-uninstall-local:
+uninstall-local: uninstall-mta-config
+uninstall-mta-config:
 	rm -rf "$(DESTDIR)$(mtaconfigdir)"
+.PHONY: install-mta-config uninstall-mta-config
+
+# Debian packaging (contrib/build-deb.sh builds ims, ims-milter, ims-webapi)
+EXTRA_DIST += contrib/build-deb.sh tests/debian-package.sh debian/changelog debian/control \
+	debian/copyright debian/rules debian/source/format debian/ims.install \
+	debian/ims-milter.install debian/ims-webapi.install debian/ims.postinst debian/ims.postrm \
+	debian/ims.lintian-overrides
