@@ -131,6 +131,16 @@ static const struct conf_key conf_table[] = {
 	  "allow POST /auth/register for addresses in local_domains" },
 	{ "webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587",
 	  NOLIM, "SMTP submission service POST /emails/send goes through (scanned and signed)" },
+	{ "webapi", "submission_tls", T_ENUM, OFF(webapi_submission_tls), "auto", 0, 0,
+	  "auto,required,opportunistic",
+	  "STARTTLS on an smtp:// submission URL (smtps:// is always TLS); auto: required unless "
+	  "the server is on loopback" },
+	{ "webapi", "submission_ca_file", T_STRING, OFF(webapi_submission_ca_file), "", NOLIM,
+	  "PEM file of the CA(s) that sign the submission server's certificate (empty: the "
+	  "system's CAs)" },
+	{ "webapi", "submission_tls_verify", T_BOOL, OFF(webapi_submission_tls_verify), "yes", NOLIM,
+	  "check the submission server's certificate and name (no: tests only; the password would "
+	  "go to anyone in the path)" },
 	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
 	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
@@ -527,6 +537,7 @@ static const struct {
 	{ "webapi", "reinject", check_smtp_url },
 	{ "webapi", "jwt_secret_file", check_abs_path },
 	{ "webapi", "submission_password_file", check_abs_path },
+	{ "webapi", "submission_ca_file", check_abs_path },
 	{ "users", "mail_home", check_abs_path },
 };
 

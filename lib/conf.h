@@ -81,6 +81,9 @@ struct ims_conf {
 	int webapi_refresh_ttl_s;
 	bool webapi_registration;
 	char *webapi_submission;
+	char *webapi_submission_tls; /* "auto", "required" or "opportunistic" */
+	char *webapi_submission_ca_file;
+	bool webapi_submission_tls_verify;
 	char *webapi_submission_user;
 	char *webapi_submission_password_file;
 	char *webapi_reinject;

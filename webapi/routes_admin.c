@@ -554,6 +554,7 @@ void ims_route_admin_release(struct ims_req *r)
 	job.raw = h->element[0]->str;
 	job.len = h->element[0]->len;
 	job.timeout_s = r->app->conf->webapi_timeout_s;
+	ims_smtp_job_tls(&job, r->app->conf);
 	st = ims_smtp_send(&job, err, sizeof err);
 	if (st != IMS_OK) {
 		ims_log_warn(r->id, "event=release_failed msg=%s error=\"%s\"", id, err);
