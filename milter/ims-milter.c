@@ -30,6 +30,7 @@
 #include "engine.h"
 #include "log.h"
 #include "notify.h"
+#include "readable.h"
 
 static const char *conf_path;
 static char *pidfile;
@@ -264,6 +265,10 @@ int main(int argc, char **argv)
 	}
 	if (sockpath)
 		chmod(sockpath, 0660);
+	if (ims_milter_check_readable(conf->milter_user, conf, conf_path, err, sizeof err) != 0) {
+		fprintf(stderr, "ims-milter: %s\n", err);
+		goto out;
+	}
 	if (!foreground && daemonize() != 0) {
 		fprintf(stderr, "ims-milter: cannot daemonize: %s\n", strerror(errno));
 		goto out;

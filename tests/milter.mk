@@ -50,3 +50,6 @@ EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milte
 # end to end: real Postfix + ims-milter + redis-server + nsd (root; else skipped)
 TESTS += tests/e2e/test_e2e.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/harness/postfix.py
+# dropping root: files a reload needs must stay readable (refused at start)
+TESTS += tests/milter/test_privdrop.py
+EXTRA_DIST += tests/milter/test_privdrop.py
