@@ -5,6 +5,7 @@ classifier_libimsclassifier_a_SOURCES = \
 	classifier/message.c classifier/message.h \
 	classifier/html.c classifier/html.h \
 	classifier/featurize.c classifier/featurize.h \
+	classifier/normalize.c classifier/normalize.h \
 	classifier/model.c classifier/model.h \
 	classifier/classify.c classifier/classify.h \
 	classifier/metrics.c classifier/metrics.h \
