@@ -128,10 +128,60 @@ static size_t map_confusables(char *s, size_t n)
 	return (size_t)(w - s);
 }
 
+/* A run of non-ASCII characters that NFKC leaves as it is whatever
+ * surrounds it: the letters U+00C0..U+00FF (composed, no compatibility
+ * mapping) and nothing else. */
+static int latin1_letters(const char *s, size_t n)
+{
+	if (n == 0 || n % 2)
+		return 0;
+	for (size_t i = 0; i < n; i += 2)
+		if ((unsigned char)s[i] != 0xC3)
+			return 0;
+	return 1;
+}
+
+/* Appends the normal form of one run of non-ASCII text (with the ASCII
+ * character before it, which a combining mark may join) to out. */
+static void normalize_run(const char *r, size_t n, GString *out)
+{
+	char buf[256], *seg = n < sizeof buf ? buf : g_malloc(n + 1);
+	size_t sl = 0;
+
+	for (const char *q = r, *end = r + n; q < end;) {
+		const char *nx = g_utf8_next_char(q);
+
+		if ((unsigned char)*q < 0x80 || !invisible(g_utf8_get_char(q))) {
+			memcpy(seg + sl, q, (size_t)(nx - q));
+			sl += (size_t)(nx - q);
+		}
+		q = nx;
+	}
+	seg[sl] = '\0';
+	if (sl == 2 && (unsigned char)seg[0] == 0xC2 && (unsigned char)seg[1] == 0xA0) {
+		g_string_append_c(out, ' '); /* no-break space, the commonest */
+	} else if (latin1_letters(seg + (sl && (unsigned char)seg[0] < 0x80),
+	                          sl - (sl && (unsigned char)seg[0] < 0x80))) {
+		g_string_append_len(out, seg, (gssize)sl);
+	} else {
+		char *nf = g_utf8_normalize(seg, (gssize)sl, G_NORMALIZE_NFKC);
+
+		if (nf)
+			g_string_append(out, nf);
+		else
+			g_string_append_len(out, seg, (gssize)sl);
+		g_free(nf);
+	}
+	if (seg != buf)
+		g_free(seg);
+}
+
 char *ims_text_normalize(const char *s, size_t n, size_t *outn)
 {
-	char *valid = NULL, *stripped, *nfkc, *w;
-	const char *r, *end;
+	char *valid = NULL;
+	GString *out;
+	size_t i = 0, copied = 0;
+	int cyrgreek = 0;
 
 	if (ascii_only(s, n))
 		return NULL;
@@ -140,26 +190,33 @@ char *ims_text_normalize(const char *s, size_t n, size_t *outn)
 		s = valid;
 		n = strlen(valid);
 	}
-	/* 1. invisible characters out */
-	stripped = g_malloc(n + 1);
-	w = stripped;
-	for (r = s, end = s + n; r < end;) {
-		const char *nx = g_utf8_next_char(r);
-
-		if ((unsigned char)*r < 0x80 || !invisible(g_utf8_get_char(r))) {
-			memcpy(w, r, (size_t)(nx - r));
-			w += nx - r;
+	out = g_string_sized_new(n + 16);
+	/* NFKC run by run: an ASCII character never combines with the one
+	 * before it, so the text splits into ASCII stretches (already normal)
+	 * and runs of other characters with the ASCII character before each. */
+	while (i < n) {
+		if (!((unsigned char)s[i] & 0x80)) {
+			i++;
+			continue;
 		}
-		r = nx;
+		size_t st = i > copied ? i - 1 : i; /* the ASCII character before */
+		size_t en = i;
+
+		while (en < n && ((unsigned char)s[en] & 0x80)) {
+			unsigned char b = (unsigned char)s[en];
+
+			cyrgreek |= b >= 0xCD && b <= 0xD4;
+			en++;
+		}
+		g_string_append_len(out, s + copied, (gssize)(st - copied));
+		normalize_run(s + st, en - st, out);
+		copied = i = en;
 	}
-	*w = '\0';
+	g_string_append_len(out, s + copied, (gssize)(n - copied));
 	g_free(valid);
-	/* 2. NFKC */
-	nfkc = g_utf8_normalize(stripped, w - stripped, G_NORMALIZE_NFKC);
-	g_free(stripped);
-	if (!nfkc)
-		return NULL;
-	/* 3. look-alike letters in Latin words */
-	*outn = map_confusables(nfkc, strlen(nfkc));
-	return nfkc;
+	/* look-alike letters in Latin words */
+	if (cyrgreek)
+		out->len = map_confusables(out->str, out->len);
+	*outn = out->len;
+	return g_string_free(out, FALSE);
 }
