@@ -11,7 +11,7 @@ classifier_libimsclassifier_a_SOURCES = \
 	classifier/metrics.c classifier/metrics.h \
 	classifier/train.c classifier/train.h
 
-EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c \
+EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c bench/time-split.py bench/obfuscate.py \
 	contrib/samples/ham.eml contrib/samples/spam.eml
 
 # The default model: `make model` fetches the SpamAssassin corpus (network,
