@@ -205,8 +205,10 @@ static int local_to_local(const struct ims_scan *s)
 /* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weighing one point
  * per unit of the calibrated log-odds around the model's threshold, within
  * [scores] SVM_HAM .. SVM_SPAM: an uncertain verdict adds little either
- * way.  Mail between authenticated local users gets no points for spam
- * from the classifier alone (docs/milter.md "Scoring"). */
+ * way.  When the model carries a quarantine threshold, the classifier alone
+ * reaches [actions] quarantine only past it.  Mail between authenticated
+ * local users gets no points for spam from the classifier alone
+ * (docs/milter.md "Scoring"). */
 static void classify_stage(struct ims_scan *s, const struct ims_model *model,
                            const struct ims_parsed *parsed)
 {
@@ -228,6 +230,14 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 		w = hi;
 	if (w < lo)
 		w = lo;
+	{
+		struct ims_model_info mi;
+
+		ims_model_get_info(model, &mi);
+		if (mi.has_quarantine && !c.quarantine && s->conf->action_quarantine >= 0 &&
+		    w >= s->conf->action_quarantine)
+			w = s->conf->action_quarantine - 0.1;
+	}
 	if (local && w > 0)
 		w = 0;
 	snprintf(detail, sizeof detail, "p=%.3f%s%s", c.probability, c.quarantine ? " strict" : "",

@@ -14,17 +14,20 @@
 #include "model.h"
 #include "scan.h"
 #include "store.h"
+#include "symbols.h"
 
 static char tmpdir[] = "/tmp/ims-test-scan-XXXXXX";
 static char model_ham[512], model_spam[512], model_near_spam[512], model_near_ham[512];
 
-static void make_model_a(const char *path, double rho, double a)
+static void make_model_q(const char *path, double rho, double a, double tq)
 {
 	double *w = calloc((1u << 10) + 1, sizeof *w);
 	struct ims_model_params p = {.hash_bits = 10,
 	                             .w = w,
 	                             .rho = rho,
 	                             .platt_a = a,
+	                             .threshold_quarantine = tq,
+	                             .has_quarantine = tq > 0,
 	                             .platt_b = 0.0,
 	                             .c = 1.0,
 	                             .trainer = "test"};
@@ -35,6 +38,11 @@ static void make_model_a(const char *path, double rho, double a)
 	CHECK(ims_model_save(m, path, err, sizeof err) == IMS_OK);
 	ims_model_unref(m);
 	free(w);
+}
+
+static void make_model_a(const char *path, double rho, double a)
+{
+	make_model_q(path, rho, a, 0);
 }
 
 /* Every message gets the decision value -rho; log-odds 8 * -rho. */
@@ -414,6 +422,50 @@ static void test_local_users_not_tagged(void)
 	ims_engine_unref(e);
 }
 
+/* A model with a quarantine threshold: the classifier alone (SVM_SPAM
+ * raised to 20 by a site) tags above the threshold and quarantines only past
+ * the quarantine threshold. */
+static void test_quarantine_threshold(void)
+{
+	char path[600];
+	const char *which;
+	double w;
+
+	snprintf(path, sizeof path, "%s/q.ims", tmpdir);
+	for (int past = 0; past < 2; past++) {
+		struct ims_store *st;
+		struct ims_engine *e;
+		struct ims_scan *s;
+		struct ims_conf *c;
+		char err[256];
+
+		/* decision 1.5 (log-odds 12); quarantine threshold 1 or 2 */
+		make_model_q(path, -1.5, -8.0, past ? 1.0 : 2.0);
+		CHECK(ims_conf_defaults(&c) == IMS_OK);
+		free(c->classifier_model);
+		c->classifier_model = strdup(path);
+		set_list1(&c->dns_nameservers, "127.0.0.1:9");
+		c->dns_timeout_ms = 100;
+		c->scores[ims_symbol_find("SVM_SPAM")] = 20;
+		CHECK(ims_store_open_memory(&st) == IMS_OK);
+		CHECK(ims_engine_new_with_store(c, st, &e, err, sizeof err) == IMS_OK);
+		ims_conf_unref(c);
+		CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+		w = svm_weight(s, &which);
+		CHECK(strcmp(which, "SVM_SPAM") == 0);
+		if (past) {
+			CHECK(w == 12.0);
+			CHECK(ims_scan_action(s) == IMS_ACTION_QUARANTINE);
+		} else {
+			CHECK(w < 10.0 && w > 9.0); /* just below [actions] quarantine */
+			CHECK(ims_scan_action(s) >= IMS_ACTION_TAG);
+		}
+		ims_scan_free(s);
+		ims_engine_unref(e);
+	}
+	unlink(path);
+}
+
 static void test_no_model(void)
 {
 	struct ims_store *st;
@@ -449,6 +501,7 @@ int main(void)
 	RUN(test_multiple_from_score);
 	RUN(test_svm_weight_symmetric);
 	RUN(test_local_users_not_tagged);
+	RUN(test_quarantine_threshold);
 	RUN(test_no_model);
 	unlink(model_ham);
 	unlink(model_spam);
