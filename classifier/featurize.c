@@ -83,14 +83,27 @@ static char lc(char c)
 	return (char)lctab[(unsigned char)c];
 }
 
-/* The token head[0..hl) + the case folding of s[0..n) (UTF-8). */
+/* The token head[0..hl) + the case folding of s[0..n) when it is valid
+ * UTF-8 (raw header bytes, a cut or a 3-gram may not be: then ASCII
+ * lower-casing, as for any byte string). */
 static void emit_folded(ims_token_fn fn, void *ctx, char *head, size_t hl, const char *s, size_t n)
 {
-	char *f = g_utf8_casefold(s, (gssize)n);
-	size_t fl = f ? strlen(f) : 0;
+	char *f;
+	size_t fl;
 
+	if (!g_utf8_validate(s, (gssize)n, NULL)) {
+		if (hl + n >= TOKBUF)
+			n = TOKBUF - hl - 1;
+		for (size_t i = 0; i < n; i++)
+			head[hl + i] = (char)lctab[(unsigned char)s[i]];
+		memset(head + hl + n, 0, TOKPAD);
+		fn(ctx, head, hl + n);
+		return;
+	}
+	f = g_utf8_casefold(s, (gssize)n);
 	if (!f)
 		return;
+	fl = strlen(f);
 	if (hl + fl >= TOKBUF) {
 		fl = TOKBUF - hl - 1;
 		while (fl > 0 && ((unsigned char)f[fl] & 0xC0) == 0x80)
@@ -398,10 +411,11 @@ static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn
 	}
 }
 
-/* Character 3-grams of each word of text (ASCII lower-cased, bytes), the
- * word padded with a space on each side: "free" gives " fr", "fre", "ree",
- * "ee ".  For short texts (Subject, From display name): they keep part of
- * a word that was spelled to dodge the word tokens ("fr-ee", "v1agra"). */
+/* Character 3-grams of each word of text (lower-cased), the word padded
+ * with a space on each side: "free" gives " fr", "fre", "ree", "ee ".  For
+ * short texts (Subject, From display name): they keep part of a word that
+ * was spelled to dodge the word tokens ("fr-ee", "v1agra").  text is valid
+ * UTF-8 (tokenize_norm's) and a word is a run of whole characters. */
 #define NGRAM_N 3
 static void char_ngrams(const char *text, size_t len, const char *pfx, ims_token_fn fn,
                         void *ctx)
@@ -417,15 +431,19 @@ static void char_ngrams(const char *text, size_t len, const char *pfx, ims_token
 			i++;
 		if (i == st || i - st > IMS_TOKEN_MAX)
 			continue;
-		/* " word " */
-		char w[IMS_TOKEN_MAX + 2];
-		size_t wl = i - st + 2;
+		/* " word " and where each of its characters starts */
+		char w[IMS_TOKEN_MAX + 3];
+		size_t wl = i - st + 2, off[IMS_TOKEN_MAX + 3], nc = 0;
 
 		w[0] = ' ';
 		memcpy(w + 1, text + st, i - st);
 		w[wl - 1] = ' ';
-		for (size_t k = 0; k + NGRAM_N <= wl; k++)
-			emit(fn, ctx, pfx, w + k, NGRAM_N, 1);
+		w[wl] = '\0';
+		for (size_t k = 0; k < wl; k = (size_t)(g_utf8_next_char(w + k) - w))
+			off[nc++] = k;
+		off[nc] = wl;
+		for (size_t k = 0; k + NGRAM_N <= nc; k++)
+			emit(fn, ctx, pfx, w + off[k], off[k + NGRAM_N] - off[k], 1);
 	}
 }
 

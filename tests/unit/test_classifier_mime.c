@@ -450,6 +450,28 @@ static void test_time_tokens(void)
 	g_free(t);
 }
 
+/* Words with bytes that are not valid UTF-8 (raw header values, 3-grams
+ * that cut a character) are lower-cased as bytes, never read past. */
+static void test_invalid_utf8_tokens(void)
+{
+	char *t = message_tokens("Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_=C3=A9t=C3=A9?=\r\n"
+	                         "From: =?UTF-8?Q?J=C3=BCrgen_=F0=9F=98=80?= <j@example.org>\r\n"
+	                         "X-Raw: ABC\xf0\x9f\x98 \xc3 end\xe2\x82\r\n"
+	                         "X-Raw2: \xf0\r\n\r\nbody\r\n");
+
+	CHECK_STR_CONTAINS(t, "S:grüsse ");
+	CHECK_STR_CONTAINS(t, "S3:grü ");
+	CHECK_STR_CONTAINS(t, "S3:üsse "); /* üße, case-folded */
+	CHECK_STR_CONTAINS(t, "S3: ét ");
+	CHECK_STR_CONTAINS(t, "F:jürgen ");
+	CHECK_STR_CONTAINS(t, "Hx-raw:abc\xf0\x9f\x98 ");
+	g_free(t);
+	/* every 3-byte window of a word of 4-byte characters */
+	GString *s = g_string_new(NULL);
+	ims_tokenize("\xf0\x9f\x98\x80\xf0\x9f\x98\x81", 8, 'S', add_tok, s);
+	g_string_free(s, TRUE);
+}
+
 static void test_vector(void)
 {
 	struct ims_parsed *p = parse_fixture("mime/html-links.eml");
@@ -500,6 +522,7 @@ int main(void)
 	RUN(test_normalize_nfkc);
 	RUN(test_inner_message);
 	RUN(test_time_tokens);
+	RUN(test_invalid_utf8_tokens);
 	RUN(test_vector);
 	return CHECK_DONE();
 }
