@@ -22,6 +22,8 @@ struct ims_parsed {
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
 	int malformed;
 	size_t parts, plain, html;
+	size_t ninner; /* attached messages, owned by msg's tree */
+	GMimeMessage *inner[IMS_MIME_MAX_INNER];
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -344,6 +346,8 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
+		if (inner && p->ninner < IMS_MIME_MAX_INNER)
+			p->inner[p->ninner++] = inner;
 		if (inner)
 			walk(p, g_mime_message_get_mime_part(inner), depth + 1);
 		return;
@@ -585,4 +589,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p)
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p)
 {
 	return p->msg;
+}
+
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out)
+{
+	*out = p->inner;
+	return p->ninner;
 }

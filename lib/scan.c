@@ -191,13 +191,31 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 	}
 }
 
-/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weight scaled by the
- * probability of the verdict. */
+/* 1 when an authenticated sender writes to local recipients only. */
+static int local_to_local(const struct ims_scan *s)
+{
+	if (!s->auth_user || s->nrcpts == 0)
+		return 0;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			return 0;
+	return 1;
+}
+
+/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weighing one point
+ * per unit of the calibrated log-odds around the model's threshold, within
+ * [scores] SVM_HAM .. SVM_SPAM: an uncertain verdict adds little either
+ * way.  When the model carries a quarantine threshold, the classifier alone
+ * reaches [actions] quarantine only past it.  Mail between authenticated
+ * local users gets no points for spam from the classifier alone
+ * (docs/milter.md "Scoring"). */
 static void classify_stage(struct ims_scan *s, const struct ims_model *model,
                            const struct ims_parsed *parsed)
 {
 	struct ims_classification c;
 	char detail[64];
+	double w, lo = ims_conf_score(s->conf, "SVM_HAM"), hi = ims_conf_score(s->conf, "SVM_SPAM");
+	int local = local_to_local(s);
 
 	if (ims_classify_parsed(model, parsed, &c) != IMS_OK) {
 		snprintf(s->verdict, sizeof s->verdict, "ham");
@@ -207,14 +225,24 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 	s->svm_score = c.score;
 	s->probability = c.probability;
 	snprintf(s->verdict, sizeof s->verdict, "%s", c.spam ? "spam" : "ham");
-	snprintf(detail, sizeof detail, "p=%.3f", c.probability);
-	if (c.spam)
-		ims_scan_add_symbol(s, "SVM_SPAM",
-		                    ims_conf_score(s->conf, "SVM_SPAM") * c.probability, detail);
-	else
-		ims_scan_add_symbol(s, "SVM_HAM",
-		                    ims_conf_score(s->conf, "SVM_HAM") * (1.0 - c.probability),
-		                    detail);
+	w = c.log_odds;
+	if (w > hi)
+		w = hi;
+	if (w < lo)
+		w = lo;
+	{
+		struct ims_model_info mi;
+
+		ims_model_get_info(model, &mi);
+		if (mi.has_quarantine && !c.quarantine && s->conf->action_quarantine >= 0 &&
+		    w >= s->conf->action_quarantine)
+			w = s->conf->action_quarantine - 0.1;
+	}
+	if (local && w > 0)
+		w = 0;
+	snprintf(detail, sizeof detail, "p=%.3f%s%s", c.probability, c.quarantine ? " strict" : "",
+	         local && c.spam ? " local" : "");
+	ims_scan_add_symbol(s, c.spam ? "SVM_SPAM" : "SVM_HAM", w, detail);
 }
 
 /* Summary fields of the stored message, from the parsed headers. */
