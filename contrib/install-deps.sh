@@ -26,9 +26,11 @@ BUILD="build-essential autoconf automake libtool pkg-config
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
  libsystemd-dev publicsuffix debhelper dpkg-dev lintian fakeroot"
+# the servers and clients the tests start privately; clang + libFuzzer for the
+# fuzz step and clang-format for the style check
 TEST="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3 openssl
- chromium ca-certificates procps systemd"
+ chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format"
 BENCH="wrk rspamd hyperfine"
 
 mode=${1:---test}

@@ -9,7 +9,7 @@ tests_unit_test_heuristics_LDADD = $(MILTER_TEST_LIBS)
 TESTS += tests/unit/test_store tests/unit/test_heuristics
 
 # authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
-# start nsd through tests/harness/dns.py
+# answer from in-process zone data (tests/unit/test_dns_local.h)
 AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns tests/unit/test_spf \
 	tests/unit/test_dkim tests/unit/test_dmarc
 check_PROGRAMS += $(AUTH_TESTS)
@@ -24,7 +24,7 @@ tests_unit_test_dkim_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_dmarc_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dmarc_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
-EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
+EXTRA_DIST += tests/unit/test_dns_local.h tests/harness/dns.py tests/data/dkim
 check_PROGRAMS += tests/conformance/spf_driver
 tests_conformance_spf_driver_CFLAGS = $(TEST_CFLAGS)
 tests_conformance_spf_driver_LDADD = $(MILTER_TEST_LIBS)
