@@ -134,9 +134,13 @@ def test_send():
     for bad in ({"to": [], "text": "x"}, {"to": "not an address", "text": "x"},
                 {"to": "a@b.example", "subject": "x\r\nBcc: y@z", "text": "x"},
                 {"to": "a@b.example"}, {"to": 5, "text": "x"},
-                {"to": ["a@b.example"] * 101, "text": "x"}):
+                {"to": ["a@b.example"] * 101, "text": "x"},
+                {"to": ["b"], "text": ""}, {"cc": ["x@y.example", "b"], "text": ""}):
         r = env.api.request("POST", "/emails/send", bad, token=t)
         assert r.status == 400, (bad, r)
+    # a mailbox GMime parses without '@': the error quotes it (read after free before)
+    r = env.api.request("POST", "/emails/send", {"to": ["b"], "text": ""}, token=t)
+    assert r.json()["error"] == "to: 'b' is not an address", r.json()
     # a recipient the server refuses for good -> 400 with its answer
     r = env.api.request("POST", "/emails/send", {"to": "refused@example.org", "text": "x"},
                         token=t)
