@@ -74,6 +74,8 @@ struct ims_conf {
 	char *webapi_listen;
 	int webapi_threads;
 	int webapi_max_connections;
+	int webapi_max_connections_per_ip;
+	int webapi_head_timeout_s;
 	size_t webapi_max_body;
 	int webapi_timeout_s;
 	char *webapi_jwt_secret_file;
