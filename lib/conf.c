@@ -141,7 +141,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
 	  "static files of the web UI" },
 	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
-	  "login attempts allowed per address and per client IP per minute" },
+	  "failed login attempts allowed per address and per client IP per minute" },
 	{ "webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
 	  "messages a user may send per minute" },
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
