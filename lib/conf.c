@@ -144,6 +144,8 @@ static const struct conf_key conf_table[] = {
 	  "failed login attempts allowed per address and per client IP per minute" },
 	{ "webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
 	  "messages a user may send per minute" },
+	{ "webapi", "scan_rate", T_INT, OFF(webapi_scan_rate), "60", 1, 100000, NULL,
+	  "POST /scan-email requests a user may make per minute" },
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
 	  "default page size of lists" },
 

@@ -89,6 +89,7 @@ struct ims_conf {
 	char *webapi_ui_dir;
 	int webapi_login_rate;
 	int webapi_send_rate;
+	int webapi_scan_rate;
 	int webapi_page_size;
 
 	/* [users]: how accounts look to Dovecot */

@@ -69,16 +69,27 @@ def test_send_rate():
     assert len(sink.messages) == 3
 
 
+def test_scan_rate():
+    """POST /scan-email runs the whole scan (a CPU sink, and an oracle to tune
+    spam against): limited per user like send."""
+    t = env.api.login("sender@example.test", PASSWORD)["access_token"]
+    raw = b"From: a@example.org\r\nSubject: x\r\n\r\nhello\r\n"
+    codes = [env.api.request("POST", "/scan-email", raw=raw, token=t,
+                             headers={"Content-Type": "message/rfc822"}) for _ in range(3)]
+    assert [c.status == 429 for c in codes] == [False, False, True], codes
+    assert 0 < int(codes[-1].headers["Retry-After"]) <= 60
+
+
 def main():
     global env, sink
     sink = SmtpSink().start()
     try:
         with Env(extra={"webapi.registration": "no", "webapi.max_connections": "6",
-                        "webapi.timeout_s": "2", "webapi.send_rate": "3",
+                        "webapi.timeout_s": "2", "webapi.send_rate": "3", "webapi.scan_rate": "2",
                         "webapi.submission": sink.url()}) as e:
             env = e
             run([test_registration_off, test_connection_limit, test_idle_timeout,
-                 test_send_rate])
+                 test_send_rate, test_scan_rate])
     finally:
         sink.stop()
 
