@@ -146,6 +146,8 @@ static const struct conf_key conf_table[] = {
 	  "messages a user may send per minute" },
 	{ "webapi", "scan_rate", T_INT, OFF(webapi_scan_rate), "60", 1, 100000, NULL,
 	  "POST /scan-email requests a user may make per minute" },
+	{ "webapi", "metrics_token_file", T_STRING, OFF(webapi_metrics_token_file), "", NOLIM,
+	  "file holding a bearer token GET /metrics then requires (empty: /metrics is open)" },
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
 	  "default page size of lists" },
 

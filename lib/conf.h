@@ -90,6 +90,7 @@ struct ims_conf {
 	int webapi_login_rate;
 	int webapi_send_rate;
 	int webapi_scan_rate;
+	char *webapi_metrics_token_file;
 	int webapi_page_size;
 
 	/* [users]: how accounts look to Dovecot */

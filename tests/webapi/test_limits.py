@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness.smtpsink import SmtpSink  # noqa: E402
 
 env = sink = None
+METRICS_TOKEN = "metrics-" + os.urandom(16).hex()
 
 
 def test_registration_off():
@@ -80,18 +81,36 @@ def test_scan_rate():
     assert 0 < int(codes[-1].headers["Retry-After"]) <= 60
 
 
+def test_metrics_token():
+    """[webapi] metrics_token_file set: /metrics wants that bearer token."""
+    assert env.api.request("GET", "/metrics").status == 401
+    assert env.api.request("GET", "/metrics", token="wrong" * 8).status == 401
+    assert env.api.request("GET", "/metrics", token=METRICS_TOKEN[:-1]).status == 401
+    r = env.api.request("GET", "/metrics", token=METRICS_TOKEN)
+    assert r.status == 200 and "ims_scans_total" in r.body.decode(), r
+    assert env.api.request("GET", "/health").status == 200  # still open
+
+
 def main():
     global env, sink
+    import tempfile
+    tokf = tempfile.NamedTemporaryFile("w", prefix="ims-metrics-", delete=False)
+    tokf.write(METRICS_TOKEN + "\n")
+    tokf.close()
+    os.chmod(tokf.name, 0o600)
     sink = SmtpSink().start()
     try:
         with Env(extra={"webapi.registration": "no", "webapi.max_connections": "6",
                         "webapi.timeout_s": "2", "webapi.send_rate": "3", "webapi.scan_rate": "2",
+                        "webapi.metrics_token_file": tokf.name,
                         "webapi.submission": sink.url()}) as e:
             env = e
             run([test_registration_off, test_connection_limit, test_idle_timeout,
-                 test_send_rate, test_scan_rate])
+                 test_send_rate, test_scan_rate,
+                 test_metrics_token])
     finally:
         sink.stop()
+        os.unlink(tokf.name)
 
 
 if __name__ == "__main__":
