@@ -235,8 +235,17 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 
 	*out = NULL;
 	*outlen = 0;
-	if (ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg) != IMS_OK)
+	/* IMS_EFORMAT: the text does not begin with a header field (its first
+	 * line starts with a space, say): it has no header section, and all of
+	 * it is body, as the parser and Postfix's cleanup see it.  Any other
+	 * failure is the caller's error, never a copy that keeps the sender's
+	 * fields as they came. */
+	rc = ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg);
+	if (rc == IMS_EFORMAT)
 		msg = NULL;
+	else if (rc != IMS_OK)
+		goto out;
+	rc = IMS_ENOMEM;
 	/* every field may gain a CR, plus the blank line */
 	if (msg)
 		cap += 2 * (ims_msg_header_count(msg) + 1);
@@ -274,6 +283,9 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 		PUT(eol, el);
 	}
 	if (!msg) {
+		/* our fields, the blank line, then the text as body */
+		if (!(len > 0 && raw[0] == '\n') && !(len > 1 && raw[0] == '\r' && raw[1] == '\n'))
+			PUT(eol, el);
 		PUT(raw, len);
 	} else {
 		size_t blen;

@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "heuristics.h"
 #include "model.h"
+#include "rfc5322.h"
 #include "scan.h"
 #include "store.h"
 
@@ -131,6 +132,39 @@ static void test_accept_and_store(void)
 	CHECK(!strstr(out, "forged"));
 	CHECK_STR_CONTAINS(out, "\r\nSubject: lunch\r\n\r\nSee you at noon.");
 	free(out);
+	/* no header section (the first line starts with a space): the whole
+	 * text is body, and a forged verdict in it is no header field of the
+	 * stored copy (the fallback used to glue our fields to the raw text) */
+	{
+		static const char *const raws[] = {
+			" folded\r\nX-Spam-Flag: NO\r\nX-IMS-Scan-Id: 0\r\n\r\nbody\r\n",
+			"\tx\nX-Spam-Flag: NO\n\nbody\n",
+			"\r\nX-Spam-Flag: NO\r\n",
+			"",
+		};
+
+		for (size_t k = 0; k < sizeof raws / sizeof raws[0]; k++) {
+			struct ims_msg *m = NULL;
+
+			CHECK(ims_scan_rewrite(s, raws[k], strlen(raws[k]), &out, &outlen) ==
+			      IMS_OK);
+			CHECK(ims_msg_parse(out, outlen, 1000, 65536, &m) == IMS_OK);
+			CHECK(m && ims_msg_count(m, "X-Spam-Flag") == 1);
+			CHECK(m && ims_msg_count(m, "X-IMS-Scan-Id") == 1);
+			CHECK(m && strcmp(ims_msg_find(m, "X-Spam-Flag", 0), " NO") == 0);
+			CHECK(m && ims_msg_header_count(m) == ims_scan_header_count(s));
+			if (m) {
+				size_t blen;
+				const char *b = ims_msg_body(m, &blen);
+
+				/* the body is the raw text as it came */
+				CHECK(blen == strlen(raws[k]) - (raws[k][0] == '\r' ? 2 : 0) &&
+				      memcmp(b, raws[k] + (raws[k][0] == '\r' ? 2 : 0), blen) == 0);
+			}
+			ims_msg_free(m);
+			free(out);
+		}
+	}
 
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_OK);
 	snprintf(want, sizeof want, "HSET ims:{alice@example.test}:msg:%s raw", ims_scan_id(s));
