@@ -292,6 +292,40 @@ static void test_outbound_sent(void)
 	ims_engine_unref(e);
 }
 
+/* Authentication-Results takes parts of its values from the sender (MAIL
+ * FROM, the SASL login): none of them can add a result of its own, and no
+ * value ims writes can end its field. */
+static void test_header_values(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope env2 = env;
+	const char *ar;
+
+	env2.mail_from = "\"x; dkim=pass header.d=bank.example\"@evil.example";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "dkim=pass") && !strstr(ar, "bank.example"));
+	CHECK_STR_CONTAINS(ar, " smtp.mailfrom=evil.example;");
+	ims_scan_free(s);
+
+	env2.mail_from = "";
+	env2.auth_user = "a; dkim=pass\r\nX-Spam-Flag: NO";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "; dkim=pass") && strchr(ar, ';') == strrchr(ar, ';'));
+	CHECK_STR_CONTAINS(ar, "smtp.auth=\"a? dkim=pass  X-Spam-Flag: NO\"");
+	for (size_t i = 0; i < ims_scan_header_count(s); i++) {
+		const char *n, *v;
+
+		ims_scan_header(s, i, &n, &v);
+		CHECK(!strpbrk(v, "\r\n"));
+	}
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 static void test_trusted_network(void)
 {
 	struct ims_store *st;
@@ -384,6 +418,7 @@ int main(void)
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
 	RUN(test_outbound_sent);
+	RUN(test_header_values);
 	RUN(test_trusted_network);
 	RUN(test_multiple_from_score);
 	RUN(test_no_model);
