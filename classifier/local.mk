@@ -3,6 +3,7 @@ noinst_LIBRARIES += classifier/libimsclassifier.a
 classifier_libimsclassifier_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 classifier_libimsclassifier_a_SOURCES = \
 	classifier/message.c classifier/message.h \
+	classifier/mimeparse.c classifier/mimeparse.h \
 	classifier/html.c classifier/html.h \
 	classifier/featurize.c classifier/featurize.h \
 	classifier/model.c classifier/model.h \
