@@ -12,6 +12,7 @@ classifier_libimsclassifier_a_SOURCES = \
 	classifier/train.c classifier/train.h
 
 EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c \
+	bench/mime-nesting.sh bench/mime-nesting.c \
 	contrib/samples/ham.eml contrib/samples/spam.eml
 
 # The default model: `make model` fetches the SpamAssassin corpus (network,
