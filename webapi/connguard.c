@@ -30,7 +30,8 @@ struct ims_connguard {
 	pthread_cond_t cv;
 	pthread_t thread;
 	bool stop;
-	uint64_t timeout_ms;
+	uint64_t timeout_ms;             /* for a head, from the connection's opening */
+	uint64_t next_ms;                /* for the next head, from the end of a request */
 	struct ims_connguard_conn *head; /* every open connection */
 };
 
@@ -74,7 +75,7 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-ims_status ims_connguard_new(int head_timeout_s, struct ims_connguard **out)
+ims_status ims_connguard_new(int head_timeout_s, int idle_s, struct ims_connguard **out)
 {
 	struct ims_connguard *g = calloc(1, sizeof *g);
 
@@ -82,6 +83,7 @@ ims_status ims_connguard_new(int head_timeout_s, struct ims_connguard **out)
 	if (!g)
 		return IMS_ENOMEM;
 	g->timeout_ms = (uint64_t)head_timeout_s * 1000;
+	g->next_ms = ((uint64_t)idle_s + (uint64_t)head_timeout_s) * 1000;
 	pthread_mutex_init(&g->mu, NULL);
 	pthread_cond_init(&g->cv, NULL);
 	if (pthread_create(&g->thread, NULL, watchdog, g) != 0) {
@@ -148,7 +150,7 @@ void ims_connguard_request_done(struct ims_connguard *g, struct ims_connguard_co
 		return;
 	pthread_mutex_lock(&g->mu);
 	c->waiting = true;
-	c->deadline = now_ms() + g->timeout_ms;
+	c->deadline = now_ms() + g->next_ms;
 	pthread_mutex_unlock(&g->mu);
 }
 

@@ -3,8 +3,10 @@
  * libmicrohttpd's idle timeout starts again with every byte, so a client
  * that sends a request head one byte at a time (slowloris) holds its
  * connection for ever.  The guard gives each connection head_timeout_s to
- * deliver a complete request head, counted from the connection's opening
- * and again from the end of each request on a kept-alive connection; one
+ * deliver a complete request head, counted from the connection's opening;
+ * after each request on a kept-alive connection the next head has
+ * idle_s + head_timeout_s (a silent connection is closed by the idle
+ * timeout, idle_s, before that, so only a trickling one is cut); one
  * watchdog thread shuts a late connection down (shutdown(2): libmicrohttpd
  * then sees the end of the stream and closes it as usual) and logs
  * event=head_timeout.  The per-address connection cap is libmicrohttpd's
@@ -21,7 +23,7 @@ struct ims_connguard;
 struct ims_connguard_conn;
 
 /* Starts the watchdog.  The caller owns *out (ims_connguard_free). */
-ims_status ims_connguard_new(int head_timeout_s, struct ims_connguard **out);
+ims_status ims_connguard_new(int head_timeout_s, int idle_s, struct ims_connguard **out);
 
 /* Stops the watchdog and frees g; every connection must be closed first. */
 void ims_connguard_free(struct ims_connguard *g);

@@ -432,7 +432,8 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 	if (!s)
 		return IMS_ENOMEM;
 	s->app = app;
-	if (ims_connguard_new(app->conf->webapi_head_timeout_s, &s->guard) != IMS_OK) {
+	if (ims_connguard_new(app->conf->webapi_head_timeout_s, app->conf->webapi_timeout_s,
+			      &s->guard) != IMS_OK) {
 		snprintf(err, errlen, "out of memory");
 		free(s);
 		return IMS_ENOMEM;

@@ -17,6 +17,7 @@ from fixtures import Env, run  # noqa: E402
 env = None
 PER_IP = 4
 HEAD_TIMEOUT = 2
+IDLE = 1  # [webapi] timeout_s
 
 
 def exchange(data, source="127.0.0.1", timeout=5):
@@ -119,14 +120,45 @@ def test_slowloris():
     assert "event=head_timeout" in env.api.log(), env.api.log()[-2000:]
 
 
+def test_keepalive_trickle():
+    """After a request, a kept-alive connection that trickles its next head is
+    cut at timeout_s + head_timeout_s; a silent one is closed by the idle
+    timeout, without a head_timeout line."""
+    for source, trickle in (("127.0.0.3", True), ("127.0.0.4", False)):
+        s = socket.create_connection(("127.0.0.1", env.api.port), timeout=1,
+                                     source_address=(source, 0))
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(65536).startswith(b"HTTP/1.1 200")
+        t0 = time.time()
+        closed = None
+        while time.time() - t0 < IDLE + HEAD_TIMEOUT + 2 and closed is None:
+            try:
+                if trickle:
+                    s.send(b"G" if time.time() - t0 < 0.1 else b"x")
+                s.settimeout(0.2)
+                if s.recv(100) == b"":
+                    closed = time.time() - t0
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = time.time() - t0
+        s.close()
+        limit = IDLE + HEAD_TIMEOUT if trickle else IDLE
+        assert closed is not None and closed < limit + 1.5, (source, closed)
+    log = env.api.log()
+    assert "event=head_timeout ip=127.0.0.3" in log, log[-2000:]
+    assert "event=head_timeout ip=127.0.0.4" not in log, log[-2000:]
+
+
 def main():
     global env
     with Env(extra={"webapi.max_connections": str(PER_IP + 2),
                     "webapi.max_connections_per_ip": str(PER_IP),
-                    "webapi.head_timeout_s": str(HEAD_TIMEOUT)}) as e:
+                    "webapi.head_timeout_s": str(HEAD_TIMEOUT),
+                    "webapi.timeout_s": str(IDLE)}) as e:
         env = e
         run([test_content_length_with_transfer_encoding, test_two_content_lengths,
-             test_nul_in_url, test_slowloris])
+             test_nul_in_url, test_slowloris, test_keepalive_trickle])
 
 
 if __name__ == "__main__":
