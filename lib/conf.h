@@ -74,6 +74,8 @@ struct ims_conf {
 	char *webapi_listen;
 	int webapi_threads;
 	int webapi_max_connections;
+	int webapi_max_connections_per_ip;
+	int webapi_head_timeout_s;
 	size_t webapi_max_body;
 	int webapi_timeout_s;
 	char *webapi_jwt_secret_file;
@@ -90,6 +92,8 @@ struct ims_conf {
 	char *webapi_ui_dir;
 	int webapi_login_rate;
 	int webapi_send_rate;
+	int webapi_scan_rate;
+	char *webapi_metrics_token_file;
 	int webapi_page_size;
 
 	/* [users]: how accounts look to Dovecot */

@@ -14,6 +14,7 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
 # authentication checks: DNS layer, RFC 5322 splitter, SPF, DKIM, DMARC
 lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.c lib/spf.h \
+	lib/hdrvalue.c lib/hdrvalue.h \
 	lib/dkim.c lib/dkim.h lib/dmarc.c lib/dmarc.h
 # the scan pipeline: needs classifier/libimsclassifier.a; link order
 # lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a

@@ -357,6 +357,9 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (ims_parsed_malformed(parsed))
 			ims_scan_add_symbol(s, "MIME_MALFORMED",
 			                    ims_conf_score(s->conf, "MIME_MALFORMED"), "");
+		if (ims_parsed_mime_limit(parsed))
+			ims_scan_add_symbol(s, "MIME_NESTING_LIMIT",
+			                    ims_conf_score(s->conf, "MIME_NESTING_LIMIT"), "");
 		hin.nlinks = ims_parsed_links(parsed, &hin.links);
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);

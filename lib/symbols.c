@@ -38,6 +38,8 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ "MIME_NESTING_LIMIT", 3.0,
+	  "multiparts nest too deep to parse at a bounded cost: only the header section was read" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
 	{ NULL, 0.0, NULL },
 };

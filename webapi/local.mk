@@ -7,6 +7,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/auth_token.c webapi/auth_token.h \
 	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
+	webapi/connguard.c webapi/connguard.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/jsonw.c webapi/jsonw.h \
 	webapi/mailview.c webapi/mailview.h \

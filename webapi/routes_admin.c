@@ -593,24 +593,48 @@ out:
 static const char *const csv_cols[] = { "time", "type",   "actor", "op",
 					"target", "id",   "action", "score" };
 
+/* A plain decimal number ("-3.5"): a spreadsheet reads it as a number,
+ * never as a formula, so it keeps its leading '-'. */
+static bool csv_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	n = strspn(s, "0123456789");
+	if (n == 0)
+		return false;
+	s += n;
+	if (*s == '.' && (n = strspn(s + 1, "0123456789")) > 0)
+		s += 1 + n;
+	return *s == '\0';
+}
+
+/* One quoted CSV cell.  A cell that starts with = + - @ tab or CR would be
+ * run as a formula by a spreadsheet that opens the export (CSV injection):
+ * it gets a leading ' as OWASP recommends, unless it is a plain number. */
 static void csv_cell(FILE *f, const char *s)
 {
 	fputc('"', f);
+	if (s && strchr("=+-@\t\r", *s) && *s && !csv_number(s))
+		fputc('\'', f);
 	for (; s && *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
-		/* a leading =,+,-,@ would be a formula in a spreadsheet */
 		fputc(*s, f);
 	}
 	fputc('"', f);
 }
+
+/* At most this many events are read for one filtered page: a rare type
+ * gets a short page and a cursor instead of a scan of the whole stream. */
+#define AUDIT_READ_MAX 5000
 
 void ims_route_admin_audit(struct ims_req *r)
 {
 	const char *fmt = ims_req_query(r, "format"), *cur = ims_req_query(r, "cursor");
 	const char *type = ims_req_query(r, "type");
 	int limit = ims_req_limit(r), csv = fmt && strcmp(fmt, "csv") == 0;
-	char start[64];
+	char start[72]; /* "(" and a stream id */
 	redisReply *rep = NULL;
 	json_t *items = NULL;
 	char *buf = NULL;
@@ -640,10 +664,6 @@ void ims_route_admin_audit(struct ims_req *r)
 	} else {
 		snprintf(start, sizeof start, "+");
 	}
-	rep = ims_req_cmd(r, "XREVRANGE ims:{global}:events %s - COUNT %d", start,
-			  type ? limit * 20 : limit + 1);
-	if (!rep)
-		return;
 	items = json_array();
 	if (csv) {
 		f = open_memstream(&buf, &len);
@@ -655,43 +675,70 @@ void ims_route_admin_audit(struct ims_req *r)
 		fputs("\r\n", f);
 	}
 	{
-		size_t kept = 0;
-		const char *last = NULL;
-		int more = 0;
+		/* Batches newest first until the page is full, the stream ends
+		 * or AUDIT_READ_MAX events were read; the cursor is the last
+		 * event read (exclusive), so the next page goes on from there. */
+		int batch = !type ? limit + 1
+			    : limit * 20 < 500 ? 500
+			    : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
+							  : limit * 20;
+		size_t kept = 0, read = 0;
+		char last[64] = "";
+		int more = 0, done = 0;
 
-		for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
-			redisReply *e = rep->element[i], *kv;
-			json_t *o;
+		while (!done) {
+			rep = ims_req_cmd(r, "XREVRANGE ims:{global}:events %s - COUNT %d", start,
+					  batch);
+			if (!rep)
+				goto out;
+			for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
+			     i++) {
+				redisReply *e = rep->element[i], *kv;
+				const char *t;
+				json_t *o;
 
-			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
-				continue;
-			kv = e->element[1];
-			if (kept == (size_t)limit) {
-				more = 1;
-				break;
-			}
-			last = e->element[0]->str;
-			o = json_pack("{s:s}", "stream_id", e->element[0]->str);
-			for (size_t k = 0; k + 1 < kv->elements; k += 2)
-				json_object_set_new(o, kv->element[k]->str,
-						    field(kv->element[k + 1]));
-			if (type && (!json_is_string(json_object_get(o, "type")) ||
-				     strcmp(json_string_value(json_object_get(o, "type")), type))) {
-				json_decref(o);
-				continue;
-			}
-			kept++;
-			if (csv) {
-				csv_cell(f, e->element[0]->str);
-				for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0]; k++) {
-					fputc(',', f);
-					csv_cell(f, json_string_value(json_object_get(o, csv_cols[k])));
+				if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+				    e->element[0]->type != REDIS_REPLY_STRING)
+					continue;
+				kv = e->element[1];
+				if (kept == (size_t)limit) {
+					more = done = 1;
+					break;
 				}
-				fputs("\r\n", f);
-				json_decref(o);
-			} else {
-				json_array_append_new(items, o);
+				snprintf(last, sizeof last, "%s", e->element[0]->str);
+				read++;
+				o = json_pack("{s:s}", "stream_id", e->element[0]->str);
+				for (size_t k = 0; k + 1 < kv->elements; k += 2)
+					json_object_set_new(o, kv->element[k]->str,
+							    field(kv->element[k + 1]));
+				t = json_string_value(json_object_get(o, "type"));
+				if (type && (!t || strcmp(t, type) != 0)) {
+					json_decref(o);
+					continue;
+				}
+				kept++;
+				if (csv) {
+					csv_cell(f, e->element[0]->str);
+					for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0];
+					     k++) {
+						fputc(',', f);
+						csv_cell(f, json_string_value(
+								    json_object_get(o, csv_cols[k])));
+					}
+					fputs("\r\n", f);
+					json_decref(o);
+				} else {
+					json_array_append_new(items, o);
+				}
 			}
+			if (!done && (rep->type != REDIS_REPLY_ARRAY ||
+				      rep->elements < (size_t)batch || !last[0]))
+				done = 1; /* the end of the stream */
+			else if (!done && read >= AUDIT_READ_MAX)
+				more = done = 1;
+			snprintf(start, sizeof start, "(%s", last);
+			freeReplyObject(rep);
+			rep = NULL;
 		}
 		if (csv) {
 			fclose(f);
@@ -704,7 +751,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		} else {
 			ims_req_json(r, 200,
 				     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
-					       more && last ? last : NULL));
+					       more && last[0] ? last : NULL));
 		}
 	}
 out:

@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "engine.h"
 #include "router.h"
@@ -171,8 +174,21 @@ void ims_route_metrics(struct ims_req *r)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	json_t *scans = scan_counters(r);
+	json_t *scans;
 
+	if (r->app->metrics_token) {
+		/* [webapi] metrics_token_file: a bearer token, compared in
+		 * constant time */
+		const char *h = ims_req_header(r, "Authorization");
+		size_t n = strlen(r->app->metrics_token);
+
+		if (!h || strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != n ||
+		    sodium_memcmp(h + 7, r->app->metrics_token, n) != 0) {
+			ims_req_error(r, 401, "/metrics requires its bearer token");
+			return;
+		}
+	}
+	scans = scan_counters(r);
 	if (!scans)
 		return; /* 503 set */
 	f = open_memstream(&buf, &len);

@@ -54,6 +54,9 @@ def main():
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
 
+        out = miltertest("authres.lua", sock)
+        assert "smtp.mailfrom=evil.example" in out, out
+
         out = miltertest("tag.lua", sock)
         (tid,) = ids(out)
         assert json.loads(redis.cli("GET", f"ims:{{global}}:scan:{tid}"))["action"] == "tag"

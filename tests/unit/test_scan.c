@@ -12,6 +12,7 @@
 #include "engine.h"
 #include "heuristics.h"
 #include "model.h"
+#include "rfc5322.h"
 #include "scan.h"
 #include "store.h"
 #include "symbols.h"
@@ -160,6 +161,39 @@ static void test_accept_and_store(void)
 	CHECK(!strstr(out, "forged"));
 	CHECK_STR_CONTAINS(out, "\r\nSubject: lunch\r\n\r\nSee you at noon.");
 	free(out);
+	/* no header section (the first line starts with a space): the whole
+	 * text is body, and a forged verdict in it is no header field of the
+	 * stored copy (the fallback used to glue our fields to the raw text) */
+	{
+		static const char *const raws[] = {
+			" folded\r\nX-Spam-Flag: NO\r\nX-IMS-Scan-Id: 0\r\n\r\nbody\r\n",
+			"\tx\nX-Spam-Flag: NO\n\nbody\n",
+			"\r\nX-Spam-Flag: NO\r\n",
+			"",
+		};
+
+		for (size_t k = 0; k < sizeof raws / sizeof raws[0]; k++) {
+			struct ims_msg *m = NULL;
+
+			CHECK(ims_scan_rewrite(s, raws[k], strlen(raws[k]), &out, &outlen) ==
+			      IMS_OK);
+			CHECK(ims_msg_parse(out, outlen, 1000, 65536, &m) == IMS_OK);
+			CHECK(m && ims_msg_count(m, "X-Spam-Flag") == 1);
+			CHECK(m && ims_msg_count(m, "X-IMS-Scan-Id") == 1);
+			CHECK(m && strcmp(ims_msg_find(m, "X-Spam-Flag", 0), " NO") == 0);
+			CHECK(m && ims_msg_header_count(m) == ims_scan_header_count(s));
+			if (m) {
+				size_t blen;
+				const char *b = ims_msg_body(m, &blen);
+
+				/* the body is the raw text as it came */
+				CHECK(blen == strlen(raws[k]) - (raws[k][0] == '\r' ? 2 : 0) &&
+				      memcmp(b, raws[k] + (raws[k][0] == '\r' ? 2 : 0), blen) == 0);
+			}
+			ims_msg_free(m);
+			free(out);
+		}
+	}
 
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_OK);
 	snprintf(want, sizeof want, "HSET ims:{alice@example.test}:msg:%s raw", ims_scan_id(s));
@@ -285,6 +319,67 @@ static void test_outbound_sent(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:sent");
 	ims_scan_free(s);
 	ims_engine_unref(e);
+}
+
+/* Authentication-Results takes parts of its values from the sender (MAIL
+ * FROM, the SASL login): none of them can add a result of its own, and no
+ * value ims writes can end its field. */
+static void test_header_values(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope env2 = env;
+	const char *ar;
+
+	env2.mail_from = "\"x; dkim=pass header.d=bank.example\"@evil.example";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "dkim=pass") && !strstr(ar, "bank.example"));
+	CHECK_STR_CONTAINS(ar, " smtp.mailfrom=evil.example;");
+	ims_scan_free(s);
+
+	env2.mail_from = "";
+	env2.auth_user = "a; dkim=pass\r\nX-Spam-Flag: NO";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "; dkim=pass") && strchr(ar, ';') == strrchr(ar, ';'));
+	CHECK_STR_CONTAINS(ar, "smtp.auth=\"a? dkim=pass  X-Spam-Flag: NO\"");
+	for (size_t i = 0; i < ims_scan_header_count(s); i++) {
+		const char *n, *v;
+
+		ims_scan_header(s, i, &n, &v);
+		CHECK(!strpbrk(v, "\r\n"));
+	}
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* Multiparts nested too deep to parse at a bounded cost: a symbol says so
+ * (classifier/mimeparse.h), the scan goes on with the headers. */
+static void test_mime_nesting_limit(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	char *m = malloc(1 << 20), *json;
+	size_t n = 0;
+
+	n += (size_t)snprintf(m + n, 100, "From: x@example.org\r\nSubject: deep\r\n");
+	for (int i = 0; i < 3000; i++)
+		n += (size_t)snprintf(m + n, 200,
+		                      "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n",
+		                      i, i);
+	for (int i = 2999; i >= 0; i--)
+		n += (size_t)snprintf(m + n, 100, "--b%d--\r\n", i);
+	CHECK(ims_scan_run(e, &env, m, n, &s) == IMS_OK);
+	json = ims_scan_json(s);
+	CHECK_STR_CONTAINS(json, "\"MIME_NESTING_LIMIT\"");
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "MIME_NESTING_LIMIT");
+	free(json);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+	free(m);
 }
 
 static void test_trusted_network(void)
@@ -497,6 +592,8 @@ int main(void)
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
 	RUN(test_outbound_sent);
+	RUN(test_header_values);
+	RUN(test_mime_nesting_limit);
 	RUN(test_trusted_network);
 	RUN(test_multiple_from_score);
 	RUN(test_svm_weight_symmetric);

@@ -168,6 +168,50 @@ def test_audit_and_users():
     assert env.api.request("GET", "/admin/audit?format=xml", token=admin).status == 400
 
 
+def test_audit_csv_neutralises_formulas():
+    """Cells a spreadsheet would run as a formula (= + - @ tab CR first) get a
+    leading ' (OWASP CSV injection); plain numbers stay numbers."""
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "actor", "=1+1",
+            "op", "+cmd|' /C calc'!A0", "target", "-2+3", "id", "@SUM(A1)", "action", "\tx",
+            "score", "\r=x")
+    env.cli("XADD", "ims:{global}:events", "*", "type", "scan", "id", "01ABC", "score", "-3.5",
+            "action", "accept")
+    r = env.api.request("GET", "/admin/audit?format=csv&limit=2", token=admin)
+    assert r.status == 200, r
+    rows = list(csv.DictReader(io.StringIO(r.body.decode(), newline="")))
+    assert rows[0]["score"] == "-3.5" and rows[0]["action"] == "accept", rows[0]
+    assert rows[1]["actor"] == "'=1+1" and rows[1]["op"] == "'+cmd|' /C calc'!A0", rows[1]
+    assert rows[1]["target"] == "'-2+3" and rows[1]["id"] == "'@SUM(A1)", rows[1]
+    assert rows[1]["action"] == "'\tx" and rows[1]["score"] == "'\r=x", rows[1]
+
+
+def test_audit_rare_type_pages():
+    """A type rarer than one event in twenty still fills its page: the list
+    reads on until the page is full or the stream ends, and when its bound of
+    events read per request is reached first it hands out a cursor."""
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "op", "rare.old",
+            "actor", ADMIN)
+    env.pipe([["XADD", "ims:{global}:events", "*", "type", "scan", "id", f"S{i}"]
+              for i in range(6000)])
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "op", "rare.new",
+            "actor", ADMIN)
+    env.pipe([["XADD", "ims:{global}:events", "*", "type", "scan", "id", f"T{i}"]
+              for i in range(300)])
+    p = get("/admin/audit?type=admin&limit=1")
+    assert [e["op"] for e in p["items"]] == ["rare.new"] and p["next_cursor"], p
+    # read on, page by page, until rare.old: every page bounded, cursors throughout
+    ops, cursor, pages = [], p["next_cursor"], 0
+    while cursor and "rare.old" not in ops and pages < 10:
+        p = get(f"/admin/audit?type=admin&limit=1&cursor={cursor}")
+        ops += [e["op"] for e in p["items"]]
+        assert all(e["type"] == "admin" for e in p["items"])
+        cursor, pages = p["next_cursor"], pages + 1
+    assert ops[:1] == ["rare.old"] and pages == 2, (ops, pages)
+    # the scans in the same stretch, a full page at once
+    p = get("/admin/audit?type=scan&limit=50")
+    assert len(p["items"]) == 50 and p["next_cursor"] == p["items"][-1]["stream_id"], p
+
+
 def test_health_and_metrics():
     h = get("/health")
     assert h["status"] == "ok" and h["redis"] == "ok"
@@ -232,7 +276,8 @@ def main():
         with Env(extra={"webapi.reinject": sink.url()}) as e:
             env = e
             run([test_scans_filters_and_pages, test_stats, test_quarantine_and_release,
-                 test_audit_and_users, test_health_and_metrics, test_redis_down_is_503,
+                 test_audit_and_users, test_audit_csv_neutralises_formulas,
+                 test_audit_rare_type_pages, test_health_and_metrics, test_redis_down_is_503,
                  test_sigterm_drains])
     finally:
         sink.stop()
