@@ -39,6 +39,8 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
+	{ "MODEL_STALE", 0.0,
+	  "the model file failed to load at the last reload; the previous model still scans" },
 	{ NULL, 0.0, NULL },
 };
 

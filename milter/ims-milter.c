@@ -64,14 +64,18 @@ static const char *model_error(const struct ims_engine *eng)
 static int reload(void)
 {
 	struct ims_conf *conf = NULL;
-	struct ims_engine *eng = NULL;
+	struct ims_engine *eng = NULL, *prev;
 	char err[512];
+	ims_status rc;
 
 	if (ims_conf_load(conf_path, &conf, err, sizeof err) != IMS_OK) {
 		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
 		return -1;
 	}
-	if (ims_engine_new(conf, &eng, err, sizeof err) != IMS_OK) {
+	prev = ims_engine_acquire();
+	rc = ims_engine_rebuild(conf, prev, &eng, err, sizeof err);
+	ims_engine_unref(prev);
+	if (rc != IMS_OK) {
 		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
 		ims_conf_unref(conf);
 		return -1;
