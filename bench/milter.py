@@ -240,31 +240,20 @@ def main():
             withnoop = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
             parts.append(withnoop)
             configs.insert(1, ("noop", withnoop))
-        noopb = os.environ.get("IMS_BENCH_NOOP_MTAIO")
-        nbproc = None
-        if noopb:
-            # the same no-op milter linked with milter/mtaio.c (ims-milter's
-            # buffered reads and session hold): the floor with those fixes
-            maddr, paddr = milter_addr("noop_mtaio")
-            nbproc = subprocess.Popen([noopb, maddr] + NOOP_ARGS)
-            wait_socket(maddr[5:]) if UNIX else common.wait_port(int(maddr[5:].split("@")[0]))
-            withnoopb = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
-            parts.append(withnoopb)
-            configs.insert(2 if noop else 1, ("noop_mtaio", withnoopb))
         only = os.environ.get("IMS_BENCH_ONLY")  # e.g. "ims" (profiling runs)
         if only:
             configs = [c for c in configs if c[0] in only.split(",")]
         rates = {name: [] for name, _ in configs}
         busy = {name: [] for name, _ in configs}
         load0 = os.getloadavg()
-        cpu_ims, cpu_redis, cpu_noop, cpu_noopb = [], [], [], []
+        cpu_ims, cpu_redis, cpu_noop = [], [], []
         for rnd in range(ROUNDS):
             for name, pf in configs:
                 if name == "rspamd" and skip_rspamd:
                     rates[name].append(0.0)
                     continue
                 c0 = (cpu_s(milter.proc.pid), cpu_s(redis.proc.pid),
-                      cpu_s(nproc.pid) if noop else 0, cpu_s(nbproc.pid) if nbproc else 0)
+                      cpu_s(nproc.pid) if noop else 0)
                 perf = None
                 attach = os.environ.get("IMS_BENCH_ATTACH")  # e.g. "strace -f -c -o F -p {pid}"
                 if not attach and os.environ.get("IMS_BENCH_PERF"):
@@ -287,8 +276,6 @@ def main():
                     cpu_redis.append(cpu_s(redis.proc.pid) - c0[1])
                 if name == "noop":
                     cpu_noop.append(cpu_s(nproc.pid) - c0[2])
-                if name == "noop_mtaio":
-                    cpu_noopb.append(cpu_s(nbproc.pid) - c0[3])
                 print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
         ims_rss = tree_rss_kb(milter.proc.pid)
         ims_hwm = hwm_kb(milter.proc.pid)
@@ -312,8 +299,6 @@ def main():
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
             "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,
-            "noop_mtaio_milter_cpu_ms_per_msg": 1000 * sum(cpu_noopb) / (N * ROUNDS) if nbproc else None,
-            "noop_mtaio_ratio_mean": mean["noop_mtaio"] / mean["bare"] if nbproc and not only else None,
             "ims_milter_cpu_ms_per_msg_by_round": [round(1000 * c / N, 3) for c in cpu_ims],
             "ims_scans": len(local), "ims_accepted": accepted,
             "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
@@ -325,8 +310,6 @@ def main():
             common.stop_pid(rsp.pid)
         if noop:
             common.stop_pid(nproc.pid)
-        if nbproc:
-            common.stop_pid(nbproc.pid)
     finally:
         for p in reversed(parts):
             try:

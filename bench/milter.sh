@@ -7,8 +7,7 @@
 # Knobs: IMS_BENCH_MESSAGES (2000), IMS_BENCH_SESSIONS (20), IMS_BENCH_SIZE (2048),
 #        IMS_BENCH_ROUNDS (3), IMS_BENCH_MODEL (default: $top_builddir/model.ims,
 #        else a fixed-verdict model).
-#        IMS_BENCH_NOOP=/path/noop-milter, IMS_BENCH_NOOP_MTAIO=/path/noop-milter-mtaio
-#        (bench/noop-milter.c; floors), IMS_BENCH_NOOP_HEADERS=0 (they add none),
+#        IMS_BENCH_NOOP=/path/noop-milter (bench/noop-milter.c; the floor), IMS_BENCH_NOOP_HEADERS=0 (they add none),
 #        IMS_BENCH_UNIX=1 (milters on unix sockets), IMS_BENCH_SMTP_OPTS="-d" (sessions
 #        carry several messages), IMS_BENCH_SKIP_RSPAMD=1, IMS_BENCH_ONLY=ims,noop,...
 #        Profiling: IMS_BENCH_PERF=FILE (perf record), IMS_BENCH_ATTACH="strace -f -c -o

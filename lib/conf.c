@@ -695,7 +695,7 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "given with `-c FILE`. Lines are `key = value` under a `[section]`; `;` and `#`\n"
 	      "start comments. Unknown sections, unknown keys and bad values are errors that\n"
 	      "name the file, the line and the key; the program then refuses to start (a\n"
-	      "running daemon that is sent SIGHUP keeps its old configuration).\n\n"
+	      "running ims-milter told to reload (SIGUSR1) keeps its old configuration).\n\n"
 	      "Sizes take an optional `k`, `M` or `G` suffix (powers of 1024). Lists are\n"
 	      "comma-separated; a list key given again adds to the list, so a long list can\n"
 	      "take several lines (a line may hold at most 197 characters). This page is generated from the table in `lib/conf.c`\n"
@@ -754,7 +754,7 @@ void ims_conf_write_man(FILE *f)
 	      "keys and bad values are errors that name the file, the line and the key.\n"
 	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
 	      "comma\\-separated; a list key given again adds to the list, so a long list can "
-	      "take several lines (a line may hold at most 197 characters). A daemon sent SIGHUP reads the file again and keeps its old "
+	      "take several lines (a line may hold at most 197 characters). ims-milter sent SIGUSR1 reads the file again and keeps its old "
 	      "configuration when the new one is bad.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {

@@ -1,7 +1,7 @@
 /* The long-lived state every scan reads: the config snapshot, the DNS
  * resolver, the SPF/DKIM/DMARC checkers, the classifier model and the
  * Redis store.  An engine is immutable once built and reference-counted:
- * a daemon builds a new one on SIGHUP and publishes it, while messages in
+ * a daemon builds a new one on reload and publishes it, while messages in
  * flight keep the engine they started with until they drop it.
  *
  * A model that cannot be loaded does not stop the engine from being built
