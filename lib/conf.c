@@ -47,8 +47,11 @@ static const struct conf_key conf_table[] = {
 	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
 	  "syslog facility when target = syslog" },
 
-	{ "milter", "socket", T_STRING, OFF(milter_socket), "inet:8891@127.0.0.1", NOLIM,
-	  "libmilter socket: unix:/path or inet:PORT@ADDRESS" },
+	{ "milter", "socket", T_STRING, OFF(milter_socket), "unix:/var/spool/postfix/ims/ims-milter.sock",
+	  NOLIM,
+	  "libmilter socket: unix:/path (default: inside Postfix's queue directory, which its "
+	  "chrooted smtpd reaches as unix:ims/ims-milter.sock) or inet:PORT@ADDRESS (TCP costs a "
+	  "delayed-ACK wait per message, see docs/milter.md)" },
 	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
 	  "drop privileges to this user after binding (empty: stay)" },
 	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
