@@ -137,7 +137,7 @@ def write_ims_conf(d, p, build):
 level = info
 
 [milter]
-socket = inet:{p['milter']}@127.0.0.1
+socket = unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}
 pidfile = {d.join('pids', 'ims-milter.pid')}
 authserv_id = mx.{DOMAIN}
 local_domains = {DOMAIN}
@@ -297,7 +297,8 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = {p['auth']}
 smtpd_sasl_auth_enable = no
 # ims-milter: see mta-config/postfix-main.cf
-smtpd_milters = inet:127.0.0.1:{p['milter']}
+# a unix socket in the queue directory, named relative to it (as the fragment)
+smtpd_milters = unix:ims/ims-milter.sock
 non_smtpd_milters = $smtpd_milters
 milter_default_action = tempfail
 milter_protocol = 6
@@ -339,8 +340,15 @@ def add_users(build, conf):
 
 
 def start_ims(d, p, build, conf):
+    sockdir = d.join("postfix", "queue", "ims")
+    os.makedirs(sockdir, exist_ok=True)
+    common.run(["chown", "root:postfix", sockdir])
+    os.chmod(sockdir, 0o750)
+    sock = os.path.join(sockdir, "ims-milter.sock")
     spawn(d, "ims-milter", [os.path.join(build, "milter", "ims-milter"), "-f", "-c", conf])
-    common.wait_port(p["milter"])
+    common.wait_socket(sock)
+    time.sleep(0.3)  # after ims-milter's own chmod 0660
+    common.run(["chgrp", "postfix", sock])  # Postfix's smtpd connects as postfix
     spawn(d, "ims-webapi", [os.path.join(build, "webapi", "ims-webapi"), "-c", conf])
     common.wait_port(p["webapi"])
 
@@ -496,7 +504,8 @@ def up(args):
     start_dovecot(d, dove)
     say(f"dovecot: IMAP 127.0.0.1:{p['imap']}, LMTP {p['lmtp']}, SASL socket {p['auth']}")
     start_ims(d, p, build, conf)
-    say(f"ims-milter on 127.0.0.1:{p['milter']}, ims-webapi on 127.0.0.1:{p['webapi']}")
+    say(f"ims-milter on unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}, "
+        f"ims-webapi on 127.0.0.1:{p['webapi']}")
     start_postfix(d, p)
     say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}, "
         f"reinject {p['reinject']}")

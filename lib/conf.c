@@ -51,8 +51,11 @@ static const struct conf_key conf_table[] = {
 	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
 	  "syslog facility when target = syslog" },
 
-	{ "milter", "socket", T_STRING, OFF(milter_socket), "inet:8891@127.0.0.1", NOLIM,
-	  "libmilter socket: unix:/path or inet:PORT@ADDRESS" },
+	{ "milter", "socket", T_STRING, OFF(milter_socket), "unix:/var/spool/postfix/ims/ims-milter.sock",
+	  NOLIM,
+	  "libmilter socket: unix:/path (default: inside Postfix's queue directory, which its "
+	  "chrooted smtpd reaches as unix:ims/ims-milter.sock) or inet:PORT@ADDRESS (TCP costs a "
+	  "delayed-ACK wait per message, see docs/milter.md)" },
 	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
 	  "drop privileges to this user after binding (empty: stay)" },
 	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
@@ -993,7 +996,7 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "given with `-c FILE`. Lines are `key = value` under a `[section]`; `;` and `#`\n"
 	      "start comments. Unknown sections, unknown keys and bad values are errors that\n"
 	      "name the file, the line and the key; the program then refuses to start (a\n"
-	      "running daemon that is sent SIGHUP keeps its old configuration).\n\n"
+	      "running ims-milter told to reload (SIGUSR1) keeps its old configuration).\n\n"
 	      "Sizes take an optional `k`, `M` or `G` suffix (powers of 1024). Lists are\n"
 	      "comma-separated; a list key given again adds to the list, so a long list can\n"
 	      "take several lines (a line may hold at most 197 characters).\n\n"
@@ -1058,7 +1061,7 @@ void ims_conf_write_man(FILE *f)
 	      "keys and bad values are errors that name the file, the line and the key.\n"
 	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
 	      "comma\\-separated; a list key given again adds to the list, so a long list can "
-	      "take several lines (a line may hold at most 197 characters). A daemon sent SIGHUP reads the file again and keeps its old "
+	      "take several lines (a line may hold at most 197 characters). ims-milter sent SIGUSR1 reads the file again and keeps its old "
 	      "configuration when the new one is bad.\n"
 	      ".PP\nValues are checked beyond their type at start, at reload and by "
 	      "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "

@@ -6,7 +6,7 @@
  * cannot drift; `make check` compares the committed files with the table.
  *
  * A loaded config is an immutable, reference-counted snapshot: a daemon
- * swaps in a new one on SIGHUP while messages in flight keep the old one
+ * swaps in a new one on reload (SIGUSR1) while messages in flight keep the old one
  * until they drop their reference. */
 #ifndef IMS_CONF_H
 #define IMS_CONF_H

@@ -18,7 +18,10 @@ struct ims_engine {
 	struct ims_auth *auth;
 	struct ims_model *model;
 	char model_error[256];
+	char reload_error[384]; /* the new model failed; model is the previous one */
 };
+
+static unsigned long reload_failures; /* atomic: model loads that kept the old model */
 
 static void engine_free(struct ims_engine *e)
 {
@@ -32,8 +35,33 @@ static void engine_free(struct ims_engine *e)
 	free(e);
 }
 
-ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
-                                     struct ims_engine **out, char *err, size_t errlen)
+/* The model for a new engine: conf's file, or, when that does not load and
+ * prev has a model, prev's model (one more reference) with reload_error
+ * saying why. */
+static void engine_load_model(struct ims_engine *e, const struct ims_conf *conf,
+                              const struct ims_engine *prev)
+{
+	if (ims_model_load(conf->classifier_model, &e->model, e->model_error,
+	                   sizeof e->model_error) == IMS_OK)
+		return;
+	e->model = NULL;
+	if (prev && prev->model) {
+		e->model = ims_model_ref(prev->model);
+		snprintf(e->reload_error, sizeof e->reload_error,
+		         "model %s not loaded (%s); still scanning with model %s",
+		         conf->classifier_model, e->model_error, ims_model_version(e->model));
+		__atomic_add_fetch(&reload_failures, 1, __ATOMIC_RELAXED);
+		ims_log_err(NULL, "event=model_reload_failed path=%s error=\"%s\" kept_model_version=%s",
+		            conf->classifier_model, e->model_error, ims_model_version(e->model));
+		return;
+	}
+	ims_log_warn(NULL, "event=model_load path=%s error=\"%s\"", conf->classifier_model,
+	             e->model_error);
+}
+
+static ims_status engine_build(struct ims_conf *conf, struct ims_store *store,
+                               const struct ims_engine *prev, struct ims_engine **out, char *err,
+                               size_t errlen)
 {
 	struct ims_engine *e = NULL;
 	ims_status rc = IMS_ENOMEM;
@@ -50,12 +78,7 @@ ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *st
 	rc = ims_auth_new(conf, &e->auth, err, errlen);
 	if (rc != IMS_OK)
 		goto out;
-	if (ims_model_load(conf->classifier_model, &e->model, e->model_error,
-	                   sizeof e->model_error) != IMS_OK) {
-		e->model = NULL;
-		ims_log_warn(NULL, "event=model_load path=%s error=\"%s\"", conf->classifier_model,
-		             e->model_error);
-	}
+	engine_load_model(e, conf, prev);
 	*out = e;
 	e = NULL;
 	rc = IMS_OK;
@@ -64,7 +87,21 @@ out:
 	return rc;
 }
 
-ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen)
+ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
+                                     struct ims_engine **out, char *err, size_t errlen)
+{
+	return engine_build(conf, store, NULL, out, err, errlen);
+}
+
+ims_status ims_engine_rebuild_with_store(struct ims_conf *conf, struct ims_store *store,
+                                         const struct ims_engine *prev, struct ims_engine **out,
+                                         char *err, size_t errlen)
+{
+	return engine_build(conf, store, prev, out, err, errlen);
+}
+
+ims_status ims_engine_rebuild(struct ims_conf *conf, const struct ims_engine *prev,
+                              struct ims_engine **out, char *err, size_t errlen)
 {
 	struct ims_store *store;
 	ims_status rc = ims_store_open(conf, &store);
@@ -74,7 +111,22 @@ ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *
 		snprintf(err, errlen, "cannot set up the Redis store: %s", ims_strstatus(rc));
 		return rc;
 	}
-	return ims_engine_new_with_store(conf, store, out, err, errlen);
+	return engine_build(conf, store, prev, out, err, errlen);
+}
+
+ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen)
+{
+	return ims_engine_rebuild(conf, NULL, out, err, errlen);
+}
+
+const char *ims_engine_model_reload_error(const struct ims_engine *e)
+{
+	return e->reload_error[0] ? e->reload_error : NULL;
+}
+
+unsigned long ims_engine_model_reload_failures(void)
+{
+	return __atomic_load_n(&reload_failures, __ATOMIC_RELAXED);
 }
 
 struct ims_engine *ims_engine_ref(struct ims_engine *e)

@@ -299,6 +299,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		goto out;
 	}
 
+	if (ims_engine_model_reload_error(eng))
+		ims_scan_add_symbol(s, "MODEL_STALE", ims_conf_score(s->conf, "MODEL_STALE"),
+		                    ims_engine_model_reload_error(eng));
+
 	/* RFC 5322 fields, as received */
 	st = ims_msg_parse(raw, len, (size_t)s->conf->milter_max_headers,
 	                   s->conf->milter_max_header_size, &msg);

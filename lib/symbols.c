@@ -41,6 +41,8 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MIME_NESTING_LIMIT", 3.0,
 	  "multiparts nest too deep to parse at a bounded cost: only the header section was read" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
+	{ "MODEL_STALE", 0.0,
+	  "the model file failed to load at the last reload; the previous model still scans" },
 	{ NULL, 0.0, NULL },
 };
 

@@ -136,6 +136,26 @@ static sfsistat cont(const struct conn *c, unsigned long nr_flag)
 	return c && (c->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
+/* The macros ims reads, and only those: {auth_authen} at MAIL FROM (the
+ * SASL login), the queue id "i" at end of message.  The MTA then sends no
+ * macro command for the other stages (Postfix's defaults send one before
+ * connect, HELO, MAIL, each RCPT, DATA and end of message).  An empty list
+ * for a stage asks for no macros there. */
+static void set_macro_lists(SMFICTX *ctx)
+{
+	static const struct {
+		int stage;
+		const char *macros;
+	} lists[] = {
+	    {SMFIM_CONNECT, ""}, {SMFIM_HELO, ""}, {SMFIM_ENVFROM, "{auth_authen}"},
+	    {SMFIM_ENVRCPT, ""}, {SMFIM_DATA, ""},  {SMFIM_EOH, ""},
+	    {SMFIM_EOM, "i"},
+	};
+
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		(void)smfi_setsymlist(ctx, lists[i].stage, (char *)lists[i].macros);
+}
+
 /* Protocol negotiation: the actions we use, and no replies for the stages
  * where ims never decides (it decides at end of message). */
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
@@ -155,11 +175,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			return SMFIS_REJECT; /* libmilter: give up on this connection */
 		smfi_setpriv(ctx, c);
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->proto = *pf1;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		set_macro_lists(ctx);
 	return SMFIS_CONTINUE;
 }
 

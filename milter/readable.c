@@ -85,7 +85,7 @@ int ims_milter_check_readable(const char *user, const struct ims_conf *conf, con
 	int i = bad[0] ? (int)strtol(bad, NULL, 10) : (int)n;
 	if (i >= 0 && (size_t)i < n)
 		snprintf(err, errlen,
-		         "%s is not readable by user %s, so a reload (SIGHUP) would fail; make it "
+		         "%s is not readable by user %s, so a reload (SIGUSR1) would fail; make it "
 		         "readable by the group %s (e.g. chgrp and chmod 0640)",
 		         paths[i], user,
 		         getgrgid(pw->pw_gid) ? getgrgid(pw->pw_gid)->gr_name : user);

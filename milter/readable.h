@@ -1,5 +1,5 @@
 /* Before ims-milter gives up root: can the user it becomes read what a
- * reload (SIGHUP) reads again?  A configuration left 0600 root would
+ * reload (SIGUSR1) reads again?  A configuration left 0600 root would
  * otherwise start fine and fail at the first reload. */
 #ifndef IMS_MILTER_READABLE_H
 #define IMS_MILTER_READABLE_H

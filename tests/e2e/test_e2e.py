@@ -287,7 +287,7 @@ def t_corpus(e):
     trained = get_trained_model(e)
     if not os.path.isdir(base) or not trained:
         raise SkipCase("no corpus or no trained model")
-    # SIGHUP: the milter swaps in the trained model without a restart
+    # reload (SIGUSR1): the milter swaps in the trained model without a restart
     with open(e.milter.conf) as f:
         conf = f.read()
     with open(e.milter.conf, "w") as f:

@@ -11,7 +11,7 @@ paths a user and an admin take through it:
   * submission needs SASL (Dovecot, same registry); an outbound message is
     DKIM-signed, relayed, and stored in the sender's sent box, and so is one
     sent with POST /emails/send (the web API logs in as Dovecot's master user);
-  * after SIGHUP with quarantine and reject turned off, spam is only tagged
+  * after a reload (SIGUSR1) with quarantine and reject turned off, spam is only tagged
     and lands in the Junk folder through the Sieve script.
 """
 import argparse
@@ -178,13 +178,13 @@ def main():
         check(wait_for(lambda: len(stack.api_get(p, "/emails/sent", token)["items"]) == 2),
               "the web API's message went through Postfix and the milter to the sent box")
 
-        # SIGHUP: quarantine and reject turned off take effect; spam is only
+        # reload (SIGUSR1): quarantine and reject turned off take effect; spam is only
         # tagged now, and Sieve files it into Junk
         conf = d.join("etc", "ims.conf")
         with open(conf, "a") as f:
             f.write("\n[actions]\nquarantine = -1\nreject = -1\n")
         with open(d.join("pids", "ims-milter.pid")) as f:
-            os.kill(int(f.read()), signal.SIGHUP)
+            os.kill(int(f.read()), signal.SIGUSR1)
         time.sleep(1.0)
         r = stack.smtp_send(p, "offers@sender.example", ALICE, spam)
         check(r.startswith("250"), f"spam accepted after reload ({r})")

@@ -71,6 +71,23 @@ def main():
         assert redis.cli("ZCARD", "ims:{global}:idx:action:reject").strip() == "1"
         assert redis.cli("ZCARD", "ims:{global}:idx:symbol:GTUBE").strip() == "1"
 
+        # a corrupt model on reload: the running model keeps scanning, and
+        # says so (log, MODEL_STALE on the scan, hence the symbol metric)
+        with open(model, "rb") as f:
+            good = f.read()
+        with open(model, "wb") as f:
+            f.write(good[:len(good) // 2])  # truncated: checksum mismatch
+        mt.reload()
+        out = miltertest("accept.lua", sock)
+        (sid,) = ids(out)
+        log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))
+        assert log["action"] == "accept", log
+        assert "MODEL_STALE" in [x["name"] for x in log["symbols"]], log["symbols"]
+        assert "event=model_reload_failed" in mt.log_text()
+        with open(model, "wb") as f:
+            f.write(good)
+        mt.reload()
+
         miltertest("malformed.lua", sock)
         n = int(redis.cli("XLEN", "ims:{global}:events"))
         assert n >= 7, f"events: {n}"
@@ -104,7 +121,7 @@ def main():
                     with open(tmp.join(p), errors="replace") as f:
                         print(f.read()[-6000:])
         tmp.close()
-    print("PASS: miltertest accept tag quarantine reject malformed, tempfail (no model, Redis down)")
+    print("PASS: miltertest accept tag quarantine reject, corrupt model on reload, malformed, tempfail (no model, Redis down)")
 
 
 if __name__ == "__main__":

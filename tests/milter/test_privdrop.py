@@ -2,7 +2,7 @@
 """ims-milter dropping root to [milter] user: when that user could not read
 the configuration (or the model, or a DKIM key) again, the daemon refuses to
 start and says which file and what to do, instead of starting and failing at
-the first SIGHUP.  Needs root."""
+the first reload (SIGUSR1).  Needs root."""
 import os
 import subprocess
 import sys
@@ -29,7 +29,7 @@ def main():
         r = subprocess.run([exe, "-f", "-c", conf], capture_output=True, text=True, timeout=30)
         assert r.returncode != 0, r
         assert f"{conf} is not readable by user nobody" in r.stderr, r.stderr
-        assert "SIGHUP" in r.stderr and "0640" in r.stderr, r.stderr
+        assert "SIGUSR1" in r.stderr and "0640" in r.stderr, r.stderr
         print("ok   a config only root can read is refused at start")
 
         os.chmod(conf, 0o644)
