@@ -40,23 +40,42 @@ static const char create_lua[] =
 	"redis.call('HSET', KEYS[3], 'role', ARGV[3], 'created', ARGV[4], 'disabled', '0') "
 	"return 1";
 
-/* Replaces the password in passdb, keeping nologin/reason. */
+/* Replaces the password in the passdb record, or in the record kept aside
+ * while the account is disabled (it stays disabled). */
 static const char passwd_lua[] = "local p = redis.call('GET', KEYS[1]) "
+				 "local aside = false "
+				 "if not p then p = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+				 "aside = true end "
 				 "if not p then return 0 end "
 				 "local j = cjson.decode(p) "
 				 "j['password'] = ARGV[1] "
-				 "redis.call('SET', KEYS[1], cjson.encode(j)) "
+				 "if aside then redis.call('HSET', KEYS[2], 'passdb_disabled', "
+				 "cjson.encode(j)) "
+				 "else redis.call('SET', KEYS[1], cjson.encode(j)) end "
 				 "return 1";
 
-/* Sets the disabled flag in both passdb (for Dovecot) and the user hash. */
-static const char disable_lua[] = "local p = redis.call('GET', KEYS[1]) "
-				  "if not p or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
-				  "local j = cjson.decode(p) "
-				  "if ARGV[1] == '1' then j['nologin'] = 'y' "
-				  "j['reason'] = 'account disabled' "
-				  "else j['nologin'] = nil j['reason'] = nil end "
-				  "redis.call('SET', KEYS[1], cjson.encode(j)) "
-				  "redis.call('HSET', KEYS[2], 'disabled', ARGV[1]) "
+/* Disables or enables an account.  A disabled account has no passdb record
+ * at all: Dovecot answers "unknown user" on every path (IMAP, the auth
+ * socket Postfix's SMTP AUTH asks, master-user logins with pass = yes),
+ * not only in its login processes as a "nologin" field would.  The record
+ * waits in the user hash (field passdb_disabled) until it is enabled.
+ * Records of accounts disabled by older versions carry "nologin"/"reason":
+ * both are dropped here. */
+static const char disable_lua[] = "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+				  "local p = redis.call('GET', KEYS[1]) "
+				  "local aside = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+				  "local rec = p or aside "
+				  "if not rec then return 0 end "
+				  "local j = cjson.decode(rec) "
+				  "j['nologin'] = nil j['reason'] = nil "
+				  "rec = cjson.encode(j) "
+				  "if ARGV[1] == '1' then "
+				  "redis.call('DEL', KEYS[1]) "
+				  "redis.call('HSET', KEYS[2], 'passdb_disabled', rec, 'disabled', '1') "
+				  "else "
+				  "redis.call('SET', KEYS[1], rec) "
+				  "redis.call('HDEL', KEYS[2], 'passdb_disabled') "
+				  "redis.call('HSET', KEYS[2], 'disabled', '0') end "
 				  "return 1";
 
 static const char role_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
@@ -349,6 +368,7 @@ out:
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password)
 {
 	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME], kp[KEY_MAX];
+	char kh[KEY_MAX];
 	long long res = 0;
 	ims_status rc;
 
@@ -361,11 +381,12 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 	if (rc != IMS_OK)
 		return rc;
 	key(kp, a, "passdb");
+	key(kh, a, "user");
 	{
-		const char *keys[] = { kp };
+		const char *keys[] = { kp, kh };
 		const char *args[] = { hash };
 
-		rc = eval(u, passwd_lua, 1, keys, 1, args, &res);
+		rc = eval(u, passwd_lua, 2, keys, 1, args, &res);
 	}
 	sodium_memzero(hash, sizeof hash);
 	if (rc == IMS_OK && res != 1)

@@ -1,10 +1,11 @@
 /* The user registry: one account per address, in Redis, laid out so that
  * Dovecot's dict passdb/userdb reads it as it is (docs/redis-schema.md):
  *
- *   ims:{ADDR}:passdb  {"password":"{ARGON2ID}$argon2id$v=19$m=...",
- *                       "nologin":"y","reason":"..."}   (the last two while disabled)
+ *   ims:{ADDR}:passdb  {"password":"{ARGON2ID}$argon2id$v=19$m=..."}
+ *                      (absent while the account is disabled)
  *   ims:{ADDR}:userdb  {"uid":"5000","gid":"5000","home":"/var/mail/ims/dom/local"}
- *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1)
+ *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1), and
+ *                      passdb_disabled (the passdb record, while disabled)
  *   ims:{global}:users sorted set of addresses by creation time
  *
  * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
@@ -73,11 +74,14 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
  * when there is no such account. */
 ims_status ims_users_delete(struct ims_users *u, const char *addr);
 
-/* Sets a new password (keeps the disabled state). */
+/* Sets a new password (keeps the disabled state: a disabled account gets
+ * the new password when it is enabled). */
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password);
 
-/* Changes the role / the disabled flag (disabled accounts get
- * "nologin":"y" in passdb, so Dovecot refuses them too). */
+/* Changes the role / the disabled flag.  A disabled account's passdb record
+ * is taken away (kept in the user hash until it is enabled), so every
+ * Dovecot authentication path refuses it: IMAP, the SASL socket Postfix
+ * submission asks, and master-user logins. */
 ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
 ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
 

@@ -90,10 +90,23 @@ def test_passwd_disable_delete():
     assert r.returncode == 0, r.stderr
     assert imap_login(ADDR, "a new password").startswith("NO")
     assert master_login(ADDR, dove.master_password).startswith("NO")
+    # the auth socket itself refuses (Postfix SASL asks it, not a login
+    # process, so a "nologin" field alone would not stop SMTP AUTH)
+    a = dove.doveadm("auth", "test", ADDR, "a new password")
+    assert a.returncode != 0 and "auth failed" in a.stdout, a.stdout + a.stderr
+    a = dove.doveadm("auth", "test", "-x", "service=smtp", ADDR, "a new password")
+    assert a.returncode != 0, a.stdout + a.stderr
+    # a new password set while disabled does not enable it
+    assert ims("user", "passwd", ADDR, password="a newer password\n").returncode == 0
+    a = dove.doveadm("auth", "test", ADDR, "a newer password")
+    assert a.returncode != 0, a.stdout + a.stderr
+    assert ims("user", "passwd", ADDR, password="a new password\n").returncode == 0
     assert env.api.request("POST", "/auth/login", {"address": ADDR,
                                                    "password": "a new password"}).status == 401
     assert ims("user", "enable", ADDR).returncode == 0
     assert imap_login(ADDR, "a new password") == "OK"
+    a = dove.doveadm("auth", "test", ADDR, "a new password")
+    assert a.returncode == 0 and "auth succeeded" in a.stdout, a.stdout + a.stderr
     assert ims("user", "role", ADDR, "user").returncode == 0
     assert env.cli("HGET", f"ims:{{{ADDR}}}:user", "role").strip() == "user"
     assert ims("user", "del", ADDR).returncode == 0

@@ -8,6 +8,8 @@ it.  A held message released by an admin goes through Postfix's
 reinjection listener (no milter) to its recipient."""
 import json
 import os
+import smtplib
+import subprocess
 import sys
 import time
 
@@ -18,6 +20,7 @@ from harness import common  # noqa: E402
 from harness import milter as hmilter  # noqa: E402
 from harness.dovecot import Dovecot  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
+from harness.webapi import find_binary  # noqa: E402
 
 env = pf = dove = None
 ALICE = "alice@example.test"
@@ -47,6 +50,33 @@ def test_send_through_postfix_and_milter():
     assert scan["direction"] == "outbound" and scan["client"]["auth"] == ALICE, scan["client"]
 
 
+def ims(*args, password=None):
+    binary = find_binary("ims", "cli")
+    return subprocess.run([binary, "-c", env.api.conf, *args], input=password,
+                          capture_output=True, text=True)
+
+
+def smtp_auth(user, password):
+    """SMTP AUTH PLAIN on the submission port: the reply code."""
+    with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
+        s.ehlo("client.example.test")
+        try:
+            return s.login(user, password)[0]
+        except smtplib.SMTPAuthenticationError as e:
+            return e.smtp_code
+
+
+def test_disabled_account_cannot_submit():
+    user = "dora@example.test"
+    env.add_user(user)
+    assert smtp_auth(user, PASSWORD) == 235
+    r = ims("user", "disable", user)
+    assert r.returncode == 0, r.stderr
+    assert smtp_auth(user, PASSWORD) == 535, pf.log_text()[-2000:]
+    assert ims("user", "enable", user).returncode == 0
+    assert smtp_auth(user, PASSWORD) == 235
+
+
 def test_release_through_reinject():
     admin = env.add_user("root@example.test", role="admin")["access_token"]
     before = len(pf.delivered())
@@ -54,8 +84,13 @@ def test_release_through_reinject():
                     verdict="spam", action="quarantine", score=12.0, quarantine=True)
     r = env.api.request("POST", f"/admin/quarantine/{sid}/release", token=admin)
     assert r.status == 200, (r, pf.log_text()[-2000:])
-    msgs = pf.wait_delivered(before + 1)
-    assert "held for review" in msgs[-1]
+    pf.wait_delivered(before + 1)
+    # smtp-sink creates its dump file before the whole message is in it
+    deadline = time.time() + 10
+    while time.time() < deadline and not any("held for review" in m for m in pf.delivered()):
+        time.sleep(0.1)
+    msgs = [m for m in pf.delivered() if "held for review" in m]
+    assert msgs, pf.delivered()[before:]
     assert "X-IMS-Scan-Id" not in msgs[-1]  # the reinjection listener runs no milter
 
 
@@ -89,7 +124,8 @@ def main():
                                 "webapi.reinject": f"smtp://127.0.0.1:{pf.reinject_port}"})
             e.api.start()
             try:
-                run([test_send_through_postfix_and_milter, test_release_through_reinject])
+                run([test_send_through_postfix_and_milter, test_disabled_account_cannot_submit,
+                     test_release_through_reinject])
             finally:
                 pf.stop()
                 if milter.stop() != 0:
