@@ -63,8 +63,9 @@ def test_cli_user_logs_in_to_imap_and_webapi():
 
 
 def master_login(user, master_pw):
-    """AUTH PLAIN as the webapi master user acting as user (what ims-webapi
-    does on Postfix submission, which asks the same Dovecot auth)."""
+    """AUTH PLAIN over IMAP as the webapi master user acting as user (what
+    ims-webapi does on Postfix submission, which asks the same Dovecot
+    auth)."""
     m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
     try:
         m.authenticate("PLAIN", lambda _: f"{user}\0webapi\0{master_pw}".encode())
@@ -75,10 +76,15 @@ def master_login(user, master_pw):
         return "NO: " + str(e)
 
 
-def test_master_user_acts_as_user():
-    assert master_login(ADDR, dove.master_password) == "OK", dove.read_log()[-2000:]
+def test_master_user_only_for_smtp():
+    """The master secret is for Postfix submission (service smtp) only: on
+    IMAP it opens no mailbox, neither as the SASL authorization id nor as
+    "user*master" (auth_master_user_separator)."""
+    assert master_login(ADDR, dove.master_password).startswith("NO"), dove.read_log()[-2000:]
+    assert imap_login(f"{ADDR}*webapi", dove.master_password).startswith("NO")
     assert master_login(ADDR, "wrong").startswith("NO")
-    assert master_login("nobody@example.test", dove.master_password).startswith("NO")
+    # the user's own password still works on IMAP
+    assert imap_login(ADDR, PW) == "OK"
 
 
 def test_passwd_disable_delete():
@@ -89,7 +95,6 @@ def test_passwd_disable_delete():
     r = ims("user", "disable", ADDR)
     assert r.returncode == 0, r.stderr
     assert imap_login(ADDR, "a new password").startswith("NO")
-    assert master_login(ADDR, dove.master_password).startswith("NO")
     # the auth socket itself refuses (Postfix SASL asks it, not a login
     # process, so a "nologin" field alone would not stop SMTP AUTH)
     a = dove.doveadm("auth", "test", ADDR, "a new password")
@@ -130,7 +135,7 @@ def main():
         dove = Dovecot(e.tmp, e.redis, mail_root)
         try:
             dove.start()
-            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_acts_as_user,
+            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
                  test_passwd_disable_delete])
         finally:
             dove.stop()

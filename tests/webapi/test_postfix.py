@@ -6,6 +6,7 @@ signed-in user; Postfix runs ims-milter on it, which stores it in the
 user's sent folder (seen back through GET /emails/sent) and Postfix relays
 it.  A held message released by an admin goes through Postfix's
 reinjection listener (no milter) to its recipient."""
+import base64
 import json
 import os
 import smtplib
@@ -56,10 +57,15 @@ def ims(*args, password=None):
                           capture_output=True, text=True)
 
 
-def smtp_auth(user, password):
-    """SMTP AUTH PLAIN on the submission port: the reply code."""
+def smtp_auth(user, password, master=None):
+    """SMTP AUTH PLAIN on the submission port: the reply code.  master: log
+    in as that Dovecot master user with user as the authorization id (what
+    ims-webapi does)."""
     with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
         s.ehlo("client.example.test")
+        if master:
+            cred = base64.b64encode(f"{user}\0{master}\0{password}".encode()).decode()
+            return s.docmd("AUTH", "PLAIN " + cred)[0]
         try:
             return s.login(user, password)[0]
         except smtplib.SMTPAuthenticationError as e:
@@ -73,8 +79,10 @@ def test_disabled_account_cannot_submit():
     r = ims("user", "disable", user)
     assert r.returncode == 0, r.stderr
     assert smtp_auth(user, PASSWORD) == 535, pf.log_text()[-2000:]
+    assert smtp_auth(user, dove.master_password, master="webapi") == 535
     assert ims("user", "enable", user).returncode == 0
     assert smtp_auth(user, PASSWORD) == 235
+    assert smtp_auth(user, dove.master_password, master="webapi") == 235
 
 
 def test_release_through_reinject():
