@@ -38,6 +38,12 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ "AUTH_FROM_NOT_OWNED", 6.0,
+	  "outbound: a From address of a local domain is not the login's or one of its aliases "
+	  "(not DKIM-signed)" },
+	{ "AUTH_MAIL_FROM_NOT_OWNED", 3.0,
+	  "outbound: the envelope sender is another local address than the login's or its "
+	  "aliases (not DKIM-signed)" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
 	{ NULL, 0.0, NULL },
 };

@@ -7,6 +7,8 @@
  *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1), and
  *                      passdb_disabled (the passdb record, while disabled)
  *   ims:{global}:users sorted set of addresses by creation time
+ *   ims:{ADDR}:aliases set of the other addresses ADDR may send as
+ *   ims:{global}:aliases hash alias -> the account that owns it
  *
  * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
@@ -102,6 +104,31 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
 			  bool *more);
+
+/* Sender aliases: other addresses of local_domains an account may send
+ * as (Postfix's smtpd_sender_login_maps and ims-milter's DKIM signing
+ * follow them; they route no mail).  An alias has one owner and is not an
+ * account itself.
+ *
+ * alias_add: IMS_ENOTFOUND when addr is no account, IMS_EEXIST when alias
+ * is an account or another account's alias, IMS_EINVAL/IMS_EPERM for a bad
+ * alias (or alias == addr).  Adding an alias the account has is IMS_OK.
+ * alias_del: IMS_ENOTFOUND when alias is not one of addr's.
+ * alias_list: fn(alias, owner) for each alias of addr, or of every account
+ * when addr is NULL (in no particular order); stops when fn returns
+ * non-zero.  IMS_ETEMP when Redis failed. */
+ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char *alias);
+ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char *alias);
+ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
+				int (*fn)(const char *alias, const char *owner, void *arg), void *arg);
+
+/* Whether the authenticated login may send as addr: addr is the login
+ * itself (case-insensitive) or one of its aliases.  Asks through st (the
+ * daemons' pooled store); *ok is false for an unknown login.  IMS_ETEMP
+ * when Redis failed. */
+struct ims_store;
+ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
+				 bool *ok);
 
 /* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
  * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could

@@ -158,9 +158,38 @@ static void test_limits(void)
 	ims_msg_free(m);
 }
 
+static int collect(const char *addr, void *arg)
+{
+	char *out = arg;
+
+	strcat(out, addr);
+	strcat(out, ";");
+	return 0;
+}
+
+/* Every mailbox of every From field, domains lower-cased, as an owner check wants. */
+static void test_from_addrs(void)
+{
+	char got[512] = "";
+	ims_status st;
+	struct ims_msg *m = parse("From: Alice <Alice@Example.TEST.>, grp: b@two.test;\r\n"
+	                          "To: x@y.test\r\nFrom: c@three.test\r\n\r\n",
+	                          &st);
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_OK);
+	CHECK(strcmp(got, "Alice@example.test;b@two.test;c@three.test;") == 0);
+	ims_msg_free(m);
+	m = parse("Subject: no From\r\n\r\n", &st);
+	got[0] = '\0';
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_ENOTFOUND);
+	ims_msg_free(m);
+}
+
 int main(void)
 {
 	RUN(test_crlf_and_folding);
+	RUN(test_from_addrs);
 	RUN(test_lf_mbox_and_no_body);
 	RUN(test_non_header_line_starts_body);
 	RUN(test_malformed);
