@@ -48,8 +48,13 @@ struct ims_envelope {
 /* Scans len bytes at raw (the message as the MTA received it).  On IMS_OK
  * *out is a new result owned by the caller (ims_scan_free), with action
  * accept/tag/quarantine/reject.  IMS_ETEMP when a part the scan needs is
- * missing (no model loaded); *out is then still set, with action tempfail
- * and a reason, so the caller can log it.  IMS_ENOMEM otherwise. */
+ * missing (no model loaded, or the user registry could not say whether an
+ * authenticated sender owns its From address); *out is then still set,
+ * with action tempfail and a reason, so the caller can log it.  IMS_ENOMEM
+ * otherwise.  Outbound mail (auth_user set) is DKIM-signed only when every
+ * From mailbox and a local envelope sender are auth_user or one of its
+ * aliases (lib/users.h); a local one that is not adds AUTH_FROM_NOT_OWNED
+ * or AUTH_MAIL_FROM_NOT_OWNED. */
 ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, const char *raw,
                         size_t len, struct ims_scan **out);
 

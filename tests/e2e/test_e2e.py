@@ -210,6 +210,60 @@ def t_outbound(e):
     e.signed = strip_sink(d)
 
 
+def outbound_as(e, subject, frm, mail_from, login="alice@example.test"):
+    """Submits as login (XCLIENT LOGIN: Postfix's SASL username, the
+    milter's {auth_authen}); the delivered copy and its scan log."""
+    code, text = send(e, msg(subject, frm=frm, to="bob@example.test"), mail_from,
+                      ["bob@example.test"], ip="192.0.2.10", helo="laptop.example.test",
+                      login=login)
+    assert code == 250, (code, text)
+    d = delivered(e, subject)
+    return d, scan_log(e, header(d, "X-IMS-Scan-Id")[0])
+
+
+def symbols(log):
+    return [x["name"] for x in log["symbols"]]
+
+
+@case("outbound with another local user's From: not signed, AUTH_FROM_NOT_OWNED")
+def t_outbound_other_from(e):
+    d, log = outbound_as(e, "e2e-other-from", "Admin <admin@example.test>", "alice@example.test")
+    assert not header(d, "DKIM-Signature"), header(d, "DKIM-Signature")
+    assert "AUTH_FROM_NOT_OWNED" in symbols(log), log["symbols"]
+    assert "AUTH_MAIL_FROM_NOT_OWNED" not in symbols(log)
+    # a From naming both the login and another local user is not the login's either
+    d, log = outbound_as(e, "e2e-two-from", "alice@example.test, admin@example.test",
+                         "alice@example.test")
+    assert not header(d, "DKIM-Signature")
+    assert "AUTH_FROM_NOT_OWNED" in symbols(log), log["symbols"]
+
+
+@case("outbound with another local user's envelope sender: not signed")
+def t_outbound_other_sender(e):
+    d, log = outbound_as(e, "e2e-other-sender", "Alice <alice@example.test>",
+                         "admin@example.test")
+    assert not header(d, "DKIM-Signature"), header(d, "DKIM-Signature")
+    assert "AUTH_MAIL_FROM_NOT_OWNED" in symbols(log), log["symbols"]
+
+
+@case("outbound as one of the login's aliases (registry): signed")
+def t_outbound_alias(e):
+    # what `ims user alias add alice@example.test sales@example.test` writes
+    e.redis.cli("SADD", "ims:{alice@example.test}:aliases", "sales@example.test")
+    try:
+        d, log = outbound_as(e, "e2e-alias", "Sales <Sales@Example.test>", "sales@example.test")
+        sig = header(d, "DKIM-Signature")
+        assert sig and "d=example.test" in sig[0], (sig, log["symbols"])
+        assert not [x for x in symbols(log) if x.startswith("AUTH_")], log["symbols"]
+        # the alias is alice's, not bob's
+        d, log = outbound_as(e, "e2e-alias-bob", "sales@example.test", "bob@example.test",
+                             login="bob@example.test")
+        assert not header(d, "DKIM-Signature")
+        assert "AUTH_FROM_NOT_OWNED" in symbols(log), log["symbols"]
+    finally:
+        e.redis.cli("DEL", "ims:{alice@example.test}:aliases")
+
+
 @case("valid DKIM (signed by our own outbound path, key in DNS)")
 def t_dkim_valid(e):
     code, text = send(e, e.signed, "alice@example.test", ["bob@example.test"])
@@ -438,7 +492,8 @@ class SkipCase(Exception):
     pass
 
 
-CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_outbound, t_dkim_valid,
+CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_outbound,
+         t_outbound_other_from, t_outbound_other_sender, t_outbound_alias, t_dkim_valid,
          t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_release, t_multi_from, t_garbage,
          t_huge_header, t_many_headers, t_oversize, t_redis_down, t_corpus]
 

@@ -69,6 +69,8 @@ ssl = no
 disable_plaintext_auth = no
 default_login_user = dovenull
 default_internal_user = dovecot
+# "user*master" logins too, so tests see that the master passdb refuses them
+auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
 service imap-login {{
   inet_listener imap {{

@@ -575,6 +575,42 @@ static void test_no_model(void)
 	ims_engine_unref(e);
 }
 
+/* An authenticated sender using another local user's From or envelope
+ * sender: symbols (the memory store knows no aliases). */
+static void test_outbound_not_owned(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope out = env;
+	const char msg[] = "From: Admin <admin@example.test>\r\nTo: x@example.org\r\n"
+	                   "Subject: hi\r\n\r\nhello\r\n";
+	const char own[] = "From: alice@example.test, someone@example.org\r\nTo: x@example.org\r\n"
+	                   "Subject: hi\r\n\r\nhello\r\n";
+
+	out.auth_user = "alice@example.test";
+	out.mail_from = "admin@example.test";
+	CHECK(ims_scan_run(e, &out, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "AUTH_FROM_NOT_OWNED");
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "AUTH_MAIL_FROM_NOT_OWNED");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SISMEMBER ims:{alice@example.test}:aliases");
+	CHECK(ims_scan_dkim_signature(s) == NULL);
+	ims_scan_free(s);
+	/* a foreign From mailbox or envelope sender is no local user's: no symbol */
+	out.mail_from = "alice@elsewhere.example";
+	CHECK(ims_scan_run(e, &out, own, sizeof own - 1, &s) == IMS_OK);
+	CHECK(strstr(header(s, "X-Spam-Status"), "AUTH_") == NULL);
+	ims_scan_free(s);
+	/* registry down: tempfail, not an unchecked signature */
+	ims_store_memory_set_down(st, true);
+	out.mail_from = "alice@example.test";
+	CHECK(ims_scan_run(e, &out, msg, sizeof msg - 1, &s) == IMS_ETEMP);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TEMPFAIL);
+	ims_scan_free(s);
+	ims_store_memory_set_down(st, false);
+	ims_engine_unref(e);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -600,6 +636,7 @@ int main(void)
 	RUN(test_local_users_not_tagged);
 	RUN(test_quarantine_threshold);
 	RUN(test_no_model);
+	RUN(test_outbound_not_owned);
 	unlink(model_ham);
 	unlink(model_spam);
 	unlink(model_near_spam);
