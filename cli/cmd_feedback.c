@@ -18,13 +18,27 @@
 
 static void help(void)
 {
-	printf("usage: ims feedback learn --spam|--ham --user ADDRESS [--source NAME] < MESSAGE\n\n"
+	printf("usage: ims feedback learn --spam|--ham --user ADDRESS [--source NAME] < MESSAGE\n"
+	       "       ims feedback count [--user ADDRESS]\n\n"
 	       "Records that ADDRESS calls the message on stdin spam or ham, once per\n"
 	       "message and user, within the [feedback] bounds of ims.conf.  Prints what\n"
 	       "it did: recorded, changed, duplicate, rate_limited or user_full.\n\n"
 	       "  --spam, --ham     the label\n"
 	       "  --user ADDRESS    whose feedback it is (Dovecot's user name)\n"
-	       "  --source NAME     where it came from (default imap)\n");
+	       "  --source NAME     where it came from (default imap)\n\n"
+	       "count prints how many entries the feedback stream holds, or how many\n"
+	       "messages one user's feedback covers.\n");
+}
+
+/* Dovecot's user names are lower-cased (%Lu) as ims stores them; a
+ * caller's may not be. */
+static void lower(const char *s, char *out)
+{
+	size_t i = 0;
+
+	for (; s[i]; i++)
+		out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] - 'A' + 'a' : s[i]);
+	out[i] = '\0';
 }
 
 static int learn(struct ims_cli *cli, int argc, char **argv)
@@ -102,6 +116,36 @@ out:
 	return ret;
 }
 
+static int count(struct ims_cli *cli, int argc, char **argv)
+{
+	const struct ims_conf *conf;
+	char addr[IMS_FEEDBACK_USER_MAX + 1], err[512] = "";
+	const char *user = NULL;
+	redisContext *rc = NULL;
+	long long n = 0;
+	int ret;
+
+	if (argc == 3 && strcmp(argv[1], "--user") == 0 &&
+	    strlen(argv[2]) <= IMS_FEEDBACK_USER_MAX) {
+		lower(argv[2], addr);
+		user = addr;
+	} else if (argc != 1) {
+		return ims_cli_usage_error("feedback", "count takes only --user ADDRESS");
+	}
+	if (!(conf = ims_cli_conf(cli)))
+		return IMS_EXIT_ERROR;
+	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
+		return ims_cli_error("feedback: %s", err);
+	if (ims_feedback_count(rc, user, &n) != IMS_OK) {
+		ret = ims_cli_error("feedback: counting failed (Redis)");
+	} else {
+		printf("%lld\n", n);
+		ret = IMS_EXIT_OK;
+	}
+	redisFree(rc);
+	return ret;
+}
+
 int ims_cmd_feedback(struct ims_cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -110,5 +154,7 @@ int ims_cmd_feedback(struct ims_cli *cli, int argc, char **argv)
 	}
 	if (strcmp(argv[1], "learn") == 0)
 		return learn(cli, argc - 1, argv + 1);
+	if (strcmp(argv[1], "count") == 0)
+		return count(cli, argc - 1, argv + 1);
 	return ims_cli_usage_error("feedback", "unknown action '%s'", argv[1]);
 }

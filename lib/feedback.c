@@ -252,6 +252,30 @@ out:
 	return st;
 }
 
+ims_status ims_feedback_count(redisContext *rc, const char *user, long long *n)
+{
+	char seen[sizeof KEY_SEEN + IMS_FEEDBACK_USER_MAX];
+	const char *argv[2] = {"XLEN", KEY_STREAM};
+	redisReply *r;
+	ims_status st = IMS_ETEMP;
+
+	if (user) {
+		if (strlen(user) > IMS_FEEDBACK_USER_MAX)
+			return IMS_EINVAL;
+		snprintf(seen, sizeof seen, KEY_SEEN "%s", user);
+		argv[0] = "HLEN";
+		argv[1] = seen;
+	}
+	r = ims_rconn_cmd(rc, 2, argv, NULL);
+	if (r && r->type == REDIS_REPLY_INTEGER) {
+		*n = r->integer;
+		st = IMS_OK;
+	}
+	if (r)
+		freeReplyObject(r);
+	return st;
+}
+
 static const redisReply *field(const redisReply *kv, const char *name)
 {
 	for (size_t i = 0; kv && kv->type == REDIS_REPLY_ARRAY && i + 1 < kv->elements; i += 2)

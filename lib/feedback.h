@@ -89,6 +89,10 @@ ims_status ims_feedback_record(redisContext *rc, const struct ims_conf *conf, co
 /* "recorded", "changed", "duplicate", "rate_limited", "user_full". */
 const char *ims_feedback_outcome_name(enum ims_feedback_outcome o);
 
+/* How many entries the stream holds (user NULL), or how many messages
+ * user's feedback covers.  IMS_ETEMP when Redis failed. */
+ims_status ims_feedback_count(redisContext *rc, const char *user, long long *n);
+
 /* One entry of the stream, as ims_feedback_each hands it out.  The
  * pointers are valid during the callback only. */
 struct ims_feedback_entry {
