@@ -6,7 +6,14 @@
  *
  * A model that cannot be loaded does not stop the engine from being built
  * (ims_engine_model_error says why); scans then answer IMS_ETEMP, so the
- * MTA retries until an operator fixes the model and reloads. */
+ * MTA retries until an operator fixes the model and reloads.
+ *
+ * The model file is watched: ims_engine_acquire checks it at most every
+ * IMS_ENGINE_MODEL_CHECK_MS and, when it was replaced (`ims retrain`
+ * installs by rename), publishes an engine with the new model that shares
+ * everything else with the current one, so a new model is in use within
+ * seconds without a signal or a restart.  A replacement that does not load
+ * is logged and the running model stays. */
 #ifndef IMS_ENGINE_H
 #define IMS_ENGINE_H
 
@@ -14,6 +21,8 @@
 
 #include "conf.h"
 #include "status.h"
+
+#define IMS_ENGINE_MODEL_CHECK_MS 2000
 
 struct ims_engine;
 struct ims_store;
@@ -49,7 +58,8 @@ const char *ims_engine_model_version(const struct ims_engine *e);
 /* The process-wide current engine.  publish takes a reference to e (or
  * clears with NULL) and drops the one it held on the previous engine;
  * acquire returns a new reference to the current one (NULL when none),
- * which the caller must unref. */
+ * which the caller must unref; it first reloads the model when its file
+ * changed (above). */
 void ims_engine_publish(struct ims_engine *e);
 struct ims_engine *ims_engine_acquire(void);
 
