@@ -7,4 +7,4 @@ cli_ims_LDADD = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 # ims user (the user registry, lib/users.h)
 cli_ims_SOURCES += cli/cmd_user.c
 # ims feedback learn (IMAPSieve) and ims retrain (lib/feedback.h)
-cli_ims_SOURCES += cli/cmd_feedback.c
+cli_ims_SOURCES += cli/cmd_feedback.c cli/cmd_retrain.c
