@@ -170,10 +170,14 @@ static int load_corpus(char **dirs, size_t ndirs, int label, unsigned bits, unsi
 	return 0;
 }
 
-static ims_status measure(const struct ims_model *m, const struct heldout *h, struct figures *f)
+/* Figures of m on held-out messages [from, to). */
+static ims_status measure(const struct ims_model *m, const struct heldout *h, size_t from,
+                          size_t to, struct figures *f)
 {
 	memset(f, 0, sizeof *f);
-	for (size_t i = 0; i < h->n; i++) {
+	if (from == to)
+		return IMS_OK; /* nothing held out here: no figures */
+	for (size_t i = from; i < to; i++) {
 		struct ims_classification c;
 		ims_status st = ims_classify_raw(m, h->m[i].raw, h->m[i].len, &c);
 
@@ -314,7 +318,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	struct ims_fb_set fb = {0};
 	struct ims_model *cur = NULL, *cand = NULL, *ref = NULL;
 	struct ims_train_report rep;
-	struct figures fcur = {0}, fcand = {0};
+	struct figures fcur[2] = {{0}}, fcand[2] = {{0}};
 	const struct ims_conf *conf = NULL;
 	const char *path, *result, *reason, *baseline = "current";
 	char err[512] = "", cur_err[512] = "", actor[128], event_id[32] = "";
@@ -464,14 +468,18 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	/* The installed model is the baseline when it never trained on the
 	 * held-out messages (ims retrain installed it with this split).  Else
 	 * (`ims train` used the whole training part) it would be judged on
-	 * messages it learnt, so a reference trained like the candidate on the
-	 * corpus share alone, with the candidate's C, stands in for it. */
+	 * messages it learnt, so a reference stands in for it: trained on the
+	 * corpus share alone with the installed model's C, hash bits and the
+	 * candidate's trainer. */
 	if (cur && !trained_without_heldout(path, cur, mod)) {
 		struct ims_dataset corpus = {.n = n_corpus, .cap = n_corpus, .x = ds.x, .y = ds.y};
 		struct ims_train_opts ro = o;
 		struct ims_train_report rr;
 
-		ro.c = rep.c;
+		struct ims_model_info info;
+
+		ims_model_get_info(cur, &info);
+		ro.c = info.c > 0 ? info.c : rep.c;
 		ro.verbose = 0;
 		if (ims_train(&corpus, &ro, &ref, &rr, err, sizeof err) != IMS_OK) {
 			rc = ims_cli_error("retrain: reference: %s", err);
@@ -479,23 +487,30 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		}
 		baseline = "reference";
 	}
-	if ((st = measure(cand, &held, &fcand)) != IMS_OK ||
-	    (cur && (st = measure(ref ? ref : cur, &held, &fcur)) != IMS_OK)) {
-		rc = ims_cli_error("retrain: measuring: %s", ims_strstatus(st));
-		goto out;
+	/* part 0: the corpus's held-out share (added first), 1: the feedback's */
+	for (int k = 0; k < 2; k++) {
+		size_t from = k ? held.corpus : 0, to = k ? held.n : held.corpus;
+
+		if ((st = measure(cand, &held, from, to, &fcand[k])) != IMS_OK ||
+		    (cur && (st = measure(ref ? ref : cur, &held, from, to, &fcur[k])) != IMS_OK)) {
+			rc = ims_cli_error("retrain: measuring: %s", ims_strstatus(st));
+			goto out;
+		}
 	}
-	if (!cur) {
-		swap = 1;
-		reason = "no installed model could be loaded";
-	} else if (fcand.accuracy + tolerance < fcur.accuracy) {
-		swap = 0;
-		reason = "lower accuracy on the held-out messages";
-	} else if (fcand.fpr > fcur.fpr + tolerance) {
-		swap = 0;
-		reason = "higher false-positive rate on the held-out messages";
-	} else {
-		swap = 1;
-		reason = "not worse on the held-out messages";
+	swap = 1;
+	reason = cur ? "not worse on the held-out messages" : "no installed model could be loaded";
+	for (int k = 0; cur && k < 2 && swap; k++) {
+		if (!fcand[k].have)
+			continue;
+		if (fcand[k].accuracy + tolerance < fcur[k].accuracy) {
+			swap = 0;
+			reason = k ? "lower accuracy on the held-out feedback"
+			           : "lower accuracy on the held-out corpus messages";
+		} else if (fcand[k].fpr > fcur[k].fpr + tolerance) {
+			swap = 0;
+			reason = k ? "higher false-positive rate on the held-out feedback"
+			           : "higher false-positive rate on the held-out corpus messages";
+		}
 	}
 	result = !swap ? "kept" : dry_run ? "dry_run" : "installed";
 	if (swap && !dry_run &&
@@ -506,7 +521,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	/* the audit event: every run, installed or not */
 	{
-		char acc_c[32], fpr_c[32], acc_o[32], fpr_o[32], nheld[32], nfb[32];
+		char num[8][32], nheld[32], nfb[32];
 		redisContext *r = NULL;
 		const char *kv[] = {
 		    "result",
@@ -517,24 +532,38 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		    ims_model_version(cand),
 		    "current",
 		    cur ? ims_model_version(cur) : "",
-		    "accuracy",
-		    acc_c,
-		    "fpr",
-		    fpr_c,
-		    "current_accuracy",
-		    acc_o,
-		    "current_fpr",
-		    fpr_o,
+		    "baseline",
+		    cur ? baseline : "",
+		    "corpus_accuracy",
+		    num[0],
+		    "corpus_fpr",
+		    num[1],
+		    "baseline_corpus_accuracy",
+		    num[2],
+		    "baseline_corpus_fpr",
+		    num[3],
+		    "feedback_accuracy",
+		    num[4],
+		    "feedback_fpr",
+		    num[5],
+		    "baseline_feedback_accuracy",
+		    num[6],
+		    "baseline_feedback_fpr",
+		    num[7],
 		    "heldout",
 		    nheld,
 		    "feedback",
 		    nfb,
 		};
 
-		snprintf(acc_c, sizeof acc_c, "%.6f", fcand.accuracy);
-		snprintf(fpr_c, sizeof fpr_c, "%.6f", fcand.fpr);
-		snprintf(acc_o, sizeof acc_o, cur ? "%.6f" : "", fcur.accuracy);
-		snprintf(fpr_o, sizeof fpr_o, cur ? "%.6f" : "", fcur.fpr);
+		for (int k = 0; k < 2; k++) {
+			const struct figures *fc = &fcand[k], *base = &fcur[k];
+
+			snprintf(num[4 * k], 32, fc->have ? "%.6f" : "", fc->accuracy);
+			snprintf(num[4 * k + 1], 32, fc->have ? "%.6f" : "", fc->fpr);
+			snprintf(num[4 * k + 2], 32, base->have ? "%.6f" : "", base->accuracy);
+			snprintf(num[4 * k + 3], 32, base->have ? "%.6f" : "", base->fpr);
+		}
 		snprintf(nheld, sizeof nheld, "%zu", held.n);
 		snprintf(nfb, sizeof nfb, "%zu", fb_ham + fb_spam);
 		ims_events_cli_actor(actor, sizeof actor);
@@ -553,14 +582,16 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	{
 		json_t *j = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:f}, "
-		    "s:o, s:o, s:s}",
+		    "s:{s:o, s:o}, s:{s:o, s:o}, s:s}",
 		    "result", result, "reason", reason, "model", path, "candidate_version",
 		    ims_model_version(cand), "current_version", cur ? ims_model_version(cur) : "",
 		    "baseline", cur ? baseline : "", "tolerance", tolerance, "heldout", "corpus",
 		    (json_int_t)held.corpus, "feedback", (json_int_t)held.feedback, "training",
 		    "messages", (json_int_t)ds.n, "feedback_ham", (json_int_t)fb_ham,
-		    "feedback_spam", (json_int_t)fb_spam, "C", rep.c, "candidate",
-		    figures_json(&fcand), "current", figures_json(&fcur), "event_id", event_id);
+		    "feedback_spam", (json_int_t)fb_spam, "C", rep.c, "candidate", "corpus",
+		    figures_json(&fcand[0]), "feedback", figures_json(&fcand[1]),
+		    "baseline_figures", "corpus", figures_json(&fcur[0]), "feedback",
+		    figures_json(&fcur[1]), "event_id", event_id);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 		if (!text) {
