@@ -440,14 +440,19 @@ def demo(d, p, build, conf):
             typ, msg = imap.fetch(str(i), "(BODY.PEEK[HEADER.FIELDS (SUBJECT X-SPAM-STATUS)])")
             text = msg[0][1].decode(errors="replace").strip().replace("\r\n", " | ")
             print(f"      {text[:150]}")
-    # learning from what users do: alice moves her first INBOX message to Junk
+    # learning from what users do: alice moves her first INBOX message to
+    # Junk and, having thought better of it, back (spam, then ham: one entry)
     imap.select("INBOX")
     typ, data = imap.uid("SEARCH", "ALL")
     if typ == "OK" and data[0]:
         imap.uid("MOVE", data[0].split()[0], "Junk")
-        r = ims(build, conf, "feedback", "count")
-        say("alice moved a message to Junk over IMAP: IMAPSieve recorded spam feedback "
-            f"(ims feedback count: {r.stdout.strip() or r.stderr.strip()})")
+        imap.select("Junk")
+        typ, data = imap.uid("SEARCH", "ALL")
+        if typ == "OK" and data[0]:
+            imap.uid("MOVE", data[0].split()[-1], "INBOX")
+        r = ims(build, conf, "feedback", "count", "--user", alice[0])
+        say("alice moved a message to Junk and back over IMAP: IMAPSieve recorded spam, "
+            f"then ham (messages in her feedback: {r.stdout.strip() or r.stderr.strip()})")
     imap.logout()
 
     token = api_login(p, alice[0], alice[1])
