@@ -37,10 +37,10 @@ ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op,
 	argv[argc++] = op;
 	argv[argc++] = "target";
 	argv[argc++] = target;
-	for (size_t i = 0; i < 2 * n; i++)
-		argv[argc++] = kv[i] ? kv[i] : "";
 	argv[argc++] = "time";
 	argv[argc++] = now;
+	for (size_t i = 0; i < 2 * n; i++)
+		argv[argc++] = kv[i] ? kv[i] : "";
 	r = ims_rconn_cmd(rc, argc, argv, NULL);
 	if (r && r->type == REDIS_REPLY_STRING) {
 		if (id)
