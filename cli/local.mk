@@ -8,3 +8,4 @@ cli_ims_LDADD = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 cli_ims_SOURCES += cli/cmd_user.c
 # ims feedback learn (IMAPSieve) and ims retrain (lib/feedback.h)
 cli_ims_SOURCES += cli/cmd_feedback.c cli/cmd_retrain.c
+EXTRA_DIST += bench/retrain.py
