@@ -18,6 +18,8 @@ static const struct ims_command commands[] = {
 	{ "model", ims_cmd_model, "show what a model file holds ('ims model info')" },
 	{ "user", ims_cmd_user, "manage accounts: add, del, passwd, list, role, disable, enable" },
 	{ "config", ims_cmd_config, "check a configuration file ('ims config check')" },
+	{ "retrain", ims_cmd_retrain, "train a candidate with users' feedback; install it if not worse" },
+	{ "feedback", ims_cmd_feedback, "record a user's spam/ham move ('ims feedback learn')" },
 };
 
 static void usage(FILE *f)

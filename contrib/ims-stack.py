@@ -196,10 +196,12 @@ plugin {{
 """
 
 
-def make_dovecot(d, redis):
+def make_dovecot(d, redis, build):
     """Dovecot as tests/harness/dovecot.py runs it: the shipped 10-ims.conf
     (dict passdb/userdb on Redis, the master user ims-webapi sends as),
-    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder."""
+    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder,
+    and 20-ims-imapsieve.conf: moves into and out of Junk call
+    `ims feedback learn` with the stack's ims.conf."""
     os.makedirs(d.join("etc"), exist_ok=True)
     pwfile = d.join("etc", "submission.pw")
     if not os.path.exists(pwfile):
@@ -213,7 +215,8 @@ def make_dovecot(d, redis):
     shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
     common.run(["sievec", sieve])
     return doveh.Dovecot(d, redis, d.join("mail"), master_password=master_password,
-                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve))
+                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve),
+                         feedback=(os.path.join(build, "cli", "ims"), d.join("etc", "ims.conf")))
 
 
 def start_dovecot(d, dove):
@@ -445,6 +448,19 @@ def demo(d, p, build, conf):
             typ, msg = imap.fetch(str(i), "(BODY.PEEK[HEADER.FIELDS (SUBJECT X-SPAM-STATUS)])")
             text = msg[0][1].decode(errors="replace").strip().replace("\r\n", " | ")
             print(f"      {text[:150]}")
+    # learning from what users do: alice moves her first INBOX message to
+    # Junk and, having thought better of it, back (spam, then ham: one entry)
+    imap.select("INBOX")
+    typ, data = imap.uid("SEARCH", "ALL")
+    if typ == "OK" and data[0]:
+        imap.uid("MOVE", data[0].split()[0], "Junk")
+        imap.select("Junk")
+        typ, data = imap.uid("SEARCH", "ALL")
+        if typ == "OK" and data[0]:
+            imap.uid("MOVE", data[0].split()[-1], "INBOX")
+        r = ims(build, conf, "feedback", "count", "--user", alice[0])
+        say("alice moved a message to Junk and back over IMAP: IMAPSieve recorded spam, "
+            f"then ham (messages in her feedback: {r.stdout.strip() or r.stderr.strip()})")
     imap.logout()
 
     token = api_login(p, alice[0], alice[1])
@@ -494,7 +510,7 @@ def up(args):
     r.start()
     save_pid(d, "redis", r.proc.pid)
     say(f"redis on 127.0.0.1:{p['redis']} (AOF on)")
-    dove = make_dovecot(d, r)
+    dove = make_dovecot(d, r, build)
     p.update(imap=dove.imap_port, lmtp=dove.lmtp_port, auth=dove.auth_socket)
     with open(d.join("ports.json"), "w") as f:
         json.dump(p, f, indent=1)

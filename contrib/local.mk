@@ -34,3 +34,6 @@ EXTRA_DIST += contrib/build-deb.sh tests/debian-package.sh debian/changelog debi
 	debian/copyright debian/rules debian/source/format debian/ims.install \
 	debian/ims-milter.install debian/ims-webapi.install debian/ims.postinst debian/ims.postrm \
 	debian/ims.lintian-overrides
+
+# systemd: the scheduled retrain (ims retrain)
+EXTRA_DIST += contrib/systemd/ims-retrain.service contrib/systemd/ims-retrain.timer

@@ -174,12 +174,22 @@ static const struct conf_key conf_table[] = {
 	  "system uid Dovecot delivers as" },
 	{ "users", "gid", T_INT, OFF(users_gid), "5000", 1, 2147483647, NULL,
 	  "system gid Dovecot delivers as" },
+
+	{ "feedback", "max_message_size", T_SIZE, OFF(feedback_max_message_size), "256k", 1024,
+	  64.0 * 1024 * 1024, NULL, "bytes of a reported message kept for training (the rest is cut)" },
+	{ "feedback", "max_per_user", T_INT, OFF(feedback_max_per_user), "5000", 1, 10000000, NULL,
+	  "messages one user's feedback may cover; more are refused" },
+	{ "feedback", "rate_per_hour", T_INT, OFF(feedback_rate_per_hour), "200", 1, 1000000, NULL,
+	  "feedback records one user may add per hour; more are refused" },
+	{ "feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
+	  "a user's feedback index expires this long after their last report" },
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
 static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "users" };
+					      "scores",  "actions", "dkim", "webapi", "users",
+					      "feedback" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -936,6 +946,7 @@ static const char *const section_docs[] = {
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
 	"users", "How accounts in the user registry look to Dovecot.",
+	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };
 
 static const char *section_doc(const char *s)

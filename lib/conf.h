@@ -101,6 +101,12 @@ struct ims_conf {
 	int users_uid;
 	int users_gid;
 
+	/* [feedback]: users' spam/ham moves (lib/feedback.h) */
+	size_t feedback_max_message_size;
+	int feedback_max_per_user;
+	int feedback_rate_per_hour;
+	int feedback_retention_days;
+
 	int refs_;
 };
 

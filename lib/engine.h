@@ -11,7 +11,14 @@
  * load (truncated, bad checksum) keeps the running engine's model instead:
  * the new engine shares it (reference-counted), ims_engine_model_reload_error
  * says why, every scan carries the MODEL_STALE symbol, and the failure is
- * logged (event=model_reload_failed) and counted. */
+ * logged (event=model_reload_failed) and counted.
+ *
+ * The model file is watched: ims_engine_acquire checks it at most every
+ * IMS_ENGINE_MODEL_CHECK_MS and, when it was replaced (`ims retrain`
+ * installs by rename), publishes an engine with the new model that shares
+ * everything else with the current one, so a new model is in use within
+ * seconds without a signal or a restart.  A replacement that does not load
+ * is handled as on a reload: the running model stays, MODEL_STALE. */
 #ifndef IMS_ENGINE_H
 #define IMS_ENGINE_H
 
@@ -19,6 +26,8 @@
 
 #include "conf.h"
 #include "status.h"
+
+#define IMS_ENGINE_MODEL_CHECK_MS 2000
 
 struct ims_engine;
 struct ims_store;
@@ -69,7 +78,8 @@ const char *ims_engine_model_version(const struct ims_engine *e);
 /* The process-wide current engine.  publish takes a reference to e (or
  * clears with NULL) and drops the one it held on the previous engine;
  * acquire returns a new reference to the current one (NULL when none),
- * which the caller must unref. */
+ * which the caller must unref; it first reloads the model when its file
+ * changed (above). */
 void ims_engine_publish(struct ims_engine *e);
 struct ims_engine *ims_engine_acquire(void);
 

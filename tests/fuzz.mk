@@ -82,3 +82,10 @@ if !ENABLE_FUZZERS
 TESTS += tests/fuzz/replay.sh
 endif
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/seeds
+
+# what `ims feedback learn` makes of a moved message (lib/feedback.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-feedback
+tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)

@@ -22,3 +22,11 @@ EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/co
 # ims train --feedback against a real redis-server
 TESTS += tests/cli/test_train_feedback.py
 EXTRA_DIST += tests/cli/test_train_feedback.py
+
+# IMAPSieve feedback: a private Dovecot + redis-server, moves over imaplib
+TESTS += tests/cli/test_feedback_imap.py
+EXTRA_DIST += tests/cli/test_feedback_imap.py tests/harness/dovecot.py
+
+# ims retrain: feedback in a real redis-server, the model a running ims-webapi uses
+TESTS += tests/cli/test_retrain.py
+EXTRA_DIST += tests/cli/test_retrain.py

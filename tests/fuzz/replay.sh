@@ -26,4 +26,5 @@ run compose "$s/body"
 run body "$s/compose"
 run token
 run users
+run feedback "$s/rfc5322" "$d/mime"
 exit $rc

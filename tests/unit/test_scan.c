@@ -611,6 +611,65 @@ static void test_outbound_not_owned(void)
 	ims_engine_unref(e);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	size_t n;
+
+	CHECK(in && out);
+	while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		CHECK(fwrite(buf, 1, n, out) == n);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+}
+
+/* The engine watches its model file: a file replaced by rename (as `ims
+ * retrain` installs one) is in use at the first acquire after
+ * IMS_ENGINE_MODEL_CHECK_MS, sharing the rest of the engine; a broken
+ * replacement is refused and the running model stays. */
+static void test_model_watch(void)
+{
+	char live[600], tmp[600], v1[128], v2[128];
+	struct ims_store *st;
+	struct ims_engine *e = NULL, *cur;
+	FILE *f;
+
+	snprintf(live, sizeof live, "%s/live.ims", tmpdir);
+	snprintf(tmp, sizeof tmp, "%s/live.ims.tmp", tmpdir);
+	copy_file(model_ham, live);
+	e = engine(live, &st);
+	ims_engine_publish(e);
+	cur = ims_engine_acquire();
+	CHECK(cur == e && ims_engine_model(cur) != NULL);
+	snprintf(v1, sizeof v1, "%s", ims_engine_model_version(cur));
+	ims_engine_unref(cur);
+	copy_file(model_spam, tmp);
+	CHECK(rename(tmp, live) == 0);
+	usleep((IMS_ENGINE_MODEL_CHECK_MS + 200) * 1000);
+	cur = ims_engine_acquire();
+	CHECK(cur != e && ims_engine_model(cur) != NULL);
+	CHECK(ims_engine_store(cur) == st && ims_engine_conf(cur) == ims_engine_conf(e));
+	snprintf(v2, sizeof v2, "%s", ims_engine_model_version(cur));
+	CHECK(strcmp(v1, v2) != 0);
+	ims_engine_unref(cur);
+	ims_engine_unref(e); /* the old engine is gone; its store lives on in the new one */
+	CHECK((f = fopen(tmp, "w")) != NULL);
+	if (f) {
+		fputs("not a model\n", f);
+		fclose(f);
+	}
+	CHECK(rename(tmp, live) == 0);
+	usleep((IMS_ENGINE_MODEL_CHECK_MS + 200) * 1000);
+	cur = ims_engine_acquire();
+	CHECK(cur && ims_engine_model(cur) && strcmp(ims_engine_model_version(cur), v2) == 0);
+	ims_engine_unref(cur);
+	ims_engine_publish(NULL);
+	unlink(live);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -637,6 +696,7 @@ int main(void)
 	RUN(test_quarantine_threshold);
 	RUN(test_no_model);
 	RUN(test_outbound_not_owned);
+	RUN(test_model_watch);
 	unlink(model_ham);
 	unlink(model_spam);
 	unlink(model_near_spam);
