@@ -83,11 +83,18 @@ struct ims_conf {
 	char *webapi_submission;
 	char *webapi_submission_user;
 	char *webapi_submission_password_file;
-	char *webapi_reinject;
 	char *webapi_ui_dir;
 	int webapi_login_rate;
 	int webapi_send_rate;
 	int webapi_page_size;
+
+	/* [quarantine] */
+	int quarantine_retention_days;
+	size_t quarantine_max_message_size;
+	size_t quarantine_max_bytes;
+	char *quarantine_lmtp;
+	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
+	char *quarantine_digest_from;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;

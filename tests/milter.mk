@@ -7,6 +7,11 @@ tests_unit_test_store_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_heuristics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_heuristics_LDADD = $(MILTER_TEST_LIBS)
 TESTS += tests/unit/test_store tests/unit/test_heuristics
+# the quarantine store's pure parts (lib/quarantine.c)
+check_PROGRAMS += tests/unit/test_quarantine
+tests_unit_test_quarantine_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_quarantine_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_quarantine
 
 # authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
 # start nsd through tests/harness/dns.py

@@ -19,9 +19,9 @@ def main():
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         common.skip("run 'npm ci' in tests/browser first (playwright-core)")
     ui = os.path.join(os.path.dirname(os.path.dirname(HERE)), "webapi", "ui")
-    sink = SmtpSink().start()
+    sink = SmtpSink(lmtp=True).start()
     try:
-        with Env(extra={"webapi.reinject": sink.url()}, ui_dir=ui) as env:
+        with Env(extra={"quarantine.lmtp": sink.target()}, ui_dir=ui) as env:
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
             env.store("alice@example.test", "bob@example.org", "First hello")

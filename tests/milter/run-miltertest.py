@@ -59,10 +59,21 @@ def main():
         assert json.loads(redis.cli("GET", f"ims:{{global}}:scan:{tid}"))["action"] == "tag"
 
         out = miltertest("quarantine.lua", sock)
-        (qid,) = ids(out)
-        assert redis.cli("ZSCORE", "ims:{global}:quarantine", qid).strip(), "not in quarantine index"
+        (mixed,) = ids(out)
+        held = redis.cli("ZRANGE", "ims:{global}:quarantine", "0", "-1").split()
+        assert len(held) == 2 and mixed in held, held
+        (qid,) = [x for x in held if x != mixed]
+        # the one copy: in the quarantine, the MTA was told to discard its own
         assert redis.cli("HGET", f"ims:{{global}}:qmsg:{qid}", "queue_id").strip() == "QID0001"
+        assert f"X-IMS-Scan-Id: {qid}" in redis.cli("GET", f"ims:{{global}}:qraw:{qid}")
         assert redis.cli("ZSCORE", "ims:{alice@example.test}:quarantine", qid).strip()
+        assert redis.cli("EXISTS", f"ims:{{alice@example.test}}:msg:{qid}").strip() == "0"
+        # held for the local recipient only
+        assert redis.cli("HGET", f"ims:{{global}}:qmsg:{mixed}", "rcpt").strip() == \
+            "alice@example.test"
+        size = int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{qid}")) + \
+            int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{mixed}"))
+        assert int(redis.cli("GET", "ims:{global}:quarantine:bytes")) == size
 
         miltertest("reject.lua", sock)
         assert redis.cli("ZCARD", "ims:{global}:idx:action:reject").strip() == "1"
