@@ -17,6 +17,7 @@ static const struct ims_command commands[] = {
 	{ "eval", ims_cmd_eval, "measure a model on folders of ham and spam (JSON)" },
 	{ "model", ims_cmd_model, "show what a model file holds ('ims model info')" },
 	{ "user", ims_cmd_user, "manage accounts: add, del, passwd, list, role, disable, enable" },
+	{ "quarantine", ims_cmd_quarantine, "mail users a digest of held messages; purge old ones" },
 };
 
 static void usage(FILE *f)
