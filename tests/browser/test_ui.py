@@ -37,6 +37,8 @@ def main():
                             symbols=(("SVM_SPAM", 6.0), ("HTML_ONLY", 1.0)))
             env.store("bob@example.test", "evil@example.org", "held", verdict="spam",
                       action="quarantine", score=12.0, quarantine=True)
+            env.store("alice@example.test", "spammer2@example.org", "held for alice",
+                      verdict="ham", action="quarantine", score=12.0, quarantine=True)
             e = dict(os.environ, IMS_URL=env.api.url(""), IMS_USER="alice@example.test",
                      IMS_ADMIN="admin@example.test", IMS_PASSWORD=PASSWORD,
                      IMS_SUBJECT=subject, IMS_SCAN_ID=sid, NODE_PATH=os.path.join(HERE, "node_modules"))
