@@ -236,10 +236,10 @@ ims_status ims_lmtp_deliver(const char *target, const char *mail_from, const cha
 		snprintf(err, errlen, "lmtp: 1..%d recipients", IMS_LMTP_MAX_RCPTS);
 		return IMS_EINVAL;
 	}
-	if (*mail_from && !addr_ok(mail_from)) {
-		snprintf(err, errlen, "lmtp: sender address cannot be written");
-		return IMS_EINVAL;
-	}
+	/* a sender that cannot be written into MAIL FROM (a quoted local part
+	 * with spaces, say) must not make a message undeliverable: null sender */
+	if (*mail_from && !addr_ok(mail_from))
+		mail_from = "";
 	for (size_t i = 0; i < n; i++)
 		if (!*rcpts[i] || !addr_ok(rcpts[i])) {
 			snprintf(err, errlen, "lmtp: recipient address cannot be written");

@@ -15,12 +15,13 @@
 #define IMS_LMTP_MAX_RCPTS 1000
 
 /* Delivers len bytes at raw (line ends may be LF or CRLF; sent as CRLF,
- * dot-stuffed) from mail_from ("" for the null sender) to n recipients.
+ * dot-stuffed) from mail_from ("" for the null sender, which is also used
+ * when mail_from cannot be written into the command) to n recipients.
  * codes[i] gets the reply code for rcpts[i] (250 delivered; 4xx/5xx as
  * the server said, at RCPT or after DATA).  IMS_OK when the session ran to
  * the end (look at codes), IMS_ETEMP when the server could not be reached
  * or broke off (codes then say 451 for everyone not answered),
- * IMS_EINVAL for an address that cannot be written into a command.  err
+ * IMS_EINVAL for a recipient address that cannot be written into RCPT.  err
  * (errlen bytes) gets the first failure in words. */
 ims_status ims_lmtp_deliver(const char *target, const char *mail_from, const char *const *rcpts,
                             size_t n, const char *raw, size_t len, int timeout_s, int *codes,

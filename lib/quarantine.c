@@ -665,7 +665,12 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
 	memcpy(buf, head, hl);
 	n = hl;
 	if (!msg) {
-		/* no header at all (not what the milter stores): ours in front */
+		/* no header at all (not what the milter stores): ours, an empty
+		 * line, and the bytes as body, so none of them can become a
+		 * header field (a first line starting with a space would fold
+		 * into ours, and a forged X-Spam-Flag after it would count) */
+		memcpy(buf + n, "\r\n", 2);
+		n += 2;
 		memcpy(buf + n, raw, len);
 		n += len;
 	} else {

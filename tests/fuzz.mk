@@ -1,7 +1,8 @@
 # Fuzz targets.  In `make check` each target replays its seed corpus under
 # ASan/UBSan (tests/fuzz/replay.c supplies main); `./configure
 # --enable-fuzzers CC=clang` links libFuzzer instead: tests/fuzz/run.sh.
-FUZZ_TARGETS = tests/fuzz/fuzz-conf tests/fuzz/fuzz-rfc5322 tests/fuzz/fuzz-mime tests/fuzz/fuzz-model
+FUZZ_TARGETS = tests/fuzz/fuzz-conf tests/fuzz/fuzz-rfc5322 tests/fuzz/fuzz-mime tests/fuzz/fuzz-model \
+	tests/fuzz/fuzz-release
 check_PROGRAMS += $(FUZZ_TARGETS)
 if ENABLE_FUZZERS
 FUZZ_MAIN =
@@ -29,6 +30,11 @@ tests_fuzz_fuzz_model_SOURCES = tests/fuzz/fuzz_model.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_model_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_model_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_model_LDADD = $(FUZZ_LIBS)
+# the copy a quarantine release delivers (lib/quarantine.c)
+tests_fuzz_fuzz_release_SOURCES = tests/fuzz/fuzz_release.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_release_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_release_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_release_LDADD = $(FUZZ_LIBS)
 
 if !ENABLE_FUZZERS
 TESTS += tests/fuzz/replay.sh

@@ -10,4 +10,5 @@ rc=0
 "$f/fuzz-rfc5322" "$s/rfc5322" "$s/mime" "$top_srcdir/tests/data" || rc=1
 "$f/fuzz-mime" "$s/mime" "$s/rfc5322" "$top_srcdir/tests/data" || rc=1
 "$f/fuzz-model" "$s/model" || rc=1
+"$f/fuzz-release" "$s/release" "$s/rfc5322" "$s/mime" "$top_srcdir/tests/data" || rc=1
 exit $rc

@@ -52,9 +52,17 @@ static void test_released_copy_no_header(void)
 	char *out = NULL;
 	size_t len = 0;
 
-	CHECK(ims_quarantine_released_copy(" not a header\r\n", 15, "a@example.test", 0, &out,
-	                                   &len) == IMS_OK);
+	static const char raw[] = " not a header\r\nX-Spam-Flag: YES\r\n\r\nbody\r\n";
+	char *blank;
+
+	/* found by fuzz-release: glued to our header fields, the first line
+	 * folded into them and the forged flag became a header again */
+	CHECK(ims_quarantine_released_copy(raw, strlen(raw), "a@example.test", 0, &out, &len) ==
+	      IMS_OK);
 	CHECK_STR_CONTAINS(out, "X-Spam-Flag: NO\r\n");
+	blank = out ? strstr(out, "\r\n\r\n") : NULL;
+	CHECK(blank && strstr(out, "YES") > blank);
+	CHECK(blank && strncmp(blank + 4, raw, strlen(raw)) == 0);
 	free(out);
 }
 
