@@ -150,11 +150,11 @@ struct ims_store_txn *ims_quarantine_txn_user(const struct ims_conf *c, const ch
 	if (!t)
 		return NULL;
 	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_fmt(t, "ims:{%s}:quarantine", addr);
+	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_fmt(t, "%" PRIu64, time_ms);
 	ims_store_txn_str(t, id);
 	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-	ims_store_txn_fmt(t, "ims:{%s}:quarantine", addr);
+	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_str(t, "-inf");
 	ims_store_txn_fmt(t, "(%" PRIu64, time_ms > ret ? time_ms - ret : 0);
 	return t;
@@ -512,7 +512,7 @@ static ims_status drop_from_users(redisContext *rc, const char *id, const char *
 		const char *argv[3] = {"ZREM", key, id};
 		redisReply *r;
 
-		snprintf(key, sizeof key, "ims:{%s}:quarantine", addrs[i]);
+		snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addrs[i]);
 		r = redisCommandArgv(rc, 3, argv, NULL);
 		if (!r)
 			return IMS_ETEMP;
@@ -759,7 +759,7 @@ ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 
 	*n = 0;
-	snprintf(key, sizeof key, "ims:{%s}:quarantine", addr);
+	snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addr);
 	snprintf(min, sizeof min, "(%" PRIu64, after_ms);
 	snprintf(lim, sizeof lim, "%zu", max);
 	r = redisCommandArgv(rc, 8, argv, NULL);
@@ -789,7 +789,7 @@ ims_status ims_quarantine_digest_get(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 
 	*ms = 0;
-	snprintf(key, sizeof key, "ims:{%s}:qdigest", addr);
+	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
 	r = redisCommandArgv(rc, 2, argv, NULL);
 	if (!r)
 		return IMS_ETEMP;
@@ -806,7 +806,7 @@ ims_status ims_quarantine_digest_set(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 	ims_status st;
 
-	snprintf(key, sizeof key, "ims:{%s}:qdigest", addr);
+	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
 	snprintf(v, sizeof v, "%" PRIu64, ms);
 	r = redisCommandArgv(rc, 3, argv, NULL);
 	if (!r)

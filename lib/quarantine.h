@@ -42,6 +42,8 @@
 #define IMS_QUARANTINE_SIZES           "ims:{global}:quarantine:sizes"
 #define IMS_QUARANTINE_MSG             "ims:{global}:qmsg:"
 #define IMS_QUARANTINE_RAW             "ims:{global}:qraw:"
+#define IMS_QUARANTINE_USER_FMT        "ims:{%s}:quarantine" /* ADDR's index */
+#define IMS_QUARANTINE_DIGEST_FMT      "ims:{%s}:qdigest"
 #define IMS_QUARANTINE_FEEDBACK        "ims:{global}:feedback"
 #define IMS_QUARANTINE_FEEDBACK_MAXLEN "100000"
 #define IMS_QUARANTINE_CLAIM_STALE_MS  (10 * 60 * 1000)

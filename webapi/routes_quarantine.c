@@ -157,7 +157,7 @@ void ims_route_user_quarantine(struct ims_req *r)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32];
 
-	snprintf(key, sizeof key, "ims:{%s}:quarantine", r->who.sub);
+	snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, r->who.sub);
 	list(r, key, r->who.sub);
 }
 
