@@ -75,6 +75,13 @@ def main():
             int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{mixed}"))
         assert int(redis.cli("GET", "ims:{global}:quarantine:bytes")) == size
 
+        # quarantine full: 452, nothing held, nothing discarded
+        redis.cli("INCRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
+        miltertest("held_tempfail.lua", sock)
+        assert "event=store_failed" in mt.log_text() and "quarantine full" in mt.log_text()
+        assert redis.cli("ZCARD", "ims:{global}:quarantine").strip() == "2"
+        redis.cli("DECRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
+
         miltertest("reject.lua", sock)
         assert redis.cli("ZCARD", "ims:{global}:idx:action:reject").strip() == "1"
         assert redis.cli("ZCARD", "ims:{global}:idx:symbol:GTUBE").strip() == "1"
@@ -94,6 +101,7 @@ def main():
 
         redis.stop()
         miltertest("tempfail.lua", sock)
+        miltertest("held_tempfail.lua", sock)
         assert "Storage unavailable" in mt.log_text() or "store_failed" in mt.log_text()
 
         rc = mt.stop()
