@@ -20,6 +20,7 @@ static const struct ims_command commands[] = {
 	{ "config", ims_cmd_config, "check a configuration file ('ims config check')" },
 	{ "retrain", ims_cmd_retrain, "train a candidate with users' feedback; install it if not worse" },
 	{ "feedback", ims_cmd_feedback, "record a user's spam/ham move ('ims feedback learn')" },
+	{ "quarantine", ims_cmd_quarantine, "mail users a digest of held messages; purge old ones" },
 };
 
 static void usage(FILE *f)

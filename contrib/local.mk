@@ -37,3 +37,6 @@ EXTRA_DIST += contrib/build-deb.sh tests/debian-package.sh debian/changelog debi
 
 # systemd: the scheduled retrain (ims retrain)
 EXTRA_DIST += contrib/systemd/ims-retrain.service contrib/systemd/ims-retrain.timer
+
+# systemd: the quarantine digest (ims quarantine digest)
+EXTRA_DIST += contrib/systemd/ims-quarantine-digest.service contrib/systemd/ims-quarantine-digest.timer

@@ -153,8 +153,6 @@ static const struct conf_key conf_table[] = {
 	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
 	  "", NOLIM, "file holding the password of submission_user" },
-	{ "webapi", "reinject", T_STRING, OFF(webapi_reinject), "smtp://127.0.0.1:10025", NOLIM,
-	  "SMTP listener without milters that released quarantine is delivered through" },
 	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
 	  "static files of the web UI" },
 	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
@@ -167,6 +165,24 @@ static const struct conf_key conf_table[] = {
 	  "file holding a bearer token GET /metrics then requires (empty: /metrics is open)" },
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
 	  "default page size of lists" },
+
+	{ "quarantine", "retention_days", T_INT, OFF(quarantine_retention_days), "30", 1, 3650,
+	  NULL, "days a held message is kept before it is purged unreleased" },
+	{ "quarantine", "max_message_size", T_SIZE, OFF(quarantine_max_message_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "largest message held; a larger one that would be held is rejected" },
+	{ "quarantine", "max_bytes", T_SIZE, OFF(quarantine_max_bytes), "1G", 0,
+	  1024.0 * 1024 * 1024 * 1024, NULL,
+	  "total size of held messages; when full, messages to hold are tempfailed (0: no cap)" },
+	{ "quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
+	  "Dovecot LMTP that released messages are delivered to: unix:/path or host:port" },
+	{ "quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
+	  "score,dmarc",
+	  "why a message was held for users to release it themselves (score, dmarc; "
+	  "empty: admins only)" },
+	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
+	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
+	  "domain)" },
 
 	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
 	  "Dovecot mail home of a user (%d domain, %n local part)" },
@@ -188,8 +204,8 @@ static const struct conf_key conf_table[] = {
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
 static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "users",
-					      "feedback" };
+					      "scores",  "actions", "dkim", "webapi", "quarantine",
+					      "users",   "feedback" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -375,6 +391,15 @@ static int set_value(struct ims_conf *c, const struct conf_key *k, const char *t
 			snprintf(why, whylen, "out of memory");
 			break;
 		}
+		for (char **p = l; k->choices && *p; p++)
+			if (!in_choices(*p, k->choices)) {
+				snprintf(why, whylen, "'%s' is not one of %s", *p, k->choices);
+				free_list(l);
+				l = NULL;
+				break;
+			}
+		if (!l)
+			break;
 		free_list(*(char ***)field);
 		*(char ***)field = l;
 		rc = 0;
@@ -698,7 +723,7 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
 		char reason[256];
-		if (k->type == T_LIST && st->seen[i]) {
+		if (k->type == T_LIST && st->seen[i] && !k->choices) {
 			if (check_value(k, value, reason, sizeof reason) != 0) {
 				snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name,
 					 reason);
@@ -945,6 +970,7 @@ static const char *const section_docs[] = {
 	"actions", "Score thresholds; the highest one reached decides.",
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
+	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
 	"users", "How accounts in the user registry look to Dovecot.",
 	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };

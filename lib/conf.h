@@ -88,13 +88,20 @@ struct ims_conf {
 	bool webapi_submission_tls_verify;
 	char *webapi_submission_user;
 	char *webapi_submission_password_file;
-	char *webapi_reinject;
 	char *webapi_ui_dir;
 	int webapi_login_rate;
 	int webapi_send_rate;
 	int webapi_scan_rate;
 	char *webapi_metrics_token_file;
 	int webapi_page_size;
+
+	/* [quarantine] */
+	int quarantine_retention_days;
+	size_t quarantine_max_message_size;
+	size_t quarantine_max_bytes;
+	char *quarantine_lmtp;
+	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
+	char *quarantine_digest_from;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;

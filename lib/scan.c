@@ -186,6 +186,11 @@ static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const
 	return IMS_OK;
 }
 
+int ims_scan_holds_for(const struct ims_scan *s, const char *addr)
+{
+	return s->action == IMS_ACTION_QUARANTINE && ims_scan_addr_is_local(s->conf, addr);
+}
+
 static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *env)
 {
 	s->client_ip = dup_clean(env->client_ip, 64);
@@ -217,6 +222,39 @@ static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *e
 	return IMS_OK;
 }
 
+/* A message to hold stays with ims until someone releases it into a local
+ * mailbox (lib/quarantine.h), so it must fit the quarantine and have a
+ * local recipient.  Recipients ims has no mailbox for get it as tagged
+ * (inbound, the milter holds it for the local ones only); outbound mail
+ * that would leave the site is refused, so its sender knows. */
+static void hold_policy(struct ims_scan *s)
+{
+	const struct ims_conf *c = s->conf;
+	size_t local = 0;
+	char was[200];
+
+	if (s->action != IMS_ACTION_QUARANTINE)
+		return;
+	snprintf(was, sizeof was, "%.199s", s->reason);
+	for (size_t i = 0; i < s->nrcpts; i++)
+		local += ims_scan_addr_is_local(c, s->rcpts[i]) != 0;
+	if (s->size > c->quarantine_max_message_size) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; too large to hold (%zu > %zu bytes)", was, s->size,
+		         c->quarantine_max_message_size);
+	} else if (s->nrcpts == 0) {
+		return; /* POST /scan-email: no envelope to hold for */
+	} else if (s->outbound && local < s->nrcpts) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; held mail is only delivered to local mailboxes", was);
+	} else if (local == 0) {
+		s->action = IMS_ACTION_TAG;
+		snprintf(s->reason, sizeof s->reason, "%s; no local mailbox to hold it for", was);
+	}
+}
+
 static void decide(struct ims_scan *s, const char *forced_reason)
 {
 	const struct ims_conf *c = s->conf;
@@ -234,6 +272,7 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 		s->action = IMS_ACTION_QUARANTINE;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
 		         c->action_quarantine);
+		s->hold_class = "score";
 	} else if (c->action_tag >= 0 && s->score >= c->action_tag) {
 		s->action = IMS_ACTION_TAG;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
@@ -253,8 +292,10 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->action = IMS_ACTION_QUARANTINE;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy quarantine for %s",
 			         s->auth.from_domain);
+			s->hold_class = "dmarc";
 		}
 	}
+	hold_policy(s);
 	if (forced_reason) {
 		s->action = IMS_ACTION_REJECT;
 		snprintf(s->reason, sizeof s->reason, "%s", forced_reason);

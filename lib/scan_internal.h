@@ -34,6 +34,7 @@ struct ims_scan {
 	double score;
 	enum ims_action action;
 	char reason[384];
+	const char *hold_class; /* quarantine: "score" or "dmarc" */
 
 	int classified;
 	char verdict[8];

@@ -14,6 +14,10 @@ include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
 
+# The quarantine with Postfix, ims-milter, Dovecot (LMTP, IMAP, Sieve), Redis, ims-webapi.
+TESTS += tests/e2e/test_quarantine.py
+EXTRA_DIST += tests/e2e/test_quarantine.py
+
 # The whole stack as the quick start runs it (contrib/ims-stack.py).
 TESTS += tests/e2e/test_stack.py
 EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/common.py \

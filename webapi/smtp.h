@@ -1,6 +1,6 @@
 /* Handing a message to an SMTP server with libcurl: POST /emails/send
  * through [webapi] submission (authenticated, so Postfix runs the milter
- * and signs it), quarantine release through [webapi] reinject.
+ * and signs it); `ims quarantine digest` through the same path.
  *
  * For sending on a user's behalf ims-webapi logs in as a Dovecot master
  * user (submission_user) with the user as the SASL authorization id

@@ -27,4 +27,5 @@ run body "$s/compose"
 run token
 run users
 run feedback "$s/rfc5322" "$d/mime"
+run release "$s/rfc5322" "$s/mime" "$d/mime"
 exit $rc

@@ -41,6 +41,21 @@ def wait_port(port, host="127.0.0.1", timeout=15.0):
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
+def wait_unix_socket(path, timeout=15.0):
+    """Waits until something accepts connections on the unix socket path."""
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1)
+                s.connect(path)
+                return True
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {path} after {timeout}s")
+
+
 def wait_file(path, timeout=15.0):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -296,6 +296,41 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HSET ims:{global}:qmsg:");
+	/* one copy: the held body in the quarantine, none in the mailbox */
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SET ims:{global}:qraw:");
+	CHECK(strstr(ims_store_memory_log(st), "HSET ims:{alice@example.test}:msg:") == NULL);
+	/* held for the local recipient only */
+	CHECK(ims_scan_holds_for(s, "Alice@Example.test"));
+	CHECK(!ims_scan_holds_for(s, "bob@elsewhere.example"));
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* What can be held: a local mailbox to release into later. */
+static void test_hold_policy(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_spam, &st);
+	struct ims_scan *s;
+	const char phish[] = "From: x@example.test\r\nSubject: account\r\n"
+	                     "Content-Type: text/html\r\n\r\n"
+	                     "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
+	static const char *remote[] = {"bob@elsewhere.example"};
+	struct ims_envelope in = env, out = env;
+
+	in.rcpts = remote;
+	in.nrcpts = 1;
+	CHECK(ims_scan_run(e, &in, phish, sizeof phish - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TAG);
+	CHECK_STR_CONTAINS(ims_scan_reason(s), "no local mailbox to hold it for");
+	CHECK(!ims_scan_holds_for(s, "bob@elsewhere.example"));
+	ims_scan_free(s);
+
+	out.auth_user = "alice@example.test";
+	out.mail_from = "alice@example.test";
+	CHECK(ims_scan_run(e, &out, phish, sizeof phish - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_REJECT);
+	CHECK_STR_CONTAINS(ims_scan_reason(s), "only delivered to local mailboxes");
 	ims_scan_free(s);
 	ims_engine_unref(e);
 }
@@ -686,6 +721,7 @@ int main(void)
 	RUN(test_gtube_reject);
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
+	RUN(test_hold_policy);
 	RUN(test_outbound_sent);
 	RUN(test_header_values);
 	RUN(test_mime_nesting_limit);
