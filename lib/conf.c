@@ -581,7 +581,6 @@ static const struct {
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
 	{ "webapi", "submission", check_smtp_url },
-	{ "webapi", "reinject", check_smtp_url },
 	{ "webapi", "jwt_secret_file", check_abs_path },
 	{ "webapi", "submission_password_file", check_abs_path },
 	{ "webapi", "submission_ca_file", check_abs_path },
@@ -878,11 +877,6 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 		snprintf(why, whylen, "[webapi] access_ttl_s (%d) must be below refresh_ttl_s (%d)",
 			 c->webapi_access_ttl_s, c->webapi_refresh_ttl_s);
 		return line ? line : 1;
-	}
-	if (*c->webapi_submission_user && !*c->webapi_submission_password_file) {
-		snprintf(why, whylen,
-			 "[webapi] submission_user is set but submission_password_file is not");
-		return st->line[key_index("webapi", "submission_user")];
 	}
 	return 0;
 }

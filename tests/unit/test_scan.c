@@ -315,6 +315,9 @@ static void test_hold_policy(void)
 	const char phish[] = "From: x@example.test\r\nSubject: account\r\n"
 	                     "Content-Type: text/html\r\n\r\n"
 	                     "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
+	const char phish_own[] = "From: alice@example.test\r\nSubject: account\r\n"
+	                         "Content-Type: text/html\r\n\r\n"
+	                         "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
 	static const char *remote[] = {"bob@elsewhere.example"};
 	struct ims_envelope in = env, out = env;
 
@@ -328,7 +331,8 @@ static void test_hold_policy(void)
 
 	out.auth_user = "alice@example.test";
 	out.mail_from = "alice@example.test";
-	CHECK(ims_scan_run(e, &out, phish, sizeof phish - 1, &s) == IMS_OK);
+	/* alice's own From: AUTH_FROM_NOT_OWNED would push it past reject */
+	CHECK(ims_scan_run(e, &out, phish_own, sizeof phish_own - 1, &s) == IMS_OK);
 	CHECK(ims_scan_action(s) == IMS_ACTION_REJECT);
 	CHECK_STR_CONTAINS(ims_scan_reason(s), "only delivered to local mailboxes");
 	ims_scan_free(s);
@@ -575,6 +579,7 @@ static void test_quarantine_threshold(void)
 		free(c->classifier_model);
 		c->classifier_model = strdup(path);
 		set_list1(&c->dns_nameservers, "127.0.0.1:9");
+		set_list1(&c->milter_local_domains, "example.test"); /* a mailbox to hold for */
 		c->dns_timeout_ms = 100;
 		c->scores[ims_symbol_find("SVM_SPAM")] = 20;
 		CHECK(ims_store_open_memory(&st) == IMS_OK);
