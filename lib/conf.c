@@ -58,6 +58,9 @@ static const struct conf_key conf_table[] = {
 	  "delayed-ACK wait per message, see docs/milter.md)" },
 	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
 	  "drop privileges to this user after binding (empty: stay)" },
+	{ "milter", "metrics_listen", T_STRING, OFF(milter_metrics_listen), "", NOLIM,
+	  "loopback address:port where ims-milter serves Prometheus metrics at /metrics (empty: "
+	  "off)" },
 	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
 	  "write the daemon's pid here (empty: none)" },
 	{ "milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
@@ -572,6 +575,7 @@ static const struct {
 	conf_check_fn check;
 } value_checks[] = {
 	{ "milter", "socket", check_milter_socket },
+	{ "milter", "metrics_listen", check_listen },
 	{ "milter", "user", check_user },
 	{ "milter", "authserv_id", check_token },
 	{ "milter", "local_domains", check_domain },
