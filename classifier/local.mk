@@ -6,12 +6,13 @@ classifier_libimsclassifier_a_SOURCES = \
 	classifier/mimeparse.c classifier/mimeparse.h \
 	classifier/html.c classifier/html.h \
 	classifier/featurize.c classifier/featurize.h \
+	classifier/normalize.c classifier/normalize.h \
 	classifier/model.c classifier/model.h \
 	classifier/classify.c classifier/classify.h \
 	classifier/metrics.c classifier/metrics.h \
 	classifier/train.c classifier/train.h
 
-EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c \
+EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c bench/time-split.py bench/obfuscate.py \
 	bench/mime-nesting.sh bench/mime-nesting.c \
 	contrib/samples/ham.eml contrib/samples/spam.eml
 

@@ -24,6 +24,8 @@ struct ims_parsed {
 	int malformed;
 	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */
 	size_t parts, plain, html;
+	size_t ninner; /* attached messages, owned by msg's tree */
+	GMimeMessage *inner[IMS_MIME_MAX_INNER];
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -346,6 +348,8 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
+		if (inner && p->ninner < IMS_MIME_MAX_INNER)
+			p->inner[p->ninner++] = inner;
 		if (inner)
 			walk(p, g_mime_message_get_mime_part(inner), depth + 1);
 		return;
@@ -589,4 +593,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p)
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p)
 {
 	return p->msg;
+}
+
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out)
+{
+	*out = p->inner;
+	return p->ninner;
 }

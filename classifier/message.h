@@ -25,6 +25,7 @@
 #define IMS_MIME_MAX_LINKS       500           /* links kept */
 #define IMS_MIME_MAX_ATTACHMENTS 100           /* attachments listed */
 #define IMS_MIME_MAX_MESSAGE     (64u << 20)   /* larger raw input: IMS_ELIMIT */
+#define IMS_MIME_MAX_INNER       8             /* attached messages listed */
 
 struct ims_parsed;
 
@@ -81,5 +82,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p);
 /* The GMime message, for other headers; owned by p (do not unref), valid
  * until ims_parsed_free().  Never NULL. */
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p);
+
+/* The attached messages (message/rfc822 parts, at any depth, the first
+ * IMS_MIME_MAX_INNER in walk order): *out points at an array owned by p,
+ * the messages are owned by p's tree (do not unref).  Returns the count. */
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out);
 
 #endif

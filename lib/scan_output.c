@@ -142,7 +142,8 @@ int ims_scan_is_own_header(const char *name)
 	for (int i = 0; own_headers[i]; i++)
 		if (strcasecmp(name, own_headers[i]) == 0)
 			return 1;
-	return 0;
+	/* written on release from the quarantine (lib/quarantine.c) */
+	return strcasecmp(name, "X-IMS-Released") == 0;
 }
 
 /* A JSON string of header text; bytes that are not UTF-8 become '?' (jansson

@@ -38,3 +38,6 @@ EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.p
 TESTS += tests/browser/test_ui.py
 EXTRA_DIST += tests/browser/test_ui.py tests/browser/ui.test.js tests/browser/package.json \
 	tests/browser/package-lock.json
+# submission over STARTTLS to a real Postfix with a test CA
+TESTS += tests/webapi/test_submission_tls.py
+EXTRA_DIST += tests/webapi/test_submission_tls.py

@@ -23,6 +23,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 #include "router.h"
 #include "server.h"
 
@@ -159,6 +160,7 @@ int main(int argc, char **argv)
 	}
 	ims_log_notice(NULL, "event=started listen=%s port=%d threads=%d", conf->webapi_listen,
 		       ims_server_port(srv), conf->webapi_threads);
+	ims_notify_ready();
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -168,6 +170,7 @@ int main(int argc, char **argv)
 		}
 		break;
 	}
+	ims_notify_stopping();
 	ims_log_notice(NULL, "event=draining signal=%d", sig);
 	app.draining = 1;
 	ims_server_stop(srv, DRAIN_MS);

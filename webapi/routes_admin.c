@@ -1,5 +1,5 @@
 /* Admin routes: scans, one scan, stats, quarantine and release, audit,
- * users.  Every change an admin makes is an event in ims:{global}:events
+ * users (the quarantine is routes_quarantine.c).  Every change an admin makes is an event in ims:{global}:events
  * (ims_req_audit), and so is an audit export. */
 #include "config.h"
 
@@ -17,7 +17,6 @@
 #include "page.h"
 #include "replyarena.h"
 #include "routes.h"
-#include "smtp.h"
 #include "ulid.h"
 #include "users.h"
 
@@ -422,171 +421,6 @@ static json_t *field(const redisReply *v)
 	json_t *j = v->type == REDIS_REPLY_STRING ? json_stringn(v->str, v->len) : NULL;
 
 	return j ? j : json_null();
-}
-
-void ims_route_admin_quarantine(struct ims_req *r)
-{
-	struct ims_page p;
-	int limit = ims_req_limit(r);
-	redisContext *c;
-	redisReply **rs = NULL;
-	json_t *items = NULL;
-	char next[IMS_CURSOR_MAX];
-
-	if (limit < 0)
-		return;
-	if (ims_page_read(r, "ims:{global}:quarantine", ims_req_query(r, "cursor"), LLONG_MIN,
-			  LLONG_MAX, (size_t)limit, &p) != IMS_OK)
-		return;
-	c = ims_req_redis(r);
-	rs = calloc(p.n * 2 + 1, sizeof *rs);
-	items = json_array();
-	if (!c || !rs || !items)
-		goto out;
-	for (size_t i = 0; i < p.n; i++) {
-		redisAppendCommand(c,
-				   "HMGET ims:{global}:qmsg:%s mail_from rcpt reason queue_id "
-				   "released_by released_at",
-				   p.ids[i]);
-		redisAppendCommand(c, "GET ims:{global}:scan:%s", p.ids[i]);
-	}
-	if (ims_req_pipeline(r, rs, p.n * 2) != IMS_OK)
-		goto out;
-	for (size_t i = 0; i < p.n; i++) {
-		redisReply *h = rs[2 * i], *s = rs[2 * i + 1];
-		json_t *scan = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL)
-							     : NULL;
-
-		if (h->type != REDIS_REPLY_ARRAY || h->elements != 6)
-			continue;
-		json_array_append_new(
-			items, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:O?, s:O?, s:O?}",
-					 "id", p.ids[i], "time", (json_int_t)p.times[i], "mail_from",
-					 field(h->element[0]), "rcpt", field(h->element[1]),
-					 "reason", field(h->element[2]), "queue_id",
-					 field(h->element[3]), "released_by", field(h->element[4]),
-					 "released_at", field(h->element[5]), "subject",
-					 json_object_get(scan, "subject"), "score",
-					 json_object_get(scan, "score"), "from",
-					 json_object_get(scan, "from")));
-		json_decref(scan);
-	}
-	if (p.more && p.n)
-		ims_page_cursor(&p, p.n - 1, next);
-	ims_req_json(r, 200,
-		     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
-			       p.more && p.n ? next : NULL));
-out:
-	if (rs)
-		ims_req_free_replies(rs, p.n * 2);
-	free(rs);
-	json_decref(items);
-	ims_page_free(&p);
-	if (!r->responded)
-		ims_req_error(r, 500, "out of memory");
-}
-
-/* Moves the held copy in each local recipient's mailbox to the inbox. */
-static void unhold_mailboxes(struct ims_req *r, const char *id, char **rcpts, size_t n)
-{
-	redisContext *c = ims_req_redis(r);
-
-	if (!c)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		char a[IMS_USERS_ADDR_MAX + 1];
-		redisReply *rep;
-
-		if (ims_users_canon_address(rcpts[i], r->app->conf->milter_local_domains, a) !=
-		    IMS_OK)
-			continue;
-		/* only when the held copy exists; one transaction per mailbox */
-		rep = redisCommand(c,
-				   "EVAL %s 3 ims:{%s}:quarantine ims:{%s}:inbox ims:{%s}:msg:%s %s",
-				   "local t = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
-				   "if not t or redis.call('EXISTS', KEYS[3]) == 0 then return 0 end "
-				   "redis.call('ZREM', KEYS[1], ARGV[1]) "
-				   "redis.call('ZADD', KEYS[2], t, ARGV[1]) "
-				   "redis.call('HSET', KEYS[3], 'folder', 'inbox') return 1",
-				   a, a, a, id, id);
-		if (rep)
-			freeReplyObject(rep);
-	}
-}
-
-void ims_route_admin_release(struct ims_req *r)
-{
-	const char *id = r->params[0];
-	redisReply *h = NULL;
-	char *rcpt_copy = NULL, *rcpts[IMS_SMTP_MAX_RCPTS], err[512], now[24];
-	size_t n = 0;
-	struct ims_smtp_job job = { 0 };
-	ims_status st;
-
-	if (!ims_ulid_valid(id)) {
-		ims_req_error(r, 404, "no such held message");
-		return;
-	}
-	h = ims_req_cmd(r, "HMGET ims:{global}:qmsg:%s raw mail_from rcpt released_by queue_id", id);
-	if (!h)
-		return;
-	if (h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
-	    h->element[0]->type != REDIS_REPLY_STRING) {
-		ims_req_error(r, 404, "no such held message");
-		goto out;
-	}
-	if (h->element[3]->type == REDIS_REPLY_STRING) {
-		ims_req_error(r, 409, "already released by %s", h->element[3]->str);
-		goto out;
-	}
-	rcpt_copy = h->element[2]->type == REDIS_REPLY_STRING ? strdup(h->element[2]->str) : NULL;
-	for (char *save = NULL, *t = rcpt_copy ? strtok_r(rcpt_copy, ", ", &save) : NULL;
-	     t && n < IMS_SMTP_MAX_RCPTS; t = strtok_r(NULL, ", ", &save))
-		rcpts[n++] = t;
-	if (n == 0) {
-		ims_req_error(r, 500, "the held message has no recipients");
-		goto out;
-	}
-	job.url = r->app->conf->webapi_reinject;
-	job.mail_from = h->element[1]->type == REDIS_REPLY_STRING ? h->element[1]->str : "";
-	job.rcpts = (const char *const *)rcpts;
-	job.nrcpts = n;
-	job.raw = h->element[0]->str;
-	job.len = h->element[0]->len;
-	job.timeout_s = r->app->conf->webapi_timeout_s;
-	st = ims_smtp_send(&job, err, sizeof err);
-	if (st != IMS_OK) {
-		ims_log_warn(r->id, "event=release_failed msg=%s error=\"%s\"", id, err);
-		ims_req_error(r, 503, "the reinject service did not take the message: %s", err);
-		goto out;
-	}
-	snprintf(now, sizeof now, "%" PRIu64, ims_req_now_ms());
-	{
-		redisContext *c = ims_req_redis(r);
-		redisReply *rs[4] = { NULL };
-
-		if (!c)
-			goto out;
-		redisAppendCommand(c, "MULTI");
-		redisAppendCommand(c, "HSET ims:{global}:qmsg:%s released_by %s released_at %s", id,
-				   r->who.sub, now);
-		redisAppendCommand(c, "ZREM ims:{global}:quarantine %s", id);
-		redisAppendCommand(c, "EXEC");
-		if (ims_req_pipeline(r, rs, 4) != IMS_OK)
-			goto out;
-		ims_req_free_replies(rs, 4);
-	}
-	unhold_mailboxes(r, id, rcpts, n);
-	if (ims_req_audit(r, "quarantine.release", id, "rcpt", h->element[2]->str, "queue_id",
-			  h->element[4]->type == REDIS_REPLY_STRING ? h->element[4]->str : "",
-			  NULL) != IMS_OK)
-		goto out;
-	ims_log_info(r->id, "event=release msg=%s by=%s rcpts=%zu", id, r->who.sub, n);
-	ims_req_json(r, 200, json_pack("{s:s, s:s, s:s}", "id", id, "released_by", r->who.sub,
-				       "released_at", now));
-out:
-	free(rcpt_copy);
-	freeReplyObject(h);
 }
 
 static const char *const csv_cols[] = { "time", "type",   "actor", "op",

@@ -53,6 +53,7 @@ void ims_route_email_send(struct ims_req *r)
 	job.raw = msg.raw;
 	job.len = msg.len;
 	job.timeout_s = conf->webapi_timeout_s;
+	ims_smtp_job_tls(&job, conf);
 	st = ims_smtp_send(&job, err, sizeof err);
 	if (st == IMS_EPERM) {
 		ims_log_notice(r->id, "event=send_refused user=%s error=\"%s\"", r->who.sub, err);

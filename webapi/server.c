@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -415,9 +416,27 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 	return 0;
 }
 
+/* Binds and listens here rather than in libmicrohttpd, so that an address in
+ * use is an error that says so (no SO_REUSEPORT: a second ims-webapi on the
+ * same port must not start and share its connections). */
+static int listen_on(const struct sockaddr_in *sa, char *err, size_t errlen, const char *what)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 511) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", what, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err,
 			    size_t errlen)
 {
+	int fd;
 	struct ims_server *s;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *di;
@@ -428,13 +447,18 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 			 app->conf->webapi_listen);
 		return IMS_EINVAL;
 	}
+	if ((fd = listen_on(&sa, err, errlen, app->conf->webapi_listen)) < 0)
+		return IMS_EIO;
 	s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		close(fd);
 		return IMS_ENOMEM;
+	}
 	s->app = app;
 	if (ims_connguard_new(app->conf->webapi_head_timeout_s, app->conf->webapi_timeout_s,
 			      &s->guard) != IMS_OK) {
 		snprintf(err, errlen, "out of memory");
+		close(fd);
 		free(s);
 		return IMS_ENOMEM;
 	}
@@ -443,16 +467,16 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->conf->webapi_threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->conf->webapi_timeout_s,
 		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+		on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->d) {
-		snprintf(err, errlen, "cannot listen on %s", app->conf->webapi_listen);
+		snprintf(err, errlen, "cannot start the HTTP server on %s", app->conf->webapi_listen);
+		close(fd);
 		ims_connguard_free(s->guard);
 		free(s);
 		return IMS_EIO;

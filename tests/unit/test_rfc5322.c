@@ -207,6 +207,34 @@ static void test_pvalue(void)
 	}
 }
 
+static int collect(const char *addr, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s;", addr); /* out is test_from_addrs' got[512] */
+	return 0;
+}
+
+/* Every mailbox of every From field, domains lower-cased, as an owner check wants. */
+static void test_from_addrs(void)
+{
+	char got[512] = "";
+	ims_status st;
+	struct ims_msg *m = parse("From: Alice <Alice@Example.TEST.>, grp: b@two.test;\r\n"
+	                          "To: x@y.test\r\nFrom: c@three.test\r\n\r\n",
+	                          &st);
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_OK);
+	CHECK(strcmp(got, "Alice@example.test;b@two.test;c@three.test;") == 0);
+	ims_msg_free(m);
+	m = parse("Subject: no From\r\n\r\n", &st);
+	got[0] = '\0';
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_ENOTFOUND);
+	ims_msg_free(m);
+}
+
 int main(void)
 {
 	RUN(test_crlf_and_folding);
@@ -215,5 +243,6 @@ int main(void)
 	RUN(test_malformed);
 	RUN(test_limits);
 	RUN(test_pvalue);
+	RUN(test_from_addrs);
 	return CHECK_DONE();
 }

@@ -70,6 +70,48 @@ def test_send_rate():
     assert len(sink.messages) == 3
 
 
+def test_port_in_use():
+    """A second ims-webapi on the same address must fail to start, not share the
+    port with the first (SO_REUSEPORT would let the kernel split connections)."""
+    import subprocess
+    from harness.webapi import find_binary
+    p = subprocess.run([find_binary("ims-webapi", "webapi"), "-c", env.api.conf],
+                       capture_output=True, text=True, timeout=20)
+    assert p.returncode != 0, p
+    assert "cannot listen" in p.stderr and "in use" in p.stderr, p.stderr
+    assert env.api.request("GET", "/health").status == 200
+
+
+def test_notify_ready():
+    """Under systemd (Type=notify) ims-webapi says READY=1 once it listens and
+    STOPPING=1 when it drains: the readiness is exact, not a guess."""
+    from harness.webapi import WebAPI
+    from harness import common
+    path = os.path.join(env.tmp.path, "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    second = WebAPI(env.tmp, env.redis)
+    second.write_conf()
+    import subprocess
+    from harness.webapi import find_binary
+    p = subprocess.Popen([find_binary("ims-webapi", "webapi"), "-c", second.conf],
+                         env=dict(os.environ, NOTIFY_SOCKET=path),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        msg = sock.recv(4096)
+        assert b"READY=1" in msg, msg
+        # ready means listening: a request is answered at once
+        assert second.request("GET", "/health").status == 200
+        p.terminate()
+        assert b"STOPPING=1" in sock.recv(4096)
+        assert p.wait(20) == 0
+    finally:
+        if p.poll() is None:
+            common.stop_pid(p.pid)
+        sock.close()
+
+
 def test_scan_rate():
     """POST /scan-email runs the whole scan (a CPU sink, and an oracle to tune
     spam against): limited per user like send."""
@@ -107,7 +149,7 @@ def main():
             env = e
             run([test_registration_off, test_connection_limit, test_idle_timeout,
                  test_send_rate, test_scan_rate,
-                 test_metrics_token])
+                 test_metrics_token, test_port_in_use, test_notify_ready])
     finally:
         sink.stop()
         os.unlink(tokf.name)

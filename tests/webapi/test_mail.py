@@ -98,6 +98,10 @@ def test_delete_and_report():
     assert r.status == 202, r
     entries = env.cli("XRANGE", "ims:{global}:feedback", "-", "+")
     assert mid in entries and "spam" in entries and "buy now" in entries
+    # one feedback store (lib/feedback.h): the same report again adds nothing
+    r = env.api.request("POST", f"/emails/{mid}/report", {"label": "spam"}, token=t)
+    assert r.status == 202 and r.json()["outcome"] == "duplicate", r
+    assert env.cli("XLEN", "ims:{global}:feedback").strip() == "1"
     for bad in ({"label": "maybe"}, {}, {"label": 1}):
         assert env.api.request("POST", f"/emails/{mid}/report", bad, token=t).status == 400
     r = env.api.request("DELETE", f"/emails/{mid}", token=t)
