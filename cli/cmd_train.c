@@ -30,8 +30,8 @@ static void help(void)
 	       "  --threads N       training threads (default 2)\n"
 	       "  --hash-bits N     feature space of 2^N (default %d)\n"
 	       "  --ham-weight W    weight of a ham error relative to a spam error (default 1)\n"
-	       "  --feedback        also learn from users' spam/ham reports (POST\n"
-	       "                    /emails/{id}/report) in the Redis of the config file\n"
+	       "  --feedback        also learn from users' spam/ham feedback (moves into and\n"
+	       "                    out of Junk, web reports) in the Redis of the config file\n"
 	       "  --cv-dump FILE    write the out-of-fold decision values ('label value' per\n"
 	       "                    message, ham folders first, files sorted) for analysis\n"
 	       "  -q, --quiet       no progress on stderr\n",
