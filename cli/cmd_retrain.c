@@ -454,13 +454,23 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		snprintf(no_model_reason, sizeof no_model_reason,
 		         "no installed model could be loaded: %s", cur_err);
 	}
-	if (!o.hash_bits) {
+	/* trained like the installed model: its hash bits and the false-positive
+	 * rates its thresholds were set for (else ims train's defaults) */
+	o.target_fpr = IMS_TARGET_FPR_DEFAULT;
+	if (cur) {
 		struct ims_model_info info;
 
-		if (cur)
-			ims_model_get_info(cur, &info);
-		o.hash_bits = cur ? info.hash_bits : IMS_HASH_BITS_DEFAULT;
+		ims_model_get_info(cur, &info);
+		if (!o.hash_bits)
+			o.hash_bits = info.hash_bits;
+		if (info.target_fpr > 0 && info.target_fpr < 1)
+			o.target_fpr = info.target_fpr;
+		if (info.has_quarantine && info.quarantine_fpr > 0 &&
+		    info.quarantine_fpr < o.target_fpr)
+			o.quarantine_fpr = info.quarantine_fpr;
 	}
+	if (!o.hash_bits)
+		o.hash_bits = IMS_HASH_BITS_DEFAULT;
 	if (!o.trainer)
 		o.trainer = ims_train_have("liblinear") ? "liblinear" : "libsvm";
 	if (load_corpus(ham, nham, -1, o.hash_bits, mod, &ds, &held) ||

@@ -37,7 +37,10 @@ struct ims_engine {
 	struct ims_model *model;
 	struct file_stamp model_stamp;
 	char model_error[256];
+	char reload_error[384]; /* the new model failed; model is the previous one */
 };
+
+static unsigned long reload_failures; /* atomic: model loads that kept the old model */
 
 static void base_unref(struct engine_base *b)
 {
@@ -81,20 +84,34 @@ static int stamp_equal(const struct file_stamp *a, const struct file_stamp *b)
 }
 
 /* Loads the configured model into e (stamping the file first, so a file
- * replaced while it loads is seen as changed at the next check). */
-static void load_model(struct ims_engine *e)
+ * replaced while it loads is seen as changed at the next check).  When it
+ * does not load and prev (may be NULL) has a model, e keeps prev's model (one
+ * more reference) with reload_error saying why: a bad file on a reload or a
+ * watch never stops the scans. */
+static void load_model(struct ims_engine *e, const struct ims_engine *prev)
 {
 	const char *path = e->base->conf->classifier_model;
 
 	stamp_file(path, &e->model_stamp);
-	if (ims_model_load(path, &e->model, e->model_error, sizeof e->model_error) != IMS_OK) {
-		e->model = NULL;
-		ims_log_warn(NULL, "event=model_load path=%s error=\"%s\"", path, e->model_error);
+	if (ims_model_load(path, &e->model, e->model_error, sizeof e->model_error) == IMS_OK)
+		return;
+	e->model = NULL;
+	if (prev && prev->model) {
+		e->model = ims_model_ref(prev->model);
+		snprintf(e->reload_error, sizeof e->reload_error,
+		         "model %s not loaded (%s); still scanning with model %s", path,
+		         e->model_error, ims_model_version(e->model));
+		__atomic_add_fetch(&reload_failures, 1, __ATOMIC_RELAXED);
+		ims_log_err(NULL, "event=model_reload_failed path=%s error=\"%s\" kept_model_version=%s",
+		            path, e->model_error, ims_model_version(e->model));
+		return;
 	}
+	ims_log_warn(NULL, "event=model_load path=%s error=\"%s\"", path, e->model_error);
 }
 
-ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
-                                     struct ims_engine **out, char *err, size_t errlen)
+static ims_status engine_build(struct ims_conf *conf, struct ims_store *store,
+                               const struct ims_engine *prev, struct ims_engine **out, char *err,
+                               size_t errlen)
 {
 	struct ims_engine *e = NULL;
 	ims_status rc = IMS_ENOMEM;
@@ -116,7 +133,7 @@ ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *st
 	rc = ims_auth_new(conf, &e->base->auth, err, errlen);
 	if (rc != IMS_OK)
 		goto out;
-	load_model(e);
+	load_model(e, prev);
 	*out = e;
 	e = NULL;
 	rc = IMS_OK;
@@ -125,7 +142,21 @@ out:
 	return rc;
 }
 
-ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen)
+ims_status ims_engine_new_with_store(struct ims_conf *conf, struct ims_store *store,
+                                     struct ims_engine **out, char *err, size_t errlen)
+{
+	return engine_build(conf, store, NULL, out, err, errlen);
+}
+
+ims_status ims_engine_rebuild_with_store(struct ims_conf *conf, struct ims_store *store,
+                                         const struct ims_engine *prev, struct ims_engine **out,
+                                         char *err, size_t errlen)
+{
+	return engine_build(conf, store, prev, out, err, errlen);
+}
+
+ims_status ims_engine_rebuild(struct ims_conf *conf, const struct ims_engine *prev,
+                              struct ims_engine **out, char *err, size_t errlen)
 {
 	struct ims_store *store;
 	ims_status rc = ims_store_open(conf, &store);
@@ -135,7 +166,22 @@ ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *
 		snprintf(err, errlen, "cannot set up the Redis store: %s", ims_strstatus(rc));
 		return rc;
 	}
-	return ims_engine_new_with_store(conf, store, out, err, errlen);
+	return engine_build(conf, store, prev, out, err, errlen);
+}
+
+ims_status ims_engine_new(struct ims_conf *conf, struct ims_engine **out, char *err, size_t errlen)
+{
+	return ims_engine_rebuild(conf, NULL, out, err, errlen);
+}
+
+const char *ims_engine_model_reload_error(const struct ims_engine *e)
+{
+	return e->reload_error[0] ? e->reload_error : NULL;
+}
+
+unsigned long ims_engine_model_reload_failures(void)
+{
+	return __atomic_load_n(&reload_failures, __ATOMIC_RELAXED);
 }
 
 struct ims_engine *ims_engine_ref(struct ims_engine *e)
@@ -217,7 +263,9 @@ static struct ims_engine *acquire_current(void)
 /* When the current engine's model file changed on disk (a new inode, size
  * or time: `ims retrain` and `make install` replace it by rename), loads it
  * into a new engine on the same base and publishes that.  A file that does
- * not load leaves the running model in place (logged once per change).
+ * not load leaves the running model in place, as a reload does: the new
+ * engine keeps it with reload_error set (MODEL_STALE on every scan, /health
+ * degraded), logged and counted once per change of the file.
  * One thread checks at a time, at most every IMS_ENGINE_MODEL_CHECK_MS;
  * the others go on without waiting. */
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -243,13 +291,7 @@ static void refresh_model(void)
 	e->refs = 1;
 	e->base = cur->base;
 	__atomic_add_fetch(&e->base->refs, 1, __ATOMIC_RELAXED);
-	load_model(e);
-	if (!e->model && cur->model) {
-		/* keep serving the model that works; try this file no more
-		 * (model_stamp is only read and written under refresh_lock) */
-		cur->model_stamp = e->model_stamp;
-		goto out;
-	}
+	load_model(e, cur);
 	pthread_mutex_lock(&current_lock);
 	if (current == cur) { /* not replaced by a reload meanwhile */
 		old = current;

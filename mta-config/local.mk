@@ -1,6 +1,7 @@
 # mta-config: see ../Makefile.am
 # Postfix and Sendmail fragments for ims-milter (see docs/milter.md)
-EXTRA_DIST += mta-config/postfix-main.cf mta-config/postfix-master.cf mta-config/sendmail-ims.mc
+EXTRA_DIST += mta-config/postfix-main.cf mta-config/postfix-master.cf mta-config/sendmail-ims.mc \
+	mta-config/postfix-sender-login.regexp
 # Dovecot: IMAP/LMTP and auth on the ims user registry (tests/webapi/test_dovecot.py)
 EXTRA_DIST += mta-config/dovecot/10-ims.conf mta-config/dovecot/dict-ims.conf.ext \
 	mta-config/dovecot/ims-junk.sieve

@@ -27,7 +27,6 @@ class Dovecot:
         self.redis = redis
         self.dir = tmp.join("dovecot")
         self.imap_port = common.free_port()
-        self.lmtp_port = common.free_port()
         self.mail_root = mail_root
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
@@ -35,6 +34,11 @@ class Dovecot:
         self.master_password = master_password
         # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
         self.auth_socket = os.path.join(self.dir, "auth")
+        # LMTP, unix sockets only (as shipped): Postfix's (owner postfix, 0600)
+        # and ims-webapi's for quarantine release (owner root here, 0600)
+        self.lmtp_socket = os.path.join(self.dir, "dovecot-lmtp")
+        self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
+        self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -60,7 +64,8 @@ class Dovecot:
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
         ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
                           "mode = 0666\n    user = root\n    group = root", ims_conf)
-        ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",
+        # ims-webapi runs as root in tests (as user ims when installed)
+        ims_conf = re.sub(r"user = ims\n\s*group = ims", "user = root\n    group = root",
                           ims_conf)
         with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
             f.write(ims_conf)
@@ -76,6 +81,8 @@ ssl = no
 disable_plaintext_auth = no
 default_login_user = dovenull
 default_internal_user = dovecot
+# "user*master" logins too, so tests see that the master passdb refuses them
+auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
 {imapsieve}service imap-login {{
   inet_listener imap {{
@@ -84,12 +91,6 @@ default_internal_user = dovecot
   }}
   inet_listener imaps {{
     port = 0
-  }}
-}}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {self.lmtp_port}
   }}
 }}
 {self.extra}""")
