@@ -16,10 +16,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -246,6 +248,25 @@ static ims_status write_sidecar(const char *path, const struct ims_model *m, uns
 	return st;
 }
 
+/* An exclusive flock on MODEL.lock; -1 (err says why) when another run
+ * holds it or it cannot be made. */
+static int lock_model(const char *path, char *err, size_t errlen)
+{
+	char *lock = g_strdup_printf("%s.lock", path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s", lock, strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "%s: %s", lock,
+		         errno == EWOULDBLOCK ? "another ims retrain is running" : strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	g_free(lock);
+	return fd;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out)
 {
 	char *end;
@@ -321,7 +342,10 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	struct figures fcur[2] = {{0}}, fcand[2] = {{0}};
 	const struct ims_conf *conf = NULL;
 	const char *path, *result, *reason, *baseline = "current";
-	char err[512] = "", cur_err[512] = "", actor[128], event_id[32] = "";
+	char err[512] = "", cur_err[512] = "", actor[128], event_id[32] = "",
+	     no_model_reason[640] = "";
+	redisContext *audit_rc = NULL;
+	int lock_fd = -1;
 	double tolerance = 0.002;
 	int c, rc = IMS_EXIT_ERROR, use_feedback = 1, dry_run = 0, swap;
 	unsigned mod = 5;
@@ -412,17 +436,41 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		    "retrain: no model file: give --model FILE or set [classifier] model");
 		goto out;
 	}
+	/* one run at a time per model file (they would share MODEL.tmp) */
+	if ((lock_fd = lock_model(path, err, sizeof err)) < 0) {
+		rc = ims_cli_error("retrain: %s", err);
+		goto out;
+	}
+	/* Redis first: the audit event must be writable before anything is
+	 * installed */
+	if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK) {
+		rc = ims_cli_error("retrain: %s", err);
+		goto out;
+	}
 	/* the installed model; a missing or broken one is replaced by any
 	 * candidate that trains */
-	if (ims_model_load(path, &cur, cur_err, sizeof cur_err) != IMS_OK)
+	if (ims_model_load(path, &cur, cur_err, sizeof cur_err) != IMS_OK) {
 		cur = NULL;
-	if (!o.hash_bits) {
+		snprintf(no_model_reason, sizeof no_model_reason,
+		         "no installed model could be loaded: %s", cur_err);
+	}
+	/* trained like the installed model: its hash bits and the false-positive
+	 * rates its thresholds were set for (else ims train's defaults) */
+	o.target_fpr = IMS_TARGET_FPR_DEFAULT;
+	if (cur) {
 		struct ims_model_info info;
 
-		if (cur)
-			ims_model_get_info(cur, &info);
-		o.hash_bits = cur ? info.hash_bits : IMS_HASH_BITS_DEFAULT;
+		ims_model_get_info(cur, &info);
+		if (!o.hash_bits)
+			o.hash_bits = info.hash_bits;
+		if (info.target_fpr > 0 && info.target_fpr < 1)
+			o.target_fpr = info.target_fpr;
+		if (info.has_quarantine && info.quarantine_fpr > 0 &&
+		    info.quarantine_fpr < o.target_fpr)
+			o.quarantine_fpr = info.quarantine_fpr;
 	}
+	if (!o.hash_bits)
+		o.hash_bits = IMS_HASH_BITS_DEFAULT;
 	if (!o.trainer)
 		o.trainer = ims_train_have("liblinear") ? "liblinear" : "libsvm";
 	if (load_corpus(ham, nham, -1, o.hash_bits, mod, &ds, &held) ||
@@ -498,7 +546,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		}
 	}
 	swap = 1;
-	reason = cur ? "not worse on the held-out messages" : "no installed model could be loaded";
+	reason = cur ? "not worse on the held-out messages" : no_model_reason;
 	for (int k = 0; cur && k < 2 && swap; k++) {
 		if (!fcand[k].have)
 			continue;
@@ -522,7 +570,6 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	/* the audit event: every run, installed or not */
 	{
 		char num[8][32], nheld[32], nfb[32];
-		redisContext *r = NULL;
 		const char *kv[] = {
 		    "result",
 		    result,
@@ -567,17 +614,21 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		snprintf(nheld, sizeof nheld, "%zu", held.n);
 		snprintf(nfb, sizeof nfb, "%zu", fb_ham + fb_spam);
 		ims_events_cli_actor(actor, sizeof actor);
-		if (ims_rconn_open(conf, &r, err, sizeof err) != IMS_OK ||
-		    ims_events_audit(r, actor, "model.retrain", path, kv,
+		/* the connection opened at the start may have timed out meanwhile */
+		if (ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
 		                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
-			if (r)
-				redisFree(r);
-			rc = ims_cli_error("retrain: %s, but the audit event could not be written "
-			                   "(Redis: %s)",
-			                   result, err[0] ? err : "failed");
-			goto out;
+			redisFree(audit_rc);
+			audit_rc = NULL;
+			err[0] = '\0';
+			if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK ||
+			    ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
+			                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
+				rc = ims_cli_error("retrain: %s, but the audit event could not be "
+				                   "written (Redis: %s)",
+				                   result, err[0] ? err : "failed");
+				goto out;
+			}
 		}
-		redisFree(r);
 	}
 	{
 		json_t *j = json_pack(
@@ -605,6 +656,10 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	rc = IMS_EXIT_OK;
 out:
+	if (audit_rc)
+		redisFree(audit_rc);
+	if (lock_fd >= 0)
+		close(lock_fd); /* releases the lock */
 	ims_model_unref(cur);
 	ims_model_unref(cand);
 	ims_model_unref(ref);

@@ -35,8 +35,8 @@ static void help(void)
 	       "                    own threshold 0)\n"
 	       "  --quarantine-fpr F  also a stricter threshold for quarantine at a share F\n"
 	       "                    (< the target; default none)\n"
-	       "  --feedback        also learn from users' spam/ham reports (POST\n"
-	       "                    /emails/{id}/report) in the Redis of the config file\n"
+	       "  --feedback        also learn from users' spam/ham feedback (moves into and\n"
+	       "                    out of Junk, web reports) in the Redis of the config file\n"
 	       "  --cv-dump FILE    write the out-of-fold decision values ('label value' per\n"
 	       "                    message, ham folders first, files sorted) for analysis\n"
 	       "  -q, --quiet       no progress on stderr\n",

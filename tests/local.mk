@@ -38,3 +38,9 @@ EXTRA_DIST += tests/cli/test_feedback_imap.py tests/harness/dovecot.py
 # ims retrain: feedback in a real redis-server, the model a running ims-webapi uses
 TESTS += tests/cli/test_retrain.py
 EXTRA_DIST += tests/cli/test_retrain.py
+
+# lib/feedback.c: message keys and bounds (no Redis)
+check_PROGRAMS += tests/unit/test_feedback
+tests_unit_test_feedback_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_feedback_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_feedback

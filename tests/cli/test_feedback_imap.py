@@ -110,22 +110,28 @@ def main():
         conf = tmp.join("ims.conf")
         with open(conf, "w") as f:
             f.write(r.conf_section())
-            f.write(f"""[milter]
-local_domains = example.test
-[users]
-mail_home = {tmp.join('mail', '%d', '%n')}
-[feedback]
-max_message_size = 1k
-max_per_user = 3
-rate_per_hour = 4
-""")
-        os.chmod(conf, 0o644)
+            f.write(f"[milter]\nlocal_domains = example.test\n"
+                    f"[users]\nmail_home = {tmp.join('mail', '%d', '%n')}\n")
+        # what the wrapper reads: the shipped feedback.conf, with this Redis,
+        # log lines kept (stderr: Dovecot's log) and small bounds
+        with open(os.path.join(common.srcdir(), "mta-config", "dovecot", "feedback.conf")) as f:
+            fconf_text = f.read()
+        for old, new in (("port = 6379", f"port = {r.port}"), ("target = syslog", "target = stderr"),
+                         ("max_message_size = 256k", "max_message_size = 1k"),
+                         ("max_per_user = 5000", "max_per_user = 3"),
+                         ("rate_per_hour = 200", "rate_per_hour = 4")):
+            assert old in fconf_text, old
+            fconf_text = fconf_text.replace(old, new)
+        fconf = tmp.join("feedback.conf")
+        with open(fconf, "w") as f:
+            f.write(fconf_text)
+        os.chmod(fconf, 0o644)
         users = {"alice@example.test": "alice password 1", "bob@example.test": "bob password 12"}
         for u, pw in users.items():
             p = subprocess.run([IMS, "-c", conf, "user", "add", u], input=pw + "\n",
                                capture_output=True, text=True)
             assert p.returncode == 0, p.stderr
-        dove = Dovecot(tmp, r, tmp.join("mail"), feedback=(IMS, conf)).start()
+        dove = Dovecot(tmp, r, tmp.join("mail"), feedback=(IMS, fconf)).start()
         a = Mailbox(dove.imap_port, "alice@example.test", users["alice@example.test"])
 
         uid = a.append("INBOX", message("with a scan id", scan_id=SCAN_ID))
@@ -182,6 +188,8 @@ rate_per_hour = 4
         a.move(uid, "INBOX", "Junk")
         time.sleep(0.5)
         check(len(entries(r)) == 3, "the per-user bound refuses a 4th message (max_per_user = 3)")
+        check("event=feedback_refused user=alice@example.test" in dove.read_log()
+              and "reason=user_full" in dove.read_log(), "the refusal is logged")
         a.close()
 
         # bob changes his mind about one message over and over: the 5th record

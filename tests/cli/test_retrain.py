@@ -12,6 +12,7 @@ is refused, the installed model stays, and an audit event says why.
 
 The corpus is generated here (two vocabularies and shared words), so the
 test needs no download and never touches the SpamAssassin test part."""
+import fcntl
 import json
 import os
 import random
@@ -64,10 +65,14 @@ def learn(conf, user, label, raw):
     return p.stdout.decode().split()[0]
 
 
+def retrain_raw(conf, corpus):
+    return subprocess.run([IMS, "-c", conf, "retrain", "-q", "--folds", "3",
+                           "--ham", os.path.join(corpus, "ham"),
+                           "--spam", os.path.join(corpus, "spam")], capture_output=True, text=True)
+
+
 def retrain(conf, corpus):
-    p = subprocess.run([IMS, "-c", conf, "retrain", "-q", "--folds", "3",
-                        "--ham", os.path.join(corpus, "ham"), "--spam", os.path.join(corpus, "spam")],
-                       capture_output=True, text=True)
+    p = retrain_raw(conf, corpus)
     assert p.returncode == 0, p.stderr
     return json.loads(p.stdout)
 
@@ -153,6 +158,20 @@ def main():
         with open(model, "rb") as f:
             head = f.read(4096)
         check(v1.encode() in head, "the model file is the one installed before")
+
+        # one run at a time per model file
+        with open(model + ".lock", "w") as lk:
+            fcntl.flock(lk, fcntl.LOCK_EX)
+            p = retrain_raw(conf, corpus)
+        check(p.returncode == 1 and "another ims retrain is running" in p.stderr,
+              f"a second run while one holds the lock is refused ({p.stderr.strip()})")
+        # Redis down: a clear error before anything is trained or installed
+        r.stop()
+        p = retrain_raw(conf, corpus)
+        with open(model, "rb") as f:
+            head = f.read(4096)
+        check(p.returncode == 1 and p.stderr.count("\n") == 1 and v1.encode() in head,
+              f"Redis down: one error line, the model untouched ({p.stderr.strip()})")
     finally:
         if api:
             api.stop()

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """ims-milter as a daemon: forks, writes its pid file, listens on a unix
-socket, drops privileges to [milter] user, reloads on SIGUSR1, finishes a
-message in flight on SIGUSR2 (drain and stop), removes its pid file; SIGTERM
-(libmilter's own handling) stops it too.  Needs root (privilege drop); exits 77 otherwise."""
+socket, drops privileges to [milter] user, uses a model file replaced by
+rename without a signal, reloads on SIGUSR1, finishes a message in flight on
+SIGUSR2 (drain and stop), removes its pid file; SIGTERM (libmilter's own
+handling) stops it too.  Needs root (privilege drop); exits 77 otherwise."""
+import json
 import os
 import pwd
 import signal
@@ -24,6 +26,20 @@ def miltertest(script, sock, **env):
     print(f"--- {script}: rc={r.returncode}\n{r.stdout}{r.stderr}", end="")
     if r.returncode != 0:
         raise SystemExit(f"FAIL {script}")
+
+
+def model_version(path):
+    r = subprocess.run([os.path.join(hmilter.builddir(), "cli", "ims"), "--model", path, "model",
+                        "info"], capture_output=True, text=True, check=True)
+    for line in r.stdout.splitlines():
+        if line.startswith("version:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(r.stdout)
+
+
+def last_scan_model(redis):
+    last = redis.cli("ZREVRANGE", "ims:{global}:scans", "0", "0").strip()
+    return json.loads(redis.cli("GET", f"ims:{{global}}:scan:{last}"))["model_version"]
 
 
 def alive(pid):
@@ -73,6 +89,17 @@ def main():
         assert os.stat(sockpath).st_uid == pwd.getpwnam("nobody").pw_uid, "socket owner"
         sock = f"unix:{sockpath}"
         miltertest("accept.lua", sock)
+
+        # a model replaced by rename (as `ims retrain` installs one) is used
+        # without a signal, after at most 2 s (lib/engine.h)
+        newer = hmilter.make_model(tmp, 2.0, name="model-new.ims")
+        os.chmod(newer, 0o644)
+        version = model_version(newer)
+        os.rename(newer, model)
+        time.sleep(2.3)
+        miltertest("accept.lua", sock)
+        used = last_scan_model(redis)
+        assert used == version, f"the milter scanned with {used}, not the new model {version}"
 
         os.kill(pid, signal.SIGUSR1)  # reload, keep running
         time.sleep(1)
