@@ -8,6 +8,7 @@
 
 #include "html.h"
 #include "message.h"
+#include "mimeparse.h"
 
 /* Encoded bytes of one text part that are decoded at most: enough for
  * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
@@ -21,6 +22,7 @@ struct ims_parsed {
 	GArray *links;       /* struct ims_link, strings g_malloc'ed */
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
 	int malformed;
+	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */
 	size_t parts, plain, html;
 	size_t ninner; /* attached messages, owned by msg's tree */
 	GMimeMessage *inner[IMS_MIME_MAX_INNER];
@@ -400,17 +402,14 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 /* Parses raw with GMime; with warn, GMime's parser warnings set p->malformed. */
 static GMimeMessage *gmime_parse(const char *raw, size_t len, struct ims_parsed *p, int warn)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	GMimeMessage *msg;
 
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	if (warn)
 		g_mime_parser_options_set_warning_callback(opts, on_parser_warning, p);
-	msg = g_mime_parser_construct_message(parser, opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	msg = ims_mime_parse(raw, len, opts, &p->mime_limit);
+	if (p->mime_limit)
+		p->malformed = 1;
 	g_mime_parser_options_free(opts);
 	return msg;
 }
@@ -564,6 +563,11 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
 {
 	*out = (const struct ims_attachment *)(const void *)p->attachments->data;
 	return p->attachments->len;
+}
+
+int ims_parsed_mime_limit(const struct ims_parsed *p)
+{
+	return p->mime_limit;
 }
 
 int ims_parsed_malformed(const struct ims_parsed *p)

@@ -69,6 +69,11 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
  * had too many parts or too much text. */
 int ims_parsed_malformed(const struct ims_parsed *p);
 
+/* Non-zero when the MIME structure was too costly to parse (nesting: see
+ * classifier/mimeparse.h): only the header section was read, and the
+ * message counts as malformed too. */
+int ims_parsed_mime_limit(const struct ims_parsed *p);
+
 /* Counts of leaf parts: all of them, text/plain, text/html. */
 size_t ims_parsed_part_count(const struct ims_parsed *p);
 size_t ims_parsed_plain_parts(const struct ims_parsed *p);

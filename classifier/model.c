@@ -496,15 +496,18 @@ ims_status ims_model_load(const char *path, struct ims_model **out, char *err, s
 		seterr(err, errlen, "%s: weight table size does not match the file", path);
 		goto out;
 	}
-	for (size_t i = 0; i < nnz; i++, off += ENTRY_LEN) {
+	for (size_t i = 0, prev = 0; i < nnz; i++, off += ENTRY_LEN) {
 		uint32_t idx = get_u32(buf + off);
 		double wv = get_f64(buf + off + 4);
 
-		if (idx == 0 || idx > m->dim || !isfinite(wv)) {
+		/* as ims_model_save writes them: increasing indices, non-zero
+		 * weights (nonzero must count them: saving again relies on it) */
+		if (idx <= prev || idx > m->dim || !isfinite(wv) || wv == 0) {
 			seterr(err, errlen, "%s: bad weight entry %zu", path, i);
 			goto out;
 		}
 		m->w[idx] = wv;
+		prev = idx;
 	}
 	m->nonzero = nnz;
 	m->version = get_str(meta, "model_version");

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "featurize.h"
-#include "feedback.h"
 #include "ims.h"
 #include "message.h"
 #include "train.h"
+#include "train_feedback.h"
 
 static void help(void)
 {
@@ -269,17 +269,24 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	if (feedback) {
 		const struct ims_conf *conf = ims_cli_conf(cli);
-		struct ims_feedback_counts fc;
+		struct ims_fb_set fb;
+		size_t fham, fspam;
+		ims_status st;
 
 		if (!conf)
 			goto out;
-		if (ims_feedback_load(conf, o.hash_bits, &ds, &fc, err, sizeof err) != IMS_OK) {
+		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) == IMS_OK) {
+			st = ims_fb_add(&fb, o.hash_bits, -1, &ds, &fham, &fspam, err, sizeof err);
+			if (st == IMS_OK && o.verbose)
+				fprintf(stderr,
+				        "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
+				        fb.entries, fham, fspam);
+			ims_fb_set_free(&fb);
+		}
+		if (st != IMS_OK) {
 			rc = ims_cli_error("train --feedback: %s", err);
 			goto out;
 		}
-		if (o.verbose)
-			fprintf(stderr, "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
-			        fc.entries, fc.ham, fc.spam);
 	}
 	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
 		rc = ims_cli_error("train: %s", err);

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "quarantine.h"
 #include "scan_internal.h"
 #include "store.h"
 
@@ -20,6 +21,7 @@ struct stored_msg {
 	int truncated;
 	const char *json;
 	char rcpt_list[8192];
+	char held_list[32768]; /* quarantine: the local recipients it is held for */
 	uint64_t retention_ms;
 };
 
@@ -163,24 +165,21 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 		ims_store_txn_str(t, s->mail_from);
 	}
 	if (s->action == IMS_ACTION_QUARANTINE) {
-		char key[128];
-		snprintf(key, sizeof key, "ims:{global}:qmsg:%s", s->id);
-		ims_store_txn_cmd(t, "ZADD");
-		ims_store_txn_str(t, "ims:{global}:quarantine");
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
-		ims_store_txn_str(t, s->id);
-		ims_store_txn_cmd(t, "HSET");
-		ims_store_txn_str(t, key);
-		ims_store_txn_str(t, "raw");
-		ims_store_txn_ref(t, m->raw, m->len);
-		txn_kv(t, "mail_from", s->mail_from);
-		txn_kv(t, "rcpt", m->rcpt_list);
-		txn_kv(t, "queue_id", s->queue_id);
-		txn_kv(t, "reason", s->reason);
-		txn_kv(t, "truncated", m->truncated ? "1" : "0");
-		ims_store_txn_cmd(t, "PEXPIRE");
-		ims_store_txn_str(t, key);
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+		struct ims_quarantine_hold h = {
+		    .id = s->id,
+		    .time_ms = s->time,
+		    .raw = m->raw,
+		    .len = m->full_len,
+		    .mail_from = s->mail_from,
+		    .rcpt_list = m->held_list,
+		    .reason = s->reason,
+		    .hold_class = s->hold_class ? s->hold_class : "score",
+		    .queue_id = s->queue_id,
+		    .subject = s->subject,
+		    .from = s->from,
+		    .score = s->score,
+		};
+		ims_quarantine_txn_hold(t, s->conf, &h);
 	}
 	ims_store_txn_cmd(t, "XADD");
 	ims_store_txn_str(t, "ims:{global}:events");
@@ -258,14 +257,42 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			m.len = c->redis_max_stored_size;
 			m.truncated = 1;
 		}
-		const char *folder = s->action == IMS_ACTION_QUARANTINE ? "quarantine" : "inbox";
-		for (size_t i = 0; i < s->nrcpts; i++) {
+		if (s->action == IMS_ACTION_QUARANTINE) {
+			/* one copy, the held one: no limit but the quarantine's own */
+			m.len = m.full_len;
+			m.truncated = 0;
+			rc = ims_quarantine_room(st, c, m.full_len);
+			if (rc != IMS_OK) {
+				snprintf(err, errlen, "%s",
+				         rc == IMS_ELIMIT ? "quarantine full ([quarantine] max_bytes)"
+				                          : "redis unreachable");
+				goto out;
+			}
+			rc = IMS_ENOMEM;
+		}
+		for (size_t i = 0, hn = 0, held = 0; i < s->nrcpts; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
 			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
 				continue;
-			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], folder)))
+			if (s->action == IMS_ACTION_QUARANTINE) {
+				/* the user's index only: the body is in the global record */
+				int k = snprintf(m.held_list + hn, sizeof m.held_list - hn, "%s%s",
+				                 hn ? "," : "", s->rcpts[i]);
+				if (k < 0 || (size_t)k >= sizeof m.held_list - hn ||
+				    ++held > IMS_QUARANTINE_MAX_RCPTS) {
+					rc = IMS_ELIMIT;
+					snprintf(err, errlen, "too many recipients to hold");
+					goto out;
+				}
+				hn += (size_t)k;
+				if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id,
+				                                            s->time)))
+					goto out;
+				continue;
+			}
+			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], "inbox")))
 				goto out;
 		}
 		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&

@@ -38,7 +38,17 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ "MIME_NESTING_LIMIT", 3.0,
+	  "multiparts nest too deep to parse at a bounded cost: only the header section was read" },
+	{ "AUTH_FROM_NOT_OWNED", 6.0,
+	  "outbound: a From address of a local domain is not the login's or one of its aliases "
+	  "(not DKIM-signed)" },
+	{ "AUTH_MAIL_FROM_NOT_OWNED", 3.0,
+	  "outbound: the envelope sender is another local address than the login's or its "
+	  "aliases (not DKIM-signed)" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
+	{ "MODEL_STALE", 0.0,
+	  "the model file failed to load at the last reload; the previous model still scans" },
 	{ NULL, 0.0, NULL },
 };
 

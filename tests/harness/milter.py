@@ -60,7 +60,7 @@ class Milter:
         return self
 
     def reload(self):
-        os.kill(self.proc.pid, signal.SIGHUP)
+        os.kill(self.proc.pid, signal.SIGUSR1)  # reload (SIGHUP stops libmilter)
         time.sleep(0.5)
 
     def stop(self):

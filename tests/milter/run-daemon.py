@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """ims-milter as a daemon: forks, writes its pid file, listens on a unix
-socket, drops privileges to [milter] user, survives SIGHUP (libmilter alone
-would stop) and reloads, finishes a message in flight on SIGTERM, removes
-its pid file.  Needs root (privilege drop); exits 77 otherwise."""
+socket, drops privileges to [milter] user, reloads on SIGUSR1, finishes a
+message in flight on SIGUSR2 (drain and stop), removes its pid file; SIGTERM
+(libmilter's own handling) stops it too.  Needs root (privilege drop); exits 77 otherwise."""
 import os
 import pwd
+import signal
 import subprocess
 import sys
 import time
@@ -73,17 +74,31 @@ def main():
         sock = f"unix:{sockpath}"
         miltertest("accept.lua", sock)
 
-        os.kill(pid, 1)  # SIGHUP: reload, keep running
+        os.kill(pid, signal.SIGUSR1)  # reload, keep running
         time.sleep(1)
-        assert alive(pid), "SIGHUP stopped the daemon"
+        assert alive(pid), "SIGUSR1 stopped the daemon"
         miltertest("accept.lua", sock)
 
         miltertest("inflight.lua", sock, IMS_MILTER_PID=str(pid))
         deadline = time.time() + 20
         while time.time() < deadline and alive(pid):
             time.sleep(0.1)
-        assert not alive(pid), "still running after SIGTERM"
+        assert not alive(pid), "still running after SIGUSR2"
         assert not os.path.exists(pidfile), "pid file left behind"
+        pid = None
+
+        # SIGTERM: libmilter's signal thread stops the filter
+        r = subprocess.run([exe, "-c", conf], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r
+        common.wait_file(pidfile)
+        with open(pidfile) as f:
+            pid = int(f.read())
+        miltertest("accept.lua", sock)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 20
+        while time.time() < deadline and alive(pid):
+            time.sleep(0.1)
+        assert not alive(pid), "still running after SIGTERM"
         pid = None
     finally:
         if pid and alive(pid):
@@ -91,7 +106,7 @@ def main():
         if redis:
             redis.stop()
         tmp.close()
-    print("PASS: daemon, pid file, privilege drop, SIGHUP reload, SIGTERM finishes in flight")
+    print("PASS: daemon, pid file, privilege drop, SIGUSR1 reload, SIGUSR2 finishes in flight, SIGTERM stops")
 
 
 if __name__ == "__main__":

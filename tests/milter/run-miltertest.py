@@ -54,19 +54,57 @@ def main():
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
 
+        out = miltertest("authres.lua", sock)
+        assert "smtp.mailfrom=evil.example" in out, out
+
         out = miltertest("tag.lua", sock)
         (tid,) = ids(out)
         assert json.loads(redis.cli("GET", f"ims:{{global}}:scan:{tid}"))["action"] == "tag"
 
         out = miltertest("quarantine.lua", sock)
-        (qid,) = ids(out)
-        assert redis.cli("ZSCORE", "ims:{global}:quarantine", qid).strip(), "not in quarantine index"
+        (mixed,) = ids(out)
+        held = redis.cli("ZRANGE", "ims:{global}:quarantine", "0", "-1").split()
+        assert len(held) == 2 and mixed in held, held
+        (qid,) = [x for x in held if x != mixed]
+        # the one copy: in the quarantine, the MTA was told to discard its own
         assert redis.cli("HGET", f"ims:{{global}}:qmsg:{qid}", "queue_id").strip() == "QID0001"
+        assert f"X-IMS-Scan-Id: {qid}" in redis.cli("GET", f"ims:{{global}}:qraw:{qid}")
         assert redis.cli("ZSCORE", "ims:{alice@example.test}:quarantine", qid).strip()
+        assert redis.cli("EXISTS", f"ims:{{alice@example.test}}:msg:{qid}").strip() == "0"
+        # held for the local recipient only
+        assert redis.cli("HGET", f"ims:{{global}}:qmsg:{mixed}", "rcpt").strip() == \
+            "alice@example.test"
+        size = int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{qid}")) + \
+            int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{mixed}"))
+        assert int(redis.cli("GET", "ims:{global}:quarantine:bytes")) == size
+
+        # quarantine full: 452, nothing held, nothing discarded
+        redis.cli("INCRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
+        miltertest("held_tempfail.lua", sock)
+        assert "event=store_failed" in mt.log_text() and "quarantine full" in mt.log_text()
+        assert redis.cli("ZCARD", "ims:{global}:quarantine").strip() == "2"
+        redis.cli("DECRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
 
         miltertest("reject.lua", sock)
         assert redis.cli("ZCARD", "ims:{global}:idx:action:reject").strip() == "1"
         assert redis.cli("ZCARD", "ims:{global}:idx:symbol:GTUBE").strip() == "1"
+
+        # a corrupt model on reload: the running model keeps scanning, and
+        # says so (log, MODEL_STALE on the scan, hence the symbol metric)
+        with open(model, "rb") as f:
+            good = f.read()
+        with open(model, "wb") as f:
+            f.write(good[:len(good) // 2])  # truncated: checksum mismatch
+        mt.reload()
+        out = miltertest("accept.lua", sock)
+        (sid,) = ids(out)
+        log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))
+        assert log["action"] == "accept", log
+        assert "MODEL_STALE" in [x["name"] for x in log["symbols"]], log["symbols"]
+        assert "event=model_reload_failed" in mt.log_text()
+        with open(model, "wb") as f:
+            f.write(good)
+        mt.reload()
 
         miltertest("malformed.lua", sock)
         n = int(redis.cli("XLEN", "ims:{global}:events"))
@@ -83,6 +121,7 @@ def main():
 
         redis.stop()
         miltertest("tempfail.lua", sock)
+        miltertest("held_tempfail.lua", sock)
         assert "Storage unavailable" in mt.log_text() or "store_failed" in mt.log_text()
 
         rc = mt.stop()
@@ -101,7 +140,7 @@ def main():
                     with open(tmp.join(p), errors="replace") as f:
                         print(f.read()[-6000:])
         tmp.close()
-    print("PASS: miltertest accept tag quarantine reject malformed, tempfail (no model, Redis down)")
+    print("PASS: miltertest accept tag quarantine reject, corrupt model on reload, malformed, tempfail (no model, Redis down)")
 
 
 if __name__ == "__main__":
