@@ -7,10 +7,10 @@
  * 4.3 s) before any depth limit of ours can apply.  A linear pre-scan
  * counts the lines that start with "--" (B) and the occurrences of
  * "boundary" in any case followed by '=' or '*' (K: every nesting level
- * needs one such parameter, so the depth is at most K, and at most B).  When B x min(K, B), a bound on GMime's
- * boundary comparisons, is over IMS_MIME_MAX_BOUNDARY_WORK, only the
- * header section is parsed and the caller is told: the body's structure is
- * then not looked at, and the caller reports the limit. */
+ * needs one such parameter, so the depth is at most K, and at most B).  When B x min(K, B), a bound
+ * on GMime's boundary comparisons, is over IMS_MIME_MAX_BOUNDARY_WORK, only the header section is
+ * parsed and the caller is told: the body's structure is then not looked at, and the caller reports
+ * the limit. */
 #ifndef IMS_MIMEPARSE_H
 #define IMS_MIMEPARSE_H
 

@@ -539,6 +539,8 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 		goto out;
 	}
 	/* the threshold(s) from the same out-of-fold values */
+	if (o.target_fpr == 0)
+		o.target_fpr = IMS_TARGET_FPR_DEFAULT;
 	r->target_fpr = o.target_fpr > 0 && o.target_fpr < 1 ? o.target_fpr : -1;
 	r->threshold = 0;
 	if (r->target_fpr > 0 &&

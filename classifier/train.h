@@ -44,9 +44,10 @@ struct ims_train_opts {
 	int verbose;         /* progress lines on stderr */
 	const char *cv_dump; /* write out-of-fold decision values here (debugging), or NULL */
 	/* The decision threshold: at most this share of the out-of-fold ham
-	 * decision values above it (0 < target_fpr < 1); otherwise 0, the
-	 * SVM's own.  quarantine_fpr the same for a second, stricter threshold
-	 * (0 < quarantine_fpr < target_fpr); otherwise none. */
+	 * decision values above it (0 < target_fpr < 1); 0 means
+	 * IMS_TARGET_FPR_DEFAULT (so every caller gets the same default), < 0
+	 * the SVM's own threshold 0.  quarantine_fpr the same for a second,
+	 * stricter threshold (0 < quarantine_fpr < target_fpr); otherwise none. */
 	double target_fpr, quarantine_fpr;
 };
 

@@ -52,6 +52,7 @@ static uint64_t now_ms(void)
 struct addrs {
 	char (*a)[IMS_USERS_ADDR_MAX + 1];
 	size_t n, cap;
+	char last[IMS_USERS_ADDR_MAX + 1]; /* the last account listed, disabled or not */
 	int oom;
 };
 
@@ -59,6 +60,7 @@ static int collect(const struct ims_user_info *info, void *arg)
 {
 	struct addrs *l = arg;
 
+	snprintf(l->last, sizeof l->last, "%s", info->address);
 	if (info->disabled)
 		return 0;
 	if (l->n == l->cap) {
@@ -83,14 +85,13 @@ static ims_status all_users(redisContext *rc, const struct ims_conf *conf, struc
 	ims_status st = ims_users_new(rc, conf, &u);
 
 	while (st == IMS_OK && more) {
-		size_t before = out->n;
+		out->last[0] = '\0';
 		st = ims_users_list(u, after[0] ? after : NULL, 500, collect, out, &more);
 		if (out->oom)
 			st = IMS_ENOMEM;
-		if (st == IMS_OK && more && out->n > before)
-			snprintf(after, sizeof after, "%s", out->a[out->n - 1]);
-		else if (out->n == before)
-			more = false; /* only disabled accounts on this page: list() says where */
+		if (!out->last[0])
+			break;
+		snprintf(after, sizeof after, "%s", out->last);
 	}
 	ims_users_free(u);
 	return st;

@@ -236,7 +236,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			if (c == 'T')
-				o.target_fpr = f;
+				o.target_fpr = f > 0 ? f : -1; /* 0: the SVM's own threshold */
 			else
 				o.quarantine_fpr = f;
 			break;

@@ -43,7 +43,9 @@ DOMAIN = "example.test"
 SENDER_DOMAIN = "sender.example"
 SENDER_IP = "198.51.100.7"     # the demo's "internet" client, presented with XCLIENT
 USERS = [("alice@example.test", "alice-password-1", "user"),
-         ("admin@example.test", "admin-password-1", "admin")]
+         ("admin@example.test", "admin-password-1", "admin"),
+         # the sender of `ims quarantine digest` ([quarantine] digest_from)
+         ("postmaster@example.test", "postmaster-password-1", "user")]
 MAIL_UID = 5000
 
 

@@ -22,7 +22,8 @@ install-data-local: install-mta-config
 install-mta-config:
 	cd $(srcdir) && for f in $$(find mta-config -type f ! -name local.mk | LC_ALL=C sort); do \
 		$(MKDIR_P) "$(DESTDIR)$(pkgdatadir)/$$(dirname $$f)" && \
-		$(INSTALL_DATA) "$$f" "$(DESTDIR)$(pkgdatadir)/$$f" || exit 1; \
+		if test -x "$$f"; then $(INSTALL_SCRIPT) "$$f" "$(DESTDIR)$(pkgdatadir)/$$f"; \
+		else $(INSTALL_DATA) "$$f" "$(DESTDIR)$(pkgdatadir)/$$f"; fi || exit 1; \
 	done
 uninstall-local: uninstall-mta-config
 uninstall-mta-config:

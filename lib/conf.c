@@ -58,6 +58,9 @@ static const struct conf_key conf_table[] = {
 	  "delayed-ACK wait per message, see docs/milter.md)" },
 	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
 	  "drop privileges to this user after binding (empty: stay)" },
+	{ "milter", "metrics_listen", T_STRING, OFF(milter_metrics_listen), "", NOLIM,
+	  "loopback address:port where ims-milter serves Prometheus metrics at /metrics (empty: "
+	  "off)" },
 	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
 	  "write the daemon's pid here (empty: none)" },
 	{ "milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
@@ -572,6 +575,7 @@ static const struct {
 	conf_check_fn check;
 } value_checks[] = {
 	{ "milter", "socket", check_milter_socket },
+	{ "milter", "metrics_listen", check_listen },
 	{ "milter", "user", check_user },
 	{ "milter", "authserv_id", check_token },
 	{ "milter", "local_domains", check_domain },
@@ -581,7 +585,6 @@ static const struct {
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
 	{ "webapi", "submission", check_smtp_url },
-	{ "webapi", "reinject", check_smtp_url },
 	{ "webapi", "jwt_secret_file", check_abs_path },
 	{ "webapi", "submission_password_file", check_abs_path },
 	{ "webapi", "submission_ca_file", check_abs_path },
@@ -878,11 +881,6 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 		snprintf(why, whylen, "[webapi] access_ttl_s (%d) must be below refresh_ttl_s (%d)",
 			 c->webapi_access_ttl_s, c->webapi_refresh_ttl_s);
 		return line ? line : 1;
-	}
-	if (*c->webapi_submission_user && !*c->webapi_submission_password_file) {
-		snprintf(why, whylen,
-			 "[webapi] submission_user is set but submission_password_file is not");
-		return st->line[key_index("webapi", "submission_user")];
 	}
 	return 0;
 }

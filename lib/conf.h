@@ -31,6 +31,7 @@ struct ims_conf {
 	char *milter_socket;
 	char *milter_user;
 	char *milter_pidfile;
+	char *milter_metrics_listen;
 	size_t milter_max_message_size;
 	size_t milter_max_header_size;
 	int milter_max_headers;

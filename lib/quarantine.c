@@ -323,8 +323,10 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 		else
 			snprintf(key, sizeof key, IMS_QUARANTINE_MSG "%s", ids[i]);
 		argv[1] = key;
+		/* commands already appended would leave replies unread: the
+		 * caller must drop the connection (IMS_ETEMP says so) */
 		if (redisAppendCommandArgv(rc, 2, argv, NULL) != REDIS_OK)
-			return IMS_ENOMEM;
+			return IMS_ETEMP;
 		sent++;
 	}
 	for (size_t i = 0; i < sent; i++) {

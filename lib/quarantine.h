@@ -89,7 +89,8 @@ struct ims_quarantine_msg {
 };
 
 /* Reads n held messages (without raw) in one round trip; out[i] is NULL
- * for an id that is gone.  The caller frees each out[i]. */
+ * for an id that is gone.  The caller frees each out[i].  IMS_ETEMP: the
+ * connection failed or is out of step; close it. */
 ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, size_t n,
                                    struct ims_quarantine_msg **out);
 

@@ -586,6 +586,19 @@ long ims_scan_local_us(const struct ims_scan *s)
 	return v > 0 ? v : 0;
 }
 
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
+{
+	*out = (struct ims_scan_timings){
+		.total = s->total_us,
+		.parse = s->parse_us,
+		.spf = s->auth.spf_us,
+		.dkim = s->auth.dkim_us,
+		.dmarc = s->auth.dmarc_us,
+		.heuristics = s->heuristics_us,
+		.classify = s->classify_us,
+	};
+}
+
 long ims_scan_total_us(const struct ims_scan *s)
 {
 	return s->total_us;

@@ -97,6 +97,12 @@ uint64_t ims_scan_time(const struct ims_scan *s);
 long ims_scan_local_us(const struct ims_scan *s);
 long ims_scan_total_us(const struct ims_scan *s);
 
+/* Where the time of a scan went, in µs (the scan log's timings_us). */
+struct ims_scan_timings {
+	long total, parse, spf, dkim, dmarc, heuristics, classify;
+};
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out);
+
 /* Symbols: count, and the i-th name/weight/detail. */
 size_t ims_scan_symbol_count(const struct ims_scan *s);
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,

@@ -21,7 +21,7 @@ struct stored_msg {
 	int truncated;
 	const char *json;
 	char rcpt_list[8192];
-	char held_list[32768]; /* quarantine: the local recipients it is held for */
+	char *held_list; /* quarantine: the local recipients it is held for, "a,b" */
 	uint64_t retention_ms;
 };
 
@@ -223,7 +223,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct stored_msg m = {0};
 	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
-	size_t rlen = 0, n = 0, ntx = 0;
+	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -269,8 +269,16 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				goto out;
 			}
 			rc = IMS_ENOMEM;
+			{
+				size_t need = 1;
+				for (size_t i = 0; i < s->nrcpts; i++)
+					need += strlen(s->rcpts[i]) + 1;
+				if (!(m.held_list = calloc(1, need)))
+					goto out;
+				held_size = need;
+			}
 		}
-		for (size_t i = 0, hn = 0, held = 0; i < s->nrcpts; i++) {
+		for (size_t i = 0, hn = 0; i < s->nrcpts; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
@@ -278,14 +286,10 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				continue;
 			if (s->action == IMS_ACTION_QUARANTINE) {
 				/* the user's index only: the body is in the global record */
-				int k = snprintf(m.held_list + hn, sizeof m.held_list - hn, "%s%s",
+				int k = snprintf(m.held_list + hn, held_size - hn, "%s%s",
 				                 hn ? "," : "", s->rcpts[i]);
-				if (k < 0 || (size_t)k >= sizeof m.held_list - hn ||
-				    ++held > IMS_QUARANTINE_MAX_RCPTS) {
-					rc = IMS_ELIMIT;
-					snprintf(err, errlen, "too many recipients to hold");
-					goto out;
-				}
+				if (k < 0 || (size_t)k >= held_size - hn)
+					goto out; /* cannot happen: sized above */
 				hn += (size_t)k;
 				if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id,
 				                                            s->time)))
@@ -319,5 +323,6 @@ out:
 	free(txns);
 	free(rewritten);
 	free(json);
+	free(m.held_list);
 	return rc;
 }

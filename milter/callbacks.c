@@ -11,6 +11,7 @@
 #include <libmilter/mfdef.h>
 
 #include "callbacks.h"
+#include "metrics.h"
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
@@ -124,10 +125,19 @@ static const char *qid(SMFICTX *ctx)
 	return q ? q : "";
 }
 
-static sfsistat tempfail(SMFICTX *ctx, const char *why)
+/* A 451 for the message, counted by cause (milter/metrics.h). */
+static sfsistat tempfail(SMFICTX *ctx, enum ims_tempfail_cause cause, const char *why)
 {
+	ims_mmetrics_tempfail(cause);
 	smfi_setreply(ctx, "451", "4.7.1", (char *)why);
 	return SMFIS_TEMPFAIL;
+}
+
+/* The same before a scan ran: the message counts as tempfailed here. */
+static sfsistat tempfail_unscanned(SMFICTX *ctx, enum ims_tempfail_cause cause, const char *why)
+{
+	ims_mmetrics_scan(NULL, "tempfail");
+	return tempfail(ctx, cause, why);
 }
 
 /* The reply of a stage: none at all when the MTA agreed not to wait for it
@@ -222,25 +232,27 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	struct msg *m;
 
 	if (!c)
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	conn_end_msg(c);
 	if (__atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
+		ims_mmetrics_tempfail(IMS_TF_DRAINING);
+		ims_mmetrics_scan(NULL, "tempfail");
 		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
 		return SMFIS_TEMPFAIL;
 	}
 	m = calloc(1, sizeof *m);
 	if (!m)
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	__atomic_add_fetch(&in_flight, 1, __ATOMIC_ACQ_REL);
 	c->msg = m;
 	m->eng = ims_engine_acquire();
 	if (!m->eng)
-		return tempfail(ctx, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
 	m->limit = ims_engine_conf(m->eng)->milter_max_message_size;
 	m->mail_from = addr_dup(argv ? argv[0] : "");
 	m->auth_user = auth && *auth ? strndup(auth, 320) : NULL;
 	if (!m->mail_from || (auth && *auth && !m->auth_user))
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	return SMFIS_CONTINUE;
 }
 
@@ -417,17 +429,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	ims_status st;
 
 	if (!m || !m->eng)
-		return tempfail(ctx, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
 	if (m->oversize)
 		return oversize(ctx, c);
 	if (m->too_many_rcpts) {
 		conn_end_msg(c);
+		ims_mmetrics_tempfail(IMS_TF_RECIPIENTS);
+		ims_mmetrics_scan(NULL, "tempfail");
 		smfi_setreply(ctx, "452", "4.5.3", "Too many recipients");
 		return SMFIS_TEMPFAIL;
 	}
 	if (m->failed) {
 		conn_end_msg(c);
-		return tempfail(ctx, "Out of memory, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	}
 	env = (struct ims_envelope){
 	    .client_ip = c->ip,
@@ -448,7 +462,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			(void)ims_scan_store(m->eng, s, m->buf, m->len, NULL, 0); /* best effort */
 		snprintf(reply, sizeof reply, "Scanner unavailable, try again later (scan %s)",
 		         s ? ims_scan_id(s) : "none");
-		ret = tempfail(ctx, reply);
+		ret = tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
 		goto out;
 	}
 	/* stored first: a held message is in the quarantine before the MTA
@@ -457,6 +471,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (st == IMS_ELIMIT && ims_scan_action(s) == IMS_ACTION_QUARANTINE) {
 		snprintf(reply, sizeof reply, "Quarantine full, try again later (scan %s)",
 		         ims_scan_id(s));
+		ims_mmetrics_tempfail(IMS_TF_QUARANTINE_FULL);
 		smfi_setreply(ctx, "452", "4.3.1", reply);
 		ret = SMFIS_TEMPFAIL;
 		goto out;
@@ -464,7 +479,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	if (st != IMS_OK) {
 		snprintf(reply, sizeof reply, "Storage unavailable, try again later (scan %s)",
 		         ims_scan_id(s));
-		ret = tempfail(ctx, reply);
+		ret = tempfail(ctx, IMS_TF_STORE, reply);
 		goto out;
 	}
 	switch (ims_scan_action(s)) {
@@ -482,13 +497,15 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		break;
 	default:
 		if (apply_headers(ctx, m, s) != 0) {
-			ret = tempfail(ctx, "Could not add headers, try again later");
+			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
 		ret = SMFIS_ACCEPT;
 		break;
 	}
 out:
+	ims_mmetrics_scan(s, ret == SMFIS_TEMPFAIL || !s ? "tempfail"
+	                                                 : ims_action_name(ims_scan_action(s)));
 	if (s)
 		ims_log_info(ims_scan_id(s),
 		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "

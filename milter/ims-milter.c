@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "readable.h"
 
@@ -294,6 +295,11 @@ int main(int argc, char **argv)
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
 	               conf->milter_socket, ims_engine_model_version(eng), model_error(eng));
+	if (ims_mmetrics_start(conf->milter_metrics_listen, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=startup error=\"%s\"", err);
+		fprintf(stderr, "ims-milter: %s\n", err);
+		goto out;
+	}
 	ims_notify_ready(); /* the socket listens: Postfix may connect */
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
@@ -302,6 +308,7 @@ int main(int argc, char **argv)
 	 * its milter_default_action (tempfail) to their messages */
 	ims_notify_stopping();
 	ims_milter_drain();
+	ims_mmetrics_stop();
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
 	if (pidfile)
 		unlink(pidfile);

@@ -9,6 +9,10 @@ tests_unit_test_conf_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_conf tests/conf-docs.sh tests/config-check.sh tests/systemd-units.sh
 EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh tests/config-check.sh tests/systemd-units.sh
 
+# clang-format and banned functions over every C source (tests/style.sh)
+TESTS += tests/style.sh
+EXTRA_DIST += tests/style.sh .clang-format
+
 include tests/fuzz.mk
 include tests/classifier.mk
 include tests/milter.mk

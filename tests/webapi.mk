@@ -13,6 +13,12 @@ tests_unit_test_webapi_parts_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdi
 tests_unit_test_webapi_parts_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_webapi_parts
 
+# the request-head deadline (slowloris) on socket pairs
+check_PROGRAMS += tests/unit/test_connguard
+tests_unit_test_connguard_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/webapi
+tests_unit_test_connguard_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_connguard
+
 # deeply nested MIME: the scan's parse and the mail view stay cheap
 check_PROGRAMS += tests/unit/test_mime_nesting
 tests_unit_test_mime_nesting_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi

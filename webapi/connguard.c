@@ -22,6 +22,7 @@ struct ims_connguard_conn {
 	bool waiting;      /* for a request head */
 	bool shut;         /* shut down by the watchdog already */
 	uint64_t deadline; /* monotonic ms */
+	uint64_t limit_ms; /* what the deadline allowed, for the log */
 	char ip[64];
 };
 
@@ -61,7 +62,7 @@ static void *watchdog(void *arg)
 			c->shut = true;
 			shutdown(c->fd, SHUT_RDWR);
 			ims_log_warn(NULL, "event=head_timeout ip=%s limit_s=%llu", c->ip,
-			             (unsigned long long)(g->timeout_ms / 1000));
+			             (unsigned long long)(c->limit_ms / 1000));
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += TICK_MS * 1000000L;
@@ -126,7 +127,8 @@ struct ims_connguard_conn *ims_connguard_open(struct ims_connguard *g, int fd, c
 	c->waiting = true;
 	snprintf(c->ip, sizeof c->ip, "%s", ip);
 	pthread_mutex_lock(&g->mu);
-	c->deadline = now_ms() + g->timeout_ms;
+	c->limit_ms = g->timeout_ms;
+	c->deadline = now_ms() + c->limit_ms;
 	c->next = g->head;
 	if (g->head)
 		g->head->prev = c;
@@ -150,7 +152,8 @@ void ims_connguard_request_done(struct ims_connguard *g, struct ims_connguard_co
 		return;
 	pthread_mutex_lock(&g->mu);
 	c->waiting = true;
-	c->deadline = now_ms() + g->next_ms;
+	c->limit_ms = g->next_ms;
+	c->deadline = now_ms() + c->limit_ms;
 	pthread_mutex_unlock(&g->mu);
 }
 

@@ -20,6 +20,8 @@
 	X("POST", "/emails/send", IMS_USER, "emails_send", ims_route_email_send)         \
 	X("GET", "/emails/quarantine", IMS_USER, "emails_quarantine",                    \
 	  ims_route_user_quarantine)                                                     \
+	X("GET", "/emails/quarantine/{}", IMS_USER, "email_quarantine_get",              \
+	  ims_route_user_quarantine_get)                                                 \
 	X("POST", "/emails/quarantine/{}/release", IMS_USER, "email_quarantine_release", \
 	  ims_route_user_release)                                                        \
 	X("GET", "/emails/{}", IMS_USER, "email_get", ims_route_email_get)               \

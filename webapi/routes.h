@@ -26,6 +26,7 @@ void ims_route_email_report(struct ims_req *r);
 void ims_route_email_send(struct ims_req *r);
 void ims_route_scan_email(struct ims_req *r);
 void ims_route_user_quarantine(struct ims_req *r);
+void ims_route_user_quarantine_get(struct ims_req *r);
 void ims_route_user_release(struct ims_req *r);
 
 /* admin */

@@ -161,12 +161,15 @@ void ims_route_user_quarantine(struct ims_req *r)
 	list(r, key, r->who.sub);
 }
 
-void ims_route_admin_quarantine_get(struct ims_req *r)
+/* One held message with its preview; for_user: only if held for them and
+ * not yet released to them (404 otherwise, as for any unknown id). */
+static void preview(struct ims_req *r, const char *for_user)
 {
 	struct ims_quarantine_msg *m = NULL;
 	redisContext *rc = ims_req_redis(r);
 	json_t *j = NULL, *view = NULL;
 	ims_status st;
+	int k;
 
 	if (!rc)
 		return;
@@ -174,13 +177,28 @@ void ims_route_admin_quarantine_get(struct ims_req *r)
 		fail(r, st);
 		return;
 	}
-	j = item(r, m, NULL);
+	if (for_user && ((k = ims_quarantine_held_for(m, for_user)) < 0 || m->delivered[k])) {
+		ims_quarantine_msg_free(m);
+		ims_req_error(r, 404, "no such held message");
+		return;
+	}
+	j = item(r, m, for_user);
 	if (j && m->raw && ims_mailview_parse(m->raw, m->raw_len, &view) == IMS_OK)
 		json_object_set_new(j, "message", view);
 	else if (j)
 		json_object_set_new(j, "message", json_null());
 	ims_req_json(r, 200, j);
 	ims_quarantine_msg_free(m);
+}
+
+void ims_route_admin_quarantine_get(struct ims_req *r)
+{
+	preview(r, NULL);
+}
+
+void ims_route_user_quarantine_get(struct ims_req *r)
+{
+	preview(r, r->who.sub);
 }
 
 void ims_route_admin_quarantine_delete(struct ims_req *r)

@@ -192,6 +192,17 @@ def t_forged(e):
     assert len(header(d, "X-Spam-Status")) == 1
 
 
+@case("a quoted MAIL FROM local part cannot add a result to Authentication-Results")
+def t_authres_quoted(e):
+    code, text = send(e, msg("e2e-authres"), '"x; dkim=pass header.d=bank.example"@evil.example',
+                      ["alice@example.test"], ip="203.0.113.9")
+    assert code == 250, (code, text)
+    d = delivered(e, "e2e-authres")
+    ar = header(d, "Authentication-Results")
+    assert len(ar) == 1 and "dkim=pass" not in ar[0] and "bank.example" not in ar[0], ar
+    assert "smtp.mailfrom=evil.example" in ar[0], ar
+
+
 @case("outbound from an authenticated local sender: DKIM-signed, sent box")
 def t_outbound(e):
     code, text = send(e, msg("e2e-outbound", frm="Alice <alice@example.test>",
@@ -476,8 +487,9 @@ class SkipCase(Exception):
     pass
 
 
-CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_outbound,
-         t_outbound_other_from, t_outbound_other_sender, t_outbound_alias, t_dkim_valid,
+CASES = [t_spf_pass, t_spf_fail, t_spf_softfail, t_dns_timeout, t_forged, t_authres_quoted,
+         t_outbound, t_outbound_other_from, t_outbound_other_sender, t_outbound_alias,
+         t_dkim_valid,
          t_dkim_broken, t_dmarc_reject, t_gtube, t_phish, t_quarantine, t_multi_from, t_garbage,
          t_huge_header, t_many_headers, t_oversize, t_redis_down, t_corpus]
 

@@ -38,7 +38,8 @@ static void setup(void)
 	if (ims_conf_defaults(&conf) != IMS_OK)
 		fuzz_fail("conf");
 	c = conf;
-	snprintf(key, sizeof key, "example.test:sel:%s", fuzz_srcfile("tests/data/dkim/sel.private"));
+	snprintf(key, sizeof key, "example.test:sel:%s",
+	         fuzz_srcfile("tests/data/dkim/sel.private"));
 	for (char **p = c->dkim_keys; p && *p; p++)
 		free(*p);
 	free(c->dkim_keys);
@@ -85,13 +86,13 @@ static int one_of(const char *s, const char *const *set)
 
 static void check_result(const struct ims_auth_result *r)
 {
-	static const char *const spf[] = {"pass",    "fail",      "softfail",  "neutral",
-	                                  "none",    "temperror", "permerror", NULL};
-	static const char *const dkim[] = {"pass", "fail", "neutral", "temperror", "permerror",
-	                                   "none", "policy", NULL};
+	static const char *const spf[] = {"pass", "fail",      "softfail",  "neutral",
+	                                  "none", "temperror", "permerror", NULL};
+	static const char *const dkim[] = {"pass",      "fail", "neutral", "temperror",
+	                                   "permerror", "none", "policy",  NULL};
 	/* "": not checked (no From domain) */
-	static const char *const dmarc[] = {"pass",      "fail",      "none", "temperror",
-	                                    "permerror", "",          NULL};
+	static const char *const dmarc[] = {"pass",      "fail", "none", "temperror",
+	                                    "permerror", "",     NULL};
 
 	if (!one_of(r->spf, spf))
 		fuzz_fail("SPF result \"%s\"", r->spf);

@@ -53,8 +53,8 @@ static inline void fuzz_check_header_value(const char *what, const char *v)
 		if (v[i] == '\r' && v[i + 1] != '\n')
 			fuzz_fail("%s: bare CR at %zu in \"%s\"", what, i, v);
 		if (v[i] == '\n' && (v[i + 1] != ' ' && v[i + 1] != '\t'))
-			fuzz_fail("%s: line break not followed by white space at %zu in \"%s\"", what,
-			          i, v);
+			fuzz_fail("%s: line break not followed by white space at %zu in \"%s\"",
+			          what, i, v);
 	}
 }
 

@@ -18,11 +18,16 @@
 
 static void check_message(const struct ims_composed *c)
 {
-	static const char *const fields[] = {"From",         "To",
-	                                     "Cc",           "Subject",
-	                                     "Date",         "Message-Id",
-	                                     "MIME-Version", "Content-Type",
-	                                     "Content-Transfer-Encoding", NULL};
+	static const char *const fields[] = {"From",
+	                                     "To",
+	                                     "Cc",
+	                                     "Subject",
+	                                     "Date",
+	                                     "Message-Id",
+	                                     "MIME-Version",
+	                                     "Content-Type",
+	                                     "Content-Transfer-Encoding",
+	                                     NULL};
 	struct ims_msg *m = NULL;
 	size_t froms = 0;
 

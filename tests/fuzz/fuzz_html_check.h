@@ -23,17 +23,17 @@ static void fuzz_html_walk(const xmlNode *n, const char *html)
 {
 	/* html and body are the parser's own wrappers */
 	static const char *const elements[] = {
-	    "html",   "body",   "a",      "abbr",   "b",       "blockquote", "br",   "caption",
-	    "center", "code",   "dd",     "del",    "div",     "dl",         "dt",   "em",
-	    "font",   "h1",     "h2",     "h3",     "h4",      "h5",         "h6",   "hr",
-	    "i",      "ins",    "li",     "ol",     "p",       "pre",        "q",    "s",
-	    "small",  "span",   "strike", "strong", "sub",     "sup",        "table", "tbody",
-	    "td",     "tfoot",  "th",     "thead",  "tr",      "tt",         "u",    "ul",
-	    "big",    "cite",   "kbd",    "mark",   "section", "article",    "header", "footer",
-	    "main",   "nav",    "figure", "figcaption", NULL};
-	static const char *const attributes[] = {"href",  "title", "alt", "colspan", "rowspan",
-	                                         "align", "valign", "dir", "lang",    "target",
-	                                         "rel",   NULL};
+	    "html",   "body",  "a",      "abbr",       "b",       "blockquote", "br",     "caption",
+	    "center", "code",  "dd",     "del",        "div",     "dl",         "dt",     "em",
+	    "font",   "h1",    "h2",     "h3",         "h4",      "h5",         "h6",     "hr",
+	    "i",      "ins",   "li",     "ol",         "p",       "pre",        "q",      "s",
+	    "small",  "span",  "strike", "strong",     "sub",     "sup",        "table",  "tbody",
+	    "td",     "tfoot", "th",     "thead",      "tr",      "tt",         "u",      "ul",
+	    "big",    "cite",  "kbd",    "mark",       "section", "article",    "header", "footer",
+	    "main",   "nav",   "figure", "figcaption", NULL};
+	static const char *const attributes[] = {"href",    "title",  "alt",    "colspan",
+	                                         "rowspan", "align",  "valign", "dir",
+	                                         "lang",    "target", "rel",    NULL};
 
 	for (; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
@@ -53,8 +53,8 @@ static void fuzz_html_walk(const xmlNode *n, const char *html)
 			s = v ? (const char *)v : "";
 			while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 				s++;
-			if (strncasecmp(s, "http://", 7) != 0 && strncasecmp(s, "https://", 8) != 0 &&
-			    strncasecmp(s, "mailto:", 7) != 0)
+			if (strncasecmp(s, "http://", 7) != 0 &&
+			    strncasecmp(s, "https://", 8) != 0 && strncasecmp(s, "mailto:", 7) != 0)
 				fuzz_fail("sanitised HTML has href \"%s\": %s", s, html);
 			xmlFree(v);
 		}

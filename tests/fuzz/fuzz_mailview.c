@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("mail view cannot be written as JSON");
 	free(dump);
 	if (json_array_size(json_object_get(v, "headers")) > IMS_MAILVIEW_HEADERS_MAX)
-		fuzz_fail("mail view has %zu headers", json_array_size(json_object_get(v, "headers")));
+		fuzz_fail("mail view has %zu headers",
+		          json_array_size(json_object_get(v, "headers")));
 	text = json_object_get(v, "text");
 	if (json_is_string(text) && !json_is_true(json_object_get(v, "unparsed")) &&
 	    json_string_length(text) > IMS_MAILVIEW_BODY_MAX)

@@ -82,7 +82,8 @@ static void setup(void)
 	free(c->classifier_model);
 	c->classifier_model = strdup(model);
 	set_list1(&c->milter_local_domains, "example.test");
-	snprintf(key, sizeof key, "example.test:sel:%s", fuzz_srcfile("tests/data/dkim/sel.private"));
+	snprintf(key, sizeof key, "example.test:sel:%s",
+	         fuzz_srcfile("tests/data/dkim/sel.private"));
 	set_list1(&c->dkim_keys, key);
 	free(c->milter_authserv_id);
 	c->milter_authserv_id = strdup("mx.example.test");
@@ -113,12 +114,12 @@ static void check_result(const struct ims_scan *s, const char *raw, size_t len)
 	if (!json_is_object(j))
 		fuzz_fail("scan log is not a JSON object (%s): %s", jerr.text, log);
 	const char *action = json_string_value(json_object_get(j, "action"));
-	if (!action || strcmp(action,
-	           ims_action_name(ims_scan_action(s))) != 0)
+	if (!action || strcmp(action, ims_action_name(ims_scan_action(s))) != 0)
 		fuzz_fail("scan log action differs: %s", log);
 	json_decref(j);
 	if (getenv("FUZZ_VERBOSE"))
-		printf("%s\nDKIM-Signature: %s\n", log, ims_scan_dkim_signature(s) ? ims_scan_dkim_signature(s) : "(none)");
+		printf("%s\nDKIM-Signature: %s\n", log,
+		       ims_scan_dkim_signature(s) ? ims_scan_dkim_signature(s) : "(none)");
 	free(log);
 
 	for (size_t i = 0; i < ims_scan_header_count(s); i++) {

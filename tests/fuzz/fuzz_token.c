@@ -33,7 +33,8 @@ static void check_claims(const struct ims_token_claims *c, int64_t now)
 	struct ims_token_claims again;
 	char *t = NULL;
 
-	if (!c->sub[0] || !strchr(c->sub, '@') || (c->role != IMS_ROLE_USER && c->role != IMS_ROLE_ADMIN) ||
+	if (!c->sub[0] || !strchr(c->sub, '@') ||
+	    (c->role != IMS_ROLE_USER && c->role != IMS_ROLE_ADMIN) ||
 	    strlen(c->fam) != IMS_TOKEN_FAMILY_LEN || c->exp <= now)
 		fuzz_fail("verified token with bad claims: sub \"%s\" fam \"%s\"", c->sub, c->fam);
 	if (ims_token_issue(key, c, &t) != IMS_OK)
@@ -80,7 +81,8 @@ static void issue(const uint8_t *d, size_t n)
 	n -= sl;
 	c.role = n > 1 && (d[1] & 1) ? IMS_ROLE_ADMIN : IMS_ROLE_USER;
 	for (size_t i = 0; i < IMS_TOKEN_FAMILY_LEN; i++)
-		c.fam[i] = "0123456789abcdef"[(n > 2 + i / 2 ? d[2 + i / 2] >> (i % 2 * 4) : 0) & 15];
+		c.fam[i] =
+		    "0123456789abcdef"[(n > 2 + i / 2 ? d[2 + i / 2] >> (i % 2 * 4) : 0) & 15];
 	c.iat = NOW - (n > 20 ? d[20] : 0);
 	c.exp = NOW + (n > 21 ? d[21] : 0) - 100;
 	if (ims_token_issue(key, &c, &t) != IMS_OK)
@@ -100,8 +102,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ims_token_claims c;
 	char *s;
 
-	if (!key && (ims_token_key_new("fuzz-secret-fuzz-secret-fuzz-secret!", 36, &key) != IMS_OK ||
-	             ims_token_key_new("another-secret-another-secret-another", 37, &other) != IMS_OK))
+	if (!key &&
+	    (ims_token_key_new("fuzz-secret-fuzz-secret-fuzz-secret!", 36, &key) != IMS_OK ||
+	     ims_token_key_new("another-secret-another-secret-another", 37, &other) != IMS_OK))
 		fuzz_fail("keys");
 	if (size > 0 && data[0] == 'I') {
 		issue(data + 1, size - 1);

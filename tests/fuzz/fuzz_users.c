@@ -34,7 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strspn(out, "abcdefghijklmnopqrstuvwxyz0123456789._+-@") != strlen(out) ||
 		    (strcasecmp(at + 1, d1) != 0 && strcasecmp(at + 1, d2) != 0))
 			fuzz_fail("canonical address \"%s\" of \"%s\"", out, in);
-		if (ims_users_canon_address(out, domains, again) != IMS_OK || strcmp(out, again) != 0)
+		if (ims_users_canon_address(out, domains, again) != IMS_OK ||
+		    strcmp(out, again) != 0)
 			fuzz_fail("canonical address \"%s\" is not canonical again", out);
 		if (ims_users_canon_address(in, none, again) != IMS_EPERM)
 			fuzz_fail("\"%s\" accepted with no local domains", in);

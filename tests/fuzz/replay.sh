@@ -23,7 +23,7 @@ run features "$s/mime"
 run sanitize "$s/html"
 run mailview "$s/mime" "$d/mime"
 run compose "$s/body"
-run body "$s/compose"
+run body
 run token
 run users
 run feedback "$s/rfc5322" "$d/mime"

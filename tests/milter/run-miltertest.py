@@ -30,6 +30,38 @@ def ids(out):
     return [l.split()[1] for l in out.splitlines() if l.startswith("ID ")]
 
 
+def metric(text, name):
+    """The value of one sample line ("name{labels}" exactly) of Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in metrics:\n{text[:3000]}")
+
+
+def check_metrics(port):
+    """ims-milter's own /metrics (issue 13): what the scripts above did, by
+    outcome and tempfail cause, with latency histograms per check."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/plain"), r.headers
+        text = r.read().decode()
+    assert metric(text, 'ims_milter_messages_total{outcome="accept"}') >= 2
+    assert metric(text, 'ims_milter_messages_total{outcome="tag"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="reject"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="quarantine"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="tempfail"}') >= 2
+    assert metric(text, 'ims_milter_tempfails_total{cause="redis"}') >= 1
+    assert metric(text, 'ims_milter_tempfails_total{cause="quarantine_full"}') == 1
+    assert metric(text, "ims_milter_redis_errors_total") >= 1
+    n = metric(text, 'ims_milter_scan_seconds_count{stage="total"}')
+    assert n >= 5 and metric(text, 'ims_milter_scan_seconds_bucket{stage="total",le="+Inf"}') == n
+    assert metric(text, 'ims_milter_scan_seconds_count{stage="spf"}') == n
+    assert metric(text, "ims_milter_model_loaded") == 1
+    assert metric(text, "ims_milter_model_load_failures_total") == 1  # the corrupt reload
+    assert 'ims_milter_model_info{version="' in text
+    print("metrics ok:", int(n), "scans")
+
+
 def main():
     common.require("miltertest", "redis-server", "redis-cli")
     tmp = common.TempDir("ims-miltertest-")
@@ -38,10 +70,12 @@ def main():
     try:
         redis = Redis(tmp).start()
         model = hmilter.make_model(tmp, 1.0)
+        metrics_port = common.free_port()
         mt = hmilter.Milter(tmp, redis, model,
                             extra="[actions]\ntag = 4\nquarantine = 8\nreject = 15\n",
                             # tight limits so malformed.lua hits them cheaply
-                            milter_extra="max_header_size = 512\nmax_message_size = 64k\n")
+                            milter_extra="max_header_size = 512\nmax_message_size = 64k\n"
+                                         f"metrics_listen = 127.0.0.1:{metrics_port}\n")
         mt.start()
         sock = mt.socket
 
@@ -123,6 +157,7 @@ def main():
         miltertest("tempfail.lua", sock)
         miltertest("held_tempfail.lua", sock)
         assert "Storage unavailable" in mt.log_text() or "store_failed" in mt.log_text()
+        check_metrics(metrics_port)
 
         rc = mt.stop()
         mt = None

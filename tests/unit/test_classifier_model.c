@@ -150,6 +150,8 @@ static void test_train_and_roundtrip(void)
 		CHECK(i1.rho == i2.rho && i1.platt_a == i2.platt_a && i1.platt_b == i2.platt_b);
 		CHECK(i1.threshold == i2.threshold && i1.target_fpr == i2.target_fpr);
 		CHECK(!i2.has_quarantine && i2.threshold_quarantine == i2.threshold);
+		/* options left at 0 (ims retrain's): the default target FPR */
+		CHECK(i2.target_fpr == IMS_TARGET_FPR_DEFAULT);
 		CHECK(i1.nonzero == i2.nonzero && i2.nonzero > 0);
 		CHECK(strcmp(i2.trainer, "libsvm") == 0);
 		CHECK_STR_CONTAINS(i2.metrics_json, "\"cv_accuracy\"");

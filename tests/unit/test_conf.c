@@ -130,7 +130,6 @@ static void test_value_checks(void)
 	expect_error("[actions]\nreject = 4\n", ":2: [actions] reject (4) must be above tag (5)");
 	expect_error("[webapi]\naccess_ttl_s = 86400\nrefresh_ttl_s = 3600\n",
 		     ":3: [webapi] access_ttl_s (86400) must be below refresh_ttl_s");
-	expect_error("[webapi]\nsubmission_user = webapi\n", "submission_password_file is not");
 }
 
 static void test_value_checks_accept(void)

@@ -18,7 +18,8 @@
 #include "symbols.h"
 
 static char tmpdir[] = "/tmp/ims-test-scan-XXXXXX";
-static char model_ham[512], model_spam[512], model_near_spam[512], model_near_ham[512];
+static char model_ham[512], model_spam[512], model_near_spam[512], model_near_ham[512],
+    model_spam4[512];
 
 static void make_model_q(const char *path, double rho, double a, double tq)
 {
@@ -306,7 +307,10 @@ static void test_spam_tag_quarantine(void)
 	ims_engine_unref(e);
 }
 
-/* What can be held: a local mailbox to release into later. */
+/* What can be held: a local mailbox to release into later.  The SVM gives
+ * 8 points inbound and 4 outbound (decision +1, A = -8 and -4), so that the
+ * phishing message lands between [actions] quarantine and reject both ways
+ * (outbound mail gets other symbols). */
 static void test_hold_policy(void)
 {
 	struct ims_store *st;
@@ -325,7 +329,9 @@ static void test_hold_policy(void)
 	CHECK_STR_CONTAINS(ims_scan_reason(s), "no local mailbox to hold it for");
 	CHECK(!ims_scan_holds_for(s, "bob@elsewhere.example"));
 	ims_scan_free(s);
+	ims_engine_unref(e);
 
+	e = engine(model_spam4, &st);
 	out.auth_user = "alice@example.test";
 	out.mail_from = "alice@example.test";
 	CHECK(ims_scan_run(e, &out, phish, sizeof phish - 1, &s) == IMS_OK);
@@ -575,8 +581,11 @@ static void test_quarantine_threshold(void)
 		free(c->classifier_model);
 		c->classifier_model = strdup(path);
 		set_list1(&c->dns_nameservers, "127.0.0.1:9");
+		set_list1(&c->milter_local_domains, "example.test"); /* a mailbox to hold for */
 		c->dns_timeout_ms = 100;
 		c->scores[ims_symbol_find("SVM_SPAM")] = 20;
+		c->action_reject = -1; /* what other symbols add must not reject */
+		set_list1(&c->milter_local_domains, "example.test"); /* a mailbox to hold for */
 		CHECK(ims_store_open_memory(&st) == IMS_OK);
 		CHECK(ims_engine_new_with_store(c, st, &e, err, sizeof err) == IMS_OK);
 		ims_conf_unref(c);
@@ -717,6 +726,8 @@ int main(void)
 	snprintf(model_near_ham, sizeof model_near_ham, "%s/near-ham.ims", tmpdir);
 	make_model_a(model_near_spam, -0.1, -2.0);
 	make_model_a(model_near_ham, 0.1, -2.0);
+	snprintf(model_spam4, sizeof model_spam4, "%s/spam4.ims", tmpdir);
+	make_model_a(model_spam4, -1.0, -4.0);
 	RUN(test_accept_and_store);
 	RUN(test_gtube_reject);
 	RUN(test_multiple_from_and_limits);
@@ -737,6 +748,7 @@ int main(void)
 	unlink(model_spam);
 	unlink(model_near_spam);
 	unlink(model_near_ham);
+	unlink(model_spam4);
 	rmdir(tmpdir);
 	return CHECK_DONE();
 }

@@ -169,6 +169,11 @@ def test_user_quarantine():
     assert items[mine]["reason"] == "score 10.0 >= 8" and items[mine]["can_release"] is True
     assert items[dm]["can_release"] is False
     assert "rcpt" not in items[mine]  # other recipients are not shown to users
+    # the preview of one's own held message; not of another's
+    r = env.api.request("GET", f"/emails/quarantine/{mine}", token=alice)
+    assert r.status == 200 and r.json()["message"]["subject"] == "held for alice", r
+    assert "rcpt" not in r.json() and r.json()["can_release"] is True
+    assert env.api.request("GET", f"/emails/quarantine/{theirs}", token=alice).status == 404
     # bob's message: not listed, not releasable (404 as for any unknown id)
     assert env.api.request("POST", f"/emails/quarantine/{theirs}/release",
                            token=alice).status == 404

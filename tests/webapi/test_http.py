@@ -109,7 +109,9 @@ def test_slowloris():
         time.sleep(0.1)
         if open_at_end is None and time.time() - t0 > 1:
             open_at_end = len(slow)
-    # the server refused the ones over the limit and closed the rest on time
+    # the server refused the ones over the limit at once ...
+    assert open_at_end is not None and open_at_end <= PER_IP, open_at_end
+    # ... and closed the rest on time
     for s in slow:
         s.settimeout(1.0)
         try:
