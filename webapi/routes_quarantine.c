@@ -319,7 +319,7 @@ static void release(struct ims_req *r, const char *for_user, bool report_ham)
 		goto out;
 	}
 	if (report_ham &&
-	    ims_quarantine_report_ham(rc, r->who.sub, id, m->raw, m->raw_len, now, fb) != IMS_OK)
+	    ims_quarantine_report_ham(rc, conf, r->who.sub, id, m->raw, m->raw_len, fb) != IMS_OK)
 		ims_log_warn(r->id, "event=report_failed msg=%s", id);
 	{
 		char *rcpts = json_dumps(delivered, JSON_COMPACT);
