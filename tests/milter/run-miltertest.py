@@ -57,7 +57,7 @@ def check_metrics(port):
     assert n >= 5 and metric(text, 'ims_milter_scan_seconds_bucket{stage="total",le="+Inf"}') == n
     assert metric(text, 'ims_milter_scan_seconds_count{stage="spf"}') == n
     assert metric(text, "ims_milter_model_loaded") == 1
-    assert metric(text, "ims_milter_model_load_failures_total") == 1  # the corrupt reload
+    assert metric(text, "ims_milter_model_load_failures_total") >= 1  # the corrupt reload (and its file watch)
     assert 'ims_milter_model_info{version="' in text
     # the shipped dashboard and alert rules name only metrics that exist
     import re
