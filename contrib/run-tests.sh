@@ -39,6 +39,12 @@ step "build" make -j2 -s
 if [ -x "$top/contrib/fetch-corpus.sh" ]; then
 	step "fetch corpus" "$top/contrib/fetch-corpus.sh"
 fi
+# The Debian packages: built from this tree, lintian clean, contents checked.
+if [ -x "$top/tests/debian-package.sh" ]; then
+	echo "== Debian packages"
+	if "$top/tests/debian-package.sh"; then passed=$((passed + 1)); echo "PASS: debian-package"
+	else failed=$((failed + 1)); echo "FAIL: debian-package"; fi
+fi
 # playwright-core from the npm registry drives Debian's chromium in the browser tests
 if [ -f "$top/tests/browser/package-lock.json" ]; then
 	step "npm ci (browser tests)" sh -c "cd '$top/tests/browser' && npm ci --no-audit --no-fund --silent"

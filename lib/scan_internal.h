@@ -25,6 +25,7 @@ struct ims_scan {
 	char **rcpts;
 	size_t nrcpts;
 	int outbound;
+	int sender_owned; /* outbound: From and envelope sender are the login's (DKIM may sign) */
 	char *from, *to, *subject, *date; /* decoded, for the stored summary */
 	size_t size;
 
@@ -33,6 +34,7 @@ struct ims_scan {
 	double score;
 	enum ims_action action;
 	char reason[384];
+	const char *hold_class; /* quarantine: "score" or "dmarc" */
 
 	int classified;
 	char verdict[8];
@@ -41,6 +43,7 @@ struct ims_scan {
 	struct ims_auth_result auth;
 
 	long total_us, parse_us, heuristics_us, classify_us;
+	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char *dkim_sig;
 };

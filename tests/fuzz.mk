@@ -6,7 +6,8 @@
 FUZZ_TARGETS = tests/fuzz/fuzz-conf tests/fuzz/fuzz-rfc5322 tests/fuzz/fuzz-mime \
 	tests/fuzz/fuzz-model tests/fuzz/fuzz-scan tests/fuzz/fuzz-auth tests/fuzz/fuzz-html \
 	tests/fuzz/fuzz-features tests/fuzz/fuzz-sanitize tests/fuzz/fuzz-mailview \
-	tests/fuzz/fuzz-compose tests/fuzz/fuzz-body tests/fuzz/fuzz-token tests/fuzz/fuzz-users
+	tests/fuzz/fuzz-compose tests/fuzz/fuzz-body tests/fuzz/fuzz-token tests/fuzz/fuzz-users \
+	tests/fuzz/fuzz-release
 check_PROGRAMS += $(FUZZ_TARGETS)
 if ENABLE_FUZZERS
 FUZZ_MAIN =
@@ -77,8 +78,20 @@ tests_fuzz_fuzz_users_SOURCES = tests/fuzz/fuzz_users.c tests/fuzz/fuzz_common.h
 tests_fuzz_fuzz_users_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_users_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_users_LDADD = $(FUZZ_LIBS)
+# the copy a quarantine release delivers (lib/quarantine.c)
+tests_fuzz_fuzz_release_SOURCES = tests/fuzz/fuzz_release.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_release_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_release_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_release_LDADD = $(FUZZ_LIBS)
 
 if !ENABLE_FUZZERS
 TESTS += tests/fuzz/replay.sh
 endif
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/seeds
+
+# what `ims feedback learn` makes of a moved message (lib/feedback.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-feedback
+tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)

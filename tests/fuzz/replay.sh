@@ -26,4 +26,6 @@ run compose "$s/body"
 run body
 run token
 run users
+run feedback "$s/rfc5322" "$d/mime"
+run release "$s/rfc5322" "$s/mime" "$d/mime"
 exit $rc

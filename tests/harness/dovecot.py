@@ -1,7 +1,9 @@
 """A private Dovecot (IMAP and LMTP on 127.0.0.1:<free ports>) that
 authenticates against the ims user registry in a test redis-server, using
 mta-config/dovecot/10-ims.conf and dict-ims.conf.ext as shipped (paths and
-the Redis port rewritten for the temp dir)."""
+the Redis port rewritten for the temp dir).  With feedback=(ims, conf) it
+also runs mta-config/dovecot/20-ims-imapsieve.conf and its Sieve scripts,
+piping moved messages to that ims binary with that ims.conf."""
 import os
 import re
 import subprocess
@@ -14,14 +16,17 @@ def srcdir():
 
 
 class Dovecot:
-    def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra=""):
-        """extra: more dovecot.conf text (the quick-start stack adds Sieve)."""
+    def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra="",
+                 feedback=None):
+        """extra: more dovecot.conf text (the quick-start stack adds Sieve);
+        feedback: (path of the ims binary, path of the ims.conf it reads)
+        turns on IMAPSieve feedback on moves into and out of Junk."""
         self.tmp = tmp
+        self.feedback = feedback
         self.extra = extra
         self.redis = redis
         self.dir = tmp.join("dovecot")
         self.imap_port = common.free_port()
-        self.lmtp_port = common.free_port()
         self.mail_root = mail_root
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
@@ -29,6 +34,11 @@ class Dovecot:
         self.master_password = master_password
         # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
         self.auth_socket = os.path.join(self.dir, "auth")
+        # LMTP, unix sockets only (as shipped): Postfix's (owner postfix, 0600)
+        # and ims-webapi's for quarantine release (owner root here, 0600)
+        self.lmtp_socket = os.path.join(self.dir, "dovecot-lmtp")
+        self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
+        self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -54,10 +64,12 @@ class Dovecot:
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
         ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
                           "mode = 0666\n    user = root\n    group = root", ims_conf)
-        ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",
+        # ims-webapi runs as root in tests (as user ims when installed)
+        ims_conf = re.sub(r"user = ims\n\s*group = ims", "user = root\n    group = root",
                           ims_conf)
         with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
             f.write(ims_conf)
+        imapsieve = self.write_imapsieve(shipped) if self.feedback else ""
         with open(self.conf, "w") as f:
             f.write(f"""# private test instance
 base_dir = {self.dir}/run
@@ -69,8 +81,10 @@ ssl = no
 disable_plaintext_auth = no
 default_login_user = dovenull
 default_internal_user = dovecot
+# "user*master" logins too, so tests see that the master passdb refuses them
+auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
-service imap-login {{
+{imapsieve}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -79,13 +93,43 @@ service imap-login {{
     port = 0
   }}
 }}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {self.lmtp_port}
-  }}
-}}
 {self.extra}""")
+        if self.feedback:
+            # compiled with this config (sievec needs the plugins it names)
+            for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
+                r = subprocess.run(["sievec", "-c", self.conf,
+                                    os.path.join(self.dir, "ims-sieve", name)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError(f"sievec {name}: {r.stdout}{r.stderr}")
+
+    def write_imapsieve(self, shipped):
+        """20-ims-imapsieve.conf, its Sieve scripts (compiled) and the pipe
+        wrapper as shipped, with the paths of this instance; returns the
+        !include line."""
+        ims, ims_conf = self.feedback
+        sdir = os.path.join(self.dir, "ims-sieve")
+        os.makedirs(os.path.join(sdir, "pipe"), exist_ok=True)
+        for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
+            with open(os.path.join(shipped, name)) as f, open(os.path.join(sdir, name), "w") as g:
+                g.write(f.read())
+        with open(os.path.join(shipped, "ims-feedback")) as f:
+            wrapper = f.read()
+        wrapper = wrapper.replace("/usr/local/bin/ims", ims).replace("/etc/ims/feedback.conf",
+                                                                     ims_conf)
+        path = os.path.join(sdir, "pipe", "ims-feedback")
+        with open(path, "w") as f:
+            f.write(wrapper)
+        os.chmod(path, 0o755)
+        with open(os.path.join(shipped, "20-ims-imapsieve.conf")) as f:
+            conf = f.read().replace("/etc/dovecot/ims-sieve", sdir)
+        path = os.path.join(self.dir, "20-ims-imapsieve.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        # the ims under test may be built with AddressSanitizer, which cannot
+        # run under an address-space limit: the imap processes (whose pipe
+        # children inherit it) get none here
+        return f"!include {path}\nservice imap {{\n  vsz_limit = 0\n}}\n"
 
     def start(self):
         common.require("dovecot", "doveadm")
