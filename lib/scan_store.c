@@ -1,7 +1,9 @@
-/* ims_scan_store: a scan and its message into Redis, per
- * docs/redis-schema.md.  One MULTI/EXEC per mailbox (hash tag {ADDR}),
- * then one for the global records ({global}); mailboxes first, so a
- * failure part way leaves no global record pointing at nothing. */
+/* ims_scan_store: a scan into Redis, per docs/redis-schema.md: the scan
+ * log and its indexes ({global}); the body only of a held message (one
+ * MULTI/EXEC per recipient's quarantine folder, hash tag {ADDR}, then the
+ * global one; mailboxes first, so a failure part way leaves no global
+ * record pointing at nothing).  Delivered mail is Dovecot's alone: the
+ * mailbox finds its scan log by X-IMS-Scan-Id. */
 #include "config.h"
 
 #include <stdio.h>
@@ -29,7 +31,7 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
 	ims_store_txn_str(t, v ? v : "");
 }
 
-/* The per-mailbox transaction for addr, folder = inbox, sent or quarantine. */
+/* The per-mailbox transaction of a held message for addr. */
 static struct ims_store_txn *build_mailbox(const struct ims_scan *s, const struct stored_msg *m,
                                            const char *addr, const char *folder)
 {
@@ -246,7 +248,10 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			break;
 		n += (size_t)k;
 	}
-	if (s->action != IMS_ACTION_REJECT && s->action != IMS_ACTION_TEMPFAIL) {
+	/* Delivered mail lives in Dovecot, not here: only a held message keeps
+	 * its body (the quarantine), in each local recipient's quarantine
+	 * folder and in ims:{global}:qmsg. */
+	if (s->action == IMS_ACTION_QUARANTINE) {
 		rc = ims_scan_rewrite(s, raw, len, &rewritten, &rlen);
 		if (rc != IMS_OK)
 			goto out;
@@ -258,24 +263,13 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			m.len = c->redis_max_stored_size;
 			m.truncated = 1;
 		}
-		const char *folder = s->action == IMS_ACTION_QUARANTINE ? "quarantine" : "inbox";
 		for (size_t i = 0; i < s->nrcpts; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
 			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
 				continue;
-			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], folder)))
-				goto out;
-		}
-		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&
-		    s->action != IMS_ACTION_QUARANTINE) {
-			char user[330];
-			snprintf(user, sizeof user, "%s", s->auth_user);
-			for (char *p = user; *p; p++)
-				if (*p >= 'A' && *p <= 'Z')
-					*p = (char)(*p - 'A' + 'a');
-			if (!(txns[ntx++] = build_mailbox(s, &m, user, "sent")))
+			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], "quarantine")))
 				goto out;
 		}
 	}
