@@ -142,6 +142,16 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
 	  "default page size of lists" },
 
+	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
+	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
+	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
+	  "http://127.0.0.1:8080/doveadm/v1", NOLIM,
+	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
+	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
+	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
+	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
+	  "time limit of one doveadm request" },
+
 	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
 	  "Dovecot mail home of a user (%d domain, %n local part)" },
 	{ "users", "uid", T_INT, OFF(users_uid), "5000", 1, 2147483647, NULL,
@@ -153,7 +163,7 @@ static const struct conf_key conf_table[] = {
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
 static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "users" };
+					      "scores",  "actions", "dkim", "webapi", "dovecot", "users" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -634,6 +644,7 @@ static const char *const section_docs[] = {
 	"actions", "Score thresholds; the highest one reached decides.",
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
+	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
 	"users", "How accounts in the user registry look to Dovecot.",
 };
 

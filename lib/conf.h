@@ -89,6 +89,12 @@ struct ims_conf {
 	int webapi_send_rate;
 	int webapi_page_size;
 
+	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
+	char *dovecot_doveadm_socket;
+	char *dovecot_doveadm_url;
+	char *dovecot_api_key_file;
+	int dovecot_timeout_ms;
+
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;
 	int users_uid;
