@@ -8,6 +8,8 @@
 
 #include <gmime/gmime.h>
 
+#include "log.h"
+#include "imap.h"
 #include "mailbox.h"
 
 /* Paging reads this many more messages below a cursor than a page holds,
@@ -315,10 +317,82 @@ out:
 	return rc;
 }
 
-ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-                         const char *cursor, const char *query, size_t limit, json_t **items,
-                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
+/* Mailbox GUIDs of recent (user, folder) pairs of this thread, with the
+ * UIDVALIDITY they were seen with (a folder made anew has another). */
+#define GUID_CACHE 16
+static _Thread_local struct {
+	char user[321], folder[IMS_MBOX_FOLDER_MAX + 1], guid[33];
+	unsigned long uidvalidity;
+} guids[GUID_CACHE];
+static _Thread_local unsigned guid_next;
+
+static ims_status folder_guid(struct ims_dove *d, const char *user, const char *folder,
+                              unsigned long uidvalidity, char guid[33], char *err, size_t errlen)
 {
+	struct ims_dove_batch *b;
+	json_t *rows = NULL;
+	const char *g;
+	unsigned k;
+	ims_status rc;
+
+	for (k = 0; k < GUID_CACHE; k++)
+		if (guids[k].uidvalidity == uidvalidity && strcmp(guids[k].user, user) == 0 &&
+		    strcmp(guids[k].folder, folder) == 0) {
+			memcpy(guid, guids[k].guid, 33);
+			return IMS_OK;
+		}
+	if (!(b = ims_dove_batch_new(user)))
+		return IMS_ENOMEM;
+	ims_dove_add(b, "mailboxStatus",
+	             json_pack("{s:[s], s:[s]}", "field", "guid", "mailboxMask", folder));
+	rc = run_one(d, b, 0, &rows, err, errlen);
+	g = field(json_array_get(rows, 0), "guid");
+	if (rc == IMS_OK && strlen(g) != 32)
+		rc = IMS_ENOTFOUND;
+	if (rc == IMS_OK && strlen(user) < sizeof guids[0].user) {
+		k = guid_next++ % GUID_CACHE;
+		snprintf(guids[k].user, sizeof guids[k].user, "%s", user);
+		snprintf(guids[k].folder, sizeof guids[k].folder, "%s", folder);
+		memcpy(guids[k].guid, g, 33);
+		guids[k].uidvalidity = uidvalidity;
+	}
+	if (rc == IMS_OK)
+		memcpy(guid, g, 33);
+	ims_dove_batch_free(b);
+	return rc;
+}
+
+/* A page's rows over the pooled IMAP connection (imap.h), with the
+ * folder's GUID set on each; *rows is the caller's. */
+static ims_status imap_rows(struct ims_dove *d, struct ims_imap *im, const char *user,
+                            const char *folder, unsigned long hi, unsigned long count,
+                            json_t **rows, char *err, size_t errlen)
+{
+	unsigned long uidvalidity = 0;
+	char guid[33];
+	size_t i;
+	json_t *row;
+	ims_status rc =
+	    ims_imap_fetch(im, user, folder, hi, count, &uidvalidity, rows, err, errlen);
+
+	if (rc != IMS_OK)
+		return rc;
+	rc = folder_guid(d, user, folder, uidvalidity, guid, err, errlen);
+	if (rc != IMS_OK) {
+		json_decref(*rows);
+		*rows = NULL;
+		return rc;
+	}
+	json_array_foreach(*rows, i, row)
+	    json_object_set_new(row, "mailbox-guid", json_string(guid));
+	return IMS_OK;
+}
+
+ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const char *folder, const char *cursor, const char *query, size_t limit,
+                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
+{
+	json_t *owned = NULL; /* rows read over IMAP */
 	struct ims_dove_batch *b = NULL;
 	json_t *rows = NULL, *q = NULL, *list = NULL, *row;
 	unsigned long cur_uid = 0, cur_seq = 0, lo, hi, *hits = NULL;
@@ -353,7 +427,21 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		for (i = 0; i < nhits && i < limit; i++)
 			len += (size_t)sprintf(uidset + len, "%s%lu", i ? "," : "", hits[i]);
 		q = json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset);
-	} else {
+	} else if (im && ims_imap_folder_ok(folder) && (!cur_uid || cur_seq > 1)) {
+		/* the hot path: a logged-in IMAP connection, no doveadm set-up */
+		rc = imap_rows(d, im, user, folder, cur_uid ? cur_seq : 0,
+		               cur_uid ? limit + PAGE_SLACK + 1 : limit, &owned, err, errlen);
+		if (rc == IMS_OK) {
+			rows = owned;
+			goto render;
+		}
+		if (rc == IMS_ENOTFOUND || rc == IMS_ENOMEM)
+			goto out;
+		/* the IMAP side failed (logged, then doveadm answers this one) */
+		ims_log_warn(NULL, "event=imap_failed user=%s error=\"%s\"", user, err);
+		err[0] = '\0';
+	}
+	if (!searching && !rows) {
 		if (!cur_uid) {
 			/* the first page: the newest messages, by count */
 			json_t *st = NULL;
@@ -391,6 +479,7 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		snprintf(set, sizeof set, "%lu:%lu", lo, hi);
 		q = json_pack("[s, s, s]", "mailbox", folder, set);
 	}
+	rc = IMS_ENOMEM;
 	b = ims_dove_batch_new(user);
 	if (!b || !q)
 		goto out;
@@ -402,6 +491,7 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 	rc = run_one(d, b, 0, &rows, err, errlen);
 	if (rc != IMS_OK)
 		goto out;
+render:
 	rc = IMS_ENOMEM;
 	if (!(list = json_array()))
 		goto out;
@@ -414,6 +504,8 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 
 			row = json_array_get(rows, i);
 			uid = (unsigned long)int_field(row, "uid");
+			if (uid == 0)
+				continue; /* expunged while we read (IMAP) */
 			if (cur_uid && uid >= cur_uid)
 				continue; /* shown on an earlier page */
 			if (json_array_size(list) == limit)
@@ -434,6 +526,7 @@ done:
 	list = NULL;
 	rc = IMS_OK;
 out:
+	json_decref(owned);
 	json_decref(list);
 	json_decref(q);
 	free(uidset);

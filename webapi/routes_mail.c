@@ -57,14 +57,16 @@ static int msg_ref(struct ims_req *r, struct ims_msgref *ref)
 	return 1;
 }
 
-/* Whether the scan log is about user: a recipient or the signed-in sender. */
+/* Whether the scan (log or brief) is about user: a recipient or the
+ * signed-in sender. */
 static int scan_is_users(json_t *scan, const char *user)
 {
 	size_t i;
 	json_t *v;
-	const char *auth =
-	    json_string_value(json_object_get(json_object_get(scan, "client"), "auth"));
+	const char *auth = json_string_value(json_object_get(scan, "auth"));
 
+	if (!auth)
+		auth = json_string_value(json_object_get(json_object_get(scan, "client"), "auth"));
 	if (auth && strcasecmp(auth, user) == 0)
 		return 1;
 	json_array_foreach(json_object_get(scan, "rcpt"), i, v)
@@ -77,32 +79,23 @@ static int scan_is_users(json_t *scan, const char *user)
 	return 0;
 }
 
-/* Reads the scan logs of the items' scan_ids with one MGET and sets each
- * item's "verdict", "action" and "score" (null when there is no log, it
- * expired, or it is not the user's); with full, also "probability",
- * "symbols" and "auth".  0, or -1 with the response set (Redis down). */
-static int join_scans(struct ims_req *r, json_t *items, int full)
+/* One MGET of prefix+scan_id for the items that have a scan id and (with
+ * only_unset) no summary yet; sets "verdict", "action", "score" of each
+ * whose record is there and is the user's, and with full also
+ * "probability", "symbols" and "auth".  0, or -1 with the response set. */
+static int join_pass(struct ims_req *r, json_t *items, const char *prefix, int full, int only_unset)
 {
+	static const char *const brief[] = {"verdict", "action", "score"};
+	static const char *const more[] = {"probability", "symbols", "auth"};
 	size_t n = json_array_size(items), argc = 1, i;
-	const char **argv = NULL;
-	size_t *lens = NULL;
-	char **keys = NULL;
-	size_t *slot = NULL;
+	const char **argv = calloc(n + 1, sizeof *argv);
+	size_t *lens = calloc(n + 1, sizeof *lens), *slot = calloc(n + 1, sizeof *slot);
+	char **keys = calloc(n + 1, sizeof *keys);
 	redisReply *rep = NULL;
 	redisContext *c;
 	json_t *it;
 	int rc = -1;
 
-	json_array_foreach(items, i, it)
-	{
-		json_object_set_new(it, "verdict", json_null());
-		json_object_set_new(it, "action", json_null());
-		json_object_set_new(it, "score", json_null());
-	}
-	argv = calloc(n + 1, sizeof *argv);
-	lens = calloc(n + 1, sizeof *lens);
-	keys = calloc(n + 1, sizeof *keys);
-	slot = calloc(n + 1, sizeof *slot);
 	if (!argv || !lens || !keys || !slot) {
 		ims_req_error(r, 500, "out of memory");
 		goto out;
@@ -114,16 +107,16 @@ static int join_scans(struct ims_req *r, json_t *items, int full)
 		const char *sid = json_string_value(json_object_get(it, "scan_id"));
 		size_t kl;
 
-		if (!sid)
+		if (!sid || (only_unset && !json_is_null(json_object_get(it, "action"))))
 			continue;
-		kl = strlen(sid) + 24;
+		kl = strlen(prefix) + strlen(sid) + 1;
 		if (!(keys[argc] = malloc(kl))) {
 			ims_req_error(r, 500, "out of memory");
 			goto out;
 		}
-		snprintf(keys[argc], kl, "ims:{global}:scan:%s", sid);
+		snprintf(keys[argc], kl, "%s%s", prefix, sid);
 		argv[argc] = keys[argc];
-		lens[argc] = strlen(keys[argc]);
+		lens[argc] = kl - 1;
 		slot[argc] = i;
 		argc++;
 	}
@@ -148,20 +141,17 @@ static int join_scans(struct ims_req *r, json_t *items, int full)
 		scan = json_loadb(v->str, v->len, 0, NULL);
 		it = json_array_get(items, slot[k]);
 		if (scan && scan_is_users(scan, r->who.sub)) {
-			static const char *const brief[] = {"verdict", "action", "score"};
-			static const char *const more[] = {"probability", "symbols", "auth"};
-
 			for (size_t f = 0; f < 3; f++) {
 				json_t *x = json_object_get(scan, brief[f]);
 
 				if (x)
 					json_object_set(it, brief[f], x);
 			}
-			for (size_t f = 0; full && f < 3; f++)
-				json_object_set(it, more[f],
-				                json_object_get(scan, more[f])
-				                    ? json_object_get(scan, more[f])
-				                    : json_null());
+			for (size_t f = 0; full && f < 3; f++) {
+				json_t *x = json_object_get(scan, more[f]);
+
+				json_object_set(it, more[f], x ? x : json_null());
+			}
 		}
 		json_decref(scan);
 	}
@@ -176,6 +166,28 @@ out:
 	free(lens);
 	free(slot);
 	return rc;
+}
+
+/* Sets each item's scan summary (null where there is none, it expired, or
+ * it is not the user's).  Lists read the short brief of each scan; a scan
+ * stored before briefs existed is read from its log.  A message's page
+ * (full) reads the log itself.  0, or -1 with the response set. */
+static int join_scans(struct ims_req *r, json_t *items, int full)
+{
+	size_t i;
+	json_t *it;
+
+	json_array_foreach(items, i, it)
+	{
+		json_object_set_new(it, "verdict", json_null());
+		json_object_set_new(it, "action", json_null());
+		json_object_set_new(it, "score", json_null());
+	}
+	if (full)
+		return join_pass(r, items, "ims:{global}:scan:", 1, 0);
+	if (join_pass(r, items, "ims:{global}:brief:", 0, 0) != 0)
+		return -1;
+	return join_pass(r, items, "ims:{global}:scan:", 0, 1);
 }
 
 static void list(struct ims_req *r, const char *folder)
@@ -203,8 +215,8 @@ static void list(struct ims_req *r, const char *folder)
 	}
 	if (!(d = dove(r)))
 		return;
-	rc = ims_mbox_list(d, r->who.sub, folder, cursor, q, (size_t)limit, &items, next, err,
-	                   sizeof err);
+	rc = ims_mbox_list(d, r->app->imap, r->who.sub, folder, cursor, q, (size_t)limit, &items,
+	                   next, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "folder");
 		return;
