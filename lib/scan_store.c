@@ -21,6 +21,7 @@ struct stored_msg {
 	size_t len, full_len;
 	int truncated;
 	const char *json;
+	const char *brief; /* ims_scan_brief_json */
 	char rcpt_list[8192];
 	uint64_t retention_ms;
 };
@@ -127,6 +128,13 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	ims_store_txn_str(t, m->json);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	/* the few fields a mailbox list shows, so a page of 50 need not read
+	 * 50 whole scan logs */
+	ims_store_txn_cmd(t, "SET");
+	ims_store_txn_fmt(t, "ims:{global}:brief:%s", s->id);
+	ims_store_txn_str(t, m->brief);
+	ims_store_txn_str(t, "PX");
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	trim = randombytes_uniform(IMS_TRIM_EVERY) == 0;
 	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "", trim);
 	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action, trim);
@@ -225,7 +233,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct ims_store *st = ims_engine_store(eng);
 	struct stored_msg m = {0};
 	struct ims_store_txn **txns = NULL;
-	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
+	char *rewritten = NULL, *json = NULL, *brief = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0, ntx = 0;
 	ims_status rc = IMS_ENOMEM;
 
@@ -237,9 +245,11 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	/* one per recipient mailbox, the sender's sent box, the global records */
 	txns = calloc(s->nrcpts + 2, sizeof *txns);
 	json = ims_scan_json(s);
-	if (!txns || !json)
+	brief = ims_scan_brief_json(s);
+	if (!txns || !json || !brief)
 		goto out;
 	m.json = json;
+	m.brief = brief;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
@@ -286,5 +296,6 @@ out:
 	free(txns);
 	free(rewritten);
 	free(json);
+	free(brief);
 	return rc;
 }

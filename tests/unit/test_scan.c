@@ -139,6 +139,8 @@ static void test_accept_and_store(void)
 	CHECK(!strstr(ims_store_memory_log(st), "See you at noon"));
 	snprintf(want, sizeof want, "SET ims:{global}:scan:%s <", ims_scan_id(s));
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), want);
+	snprintf(want, sizeof want, "SET ims:{global}:brief:%s {\"verdict\":", ims_scan_id(s));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), want);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:idx:action:accept");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "XADD ims:{global}:events MAXLEN ~ 1000000 * type scan");

@@ -146,7 +146,8 @@ class Env:
         return sid
 
     def deliver(self, rcpt, sender, subject, raw=None, folder="INBOX", verdict="ham",
-                action="accept", score=-1.0, symbols=(("SPF_PASS", -0.5),), scan=True):
+                action="accept", score=-1.0, symbols=(("SPF_PASS", -0.5),), scan=True,
+                brief=True):
         """Saves one message into rcpt's Dovecot folder as delivery leaves it
         (X-IMS-Scan-Id linking it to its scan log in Redis, written as the
         milter does); returns its web id (mailbox GUID-UID)."""
@@ -158,7 +159,12 @@ class Env:
         if scan:
             raw = f"X-IMS-Scan-Id: {sid}\r\n".encode() + raw
             log = scan_log(sid, t, sender, [rcpt], subject, verdict, action, score, symbols)
-            self.pipe(self.global_scan_cmds(log))
+            cmds = self.global_scan_cmds(log)
+            if brief:  # what the milter writes for lists; scans from before it had none
+                cmds.append(["SET", f"ims:{{global}}:brief:{sid}", json.dumps(
+                    {"verdict": verdict, "action": action, "score": score, "rcpt": [rcpt],
+                     "auth": None})])
+            self.pipe(cmds)
         r = self.dove.doveadm("save", "-u", rcpt, "-m", folder, input=raw)
         assert r.returncode == 0, r.stderr
         self.last_scan_id = sid
