@@ -17,6 +17,7 @@ static const struct ims_command commands[] = {
 	{ "eval", ims_cmd_eval, "measure a model on folders of ham and spam (JSON)" },
 	{ "model", ims_cmd_model, "show what a model file holds ('ims model info')" },
 	{ "user", ims_cmd_user, "manage accounts: add, del, passwd, list, role, disable, enable" },
+	{ "migrate", ims_cmd_migrate, "drop the Redis copies of delivered mail an older ims kept" },
 };
 
 static void usage(FILE *f)

@@ -37,6 +37,7 @@ int ims_cmd_classify(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_model(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_user(struct ims_cli *cli, int argc, char **argv);
+int ims_cmd_migrate(struct ims_cli *cli, int argc, char **argv);
 
 /* Prints "ims: <message>" on stderr; returns IMS_EXIT_ERROR. */
 int ims_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -6,3 +6,5 @@ cli_ims_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) -I$(top_srcdir)/cli
 cli_ims_LDADD = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 # ims user (the user registry, lib/users.h)
 cli_ims_SOURCES += cli/cmd_user.c
+# ims migrate (drops the mailbox copies older versions kept in Redis)
+cli_ims_SOURCES += cli/cmd_migrate.c
