@@ -169,7 +169,6 @@ ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
 [dovecot]
 doveadm_socket = {dove.doveadm_socket}
 api_key_file = {dove.api_key_file}
-imap = 127.0.0.1:{dove.imap_port}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}

@@ -8,7 +8,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
- libetpan-dev publicsuffix"
+ publicsuffix"
 RUN="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3
  chromium ca-certificates procps"

@@ -149,9 +149,6 @@ static const struct conf_key conf_table[] = {
 	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
 	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
 	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
-	{ "dovecot", "imap", T_STRING, OFF(dovecot_imap), "", NOLIM,
-	  "host:port of Dovecot's IMAP for folder pages (pooled, as [webapi] submission_user; "
-	  "empty: doveadm only)" },
 	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
 	  "time limit of one doveadm request" },
 

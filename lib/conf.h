@@ -93,7 +93,6 @@ struct ims_conf {
 	char *dovecot_doveadm_socket;
 	char *dovecot_doveadm_url;
 	char *dovecot_api_key_file;
-	char *dovecot_imap;
 	int dovecot_timeout_ms;
 
 	/* [users]: how accounts look to Dovecot */

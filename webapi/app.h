@@ -9,7 +9,6 @@
 #include "auth_token.h"
 #include "conf.h"
 #include "dovecot.h"
-#include "imap.h"
 #include "metrics.h"
 
 struct ims_web {
@@ -18,7 +17,6 @@ struct ims_web {
 	struct ims_metrics *metrics;
 	char *submission_password; /* from [webapi] submission_password_file, or NULL */
 	struct ims_dove *dove;     /* the mailbox of record ([dovecot]), or NULL */
-	struct ims_imap *imap;     /* pooled IMAP for folder pages, or NULL */
 	volatile int draining;     /* set on SIGTERM: /health answers 503 */
 	int inflight;              /* requests being handled (atomic) */
 };

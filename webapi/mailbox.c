@@ -8,8 +8,6 @@
 
 #include <gmime/gmime.h>
 
-#include "log.h"
-#include "imap.h"
 #include "mailbox.h"
 
 /* Paging reads this many more messages below a cursor than a page holds,
@@ -124,6 +122,15 @@ static json_t *header_value(json_t *row, const char *name)
 
 	if (!v || !*v)
 		return json_null();
+	/* plain printable ASCII (most headers) needs no decoding */
+	{
+		const unsigned char *p = (const unsigned char *)v;
+
+		while (*p >= 0x20 && *p < 0x7f && !(p[0] == '=' && p[1] == '?'))
+			p++;
+		if (!*p)
+			return json_string(v);
+	}
 	dec = g_mime_utils_header_decode_text(NULL, v);
 	if (!dec)
 		return json_string(v);
@@ -317,87 +324,127 @@ out:
 	return rc;
 }
 
-/* Mailbox GUIDs of recent (user, folder) pairs of this thread, with the
- * UIDVALIDITY they were seen with (a folder made anew has another). */
-#define GUID_CACHE 16
+/* Each worker thread remembers how many messages the folders it listed
+ * last had, so the first page of a folder is one doveadm command (a fetch
+ * of the last ones up to "*"), not two (a status for the count, then the
+ * fetch): each command costs Dovecot its user set-up, 2-6 ms of CPU. */
+#define COUNT_HINTS 16
 static _Thread_local struct {
-	char user[321], folder[IMS_MBOX_FOLDER_MAX + 1], guid[33];
-	unsigned long uidvalidity;
-} guids[GUID_CACHE];
-static _Thread_local unsigned guid_next;
+	char user[321], folder[IMS_MBOX_FOLDER_MAX + 1];
+	unsigned long count;
+} hints[COUNT_HINTS];
+static _Thread_local unsigned hint_next;
 
-static ims_status folder_guid(struct ims_dove *d, const char *user, const char *folder,
-                              unsigned long uidvalidity, char guid[33], char *err, size_t errlen)
+static unsigned long hint_get(const char *user, const char *folder)
 {
-	struct ims_dove_batch *b;
-	json_t *rows = NULL;
-	const char *g;
+	for (unsigned k = 0; k < COUNT_HINTS; k++)
+		if (hints[k].count && strcmp(hints[k].user, user) == 0 &&
+		    strcmp(hints[k].folder, folder) == 0)
+			return hints[k].count;
+	return 0;
+}
+
+static void hint_set(const char *user, const char *folder, unsigned long count)
+{
 	unsigned k;
+
+	if (strlen(user) >= sizeof hints[0].user)
+		return;
+	for (k = 0; k < COUNT_HINTS; k++)
+		if (strcmp(hints[k].user, user) == 0 && strcmp(hints[k].folder, folder) == 0)
+			break;
+	if (k == COUNT_HINTS)
+		k = hint_next++ % COUNT_HINTS;
+	snprintf(hints[k].user, sizeof hints[k].user, "%s", user);
+	snprintf(hints[k].folder, sizeof hints[k].folder, "%s", folder);
+	hints[k].count = count;
+}
+
+/* Fetches the list fields of the messages of folder matching seqset into
+ * *rows (borrowed from *b, which the caller frees). */
+static ims_status fetch_rows(struct ims_dove *d, const char *user, json_t *query,
+                             struct ims_dove_batch **b, json_t **rows, char *err, size_t errlen)
+{
+	*b = ims_dove_batch_new(user);
+	if (!*b || !query) {
+		json_decref(query);
+		return IMS_ENOMEM;
+	}
+	ims_dove_add(
+	    *b, "fetch",
+	    json_pack("{s:o, s:o}", "field",
+	              fields_array(list_fields, sizeof list_fields / sizeof list_fields[0]),
+	              "query", query));
+	return run_one(d, *b, 0, rows, err, errlen);
+}
+
+/* The newest limit messages of folder: one fetch from the remembered
+ * count on (a few more than a page, up to "*"), or, without a count or
+ * when the folder shrank below it, a status and a fetch. */
+static ims_status newest_rows(struct ims_dove *d, const char *user, const char *folder,
+                              size_t limit, struct ims_dove_batch **b, json_t **rows, char *err,
+                              size_t errlen)
+{
+	unsigned long hint = hint_get(user, folder), hi, lo;
+	char set[48];
 	ims_status rc;
 
-	for (k = 0; k < GUID_CACHE; k++)
-		if (guids[k].uidvalidity == uidvalidity && strcmp(guids[k].user, user) == 0 &&
-		    strcmp(guids[k].folder, folder) == 0) {
-			memcpy(guid, guids[k].guid, 33);
+	if (hint) {
+		lo = hint > limit + PAGE_SLACK ? hint - limit - PAGE_SLACK + 1 : 1;
+		snprintf(set, sizeof set, "%lu:*", lo);
+		rc = fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), b, rows,
+		                err, errlen);
+		if (rc != IMS_OK)
+			return rc;
+		/* fewer than a page from lo on: the folder shrank below the
+		 * count (and "lo:*" past the end is the last message only) */
+		if (json_array_size(*rows) >= limit || lo == 1) {
+			hint_set(user, folder,
+			         json_array_size(*rows)
+			             ? (unsigned long)int_field(
+			                   json_array_get(*rows, json_array_size(*rows) - 1), "seq")
+			             : 0);
 			return IMS_OK;
 		}
-	if (!(b = ims_dove_batch_new(user)))
-		return IMS_ENOMEM;
-	ims_dove_add(b, "mailboxStatus",
-	             json_pack("{s:[s], s:[s]}", "field", "guid", "mailboxMask", folder));
-	rc = run_one(d, b, 0, &rows, err, errlen);
-	g = field(json_array_get(rows, 0), "guid");
-	if (rc == IMS_OK && strlen(g) != 32)
-		rc = IMS_ENOTFOUND;
-	if (rc == IMS_OK && strlen(user) < sizeof guids[0].user) {
-		k = guid_next++ % GUID_CACHE;
-		snprintf(guids[k].user, sizeof guids[k].user, "%s", user);
-		snprintf(guids[k].folder, sizeof guids[k].folder, "%s", folder);
-		memcpy(guids[k].guid, g, 33);
-		guids[k].uidvalidity = uidvalidity;
+		ims_dove_batch_free(*b);
+		*b = NULL;
 	}
-	if (rc == IMS_OK)
-		memcpy(guid, g, 33);
-	ims_dove_batch_free(b);
-	return rc;
+	{
+		struct ims_dove_batch *sb = ims_dove_batch_new(user);
+		json_t *st = NULL;
+
+		if (!sb)
+			return IMS_ENOMEM;
+		ims_dove_add(
+		    sb, "mailboxStatus",
+		    json_pack("{s:[s], s:[s]}", "field", "messages", "mailboxMask", folder));
+		rc = run_one(d, sb, 0, &st, err, errlen);
+		if (rc == IMS_OK && json_array_size(st) == 0)
+			rc = IMS_ENOTFOUND;
+		hi = rc == IMS_OK ? (unsigned long)int_field(json_array_get(st, 0), "messages") : 0;
+		ims_dove_batch_free(sb);
+		if (rc != IMS_OK)
+			return rc;
+	}
+	hint_set(user, folder, hi);
+	*rows = NULL;
+	if (hi == 0)
+		return IMS_OK;
+	lo = hi > limit ? hi - limit + 1 : 1;
+	snprintf(set, sizeof set, "%lu:%lu", lo, hi);
+	return fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), b, rows, err,
+	                  errlen);
 }
 
-/* A page's rows over the pooled IMAP connection (imap.h), with the
- * folder's GUID set on each; *rows is the caller's. */
-static ims_status imap_rows(struct ims_dove *d, struct ims_imap *im, const char *user,
-                            const char *folder, unsigned long hi, unsigned long count,
-                            json_t **rows, char *err, size_t errlen)
+ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
+                         const char *cursor, const char *query, size_t limit, json_t **items,
+                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
 {
-	unsigned long uidvalidity = 0;
-	char guid[33];
-	size_t i;
-	json_t *row;
-	ims_status rc =
-	    ims_imap_fetch(im, user, folder, hi, count, &uidvalidity, rows, err, errlen);
-
-	if (rc != IMS_OK)
-		return rc;
-	rc = folder_guid(d, user, folder, uidvalidity, guid, err, errlen);
-	if (rc != IMS_OK) {
-		json_decref(*rows);
-		*rows = NULL;
-		return rc;
-	}
-	json_array_foreach(*rows, i, row)
-	    json_object_set_new(row, "mailbox-guid", json_string(guid));
-	return IMS_OK;
-}
-
-ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
-                         const char *folder, const char *cursor, const char *query, size_t limit,
-                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
-{
-	json_t *owned = NULL; /* rows read over IMAP */
 	struct ims_dove_batch *b = NULL;
-	json_t *rows = NULL, *q = NULL, *list = NULL, *row;
-	unsigned long cur_uid = 0, cur_seq = 0, lo, hi, *hits = NULL;
+	json_t *rows = NULL, *list = NULL, *row;
+	unsigned long cur_uid = 0, cur_seq = 0, *hits = NULL;
 	size_t nhits = 0, i;
-	char set[32];
+	char set[48];
 	char *uidset = NULL;
 	int searching = query && *query;
 	ims_status rc = IMS_ENOMEM;
@@ -414,84 +461,33 @@ ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *us
 
 		rc =
 		    search_uids(d, user, folder, cur_uid, query, limit, &hits, &nhits, err, errlen);
-		if (rc != IMS_OK)
-			goto out;
+		if (rc != IMS_OK || nhits == 0)
+			goto render;
 		rc = IMS_ENOMEM;
-		if (nhits == 0) {
-			list = json_array();
-			goto done;
-		}
 		uidset = malloc(nhits * 11 + 1);
 		if (!uidset)
 			goto out;
 		for (i = 0; i < nhits && i < limit; i++)
 			len += (size_t)sprintf(uidset + len, "%s%lu", i ? "," : "", hits[i]);
-		q = json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset);
-	} else if (im && ims_imap_folder_ok(folder) && (!cur_uid || cur_seq > 1)) {
-		/* the hot path: a logged-in IMAP connection, no doveadm set-up */
-		rc = imap_rows(d, im, user, folder, cur_uid ? cur_seq : 0,
-		               cur_uid ? limit + PAGE_SLACK + 1 : limit, &owned, err, errlen);
-		if (rc == IMS_OK) {
-			rows = owned;
-			goto render;
-		}
-		if (rc == IMS_ENOTFOUND || rc == IMS_ENOMEM)
-			goto out;
-		/* the IMAP side failed (logged, then doveadm answers this one) */
-		ims_log_warn(NULL, "event=imap_failed user=%s error=\"%s\"", user, err);
-		err[0] = '\0';
-	}
-	if (!searching && !rows) {
-		if (!cur_uid) {
-			/* the first page: the newest messages, by count */
-			json_t *st = NULL;
+		rc =
+		    fetch_rows(d, user, json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset),
+		               &b, &rows, err, errlen);
+	} else if (!cur_uid) {
+		rc = newest_rows(d, user, folder, limit, &b, &rows, err, errlen);
+	} else if (cur_seq > 1) {
+		/* the cursor's message is at or below cur_seq now */
+		unsigned long hi = cur_seq,
+		              lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
 
-			b = ims_dove_batch_new(user);
-			if (!b)
-				goto out;
-			ims_dove_add(b, "mailboxStatus",
-			             json_pack("{s:[s], s:[s]}", "field", "messages", "mailboxMask",
-			                       folder));
-			rc = run_one(d, b, 0, &st, err, errlen);
-			if (rc != IMS_OK)
-				goto out;
-			rc = IMS_ENOMEM;
-			if (json_array_size(st) == 0) {
-				rc = IMS_ENOTFOUND;
-				goto out;
-			}
-			hi = (unsigned long)int_field(json_array_get(st, 0), "messages");
-			ims_dove_batch_free(b);
-			b = NULL;
-			if (hi == 0) {
-				list = json_array();
-				goto done;
-			}
-			lo = hi > limit ? hi - limit + 1 : 1;
-		} else {
-			if (cur_seq <= 1) {
-				list = json_array();
-				goto done;
-			}
-			hi = cur_seq; /* the cursor's message is at or below it now */
-			lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
-		}
 		snprintf(set, sizeof set, "%lu:%lu", lo, hi);
-		q = json_pack("[s, s, s]", "mailbox", folder, set);
+		rc = fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), &b, &rows,
+		                err, errlen);
+	} else {
+		rc = IMS_OK; /* the last page was the end */
 	}
-	rc = IMS_ENOMEM;
-	b = ims_dove_batch_new(user);
-	if (!b || !q)
-		goto out;
-	ims_dove_add(
-	    b, "fetch",
-	    json_pack("{s:o, s:O}", "field",
-	              fields_array(list_fields, sizeof list_fields / sizeof list_fields[0]),
-	              "query", q));
-	rc = run_one(d, b, 0, &rows, err, errlen);
+render:
 	if (rc != IMS_OK)
 		goto out;
-render:
 	rc = IMS_ENOMEM;
 	if (!(list = json_array()))
 		goto out;
@@ -505,7 +501,7 @@ render:
 			row = json_array_get(rows, i);
 			uid = (unsigned long)int_field(row, "uid");
 			if (uid == 0)
-				continue; /* expunged while we read (IMAP) */
+				continue;
 			if (cur_uid && uid >= cur_uid)
 				continue; /* shown on an earlier page */
 			if (json_array_size(list) == limit)
@@ -521,14 +517,11 @@ render:
 			snprintf(next, IMS_MBOX_CURSOR_MAX, "%lu.%lu", last_uid, last_seq);
 		}
 	}
-done:
 	*items = list;
 	list = NULL;
 	rc = IMS_OK;
 out:
-	json_decref(owned);
 	json_decref(list);
-	json_decref(q);
 	free(uidset);
 	free(hits);
 	ims_dove_batch_free(b);

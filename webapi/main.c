@@ -119,11 +119,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-webapi: %s\n", err);
 		goto out;
 	}
-	if (ims_imap_open(conf, app.submission_password, &app.imap, err, sizeof err) != IMS_OK) {
-		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
-		fprintf(stderr, "ims-webapi: %s\n", err);
-		goto out;
-	}
 	if (!app.dove)
 		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
 				   "mailbox routes answer 503\"");
@@ -180,7 +175,6 @@ out:
 	ims_metrics_free(app.metrics);
 	ims_token_key_free(app.key);
 	ims_dove_free(app.dove);
-	ims_imap_free(app.imap);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));
 		free(app.submission_password);

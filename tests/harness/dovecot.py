@@ -123,8 +123,7 @@ service lmtp {{
     def webapi_conf(self):
         """The [dovecot] settings of an ims.conf that reads mail from this instance."""
         return {"dovecot.doveadm_socket": self.doveadm_socket,
-                "dovecot.api_key_file": self.api_key_file,
-                "dovecot.imap": f"127.0.0.1:{self.imap_port}"}
+                "dovecot.api_key_file": self.api_key_file}
 
     def read_log(self):
         try:

@@ -117,6 +117,18 @@ def test_folders_and_pages():
     m.logout()
     p2 = get(f"/emails?folder=INBOX&limit=5&cursor={p1['next_cursor']}")
     assert [i["id"] for i in p2["items"]] == list(reversed(ids))[5:10], p2
+    # the first page after the folder shrank well below what this thread saw
+    newest = [i["id"] for i in get("/emails?folder=INBOX&limit=3")["items"]]
+    assert newest == list(reversed(ids))[:3], newest
+    m = imap()
+    m.select("INBOX")
+    m.store("1:20", "+FLAGS", "\\Deleted")
+    m.expunge()
+    m.logout()
+    for _ in range(6):  # every worker thread sees it right
+        p = get("/emails?folder=INBOX&limit=3")
+        assert [i["id"] for i in p["items"]] == list(reversed(ids))[:3], p
+    assert len(get("/emails?folder=INBOX&limit=50")["items"]) == 5
     assert get("/emails/sent") == {"items": [], "next_cursor": None}
     for bad in ("/emails/inbox?cursor=zzz", "/emails?folder=%2A", "/emails?folder=",
                 "/emails/inbox?limit=abc"):
@@ -389,9 +401,7 @@ def main():
     from harness import common
     tmp = common.TempDir("ims-webapi-model-")
     model = hmilter.make_model(tmp, 1.0)
-    # the master user's password: the sink's AUTH and Dovecot's master
-    # passdb (folder pages over IMAP as "user*webapi") take the same one
-    master = "master secret 7"
+    master = "s3cret"
     sink = SmtpSink(user="webapi", password=master, reject_rcpt="refused@example.org").start()
     pwfile = os.path.join(tmp.path, "submission.pw")
     with open(pwfile, "w") as f:
