@@ -1,11 +1,11 @@
 """bench/webapi.sh: see there.  Prints a markdown table for docs/benchmarks.md
 and one JSON object per run.
 
-The inbox is Dovecot's (the mailbox of record): 10,000 messages written as
-Maildir files into the bench user's INBOX (what LMTP delivery leaves,
-without its minute of delivering), each with an X-IMS-Scan-Id whose scan
-log is in Redis; ims-webapi reads pages through the doveadm HTTP API on a
-unix socket (the shipped mta-config/dovecot/10-ims.conf)."""
+The inbox is Dovecot's (the mailbox of record): 10,000 messages imported
+with doveadm into the bench user's INBOX (quicker than a minute of LMTP
+delivery), each with an X-IMS-Scan-Id whose scan log and brief are in
+Redis; ims-webapi reads pages through the doveadm HTTP API on a unix socket
+(the shipped mta-config/dovecot/10-ims.conf)."""
 import json
 import os
 import re
@@ -59,32 +59,36 @@ def scan_json(sid, t, i, rcpt, spam):
             "model_version": "bench", "timings_us": {"total": 900, "local": 400}}
 
 
-def seed_maildir(redis, home):
-    """10,000 messages in USER's INBOX (Maildir new/, owned by the mail uid)
-    and their scan logs in Redis; returns seconds taken."""
+def seed_mailbox(redis, dove, tmpdir):
+    """10,000 messages into USER's INBOX (written as a Maildir, then imported
+    with doveadm into the shipped mail format) and their scan logs and
+    briefs in Redis; returns seconds taken."""
     t0 = time.time()
     now = int(time.time() * 1000)
     buf = []
-    new = os.path.join(home, "Maildir", "new")
+    src = os.path.join(tmpdir, "seed", "Maildir")
     for d in ("new", "cur", "tmp"):
-        os.makedirs(os.path.join(home, "Maildir", d), exist_ok=True)
+        os.makedirs(os.path.join(src, d), exist_ok=True)
     for i in range(10000):
         t = now - 10000000 + i * 1000
         sid = ulid(t, i)
         raw = (f"X-IMS-Scan-Id: {sid}\nFrom: Sender <sender{i % 50}@example.org>\n"
                f"To: {USER}\nSubject: message {i}\nDate: Mon, 23 Nov 2026 06:00:00 +0000\n"
                f"Message-ID: <{sid}@example.org>\n\n" + "body text line\n" * 40)
-        with open(os.path.join(new, f"{t // 1000}.M{i}P1.bench"), "w") as f:
+        path = os.path.join(src, "cur", f"{t // 1000}.M{i}P1.bench:2,")
+        with open(path, "w") as f:
             f.write(raw)
-        os.utime(os.path.join(new, f"{t // 1000}.M{i}P1.bench"), (t / 1000, t / 1000))
+        os.utime(path, (t / 1000, t / 1000))
         log = scan_json(sid, t, i, USER, i % 5 == 0)
         buf.append(resp("SET", f"ims:{{global}}:scan:{sid}", json.dumps(log)))
         buf.append(resp("SET", f"ims:{{global}}:brief:{sid}", json.dumps(
             {k: log[k] for k in ("verdict", "action", "score", "rcpt")} | {"auth": None})))
-    for root, dirs, files in os.walk(home):
+    for root, dirs, files in os.walk(os.path.join(tmpdir, "seed")):
         for x in dirs + files:
             os.chown(os.path.join(root, x), 5000, 5000)
-    os.chown(home, 5000, 5000)
+    os.chown(os.path.join(tmpdir, "seed"), 5000, 5000)
+    r = dove.doveadm("import", "-u", USER, f"maildir:{src}", "", "mailbox", "INBOX")
+    assert r.returncode == 0, r.stderr
     r = subprocess.run(["redis-cli", "-p", str(redis.port), "--pipe"], input=b"".join(buf),
                        capture_output=True)
     assert r.returncode == 0, r.stderr
@@ -207,7 +211,7 @@ def main():
             assert r.status == 201, r
             redis.cli("DEL", "ims:{global}:ratelimit:register:ip:127.0.0.1")
         redis.cli("HSET", f"ims:{{{ADMIN}}}:user", "role", "admin")
-        secs = seed_maildir(redis, os.path.join(api.dir, "mail", "example.test", "bench"))
+        secs = seed_mailbox(redis, dove, tmp.path)
         print(f"seeded 10,000 messages into Dovecot's INBOX in {secs:.1f} s", flush=True)
         utok = api.login(USER, PASSWORD)["access_token"]
         atok = api.login(ADMIN, PASSWORD)["access_token"]

@@ -170,7 +170,7 @@ def test_read_message():
     im.logout()
     r = env.api.request("GET", f"/emails/{mid}/raw", token=t)
     assert r.status == 200 and r.headers["Content-Type"] == "message/rfc822"
-    norm = lambda b: b.replace(b"\r\n", b"\n")  # noqa: E731 (Maildir keeps LF)
+    norm = lambda b: b.replace(b"\r\n", b"\n")  # noqa: E731 (Dovecot keeps LF)
     assert norm(r.body).endswith(norm(raw.encode())), r.body[:300]
     # a message that is not MIME at all still reads
     junk = env.deliver(ALICE, "x@example.org", "junk", raw="\x01 no headers at all \u00ff")
