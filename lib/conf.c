@@ -204,6 +204,15 @@ static const struct conf_key conf_table[] = {
 	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
 	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
 	  "domain)" },
+	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
+	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
+	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
+	  "http://127.0.0.1:8080/doveadm/v1", NOLIM,
+	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
+	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
+	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
+	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
+	  "time limit of one doveadm request" },
 
 	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
 	  "Dovecot mail home of a user (%d domain, %n local part)" },
@@ -224,9 +233,9 @@ static const struct conf_key conf_table[] = {
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "quarantine",
-					      "users",   "feedback" };
+static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
+					      "redis",   "classifier", "scores", "actions", "dkim",
+					      "webapi",  "quarantine", "dovecot", "users", "feedback" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -1002,6 +1011,7 @@ static const char *const section_docs[] = {
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
 	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
+	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
 	"users", "How accounts in the user registry look to Dovecot.",
 	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };

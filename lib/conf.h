@@ -113,6 +113,11 @@ struct ims_conf {
 	char *quarantine_lmtp;
 	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
 	char *quarantine_digest_from;
+	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
+	char *dovecot_doveadm_socket;
+	char *dovecot_doveadm_url;
+	char *dovecot_api_key_file;
+	int dovecot_timeout_ms;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;

@@ -237,6 +237,24 @@ out:
 	return text;
 }
 
+char *ims_scan_brief_json(const struct ims_scan *s)
+{
+	json_t *o, *rcpt = json_array();
+	char *text = NULL;
+
+	if (!rcpt)
+		return NULL;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		json_array_append_new(rcpt, json_text(s->rcpts[i]));
+	o = json_pack("{s:s, s:s, s:f, s:o, s:o}", "verdict", s->verdict, "action",
+	              ims_action_name(s->action), "score", s->score, "rcpt", rcpt, "auth",
+	              s->auth_user ? json_text(s->auth_user) : json_null());
+	if (o)
+		text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	return text;
+}
+
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
                             size_t *outlen)
 {

@@ -111,8 +111,50 @@ static GMimeObject *text_part(const char *subtype, const char *s)
 	return GMIME_OBJECT(p);
 }
 
+/* Whether v is one line of printable ASCII, at most max bytes. */
+static int printable_line(const char *v, size_t max)
+{
+	size_t n = 0;
+
+	for (; v[n]; n++)
+		if ((unsigned char)v[n] < 0x20 || (unsigned char)v[n] > 0x7e)
+			return 0;
+	return n > 0 && n <= max;
+}
+
+/* In-Reply-To and References of a reply or forward. */
+static void set_thread(GMimeMessage *m, const char *msgid, const char *refs, int reply)
+{
+	GString *r;
+
+	if (!msgid || !printable_line(msgid, 900))
+		return;
+	if (reply)
+		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", msgid, NULL);
+	r = g_string_new(NULL);
+	/* keep References under one header line's worth: drop the oldest */
+	if (refs && printable_line(refs, 8000)) {
+		const char *p = refs;
+
+		while (strlen(p) + strlen(msgid) > 900 && (p = strchr(p + 1, '<')))
+			;
+		if (p)
+			g_string_append_printf(r, "%s ", p);
+	}
+	g_string_append(r, msgid);
+	g_mime_object_set_header(GMIME_OBJECT(m), "References", r->str, NULL);
+	g_string_free(r, TRUE);
+}
+
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
 		       size_t errlen)
+{
+	return ims_compose_thread(from, j, NULL, NULL, 0, out, err, errlen);
+}
+
+ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
+			      const char *parent_refs, int reply, struct ims_composed *out,
+			      char *err, size_t errlen)
 {
 	GMimeMessage *m = NULL;
 	GMimeFormatOptions *fo = NULL;
@@ -170,6 +212,7 @@ ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, ch
 	mid = g_mime_utils_generate_message_id(at ? at + 1 : "localhost");
 	g_mime_message_set_message_id(m, mid);
 	snprintf(out->message_id, sizeof out->message_id, "<%s>", mid);
+	set_thread(m, parent_msgid, parent_refs, reply);
 	if (text && html) {
 		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
 		GMimeObject *tp = text_part("plain", text), *hp = text_part("html", html);

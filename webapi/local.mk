@@ -8,8 +8,10 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
 	webapi/connguard.c webapi/connguard.h \
+	webapi/dovecot.c webapi/dovecot.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/jsonw.c webapi/jsonw.h \
+	webapi/mailbox.c webapi/mailbox.h \
 	webapi/mailview.c webapi/mailview.h \
 	webapi/metrics.c webapi/metrics.h \
 	webapi/page.c webapi/page.h \

@@ -17,12 +17,17 @@ void ims_route_refresh(struct ims_req *r);
 /* any signed-in user */
 void ims_route_logout(struct ims_req *r);
 void ims_route_me(struct ims_req *r);
+void ims_route_emails(struct ims_req *r);
+void ims_route_folders(struct ims_req *r);
+void ims_route_empty_trash(struct ims_req *r);
 void ims_route_inbox(struct ims_req *r);
 void ims_route_sent(struct ims_req *r);
 void ims_route_email_get(struct ims_req *r);
 void ims_route_email_raw(struct ims_req *r);
 void ims_route_email_delete(struct ims_req *r);
 void ims_route_email_report(struct ims_req *r);
+void ims_route_email_flags(struct ims_req *r);
+void ims_route_email_move(struct ims_req *r);
 void ims_route_email_send(struct ims_req *r);
 void ims_route_scan_email(struct ims_req *r);
 void ims_route_user_quarantine(struct ims_req *r);

@@ -39,6 +39,9 @@ class Dovecot:
         self.lmtp_socket = os.path.join(self.dir, "dovecot-lmtp")
         self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
         self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
+        # ims-webapi's way in: the doveadm HTTP API ([dovecot] in ims.conf)
+        self.doveadm_socket = os.path.join(self.dir, "run", "http")
+        self.api_key_file = os.path.join(self.dir, "ims-doveadm.key")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -60,6 +63,13 @@ class Dovecot:
         with open(master, "w") as f:
             f.write(f"webapi:{pw}\n")
         ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
+        # the doveadm API key, read by Dovecot and ims-webapi alike
+        with open(os.open(self.api_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                  "w") as f:
+            f.write(os.urandom(24).hex())
+        ims_conf = ims_conf.replace("/etc/dovecot/ims-doveadm.key", self.api_key_file)
+        ims_conf = re.sub(r"(unix_listener http \{\n\s*mode = 0600\n\s*)user = ims",
+                          r"\1user = root", ims_conf)
         # the Postfix sockets go to the private run dir
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
         ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
@@ -154,6 +164,11 @@ auth_master_user_separator = *
         common.wait_port(self.imap_port)
         return self
 
+    def webapi_conf(self):
+        """The [dovecot] settings of an ims.conf that reads mail from this instance."""
+        return {"dovecot.doveadm_socket": self.doveadm_socket,
+                "dovecot.api_key_file": self.api_key_file}
+
     def read_log(self):
         try:
             with open(self.log, errors="replace") as f:
@@ -161,9 +176,13 @@ auth_master_user_separator = *
         except OSError:
             return ""
 
-    def doveadm(self, *args):
-        return subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
-                              text=True)
+    def doveadm(self, *args, input=None):
+        """Runs doveadm on this instance (input: bytes for stdin, e.g. save)."""
+        r = subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
+                           input=input)
+        r.stdout = r.stdout.decode(errors="replace")
+        r.stderr = r.stderr.decode(errors="replace")
+        return r
 
     def stop(self):
         if self.pid:
