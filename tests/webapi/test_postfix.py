@@ -185,6 +185,8 @@ def main():
             sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
             pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
                 sender_login +
+                # this smtpd plays the shipped submission service
+                "smtpd_sender_restrictions = $mua_sender_restrictions\n"
                 "smtpd_sasl_type = dovecot\n"
                 f"smtpd_sasl_path = {dove.auth_socket}\n"
                 "smtpd_sasl_auth_enable = yes\n"
