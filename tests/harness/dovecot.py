@@ -1,12 +1,38 @@
-"""A private Dovecot (IMAP and LMTP on 127.0.0.1:<free ports>) that
-authenticates against the ims user registry in a test redis-server, using
-mta-config/dovecot/10-ims.conf and dict-ims.conf.ext as shipped (paths and
-the Redis port rewritten for the temp dir)."""
+"""A private Dovecot (IMAP on 127.0.0.1:<free port>, LMTP and SASL on the
+shipped unix sockets) that authenticates against the ims user registry in a
+test redis-server, using mta-config/dovecot/10-ims.conf and
+dict-ims.conf.ext as shipped (paths and the Redis port rewritten for the
+temp dir).
+
+File modes as in production: its folder 0750 root:dovecot (configuration,
+the master-user file and the dict config 0640, readable by the auth
+process, which runs as dovecot); the sockets Postfix uses in a folder of
+their own, 0750 root:postfix, owned by postfix as the fragment says."""
+import grp
 import os
+import pwd
 import re
 import subprocess
 
 from . import common
+
+
+def _write_private(path, text, mode=0o640, group=None):
+    """Writes text to path with mode (never world-readable), group's gid."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with open(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if group is not None:
+        os.chown(path, 0, grp.getgrnam(group).gr_gid)
+
+
+def _have_user(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def srcdir():
@@ -20,26 +46,34 @@ class Dovecot:
         self.extra = extra
         self.redis = redis
         self.dir = tmp.join("dovecot")
+        # Postfix's sockets (its SASL and LMTP client run as postfix)
+        self.sock_dir = tmp.join("dovecot-postfix")
         self.imap_port = common.free_port()
-        self.lmtp_port = common.free_port()
         self.mail_root = mail_root
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
         self.pid = None
         self.master_password = master_password
-        # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
-        self.auth_socket = os.path.join(self.dir, "auth")
+        # Postfix SASL asks this socket (smtpd_sasl_type = dovecot); Postfix
+        # delivers through the LMTP one (lmtp:unix:...)
+        self.auth_socket = os.path.join(self.sock_dir, "auth")
+        self.lmtp_socket = os.path.join(self.sock_dir, "dovecot-lmtp")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o750)
+        os.chown(self.dir, 0, grp.getgrnam("dovecot").gr_gid)
+        os.makedirs(self.sock_dir, exist_ok=True)
+        postfix = _have_user("postfix")
+        os.chmod(self.sock_dir, 0o750)
+        os.chown(self.sock_dir, 0, grp.getgrnam("postfix").gr_gid if postfix else 0)
         shipped = os.path.join(srcdir(), "mta-config", "dovecot")
         with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
             dict_conf = f.read()
         dict_conf = re.sub(r"^uri = .*$", f"uri = redis:host=127.0.0.1:port={self.redis.port}",
                            dict_conf, flags=re.M)
         dict_path = os.path.join(self.dir, "dict-ims.conf.ext")
-        with open(dict_path, "w") as f:
-            f.write(dict_conf)
+        _write_private(dict_path, dict_conf, group="dovecot")
         with open(os.path.join(shipped, "10-ims.conf")) as f:
             ims_conf = f.read()
         ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
@@ -47,19 +81,17 @@ class Dovecot:
         master = os.path.join(self.dir, "ims-master-users")
         pw = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", self.master_password],
                             capture_output=True, text=True, check=True).stdout.strip()
-        with open(master, "w") as f:
-            f.write(f"webapi:{pw}\n")
+        # 0640 root:dovecot, as the fragment says
+        _write_private(master, f"webapi:{pw}\n", group="dovecot")
         ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
-        # the Postfix sockets go to the private run dir
-        ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
-        ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
-                          "mode = 0666\n    user = root\n    group = root", ims_conf)
-        ims_conf = re.sub(r"user = postfix\n\s*group = postfix", "user = root\n    group = root",
-                          ims_conf)
-        with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
-            f.write(ims_conf)
-        with open(self.conf, "w") as f:
-            f.write(f"""# private test instance
+        # the Postfix sockets go to their private folder, with the shipped
+        # owners and modes (root where this machine has no postfix user)
+        ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.sock_dir + "/")
+        if not postfix:
+            ims_conf = re.sub(r"user = postfix\n\s*group = postfix",
+                              "user = root\n    group = root", ims_conf)
+        _write_private(os.path.join(self.dir, "10-ims.conf"), ims_conf)
+        _write_private(self.conf, f"""# private test instance
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.log}
@@ -81,12 +113,6 @@ service imap-login {{
     port = 0
   }}
 }}
-service lmtp {{
-  inet_listener lmtp {{
-    address = 127.0.0.1
-    port = {self.lmtp_port}
-  }}
-}}
 {self.extra}""")
 
     def start(self):
@@ -98,9 +124,11 @@ service lmtp {{
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
         os.makedirs(self.mail_root, exist_ok=True)
         os.chown(self.mail_root, 5000, 5000)
+        os.chmod(self.mail_root, 0o700)
         # dovecot forks into the background: keep its output in a file, not a
         # pipe (the daemon would hold the pipe open)
-        with open(os.path.join(self.dir, "start.out"), "w") as out:
+        out_path = os.path.join(self.dir, "start.out")
+        with open(os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
             r = subprocess.run(["dovecot", "-c", self.conf], stdout=out, stderr=out,
                                stdin=subprocess.DEVNULL, timeout=30)
         if r.returncode != 0:
