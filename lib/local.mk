@@ -12,6 +12,8 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# secret files (JWT key, submission password, DKIM keys): 0600/0640 only
+lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 # authentication checks: DNS layer, RFC 5322 splitter, SPF, DKIM, DMARC
 lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.c lib/spf.h \
 	lib/dkim.c lib/dkim.h lib/dmarc.c lib/dmarc.h

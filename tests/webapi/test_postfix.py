@@ -196,7 +196,7 @@ def main():
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
-            with open(pwfile, "w") as f:
+            with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(dove.master_password + "\n")
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
                                 "webapi.submission_password_file": pwfile,
