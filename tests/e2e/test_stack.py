@@ -229,6 +229,18 @@ def main():
         check(wait_for(lambda: len(stack.api_get(p, "/emails/sent", token)["items"]) == 2),
               "the web API's message went through Postfix and the milter to the sent box")
 
+        def relayed(subject):
+            for name in sorted(os.listdir(d.join("outbound"))):
+                with open(os.path.join(d.join("outbound"), name), errors="replace") as f:
+                    t = f.read()
+                if f"Subject: {subject}" in t and "for Friday are ready" in t:
+                    return t  # the body is in: the header section is complete
+            return None
+        # the master-user login counts as alice ({auth_authen}): signed
+        t = wait_for(lambda: relayed("Slides"))
+        check(bool(t) and "DKIM-Signature:" in t and "d=example.test" in t,
+              "the web API's message is DKIM-signed for alice's domain")
+
         # SIGHUP: quarantine and reject turned off take effect; spam is only
         # tagged now, and Sieve files it into Junk
         conf = d.join("etc", "ims.conf")
