@@ -137,7 +137,9 @@ def main():
     os.environ["IMS_BENCH_TMP"] = tmp.path
     redis = Redis(tmp).start()
     api = WebAPI(tmp, redis, extra={"webapi.threads": THREADS, "log.level": "warning",
-                                    "webapi.max_connections": "1024"})
+                                    "webapi.max_connections": "1024",
+                                    # every connection comes from 127.0.0.1
+                                    "webapi.max_connections_per_ip": "0"})
     try:
         secs, size = seed(redis)
         print(f"seeded 10,000 messages and 100,000 scans ({size / 1e6:.0f} MB of commands) "

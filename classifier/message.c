@@ -8,6 +8,7 @@
 
 #include "html.h"
 #include "message.h"
+#include "mimeparse.h"
 
 /* Encoded bytes of one text part that are decoded at most: enough for
  * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
@@ -21,7 +22,10 @@ struct ims_parsed {
 	GArray *links;       /* struct ims_link, strings g_malloc'ed */
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
 	int malformed;
+	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */
 	size_t parts, plain, html;
+	size_t ninner; /* attached messages, owned by msg's tree */
+	GMimeMessage *inner[IMS_MIME_MAX_INNER];
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -344,6 +348,8 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
+		if (inner && p->ninner < IMS_MIME_MAX_INNER)
+			p->inner[p->ninner++] = inner;
 		if (inner)
 			walk(p, g_mime_message_get_mime_part(inner), depth + 1);
 		return;
@@ -396,17 +402,14 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 /* Parses raw with GMime; with warn, GMime's parser warnings set p->malformed. */
 static GMimeMessage *gmime_parse(const char *raw, size_t len, struct ims_parsed *p, int warn)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	GMimeMessage *msg;
 
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	if (warn)
 		g_mime_parser_options_set_warning_callback(opts, on_parser_warning, p);
-	msg = g_mime_parser_construct_message(parser, opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	msg = ims_mime_parse(raw, len, opts, &p->mime_limit);
+	if (p->mime_limit)
+		p->malformed = 1;
 	g_mime_parser_options_free(opts);
 	return msg;
 }
@@ -562,6 +565,11 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
 	return p->attachments->len;
 }
 
+int ims_parsed_mime_limit(const struct ims_parsed *p)
+{
+	return p->mime_limit;
+}
+
 int ims_parsed_malformed(const struct ims_parsed *p)
 {
 	return p->malformed;
@@ -585,4 +593,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p)
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p)
 {
 	return p->msg;
+}
+
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out)
+{
+	*out = p->inner;
+	return p->ninner;
 }

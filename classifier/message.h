@@ -25,6 +25,7 @@
 #define IMS_MIME_MAX_LINKS       500           /* links kept */
 #define IMS_MIME_MAX_ATTACHMENTS 100           /* attachments listed */
 #define IMS_MIME_MAX_MESSAGE     (64u << 20)   /* larger raw input: IMS_ELIMIT */
+#define IMS_MIME_MAX_INNER       8             /* attached messages listed */
 
 struct ims_parsed;
 
@@ -68,6 +69,11 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
  * had too many parts or too much text. */
 int ims_parsed_malformed(const struct ims_parsed *p);
 
+/* Non-zero when the MIME structure was too costly to parse (nesting: see
+ * classifier/mimeparse.h): only the header section was read, and the
+ * message counts as malformed too. */
+int ims_parsed_mime_limit(const struct ims_parsed *p);
+
 /* Counts of leaf parts: all of them, text/plain, text/html. */
 size_t ims_parsed_part_count(const struct ims_parsed *p);
 size_t ims_parsed_plain_parts(const struct ims_parsed *p);
@@ -76,5 +82,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p);
 /* The GMime message, for other headers; owned by p (do not unref), valid
  * until ims_parsed_free().  Never NULL. */
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p);
+
+/* The attached messages (message/rfc822 parts, at any depth, the first
+ * IMS_MIME_MAX_INNER in walk order): *out points at an array owned by p,
+ * the messages are owned by p's tree (do not unref).  Returns the count. */
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out);
 
 #endif

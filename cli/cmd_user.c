@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "events.h"
 #include "ims.h"
 #include "rconn.h"
 #include "users.h"
@@ -69,22 +70,11 @@ static int read_password(const char *file, char *buf, size_t len)
 static void audit(redisContext *rc, const char *op, const char *target, const char *extra_k,
 		  const char *extra_v)
 {
-	struct passwd *pw = getpwuid(getuid());
-	char actor[128], now[24];
-	struct timespec ts;
-	redisReply *r;
+	const char *kv[] = { extra_k ? extra_k : "via", extra_v ? extra_v : "ims user" };
+	char actor[128];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(now, sizeof now, "%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-	snprintf(actor, sizeof actor, "cli:%s", pw ? pw->pw_name : "?");
-	r = redisCommand(rc,
-			 "XADD ims:{global}:events MAXLEN ~ 1000000 * type admin actor %s op %s "
-			 "target %s time %s %s %s",
-			 actor, op, target, now, extra_k ? extra_k : "via",
-			 extra_v ? extra_v : "ims user");
-	if (r)
-		freeReplyObject(r);
+	ims_events_cli_actor(actor, sizeof actor);
+	(void)ims_events_audit(rc, actor, op, target, kv, 1, NULL);
 }
 
 static int status_error(ims_status st, const char *addr)

@@ -9,11 +9,12 @@ What `up` starts, each on 127.0.0.1 and a free port, all files under DIR:
   nsd         authoritative DNS for example.test (MX, SPF, DKIM key, DMARC) and a
               demo sender domain, so SPF/DKIM/DMARC give real answers offline
   redis       the store (AOF on)
-  dovecot     IMAP for mail clients, LMTP for delivery, auth for Postfix SASL,
+  dovecot     IMAP for mail clients, LMTP for delivery (unix sockets only: Postfix's,
+              and ims-webapi's for quarantine release), auth for Postfix SASL,
               users read from Redis (the same registry as the web API)
   ims-milter  scans every message Postfix receives
-  postfix     MX (port 25's role), submission with SASL, a reinjection listener
-              without milters (quarantine release), outbound relayed to a local sink
+  postfix     MX (port 25's role), submission with SASL, outbound relayed to a local
+              sink; every listener runs ims-milter
   ims-webapi  the HTTP API and the web UI
 
 One ims.conf (DIR/etc/ims.conf) serves ims-milter, ims-webapi and the ims command.
@@ -42,7 +43,9 @@ DOMAIN = "example.test"
 SENDER_DOMAIN = "sender.example"
 SENDER_IP = "198.51.100.7"     # the demo's "internet" client, presented with XCLIENT
 USERS = [("alice@example.test", "alice-password-1", "user"),
-         ("admin@example.test", "admin-password-1", "admin")]
+         ("admin@example.test", "admin-password-1", "admin"),
+         # the sender of `ims quarantine digest` ([quarantine] digest_from)
+         ("postmaster@example.test", "postmaster-password-1", "user")]
 MAIL_UID = 5000
 
 
@@ -104,7 +107,7 @@ def ports(d):
         with open(path) as f:
             return json.load(f)
     p = {k: common.free_port() for k in
-         ("redis", "milter", "smtp", "submission", "reinject", "sink", "webapi")}
+         ("redis", "milter", "smtp", "submission", "sink", "webapi")}
     with open(path, "w") as f:
         json.dump(p, f, indent=1)
     return p
@@ -139,7 +142,7 @@ def start_dns(d, p):
 # --------------------------------------------------------------------------- config
 
 def write_ims_conf(d, p, build):
-    private_dir(d.join("etc"))
+    os.makedirs(d.join("etc"), exist_ok=True)  # made by make_dovecot: 0750 root:mail
     secret = d.join("etc", "jwt.secret")
     if not os.path.exists(secret):
         with private_open(secret) as f:
@@ -151,7 +154,7 @@ def write_ims_conf(d, p, build):
 level = info
 
 [milter]
-socket = inet:{p['milter']}@127.0.0.1
+socket = unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}
 pidfile = {d.join('pids', 'ims-milter.pid')}
 authserv_id = mx.{DOMAIN}
 local_domains = {DOMAIN}
@@ -177,8 +180,11 @@ registration = yes
 submission = smtp://127.0.0.1:{p['submission']}
 submission_user = webapi
 submission_password_file = {d.join('etc', 'submission.pw')}
-reinject = smtp://127.0.0.1:{p['reinject']}
 ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
+
+[quarantine]
+lmtp = unix:{p['ims_lmtp']}
+digest_from = postmaster@{DOMAIN}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}
@@ -210,11 +216,15 @@ plugin {{
 """
 
 
-def make_dovecot(d, redis):
+def make_dovecot(d, redis, build):
     """Dovecot as tests/harness/dovecot.py runs it: the shipped 10-ims.conf
     (dict passdb/userdb on Redis, the master user ims-webapi sends as),
-    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder."""
-    private_dir(d.join("etc"))
+    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder,
+    and 20-ims-imapsieve.conf: moves into and out of Junk call
+    `ims feedback learn` with the stack's feedback.conf."""
+    # etc: the mail user may enter (for feedback.conf), read nothing else
+    private_dir(d.join("etc"), mode=0o750)
+    os.chown(d.join("etc"), 0, MAIL_UID)
     pwfile = d.join("etc", "submission.pw")
     if not os.path.exists(pwfile):
         with private_open(pwfile) as f:
@@ -225,17 +235,25 @@ def make_dovecot(d, redis):
     os.makedirs(os.path.dirname(sieve), exist_ok=True)
     shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
     common.run(["sievec", sieve])
+    # what `ims feedback learn` reads as the mail user (IMAPSieve): the
+    # shipped mta-config/dovecot/feedback.conf on this Redis, 0640 root:mail
+    feedback = d.join("etc", "feedback.conf")
+    with open(os.path.join(TOP, "mta-config", "dovecot", "feedback.conf")) as f:
+        text = f.read().replace("port = 6379", f"port = {redis.port}")
+    with private_open(feedback, perm=0o640) as f:
+        f.write(text)
+    os.chown(feedback, 0, MAIL_UID)
     return doveh.Dovecot(d, redis, d.join("mail"), master_password=master_password,
-                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve))
+                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve),
+                         feedback=(os.path.join(build, "cli", "ims"), feedback))
 
 
 def start_dovecot(d, dove):
     os.environ.setdefault("top_srcdir", TOP)
     dove.start()
     save_pid(d, "dovecot", dove.pid)
-    deadline = time.time() + 15
-    while not os.path.exists(dove.lmtp_socket) and time.time() < deadline:
-        time.sleep(0.05)
+    common.wait_unix_socket(dove.lmtp_socket)
+    common.wait_unix_socket(dove.ims_lmtp)
 
 
 # --------------------------------------------------------------------------- Postfix
@@ -251,13 +269,6 @@ POSTFIX_MASTER = """\
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_sender_restrictions=$mua_sender_restrictions
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-# reinjection of released quarantine: loopback only, no milters
-127.0.0.1:{reinject} inet n - n - - smtpd
-  -o syslog_name=postfix/reinject
-  -o smtpd_milters=
-  -o non_smtpd_milters=
-  -o smtpd_authorized_xclient_hosts=
-  -o mynetworks=127.0.0.0/8
 """ + postfixh.MASTER_SERVICES
 
 
@@ -321,7 +332,8 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = {p['auth']}
 smtpd_sasl_auth_enable = no
 # ims-milter: see mta-config/postfix-main.cf
-smtpd_milters = inet:127.0.0.1:{p['milter']}
+# a unix socket in the queue directory, named relative to it (as the fragment)
+smtpd_milters = unix:ims/ims-milter.sock
 non_smtpd_milters = $smtpd_milters
 milter_default_action = tempfail
 milter_protocol = 6
@@ -375,8 +387,15 @@ def add_users(build, conf):
 
 
 def start_ims(d, p, build, conf):
+    sockdir = d.join("postfix", "queue", "ims")
+    os.makedirs(sockdir, exist_ok=True)
+    common.run(["chown", "root:postfix", sockdir])
+    os.chmod(sockdir, 0o750)
+    sock = os.path.join(sockdir, "ims-milter.sock")
     spawn(d, "ims-milter", [os.path.join(build, "milter", "ims-milter"), "-f", "-c", conf])
-    common.wait_port(p["milter"])
+    common.wait_socket(sock)
+    time.sleep(0.3)  # after ims-milter's own chmod 0660
+    common.run(["chgrp", "postfix", sock])  # Postfix's smtpd connects as postfix
     spawn(d, "ims-webapi", [os.path.join(build, "webapi", "ims-webapi"), "-c", conf])
     common.wait_port(p["webapi"])
 
@@ -473,6 +492,19 @@ def demo(d, p, build, conf):
             typ, msg = imap.fetch(str(i), "(BODY.PEEK[HEADER.FIELDS (SUBJECT X-SPAM-STATUS)])")
             text = msg[0][1].decode(errors="replace").strip().replace("\r\n", " | ")
             print(f"      {text[:150]}")
+    # learning from what users do: alice moves her first INBOX message to
+    # Junk and, having thought better of it, back (spam, then ham: one entry)
+    imap.select("INBOX")
+    typ, data = imap.uid("SEARCH", "ALL")
+    if typ == "OK" and data[0]:
+        imap.uid("MOVE", data[0].split()[0], "Junk")
+        imap.select("Junk")
+        typ, data = imap.uid("SEARCH", "ALL")
+        if typ == "OK" and data[0]:
+            imap.uid("MOVE", data[0].split()[-1], "INBOX")
+        r = ims(build, conf, "feedback", "count", "--user", alice[0])
+        say("alice moved a message to Junk and back over IMAP: IMAPSieve recorded spam, "
+            f"then ham (messages in her feedback: {r.stdout.strip() or r.stderr.strip()})")
     imap.logout()
 
     token = api_login(p, alice[0], alice[1])
@@ -498,6 +530,10 @@ def demo(d, p, build, conf):
     held = api_get(p, "/admin/quarantine", token)["items"]
     say(f"quarantine holds {len(held)} message(s): " +
         ", ".join(f"{q.get('id')} from {q.get('mail_from')}" for q in held))
+    if held:
+        status, rel = api_post(p, f"/admin/quarantine/{held[0]['id']}/release", token, {})
+        say(f"admin released {held[0]['id']} -> {status}: delivered over LMTP into the INBOX "
+            f"of {', '.join(rel.get('delivered', []))} (not Junk: X-Spam-Flag: NO)")
     outbound = sorted(os.listdir(d.join("outbound")))
     if outbound:
         with open(os.path.join(d.join("outbound"), outbound[-1]), errors="replace") as f:
@@ -522,8 +558,9 @@ def up(args):
     r.start()
     save_pid(d, "redis", r.proc.pid)
     say(f"redis on 127.0.0.1:{p['redis']} (AOF on)")
-    dove = make_dovecot(d, r)
-    p.update(imap=dove.imap_port, lmtp=dove.lmtp_socket, auth=dove.auth_socket)
+    dove = make_dovecot(d, r, build)
+    p.update(imap=dove.imap_port, lmtp=dove.lmtp_socket, ims_lmtp=dove.ims_lmtp,
+             auth=dove.auth_socket)
     with open(d.join("ports.json"), "w") as f:
         json.dump(p, f, indent=1)
     conf = write_ims_conf(d, p, build)
@@ -532,11 +569,11 @@ def up(args):
     start_dovecot(d, dove)
     say(f"dovecot: IMAP 127.0.0.1:{p['imap']}, LMTP {p['lmtp']}, SASL socket {p['auth']}")
     start_ims(d, p, build, conf)
-    say(f"ims-milter on 127.0.0.1:{p['milter']}, ims-webapi on 127.0.0.1:{p['webapi']}")
+    say(f"ims-milter on unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}, "
+        f"ims-webapi on 127.0.0.1:{p['webapi']}")
     aliases = start_postfix(d, p)
     refresh_sender_aliases(build, conf, aliases)
-    say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}, "
-        f"reinject {p['reinject']}")
+    say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}")
     if not args.no_demo:
         demo(d, p, build, conf)
     print(f"""

@@ -425,3 +425,71 @@ ims_status ims_dns_wire_name(const unsigned char *data, size_t len, char *out, s
 	}
 	return IMS_EFORMAT; /* no terminating root label */
 }
+
+ims_status ims_dns_local_only(struct ims_dns *dns)
+{
+	if (!dns)
+		return IMS_EINVAL;
+	/* every name under the root is answered here, from local-data only */
+	if (ub_ctx_set_option(dns->ctx, "local-zone:", ". static") != 0)
+		return IMS_EINVAL;
+	return IMS_OK;
+}
+
+ims_status ims_dns_new_local(int timeout_ms, struct ims_dns **out, char *err, size_t errlen)
+{
+	static const char *const none[] = {NULL};
+	ims_status rc = ims_dns_new_servers(none, timeout_ms, out, err, errlen);
+
+	if (rc == IMS_OK && (rc = ims_dns_local_only(*out)) != IMS_OK) {
+		set_err(err, errlen, "libunbound refused the local root zone", "");
+		ims_dns_free(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+ims_status ims_dns_local_data(struct ims_dns *dns, const char *rr, char *err, size_t errlen)
+{
+	int r;
+
+	if (!dns || !rr)
+		return IMS_EINVAL;
+	r = ub_ctx_data_add(dns->ctx, rr);
+	if (r != 0) {
+		/* libunbound says UB_NOMEM for a record it cannot parse too */
+		set_err(err, errlen, "libunbound refused local data: ", rr);
+		return IMS_EINVAL;
+	}
+	return IMS_OK;
+}
+
+ims_status ims_dns_local_zone(struct ims_dns *dns, const char *zone, const char *type, char *err,
+                              size_t errlen)
+{
+	char opt[300];
+	int r;
+
+	if (!dns || !zone || !type)
+		return IMS_EINVAL;
+	/* before the first query, as configuration: libunbound 1.17 can miss
+	 * names under a zone added to a running resolver (ub_ctx_zone_add) and
+	 * send those queries out */
+	if ((size_t)snprintf(opt, sizeof opt, "%s %s", zone, type) >= sizeof opt)
+		return IMS_EINVAL;
+	r = ub_ctx_set_option(dns->ctx, "local-zone:", opt);
+	if (r == UB_AFTERFINAL)
+		r = ub_ctx_zone_add(dns->ctx, zone, type);
+	if (r != 0) {
+		set_err(err, errlen, "libunbound refused the local zone: ", opt);
+		return r == UB_NOMEM ? IMS_ENOMEM : IMS_EINVAL;
+	}
+	return IMS_OK;
+}
+
+void ims_dns_local_remove(struct ims_dns *dns, const char *name)
+{
+	if (!dns || !name)
+		return;
+	ub_ctx_data_remove(dns->ctx, name);
+}

@@ -13,6 +13,8 @@
 #include "log.h"
 #include "message.h"
 #include "model.h"
+#include "netaddr.h"
+#include "reputation.h"
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
@@ -100,6 +102,13 @@ static void emit_symbol(void *arg, const char *symbol, const char *detail)
 	struct ims_scan *s = arg;
 
 	ims_scan_add_symbol(s, symbol, ims_conf_score(s->conf, symbol), detail);
+}
+
+/* Symbols of the reputation checks carry their own weight (DNS list rules
+ * name theirs). */
+static void emit_weighted(void *arg, const char *symbol, double weight, const char *detail)
+{
+	ims_scan_add_symbol(arg, symbol, weight, detail);
 }
 
 static int domain_is_local(const struct ims_conf *c, const char *domain)
@@ -204,6 +213,11 @@ static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const
 	return IMS_OK;
 }
 
+int ims_scan_holds_for(const struct ims_scan *s, const char *addr)
+{
+	return s->action == IMS_ACTION_QUARANTINE && ims_scan_addr_is_local(s->conf, addr);
+}
+
 static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *env)
 {
 	s->client_ip = dup_clean(env->client_ip, 64);
@@ -235,6 +249,39 @@ static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *e
 	return IMS_OK;
 }
 
+/* A message to hold stays with ims until someone releases it into a local
+ * mailbox (lib/quarantine.h), so it must fit the quarantine and have a
+ * local recipient.  Recipients ims has no mailbox for get it as tagged
+ * (inbound, the milter holds it for the local ones only); outbound mail
+ * that would leave the site is refused, so its sender knows. */
+static void hold_policy(struct ims_scan *s)
+{
+	const struct ims_conf *c = s->conf;
+	size_t local = 0;
+	char was[200];
+
+	if (s->action != IMS_ACTION_QUARANTINE)
+		return;
+	snprintf(was, sizeof was, "%.199s", s->reason);
+	for (size_t i = 0; i < s->nrcpts; i++)
+		local += ims_scan_addr_is_local(c, s->rcpts[i]) != 0;
+	if (s->size > c->quarantine_max_message_size) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; too large to hold (%zu > %zu bytes)", was, s->size,
+		         c->quarantine_max_message_size);
+	} else if (s->nrcpts == 0) {
+		return; /* POST /scan-email: no envelope to hold for */
+	} else if (s->outbound && local < s->nrcpts) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; held mail is only delivered to local mailboxes", was);
+	} else if (local == 0) {
+		s->action = IMS_ACTION_TAG;
+		snprintf(s->reason, sizeof s->reason, "%s; no local mailbox to hold it for", was);
+	}
+}
+
 static void decide(struct ims_scan *s, const char *forced_reason)
 {
 	const struct ims_conf *c = s->conf;
@@ -252,6 +299,7 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 		s->action = IMS_ACTION_QUARANTINE;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
 		         c->action_quarantine);
+		s->hold_class = "score";
 	} else if (c->action_tag >= 0 && s->score >= c->action_tag) {
 		s->action = IMS_ACTION_TAG;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
@@ -271,21 +319,41 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->action = IMS_ACTION_QUARANTINE;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy quarantine for %s",
 			         s->auth.from_domain);
+			s->hold_class = "dmarc";
 		}
 	}
+	hold_policy(s);
 	if (forced_reason) {
 		s->action = IMS_ACTION_REJECT;
 		snprintf(s->reason, sizeof s->reason, "%s", forced_reason);
 	}
 }
 
-/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weight scaled by the
- * probability of the verdict. */
+/* 1 when an authenticated sender writes to local recipients only. */
+static int local_to_local(const struct ims_scan *s)
+{
+	if (!s->auth_user || s->nrcpts == 0)
+		return 0;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			return 0;
+	return 1;
+}
+
+/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weighing one point
+ * per unit of the calibrated log-odds around the model's threshold, within
+ * [scores] SVM_HAM .. SVM_SPAM: an uncertain verdict adds little either
+ * way.  When the model carries a quarantine threshold, the classifier alone
+ * reaches [actions] quarantine only past it.  Mail between authenticated
+ * local users gets no points for spam from the classifier alone
+ * (docs/milter.md "Scoring"). */
 static void classify_stage(struct ims_scan *s, const struct ims_model *model,
                            const struct ims_parsed *parsed)
 {
 	struct ims_classification c;
 	char detail[64];
+	double w, lo = ims_conf_score(s->conf, "SVM_HAM"), hi = ims_conf_score(s->conf, "SVM_SPAM");
+	int local = local_to_local(s);
 
 	if (ims_classify_parsed(model, parsed, &c) != IMS_OK) {
 		snprintf(s->verdict, sizeof s->verdict, "ham");
@@ -295,14 +363,24 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 	s->svm_score = c.score;
 	s->probability = c.probability;
 	snprintf(s->verdict, sizeof s->verdict, "%s", c.spam ? "spam" : "ham");
-	snprintf(detail, sizeof detail, "p=%.3f", c.probability);
-	if (c.spam)
-		ims_scan_add_symbol(s, "SVM_SPAM",
-		                    ims_conf_score(s->conf, "SVM_SPAM") * c.probability, detail);
-	else
-		ims_scan_add_symbol(s, "SVM_HAM",
-		                    ims_conf_score(s->conf, "SVM_HAM") * (1.0 - c.probability),
-		                    detail);
+	w = c.log_odds;
+	if (w > hi)
+		w = hi;
+	if (w < lo)
+		w = lo;
+	{
+		struct ims_model_info mi;
+
+		ims_model_get_info(model, &mi);
+		if (mi.has_quarantine && !c.quarantine && s->conf->action_quarantine >= 0 &&
+		    w >= s->conf->action_quarantine)
+			w = s->conf->action_quarantine - 0.1;
+	}
+	if (local && w > 0)
+		w = 0;
+	snprintf(detail, sizeof detail, "p=%.3f%s%s", c.probability, c.quarantine ? " strict" : "",
+	         local && c.spam ? " local" : "");
+	ims_scan_add_symbol(s, c.spam ? "SVM_SPAM" : "SVM_HAM", w, detail);
 }
 
 /* Summary fields of the stored message, from the parsed headers. */
@@ -358,6 +436,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		rc = IMS_ETEMP;
 		goto out;
 	}
+
+	if (ims_engine_model_reload_error(eng))
+		ims_scan_add_symbol(s, "MODEL_STALE", ims_conf_score(s->conf, "MODEL_STALE"),
+		                    ims_engine_model_reload_error(eng));
 
 	/* RFC 5322 fields, as received */
 	st = ims_msg_parse(raw, len, (size_t)s->conf->milter_max_headers,
@@ -429,11 +511,32 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (ims_parsed_malformed(parsed))
 			ims_scan_add_symbol(s, "MIME_MALFORMED",
 			                    ims_conf_score(s->conf, "MIME_MALFORMED"), "");
+		if (ims_parsed_mime_limit(parsed))
+			ims_scan_add_symbol(s, "MIME_NESTING_LIMIT",
+			                    ims_conf_score(s->conf, "MIME_NESTING_LIMIT"), "");
 		hin.nlinks = ims_parsed_links(parsed, &hin.links);
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ims_heuristics_run(&hin, emit_symbol, s);
 		s->heuristics_us = elapsed_us(&t);
+		if (!s->outbound) {
+			struct ims_reputation_input rin = {
+			    .client_ip = s->client_ip,
+			    .client_trusted = ims_ip_in_cidrs(s->client_ip,
+			                                      s->conf->milter_trusted_networks),
+			    .helo = s->helo,
+			    .mail_from = s->mail_from,
+			    .from_domain = s->auth.from_domain,
+			    .dmarc_pass = strcmp(s->auth.dmarc, "pass") == 0,
+			    .links = hin.links,
+			    .nlinks = hin.nlinks,
+			    .parsed = parsed,
+			};
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
+			                     &rin, emit_weighted, s);
+			s->reputation_us = elapsed_us(&t);
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		classify_stage(s, model, parsed);
 		s->classify_us = elapsed_us(&t);
@@ -523,9 +626,23 @@ uint64_t ims_scan_time(const struct ims_scan *s)
 
 long ims_scan_local_us(const struct ims_scan *s)
 {
-	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us;
+	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us - s->reputation_us;
 
 	return v > 0 ? v : 0;
+}
+
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
+{
+	*out = (struct ims_scan_timings){
+		.total = s->total_us,
+		.parse = s->parse_us,
+		.spf = s->auth.spf_us,
+		.dkim = s->auth.dkim_us,
+		.dmarc = s->auth.dmarc_us,
+		.heuristics = s->heuristics_us,
+		.classify = s->classify_us,
+		.reputation = s->reputation_us,
+	};
 }
 
 long ims_scan_total_us(const struct ims_scan *s)

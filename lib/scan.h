@@ -75,6 +75,11 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
                             size_t *outlen);
 
+/* 1 when s holds the message in the quarantine for the envelope recipient
+ * addr (action quarantine and a local mailbox, [milter] local_domains);
+ * the MTA must not deliver to addr itself. */
+int ims_scan_holds_for(const struct ims_scan *s, const char *addr);
+
 /* Accessors.  Strings are owned by s and live as long as it. */
 const char *ims_scan_id(const struct ims_scan *s);
 enum ims_action ims_scan_action(const struct ims_scan *s);
@@ -92,6 +97,12 @@ uint64_t ims_scan_time(const struct ims_scan *s);
 long ims_scan_local_us(const struct ims_scan *s);
 long ims_scan_total_us(const struct ims_scan *s);
 
+/* Where the time of a scan went, in µs (the scan log's timings_us). */
+struct ims_scan_timings {
+	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation;
+};
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out);
+
 /* Symbols: count, and the i-th name/weight/detail. */
 size_t ims_scan_symbol_count(const struct ims_scan *s);
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
@@ -107,7 +118,8 @@ int ims_scan_header(const struct ims_scan *s, size_t i, const char **name, const
 /* NULL unless the message was signed. */
 const char *ims_scan_dkim_signature(const struct ims_scan *s);
 
-/* True for the header names ims adds itself (case-insensitive). */
+/* True for the header names ims adds itself (case-insensitive), on a scan
+ * or on release from the quarantine (X-IMS-Released). */
 int ims_scan_is_own_header(const char *name);
 
 /* The scan log as JSON text (one line), the caller's to free(). */

@@ -34,6 +34,7 @@ struct ims_scan {
 	double score;
 	enum ims_action action;
 	char reason[384];
+	const char *hold_class; /* quarantine: "score" or "dmarc" */
 
 	int classified;
 	char verdict[8];
@@ -42,6 +43,7 @@ struct ims_scan {
 	struct ims_auth_result auth;
 
 	long total_us, parse_us, heuristics_us, classify_us;
+	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char *dkim_sig;
 };

@@ -10,7 +10,9 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "events.h"
 #include "log.h"
+#include "quarantine.h"
 #include "scan_internal.h"
 #include "store.h"
 
@@ -20,6 +22,7 @@ struct stored_msg {
 	int truncated;
 	const char *json;
 	char rcpt_list[8192];
+	char *held_list; /* quarantine: the local recipients it is held for, "a,b" */
 	uint64_t retention_ms;
 };
 
@@ -163,30 +166,27 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 		ims_store_txn_str(t, s->mail_from);
 	}
 	if (s->action == IMS_ACTION_QUARANTINE) {
-		char key[128];
-		snprintf(key, sizeof key, "ims:{global}:qmsg:%s", s->id);
-		ims_store_txn_cmd(t, "ZADD");
-		ims_store_txn_str(t, "ims:{global}:quarantine");
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
-		ims_store_txn_str(t, s->id);
-		ims_store_txn_cmd(t, "HSET");
-		ims_store_txn_str(t, key);
-		ims_store_txn_str(t, "raw");
-		ims_store_txn_ref(t, m->raw, m->len);
-		txn_kv(t, "mail_from", s->mail_from);
-		txn_kv(t, "rcpt", m->rcpt_list);
-		txn_kv(t, "queue_id", s->queue_id);
-		txn_kv(t, "reason", s->reason);
-		txn_kv(t, "truncated", m->truncated ? "1" : "0");
-		ims_store_txn_cmd(t, "PEXPIRE");
-		ims_store_txn_str(t, key);
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+		struct ims_quarantine_hold h = {
+		    .id = s->id,
+		    .time_ms = s->time,
+		    .raw = m->raw,
+		    .len = m->full_len,
+		    .mail_from = s->mail_from,
+		    .rcpt_list = m->held_list,
+		    .reason = s->reason,
+		    .hold_class = s->hold_class ? s->hold_class : "score",
+		    .queue_id = s->queue_id,
+		    .subject = s->subject,
+		    .from = s->from,
+		    .score = s->score,
+		};
+		ims_quarantine_txn_hold(t, s->conf, &h);
 	}
 	ims_store_txn_cmd(t, "XADD");
-	ims_store_txn_str(t, "ims:{global}:events");
+	ims_store_txn_str(t, IMS_EVENTS_KEY);
 	ims_store_txn_str(t, "MAXLEN");
 	ims_store_txn_str(t, "~");
-	ims_store_txn_str(t, "1000000");
+	ims_store_txn_str(t, IMS_EVENTS_MAXLEN_STR);
 	ims_store_txn_str(t, "*");
 	txn_kv(t, "type", "scan");
 	txn_kv(t, "id", s->id);
@@ -224,7 +224,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct stored_msg m = {0};
 	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
-	size_t rlen = 0, n = 0, ntx = 0;
+	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -258,14 +258,46 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			m.len = c->redis_max_stored_size;
 			m.truncated = 1;
 		}
-		const char *folder = s->action == IMS_ACTION_QUARANTINE ? "quarantine" : "inbox";
-		for (size_t i = 0; i < s->nrcpts; i++) {
+		if (s->action == IMS_ACTION_QUARANTINE) {
+			/* one copy, the held one: no limit but the quarantine's own */
+			m.len = m.full_len;
+			m.truncated = 0;
+			rc = ims_quarantine_room(st, c, m.full_len);
+			if (rc != IMS_OK) {
+				snprintf(err, errlen, "%s",
+				         rc == IMS_ELIMIT ? "quarantine full ([quarantine] max_bytes)"
+				                          : "redis unreachable");
+				goto out;
+			}
+			rc = IMS_ENOMEM;
+			{
+				size_t need = 1;
+				for (size_t i = 0; i < s->nrcpts; i++)
+					need += strlen(s->rcpts[i]) + 1;
+				if (!(m.held_list = calloc(1, need)))
+					goto out;
+				held_size = need;
+			}
+		}
+		for (size_t i = 0, hn = 0; i < s->nrcpts; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
 			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
 				continue;
-			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], folder)))
+			if (s->action == IMS_ACTION_QUARANTINE) {
+				/* the user's index only: the body is in the global record */
+				int k = snprintf(m.held_list + hn, held_size - hn, "%s%s",
+				                 hn ? "," : "", s->rcpts[i]);
+				if (k < 0 || (size_t)k >= held_size - hn)
+					goto out; /* cannot happen: sized above */
+				hn += (size_t)k;
+				if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id,
+				                                            s->time)))
+					goto out;
+				continue;
+			}
+			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], "inbox")))
 				goto out;
 		}
 		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&
@@ -292,5 +324,6 @@ out:
 	free(txns);
 	free(rewritten);
 	free(json);
+	free(m.held_list);
 	return rc;
 }

@@ -25,8 +25,8 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "DMARC_POLICY_REJECT", 10.0, "DMARC failed, the domain's policy is reject" },
 	{ "DMARC_NONE", 0.0, "the From domain publishes no DMARC record" },
 	{ "DMARC_TEMPERROR", 0.0, "DMARC record lookup failed temporarily" },
-	{ "SVM_SPAM", 8.0, "the SVM says spam; weight scaled by the spam probability" },
-	{ "SVM_HAM", -3.0, "the SVM says ham; weight scaled by the ham probability" },
+	{ "SVM_SPAM", 8.0, "the SVM says spam; one point per unit of calibrated log-odds, at most this" },
+	{ "SVM_HAM", -3.0, "the SVM says ham; minus one point per unit of log-odds, at least this" },
 	{ "GTUBE", 1000.0, "the message contains the GTUBE test string" },
 	{ "PHISH_URL_TEXT_MISMATCH", 4.0, "a link's text names another domain than its target" },
 	{ "PHISH_URL_IP_LITERAL", 2.5, "a link points at a bare IP address" },
@@ -38,6 +38,8 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "MULTIPLE_FROM", 6.0, "the message has more than one From header" },
 	{ "MISSING_FROM", 2.0, "the message has no From header" },
 	{ "MIME_MALFORMED", 1.0, "the MIME structure is broken or truncated" },
+	{ "MIME_NESTING_LIMIT", 3.0,
+	  "multiparts nest too deep to parse at a bounded cost: only the header section was read" },
 	{ "AUTH_FROM_NOT_OWNED", 6.0,
 	  "outbound: a From address of a local domain is not the login's or one of its aliases "
 	  "(not DKIM-signed)" },
@@ -45,6 +47,18 @@ const struct ims_symbol_def ims_symbols[] = {
 	  "outbound: the envelope sender is another local address than the login's or its "
 	  "aliases (not DKIM-signed)" },
 	{ "HEADER_LIMIT", 0.0, "the header section exceeds [milter] max_headers or max_header_size (rejected)" },
+	{ "MODEL_STALE", 0.0,
+	  "the model file failed to load at the last reload; the previous model still scans" },
+	{ "DNSBL_FAIL", 0.0,
+	  "a DNS list did not answer (timeout, SERVFAIL) or answered an error code; neutral" },
+	{ "DNSBL_LIMIT", 0.0,
+	  "the message needed more DNS list lookups than [dnsbl] max_lookups; the rest were not "
+	  "asked" },
+	{ "INTEL_BLOCK", 10.0,
+	  "the client IP, a domain, a link or an attachment's sha256 is on a local block list "
+	  "([intel] dir)" },
+	{ "INTEL_ALLOW", -5.0,
+	  "the client IP or the sender's domain is on a local allow list ([intel] dir)" },
 	{ NULL, 0.0, NULL },
 };
 

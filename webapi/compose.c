@@ -9,11 +9,14 @@
 #include "compose.h"
 
 /* Adds the mailboxes of v (a string or an array of strings) to the header
- * list of type t and to the envelope; 0 on success. */
+ * list of type t and to the envelope; 0 on success.  The parsed list l has
+ * one owner and is released only at out:, after err is written, because the
+ * error quotes the address it holds. */
 static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
 		     char *err, size_t errlen, const char *what)
 {
 	json_t *items = NULL;
+	InternetAddressList *l = NULL;
 	size_t i;
 	json_t *x;
 	int rc = -1;
@@ -30,7 +33,6 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 	}
 	json_array_foreach(items, i, x)
 	{
-		InternetAddressList *l;
 		const char *s = json_string_value(x);
 
 		if (!s || strlen(s) > 2048) {
@@ -39,8 +41,6 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 		}
 		l = internet_address_list_parse(NULL, s);
 		if (!l || internet_address_list_length(l) == 0) {
-			if (l)
-				g_object_unref(l);
 			snprintf(err, errlen, "%s: cannot parse '%.100s'", what, s);
 			goto out;
 		}
@@ -49,36 +49,34 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			const char *addr;
 
 			if (!INTERNET_ADDRESS_IS_MAILBOX(a)) {
-				g_object_unref(l);
 				snprintf(err, errlen, "%s: groups are not supported", what);
 				goto out;
 			}
 			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 			if (!addr || !strchr(addr, '@') || strpbrk(addr, "<>\r\n ") ||
 			    strlen(addr) > 254) {
-				g_object_unref(l);
 				snprintf(err, errlen, "%s: '%.100s' is not an address", what,
 					 addr ? addr : "");
 				goto out;
 			}
 			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
-				g_object_unref(l);
 				snprintf(err, errlen, "at most %d recipients", IMS_COMPOSE_MAX_RCPTS);
 				goto out;
 			}
 			c->rcpts[c->nrcpts] = strdup(addr);
-			if (!c->rcpts[c->nrcpts]) {
-				g_object_unref(l);
+			if (!c->rcpts[c->nrcpts])
 				goto out;
-			}
 			c->nrcpts++;
 			if (t != GMIME_ADDRESS_TYPE_BCC)
 				internet_address_list_add(g_mime_message_get_addresses(m, t), a);
 		}
 		g_object_unref(l);
+		l = NULL;
 	}
 	rc = 0;
 out:
+	if (l)
+		g_object_unref(l);
 	json_decref(items);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feedback.h"
 #include "jsonw.h"
 #include "log.h"
 #include "replyarena.h"
@@ -20,7 +21,6 @@
 #include "routes.h"
 #include "ulid.h"
 
-#define FEEDBACK_MAXLEN "100000"
 
 enum kind { K_STR, K_NUM, K_INT, K_BOOL };
 
@@ -378,8 +378,9 @@ void ims_route_email_report(struct ims_req *r)
 {
 	json_t *j = NULL;
 	const char *label;
-	redisReply *raw = NULL, *x = NULL;
-	char now[24];
+	redisReply *raw = NULL;
+	struct ims_feedback_msg fb = {0};
+	enum ims_feedback_outcome outcome;
 
 	if (!id_ok(r) || !(j = ims_req_body_json(r)))
 		return;
@@ -395,34 +396,54 @@ void ims_route_email_report(struct ims_req *r)
 		ims_req_error(r, 404, "no such message");
 		goto out;
 	}
-	/* The feedback entry carries the message, so `ims train` can learn
-	 * from it after the mailbox copy expired. */
-	snprintf(now, sizeof now, "%" PRIu64, ims_req_now_ms());
+	/* One feedback store (lib/feedback.h): one entry per user and message,
+	 * within the [feedback] bounds; the entry carries the message, so `ims
+	 * train` can learn from it after the mailbox copy expired. */
 	{
-		const char *argv[] = { "XADD", "ims:{global}:feedback", "MAXLEN", "~",
-				       FEEDBACK_MAXLEN, "*", "user", r->who.sub, "id",
-				       r->params[0], "label", label, "time", now, "raw", raw->str };
-		size_t lens[sizeof argv / sizeof argv[0]];
+		const struct ims_conf *conf = r->app->conf;
 		redisContext *c = ims_req_redis(r);
+		char err[256], entry[32];
+		ims_status st;
 
-		for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
-			lens[i] = strlen(argv[i]);
-		lens[15] = raw->len;
 		if (!c)
 			goto out;
-		x = redisCommandArgv(c, 16, argv, lens);
+		st = ims_feedback_msg_from(raw->str, raw->len, conf->feedback_max_message_size, &fb);
+		if (st != IMS_OK) {
+			ims_req_error(r, st == IMS_ENOMEM ? 500 : 400, "the message cannot be read");
+			goto out;
+		}
+		/* the route knows the message's scan id */
+		if (ims_ulid_valid(r->params[0]))
+			memcpy(fb.key, r->params[0], IMS_ULID_LEN + 1);
+		st = ims_feedback_record(c, conf, r->who.sub,
+		                         strcmp(label, "spam") == 0 ? IMS_FEEDBACK_SPAM
+		                                                    : IMS_FEEDBACK_HAM,
+		                         &fb, "web", &outcome, entry, err, sizeof err);
+		if (st == IMS_ETEMP) {
+			ims_log_err(r->id, "event=report_failed error=\"%s\"", err);
+			ims_req_redis_failed(r);
+			goto out;
+		}
+		if (st != IMS_OK) {
+			ims_req_error(r, 400, "%s", err);
+			goto out;
+		}
+		ims_log_info(r->id, "event=report user=%s msg=%s label=%s outcome=%s", r->who.sub,
+		             r->params[0], label, ims_feedback_outcome_name(outcome));
+		if (outcome == IMS_FEEDBACK_RATE_LIMITED || outcome == IMS_FEEDBACK_USER_FULL) {
+			ims_req_error(r, 429, "feedback refused: %s ([feedback] %s)",
+			              ims_feedback_outcome_name(outcome),
+			              outcome == IMS_FEEDBACK_RATE_LIMITED ? "rate_per_hour"
+			                                                   : "max_per_user");
+			goto out;
+		}
+		ims_req_json(r, 202,
+		             json_pack("{s:s, s:s, s:s, s:s}", "id", r->params[0], "label", label,
+		                       "feedback_id", entry, "outcome",
+		                       ims_feedback_outcome_name(outcome)));
 	}
-	if (!x) {
-		ims_req_redis_failed(r);
-		goto out;
-	}
-	ims_log_info(r->id, "event=report user=%s msg=%s label=%s", r->who.sub, r->params[0],
-		     label);
-	ims_req_json(r, 202, json_pack("{s:s, s:s, s:s}", "id", r->params[0], "label", label,
-				       "feedback_id", x->type == REDIS_REPLY_STRING ? x->str : ""));
 out:
-	if (x)
-		freeReplyObject(x);
+	ims_feedback_msg_clear(&fb);
 	if (raw)
 		freeReplyObject(raw);
 	json_decref(j);

@@ -1,7 +1,8 @@
 // Browser test of the ims web UI (run by tests/browser/test_ui.py, which
 // starts redis-server and ims-webapi and seeds the data): a user logs in,
 // sees the inbox, opens a message (sanitised HTML in a sandboxed frame);
-// an admin sees the scan list and a scan's symbols, and the quarantine.
+// the user releases what is held for them; an admin sees the scan list and a
+// scan's symbols, and previews and releases in the quarantine.
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -55,6 +56,15 @@ async function login(page, address) {
     await page.click("text=Report spam");
     await page.waitForSelector("#flash:not([hidden])");
     check((await page.textContent("#flash")).includes("spam"), "report spam works");
+    // what is held for the user, and releasing it (LMTP sink)
+    await page.click("#nav a[data-nav=held]");
+    await page.waitForSelector("#held-list tbody tr");
+    const held = await page.textContent("#held-list");
+    check(held.includes("held for alice"), "a user sees what is held for them");
+    check(!held.includes("evil@example.org"), "and not what is held for others");
+    await page.locator("#held-list button", { hasText: "Release" }).click();
+    await page.waitForSelector("#view p:has-text('Nothing is held for you')");
+    check((await page.textContent("#flash")).includes("Released"), "a user releases their own held message");
     // admin pages refuse a user
     await page.goto(base + "/ui/#/admin/scans");
     await page.waitForSelector("#view p.error");
@@ -83,12 +93,16 @@ async function login(page, address) {
     check(spam === 2, "verdict filter (2 spam, got " + spam + ")");
     await page.click("text=Quarantine");
     await page.waitForSelector("#quarantine-list tbody tr");
+    await page.locator("#quarantine-list button", { hasText: "Preview" }).first().click();
+    await page.waitForSelector("#quarantine-preview:not([hidden]) pre");
+    check((await page.textContent("#quarantine-preview")).includes("Hello there"),
+      "admin previews a held message (headers and text)");
     await page.locator("#quarantine-list button", { hasText: "Release" }).first().click();
     await page.waitForSelector("#view p:has-text('Nothing is held')");
     check((await page.textContent("#flash")).includes("Released"), "admin releases a held message");
     await page.click("text=Stats");
     await page.waitForSelector("#totals");
-    check((await page.textContent("#totals")).includes("4"), "stats show the totals");
+    check((await page.textContent("#totals")).includes("5"), "stats show the totals");
     await page.click("text=Audit");
     await page.waitForSelector("#audit-list tbody tr");
     check((await page.textContent("#audit-list")).includes("quarantine.release"), "audit shows the release");

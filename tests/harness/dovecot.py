@@ -2,12 +2,16 @@
 shipped unix sockets) that authenticates against the ims user registry in a
 test redis-server, using mta-config/dovecot/10-ims.conf and
 dict-ims.conf.ext as shipped (paths and the Redis port rewritten for the
-temp dir).
+temp dir).  With feedback=(ims, conf) it also runs
+mta-config/dovecot/20-ims-imapsieve.conf and its Sieve scripts, piping
+moved messages to that ims binary with that ims.conf.
 
 File modes as in production: its folder 0750 root:dovecot (configuration,
 the master-user file and the dict config 0640, readable by the auth
 process, which runs as dovecot); the sockets Postfix uses in a folder of
-their own, 0750 root:postfix, owned by postfix as the fragment says."""
+their own, 0750 root:postfix, owned by postfix as the fragment says; the
+IMAPSieve scripts, which the mail user's imap processes run, in one of
+their own."""
 import grp
 import os
 import pwd
@@ -40,9 +44,13 @@ def srcdir():
 
 
 class Dovecot:
-    def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra=""):
-        """extra: more dovecot.conf text (the quick-start stack adds Sieve)."""
+    def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra="",
+                 feedback=None):
+        """extra: more dovecot.conf text (the quick-start stack adds Sieve);
+        feedback: (path of the ims binary, path of the ims.conf it reads)
+        turns on IMAPSieve feedback on moves into and out of Junk."""
         self.tmp = tmp
+        self.feedback = feedback
         self.extra = extra
         self.redis = redis
         self.dir = tmp.join("dovecot")
@@ -55,9 +63,14 @@ class Dovecot:
         self.pid = None
         self.master_password = master_password
         # Postfix SASL asks this socket (smtpd_sasl_type = dovecot); Postfix
-        # delivers through the LMTP one (lmtp:unix:...)
+        # delivers through the LMTP one (lmtp:unix:..., owner postfix, 0600)
         self.auth_socket = os.path.join(self.sock_dir, "auth")
         self.lmtp_socket = os.path.join(self.sock_dir, "dovecot-lmtp")
+        # ims-webapi's LMTP for quarantine release (owner root here, 0600)
+        self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
+        self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
+        # the IMAPSieve scripts and pipe (run by the mail user's imap processes)
+        self.sieve_dir = tmp.join("dovecot-ims-sieve")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
@@ -90,7 +103,11 @@ class Dovecot:
         if not postfix:
             ims_conf = re.sub(r"user = postfix\n\s*group = postfix",
                               "user = root\n    group = root", ims_conf)
+        # ims-webapi runs as root in tests (as user ims when installed)
+        ims_conf = re.sub(r"user = ims\n\s*group = ims", "user = root\n    group = root",
+                          ims_conf)
         _write_private(os.path.join(self.dir, "10-ims.conf"), ims_conf)
+        imapsieve = self.write_imapsieve(shipped) if self.feedback else ""
         _write_private(self.conf, f"""# private test instance
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
@@ -104,7 +121,7 @@ default_internal_user = dovecot
 # "user*master" logins too, so tests see that the master passdb refuses them
 auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
-service imap-login {{
+{imapsieve}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -114,6 +131,43 @@ service imap-login {{
   }}
 }}
 {self.extra}""")
+        if self.feedback:
+            # compiled with this config (sievec needs the plugins it names)
+            for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
+                r = subprocess.run(["sievec", "-c", self.conf,
+                                    os.path.join(self.sieve_dir, name)],
+                                   capture_output=True, text=True)
+                if r.returncode != 0:
+                    raise RuntimeError(f"sievec {name}: {r.stdout}{r.stderr}")
+
+    def write_imapsieve(self, shipped):
+        """20-ims-imapsieve.conf, its Sieve scripts (compiled) and the pipe
+        wrapper as shipped, with the paths of this instance; returns the
+        !include line."""
+        ims, ims_conf = self.feedback
+        sdir = self.sieve_dir
+        os.makedirs(os.path.join(sdir, "pipe"), exist_ok=True)
+        os.chmod(sdir, 0o755)  # the shipped scripts: nothing secret
+        for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
+            with open(os.path.join(shipped, name)) as f, open(os.path.join(sdir, name), "w") as g:
+                g.write(f.read())
+        with open(os.path.join(shipped, "ims-feedback")) as f:
+            wrapper = f.read()
+        wrapper = wrapper.replace("/usr/local/bin/ims", ims).replace("/etc/ims/feedback.conf",
+                                                                     ims_conf)
+        path = os.path.join(sdir, "pipe", "ims-feedback")
+        with open(path, "w") as f:
+            f.write(wrapper)
+        os.chmod(path, 0o755)
+        with open(os.path.join(shipped, "20-ims-imapsieve.conf")) as f:
+            conf = f.read().replace("/etc/dovecot/ims-sieve", sdir)
+        path = os.path.join(self.dir, "20-ims-imapsieve.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        # the ims under test may be built with AddressSanitizer, which cannot
+        # run under an address-space limit: the imap processes (whose pipe
+        # children inherit it) get none here
+        return f"!include {path}\nservice imap {{\n  vsz_limit = 0\n}}\n"
 
     def start(self):
         common.require("dovecot", "doveadm")

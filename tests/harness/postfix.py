@@ -37,14 +37,11 @@ lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 """
 
 MASTER_CF = """\
 {listen} inet n - n - - smtpd
-{reinject} inet n - n - - smtpd
-  -o smtpd_milters=
-  -o non_smtpd_milters=
-  -o smtpd_authorized_xclient_hosts=
 """ + MASTER_SERVICES
 
 
@@ -98,7 +95,6 @@ class Postfix:
         everything to that SMTP port on 127.0.0.1 instead (a sending MTA)."""
         self.tmp = tmp
         self.port = common.free_port()
-        self.reinject_port = common.free_port()
         self.sink_port = common.free_port()
         self.dir = tmp.join(f"postfix-{self.port}")
         self.conf = os.path.join(self.dir, "conf")
@@ -163,8 +159,7 @@ default_process_limit = 100
 {milters}{self.extra_main}
 """)
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.port}",
-                                     reinject=f"127.0.0.1:{self.reinject_port}"))
+            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.port}"))
 
     def postfix(self, *args):
         r = subprocess.run(["script", "-qc", " ".join(["postfix", "-c", self.conf, *args]),

@@ -4,8 +4,7 @@
 ims user registry, logging in as the Dovecot master user acting as the
 signed-in user; Postfix runs ims-milter on it, which stores it in the
 user's sent folder (seen back through GET /emails/sent) and Postfix relays
-it.  A held message released by an admin goes through Postfix's
-reinjection listener (no milter) to its recipient."""
+it.  (Release from the quarantine: tests/e2e/test_quarantine.py.)"""
 import base64
 import json
 import os
@@ -159,16 +158,6 @@ def test_sender_pinned_to_login():
     assert "user.alias.add" in ops and "user.alias.del" in ops
 
 
-def test_release_through_reinject():
-    admin = env.add_user("root@example.test", role="admin")["access_token"]
-    sid = env.store("carol@example.test", "spammer@example.org", "held for review",
-                    verdict="spam", action="quarantine", score=12.0, quarantine=True)
-    r = env.api.request("POST", f"/admin/quarantine/{sid}/release", token=admin)
-    assert r.status == 200, (r, pf.log_text()[-2000:])
-    msgs = pf.wait_for_text("held for review")
-    assert "X-IMS-Scan-Id" not in msgs[-1]  # the reinjection listener runs no milter
-
-
 def main():
     common.require("postfix", "dovecot", "smtp-sink", "redis-server")
     if os.geteuid() != 0:
@@ -199,12 +188,11 @@ def main():
             with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(dove.master_password + "\n")
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
-                                "webapi.submission_password_file": pwfile,
-                                "webapi.reinject": f"smtp://127.0.0.1:{pf.reinject_port}"})
+                                "webapi.submission_password_file": pwfile})
             e.api.start()
             try:
                 run([test_send_through_postfix_and_milter, test_disabled_account_cannot_submit,
-                     test_sender_pinned_to_login, test_release_through_reinject])
+                     test_sender_pinned_to_login])
             finally:
                 pf.stop()
                 if milter.stop() != 0:
