@@ -13,6 +13,8 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# secret files (JWT key, submission password, DKIM keys): 0600/0640 only
+lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)

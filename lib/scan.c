@@ -126,6 +126,20 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr)
 	return at && domain_is_local(c, at + 1);
 }
 
+/* A copy of s fit for a quoted log value: no quote, backslash or control
+ * character (an address's quoted local part may hold any of them). */
+static const char *log_safe(char *dst, size_t n, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < n; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\')
+		             ? '_'
+		             : s[i];
+	dst[i] = '\0';
+	return dst;
+}
+
 /* From mailboxes checked against the login; more than this is not the
  * login's (and not signed). */
 #define OWNER_CHECKS_MAX 16
@@ -187,10 +201,14 @@ static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const
 	if (!env_ok)
 		ims_scan_add_symbol(s, "AUTH_MAIL_FROM_NOT_OWNED",
 		                    ims_conf_score(s->conf, "AUTH_MAIL_FROM_NOT_OWNED"), s->mail_from);
-	if (c.local_bad[0] || !env_ok)
-		ims_log_warn(s->id, "event=sender_not_owned login=%s from=%s mail_from=%s",
-		             s->auth_user, c.local_bad[0] ? c.local_bad : "-",
-		             env_ok ? "-" : s->mail_from);
+	if (c.local_bad[0] || !env_ok) {
+		char login[256], from[IMS_MSG_ADDR_MAX + 1], mfrom[IMS_MSG_ADDR_MAX + 1];
+
+		ims_log_warn(s->id, "event=sender_not_owned login=\"%s\" from=\"%s\" mail_from=\"%s\"",
+		             log_safe(login, sizeof login, s->auth_user),
+		             log_safe(from, sizeof from, c.local_bad),
+		             log_safe(mfrom, sizeof mfrom, env_ok ? "" : s->mail_from));
+	}
 	s->sender_owned = c.all_owned && env_ok;
 	return IMS_OK;
 }

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "router.h"
+#include "secretfile.h"
 #include "server.h"
 
 #define DRAIN_MS 10000
@@ -41,11 +42,8 @@ static int read_password(const char *path, char **out, char *err, size_t errlen)
 	*out = NULL;
 	if (!path || !*path)
 		return 0;
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read", path);
+	if (ims_secret_fopen(path, &f, err, errlen) != IMS_OK)
 		return -1;
-	}
 	if (!fgets(buf, sizeof buf, f))
 		buf[0] = '\0';
 	fclose(f);

@@ -2,8 +2,19 @@
 #include "config.h"
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "rfc5322.h"
+
+/* Oracle: each From address is a NUL-terminated string within the limit. */
+static int check_addr(const char *addr, void *arg)
+{
+	(void)arg;
+	if (strlen(addr) > IMS_MSG_ADDR_MAX)
+		abort();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -21,6 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)ims_msg_body(m, &len);
 	(void)ims_msg_from_count(m);
 	(void)ims_msg_from_domain(m, domain, sizeof domain, &naddr);
+	(void)ims_msg_from_addrs(m, check_addr, NULL);
 	ims_msg_free(m);
 	return 0;
 }

@@ -406,6 +406,30 @@ def test_scan_email():
                            headers={"Content-Type": "message/rfc822"}).status == 400
 
 
+def test_secret_files_refused_when_others_can_read():
+    """ims-webapi does not start with a submission password or JWT secret
+    file that other users can read (and says what to do)."""
+    import subprocess
+    from harness.webapi import find_binary
+    with open(env.api.conf) as f:
+        conf = f.read()
+    for key in ("submission_password_file", "jwt_secret_file"):
+        path = [l.split("=", 1)[1].strip() for l in conf.splitlines()
+                if l.startswith(key + " =")][0]
+        loose = path + ".0644"
+        with open(path) as src, open(loose, "w") as dst:
+            dst.write(src.read())
+        os.chmod(loose, 0o644)
+        bad = env.api.conf + "." + key
+        with open(bad, "w") as f:
+            f.write(conf.replace(f"{key} = {path}", f"{key} = {loose}"))
+        r = subprocess.run([find_binary("ims-webapi", "webapi"), "-c", bad], timeout=30,
+                           capture_output=True, text=True)
+        assert r.returncode != 0, key
+        assert "mode 0644" in r.stdout + r.stderr and "chmod 600" in r.stdout + r.stderr, \
+            r.stdout + r.stderr
+
+
 def main():
     global env, sink
     from harness import common
@@ -414,8 +438,8 @@ def main():
     master = "s3cret"
     sink = SmtpSink(user="webapi", password=master, reject_rcpt="refused@example.org").start()
     pwfile = os.path.join(tmp.path, "submission.pw")
-    with open(pwfile, "w") as f:
-        f.write(master + "\n")
+    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(master + "\n")  # ims-webapi refuses a secret others can read
     try:
         with Env(extra={"webapi.submission": sink.url(), "webapi.submission_user": "webapi",
                         "webapi.submission_password_file": pwfile,
@@ -424,7 +448,8 @@ def main():
             run([test_folders_and_pages, test_read_message, test_flags_both_ways,
                  test_move_delete_and_trash, test_search, test_report_is_a_move,
                  test_other_users_message, test_scan_shown_only_to_its_user, test_send,
-                 test_reply_and_forward_thread, test_scan_email])
+                 test_reply_and_forward_thread, test_scan_email,
+                 test_secret_files_refused_when_others_can_read])
     finally:
         sink.stop()
         tmp.close()

@@ -180,6 +180,8 @@ def main():
             sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
             pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
                 sender_login +
+                # this smtpd plays the shipped submission service
+                "smtpd_sender_restrictions = $mua_sender_restrictions\n"
                 "smtpd_sasl_type = dovecot\n"
                 f"smtpd_sasl_path = {dove.auth_socket}\n"
                 "smtpd_sasl_auth_enable = yes\n"
@@ -189,7 +191,7 @@ def main():
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
-            with open(pwfile, "w") as f:
+            with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(dove.master_password + "\n")
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
                                 "webapi.submission_password_file": pwfile})
