@@ -786,7 +786,12 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 	snprintf(why, sizeof why, "unknown key '%s' in [%s]", name, section);
 bad:
 	if (!st->seen_error) {
-		snprintf(st->why, sizeof st->why, "%s", why);
+		/* the reason quotes the file: its control bytes (a CR in a key)
+		 * must not split or rewrite the log line it ends up in */
+		size_t n = 0;
+		for (const char *c = why; *c && n + 1 < sizeof st->why; c++)
+			st->why[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		st->why[n] = '\0';
 		st->seen_error = 1;
 	}
 	return 0;

@@ -189,7 +189,7 @@ char *ims_scan_json(const struct ims_scan *s)
 		                                      json_text(s->auth.dkim[i].domain), "selector",
 		                                      json_text(s->auth.dkim[i].selector), "result",
 		                                      s->auth.dkim[i].result));
-	client = json_pack("{s:s, s:o, s:o, s:o}", "ip", s->client_ip, "name",
+	client = json_pack("{s:o, s:o, s:o, s:o}", "ip", json_text(s->client_ip), "name",
 	                   json_text(s->client_name), "helo", json_text(s->helo), "auth",
 	                   s->auth_user ? json_text(s->auth_user) : json_null());
 	auth = json_pack("{s:s, s:o, s:s, s:s, s:o}", "spf", s->auth.spf[0] ? s->auth.spf : "none",

@@ -8,6 +8,17 @@
 
 #include "compose.h"
 
+/* Up to 100 bytes of an address for an error reason, control bytes as
+ * '?': the reason is one line whatever the client sent. */
+static void quote_addr(char out[101], const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < 100; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[n] = '\0';
+}
+
 /* Adds the mailboxes of v (a string or an array of strings) to the header
  * list of type t and to the envelope; 0 on success.  The parsed list l has
  * one owner and is released only at out:, after err is written, because the
@@ -41,7 +52,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 		}
 		l = internet_address_list_parse(NULL, s);
 		if (!l || internet_address_list_length(l) == 0) {
-			snprintf(err, errlen, "%s: cannot parse '%.100s'", what, s);
+			char q[101];
+
+			quote_addr(q, s);
+			snprintf(err, errlen, "%s: cannot parse '%s'", what, q);
 			goto out;
 		}
 		for (int k = 0; k < internet_address_list_length(l); k++) {
@@ -55,8 +69,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 			if (!addr || !strchr(addr, '@') || strpbrk(addr, "<>\r\n ") ||
 			    strlen(addr) > 254) {
-				snprintf(err, errlen, "%s: '%.100s' is not an address", what,
-					 addr ? addr : "");
+				char q[101];
+
+				quote_addr(q, addr);
+				snprintf(err, errlen, "%s: '%s' is not an address", what, q);
 				goto out;
 			}
 			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
