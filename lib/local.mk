@@ -12,7 +12,8 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
-lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h \
+	lib/senders.c lib/senders.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)
