@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "conf.h"
 #include "dns.h"
@@ -254,6 +255,7 @@ struct lookup {
 	char what[254]; /* what was looked up (the address or domain) */
 	ims_status st;  /* IMS_ENOTFOUND until asked */
 	int asked;
+	int late; /* not asked: the check's time was up */
 	uint32_t codes[8];
 	size_t ncodes;
 };
@@ -265,8 +267,17 @@ struct run {
 	size_t n;
 	size_t next;                     /* under lock */
 	int failed[IMS_DNSBL_MAX_RULES]; /* per list: a lookup failed (under lock) */
+	long long deadline_ms;           /* no lookup starts after it */
 	pthread_mutex_t lock;
 };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void ask(struct run *r, struct lookup *l)
 {
@@ -302,6 +313,14 @@ static void *worker(void *arg)
 			return NULL;
 		}
 		l = &r->lk[r->next++];
+		if (now_ms() >= r->deadline_ms) {
+			/* the check's time is up: the list counts as failed */
+			l->asked = l->late = 1;
+			l->st = IMS_ETEMP;
+			r->failed[l->list_index] = 1;
+			pthread_mutex_unlock(&r->lock);
+			continue;
+		}
 		pthread_mutex_unlock(&r->lock);
 		ask(r, l);
 		if (l->st == IMS_ETEMP) {
@@ -368,7 +387,8 @@ static void report(const struct ims_dnsbl *b, const struct lookup *l, int *fail_
 	char detail[640];
 
 	if (l->st == IMS_ETEMP) {
-		snprintf(detail, sizeof detail, "zone=%s error=no answer", l->list->zone);
+		snprintf(detail, sizeof detail, "zone=%s error=%s", l->list->zone,
+		         l->late ? "no time left" : "no answer");
 		goto fail;
 	}
 	for (size_t i = 0; l->st == IMS_OK && i < l->ncodes; i++) {
@@ -422,7 +442,12 @@ void ims_dnsbl_check(const struct ims_dnsbl *b, struct ims_dns *dns,
 		plan_domain(b, IMS_DNSBL_DOMAIN, in->hosts[i], r.lk, &r.n, max, &skipped);
 
 	pthread_mutex_init(&r.lock, NULL);
-	nthreads = r.n < IMS_DNSBL_PARALLEL ? r.n : IMS_DNSBL_PARALLEL;
+	r.deadline_ms = now_ms() + ims_dns_timeout_ms(dns);
+	/* a thread per IMS_DNSBL_PER_THREAD lookups: cached answers come back
+	 * in tens of µs, where a thread costs more than it saves */
+	nthreads = (r.n + IMS_DNSBL_PER_THREAD - 1) / IMS_DNSBL_PER_THREAD;
+	if (nthreads > IMS_DNSBL_PARALLEL)
+		nthreads = IMS_DNSBL_PARALLEL;
 	/* this thread is one of the workers */
 	for (size_t i = 1; i < nthreads; i++)
 		if (pthread_create(&tids[started], NULL, worker, &r) == 0)

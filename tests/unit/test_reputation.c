@@ -3,8 +3,11 @@
  * lookup limit, a failing list, list files and their reload. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -204,6 +207,51 @@ out:
 	ims_dns_free(dns);
 }
 
+/* A server that never answers (a UDP socket nobody reads): every lookup
+ * times out, and the check still returns within two [dns] timeouts. */
+static void test_dnsbl_deadline(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t salen = sizeof sa;
+	char srv[64], err[256];
+	const char *servers[] = {srv, NULL};
+	struct ims_dns *dns = NULL;
+	struct ims_conf *c = conf_with("slow.test=SLOW:1", "multi.test:&4=MULTI_BLACK:2", 64);
+	struct ims_dnsbl *b = NULL;
+	const char *hosts[] = {"a.example", "b.example", "c.example", "d.example", "e.example",
+	                       "f.example", "g.example", "h.example", "i.example", "j.example"};
+	struct ims_dnsbl_input in = {
+	    .client_ip = "192.0.2.7", .from_domain = "k.example", .hosts = hosts, .nhosts = 10};
+	struct found f = {0};
+	struct timespec t0, t1;
+	double took;
+
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&sa, &salen) == 0);
+	snprintf(srv, sizeof srv, "127.0.0.1:%u", ntohs(sa.sin_port));
+	CHECK(ims_dns_new_servers(servers, 300, &dns, err, sizeof err) == IMS_OK);
+	if (!dns || !c)
+		goto out;
+	CHECK(ims_dnsbl_new(c, &b, err, sizeof err) == IMS_OK && b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ims_dnsbl_check(b, dns, &in, collect, &f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* 3 client + 22 domain lookups in 4 lists, all timing out */
+	CHECK(took < 0.3 * 2 + 0.4);
+	CHECK_STR_CONTAINS(f.text, "DNSBL_FAIL(0) zone=zen.test");
+	CHECK_STR_CONTAINS(f.text, "zone=dbl.test");
+	CHECK_STR_CONTAINS(f.text, "zone=multi.test");
+	CHECK(!strstr(f.text, "ZEN_SBL") && !strstr(f.text, "DBL_LISTED"));
+out:
+	ims_dnsbl_free(b);
+	ims_conf_unref(c);
+	ims_dns_free(dns);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_intel_lines(void)
 {
 	enum ims_intel_kind k;
@@ -323,6 +371,7 @@ int main(void)
 	RUN(test_names);
 	RUN(test_dnsbl_lookups);
 	RUN(test_dnsbl_limit);
+	RUN(test_dnsbl_deadline);
 	RUN(test_intel_lines);
 	RUN(test_intel_lists);
 	return CHECK_DONE();
