@@ -30,7 +30,12 @@ BUILD="build-essential autoconf automake libtool pkg-config
 # fuzz step and clang-format for the style check
 TEST="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3 openssl
- chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format"
+ chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format
+ m4 sasl2-bin libsasl2-modules libsasl2-modules-db"
+# Sendmail for its end-to-end test: Debian's sendmail conflicts with postfix,
+# so these are downloaded and unpacked into build-deps/sendmail/root, never
+# installed (tests/harness/sendmail.py)
+SENDMAIL_DEBS="sendmail-bin sendmail-base sendmail-cf"
 BENCH="wrk rspamd hyperfine"
 
 mode=${1:---test}
@@ -68,8 +73,16 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
 fi
-# playwright-core for the browser tests (tests/browser, git-ignored node_modules)
 here=$(cd "$(dirname "$0")/.." && pwd)
+sm="$here/build-deps/sendmail"
+if [ "$mode" = --test ] && [ ! -x "$sm/root/usr/libexec/sendmail/sendmail" ]; then
+	rm -rf "$sm" && mkdir -p "$sm/debs" && chmod 755 "$here/build-deps" "$sm" "$sm/debs"
+	# shellcheck disable=SC2086
+	(cd "$sm/debs" && apt-get download -q $SENDMAIL_DEBS 2>&1 | grep -v '^W: Download is performed unsandboxed') || true
+	for d in "$sm"/debs/*.deb; do dpkg-deb -x "$d" "$sm/root"; done
+	[ -x "$sm/root/usr/libexec/sendmail/sendmail" ] || { echo "install-deps: Sendmail not unpacked" >&2; exit 1; }
+fi
+# playwright-core for the browser tests (tests/browser, git-ignored node_modules)
 if [ "$mode" = --test ] && [ -f "$here/tests/browser/package-lock.json" ] &&
 	[ ! -d "$here/tests/browser/node_modules" ]; then
 	(cd "$here/tests/browser" && npm ci --no-audit --no-fund -q) || true

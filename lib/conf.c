@@ -1033,6 +1033,27 @@ static const char *type_name(const struct conf_key *k)
 	return "";
 }
 
+/* Writes text as "# " comment lines of at most 78 columns (the loader refuses
+ * lines over CONF_MAX_LINE, and the sample is installed as ims.conf). */
+static void put_comment(FILE *f, const char *text)
+{
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if (n > 76) {
+			cut = 76;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break it */
+				cut = 76;
+		}
+		fprintf(f, "# %.*s\n", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void ims_conf_write_sample(FILE *f, bool portable)
 {
 	fputs("# ims.conf: configuration of ims-milter, ims-webapi and ims.\n"
@@ -1041,21 +1062,25 @@ void ims_conf_write_sample(FILE *f, bool portable)
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];
-		fprintf(f, "\n# %s\n[%s]\n", section_doc(sec), sec);
+		fputc('\n', f);
+		put_comment(f, section_doc(sec));
+		fprintf(f, "[%s]\n", sec);
 		if (strcmp(sec, "scores") == 0) {
-			for (int i = 0; ims_symbols[i].name; i++)
-				fprintf(f, "# %s\n;%s = %g\n", ims_symbols[i].doc, ims_symbols[i].name,
-					ims_symbols[i].weight);
+			for (int i = 0; ims_symbols[i].name; i++) {
+				put_comment(f, ims_symbols[i].doc);
+				fprintf(f, ";%s = %g\n", ims_symbols[i].name, ims_symbols[i].weight);
+			}
 			continue;
 		}
 		for (size_t i = 0; i < CONF_NKEYS; i++) {
 			const struct conf_key *k = &conf_table[i];
 			if (strcmp(k->section, sec) != 0)
 				continue;
-			fprintf(f, "# %s", k->doc);
-			if (k->type == T_ENUM)
-				fprintf(f, " (%s)", k->choices);
-			fprintf(f, "\n;%s = ", k->name);
+			char doc[1024];
+			snprintf(doc, sizeof doc, "%s%s%s%s", k->doc, k->type == T_ENUM ? " (" : "",
+				 k->type == T_ENUM ? k->choices : "", k->type == T_ENUM ? ")" : "");
+			put_comment(f, doc);
+			fprintf(f, ";%s = ", k->name);
 			put_default(f, k->def, portable);
 			fputc('\n', f);
 		}
