@@ -297,6 +297,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 static void test_intel_lists(void)
 {
+	static const char *const files[] = {"feed.block", "partners.allow", "ignored.block.tmp",
+	                                    "feed.block.new"};
 	char dir[] = "/tmp/ims-intel-XXXXXX", path[512];
 	struct ims_intel *w = NULL;
 	struct ims_intel_set *s, *old;
@@ -361,8 +363,11 @@ static void test_intel_lists(void)
 	}
 out:
 	ims_intel_free(w);
-	snprintf(path, sizeof path, "rm -rf '%s'", dir);
-	CHECK(system(path) == 0);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	CHECK(rmdir(dir) == 0);
 }
 
 int main(void)
