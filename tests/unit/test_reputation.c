@@ -17,7 +17,9 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "intel.h"
+#include "message.h"
 #include "orgdomain.h"
+#include "reputation.h"
 
 static void test_rule_parse(void)
 {
@@ -370,6 +372,83 @@ out:
 	CHECK(rmdir(dir) == 0);
 }
 
+/* The scan's view (lib/reputation.c): a private client address is not sent
+ * to a DNS list; an attachment's SHA-256 from the GMime parse matches an
+ * intel entry; a block entry wins over an allow entry. */
+static void test_reputation_stage(void)
+{
+	char dir[] = "/tmp/ims-rep-XXXXXX", path[512], err[256];
+	struct ims_dns *dns = local_dns();
+	struct ims_conf *c = conf_with(NULL, "multi.test:&4=MULTI_BLACK:2", 32);
+	struct ims_reputation *r = NULL;
+	struct ims_parsed *parsed = NULL;
+	const struct ims_link *links = NULL;
+	static const char msg[] =
+	    "From: a@x.example\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+	    "--B\r\nContent-Type: text/html\r\n\r\n<a href=\"http://www.bad.example/x\">x</a>\r\n"
+	    "--B\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment; filename=\"t.bin\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\ndGVzdA==\r\n--B--\r\n";
+	struct ims_reputation_input in = {.client_ip = "127.0.0.1",
+	                                  .helo = "mx.x.example",
+	                                  .mail_from = "a@x.example",
+	                                  .from_domain = "x.example",
+	                                  .dmarc_pass = 1};
+	struct found f = {0};
+
+	if (!mkdtemp(dir) || !dns || !c) {
+		CHECK(0);
+		goto out;
+	}
+	/* sha256("test"), and an allow entry for the same client */
+	write_file(dir, "hashes.block",
+	           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n");
+	write_file(dir, "ok.allow", "x.example\n");
+	free(c->dnsbl_client);
+	c->dnsbl_client = calloc(2, sizeof *c->dnsbl_client);
+	c->dnsbl_client[0] = strdup("zen.test=ZEN_ANY:3");
+	free(c->intel_dir);
+	c->intel_dir = strdup(dir);
+	CHECK(ims_dns_local_data(dns, "1.0.0.127.zen.test. 300 IN A 127.0.0.2", err, sizeof err) ==
+	      IMS_OK);
+	CHECK(ims_reputation_new(c, &r, err, sizeof err) == IMS_OK && r);
+	CHECK(ims_parse_message(msg, sizeof msg - 1, &parsed) == IMS_OK);
+	if (!r || !parsed)
+		goto out;
+	in.nlinks = ims_parsed_links(parsed, &links);
+	in.links = links;
+	in.parsed = parsed;
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK(!strstr(f.text, "ZEN_ANY")); /* 127.0.0.1 is not asked */
+	CHECK_STR_CONTAINS(f.text, "INTEL_BLOCK(10) list=hashes entry=9f86d081");
+	CHECK_STR_CONTAINS(f.text, "(attachment t.bin)");
+	CHECK_STR_CONTAINS(f.text, "DBL_LISTED(4) bad.example listed in dbl.test");
+	CHECK(!strstr(f.text, "INTEL_ALLOW")); /* a block entry matched */
+
+	/* without the attachment: the DMARC-passing From domain is allowed */
+	memset(&f, 0, sizeof f);
+	in.parsed = NULL;
+	in.client_ip = "192.0.2.7";
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK_STR_CONTAINS(f.text, "INTEL_ALLOW(-5) list=ok entry=x.example");
+	CHECK_STR_CONTAINS(f.text, "ZEN_ANY(3) 192.0.2.7");
+	memset(&f, 0, sizeof f);
+	in.dmarc_pass = 0;
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK(!strstr(f.text, "INTEL_ALLOW"));
+out:
+	ims_parsed_free(parsed);
+	ims_reputation_free(r);
+	ims_conf_unref(c);
+	ims_dns_free(dns);
+	snprintf(path, sizeof path, "%s/hashes.block", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/ok.allow", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	RUN(test_rule_parse);
@@ -379,5 +458,6 @@ int main(void)
 	RUN(test_dnsbl_deadline);
 	RUN(test_intel_lines);
 	RUN(test_intel_lists);
+	RUN(test_reputation_stage);
 	return CHECK_DONE();
 }
