@@ -13,6 +13,7 @@ public list); the intel lists are files in a private directory.
     about one [dns] timeout per check, not tempfailed
 Needs root (Postfix); exits 77 when a part is missing."""
 import os
+import re
 import sys
 import time
 
@@ -79,6 +80,13 @@ def t_list_servfail(e):
     assert syms["DNSBL_FAIL"]["weight"] == 0, syms
     assert "TEST_DOWN" not in syms, syms
     assert took < 5, took
+    # counted for monitoring
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{e.metrics_port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r'^ims_milter_dns_errors_total\{check="dnsbl"\} (\d+)$', text, re.M)
+    assert m and int(m.group(1)) >= 1, text[:2000]
+    assert 'ims_milter_scan_seconds_bucket{stage="reputation"' in text, text[:2000]
 
 
 def t_intel_reload(e):
@@ -145,7 +153,9 @@ def main():
         os.makedirs(e.intel)
         e.redis = Redis(e.tmp).start()
         model = hmilter.make_model(e.tmp, 1.0)
+        e.metrics_port = common.free_port()
         e.milter = hmilter.Milter(e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
+                                  milter_extra=f"metrics_listen = 127.0.0.1:{e.metrics_port}\n",
                                   extra=DNSBL + f"\n[intel]\ndir = {e.intel}\n").start()
         e.pf = hpostfix.Postfix(e.tmp, milter=e.milter.postfix_socket).start()
         for fn in CASES:
