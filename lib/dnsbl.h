@@ -37,8 +37,6 @@ struct ims_dnsbl;
 
 #define IMS_DNSBL_MAX_RULES   64 /* rules in all lists */
 #define IMS_DNSBL_MAX_LOOKUPS 1000
-#define IMS_DNSBL_PARALLEL    8 /* lookups of one message in flight at once, at most */
-#define IMS_DNSBL_PER_THREAD  4 /* a thread more for each this many lookups */
 #define IMS_DNSBL_SYMBOL_MAX  39
 
 enum ims_dnsbl_target {
@@ -87,12 +85,10 @@ struct ims_dnsbl_input {
 typedef void (*ims_dnsbl_emit)(void *arg, const char *symbol, double weight, const char *detail);
 
 /* Runs the lookups of in (client, HELO, From, then the links: the limit
- * cuts links first), one thread per IMS_DNSBL_PER_THREAD of them (the
- * calling thread is one), at most IMS_DNSBL_PARALLEL, and emits the rules
- * that match and DNSBL_FAIL / DNSBL_LIMIT with the weights conf gave them.
- * No lookup starts later than one [dns] timeout after the call (the rest
- * count as their list failing, "no time left"), so it returns within two
- * timeouts whatever the lists do.  Never fails. */
+ * cuts links first), all at once through ims_dns_query_many, and emits the
+ * rules that match and DNSBL_FAIL / DNSBL_LIMIT with the weights conf gave
+ * them.  Returns within one [dns] timeout whatever the lists do.  Never
+ * fails. */
 void ims_dnsbl_check(const struct ims_dnsbl *b, struct ims_dns *dns,
                      const struct ims_dnsbl_input *in, ims_dnsbl_emit emit, void *arg);
 

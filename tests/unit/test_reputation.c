@@ -137,6 +137,59 @@ static struct ims_conf *conf_with(const char *client, const char *domain, int ma
 	return c;
 }
 
+/* ims_dns_query_many: each name gets what ims_dns_query would give it,
+ * also with several threads asking at once (one resolver, one pipe). */
+static struct ims_dns *many_dns;
+
+static void *many_worker(void *arg)
+{
+	const char *names[64];
+	char buf[64][64];
+	ims_status st[64];
+	struct ub_result *res[64];
+	long bad = 0;
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 64; i++) {
+			if (i % 4 == 0)
+				snprintf(buf[i], sizeof buf[i], "7.2.0.192.zen.test");
+			else if (i % 4 == 1)
+				snprintf(buf[i], sizeof buf[i], "n%d-%d-%d.zen.test",
+				         (int)(intptr_t)arg, round, i);
+			else if (i % 4 == 2)
+				snprintf(buf[i], sizeof buf[i], "x%d.down.test", i);
+			else
+				snprintf(buf[i], sizeof buf[i], "bad..name");
+			names[i] = buf[i];
+		}
+		if (ims_dns_query_many(many_dns, names, 64, 1, st, res) != IMS_OK)
+			return (void *)1;
+		for (int i = 0; i < 64; i++) {
+			ims_status want = i % 4 == 0   ? IMS_OK
+			                  : i % 4 == 1 ? IMS_ENOTFOUND
+			                  : i % 4 == 2 ? IMS_ETEMP
+			                               : IMS_EINVAL;
+			if (st[i] != want || (want == IMS_OK && (!res[i] || res[i]->len[0] != 4)) ||
+			    (want != IMS_OK && want != IMS_ENOTFOUND && res[i]))
+				bad++;
+			if (res[i])
+				ub_resolve_free(res[i]);
+		}
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_query_many(void)
+{
+	many_dns = local_dns();
+	if (!many_dns)
+		return;
+	CHECK(ims_dns_query_many(many_dns, NULL, 0, 1, NULL, NULL) == IMS_OK);
+	CHECK(run_threads(many_worker, 4, NULL) == 0);
+	ims_dns_free(many_dns);
+	many_dns = NULL;
+}
+
 static void test_dnsbl_lookups(void)
 {
 	struct ims_dns *dns = local_dns();
@@ -453,6 +506,7 @@ int main(void)
 {
 	RUN(test_rule_parse);
 	RUN(test_names);
+	RUN(test_query_many);
 	RUN(test_dnsbl_lookups);
 	RUN(test_dnsbl_limit);
 	RUN(test_dnsbl_deadline);
