@@ -425,6 +425,51 @@ out:
 	CHECK(rmdir(dir) == 0);
 }
 
+/* A change found by ims_intel_acquire is loaded in a thread of its own:
+ * the caller goes on with the old set, a later acquire gets the new one; a
+ * watcher freed while it loads waits for the loader. */
+static void test_intel_background(void)
+{
+	char dir[] = "/tmp/ims-intel-bg-XXXXXX", path[512];
+	struct ims_intel *w = NULL;
+	struct ims_intel_set *s;
+	struct ims_intel_hit h;
+	int found = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	write_file(dir, "a.block", "one.example\n");
+	CHECK(ims_intel_new(dir, 100, &w) == IMS_OK && w);
+	if (!w)
+		goto out;
+	write_file(dir, "b.block", "two.example\n");
+	usleep((IMS_INTEL_CHECK_MS + 100) * 1000);
+	s = ims_intel_acquire(w); /* starts the load */
+	CHECK(ims_intel_match_domain(s, 0, "one.example", &h));
+	ims_intel_set_unref(s);
+	for (int i = 0; i < 500 && !found; i++) {
+		s = ims_intel_acquire(w);
+		found = ims_intel_match_domain(s, 0, "two.example", &h);
+		ims_intel_set_unref(s);
+		if (!found)
+			usleep(10000);
+	}
+	CHECK(found);
+	/* freed while a load runs */
+	write_file(dir, "c.block", "three.example\n");
+	usleep((IMS_INTEL_CHECK_MS + 100) * 1000);
+	ims_intel_set_unref(ims_intel_acquire(w));
+out:
+	ims_intel_free(w);
+	for (const char *f = "abc"; *f; f++) {
+		snprintf(path, sizeof path, "%s/%c.block", dir, *f);
+		unlink(path);
+	}
+	CHECK(rmdir(dir) == 0);
+}
+
 /* The scan's view (lib/reputation.c): a private client address is not sent
  * to a DNS list; an attachment's SHA-256 from the GMime parse matches an
  * intel entry; a block entry wins over an allow entry. */
@@ -512,6 +557,7 @@ int main(void)
 	RUN(test_dnsbl_deadline);
 	RUN(test_intel_lines);
 	RUN(test_intel_lists);
+	RUN(test_intel_background);
 	RUN(test_reputation_stage);
 	return CHECK_DONE();
 }
