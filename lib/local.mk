@@ -29,3 +29,5 @@ lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
 	lib/reputation.c lib/reputation.h
+# the intel lists' benchmark (docs/benchmarks.md)
+EXTRA_DIST += bench/intel.sh bench/intel.c
