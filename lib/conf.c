@@ -105,6 +105,9 @@ static const struct conf_key conf_table[] = {
 	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
 	  "entries read from all list files together; lines past it are dropped with a log line" },
 
+	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
+	  "entries one user's or one domain's sender allow/block list may hold" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -234,8 +237,9 @@ static const struct conf_key conf_table[] = {
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
 static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
-					      "redis",   "classifier", "scores", "actions", "dkim",
-					      "webapi",  "quarantine", "dovecot", "users", "feedback" };
+					      "senders", "redis", "classifier", "scores", "actions",
+					      "dkim",    "webapi", "quarantine", "dovecot", "users",
+					      "feedback" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -1007,6 +1011,8 @@ static const char *const section_docs[] = {
 	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
 	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
 	"From; each rule names its own symbol and weight (docs/milter.md).",
+	"senders", "Allow/block lists of senders that users (their own) and admins (any user's, "
+	"each local domain's) manage over the web API (docs/api.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",

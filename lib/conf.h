@@ -56,6 +56,9 @@ struct ims_conf {
 	char *intel_dir;
 	int intel_max_entries;
 
+	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
+	int senders_max_entries;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;

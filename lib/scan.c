@@ -18,6 +18,7 @@
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
+#include "senders.h"
 #include "symbols.h"
 #include "ulid.h"
 #include "users.h"
@@ -329,6 +330,53 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 	}
 }
 
+static int first_addr(const char *addr, void *arg)
+{
+	snprintf(arg, IMS_MSG_ADDR_MAX + 1, "%s", addr);
+	return 1;
+}
+
+/* Local recipients whose sender lists are read; more are not (logged). */
+#define SENDER_LIST_RCPTS 50
+
+/* Inbound: the recipients' sender allow/block lists (lib/senders.h).  The
+ * message is one for all its recipients, so a list decides only when every
+ * local recipient's verdict is the same.  Redis trouble is neutral here (the
+ * store step reports it). */
+static void sender_lists(struct ims_scan *s, struct ims_engine *eng, const char *from_addr)
+{
+	enum ims_sender_action all = IMS_SENDER_NONE, a;
+	char why[400], first[400] = "";
+	size_t local = 0;
+	ims_status st;
+
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			continue;
+		if (++local > SENDER_LIST_RCPTS) {
+			ims_log_info(s->id, "event=sender_lists_limit rcpts_checked=%d",
+			             SENDER_LIST_RCPTS);
+			return;
+		}
+		st = ims_senders_verdict(ims_engine_store(eng), s->rcpts[i], s->mail_from, from_addr,
+		                         strcmp(s->auth.dmarc, "pass") == 0, &a, why, sizeof why);
+		if (st != IMS_OK) {
+			ims_log_warn(s->id, "event=sender_lists error=\"%s\"", ims_strstatus(st));
+			return;
+		}
+		if (local == 1) {
+			all = a;
+			snprintf(first, sizeof first, "%s", why);
+		} else if (a != all) {
+			all = IMS_SENDER_NONE;
+		}
+	}
+	if (all == IMS_SENDER_BLOCK)
+		ims_scan_add_symbol(s, "SENDER_BLOCK", ims_conf_score(s->conf, "SENDER_BLOCK"), first);
+	else if (all == IMS_SENDER_ALLOW)
+		ims_scan_add_symbol(s, "SENDER_ALLOW", ims_conf_score(s->conf, "SENDER_ALLOW"), first);
+}
+
 /* 1 when an authenticated sender writes to local recipients only. */
 static int local_to_local(const struct ims_scan *s)
 {
@@ -536,6 +584,12 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
 			                     &rin, emit_weighted, s);
 			s->reputation_us = elapsed_us(&t);
+			{
+				char fa[IMS_MSG_ADDR_MAX + 1] = "";
+				if (msg)
+					ims_msg_from_addrs(msg, first_addr, fa);
+				sender_lists(s, eng, fa);
+			}
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		classify_stage(s, model, parsed);

@@ -95,3 +95,10 @@ tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)
+
+# the reputation checks' parsers: intel list lines, DNS list rules, sender entries
+FUZZ_TARGETS += tests/fuzz/fuzz-reputation
+tests_fuzz_fuzz_reputation_SOURCES = tests/fuzz/fuzz_reputation.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_reputation_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_reputation_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_reputation_LDADD = $(FUZZ_LIBS)

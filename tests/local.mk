@@ -48,7 +48,7 @@ TESTS += tests/unit/test_feedback
 # lib/dnsbl.c, lib/intel.c, lib/orgdomain.c: rules, query names, limits, list files, reload
 check_PROGRAMS += tests/unit/test_reputation
 tests_unit_test_reputation_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_reputation_LDADD = $(TEST_LIBS)
+tests_unit_test_reputation_LDADD = $(SCAN_TEST_LIBS)
 TESTS += tests/unit/test_reputation
 
 # DNS lists (nsd zones) and intel lists through real Postfix + ims-milter + Redis

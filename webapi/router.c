@@ -48,7 +48,22 @@
 	  ims_route_admin_release)                                                       \
 	X("GET", "/admin/audit", IMS_ADMIN, "admin_audit", ims_route_admin_audit)        \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)        \
-	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)
+	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create) \
+	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)         \
+	X("PUT", "/settings/senders", IMS_USER, "senders_put", ims_route_senders)         \
+	X("DELETE", "/settings/senders", IMS_USER, "senders_delete", ims_route_senders)   \
+	X("GET", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_get",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("PUT", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_put",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("DELETE", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_delete",    \
+	  ims_route_admin_senders_user)                                                   \
+	X("GET", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_get",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("PUT", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_put",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("DELETE", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_delete", \
+	  ims_route_admin_senders_domain)
 
 #define ROW(m, p, a, n, h) { m, p, a, n, h },
 #define NAME(m, p, a, n, h) n,

@@ -33,6 +33,7 @@ void ims_route_scan_email(struct ims_req *r);
 void ims_route_user_quarantine(struct ims_req *r);
 void ims_route_user_quarantine_get(struct ims_req *r);
 void ims_route_user_release(struct ims_req *r);
+void ims_route_senders(struct ims_req *r); /* GET, PUT, DELETE */
 
 /* admin */
 void ims_route_admin_scans(struct ims_req *r);
@@ -45,5 +46,7 @@ void ims_route_admin_release(struct ims_req *r);
 void ims_route_admin_audit(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
+void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */
+void ims_route_admin_senders_domain(struct ims_req *r); /* GET, PUT, DELETE */
 
 #endif

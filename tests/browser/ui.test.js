@@ -3,7 +3,7 @@
 // logs in, sees the inbox and the folders with unread counts, opens a
 // message (sanitised HTML in a sandboxed frame), reports it as spam (it
 // moves to Junk), flags one, searches, deletes one into Trash and empties
-// it; the user releases what is held for them; an admin sees the scan list
+// it; the user releases what is held for them and blocks a sender; an admin sees the scan list
 // and a scan's symbols, and previews and releases in the quarantine.
 "use strict";
 const { chromium } = require("playwright-core");
@@ -101,6 +101,16 @@ async function login(page, address) {
     await page.locator("#held-list button", { hasText: "Release" }).click();
     await page.waitForSelector("#view p:has-text('Nothing is held for you')");
     check((await page.textContent("#flash")).includes("Released"), "a user releases their own held message");
+    // the user's own sender list
+    await page.click("#nav a[data-nav=senders]");
+    await page.waitForSelector("#sender-form");
+    await page.fill("#sender-form input[name=entry]", "Spam@Bad.Example");
+    await page.click("#sender-form button[type=submit]");
+    await page.waitForSelector("#sender-list tbody tr:has-text('spam@bad.example')");
+    check((await page.textContent("#sender-list")).includes("block"), "a user blocks a sender");
+    await page.locator("#sender-list button", { hasText: "Remove" }).click();
+    await page.waitForSelector("#view p:has-text('No senders listed')");
+    check(true, "and removes it again");
     // admin pages refuse a user
     await page.goto(base + "/ui/#/admin/scans");
     await page.waitForSelector("#view p.error");

@@ -387,6 +387,38 @@ async function heldView(cursor) {
       onclick: () => heldView(page.next_cursor) }, "Older")) : "");
 }
 
+async function sendersView() {
+  const page = await api("GET", "/settings/senders");
+  const f = el("form", { class: "filters", id: "sender-form" },
+    el("label", {}, "Address or domain", el("input", { name: "entry", required: true })),
+    el("label", {}, "Action", el("select", { name: "action" }, el("option", {}, "block"), el("option", {}, "allow"))),
+    el("button", { type: "submit" }, "Add"));
+  f.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const d = new FormData(f);
+    try {
+      await api("PUT", "/settings/senders", { entry: d.get("entry"), action: d.get("action") });
+      flash("Saved.");
+      sendersView();
+    } catch (e) { flash(e.message, true); }
+  };
+  const rows = page.items.sort((a, b) => a.entry.localeCompare(b.entry)).map((x) => el("tr", {},
+    el("td", {}, x.entry), el("td", {}, x.action),
+    el("td", {}, el("button", { class: "secondary", onclick: async () => {
+      try {
+        await api("DELETE", "/settings/senders?entry=" + encodeURIComponent(x.entry));
+        flash("Removed.");
+        sendersView();
+      } catch (e) { flash(e.message, true); }
+    } }, "Remove"))));
+  view(el("h1", {}, "Senders"),
+    el("p", {}, "Mail from a blocked sender is held or refused; an allowed sender's mail counts as wanted " +
+      "when it passes DMARC. At most " + page.max + " entries."),
+    f, el("table", { id: "sender-list" }, el("thead", {}, el("tr", {},
+      ...["Sender", "Action", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+    rows.length ? "" : el("p", {}, "No senders listed."));
+}
+
 async function statsView() {
   const s = await api("GET", "/admin/stats");
   const keys = Object.keys(s.totals).filter((k) => k !== "total").sort();
@@ -466,6 +498,7 @@ async function render() {
     else if (parts[0] === "message") await messageView(parts[1]);
     else if (parts[0] === "compose") composeView();
     else if (parts[0] === "held") await heldView();
+    else if (parts[0] === "senders") await sendersView();
     else if (parts[0] === "admin" && parts[1] === "scans") await scansView(new URLSearchParams(query || ""));
     else if (parts[0] === "admin" && parts[1] === "scan") await scanView(parts[2]);
     else if (parts[0] === "admin" && parts[1] === "quarantine") await quarantineView();
