@@ -6,6 +6,8 @@ lib_libims_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h
+# malware and attachments: the clamd client, types by content, archive members
+lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachments.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
@@ -25,4 +27,5 @@ lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.
 noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
-	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c
+	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
+	lib/scan_malware.c
