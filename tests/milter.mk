@@ -59,3 +59,12 @@ EXTRA_DIST += tests/e2e/test_e2e.py tests/harness/postfix.py
 # dropping root: files a reload needs must stay readable (refused at start)
 TESTS += tests/milter/test_privdrop.py
 EXTRA_DIST += tests/milter/test_privdrop.py
+
+# malware and attachments: lib/attachments.c on archives the test writes
+# (libarchive), lib/clamd.c against a fake clamd (tests/unit/test_clamd.c)
+check_PROGRAMS += tests/unit/test_attachments tests/unit/test_clamd
+tests_unit_test_attachments_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/classifier
+tests_unit_test_attachments_LDADD = classifier/libimsclassifier.a $(MILTER_TEST_LIBS)
+tests_unit_test_clamd_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_clamd_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_attachments tests/unit/test_clamd
