@@ -295,8 +295,9 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->hold_class = "dmarc";
 		}
 	}
-	/* a check that decides whatever the score ([antivirus] action) */
-	if (s->floor_action > s->action) {
+	/* a check that decides whatever the score ([antivirus] action); its
+	 * reason wins over the score's for the same action */
+	if (s->floor_action != IMS_ACTION_ACCEPT && s->floor_action >= s->action) {
 		s->action = s->floor_action;
 		snprintf(s->reason, sizeof s->reason, "%s", s->floor_reason);
 		if (s->action == IMS_ACTION_QUARANTINE)

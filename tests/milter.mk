@@ -68,3 +68,6 @@ tests_unit_test_attachments_LDADD = classifier/libimsclassifier.a $(MILTER_TEST_
 tests_unit_test_clamd_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_clamd_LDADD = $(MILTER_TEST_LIBS)
 TESTS += tests/unit/test_attachments tests/unit/test_clamd
+# malware end to end: real Postfix + ims-milter + redis-server + a private clamd
+TESTS += tests/e2e/test_malware.py
+EXTRA_DIST += tests/e2e/test_malware.py tests/harness/clamd.py
