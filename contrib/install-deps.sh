@@ -19,18 +19,20 @@ set -eu
 
 RUNTIME="libmilter1.0.1 libspf2-2 libopendkim11 libopendmarc2 libsvm3 liblinear4
  libhiredis0.14 libgmime-3.0-0 libunbound8 libjansson4 libsodium23 libmicrohttpd12
- libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix"
+ libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libmagic1 libarchive13"
 BUILD="build-essential autoconf automake libtool pkg-config
  libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
- libsystemd-dev publicsuffix debhelper dpkg-dev lintian fakeroot"
+ libsystemd-dev publicsuffix libmagic-dev libarchive-dev
+ debhelper dpkg-dev lintian fakeroot"
 # the servers and clients the tests start privately; clang + libFuzzer for the
 # fuzz step and clang-format for the style check
 TEST="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3 openssl
- chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format"
+ chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format
+ clamav-daemon clamav"
 BENCH="wrk rspamd hyperfine"
 
 mode=${1:---test}
