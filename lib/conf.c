@@ -221,8 +221,9 @@ static const struct conf_key conf_table[] = {
 	  "(the message goes on unscanned); AV_UNAVAILABLE either way" },
 	{ "antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
 	  "reject,quarantine,score",
-	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (admins release), "
-	  "or score (its weight only)" },
+	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
+	  "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
+	  "(its weight only)" },
 
 	{ "attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
 	  "type attachments by content (libmagic) and list archive members (libarchive)" },

@@ -71,3 +71,8 @@ TESTS += tests/unit/test_attachments tests/unit/test_clamd
 # malware end to end: real Postfix + ims-milter + redis-server + a private clamd
 TESTS += tests/e2e/test_malware.py
 EXTRA_DIST += tests/e2e/test_malware.py tests/harness/clamd.py
+# the malware stage inside the scan, with a fake clamd
+check_PROGRAMS += tests/unit/test_scan_malware
+tests_unit_test_scan_malware_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scan_malware_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_scan_malware
