@@ -48,6 +48,7 @@ struct ims_scan {
 	char floor_reason[200];
 	const char *floor_class; /* quarantine: the hold class */
 	char av_error[160];      /* clamd failed and [antivirus] on_error = tempfail */
+	int av_ran;              /* the message was sent to clamd */
 
 	long total_us, parse_us, heuristics_us, classify_us, antivirus_us, attachments_us;
 	char *hdr_value[IMS_SCAN_NHEADERS];

@@ -95,3 +95,10 @@ tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)
+
+# the attachment walker: libmagic types, libarchive members (lib/attachments.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-attach
+tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
