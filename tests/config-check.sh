@@ -35,6 +35,11 @@ expect 1 "thresholds out of order" "[actions]\ntag = 12\n" \
 	"c.conf:2: [actions] quarantine (10) must be above tag (12)"
 expect 1 "bad nameserver" "[dns]\nnameservers = ns.example:53\n" "[dns] nameservers"
 expect 1 "bad listen" "[webapi]\nlisten = localhost:8080\n" "[webapi] listen"
+expect 1 "bad clamd address" "[antivirus]\nsocket = clamd.example:3310\n" \
+	"c.conf:2: [antivirus] socket"
+# clamd not answering is a warning: the milter must start anyway (on_error)
+expect 0 "clamd down: warning only" "$good[antivirus]\nsocket = unix:$T/no-clamd.sock\n" \
+	"warning: [antivirus] socket unix:$T/no-clamd.sock: clamd: connect"
 
 chmod 0644 "$T/jwt"
 expect 1 "world-readable secret" "$good" "readable by everyone (mode 0644"
