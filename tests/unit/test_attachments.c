@@ -229,6 +229,17 @@ static void test_ooxml_macro(void)
 	CHECK(check_with(&defaults, "report.docm", "application/octet-stream", zip, n, false) ==
 	      IMS_OK);
 	CHECK_STR_CONTAINS(got("OFFICE_MACRO"), "report.docm/word/vbaProject.bin");
+	CHECK(got("ATTACH_EXECUTABLE") == NULL);
+	/* a program embedded in the package is typed like any member */
+	{
+		struct entry emb[] = {e[0], e[1], {"word/embeddings/oleObject1.bin", pe, pe_len}};
+
+		n = make_archive(zip, sizeof zip, emb, 3, 0, NULL);
+		CHECK(check_with(&defaults, "report.docx", "application/octet-stream", zip, n,
+		                 false) == IMS_OK);
+		CHECK_STR_CONTAINS(got("ATTACH_EXECUTABLE"),
+		                   "report.docx/word/embeddings/oleObject1.bin");
+	}
 	/* the same without the VBA part: nothing */
 	n = make_archive(zip, sizeof zip, e, 2, 0, NULL);
 	CHECK(check_with(&defaults, "report.docx", "application/octet-stream", zip, n, false) ==
