@@ -69,4 +69,12 @@ ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *l
 ims_status ims_cli_list_dir(const char *dir, char ***files, size_t *n);
 void ims_cli_free_list(char **files, size_t n);
 
+struct ims_dataset;
+struct ims_feature_opts;
+/* Parses the message buf (len bytes; the caller keeps it), extracts its
+ * features with fo and adds them to ds with label (+1 spam, -1 ham): what
+ * `ims train` and `ims retrain` do for every training message. */
+ims_status ims_cli_dataset_add_message(struct ims_dataset *ds, const struct ims_feature_opts *fo,
+                                       const char *buf, size_t len, int label);
+
 #endif

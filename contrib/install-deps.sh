@@ -19,20 +19,25 @@ set -eu
 
 RUNTIME="libmilter1.0.1 libspf2-2 libopendkim11 libopendmarc2 libsvm3 liblinear4
  libhiredis0.14 libgmime-3.0-0 libunbound8 libjansson4 libsodium23 libmicrohttpd12
- libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libmagic1 libarchive13"
+ libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libpsl5 libmagic1 libarchive13"
 BUILD="build-essential autoconf automake libtool pkg-config
  libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
- libsystemd-dev publicsuffix libmagic-dev libarchive-dev
+ libsystemd-dev libpsl-dev publicsuffix libmagic-dev libarchive-dev
  debhelper dpkg-dev lintian fakeroot"
 # the servers and clients the tests start privately; clang + libFuzzer for the
 # fuzz step and clang-format for the style check
 TEST="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3 openssl
  chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format
+ m4 sasl2-bin libsasl2-modules libsasl2-modules-db
  clamav-daemon clamav"
+# Sendmail for its end-to-end test: Debian's sendmail conflicts with postfix,
+# so these are downloaded and unpacked into build-deps/sendmail/root, never
+# installed (tests/harness/sendmail.py)
+SENDMAIL_DEBS="sendmail-bin sendmail-base sendmail-cf"
 BENCH="wrk rspamd hyperfine"
 
 mode=${1:---test}
@@ -70,8 +75,16 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing
 fi
-# playwright-core for the browser tests (tests/browser, git-ignored node_modules)
 here=$(cd "$(dirname "$0")/.." && pwd)
+sm="$here/build-deps/sendmail"
+if [ "$mode" = --test ] && [ ! -x "$sm/root/usr/libexec/sendmail/sendmail" ]; then
+	rm -rf "$sm" && mkdir -p "$sm/debs" && chmod 755 "$here/build-deps" "$sm" "$sm/debs"
+	# shellcheck disable=SC2086
+	(cd "$sm/debs" && apt-get download -q $SENDMAIL_DEBS 2>&1 | grep -v '^W: Download is performed unsandboxed') || true
+	for d in "$sm"/debs/*.deb; do dpkg-deb -x "$d" "$sm/root"; done
+	[ -x "$sm/root/usr/libexec/sendmail/sendmail" ] || { echo "install-deps: Sendmail not unpacked" >&2; exit 1; }
+fi
+# playwright-core for the browser tests (tests/browser, git-ignored node_modules)
 if [ "$mode" = --test ] && [ -f "$here/tests/browser/package-lock.json" ] &&
 	[ ! -d "$here/tests/browser/node_modules" ]; then
 	(cd "$here/tests/browser" && npm ci --no-audit --no-fund -q) || true

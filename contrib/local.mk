@@ -41,3 +41,6 @@ EXTRA_DIST += contrib/systemd/ims-retrain.service contrib/systemd/ims-retrain.ti
 
 # systemd: the quarantine digest (ims quarantine digest)
 EXTRA_DIST += contrib/systemd/ims-quarantine-digest.service contrib/systemd/ims-quarantine-digest.timer
+
+# monitoring: Prometheus alert rules and a Grafana dashboard for ims-milter
+EXTRA_DIST += contrib/monitoring/ims-alerts.yml contrib/monitoring/ims-grafana-dashboard.json

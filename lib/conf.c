@@ -14,6 +14,7 @@
 
 #include "clamd.h"
 #include "conf.h"
+#include "dnsbl.h"
 #include "log.h"
 #include "netaddr.h"
 #include "symbols.h"
@@ -87,6 +88,23 @@ static const struct conf_key conf_table[] = {
 	  "host:port of the resolvers every check uses (empty: the system resolver)" },
 	{ "dns", "timeout_ms", T_INT, OFF(dns_timeout_ms), "5000", 10, 60000, NULL,
 	  "per-query timeout; a timeout is a temperror, never a hang" },
+
+	{ "dnsbl", "client", T_LIST, OFF(dnsbl_client), "", NOLIM,
+	  "DNS lists of the client IP, one rule ZONE[:CODE]=SYMBOL:WEIGHT per item (CODE: "
+	  "127.0.0.N or &MASK; none: any 127/8 answer); repeat the key for more" },
+	{ "dnsbl", "helo", T_LIST, OFF(dnsbl_helo), "", NOLIM,
+	  "domain lists the HELO name's registrable domain is looked up in (rules as for client)" },
+	{ "dnsbl", "domain", T_LIST, OFF(dnsbl_domain), "", NOLIM,
+	  "URIBL/SURBL-style lists of the registrable domains of links and of the From domain "
+	  "(rules as for client)" },
+	{ "dnsbl", "max_lookups", T_INT, OFF(dnsbl_max_lookups), "32", 1, 1000, NULL,
+	  "DNS list lookups per message; the rest are not asked (DNSBL_LIMIT)" },
+
+	{ "intel", "dir", T_STRING, OFF(intel_dir), "", NOLIM,
+	  "directory of block/allow list files NAME.block and NAME.allow (IPs, networks, "
+	  "domains, URLs, sha256 of attachments), reloaded on change (empty: off)" },
+	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
+	  "entries read from all list files together; lines past it are dropped with a log line" },
 
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
@@ -241,7 +259,7 @@ static const struct conf_key conf_table[] = {
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
+static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "redis", "classifier",
 					      "scores",  "actions", "dkim", "webapi", "quarantine",
 					      "users",   "feedback", "antivirus", "attachments" };
 
@@ -600,6 +618,13 @@ static ims_status check_smtp_url(const char *v, char *why, size_t whylen)
 	return rc;
 }
 
+static ims_status check_dnsbl_rule(const char *v, char *why, size_t whylen)
+{
+	struct ims_dnsbl_rule r;
+
+	return ims_dnsbl_rule_parse(v, &r, why, whylen);
+}
+
 static ims_status check_milter_socket(const char *v, char *why, size_t whylen)
 {
 	return ims_milter_socket_check(v, why, whylen);
@@ -627,6 +652,10 @@ static const struct {
 	{ "milter", "local_domains", check_domain },
 	{ "milter", "trusted_networks", check_cidr },
 	{ "dns", "nameservers", check_nameserver },
+	{ "dnsbl", "client", check_dnsbl_rule },
+	{ "dnsbl", "helo", check_dnsbl_rule },
+	{ "dnsbl", "domain", check_dnsbl_rule },
+	{ "intel", "dir", check_abs_path },
 	{ "redis", "socket", check_abs_path },
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
@@ -1007,7 +1036,11 @@ double ims_conf_score(const struct ims_conf *c, const char *symbol)
 static const char *const section_docs[] = {
 	"log", "Logging: one line per event, key=value, scan or request id first.",
 	"milter", "ims-milter: the socket Postfix connects to, limits, and local policy.",
-	"dns", "The one DNS layer every check (SPF, DKIM, DMARC) goes through.",
+	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
+	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
+	"From; each rule names its own symbol and weight (docs/milter.md).",
+	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
+	"drops in a directory (docs/operations.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",
@@ -1041,6 +1074,27 @@ static const char *type_name(const struct conf_key *k)
 	return "";
 }
 
+/* Writes text as "# " comment lines of at most 78 columns (the loader refuses
+ * lines over CONF_MAX_LINE, and the sample is installed as ims.conf). */
+static void put_comment(FILE *f, const char *text)
+{
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if (n > 76) {
+			cut = 76;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break it */
+				cut = 76;
+		}
+		fprintf(f, "# %.*s\n", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void ims_conf_write_sample(FILE *f, bool portable)
 {
 	fputs("# ims.conf: configuration of ims-milter, ims-webapi and ims.\n"
@@ -1049,21 +1103,25 @@ void ims_conf_write_sample(FILE *f, bool portable)
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];
-		fprintf(f, "\n# %s\n[%s]\n", section_doc(sec), sec);
+		fputc('\n', f);
+		put_comment(f, section_doc(sec));
+		fprintf(f, "[%s]\n", sec);
 		if (strcmp(sec, "scores") == 0) {
-			for (int i = 0; ims_symbols[i].name; i++)
-				fprintf(f, "# %s\n;%s = %g\n", ims_symbols[i].doc, ims_symbols[i].name,
-					ims_symbols[i].weight);
+			for (int i = 0; ims_symbols[i].name; i++) {
+				put_comment(f, ims_symbols[i].doc);
+				fprintf(f, ";%s = %g\n", ims_symbols[i].name, ims_symbols[i].weight);
+			}
 			continue;
 		}
 		for (size_t i = 0; i < CONF_NKEYS; i++) {
 			const struct conf_key *k = &conf_table[i];
 			if (strcmp(k->section, sec) != 0)
 				continue;
-			fprintf(f, "# %s", k->doc);
-			if (k->type == T_ENUM)
-				fprintf(f, " (%s)", k->choices);
-			fprintf(f, "\n;%s = ", k->name);
+			char doc[1024];
+			snprintf(doc, sizeof doc, "%s%s%s%s", k->doc, k->type == T_ENUM ? " (" : "",
+				 k->type == T_ENUM ? k->choices : "", k->type == T_ENUM ? ")" : "");
+			put_comment(f, doc);
+			fprintf(f, ";%s = ", k->name);
 			put_default(f, k->def, portable);
 			fputc('\n', f);
 		}

@@ -46,6 +46,16 @@ struct ims_conf {
 	char **dns_nameservers; /* "host:port", NULL-terminated; empty = system resolver */
 	int dns_timeout_ms;
 
+	/* [dnsbl]: rules ZONE[:CODE]=SYMBOL:WEIGHT (lib/dnsbl.h), NULL-terminated */
+	char **dnsbl_client;
+	char **dnsbl_helo;
+	char **dnsbl_domain;
+	int dnsbl_max_lookups;
+
+	/* [intel]: local threat intelligence lists (lib/intel.h) */
+	char *intel_dir;
+	int intel_max_entries;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;

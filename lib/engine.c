@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "model.h"
+#include "reputation.h"
 #include "store.h"
 
 /* What a model reload keeps: an engine made for a new model file shares
@@ -20,6 +21,7 @@ struct engine_base {
 	struct ims_conf *conf;
 	struct ims_store *store;
 	struct ims_auth *auth;
+	struct ims_reputation *rep; /* [dnsbl], [intel] */
 };
 
 /* The model file as it was when it was loaded (or found missing). */
@@ -47,6 +49,7 @@ static void base_unref(struct engine_base *b)
 	if (!b || __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	ims_auth_free(b->auth);
+	ims_reputation_free(b->rep);
 	ims_store_free(b->store);
 	if (b->conf)
 		ims_conf_unref(b->conf);
@@ -133,6 +136,9 @@ static ims_status engine_build(struct ims_conf *conf, struct ims_store *store,
 	rc = ims_auth_new(conf, &e->base->auth, err, errlen);
 	if (rc != IMS_OK)
 		goto out;
+	rc = ims_reputation_new(conf, &e->base->rep, err, errlen);
+	if (rc != IMS_OK)
+		goto out;
 	load_model(e, prev);
 	*out = e;
 	e = NULL;
@@ -210,6 +216,11 @@ struct ims_store *ims_engine_store(const struct ims_engine *e)
 struct ims_auth *ims_engine_auth(const struct ims_engine *e)
 {
 	return e->base->auth;
+}
+
+struct ims_reputation *ims_engine_reputation(const struct ims_engine *e)
+{
+	return e->base->rep;
 }
 
 const struct ims_model *ims_engine_model(const struct ims_engine *e)

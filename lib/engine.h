@@ -34,6 +34,7 @@ struct ims_store;
 struct ims_dns;
 struct ims_auth;
 struct ims_model;
+struct ims_reputation;
 
 /* Builds an engine on conf (takes its own reference).  On IMS_OK *out has
  * one reference, owned by the caller.  On failure (bad DNS settings, DKIM
@@ -68,6 +69,8 @@ void ims_engine_unref(struct ims_engine *e);
 const struct ims_conf *ims_engine_conf(const struct ims_engine *e);
 struct ims_store *ims_engine_store(const struct ims_engine *e);
 struct ims_auth *ims_engine_auth(const struct ims_engine *e);
+/* The DNS lists and local intel lists (lib/reputation.h). */
+struct ims_reputation *ims_engine_reputation(const struct ims_engine *e);
 /* NULL when the model could not be loaded. */
 const struct ims_model *ims_engine_model(const struct ims_engine *e);
 /* Why the model could not be loaded, or NULL when it was. */

@@ -14,20 +14,19 @@ ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op,
                             const char *const *kv, size_t n, char *id)
 {
 	const char *argv[16 + 2 * IMS_EVENTS_MAX_FIELDS];
-	char maxlen[24], now[24];
+	char now[24];
 	redisReply *r;
 	ims_status st = IMS_ETEMP;
 	int argc = 0;
 
 	if (n > IMS_EVENTS_MAX_FIELDS)
 		return IMS_EINVAL;
-	snprintf(maxlen, sizeof maxlen, "%d", IMS_EVENTS_MAXLEN);
 	snprintf(now, sizeof now, "%" PRIu64, ims_now_ms());
 	argv[argc++] = "XADD";
-	argv[argc++] = "ims:{global}:events";
+	argv[argc++] = IMS_EVENTS_KEY;
 	argv[argc++] = "MAXLEN";
 	argv[argc++] = "~";
-	argv[argc++] = maxlen;
+	argv[argc++] = IMS_EVENTS_MAXLEN_STR;
 	argv[argc++] = "*";
 	argv[argc++] = "type";
 	argv[argc++] = "admin";

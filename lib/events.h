@@ -11,7 +11,8 @@
 
 #include "status.h"
 
-#define IMS_EVENTS_MAXLEN     1000000
+#define IMS_EVENTS_KEY        "ims:{global}:events"
+#define IMS_EVENTS_MAXLEN_STR "1000000"
 #define IMS_EVENTS_MAX_FIELDS 24
 
 /* Appends "type admin actor ACTOR op OP target TARGET time NOW" and the

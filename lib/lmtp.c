@@ -44,7 +44,7 @@ static int dial(const char *target, int timeout_s, char *err, size_t errlen)
 			snprintf(err, errlen, "lmtp: socket path too long");
 			return -1;
 		}
-		strcpy(sa.sun_path, target + 5);
+		memcpy(sa.sun_path, target + 5, strlen(target + 5) + 1); /* length checked above */
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0 || set_timeouts(fd, timeout_s) ||
 		    connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {

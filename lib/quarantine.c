@@ -8,8 +8,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include "feedback.h"
 #include "quarantine.h"
 #include "rfc5322.h"
+#include "ulid.h"
 
 #define DAY_MS         ((uint64_t)86400000)
 #define PURGE_PER_HOLD "20"
@@ -704,41 +706,26 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
 
 /* ---------------------------------------------------------------- feedback, policy */
 
-ims_status ims_quarantine_report_ham(redisContext *rc, const char *who, const char *id,
-                                     const char *raw, size_t len, uint64_t now_ms, char *entry_id)
+ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf, const char *who,
+                                     const char *id, const char *raw, size_t len, char *entry_id)
 {
-	char now[24];
-	const char *argv[] = {"XADD",
-	                      IMS_QUARANTINE_FEEDBACK,
-	                      "MAXLEN",
-	                      "~",
-	                      IMS_QUARANTINE_FEEDBACK_MAXLEN,
-	                      "*",
-	                      "user",
-	                      who,
-	                      "id",
-	                      id,
-	                      "label",
-	                      "ham",
-	                      "time",
-	                      now,
-	                      "raw",
-	                      raw};
-	size_t lens[sizeof argv / sizeof argv[0]];
-	redisReply *r;
+	struct ims_feedback_msg msg;
+	enum ims_feedback_outcome outcome;
+	char e[32] = "", err[256];
 	ims_status st;
 
-	snprintf(now, sizeof now, "%" PRIu64, now_ms);
-	for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
-		lens[i] = strlen(argv[i]);
-	lens[15] = len;
-	r = redisCommandArgv(rc, 16, argv, lens);
-	if (!r)
-		return IMS_ETEMP;
-	st = r->type == REDIS_REPLY_STRING ? IMS_OK : IMS_EINVAL;
 	if (entry_id)
-		snprintf(entry_id, 64, "%s", st == IMS_OK ? r->str : "");
-	freeReplyObject(r);
+		entry_id[0] = '\0';
+	if ((st = ims_feedback_msg_from(raw, len, conf->feedback_max_message_size, &msg)) != IMS_OK)
+		return st;
+	/* the held message is known by its scan id, as in the mailboxes */
+	if (ims_ulid_valid(id))
+		memcpy(msg.key, id, IMS_ULID_LEN + 1);
+	st = ims_feedback_record(rc, conf, who, IMS_FEEDBACK_HAM, &msg, "release", &outcome, e, err,
+	                         sizeof err);
+	ims_feedback_msg_clear(&msg);
+	if (st == IMS_OK && entry_id)
+		snprintf(entry_id, 64, "%s", e);
 	return st;
 }
 

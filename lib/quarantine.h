@@ -44,8 +44,6 @@
 #define IMS_QUARANTINE_RAW             "ims:{global}:qraw:"
 #define IMS_QUARANTINE_USER_FMT        "ims:{%s}:quarantine" /* ADDR's index */
 #define IMS_QUARANTINE_DIGEST_FMT      "ims:{%s}:qdigest"
-#define IMS_QUARANTINE_FEEDBACK        "ims:{global}:feedback"
-#define IMS_QUARANTINE_FEEDBACK_MAXLEN "100000"
 #define IMS_QUARANTINE_CLAIM_STALE_MS  (10 * 60 * 1000)
 #define IMS_QUARANTINE_MAX_RCPTS       1000 /* = IMS_SCAN_MAX_RCPTS */
 #define IMS_QUARANTINE_ADDR_MAX        320
@@ -133,12 +131,14 @@ ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, con
 ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char *who,
                                         uint64_t now_ms, char **out, size_t *outlen);
 
-/* Records "this held message is not spam" in the users' feedback stream
- * (the same entries POST /emails/{id}/report writes; `ims train
- * --feedback` reads them).  *entry_id (may be NULL, 64 bytes) gets the
- * stream id. */
-ims_status ims_quarantine_report_ham(redisContext *rc, const char *who, const char *id,
-                                     const char *raw, size_t len, uint64_t now_ms, char *entry_id);
+/* Records "this held message is not spam" from who in the one feedback
+ * store (lib/feedback.h: one entry per message and user, the [feedback]
+ * bounds of conf; the message is known by its scan id id).  *entry_id (may
+ * be NULL, 64 bytes) gets the stream id, "" when nothing was written (a
+ * duplicate or a bound).  IMS_ETEMP when Redis failed. */
+ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf,
+                                     const char *who, const char *id, const char *raw, size_t len,
+                                     char *entry_id);
 
 /* Whether users may release a message held for hold_class themselves
  * ([quarantine] user_release). */

@@ -13,6 +13,8 @@
 #include "log.h"
 #include "message.h"
 #include "model.h"
+#include "netaddr.h"
+#include "reputation.h"
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
@@ -100,6 +102,13 @@ static void emit_symbol(void *arg, const char *symbol, const char *detail)
 	struct ims_scan *s = arg;
 
 	ims_scan_add_symbol(s, symbol, ims_conf_score(s->conf, symbol), detail);
+}
+
+/* Symbols of the reputation checks carry their own weight (DNS list rules
+ * name theirs). */
+static void emit_weighted(void *arg, const char *symbol, double weight, const char *detail)
+{
+	ims_scan_add_symbol(arg, symbol, weight, detail);
 }
 
 static int domain_is_local(const struct ims_conf *c, const char *domain)
@@ -500,6 +509,24 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ims_heuristics_run(&hin, emit_symbol, s);
 		s->heuristics_us = elapsed_us(&t);
+		if (!s->outbound) {
+			struct ims_reputation_input rin = {
+			    .client_ip = s->client_ip,
+			    .client_trusted = ims_ip_in_cidrs(s->client_ip,
+			                                      s->conf->milter_trusted_networks),
+			    .helo = s->helo,
+			    .mail_from = s->mail_from,
+			    .from_domain = s->auth.from_domain,
+			    .dmarc_pass = strcmp(s->auth.dmarc, "pass") == 0,
+			    .links = hin.links,
+			    .nlinks = hin.nlinks,
+			    .parsed = parsed,
+			};
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
+			                     &rin, emit_weighted, s);
+			s->reputation_us = elapsed_us(&t);
+		}
 		if (ims_scan_malware(s, raw, len, parsed) != IMS_OK) {
 			rc = IMS_ENOMEM;
 			goto out;
@@ -602,7 +629,7 @@ uint64_t ims_scan_time(const struct ims_scan *s)
 
 long ims_scan_local_us(const struct ims_scan *s)
 {
-	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us;
+	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us - s->reputation_us;
 
 	return v > 0 ? v : 0;
 }
@@ -619,6 +646,7 @@ void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
 		.classify = s->classify_us,
 		.antivirus = s->antivirus_us,
 		.attachments = s->attachments_us,
+		.reputation = s->reputation_us,
 	};
 }
 

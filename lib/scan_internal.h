@@ -51,6 +51,7 @@ struct ims_scan {
 	int av_ran;              /* the message was sent to clamd */
 
 	long total_us, parse_us, heuristics_us, classify_us, antivirus_us, attachments_us;
+	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char *dkim_sig;
 };

@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "events.h"
 #include "log.h"
 #include "quarantine.h"
 #include "scan_internal.h"
@@ -182,10 +183,10 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 		ims_quarantine_txn_hold(t, s->conf, &h);
 	}
 	ims_store_txn_cmd(t, "XADD");
-	ims_store_txn_str(t, "ims:{global}:events");
+	ims_store_txn_str(t, IMS_EVENTS_KEY);
 	ims_store_txn_str(t, "MAXLEN");
 	ims_store_txn_str(t, "~");
-	ims_store_txn_str(t, "1000000");
+	ims_store_txn_str(t, IMS_EVENTS_MAXLEN_STR);
 	ims_store_txn_str(t, "*");
 	txn_kv(t, "type", "scan");
 	txn_kv(t, "id", s->id);

@@ -75,6 +75,16 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "ARCHIVE_UNREADABLE", 1.0, "an attached archive is corrupt or in a form libarchive cannot read" },
 	{ "MODEL_STALE", 0.0,
 	  "the model file failed to load at the last reload; the previous model still scans" },
+	{ "DNSBL_FAIL", 0.0,
+	  "a DNS list did not answer (timeout, SERVFAIL) or answered an error code; neutral" },
+	{ "DNSBL_LIMIT", 0.0,
+	  "the message needed more DNS list lookups than [dnsbl] max_lookups; the rest were not "
+	  "asked" },
+	{ "INTEL_BLOCK", 10.0,
+	  "the client IP, a domain, a link or an attachment's sha256 is on a local block list "
+	  "([intel] dir)" },
+	{ "INTEL_ALLOW", -5.0,
+	  "the client IP or the sender's domain is on a local allow list ([intel] dir)" },
 	{ NULL, 0.0, NULL },
 };
 

@@ -20,9 +20,19 @@ static const uint64_t bucket_us[] = {500,    1000,   2500,   5000,    10000,   2
                                      100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
 #define NBUCKETS (sizeof bucket_us / sizeof bucket_us[0])
 
-enum stage { ST_TOTAL, ST_PARSE, ST_SPF, ST_DKIM, ST_DMARC, ST_HEURISTICS, ST_CLASSIFY, NSTAGES };
-static const char *const stage_name[NSTAGES] = {"total", "parse",      "spf",     "dkim",
-                                                "dmarc", "heuristics", "classify"};
+enum stage {
+	ST_TOTAL,
+	ST_PARSE,
+	ST_SPF,
+	ST_DKIM,
+	ST_DMARC,
+	ST_HEURISTICS,
+	ST_CLASSIFY,
+	ST_REPUTATION,
+	NSTAGES
+};
+static const char *const stage_name[NSTAGES] = {"total", "parse",      "spf",      "dkim",
+                                                "dmarc", "heuristics", "classify", "reputation"};
 
 struct histogram {
 	uint64_t buckets[NBUCKETS + 1]; /* the last one is +Inf */
@@ -104,6 +114,7 @@ void ims_mmetrics_scan(const struct ims_scan *s, const char *outcome)
 	observe(&hist[ST_DMARC], t.dmarc);
 	observe(&hist[ST_HEURISTICS], t.heuristics);
 	observe(&hist[ST_CLASSIFY], t.classify);
+	observe(&hist[ST_REPUTATION], t.reputation);
 	for (size_t i = 0; i < ims_scan_symbol_count(s); i++) {
 		if (ims_scan_symbol(s, i, &name, &w, NULL) != 0 || !name)
 			continue;

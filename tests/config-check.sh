@@ -49,5 +49,8 @@ expect 1 "missing model" "[classifier]\nmodel = $T/none.ims\n" "none.ims"
 printf '[milter]\n' >"$T/c.conf"
 "$IMS" -c "$T/c.conf" config check --no-files >/dev/null 2>&1 || {
 	echo "FAIL --no-files" >&2; fail=1; }
+# the sample is what the Debian package installs as /etc/ims/ims.conf: it loads
+"$IMS" -c "$top_builddir/etc/ims.conf.sample" config check --no-files >"$T/out" 2>&1 || {
+	echo "FAIL the sample config does not load:" >&2; cat "$T/out" >&2; fail=1; }
 "$IMS" config >/dev/null 2>&1; [ $? -eq 2 ] || { echo "FAIL usage exit" >&2; fail=1; }
 exit $fail

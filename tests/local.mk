@@ -44,3 +44,13 @@ check_PROGRAMS += tests/unit/test_feedback
 tests_unit_test_feedback_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_feedback_LDADD = $(TEST_LIBS)
 TESTS += tests/unit/test_feedback
+
+# lib/dnsbl.c, lib/intel.c, lib/orgdomain.c: rules, query names, limits, list files, reload
+check_PROGRAMS += tests/unit/test_reputation
+tests_unit_test_reputation_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_reputation_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_reputation
+
+# DNS lists (nsd zones) and intel lists through real Postfix + ims-milter + Redis
+TESTS += tests/e2e/test_reputation.py
+EXTRA_DIST += tests/e2e/test_reputation.py

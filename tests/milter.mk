@@ -59,6 +59,9 @@ EXTRA_DIST += tests/e2e/test_e2e.py tests/harness/postfix.py
 # dropping root: files a reload needs must stay readable (refused at start)
 TESTS += tests/milter/test_privdrop.py
 EXTRA_DIST += tests/milter/test_privdrop.py
+# Sendmail (unpacked from Debian's packages by install-deps.sh --test) end to end
+TESTS += tests/e2e/test_sendmail.py
+EXTRA_DIST += tests/e2e/test_sendmail.py tests/harness/sendmail.py
 
 # malware and attachments: lib/attachments.c on archives the test writes
 # (libarchive), lib/clamd.c against a fake clamd (tests/unit/test_clamd.c)

@@ -81,11 +81,32 @@ out:
 	return rc;
 }
 
+/* The text with every line break (CRLF, a lone CR or LF) as one LF: the
+ * message is written with CRLF, and a bare CR must not reach the wire. */
+static char *one_newline(const char *s)
+{
+	char *out = g_malloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\r') {
+			*o++ = '\n';
+			if (s[1] == '\n')
+				s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 static GMimeObject *text_part(const char *subtype, const char *s)
 {
 	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+	char *text = one_newline(s);
 
-	g_mime_text_part_set_text(p, s);
+	g_mime_text_part_set_text(p, text);
+	g_free(text);
 	g_mime_object_encode(GMIME_OBJECT(p), GMIME_ENCODING_CONSTRAINT_7BIT);
 	return GMIME_OBJECT(p);
 }
@@ -178,6 +199,10 @@ ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, ch
 	memcpy(out->raw, s, out->len + 1);
 	rc = IMS_OK;
 out:
+	/* a reason quotes what the client sent: one line, no control bytes */
+	for (char *e = err; rc != IMS_OK && err && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	g_free(s);
 	g_free(mid);
 	if (now)

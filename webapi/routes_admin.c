@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "events.h"
 #include "jsonw.h"
 #include "log.h"
 #include "page.h"
@@ -520,7 +521,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		int more = 0, done = 0;
 
 		while (!done) {
-			rep = ims_req_cmd(r, "XREVRANGE ims:{global}:events %s - COUNT %d", start,
+			rep = ims_req_cmd(r, "XREVRANGE " IMS_EVENTS_KEY " %s - COUNT %d", start,
 					  batch);
 			if (!rep)
 				goto out;

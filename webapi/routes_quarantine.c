@@ -73,11 +73,9 @@ static json_t *item(const struct ims_req *r, const struct ims_quarantine_msg *m,
 		for (size_t i = 0; i < m->nrcpt; i++)
 			len += strlen(m->rcpt[i]) + 1;
 		list = calloc(1, len + 1);
-		for (size_t i = 0; list && i < m->nrcpt; i++) {
-			if (i)
-				strcat(list, ",");
-			strcat(list, m->rcpt[i]);
-		}
+		for (size_t i = 0, at = 0; list && i < m->nrcpt; i++)
+			at += (size_t)snprintf(list + at, len + 1 - at, "%s%s", i ? "," : "",
+					       m->rcpt[i]);
 		json_object_set_new(j, "rcpt", str(list));
 		free(list);
 	}
@@ -319,7 +317,7 @@ static void release(struct ims_req *r, const char *for_user, bool report_ham)
 		goto out;
 	}
 	if (report_ham &&
-	    ims_quarantine_report_ham(rc, r->who.sub, id, m->raw, m->raw_len, now, fb) != IMS_OK)
+	    ims_quarantine_report_ham(rc, conf, r->who.sub, id, m->raw, m->raw_len, fb) != IMS_OK)
 		ims_log_warn(r->id, "event=report_failed msg=%s", id);
 	{
 		char *rcpts = json_dumps(delivered, JSON_COMPACT);

@@ -12,12 +12,14 @@
 
 #define ID "01JD3M8Q5Z7X1V9K2C4B6N8P0R"
 
+/* out: a buffer of KEY_MAX bytes */
+#define KEY_MAX IMS_FEEDBACK_KEY_MAX
 static void key_of(const char *raw, char *out)
 {
 	struct ims_feedback_msg m;
 
 	CHECK(ims_feedback_msg_from(raw, strlen(raw), 65536, &m) == IMS_OK);
-	strcpy(out, m.key);
+	snprintf(out, KEY_MAX, "%s", m.key);
 	ims_feedback_msg_clear(&m);
 }
 
