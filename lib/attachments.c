@@ -311,8 +311,28 @@ static void list_archive(struct walk *w, const char *path, const char *type, con
 		w->rc = IMS_ENOMEM;
 		return;
 	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_all(a);
+	/* Named formats and built-in filters only: not _all, which adds
+	 * mtree (its entries name files of this machine, which libarchive
+	 * then opens) and filters that run external programs (lrzip, lzop,
+	 * grzip). */
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	archive_read_support_filter_lzma(a);
+	archive_read_support_filter_lzip(a);
+	archive_read_support_filter_zstd(a);
+	archive_read_support_filter_compress(a);
+	archive_read_support_format_zip(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_iso9660(a);
+	archive_read_support_format_lha(a);
+	archive_read_support_format_xar(a);
+	archive_read_support_format_ar(a);
 	if (is_compressor_type(type))
 		archive_read_support_format_raw(a); /* a lone .gz: its stream is the member */
 	if (archive_read_open_memory(a, data, len) != ARCHIVE_OK) {

@@ -323,6 +323,22 @@ static void test_corrupt(void)
 	CHECK(check_with(&defaults, "flipped.zip", "application/zip", zip, n, false) == IMS_OK);
 }
 
+/* An mtree spec (text naming files of this machine, which libarchive's
+ * mtree reader opens) dressed as an ISO image for libmagic: it must not be
+ * read as an mtree (it is no archive of a format ims opens). */
+static void test_no_mtree(void)
+{
+	static char buf[40000];
+	static const char spec[] = "#mtree\nx type=file size=640 contents=/etc/hostname\n";
+
+	memset(buf, '\n', sizeof buf);
+	memcpy(buf, spec, sizeof spec - 1);
+	memcpy(buf + 32769, "CD001", 5);
+	CHECK(check_with(&defaults, "disk.iso", "application/octet-stream", buf, sizeof buf,
+	                 false) == IMS_OK);
+	CHECK_STR_CONTAINS(got("ARCHIVE_UNREADABLE"), "disk.iso");
+}
+
 /* classifier/message.c hands out the decoded bytes of each attachment */
 static void test_parsed_content(void)
 {
@@ -364,6 +380,7 @@ int main(void)
 	RUN(test_ole_macro);
 	RUN(test_limits);
 	RUN(test_corrupt);
+	RUN(test_no_mtree);
 	RUN(test_parsed_content);
 	return CHECK_DONE();
 }
