@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clamd.h"
 #include "conf.h"
 #include "dnsbl.h"
 #include "log.h"
@@ -232,6 +233,40 @@ static const struct conf_key conf_table[] = {
 	  "feedback records one user may add per hour; more are refused" },
 	{ "feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
 	  "a user's feedback index expires this long after their last report" },
+
+	{ "antivirus", "socket", T_STRING, OFF(antivirus_socket), "", NOLIM,
+	  "clamd's socket: unix:/path (Debian: unix:/run/clamav/clamd.ctl) or 127.0.0.1:PORT "
+	  "(loopback only: clamd has no authentication); empty: no antivirus" },
+	{ "antivirus", "timeout_ms", T_INT, OFF(antivirus_timeout_ms), "10000", 100, 300000, NULL,
+	  "deadline of one clamd scan (connect, send, reply); past it, on_error applies" },
+	{ "antivirus", "max_size", T_SIZE, OFF(antivirus_max_size), "25M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "bytes of a message streamed to clamd (keep it within clamd's StreamMaxLength); a larger "
+	  "message is scanned up to this size and gets AV_SIZE_LIMIT" },
+	{ "antivirus", "scan", T_ENUM, OFF(antivirus_scan), "attachments", 0, 0, "attachments,all",
+	  "which messages go to clamd: those with an attachment, or all" },
+	{ "antivirus", "on_error", T_ENUM, OFF(antivirus_on_error), "tempfail", 0, 0,
+	  "tempfail,neutral",
+	  "when clamd is down, times out or fails: tempfail (451, the sender retries) or neutral "
+	  "(the message goes on unscanned); AV_UNAVAILABLE either way" },
+	{ "antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
+	  "reject,quarantine,score",
+	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
+	  "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
+	  "(its weight only)" },
+
+	{ "attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
+	  "type attachments by content (libmagic) and list archive members (libarchive)" },
+	{ "attachments", "max_size", T_SIZE, OFF(attachments_max_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of one attachment or archive member looked at (ATTACH_SIZE_LIMIT above)" },
+	{ "attachments", "max_members", T_INT, OFF(attachments_max_members), "1000", 1, 1000000,
+	  NULL, "archive members listed per message (ARCHIVE_MEMBER_LIMIT above)" },
+	{ "attachments", "max_uncompressed", T_SIZE, OFF(attachments_max_uncompressed), "50M",
+	  1024, 16.0 * 1024 * 1024 * 1024, NULL,
+	  "bytes decompressed from archives per message (ARCHIVE_BYTES_LIMIT above)" },
+	{ "attachments", "max_depth", T_INT, OFF(attachments_max_depth), "3", 1, 16, NULL,
+	  "archives inside archives opened (ARCHIVE_DEPTH_LIMIT deeper)" },
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
@@ -239,7 +274,7 @@ static const struct conf_key conf_table[] = {
 static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
 					      "senders", "redis", "classifier", "scores", "actions",
 					      "dkim",    "webapi", "quarantine", "dovecot", "users",
-					      "feedback" };
+					      "feedback", "antivirus", "attachments" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -608,10 +643,21 @@ static ims_status check_milter_socket(const char *v, char *why, size_t whylen)
 	return ims_milter_socket_check(v, why, whylen);
 }
 
+/* clamd's address, parsed by the client that will use it */
+static ims_status check_clamd(const char *v, char *why, size_t whylen)
+{
+	struct ims_clamd *c = NULL;
+	ims_status st = ims_clamd_new(v, 1000, &c, why, whylen);
+
+	ims_clamd_free(c);
+	return st;
+}
+
 static const struct {
 	const char *section, *name;
 	conf_check_fn check;
 } value_checks[] = {
+	{ "antivirus", "socket", check_clamd },
 	{ "milter", "socket", check_milter_socket },
 	{ "milter", "metrics_listen", check_listen },
 	{ "milter", "user", check_user },

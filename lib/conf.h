@@ -133,6 +133,21 @@ struct ims_conf {
 	int feedback_rate_per_hour;
 	int feedback_retention_days;
 
+	/* [antivirus]: clamd (lib/clamd.h, lib/scan_malware.c) */
+	char *antivirus_socket; /* "" = off */
+	int antivirus_timeout_ms;
+	size_t antivirus_max_size;
+	char *antivirus_scan;     /* "attachments" or "all" */
+	char *antivirus_on_error; /* "tempfail" or "neutral" */
+	char *antivirus_action;   /* "reject", "quarantine" or "score" */
+
+	/* [attachments]: types by content, archive members (lib/attachments.h) */
+	bool attachments_enabled;
+	size_t attachments_max_size;
+	int attachments_max_members;
+	size_t attachments_max_uncompressed;
+	int attachments_max_depth;
+
 	int refs_;
 };
 

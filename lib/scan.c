@@ -323,6 +323,14 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->hold_class = "dmarc";
 		}
 	}
+	/* a check that decides whatever the score ([antivirus] action); its
+	 * reason wins over the score's for the same action */
+	if (s->floor_action != IMS_ACTION_ACCEPT && s->floor_action >= s->action) {
+		s->action = s->floor_action;
+		snprintf(s->reason, sizeof s->reason, "%s", s->floor_reason);
+		if (s->action == IMS_ACTION_QUARANTINE)
+			s->hold_class = s->floor_class;
+	}
 	hold_policy(s);
 	if (forced_reason) {
 		s->action = IMS_ACTION_REJECT;
@@ -591,6 +599,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 				sender_lists(s, eng, fa);
 			}
 		}
+		if (ims_scan_malware(s, raw, len, parsed) != IMS_OK) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		classify_stage(s, model, parsed);
 		s->classify_us = elapsed_us(&t);
@@ -605,6 +617,15 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	if (from_count > 1 && strcmp(s->conf->milter_on_multiple_from, "reject") == 0 && !forced)
 		forced = "several From header fields (RFC 5322 allows one)";
 	decide(s, forced);
+	/* clamd could not say, and [antivirus] on_error = tempfail: the MTA
+	 * retries (a message rejected anyway needs no antivirus) */
+	if (s->av_error[0] && s->action != IMS_ACTION_REJECT) {
+		s->action = IMS_ACTION_TEMPFAIL;
+		snprintf(s->reason, sizeof s->reason, "%s", s->av_error);
+		s->total_us = elapsed_us(&t0);
+		rc = IMS_ETEMP;
+		goto out;
+	}
 
 	/* DKIM signature for outbound mail of a local domain, sent by its owner */
 	if (s->outbound && s->sender_owned && s->conf->milter_sign_outbound &&
@@ -695,6 +716,8 @@ void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
 		.dmarc = s->auth.dmarc_us,
 		.heuristics = s->heuristics_us,
 		.classify = s->classify_us,
+		.antivirus = s->antivirus_us,
+		.attachments = s->attachments_us,
 		.reputation = s->reputation_us,
 	};
 }

@@ -198,12 +198,13 @@ char *ims_scan_json(const struct ims_scan *s)
 	                 json_text(s->auth.from_domain));
 	dkim = NULL;
 	timings =
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
-	              "local", (json_int_t)ims_scan_local_us(s), "spf", (json_int_t)s->auth.spf_us,
-	              "dkim", (json_int_t)s->auth.dkim_us, "dmarc", (json_int_t)s->auth.dmarc_us,
-	              "parse", (json_int_t)s->parse_us, "heuristics", (json_int_t)s->heuristics_us,
-	              "classify", (json_int_t)s->classify_us, "reputation",
-	              (json_int_t)s->reputation_us);
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+	              (json_int_t)s->total_us, "local", (json_int_t)ims_scan_local_us(s), "spf",
+	              (json_int_t)s->auth.spf_us, "dkim", (json_int_t)s->auth.dkim_us, "dmarc",
+	              (json_int_t)s->auth.dmarc_us, "parse", (json_int_t)s->parse_us, "heuristics",
+	              (json_int_t)s->heuristics_us, "classify", (json_int_t)s->classify_us,
+	              "reputation", (json_int_t)s->reputation_us, "antivirus",
+	              (json_int_t)s->antivirus_us, "attachments", (json_int_t)s->attachments_us);
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "time", json_integer((json_int_t)s->time));
 	json_object_set_new(o, "trace_id", json_text(s->trace_id));

@@ -38,6 +38,11 @@ expect 1 "bad listen" "[webapi]\nlisten = localhost:8080\n" "[webapi] listen"
 expect 1 "bad DNS list rule" "[dnsbl]\nclient = zen.test:127.0.0.2=ZEN:1\nclient = zen.test=SPF_FAIL:1\n" \
 	"c.conf:3: [dnsbl] client: 'zen.test=SPF_FAIL:1': SPF_FAIL is a built-in symbol"
 expect 1 "relative intel dir" "[intel]\ndir = intel.d\n" "c.conf:2: [intel] dir: 'intel.d' is not an absolute path"
+expect 1 "bad clamd address" "[antivirus]\nsocket = clamd.example:3310\n" \
+	"c.conf:2: [antivirus] socket"
+# clamd not answering is a warning: the milter must start anyway (on_error)
+expect 0 "clamd down: warning only" "$good[antivirus]\nsocket = unix:$T/no-clamd.sock\n" \
+	"warning: [antivirus] socket unix:$T/no-clamd.sock: clamd: connect"
 
 chmod 0644 "$T/jwt"
 expect 1 "world-readable secret" "$good" "readable by everyone (mode 0644"

@@ -102,3 +102,10 @@ tests_fuzz_fuzz_reputation_SOURCES = tests/fuzz/fuzz_reputation.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_reputation_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_reputation_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_reputation_LDADD = $(FUZZ_LIBS)
+
+# the attachment walker: libmagic types, libarchive members (lib/attachments.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-attach
+tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
