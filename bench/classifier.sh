@@ -2,12 +2,16 @@
 # Classifier figures on the SpamAssassin corpus with the fixed split
 # (docs/classifier.md): trains on the training part, measures on the test
 # part (overall and per group), throughput of `ims eval` and `ims classify`
-# on one core, training time and peak memory (/usr/bin/time -v).
+# on one core, training time and peak memory (/usr/bin/time -v); then the
+# time-ordered validation built from the training part alone
+# (bench/time-split.py: trained on the older messages, measured on the newer)
+# and obfuscated copies of that newer half (bench/obfuscate.py).
 #
 # usage: bench/classifier.sh [-b BUILDDIR] [-o OUTDIR] [-B BEFORE] [--libsvm]
 #   BUILDDIR  a build tree with cli/ims (default: .)
 #   OUTDIR    where the model, logs and results.json go (default: a temp dir)
-#   BEFORE    another ims binary (e.g. built from an older commit): its
+#   BEFORE    another ims binary (e.g. built from an older commit): it trains
+#             its own models (feature versions may differ), and its figures,
 #             throughput and callgrind instruction count are measured in the
 #             same run, interleaved with this build's, for before/after ratios
 #   --libsvm  also train with libsvm for the side-by-side (takes minutes)
@@ -25,7 +29,7 @@ while [ $# -gt 0 ]; do
 	-o) OUT=$2; shift 2 ;;
 	-B) BEFORE=$2; shift 2 ;;
 	--libsvm) LIBSVM=1; shift ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,20p' "$0"; exit 0 ;;
 	*) echo "usage: $0 [-b BUILDDIR] [-o OUTDIR] [-B BEFORE] [--libsvm]" >&2; exit 2 ;;
 	esac
 done
@@ -69,6 +73,25 @@ for f in test easy-ham hard-ham spam hard-ham-vs-spam easy-ham-vs-spam; do
 	sed "s/^{/{\"what\":\"eval-$f\",/" "$OUT/$f.json" >>"$RES"
 done
 
+# 2b. time-ordered validation (training part only) and obfuscated copies of
+#     its newer half, for this build and the BEFORE one
+/usr/bin/python3 "$HERE/bench/time-split.py" -c "$CORPUS" -o "$OUT/ts" >>"$RES"
+/usr/bin/python3 "$HERE/bench/obfuscate.py" -o "$OUT/obf/spam" "$OUT/ts/validate/spam" >/dev/null
+/usr/bin/python3 "$HERE/bench/obfuscate.py" -o "$OUT/obf/ham" "$OUT/ts/validate/ham" >/dev/null
+for who in after before; do
+	bin=$IMS; [ $who = before ] && bin=$BEFORE
+	[ -n "$bin" ] || continue
+	"$bin" -c /dev/null train -q --ham "$OUT/ts/fit/ham" --spam "$OUT/ts/fit/spam" \
+		-o "$OUT/ts-$who.ims" >"$OUT/ts-train-$who.out"
+	sed 's/^/time-split fit: /' "$OUT/ts-train-$who.out"
+	"$bin" -c /dev/null --model "$OUT/ts-$who.ims" eval --ham "$OUT/ts/validate/ham" \
+		--spam "$OUT/ts/validate/spam" | sed "s/^{/{\"what\":\"timesplit-validate-$who\",/" >>"$RES"
+	for m in zw shy lookalike fullwidth mixed forward; do
+		"$bin" -c /dev/null --model "$OUT/ts-$who.ims" eval --ham "$OUT/obf/ham/$m" \
+			--spam "$OUT/obf/spam/$m" | sed "s/^{/{\"what\":\"obfuscated-$m-$who\",/" >>"$RES"
+	done
+done
+
 # 3. throughput, one core (taskset), best of 5 eval runs; classify as a
 #    whole process (start, model load, every file) with peak memory
 ONE="taskset -c 0"
@@ -96,20 +119,24 @@ echo "{\"what\":\"eval-process\",\"peak_rss_kb\":$(peak_kb "$OUT/eval.time")}" >
 #     callgrind counts instructions of `ims eval` on every 8th test message
 #     (noise-free; start-up and model load included)
 if [ -n "$BEFORE" ]; then
-	bb=0; ba=0; cb=0; ca=0
+	"$BEFORE" -c /dev/null train -q --ham "$TR/ham" --spam "$TR/spam" -o "$OUT/model-before.ims" >/dev/null
+	"$BEFORE" -c /dev/null --model "$OUT/model-before.ims" eval --ham "$TE/ham" --spam "$TE/spam" |
+		sed 's/^{/{"what":"eval-test-before",/' >>"$RES"
+	bb=0; ba=0; cb=0; ca=0; pb=0; pa=0
 	for i in 1 2 3 4 5; do
 		for who in after before; do
-			bin=$IMS; [ $who = before ] && bin=$BEFORE
-			$ONE "$bin" -c /dev/null --model "$OUT/model.ims" eval --ham "$TE/ham" --spam "$TE/spam" >"$OUT/tp-$who.json"
-			r=$(jget messages_per_second <"$OUT/tp-$who.json")
-			if [ $who = before ]; then bb=$(/usr/bin/python3 -c "print(max($bb, $r))"); else ba=$(/usr/bin/python3 -c "print(max($ba, $r))"); fi
+			bin=$IMS; mod=$OUT/model.ims; [ $who = before ] && bin=$BEFORE && mod=$OUT/model-before.ims
+			$ONE "$bin" -c /dev/null --model "$mod" eval --ham "$TE/ham" --spam "$TE/spam" >"$OUT/tp-$who.json"
+			r=$(jget messages_per_second <"$OUT/tp-$who.json"); p=$(jget messages_per_cpu_second <"$OUT/tp-$who.json")
+			if [ $who = before ]; then bb=$(/usr/bin/python3 -c "print(max($bb, $r))"); pb=$(/usr/bin/python3 -c "print(max($pb, $p))")
+			else ba=$(/usr/bin/python3 -c "print(max($ba, $r))"); pa=$(/usr/bin/python3 -c "print(max($pa, $p))"); fi
 		done
 	done
 	for i in 1 2 3; do
 		for who in after before; do
-			bin=$IMS; [ $who = before ] && bin=$BEFORE
+			bin=$IMS; mod=$OUT/model.ims; [ $who = before ] && bin=$BEFORE && mod=$OUT/model-before.ims
 			t0=$(date +%s.%N)
-			(cd "$TE" && $ONE "$bin" -c /dev/null --model "$OUT/model.ims" classify --json ham/* spam/* >"$OUT/classify-$who.jsonl")
+			(cd "$TE" && $ONE "$bin" -c /dev/null --model "$mod" classify --json ham/* spam/* >"$OUT/classify-$who.jsonl")
 			r=$(/usr/bin/python3 -c "print(round($n / ($(date +%s.%N) - $t0)))")
 			if [ $who = before ]; then cb=$(/usr/bin/python3 -c "print(max($cb, $r))"); else ca=$(/usr/bin/python3 -c "print(max($ca, $r))"); fi
 		done
@@ -118,7 +145,7 @@ if [ -n "$BEFORE" ]; then
 import json
 a=[json.loads(l) for l in open('$OUT/classify-after.jsonl')]; b=[json.loads(l) for l in open('$OUT/classify-before.jsonl')]
 print(max(abs(x['score']-y['score']) for x,y in zip(a,b)) if len(a)==len(b) and all(x['file']==y['file'] for x,y in zip(a,b)) else 'mismatch')")
-	echo "{\"what\":\"before-after\",\"eval_best_messages_per_second_before\":$bb,\"eval_best_messages_per_second_after\":$ba,\"classify_best_messages_per_second_before\":$cb,\"classify_best_messages_per_second_after\":$ca,\"max_score_difference\":\"$same\"}" >>"$RES"
+	echo "{\"what\":\"before-after\",\"eval_best_messages_per_cpu_second_before\":$pb,\"eval_best_messages_per_cpu_second_after\":$pa,\"eval_best_messages_per_second_before\":$bb,\"eval_best_messages_per_second_after\":$ba,\"classify_best_messages_per_second_before\":$cb,\"classify_best_messages_per_second_after\":$ca,\"max_score_difference\":\"$same\"}" >>"$RES"
 	if command -v valgrind >/dev/null 2>&1; then
 		sub="$OUT/every8"
 		rm -rf "$sub"; mkdir -p "$sub/ham" "$sub/spam"
@@ -127,9 +154,9 @@ print(max(abs(x['score']-y['score']) for x,y in zip(a,b)) if len(a)==len(b) and 
 		done
 		m=$(ls "$sub/ham" "$sub/spam" | grep -c '\.txt$')
 		for who in before after; do
-			bin=$IMS; [ $who = before ] && bin=$BEFORE
+			bin=$IMS; mod=$OUT/model.ims; [ $who = before ] && bin=$BEFORE && mod=$OUT/model-before.ims
 			valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind-$who.out" \
-				"$bin" -c /dev/null --model "$OUT/model.ims" eval --ham "$sub/ham" --spam "$sub/spam" \
+				"$bin" -c /dev/null --model "$mod" eval --ham "$sub/ham" --spam "$sub/spam" \
 				>/dev/null 2>"$OUT/callgrind-$who.log"
 			ir=$(sed -n 's/.*Collected : *//p' "$OUT/callgrind-$who.log")
 			echo "{\"what\":\"callgrind-$who\",\"messages\":$m,\"instructions\":$ir}" >>"$RES"

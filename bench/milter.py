@@ -34,6 +34,55 @@ BUILD = os.environ.get("top_builddir") or os.getcwd()
 UNIX = os.environ.get("IMS_BENCH_UNIX") == "1"  # milters on unix sockets (rspamd stays on TCP)
 SMTP_SOURCE_OPTS = os.environ.get("IMS_BENCH_SMTP_OPTS", "").split()
 NOOP_ARGS = [] if os.environ.get("IMS_BENCH_NOOP_HEADERS") == "0" else ["addheaders"]
+# Side by side in the same run: IMS_BENCH_ALSO_INET=1 adds the same ims-milter
+# on a TCP socket ("ims_inet"); IMS_BENCH_IMS_BEFORE=/path/ims-milter adds
+# another build of it ("ims_before") on IMS_BENCH_BEFORE_SOCKET (inet|unix,
+# default inet: the former default).
+ALSO_INET = os.environ.get("IMS_BENCH_ALSO_INET") == "1"
+# IMS_BENCH_REPUTATION=1 adds the same ims-milter with the reputation checks
+# on ("ims_rep": DNS lists answered by the local nsd, an intel dir of
+# IMS_BENCH_INTEL_ENTRIES entries), so their cost shows in the same run.
+REPUTATION = os.environ.get("IMS_BENCH_REPUTATION") == "1"
+INTEL_ENTRIES = int(os.environ.get("IMS_BENCH_INTEL_ENTRIES", "10000"))
+REP_CONF = """
+[dnsbl]
+client = bl.bench.test:127.0.0.2=BENCH_RBL:3
+client = bl.bench.test:127.0.0.10=BENCH_PBL:1
+helo = dbl.bench.test:127.0.1.2=BENCH_DBL_HELO:2
+domain = dbl.bench.test:127.0.1.2=BENCH_DBL:4
+domain = uribl.bench.test:&2=BENCH_URIBL:4
+[intel]
+dir = {intel}
+"""
+
+
+def write_intel(d, n):
+    """An intel dir with n entries over four lists (IPs, networks, domains, hashes)."""
+    os.makedirs(d, exist_ok=True)
+    import hashlib
+    with open(os.path.join(d, "bench-ips.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")
+    with open(os.path.join(d, "bench-nets.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.0/24\n")
+    with open(os.path.join(d, "bench-domains.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"bad{i}.bench-intel.test\n")
+    with open(os.path.join(d, "bench-hashes.block"), "w") as f:
+        for i in range(n - 3 * (n // 4)):
+            f.write(hashlib.sha256(str(i).encode()).hexdigest() + "\n")
+IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
+BEFORE_SOCKET = os.environ.get("IMS_BENCH_BEFORE_SOCKET", "inet")
+# Single-session latency: IMS_BENCH_LATENCY_MESSAGES messages in one SMTP
+# session per configuration (0: skip).
+LAT_N = int(os.environ.get("IMS_BENCH_LATENCY_MESSAGES", "200"))
+# Real mail: IMS_BENCH_REAL_MESSAGES messages of the corpus's training part
+# (IMS_BENCH_REAL_DIR, default data/corpus/train), IMS_BENCH_REAL_SESSIONS
+# SMTP clients at once, one message per session, per configuration (0: skip).
+REAL_N = int(os.environ.get("IMS_BENCH_REAL_MESSAGES", "400"))
+REAL_SESSIONS = int(os.environ.get("IMS_BENCH_REAL_SESSIONS", "8"))
+REAL_DIR = os.environ.get("IMS_BENCH_REAL_DIR") or os.path.join(TOP, "data", "corpus", "train")
 
 
 def wait_socket(path, timeout=30):
@@ -173,6 +222,90 @@ def smtp_source(port):
     return N / dt
 
 
+def start_extra_ims(tmp, conf, name, exe, kind):
+    """Another ims-milter (exe) with conf's settings on its own socket of
+    kind inet|unix; returns (proc, Postfix's socket form, log path)."""
+    log = tmp.join(f"{name}.log")
+    cpath = tmp.join(f"{name}.conf")
+    if kind == "unix":
+        sock = os.path.join(SOCKDIR[0] or tmp.path, f"{name}.sock")
+        mform, pform = f"unix:{sock}", f"unix:{sock}"
+    else:
+        port = common.free_port()
+        mform, pform = f"inet:{port}@127.0.0.1", f"inet:127.0.0.1:{port}"
+    out = []
+    for line in conf.splitlines():
+        if line.startswith("socket = "):
+            line = f"socket = {mform}"
+        elif line.startswith("pidfile = "):
+            line = f"pidfile = {tmp.join(name + '.pid')}"
+        out.append(line)
+    with open(cpath, "w") as f:
+        f.write("\n".join(out) + "\n")
+    logf = open(log, "a")
+    proc = subprocess.Popen([exe, "-f", "-c", cpath], stdout=logf, stderr=subprocess.STDOUT)
+    if kind == "unix":
+        wait_socket(sock)
+    else:
+        common.wait_port(port)
+    return proc, pform, log
+
+
+def corpus_messages(limit):
+    """Up to limit raw messages of the training part (md5 0-9, a-b), ham
+    and spam interleaved."""
+    groups = []
+    for sub in ("ham", "spam"):
+        d = os.path.join(REAL_DIR, sub)
+        if os.path.isdir(d):
+            groups.append(sorted(os.path.join(d, f) for f in os.listdir(d)
+                                 if f.endswith(".txt") and f.split(".")[-2][:1] in "0123456789ab"))
+    out = []
+    while groups and len(out) < limit:
+        for g in list(groups):
+            if not g:
+                groups.remove(g)
+                continue
+            with open(g.pop(0), "rb") as f:
+                out.append(f.read())
+            if len(out) >= limit:
+                break
+    return out
+
+
+def real_mail(port, msgs):
+    """Sends msgs through 127.0.0.1:port, REAL_SESSIONS clients at once, one
+    message per SMTP session; returns (msg/s, accepted, refused)."""
+    import smtplib
+    import threading
+    lock = threading.Lock()
+    queue = list(msgs)
+    counts = [0, 0]
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                raw = queue.pop()
+            try:
+                with smtplib.SMTP("127.0.0.1", port, timeout=120) as s:
+                    s.sendmail("bench@example.org", ["alice@example.test"], raw)
+                ok = 0
+            except (smtplib.SMTPException, OSError):
+                ok = 1
+            with lock:
+                counts[ok] += 1
+
+    t0 = time.time()
+    threads = [threading.Thread(target=worker) for _ in range(REAL_SESSIONS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(msgs) / (time.time() - t0), counts[0], counts[1]
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     if not xs:
@@ -181,15 +314,36 @@ def percentile(xs, p):
     return xs[k]
 
 
+def scan_us_by(logs):
+    """p50/p99 of total_us and local_us (µs) from each ims-milter's log."""
+    out = {}
+    for name, path in logs.items():
+        with open(path, errors="replace") as f:
+            text = f.read()
+        tot = [int(x) for x in re.findall(r"total_us=(\d+)", text)]
+        loc = [int(x) for x in re.findall(r"local_us=(\d+)", text)]
+        out[name] = {"scans": len(tot), "total_p50": percentile(tot, 50),
+                     "total_p99": percentile(tot, 99), "local_p50": percentile(loc, 50),
+                     "local_p99": percentile(loc, 99)}
+    return out
+
+
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for private Postfix instances")
-    common.require("smtp-source", "postfix", "redis-server", "nsd", "rspamd")
+    common.require("smtp-source", "postfix", "redis-server", "nsd",
+                   *([] if os.environ.get("IMS_BENCH_SKIP_RSPAMD") == "1" else ["rspamd"]))
     tmp = common.TempDir("ims-bench-")
     parts = []
+    extra_procs = []
     try:
         dns = hdns.DnsServer({"example.org": [("TXT", "v=spf1 ip4:198.51.100.0/24 -all")],
-                              "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")]})
+                              "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")],
+                              # the reputation lists (IMS_BENCH_REPUTATION); every other
+                              # name under them is NXDOMAIN, as for most mail
+                              "2.0.0.127.bl.bench.test": [("A", "127.0.0.2")],
+                              "example.net.dbl.bench.test": [("A", "127.0.1.2")],
+                              "example.net.uribl.bench.test": [("A", "127.0.0.2")]})
         dns.start()
         parts.append(dns)
         redis = Redis(tmp).start()
@@ -203,12 +357,11 @@ def main():
         with open(milter.conf, "w") as f:
             f.write(conf)
         milter.stop()
-        sockdir = None
+        sockdir = SOCKDIR[0] = tempfile.mkdtemp(prefix="ims-bench-sock-")
+        os.chmod(sockdir, 0o755)
         if UNIX:
             # local sockets (as a milter on the MTA's host is usually run):
             # no TCP, no Nagle / delayed-ACK waits on the MTA's side
-            sockdir = SOCKDIR[0] = tempfile.mkdtemp(prefix="ims-bench-sock-")
-            os.chmod(sockdir, 0o755)
             ims_sock = os.path.join(sockdir, "ims.sock")
             conf = conf.replace(milter.socket, f"unix:{ims_sock}")
             with open(milter.conf, "w") as f:
@@ -230,6 +383,27 @@ def main():
         withrsp = hpostfix.Postfix(tmp, milter=f"inet:127.0.0.1:{rsp_port}", sink=False).start()
         parts.append(withrsp)
         configs = [("bare", bare), ("ims", withims), ("rspamd", withrsp)]
+        ims_pids = {"ims": milter.proc.pid}
+        ims_logs = {"ims": milter.log}
+        extra = []
+        if ALSO_INET:
+            extra.append(("ims_inet", os.path.join(BUILD, "milter/ims-milter"), "inet"))
+        if IMS_BEFORE:
+            extra.append(("ims_before", IMS_BEFORE, BEFORE_SOCKET))
+        if REPUTATION:
+            write_intel(tmp.join("intel.d"), INTEL_ENTRIES)
+            extra.append(("ims_rep", os.path.join(BUILD, "milter/ims-milter"),
+                          "unix" if UNIX else "inet"))
+        for name, exe, kind in extra:
+            econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
+                else conf
+            proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind)
+            pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
+            parts.append(pf)
+            configs.insert(2 + len(ims_pids) - 1, (name, pf))
+            ims_pids[name] = proc.pid
+            ims_logs[name] = log
+            extra_procs.append(proc)
         noop = os.environ.get("IMS_BENCH_NOOP")
         if noop:
             # a milter that does nothing but add the same five headers: the
@@ -240,31 +414,22 @@ def main():
             withnoop = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
             parts.append(withnoop)
             configs.insert(1, ("noop", withnoop))
-        noopb = os.environ.get("IMS_BENCH_NOOP_MTAIO")
-        nbproc = None
-        if noopb:
-            # the same no-op milter linked with milter/mtaio.c (ims-milter's
-            # buffered reads and session hold): the floor with those fixes
-            maddr, paddr = milter_addr("noop_mtaio")
-            nbproc = subprocess.Popen([noopb, maddr] + NOOP_ARGS)
-            wait_socket(maddr[5:]) if UNIX else common.wait_port(int(maddr[5:].split("@")[0]))
-            withnoopb = hpostfix.Postfix(tmp, milter=paddr, sink=False).start()
-            parts.append(withnoopb)
-            configs.insert(2 if noop else 1, ("noop_mtaio", withnoopb))
         only = os.environ.get("IMS_BENCH_ONLY")  # e.g. "ims" (profiling runs)
         if only:
             configs = [c for c in configs if c[0] in only.split(",")]
         rates = {name: [] for name, _ in configs}
         busy = {name: [] for name, _ in configs}
         load0 = os.getloadavg()
-        cpu_ims, cpu_redis, cpu_noop, cpu_noopb = [], [], [], []
+        cpu_ims, cpu_redis, cpu_noop = [], [], []
+        cpu_by = {name: [] for name in ims_pids}
         for rnd in range(ROUNDS):
             for name, pf in configs:
                 if name == "rspamd" and skip_rspamd:
                     rates[name].append(0.0)
                     continue
                 c0 = (cpu_s(milter.proc.pid), cpu_s(redis.proc.pid),
-                      cpu_s(nproc.pid) if noop else 0, cpu_s(nbproc.pid) if nbproc else 0)
+                      cpu_s(nproc.pid) if noop else 0)
+                c0_by = {k: cpu_s(v) for k, v in ims_pids.items()}
                 perf = None
                 attach = os.environ.get("IMS_BENCH_ATTACH")  # e.g. "strace -f -c -o F -p {pid}"
                 if not attach and os.environ.get("IMS_BENCH_PERF"):
@@ -287,9 +452,37 @@ def main():
                     cpu_redis.append(cpu_s(redis.proc.pid) - c0[1])
                 if name == "noop":
                     cpu_noop.append(cpu_s(nproc.pid) - c0[2])
-                if name == "noop_mtaio":
-                    cpu_noopb.append(cpu_s(nbproc.pid) - c0[3])
+                if name in ims_pids:
+                    cpu_by[name].append(cpu_s(ims_pids[name]) - c0_by[name])
                 print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
+        # one SMTP session, LAT_N messages: the per-message latency
+        latency = {}
+        if LAT_N > 0:
+            for name, pf in configs:
+                if name == "rspamd" and skip_rspamd:
+                    continue
+                subprocess.run(["smtp-source", "-c", "-l", str(SIZE), "-m", "20", "-s", "1",
+                                "-d", "-f", "bench@example.org", "-t", "alice@example.test",
+                                f"127.0.0.1:{pf.port}"], capture_output=True, text=True)  # warm-up
+                t0 = time.time()
+                r = subprocess.run(["smtp-source", "-c", "-l", str(SIZE), "-m", str(LAT_N), "-s", "1",
+                                    "-d", "-f", "bench@example.org", "-t", "alice@example.test",
+                                    f"127.0.0.1:{pf.port}"], capture_output=True, text=True)
+                latency[name] = round(1000 * (time.time() - t0) / LAT_N, 2)
+                print(f"latency {name}: {latency[name]} ms/msg (one session)", flush=True)
+        # real mail: corpus messages (training part), one per session
+        real, real_cpu, real_counts = {}, {}, {}
+        msgs = corpus_messages(REAL_N) if REAL_N > 0 else []
+        for name, pf in configs if msgs else []:
+            if name == "rspamd" and skip_rspamd:
+                continue
+            c0 = cpu_s(ims_pids[name]) if name in ims_pids else 0
+            rate, ok, bad = real_mail(pf.port, msgs)
+            real[name] = round(rate, 1)
+            real_counts[name] = [ok, bad]
+            if name in ims_pids:
+                real_cpu[name] = round(1000 * (cpu_s(ims_pids[name]) - c0) / len(msgs), 3)
+            print(f"real mail {name}: {real[name]} msg/s ({ok} accepted, {bad} refused)", flush=True)
         ims_rss = tree_rss_kb(milter.proc.pid)
         ims_hwm = hwm_kb(milter.proc.pid)
         rsp_rss = tree_rss_kb(rsp.pid) if rsp else 0
@@ -312,22 +505,34 @@ def main():
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
             "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,
-            "noop_mtaio_milter_cpu_ms_per_msg": 1000 * sum(cpu_noopb) / (N * ROUNDS) if nbproc else None,
-            "noop_mtaio_ratio_mean": mean["noop_mtaio"] / mean["bare"] if nbproc and not only else None,
             "ims_milter_cpu_ms_per_msg_by_round": [round(1000 * c / N, 3) for c in cpu_ims],
+            "ratio_mean_vs_bare": {k: round(mean[k] / mean["bare"], 3) for k in mean
+                                   if not only and mean["bare"]},
+            "milter_cpu_ms_per_msg": {k: round(1000 * sum(v) / (N * ROUNDS), 3)
+                                      for k, v in cpu_by.items()},
+            "latency_ms_per_msg_one_session": latency, "latency_messages": LAT_N,
+            "real_mail_msg_s": real, "real_mail_accepted_refused": real_counts,
+            "real_mail_ratio_vs_bare": {k: round(v / real["bare"], 3) for k, v in real.items()
+                                        if real.get("bare")},
+            "real_mail_milter_cpu_ms_per_msg": real_cpu, "real_mail_messages": len(msgs),
+            "real_mail_sessions": REAL_SESSIONS,
             "ims_scans": len(local), "ims_accepted": accepted,
             "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
             "ims_total_us_p50": percentile(total, 50), "ims_total_us_p99": percentile(total, 99),
+            "scan_us_by_milter": scan_us_by(ims_logs),
             "ims_rss_kb": ims_rss, "ims_hwm_kb": ims_hwm, "rspamd_rss_kb_all_processes": rsp_rss,
         }
         print(json.dumps(res, indent=1))
         if rsp:
             common.stop_pid(rsp.pid)
+        for proc in extra_procs:
+            common.stop_pid(proc.pid)
+        extra_procs = []
         if noop:
             common.stop_pid(nproc.pid)
-        if nbproc:
-            common.stop_pid(nbproc.pid)
     finally:
+        for proc in extra_procs:
+            common.stop_pid(proc.pid)
         for p in reversed(parts):
             try:
                 p.stop()

@@ -1,8 +1,6 @@
 /* bench/noop-milter.c: the cheapest possible libmilter filter (no replies
  * until end of message, then five added headers), to show the floor any
  * milter costs Postfix.  cc -O2 noop-milter.c $(pkg-config --cflags --libs milter) -lpthread
- * With ims-milter's libmilter I/O fixes (bench IMS_BENCH_NOOP_MTAIO):
- *   cc -O2 -I$BUILD -include config.h noop-milter.c ../milter/mtaio.c $(pkg-config ...) -lpthread
  * usage: noop-milter inet:PORT@127.0.0.1|unix:PATH [addheaders] */
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>

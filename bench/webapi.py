@@ -195,7 +195,9 @@ def main():
     os.environ["IMS_BENCH_TMP"] = tmp.path
     redis = Redis(tmp).start()
     api = WebAPI(tmp, redis, extra={"webapi.threads": THREADS, "log.level": "warning",
-                                    "webapi.max_connections": "1024"})
+                                    "webapi.max_connections": "1024",
+                                    # every connection comes from 127.0.0.1
+                                    "webapi.max_connections_per_ip": "0"})
     dove = Dovecot(tmp, redis, os.path.join(api.dir, "mail"))
     try:
         secs, size = seed(redis)

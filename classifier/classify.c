@@ -18,8 +18,11 @@ ims_status ims_classify_parsed(const struct ims_model *model, const struct ims_p
 	if (rc != IMS_OK)
 		return rc;
 	out->score = ims_model_decision(model, &x);
+	out->threshold = info.threshold;
 	out->probability = ims_model_probability(model, out->score);
-	out->spam = out->score > 0;
+	out->log_odds = ims_model_log_odds(model, out->score);
+	out->spam = out->score > info.threshold;
+	out->quarantine = info.has_quarantine && out->score > info.threshold_quarantine;
 	ims_fvec_free(&x);
 	return IMS_OK;
 }

@@ -11,9 +11,12 @@
 #include "status.h"
 
 struct ims_classification {
-	double score;       /* SVM decision value, > 0 spam */
+	double score;       /* SVM decision value f = w.x - rho */
+	double threshold;   /* the model's decision threshold */
 	double probability; /* of spam, 0..1 (Platt sigmoid fitted on held-out data) */
-	int spam;           /* score > 0 */
+	double log_odds;    /* calibrated log-odds around the threshold, -A * (f - t) */
+	int spam;           /* score > threshold */
+	int quarantine;     /* score > the model's quarantine threshold (0 without one) */
 };
 
 /* Classifies a parsed message.  IMS_OK or IMS_ENOMEM; *out is filled on

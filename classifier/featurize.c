@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "featurize.h"
+#include "normalize.h"
 
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
 #define TOKPAD 8   /* zero bytes after each token: the hash reads whole words */
@@ -18,7 +19,8 @@ enum {
 	C_WORD = 8,
 	C_DIGIT = 16,
 	C_ALPHA = 32,
-	C_LOWER = 64
+	C_LOWER = 64,
+	C_HIGH = 128 /* a byte of a UTF-8 multi-byte sequence */
 };
 static unsigned char cclass[256];
 static unsigned char lctab[256]; /* ASCII lower case, other bytes as they are */
@@ -35,7 +37,7 @@ static void cclass_init(void)
 		else if (c >= '0' && c <= '9')
 			cclass[c] |= C_WORD | C_DIGIT;
 		else if (c >= 0x80)
-			cclass[c] |= C_WORD;
+			cclass[c] |= C_WORD | C_HIGH;
 	}
 	for (int c = 0; c <= ' '; c++)
 		cclass[c] |= C_SEP;
@@ -81,6 +83,38 @@ static char lc(char c)
 	return (char)lctab[(unsigned char)c];
 }
 
+/* The token head[0..hl) + the case folding of s[0..n) when it is valid
+ * UTF-8 (raw header bytes, a cut or a 3-gram may not be: then ASCII
+ * lower-casing, as for any byte string). */
+static void emit_folded(ims_token_fn fn, void *ctx, char *head, size_t hl, const char *s, size_t n)
+{
+	char *f;
+	size_t fl;
+
+	if (!g_utf8_validate(s, (gssize)n, NULL)) {
+		if (hl + n >= TOKBUF)
+			n = TOKBUF - hl - 1;
+		for (size_t i = 0; i < n; i++)
+			head[hl + i] = (char)lctab[(unsigned char)s[i]];
+		memset(head + hl + n, 0, TOKPAD);
+		fn(ctx, head, hl + n);
+		return;
+	}
+	f = g_utf8_casefold(s, (gssize)n);
+	if (!f)
+		return;
+	fl = strlen(f);
+	if (hl + fl >= TOKBUF) {
+		fl = TOKBUF - hl - 1;
+		while (fl > 0 && ((unsigned char)f[fl] & 0xC0) == 0x80)
+			fl--; /* cut at a character boundary */
+	}
+	memcpy(head + hl, f, fl);
+	memset(head + hl + fl, 0, TOKPAD);
+	g_free(f);
+	fn(ctx, head, hl + fl);
+}
+
 /* Emits prefix + ":" + s[0..n) (lower-cased if lower) through fn.  The token
  * is followed by TOKPAD zero bytes (its NUL and more), which hash_token()
  * relies on when it is the consumer. */
@@ -96,8 +130,16 @@ static void emit(ims_token_fn fn, void *ctx, const char *prefix, const char *s, 
 	buf[pl] = ':';
 	d = buf + pl + 1;
 	if (lower) {
-		for (size_t i = 0; i < n; i++)
+		unsigned high = 0;
+
+		for (size_t i = 0; i < n; i++) {
 			d[i] = (char)lctab[(unsigned char)s[i]];
+			high |= (unsigned char)s[i];
+		}
+		if (high & 0x80) { /* other letters than ASCII: Unicode case folding */
+			emit_folded(fn, ctx, buf, pl + 1, s, n);
+			return;
+		}
 	} else {
 		memcpy(d, s, n);
 	}
@@ -321,10 +363,14 @@ static void plain_word(const char *c, size_t n, unsigned acc, const char *pfx, s
 	}
 	if (tb->head + n >= TOKBUF) /* as in emit(); not with IMS_TOKEN_MAX 40 */
 		n = TOKBUF - tb->head - 1;
-	for (size_t i = 0; i < n; i++)
-		d[i] = (char)lctab[(unsigned char)c[i]];
-	memset(d + n, 0, TOKPAD);
-	fn(ctx, tb->buf, tb->head + n);
+	if (acc & C_HIGH) {
+		emit_folded(fn, ctx, tb->buf, tb->head, c, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = (char)lctab[(unsigned char)c[i]];
+		memset(d + n, 0, TOKPAD);
+		fn(ctx, tb->buf, tb->head + n);
+	}
 	if (!(acc & C_LOWER) && (acc & C_ALPHA) && n >= 3) {
 		char kp[24];
 
@@ -365,12 +411,62 @@ static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn
 	}
 }
 
+/* Character 3-grams of each word of text (lower-cased), the word padded
+ * with a space on each side: "free" gives " fr", "fre", "ree", "ee ".  For
+ * short texts (Subject, From display name): they keep part of a word that
+ * was spelled to dodge the word tokens ("fr-ee", "v1agra").  text is valid
+ * UTF-8 (tokenize_norm's) and a word is a run of whole characters. */
+#define NGRAM_N 3
+static void char_ngrams(const char *text, size_t len, const char *pfx, ims_token_fn fn,
+                        void *ctx)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		while (i < len && !is_word((unsigned char)text[i]))
+			i++;
+		size_t st = i;
+
+		while (i < len && is_word((unsigned char)text[i]))
+			i++;
+		if (i == st || i - st > IMS_TOKEN_MAX)
+			continue;
+		/* " word " and where each of its characters starts */
+		char w[IMS_TOKEN_MAX + 3];
+		size_t wl = i - st + 2, off[IMS_TOKEN_MAX + 3], nc = 0;
+
+		w[0] = ' ';
+		memcpy(w + 1, text + st, i - st);
+		w[wl - 1] = ' ';
+		w[wl] = '\0';
+		for (size_t k = 0; k < wl; k = (size_t)(g_utf8_next_char(w + k) - w))
+			off[nc++] = k;
+		off[nc] = wl;
+		for (size_t k = 0; k + NGRAM_N <= nc; k++)
+			emit(fn, ctx, pfx, w + off[k], off[k + NGRAM_N] - off[k], 1);
+	}
+}
+
+/* tokenize() after Unicode normalisation (normalize.h); ngram_pfx: also
+ * the character 3-grams under that prefix (NULL: none). */
+static void tokenize_norm(const char *text, size_t len, const char *pfx, const char *ngram_pfx,
+                          ims_token_fn fn, void *ctx)
+{
+	size_t nl = 0;
+	char *nt = ims_text_normalize(text, len, &nl);
+
+	tokenize(nt ? nt : text, nt ? nl : len, pfx, fn, ctx);
+	if (ngram_pfx)
+		char_ngrams(nt ? nt : text, nt ? nl : len, ngram_pfx, fn, ctx);
+	g_free(nt);
+}
+
 void ims_tokenize(const char *text, size_t len, char prefix, ims_token_fn fn, void *ctx)
 {
 	char pfx[2] = {prefix, '\0'};
 
 	pthread_once(&cclass_once, cclass_init);
-	tokenize(text, len, pfx, fn, ctx);
+	tokenize_norm(text, len, pfx, NULL, fn, ctx);
 }
 
 static const char *bucket(size_t n)
@@ -395,9 +491,60 @@ static void emit_kv(ims_token_fn fn, void *ctx, const char *key, const char *val
 	emit_str(fn, ctx, key, val);
 }
 
-static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
+/* Words that only tell the time: day and month names, time zones. */
+static int time_word(const char *w, size_t n)
 {
-	GMimeMessage *msg = ims_parsed_gmime(p);
+	static const char *const words[] = {
+	    "mon",  "tue", "wed", "thu", "fri",  "sat",  "sun",  "jan",  "feb", "mar", "apr",
+	    "may",  "jun", "jul", "aug", "sep",  "oct",  "nov",  "dec",  "ut",  "gmt", "utc",
+	    "est",  "edt", "cst", "cdt", "mst",  "mdt",  "pst",  "pdt",  "bst", "cet", "cest",
+	    "met",  "mest", "eet", "eest", "jst", "kst", "hkt", "ist", "sgt", "wib", "am",
+	    "pm",   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+	    "sunday"};
+
+	if (n < 2 || n > 9)
+		return 0;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (strlen(words[i]) == n && g_ascii_strncasecmp(w, words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Passes a header value's tokens on, without those that only tell the
+ * time (numbers, day and month names, zones): in Received and *Date
+ * headers they say when a message was sent, which is no sign of spam and
+ * drifts with time (docs/classifier.md "Features"). */
+struct time_filter {
+	ims_token_fn fn;
+	void *ctx;
+};
+
+static void drop_time_tokens(void *arg, const char *tok, size_t len)
+{
+	struct time_filter *tf = arg;
+	const char *colon = memchr(tok, ':', len);
+
+	if (colon && colon > tok) {
+		char kind = colon[-1];
+		const char *w = colon + 1;
+
+		if (kind == 'N' || time_word(w, len - (size_t)(w - tok)))
+			return;
+	}
+	tf->fn(tf->ctx, tok, len);
+}
+
+static int time_header(const char *name)
+{
+	size_t n = strlen(name);
+
+	return g_ascii_strcasecmp(name, "Received") == 0 ||
+	       (n >= 4 && g_ascii_strcasecmp(name + n - 4, "date") == 0);
+}
+
+/* The header tokens of msg: the message itself, or an attached one. */
+static void header_tokens(GMimeMessage *msg, ims_token_fn fn, void *ctx)
+{
 	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
 	int count = hl ? g_mime_header_list_get_count(hl) : 0;
 	size_t received = 0;
@@ -428,8 +575,13 @@ static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx
 			for (const char *q = name; *q && k < sizeof hp - 1; q++)
 				hp[k++] = lc(*q);
 			hp[k] = '\0';
-			if (raw)
+			if (raw && time_header(name)) {
+				struct time_filter tf = {fn, ctx};
+
+				tokenize(raw, strnlen(raw, 1000), hp, drop_time_tokens, &tf);
+			} else if (raw) {
 				tokenize(raw, strnlen(raw, 1000), hp, fn, ctx);
+			}
 		}
 	}
 	emit_kv(fn, ctx, "RCV", received > 15 ? "15+" : bucket(received));
@@ -444,7 +596,8 @@ static void header_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx
 		const char *name = internet_address_get_name(a);
 
 		if (name && *name)
-			tokenize(name, strlen(name) < 200 ? strlen(name) : 200, "F", fn, ctx);
+			tokenize_norm(name, strlen(name) < 200 ? strlen(name) : 200, "F", "F3", fn,
+			              ctx);
 		else
 			emit_kv(fn, ctx, "F", "#noname");
 		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
@@ -533,11 +686,26 @@ void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
 	size_t tlen = strlen(text);
 
 	pthread_once(&cclass_once, cclass_init);
-	tokenize(subject, strlen(subject), "S", fn, ctx);
+	tokenize_norm(subject, strlen(subject), "S", "S3", fn, ctx);
 	if (!*subject)
 		emit_kv(fn, ctx, "S", "#empty");
-	tokenize(text, tlen, "W", fn, ctx);
-	header_tokens(p, fn, ctx);
+	tokenize_norm(text, tlen, "W", NULL, fn, ctx);
+	header_tokens(ims_parsed_gmime(p), fn, ctx);
+	{
+		/* attached messages (forwarded spam is spam): their subject and
+		 * headers as if they were the message's own; their body is
+		 * already in the text */
+		GMimeMessage *const *inner;
+		size_t ni = ims_parsed_inner_messages(p, &inner);
+
+		for (size_t i = 0; i < ni; i++) {
+			const char *is = g_mime_message_get_subject(inner[i]);
+
+			if (is)
+				tokenize_norm(is, strnlen(is, 1000), "S", "S3", fn, ctx);
+			header_tokens(inner[i], fn, ctx);
+		}
+	}
 
 	for (size_t i = 0; i < nl; i++) {
 		char h[256];
@@ -547,7 +715,7 @@ void ims_features_tokens(const struct ims_parsed *p, ims_token_fn fn, void *ctx)
 		if (strncasecmp(links[i].href, "mailto:", 7) == 0)
 			emit_kv(fn, ctx, "L", "#mailto");
 		if (links[i].text[0])
-			tokenize(links[i].text, strlen(links[i].text), "A", fn, ctx);
+			tokenize_norm(links[i].text, strlen(links[i].text), "A", NULL, fn, ctx);
 		mismatches += link_mismatch(&links[i]);
 	}
 	emit_kv(fn, ctx, "LN", bucket(nl));

@@ -17,7 +17,7 @@
 #include "message.h"
 #include "status.h"
 
-#define IMS_FEATURE_VERSION     2
+#define IMS_FEATURE_VERSION     3
 #define IMS_HASH_BITS_DEFAULT   20
 #define IMS_HASH_BITS_MIN       10
 #define IMS_HASH_BITS_MAX       24

@@ -3,14 +3,17 @@ noinst_LIBRARIES += classifier/libimsclassifier.a
 classifier_libimsclassifier_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 classifier_libimsclassifier_a_SOURCES = \
 	classifier/message.c classifier/message.h \
+	classifier/mimeparse.c classifier/mimeparse.h \
 	classifier/html.c classifier/html.h \
 	classifier/featurize.c classifier/featurize.h \
+	classifier/normalize.c classifier/normalize.h \
 	classifier/model.c classifier/model.h \
 	classifier/classify.c classifier/classify.h \
 	classifier/metrics.c classifier/metrics.h \
 	classifier/train.c classifier/train.h
 
-EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c \
+EXTRA_DIST += docs/classifier.md docs/benchmarks.md contrib/fetch-corpus.sh bench/classifier.sh bench/classifier-html.c bench/time-split.py bench/obfuscate.py \
+	bench/mime-nesting.sh bench/mime-nesting.c \
 	contrib/samples/ham.eml contrib/samples/spam.eml
 
 # The default model: `make model` fetches the SpamAssassin corpus (network,

@@ -8,6 +8,7 @@
 
 #include "html.h"
 #include "message.h"
+#include "mimeparse.h"
 
 /* Encoded bytes of one text part that are decoded at most: enough for
  * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
@@ -20,8 +21,12 @@ struct ims_parsed {
 	char *subject;
 	GArray *links;       /* struct ims_link, strings g_malloc'ed */
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
+	GPtrArray *attachment_parts; /* GMimePart of each attachment, owned by msg's tree */
 	int malformed;
+	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */
 	size_t parts, plain, html;
+	size_t ninner; /* attached messages, owned by msg's tree */
+	GMimeMessage *inner[IMS_MIME_MAX_INNER];
 };
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
@@ -331,6 +336,7 @@ static void add_attachment(struct ims_parsed *p, GMimePart *part, GMimeContentTy
 	}
 	a.size = part_size(part);
 	g_array_append_val(p->attachments, a);
+	g_ptr_array_add(p->attachment_parts, part);
 }
 
 static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
@@ -344,6 +350,8 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
 
+		if (inner && p->ninner < IMS_MIME_MAX_INNER)
+			p->inner[p->ninner++] = inner;
 		if (inner)
 			walk(p, g_mime_message_get_mime_part(inner), depth + 1);
 		return;
@@ -396,17 +404,14 @@ static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
 /* Parses raw with GMime; with warn, GMime's parser warnings set p->malformed. */
 static GMimeMessage *gmime_parse(const char *raw, size_t len, struct ims_parsed *p, int warn)
 {
-	GMimeStream *stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
 	GMimeParserOptions *opts = g_mime_parser_options_new();
 	GMimeMessage *msg;
 
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	if (warn)
 		g_mime_parser_options_set_warning_callback(opts, on_parser_warning, p);
-	msg = g_mime_parser_construct_message(parser, opts);
-	g_object_unref(parser);
-	g_object_unref(stream);
+	msg = ims_mime_parse(raw, len, opts, &p->mime_limit);
+	if (p->mime_limit)
+		p->malformed = 1;
 	g_mime_parser_options_free(opts);
 	return msg;
 }
@@ -476,6 +481,7 @@ ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **ou
 	p->text = g_string_sized_new(4096);
 	p->links = g_array_new(FALSE, FALSE, sizeof(struct ims_link));
 	p->attachments = g_array_new(FALSE, FALSE, sizeof(struct ims_attachment));
+	p->attachment_parts = g_ptr_array_new();
 
 	if (!raw)
 		raw = "";
@@ -533,6 +539,7 @@ void ims_parsed_free(struct ims_parsed *p)
 	}
 	g_array_free(p->links, TRUE);
 	g_array_free(p->attachments, TRUE);
+	g_ptr_array_free(p->attachment_parts, TRUE);
 	g_string_free(p->text, TRUE);
 	g_free(p->subject);
 	if (p->msg)
@@ -562,6 +569,85 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
 	return p->attachments->len;
 }
 
+ims_status ims_parsed_attachment_content(const struct ims_parsed *p, size_t i, size_t max,
+                                         char **out, size_t *len, bool *cut)
+{
+	GMimePart *part;
+	GMimeDataWrapper *content;
+	GMimeStream *src;
+	GMimeEncoding enc;
+	char in[4096], *buf;
+	size_t n = 0, size = 4096;
+
+	*out = NULL, *len = 0, *cut = false;
+	if (i >= p->attachment_parts->len)
+		return IMS_ENOTFOUND;
+	part = g_ptr_array_index(p->attachment_parts, i);
+	content = g_mime_part_get_content(part);
+	if (!(buf = malloc(size)))
+		return IMS_ENOMEM;
+	if (!content || !(src = g_mime_data_wrapper_get_stream(content)))
+		goto done;
+	g_mime_stream_reset(src);
+	g_mime_encoding_init_decode(&enc, g_mime_data_wrapper_get_encoding(content));
+	/* decode chunk by chunk, never more than max + one chunk */
+	for (;;) {
+		gssize got = g_mime_stream_read(src, in, sizeof in);
+		size_t need;
+
+		if (got <= 0)
+			break;
+		need = n + g_mime_encoding_outlen(&enc, (size_t)got);
+		if (need > size) {
+			char *nb;
+
+			while (size < need)
+				size *= 2;
+			if (!(nb = realloc(buf, size))) {
+				free(buf);
+				g_mime_stream_reset(src);
+				return IMS_ENOMEM;
+			}
+			buf = nb;
+		}
+		n += g_mime_encoding_step(&enc, in, (size_t)got, buf + n);
+		if (n > max) {
+			n = max;
+			*cut = true;
+			break;
+		}
+	}
+	if (!*cut) {
+		char tail[16];
+		size_t t = g_mime_encoding_flush(&enc, "", 0, tail);
+
+		if (n + t > max)
+			*cut = true, t = max - n;
+		if (n + t > size) {
+			char *nb = realloc(buf, n + t);
+
+			if (!nb) {
+				free(buf);
+				g_mime_stream_reset(src);
+				return IMS_ENOMEM;
+			}
+			buf = nb;
+		}
+		memcpy(buf + n, tail, t);
+		n += t;
+	}
+	g_mime_stream_reset(src);
+done:
+	*out = buf;
+	*len = n;
+	return IMS_OK;
+}
+
+int ims_parsed_mime_limit(const struct ims_parsed *p)
+{
+	return p->mime_limit;
+}
+
 int ims_parsed_malformed(const struct ims_parsed *p)
 {
 	return p->malformed;
@@ -585,4 +671,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p)
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p)
 {
 	return p->msg;
+}
+
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out)
+{
+	*out = p->inner;
+	return p->ninner;
 }

@@ -13,6 +13,7 @@
 #ifndef IMS_MESSAGE_H
 #define IMS_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <gmime/gmime.h>
@@ -25,6 +26,7 @@
 #define IMS_MIME_MAX_LINKS       500           /* links kept */
 #define IMS_MIME_MAX_ATTACHMENTS 100           /* attachments listed */
 #define IMS_MIME_MAX_MESSAGE     (64u << 20)   /* larger raw input: IMS_ELIMIT */
+#define IMS_MIME_MAX_INNER       8             /* attached messages listed */
 
 struct ims_parsed;
 
@@ -64,9 +66,22 @@ size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out)
 /* Attachments: *out points at an array owned by p; returns the count. */
 size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out);
 
+/* The decoded content (transfer encoding undone) of attachment i, at most
+ * max bytes: *out (the caller's, free(); not NUL-terminated) and *len;
+ * *cut when the part decodes to more than max bytes.  Reads the part
+ * from the parsed tree: no second MIME parse.  IMS_ENOTFOUND past the
+ * last attachment, IMS_ENOMEM. */
+ims_status ims_parsed_attachment_content(const struct ims_parsed *p, size_t i, size_t max,
+                                         char **out, size_t *len, bool *cut);
+
 /* Non-zero when the input was truncated, lacked a boundary, nested too deep,
  * had too many parts or too much text. */
 int ims_parsed_malformed(const struct ims_parsed *p);
+
+/* Non-zero when the MIME structure was too costly to parse (nesting: see
+ * classifier/mimeparse.h): only the header section was read, and the
+ * message counts as malformed too. */
+int ims_parsed_mime_limit(const struct ims_parsed *p);
 
 /* Counts of leaf parts: all of them, text/plain, text/html. */
 size_t ims_parsed_part_count(const struct ims_parsed *p);
@@ -76,5 +91,10 @@ size_t ims_parsed_html_parts(const struct ims_parsed *p);
 /* The GMime message, for other headers; owned by p (do not unref), valid
  * until ims_parsed_free().  Never NULL. */
 GMimeMessage *ims_parsed_gmime(const struct ims_parsed *p);
+
+/* The attached messages (message/rfc822 parts, at any depth, the first
+ * IMS_MIME_MAX_INNER in walk order): *out points at an array owned by p,
+ * the messages are owned by p's tree (do not unref).  Returns the count. */
+size_t ims_parsed_inner_messages(const struct ims_parsed *p, GMimeMessage *const **out);
 
 #endif

@@ -136,16 +136,62 @@ ims_status ims_platt_fit(const double *f, const int *y, size_t n, double *a_out,
 
 void ims_confusion_count(const double *score, const int *y, size_t n, struct ims_confusion *c)
 {
+	ims_confusion_count_at(score, y, n, 0.0, c);
+}
+
+void ims_confusion_count_at(const double *score, const int *y, size_t n, double threshold,
+                            struct ims_confusion *c)
+{
 	c->ham = c->spam = c->false_positives = c->false_negatives = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (y[i] > 0) {
 			c->spam++;
-			if (!(score[i] > 0))
+			if (!(score[i] > threshold))
 				c->false_negatives++;
 		} else {
 			c->ham++;
-			if (score[i] > 0)
+			if (score[i] > threshold)
 				c->false_positives++;
 		}
 	}
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+ims_status ims_threshold_at_fpr(const double *score, const int *y, size_t n, double fpr,
+                                double *threshold)
+{
+	size_t nham = 0, k;
+	double *h;
+
+	for (size_t i = 0; i < n; i++)
+		nham += y[i] <= 0;
+	if (nham == 0 || !(fpr >= 0 && fpr < 1))
+		return IMS_EINVAL;
+	h = malloc(nham * sizeof *h);
+	if (!h)
+		return IMS_ENOMEM;
+	nham = 0;
+	for (size_t i = 0; i < n; i++)
+		if (y[i] <= 0)
+			h[nham++] = score[i];
+	qsort(h, nham, sizeof *h, cmp_desc);
+	/* k ham may score above it: halfway between the k-th highest ham score
+	 * and the next one (ties move it up, never past the target) */
+	k = (size_t)floor(fpr * (double)nham + 1e-9);
+	while (k > 0 && h[k - 1] == h[k < nham ? k : nham - 1] && k < nham)
+		k--;
+	if (k == 0)
+		*threshold = h[0];
+	else if (k >= nham)
+		*threshold = h[nham - 1] - 1e-9;
+	else
+		*threshold = (h[k - 1] + h[k]) / 2.0;
+	free(h);
+	return IMS_OK;
 }

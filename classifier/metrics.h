@@ -23,4 +23,15 @@ struct ims_confusion {
 /* Counts with the decision threshold 0 (score > 0 is spam). */
 void ims_confusion_count(const double *score, const int *y, size_t n, struct ims_confusion *c);
 
+/* The same with another threshold (score > threshold is spam). */
+void ims_confusion_count_at(const double *score, const int *y, size_t n, double threshold,
+                            struct ims_confusion *c);
+
+/* The threshold at which at most a share fpr (0 <= fpr < 1) of the ham
+ * scores lies above it: halfway between the k-th and (k+1)-th highest ham
+ * score, k = floor(fpr * ham); the highest ham score for k = 0.
+ * IMS_EINVAL without ham or with a bad fpr, IMS_ENOMEM. */
+ims_status ims_threshold_at_fpr(const double *score, const int *y, size_t n, double fpr,
+                                double *threshold);
+
 #endif

@@ -30,6 +30,8 @@ struct ims_model {
 	size_t dim; /* 2^hash_bits; w has dim + 1 entries */
 	double *w;
 	double rho, a, b, c;
+	double threshold, threshold_q, target_fpr, quarantine_fpr;
+	int has_q;
 	size_t nonzero;
 	char *version, *trained_at, *trainer, *metrics_json;
 };
@@ -91,6 +93,11 @@ void ims_model_get_info(const struct ims_model *m, struct ims_model_info *out)
 	out->rho = m->rho;
 	out->platt_a = m->a;
 	out->platt_b = m->b;
+	out->threshold = m->threshold;
+	out->threshold_quarantine = m->has_q ? m->threshold_q : m->threshold;
+	out->has_quarantine = m->has_q;
+	out->target_fpr = m->target_fpr;
+	out->quarantine_fpr = m->quarantine_fpr;
 	out->nonzero = m->nonzero;
 }
 
@@ -112,6 +119,11 @@ double ims_model_probability(const struct ims_model *m, double f)
 	if (t >= 0)
 		return exp(-t) / (1.0 + exp(-t));
 	return 1.0 / (1.0 + exp(t));
+}
+
+double ims_model_log_odds(const struct ims_model *m, double f)
+{
+	return -m->a * (f - m->threshold);
 }
 
 static struct ims_model *model_alloc(unsigned bits)
@@ -157,7 +169,8 @@ ims_status ims_model_new(const struct ims_model_params *p, struct ims_model **ou
 	struct tm tm;
 
 	*out = NULL;
-	if (p->hash_bits < IMS_HASH_BITS_MIN || p->hash_bits > IMS_HASH_BITS_MAX || !p->w)
+	if (p->hash_bits < IMS_HASH_BITS_MIN || p->hash_bits > IMS_HASH_BITS_MAX || !p->w ||
+	    !isfinite(p->threshold) || (p->has_quarantine && !isfinite(p->threshold_quarantine)))
 		return IMS_EINVAL;
 	if (sodium_init() < 0)
 		return IMS_ENOMEM;
@@ -170,6 +183,11 @@ ims_status ims_model_new(const struct ims_model_params *p, struct ims_model **ou
 	m->a = p->platt_a;
 	m->b = p->platt_b;
 	m->c = p->c;
+	m->threshold = p->threshold;
+	m->has_q = p->has_quarantine;
+	m->threshold_q = p->has_quarantine ? p->threshold_quarantine : p->threshold;
+	m->target_fpr = p->target_fpr;
+	m->quarantine_fpr = p->has_quarantine ? p->quarantine_fpr : -1;
 	crypto_generichash_init(&st, NULL, 0, sizeof sum);
 	for (size_t i = 1; i <= m->dim; i++) {
 		if (m->w[i] != 0) {
@@ -179,6 +197,7 @@ ims_status ims_model_new(const struct ims_model_params *p, struct ims_model **ou
 		}
 	}
 	crypto_generichash_update(&st, (const unsigned char *)&m->rho, sizeof m->rho);
+	crypto_generichash_update(&st, (const unsigned char *)&m->threshold, sizeof m->threshold);
 	crypto_generichash_final(&st, sum, sizeof sum);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -252,7 +271,13 @@ ims_status ims_model_save(const struct ims_model *m, const char *path, char *err
 	                 (json_int_t)m->hash_bits, "trained_at", m->trained_at, "trainer",
 	                 m->trainer, "tokenizer", "ims-1", "C", m->c, "rho", m->rho, "platt_a",
 	                 m->a, "platt_b", m->b, "metrics", metrics);
-	if (!meta || !(meta_text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS)))
+	if (!meta || json_object_set_new(meta, "threshold", json_real(m->threshold)) ||
+	    json_object_set_new(meta, "target_fpr", json_real(m->target_fpr)) ||
+	    (m->has_q &&
+	     (json_object_set_new(meta, "threshold_quarantine", json_real(m->threshold_q)) ||
+	      json_object_set_new(meta, "quarantine_fpr", json_real(m->quarantine_fpr)))))
+		goto out;
+	if (!(meta_text = json_dumps(meta, JSON_COMPACT | JSON_SORT_KEYS)))
 		goto out;
 	meta_len = strlen(meta_text);
 	len = MAGIC_LEN + 4 + 4 + meta_len + 4 + m->nonzero * ENTRY_LEN + SUM_LEN;
@@ -449,25 +474,40 @@ ims_status ims_model_load(const char *path, struct ims_model **out, char *err, s
 		goto out;
 	}
 	if (!get_real(meta, "rho", &m->rho) || !get_real(meta, "platt_a", &m->a) ||
-	    !get_real(meta, "platt_b", &m->b) || !get_real(meta, "C", &m->c)) {
-		seterr(err, errlen, "%s: header lacks rho, platt_a, platt_b or C", path);
+	    !get_real(meta, "platt_b", &m->b) || !get_real(meta, "C", &m->c) ||
+	    !get_real(meta, "threshold", &m->threshold) ||
+	    !get_real(meta, "target_fpr", &m->target_fpr)) {
+		seterr(err, errlen,
+		       "%s: header lacks rho, platt_a, platt_b, C, threshold or target_fpr", path);
 		goto out;
 	}
+	m->has_q = json_object_get(meta, "threshold_quarantine") != NULL;
+	m->threshold_q = m->threshold;
+	m->quarantine_fpr = -1;
+	if (m->has_q && (!get_real(meta, "threshold_quarantine", &m->threshold_q) ||
+	                 !get_real(meta, "quarantine_fpr", &m->quarantine_fpr))) {
+		seterr(err, errlen, "%s: bad threshold_quarantine or quarantine_fpr", path);
+		goto out;
+	}
+
 	nnz = get_u32(buf + off);
 	off += 4;
 	if (nnz > m->dim || nnz * ENTRY_LEN != len - SUM_LEN - off) {
 		seterr(err, errlen, "%s: weight table size does not match the file", path);
 		goto out;
 	}
-	for (size_t i = 0; i < nnz; i++, off += ENTRY_LEN) {
+	for (size_t i = 0, prev = 0; i < nnz; i++, off += ENTRY_LEN) {
 		uint32_t idx = get_u32(buf + off);
 		double wv = get_f64(buf + off + 4);
 
-		if (idx == 0 || idx > m->dim || !isfinite(wv)) {
+		/* as ims_model_save writes them: increasing indices, non-zero
+		 * weights (nonzero must count them: saving again relies on it) */
+		if (idx <= prev || idx > m->dim || !isfinite(wv) || wv == 0) {
 			seterr(err, errlen, "%s: bad weight entry %zu", path, i);
 			goto out;
 		}
 		m->w[idx] = wv;
+		prev = idx;
 	}
 	m->nonzero = nnz;
 	m->version = get_str(meta, "model_version");

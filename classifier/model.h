@@ -1,6 +1,9 @@
 /* A trained linear SVM model: one weight vector w over the hashed feature
- * space, the bias rho (decision = w.x - rho, > 0 means spam) and the Platt
- * sigmoid (P(spam) = 1 / (1 + exp(A * decision + B))).
+ * space, the bias rho (decision f = w.x - rho), the decision threshold t
+ * set by training at a target false-positive rate on held-out decision
+ * values (f > t means spam), optionally a stricter threshold for
+ * quarantine, and the Platt sigmoid fitted on the same held-out values
+ * (P(spam) = 1 / (1 + exp(A * f + B))).
  *
  * A loaded model is immutable and reference-counted: a daemon swaps in a
  * new one on reload while messages in flight keep the old one.  Any number
@@ -50,20 +53,32 @@ struct ims_model_info {
 	const char *trainer;      /* "libsvm" or "liblinear" */
 	const char *metrics_json; /* JSON object text: training and CV figures */
 	double c, rho, platt_a, platt_b;
-	size_t nonzero; /* non-zero weights */
+	double threshold;            /* f > threshold is spam */
+	double threshold_quarantine; /* the stricter cut; == threshold when none */
+	int has_quarantine;          /* the model carries a quarantine threshold */
+	double target_fpr, quarantine_fpr; /* what they were set for (-1: given) */
+	size_t nonzero;                    /* non-zero weights */
 };
 void ims_model_get_info(const struct ims_model *m, struct ims_model_info *out);
 
-/* The decision value w.x - rho for a vector built with the model's
+/* The decision value f = w.x - rho for a vector built with the model's
  * hash_bits, and the Platt probability of spam for a decision value. */
 double ims_model_decision(const struct ims_model *m, const struct ims_fvec *x);
 double ims_model_probability(const struct ims_model *m, double decision);
+
+/* The calibrated log-odds of spam at f relative to those at the threshold,
+ * -A * (f - threshold): 0 at the threshold, > 0 on the spam side. */
+double ims_model_log_odds(const struct ims_model *m, double decision);
 
 /* What training hands over to build a model. */
 struct ims_model_params {
 	unsigned hash_bits;
 	const double *w; /* 1 + 2^hash_bits entries, w[0] unused; copied */
 	double rho, platt_a, platt_b, c;
+	double threshold;            /* f > threshold is spam */
+	double threshold_quarantine; /* used when has_quarantine */
+	int has_quarantine;
+	double target_fpr, quarantine_fpr; /* for the record; -1 when not set by an FPR */
 	const char *trainer;
 	const char *metrics_json; /* a JSON object, or NULL */
 };

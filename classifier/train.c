@@ -533,6 +533,36 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	rc = ims_platt_fit(cv.dec[best], ds->y, ds->n, &r->platt_a, &r->platt_b);
 	if (rc != IMS_OK)
 		goto out;
+	if (!(r->platt_a < 0)) {
+		rc = IMS_EINVAL;
+		seterr(err, errlen, "the held-out decision values do not separate ham from spam");
+		goto out;
+	}
+	/* the threshold(s) from the same out-of-fold values */
+	if (o.target_fpr == 0)
+		o.target_fpr = IMS_TARGET_FPR_DEFAULT;
+	r->target_fpr = o.target_fpr > 0 && o.target_fpr < 1 ? o.target_fpr : -1;
+	r->threshold = 0;
+	if (r->target_fpr > 0 &&
+	    (rc = ims_threshold_at_fpr(cv.dec[best], ds->y, ds->n, r->target_fpr,
+	                               &r->threshold)) != IMS_OK)
+		goto out;
+	r->quarantine_fpr = -1;
+	if (o.quarantine_fpr > 0 && o.quarantine_fpr < 1) {
+		r->has_quarantine = 1;
+		r->quarantine_fpr = o.quarantine_fpr;
+		rc = ims_threshold_at_fpr(cv.dec[best], ds->y, ds->n, o.quarantine_fpr,
+		                          &r->threshold_quarantine);
+		if (rc != IMS_OK)
+			goto out;
+		if (r->threshold_quarantine < r->threshold) /* stricter, never looser */
+			r->threshold_quarantine = r->threshold;
+	}
+	ims_confusion_count_at(cv.dec[best], ds->y, ds->n, r->threshold, &conf);
+	r->cv_t_accuracy =
+	    1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)ds->n;
+	r->cv_t_fpr = conf.ham ? (double)conf.false_positives / (double)conf.ham : 0;
+	r->cv_t_fnr = conf.spam ? (double)conf.false_negatives / (double)conf.spam : 0;
 
 	/* the final model on everything */
 	t0 = now_s();
@@ -569,6 +599,11 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	    .rho = rho,
 	    .platt_a = r->platt_a,
 	    .platt_b = r->platt_b,
+	    .threshold = r->threshold,
+	    .threshold_quarantine = r->threshold_quarantine,
+	    .has_quarantine = r->has_quarantine,
+	    .target_fpr = r->target_fpr,
+	    .quarantine_fpr = r->quarantine_fpr,
 	    .c = r->c,
 	    .trainer = o.trainer,
 	    .metrics_json = metrics,
@@ -610,6 +645,20 @@ char *ims_train_report_json(const struct ims_train_report *r, const char *traine
 	              "cv_false_negative_rate", r->cv_fnr, "cv_roc_auc", r->cv_auc, "platt_a",
 	              r->platt_a, "platt_b", r->platt_b, "seconds_cv", r->seconds_cv,
 	              "seconds_final", r->seconds_final, "grid", grid);
+	if (o && (json_object_set_new(o, "threshold", json_real(r->threshold)) ||
+	          json_object_set_new(o, "target_fpr", json_real(r->target_fpr)) ||
+	          json_object_set_new(o, "cv_accuracy_at_threshold", json_real(r->cv_t_accuracy)) ||
+	          json_object_set_new(o, "cv_false_positive_rate_at_threshold",
+	                              json_real(r->cv_t_fpr)) ||
+	          json_object_set_new(o, "cv_false_negative_rate_at_threshold",
+	                              json_real(r->cv_t_fnr)) ||
+	          (r->has_quarantine &&
+	           (json_object_set_new(o, "threshold_quarantine",
+	                                json_real(r->threshold_quarantine)) ||
+	            json_object_set_new(o, "quarantine_fpr", json_real(r->quarantine_fpr)))))) {
+		json_decref(o);
+		return NULL;
+	}
 	if (o)
 		s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);

@@ -29,6 +29,9 @@ void ims_dataset_free(struct ims_dataset *ds);
 
 #define IMS_TRAIN_MAX_GRID 16
 
+/* `ims train`'s default --target-fpr: docs/classifier.md "Threshold". */
+#define IMS_TARGET_FPR_DEFAULT 0.005
+
 struct ims_train_opts {
 	const char *trainer; /* "libsvm" (NULL: default) or "liblinear" */
 	unsigned hash_bits;  /* the vectors' hash_bits */
@@ -40,6 +43,12 @@ struct ims_train_opts {
 	int threads;         /* default 2 */
 	int verbose;         /* progress lines on stderr */
 	const char *cv_dump; /* write out-of-fold decision values here (debugging), or NULL */
+	/* The decision threshold: at most this share of the out-of-fold ham
+	 * decision values above it (0 < target_fpr < 1); 0 means
+	 * IMS_TARGET_FPR_DEFAULT (so every caller gets the same default), < 0
+	 * the SVM's own threshold 0.  quarantine_fpr the same for a second,
+	 * stricter threshold (0 < quarantine_fpr < target_fpr); otherwise none. */
+	double target_fpr, quarantine_fpr;
 };
 
 struct ims_train_report {
@@ -48,6 +57,10 @@ struct ims_train_report {
 	int folds;
 	double cv_accuracy, cv_fpr, cv_fnr, cv_auc;
 	double platt_a, platt_b;
+	double threshold, threshold_quarantine; /* the latter only with has_quarantine */
+	int has_quarantine;
+	double target_fpr, quarantine_fpr;
+	double cv_t_accuracy, cv_t_fpr, cv_t_fnr; /* out-of-fold, at the threshold */
 	double seconds_cv, seconds_final;
 	size_t grid_n;
 	double grid_c[IMS_TRAIN_MAX_GRID], grid_accuracy[IMS_TRAIN_MAX_GRID],

@@ -23,7 +23,8 @@ static void help(void)
 	       "roc_auc, messages_per_second (wall clock, reading, parsing and\n"
 	       "classifying), messages_per_cpu_second (the same per second of CPU time,\n"
 	       "steady on a busy machine), ham, spam, false_positives, false_negatives,\n"
-	       "seconds, cpu_seconds, model_version.\n");
+	       "seconds, cpu_seconds, model_version, threshold (the model's decision\n"
+	       "threshold the counts are taken at; roc_auc does not depend on it).\n");
 }
 
 static double now_s(clockid_t clk)
@@ -48,7 +49,7 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 	char **hamdirs = calloc((size_t)argc, sizeof *hamdirs);
 	char **spamdirs = calloc((size_t)argc, sizeof *spamdirs);
 	size_t nh = 0, ns = 0;
-	double *score = NULL, t0, c0, secs, cpu, auc = 0.5;
+	double *score = NULL, t0, c0, secs, cpu, auc = 0.5, threshold = 0;
 	int *y = NULL, c, rc = IMS_EXIT_ERROR;
 	struct ims_model *m = NULL;
 	struct ims_confusion conf;
@@ -129,13 +130,19 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 	}
 	secs = now_s(CLOCK_MONOTONIC) - t0;
 	cpu = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
-	ims_confusion_count(score, y, nfiles, &conf);
+	{
+		struct ims_model_info mi;
+
+		ims_model_get_info(m, &mi);
+		threshold = mi.threshold;
+	}
+	ims_confusion_count_at(score, y, nfiles, threshold, &conf);
 	if (ims_roc_auc(score, y, nfiles, &auc) != IMS_OK) {
 		rc = ims_cli_error("out of memory");
 		goto out;
 	}
 	o = json_pack(
-	    "{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:s}", "accuracy",
+	    "{s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:s, s:f}", "accuracy",
 	    1.0 - (double)(conf.false_positives + conf.false_negatives) / (double)nfiles,
 	    "false_positive_rate", conf.ham ? (double)conf.false_positives / (double)conf.ham : 0.0,
 	    "false_negative_rate",
@@ -144,7 +151,8 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 	    (json_int_t)conf.ham, "spam", (json_int_t)conf.spam, "false_positives",
 	    (json_int_t)conf.false_positives, "false_negatives", (json_int_t)conf.false_negatives,
 	    "seconds", secs, "cpu_seconds", cpu, "messages_per_cpu_second",
-	    cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version", ims_model_version(m));
+	    cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version", ims_model_version(m), "threshold",
+	    threshold);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!s) {
 		rc = ims_cli_error("out of memory");

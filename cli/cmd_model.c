@@ -12,7 +12,9 @@ static void help(void)
 	printf("usage: ims [--model FILE] model info [--model FILE]\n\n"
 	       "Checks the model file (checksum, format and feature version) and prints\n"
 	       "its version, training date, trainer, feature settings, C, bias, Platt\n"
-	       "sigmoid and training metrics, one 'key: value' per line.\n");
+	       "sigmoid, decision threshold (and the quarantine threshold when it has\n"
+	       "one) with the false-positive rates they were set for, and training\n"
+	       "metrics, one 'key: value' per line.\n");
 }
 
 int ims_cmd_model(struct ims_cli *cli, int argc, char **argv)
@@ -66,9 +68,16 @@ int ims_cmd_model(struct ims_cli *cli, int argc, char **argv)
 	       "rho: %.17g\n"
 	       "platt_a: %.17g\n"
 	       "platt_b: %.17g\n"
-	       "metrics: %s\n",
+	       "threshold: %.17g\n"
+	       "target_fpr: %g\n",
 	       in.version, in.trained_at, in.trainer, in.format_version, in.feature_version,
-	       in.hash_bits, in.nonzero, in.c, in.rho, in.platt_a, in.platt_b, in.metrics_json);
+	       in.hash_bits, in.nonzero, in.c, in.rho, in.platt_a, in.platt_b, in.threshold,
+	       in.target_fpr);
+	if (in.has_quarantine)
+		printf("threshold_quarantine: %.17g\n"
+		       "quarantine_fpr: %g\n",
+		       in.threshold_quarantine, in.quarantine_fpr);
+	printf("metrics: %s\n", in.metrics_json);
 	ims_model_unref(m);
 	return IMS_EXIT_OK;
 }

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "featurize.h"
-#include "feedback.h"
 #include "ims.h"
 #include "message.h"
 #include "train.h"
+#include "train_feedback.h"
 
 static void help(void)
 {
@@ -30,12 +30,17 @@ static void help(void)
 	       "  --threads N       training threads (default 2)\n"
 	       "  --hash-bits N     feature space of 2^N (default %d)\n"
 	       "  --ham-weight W    weight of a ham error relative to a spam error (default 1)\n"
-	       "  --feedback        also learn from users' spam/ham reports (POST\n"
-	       "                    /emails/{id}/report) in the Redis of the config file\n"
+	       "  --target-fpr F    set the decision threshold where a share F of the\n"
+	       "                    held-out ham scores above it (default %g; 0: the SVM's\n"
+	       "                    own threshold 0)\n"
+	       "  --quarantine-fpr F  also a stricter threshold for quarantine at a share F\n"
+	       "                    (< the target; default none)\n"
+	       "  --feedback        also learn from users' spam/ham feedback (moves into and\n"
+	       "                    out of Junk, web reports) in the Redis of the config file\n"
 	       "  --cv-dump FILE    write the out-of-fold decision values ('label value' per\n"
 	       "                    message, ham folders first, files sorted) for analysis\n"
 	       "  -q, --quiet       no progress on stderr\n",
-	       IMS_HASH_BITS_DEFAULT);
+	       IMS_HASH_BITS_DEFAULT, IMS_TARGET_FPR_DEFAULT);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -78,8 +83,6 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 		for (size_t i = 0; i < n; i++) {
 			char *buf;
 			size_t len;
-			struct ims_parsed *p;
-			struct ims_fvec x;
 
 			st = ims_cli_read_file(files[i], IMS_MIME_MAX_MESSAGE, &buf, &len);
 			if (st == IMS_ELIMIT) {
@@ -93,14 +96,8 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 				ims_cli_free_list(files, n);
 				return ims_cli_error("%s: %s", files[i], strerror(e));
 			}
-			st = ims_parse_message(buf, len, &p);
+			st = ims_cli_dataset_add_message(ds, &fo, buf, len, label);
 			free(buf);
-			if (st == IMS_OK) {
-				st = ims_features_extract(p, &fo, &x);
-				ims_parsed_free(p);
-			}
-			if (st == IMS_OK)
-				st = ims_dataset_add(ds, &x, label);
 			if (st != IMS_OK) {
 				ims_cli_free_list(files, n);
 				return ims_cli_error("%s: %s", files[i], ims_strstatus(st));
@@ -125,6 +122,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	    {"hash-bits", required_argument, NULL, 'b'},
 	    {"ham-weight", required_argument, NULL, 'w'},
 	    {"cv-dump", required_argument, NULL, 'D'},
+	    {"target-fpr", required_argument, NULL, 'T'},
+	    {"quarantine-fpr", required_argument, NULL, 'Q'},
 	    {"feedback", no_argument, NULL, 'F'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
@@ -137,7 +136,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 	                           .hash_bits = IMS_HASH_BITS_DEFAULT,
 	                           .folds = 5,
 	                           .threads = 2,
-	                           .verbose = 1};
+	                           .verbose = 1,
+	                           .target_fpr = IMS_TARGET_FPR_DEFAULT};
 	double grid[IMS_TRAIN_MAX_GRID];
 	struct ims_dataset ds = {0};
 	struct ims_model *m = NULL;
@@ -215,6 +215,24 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			}
 			break;
 		case 'D': o.cv_dump = optarg; break;
+		case 'T':
+		case 'Q': {
+			char *end;
+			double f;
+
+			errno = 0;
+			f = strtod(optarg, &end);
+			if (errno || end == optarg || *end || !(f >= 0 && f < 0.5)) {
+				rc = ims_cli_usage_error("train", "--%s must be 0 <= F < 0.5",
+				                         c == 'T' ? "target-fpr" : "quarantine-fpr");
+				goto out;
+			}
+			if (c == 'T')
+				o.target_fpr = f > 0 ? f : -1; /* 0: the SVM's own threshold */
+			else
+				o.quarantine_fpr = f;
+			break;
+		}
 		case 'F': feedback = 1; break;
 		case 'q': o.verbose = 0; break;
 		case 'h':
@@ -232,6 +250,10 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		rc = ims_cli_usage_error("train", "--ham, --spam and -o are required");
 		goto out;
 	}
+	if (o.quarantine_fpr > 0 && o.target_fpr > 0 && o.quarantine_fpr >= o.target_fpr) {
+		rc = ims_cli_usage_error("train", "--quarantine-fpr must be below --target-fpr");
+		goto out;
+	}
 	if (!o.trainer) /* liblinear when built with it: docs/classifier.md "Training" */
 		o.trainer = ims_train_have("liblinear") ? "liblinear" : "libsvm";
 	if (load_dirs(ham, nham, -1, o.hash_bits, &ds) ||
@@ -239,17 +261,24 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	if (feedback) {
 		const struct ims_conf *conf = ims_cli_conf(cli);
-		struct ims_feedback_counts fc;
+		struct ims_fb_set fb;
+		size_t fham, fspam;
+		ims_status st;
 
 		if (!conf)
 			goto out;
-		if (ims_feedback_load(conf, o.hash_bits, &ds, &fc, err, sizeof err) != IMS_OK) {
+		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) == IMS_OK) {
+			st = ims_fb_add(&fb, o.hash_bits, -1, &ds, &fham, &fspam, err, sizeof err);
+			if (st == IMS_OK && o.verbose)
+				fprintf(stderr,
+				        "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
+				        fb.entries, fham, fspam);
+			ims_fb_set_free(&fb);
+		}
+		if (st != IMS_OK) {
 			rc = ims_cli_error("train --feedback: %s", err);
 			goto out;
 		}
-		if (o.verbose)
-			fprintf(stderr, "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
-			        fc.entries, fc.ham, fc.spam);
 	}
 	if (ims_train(&ds, &o, &m, &rep, err, sizeof err) != IMS_OK) {
 		rc = ims_cli_error("train: %s", err);
@@ -260,8 +289,10 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	printf("trained %s on %zu ham + %zu spam: C=%g, cv accuracy %.4f, cv fpr %.4f, "
-	       "cv roc_auc %.5f, %.1f s; wrote %s (version %s)\n",
+	       "cv roc_auc %.5f; threshold %.4f: cv accuracy %.4f, cv fpr %.4f, cv fnr %.4f; "
+	       "%.1f s; wrote %s (version %s)\n",
 	       o.trainer, rep.ham, rep.spam, rep.c, rep.cv_accuracy, rep.cv_fpr, rep.cv_auc,
+	       rep.threshold, rep.cv_t_accuracy, rep.cv_t_fpr, rep.cv_t_fnr,
 	       rep.seconds_cv + rep.seconds_final, output, ims_model_version(m));
 	rc = IMS_EXIT_OK;
 out:

@@ -1,8 +1,9 @@
-/* ims user add|del|passwd|list|role|disable|enable: the user registry
+/* ims user add|del|passwd|list|role|disable|enable|alias: the user registry
  * (lib/users.h) from the command line.  Every change is also an admin event
  * in ims:{global}:events, with actor "cli:<login name>".  See man/ims.1. */
 #include "config.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "events.h"
 #include "ims.h"
 #include "rconn.h"
 #include "users.h"
@@ -26,11 +28,15 @@ static void help(void)
 	       "       ims user del ADDRESS\n"
 	       "       ims user role ADDRESS user|admin\n"
 	       "       ims user disable|enable ADDRESS\n"
-	       "       ims user list [--json]\n\n"
+	       "       ims user list [--json]\n"
+	       "       ims user alias add|del ADDRESS ALIAS\n"
+	       "       ims user alias list [ADDRESS]\n\n"
 	       "Manages the accounts that log in to the web API, IMAP and SMTP submission.\n"
 	       "The password is read from --password-file, else from standard input (the\n"
 	       "first line; asked for without echo on a terminal).  Addresses must be in\n"
-	       "[milter] local_domains.\n");
+	       "[milter] local_domains.  An alias is another address an account may send\n"
+	       "as; 'alias list' prints \"ALIAS OWNER\" lines, a Postfix lookup table source\n"
+	       "for smtpd_sender_login_maps (postmap).\n");
 }
 
 /* Reads one line into buf (no newline); asks without echo on a tty. */
@@ -64,22 +70,11 @@ static int read_password(const char *file, char *buf, size_t len)
 static void audit(redisContext *rc, const char *op, const char *target, const char *extra_k,
 		  const char *extra_v)
 {
-	struct passwd *pw = getpwuid(getuid());
-	char actor[128], now[24];
-	struct timespec ts;
-	redisReply *r;
+	const char *kv[] = { extra_k ? extra_k : "via", extra_v ? extra_v : "ims user" };
+	char actor[128];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(now, sizeof now, "%" PRIu64,
-		 (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
-	snprintf(actor, sizeof actor, "cli:%s", pw ? pw->pw_name : "?");
-	r = redisCommand(rc,
-			 "XADD ims:{global}:events MAXLEN ~ 1000000 * type admin actor %s op %s "
-			 "target %s time %s %s %s",
-			 actor, op, target, now, extra_k ? extra_k : "via",
-			 extra_v ? extra_v : "ims user");
-	if (r)
-		freeReplyObject(r);
+	ims_events_cli_actor(actor, sizeof actor);
+	(void)ims_events_audit(rc, actor, op, target, kv, 1, NULL);
 }
 
 static int status_error(ims_status st, const char *addr)
@@ -93,6 +88,66 @@ static int status_error(ims_status st, const char *addr)
 				     IMS_USERS_PASSWORD_MIN, IMS_USERS_PASSWORD_MAX);
 	default: return ims_cli_error("%s: %s", addr, ims_strstatus(st));
 	}
+}
+
+static int print_alias(const char *alias, const char *owner, void *arg)
+{
+	(void)arg;
+	printf("%s %s\n", alias, owner);
+	return 0;
+}
+
+/* ims user alias add|del ADDRESS ALIAS, ims user alias list [ADDRESS]. */
+static int alias_cmd(redisContext *rc, struct ims_users *u, int argc, char **argv)
+{
+	const char *op = argc > 0 ? argv[0] : "";
+	ims_status st;
+
+	if (strcmp(op, "list") == 0 && argc <= 2) {
+		st = ims_users_alias_list(u, argc == 2 ? argv[1] : NULL, print_alias, NULL);
+		if (st == IMS_ENOTFOUND)
+			return ims_cli_error("%s: bad address", argv[1]);
+		if (st != IMS_OK)
+			return ims_cli_error("listing failed: %s", ims_strstatus(st));
+		return IMS_EXIT_OK;
+	}
+	if ((strcmp(op, "add") != 0 && strcmp(op, "del") != 0) || argc != 3)
+		return ims_cli_usage_error("user", "usage: ims user alias add|del ADDRESS ALIAS, "
+						   "ims user alias list [ADDRESS]");
+	if (strcmp(op, "add") == 0) {
+		st = ims_users_alias_add(u, argv[1], argv[2]);
+		switch (st) {
+		case IMS_OK: break;
+		case IMS_ENOTFOUND: return ims_cli_error("%s: no such account", argv[1]);
+		case IMS_EEXIST:
+			return ims_cli_error("%s: an account, or another account's alias", argv[2]);
+		case IMS_EPERM:
+			return ims_cli_error("%s: the domain is not in [milter] local_domains",
+					     argv[2]);
+		case IMS_EINVAL:
+			return ims_cli_error("%s: bad address, or the account itself", argv[2]);
+		default: return ims_cli_error("%s: %s", argv[2], ims_strstatus(st));
+		}
+	} else {
+		st = ims_users_alias_del(u, argv[1], argv[2]);
+		if (st == IMS_ENOTFOUND)
+			return ims_cli_error("%s: not an alias of %s", argv[2], argv[1]);
+		if (st != IMS_OK)
+			return ims_cli_error("%s: %s", argv[2], ims_strstatus(st));
+	}
+	{
+		char canon[IMS_USERS_ADDR_MAX + 1], alias[IMS_USERS_ADDR_MAX + 1];
+
+		snprintf(canon, sizeof canon, "%s", argv[1]);
+		snprintf(alias, sizeof alias, "%s", argv[2]);
+		for (char *p = canon; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		for (char *p = alias; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		audit(rc, strcmp(op, "add") == 0 ? "user.alias.add" : "user.alias.del", canon,
+		      "alias", alias);
+	}
+	return IMS_EXIT_OK;
 }
 
 struct list_out {
@@ -157,12 +212,13 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 		}
 	}
 	nargs = argc - optind;
-	if (strcmp(sub, "list") == 0 ? nargs != 0
+	if (strcmp(sub, "alias") != 0 &&
+	    (strcmp(sub, "list") == 0 ? nargs != 0
 	    : strcmp(sub, "role") == 0 ? nargs != 2
 	    : strcmp(sub, "add") == 0 || strcmp(sub, "del") == 0 || strcmp(sub, "passwd") == 0 ||
 			    strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0
 		    ? nargs != 1
-		    : 1)
+		    : 1))
 		return ims_cli_usage_error("user", "usage: see 'ims user --help'");
 	if (ims_role_parse(role) < 0)
 		return ims_cli_usage_error("user", "--role must be user or admin");
@@ -174,6 +230,10 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 		return ims_cli_error("%s", err);
 	if (ims_users_new(rc, conf, &u) != IMS_OK) {
 		ims_cli_error("out of memory");
+		goto out;
+	}
+	if (strcmp(sub, "alias") == 0) {
+		ret = alias_cmd(rc, u, nargs, argv + optind);
 		goto out;
 	}
 	if (strcmp(sub, "list") == 0) {

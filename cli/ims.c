@@ -17,6 +17,10 @@ static const struct ims_command commands[] = {
 	{ "eval", ims_cmd_eval, "measure a model on folders of ham and spam (JSON)" },
 	{ "model", ims_cmd_model, "show what a model file holds ('ims model info')" },
 	{ "user", ims_cmd_user, "manage accounts: add, del, passwd, list, role, disable, enable" },
+	{ "config", ims_cmd_config, "check a configuration file ('ims config check')" },
+	{ "retrain", ims_cmd_retrain, "train a candidate with users' feedback; install it if not worse" },
+	{ "feedback", ims_cmd_feedback, "record a user's spam/ham move ('ims feedback learn')" },
+	{ "quarantine", ims_cmd_quarantine, "mail users a digest of held messages; purge old ones" },
 	{ "migrate", ims_cmd_migrate, "drop the Redis copies of delivered mail an older ims kept" },
 };
 

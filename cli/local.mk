@@ -1,10 +1,21 @@
 # cli/: the `ims` command.  One file per subcommand; the table is in cli/ims.c.
 bin_PROGRAMS += cli/ims
 cli_ims_SOURCES = cli/ims.c cli/ims.h cli/util.c \
-	cli/cmd_train.c cli/feedback.c cli/feedback.h cli/cmd_classify.c cli/cmd_eval.c cli/cmd_model.c
+	cli/cmd_train.c cli/train_feedback.c cli/train_feedback.h cli/cmd_classify.c cli/cmd_eval.c cli/cmd_model.c
 cli_ims_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) -I$(top_srcdir)/cli
 cli_ims_LDADD = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 # ims user (the user registry, lib/users.h)
 cli_ims_SOURCES += cli/cmd_user.c
+# ims config check
+cli_ims_SOURCES += cli/cmd_config.c
+# ims feedback learn (IMAPSieve) and ims retrain (lib/feedback.h)
+cli_ims_SOURCES += cli/cmd_feedback.c cli/cmd_retrain.c
+EXTRA_DIST += bench/retrain.py
+# ims quarantine (lib/quarantine.h); the digest is composed and submitted
+# with the web API's own compose.c and smtp.c (GMime, libcurl)
+cli_ims_SOURCES += cli/cmd_quarantine.c webapi/compose.c webapi/compose.h webapi/smtp.c \
+	webapi/smtp.h
+cli_ims_CFLAGS += -I$(top_srcdir)/webapi
+cli_ims_LDADD += $(CURL_LIBS)
 # ims migrate (drops the mailbox copies older versions kept in Redis)
 cli_ims_SOURCES += cli/cmd_migrate.c

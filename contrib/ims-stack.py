@@ -9,11 +9,12 @@ What `up` starts, each on 127.0.0.1 and a free port, all files under DIR:
   nsd         authoritative DNS for example.test (MX, SPF, DKIM key, DMARC) and a
               demo sender domain, so SPF/DKIM/DMARC give real answers offline
   redis       the store (AOF on)
-  dovecot     IMAP for mail clients, LMTP for delivery, auth for Postfix SASL,
+  dovecot     IMAP for mail clients, LMTP for delivery (unix sockets only: Postfix's,
+              and ims-webapi's for quarantine release), auth for Postfix SASL,
               users read from Redis (the same registry as the web API)
   ims-milter  scans every message Postfix receives
-  postfix     MX (port 25's role), submission with SASL, a reinjection listener
-              without milters (quarantine release), outbound relayed to a local sink
+  postfix     MX (port 25's role), submission with SASL, outbound relayed to a local
+              sink; every listener runs ims-milter
   ims-webapi  the HTTP API and the web UI
 
 One ims.conf (DIR/etc/ims.conf) serves ims-milter, ims-webapi and the ims command.
@@ -42,7 +43,9 @@ DOMAIN = "example.test"
 SENDER_DOMAIN = "sender.example"
 SENDER_IP = "198.51.100.7"     # the demo's "internet" client, presented with XCLIENT
 USERS = [("alice@example.test", "alice-password-1", "user"),
-         ("admin@example.test", "admin-password-1", "admin")]
+         ("admin@example.test", "admin-password-1", "admin"),
+         # the sender of `ims quarantine digest` ([quarantine] digest_from)
+         ("postmaster@example.test", "postmaster-password-1", "user")]
 MAIL_UID = 5000
 
 
@@ -72,12 +75,28 @@ def save_pid(d, name, pid):
         f.write(f"{pid}\n")
 
 
+def private_dir(path, owner=None, mode=0o700):
+    """A folder only its owner (a user name, default root) may enter."""
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, mode)
+    if owner:
+        common.run(["chown", owner, path])
+    return path
+
+
+def private_open(path, mode="w", perm=0o600):
+    """open() that creates the file with perm (0600: logs and secrets)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    return open(os.open(path, flags, perm), mode)
+
+
 def spawn(d, name, argv, **kw):
-    """Starts a long-running program detached from us, logging to DIR/log/NAME.log."""
-    os.makedirs(d.join("log"), exist_ok=True)
-    log = open(d.join("log", name + ".log"), "ab")
+    """Starts a long-running program detached from us, logging to
+    DIR/log/NAME.log; files it creates are its own (umask 077)."""
+    private_dir(d.join("log"), mode=0o750)
+    log = private_open(d.join("log", name + ".log"), "ab")
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, **kw)
+                         start_new_session=True, umask=0o077, **kw)
     save_pid(d, name, p.pid)
     return p
 
@@ -88,7 +107,7 @@ def ports(d):
         with open(path) as f:
             return json.load(f)
     p = {k: common.free_port() for k in
-         ("redis", "milter", "smtp", "submission", "reinject", "sink", "webapi")}
+         ("redis", "milter", "smtp", "submission", "sink", "webapi")}
     with open(path, "w") as f:
         json.dump(p, f, indent=1)
     return p
@@ -97,9 +116,8 @@ def ports(d):
 # --------------------------------------------------------------------------- DNS
 
 def start_dns(d, p):
-    keydir = d.join("dkim")
+    keydir = private_dir(d.join("dkim"))
     if not os.path.exists(os.path.join(keydir, "ims.private")):
-        os.makedirs(keydir, exist_ok=True)
         common.run(["opendkim-genkey", "-b", "2048", "-s", "ims", "-d", DOMAIN, "-D", keydir])
     with open(os.path.join(keydir, "ims.txt")) as f:
         dkim_txt = f.read()
@@ -124,20 +142,19 @@ def start_dns(d, p):
 # --------------------------------------------------------------------------- config
 
 def write_ims_conf(d, p, build, dove):
-    os.makedirs(d.join("etc"), exist_ok=True)
+    os.makedirs(d.join("etc"), exist_ok=True)  # made by make_dovecot: 0750 root:mail
     secret = d.join("etc", "jwt.secret")
     if not os.path.exists(secret):
-        with open(secret, "w") as f:
+        with private_open(secret) as f:
             f.write(os.urandom(32).hex() + "\n")
-        os.chmod(secret, 0o600)
     conf = d.join("etc", "ims.conf")
-    with open(conf, "w") as f:
+    with private_open(conf) as f:
         f.write(f"""# ims.conf of the quick-start stack (contrib/ims-stack.py)
 [log]
 level = info
 
 [milter]
-socket = inet:{p['milter']}@127.0.0.1
+socket = unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}
 pidfile = {d.join('pids', 'ims-milter.pid')}
 authserv_id = mx.{DOMAIN}
 local_domains = {DOMAIN}
@@ -163,9 +180,11 @@ registration = yes
 submission = smtp://127.0.0.1:{p['submission']}
 submission_user = webapi
 submission_password_file = {d.join('etc', 'submission.pw')}
-reinject = smtp://127.0.0.1:{p['reinject']}
 ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
 
+[quarantine]
+lmtp = unix:{p['ims_lmtp']}
+digest_from = postmaster@{DOMAIN}
 [dovecot]
 doveadm_socket = {dove.doveadm_socket}
 api_key_file = {dove.api_key_file}
@@ -194,31 +213,44 @@ plugin {{
 """
 
 
-def make_dovecot(d, redis):
+def make_dovecot(d, redis, build):
     """Dovecot as tests/harness/dovecot.py runs it: the shipped 10-ims.conf
     (dict passdb/userdb on Redis, the master user ims-webapi sends as),
-    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder."""
-    os.makedirs(d.join("etc"), exist_ok=True)
+    IMAP and LMTP on free ports, the SASL socket for Postfix in its folder,
+    and 20-ims-imapsieve.conf: moves into and out of Junk call
+    `ims feedback learn` with the stack's feedback.conf."""
+    # etc: the mail user may enter (for feedback.conf), read nothing else
+    private_dir(d.join("etc"), mode=0o750)
+    os.chown(d.join("etc"), 0, MAIL_UID)
     pwfile = d.join("etc", "submission.pw")
     if not os.path.exists(pwfile):
-        with open(pwfile, "w") as f:
+        with private_open(pwfile) as f:
             f.write(os.urandom(16).hex() + "\n")
-        os.chmod(pwfile, 0o600)
     with open(pwfile) as f:
         master_password = f.read().strip()
     sieve = d.join("dovecot-sieve", "ims-junk.sieve")
     os.makedirs(os.path.dirname(sieve), exist_ok=True)
     shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
     common.run(["sievec", sieve])
+    # what `ims feedback learn` reads as the mail user (IMAPSieve): the
+    # shipped mta-config/dovecot/feedback.conf on this Redis, 0640 root:mail
+    feedback = d.join("etc", "feedback.conf")
+    with open(os.path.join(TOP, "mta-config", "dovecot", "feedback.conf")) as f:
+        text = f.read().replace("port = 6379", f"port = {redis.port}")
+    with private_open(feedback, perm=0o640) as f:
+        f.write(text)
+    os.chown(feedback, 0, MAIL_UID)
     return doveh.Dovecot(d, redis, d.join("mail"), master_password=master_password,
-                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve))
+                         extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve),
+                         feedback=(os.path.join(build, "cli", "ims"), feedback))
 
 
 def start_dovecot(d, dove):
     os.environ.setdefault("top_srcdir", TOP)
     dove.start()
     save_pid(d, "dovecot", dove.pid)
-    common.wait_port(dove.lmtp_port)
+    common.wait_unix_socket(dove.lmtp_socket)
+    common.wait_unix_socket(dove.ims_lmtp)
 
 
 # --------------------------------------------------------------------------- Postfix
@@ -232,21 +264,15 @@ POSTFIX_MASTER = """\
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_tls_security_level=none
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_sender_restrictions=$mua_sender_restrictions
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-# reinjection of released quarantine: loopback only, no milters
-127.0.0.1:{reinject} inet n - n - - smtpd
-  -o syslog_name=postfix/reinject
-  -o smtpd_milters=
-  -o non_smtpd_milters=
-  -o smtpd_authorized_xclient_hosts=
-  -o mynetworks=127.0.0.0/8
 """ + postfixh.MASTER_SERVICES
 
 
 def postfix_cmd(conf, *args):
     # script(1) gives postfix a tty, the only place it reports errors without syslog
     out = os.path.join(os.path.dirname(conf), "postfix-cmd.out")
-    with open(out, "w") as f:
+    with private_open(out) as f:
         r = subprocess.run(["script", "-qc", " ".join(["postfix", "-c", conf, *args]),
                             "/dev/null"], stdout=f, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL)
@@ -258,10 +284,17 @@ def postfix_cmd(conf, *args):
 def start_postfix(d, p):
     pd = d.join("postfix")
     conf, queue, data = (os.path.join(pd, x) for x in ("conf", "queue", "data"))
-    for x in (conf, queue, data, d.join("outbound")):
+    for x in (conf, queue):
         os.makedirs(x, exist_ok=True)
-    common.run(["chown", "postfix", data])
-    common.run(["chown", "nobody", d.join("outbound")])
+    private_dir(d.join("log"), mode=0o750)
+    private_dir(data, "postfix")
+    private_dir(d.join("outbound"), "nobody")  # smtp-sink runs as nobody
+    # the sender-login tables of mta-config/postfix-main.cf (aliases from the
+    # registry: refresh_sender_aliases)
+    sender_login, aliases = postfixh.shipped_sender_login(
+        private_dir(os.path.join(pd, "maps"), mode=0o700))
+    with private_open(d.join("log", "postfix.log"), "a"):
+        pass  # postlogd appends to it; created private
     with open(os.path.join(conf, "main.cf"), "w") as f:
         f.write(f"""# private Postfix of the quick-start stack; the operator's fragments
 # are mta-config/postfix-main.cf and postfix-master.cf
@@ -284,9 +317,10 @@ alias_database =
 smtp_dns_support_level = disabled
 # the stack's "internet": XCLIENT lets the demo present outside client addresses
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
-# local mailboxes: Dovecot over LMTP
+# local mailboxes: Dovecot over LMTP (its unix socket, for Postfix only);
+# Dovecot answers 550 for unknown users
 virtual_mailbox_domains = {DOMAIN}
-virtual_transport = lmtp:inet:127.0.0.1:{p['lmtp']}
+virtual_transport = lmtp:unix:{p['lmtp']}
 # unknown local recipients: 550 5.1.1 at RCPT (mta-config/postfix-main.cf)
 smtpd_reject_unlisted_recipient = no
 smtpd_recipient_restrictions = permit_sasl_authenticated, reject_unauth_destination,
@@ -304,12 +338,14 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = {p['auth']}
 smtpd_sasl_auth_enable = no
 # ims-milter: see mta-config/postfix-main.cf
-smtpd_milters = inet:127.0.0.1:{p['milter']}
+# a unix socket in the queue directory, named relative to it (as the fragment)
+smtpd_milters = unix:ims/ims-milter.sock
 non_smtpd_milters = $smtpd_milters
 milter_default_action = tempfail
 milter_protocol = 6
 message_size_limit = 26214400
-queue_run_delay = 30s
+# senders pinned to logins, as mta-config/postfix-main.cf
+{sender_login}queue_run_delay = 30s
 minimal_backoff_time = 30s
 maximal_backoff_time = 120s
 """)
@@ -329,6 +365,17 @@ maximal_backoff_time = 120s
         save_pid(d, "postfix", int(f.read().strip()))
     common.wait_port(p["smtp"])
     common.wait_port(p["submission"])
+    return aliases
+
+
+def refresh_sender_aliases(build, conf, table):
+    """Postfix's alias table from the registry (`ims user alias list` +
+    postmap), as mta-config/postfix-main.cf says; run again after changing
+    aliases."""
+    r = ims(build, conf, "user", "alias", "list")
+    if r.returncode != 0:
+        raise SystemExit(f"ims user alias list: {r.stderr.strip()}")
+    postfixh.update_sender_aliases(table, r.stdout)
 
 
 # --------------------------------------------------------------------------- ims
@@ -346,8 +393,15 @@ def add_users(build, conf):
 
 
 def start_ims(d, p, build, conf):
+    sockdir = d.join("postfix", "queue", "ims")
+    os.makedirs(sockdir, exist_ok=True)
+    common.run(["chown", "root:postfix", sockdir])
+    os.chmod(sockdir, 0o750)
+    sock = os.path.join(sockdir, "ims-milter.sock")
     spawn(d, "ims-milter", [os.path.join(build, "milter", "ims-milter"), "-f", "-c", conf])
-    common.wait_port(p["milter"])
+    common.wait_socket(sock)
+    time.sleep(0.3)  # after ims-milter's own chmod 0660
+    common.run(["chgrp", "postfix", sock])  # Postfix's smtpd connects as postfix
     spawn(d, "ims-webapi", [os.path.join(build, "webapi", "ims-webapi"), "-c", conf])
     common.wait_port(p["webapi"])
 
@@ -444,6 +498,19 @@ def demo(d, p, build, conf):
             typ, msg = imap.fetch(str(i), "(BODY.PEEK[HEADER.FIELDS (SUBJECT X-SPAM-STATUS)])")
             text = msg[0][1].decode(errors="replace").strip().replace("\r\n", " | ")
             print(f"      {text[:150]}")
+    # learning from what users do: alice moves her first INBOX message to
+    # Junk and, having thought better of it, back (spam, then ham: one entry)
+    imap.select("INBOX")
+    typ, data = imap.uid("SEARCH", "ALL")
+    if typ == "OK" and data[0]:
+        imap.uid("MOVE", data[0].split()[0], "Junk")
+        imap.select("Junk")
+        typ, data = imap.uid("SEARCH", "ALL")
+        if typ == "OK" and data[0]:
+            imap.uid("MOVE", data[0].split()[-1], "INBOX")
+        r = ims(build, conf, "feedback", "count", "--user", alice[0])
+        say("alice moved a message to Junk and back over IMAP: IMAPSieve recorded spam, "
+            f"then ham (messages in her feedback: {r.stdout.strip() or r.stderr.strip()})")
     imap.logout()
 
     token = api_login(p, alice[0], alice[1])
@@ -469,6 +536,10 @@ def demo(d, p, build, conf):
     held = api_get(p, "/admin/quarantine", token)["items"]
     say(f"quarantine holds {len(held)} message(s): " +
         ", ".join(f"{q.get('id')} from {q.get('mail_from')}" for q in held))
+    if held:
+        status, rel = api_post(p, f"/admin/quarantine/{held[0]['id']}/release", token, {})
+        say(f"admin released {held[0]['id']} -> {status}: delivered over LMTP into the INBOX "
+            f"of {', '.join(rel.get('delivered', []))} (not Junk: X-Spam-Flag: NO)")
     outbound = sorted(os.listdir(d.join("outbound")))
     if outbound:
         with open(os.path.join(d.join("outbound"), outbound[-1]), errors="replace") as f:
@@ -493,8 +564,9 @@ def up(args):
     r.start()
     save_pid(d, "redis", r.proc.pid)
     say(f"redis on 127.0.0.1:{p['redis']} (AOF on)")
-    dove = make_dovecot(d, r)
-    p.update(imap=dove.imap_port, lmtp=dove.lmtp_port, auth=dove.auth_socket)
+    dove = make_dovecot(d, r, build)
+    p.update(imap=dove.imap_port, lmtp=dove.lmtp_socket, ims_lmtp=dove.ims_lmtp,
+             auth=dove.auth_socket)
     with open(d.join("ports.json"), "w") as f:
         json.dump(p, f, indent=1)
     conf = write_ims_conf(d, p, build, dove)
@@ -503,10 +575,11 @@ def up(args):
     start_dovecot(d, dove)
     say(f"dovecot: IMAP 127.0.0.1:{p['imap']}, LMTP {p['lmtp']}, SASL socket {p['auth']}")
     start_ims(d, p, build, conf)
-    say(f"ims-milter on 127.0.0.1:{p['milter']}, ims-webapi on 127.0.0.1:{p['webapi']}")
-    start_postfix(d, p)
-    say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}, "
-        f"reinject {p['reinject']}")
+    say(f"ims-milter on unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}, "
+        f"ims-webapi on 127.0.0.1:{p['webapi']}")
+    aliases = start_postfix(d, p)
+    refresh_sender_aliases(build, conf, aliases)
+    say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}")
     if not args.no_demo:
         demo(d, p, build, conf)
     print(f"""

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Command 2 of the README: install what is needed, build (with AddressSanitizer
 # and UndefinedBehaviorSanitizer), and run every test: unit tests, milter-protocol
-# tests, end-to-end tests with real Redis/Postfix/Dovecot/DNS, browser tests, and
-# `make distcheck`.  Ends with one line of its own: "N passed, N failed".
+# tests, end-to-end tests with real Redis/Postfix/Dovecot/DNS, browser tests, the
+# fuzz targets under libFuzzer, and `make distcheck`.  Ends with one line of its own: "N passed, N failed".
 #
 #   contrib/run-tests.sh            # everything
 #   IMS_NO_DISTCHECK=1 contrib/run-tests.sh
+#   IMS_NO_FUZZ=1 contrib/run-tests.sh          # without the libFuzzer step
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build="$top/build-check"
@@ -38,6 +39,12 @@ step "build" make -j2 -s
 if [ -x "$top/contrib/fetch-corpus.sh" ]; then
 	step "fetch corpus" "$top/contrib/fetch-corpus.sh"
 fi
+# The Debian packages: built from this tree, lintian clean, contents checked.
+if [ -x "$top/tests/debian-package.sh" ]; then
+	echo "== Debian packages"
+	if "$top/tests/debian-package.sh"; then passed=$((passed + 1)); echo "PASS: debian-package"
+	else failed=$((failed + 1)); echo "FAIL: debian-package"; fi
+fi
 # playwright-core from the npm registry drives Debian's chromium in the browser tests
 if [ -f "$top/tests/browser/package-lock.json" ]; then
 	step "npm ci (browser tests)" sh -c "cd '$top/tests/browser' && npm ci --no-audit --no-fund --silent"
@@ -62,6 +69,25 @@ done
 if ! grep -q '^# TOTAL' "$build/check.out"; then
 	echo "make check did not run its tests:"; tail -n 30 "$build/check.out"
 	failed=$((failed + 1))
+fi
+
+# libFuzzer (clang, ASan+UBSan): every fuzz target for IMS_FUZZ_SECONDS (30)
+# each, two at a time; a crash, leak, timeout or oracle failure fails it.
+# Each target counts as one test.  IMS_NO_FUZZ=1 skips the step.
+if [ -z "${IMS_NO_FUZZ:-}" ]; then
+	echo "== fuzz (libFuzzer, ${IMS_FUZZ_SECONDS:-30}s per target)"
+	"$top/tests/fuzz/run.sh" "${IMS_FUZZ_SECONDS:-30}" >"$build/fuzz.out" 2>&1
+	grep -E '^(PASS|FAIL)' "$build/fuzz.out"
+	p=$(grep -c '^PASS: fuzz-' "$build/fuzz.out")
+	f=$(grep -c '^FAIL' "$build/fuzz.out")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL: fuzz step ran no target"; tail -n 30 "$build/fuzz.out"
+		failed=$((failed + 1))
+	elif [ "$f" -gt 0 ]; then
+		grep -v libunbound "$build/fuzz.out" | grep -A 15 -E 'fuzz oracle failed|==ERROR' | head -n 60
+	fi
 fi
 
 if [ -z "${IMS_NO_DISTCHECK:-}" ]; then

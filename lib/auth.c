@@ -40,6 +40,11 @@ void ims_auth_free(struct ims_auth *a)
 	free(a);
 }
 
+struct ims_dns *ims_auth_dns(struct ims_auth *a)
+{
+	return a->dns;
+}
+
 ims_status ims_auth_new(const struct ims_conf *conf, struct ims_auth **out, char *err,
                         size_t errlen)
 {

@@ -54,6 +54,10 @@ ims_status ims_auth_new(const struct ims_conf *conf, struct ims_auth **out, char
                         size_t errlen);
 void ims_auth_free(struct ims_auth *a);
 
+/* The resolver the checks use (borrowed; unit tests and fuzz targets load
+ * answers into it, see ims_dns_local_only). */
+struct ims_dns *ims_auth_dns(struct ims_auth *a);
+
 /* Runs SPF, DKIM and DMARC on in; fills *res and emits symbols.  Never
  * fails: DNS trouble becomes temperror results. */
 void ims_auth_check(struct ims_auth *a, const struct ims_auth_input *in,

@@ -1,7 +1,9 @@
 #include "config.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <ini.h>
+#include <pwd.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -10,8 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clamd.h"
 #include "conf.h"
+#include "dnsbl.h"
 #include "log.h"
+#include "netaddr.h"
 #include "symbols.h"
 
 enum conf_type {
@@ -39,18 +44,25 @@ struct conf_key {
 #define NOLIM 0, 0, NULL
 
 static const struct conf_key conf_table[] = {
-	{ "log", "target", T_ENUM, OFF(log_target), "stderr", 0, 0, "stderr,syslog",
-	  "where log lines go" },
+	{ "log", "target", T_ENUM, OFF(log_target), "auto", 0, 0, "auto,stderr,syslog",
+	  "where log lines go; auto: stderr in the foreground (systemd's journal), syslog once a "
+	  "daemon detaches" },
 	{ "log", "level", T_ENUM, OFF(log_level), "info", 0, 0, "error,warning,notice,info,debug",
 	  "lines above this level are dropped" },
 	{ "log", "facility", T_ENUM, OFF(log_facility), "mail", 0, 0,
 	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
 	  "syslog facility when target = syslog" },
 
-	{ "milter", "socket", T_STRING, OFF(milter_socket), "inet:8891@127.0.0.1", NOLIM,
-	  "libmilter socket: unix:/path or inet:PORT@ADDRESS" },
+	{ "milter", "socket", T_STRING, OFF(milter_socket), "unix:/var/spool/postfix/ims/ims-milter.sock",
+	  NOLIM,
+	  "libmilter socket: unix:/path (default: inside Postfix's queue directory, which its "
+	  "chrooted smtpd reaches as unix:ims/ims-milter.sock) or inet:PORT@ADDRESS (TCP costs a "
+	  "delayed-ACK wait per message, see docs/milter.md)" },
 	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
 	  "drop privileges to this user after binding (empty: stay)" },
+	{ "milter", "metrics_listen", T_STRING, OFF(milter_metrics_listen), "", NOLIM,
+	  "loopback address:port where ims-milter serves Prometheus metrics at /metrics (empty: "
+	  "off)" },
 	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
 	  "write the daemon's pid here (empty: none)" },
 	{ "milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
@@ -77,6 +89,26 @@ static const struct conf_key conf_table[] = {
 	{ "dns", "timeout_ms", T_INT, OFF(dns_timeout_ms), "5000", 10, 60000, NULL,
 	  "per-query timeout; a timeout is a temperror, never a hang" },
 
+	{ "dnsbl", "client", T_LIST, OFF(dnsbl_client), "", NOLIM,
+	  "DNS lists of the client IP, one rule ZONE[:CODE]=SYMBOL:WEIGHT per item (CODE: "
+	  "127.0.0.N or &MASK; none: any 127/8 answer); repeat the key for more" },
+	{ "dnsbl", "helo", T_LIST, OFF(dnsbl_helo), "", NOLIM,
+	  "domain lists the HELO name's registrable domain is looked up in (rules as for client)" },
+	{ "dnsbl", "domain", T_LIST, OFF(dnsbl_domain), "", NOLIM,
+	  "URIBL/SURBL-style lists of the registrable domains of links and of the From domain "
+	  "(rules as for client)" },
+	{ "dnsbl", "max_lookups", T_INT, OFF(dnsbl_max_lookups), "32", 1, 1000, NULL,
+	  "DNS list lookups per message; the rest are not asked (DNSBL_LIMIT)" },
+
+	{ "intel", "dir", T_STRING, OFF(intel_dir), "", NOLIM,
+	  "directory of block/allow list files NAME.block and NAME.allow (IPs, networks, "
+	  "domains, URLs, sha256 of attachments), reloaded on change (empty: off)" },
+	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
+	  "entries read from all list files together; lines past it are dropped with a log line" },
+
+	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
+	  "entries one user's or one domain's sender allow/block list may hold" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -102,7 +134,7 @@ static const struct conf_key conf_table[] = {
 	  "score at which the message is rejected with 550 5.7.1 (negative: never)" },
 
 	{ "dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
-	  "signing keys, each domain:selector:/path/to/private.pem" },
+	  "signing keys, each domain:selector:/path/to/private.pem (mode 0600 or 0640)" },
 	{ "dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
 	  "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
 	  "header/body canonicalization for signing" },
@@ -113,12 +145,17 @@ static const struct conf_key conf_table[] = {
 	  "worker threads" },
 	{ "webapi", "max_connections", T_INT, OFF(webapi_max_connections), "512", 1, 65536, NULL,
 	  "concurrent connections" },
+	{ "webapi", "max_connections_per_ip", T_INT, OFF(webapi_max_connections_per_ip), "32", 0,
+	  65536, NULL,
+	  "concurrent connections from one client address (0: no cap; set it behind a proxy)" },
+	{ "webapi", "head_timeout_s", T_INT, OFF(webapi_head_timeout_s), "10", 1, 3600, NULL,
+	  "seconds a connection has to send a complete request head (slow clients are cut off)" },
 	{ "webapi", "max_body", T_SIZE, OFF(webapi_max_body), "10M", 1024, 1024.0 * 1024 * 1024,
 	  NULL, "largest request body (413 above)" },
 	{ "webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
 	  "idle connection timeout" },
 	{ "webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
-	  "file holding the HS256 secret (at least 32 bytes)" },
+	  "file holding the HS256 secret (at least 32 bytes; mode 0600 or 0640)" },
 	{ "webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
 	  "lifetime of an access token" },
 	{ "webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000,
@@ -127,21 +164,50 @@ static const struct conf_key conf_table[] = {
 	  "allow POST /auth/register for addresses in local_domains" },
 	{ "webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587",
 	  NOLIM, "SMTP submission service POST /emails/send goes through (scanned and signed)" },
+	{ "webapi", "submission_tls", T_ENUM, OFF(webapi_submission_tls), "auto", 0, 0,
+	  "auto,required,opportunistic",
+	  "STARTTLS on an smtp:// submission URL (smtps:// is always TLS); auto: required unless "
+	  "the server is on loopback" },
+	{ "webapi", "submission_ca_file", T_STRING, OFF(webapi_submission_ca_file), "", NOLIM,
+	  "PEM file of the CA(s) that sign the submission server's certificate (empty: the "
+	  "system's CAs)" },
+	{ "webapi", "submission_tls_verify", T_BOOL, OFF(webapi_submission_tls_verify), "yes", NOLIM,
+	  "check the submission server's certificate and name (no: tests only; the password would "
+	  "go to anyone in the path)" },
 	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
 	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
-	  "", NOLIM, "file holding the password of submission_user" },
-	{ "webapi", "reinject", T_STRING, OFF(webapi_reinject), "smtp://127.0.0.1:10025", NOLIM,
-	  "SMTP listener without milters that released quarantine is delivered through" },
+	  "", NOLIM, "file holding the password of submission_user (mode 0600 or 0640)" },
 	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
 	  "static files of the web UI" },
 	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
-	  "login attempts allowed per address and per client IP per minute" },
+	  "failed login attempts allowed per address and per client IP per minute" },
 	{ "webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
 	  "messages a user may send per minute" },
+	{ "webapi", "scan_rate", T_INT, OFF(webapi_scan_rate), "60", 1, 100000, NULL,
+	  "POST /scan-email requests a user may make per minute" },
+	{ "webapi", "metrics_token_file", T_STRING, OFF(webapi_metrics_token_file), "", NOLIM,
+	  "file holding a bearer token GET /metrics then requires (empty: /metrics is open)" },
 	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
 	  "default page size of lists" },
 
+	{ "quarantine", "retention_days", T_INT, OFF(quarantine_retention_days), "30", 1, 3650,
+	  NULL, "days a held message is kept before it is purged unreleased" },
+	{ "quarantine", "max_message_size", T_SIZE, OFF(quarantine_max_message_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "largest message held; a larger one that would be held is rejected" },
+	{ "quarantine", "max_bytes", T_SIZE, OFF(quarantine_max_bytes), "1G", 0,
+	  1024.0 * 1024 * 1024 * 1024, NULL,
+	  "total size of held messages; when full, messages to hold are tempfailed (0: no cap)" },
+	{ "quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
+	  "Dovecot LMTP that released messages are delivered to: unix:/path or host:port" },
+	{ "quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
+	  "score,dmarc",
+	  "why a message was held for users to release it themselves (score, dmarc; "
+	  "empty: admins only)" },
+	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
+	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
+	  "domain)" },
 	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
 	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
 	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
@@ -158,12 +224,57 @@ static const struct conf_key conf_table[] = {
 	  "system uid Dovecot delivers as" },
 	{ "users", "gid", T_INT, OFF(users_gid), "5000", 1, 2147483647, NULL,
 	  "system gid Dovecot delivers as" },
+
+	{ "feedback", "max_message_size", T_SIZE, OFF(feedback_max_message_size), "256k", 1024,
+	  64.0 * 1024 * 1024, NULL, "bytes of a reported message kept for training (the rest is cut)" },
+	{ "feedback", "max_per_user", T_INT, OFF(feedback_max_per_user), "5000", 1, 10000000, NULL,
+	  "messages one user's feedback may cover; more are refused" },
+	{ "feedback", "rate_per_hour", T_INT, OFF(feedback_rate_per_hour), "200", 1, 1000000, NULL,
+	  "feedback records one user may add per hour; more are refused" },
+	{ "feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
+	  "a user's feedback index expires this long after their last report" },
+
+	{ "antivirus", "socket", T_STRING, OFF(antivirus_socket), "", NOLIM,
+	  "clamd's socket: unix:/path (Debian: unix:/run/clamav/clamd.ctl) or 127.0.0.1:PORT "
+	  "(loopback only: clamd has no authentication); empty: no antivirus" },
+	{ "antivirus", "timeout_ms", T_INT, OFF(antivirus_timeout_ms), "10000", 100, 300000, NULL,
+	  "deadline of one clamd scan (connect, send, reply); past it, on_error applies" },
+	{ "antivirus", "max_size", T_SIZE, OFF(antivirus_max_size), "25M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "bytes of a message streamed to clamd (keep it within clamd's StreamMaxLength); a larger "
+	  "message is scanned up to this size and gets AV_SIZE_LIMIT" },
+	{ "antivirus", "scan", T_ENUM, OFF(antivirus_scan), "attachments", 0, 0, "attachments,all",
+	  "which messages go to clamd: those with an attachment, or all" },
+	{ "antivirus", "on_error", T_ENUM, OFF(antivirus_on_error), "tempfail", 0, 0,
+	  "tempfail,neutral",
+	  "when clamd is down, times out or fails: tempfail (451, the sender retries) or neutral "
+	  "(the message goes on unscanned); AV_UNAVAILABLE either way" },
+	{ "antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
+	  "reject,quarantine,score",
+	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
+	  "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
+	  "(its weight only)" },
+
+	{ "attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
+	  "type attachments by content (libmagic) and list archive members (libarchive)" },
+	{ "attachments", "max_size", T_SIZE, OFF(attachments_max_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of one attachment or archive member looked at (ATTACH_SIZE_LIMIT above)" },
+	{ "attachments", "max_members", T_INT, OFF(attachments_max_members), "1000", 1, 1000000,
+	  NULL, "archive members listed per message (ARCHIVE_MEMBER_LIMIT above)" },
+	{ "attachments", "max_uncompressed", T_SIZE, OFF(attachments_max_uncompressed), "50M",
+	  1024, 16.0 * 1024 * 1024 * 1024, NULL,
+	  "bytes decompressed from archives per message (ARCHIVE_BYTES_LIMIT above)" },
+	{ "attachments", "max_depth", T_INT, OFF(attachments_max_depth), "3", 1, 16, NULL,
+	  "archives inside archives opened (ARCHIVE_DEPTH_LIMIT deeper)" },
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns",  "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "dovecot", "users" };
+static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
+					      "senders", "redis", "classifier", "scores", "actions",
+					      "dkim",    "webapi", "quarantine", "dovecot", "users",
+					      "feedback", "antivirus", "attachments" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -349,6 +460,15 @@ static int set_value(struct ims_conf *c, const struct conf_key *k, const char *t
 			snprintf(why, whylen, "out of memory");
 			break;
 		}
+		for (char **p = l; k->choices && *p; p++)
+			if (!in_choices(*p, k->choices)) {
+				snprintf(why, whylen, "'%s' is not one of %s", *p, k->choices);
+				free_list(l);
+				l = NULL;
+				break;
+			}
+		if (!l)
+			break;
 		free_list(*(char ***)field);
 		*(char ***)field = l;
 		rc = 0;
@@ -389,6 +509,222 @@ static int set_value(struct ims_conf *c, const struct conf_key *k, const char *t
 	return rc;
 }
 
+/* Value checks beyond the type: each names what is wrong with one value (for
+ * a list key, with one item).  Empty values mean "off" and are not checked. */
+typedef ims_status (*conf_check_fn)(const char *v, char *why, size_t whylen);
+
+static ims_status check_cidr(const char *v, char *why, size_t whylen)
+{
+	struct ims_cidr c;
+
+	return ims_cidr_parse(v, &c, why, whylen);
+}
+
+static ims_status check_nameserver(const char *v, char *why, size_t whylen)
+{
+	return ims_hostport_check(v, true, why, whylen);
+}
+
+static ims_status check_listen(const char *v, char *why, size_t whylen)
+{
+	if (*v == '[' || strchr(v, ':') != strrchr(v, ':')) {
+		snprintf(why, whylen, "'%s': want IPv4-ADDRESS:PORT", v);
+		return IMS_EINVAL;
+	}
+	return ims_hostport_check(v, false, why, whylen);
+}
+
+static ims_status check_user(const char *v, char *why, size_t whylen)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwnam_r(v, &pw, buf, sizeof buf, &res) != 0 || !res) {
+		snprintf(why, whylen, "no such system user '%s'", v);
+		return IMS_EINVAL;
+	}
+	return IMS_OK;
+}
+
+/* A DNS name as it may appear in a mail domain: LDH labels, no empty label. */
+static ims_status check_domain(const char *v, char *why, size_t whylen)
+{
+	size_t label = 0, n = strlen(v);
+
+	if (n == 0 || n > 253)
+		goto bad;
+	for (const char *p = v; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				goto bad;
+			label = 0;
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			   (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) {
+			if (++label > 63)
+				goto bad;
+		} else {
+			goto bad;
+		}
+	}
+	if (label == 0 || v[n - 1] == '-')
+		goto bad;
+	return IMS_OK;
+bad:
+	snprintf(why, whylen, "'%s' is not a domain name", v);
+	return IMS_EINVAL;
+}
+
+/* The authserv-id is written into Authentication-Results as a token. */
+static ims_status check_token(const char *v, char *why, size_t whylen)
+{
+	for (const char *p = v; *p; p++) {
+		if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?=", *p)) {
+			snprintf(why, whylen, "'%s' may hold only letters, digits, '.', '-', '_'", v);
+			return IMS_EINVAL;
+		}
+	}
+	return IMS_OK;
+}
+
+static ims_status check_abs_path(const char *v, char *why, size_t whylen)
+{
+	if (*v != '/') {
+		snprintf(why, whylen, "'%s' is not an absolute path", v);
+		return IMS_EINVAL;
+	}
+	return IMS_OK;
+}
+
+/* domain:selector:/path/to/key.pem */
+static ims_status check_dkim_key(const char *v, char *why, size_t whylen)
+{
+	const char *c1 = strchr(v, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	char dom[256];
+
+	if (!c1 || !c2 || c2 == c1 + 1 || (size_t)(c1 - v) >= sizeof dom || c2[1] != '/') {
+		snprintf(why, whylen, "'%s': want domain:selector:/path/to/key.pem", v);
+		return IMS_EINVAL;
+	}
+	snprintf(dom, sizeof dom, "%.*s", (int)(c1 - v), v);
+	return check_domain(dom, why, whylen);
+}
+
+static ims_status check_smtp_url(const char *v, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	ims_status rc = IMS_EINVAL;
+
+	if (!u)
+		return IMS_ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		snprintf(why, whylen, "'%s' is not a URL", v);
+	else if (strcmp(scheme, "smtp") != 0 && strcmp(scheme, "smtps") != 0)
+		snprintf(why, whylen, "'%s': want smtp://HOST:PORT or smtps://HOST:PORT", v);
+	else
+		rc = IMS_OK;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static ims_status check_dnsbl_rule(const char *v, char *why, size_t whylen)
+{
+	struct ims_dnsbl_rule r;
+
+	return ims_dnsbl_rule_parse(v, &r, why, whylen);
+}
+
+static ims_status check_milter_socket(const char *v, char *why, size_t whylen)
+{
+	return ims_milter_socket_check(v, why, whylen);
+}
+
+/* clamd's address, parsed by the client that will use it */
+static ims_status check_clamd(const char *v, char *why, size_t whylen)
+{
+	struct ims_clamd *c = NULL;
+	ims_status st = ims_clamd_new(v, 1000, &c, why, whylen);
+
+	ims_clamd_free(c);
+	return st;
+}
+
+static const struct {
+	const char *section, *name;
+	conf_check_fn check;
+} value_checks[] = {
+	{ "antivirus", "socket", check_clamd },
+	{ "milter", "socket", check_milter_socket },
+	{ "milter", "metrics_listen", check_listen },
+	{ "milter", "user", check_user },
+	{ "milter", "authserv_id", check_token },
+	{ "milter", "local_domains", check_domain },
+	{ "milter", "trusted_networks", check_cidr },
+	{ "dns", "nameservers", check_nameserver },
+	{ "dnsbl", "client", check_dnsbl_rule },
+	{ "dnsbl", "helo", check_dnsbl_rule },
+	{ "dnsbl", "domain", check_dnsbl_rule },
+	{ "intel", "dir", check_abs_path },
+	{ "redis", "socket", check_abs_path },
+	{ "dkim", "keys", check_dkim_key },
+	{ "webapi", "listen", check_listen },
+	{ "webapi", "submission", check_smtp_url },
+	{ "webapi", "jwt_secret_file", check_abs_path },
+	{ "webapi", "submission_password_file", check_abs_path },
+	{ "webapi", "submission_ca_file", check_abs_path },
+	{ "users", "mail_home", check_abs_path },
+};
+
+/* Runs the value check of key k (if any) on text; for a list, on each item. */
+static int check_value(const struct conf_key *k, const char *text, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < sizeof value_checks / sizeof value_checks[0]; i++) {
+		if (strcmp(value_checks[i].section, k->section) != 0 ||
+		    strcmp(value_checks[i].name, k->name) != 0)
+			continue;
+		if (k->type != T_LIST) {
+			char *copy = strdup(text), *v;
+			int rc;
+			if (!copy)
+				return -1;
+			v = trim(copy);
+			rc = *v && value_checks[i].check(v, why, whylen) != IMS_OK ? -1 : 0;
+			free(copy);
+			return rc;
+		}
+		char **l = split_list(text);
+		int rc = l ? 0 : -1;
+		for (char **p = l; p && *p && rc == 0; p++)
+			if (value_checks[i].check(*p, why, whylen) != IMS_OK)
+				rc = -1;
+		free_list(l);
+		return rc;
+	}
+	return 0;
+}
+
+int ims_conf_has_key(const char *section, const char *name)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].section, section) == 0 &&
+		    strcmp(conf_table[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int ims_conf_checked_key(size_t i, const char **section, const char **name)
+{
+	if (i >= sizeof value_checks / sizeof value_checks[0])
+		return 0;
+	*section = value_checks[i].section;
+	*name = value_checks[i].name;
+	return 1;
+}
+
 static struct ims_conf *conf_new_defaults(char *why, size_t whylen)
 {
 	struct ims_conf *c = calloc(1, sizeof *c);
@@ -416,6 +752,9 @@ struct parse_state {
 	char why[640]; /* first error; ini_parse reports its line */
 	int seen_error;
 	bool seen[CONF_NKEYS]; /* a list key seen again appends */
+	int line[CONF_NKEYS];  /* where each key was last set, for cross-key errors */
+	const char *text;      /* the reader's position in the file */
+	int lineno;            /* the line the reader handed to libinih last */
 };
 
 /* Appends the items of text to the list key k already set in c. */
@@ -475,14 +814,21 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (strcmp(k->section, section) != 0 || strcmp(k->name, name) != 0)
 			continue;
 		char reason[256];
-		if (k->type == T_LIST && st->seen[i]) {
+		if (k->type == T_LIST && st->seen[i] && !k->choices) {
+			if (check_value(k, value, reason, sizeof reason) != 0) {
+				snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name,
+					 reason);
+				goto bad;
+			}
 			if (append_list(st->conf, k, value) == 0)
 				return 1;
 			snprintf(why, sizeof why, "out of memory");
 			goto bad;
 		}
 		st->seen[i] = true;
-		if (set_value(st->conf, k, value, reason, sizeof reason) == 0)
+		st->line[i] = st->lineno;
+		if (check_value(k, value, reason, sizeof reason) == 0 &&
+		    set_value(st->conf, k, value, reason, sizeof reason) == 0)
 			return 1;
 		snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name, reason);
 		goto bad;
@@ -490,7 +836,12 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 	snprintf(why, sizeof why, "unknown key '%s' in [%s]", name, section);
 bad:
 	if (!st->seen_error) {
-		snprintf(st->why, sizeof st->why, "%s", why);
+		/* the reason quotes the file: its control bytes (a CR in a key)
+		 * must not split or rewrite the log line it ends up in */
+		size_t n = 0;
+		for (const char *c = why; *c && n + 1 < sizeof st->why; c++)
+			st->why[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		st->why[n] = '\0';
 		st->seen_error = 1;
 	}
 	return 0;
@@ -566,6 +917,67 @@ fail:
 	return -1;
 }
 
+/* libinih's reader interface, over the file already read into memory: it
+ * hands over one line per call, so the handler knows the line it is on. */
+static char *conf_reader(char *str, int num, void *stream)
+{
+	struct parse_state *st = stream;
+	const char *nl;
+	size_t n;
+
+	if (!*st->text)
+		return NULL;
+	nl = strchr(st->text, '\n');
+	n = nl ? (size_t)(nl - st->text) + 1 : strlen(st->text);
+	if (n > (size_t)num - 1)
+		n = (size_t)num - 1; /* cannot happen: read_conf_file bounds lines */
+	memcpy(str, st->text, n);
+	str[n] = '\0';
+	st->text += n;
+	st->lineno++;
+	return str;
+}
+
+static size_t key_index(const char *section, const char *name)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].section, section) == 0 &&
+		    strcmp(conf_table[i].name, name) == 0)
+			return i;
+	return CONF_NKEYS;
+}
+
+/* Checks that involve several keys.  Returns the line to blame (the later of
+ * the keys involved, 1 when both are defaults) with why set, or 0. */
+static int cross_check(const struct parse_state *st, char *why, size_t whylen)
+{
+	const struct ims_conf *c = st->conf;
+	static const char *const order[] = { "tag", "quarantine", "reject" };
+	const double v[] = { c->action_tag, c->action_quarantine, c->action_reject };
+
+	/* The enabled thresholds must rise: a quarantine below tag would hold
+	 * mail that is not even tagged as spam. */
+	for (int i = 0; i < 3; i++) {
+		for (int j = i + 1; j < 3; j++) {
+			if (v[i] < 0 || v[j] < 0 || v[i] < v[j])
+				continue;
+			size_t ki = key_index("actions", order[i]), kj = key_index("actions", order[j]);
+			int line = st->line[ki] > st->line[kj] ? st->line[ki] : st->line[kj];
+			snprintf(why, whylen, "[actions] %s (%g) must be above %s (%g)", order[j],
+				 v[j], order[i], v[i]);
+			return line ? line : 1;
+		}
+	}
+	if (c->webapi_access_ttl_s >= c->webapi_refresh_ttl_s) {
+		size_t k = key_index("webapi", "access_ttl_s"), r = key_index("webapi", "refresh_ttl_s");
+		int line = st->line[k] > st->line[r] ? st->line[k] : st->line[r];
+		snprintf(why, whylen, "[webapi] access_ttl_s (%d) must be below refresh_ttl_s (%d)",
+			 c->webapi_access_ttl_s, c->webapi_refresh_ttl_s);
+		return line ? line : 1;
+	}
+	return 0;
+}
+
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen)
 {
 	struct parse_state st = { 0 };
@@ -588,7 +1000,8 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 	}
 	if (read_conf_file(f, path, &text, err, errlen) < 0)
 		goto out;
-	line = ini_parse_string(text, conf_ini_handler, &st);
+	st.text = text;
+	line = ini_parse_stream(conf_reader, &st, conf_ini_handler, &st);
 	if (line < 0) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		rc = IMS_ENOMEM;
@@ -597,6 +1010,10 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 	if (line > 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line,
 			 st.seen_error ? st.why : "syntax error (expected [section] or key = value)");
+		goto out;
+	}
+	if ((line = cross_check(&st, st.why, sizeof st.why)) > 0) {
+		snprintf(err, errlen, "%s:%d: %s", path, line, st.why);
 		goto out;
 	}
 	if (!(st.conf->path = strdup(path))) {
@@ -637,15 +1054,23 @@ double ims_conf_score(const struct ims_conf *c, const char *symbol)
 static const char *const section_docs[] = {
 	"log", "Logging: one line per event, key=value, scan or request id first.",
 	"milter", "ims-milter: the socket Postfix connects to, limits, and local policy.",
-	"dns", "The one DNS layer every check (SPF, DKIM, DMARC) goes through.",
+	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
+	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
+	"From; each rule names its own symbol and weight (docs/milter.md).",
+	"senders", "Allow/block lists of senders that users (their own) and admins (any user's, "
+	"each local domain's) manage over the web API (docs/api.md).",
+	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
+	"drops in a directory (docs/operations.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",
 	"actions", "Score thresholds; the highest one reached decides.",
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
+	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
 	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
 	"users", "How accounts in the user registry look to Dovecot.",
+	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };
 
 static const char *section_doc(const char *s)
@@ -670,6 +1095,27 @@ static const char *type_name(const struct conf_key *k)
 	return "";
 }
 
+/* Writes text as "# " comment lines of at most 78 columns (the loader refuses
+ * lines over CONF_MAX_LINE, and the sample is installed as ims.conf). */
+static void put_comment(FILE *f, const char *text)
+{
+	while (*text) {
+		size_t n = strlen(text), cut = n;
+
+		if (n > 76) {
+			cut = 76;
+			while (cut > 0 && text[cut] != ' ')
+				cut--;
+			if (cut == 0) /* one long word: break it */
+				cut = 76;
+		}
+		fprintf(f, "# %.*s\n", (int)cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void ims_conf_write_sample(FILE *f, bool portable)
 {
 	fputs("# ims.conf: configuration of ims-milter, ims-webapi and ims.\n"
@@ -678,21 +1124,25 @@ void ims_conf_write_sample(FILE *f, bool portable)
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];
-		fprintf(f, "\n# %s\n[%s]\n", section_doc(sec), sec);
+		fputc('\n', f);
+		put_comment(f, section_doc(sec));
+		fprintf(f, "[%s]\n", sec);
 		if (strcmp(sec, "scores") == 0) {
-			for (int i = 0; ims_symbols[i].name; i++)
-				fprintf(f, "# %s\n;%s = %g\n", ims_symbols[i].doc, ims_symbols[i].name,
-					ims_symbols[i].weight);
+			for (int i = 0; ims_symbols[i].name; i++) {
+				put_comment(f, ims_symbols[i].doc);
+				fprintf(f, ";%s = %g\n", ims_symbols[i].name, ims_symbols[i].weight);
+			}
 			continue;
 		}
 		for (size_t i = 0; i < CONF_NKEYS; i++) {
 			const struct conf_key *k = &conf_table[i];
 			if (strcmp(k->section, sec) != 0)
 				continue;
-			fprintf(f, "# %s", k->doc);
-			if (k->type == T_ENUM)
-				fprintf(f, " (%s)", k->choices);
-			fprintf(f, "\n;%s = ", k->name);
+			char doc[1024];
+			snprintf(doc, sizeof doc, "%s%s%s%s", k->doc, k->type == T_ENUM ? " (" : "",
+				 k->type == T_ENUM ? k->choices : "", k->type == T_ENUM ? ")" : "");
+			put_comment(f, doc);
+			fprintf(f, ";%s = ", k->name);
 			put_default(f, k->def, portable);
 			fputc('\n', f);
 		}
@@ -706,10 +1156,16 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "given with `-c FILE`. Lines are `key = value` under a `[section]`; `;` and `#`\n"
 	      "start comments. Unknown sections, unknown keys and bad values are errors that\n"
 	      "name the file, the line and the key; the program then refuses to start (a\n"
-	      "running daemon that is sent SIGHUP keeps its old configuration).\n\n"
+	      "running ims-milter told to reload (SIGUSR1) keeps its old configuration).\n\n"
 	      "Sizes take an optional `k`, `M` or `G` suffix (powers of 1024). Lists are\n"
 	      "comma-separated; a list key given again adds to the list, so a long list can\n"
-	      "take several lines (a line may hold at most 197 characters). This page is generated from the table in `lib/conf.c`\n"
+	      "take several lines (a line may hold at most 197 characters).\n\n"
+	      "Values are checked beyond their type when a program starts or reloads, and by\n"
+	      "`ims config check`: networks are CIDRs without host bits, addresses are IP\n"
+	      "addresses with a port where one is needed, socket specs are what libmilter takes,\n"
+	      "`[milter] user` must exist, domains are domain names, paths are absolute, and the\n"
+	      "enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
+	      "This page is generated from the table in `lib/conf.c`\n"
 	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
@@ -765,8 +1221,13 @@ void ims_conf_write_man(FILE *f)
 	      "keys and bad values are errors that name the file, the line and the key.\n"
 	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
 	      "comma\\-separated; a list key given again adds to the list, so a long list can "
-	      "take several lines (a line may hold at most 197 characters). A daemon sent SIGHUP reads the file again and keeps its old "
-	      "configuration when the new one is bad.\n",
+	      "take several lines (a line may hold at most 197 characters). ims-milter sent SIGUSR1 reads the file again and keeps its old "
+	      "configuration when the new one is bad.\n"
+	      ".PP\nValues are checked beyond their type at start, at reload and by "
+	      "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "
+	      "addresses with a port where one is needed, socket specs are what libmilter takes, "
+	      "the milter user must exist, domains are domain names, paths are absolute, and the "
+	      "enabled [actions] thresholds rise from tag to quarantine to reject.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];

@@ -6,7 +6,7 @@
  * cannot drift; `make check` compares the committed files with the table.
  *
  * A loaded config is an immutable, reference-counted snapshot: a daemon
- * swaps in a new one on SIGHUP while messages in flight keep the old one
+ * swaps in a new one on reload (SIGUSR1) while messages in flight keep the old one
  * until they drop their reference. */
 #ifndef IMS_CONF_H
 #define IMS_CONF_H
@@ -31,6 +31,7 @@ struct ims_conf {
 	char *milter_socket;
 	char *milter_user;
 	char *milter_pidfile;
+	char *milter_metrics_listen;
 	size_t milter_max_message_size;
 	size_t milter_max_header_size;
 	int milter_max_headers;
@@ -44,6 +45,19 @@ struct ims_conf {
 	/* [dns] */
 	char **dns_nameservers; /* "host:port", NULL-terminated; empty = system resolver */
 	int dns_timeout_ms;
+
+	/* [dnsbl]: rules ZONE[:CODE]=SYMBOL:WEIGHT (lib/dnsbl.h), NULL-terminated */
+	char **dnsbl_client;
+	char **dnsbl_helo;
+	char **dnsbl_domain;
+	int dnsbl_max_lookups;
+
+	/* [intel]: local threat intelligence lists (lib/intel.h) */
+	char *intel_dir;
+	int intel_max_entries;
+
+	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
+	int senders_max_entries;
 
 	/* [redis] */
 	char *redis_host;
@@ -74,6 +88,8 @@ struct ims_conf {
 	char *webapi_listen;
 	int webapi_threads;
 	int webapi_max_connections;
+	int webapi_max_connections_per_ip;
+	int webapi_head_timeout_s;
 	size_t webapi_max_body;
 	int webapi_timeout_s;
 	char *webapi_jwt_secret_file;
@@ -81,14 +97,25 @@ struct ims_conf {
 	int webapi_refresh_ttl_s;
 	bool webapi_registration;
 	char *webapi_submission;
+	char *webapi_submission_tls; /* "auto", "required" or "opportunistic" */
+	char *webapi_submission_ca_file;
+	bool webapi_submission_tls_verify;
 	char *webapi_submission_user;
 	char *webapi_submission_password_file;
-	char *webapi_reinject;
 	char *webapi_ui_dir;
 	int webapi_login_rate;
 	int webapi_send_rate;
+	int webapi_scan_rate;
+	char *webapi_metrics_token_file;
 	int webapi_page_size;
 
+	/* [quarantine] */
+	int quarantine_retention_days;
+	size_t quarantine_max_message_size;
+	size_t quarantine_max_bytes;
+	char *quarantine_lmtp;
+	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
+	char *quarantine_digest_from;
 	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
 	char *dovecot_doveadm_socket;
 	char *dovecot_doveadm_url;
@@ -100,6 +127,27 @@ struct ims_conf {
 	int users_uid;
 	int users_gid;
 
+	/* [feedback]: users' spam/ham moves (lib/feedback.h) */
+	size_t feedback_max_message_size;
+	int feedback_max_per_user;
+	int feedback_rate_per_hour;
+	int feedback_retention_days;
+
+	/* [antivirus]: clamd (lib/clamd.h, lib/scan_malware.c) */
+	char *antivirus_socket; /* "" = off */
+	int antivirus_timeout_ms;
+	size_t antivirus_max_size;
+	char *antivirus_scan;     /* "attachments" or "all" */
+	char *antivirus_on_error; /* "tempfail" or "neutral" */
+	char *antivirus_action;   /* "reject", "quarantine" or "score" */
+
+	/* [attachments]: types by content, archive members (lib/attachments.h) */
+	bool attachments_enabled;
+	size_t attachments_max_size;
+	int attachments_max_members;
+	size_t attachments_max_uncompressed;
+	int attachments_max_depth;
+
 	int refs_;
 };
 
@@ -108,6 +156,13 @@ struct ims_conf {
  * naming file, line and key, is written to err (errlen bytes) and
  * IMS_EINVAL (or IMS_EIO/IMS_ENOTFOUND when unreadable) is returned. */
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen);
+
+/* 1 when [section] name is a key of the table. */
+int ims_conf_has_key(const char *section, const char *name);
+
+/* The i-th key that has a value check beyond its type (for a test that every
+ * such key exists); 0 past the end. */
+int ims_conf_checked_key(size_t i, const char **section, const char **name);
 
 /* Built-in defaults, as if the file were empty. */
 ims_status ims_conf_defaults(struct ims_conf **out);

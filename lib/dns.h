@@ -68,4 +68,34 @@ ims_status ims_dns_wire_name(const unsigned char *data, size_t len, char *out, s
 /* The timeout in milliseconds this resolver enforces. */
 int ims_dns_timeout_ms(const struct ims_dns *dns);
 
+/* In-process answers, for unit tests and fuzz targets (no server, no
+ * network).  ims_dns_local_only turns a resolver that has not answered a
+ * query yet into one that answers only from zone data given here: a name
+ * without data is NXDOMAIN (libunbound's local-zone ". static").
+ * ims_dns_new_local creates such a resolver.  Records are zone-file lines
+ * as unbound's local-data takes them ("a.test. 300 IN TXT \"v=spf1 -all\"");
+ * ims_dns_local_remove drops the records of one name.  ims_dns_local_zone
+ * adds a zone of an unbound local-zone type ("refuse": every query under it
+ * gets REFUSED, i.e. IMS_ETEMP; "redirect": its records answer for every
+ * name under it); add zones before the first query (libunbound 1.17 can
+ * miss names under a zone added to a running resolver).  Records may be
+ * added and removed while other threads query.  IMS_EINVAL when libunbound
+ * refuses the text (err, may be NULL, says why), or, for local_only, when
+ * the resolver already answered a query. */
+ims_status ims_dns_new_local(int timeout_ms, struct ims_dns **out, char *err, size_t errlen);
+ims_status ims_dns_local_only(struct ims_dns *dns);
+ims_status ims_dns_local_data(struct ims_dns *dns, const char *rr, char *err, size_t errlen);
+ims_status ims_dns_local_zone(struct ims_dns *dns, const char *zone, const char *type, char *err,
+                              size_t errlen);
+void ims_dns_local_remove(struct ims_dns *dns, const char *name);
+
+/* ims_dns_query for n names at once (DNS lists ask many): all queries are
+ * started, then waited for together, at most the timeout in all.  st[i]
+ * and out[i] are what ims_dns_query would give for names[i] (out[i] the
+ * caller's to ub_resolve_free, NULL unless st[i] is IMS_OK or
+ * IMS_ENOTFOUND).  Returns IMS_OK, or IMS_ENOMEM / IMS_EINVAL for the call
+ * as a whole. */
+ims_status ims_dns_query_many(struct ims_dns *dns, const char *const *names, size_t n, int rrtype,
+                              ims_status *st, struct ub_result **out);
+
 #endif

@@ -13,6 +13,8 @@
 static const char *log_ident = "ims";
 static atomic_int log_level = IMS_LOG_INFO;
 static atomic_int log_to_syslog;
+static int log_auto;               /* target "auto": syslog once detached */
+static int log_facility = LOG_MAIL;
 
 static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
 static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
@@ -55,12 +57,15 @@ ims_status ims_log_open(const char *ident, const char *target, const char *level
 			return IMS_EINVAL;
 		fac = facilities[i].facility;
 	}
-	if (target && strcmp(target, "syslog") != 0 && strcmp(target, "stderr") != 0)
+	if (target && strcmp(target, "syslog") != 0 && strcmp(target, "stderr") != 0 &&
+	    strcmp(target, "auto") != 0)
 		return IMS_EINVAL;
 
 	if (ident)
 		log_ident = ident;
 	atomic_store(&log_level, lvl);
+	log_facility = fac;
+	log_auto = target && strcmp(target, "auto") == 0;
 	if (target && strcmp(target, "syslog") == 0) {
 		openlog(log_ident, LOG_PID | LOG_NDELAY, fac);
 		atomic_store(&log_to_syslog, 1);
@@ -68,6 +73,19 @@ ims_status ims_log_open(const char *ident, const char *target, const char *level
 		atomic_store(&log_to_syslog, 0);
 	}
 	return IMS_OK;
+}
+
+void ims_log_detached(void)
+{
+	if (!log_auto || atomic_load(&log_to_syslog))
+		return;
+	openlog(log_ident, LOG_PID | LOG_NDELAY, log_facility);
+	atomic_store(&log_to_syslog, 1);
+}
+
+int ims_log_to_syslog(void)
+{
+	return atomic_load(&log_to_syslog);
 }
 
 void ims_log_set_level(int level)

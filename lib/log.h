@@ -22,12 +22,20 @@ enum ims_log_level {
 	IMS_LOG_DEBUG,
 };
 
-/* Sets where lines go.  target is "stderr" or "syslog"; level is one of
+/* Sets where lines go.  target is "stderr", "syslog", or "auto" (stderr
+ * until ims_log_detached() is called, syslog after); level is one of
  * "error", "warning", "notice", "info", "debug"; facility is a syslog
  * facility name ("mail", "daemon", "local0".."local7").  ident is kept by
  * pointer and must outlive the program.  Returns IMS_EINVAL on a bad name. */
 ims_status ims_log_open(const char *ident, const char *target, const char *level,
 			const char *facility);
+
+/* The program has left its terminal (daemon mode: stderr is /dev/null): a
+ * target of "auto" switches to syslog.  No effect otherwise. */
+void ims_log_detached(void);
+
+/* 1 when lines go to syslog now. */
+int ims_log_to_syslog(void);
 
 /* Parses a level name; returns -1 when unknown. */
 int ims_log_level_parse(const char *name);

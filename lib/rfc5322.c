@@ -359,3 +359,72 @@ out:
 	free(flat);
 	return rc;
 }
+
+/* Calls fn for each mailbox of list (groups searched); non-zero stops. */
+static int each_mailbox(InternetAddressList *list, int (*fn)(const char *addr, void *arg),
+                        void *arg, size_t *seen)
+{
+	int n = internet_address_list_length(list);
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(a);
+			const char *addr = internet_address_mailbox_get_idn_addr(mb);
+			char buf[IMS_MSG_ADDR_MAX + 1] = "";
+			size_t len;
+			char *at;
+
+			if (!addr)
+				addr = internet_address_mailbox_get_addr(mb);
+			len = addr ? strlen(addr) : 0;
+			if (len <= IMS_MSG_ADDR_MAX) {
+				memcpy(buf, addr ? addr : "", len + 1);
+				at = strrchr(buf, '@');
+				for (char *p = at ? at : buf + len; *p; p++)
+					*p = (char)tolower((unsigned char)*p);
+				if (at && len > 0 && buf[len - 1] == '.')
+					buf[len - 1] = '\0';
+			}
+			(*seen)++;
+			if (fn(buf, arg))
+				return 1;
+		} else if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			InternetAddressList *members =
+			    internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a));
+			if (members && each_mailbox(members, fn, arg, seen))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+ims_status ims_msg_from_addrs(const struct ims_msg *m, int (*fn)(const char *addr, void *arg),
+                              void *arg)
+{
+	const char *value;
+	size_t seen = 0;
+	int stop = 0;
+
+	pthread_once(&gmime_once, gmime_start);
+	for (size_t nth = 0; !stop && (value = ims_msg_find(m, "From", nth)) != NULL; nth++) {
+		InternetAddressList *list;
+		char *flat = malloc(strlen(value) + 1);
+		size_t n = 0;
+
+		if (!flat)
+			return IMS_ENOMEM;
+		for (const char *p = value; *p; p++) /* unfold: GMime wants one line */
+			if (*p != '\r' && *p != '\n')
+				flat[n++] = *p;
+		flat[n] = '\0';
+		list = internet_address_list_parse(NULL, flat);
+		free(flat);
+		if (!list)
+			continue;
+		stop = each_mailbox(list, fn, arg, &seen);
+		g_object_unref(list);
+	}
+	return seen ? IMS_OK : IMS_ENOTFOUND;
+}

@@ -67,4 +67,15 @@ size_t ims_msg_from_count(const struct ims_msg *m);
  * domain in it, IMS_ELIMIT when the domain does not fit in out. */
 ims_status ims_msg_from_domain(const struct ims_msg *m, char *out, size_t outlen, size_t *naddr);
 
+/* Calls fn for every mailbox of every From field (groups included), in
+ * message order, with its addr-spec parsed by GMime: the domain in ASCII
+ * (A-labels) and lower-cased, a trailing dot dropped, the local part as
+ * written; at most IMS_MSG_ADDR_MAX bytes (longer ones are passed as ""
+ * so a caller never matches them).  Stops when fn returns non-zero.
+ * IMS_OK when at least one mailbox was seen, IMS_ENOTFOUND when none,
+ * IMS_ENOMEM. */
+#define IMS_MSG_ADDR_MAX 320
+ims_status ims_msg_from_addrs(const struct ims_msg *m, int (*fn)(const char *addr, void *arg),
+                              void *arg);
+
 #endif

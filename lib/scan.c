@@ -13,11 +13,15 @@
 #include "log.h"
 #include "message.h"
 #include "model.h"
+#include "netaddr.h"
+#include "reputation.h"
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
+#include "senders.h"
 #include "symbols.h"
 #include "ulid.h"
+#include "users.h"
 
 static long elapsed_us(const struct timespec *a)
 {
@@ -101,6 +105,13 @@ static void emit_symbol(void *arg, const char *symbol, const char *detail)
 	ims_scan_add_symbol(s, symbol, ims_conf_score(s->conf, symbol), detail);
 }
 
+/* Symbols of the reputation checks carry their own weight (DNS list rules
+ * name theirs). */
+static void emit_weighted(void *arg, const char *symbol, double weight, const char *detail)
+{
+	ims_scan_add_symbol(arg, symbol, weight, detail);
+}
+
 static int domain_is_local(const struct ims_conf *c, const char *domain)
 {
 	for (char **d = c->milter_local_domains; d && *d; d++)
@@ -114,6 +125,98 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr)
 	const char *at = addr ? strrchr(addr, '@') : NULL;
 
 	return at && domain_is_local(c, at + 1);
+}
+
+/* A copy of s fit for a quoted log value: no quote, backslash or control
+ * character (an address's quoted local part may hold any of them). */
+static const char *log_safe(char *dst, size_t n, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < n; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\')
+		             ? '_'
+		             : s[i];
+	dst[i] = '\0';
+	return dst;
+}
+
+/* From mailboxes checked against the login; more than this is not the
+ * login's (and not signed). */
+#define OWNER_CHECKS_MAX 16
+
+struct owner_check {
+	struct ims_scan *s;
+	struct ims_store *st;
+	ims_status rc;
+	size_t n;
+	int all_owned;                       /* every mailbox is the login's */
+	char local_bad[IMS_MSG_ADDR_MAX + 1]; /* first local mailbox that is not */
+};
+
+static int check_from_addr(const char *addr, void *arg)
+{
+	struct owner_check *c = arg;
+	bool ok = false;
+
+	if (++c->n > OWNER_CHECKS_MAX || !*addr) {
+		c->all_owned = 0;
+		return 1;
+	}
+	c->rc = ims_users_may_send_as(c->st, c->s->auth_user, addr, &ok);
+	if (c->rc != IMS_OK)
+		return 1;
+	if (!ok) {
+		c->all_owned = 0;
+		if (!c->local_bad[0] && ims_scan_addr_is_local(c->s->conf, addr))
+			snprintf(c->local_bad, sizeof c->local_bad, "%s", addr);
+	}
+	return 0;
+}
+
+/* Outbound mail: may the authenticated login send as the From mailboxes
+ * and the envelope sender?  A local address that is neither the login nor
+ * one of its aliases (ims user alias) gets a symbol and a log line; the
+ * message is DKIM-signed only when every From mailbox and the envelope
+ * sender are the login's (a foreign or null envelope sender is no local
+ * user's, and does not stop signing).  IMS_ETEMP when the registry could
+ * not be asked. */
+static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const struct ims_msg *msg)
+{
+	struct owner_check c = { .s = s, .st = ims_engine_store(eng), .rc = IMS_OK, .all_owned = 1 };
+	bool env_ok = true;
+	ims_status st;
+
+	if (!msg || ims_msg_from_addrs(msg, check_from_addr, &c) != IMS_OK)
+		c.all_owned = 0; /* no From mailbox: nothing to sign for */
+	if (c.rc != IMS_OK)
+		return c.rc;
+	if (s->mail_from[0] && ims_scan_addr_is_local(s->conf, s->mail_from)) {
+		st = ims_users_may_send_as(c.st, s->auth_user, s->mail_from, &env_ok);
+		if (st != IMS_OK)
+			return st;
+	}
+	if (c.local_bad[0])
+		ims_scan_add_symbol(s, "AUTH_FROM_NOT_OWNED",
+		                    ims_conf_score(s->conf, "AUTH_FROM_NOT_OWNED"), c.local_bad);
+	if (!env_ok)
+		ims_scan_add_symbol(s, "AUTH_MAIL_FROM_NOT_OWNED",
+		                    ims_conf_score(s->conf, "AUTH_MAIL_FROM_NOT_OWNED"), s->mail_from);
+	if (c.local_bad[0] || !env_ok) {
+		char login[256], from[IMS_MSG_ADDR_MAX + 1], mfrom[IMS_MSG_ADDR_MAX + 1];
+
+		ims_log_warn(s->id, "event=sender_not_owned login=\"%s\" from=\"%s\" mail_from=\"%s\"",
+		             log_safe(login, sizeof login, s->auth_user),
+		             log_safe(from, sizeof from, c.local_bad),
+		             log_safe(mfrom, sizeof mfrom, env_ok ? "" : s->mail_from));
+	}
+	s->sender_owned = c.all_owned && env_ok;
+	return IMS_OK;
+}
+
+int ims_scan_holds_for(const struct ims_scan *s, const char *addr)
+{
+	return s->action == IMS_ACTION_QUARANTINE && ims_scan_addr_is_local(s->conf, addr);
 }
 
 static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *env)
@@ -147,6 +250,39 @@ static ims_status copy_envelope(struct ims_scan *s, const struct ims_envelope *e
 	return IMS_OK;
 }
 
+/* A message to hold stays with ims until someone releases it into a local
+ * mailbox (lib/quarantine.h), so it must fit the quarantine and have a
+ * local recipient.  Recipients ims has no mailbox for get it as tagged
+ * (inbound, the milter holds it for the local ones only); outbound mail
+ * that would leave the site is refused, so its sender knows. */
+static void hold_policy(struct ims_scan *s)
+{
+	const struct ims_conf *c = s->conf;
+	size_t local = 0;
+	char was[200];
+
+	if (s->action != IMS_ACTION_QUARANTINE)
+		return;
+	snprintf(was, sizeof was, "%.199s", s->reason);
+	for (size_t i = 0; i < s->nrcpts; i++)
+		local += ims_scan_addr_is_local(c, s->rcpts[i]) != 0;
+	if (s->size > c->quarantine_max_message_size) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; too large to hold (%zu > %zu bytes)", was, s->size,
+		         c->quarantine_max_message_size);
+	} else if (s->nrcpts == 0) {
+		return; /* POST /scan-email: no envelope to hold for */
+	} else if (s->outbound && local < s->nrcpts) {
+		s->action = IMS_ACTION_REJECT;
+		snprintf(s->reason, sizeof s->reason,
+		         "%s; held mail is only delivered to local mailboxes", was);
+	} else if (local == 0) {
+		s->action = IMS_ACTION_TAG;
+		snprintf(s->reason, sizeof s->reason, "%s; no local mailbox to hold it for", was);
+	}
+}
+
 static void decide(struct ims_scan *s, const char *forced_reason)
 {
 	const struct ims_conf *c = s->conf;
@@ -164,6 +300,7 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 		s->action = IMS_ACTION_QUARANTINE;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
 		         c->action_quarantine);
+		s->hold_class = "score";
 	} else if (c->action_tag >= 0 && s->score >= c->action_tag) {
 		s->action = IMS_ACTION_TAG;
 		snprintf(s->reason, sizeof s->reason, "score %.1f >= %.1f", s->score,
@@ -183,21 +320,96 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->action = IMS_ACTION_QUARANTINE;
 			snprintf(s->reason, sizeof s->reason, "DMARC policy quarantine for %s",
 			         s->auth.from_domain);
+			s->hold_class = "dmarc";
 		}
 	}
+	/* a check that decides whatever the score ([antivirus] action); its
+	 * reason wins over the score's for the same action */
+	if (s->floor_action != IMS_ACTION_ACCEPT && s->floor_action >= s->action) {
+		s->action = s->floor_action;
+		snprintf(s->reason, sizeof s->reason, "%s", s->floor_reason);
+		if (s->action == IMS_ACTION_QUARANTINE)
+			s->hold_class = s->floor_class;
+	}
+	hold_policy(s);
 	if (forced_reason) {
 		s->action = IMS_ACTION_REJECT;
 		snprintf(s->reason, sizeof s->reason, "%s", forced_reason);
 	}
 }
 
-/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weight scaled by the
- * probability of the verdict. */
+static int first_addr(const char *addr, void *arg)
+{
+	snprintf(arg, IMS_MSG_ADDR_MAX + 1, "%s", addr);
+	return 1;
+}
+
+/* Local recipients whose sender lists are read; more are not (logged). */
+#define SENDER_LIST_RCPTS 50
+
+/* Inbound: the recipients' sender allow/block lists (lib/senders.h).  The
+ * message is one for all its recipients, so a list decides only when every
+ * local recipient's verdict is the same.  Redis trouble is neutral here (the
+ * store step reports it). */
+static void sender_lists(struct ims_scan *s, struct ims_engine *eng, const char *from_addr)
+{
+	enum ims_sender_action all = IMS_SENDER_NONE, a;
+	char why[400], first[400] = "";
+	size_t local = 0;
+	ims_status st;
+
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			continue;
+		if (++local > SENDER_LIST_RCPTS) {
+			ims_log_info(s->id, "event=sender_lists_limit rcpts_checked=%d",
+			             SENDER_LIST_RCPTS);
+			return;
+		}
+		st = ims_senders_verdict(ims_engine_store(eng), s->rcpts[i], s->mail_from, from_addr,
+		                         strcmp(s->auth.dmarc, "pass") == 0, &a, why, sizeof why);
+		if (st != IMS_OK) {
+			ims_log_warn(s->id, "event=sender_lists error=\"%s\"", ims_strstatus(st));
+			return;
+		}
+		if (local == 1) {
+			all = a;
+			snprintf(first, sizeof first, "%s", why);
+		} else if (a != all) {
+			all = IMS_SENDER_NONE;
+		}
+	}
+	if (all == IMS_SENDER_BLOCK)
+		ims_scan_add_symbol(s, "SENDER_BLOCK", ims_conf_score(s->conf, "SENDER_BLOCK"), first);
+	else if (all == IMS_SENDER_ALLOW)
+		ims_scan_add_symbol(s, "SENDER_ALLOW", ims_conf_score(s->conf, "SENDER_ALLOW"), first);
+}
+
+/* 1 when an authenticated sender writes to local recipients only. */
+static int local_to_local(const struct ims_scan *s)
+{
+	if (!s->auth_user || s->nrcpts == 0)
+		return 0;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			return 0;
+	return 1;
+}
+
+/* The SVM on the parsed message: SVM_SPAM or SVM_HAM, weighing one point
+ * per unit of the calibrated log-odds around the model's threshold, within
+ * [scores] SVM_HAM .. SVM_SPAM: an uncertain verdict adds little either
+ * way.  When the model carries a quarantine threshold, the classifier alone
+ * reaches [actions] quarantine only past it.  Mail between authenticated
+ * local users gets no points for spam from the classifier alone
+ * (docs/milter.md "Scoring"). */
 static void classify_stage(struct ims_scan *s, const struct ims_model *model,
                            const struct ims_parsed *parsed)
 {
 	struct ims_classification c;
 	char detail[64];
+	double w, lo = ims_conf_score(s->conf, "SVM_HAM"), hi = ims_conf_score(s->conf, "SVM_SPAM");
+	int local = local_to_local(s);
 
 	if (ims_classify_parsed(model, parsed, &c) != IMS_OK) {
 		snprintf(s->verdict, sizeof s->verdict, "ham");
@@ -207,14 +419,24 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 	s->svm_score = c.score;
 	s->probability = c.probability;
 	snprintf(s->verdict, sizeof s->verdict, "%s", c.spam ? "spam" : "ham");
-	snprintf(detail, sizeof detail, "p=%.3f", c.probability);
-	if (c.spam)
-		ims_scan_add_symbol(s, "SVM_SPAM",
-		                    ims_conf_score(s->conf, "SVM_SPAM") * c.probability, detail);
-	else
-		ims_scan_add_symbol(s, "SVM_HAM",
-		                    ims_conf_score(s->conf, "SVM_HAM") * (1.0 - c.probability),
-		                    detail);
+	w = c.log_odds;
+	if (w > hi)
+		w = hi;
+	if (w < lo)
+		w = lo;
+	{
+		struct ims_model_info mi;
+
+		ims_model_get_info(model, &mi);
+		if (mi.has_quarantine && !c.quarantine && s->conf->action_quarantine >= 0 &&
+		    w >= s->conf->action_quarantine)
+			w = s->conf->action_quarantine - 0.1;
+	}
+	if (local && w > 0)
+		w = 0;
+	snprintf(detail, sizeof detail, "p=%.3f%s%s", c.probability, c.quarantine ? " strict" : "",
+	         local && c.spam ? " local" : "");
+	ims_scan_add_symbol(s, c.spam ? "SVM_SPAM" : "SVM_HAM", w, detail);
 }
 
 /* Summary fields of the stored message, from the parsed headers. */
@@ -271,6 +493,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		goto out;
 	}
 
+	if (ims_engine_model_reload_error(eng))
+		ims_scan_add_symbol(s, "MODEL_STALE", ims_conf_score(s->conf, "MODEL_STALE"),
+		                    ims_engine_model_reload_error(eng));
+
 	/* RFC 5322 fields, as received */
 	st = ims_msg_parse(raw, len, (size_t)s->conf->milter_max_headers,
 	                   s->conf->milter_max_header_size, &msg);
@@ -286,6 +512,18 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		from_count = ims_msg_from_count(msg);
 		if (ims_msg_from_domain(msg, fdom, sizeof fdom, NULL) == IMS_OK)
 			snprintf(s->auth.from_domain, sizeof s->auth.from_domain, "%s", fdom);
+	}
+
+	/* outbound: is the login sending as itself (or one of its aliases)? */
+	if (s->outbound && !forced) {
+		st = check_sender(s, eng, msg);
+		if (st != IMS_OK) {
+			s->action = IMS_ACTION_TEMPFAIL;
+			snprintf(s->reason, sizeof s->reason, "user registry unavailable: %s",
+			         ims_strstatus(st));
+			rc = st == IMS_ENOMEM ? IMS_ENOMEM : IMS_ETEMP;
+			goto out;
+		}
 	}
 
 	/* SPF, DKIM, DMARC: inbound only; outbound mail is our own user's */
@@ -329,11 +567,42 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (ims_parsed_malformed(parsed))
 			ims_scan_add_symbol(s, "MIME_MALFORMED",
 			                    ims_conf_score(s->conf, "MIME_MALFORMED"), "");
+		if (ims_parsed_mime_limit(parsed))
+			ims_scan_add_symbol(s, "MIME_NESTING_LIMIT",
+			                    ims_conf_score(s->conf, "MIME_NESTING_LIMIT"), "");
 		hin.nlinks = ims_parsed_links(parsed, &hin.links);
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ims_heuristics_run(&hin, emit_symbol, s);
 		s->heuristics_us = elapsed_us(&t);
+		if (!s->outbound) {
+			struct ims_reputation_input rin = {
+			    .client_ip = s->client_ip,
+			    .client_trusted = ims_ip_in_cidrs(s->client_ip,
+			                                      s->conf->milter_trusted_networks),
+			    .helo = s->helo,
+			    .mail_from = s->mail_from,
+			    .from_domain = s->auth.from_domain,
+			    .dmarc_pass = strcmp(s->auth.dmarc, "pass") == 0,
+			    .links = hin.links,
+			    .nlinks = hin.nlinks,
+			    .parsed = parsed,
+			};
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
+			                     &rin, emit_weighted, s);
+			s->reputation_us = elapsed_us(&t);
+			{
+				char fa[IMS_MSG_ADDR_MAX + 1] = "";
+				if (msg)
+					ims_msg_from_addrs(msg, first_addr, fa);
+				sender_lists(s, eng, fa);
+			}
+		}
+		if (ims_scan_malware(s, raw, len, parsed) != IMS_OK) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		classify_stage(s, model, parsed);
 		s->classify_us = elapsed_us(&t);
@@ -348,9 +617,19 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	if (from_count > 1 && strcmp(s->conf->milter_on_multiple_from, "reject") == 0 && !forced)
 		forced = "several From header fields (RFC 5322 allows one)";
 	decide(s, forced);
+	/* clamd could not say, and [antivirus] on_error = tempfail: the MTA
+	 * retries (a message rejected anyway needs no antivirus) */
+	if (s->av_error[0] && s->action != IMS_ACTION_REJECT) {
+		s->action = IMS_ACTION_TEMPFAIL;
+		snprintf(s->reason, sizeof s->reason, "%s", s->av_error);
+		s->total_us = elapsed_us(&t0);
+		rc = IMS_ETEMP;
+		goto out;
+	}
 
-	/* DKIM signature for outbound mail of a local domain */
-	if (s->outbound && s->conf->milter_sign_outbound && s->auth.from_domain[0] &&
+	/* DKIM signature for outbound mail of a local domain, sent by its owner */
+	if (s->outbound && s->sender_owned && s->conf->milter_sign_outbound &&
+	    s->auth.from_domain[0] &&
 	    domain_is_local(s->conf, s->auth.from_domain) && s->action <= IMS_ACTION_TAG) {
 		char *sig = NULL;
 		st = ims_auth_sign(ims_engine_auth(eng), raw, len, s->auth.from_domain, &sig);
@@ -422,9 +701,25 @@ uint64_t ims_scan_time(const struct ims_scan *s)
 
 long ims_scan_local_us(const struct ims_scan *s)
 {
-	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us;
+	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us - s->reputation_us;
 
 	return v > 0 ? v : 0;
+}
+
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
+{
+	*out = (struct ims_scan_timings){
+		.total = s->total_us,
+		.parse = s->parse_us,
+		.spf = s->auth.spf_us,
+		.dkim = s->auth.dkim_us,
+		.dmarc = s->auth.dmarc_us,
+		.heuristics = s->heuristics_us,
+		.classify = s->classify_us,
+		.antivirus = s->antivirus_us,
+		.attachments = s->attachments_us,
+		.reputation = s->reputation_us,
+	};
 }
 
 long ims_scan_total_us(const struct ims_scan *s)

@@ -48,8 +48,13 @@ struct ims_envelope {
 /* Scans len bytes at raw (the message as the MTA received it).  On IMS_OK
  * *out is a new result owned by the caller (ims_scan_free), with action
  * accept/tag/quarantine/reject.  IMS_ETEMP when a part the scan needs is
- * missing (no model loaded); *out is then still set, with action tempfail
- * and a reason, so the caller can log it.  IMS_ENOMEM otherwise. */
+ * missing (no model loaded, or the user registry could not say whether an
+ * authenticated sender owns its From address); *out is then still set,
+ * with action tempfail and a reason, so the caller can log it.  IMS_ENOMEM
+ * otherwise.  Outbound mail (auth_user set) is DKIM-signed only when every
+ * From mailbox and a local envelope sender are auth_user or one of its
+ * aliases (lib/users.h); a local one that is not adds AUTH_FROM_NOT_OWNED
+ * or AUTH_MAIL_FROM_NOT_OWNED. */
 ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, const char *raw,
                         size_t len, struct ims_scan **out);
 
@@ -70,6 +75,11 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
                             size_t *outlen);
 
+/* 1 when s holds the message in the quarantine for the envelope recipient
+ * addr (action quarantine and a local mailbox, [milter] local_domains);
+ * the MTA must not deliver to addr itself. */
+int ims_scan_holds_for(const struct ims_scan *s, const char *addr);
+
 /* Accessors.  Strings are owned by s and live as long as it. */
 const char *ims_scan_id(const struct ims_scan *s);
 enum ims_action ims_scan_action(const struct ims_scan *s);
@@ -87,6 +97,12 @@ uint64_t ims_scan_time(const struct ims_scan *s);
 long ims_scan_local_us(const struct ims_scan *s);
 long ims_scan_total_us(const struct ims_scan *s);
 
+/* Where the time of a scan went, in µs (the scan log's timings_us). */
+struct ims_scan_timings {
+	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation, antivirus, attachments;
+};
+void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out);
+
 /* Symbols: count, and the i-th name/weight/detail. */
 size_t ims_scan_symbol_count(const struct ims_scan *s);
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
@@ -102,7 +118,8 @@ int ims_scan_header(const struct ims_scan *s, size_t i, const char **name, const
 /* NULL unless the message was signed. */
 const char *ims_scan_dkim_signature(const struct ims_scan *s);
 
-/* True for the header names ims adds itself (case-insensitive). */
+/* True for the header names ims adds itself (case-insensitive), on a scan
+ * or on release from the quarantine (X-IMS-Released). */
 int ims_scan_is_own_header(const char *name);
 
 /* The scan log as JSON text (one line), the caller's to free(). */

@@ -25,6 +25,7 @@ struct ims_scan {
 	char **rcpts;
 	size_t nrcpts;
 	int outbound;
+	int sender_owned; /* outbound: From and envelope sender are the login's (DKIM may sign) */
 	char *from, *to, *subject, *date; /* decoded, for the stored summary */
 	size_t size;
 
@@ -33,6 +34,7 @@ struct ims_scan {
 	double score;
 	enum ims_action action;
 	char reason[384];
+	const char *hold_class; /* quarantine: "score" or "dmarc" */
 
 	int classified;
 	char verdict[8];
@@ -40,13 +42,28 @@ struct ims_scan {
 	char model_version[96];
 	struct ims_auth_result auth;
 
-	long total_us, parse_us, heuristics_us, classify_us;
+	/* set by checks that decide whatever the score (lib/scan_malware.c):
+	 * decide() raises the action to at least floor_action */
+	enum ims_action floor_action;
+	char floor_reason[200];
+	const char *floor_class; /* quarantine: the hold class */
+	char av_error[160];      /* clamd failed and [antivirus] on_error = tempfail */
+	int av_ran;              /* the message was sent to clamd */
+
+	long total_us, parse_us, heuristics_us, classify_us, antivirus_us, attachments_us;
+	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char *dkim_sig;
 };
 
 void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
 int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
+/* Antivirus (clamd) and attachment checks on the parsed message
+ * (lib/scan_malware.c): symbols, floor_action, av_error, timings.
+ * IMS_ENOMEM only. */
+struct ims_parsed;
+ims_status ims_scan_malware(struct ims_scan *s, const char *raw, size_t len,
+                            const struct ims_parsed *parsed);
 /* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
 ims_status ims_scan_make_headers(struct ims_scan *s);
 

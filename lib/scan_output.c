@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "hdrvalue.h"
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
@@ -42,38 +43,46 @@ __attribute__((format(printf, 4, 5))) static void append(char *buf, size_t cap, 
 		*len = (size_t)n >= cap - *len ? cap - 1 : *len + (size_t)n;
 }
 
-/* Authentication-Results (RFC 8601). */
+/* Authentication-Results (RFC 8601).  Every value that is not one of ims's
+ * own words goes through ims_hdr_pvalue (lib/hdrvalue.h): MAIL FROM, HELO,
+ * the SASL login and the DKIM tags come from the sender. */
 static char *make_auth_results(const struct ims_scan *s)
 {
-	char buf[2048], id[256];
+	char buf[2048], id[256], v1[512], v2[512];
 	size_t len = 0;
 	const struct ims_auth_result *a = &s->auth;
 
-	authserv_id(s->conf, id, sizeof id);
+	authserv_id(s->conf, v1, sizeof v1);
+	ims_hdr_pvalue(id, sizeof id, v1);
 	append(buf, sizeof buf, &len, "%s;", id);
 	if (s->auth_user) {
-		append(buf, sizeof buf, &len, " auth=pass smtp.auth=%s", s->auth_user);
+		ims_hdr_pvalue(v1, sizeof v1, s->auth_user);
+		append(buf, sizeof buf, &len, " auth=pass smtp.auth=%s", v1);
 		return strdup(buf);
 	}
 	if (!a->spf[0] && a->ndkim == 0 && !a->dmarc[0]) {
 		append(buf, sizeof buf, &len, " none");
 		return strdup(buf);
 	}
-	if (a->spf[0])
+	if (a->spf[0]) {
+		ims_hdr_pvalue(v1, sizeof v1, a->spf_domain);
 		append(buf, sizeof buf, &len, " spf=%s %s=%s;", a->spf,
-		       a->spf_helo ? "smtp.helo" : "smtp.mailfrom",
-		       a->spf_domain[0] ? a->spf_domain : "unknown");
+		       a->spf_helo ? "smtp.helo" : "smtp.mailfrom", v1);
+	}
 	if (a->ndkim == 0)
 		append(buf, sizeof buf, &len, " dkim=none;");
-	for (int i = 0; i < a->ndkim; i++)
+	for (int i = 0; i < a->ndkim; i++) {
+		ims_hdr_pvalue(v1, sizeof v1, a->dkim[i].domain);
+		ims_hdr_pvalue(v2, sizeof v2, a->dkim[i].selector);
 		append(buf, sizeof buf, &len, " dkim=%s header.d=%s header.s=%s;",
-		       a->dkim[i].result, a->dkim[i].domain, a->dkim[i].selector);
+		       a->dkim[i].result, v1, v2);
+	}
 	if (a->dmarc[0]) {
 		append(buf, sizeof buf, &len, " dmarc=%s", a->dmarc);
 		if (a->dmarc_policy[0])
 			append(buf, sizeof buf, &len, " (p=%s)", a->dmarc_policy);
-		append(buf, sizeof buf, &len, " header.from=%s",
-		       a->from_domain[0] ? a->from_domain : "unknown");
+		ims_hdr_pvalue(v1, sizeof v1, a->from_domain);
+		append(buf, sizeof buf, &len, " header.from=%s", v1);
 	}
 	while (len > 0 && buf[len - 1] == ';')
 		buf[--len] = '\0';
@@ -101,9 +110,11 @@ ims_status ims_scan_make_headers(struct ims_scan *s)
 		append(buf, sizeof buf, &len, "none");
 	s->hdr_value[3] = strdup(buf);
 	s->hdr_value[4] = strdup(s->id);
-	for (size_t i = 0; i < IMS_SCAN_NHEADERS; i++)
+	for (size_t i = 0; i < IMS_SCAN_NHEADERS; i++) {
 		if (!s->hdr_value[i])
 			return IMS_ENOMEM;
+		ims_hdr_clean(s->hdr_value[i]); /* the last net: no value ends its field */
+	}
 	return IMS_OK;
 }
 
@@ -131,7 +142,8 @@ int ims_scan_is_own_header(const char *name)
 	for (int i = 0; own_headers[i]; i++)
 		if (strcasecmp(name, own_headers[i]) == 0)
 			return 1;
-	return 0;
+	/* written on release from the quarantine (lib/quarantine.c) */
+	return strcasecmp(name, "X-IMS-Released") == 0;
 }
 
 /* A JSON string of header text; bytes that are not UTF-8 become '?' (jansson
@@ -177,7 +189,7 @@ char *ims_scan_json(const struct ims_scan *s)
 		                                      json_text(s->auth.dkim[i].domain), "selector",
 		                                      json_text(s->auth.dkim[i].selector), "result",
 		                                      s->auth.dkim[i].result));
-	client = json_pack("{s:s, s:o, s:o, s:o}", "ip", s->client_ip, "name",
+	client = json_pack("{s:o, s:o, s:o, s:o}", "ip", json_text(s->client_ip), "name",
 	                   json_text(s->client_name), "helo", json_text(s->helo), "auth",
 	                   s->auth_user ? json_text(s->auth_user) : json_null());
 	auth = json_pack("{s:s, s:o, s:s, s:s, s:o}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
@@ -186,11 +198,13 @@ char *ims_scan_json(const struct ims_scan *s)
 	                 json_text(s->auth.from_domain));
 	dkim = NULL;
 	timings =
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
-	              "local", (json_int_t)ims_scan_local_us(s), "spf", (json_int_t)s->auth.spf_us,
-	              "dkim", (json_int_t)s->auth.dkim_us, "dmarc", (json_int_t)s->auth.dmarc_us,
-	              "parse", (json_int_t)s->parse_us, "heuristics", (json_int_t)s->heuristics_us,
-	              "classify", (json_int_t)s->classify_us);
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+	              (json_int_t)s->total_us, "local", (json_int_t)ims_scan_local_us(s), "spf",
+	              (json_int_t)s->auth.spf_us, "dkim", (json_int_t)s->auth.dkim_us, "dmarc",
+	              (json_int_t)s->auth.dmarc_us, "parse", (json_int_t)s->parse_us, "heuristics",
+	              (json_int_t)s->heuristics_us, "classify", (json_int_t)s->classify_us,
+	              "reputation", (json_int_t)s->reputation_us, "antivirus",
+	              (json_int_t)s->antivirus_us, "attachments", (json_int_t)s->attachments_us);
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "time", json_integer((json_int_t)s->time));
 	json_object_set_new(o, "trace_id", json_text(s->trace_id));
@@ -253,8 +267,17 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 
 	*out = NULL;
 	*outlen = 0;
-	if (ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg) != IMS_OK)
+	/* IMS_EFORMAT: the text does not begin with a header field (its first
+	 * line starts with a space, say): it has no header section, and all of
+	 * it is body, as the parser and Postfix's cleanup see it.  Any other
+	 * failure is the caller's error, never a copy that keeps the sender's
+	 * fields as they came. */
+	rc = ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg);
+	if (rc == IMS_EFORMAT)
 		msg = NULL;
+	else if (rc != IMS_OK)
+		goto out;
+	rc = IMS_ENOMEM;
 	/* every field may gain a CR, plus the blank line */
 	if (msg)
 		cap += 2 * (ims_msg_header_count(msg) + 1);
@@ -292,6 +315,9 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 		PUT(eol, el);
 	}
 	if (!msg) {
+		/* our fields, the blank line, then the text as body */
+		if (!(len > 0 && raw[0] == '\n') && !(len > 1 && raw[0] == '\r' && raw[1] == '\n'))
+			PUT(eol, el);
 		PUT(raw, len);
 	} else {
 		size_t blen;

@@ -2,7 +2,8 @@
  *
  * A symbol's weight comes from [scores] in ims.conf (same name as the
  * symbol); the score of a message is the sum of the weights of the symbols
- * it got (SVM_SPAM and SVM_HAM are scaled by the spam probability).  The
+ * it got (SVM_SPAM and SVM_HAM follow the classifier's log-odds, within those
+ * weights: lib/scan.c).  The
  * table is the one list of names: the config parser, the sample config,
  * docs/configuration.md and the scan log all read it. */
 #ifndef IMS_SYMBOLS_H

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "rconn.h"
+#include "store.h"
 #include "users.h"
 
 #define SCHEME "{ARGON2ID}"
@@ -40,23 +41,42 @@ static const char create_lua[] =
 	"redis.call('HSET', KEYS[3], 'role', ARGV[3], 'created', ARGV[4], 'disabled', '0') "
 	"return 1";
 
-/* Replaces the password in passdb, keeping nologin/reason. */
+/* Replaces the password in the passdb record, or in the record kept aside
+ * while the account is disabled (it stays disabled). */
 static const char passwd_lua[] = "local p = redis.call('GET', KEYS[1]) "
+				 "local aside = false "
+				 "if not p then p = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+				 "aside = true end "
 				 "if not p then return 0 end "
 				 "local j = cjson.decode(p) "
 				 "j['password'] = ARGV[1] "
-				 "redis.call('SET', KEYS[1], cjson.encode(j)) "
+				 "if aside then redis.call('HSET', KEYS[2], 'passdb_disabled', "
+				 "cjson.encode(j)) "
+				 "else redis.call('SET', KEYS[1], cjson.encode(j)) end "
 				 "return 1";
 
-/* Sets the disabled flag in both passdb (for Dovecot) and the user hash. */
-static const char disable_lua[] = "local p = redis.call('GET', KEYS[1]) "
-				  "if not p or redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
-				  "local j = cjson.decode(p) "
-				  "if ARGV[1] == '1' then j['nologin'] = 'y' "
-				  "j['reason'] = 'account disabled' "
-				  "else j['nologin'] = nil j['reason'] = nil end "
-				  "redis.call('SET', KEYS[1], cjson.encode(j)) "
-				  "redis.call('HSET', KEYS[2], 'disabled', ARGV[1]) "
+/* Disables or enables an account.  A disabled account has no passdb record
+ * at all: Dovecot answers "unknown user" on every path (IMAP, the auth
+ * socket Postfix's SMTP AUTH asks, master-user logins with pass = yes),
+ * not only in its login processes as a "nologin" field would.  The record
+ * waits in the user hash (field passdb_disabled) until it is enabled.
+ * Records of accounts disabled by older versions carry "nologin"/"reason":
+ * both are dropped here. */
+static const char disable_lua[] = "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+				  "local p = redis.call('GET', KEYS[1]) "
+				  "local aside = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+				  "local rec = p or aside "
+				  "if not rec then return 0 end "
+				  "local j = cjson.decode(rec) "
+				  "j['nologin'] = nil j['reason'] = nil "
+				  "rec = cjson.encode(j) "
+				  "if ARGV[1] == '1' then "
+				  "redis.call('DEL', KEYS[1]) "
+				  "redis.call('HSET', KEYS[2], 'passdb_disabled', rec, 'disabled', '1') "
+				  "else "
+				  "redis.call('SET', KEYS[1], rec) "
+				  "redis.call('HDEL', KEYS[2], 'passdb_disabled') "
+				  "redis.call('HSET', KEYS[2], 'disabled', '0') end "
 				  "return 1";
 
 static const char role_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
@@ -277,6 +297,18 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	rc = IMS_EINVAL;
 	if (!password_ok(password))
 		goto out;
+	/* an alias of another account cannot become an account */
+	r = redisCommand(u->rc, "HEXISTS ims:{global}:aliases %s", a);
+	if (!r || r->type != REDIS_REPLY_INTEGER) {
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	if (r->integer == 1) {
+		rc = IMS_EEXIST;
+		goto out;
+	}
+	freeReplyObject(r);
+	r = NULL;
 	rc = ims_users_hash_password(password, hash, sizeof hash);
 	if (rc != IMS_OK)
 		goto out;
@@ -319,36 +351,240 @@ out:
 	return rc;
 }
 
+/* Removes alias from the global index when it is still owner's. */
+static const char alias_unindex_lua[] = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+					"redis.call('HDEL', KEYS[1], ARGV[1]) end return 1";
+
+static ims_status alias_unindex(struct ims_users *u, const char *alias, const char *owner)
+{
+	const char *keys[] = { "ims:{global}:aliases" };
+	const char *args[] = { alias, owner };
+	long long res;
+
+	return eval(u, alias_unindex_lua, 1, keys, 2, args, &res);
+}
+
 ims_status ims_users_delete(struct ims_users *u, const char *addr)
 {
 	char a[IMS_USERS_ADDR_MAX + 1];
-	redisReply *rs[4] = { NULL };
+	redisReply *rs[5] = { NULL };
 	ims_status rc;
 
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		goto out;
 	redisAppendCommand(u->rc, "MULTI");
-	redisAppendCommand(u->rc, "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user", a, a, a);
+	redisAppendCommand(u->rc, "SMEMBERS ims:{%s}:aliases", a);
+	redisAppendCommand(u->rc, "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user "
+				  "ims:{%s}:aliases",
+			   a, a, a, a);
 	redisAppendCommand(u->rc, "EXEC");
 	redisAppendCommand(u->rc, "ZREM ims:{global}:users %s", a);
-	rc = ims_rconn_read(u->rc, rs, 4);
+	rc = ims_rconn_read(u->rc, rs, 5);
 	if (rc != IMS_OK)
 		goto out;
 	rc = IMS_ETEMP;
-	if (rs[2]->type != REDIS_REPLY_ARRAY || rs[2]->elements != 1)
+	if (rs[3]->type != REDIS_REPLY_ARRAY || rs[3]->elements != 2 ||
+	    rs[3]->element[0]->type != REDIS_REPLY_ARRAY)
 		goto out;
-	rc = rs[2]->element[0]->integer > 0 ? IMS_OK : IMS_ENOTFOUND;
+	/* the global alias index is another slot: cleaned after */
+	for (size_t i = 0; i < rs[3]->element[0]->elements; i++) {
+		const redisReply *m = rs[3]->element[0]->element[i];
+
+		if (m->type == REDIS_REPLY_STRING && alias_unindex(u, m->str, a) != IMS_OK)
+			goto out;
+	}
+	rc = rs[3]->element[1]->integer > 0 ? IMS_OK : IMS_ENOTFOUND;
 out:
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 5; i++)
 		if (rs[i])
 			freeReplyObject(rs[i]);
+	return rc;
+}
+
+/* Claims alias for ARGV[2] in the global index unless another owns it. */
+static const char alias_index_lua[] = "local o = redis.call('HGET', KEYS[1], ARGV[1]) "
+				      "if o and o ~= ARGV[2] then return 0 end "
+				      "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1";
+
+/* Adds alias to the account's set, if the account exists. */
+static const char alias_add_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+				    "redis.call('SADD', KEYS[2], ARGV[1]) return 1";
+
+ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char *alias)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], al[IMS_USERS_ADDR_MAX + 1], kh[KEY_MAX], ks[KEY_MAX];
+	long long res = 0;
+	redisReply *r;
+	ims_status rc;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	rc = canon(u, alias, al);
+	if (rc != IMS_OK)
+		return rc;
+	if (strcmp(a, al) == 0)
+		return IMS_EINVAL;
+	r = redisCommand(u->rc, "EXISTS ims:{%s}:user", al);
+	if (!r || r->type != REDIS_REPLY_INTEGER) {
+		if (r)
+			freeReplyObject(r);
+		return IMS_ETEMP;
+	}
+	res = r->integer;
+	freeReplyObject(r);
+	if (res != 0)
+		return IMS_EEXIST; /* an account is not an alias */
+	{
+		const char *keys[] = { "ims:{global}:aliases" };
+		const char *args[] = { al, a };
+
+		rc = eval(u, alias_index_lua, 1, keys, 2, args, &res);
+		if (rc != IMS_OK)
+			return rc;
+		if (res != 1)
+			return IMS_EEXIST;
+	}
+	key(kh, a, "user");
+	key(ks, a, "aliases");
+	{
+		const char *keys[] = { kh, ks };
+		const char *args[] = { al };
+
+		rc = eval(u, alias_add_lua, 2, keys, 1, args, &res);
+	}
+	if (rc == IMS_OK && res != 1) {
+		(void)alias_unindex(u, al, a);
+		rc = IMS_ENOTFOUND;
+	}
+	return rc;
+}
+
+ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char *alias)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], al[IMS_USERS_ADDR_MAX + 1];
+	redisReply *r;
+	ims_status rc;
+	long long n;
+
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	rc = canon(u, alias, al);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	r = redisCommand(u->rc, "SREM ims:{%s}:aliases %s", a, al);
+	if (!r || r->type != REDIS_REPLY_INTEGER) {
+		if (r)
+			freeReplyObject(r);
+		return IMS_ETEMP;
+	}
+	n = r->integer;
+	freeReplyObject(r);
+	/* unindexed even when the set had lost it (a half-done delete) */
+	rc = alias_unindex(u, al, a);
+	if (rc != IMS_OK)
+		return rc;
+	return n == 1 ? IMS_OK : IMS_ENOTFOUND;
+}
+
+ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
+				int (*fn)(const char *alias, const char *owner, void *arg), void *arg)
+{
+	char a[IMS_USERS_ADDR_MAX + 1];
+	char cursor[32] = "0";
+	redisReply *r = NULL;
+	ims_status rc;
+
+	if (addr) {
+		rc = canon(u, addr, a);
+		if (rc != IMS_OK)
+			return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+		r = redisCommand(u->rc, "SMEMBERS ims:{%s}:aliases", a);
+		if (!r || r->type != REDIS_REPLY_ARRAY) {
+			rc = IMS_ETEMP;
+			goto out;
+		}
+		for (size_t i = 0; i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING && fn(r->element[i]->str, a, arg))
+				break;
+		rc = IMS_OK;
+		goto out;
+	}
+	do { /* every alias, from the global index, 1000 at a time */
+		r = redisCommand(u->rc, "HSCAN ims:{global}:aliases %s COUNT 1000", cursor);
+		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		    r->element[0]->type != REDIS_REPLY_STRING ||
+		    r->element[1]->type != REDIS_REPLY_ARRAY) {
+			rc = IMS_ETEMP;
+			goto out;
+		}
+		snprintf(cursor, sizeof cursor, "%s", r->element[0]->str);
+		for (size_t i = 0; i + 1 < r->element[1]->elements; i += 2) {
+			const redisReply *k = r->element[1]->element[i];
+			const redisReply *v = r->element[1]->element[i + 1];
+
+			if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING &&
+			    fn(k->str, v->str, arg)) {
+				rc = IMS_OK;
+				goto out;
+			}
+		}
+		freeReplyObject(r);
+		r = NULL;
+	} while (strcmp(cursor, "0") != 0);
+	rc = IMS_OK;
+out:
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
+ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
+				 bool *ok)
+{
+	char l[IMS_USERS_ADDR_MAX + 1], a[IMS_USERS_ADDR_MAX + 1];
+	struct ims_store_txn *t;
+	char *out = NULL;
+	size_t n = login ? strlen(login) : 0, an = addr ? strlen(addr) : 0, outlen = 0;
+	ims_status rc;
+
+	*ok = false;
+	if (n == 0 || n > IMS_USERS_ADDR_MAX || an == 0 || an > IMS_USERS_ADDR_MAX)
+		return IMS_OK;
+	if (strcasecmp(login, addr) == 0) {
+		*ok = true;
+		return IMS_OK;
+	}
+	/* keys and members are lower case, like the registry */
+	for (size_t i = 0; i <= n; i++)
+		l[i] = (char)tolower((unsigned char)login[i]);
+	for (size_t i = 0; i <= an; i++)
+		a[i] = (char)tolower((unsigned char)addr[i]);
+	t = ims_store_txn_new();
+	if (!t)
+		return IMS_ENOMEM;
+	rc = ims_store_txn_cmd(t, "SISMEMBER");
+	if (rc == IMS_OK)
+		rc = ims_store_txn_fmt(t, "ims:{%s}:aliases", l);
+	if (rc == IMS_OK)
+		rc = ims_store_txn_str(t, a);
+	if (rc == IMS_OK)
+		rc = ims_store_query(st, t, &out, &outlen);
+	ims_store_txn_free(t);
+	if (rc == IMS_ENOTFOUND)
+		rc = IMS_OK;
+	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
+		*ok = true;
+	free(out);
 	return rc;
 }
 
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password)
 {
 	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME], kp[KEY_MAX];
+	char kh[KEY_MAX];
 	long long res = 0;
 	ims_status rc;
 
@@ -361,11 +597,12 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 	if (rc != IMS_OK)
 		return rc;
 	key(kp, a, "passdb");
+	key(kh, a, "user");
 	{
-		const char *keys[] = { kp };
+		const char *keys[] = { kp, kh };
 		const char *args[] = { hash };
 
-		rc = eval(u, passwd_lua, 1, keys, 1, args, &res);
+		rc = eval(u, passwd_lua, 2, keys, 1, args, &res);
 	}
 	sodium_memzero(hash, sizeof hash);
 	if (rc == IMS_OK && res != 1)

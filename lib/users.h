@@ -1,11 +1,14 @@
 /* The user registry: one account per address, in Redis, laid out so that
  * Dovecot's dict passdb/userdb reads it as it is (docs/redis-schema.md):
  *
- *   ims:{ADDR}:passdb  {"password":"{ARGON2ID}$argon2id$v=19$m=...",
- *                       "nologin":"y","reason":"..."}   (the last two while disabled)
+ *   ims:{ADDR}:passdb  {"password":"{ARGON2ID}$argon2id$v=19$m=..."}
+ *                      (absent while the account is disabled)
  *   ims:{ADDR}:userdb  {"uid":"5000","gid":"5000","home":"/var/mail/ims/dom/local"}
- *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1)
+ *   ims:{ADDR}:user    hash: role, created (ms), disabled (0/1), and
+ *                      passdb_disabled (the passdb record, while disabled)
  *   ims:{global}:users sorted set of addresses by creation time
+ *   ims:{ADDR}:aliases set of the other addresses ADDR may send as
+ *   ims:{global}:aliases hash alias -> the account that owns it
  *
  * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
@@ -73,11 +76,14 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
  * when there is no such account. */
 ims_status ims_users_delete(struct ims_users *u, const char *addr);
 
-/* Sets a new password (keeps the disabled state). */
+/* Sets a new password (keeps the disabled state: a disabled account gets
+ * the new password when it is enabled). */
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password);
 
-/* Changes the role / the disabled flag (disabled accounts get
- * "nologin":"y" in passdb, so Dovecot refuses them too). */
+/* Changes the role / the disabled flag.  A disabled account's passdb record
+ * is taken away (kept in the user hash until it is enabled), so every
+ * Dovecot authentication path refuses it: IMAP, the SASL socket Postfix
+ * submission asks, and master-user logins. */
 ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
 ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
 
@@ -98,6 +104,31 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
 			  bool *more);
+
+/* Sender aliases: other addresses of local_domains an account may send
+ * as (Postfix's smtpd_sender_login_maps and ims-milter's DKIM signing
+ * follow them; they route no mail).  An alias has one owner and is not an
+ * account itself.
+ *
+ * alias_add: IMS_ENOTFOUND when addr is no account, IMS_EEXIST when alias
+ * is an account or another account's alias, IMS_EINVAL/IMS_EPERM for a bad
+ * alias (or alias == addr).  Adding an alias the account has is IMS_OK.
+ * alias_del: IMS_ENOTFOUND when alias is not one of addr's.
+ * alias_list: fn(alias, owner) for each alias of addr, or of every account
+ * when addr is NULL (in no particular order); stops when fn returns
+ * non-zero.  IMS_ETEMP when Redis failed. */
+ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char *alias);
+ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char *alias);
+ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
+				int (*fn)(const char *alias, const char *owner, void *arg), void *arg);
+
+/* Whether the authenticated login may send as addr: addr is the login
+ * itself (case-insensitive) or one of its aliases.  Asks through st (the
+ * daemons' pooled store); *ok is false for an unknown login.  IMS_ETEMP
+ * when Redis failed. */
+struct ims_store;
+ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
+				 bool *ok);
 
 /* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
  * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could

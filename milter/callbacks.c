@@ -11,13 +11,14 @@
 #include <libmilter/mfdef.h>
 
 #include "callbacks.h"
+#include "metrics.h"
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
 #include "scan.h"
 
 #define MAX_RCPTS IMS_SCAN_MAX_RCPTS
-#define NOWN      5 /* header names we add (and remove when they come from outside) */
+#define NOWN      6 /* header names we add (and remove when they come from outside) */
 
 /* One message: everything from MAIL FROM to its end lives here and is
  * freed by msg_free only (called from eom, abort, close and the next MAIL). */
@@ -43,8 +44,9 @@ struct conn {
 	struct msg *msg;
 };
 
-static const char *const own_names[NOWN] = {"Authentication-Results", "X-Spam-Flag", "X-Spam-Score",
-                                            "X-Spam-Status", "X-IMS-Scan-Id"};
+static const char *const own_names[NOWN] = {"Authentication-Results", "X-Spam-Flag",
+                                            "X-Spam-Score",           "X-Spam-Status",
+                                            "X-IMS-Scan-Id",          "X-IMS-Released"};
 static int in_flight;
 static int draining;
 
@@ -123,10 +125,19 @@ static const char *qid(SMFICTX *ctx)
 	return q ? q : "";
 }
 
-static sfsistat tempfail(SMFICTX *ctx, const char *why)
+/* A 451 for the message, counted by cause (milter/metrics.h). */
+static sfsistat tempfail(SMFICTX *ctx, enum ims_tempfail_cause cause, const char *why)
 {
+	ims_mmetrics_tempfail(cause);
 	smfi_setreply(ctx, "451", "4.7.1", (char *)why);
 	return SMFIS_TEMPFAIL;
+}
+
+/* The same before a scan ran: the message counts as tempfailed here. */
+static sfsistat tempfail_unscanned(SMFICTX *ctx, enum ims_tempfail_cause cause, const char *why)
+{
+	ims_mmetrics_scan(NULL, "tempfail");
+	return tempfail(ctx, cause, why);
 }
 
 /* The reply of a stage: none at all when the MTA agreed not to wait for it
@@ -134,6 +145,26 @@ static sfsistat tempfail(SMFICTX *ctx, const char *why)
 static sfsistat cont(const struct conn *c, unsigned long nr_flag)
 {
 	return c && (c->proto & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* The macros ims reads, and only those: {auth_authen} at MAIL FROM (the
+ * SASL login), the queue id "i" at end of message.  The MTA then sends no
+ * macro command for the other stages (Postfix's defaults send one before
+ * connect, HELO, MAIL, each RCPT, DATA and end of message).  An empty list
+ * for a stage asks for no macros there. */
+static void set_macro_lists(SMFICTX *ctx)
+{
+	static const struct {
+		int stage;
+		const char *macros;
+	} lists[] = {
+	    {SMFIM_CONNECT, ""}, {SMFIM_HELO, ""}, {SMFIM_ENVFROM, "{auth_authen}"},
+	    {SMFIM_ENVRCPT, ""}, {SMFIM_DATA, ""},  {SMFIM_EOH, ""},
+	    {SMFIM_EOM, "i"},
+	};
+
+	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+		(void)smfi_setsymlist(ctx, lists[i].stage, (char *)lists[i].macros);
 }
 
 /* Protocol negotiation: the actions we use, and no replies for the stages
@@ -155,11 +186,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			return SMFIS_REJECT; /* libmilter: give up on this connection */
 		smfi_setpriv(ctx, c);
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST);
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->proto = *pf1;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		set_macro_lists(ctx);
 	return SMFIS_CONTINUE;
 }
 
@@ -199,25 +232,27 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	struct msg *m;
 
 	if (!c)
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	conn_end_msg(c);
 	if (__atomic_load_n(&draining, __ATOMIC_ACQUIRE)) {
+		ims_mmetrics_tempfail(IMS_TF_DRAINING);
+		ims_mmetrics_scan(NULL, "tempfail");
 		smfi_setreply(ctx, "421", "4.3.2", "Filter shutting down, try again later");
 		return SMFIS_TEMPFAIL;
 	}
 	m = calloc(1, sizeof *m);
 	if (!m)
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	__atomic_add_fetch(&in_flight, 1, __ATOMIC_ACQ_REL);
 	c->msg = m;
 	m->eng = ims_engine_acquire();
 	if (!m->eng)
-		return tempfail(ctx, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
 	m->limit = ims_engine_conf(m->eng)->milter_max_message_size;
 	m->mail_from = addr_dup(argv ? argv[0] : "");
 	m->auth_user = auth && *auth ? strndup(auth, 320) : NULL;
 	if (!m->mail_from || (auth && *auth && !m->auth_user))
-		return SMFIS_TEMPFAIL;
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	return SMFIS_CONTINUE;
 }
 
@@ -357,6 +392,32 @@ static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_sca
 	return 0;
 }
 
+/* The held copy is stored (ims_scan_store): the MTA keeps none.  Held
+ * for every recipient: DISCARD.  Held for some (local mailboxes) while
+ * others have none here: those are removed and the rest get it tagged. */
+static sfsistat hold(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s)
+{
+	size_t held = 0;
+
+	for (size_t i = 0; i < m->nrcpts; i++)
+		held += ims_scan_holds_for(s, m->rcpts[i]) != 0;
+	if (held == m->nrcpts)
+		return SMFIS_DISCARD;
+	for (size_t i = 0; i < m->nrcpts; i++) {
+		char addr[330];
+		if (!ims_scan_holds_for(s, m->rcpts[i]))
+			continue;
+		snprintf(addr, sizeof addr, "<%s>", m->rcpts[i]);
+		/* the held copy is already stored: a failure here would deliver
+		 * twice after a retry, so it is logged and the copy goes out tagged */
+		if (smfi_delrcpt(ctx, addr) != MI_SUCCESS)
+			ims_log_warn(ims_scan_id(s), "event=delrcpt_failed rcpt=%s", m->rcpts[i]);
+	}
+	if (apply_headers(ctx, m, s) != 0)
+		ims_log_warn(ims_scan_id(s), "event=headers_failed");
+	return SMFIS_ACCEPT;
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
@@ -368,17 +429,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	ims_status st;
 
 	if (!m || !m->eng)
-		return tempfail(ctx, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
 	if (m->oversize)
 		return oversize(ctx, c);
 	if (m->too_many_rcpts) {
 		conn_end_msg(c);
+		ims_mmetrics_tempfail(IMS_TF_RECIPIENTS);
+		ims_mmetrics_scan(NULL, "tempfail");
 		smfi_setreply(ctx, "452", "4.5.3", "Too many recipients");
 		return SMFIS_TEMPFAIL;
 	}
 	if (m->failed) {
 		conn_end_msg(c);
-		return tempfail(ctx, "Out of memory, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_MEMORY, "Out of memory, try again later");
 	}
 	env = (struct ims_envelope){
 	    .client_ip = c->ip,
@@ -399,14 +462,24 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			(void)ims_scan_store(m->eng, s, m->buf, m->len, NULL, 0); /* best effort */
 		snprintf(reply, sizeof reply, "Scanner unavailable, try again later (scan %s)",
 		         s ? ims_scan_id(s) : "none");
-		ret = tempfail(ctx, reply);
+		ret = tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
 		goto out;
 	}
+	/* stored first: a held message is in the quarantine before the MTA
+	 * is told to drop its copy; a failed store is a tempfail */
 	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
+	if (st == IMS_ELIMIT && ims_scan_action(s) == IMS_ACTION_QUARANTINE) {
+		snprintf(reply, sizeof reply, "Quarantine full, try again later (scan %s)",
+		         ims_scan_id(s));
+		ims_mmetrics_tempfail(IMS_TF_QUARANTINE_FULL);
+		smfi_setreply(ctx, "452", "4.3.1", reply);
+		ret = SMFIS_TEMPFAIL;
+		goto out;
+	}
 	if (st != IMS_OK) {
 		snprintf(reply, sizeof reply, "Storage unavailable, try again later (scan %s)",
 		         ims_scan_id(s));
-		ret = tempfail(ctx, reply);
+		ret = tempfail(ctx, IMS_TF_STORE, reply);
 		goto out;
 	}
 	switch (ims_scan_action(s)) {
@@ -420,22 +493,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		ret = SMFIS_REJECT;
 		break;
 	case IMS_ACTION_QUARANTINE:
-		if (apply_headers(ctx, m, s) != 0 ||
-		    smfi_quarantine(ctx, (char *)ims_scan_id(s)) != MI_SUCCESS) {
-			ret = tempfail(ctx, "Could not quarantine, try again later");
-			break;
-		}
-		ret = SMFIS_ACCEPT;
+		ret = hold(ctx, m, s);
 		break;
 	default:
 		if (apply_headers(ctx, m, s) != 0) {
-			ret = tempfail(ctx, "Could not add headers, try again later");
+			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
 		ret = SMFIS_ACCEPT;
 		break;
 	}
 out:
+	ims_mmetrics_scan(s, ret == SMFIS_TEMPFAIL || !s ? "tempfail"
+	                                                 : ims_action_name(ims_scan_action(s)));
 	if (s)
 		ims_log_info(ims_scan_id(s),
 		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
@@ -445,9 +515,10 @@ out:
 		                                   : ims_action_name(ims_scan_action(s)),
 		             ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
 		             ims_scan_local_us(s), ims_scan_total_us(s),
-		             ret == SMFIS_ACCEPT   ? "accept"
-		             : ret == SMFIS_REJECT ? "reject"
-		                                   : "tempfail");
+		             ret == SMFIS_ACCEPT    ? "accept"
+		             : ret == SMFIS_DISCARD ? "discard"
+		             : ret == SMFIS_REJECT  ? "reject"
+		                                    : "tempfail");
 	ims_scan_free(s);
 	conn_end_msg(c);
 	return ret;
@@ -483,7 +554,7 @@ static sfsistat cb_data(SMFICTX *ctx)
 struct smfiDesc ims_milter_desc = {
     .xxfi_name = "ims-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT,
     .xxfi_connect = cb_connect,
     .xxfi_helo = cb_helo,
     .xxfi_envfrom = cb_envfrom,

@@ -3,14 +3,16 @@
  * file, drops privileges, and hands every message to lib/scan through
  * callbacks.c.
  *
- * Signals: libmilter's own signal thread treats SIGHUP like SIGTERM (stop),
- * and on stop it no longer serves sessions in progress.  ims wants SIGHUP
- * to reload and SIGTERM to finish the messages in flight, so the sigwait()
- * that libmilter calls is interposed below to leave both alone, and a
- * signal thread of ours handles them: SIGHUP builds and publishes a new
- * engine; SIGTERM makes new transactions tempfail, waits until no message
- * is in flight (at most 60 s), then calls smfi_stop().  SIGINT stays with
- * libmilter (immediate abort, for debugging). */
+ * Signals: libmilter's own signal thread (started in smfi_main) takes
+ * SIGHUP, SIGTERM and SIGINT and stops the filter on each: that is
+ * libmilter's documented behaviour and ims leaves it alone.  Two threads
+ * that sigwait for the same signal race for it, so ims's own signal thread
+ * waits for signals libmilter does not use, as OpenDKIM does (SIGUSR1
+ * reloads there too): SIGUSR1 builds and publishes a new engine (config
+ * and model snapshots, reference-counted); SIGUSR2 makes new transactions
+ * tempfail, waits until no message is in flight (at most 60 s), then calls
+ * smfi_stop().  Every signal is blocked in every thread before smfi_main,
+ * so each goes only to the thread that waits for it. */
 #include "config.h"
 
 #include <errno.h>
@@ -22,35 +24,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "callbacks.h"
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
+#include "readable.h"
 
 static const char *conf_path;
 static char *pidfile;
-
-/* libmilter's signal thread calls sigwait(); this definition in the
- * executable takes precedence over libc's and removes SIGHUP and SIGTERM
- * from the set, so they stay with signal_thread (which uses sigwaitinfo). */
-int sigwait(const sigset_t *set, int *sig)
-{
-	sigset_t s = *set;
-	int r;
-
-	sigdelset(&s, SIGHUP);
-	sigdelset(&s, SIGTERM);
-	do
-		r = sigwaitinfo(&s, NULL);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return errno;
-	*sig = r;
-	return 0;
-}
 
 static const char *model_error(const struct ims_engine *eng)
 {
@@ -64,14 +52,18 @@ static const char *model_error(const struct ims_engine *eng)
 static int reload(void)
 {
 	struct ims_conf *conf = NULL;
-	struct ims_engine *eng = NULL;
+	struct ims_engine *eng = NULL, *prev;
 	char err[512];
+	ims_status rc;
 
 	if (ims_conf_load(conf_path, &conf, err, sizeof err) != IMS_OK) {
 		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
 		return -1;
 	}
-	if (ims_engine_new(conf, &eng, err, sizeof err) != IMS_OK) {
+	prev = ims_engine_acquire();
+	rc = ims_engine_rebuild(conf, prev, &eng, err, sizeof err);
+	ims_engine_unref(prev);
+	if (rc != IMS_OK) {
 		ims_log_err(NULL, "event=reload_failed error=\"%s\"", err);
 		ims_conf_unref(conf);
 		return -1;
@@ -85,21 +77,28 @@ static int reload(void)
 	return 0;
 }
 
+#define RELOAD_SIGNAL SIGUSR1
+#define DRAIN_SIGNAL  SIGUSR2
+
 static void *signal_thread(void *arg)
 {
 	sigset_t set;
 
 	(void)arg;
 	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
+	sigaddset(&set, RELOAD_SIGNAL);
+	sigaddset(&set, DRAIN_SIGNAL);
 	for (;;) {
-		int sig = sigwaitinfo(&set, NULL);
-		if (sig == SIGHUP) {
-			ims_log_notice(NULL, "event=sighup");
+		int sig = 0;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == RELOAD_SIGNAL) {
+			ims_log_notice(NULL, "event=reload signal=SIGUSR1");
 			reload();
-		} else if (sig == SIGTERM) {
-			ims_log_notice(NULL, "event=sigterm in_flight=%d", ims_milter_in_flight());
+		} else if (sig == DRAIN_SIGNAL) {
+			ims_log_notice(NULL, "event=drain signal=SIGUSR2 in_flight=%d",
+			               ims_milter_in_flight());
 			ims_milter_drain();
 			for (int i = 0; i < 600 && ims_milter_in_flight() > 0; i++)
 				usleep(100000);
@@ -124,6 +123,24 @@ static int write_pidfile(const char *path)
 		return -1;
 	}
 	return close(fd);
+}
+
+/* 1 when something accepts connections on the unix socket path (a stale
+ * socket file of a process that is gone refuses them). */
+static int unix_socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, in_use;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	in_use = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return in_use;
 }
 
 static int drop_privileges(const char *user, const char *sockpath)
@@ -216,6 +233,17 @@ int main(int argc, char **argv)
 	pthread_t tid;
 	sigset_t set;
 
+	/* Blocked before any thread exists, so in every thread (threads
+	 * inherit the mask): signal_thread takes SIGUSR1 and SIGUSR2,
+	 * libmilter's signal thread SIGHUP, SIGTERM and SIGINT, each with
+	 * sigwait. */
+	sigemptyset(&set);
+	sigaddset(&set, RELOAD_SIGNAL);
+	sigaddset(&set, DRAIN_SIGNAL);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	conf_path = IMS_CONF_DEFAULT_PATH;
 	while ((opt = getopt(argc, argv, "c:fth")) != -1) {
 		switch (opt) {
@@ -257,16 +285,30 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-milter: bad socket %s\n", conf->milter_socket);
 		goto out;
 	}
+	/* smfi_opensocket(1) removes an existing socket file first: refuse
+	 * when another milter still answers on it, so a second ims-milter does
+	 * not take the first one's socket away. */
+	if (sockpath && unix_socket_in_use(sockpath)) {
+		fprintf(stderr, "ims-milter: cannot listen on %s: in use by another process\n",
+		        conf->milter_socket);
+		goto out;
+	}
 	if (smfi_opensocket(1) != MI_SUCCESS) {
 		fprintf(stderr, "ims-milter: cannot listen on %s\n", conf->milter_socket);
 		goto out;
 	}
 	if (sockpath)
 		chmod(sockpath, 0660);
+	if (ims_milter_check_readable(conf->milter_user, conf, conf_path, err, sizeof err) != 0) {
+		fprintf(stderr, "ims-milter: %s\n", err);
+		goto out;
+	}
 	if (!foreground && daemonize() != 0) {
 		fprintf(stderr, "ims-milter: cannot daemonize: %s\n", strerror(errno));
 		goto out;
 	}
+	if (!foreground)
+		ims_log_detached(); /* [log] target = auto: stderr is gone now */
 	if (conf->milter_pidfile && *conf->milter_pidfile) {
 		pidfile = conf->milter_pidfile;
 		if (write_pidfile(pidfile) != 0)
@@ -275,21 +317,26 @@ int main(int argc, char **argv)
 	}
 	if (drop_privileges(conf->milter_user, sockpath) != 0)
 		goto out;
-	/* Blocked in every thread: signal_thread takes SIGHUP and SIGTERM,
-	 * libmilter's signal thread SIGINT (its sigwait, interposed above). */
-	sigemptyset(&set);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_create(&tid, NULL, signal_thread, NULL) != 0)
 		goto out;
 	pthread_detach(tid);
 	ims_log_notice(NULL, "event=started socket=%s model_version=%s model_error=\"%s\"",
 	               conf->milter_socket, ims_engine_model_version(eng), model_error(eng));
+	if (ims_mmetrics_start(conf->milter_metrics_listen, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=startup error=\"%s\"", err);
+		fprintf(stderr, "ims-milter: %s\n", err);
+		goto out;
+	}
+	ims_notify_ready(); /* the socket listens: Postfix may connect */
 	if (smfi_main() != MI_SUCCESS)
 		ims_log_err(NULL, "event=smfi_main_failed");
+	/* stopped by SIGUSR2 (drained), or by libmilter on SIGTERM/SIGHUP/SIGINT:
+	 * then sessions in progress end with the process and the MTA applies
+	 * its milter_default_action (tempfail) to their messages */
+	ims_notify_stopping();
+	ims_milter_drain();
+	ims_mmetrics_stop();
 	ims_log_notice(NULL, "event=stopped in_flight=%d", ims_milter_in_flight());
 	if (pidfile)
 		unlink(pidfile);

@@ -32,6 +32,7 @@ check 0 "classify --json" "$IMS" -c /dev/null classify --json --model "$T/m.ims"
 contains "$T/out" '"verdict":"spam"'
 contains "$T/out" '"probability":'
 contains "$T/out" '"score":'
+contains "$T/out" '"threshold":'
 "$IMS" -c /dev/null --model "$T/m.ims" classify --json - <"$FIX/train/ham/ham2.eml" >"$T/out" 2>&1
 contains "$T/out" '"file":"-"'
 contains "$T/out" '"verdict":"ham"'
@@ -41,6 +42,17 @@ for k in accuracy false_positive_rate false_negative_rate roc_auc messages_per_s
 check 0 "model info" "$IMS" -c /dev/null --model "$T/m.ims" model info
 contains "$T/out" "feature_version: "
 contains "$T/out" "hash_bits: 16"
+contains "$T/out" "threshold: "
+contains "$T/out" "target_fpr: 0.005"
+contains "$T/out" "platt_a: -"
+# a quarantine threshold, shown by model info
+check 0 "train --quarantine-fpr" "$IMS" -c /dev/null train -q --folds 3 --hash-bits 16 \
+	--target-fpr 0.2 --quarantine-fpr 0.1 --ham "$FIX/train/ham" --spam "$FIX/train/spam" -o "$T/q.ims"
+contains "$T/out" "threshold "
+check 0 "model info (quarantine)" "$IMS" -c /dev/null --model "$T/q.ims" model info
+contains "$T/out" "target_fpr: 0.2"
+contains "$T/out" "threshold_quarantine: "
+contains "$T/out" "quarantine_fpr: 0.1"
 
 # errors: one line on stderr, exit 1
 check 1 "missing file" "$IMS" -c /dev/null --model "$T/m.ims" classify "$T/nope.eml"
@@ -57,6 +69,10 @@ check 1 "explicit config missing" "$IMS" -c "$T/none.conf" classify "$FIX/plain.
 check 2 "no command" "$IMS"
 check 2 "unknown command" "$IMS" frobnicate
 check 2 "train without args" "$IMS" train
+check 2 "train bad --target-fpr" "$IMS" train --target-fpr 0.7 --ham "$FIX/train/ham" \
+	--spam "$FIX/train/spam" -o "$T/x.ims"
+check 2 "train --quarantine-fpr not below the target" "$IMS" train --target-fpr 0.01 \
+	--quarantine-fpr 0.02 --ham "$FIX/train/ham" --spam "$FIX/train/spam" -o "$T/x.ims"
 check 2 "classify bad option" "$IMS" classify --bogus
 for c in train classify eval model; do check 0 "$c --help" "$IMS" "$c" --help; done
 check 0 "--help" "$IMS" --help

@@ -7,9 +7,14 @@ tests_unit_test_store_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_heuristics_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_heuristics_LDADD = $(MILTER_TEST_LIBS)
 TESTS += tests/unit/test_store tests/unit/test_heuristics
+# the quarantine store's pure parts (lib/quarantine.c)
+check_PROGRAMS += tests/unit/test_quarantine
+tests_unit_test_quarantine_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_quarantine_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_quarantine
 
 # authentication checks (lib/dns, rfc5322, spf, dkim, dmarc); the DNS tests
-# start nsd through tests/harness/dns.py
+# answer from in-process zone data (tests/unit/test_dns_local.h)
 AUTH_TESTS = tests/unit/test_rfc5322 tests/unit/test_dns tests/unit/test_spf \
 	tests/unit/test_dkim tests/unit/test_dmarc
 check_PROGRAMS += $(AUTH_TESTS)
@@ -24,7 +29,7 @@ tests_unit_test_dkim_LDADD = $(MILTER_TEST_LIBS)
 tests_unit_test_dmarc_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_dmarc_LDADD = $(MILTER_TEST_LIBS)
 TESTS += $(AUTH_TESTS)
-EXTRA_DIST += tests/unit/test_dns_server.h tests/harness/dns.py
+EXTRA_DIST += tests/unit/test_dns_local.h tests/harness/dns.py tests/data/dkim
 check_PROGRAMS += tests/conformance/spf_driver
 tests_conformance_spf_driver_CFLAGS = $(TEST_CFLAGS)
 tests_conformance_spf_driver_LDADD = $(MILTER_TEST_LIBS)
@@ -45,8 +50,32 @@ TESTS += tests/milter/run-miltertest.py tests/milter/run-daemon.py
 EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milter/accept.lua \
 	tests/milter/tag.lua tests/milter/quarantine.lua tests/milter/reject.lua \
 	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py \
-	tests/milter/run-daemon.py tests/milter/inflight.lua
+	tests/milter/run-daemon.py tests/milter/inflight.lua tests/milter/authres.lua \
+	tests/milter/held_tempfail.lua
 
 # end to end: real Postfix + ims-milter + redis-server + nsd (root; else skipped)
 TESTS += tests/e2e/test_e2e.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/harness/postfix.py
+# dropping root: files a reload needs must stay readable (refused at start)
+TESTS += tests/milter/test_privdrop.py
+EXTRA_DIST += tests/milter/test_privdrop.py
+# Sendmail (unpacked from Debian's packages by install-deps.sh --test) end to end
+TESTS += tests/e2e/test_sendmail.py
+EXTRA_DIST += tests/e2e/test_sendmail.py tests/harness/sendmail.py
+
+# malware and attachments: lib/attachments.c on archives the test writes
+# (libarchive), lib/clamd.c against a fake clamd (tests/unit/test_clamd.c)
+check_PROGRAMS += tests/unit/test_attachments tests/unit/test_clamd
+tests_unit_test_attachments_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/classifier
+tests_unit_test_attachments_LDADD = classifier/libimsclassifier.a $(MILTER_TEST_LIBS)
+tests_unit_test_clamd_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_clamd_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_attachments tests/unit/test_clamd
+# malware end to end: real Postfix + ims-milter + redis-server + a private clamd
+TESTS += tests/e2e/test_malware.py
+EXTRA_DIST += tests/e2e/test_malware.py tests/harness/clamd.py
+# the malware stage inside the scan, with a fake clamd
+check_PROGRAMS += tests/unit/test_scan_malware
+tests_unit_test_scan_malware_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scan_malware_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_scan_malware

@@ -13,10 +13,23 @@ tests_unit_test_webapi_parts_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdi
 tests_unit_test_webapi_parts_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_webapi_parts
 
+# the request-head deadline (slowloris) on socket pairs
+check_PROGRAMS += tests/unit/test_connguard
+tests_unit_test_connguard_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/webapi
+tests_unit_test_connguard_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_connguard
+
+# deeply nested MIME: the scan's parse and the mail view stay cheap
+check_PROGRAMS += tests/unit/test_mime_nesting
+tests_unit_test_mime_nesting_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi
+tests_unit_test_mime_nesting_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_mime_nesting
+
 # integration tests: real redis-server + real ims-webapi (tests/harness/webapi.py)
 WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 	tests/webapi/test_admin.py tests/webapi/test_dovecot.py tests/webapi/test_postfix.py \
-	tests/webapi/test_limits.py tests/webapi/test_fuzz.py
+	tests/webapi/test_limits.py tests/webapi/test_fuzz.py \
+	tests/webapi/test_http.py tests/webapi/test_senders.py
 TESTS += $(WEBAPI_PY_TESTS)
 EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
 	tests/harness/smtpsink.py tests/harness/dovecot.py
@@ -25,3 +38,6 @@ EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.p
 TESTS += tests/browser/test_ui.py
 EXTRA_DIST += tests/browser/test_ui.py tests/browser/ui.test.js tests/browser/package.json \
 	tests/browser/package-lock.json
+# submission over STARTTLS to a real Postfix with a test CA
+TESTS += tests/webapi/test_submission_tls.py
+EXTRA_DIST += tests/webapi/test_submission_tls.py

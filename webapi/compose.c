@@ -8,12 +8,26 @@
 
 #include "compose.h"
 
+/* Up to 100 bytes of an address for an error reason, control bytes as
+ * '?': the reason is one line whatever the client sent. */
+static void quote_addr(char out[101], const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < 100; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[n] = '\0';
+}
+
 /* Adds the mailboxes of v (a string or an array of strings) to the header
- * list of type t and to the envelope; 0 on success. */
+ * list of type t and to the envelope; 0 on success.  The parsed list l has
+ * one owner and is released only at out:, after err is written, because the
+ * error quotes the address it holds. */
 static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
 		     char *err, size_t errlen, const char *what)
 {
 	json_t *items = NULL;
+	InternetAddressList *l = NULL;
 	size_t i;
 	json_t *x;
 	int rc = -1;
@@ -30,7 +44,6 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 	}
 	json_array_foreach(items, i, x)
 	{
-		InternetAddressList *l;
 		const char *s = json_string_value(x);
 
 		if (!s || strlen(s) > 2048) {
@@ -39,9 +52,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 		}
 		l = internet_address_list_parse(NULL, s);
 		if (!l || internet_address_list_length(l) == 0) {
-			if (l)
-				g_object_unref(l);
-			snprintf(err, errlen, "%s: cannot parse '%.100s'", what, s);
+			char q[101];
+
+			quote_addr(q, s);
+			snprintf(err, errlen, "%s: cannot parse '%s'", what, q);
 			goto out;
 		}
 		for (int k = 0; k < internet_address_list_length(l); k++) {
@@ -49,45 +63,66 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			const char *addr;
 
 			if (!INTERNET_ADDRESS_IS_MAILBOX(a)) {
-				g_object_unref(l);
 				snprintf(err, errlen, "%s: groups are not supported", what);
 				goto out;
 			}
 			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 			if (!addr || !strchr(addr, '@') || strpbrk(addr, "<>\r\n ") ||
 			    strlen(addr) > 254) {
-				g_object_unref(l);
-				snprintf(err, errlen, "%s: '%.100s' is not an address", what,
-					 addr ? addr : "");
+				char q[101];
+
+				quote_addr(q, addr);
+				snprintf(err, errlen, "%s: '%s' is not an address", what, q);
 				goto out;
 			}
 			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
-				g_object_unref(l);
 				snprintf(err, errlen, "at most %d recipients", IMS_COMPOSE_MAX_RCPTS);
 				goto out;
 			}
 			c->rcpts[c->nrcpts] = strdup(addr);
-			if (!c->rcpts[c->nrcpts]) {
-				g_object_unref(l);
+			if (!c->rcpts[c->nrcpts])
 				goto out;
-			}
 			c->nrcpts++;
 			if (t != GMIME_ADDRESS_TYPE_BCC)
 				internet_address_list_add(g_mime_message_get_addresses(m, t), a);
 		}
 		g_object_unref(l);
+		l = NULL;
 	}
 	rc = 0;
 out:
+	if (l)
+		g_object_unref(l);
 	json_decref(items);
 	return rc;
+}
+
+/* The text with every line break (CRLF, a lone CR or LF) as one LF: the
+ * message is written with CRLF, and a bare CR must not reach the wire. */
+static char *one_newline(const char *s)
+{
+	char *out = g_malloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\r') {
+			*o++ = '\n';
+			if (s[1] == '\n')
+				s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
 }
 
 static GMimeObject *text_part(const char *subtype, const char *s)
 {
 	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+	char *text = one_newline(s);
 
-	g_mime_text_part_set_text(p, s);
+	g_mime_text_part_set_text(p, text);
+	g_free(text);
 	g_mime_object_encode(GMIME_OBJECT(p), GMIME_ENCODING_CONSTRAINT_7BIT);
 	return GMIME_OBJECT(p);
 }
@@ -223,6 +258,10 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	memcpy(out->raw, s, out->len + 1);
 	rc = IMS_OK;
 out:
+	/* a reason quotes what the client sent: one line, no control bytes */
+	for (char *e = err; rc != IMS_OK && err && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	g_free(s);
 	g_free(mid);
 	if (now)

@@ -7,6 +7,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/auth_token.c webapi/auth_token.h \
 	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
+	webapi/connguard.c webapi/connguard.h \
 	webapi/dovecot.c webapi/dovecot.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/jsonw.c webapi/jsonw.h \
@@ -21,6 +22,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/router.c webapi/router.h webapi/routes.h \
 	webapi/routes_admin.c webapi/routes_auth.c webapi/routes_mail.c \
 	webapi/routes_misc.c webapi/routes_scan.c webapi/routes_send.c \
+	webapi/routes_quarantine.c webapi/routes_senders.c \
 	webapi/server.c webapi/server.h \
 	webapi/session.c webapi/session.h \
 	webapi/smtp.c webapi/smtp.h

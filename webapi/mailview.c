@@ -6,6 +6,7 @@
 
 #include "html_sanitize.h"
 #include "mailview.h"
+#include "mimeparse.h"
 
 static json_t *utf8_json(const char *s, gssize len);
 
@@ -160,9 +161,8 @@ static json_t *str_or_null(const char *s)
 
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 {
-	GMimeStream *stream = NULL;
-	GMimeParser *parser = NULL;
 	GMimeMessage *msg = NULL;
+	bool limited = false;
 	struct walk w = { 0 };
 	json_t *j = NULL, *headers = NULL;
 	GMimeHeaderList *hl;
@@ -170,9 +170,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 	ims_status rc = IMS_EFORMAT;
 
 	*out = NULL;
-	stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, NULL);
+	msg = ims_mime_parse(raw, len, NULL, &limited);
 	if (!msg) {
 		/* not a message at all: show the bytes as text */
 		size_t n = len > IMS_MAILVIEW_BODY_MAX ? IMS_MAILVIEW_BODY_MAX : len;
@@ -232,7 +230,9 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 					: json_null());
 	json_object_set_new(j, "attachments", w.attachments);
 	w.attachments = NULL;
-	json_object_set_new(j, "truncated", json_boolean(w.truncated));
+	json_object_set_new(j, "truncated", json_boolean(w.truncated || limited));
+	if (limited) /* the body's structure was not parsed (mimeparse.h) */
+		json_object_set_new(j, "mime_limit", json_true());
 	*out = j;
 	j = NULL;
 	rc = IMS_OK;
@@ -246,9 +246,5 @@ out:
 		g_string_free(w.html, TRUE);
 	if (msg)
 		g_object_unref(msg);
-	if (parser)
-		g_object_unref(parser);
-	if (stream)
-		g_object_unref(stream);
 	return rc;
 }

@@ -23,13 +23,16 @@
 #include "conf.h"
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 #include "router.h"
+#include "secretfile.h"
 #include "server.h"
 
 #define DRAIN_MS 10000
 #define PASSWORD_MAX 1024
+#define METRICS_TOKEN_MIN 16
 
-/* The submission password from its file (first line).  NULL when none is
+/* A secret (the submission password, the metrics token) from its file (first line).  NULL when none is
  * configured; on a read error err says why and -1 is returned. */
 static int read_password(const char *path, char **out, char *err, size_t errlen)
 {
@@ -39,11 +42,8 @@ static int read_password(const char *path, char **out, char *err, size_t errlen)
 	*out = NULL;
 	if (!path || !*path)
 		return 0;
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read", path);
+	if (ims_secret_fopen(path, &f, err, errlen) != IMS_OK)
 		return -1;
-	}
 	if (!fgets(buf, sizeof buf, f))
 		buf[0] = '\0';
 	fclose(f);
@@ -114,6 +114,16 @@ int main(int argc, char **argv)
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		goto out;
 	}
+	if (read_password(conf->webapi_metrics_token_file, &app.metrics_token, err,
+			  sizeof err) != 0) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		goto out;
+	}
+	if (app.metrics_token && strlen(app.metrics_token) < METRICS_TOKEN_MIN) {
+		ims_log_err(NULL, "event=config_error error=\"%s: the token is shorter than %d\"",
+			    conf->webapi_metrics_token_file, METRICS_TOKEN_MIN);
+		goto out;
+	}
 	if (ims_dove_open(conf, &app.dove, err, sizeof err) != IMS_OK) {
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		fprintf(stderr, "ims-webapi: %s\n", err);
@@ -156,6 +166,7 @@ int main(int argc, char **argv)
 	}
 	ims_log_notice(NULL, "event=started listen=%s port=%d threads=%d", conf->webapi_listen,
 		       ims_server_port(srv), conf->webapi_threads);
+	ims_notify_ready();
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -165,6 +176,7 @@ int main(int argc, char **argv)
 		}
 		break;
 	}
+	ims_notify_stopping();
 	ims_log_notice(NULL, "event=draining signal=%d", sig);
 	app.draining = 1;
 	ims_server_stop(srv, DRAIN_MS);
@@ -174,6 +186,10 @@ out:
 	ims_engine_publish(NULL);
 	ims_metrics_free(app.metrics);
 	ims_token_key_free(app.key);
+	if (app.metrics_token) {
+		sodium_memzero(app.metrics_token, strlen(app.metrics_token));
+		free(app.metrics_token);
+	}
 	ims_dove_free(app.dove);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));

@@ -4,48 +4,55 @@
 
 #include "ratelimit.h"
 
-int ims_ratelimit_over(struct ims_req *r, const char *kind, const char *key, int limit,
+int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int limit,
 		       int *retry_after)
 {
 	redisContext *c = ims_req_redis(r);
-	redisReply *rs[2] = { NULL, NULL };
-	int over = 0;
+	redisReply *rs[5] = { NULL };
+	redisReply *x;
+	int over = -1;
 
 	*retry_after = 0;
-	if (!c)
-		return -1;
-	redisAppendCommand(c, "GET ims:{global}:ratelimit:%s:%s", kind, key);
-	redisAppendCommand(c, "PTTL ims:{global}:ratelimit:%s:%s", kind, key);
-	if (ims_req_pipeline(r, rs, 2) != IMS_OK)
-		return -1;
-	if (rs[0]->type == REDIS_REPLY_STRING && strtoll(rs[0]->str, NULL, 10) >= limit) {
-		over = 1;
-		*retry_after = rs[1]->type == REDIS_REPLY_INTEGER && rs[1]->integer > 0
-				       ? (int)((rs[1]->integer + 999) / 1000)
-				       : IMS_RATELIMIT_WINDOW_S;
-	}
-	ims_req_free_replies(rs, 2);
-	return over;
-}
-
-long long ims_ratelimit_hit(struct ims_req *r, const char *kind, const char *key)
-{
-	redisContext *c = ims_req_redis(r);
-	redisReply *rs[4] = { NULL };
-	long long n = -1;
-
 	if (!c)
 		return -1;
 	redisAppendCommand(c, "MULTI");
 	redisAppendCommand(c, "INCR ims:{global}:ratelimit:%s:%s", kind, key);
 	redisAppendCommand(c, "EXPIRE ims:{global}:ratelimit:%s:%s %d NX", kind, key,
 			   IMS_RATELIMIT_WINDOW_S);
+	redisAppendCommand(c, "PTTL ims:{global}:ratelimit:%s:%s", kind, key);
 	redisAppendCommand(c, "EXEC");
-	if (ims_req_pipeline(r, rs, 4) != IMS_OK)
+	if (ims_req_pipeline(r, rs, 5) != IMS_OK)
 		return -1;
-	if (rs[3]->type == REDIS_REPLY_ARRAY && rs[3]->elements == 2 &&
-	    rs[3]->element[0]->type == REDIS_REPLY_INTEGER)
-		n = rs[3]->element[0]->integer;
-	ims_req_free_replies(rs, 4);
-	return n;
+	x = rs[4];
+	if (x->type != REDIS_REPLY_ARRAY || x->elements != 3 ||
+	    x->element[0]->type != REDIS_REPLY_INTEGER) {
+		ims_req_redis_failed(r);
+		goto out;
+	}
+	over = x->element[0]->integer > limit;
+	if (over)
+		*retry_after = x->element[2]->type == REDIS_REPLY_INTEGER &&
+					       x->element[2]->integer > 0
+				       ? (int)((x->element[2]->integer + 999) / 1000)
+				       : IMS_RATELIMIT_WINDOW_S;
+out:
+	ims_req_free_replies(rs, 5);
+	return over;
+}
+
+void ims_ratelimit_refund(struct ims_req *r, const char *kind, const char *key)
+{
+	redisContext *c = ims_req_redis(r);
+	redisReply *rep = NULL;
+
+	if (!c)
+		return;
+	/* DECR only while the window's key exists: never a negative count
+	 * that would outlive it without a TTL */
+	redisAppendCommand(c, "EVAL %s 1 ims:{global}:ratelimit:%s:%s",
+			   "if redis.call('EXISTS', KEYS[1]) == 1 then "
+			   "return redis.call('DECR', KEYS[1]) end return 0",
+			   kind, key);
+	if (ims_req_pipeline(r, &rep, 1) == IMS_OK)
+		ims_req_free_replies(&rep, 1);
 }

@@ -12,6 +12,7 @@
 
 #include <microhttpd.h>
 
+#include "events.h"
 #include "log.h"
 #include "rconn.h"
 #include "replyarena.h"
@@ -259,48 +260,28 @@ int ims_req_limit(struct ims_req *r)
 
 ims_status ims_req_audit(struct ims_req *r, const char *op, const char *target, ...)
 {
-	const char *argv[64];
-	char time_s[24];
-	int argc = 0;
+	const char *kv[2 * IMS_EVENTS_MAX_FIELDS];
+	size_t n = 0;
 	va_list ap;
 	redisContext *c = ims_req_redis(r);
-	redisReply *rep;
 
 	if (!c)
 		return IMS_ETEMP;
-	snprintf(time_s, sizeof time_s, "%" PRIu64, ims_req_now_ms());
-	argv[argc++] = "XADD";
-	argv[argc++] = "ims:{global}:events";
-	argv[argc++] = "MAXLEN";
-	argv[argc++] = "~";
-	argv[argc++] = "1000000";
-	argv[argc++] = "*";
-	argv[argc++] = "type";
-	argv[argc++] = "admin";
-	argv[argc++] = "actor";
-	argv[argc++] = r->who.sub;
-	argv[argc++] = "op";
-	argv[argc++] = op;
-	argv[argc++] = "target";
-	argv[argc++] = target ? target : "";
-	argv[argc++] = "time";
-	argv[argc++] = time_s;
-	argv[argc++] = "request_id";
-	argv[argc++] = r->id;
+	kv[n++] = "request_id";
+	kv[n++] = r->id;
 	va_start(ap, target);
-	for (const char *k; (k = va_arg(ap, const char *)) && argc < 62;) {
+	for (const char *k; (k = va_arg(ap, const char *)) && n < 2 * IMS_EVENTS_MAX_FIELDS;) {
 		const char *v = va_arg(ap, const char *);
 
-		argv[argc++] = k;
-		argv[argc++] = v ? v : "";
+		kv[n++] = k;
+		kv[n++] = v ? v : "";
 	}
 	va_end(ap);
-	rep = redisCommandArgv(c, argc, argv, NULL);
-	if (!rep) {
+	/* the one writer of admin events (lib/events.c) */
+	if (ims_events_audit(c, r->who.sub, op, target ? target : "", kv, n / 2, NULL) != IMS_OK) {
 		ims_req_redis_failed(r);
 		return IMS_ETEMP;
 	}
-	freeReplyObject(rep);
 	return IMS_OK;
 }
 

@@ -51,6 +51,7 @@ struct ims_req {
 	int retry_after;          /* seconds; 0 = no header */
 	const char *disposition;  /* Content-Disposition (static string) or NULL */
 	bool responded;
+	bool close; /* close the connection after the response */
 };
 
 /* Monotonic time in nanoseconds. */

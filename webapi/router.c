@@ -22,6 +22,12 @@
 	X("GET", "/emails/inbox", IMS_USER, "emails_inbox", ims_route_inbox)             \
 	X("GET", "/emails/sent", IMS_USER, "emails_sent", ims_route_sent)                \
 	X("POST", "/emails/send", IMS_USER, "emails_send", ims_route_email_send)         \
+	X("GET", "/emails/quarantine", IMS_USER, "emails_quarantine",                    \
+	  ims_route_user_quarantine)                                                     \
+	X("GET", "/emails/quarantine/{}", IMS_USER, "email_quarantine_get",              \
+	  ims_route_user_quarantine_get)                                                 \
+	X("POST", "/emails/quarantine/{}/release", IMS_USER, "email_quarantine_release", \
+	  ims_route_user_release)                                                        \
 	X("GET", "/emails/{}", IMS_USER, "email_get", ims_route_email_get)               \
 	X("DELETE", "/emails/{}", IMS_USER, "email_delete", ims_route_email_delete)      \
 	X("GET", "/emails/{}/raw", IMS_USER, "email_raw", ims_route_email_raw)           \
@@ -34,11 +40,30 @@
 	X("GET", "/admin/stats", IMS_ADMIN, "admin_stats", ims_route_admin_stats)        \
 	X("GET", "/admin/quarantine", IMS_ADMIN, "admin_quarantine",                     \
 	  ims_route_admin_quarantine)                                                    \
+	X("GET", "/admin/quarantine/{}", IMS_ADMIN, "admin_quarantine_get",              \
+	  ims_route_admin_quarantine_get)                                                \
+	X("DELETE", "/admin/quarantine/{}", IMS_ADMIN, "admin_quarantine_delete",        \
+	  ims_route_admin_quarantine_delete)                                             \
 	X("POST", "/admin/quarantine/{}/release", IMS_ADMIN, "admin_release",            \
 	  ims_route_admin_release)                                                       \
 	X("GET", "/admin/audit", IMS_ADMIN, "admin_audit", ims_route_admin_audit)        \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)        \
-	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)
+	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create) \
+	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)         \
+	X("PUT", "/settings/senders", IMS_USER, "senders_put", ims_route_senders)         \
+	X("DELETE", "/settings/senders", IMS_USER, "senders_delete", ims_route_senders)   \
+	X("GET", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_get",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("PUT", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_put",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("DELETE", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_delete",    \
+	  ims_route_admin_senders_user)                                                   \
+	X("GET", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_get",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("PUT", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_put",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("DELETE", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_delete", \
+	  ims_route_admin_senders_domain)
 
 #define ROW(m, p, a, n, h) { m, p, a, n, h },
 #define NAME(m, p, a, n, h) n,

@@ -1,5 +1,5 @@
 /* Route handlers, one group per file: routes_auth.c, routes_mail.c,
- * routes_admin.c, routes_misc.c.  Each fills r's response. */
+ * routes_admin.c, routes_quarantine.c, routes_misc.c.  Each fills r's response. */
 #ifndef IMS_WEB_ROUTES_H
 #define IMS_WEB_ROUTES_H
 
@@ -30,15 +30,23 @@ void ims_route_email_flags(struct ims_req *r);
 void ims_route_email_move(struct ims_req *r);
 void ims_route_email_send(struct ims_req *r);
 void ims_route_scan_email(struct ims_req *r);
+void ims_route_user_quarantine(struct ims_req *r);
+void ims_route_user_quarantine_get(struct ims_req *r);
+void ims_route_user_release(struct ims_req *r);
+void ims_route_senders(struct ims_req *r); /* GET, PUT, DELETE */
 
 /* admin */
 void ims_route_admin_scans(struct ims_req *r);
 void ims_route_admin_scan(struct ims_req *r);
 void ims_route_admin_stats(struct ims_req *r);
 void ims_route_admin_quarantine(struct ims_req *r);
+void ims_route_admin_quarantine_get(struct ims_req *r);
+void ims_route_admin_quarantine_delete(struct ims_req *r);
 void ims_route_admin_release(struct ims_req *r);
 void ims_route_admin_audit(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
+void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */
+void ims_route_admin_senders_domain(struct ims_req *r); /* GET, PUT, DELETE */
 
 #endif

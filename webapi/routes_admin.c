@@ -1,5 +1,5 @@
 /* Admin routes: scans, one scan, stats, quarantine and release, audit,
- * users.  Every change an admin makes is an event in ims:{global}:events
+ * users (the quarantine is routes_quarantine.c).  Every change an admin makes is an event in ims:{global}:events
  * (ims_req_audit), and so is an audit export. */
 #include "config.h"
 
@@ -12,12 +12,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include "events.h"
 #include "jsonw.h"
 #include "log.h"
 #include "page.h"
 #include "replyarena.h"
 #include "routes.h"
-#include "smtp.h"
 #include "ulid.h"
 #include "users.h"
 
@@ -424,192 +424,51 @@ static json_t *field(const redisReply *v)
 	return j ? j : json_null();
 }
 
-void ims_route_admin_quarantine(struct ims_req *r)
-{
-	struct ims_page p;
-	int limit = ims_req_limit(r);
-	redisContext *c;
-	redisReply **rs = NULL;
-	json_t *items = NULL;
-	char next[IMS_CURSOR_MAX];
-
-	if (limit < 0)
-		return;
-	if (ims_page_read(r, "ims:{global}:quarantine", ims_req_query(r, "cursor"), LLONG_MIN,
-			  LLONG_MAX, (size_t)limit, &p) != IMS_OK)
-		return;
-	c = ims_req_redis(r);
-	rs = calloc(p.n * 2 + 1, sizeof *rs);
-	items = json_array();
-	if (!c || !rs || !items)
-		goto out;
-	for (size_t i = 0; i < p.n; i++) {
-		redisAppendCommand(c,
-				   "HMGET ims:{global}:qmsg:%s mail_from rcpt reason queue_id "
-				   "released_by released_at",
-				   p.ids[i]);
-		redisAppendCommand(c, "GET ims:{global}:scan:%s", p.ids[i]);
-	}
-	if (ims_req_pipeline(r, rs, p.n * 2) != IMS_OK)
-		goto out;
-	for (size_t i = 0; i < p.n; i++) {
-		redisReply *h = rs[2 * i], *s = rs[2 * i + 1];
-		json_t *scan = s->type == REDIS_REPLY_STRING ? json_loadb(s->str, s->len, 0, NULL)
-							     : NULL;
-
-		if (h->type != REDIS_REPLY_ARRAY || h->elements != 6)
-			continue;
-		json_array_append_new(
-			items, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:O?, s:O?, s:O?}",
-					 "id", p.ids[i], "time", (json_int_t)p.times[i], "mail_from",
-					 field(h->element[0]), "rcpt", field(h->element[1]),
-					 "reason", field(h->element[2]), "queue_id",
-					 field(h->element[3]), "released_by", field(h->element[4]),
-					 "released_at", field(h->element[5]), "subject",
-					 json_object_get(scan, "subject"), "score",
-					 json_object_get(scan, "score"), "from",
-					 json_object_get(scan, "from")));
-		json_decref(scan);
-	}
-	if (p.more && p.n)
-		ims_page_cursor(&p, p.n - 1, next);
-	ims_req_json(r, 200,
-		     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
-			       p.more && p.n ? next : NULL));
-out:
-	if (rs)
-		ims_req_free_replies(rs, p.n * 2);
-	free(rs);
-	json_decref(items);
-	ims_page_free(&p);
-	if (!r->responded)
-		ims_req_error(r, 500, "out of memory");
-}
-
-/* Moves the held copy in each local recipient's mailbox to the inbox. */
-static void unhold_mailboxes(struct ims_req *r, const char *id, char **rcpts, size_t n)
-{
-	redisContext *c = ims_req_redis(r);
-
-	if (!c)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		char a[IMS_USERS_ADDR_MAX + 1];
-		redisReply *rep;
-
-		if (ims_users_canon_address(rcpts[i], r->app->conf->milter_local_domains, a) !=
-		    IMS_OK)
-			continue;
-		/* only when the held copy exists; one transaction per mailbox */
-		rep = redisCommand(c,
-				   "EVAL %s 3 ims:{%s}:quarantine ims:{%s}:inbox ims:{%s}:msg:%s %s",
-				   "local t = redis.call('ZSCORE', KEYS[1], ARGV[1]) "
-				   "if not t or redis.call('EXISTS', KEYS[3]) == 0 then return 0 end "
-				   "redis.call('ZREM', KEYS[1], ARGV[1]) "
-				   "redis.call('ZADD', KEYS[2], t, ARGV[1]) "
-				   "redis.call('HSET', KEYS[3], 'folder', 'inbox') return 1",
-				   a, a, a, id, id);
-		if (rep)
-			freeReplyObject(rep);
-	}
-}
-
-void ims_route_admin_release(struct ims_req *r)
-{
-	const char *id = r->params[0];
-	redisReply *h = NULL;
-	char *rcpt_copy = NULL, *rcpts[IMS_SMTP_MAX_RCPTS], err[512], now[24];
-	size_t n = 0;
-	struct ims_smtp_job job = { 0 };
-	ims_status st;
-
-	if (!ims_ulid_valid(id)) {
-		ims_req_error(r, 404, "no such held message");
-		return;
-	}
-	h = ims_req_cmd(r, "HMGET ims:{global}:qmsg:%s raw mail_from rcpt released_by queue_id", id);
-	if (!h)
-		return;
-	if (h->type != REDIS_REPLY_ARRAY || h->elements != 5 ||
-	    h->element[0]->type != REDIS_REPLY_STRING) {
-		ims_req_error(r, 404, "no such held message");
-		goto out;
-	}
-	if (h->element[3]->type == REDIS_REPLY_STRING) {
-		ims_req_error(r, 409, "already released by %s", h->element[3]->str);
-		goto out;
-	}
-	rcpt_copy = h->element[2]->type == REDIS_REPLY_STRING ? strdup(h->element[2]->str) : NULL;
-	for (char *save = NULL, *t = rcpt_copy ? strtok_r(rcpt_copy, ", ", &save) : NULL;
-	     t && n < IMS_SMTP_MAX_RCPTS; t = strtok_r(NULL, ", ", &save))
-		rcpts[n++] = t;
-	if (n == 0) {
-		ims_req_error(r, 500, "the held message has no recipients");
-		goto out;
-	}
-	job.url = r->app->conf->webapi_reinject;
-	job.mail_from = h->element[1]->type == REDIS_REPLY_STRING ? h->element[1]->str : "";
-	job.rcpts = (const char *const *)rcpts;
-	job.nrcpts = n;
-	job.raw = h->element[0]->str;
-	job.len = h->element[0]->len;
-	job.timeout_s = r->app->conf->webapi_timeout_s;
-	st = ims_smtp_send(&job, err, sizeof err);
-	if (st != IMS_OK) {
-		ims_log_warn(r->id, "event=release_failed msg=%s error=\"%s\"", id, err);
-		ims_req_error(r, 503, "the reinject service did not take the message: %s", err);
-		goto out;
-	}
-	snprintf(now, sizeof now, "%" PRIu64, ims_req_now_ms());
-	{
-		redisContext *c = ims_req_redis(r);
-		redisReply *rs[4] = { NULL };
-
-		if (!c)
-			goto out;
-		redisAppendCommand(c, "MULTI");
-		redisAppendCommand(c, "HSET ims:{global}:qmsg:%s released_by %s released_at %s", id,
-				   r->who.sub, now);
-		redisAppendCommand(c, "ZREM ims:{global}:quarantine %s", id);
-		redisAppendCommand(c, "EXEC");
-		if (ims_req_pipeline(r, rs, 4) != IMS_OK)
-			goto out;
-		ims_req_free_replies(rs, 4);
-	}
-	unhold_mailboxes(r, id, rcpts, n);
-	if (ims_req_audit(r, "quarantine.release", id, "rcpt", h->element[2]->str, "queue_id",
-			  h->element[4]->type == REDIS_REPLY_STRING ? h->element[4]->str : "",
-			  NULL) != IMS_OK)
-		goto out;
-	ims_log_info(r->id, "event=release msg=%s by=%s rcpts=%zu", id, r->who.sub, n);
-	ims_req_json(r, 200, json_pack("{s:s, s:s, s:s}", "id", id, "released_by", r->who.sub,
-				       "released_at", now));
-out:
-	free(rcpt_copy);
-	freeReplyObject(h);
-}
-
 static const char *const csv_cols[] = { "time", "type",   "actor", "op",
 					"target", "id",   "action", "score" };
 
+/* A plain decimal number ("-3.5"): a spreadsheet reads it as a number,
+ * never as a formula, so it keeps its leading '-'. */
+static bool csv_number(const char *s)
+{
+	size_t n;
+
+	s += *s == '-';
+	n = strspn(s, "0123456789");
+	if (n == 0)
+		return false;
+	s += n;
+	if (*s == '.' && (n = strspn(s + 1, "0123456789")) > 0)
+		s += 1 + n;
+	return *s == '\0';
+}
+
+/* One quoted CSV cell.  A cell that starts with = + - @ tab or CR would be
+ * run as a formula by a spreadsheet that opens the export (CSV injection):
+ * it gets a leading ' as OWASP recommends, unless it is a plain number. */
 static void csv_cell(FILE *f, const char *s)
 {
 	fputc('"', f);
+	if (s && strchr("=+-@\t\r", *s) && *s && !csv_number(s))
+		fputc('\'', f);
 	for (; s && *s; s++) {
 		if (*s == '"')
 			fputc('"', f);
-		/* a leading =,+,-,@ would be a formula in a spreadsheet */
 		fputc(*s, f);
 	}
 	fputc('"', f);
 }
+
+/* At most this many events are read for one filtered page: a rare type
+ * gets a short page and a cursor instead of a scan of the whole stream. */
+#define AUDIT_READ_MAX 5000
 
 void ims_route_admin_audit(struct ims_req *r)
 {
 	const char *fmt = ims_req_query(r, "format"), *cur = ims_req_query(r, "cursor");
 	const char *type = ims_req_query(r, "type");
 	int limit = ims_req_limit(r), csv = fmt && strcmp(fmt, "csv") == 0;
-	char start[64];
+	char start[72]; /* "(" and a stream id */
 	redisReply *rep = NULL;
 	json_t *items = NULL;
 	char *buf = NULL;
@@ -639,10 +498,6 @@ void ims_route_admin_audit(struct ims_req *r)
 	} else {
 		snprintf(start, sizeof start, "+");
 	}
-	rep = ims_req_cmd(r, "XREVRANGE ims:{global}:events %s - COUNT %d", start,
-			  type ? limit * 20 : limit + 1);
-	if (!rep)
-		return;
 	items = json_array();
 	if (csv) {
 		f = open_memstream(&buf, &len);
@@ -654,43 +509,70 @@ void ims_route_admin_audit(struct ims_req *r)
 		fputs("\r\n", f);
 	}
 	{
-		size_t kept = 0;
-		const char *last = NULL;
-		int more = 0;
+		/* Batches newest first until the page is full, the stream ends
+		 * or AUDIT_READ_MAX events were read; the cursor is the last
+		 * event read (exclusive), so the next page goes on from there. */
+		int batch = !type ? limit + 1
+			    : limit * 20 < 500 ? 500
+			    : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
+							  : limit * 20;
+		size_t kept = 0, read = 0;
+		char last[64] = "";
+		int more = 0, done = 0;
 
-		for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
-			redisReply *e = rep->element[i], *kv;
-			json_t *o;
+		while (!done) {
+			rep = ims_req_cmd(r, "XREVRANGE " IMS_EVENTS_KEY " %s - COUNT %d", start,
+					  batch);
+			if (!rep)
+				goto out;
+			for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
+			     i++) {
+				redisReply *e = rep->element[i], *kv;
+				const char *t;
+				json_t *o;
 
-			if (e->type != REDIS_REPLY_ARRAY || e->elements != 2)
-				continue;
-			kv = e->element[1];
-			if (kept == (size_t)limit) {
-				more = 1;
-				break;
-			}
-			last = e->element[0]->str;
-			o = json_pack("{s:s}", "stream_id", e->element[0]->str);
-			for (size_t k = 0; k + 1 < kv->elements; k += 2)
-				json_object_set_new(o, kv->element[k]->str,
-						    field(kv->element[k + 1]));
-			if (type && (!json_is_string(json_object_get(o, "type")) ||
-				     strcmp(json_string_value(json_object_get(o, "type")), type))) {
-				json_decref(o);
-				continue;
-			}
-			kept++;
-			if (csv) {
-				csv_cell(f, e->element[0]->str);
-				for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0]; k++) {
-					fputc(',', f);
-					csv_cell(f, json_string_value(json_object_get(o, csv_cols[k])));
+				if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
+				    e->element[0]->type != REDIS_REPLY_STRING)
+					continue;
+				kv = e->element[1];
+				if (kept == (size_t)limit) {
+					more = done = 1;
+					break;
 				}
-				fputs("\r\n", f);
-				json_decref(o);
-			} else {
-				json_array_append_new(items, o);
+				snprintf(last, sizeof last, "%s", e->element[0]->str);
+				read++;
+				o = json_pack("{s:s}", "stream_id", e->element[0]->str);
+				for (size_t k = 0; k + 1 < kv->elements; k += 2)
+					json_object_set_new(o, kv->element[k]->str,
+							    field(kv->element[k + 1]));
+				t = json_string_value(json_object_get(o, "type"));
+				if (type && (!t || strcmp(t, type) != 0)) {
+					json_decref(o);
+					continue;
+				}
+				kept++;
+				if (csv) {
+					csv_cell(f, e->element[0]->str);
+					for (size_t k = 0; k < sizeof csv_cols / sizeof csv_cols[0];
+					     k++) {
+						fputc(',', f);
+						csv_cell(f, json_string_value(
+								    json_object_get(o, csv_cols[k])));
+					}
+					fputs("\r\n", f);
+					json_decref(o);
+				} else {
+					json_array_append_new(items, o);
+				}
 			}
+			if (!done && (rep->type != REDIS_REPLY_ARRAY ||
+				      rep->elements < (size_t)batch || !last[0]))
+				done = 1; /* the end of the stream */
+			else if (!done && read >= AUDIT_READ_MAX)
+				more = done = 1;
+			snprintf(start, sizeof start, "(%s", last);
+			freeReplyObject(rep);
+			rep = NULL;
 		}
 		if (csv) {
 			fclose(f);
@@ -703,7 +585,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		} else {
 			ims_req_json(r, 200,
 				     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
-					       more && last ? last : NULL));
+					       more && last[0] ? last : NULL));
 		}
 	}
 out:

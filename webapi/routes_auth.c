@@ -65,7 +65,7 @@ void ims_route_register(struct ims_req *r)
 	if (!j || !credentials(r, j, &addr, &pw))
 		goto out;
 	/* sign-ups per client IP: the login budget, counted apart */
-	over = ims_ratelimit_over(r, "register:ip", r->ip, r->app->conf->webapi_login_rate,
+	over = ims_ratelimit_take(r, "register:ip", r->ip, r->app->conf->webapi_login_rate,
 				  &retry);
 	if (over < 0)
 		goto out;
@@ -74,8 +74,6 @@ void ims_route_register(struct ims_req *r)
 		ims_req_error(r, 429, "too many attempts; retry later");
 		goto out;
 	}
-	if (ims_ratelimit_hit(r, "register:ip", r->ip) < 0)
-		goto out;
 	st = ims_users_canon_address(addr, r->app->conf->milter_local_domains, canon);
 	if (st == IMS_EINVAL) {
 		ims_req_error(r, 400, "not a valid address");
@@ -131,9 +129,11 @@ void ims_route_login(struct ims_req *r)
 			if (*p == '{' || *p == '}' || *p < 0x21 || *p == 0x7f)
 				*p = '_';
 	}
-	over = ims_ratelimit_over(r, "login:ip", r->ip, limit, &retry);
+	/* counted before the password is checked, so that guesses sent at
+	 * once cannot all pass; a right password gives its attempt back */
+	over = ims_ratelimit_take(r, "login:ip", r->ip, limit, &retry);
 	if (over == 0)
-		over = ims_ratelimit_over(r, "login:addr", canon, limit, &retry);
+		over = ims_ratelimit_take(r, "login:addr", canon, limit, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
@@ -151,13 +151,12 @@ void ims_route_login(struct ims_req *r)
 		goto out;
 	}
 	if (st != IMS_OK) {
-		if (ims_ratelimit_hit(r, "login:ip", r->ip) < 0 ||
-		    ims_ratelimit_hit(r, "login:addr", canon) < 0)
-			goto out;
 		ims_log_notice(r->id, "event=login_failed user=%s ip=%s", canon, r->ip);
 		ims_req_error(r, 401, "wrong address or password");
 		goto out;
 	}
+	ims_ratelimit_refund(r, "login:ip", r->ip);
+	ims_ratelimit_refund(r, "login:addr", canon);
 	if (ims_session_start(r, info.address, &refresh, fam) != IMS_OK)
 		goto out;
 	ims_log_info(r->id, "event=login user=%s", info.address);

@@ -18,12 +18,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "feedback.h"
+#include "jsonw.h"
 #include "log.h"
 #include "mailbox.h"
 #include "mailview.h"
 #include "routes.h"
 
-#define FEEDBACK_MAXLEN "100000"
 
 /* The Dovecot client, or NULL with a 503 set. */
 static struct ims_dove *dove(struct ims_req *r)
@@ -378,10 +379,12 @@ out:
 static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, const char *label,
                            char *feedback_id, size_t idlen)
 {
+	const struct ims_conf *conf = r->app->conf;
+	struct ims_feedback_msg fb = {0};
+	enum ims_feedback_outcome outcome;
 	json_t *m = NULL, *t;
-	redisReply *x = NULL;
 	redisContext *c;
-	char err[256], now[24];
+	char err[256], entry[32] = "";
 	ims_status rc;
 	int ret = -1;
 
@@ -390,45 +393,41 @@ static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, cons
 		mail_failed(r, rc, err, "message");
 		return -1;
 	}
+	/* One feedback store (lib/feedback.h): one entry per user and message,
+	 * within the [feedback] bounds, keyed by the message's X-IMS-Scan-Id */
 	t = json_object_get(m, "text");
-	snprintf(now, sizeof now, "%" PRIu64, ims_req_now_ms());
-	{
-		const char *argv[] = {"XADD",
-		                      "ims:{global}:feedback",
-		                      "MAXLEN",
-		                      "~",
-		                      FEEDBACK_MAXLEN,
-		                      "*",
-		                      "user",
-		                      r->who.sub,
-		                      "id",
-		                      r->params[0],
-		                      "label",
-		                      label,
-		                      "time",
-		                      now,
-		                      "raw",
-		                      json_string_value(t) ? json_string_value(t) : ""};
-		size_t lens[sizeof argv / sizeof argv[0]];
-
-		for (size_t i = 0; i < sizeof argv / sizeof argv[0]; i++)
-			lens[i] = strlen(argv[i]);
-		lens[15] = json_string_length(t);
-		if (!(c = ims_req_redis(r)))
-			goto out;
-		x = redisCommandArgv(c, 16, argv, lens);
+	rc = ims_feedback_msg_from(json_string_value(t) ? json_string_value(t) : "",
+	                           json_string_length(t), conf->feedback_max_message_size, &fb);
+	if (rc != IMS_OK) {
+		ims_req_error(r, rc == IMS_ENOMEM ? 500 : 400, "the message cannot be read");
+		goto out;
 	}
-	if (!x) {
+	if (!(c = ims_req_redis(r)))
+		goto out;
+	rc = ims_feedback_record(c, conf, r->who.sub,
+	                         strcmp(label, "spam") == 0 ? IMS_FEEDBACK_SPAM : IMS_FEEDBACK_HAM,
+	                         &fb, "web", &outcome, entry, err, sizeof err);
+	if (rc == IMS_ETEMP) {
+		ims_log_err(r->id, "event=feedback_failed error=\"%s\"", err);
 		ims_req_redis_failed(r);
 		goto out;
 	}
-	snprintf(feedback_id, idlen, "%s", x->type == REDIS_REPLY_STRING ? x->str : "");
-	ims_log_info(r->id, "event=feedback user=%s msg=%s label=%s", r->who.sub, r->params[0],
-	             label);
+	if (rc != IMS_OK) {
+		ims_req_error(r, 400, "%s", err);
+		goto out;
+	}
+	if (outcome == IMS_FEEDBACK_RATE_LIMITED || outcome == IMS_FEEDBACK_USER_FULL) {
+		ims_req_error(r, 429, "feedback refused: %s ([feedback] %s)",
+		              ims_feedback_outcome_name(outcome),
+		              outcome == IMS_FEEDBACK_RATE_LIMITED ? "rate_per_hour" : "max_per_user");
+		goto out;
+	}
+	snprintf(feedback_id, idlen, "%s", entry);
+	ims_log_info(r->id, "event=feedback user=%s msg=%s label=%s outcome=%s", r->who.sub,
+	             r->params[0], label, ims_feedback_outcome_name(outcome));
 	ret = 0;
 out:
-	if (x)
-		freeReplyObject(x);
+	ims_feedback_msg_clear(&fb);
 	json_decref(m);
 	return ret;
 }

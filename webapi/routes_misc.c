@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "engine.h"
 #include "router.h"
@@ -20,8 +23,9 @@
 void ims_route_health(struct ims_req *r)
 {
 	redisReply *rep, *last = NULL, *scan = NULL;
-	json_t *j, *sj = NULL;
-	const char *model = NULL;
+	json_t *j, *sj = NULL, *v;
+	const char *model = NULL, *stale = NULL;
+	size_t i;
 
 	if (r->app->draining) {
 		ims_req_error(r, 503, "shutting down");
@@ -42,6 +46,12 @@ void ims_route_health(struct ims_req *r)
 		if (scan->type == REDIS_REPLY_STRING)
 			sj = json_loadb(scan->str, scan->len, 0, NULL);
 		model = json_string_value(json_object_get(sj, "model_version"));
+		json_array_foreach(json_object_get(sj, "symbols"), i, v)
+		{
+			const char *n = json_string_value(json_object_get(v, "name"));
+			if (n && strcmp(n, "MODEL_STALE") == 0)
+				stale = json_string_value(json_object_get(v, "detail"));
+		}
 	}
 	{
 		/* the model this process scans with (POST /scan-email) */
@@ -49,10 +59,16 @@ void ims_route_health(struct ims_req *r)
 		const char *own = eng && ims_engine_model(eng) ? ims_engine_model_version(eng)
 							      : NULL;
 
-		j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s}", "status", "ok", "redis", "ok",
+		const char *own_stale = eng ? ims_engine_model_reload_error(eng) : NULL;
+
+		/* degraded: a model reload failed and the previous model still
+		 * scans (here, or in the milter that stored the newest scan) */
+		j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "status",
+			      stale || own_stale ? "degraded" : "ok", "redis", "ok",
 			      "model_version", own, "model_error",
 			      eng && !own ? ims_engine_model_error(eng) : NULL,
-			      "milter_model_version", model, "version", PACKAGE_VERSION);
+			      "model_reload_error", own_stale, "milter_model_version", model,
+			      "milter_model_reload_error", stale, "version", PACKAGE_VERSION);
 		if (eng)
 			ims_engine_unref(eng);
 	}
@@ -171,8 +187,21 @@ void ims_route_metrics(struct ims_req *r)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
-	json_t *scans = scan_counters(r);
+	json_t *scans;
 
+	if (r->app->metrics_token) {
+		/* [webapi] metrics_token_file: a bearer token, compared in
+		 * constant time */
+		const char *h = ims_req_header(r, "Authorization");
+		size_t n = strlen(r->app->metrics_token);
+
+		if (!h || strncasecmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != n ||
+		    sodium_memcmp(h + 7, r->app->metrics_token, n) != 0) {
+			ims_req_error(r, 401, "/metrics requires its bearer token");
+			return;
+		}
+	}
+	scans = scan_counters(r);
 	if (!scans)
 		return; /* 503 set */
 	f = open_memstream(&buf, &len);

@@ -4,7 +4,9 @@
  * Body: the message itself (any content type but JSON), envelope in the
  * query (?mail_from=&rcpt=a,b&client_ip=&helo=); or JSON {"raw": "...",
  * "mail_from", "rcpt": [...], "client_ip", "helo"}.  Answer: the scan log
- * (docs/redis-schema.md) plus "headers", the fields the milter would add. */
+ * (docs/redis-schema.md) plus "headers", the fields the milter would add.
+ * Limited per user ([webapi] scan_rate a minute): a scan costs CPU, and its
+ * answer is an oracle to tune spam against. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "routes.h"
 #include "scan.h"
 
@@ -35,7 +38,17 @@ void ims_route_scan_email(struct ims_req *r)
 	size_t len = r->body_len;
 	json_t *j = NULL, *out = NULL, *headers;
 	ims_status st;
+	int retry = 0, over;
 
+	over = ims_ratelimit_take(r, "scan:user", r->who.sub, r->app->conf->webapi_scan_rate,
+				  &retry);
+	if (over < 0)
+		return;
+	if (over) {
+		r->retry_after = retry;
+		ims_req_error(r, 429, "scanning too fast; retry later");
+		return;
+	}
 	if (is_json(r)) {
 		json_t *rl;
 		size_t i;

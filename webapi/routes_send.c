@@ -27,9 +27,9 @@ void ims_route_email_send(struct ims_req *r)
 
 	if (!j)
 		return;
-	over = ims_ratelimit_over(r, "send:user", r->who.sub, conf->webapi_send_rate, &retry);
+	over = ims_ratelimit_take(r, "send:user", r->who.sub, conf->webapi_send_rate, &retry);
 	if (over == 0)
-		over = ims_ratelimit_over(r, "send:ip", r->ip, conf->webapi_send_rate, &retry);
+		over = ims_ratelimit_take(r, "send:ip", r->ip, conf->webapi_send_rate, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
@@ -73,9 +73,6 @@ void ims_route_email_send(struct ims_req *r)
 		ims_req_error(r, 500, "out of memory");
 		goto out;
 	}
-	if (ims_ratelimit_hit(r, "send:user", r->who.sub) < 0 ||
-	    ims_ratelimit_hit(r, "send:ip", r->ip) < 0)
-		goto out;
 	job.url = conf->webapi_submission;
 	job.user = conf->webapi_submission_user;
 	job.password = r->app->submission_password;
@@ -86,6 +83,7 @@ void ims_route_email_send(struct ims_req *r)
 	job.raw = msg.raw;
 	job.len = msg.len;
 	job.timeout_s = conf->webapi_timeout_s;
+	ims_smtp_job_tls(&job, conf);
 	st = ims_smtp_send(&job, err, sizeof err);
 	if (st == IMS_EPERM) {
 		ims_log_notice(r->id, "event=send_refused user=%s error=\"%s\"", r->who.sub, err);

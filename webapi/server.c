@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <microhttpd.h>
 
 #include "authcache.h"
+#include "connguard.h"
 #include "log.h"
 #include "router.h"
 #include "server.h"
@@ -20,8 +22,15 @@
 struct ims_server {
 	struct ims_web *app;
 	struct MHD_Daemon *d;
+	struct ims_connguard *guard;
 	int port;
 };
+
+/* What the URI log callback hands on_request when the request line's raw
+ * URL holds an escaped NUL (%00): libmicrohttpd unescapes the path and the
+ * query in place and a NUL would cut them short, so "/emails/ID%00junk"
+ * would be served as "/emails/ID". */
+static char url_has_nul;
 
 /* Checks the bearer token and the account behind it; sets r->who.  On
  * failure sets the 401/503 response and returns 0. */
@@ -139,7 +148,7 @@ static enum MHD_Result send_response(struct ims_req *r)
 					"form-action 'self'; frame-ancestors 'none'");
 	else
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	if (r->status == 413)
+	if (r->status == 413 || r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
@@ -188,22 +197,107 @@ static struct ims_req *req_new(struct ims_web *app, struct MHD_Connection *conn,
 	return r;
 }
 
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)conn;
+	return strstr(uri, "%00") ? &url_has_nul : NULL;
+}
+
+struct framing {
+	int te, cl;
+	const char *cl_value;
+	bool cl_bad;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->te++;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		value = value ? value : "";
+		if (!*value || value[strspn(value, "0123456789")] != '\0' ||
+		    (f->cl_value && strcmp(f->cl_value, value) != 0))
+			f->cl_bad = true;
+		f->cl_value = value;
+		f->cl++;
+	}
+	return MHD_YES;
+}
+
+/* Why the request head cannot be trusted to frame its body (RFC 9112
+ * section 6.3: a request smuggling vector), or NULL: a Content-Length
+ * together with a Transfer-Encoding, Content-Length values that differ or
+ * are not plain digits. */
+static const char *framing_error(struct MHD_Connection *conn)
+{
+	struct framing f = { 0 };
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+	if (f.te && f.cl)
+		return "a request may not have both Content-Length and Transfer-Encoding";
+	if (f.te > 1)
+		return "more than one Transfer-Encoding";
+	if (f.cl_bad)
+		return "Content-Length must be one number";
+	return NULL;
+}
+
+static struct ims_connguard_conn *guard_conn(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct ims_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		char ip[64];
+
+		client_ip(conn, ip, sizeof ip);
+		*socket_context = ci ? ims_connguard_open(s->guard, ci->connect_fd, ip) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		ims_connguard_close(s->guard, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_size, void **con_cls)
 {
-	struct ims_web *app = cls;
+	struct ims_server *s = cls;
+	struct ims_web *app = s->app;
 	struct ims_req *r = *con_cls;
 	size_t max = app->conf->webapi_max_body;
 
 	(void)version;
-	if (!r) {
-		const char *cl;
+	if (!r || r == (void *)&url_has_nul) {
+		const char *cl, *bad;
+		bool nul = r != NULL;
 
+		ims_connguard_head_done(s->guard, guard_conn(conn));
 		r = req_new(app, conn, method, url);
 		if (!r)
 			return MHD_NO;
 		*con_cls = r;
+		if ((bad = framing_error(conn)) || nul) {
+			/* refuse, and close: what follows cannot be framed */
+			r->close = true;
+			ims_req_error(r, 400, "%s", bad ? bad : "the URL holds an escaped NUL (%00)");
+			return send_response(r);
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > max) {
@@ -266,12 +360,15 @@ static void log_safe(const char *in, char *out, size_t outlen)
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct ims_web *app = cls;
+	struct ims_server *s = cls;
+	struct ims_web *app = s->app;
 	struct ims_req *r = *con_cls;
 	uint64_t ns;
 	char path[256];
 
-	(void)conn;
+	ims_connguard_request_done(s->guard, guard_conn(conn));
+	if (r == (void *)&url_has_nul)
+		*con_cls = r = NULL; /* the head never completed */
 	if (!r)
 		return;
 	log_safe(r->path, path, sizeof path);
@@ -319,9 +416,27 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 	return 0;
 }
 
+/* Binds and listens here rather than in libmicrohttpd, so that an address in
+ * use is an error that says so (no SO_REUSEPORT: a second ims-webapi on the
+ * same port must not start and share its connections). */
+static int listen_on(const struct sockaddr_in *sa, char *err, size_t errlen, const char *what)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+	    bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 511) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", what, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err,
 			    size_t errlen)
 {
+	int fd;
 	struct ims_server *s;
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *di;
@@ -332,21 +447,37 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 			 app->conf->webapi_listen);
 		return IMS_EINVAL;
 	}
+	if ((fd = listen_on(&sa, err, errlen, app->conf->webapi_listen)) < 0)
+		return IMS_EIO;
 	s = calloc(1, sizeof *s);
-	if (!s)
+	if (!s) {
+		close(fd);
 		return IMS_ENOMEM;
+	}
 	s->app = app;
+	if (ims_connguard_new(app->conf->webapi_head_timeout_s, app->conf->webapi_timeout_s,
+			      &s->guard) != IMS_OK) {
+		snprintf(err, errlen, "out of memory");
+		close(fd);
+		free(s);
+		return IMS_ENOMEM;
+	}
+	/* max_connections_per_ip = 0: no cap (behind a proxy, every client
+	 * has the proxy's address) */
 	s->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, app, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->conf->webapi_threads,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->conf->webapi_timeout_s,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, app, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		1u, MHD_OPTION_END);
+		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+		on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
 	if (!s->d) {
-		snprintf(err, errlen, "cannot listen on %s", app->conf->webapi_listen);
+		snprintf(err, errlen, "cannot start the HTTP server on %s", app->conf->webapi_listen);
+		close(fd);
+		ims_connguard_free(s->guard);
 		free(s);
 		return IMS_EIO;
 	}
@@ -377,6 +508,7 @@ void ims_server_stop(struct ims_server *s, int grace_ms)
 	}
 	ims_log_notice(NULL, "event=stopping inflight=%d",
 		       __atomic_load_n(&s->app->inflight, __ATOMIC_SEQ_CST));
-	MHD_stop_daemon(s->d);
+	MHD_stop_daemon(s->d); /* closes every connection: the guard's list empties */
+	ims_connguard_free(s->guard);
 	free(s);
 }

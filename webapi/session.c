@@ -26,8 +26,7 @@ static void token_hash(const char *token, char out[crypto_hash_sha256_BYTES * 2 
 	sodium_bin2hex(out, crypto_hash_sha256_BYTES * 2 + 1, h, sizeof h);
 }
 
-/* Makes "rt1.FAM.ADDR64.SECRET". */
-static char *make_token(const char *addr, const char *fam)
+char *ims_session_token_new(const char *addr, const char *fam)
 {
 	unsigned char secret[32];
 	char s64[64], a64[IMS_USERS_ADDR_MAX * 2];
@@ -59,7 +58,7 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 		return IMS_ETEMP;
 	randombytes_buf(raw, sizeof raw);
 	sodium_bin2hex(fam, IMS_TOKEN_FAMILY_LEN + 1, raw, sizeof raw);
-	*token = make_token(addr, fam);
+	*token = ims_session_token_new(addr, fam);
 	if (!*token)
 		return IMS_ENOMEM;
 	token_hash(*token, h);
@@ -91,37 +90,49 @@ static int is_hex(const char *s, size_t n)
 	return 1;
 }
 
-ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, char *addr,
-			      char *fam)
+ims_status ims_session_token_parse(const char *token, char *addr, char *fam)
 {
-	char h_old[crypto_hash_sha256_BYTES * 2 + 1], h_new[crypto_hash_sha256_BYTES * 2 + 1];
-	char key[IMS_USERS_ADDR_MAX + 64];
 	const char *p, *dot;
 	size_t alen = 0;
-	redisReply *rep = NULL;
-	ims_status rc = IMS_EPERM;
 
-	*token = NULL;
 	addr[0] = fam[0] = '\0';
-	if (!old || strnlen(old, IMS_REFRESH_MAX) >= IMS_REFRESH_MAX || strncmp(old, "rt1.", 4))
+	if (!token || strnlen(token, IMS_REFRESH_MAX) >= IMS_REFRESH_MAX ||
+	    strncmp(token, "rt1.", 4))
 		return IMS_EPERM;
-	p = old + 4;
+	p = token + 4;
 	if (strlen(p) < IMS_TOKEN_FAMILY_LEN + 2 || p[IMS_TOKEN_FAMILY_LEN] != '.' ||
 	    !is_hex(p, IMS_TOKEN_FAMILY_LEN))
 		return IMS_EPERM;
-	memcpy(fam, p, IMS_TOKEN_FAMILY_LEN);
-	fam[IMS_TOKEN_FAMILY_LEN] = '\0';
 	p += IMS_TOKEN_FAMILY_LEN + 1;
 	dot = strchr(p, '.');
 	if (!dot || dot == p || dot[1] == '\0' ||
 	    sodium_base642bin((unsigned char *)addr, IMS_USERS_ADDR_MAX, p, (size_t)(dot - p),
 			      NULL, &alen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-		goto out;
+		goto bad;
 	addr[alen] = '\0';
 	if (alen < 3 || strlen(addr) != alen || strchr(addr, '{') || strchr(addr, '}') ||
 	    !strchr(addr, '@'))
-		goto out;
-	*token = make_token(addr, fam);
+		goto bad;
+	memcpy(fam, token + 4, IMS_TOKEN_FAMILY_LEN);
+	fam[IMS_TOKEN_FAMILY_LEN] = '\0';
+	return IMS_OK;
+bad:
+	addr[0] = '\0';
+	return IMS_EPERM;
+}
+
+ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, char *addr,
+			      char *fam)
+{
+	char h_old[crypto_hash_sha256_BYTES * 2 + 1], h_new[crypto_hash_sha256_BYTES * 2 + 1];
+	char key[IMS_USERS_ADDR_MAX + 64];
+	redisReply *rep = NULL;
+	ims_status rc = IMS_EPERM;
+
+	*token = NULL;
+	if (ims_session_token_parse(old, addr, fam) != IMS_OK)
+		return IMS_EPERM;
+	*token = ims_session_token_new(addr, fam);
 	if (!*token) {
 		rc = IMS_ENOMEM;
 		goto out;

@@ -23,6 +23,24 @@
  * when Redis failed. */
 ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, char *fam);
 
+/* A new refresh token for addr in family fam (malloc'd, the caller's;
+ * NULL when out of memory). */
+char *ims_session_token_new(const char *addr, const char *fam);
+
+/* Reads addr and fam (IMS_USERS_ADDR_MAX + 1, IMS_TOKEN_FAMILY_LEN + 1
+ * bytes) out of a refresh token without looking it up.  IMS_EPERM when it
+ * is malformed (addr and fam are then ""). */
+ims_status ims_session_token_parse(const char *token, char *addr, char *fam);
+
+/* A new refresh token for addr in family fam (malloc'd, the caller's;
+ * NULL when out of memory). */
+char *ims_session_token_new(const char *addr, const char *fam);
+
+/* Reads addr and fam (IMS_USERS_ADDR_MAX + 1, IMS_TOKEN_FAMILY_LEN + 1
+ * bytes) out of a refresh token without looking it up.  IMS_EPERM when it
+ * is malformed (addr and fam are then ""). */
+ims_status ims_session_token_parse(const char *token, char *addr, char *fam);
+
 /* Rotates a refresh token.  IMS_OK: *token is the new one, addr and fam
  * (IMS_USERS_ADDR_MAX + 1, IMS_TOKEN_FAMILY_LEN + 1 bytes) are set.
  * IMS_EPERM: unknown, expired, malformed or reused (the family is then

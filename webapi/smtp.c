@@ -5,6 +5,7 @@
 
 #include <curl/curl.h>
 
+#include "conf.h"
 #include "smtp.h"
 
 struct reader {
@@ -23,6 +24,38 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *arg)
 	r->p += want;
 	r->left -= want;
 	return want;
+}
+
+void ims_smtp_job_tls(struct ims_smtp_job *job, const struct ims_conf *conf)
+{
+	job->tls = conf->webapi_submission_tls;
+	job->ca_file = conf->webapi_submission_ca_file;
+	job->tls_no_verify = !conf->webapi_submission_tls_verify;
+}
+
+/* 1 when the URL's host is a loopback address or localhost. */
+static int url_on_loopback(const char *url)
+{
+	CURLU *u = curl_url();
+	char *host = NULL;
+	int yes = 0;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		yes = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
+		      strcmp(host, "[::1]") == 0;
+	curl_free(host);
+	curl_url_cleanup(u);
+	return yes;
+}
+
+static long starttls_mode(const struct ims_smtp_job *job)
+{
+	if (job->tls && strcmp(job->tls, "opportunistic") == 0)
+		return (long)CURLUSESSL_TRY;
+	if (job->tls && strcmp(job->tls, "required") == 0)
+		return (long)CURLUSESSL_ALL;
+	return url_on_loopback(job->url) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL;
 }
 
 ims_status ims_smtp_send(const struct ims_smtp_job *job, char *err, size_t errlen)
@@ -72,9 +105,12 @@ ims_status ims_smtp_send(const struct ims_smtp_job *job, char *err, size_t errle
 			curl_easy_setopt(c, CURLOPT_SASL_AUTHZID, job->authzid);
 			curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=PLAIN");
 		}
-		/* AUTH only over TLS unless the server is on loopback */
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
 	}
+	curl_easy_setopt(c, CURLOPT_USE_SSL, starttls_mode(job));
+	if (job->ca_file && *job->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, job->ca_file);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, job->tls_no_verify ? 0L : 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, job->tls_no_verify ? 0L : 2L);
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (cc == CURLE_OK) {

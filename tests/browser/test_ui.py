@@ -20,9 +20,9 @@ def main():
     if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
         common.skip("run 'npm ci' in tests/browser first (playwright-core)")
     ui = os.path.join(os.path.dirname(os.path.dirname(HERE)), "webapi", "ui")
-    sink = SmtpSink().start()
+    sink = SmtpSink(lmtp=True).start()
     try:
-        with Env(extra={"webapi.reinject": sink.url()}, ui_dir=ui, dovecot=True) as env:
+        with Env(extra={"quarantine.lmtp": sink.target()}, ui_dir=ui, dovecot=True) as env:
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
             env.deliver("alice@example.test", "bob@example.org", "First hello")
@@ -39,6 +39,8 @@ def main():
             sid = env.last_scan_id
             env.store("bob@example.test", "evil@example.org", "held", verdict="spam",
                       action="quarantine", score=12.0, quarantine=True)
+            env.store("alice@example.test", "spammer2@example.org", "held for alice",
+                      verdict="ham", action="quarantine", score=12.0, quarantine=True)
             e = dict(os.environ, IMS_URL=env.api.url(""), IMS_USER="alice@example.test",
                      IMS_ADMIN="admin@example.test", IMS_PASSWORD=PASSWORD,
                      IMS_SUBJECT=subject, IMS_SCAN_ID=sid, NODE_PATH=os.path.join(HERE, "node_modules"))

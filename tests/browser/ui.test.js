@@ -3,7 +3,8 @@
 // logs in, sees the inbox and the folders with unread counts, opens a
 // message (sanitised HTML in a sandboxed frame), reports it as spam (it
 // moves to Junk), flags one, searches, deletes one into Trash and empties
-// it; an admin sees the scan list and a scan's symbols, and the quarantine.
+// it; the user releases what is held for them and blocks a sender; an admin sees the scan list
+// and a scan's symbols, and previews and releases in the quarantine.
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -91,6 +92,25 @@ async function login(page, address) {
     await page.click("#empty-trash");
     await page.waitForFunction(() => document.querySelectorAll("#mail-list tbody tr").length === 0);
     check(true, "Trash emptied");
+    // what is held for the user, and releasing it (LMTP sink)
+    await page.click("#nav a[data-nav=held]");
+    await page.waitForSelector("#held-list tbody tr");
+    const held = await page.textContent("#held-list");
+    check(held.includes("held for alice"), "a user sees what is held for them");
+    check(!held.includes("evil@example.org"), "and not what is held for others");
+    await page.locator("#held-list button", { hasText: "Release" }).click();
+    await page.waitForSelector("#view p:has-text('Nothing is held for you')");
+    check((await page.textContent("#flash")).includes("Released"), "a user releases their own held message");
+    // the user's own sender list
+    await page.click("#nav a[data-nav=senders]");
+    await page.waitForSelector("#sender-form");
+    await page.fill("#sender-form input[name=entry]", "Spam@Bad.Example");
+    await page.click("#sender-form button[type=submit]");
+    await page.waitForSelector("#sender-list tbody tr:has-text('spam@bad.example')");
+    check((await page.textContent("#sender-list")).includes("block"), "a user blocks a sender");
+    await page.locator("#sender-list button", { hasText: "Remove" }).click();
+    await page.waitForSelector("#view p:has-text('No senders listed')");
+    check(true, "and removes it again");
     // admin pages refuse a user
     await page.goto(base + "/ui/#/admin/scans");
     await page.waitForSelector("#view p.error");
@@ -119,12 +139,16 @@ async function login(page, address) {
     check(spam === 2, "verdict filter (2 spam, got " + spam + ")");
     await page.click("text=Quarantine");
     await page.waitForSelector("#quarantine-list tbody tr");
+    await page.locator("#quarantine-list button", { hasText: "Preview" }).first().click();
+    await page.waitForSelector("#quarantine-preview:not([hidden]) pre");
+    check((await page.textContent("#quarantine-preview")).includes("Hello there"),
+      "admin previews a held message (headers and text)");
     await page.locator("#quarantine-list button", { hasText: "Release" }).first().click();
     await page.waitForSelector("#view p:has-text('Nothing is held')");
     check((await page.textContent("#flash")).includes("Released"), "admin releases a held message");
     await page.click("text=Stats");
     await page.waitForSelector("#totals");
-    check((await page.textContent("#totals")).includes("4"), "stats show the totals");
+    check((await page.textContent("#totals")).includes("5"), "stats show the totals");
     await page.click("text=Audit");
     await page.waitForSelector("#audit-list tbody tr");
     check((await page.textContent("#audit-list")).includes("quarantine.release"), "audit shows the release");

@@ -9,13 +9,16 @@ paths a user and an admin take through it:
     IMAP, a web delete puts it into IMAP's Trash, Redis keeps no copy);
   * a local recipient without an account gets 550 5.1.1 at RCPT;
   * GTUBE and a forged sender (SPF fail, DMARC p=reject) get 550 5.7.1;
-  * spam is held, listed in /admin/quarantine, and a release delivers it
-    (as stored, verdict headers included, so Sieve files it into Junk);
+  * spam is held (by ims only: Postfix's hold queue stays empty), listed in
+    /admin/quarantine, and a release delivers it over LMTP into the INBOX
+    (its verdict headers replaced, so Sieve does not file it into Junk);
   * submission needs SASL (Dovecot, same registry); an outbound message is
     DKIM-signed and relayed; one sent with POST /emails/send too (the web
     API logs in as Dovecot's master user), and its copy is in IMAP's Sent;
-  * after SIGHUP with quarantine and reject turned off, spam is only tagged
-    and lands in the Junk folder through the Sieve script.
+  * after a reload (SIGUSR1) with quarantine and reject turned off, spam is only tagged
+    and lands in the Junk folder through the Sieve script;
+  * no secret or data file in the stack's folder is readable, and no socket
+    writable, by other local users (file_mode_findings).
 """
 import argparse
 import imaplib
@@ -24,6 +27,7 @@ import json
 import os
 import signal
 import smtplib
+import stat
 import sys
 import time
 import urllib.error
@@ -89,6 +93,48 @@ def api(p, method, path, token=None, body=None):
             return r.status, json.loads(data) if data else {}
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+
+
+# Files any local user may read: they hold no secret and no user data.
+PUBLIC_FILES = ("ports.json", "postfix/conf/main.cf", "postfix/conf/master.cf")
+# PID files; the shipped Sieve scripts and IMAPSieve pipe wrapper
+PUBLIC_DIRS = ("pids/", "dovecot-sieve/", "dovecot-ims-sieve/")
+
+
+def reachable(path, root):
+    """Whether other users can get from root to path (o+x on every folder)."""
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if len(path) <= len(root):
+            return True
+        path = os.path.dirname(path)
+
+
+def file_mode_findings(root):
+    """Every file, folder and socket under root that other local users can
+    read (files) or write (folders, sockets, FIFOs), except PUBLIC_*."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if not reachable(dirpath, root):
+            dirnames[:] = []
+            continue
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, root)
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                continue
+            m = st.st_mode
+            if stat.S_ISREG(m) and m & stat.S_IROTH:
+                if not (rel in PUBLIC_FILES or rel.endswith(".pid") or
+                        rel.startswith(PUBLIC_DIRS)):
+                    out.append(f"{rel} {stat.filemode(m)} readable by others")
+            elif (stat.S_ISSOCK(m) or stat.S_ISFIFO(m) or stat.S_ISDIR(m)) and m & stat.S_IWOTH:
+                out.append(f"{rel} {stat.filemode(m)} writable by others")
+    return out
 
 
 def main():
@@ -158,9 +204,12 @@ def main():
         if held:
             status, _ = api(p, "POST", f"/admin/quarantine/{held[0]['id']}/release", admin)
             check(status == 200, f"release answered {status}")
-            # released as stored: it keeps its verdict, so Sieve files it into Junk
-            check(wait_for(lambda: len(imap_messages(p, "Junk")) == 1),
-                  "released message delivered (to Junk: it keeps X-Spam-Flag: YES)")
+            inbox = wait_for(lambda: len(imap_messages(p, "INBOX")) == 2 and
+                             imap_messages(p, "INBOX"))
+            check(inbox and f"X-IMS-Released: by {ADMIN}" in inbox[-1] and
+                  "X-Spam-Flag: NO" in inbox[-1],
+                  "released message delivered to the INBOX, saying who released it")
+            check(len(imap_messages(p, "Junk")) == 0, "the released message is not in Junk")
             audit = stack.api_get(p, "/admin/audit", admin)["items"]
             check(any("release" in json.dumps(a) for a in audit), "release is in the audit trail")
         status, _ = api(p, "GET", "/admin/scans", token)
@@ -189,6 +238,13 @@ def main():
                 text = f.read()
         check("DKIM-Signature:" in text and "d=example.test" in text,
               "outbound relayed with a DKIM-Signature for example.test")
+        # the submission service pins the envelope sender to the login
+        with smtplib.SMTP("127.0.0.1", p["submission"], timeout=60) as s:
+            s.ehlo("laptop.example.test")
+            s.login(ALICE, ALICE_PW)
+            s.mail(ADMIN)
+            code, _ = s.rcpt("bob@elsewhere.example")
+            check(code == 553, f"alice may not send as {ADMIN} ({code})")
         # the web API sends as alice through the same submission service, and
         # saves its copy into Sent as mail clients do
         status, body = api(p, "POST", "/emails/send", token,
@@ -207,19 +263,37 @@ def main():
             check(status == 204 and len(imap_messages(p, "Trash")) == 1,
                   "web delete is in IMAP's Trash")
 
-        # SIGHUP: quarantine and reject turned off take effect; spam is only
+        def relayed(subject):
+            for name in sorted(os.listdir(d.join("outbound"))):
+                with open(os.path.join(d.join("outbound"), name), errors="replace") as f:
+                    t = f.read()
+                if f"Subject: {subject}" in t and "for Friday are ready" in t:
+                    return t  # the body is in: the header section is complete
+            return None
+        # the master-user login counts as alice ({auth_authen}): signed
+        t = wait_for(lambda: relayed("Slides"))
+        check(bool(t) and "DKIM-Signature:" in t and "d=example.test" in t,
+              "the web API's message is DKIM-signed for alice's domain")
+
+        # reload (SIGUSR1): quarantine and reject turned off take effect; spam is only
         # tagged now, and Sieve files it into Junk
         conf = d.join("etc", "ims.conf")
         with open(conf, "a") as f:
             f.write("\n[actions]\nquarantine = -1\nreject = -1\n")
         with open(d.join("pids", "ims-milter.pid")) as f:
-            os.kill(int(f.read()), signal.SIGHUP)
+            os.kill(int(f.read()), signal.SIGUSR1)
         time.sleep(1.0)
         r = stack.smtp_send(p, "offers@sender.example", ALICE, spam)
         check(r.startswith("250"), f"spam accepted after reload ({r})")
-        junk = wait_for(lambda: len(imap_messages(p, "Junk")) == 2 and imap_messages(p, "Junk"))
+        junk = wait_for(lambda: len(imap_messages(p, "Junk")) == 1 and imap_messages(p, "Junk"))
         check(junk and "X-Spam-Flag: YES" in junk[-1],
               "after SIGHUP the tagged message is filed into Junk by Sieve")
+
+        # file modes, with every part up and data written
+        findings = file_mode_findings(tmp.path)
+        for f in findings:
+            print("     " + f)
+        check(not findings, "no secret or data file readable, no socket writable, by others")
     finally:
         stack.down(args)
         for name in ("ims-milter", "ims-webapi"):

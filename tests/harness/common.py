@@ -1,5 +1,6 @@
 """Shared helpers: free ports, private temp dirs, waiting, stopping by PID."""
 import os
+import stat
 import shutil
 import signal
 import socket
@@ -40,6 +41,21 @@ def wait_port(port, host="127.0.0.1", timeout=15.0):
     raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
 
 
+def wait_unix_socket(path, timeout=15.0):
+    """Waits until something accepts connections on the unix socket path."""
+    import socket
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1)
+                s.connect(path)
+                return True
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {path} after {timeout}s")
+
+
 def wait_file(path, timeout=15.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -47,6 +63,19 @@ def wait_file(path, timeout=15.0):
             return True
         time.sleep(0.05)
     raise TimeoutError(f"{path} did not appear after {timeout}s")
+
+
+def wait_socket(path, timeout=15.0):
+    """Waits until a unix socket exists at path."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if stat.S_ISSOCK(os.stat(path).st_mode):
+                return True
+        except FileNotFoundError:
+            pass
+        time.sleep(0.05)
+    raise TimeoutError(f"socket {path} did not appear after {timeout}s")
 
 
 def stop_pid(pid, timeout=10.0):

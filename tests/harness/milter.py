@@ -25,11 +25,14 @@ def make_model(tmp, rho=1.0, name="model.ims"):
 
 class Milter:
     def __init__(self, tmp, redis, model, port=None, extra="", dns=None, local_domains="example.test",
-                 milter_extra=""):
+                 milter_extra="", unix_socket=None):
+        """unix_socket: listen on that path instead of a loopback port."""
         self.tmp = tmp
         self.port = port or common.free_port()
-        self.socket = f"inet:{self.port}@127.0.0.1"      # libmilter's form
-        self.postfix_socket = f"inet:127.0.0.1:{self.port}"  # smtpd_milters' form
+        self.unix_socket = unix_socket
+        self.socket = f"unix:{unix_socket}" if unix_socket else f"inet:{self.port}@127.0.0.1"
+        self.postfix_socket = (f"unix:{unix_socket}" if unix_socket
+                               else f"inet:127.0.0.1:{self.port}")  # smtpd_milters' form
         self.conf = tmp.join(f"ims-milter-{self.port}.conf")
         self.log = tmp.join(f"ims-milter-{self.port}.log")
         self.pidfile = tmp.join(f"ims-milter-{self.port}.pid")
@@ -56,11 +59,14 @@ class Milter:
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen([exe, "-f", "-c", self.conf], stdout=self.logf,
                                      stderr=subprocess.STDOUT, env=env)
-        common.wait_port(self.port)
+        if self.unix_socket:
+            common.wait_unix_socket(self.unix_socket)
+        else:
+            common.wait_port(self.port)
         return self
 
     def reload(self):
-        os.kill(self.proc.pid, signal.SIGHUP)
+        os.kill(self.proc.pid, signal.SIGUSR1)  # reload (SIGHUP stops libmilter)
         time.sleep(0.5)
 
     def stop(self):

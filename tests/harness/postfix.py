@@ -37,15 +37,53 @@ lmtp      unix  -       -       n       -       -       lmtp
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
 """
 
 MASTER_CF = """\
 {listen} inet n - n - - smtpd
-{reinject} inet n - n - - smtpd
-  -o smtpd_milters=
-  -o non_smtpd_milters=
-  -o smtpd_authorized_xclient_hosts=
 """ + MASTER_SERVICES
+
+
+def shipped_sender_login(workdir):
+    """The sender-login lines of mta-config/postfix-main.cf as shipped
+    (smtpd_sender_login_maps, mua_sender_restrictions), their table paths
+    pointed at mta-config/postfix-sender-login.regexp and an (empty) alias
+    table in workdir.  Returns (main.cf text, alias table path); fill the
+    table with update_sender_aliases.  A SASL smtpd applies them with
+    smtpd_sender_restrictions = $mua_sender_restrictions, as the shipped
+    submission service in postfix-master.cf does."""
+    top = os.environ.get("top_srcdir", ".")
+    with open(os.path.join(top, "mta-config", "postfix-main.cf")) as f:
+        lines = [l for l in f.read().splitlines()
+                 if l.startswith(("smtpd_sender_login_maps", "mua_sender_restrictions"))]
+    assert len(lines) == 2, lines
+    with open(os.path.join(top, "mta-config", "postfix-master.cf")) as f:
+        assert "-o smtpd_sender_restrictions=$mua_sender_restrictions" in f.read()
+    os.makedirs(workdir, exist_ok=True)
+    aliases = os.path.join(workdir, "ims-sender-aliases")
+    text = "\n".join(lines) + "\n"
+    text = text.replace("/etc/postfix/ims-sender-login.regexp",
+                        os.path.abspath(os.path.join(top, "mta-config",
+                                                     "postfix-sender-login.regexp")))
+    text = text.replace("/etc/postfix/ims-sender-aliases", aliases)
+    update_sender_aliases(aliases, "")
+    return text, aliases
+
+
+def update_sender_aliases(path, table):
+    """Writes table (what `ims user alias list` prints) and postmaps it, as
+    the comment in mta-config/postfix-main.cf tells operators to."""
+    # user addresses: Postfix opens the table as root, nobody else reads it
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w") as f:
+        f.write(table)
+    os.chmod(path, 0o600)
+    # postmap wants a main.cf; the machine may have none (never use its own)
+    confdir = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(os.path.join(confdir, "main.cf")):
+        open(os.path.join(confdir, "main.cf"), "w").close()
+    common.run(["postmap", "-c", confdir, "hash:" + path])
 
 
 class Postfix:
@@ -57,7 +95,6 @@ class Postfix:
         everything to that SMTP port on 127.0.0.1 instead (a sending MTA)."""
         self.tmp = tmp
         self.port = common.free_port()
-        self.reinject_port = common.free_port()
         self.sink_port = common.free_port()
         self.dir = tmp.join(f"postfix-{self.port}")
         self.conf = os.path.join(self.dir, "conf")
@@ -122,8 +159,7 @@ default_process_limit = 100
 {milters}{self.extra_main}
 """)
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.port}",
-                                     reinject=f"127.0.0.1:{self.reinject_port}"))
+            f.write(MASTER_CF.format(listen=f"127.0.0.1:{self.port}"))
 
     def postfix(self, *args):
         r = subprocess.run(["script", "-qc", " ".join(["postfix", "-c", self.conf, *args]),
@@ -187,6 +223,19 @@ default_process_limit = 100
                 return self.delivered()
             time.sleep(0.1)
         raise TimeoutError(f"{len(self.delivered())} of {n} messages delivered\n"
+                           + self.log_text()[-3000:])
+
+    def wait_for_text(self, needle, timeout=30):
+        """The delivered messages that contain needle, once there is one
+        (smtp-sink creates its dump file before the message is all in it,
+        so a count of files is not enough)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [m for m in self.delivered() if needle in m]
+            if found:
+                return found
+            time.sleep(0.1)
+        raise TimeoutError(f"no delivered message contains {needle!r}\n"
                            + self.log_text()[-3000:])
 
     def log_text(self):

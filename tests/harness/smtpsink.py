@@ -3,7 +3,9 @@
 Speaks enough ESMTP for libcurl and smtplib: EHLO/HELO, AUTH PLAIN/LOGIN
 (checked against one user and password when given), MAIL, RCPT, DATA with
 dot-unstuffing, RSET, NOOP, QUIT.  `reject_rcpt` makes RCPT answer 550 for
-one address, to test refusals.
+one address, to test refusals.  With lmtp=True it speaks LMTP (RFC 2033):
+LHLO, and one reply per recipient after DATA (target() gives the
+host:port form [quarantine] lmtp takes).
 """
 import base64
 import socketserver
@@ -27,7 +29,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 return
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             cmd = line[:4].upper()
-            if cmd in ("EHLO", "HELO"):
+            if cmd == "LHLO" and sink.lmtp:
+                self.wfile.write(b"250-sink\r\n250 8BITMIME\r\n")
+            elif cmd in ("EHLO", "HELO") and not sink.lmtp:
                 self.wfile.write(b"250-sink\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n")
             elif cmd == "AUTH":
                 parts = line.split()
@@ -84,7 +88,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 with sink.lock:
                     sink.messages.append({"from": mail_from, "rcpts": rcpts,
                                           "data": b"".join(data)})
-                self.reply("250 2.0.0 queued as SINK")
+                for _ in (rcpts if sink.lmtp else [None]):
+                    self.reply("250 2.0.0 queued as SINK")
             elif cmd == "RSET":
                 mail_from, rcpts = None, []
                 self.reply("250 ok")
@@ -103,8 +108,9 @@ class _Server(socketserver.ThreadingTCPServer):
 
 
 class SmtpSink:
-    def __init__(self, user=None, password=None, reject_rcpt=None):
+    def __init__(self, user=None, password=None, reject_rcpt=None, lmtp=False):
         self.port = common.free_port()
+        self.lmtp = lmtp
         self.user, self.password = user, password
         self.reject_rcpt = reject_rcpt
         self.messages = []
@@ -124,3 +130,6 @@ class SmtpSink:
 
     def url(self):
         return f"smtp://127.0.0.1:{self.port}"
+
+    def target(self):
+        return f"127.0.0.1:{self.port}"

@@ -62,8 +62,9 @@ class WebAPI:
                 "send_rate": "1000",
                 # nothing of the machine's own: tests that send start their own
                 "submission": "smtp://127.0.0.1:9",
-                "reinject": "smtp://127.0.0.1:9",
             },
+            # release goes nowhere unless a test starts an LMTP server
+            "quarantine": {"lmtp": "127.0.0.1:9"},
             "users": {"mail_home": os.path.join(self.dir, "mail", "%d", "%n")},
         }
         if self.ui_dir:

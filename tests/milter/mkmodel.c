@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	struct ims_model_params p = {.hash_bits = 10,
 	                             .w = w,
 	                             .rho = strtod(argv[2], NULL),
-	                             .platt_a = -2.0,
+	                             .platt_a = -8.0,
 	                             .platt_b = 0.0,
 	                             .c = 1.0,
 	                             .trainer = "mkmodel"};

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """ims-milter as a daemon: forks, writes its pid file, listens on a unix
-socket, drops privileges to [milter] user, survives SIGHUP (libmilter alone
-would stop) and reloads, finishes a message in flight on SIGTERM, removes
-its pid file.  Needs root (privilege drop); exits 77 otherwise."""
+socket, drops privileges to [milter] user, uses a model file replaced by
+rename without a signal, reloads on SIGUSR1, finishes a message in flight on
+SIGUSR2 (drain and stop), removes its pid file; SIGTERM (libmilter's own
+handling) stops it too.  Needs root (privilege drop); exits 77 otherwise."""
+import json
 import os
 import pwd
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +26,20 @@ def miltertest(script, sock, **env):
     print(f"--- {script}: rc={r.returncode}\n{r.stdout}{r.stderr}", end="")
     if r.returncode != 0:
         raise SystemExit(f"FAIL {script}")
+
+
+def model_version(path):
+    r = subprocess.run([os.path.join(hmilter.builddir(), "cli", "ims"), "--model", path, "model",
+                        "info"], capture_output=True, text=True, check=True)
+    for line in r.stdout.splitlines():
+        if line.startswith("version:"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError(r.stdout)
+
+
+def last_scan_model(redis):
+    last = redis.cli("ZREVRANGE", "ims:{global}:scans", "0", "0").strip()
+    return json.loads(redis.cli("GET", f"ims:{{global}}:scan:{last}"))["model_version"]
 
 
 def alive(pid):
@@ -73,17 +90,42 @@ def main():
         sock = f"unix:{sockpath}"
         miltertest("accept.lua", sock)
 
-        os.kill(pid, 1)  # SIGHUP: reload, keep running
+        # a model replaced by rename (as `ims retrain` installs one) is used
+        # without a signal, after at most 2 s (lib/engine.h)
+        newer = hmilter.make_model(tmp, 2.0, name="model-new.ims")
+        os.chmod(newer, 0o644)
+        version = model_version(newer)
+        os.rename(newer, model)
+        time.sleep(2.3)
+        miltertest("accept.lua", sock)
+        used = last_scan_model(redis)
+        assert used == version, f"the milter scanned with {used}, not the new model {version}"
+
+        os.kill(pid, signal.SIGUSR1)  # reload, keep running
         time.sleep(1)
-        assert alive(pid), "SIGHUP stopped the daemon"
+        assert alive(pid), "SIGUSR1 stopped the daemon"
         miltertest("accept.lua", sock)
 
         miltertest("inflight.lua", sock, IMS_MILTER_PID=str(pid))
         deadline = time.time() + 20
         while time.time() < deadline and alive(pid):
             time.sleep(0.1)
-        assert not alive(pid), "still running after SIGTERM"
+        assert not alive(pid), "still running after SIGUSR2"
         assert not os.path.exists(pidfile), "pid file left behind"
+        pid = None
+
+        # SIGTERM: libmilter's signal thread stops the filter
+        r = subprocess.run([exe, "-c", conf], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r
+        common.wait_file(pidfile)
+        with open(pidfile) as f:
+            pid = int(f.read())
+        miltertest("accept.lua", sock)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 20
+        while time.time() < deadline and alive(pid):
+            time.sleep(0.1)
+        assert not alive(pid), "still running after SIGTERM"
         pid = None
     finally:
         if pid and alive(pid):
@@ -91,7 +133,7 @@ def main():
         if redis:
             redis.stop()
         tmp.close()
-    print("PASS: daemon, pid file, privilege drop, SIGHUP reload, SIGTERM finishes in flight")
+    print("PASS: daemon, pid file, privilege drop, SIGUSR1 reload, SIGUSR2 finishes in flight, SIGTERM stops")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,47 @@ def ids(out):
     return [l.split()[1] for l in out.splitlines() if l.startswith("ID ")]
 
 
+def metric(text, name):
+    """The value of one sample line ("name{labels}" exactly) of Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise AssertionError(f"{name} not in metrics:\n{text[:3000]}")
+
+
+def check_metrics(port):
+    """ims-milter's own /metrics (issue 13): what the scripts above did, by
+    outcome and tempfail cause, with latency histograms per check."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        assert r.headers["Content-Type"].startswith("text/plain"), r.headers
+        text = r.read().decode()
+    assert metric(text, 'ims_milter_messages_total{outcome="accept"}') >= 2
+    assert metric(text, 'ims_milter_messages_total{outcome="tag"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="reject"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="quarantine"}') >= 1
+    assert metric(text, 'ims_milter_messages_total{outcome="tempfail"}') >= 2
+    assert metric(text, 'ims_milter_tempfails_total{cause="redis"}') >= 1
+    assert metric(text, 'ims_milter_tempfails_total{cause="quarantine_full"}') == 1
+    assert metric(text, "ims_milter_redis_errors_total") >= 1
+    n = metric(text, 'ims_milter_scan_seconds_count{stage="total"}')
+    assert n >= 5 and metric(text, 'ims_milter_scan_seconds_bucket{stage="total",le="+Inf"}') == n
+    assert metric(text, 'ims_milter_scan_seconds_count{stage="spf"}') == n
+    assert metric(text, "ims_milter_model_loaded") == 1
+    assert metric(text, "ims_milter_model_load_failures_total") >= 1  # the corrupt reload (and its file watch)
+    assert 'ims_milter_model_info{version="' in text
+    # the shipped dashboard and alert rules name only metrics that exist
+    import re
+    mon = os.path.join(os.environ.get("top_srcdir", "."), "contrib", "monitoring")
+    json.load(open(os.path.join(mon, "ims-grafana-dashboard.json")))
+    for f in ("ims-grafana-dashboard.json", "ims-alerts.yml"):
+        with open(os.path.join(mon, f)) as fh:
+            for name in set(re.findall(r"ims_milter_[a-z_]+", fh.read())):
+                base = re.sub(r"_(bucket|sum|count)$", "", name)
+                assert f"# TYPE {base} " in text, f"{f}: {name} is not exported"
+    print("metrics ok:", int(n), "scans")
+
+
 def main():
     common.require("miltertest", "redis-server", "redis-cli")
     tmp = common.TempDir("ims-miltertest-")
@@ -38,10 +79,12 @@ def main():
     try:
         redis = Redis(tmp).start()
         model = hmilter.make_model(tmp, 1.0)
+        metrics_port = common.free_port()
         mt = hmilter.Milter(tmp, redis, model,
                             extra="[actions]\ntag = 4\nquarantine = 8\nreject = 15\n",
                             # tight limits so malformed.lua hits them cheaply
-                            milter_extra="max_header_size = 512\nmax_message_size = 64k\n")
+                            milter_extra="max_header_size = 512\nmax_message_size = 64k\n"
+                                         f"metrics_listen = 127.0.0.1:{metrics_port}\n")
         mt.start()
         sock = mt.socket
 
@@ -52,19 +95,57 @@ def main():
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
 
+        out = miltertest("authres.lua", sock)
+        assert "smtp.mailfrom=evil.example" in out, out
+
         out = miltertest("tag.lua", sock)
         (tid,) = ids(out)
         assert json.loads(redis.cli("GET", f"ims:{{global}}:scan:{tid}"))["action"] == "tag"
 
         out = miltertest("quarantine.lua", sock)
-        (qid,) = ids(out)
-        assert redis.cli("ZSCORE", "ims:{global}:quarantine", qid).strip(), "not in quarantine index"
+        (mixed,) = ids(out)
+        held = redis.cli("ZRANGE", "ims:{global}:quarantine", "0", "-1").split()
+        assert len(held) == 2 and mixed in held, held
+        (qid,) = [x for x in held if x != mixed]
+        # the one copy: in the quarantine, the MTA was told to discard its own
         assert redis.cli("HGET", f"ims:{{global}}:qmsg:{qid}", "queue_id").strip() == "QID0001"
+        assert f"X-IMS-Scan-Id: {qid}" in redis.cli("GET", f"ims:{{global}}:qraw:{qid}")
         assert redis.cli("ZSCORE", "ims:{alice@example.test}:quarantine", qid).strip()
+        assert redis.cli("EXISTS", f"ims:{{alice@example.test}}:msg:{qid}").strip() == "0"
+        # held for the local recipient only
+        assert redis.cli("HGET", f"ims:{{global}}:qmsg:{mixed}", "rcpt").strip() == \
+            "alice@example.test"
+        size = int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{qid}")) + \
+            int(redis.cli("STRLEN", f"ims:{{global}}:qraw:{mixed}"))
+        assert int(redis.cli("GET", "ims:{global}:quarantine:bytes")) == size
+
+        # quarantine full: 452, nothing held, nothing discarded
+        redis.cli("INCRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
+        miltertest("held_tempfail.lua", sock)
+        assert "event=store_failed" in mt.log_text() and "quarantine full" in mt.log_text()
+        assert redis.cli("ZCARD", "ims:{global}:quarantine").strip() == "2"
+        redis.cli("DECRBY", "ims:{global}:quarantine:bytes", str(2 << 30))
 
         miltertest("reject.lua", sock)
         assert redis.cli("ZCARD", "ims:{global}:idx:action:reject").strip() == "1"
         assert redis.cli("ZCARD", "ims:{global}:idx:symbol:GTUBE").strip() == "1"
+
+        # a corrupt model on reload: the running model keeps scanning, and
+        # says so (log, MODEL_STALE on the scan, hence the symbol metric)
+        with open(model, "rb") as f:
+            good = f.read()
+        with open(model, "wb") as f:
+            f.write(good[:len(good) // 2])  # truncated: checksum mismatch
+        mt.reload()
+        out = miltertest("accept.lua", sock)
+        (sid,) = ids(out)
+        log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))
+        assert log["action"] == "accept", log
+        assert "MODEL_STALE" in [x["name"] for x in log["symbols"]], log["symbols"]
+        assert "event=model_reload_failed" in mt.log_text()
+        with open(model, "wb") as f:
+            f.write(good)
+        mt.reload()
 
         miltertest("malformed.lua", sock)
         n = int(redis.cli("XLEN", "ims:{global}:events"))
@@ -81,7 +162,9 @@ def main():
 
         redis.stop()
         miltertest("tempfail.lua", sock)
+        miltertest("held_tempfail.lua", sock)
         assert "Storage unavailable" in mt.log_text() or "store_failed" in mt.log_text()
+        check_metrics(metrics_port)
 
         rc = mt.stop()
         mt = None
@@ -99,7 +182,7 @@ def main():
                     with open(tmp.join(p), errors="replace") as f:
                         print(f.read()[-6000:])
         tmp.close()
-    print("PASS: miltertest accept tag quarantine reject malformed, tempfail (no model, Redis down)")
+    print("PASS: miltertest accept tag quarantine reject, corrupt model on reload, malformed, tempfail (no model, Redis down)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "featurize.h"
 #include "message.h"
+#include "normalize.h"
 
 static char *slurp(const char *name, size_t *len)
 {
@@ -293,10 +294,181 @@ static void test_tokenizer(void)
 	CHECK_STR_CONTAINS(s->str, "W:#money ");
 	CHECK_STR_CONTAINS(s->str, "WN:#10 ");
 	CHECK_STR_CONTAINS(s->str, "WN:2002 ");
-	CHECK_STR_CONTAINS(s->str, "W:grüße ");
+	CHECK_STR_CONTAINS(s->str, "W:grüsse "); /* case folding: ß is ss */
 	CHECK_STR_CONTAINS(s->str, "W:köln ");
 	CHECK_STR_CONTAINS(s->str, "WD:foo.bar.co.uk ");
 	CHECK(strstr(s->str, "W:visit ") != NULL);
+	g_string_free(s, TRUE);
+}
+
+/* The tokens of text (prefix W) as one string "W:a W:b ". */
+static char *toks(const char *text)
+{
+	GString *s = g_string_new(NULL);
+
+	ims_tokenize(text, strlen(text), 'W', add_tok, s);
+	return g_string_free(s, FALSE);
+}
+
+/* Each obfuscation gives the same tokens as the plain text. */
+static void check_same_tokens(const char *obfuscated, const char *plain)
+{
+	char *a = toks(obfuscated), *b = toks(plain);
+
+	if (strcmp(a, b) != 0) {
+		fprintf(stderr, "tokens of '%s': '%s', of '%s': '%s'\n", obfuscated, a, plain, b);
+		check_failures++;
+	}
+	g_free(a);
+	g_free(b);
+}
+
+static void test_normalize_zero_width(void)
+{
+	/* U+200B zero-width space, U+200C/U+200D (non-)joiner, U+2060 word
+	 * joiner, U+FEFF inside words */
+	check_same_tokens("vi\u200Bag\u200Cra fr\u200Dee mo\u2060ney ca\uFEFFsh", "viagra free money cash");
+	check_same_tokens("\u200B\u200B", "");
+}
+
+static void test_normalize_soft_hyphen(void)
+{
+	check_same_tokens("pre\u00ADscrip\u00ADtion me\u00ADds", "prescription meds");
+}
+
+static void test_normalize_lookalikes(void)
+{
+	/* Cyrillic а (U+0430), о (U+043E), р (U+0440), е (U+0435), Greek ο
+	 * (U+03BF), Cyrillic capital Р (U+0420), А (U+0410) in Latin words */
+	check_same_tokens("p\u0430yp\u0430l acc\u043Eunt", "paypal account");
+	check_same_tokens("\u0420AYP\u0410L", "PAYPAL"); /* SHOUTING keeps its token */
+	check_same_tokens("fr\u03BF\u03BFm v\u0435rify", "froom verify");
+	/* a word in Cyrillic alone stays Cyrillic (case-folded) */
+	char *t = toks("\u041F\u0440\u0438\u0432\u0435\u0442 \u0440\u0430\u0441");
+	CHECK_STR_CONTAINS(t, "W:\u043F\u0440\u0438\u0432\u0435\u0442 ");
+	CHECK_STR_CONTAINS(t, "W:\u0440\u0430\u0441 ");
+	g_free(t);
+	CHECK(ims_confusable_latin(0x0430) == 'a' && ims_confusable_latin(0x0391) == 'A');
+	CHECK(ims_confusable_latin('a') == 0 && ims_confusable_latin(0x0431) == 0);
+}
+
+static void test_normalize_nfkc(void)
+{
+	/* full-width letters, mathematical bold, ligature fi, circled letters,
+	 * and a combining accent after an ASCII letter */
+	check_same_tokens("\uFF26\uFF32\uFF25\uFF25 \U0001D40C\U0001D40E\U0001D40D\U0001D404\U0001D418",
+	                  "FREE MONEY");
+	check_same_tokens("\uFB01nance \u24D2\u24D0\u24E2\u24D7", "finance cash");
+	check_same_tokens("cafe\u0301", "caf\u00E9");
+	check_same_tokens("a\u00A0b\u00A0word", "a b word");
+	/* ASCII text is not copied */
+	size_t n = 0;
+	CHECK(ims_text_normalize("plain ascii", 11, &n) == NULL);
+	/* invalid UTF-8 is made valid, never read past the end */
+	char *v = ims_text_normalize("ab\xff\xfe", 4, &n);
+	CHECK(v && g_utf8_validate(v, (gssize)n, NULL));
+	g_free(v);
+}
+
+static struct ims_parsed *parse_str(const char *raw)
+{
+	struct ims_parsed *p = NULL;
+
+	CHECK(ims_parse_message(raw, strlen(raw), &p) == IMS_OK);
+	return p;
+}
+
+static char *message_tokens(const char *raw)
+{
+	struct ims_parsed *p = parse_str(raw);
+	GString *s = g_string_new(NULL);
+
+	if (p)
+		ims_features_tokens(p, add_tok, s);
+	ims_parsed_free(p);
+	return g_string_free(s, FALSE);
+}
+
+static void test_inner_message(void)
+{
+	char *t = message_tokens("From: Alice <alice@example.org>\r\n"
+	                         "Subject: Fwd: look\r\n"
+	                         "MIME-Version: 1.0\r\n"
+	                         "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	                         "--b\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+	                         "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+	                         "From: Cheap Pills <sales@pills.example>\r\n"
+	                         "Subject: Cheapest pharmacy\r\n"
+	                         "X-Mailer: Bulk Sender\r\n"
+	                         "\r\nbuy now\r\n"
+	                         "--b--\r\n");
+
+	/* the attached message's subject, From name and domain, headers and body */
+	CHECK_STR_CONTAINS(t, "S:cheapest ");
+	CHECK_STR_CONTAINS(t, "S:pharmacy ");
+	CHECK_STR_CONTAINS(t, "S3:pha ");
+	CHECK_STR_CONTAINS(t, "F:pills ");
+	CHECK_STR_CONTAINS(t, "FD:pills.example ");
+	CHECK_STR_CONTAINS(t, "HN:x-mailer ");
+	CHECK_STR_CONTAINS(t, "M:bulk ");
+	CHECK_STR_CONTAINS(t, "W:buy ");
+	/* and the outer message's own */
+	CHECK_STR_CONTAINS(t, "S:fwd ");
+	CHECK_STR_CONTAINS(t, "F:alice ");
+	g_free(t);
+	{
+		struct ims_parsed *p = parse_str("Subject: x\r\n\r\nno attachment\r\n");
+		GMimeMessage *const *inner;
+
+		CHECK(p && ims_parsed_inner_messages(p, &inner) == 0);
+		ims_parsed_free(p);
+	}
+}
+
+static void test_time_tokens(void)
+{
+	char *t = message_tokens(
+	    "Received: from mx.example.net (mx.example.net [192.0.2.1]) by mail.example.org\r\n"
+	    "\twith ESMTP id 4F2A1; Thu, 22 Aug 2002 18:26:25 +0700 (ICT)\r\n"
+	    "Date: Wed, 21 Aug 2002 20:31:57 PDT\r\n"
+	    "X-Note: Thursday in August\r\n"
+	    "Subject: Meeting on Monday\r\n\r\nSee you on Aug 22.\r\n");
+
+	/* hosts and words of Received stay, its time goes */
+	CHECK_STR_CONTAINS(t, "Hreceived:esmtp ");
+	CHECK_STR_CONTAINS(t, "HreceivedD:mx.example.net ");
+	CHECK(!strstr(t, "Hreceived:thu "));
+	CHECK(!strstr(t, "Hreceived:aug "));
+	CHECK(!strstr(t, "HreceivedN:"));
+	CHECK(!strstr(t, "Hdate:"));
+	CHECK(!strstr(t, "HdateN:"));
+	CHECK(!strstr(t, "HdateK:PDT"));
+	/* elsewhere the words are words */
+	CHECK_STR_CONTAINS(t, "Hx-note:thursday ");
+	CHECK_STR_CONTAINS(t, "S:monday ");
+	CHECK_STR_CONTAINS(t, "W:aug ");
+	g_free(t);
+}
+
+/* Words with bytes that are not valid UTF-8 (raw header values, 3-grams
+ * that cut a character) are lower-cased as bytes, never read past. */
+static void test_invalid_utf8_tokens(void)
+{
+	char *t = message_tokens("Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe_=C3=A9t=C3=A9?=\r\n"
+	                         "From: =?UTF-8?Q?J=C3=BCrgen_=F0=9F=98=80?= <j@example.org>\r\n"
+	                         "X-Raw: ABC\xf0\x9f\x98 \xc3 end\xe2\x82\r\n"
+	                         "X-Raw2: \xf0\r\n\r\nbody\r\n");
+
+	CHECK_STR_CONTAINS(t, "S:grüsse ");
+	CHECK_STR_CONTAINS(t, "S3:grü ");
+	CHECK_STR_CONTAINS(t, "S3:üsse "); /* üße, case-folded */
+	CHECK_STR_CONTAINS(t, "S3: ét ");
+	CHECK_STR_CONTAINS(t, "F:jürgen ");
+	CHECK_STR_CONTAINS(t, "Hx-raw:abc\xf0\x9f\x98 ");
+	g_free(t);
+	/* every 3-byte window of a word of 4-byte characters */
+	GString *s = g_string_new(NULL);
+	ims_tokenize("\xf0\x9f\x98\x80\xf0\x9f\x98\x81", 8, 'S', add_tok, s);
 	g_string_free(s, TRUE);
 }
 
@@ -344,6 +516,13 @@ int main(void)
 	RUN(test_deep_nesting);
 	RUN(test_huge_message);
 	RUN(test_tokenizer);
+	RUN(test_normalize_zero_width);
+	RUN(test_normalize_soft_hyphen);
+	RUN(test_normalize_lookalikes);
+	RUN(test_normalize_nfkc);
+	RUN(test_inner_message);
+	RUN(test_time_tokens);
+	RUN(test_invalid_utf8_tokens);
 	RUN(test_vector);
 	return CHECK_DONE();
 }

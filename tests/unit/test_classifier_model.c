@@ -114,7 +114,8 @@ static void check_fits(const struct ims_model *m)
 				continue;
 			CHECK(ims_classify_raw(m, raw, len, &c) == IMS_OK);
 			CHECK(c.spam == spam);
-			CHECK((c.score > 0) == c.spam);
+			CHECK((c.score > c.threshold) == c.spam);
+			CHECK((c.log_odds > 0) == c.spam);
 			CHECK(c.probability > 0 && c.probability < 1);
 			CHECK((c.probability > 0.5) == spam);
 			free(raw);
@@ -147,6 +148,10 @@ static void test_train_and_roundtrip(void)
 		CHECK(strcmp(ims_model_version(m), ims_model_version(m2)) == 0);
 		CHECK(i2.hash_bits == 16 && i2.feature_version == IMS_FEATURE_VERSION);
 		CHECK(i1.rho == i2.rho && i1.platt_a == i2.platt_a && i1.platt_b == i2.platt_b);
+		CHECK(i1.threshold == i2.threshold && i1.target_fpr == i2.target_fpr);
+		CHECK(!i2.has_quarantine && i2.threshold_quarantine == i2.threshold);
+		/* options left at 0 (ims retrain's): the default target FPR */
+		CHECK(i2.target_fpr == IMS_TARGET_FPR_DEFAULT);
 		CHECK(i1.nonzero == i2.nonzero && i2.nonzero > 0);
 		CHECK(strcmp(i2.trainer, "libsvm") == 0);
 		CHECK_STR_CONTAINS(i2.metrics_json, "\"cv_accuracy\"");
@@ -178,6 +183,100 @@ static void test_liblinear(void)
 	}
 #endif
 	CHECK(!ims_train_have("no-such-trainer"));
+}
+
+/* The threshold(s) and the calibration are set from the out-of-fold values,
+ * stored in the file and read back. */
+static void test_threshold_model(void)
+{
+	struct ims_dataset ds = {0};
+	struct ims_feature_opts fo = {16};
+	struct ims_train_opts o = {.trainer = "libsvm",
+	                           .hash_bits = 16,
+	                           .folds = 3,
+	                           .threads = 2,
+	                           .target_fpr = 0.2,
+	                           .quarantine_fpr = 0.1};
+	struct ims_train_report rep;
+	struct ims_model *m = NULL, *m2 = NULL;
+	struct ims_model_info in;
+	char err[256] = "", path[600];
+
+	for (int spam = 0; spam < 2; spam++) {
+		for (int i = 0; i < NFIX; i++) {
+			size_t len;
+			char *raw = fixture_msg(spam, i, &len);
+			struct ims_parsed *p;
+			struct ims_fvec x;
+
+			if (!raw)
+				continue;
+			CHECK(ims_parse_message(raw, len, &p) == IMS_OK);
+			CHECK(ims_features_extract(p, &fo, &x) == IMS_OK);
+			CHECK(ims_dataset_add(&ds, &x, spam ? 1 : -1) == IMS_OK);
+			ims_parsed_free(p);
+			free(raw);
+		}
+	}
+	CHECK(ims_train(&ds, &o, &m, &rep, err, sizeof err) == IMS_OK);
+	ims_dataset_free(&ds);
+	if (!m)
+		return;
+	CHECK(rep.target_fpr == 0.2 && rep.has_quarantine && rep.quarantine_fpr == 0.1);
+	CHECK(rep.cv_t_fpr <= 0.2 + 1e-12);
+	CHECK(rep.threshold_quarantine >= rep.threshold);
+	snprintf(path, sizeof path, "%s/threshold.ims", tmpdir);
+	CHECK(ims_model_save(m, path, err, sizeof err) == IMS_OK);
+	CHECK(ims_model_load(path, &m2, err, sizeof err) == IMS_OK);
+	if (m2) {
+		ims_model_get_info(m2, &in);
+		CHECK(in.threshold == rep.threshold && in.target_fpr == 0.2);
+		CHECK(in.has_quarantine && in.threshold_quarantine == rep.threshold_quarantine);
+		CHECK(in.quarantine_fpr == 0.1);
+		CHECK(in.platt_a == rep.platt_a && in.platt_b == rep.platt_b && in.platt_a < 0);
+		CHECK_STR_CONTAINS(in.metrics_json, "\"cv_false_positive_rate_at_threshold\"");
+		/* the probability and the log-odds come from the stored sigmoid */
+		double f = in.threshold + 0.5;
+		CHECK(fabs(ims_model_probability(m2, f) - 1.0 / (1.0 + exp(in.platt_a * f + in.platt_b))) <
+		      1e-12);
+		CHECK(fabs(ims_model_log_odds(m2, f) + in.platt_a * 0.5) < 1e-12);
+		CHECK(ims_model_log_odds(m2, in.threshold) == 0);
+	}
+	ims_model_unref(m2);
+	ims_model_unref(m);
+	unlink(path);
+
+	/* a model built with given thresholds: the verdicts follow them */
+	{
+		double *w = calloc((1u << 10) + 1, sizeof *w);
+		struct ims_model_params mp = {.hash_bits = 10,
+		                              .w = w,
+		                              .rho = -0.5, /* every decision value is 0.5 */
+		                              .platt_a = -4,
+		                              .platt_b = 0,
+		                              .c = 1,
+		                              .threshold = 0.25,
+		                              .threshold_quarantine = 0.75,
+		                              .has_quarantine = 1,
+		                              .target_fpr = 0.01,
+		                              .quarantine_fpr = 0.001,
+		                              .trainer = "test"};
+		struct ims_classification c;
+
+		CHECK(ims_model_new(&mp, &m) == IMS_OK);
+		CHECK(ims_classify_raw(m, "Subject: x\r\n\r\nhi\r\n", 19, &c) == IMS_OK);
+		CHECK(c.score == 0.5 && c.threshold == 0.25 && c.spam && !c.quarantine);
+		CHECK(fabs(c.log_odds - 1.0) < 1e-12); /* 4 * (0.5 - 0.25) */
+		ims_model_unref(m);
+		mp.threshold_quarantine = 0.4;
+		CHECK(ims_model_new(&mp, &m) == IMS_OK);
+		CHECK(ims_classify_raw(m, "Subject: x\r\n\r\nhi\r\n", 19, &c) == IMS_OK);
+		CHECK(c.spam && c.quarantine);
+		ims_model_unref(m);
+		mp.threshold = NAN;
+		CHECK(ims_model_new(&mp, &m) == IMS_EINVAL);
+		free(w);
+	}
 }
 
 static ims_status load_bytes(const void *buf, size_t len, char *err, size_t errlen)
@@ -248,6 +347,28 @@ static void test_bad_model_files(void)
 			CHECK_STR_CONTAINS(err, "feature version 9");
 			CHECK_STR_CONTAINS(err, "retrain");
 			fv[18] = (char)('0' + IMS_FEATURE_VERSION);
+			crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+			CHECK(load_bytes(buf, len, err, sizeof err) == IMS_OK);
+		}
+	}
+	/* a header without the threshold (a model of feature version 2 that
+	 * claims version 3), with a valid checksum: a clear error */
+	{
+		char *t = NULL; /* the last one: the metrics have one too */
+
+		for (char *q = (char *)buf; (q = memmem(q, len - (size_t)(q - (char *)buf),
+		                                        "\"threshold\":", 12)) != NULL;
+		     q++)
+			t = q;
+
+		CHECK(t != NULL);
+		if (t) {
+			t[6] = 'X';
+			crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
+			err[0] = '\0';
+			CHECK(load_bytes(buf, len, err, sizeof err) == IMS_EFORMAT);
+			CHECK_STR_CONTAINS(err, "threshold");
+			t[6] = 'h';
 			crypto_generichash(buf + len - 32, 32, buf, len - 32, NULL, 0);
 			CHECK(load_bytes(buf, len, err, sizeof err) == IMS_OK);
 		}
@@ -371,6 +492,21 @@ static void test_metrics(void)
 	CHECK(a < 0 && isfinite(b));
 	ims_confusion_count(s1, y1, 4, &c);
 	CHECK(c.ham == 2 && c.spam == 2 && c.false_positives == 2 && c.false_negatives == 0);
+	ims_confusion_count_at(s1, y1, 4, 0.37, &c);
+	CHECK(c.false_positives == 1 && c.false_negatives == 1);
+	/* thresholds at a false-positive rate: ham scores 0.9 0.5 0.3 0.1 */
+	{
+		double hs[] = {0.1, 0.9, 0.3, 0.5, 2.0, 3.0};
+		int hy[] = {-1, -1, -1, -1, 1, 1};
+		double t;
+
+		CHECK(ims_threshold_at_fpr(hs, hy, 6, 0, &t) == IMS_OK && t == 0.9);
+		CHECK(ims_threshold_at_fpr(hs, hy, 6, 0.25, &t) == IMS_OK && fabs(t - 0.7) < 1e-12);
+		CHECK(ims_threshold_at_fpr(hs, hy, 6, 0.5, &t) == IMS_OK && fabs(t - 0.4) < 1e-12);
+		CHECK(ims_threshold_at_fpr(hs, hy, 6, 0.3, &t) == IMS_OK && fabs(t - 0.7) < 1e-12);
+		CHECK(ims_threshold_at_fpr(hs, hy, 6, 1.5, &t) == IMS_EINVAL);
+		CHECK(ims_threshold_at_fpr(hs + 4, hy + 4, 2, 0.1, &t) == IMS_EINVAL); /* no ham */
+	}
 }
 
 int main(void)
@@ -384,6 +520,7 @@ int main(void)
 	RUN(test_train_and_roundtrip);
 	RUN(test_liblinear);
 	RUN(test_bad_model_files);
+	RUN(test_threshold_model);
 	RUN(test_concurrent);
 	RUN(test_classify_bad_input);
 	RUN(test_metrics);

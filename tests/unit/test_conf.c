@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "log.h"
 #include "symbols.h"
 
 static char tmpdir[] = "/tmp/ims-test-conf-XXXXXX";
@@ -89,7 +90,7 @@ static void test_bad_input(void)
 	expect_error("[redis]\nport = 12ab\n", ":2: [redis] port: '12ab' is not a whole number");
 	expect_error("[milter]\nmax_message_size = 5Q\n", "is not a size");
 	expect_error("[milter]\nsign_outbound = maybe\n", "is not yes or no");
-	expect_error("[log]\ntarget = file\n", "'file' is not one of stderr,syslog");
+	expect_error("[log]\ntarget = file\n", "'file' is not one of auto,stderr,syslog");
 	expect_error("[scores]\nNO_SUCH_SYMBOL = 1\n", "unknown symbol 'NO_SUCH_SYMBOL'");
 	expect_error("[scores]\nSPF_FAIL = lots\n", "is not a weight");
 	expect_error("[actions]\ntag = nan\n", "is not a number");
@@ -97,6 +98,78 @@ static void test_bad_input(void)
 	expect_error("port = 1\n", ":1: unknown section []");
 	/* The first error is the one reported. */
 	expect_error("[redis]\nport = x\nhost2 = y\n", ":2: [redis] port");
+}
+
+/* Values that parse as their type but cannot work (issue 13): each refused
+ * with its file, line and key before a daemon starts with it. */
+static void test_value_checks(void)
+{
+	expect_error("[milter]\ntrusted_networks = 10.0.0.0/8\ntrusted_networks = 10.0.0/8\n",
+		     ":3: [milter] trusted_networks: '10.0.0/8' is not an IP address");
+	expect_error("[milter]\ntrusted_networks = 10.1.2.3/8\n", "host bits set");
+	expect_error("[milter]\ntrusted_networks = 192.0.2.0/33\n", "bad prefix length");
+	expect_error("[milter]\nsocket = tcp:foo\n", ":2: [milter] socket: 'tcp:foo': want unix:");
+	expect_error("[milter]\nsocket = inet:99999@127.0.0.1\n", "PORT 1-65535");
+	expect_error("[milter]\nsocket = inet:8891@localhost\n", "not an IP address");
+	expect_error("[milter]\nsocket = unix:relative/sock\n", "absolute path");
+	expect_error("[milter]\nuser = no-such-user-ims-test\n",
+		     ":2: [milter] user: no such system user 'no-such-user-ims-test'");
+	expect_error("[milter]\nlocal_domains = example.com, exa mple.com\n",
+		     "'exa mple.com' is not a domain name");
+	expect_error("[milter]\nauthserv_id = mx; dkim=pass\n", "may hold only");
+	expect_error("[dns]\nnameservers = 127.0.0.1:53, localhost:53\n", "'localhost' is not");
+	expect_error("[dns]\nnameservers = 127.0.0.1:0\n", "is not a port");
+	expect_error("[dkim]\nkeys = example.com:sel\n", "want domain:selector:/path");
+	expect_error("[webapi]\nlisten = 8080\n", "'8080' is not an IP address");
+	expect_error("[webapi]\nlisten = 127.0.0.1\n", "has no :PORT");
+	expect_error("[webapi]\nsubmission = http://127.0.0.1:587\n", "want smtp://");
+	expect_error("[webapi]\njwt_secret_file = jwt.secret\n", "not an absolute path");
+	/* thresholds in order; the later line is blamed */
+	expect_error("[actions]\ntag = 8\nquarantine = 6\n",
+		     ":3: [actions] quarantine (6) must be above tag (8)");
+	expect_error("[actions]\nreject = 4\n", ":2: [actions] reject (4) must be above tag (5)");
+	expect_error("[webapi]\naccess_ttl_s = 86400\nrefresh_ttl_s = 3600\n",
+		     ":3: [webapi] access_ttl_s (86400) must be below refresh_ttl_s");
+}
+
+static void test_value_checks_accept(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+	const char *s = NULL, *n = NULL;
+	const char *p = write_conf("ok.conf", "[milter]\nsocket = unix:/run/ims/milter.sock\n"
+					      "user = root\ntrusted_networks = 10.0.0.0/8, ::1, "
+					      "2001:db8::/32, 192.0.2.7\n"
+					      "[dns]\nnameservers = 127.0.0.1:5353, [::1]:53, ::1\n"
+					      "[actions]\ntag = -1\nquarantine = 3\nreject = -1\n"
+					      "[webapi]\nsubmission = smtps://mail.example.com:465\n");
+
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
+	if (!c)
+		fprintf(stderr, "error: %s\n", err);
+	ims_conf_unref(c);
+	/* every key with a value check is a key of the table */
+	for (size_t i = 0; ims_conf_checked_key(i, &s, &n); i++)
+		CHECK(ims_conf_has_key(s, n));
+	CHECK(s != NULL);
+}
+
+/* [log] target = auto: stderr until a daemon detaches, syslog after; the
+ * explicit targets stay where they are. */
+static void test_log_auto(void)
+{
+	struct ims_conf *c;
+
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	CHECK(strcmp(c->log_target, "auto") == 0);
+	CHECK(ims_log_open("test", c->log_target, NULL, "local0") == IMS_OK);
+	CHECK(!ims_log_to_syslog());
+	ims_log_detached();
+	CHECK(ims_log_to_syslog());
+	CHECK(ims_log_open("test", "stderr", NULL, NULL) == IMS_OK);
+	ims_log_detached();
+	CHECK(!ims_log_to_syslog());
+	ims_conf_unref(c);
 }
 
 static void test_long_lists(void)
@@ -158,6 +231,9 @@ int main(void)
 	RUN(test_defaults);
 	RUN(test_good_file);
 	RUN(test_bad_input);
+	RUN(test_value_checks);
+	RUN(test_value_checks_accept);
+	RUN(test_log_auto);
 	RUN(test_long_lists);
 	RUN(test_missing_file);
 	RUN(test_binary_garbage);

@@ -4,12 +4,13 @@
 #include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "dns.h"
-#include "test_dns_server.h"
+#include "test_dns_local.h"
 
-static struct test_dns srv;
 static struct ims_dns *dns;
 
 static const char records[] =
@@ -179,6 +180,39 @@ static void test_silent_threads(void)
 	close(fd);
 }
 
+/* The in-process seam itself: data added and removed while the resolver
+ * runs, refused zones, wildcards, bad records. */
+static void test_local(void)
+{
+	struct ims_dns *d = NULL;
+	char **v = NULL, err[200] = "";
+
+	CHECK(ims_dns_new_local(500, &d, err, sizeof err) == IMS_OK);
+	/* zones first: a refused one, and a redirect one answering for every name under it */
+	CHECK(ims_dns_local_zone(d, "down.local.test", "refuse", err, sizeof err) == IMS_OK);
+	CHECK(ims_dns_local_zone(d, "w.local.test", "redirect", err, sizeof err) == IMS_OK);
+	CHECK(ims_dns_txt(d, "a.local.test", &v) == IMS_ENOTFOUND);
+	CHECK(ims_dns_local_data(d, "a.local.test. 60 IN TXT \"one\" \"two\"", err, sizeof err) ==
+	      IMS_OK);
+	CHECK(ims_dns_txt(d, "a.local.test", &v) == IMS_OK && v && strcmp(v[0], "onetwo") == 0);
+	ims_dns_strv_free(v);
+	v = NULL;
+	CHECK(ims_dns_local_data(d, "w.local.test. 60 IN A 192.0.2.9", err, sizeof err) == IMS_OK);
+	{
+		struct ub_result *r = NULL;
+		CHECK(ims_dns_query(d, "x.w.local.test", 1, &r) == IMS_OK && r && r->len[0] == 4);
+		ub_resolve_free(r);
+	}
+	CHECK(ims_dns_txt(d, "x.down.local.test", &v) == IMS_ETEMP);
+	CHECK(ims_dns_txt(d, "longer-label.down.local.test", &v) == IMS_ETEMP);
+	ims_dns_local_remove(d, "a.local.test");
+	CHECK(ims_dns_txt(d, "a.local.test", &v) == IMS_ENOTFOUND);
+	CHECK(ims_dns_local_data(d, "bad record", err, sizeof err) == IMS_EINVAL);
+	CHECK_STR_CONTAINS(err, "local data");
+	CHECK(ims_dns_local_only(d) == IMS_EINVAL); /* already answering */
+	ims_dns_free(d);
+}
+
 static void test_config(void)
 {
 	struct ims_dns *d = NULL;
@@ -201,35 +235,20 @@ static void test_config(void)
 int main(void)
 {
 	char json[2048], longtxt[601];
-	const char *servers[2];
-	int rc;
 
 	memset(longtxt, 'x', 600);
 	longtxt[600] = '\0';
 	snprintf(json, sizeof json, records, longtxt);
-	rc = test_dns_start(&srv, json);
-	if (rc == 77) {
-		printf("SKIP: nsd or /usr/bin/python3 missing\n");
-		return 77;
-	}
-	if (rc != 0) {
-		fprintf(stderr, "cannot start nsd\n");
-		test_dns_stop(&srv);
+	dns = test_dns_new(json, 2000);
+	if (!dns)
 		return 1;
-	}
-	servers[0] = srv.server;
-	servers[1] = NULL;
-	if (ims_dns_new_servers(servers, 2000, &dns, NULL, 0) != IMS_OK) {
-		test_dns_stop(&srv);
-		return 1;
-	}
 	RUN(test_txt);
 	RUN(test_query);
 	RUN(test_threads);
 	RUN(test_silent_server);
 	RUN(test_silent_threads);
 	RUN(test_config);
+	RUN(test_local);
 	ims_dns_free(dns);
-	test_dns_stop(&srv);
 	return CHECK_DONE();
 }

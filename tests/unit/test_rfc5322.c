@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "hdrvalue.h"
 #include "rfc5322.h"
 
 static struct ims_msg *parse(const char *s, ims_status *st)
@@ -158,6 +159,82 @@ static void test_limits(void)
 	ims_msg_free(m);
 }
 
+/* RFC 8601 pvalues of header fields ims writes: nothing from outside can
+ * end the field, start a result (;) or leave its quotes. */
+static void pv(const char *in, const char *want)
+{
+	char out[128];
+
+	ims_hdr_pvalue(out, sizeof out, in);
+	if (strcmp(out, want) != 0) {
+		fprintf(stderr, "  pvalue(%s) = %s, want %s\n", in ? in : "NULL", out, want);
+		check_failures++;
+	}
+	CHECK(!strpbrk(out, "\r\n;"));
+}
+
+static void test_pvalue(void)
+{
+	char small[8];
+
+	pv("example.org", "example.org");
+	pv("pass", "pass");
+	pv("bob@example.org", "bob@example.org");
+	pv("bob.o'neil+x@mail.example.org", "bob.o'neil+x@mail.example.org");
+	pv("@example.org", "@example.org");
+	pv(NULL, "unknown");
+	pv("", "unknown");
+	/* a quoted local part: reduced to the domain (the forged dkim=pass) */
+	pv("\"x; dkim=pass header.d=bank.example\"@evil.example", "evil.example");
+	pv("a b@evil.example", "evil.example");
+	pv("x..y@evil.example", "evil.example");
+	/* no domain to reduce to: a quoted-string with ; CR LF made harmless */
+	pv("x; dkim=pass", "\"x? dkim=pass\"");
+	pv("a\r\nX-Spam-Flag: NO", "\"a??X-Spam-Flag: NO\"");
+	pv("q\"u\\o", "\"q\\\"u\\\\o\"");
+	pv("x@evil.example;dkim=pass", "\"x@evil.example?dkim=pass\"");
+	pv("x@[192.0.2.1]", "\"x@[192.0.2.1]\"");
+	/* cut short, never mid-escape or without its closing quote */
+	CHECK(ims_hdr_pvalue(small, sizeof small, "\"\"\"\"\"\"") == 6);
+	CHECK(strcmp(small, "\"\\\"\\\"\"") == 0);
+	CHECK(ims_hdr_pvalue(small, sizeof small, "example.organisation") == 7);
+	CHECK(ims_hdr_is_domain("a-b.example", 11) && !ims_hdr_is_domain("a..b", 4) &&
+	      !ims_hdr_is_domain("a.", 2) && !ims_hdr_is_domain("a;b", 3));
+	{
+		char v[] = "No\r\nX: y\x01\tz";
+
+		CHECK(ims_hdr_clean(v) == 3 && strcmp(v, "No  X: y \tz") == 0);
+	}
+}
+
+static int collect(const char *addr, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s;", addr); /* out is test_from_addrs' got[512] */
+	return 0;
+}
+
+/* Every mailbox of every From field, domains lower-cased, as an owner check wants. */
+static void test_from_addrs(void)
+{
+	char got[512] = "";
+	ims_status st;
+	struct ims_msg *m = parse("From: Alice <Alice@Example.TEST.>, grp: b@two.test;\r\n"
+	                          "To: x@y.test\r\nFrom: c@three.test\r\n\r\n",
+	                          &st);
+
+	CHECK(st == IMS_OK);
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_OK);
+	CHECK(strcmp(got, "Alice@example.test;b@two.test;c@three.test;") == 0);
+	ims_msg_free(m);
+	m = parse("Subject: no From\r\n\r\n", &st);
+	got[0] = '\0';
+	CHECK(ims_msg_from_addrs(m, collect, got) == IMS_ENOTFOUND);
+	ims_msg_free(m);
+}
+
 int main(void)
 {
 	RUN(test_crlf_and_folding);
@@ -165,5 +242,7 @@ int main(void)
 	RUN(test_non_header_line_starts_body);
 	RUN(test_malformed);
 	RUN(test_limits);
+	RUN(test_pvalue);
+	RUN(test_from_addrs);
 	return CHECK_DONE();
 }

@@ -12,19 +12,24 @@
 #include "engine.h"
 #include "heuristics.h"
 #include "model.h"
+#include "rfc5322.h"
 #include "scan.h"
 #include "store.h"
+#include "symbols.h"
 
 static char tmpdir[] = "/tmp/ims-test-scan-XXXXXX";
-static char model_ham[512], model_spam[512];
+static char model_ham[512], model_spam[512], model_near_spam[512], model_near_ham[512],
+    model_spam4[512];
 
-static void make_model(const char *path, double rho)
+static void make_model_q(const char *path, double rho, double a, double tq)
 {
 	double *w = calloc((1u << 10) + 1, sizeof *w);
 	struct ims_model_params p = {.hash_bits = 10,
 	                             .w = w,
 	                             .rho = rho,
-	                             .platt_a = -2.0,
+	                             .platt_a = a,
+	                             .threshold_quarantine = tq,
+	                             .has_quarantine = tq > 0,
 	                             .platt_b = 0.0,
 	                             .c = 1.0,
 	                             .trainer = "test"};
@@ -35,6 +40,32 @@ static void make_model(const char *path, double rho)
 	CHECK(ims_model_save(m, path, err, sizeof err) == IMS_OK);
 	ims_model_unref(m);
 	free(w);
+}
+
+static void make_model_a(const char *path, double rho, double a)
+{
+	make_model_q(path, rho, a, 0);
+}
+
+/* Every message gets the decision value -rho; log-odds 8 * -rho. */
+static void make_model(const char *path, double rho)
+{
+	make_model_a(path, rho, -8.0);
+}
+
+/* The SVM symbol's weight in s (0 when neither is there). */
+static double svm_weight(const struct ims_scan *s, const char **which)
+{
+	const char *name, *detail;
+	double w;
+
+	for (size_t i = 0; ims_scan_symbol(s, i, &name, &w, &detail) == 0; i++)
+		if (strncmp(name, "SVM_", 4) == 0) {
+			*which = name;
+			return w;
+		}
+	*which = "";
+	return 0;
 }
 
 /* Replaces a NULL-terminated list of the config with one entry. */
@@ -131,6 +162,39 @@ static void test_accept_and_store(void)
 	CHECK(!strstr(out, "forged"));
 	CHECK_STR_CONTAINS(out, "\r\nSubject: lunch\r\n\r\nSee you at noon.");
 	free(out);
+	/* no header section (the first line starts with a space): the whole
+	 * text is body, and a forged verdict in it is no header field of the
+	 * stored copy (the fallback used to glue our fields to the raw text) */
+	{
+		static const char *const raws[] = {
+			" folded\r\nX-Spam-Flag: NO\r\nX-IMS-Scan-Id: 0\r\n\r\nbody\r\n",
+			"\tx\nX-Spam-Flag: NO\n\nbody\n",
+			"\r\nX-Spam-Flag: NO\r\n",
+			"",
+		};
+
+		for (size_t k = 0; k < sizeof raws / sizeof raws[0]; k++) {
+			struct ims_msg *m = NULL;
+
+			CHECK(ims_scan_rewrite(s, raws[k], strlen(raws[k]), &out, &outlen) ==
+			      IMS_OK);
+			CHECK(ims_msg_parse(out, outlen, 1000, 65536, &m) == IMS_OK);
+			CHECK(m && ims_msg_count(m, "X-Spam-Flag") == 1);
+			CHECK(m && ims_msg_count(m, "X-IMS-Scan-Id") == 1);
+			CHECK(m && strcmp(ims_msg_find(m, "X-Spam-Flag", 0), " NO") == 0);
+			CHECK(m && ims_msg_header_count(m) == ims_scan_header_count(s));
+			if (m) {
+				size_t blen;
+				const char *b = ims_msg_body(m, &blen);
+
+				/* the body is the raw text as it came */
+				CHECK(blen == strlen(raws[k]) - (raws[k][0] == '\r' ? 2 : 0) &&
+				      memcmp(b, raws[k] + (raws[k][0] == '\r' ? 2 : 0), blen) == 0);
+			}
+			ims_msg_free(m);
+			free(out);
+		}
+	}
 
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_OK);
 	/* delivered mail is Dovecot's: no body, no mailbox key in Redis */
@@ -162,7 +226,10 @@ static void test_gtube_reject(void)
 	CHECK(ims_scan_action(s) == IMS_ACTION_REJECT);
 	CHECK_STR_CONTAINS(ims_scan_reason(s), "score 99");
 	CHECK(ims_scan_store(e, s, msg, sizeof msg - 1, NULL, 0) == IMS_OK);
-	CHECK(!strstr(ims_store_memory_log(st), "{alice@example.test}"));
+	/* nothing stored for alice (her sender list was read, that is all) */
+	CHECK(!strstr(ims_store_memory_log(st), "ims:{alice@example.test}:msg:"));
+	CHECK(!strstr(ims_store_memory_log(st), "ims:{alice@example.test}:inbox"));
+	CHECK(!strstr(ims_store_memory_log(st), "ims:{alice@example.test}:scan:"));
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:idx:action:reject");
 	ims_scan_free(s);
 	ims_engine_unref(e);
@@ -235,6 +302,46 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HSET ims:{global}:qmsg:");
+	/* one copy: the held body in the quarantine, none in the mailbox */
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SET ims:{global}:qraw:");
+	CHECK(strstr(ims_store_memory_log(st), "HSET ims:{alice@example.test}:msg:") == NULL);
+	/* held for the local recipient only */
+	CHECK(ims_scan_holds_for(s, "Alice@Example.test"));
+	CHECK(!ims_scan_holds_for(s, "bob@elsewhere.example"));
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* What can be held: a local mailbox to release into later.  The SVM gives
+ * 8 points inbound and 4 outbound (decision +1, A = -8 and -4), so that the
+ * phishing message lands between [actions] quarantine and reject both ways
+ * (outbound mail gets other symbols). */
+static void test_hold_policy(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_spam, &st);
+	struct ims_scan *s;
+	const char phish[] = "From: x@example.test\r\nSubject: account\r\n"
+	                     "Content-Type: text/html\r\n\r\n"
+	                     "<a href=\"http://evil.example.net/\">www.paypal.com</a>\r\n";
+	static const char *remote[] = {"bob@elsewhere.example"};
+	struct ims_envelope in = env, out = env;
+
+	in.rcpts = remote;
+	in.nrcpts = 1;
+	CHECK(ims_scan_run(e, &in, phish, sizeof phish - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TAG);
+	CHECK_STR_CONTAINS(ims_scan_reason(s), "no local mailbox to hold it for");
+	CHECK(!ims_scan_holds_for(s, "bob@elsewhere.example"));
+	ims_scan_free(s);
+	ims_engine_unref(e);
+
+	e = engine(model_spam4, &st);
+	out.auth_user = "alice@example.test";
+	out.mail_from = "alice@example.test";
+	CHECK(ims_scan_run(e, &out, phish, sizeof phish - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_REJECT);
+	CHECK_STR_CONTAINS(ims_scan_reason(s), "only delivered to local mailboxes");
 	ims_scan_free(s);
 	ims_engine_unref(e);
 }
@@ -260,6 +367,67 @@ static void test_outbound_sent(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "direction outbound");
 	ims_scan_free(s);
 	ims_engine_unref(e);
+}
+
+/* Authentication-Results takes parts of its values from the sender (MAIL
+ * FROM, the SASL login): none of them can add a result of its own, and no
+ * value ims writes can end its field. */
+static void test_header_values(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope env2 = env;
+	const char *ar;
+
+	env2.mail_from = "\"x; dkim=pass header.d=bank.example\"@evil.example";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "dkim=pass") && !strstr(ar, "bank.example"));
+	CHECK_STR_CONTAINS(ar, " smtp.mailfrom=evil.example;");
+	ims_scan_free(s);
+
+	env2.mail_from = "";
+	env2.auth_user = "a; dkim=pass\r\nX-Spam-Flag: NO";
+	CHECK(ims_scan_run(e, &env2, plain, sizeof plain - 1, &s) == IMS_OK);
+	ar = header(s, "Authentication-Results");
+	CHECK(ar && !strstr(ar, "; dkim=pass") && strchr(ar, ';') == strrchr(ar, ';'));
+	CHECK_STR_CONTAINS(ar, "smtp.auth=\"a? dkim=pass  X-Spam-Flag: NO\"");
+	for (size_t i = 0; i < ims_scan_header_count(s); i++) {
+		const char *n, *v;
+
+		ims_scan_header(s, i, &n, &v);
+		CHECK(!strpbrk(v, "\r\n"));
+	}
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* Multiparts nested too deep to parse at a bounded cost: a symbol says so
+ * (classifier/mimeparse.h), the scan goes on with the headers. */
+static void test_mime_nesting_limit(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	char *m = malloc(1 << 20), *json;
+	size_t n = 0;
+
+	n += (size_t)snprintf(m + n, 100, "From: x@example.org\r\nSubject: deep\r\n");
+	for (int i = 0; i < 3000; i++)
+		n += (size_t)snprintf(m + n, 200,
+		                      "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n",
+		                      i, i);
+	for (int i = 2999; i >= 0; i--)
+		n += (size_t)snprintf(m + n, 100, "--b%d--\r\n", i);
+	CHECK(ims_scan_run(e, &env, m, n, &s) == IMS_OK);
+	json = ims_scan_json(s);
+	CHECK_STR_CONTAINS(json, "\"MIME_NESTING_LIMIT\"");
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "MIME_NESTING_LIMIT");
+	free(json);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+	free(m);
 }
 
 static void test_trusted_network(void)
@@ -327,6 +495,123 @@ static void test_multiple_from_score(void)
 	ims_engine_unref(e);
 }
 
+/* An uncertain verdict adds little either way, the same on both sides:
+ * decision +-0.1, A = -2: log-odds +-0.2 (p = 0.55 / 0.45). */
+static void test_svm_weight_symmetric(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e;
+	struct ims_scan *s;
+	const char *which;
+	double ws, wh;
+
+	e = engine(model_near_spam, &st);
+	CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+	ws = svm_weight(s, &which);
+	CHECK(strcmp(which, "SVM_SPAM") == 0);
+	CHECK(strcmp(ims_scan_verdict(s), "spam") == 0);
+	CHECK(ims_scan_action(s) == IMS_ACTION_ACCEPT);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+	e = engine(model_near_ham, &st);
+	CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+	wh = svm_weight(s, &which);
+	CHECK(strcmp(which, "SVM_HAM") == 0);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+	CHECK(ws > 0.19 && ws < 0.21);
+	CHECK(wh < -0.19 && wh > -0.21);
+	/* bounded by [scores]: the sure ones at SVM_SPAM 8 and SVM_HAM -3 */
+	e = engine(model_spam, &st);
+	CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+	CHECK(svm_weight(s, &which) == 8.0);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+	e = engine(model_ham, &st);
+	CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+	CHECK(svm_weight(s, &which) == -3.0);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* An authenticated local user writing to local users is not tagged on the
+ * classifier alone; to the outside, or unauthenticated, it is. */
+static void test_local_users_not_tagged(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_spam, &st);
+	struct ims_scan *s;
+	struct ims_envelope loc = env;
+	const char *local_rcpt[] = {"bob@example.test"}, *which;
+	const char msg[] = "From: Alice <alice@example.test>\r\nTo: bob@example.test\r\n"
+	                   "Subject: hi\r\n\r\nhello\r\n";
+
+	loc.auth_user = "alice@example.test";
+	loc.mail_from = "alice@example.test";
+	loc.rcpts = local_rcpt;
+	loc.nrcpts = 1;
+	CHECK(ims_scan_run(e, &loc, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_ACCEPT);
+	CHECK(strcmp(ims_scan_verdict(s), "spam") == 0); /* still recorded */
+	CHECK(svm_weight(s, &which) == 0.0);
+	CHECK(strcmp(which, "SVM_SPAM") == 0);
+	ims_scan_free(s);
+	/* one outside recipient: the classifier counts */
+	loc.rcpts = rcpts;
+	loc.nrcpts = 2;
+	CHECK(ims_scan_run(e, &loc, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TAG);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* A model with a quarantine threshold: the classifier alone (SVM_SPAM
+ * raised to 20 by a site) tags above the threshold and quarantines only past
+ * the quarantine threshold. */
+static void test_quarantine_threshold(void)
+{
+	char path[600];
+	const char *which;
+	double w;
+
+	snprintf(path, sizeof path, "%s/q.ims", tmpdir);
+	for (int past = 0; past < 2; past++) {
+		struct ims_store *st;
+		struct ims_engine *e;
+		struct ims_scan *s;
+		struct ims_conf *c;
+		char err[256];
+
+		/* decision 1.5 (log-odds 12); quarantine threshold 1 or 2 */
+		make_model_q(path, -1.5, -8.0, past ? 1.0 : 2.0);
+		CHECK(ims_conf_defaults(&c) == IMS_OK);
+		free(c->classifier_model);
+		c->classifier_model = strdup(path);
+		set_list1(&c->dns_nameservers, "127.0.0.1:9");
+		set_list1(&c->milter_local_domains, "example.test"); /* a mailbox to hold for */
+		c->dns_timeout_ms = 100;
+		c->scores[ims_symbol_find("SVM_SPAM")] = 20;
+		c->action_reject = -1; /* what other symbols add must not reject */
+		set_list1(&c->milter_local_domains, "example.test"); /* a mailbox to hold for */
+		CHECK(ims_store_open_memory(&st) == IMS_OK);
+		CHECK(ims_engine_new_with_store(c, st, &e, err, sizeof err) == IMS_OK);
+		ims_conf_unref(c);
+		CHECK(ims_scan_run(e, &env, plain, sizeof plain - 1, &s) == IMS_OK);
+		w = svm_weight(s, &which);
+		CHECK(strcmp(which, "SVM_SPAM") == 0);
+		if (past) {
+			CHECK(w == 12.0);
+			CHECK(ims_scan_action(s) == IMS_ACTION_QUARANTINE);
+		} else {
+			CHECK(w < 10.0 && w > 9.0); /* just below [actions] quarantine */
+			CHECK(ims_scan_action(s) >= IMS_ACTION_TAG);
+		}
+		ims_scan_free(s);
+		ims_engine_unref(e);
+	}
+	unlink(path);
+}
+
 static void test_no_model(void)
 {
 	struct ims_store *st;
@@ -341,6 +626,101 @@ static void test_no_model(void)
 	ims_engine_unref(e);
 }
 
+/* An authenticated sender using another local user's From or envelope
+ * sender: symbols (the memory store knows no aliases). */
+static void test_outbound_not_owned(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s;
+	struct ims_envelope out = env;
+	const char msg[] = "From: Admin <admin@example.test>\r\nTo: x@example.org\r\n"
+	                   "Subject: hi\r\n\r\nhello\r\n";
+	const char own[] = "From: alice@example.test, someone@example.org\r\nTo: x@example.org\r\n"
+	                   "Subject: hi\r\n\r\nhello\r\n";
+
+	out.auth_user = "alice@example.test";
+	out.mail_from = "admin@example.test";
+	CHECK(ims_scan_run(e, &out, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "AUTH_FROM_NOT_OWNED");
+	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "AUTH_MAIL_FROM_NOT_OWNED");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SISMEMBER ims:{alice@example.test}:aliases");
+	CHECK(ims_scan_dkim_signature(s) == NULL);
+	ims_scan_free(s);
+	/* a foreign From mailbox or envelope sender is no local user's: no symbol */
+	out.mail_from = "alice@elsewhere.example";
+	CHECK(ims_scan_run(e, &out, own, sizeof own - 1, &s) == IMS_OK);
+	CHECK(strstr(header(s, "X-Spam-Status"), "AUTH_") == NULL);
+	ims_scan_free(s);
+	/* registry down: tempfail, not an unchecked signature */
+	ims_store_memory_set_down(st, true);
+	out.mail_from = "alice@example.test";
+	CHECK(ims_scan_run(e, &out, msg, sizeof msg - 1, &s) == IMS_ETEMP);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TEMPFAIL);
+	ims_scan_free(s);
+	ims_store_memory_set_down(st, false);
+	ims_engine_unref(e);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	size_t n;
+
+	CHECK(in && out);
+	while (in && out && (n = fread(buf, 1, sizeof buf, in)) > 0)
+		CHECK(fwrite(buf, 1, n, out) == n);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+}
+
+/* The engine watches its model file: a file replaced by rename (as `ims
+ * retrain` installs one) is in use at the first acquire after
+ * IMS_ENGINE_MODEL_CHECK_MS, sharing the rest of the engine; a broken
+ * replacement is refused and the running model stays. */
+static void test_model_watch(void)
+{
+	char live[600], tmp[600], v1[128], v2[128];
+	struct ims_store *st;
+	struct ims_engine *e = NULL, *cur;
+	FILE *f;
+
+	snprintf(live, sizeof live, "%s/live.ims", tmpdir);
+	snprintf(tmp, sizeof tmp, "%s/live.ims.tmp", tmpdir);
+	copy_file(model_ham, live);
+	e = engine(live, &st);
+	ims_engine_publish(e);
+	cur = ims_engine_acquire();
+	CHECK(cur == e && ims_engine_model(cur) != NULL);
+	snprintf(v1, sizeof v1, "%s", ims_engine_model_version(cur));
+	ims_engine_unref(cur);
+	copy_file(model_spam, tmp);
+	CHECK(rename(tmp, live) == 0);
+	usleep((IMS_ENGINE_MODEL_CHECK_MS + 200) * 1000);
+	cur = ims_engine_acquire();
+	CHECK(cur != e && ims_engine_model(cur) != NULL);
+	CHECK(ims_engine_store(cur) == st && ims_engine_conf(cur) == ims_engine_conf(e));
+	snprintf(v2, sizeof v2, "%s", ims_engine_model_version(cur));
+	CHECK(strcmp(v1, v2) != 0);
+	ims_engine_unref(cur);
+	ims_engine_unref(e); /* the old engine is gone; its store lives on in the new one */
+	CHECK((f = fopen(tmp, "w")) != NULL);
+	if (f) {
+		fputs("not a model\n", f);
+		fclose(f);
+	}
+	CHECK(rename(tmp, live) == 0);
+	usleep((IMS_ENGINE_MODEL_CHECK_MS + 200) * 1000);
+	cur = ims_engine_acquire();
+	CHECK(cur && ims_engine_model(cur) && strcmp(ims_engine_model_version(cur), v2) == 0);
+	ims_engine_unref(cur);
+	ims_engine_publish(NULL);
+	unlink(live);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -348,17 +728,34 @@ int main(void)
 	snprintf(model_ham, sizeof model_ham, "%s/ham.ims", tmpdir);
 	snprintf(model_spam, sizeof model_spam, "%s/spam.ims", tmpdir);
 	make_model(model_ham, 1.0);   /* decision -1: ham */
-	make_model(model_spam, -1.0); /* decision +1: spam, p = 0.88 */
+	make_model(model_spam, -1.0); /* decision +1: spam, log-odds 8 */
+	snprintf(model_near_spam, sizeof model_near_spam, "%s/near-spam.ims", tmpdir);
+	snprintf(model_near_ham, sizeof model_near_ham, "%s/near-ham.ims", tmpdir);
+	make_model_a(model_near_spam, -0.1, -2.0);
+	make_model_a(model_near_ham, 0.1, -2.0);
+	snprintf(model_spam4, sizeof model_spam4, "%s/spam4.ims", tmpdir);
+	make_model_a(model_spam4, -1.0, -4.0);
 	RUN(test_accept_and_store);
 	RUN(test_gtube_reject);
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
+	RUN(test_hold_policy);
 	RUN(test_outbound_sent);
+	RUN(test_header_values);
+	RUN(test_mime_nesting_limit);
 	RUN(test_trusted_network);
 	RUN(test_multiple_from_score);
+	RUN(test_svm_weight_symmetric);
+	RUN(test_local_users_not_tagged);
+	RUN(test_quarantine_threshold);
 	RUN(test_no_model);
+	RUN(test_outbound_not_owned);
+	RUN(test_model_watch);
 	unlink(model_ham);
 	unlink(model_spam);
+	unlink(model_near_spam);
+	unlink(model_near_ham);
+	unlink(model_spam4);
 	rmdir(tmpdir);
 	return CHECK_DONE();
 }

@@ -5,9 +5,8 @@
 #include "check.h"
 #include "dns.h"
 #include "spf.h"
-#include "test_dns_server.h"
+#include "test_dns_local.h"
 
-static struct test_dns srv;
 static struct ims_dns *dns;
 static struct ims_spf *spf;
 
@@ -153,10 +152,8 @@ static void test_dns_down(void)
 
 int main(void)
 {
-	const char *servers[2];
 	char mx[1024], ptr[1024], json[8192];
 	size_t nm = 0, np = 0;
-	int rc;
 
 	for (int i = 0; i < 11; i++) {
 		nm += (size_t)snprintf(mx + nm, sizeof mx - nm,
@@ -166,22 +163,9 @@ int main(void)
 		                     "%s[\"PTR\", \"host%d.manyptr.test\"]", i ? ", " : "", i + 1);
 	}
 	snprintf(json, sizeof json, records, mx, ptr);
-	rc = test_dns_start(&srv, json);
-
-	if (rc == 77) {
-		printf("SKIP: nsd or /usr/bin/python3 missing\n");
-		return 77;
-	}
-	if (rc != 0) {
-		fprintf(stderr, "cannot start nsd\n");
-		test_dns_stop(&srv);
-		return 1;
-	}
-	servers[0] = srv.server;
-	servers[1] = NULL;
-	if (ims_dns_new_servers(servers, 2000, &dns, NULL, 0) != IMS_OK ||
-	    ims_spf_new(dns, &spf) != IMS_OK) {
-		test_dns_stop(&srv);
+	dns = test_dns_new(json, 2000);
+	if (!dns || ims_spf_new(dns, &spf) != IMS_OK) {
+		ims_dns_free(dns);
 		return 1;
 	}
 	RUN(test_results);
@@ -191,6 +175,5 @@ int main(void)
 	RUN(test_dns_down);
 	ims_spf_free(spf);
 	ims_dns_free(dns);
-	test_dns_stop(&srv);
 	return CHECK_DONE();
 }

@@ -217,6 +217,15 @@ static void test_compose(void)
 	j = json_pack("{s:s, s:s}", "to", "not an address", "text", "x");
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
 	json_decref(j);
+	/* GMime parses "b" as a mailbox without '@': the error names it, read
+	 * from memory that is still the caller's (was a use-after-free). */
+	j = json_pack("{s:[s], s:s}", "to", "b", "text", "");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK_STR_CONTAINS(err, "'b' is not an address");
+	json_decref(j);
+	j = json_pack("{s:[s,s], s:s}", "cc", "a@example.org", "Bee <b c@x>", "text", "");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
 	j = json_pack("{s:s}", "to", "a@example.org");
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
 	json_decref(j);

@@ -138,10 +138,10 @@ class Env:
         ]
         cmds += self.global_scan_cmds(log)
         if quarantine:
-            cmds += [["ZADD", "ims:{global}:quarantine", str(t), sid],
-                     ["HSET", f"ims:{{global}}:qmsg:{sid}", "raw", raw, "truncated", "0",
-                      "mail_from", sender, "rcpt", rcpt, "queue_id", "QID" + sid[-4:],
-                      "reason", f"score {score} >= 8"]]
+            # held: the one copy in the quarantine (lib/quarantine.h), no mailbox copy
+            cmds = [c for c in cmds if not c[1].startswith(f"{mb}:msg:")
+                    and c[1] != f"{mb}:{folder}"]
+            cmds += self.hold_cmds(sid, t, raw, sender, [rcpt], subject, score)
         self.pipe(cmds)
         return sid
 
@@ -177,6 +177,19 @@ class Env:
         assert r.returncode == 0, r.stderr
         guid, uid = r.stdout.strip().splitlines()[-1].split("\t")
         return f"{guid}-{uid}"
+
+    @staticmethod
+    def hold_cmds(sid, t, raw, sender, rcpts, subject, score, hold_class="score"):
+        cmds = [["ZADD", "ims:{global}:quarantine", str(t), sid],
+                ["SET", f"ims:{{global}}:qraw:{sid}", raw],
+                ["HSET", f"ims:{{global}}:qmsg:{sid}", "size", str(len(raw)), "time", str(t),
+                 "mail_from", sender, "rcpt", ",".join(rcpts), "queue_id", "QID" + sid[-4:],
+                 "reason", f"score {score} >= 8", "class", hold_class, "subject", subject,
+                 "from", sender, "score", str(score)],
+                ["HSET", "ims:{global}:quarantine:sizes", sid, str(len(raw))],
+                ["INCRBY", "ims:{global}:quarantine:bytes", str(len(raw))]]
+        cmds += [["ZADD", f"ims:{{{r}}}:quarantine", str(t), sid] for r in rcpts]
+        return cmds
 
     @staticmethod
     def global_scan_cmds(log):

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Admin routes of ims-webapi against a real redis-server: scans with every
-filter and pagination, one scan, stats, quarantine and release (delivered
-through an SMTP listener, recorded, audited), audit JSON and CSV, users,
+filter and pagination, one scan, stats, quarantine preview, release
+(delivered to an LMTP listener, recorded, audited, reported as not spam)
+and delete, users' own held messages, audit JSON and CSV, users,
 /health and /metrics, and draining on SIGTERM."""
 import csv
 import io
@@ -96,34 +97,102 @@ def test_stats():
 def test_quarantine_and_release():
     q = get("/admin/quarantine?limit=100")["items"]
     assert len(q) == 10 and all(x["released_by"] is None for x in q)
-    assert q[0]["subject"] and q[0]["score"] == 10.0
+    assert q[0]["subject"] and q[0]["score"] == 10.0 and q[0]["class"] == "score"
     mid = q[0]["id"]
     rcpt = q[0]["rcpt"]
-    # the recipient's copy sits in their quarantine folder
-    env.cli("ZADD", f"ims:{{{rcpt}}}:quarantine", "1", mid)
-    env.cli("ZREM", f"ims:{{{rcpt}}}:inbox", mid)
-    env.cli("HSET", f"ims:{{{rcpt}}}:msg:{mid}", "folder", "quarantine")
-    r = env.api.request("POST", f"/admin/quarantine/{mid}/release", token=admin)
+    # preview: headers and the sanitised text of the held copy
+    p = get(f"/admin/quarantine/{mid}")
+    assert p["message"]["subject"] == q[0]["subject"], p
+    assert any(h["name"] == "Subject" for h in p["message"]["headers"]), p
+    assert env.api.request("GET", "/admin/quarantine/01ZZZZZZZZZZZZZZZZZZZZZZZZ",
+                           token=admin).status == 404
+    # release and report as not spam: delivered over LMTP, recorded, fed back
+    before = int(env.cli("XLEN", "ims:{global}:feedback") or 0)
+    r = env.api.request("POST", f"/admin/quarantine/{mid}/release", {"not_spam": True},
+                        token=admin)
     assert r.status == 200, r
-    assert r.json()["released_by"] == ADMIN
+    assert r.json()["released_by"] == ADMIN and r.json()["delivered"] == [rcpt], r.json()
     m = sink.messages[-1]
     assert m["rcpts"] == [rcpt] and m["from"].startswith("sender")
+    assert b"X-Spam-Flag: NO\r\n" in m["data"] and f"by {ADMIN}".encode() in m["data"]
     assert env.cli("HGET", f"ims:{{global}}:qmsg:{mid}", "released_by").strip() == ADMIN
     assert env.cli("ZSCORE", "ims:{global}:quarantine", mid).strip() == ""
-    assert env.cli("ZSCORE", f"ims:{{{rcpt}}}:inbox", mid).strip() != ""
-    assert env.cli("HGET", f"ims:{{{rcpt}}}:msg:{mid}", "folder").strip() == "inbox"
+    assert env.cli("ZSCORE", f"ims:{{{rcpt}}}:quarantine", mid).strip() == ""
+    assert env.cli("EXISTS", f"ims:{{global}}:qraw:{mid}").strip() == "0"  # body dropped
+    assert int(env.cli("XLEN", "ims:{global}:feedback")) == before + 1
+    fb = env.cli("XREVRANGE", "ims:{global}:feedback", "+", "-", "COUNT", "1")
+    assert "ham" in fb and mid in fb and ADMIN in fb, fb
     r = env.api.request("POST", f"/admin/quarantine/{mid}/release", token=admin)
     assert r.status == 409, r
     assert env.api.request("POST", "/admin/quarantine/01ZZZZZZZZZZZZZZZZZZZZZZZZ/release",
                            token=admin).status == 404
     assert len(get("/admin/quarantine?limit=100")["items"]) == 9
-    # reinject down: 503 and nothing recorded
+    # LMTP down: 503, nothing recorded, and it can be released later
     other = get("/admin/quarantine?limit=1")["items"][0]["id"]
     sink.stop()
     r = env.api.request("POST", f"/admin/quarantine/{other}/release", token=admin)
     assert r.status == 503, r
     assert env.cli("HGET", f"ims:{{global}}:qmsg:{other}", "released_by").strip() == ""
     sink.start()
+    r = env.api.request("POST", f"/admin/quarantine/{other}/release", token=admin)
+    assert r.status == 200, r
+    # delete: gone from every index, its bytes no longer counted
+    gone = get("/admin/quarantine?limit=1")["items"][0]
+    used = int(env.cli("GET", "ims:{global}:quarantine:bytes"))
+    r = env.api.request("DELETE", f"/admin/quarantine/{gone['id']}", token=admin)
+    assert r.status == 204, r
+    assert env.api.request("DELETE", f"/admin/quarantine/{gone['id']}", token=admin).status == 404
+    assert env.cli("EXISTS", f"ims:{{global}}:qraw:{gone['id']}").strip() == "0"
+    assert env.cli("ZSCORE", f"ims:{{{gone['rcpt']}}}:quarantine", gone["id"]).strip() == ""
+    assert int(env.cli("GET", "ims:{global}:quarantine:bytes")) == used - gone["size"]
+    assert len(get("/admin/quarantine?limit=100")["items"]) == 7
+
+
+def test_user_quarantine():
+    """A user sees what is held for them (with the reason) and releases it
+    when [quarantine] user_release allows; never another user's."""
+    alice = env.add_user("qalice@example.test")["access_token"]
+    bob = env.add_user("qbob@example.test")["access_token"]
+    mine = env.store("qalice@example.test", "spam@example.org", "held for alice",
+                     verdict="spam", action="quarantine", score=10.0, quarantine=True)
+    t = int(time.time() * 1000)
+    dm = env.store("qalice@example.test", "x@example.org", "dmarc hold", action="quarantine",
+                   score=1.0)
+    env.pipe(Env.hold_cmds(dm, t, "Subject: dmarc hold\r\n\r\nhi\r\n", "x@example.org",
+                           ["qalice@example.test"], "dmarc hold", 1.0, hold_class="dmarc"))
+    theirs = env.store("qbob@example.test", "spam@example.org", "held for bob",
+                       verdict="spam", action="quarantine", score=10.0, quarantine=True)
+    r = env.api.request("GET", "/emails/quarantine", token=alice)
+    assert r.status == 200, r
+    items = {x["id"]: x for x in r.json()["items"]}
+    assert set(items) == {mine, dm}, items
+    assert items[mine]["reason"] == "score 10.0 >= 8" and items[mine]["can_release"] is True
+    assert items[dm]["can_release"] is False
+    assert "rcpt" not in items[mine]  # other recipients are not shown to users
+    # the preview of one's own held message; not of another's
+    r = env.api.request("GET", f"/emails/quarantine/{mine}", token=alice)
+    assert r.status == 200 and r.json()["message"]["subject"] == "held for alice", r
+    assert "rcpt" not in r.json() and r.json()["can_release"] is True
+    assert env.api.request("GET", f"/emails/quarantine/{theirs}", token=alice).status == 404
+    # bob's message: not listed, not releasable (404 as for any unknown id)
+    assert env.api.request("POST", f"/emails/quarantine/{theirs}/release",
+                           token=alice).status == 404
+    assert env.cli("EXISTS", f"ims:{{global}}:qraw:{theirs}").strip() == "1"
+    # a class users may not release (default user_release = score)
+    assert env.api.request("POST", f"/emails/quarantine/{dm}/release", token=alice).status == 403
+    n = len(sink.messages)
+    r = env.api.request("POST", f"/emails/quarantine/{mine}/release", token=alice)
+    assert r.status == 200, r
+    assert len(sink.messages) == n + 1 and sink.messages[-1]["rcpts"] == ["qalice@example.test"]
+    assert env.api.request("POST", f"/emails/quarantine/{mine}/release",
+                           token=alice).status == 409
+    ids = [x["id"] for x in env.api.request("GET", "/emails/quarantine", token=alice)
+           .json()["items"]]
+    assert ids == [dm], ids
+    assert [x["id"] for x in env.api.request("GET", "/emails/quarantine", token=bob)
+            .json()["items"]] == [theirs]
+    ops = [e["op"] for e in get("/admin/audit?type=admin&limit=100")["items"] if "op" in e]
+    assert "quarantine.release" in ops
 
 
 def test_audit_and_users():
@@ -166,6 +235,50 @@ def test_audit_and_users():
     # the export itself is audited
     assert get("/admin/audit?type=admin&limit=1")["items"][0]["op"] == "audit.export"
     assert env.api.request("GET", "/admin/audit?format=xml", token=admin).status == 400
+
+
+def test_audit_csv_neutralises_formulas():
+    """Cells a spreadsheet would run as a formula (= + - @ tab CR first) get a
+    leading ' (OWASP CSV injection); plain numbers stay numbers."""
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "actor", "=1+1",
+            "op", "+cmd|' /C calc'!A0", "target", "-2+3", "id", "@SUM(A1)", "action", "\tx",
+            "score", "\r=x")
+    env.cli("XADD", "ims:{global}:events", "*", "type", "scan", "id", "01ABC", "score", "-3.5",
+            "action", "accept")
+    r = env.api.request("GET", "/admin/audit?format=csv&limit=2", token=admin)
+    assert r.status == 200, r
+    rows = list(csv.DictReader(io.StringIO(r.body.decode(), newline="")))
+    assert rows[0]["score"] == "-3.5" and rows[0]["action"] == "accept", rows[0]
+    assert rows[1]["actor"] == "'=1+1" and rows[1]["op"] == "'+cmd|' /C calc'!A0", rows[1]
+    assert rows[1]["target"] == "'-2+3" and rows[1]["id"] == "'@SUM(A1)", rows[1]
+    assert rows[1]["action"] == "'\tx" and rows[1]["score"] == "'\r=x", rows[1]
+
+
+def test_audit_rare_type_pages():
+    """A type rarer than one event in twenty still fills its page: the list
+    reads on until the page is full or the stream ends, and when its bound of
+    events read per request is reached first it hands out a cursor."""
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "op", "rare.old",
+            "actor", ADMIN)
+    env.pipe([["XADD", "ims:{global}:events", "*", "type", "scan", "id", f"S{i}"]
+              for i in range(6000)])
+    env.cli("XADD", "ims:{global}:events", "*", "type", "admin", "op", "rare.new",
+            "actor", ADMIN)
+    env.pipe([["XADD", "ims:{global}:events", "*", "type", "scan", "id", f"T{i}"]
+              for i in range(300)])
+    p = get("/admin/audit?type=admin&limit=1")
+    assert [e["op"] for e in p["items"]] == ["rare.new"] and p["next_cursor"], p
+    # read on, page by page, until rare.old: every page bounded, cursors throughout
+    ops, cursor, pages = [], p["next_cursor"], 0
+    while cursor and "rare.old" not in ops and pages < 10:
+        p = get(f"/admin/audit?type=admin&limit=1&cursor={cursor}")
+        ops += [e["op"] for e in p["items"]]
+        assert all(e["type"] == "admin" for e in p["items"])
+        cursor, pages = p["next_cursor"], pages + 1
+    assert ops[:1] == ["rare.old"] and pages == 2, (ops, pages)
+    # the scans in the same stretch, a full page at once
+    p = get("/admin/audit?type=scan&limit=50")
+    assert len(p["items"]) == 50 and p["next_cursor"] == p["items"][-1]["stream_id"], p
 
 
 def test_health_and_metrics():
@@ -227,12 +340,14 @@ def test_sigterm_drains():
 
 def main():
     global env, sink
-    sink = SmtpSink().start()
+    sink = SmtpSink(lmtp=True).start()
     try:
-        with Env(extra={"webapi.reinject": sink.url()}) as e:
+        with Env(extra={"quarantine.lmtp": sink.target()}) as e:
             env = e
             run([test_scans_filters_and_pages, test_stats, test_quarantine_and_release,
-                 test_audit_and_users, test_health_and_metrics, test_redis_down_is_503,
+                 test_audit_and_users, test_audit_csv_neutralises_formulas,
+                 test_audit_rare_type_pages, test_health_and_metrics, test_user_quarantine,
+                 test_redis_down_is_503,
                  test_sigterm_drains])
     finally:
         sink.stop()

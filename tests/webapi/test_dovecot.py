@@ -63,8 +63,9 @@ def test_cli_user_logs_in_to_imap_and_webapi():
 
 
 def master_login(user, master_pw):
-    """AUTH PLAIN as the webapi master user acting as user (what ims-webapi
-    does on Postfix submission, which asks the same Dovecot auth)."""
+    """AUTH PLAIN over IMAP as the webapi master user acting as user (what
+    ims-webapi does on Postfix submission, which asks the same Dovecot
+    auth)."""
     m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
     try:
         m.authenticate("PLAIN", lambda _: f"{user}\0webapi\0{master_pw}".encode())
@@ -75,10 +76,15 @@ def master_login(user, master_pw):
         return "NO: " + str(e)
 
 
-def test_master_user_acts_as_user():
-    assert master_login(ADDR, dove.master_password) == "OK", dove.read_log()[-2000:]
+def test_master_user_only_for_smtp():
+    """The master secret is for Postfix submission (service smtp) only: on
+    IMAP it opens no mailbox, neither as the SASL authorization id nor as
+    "user*master" (auth_master_user_separator)."""
+    assert master_login(ADDR, dove.master_password).startswith("NO"), dove.read_log()[-2000:]
+    assert imap_login(f"{ADDR}*webapi", dove.master_password).startswith("NO")
     assert master_login(ADDR, "wrong").startswith("NO")
-    assert master_login("nobody@example.test", dove.master_password).startswith("NO")
+    # the user's own password still works on IMAP
+    assert imap_login(ADDR, PW) == "OK"
 
 
 def test_passwd_disable_delete():
@@ -89,11 +95,23 @@ def test_passwd_disable_delete():
     r = ims("user", "disable", ADDR)
     assert r.returncode == 0, r.stderr
     assert imap_login(ADDR, "a new password").startswith("NO")
-    assert master_login(ADDR, dove.master_password).startswith("NO")
+    # the auth socket itself refuses (Postfix SASL asks it, not a login
+    # process, so a "nologin" field alone would not stop SMTP AUTH)
+    a = dove.doveadm("auth", "test", ADDR, "a new password")
+    assert a.returncode != 0 and "auth failed" in a.stdout, a.stdout + a.stderr
+    a = dove.doveadm("auth", "test", "-x", "service=smtp", ADDR, "a new password")
+    assert a.returncode != 0, a.stdout + a.stderr
+    # a new password set while disabled does not enable it
+    assert ims("user", "passwd", ADDR, password="a newer password\n").returncode == 0
+    a = dove.doveadm("auth", "test", ADDR, "a newer password")
+    assert a.returncode != 0, a.stdout + a.stderr
+    assert ims("user", "passwd", ADDR, password="a new password\n").returncode == 0
     assert env.api.request("POST", "/auth/login", {"address": ADDR,
                                                    "password": "a new password"}).status == 401
     assert ims("user", "enable", ADDR).returncode == 0
     assert imap_login(ADDR, "a new password") == "OK"
+    a = dove.doveadm("auth", "test", ADDR, "a new password")
+    assert a.returncode == 0 and "auth succeeded" in a.stdout, a.stdout + a.stderr
     assert ims("user", "role", ADDR, "user").returncode == 0
     assert env.cli("HGET", f"ims:{{{ADDR}}}:user", "role").strip() == "user"
     assert ims("user", "del", ADDR).returncode == 0
@@ -117,7 +135,7 @@ def main():
         dove = Dovecot(e.tmp, e.redis, mail_root)
         try:
             dove.start()
-            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_acts_as_user,
+            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
                  test_passwd_disable_delete])
         finally:
             dove.stop()

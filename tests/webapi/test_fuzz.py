@@ -14,13 +14,14 @@ from fixtures import Env, PASSWORD
 random.seed(int(os.environ.get("IMS_FUZZ_SEED", "1")))
 paths = ["/health", "/metrics", "/", "/ui/", "/ui/app.js", "/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/me",
          "/emails/inbox", "/emails/sent", "/emails/send", "/emails/{id}", "/emails/{id}/raw", "/emails/{id}/report", "/scan-email",
-         "/admin/scans", "/admin/scans/{id}", "/admin/stats", "/admin/quarantine", "/admin/quarantine/{id}/release", "/admin/audit", "/admin/users"]
+         "/admin/scans", "/admin/scans/{id}", "/admin/stats", "/admin/quarantine", "/admin/quarantine/{id}", "/admin/quarantine/{id}/release",
+         "/emails/quarantine", "/emails/quarantine/{id}", "/emails/quarantine/{id}/release", "/admin/audit", "/admin/users"]
 queries = ["", "?limit=0", "?limit=5", "?cursor=1-x", "?cursor=" + "9"*40 + "-A", "?from=-5", "?to=99999999999999999999", "?bucket=day", "?format=csv", "?type=scan",
            "?verdict=spam&action=accept&symbol=X&sender=a@b&recipient=c@d", "?rcpt=a,b,c&mail_from=x", "?limit=1000"]
 def rnd_json():
     c = random.random()
     vals = [None, 1, -1, 1e308, "", "x"*random.randint(0, 3000), "\u0000", "\ud7ff", [], {}, [1, 2], {"a": {"b": []}}, True, "alice@example.test", "spam", PASSWORD]
-    keys = ["address", "password", "refresh_token", "label", "to", "cc", "bcc", "subject", "text", "html", "raw", "rcpt", "role", "mail_from"]
+    keys = ["address", "password", "refresh_token", "label", "to", "cc", "bcc", "subject", "text", "html", "raw", "rcpt", "role", "mail_from", "not_spam"]
     if c < 0.1: return b"\xff\xfe\x00garbage"
     if c < 0.2: return json.dumps(random.choice(vals)).encode()
     return json.dumps({random.choice(keys): random.choice(vals) for _ in range(random.randint(0, 6))}).encode()

@@ -4,11 +4,14 @@
 ims user registry, logging in as the Dovecot master user acting as the
 signed-in user; Postfix runs ims-milter on it and relays it, and the web
 API saves the copy into the user's Sent folder in Dovecot (seen back
-through GET /emails/sent and IMAP).  A held message released by an admin
-goes through Postfix's reinjection listener (no milter) to its recipient."""
+through GET /emails/sent and IMAP).  (Release from the quarantine:
+tests/e2e/test_quarantine.py.)"""
+import base64
 import imaplib
 import json
 import os
+import smtplib
+import subprocess
 import sys
 import time
 
@@ -17,9 +20,12 @@ from fixtures import Env, PASSWORD, run  # noqa: E402
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common  # noqa: E402
 from harness import milter as hmilter  # noqa: E402
+from harness.dovecot import Dovecot  # noqa: E402
+from harness import postfix as hpostfix  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
+from harness.webapi import find_binary  # noqa: E402
 
-env = pf = dove = None
+env = pf = dove = aliases_table = None
 ALICE = "alice@example.test"
 
 
@@ -31,8 +37,8 @@ def test_send_through_postfix_and_milter():
                         token=t)
     assert r.status == 202, (r, pf.log_text()[-2000:])
     mid = r.json()["message_id"]
-    msgs = pf.wait_delivered(1)
-    assert "through postfix" in msgs[-1] and mid in msgs[-1]
+    msgs = pf.wait_for_text(mid)
+    assert "through postfix" in msgs[-1]
     assert "X-IMS-Scan-Id:" in msgs[-1], msgs[-1][:800]
     log = pf.log_text()
     assert f"sasl_username={ALICE}" in log, log[-2000:]
@@ -51,24 +57,118 @@ def test_send_through_postfix_and_milter():
     m.logout()
 
 
-def test_release_through_reinject():
-    admin = env.add_user("root@example.test", role="admin")["access_token"]
-    before = len(pf.delivered())
-    sid = env.store("carol@example.test", "spammer@example.org", "held for review",
-                    verdict="spam", action="quarantine", score=12.0, quarantine=True)
-    r = env.api.request("POST", f"/admin/quarantine/{sid}/release", token=admin)
-    assert r.status == 200, (r, pf.log_text()[-2000:])
-    msgs = pf.wait_delivered(before + 1)
-    held = [m for m in msgs if "held for review" in m]
-    assert held, [m[-300:] for m in msgs]
-    assert "X-IMS-Scan-Id" not in held[-1]  # the reinjection listener runs no milter
+def ims(*args, password=None):
+    binary = find_binary("ims", "cli")
+    return subprocess.run([binary, "-c", env.api.conf, *args], input=password,
+                          capture_output=True, text=True)
+
+
+def smtp_auth(user, password, master=None):
+    """SMTP AUTH PLAIN on the submission port: the reply code.  master: log
+    in as that Dovecot master user with user as the authorization id (what
+    ims-webapi does)."""
+    with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
+        s.ehlo("client.example.test")
+        if master:
+            cred = base64.b64encode(f"{user}\0{master}\0{password}".encode()).decode()
+            return s.docmd("AUTH", "PLAIN " + cred)[0]
+        try:
+            return s.login(user, password)[0]
+        except smtplib.SMTPAuthenticationError as e:
+            return e.smtp_code
+
+
+def test_disabled_account_cannot_submit():
+    user = "dora@example.test"
+    env.add_user(user)
+    assert smtp_auth(user, PASSWORD) == 235
+    r = ims("user", "disable", user)
+    assert r.returncode == 0, r.stderr
+    assert smtp_auth(user, PASSWORD) == 535, pf.log_text()[-2000:]
+    assert smtp_auth(user, dove.master_password, master="webapi") == 535
+    assert ims("user", "enable", user).returncode == 0
+    assert smtp_auth(user, PASSWORD) == 235
+    assert smtp_auth(user, dove.master_password, master="webapi") == 235
+
+
+def smtp_mail_from(user, password, sender, master=None):
+    """AUTH as user (or as master for user), MAIL FROM sender and RCPT TO:
+    the reply code (Postfix applies sender restrictions at RCPT TO, as
+    smtpd_delay_reject = yes, its default, asks)."""
+    with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
+        s.ehlo("client.example.test")
+        if master:
+            cred = base64.b64encode(f"{user}\0{master}\0{password}".encode()).decode()
+            assert s.docmd("AUTH", "PLAIN " + cred)[0] == 235
+        else:
+            s.login(user, password)
+        code = s.mail(sender)[0]
+        return code if code != 250 else s.rcpt("bob@example.test")[0]
+
+
+def refresh_alias_map():
+    r = ims("user", "alias", "list")
+    assert r.returncode == 0, r.stderr
+    # Postfix tells a changed table by its mtime, in whole seconds
+    time.sleep(1.1)
+    hpostfix.update_sender_aliases(aliases_table, r.stdout)
+    return r.stdout
+
+
+def test_sender_pinned_to_login():
+    """reject_authenticated_sender_login_mismatch with the shipped map: a
+    user may send as itself and its registry aliases, not as another
+    local user; the web API's master-user login counts as the user."""
+    env.add_user("erin@example.test")
+    env.add_user("frank@example.test")
+    assert smtp_mail_from(ALICE, PASSWORD, "alice@example.test") == 250
+    assert smtp_mail_from(ALICE, PASSWORD, "Alice@Example.TEST") == 250
+    assert smtp_mail_from(ALICE, PASSWORD, "") == 250  # bounces, receipts
+    assert smtp_mail_from(ALICE, PASSWORD, "erin@example.test") == 553, pf.log_text()[-1500:]
+    assert smtp_mail_from(ALICE, PASSWORD, "someone@elsewhere.example") == 553
+    assert smtp_mail_from(ALICE, dove.master_password, "alice@example.test",
+                          master="webapi") == 250
+    assert smtp_mail_from(ALICE, dove.master_password, "erin@example.test",
+                          master="webapi") == 553
+    # aliases: in the registry, then in Postfix's table
+    r = ims("user", "alias", "add", ALICE, "Sales@example.test")
+    assert r.returncode == 0, r.stderr
+    assert ims("user", "alias", "add", "frank@example.test", "sales@example.test").returncode == 1
+    assert ims("user", "alias", "add", ALICE, "erin@example.test").returncode == 1  # an account
+    assert ims("user", "alias", "add", "nobody@example.test", "x@example.test").returncode == 1
+    assert ims("user", "alias", "add", ALICE, "x@not-local.example").returncode == 1
+    assert refresh_alias_map() == "sales@example.test alice@example.test\n"
+    assert ims("user", "alias", "list", ALICE).stdout == "sales@example.test alice@example.test\n"
+    deadline = time.time() + 10  # Postfix restarts smtpd when the table changed
+    while time.time() < deadline and smtp_mail_from(ALICE, PASSWORD, "sales@example.test") != 250:
+        time.sleep(0.2)
+    assert smtp_mail_from(ALICE, PASSWORD, "sales@example.test") == 250
+    assert smtp_mail_from("frank@example.test", PASSWORD, "sales@example.test") == 553
+    # an alias cannot be registered as an account
+    r = env.api.request("POST", "/auth/register", {"address": "sales@example.test",
+                                                   "password": PASSWORD})
+    assert r.status == 409, r
+    r = ims("user", "alias", "del", ALICE, "sales@example.test")
+    assert r.returncode == 0, r.stderr
+    assert ims("user", "alias", "del", ALICE, "sales@example.test").returncode == 1
+    assert refresh_alias_map() == ""
+    deadline = time.time() + 10
+    while time.time() < deadline and smtp_mail_from(ALICE, PASSWORD, "sales@example.test") != 553:
+        time.sleep(0.2)
+    assert smtp_mail_from(ALICE, PASSWORD, "sales@example.test") == 553, pf.log_text()[-1500:]
+    # deleting an account frees its aliases
+    assert ims("user", "alias", "add", "frank@example.test", "ops@example.test").returncode == 0
+    assert ims("user", "del", "frank@example.test").returncode == 0
+    assert ims("user", "alias", "list").stdout == ""
+    ops = env.cli("XRANGE", "ims:{global}:events", "-", "+")
+    assert "user.alias.add" in ops and "user.alias.del" in ops
 
 
 def main():
     common.require("postfix", "dovecot", "smtp-sink", "redis-server")
     if os.geteuid() != 0:
         common.skip("private Postfix and Dovecot instances need root")
-    global env, pf, dove
+    global env, pf, dove, aliases_table
     tmp = common.TempDir("ims-webapi-postfix-")
     milter = None
     try:
@@ -77,7 +177,11 @@ def main():
             dove = e.dove
             model = hmilter.make_model(tmp, 1.0)
             milter = hmilter.Milter(tmp, e.redis, model).start()
+            sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
             pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
+                sender_login +
+                # this smtpd plays the shipped submission service
+                "smtpd_sender_restrictions = $mua_sender_restrictions\n"
                 "smtpd_sasl_type = dovecot\n"
                 f"smtpd_sasl_path = {dove.auth_socket}\n"
                 "smtpd_sasl_auth_enable = yes\n"
@@ -87,14 +191,14 @@ def main():
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
-            with open(pwfile, "w") as f:
+            with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(dove.master_password + "\n")
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
-                                "webapi.submission_password_file": pwfile,
-                                "webapi.reinject": f"smtp://127.0.0.1:{pf.reinject_port}"})
+                                "webapi.submission_password_file": pwfile})
             e.api.start()
             try:
-                run([test_send_through_postfix_and_milter, test_release_through_reinject])
+                run([test_send_through_postfix_and_milter, test_disabled_account_cannot_submit,
+                     test_sender_pinned_to_login])
             finally:
                 pf.stop()
                 if milter.stop() != 0:

@@ -107,9 +107,12 @@ def test_no_mailbox_server():
         r = env.api.request("GET", path, token=t)
         assert r.status == 503 and "dovecot" in r.json()["error"], (path, r)
     # ids that are not ids are 404 before any mailbox is asked
-    for bad in ("..%2F..%2Fetc", "0" * 27, "{x}", "*", "%00"):
+    for bad in ("..%2F..%2Fetc", "0" * 27, "{x}", "*"):
         r = env.api.request("GET", f"/emails/{bad}", token=t)
         assert r.status == 404, (bad, r)
+    # an escaped NUL is refused before routing (tests/webapi/test_http.py)
+    r = env.api.request("GET", "/emails/%00", token=t)
+    assert r.status == 400, r
 
 
 def test_body_limits_and_json():
@@ -168,6 +171,31 @@ def test_brute_force():
     r = env.api.request("POST", "/auth/login", {"address": "big@example.test",
                                                 "password": PASSWORD})
     assert r.status == 200, r
+
+
+def test_brute_force_parallel():
+    """Guesses sent at once are counted before the password is checked: of
+    30 parallel attempts at most login_rate reach the check (it was all of
+    them: the limit was read before and counted after the slow hash)."""
+    import concurrent.futures
+    env.add_user("para@example.test")
+    env.cli("DEL", "ims:{global}:ratelimit:login:ip:127.0.0.1")
+    limit = 10
+
+    def guess(i):
+        return env.api.request("POST", "/auth/login", {"address": "para@example.test",
+                                                       "password": f"wrong{i}"}).status
+    with concurrent.futures.ThreadPoolExecutor(30) as pool:  # under max_connections_per_ip
+        codes = list(pool.map(guess, range(30)))
+    assert codes.count(401) <= limit and codes.count(401) + codes.count(429) == 30, codes
+    env.cli("DEL", "ims:{global}:ratelimit:login:ip:127.0.0.1")
+    env.cli("DEL", "ims:{global}:ratelimit:login:addr:para@example.test")
+    # a right password gives its attempt back: logins that succeed never
+    # lock anyone out
+    for _ in range(limit + 3):
+        assert env.api.request("POST", "/auth/login", {"address": "para@example.test",
+                                                       "password": PASSWORD}).status == 200
+    env.cli("DEL", "ims:{global}:ratelimit:login:ip:127.0.0.1")
 
 
 def test_refresh_reuse_revokes():
@@ -262,6 +290,7 @@ def main():
         env = e
         run([test_tokens, test_roles, test_no_mailbox_server, test_body_limits_and_json,
              test_request_ids, test_bad_input_no_crash_no_partial_writes, test_brute_force,
+             test_brute_force_parallel,
              test_refresh_reuse_revokes])
 
 

@@ -317,26 +317,106 @@ async function scanView(id) {
     el("p", {}, Object.entries(s.timings_us || {}).map(([k, v]) => k + " " + v).join(", "))));
 }
 
+/* A held message's headers and text, from GET /admin/quarantine/{id}. */
+async function quarantinePreview(id) {
+  const p = await api("GET", "/admin/quarantine/" + id);
+  const m = p.message || {};
+  const box = $("#quarantine-preview");
+  box.replaceChildren(el("h3", {}, p.subject || "(no subject)"),
+    el("dl", { class: "meta" }, (m.headers || []).slice(0, 40).map((h) =>
+      [el("dt", {}, h.name), el("dd", {}, h.value)])),
+    el("pre", { class: "body" }, m.text || "(no text part)"));
+  box.hidden = false;
+}
+
 async function quarantineView(cursor) {
   const q = new URLSearchParams({ limit: "50" });
   if (cursor) q.set("cursor", cursor);
   const page = await api("GET", "/admin/quarantine?" + q);
+  const act = (label, fn, cls) => el("button", { class: cls || null, onclick: async () => {
+    try { await fn(); } catch (e) { flash(e.message, true); }
+  } }, label);
   const rows = page.items.map((m) => el("tr", { "data-id": m.id },
     el("td", {}, fmtTime(m.time)), el("td", {}, m.mail_from || "<>"), el("td", {}, m.rcpt || ""),
     el("td", {}, m.subject || ""), el("td", { class: "num" }, score(m.score)), el("td", {}, m.reason || ""),
-    el("td", {}, m.released_by ? "released by " + m.released_by :
-      el("button", { onclick: async () => {
-        try {
-          await api("POST", "/admin/quarantine/" + m.id + "/release");
-          flash("Released.");
-          quarantineView(cursor);
-        } catch (e) { flash(e.message, true); }
-      } }, "Release"))));
+    el("td", {}, m.released_by ? "released by " + m.released_by : [
+      act("Release", async () => {
+        await api("POST", "/admin/quarantine/" + m.id + "/release");
+        flash("Released.");
+        quarantineView(cursor);
+      }),
+      act("Not spam", async () => {
+        await api("POST", "/admin/quarantine/" + m.id + "/release", { not_spam: true });
+        flash("Released and reported as not spam.");
+        quarantineView(cursor);
+      }, "secondary"),
+      act("Preview", () => quarantinePreview(m.id), "secondary"),
+      act("Delete", async () => {
+        if (!confirm("Delete this held message?")) return;
+        await api("DELETE", "/admin/quarantine/" + m.id);
+        flash("Deleted.");
+        quarantineView(cursor);
+      }, "secondary")])));
   view(el("h1", {}, "Quarantine"), el("table", { id: "quarantine-list" }, el("thead", {}, el("tr", {},
     ...["Time", "Sender", "Recipients", "Subject", "Score", "Reason", ""].map((h) => el("th", {}, h)))),
     el("tbody", {}, rows)), rows.length ? "" : el("p", {}, "Nothing is held."),
     page.next_cursor ? el("div", { class: "pager" }, el("button", { class: "secondary",
-      onclick: () => quarantineView(page.next_cursor) }, "Older")) : "");
+      onclick: () => quarantineView(page.next_cursor) }, "Older")) : "",
+    el("div", { class: "card", id: "quarantine-preview", hidden: true }));
+}
+
+/* What is held for the signed-in user (GET /emails/quarantine). */
+async function heldView(cursor) {
+  const q = new URLSearchParams({ limit: "50" });
+  if (cursor) q.set("cursor", cursor);
+  const page = await api("GET", "/emails/quarantine?" + q);
+  const rows = page.items.map((m) => el("tr", { "data-id": m.id },
+    el("td", {}, fmtTime(m.time)), el("td", {}, m.from || ""), el("td", {}, m.subject || ""),
+    el("td", {}, m.reason || ""),
+    el("td", {}, m.can_release ? el("button", { onclick: async () => {
+      try {
+        await api("POST", "/emails/quarantine/" + m.id + "/release");
+        flash("Released to your inbox.");
+        heldView(cursor);
+      } catch (e) { flash(e.message, true); }
+    } }, "Release") : "ask an admin")));
+  view(el("h1", {}, "Held for review"), el("table", { id: "held-list" }, el("thead", {}, el("tr", {},
+    ...["Time", "From", "Subject", "Why", ""].map((h) => el("th", {}, h)))),
+    el("tbody", {}, rows)), rows.length ? "" : el("p", {}, "Nothing is held for you."),
+    page.next_cursor ? el("div", { class: "pager" }, el("button", { class: "secondary",
+      onclick: () => heldView(page.next_cursor) }, "Older")) : "");
+}
+
+async function sendersView() {
+  const page = await api("GET", "/settings/senders");
+  const f = el("form", { class: "filters", id: "sender-form" },
+    el("label", {}, "Address or domain", el("input", { name: "entry", required: true })),
+    el("label", {}, "Action", el("select", { name: "action" }, el("option", {}, "block"), el("option", {}, "allow"))),
+    el("button", { type: "submit" }, "Add"));
+  f.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const d = new FormData(f);
+    try {
+      await api("PUT", "/settings/senders", { entry: d.get("entry"), action: d.get("action") });
+      flash("Saved.");
+      sendersView();
+    } catch (e) { flash(e.message, true); }
+  };
+  const rows = page.items.sort((a, b) => a.entry.localeCompare(b.entry)).map((x) => el("tr", {},
+    el("td", {}, x.entry), el("td", {}, x.action),
+    el("td", {}, el("button", { class: "secondary", onclick: async () => {
+      try {
+        await api("DELETE", "/settings/senders?entry=" + encodeURIComponent(x.entry));
+        flash("Removed.");
+        sendersView();
+      } catch (e) { flash(e.message, true); }
+    } }, "Remove"))));
+  view(el("h1", {}, "Senders"),
+    el("p", {}, "Mail from a blocked sender is held or refused; an allowed sender's mail counts as wanted " +
+      "when it passes DMARC. At most " + page.max + " entries."),
+    f, el("table", { id: "sender-list" }, el("thead", {}, el("tr", {},
+      ...["Sender", "Action", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+    rows.length ? "" : el("p", {}, "No senders listed."));
 }
 
 async function statsView() {
@@ -417,6 +497,8 @@ async function render() {
       new URLSearchParams(query || "").get("q"));
     else if (parts[0] === "message") await messageView(parts[1]);
     else if (parts[0] === "compose") composeView();
+    else if (parts[0] === "held") await heldView();
+    else if (parts[0] === "senders") await sendersView();
     else if (parts[0] === "admin" && parts[1] === "scans") await scansView(new URLSearchParams(query || ""));
     else if (parts[0] === "admin" && parts[1] === "scan") await scanView(parts[2]);
     else if (parts[0] === "admin" && parts[1] === "quarantine") await quarantineView();

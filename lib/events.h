@@ -1,0 +1,29 @@
+/* The event stream ims:{global}:events (docs/redis-schema.md, "The event
+ * stream"): one entry per scan (lib/scan_store.c) and per admin action.
+ * This writes the admin kind: type admin, actor, op, target, time, then
+ * the caller's fields.  A SIEM reads the stream with XREAD. */
+#ifndef IMS_EVENTS_H
+#define IMS_EVENTS_H
+
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "status.h"
+
+#define IMS_EVENTS_KEY        "ims:{global}:events"
+#define IMS_EVENTS_MAXLEN_STR "1000000"
+#define IMS_EVENTS_MAX_FIELDS 24
+
+/* Appends "type admin actor ACTOR op OP target TARGET time NOW" and the
+ * n name/value pairs of kv (kv[0] name, kv[1] value, ...; at most
+ * IMS_EVENTS_MAX_FIELDS pairs) to the stream.  rc is borrowed.  On IMS_OK
+ * the entry id goes to id (32 bytes) when id is not NULL.  IMS_ETEMP when
+ * Redis failed, IMS_EINVAL for too many fields. */
+ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op, const char *target,
+                            const char *const *kv, size_t n, char *id);
+
+/* "cli:<login name>": the actor of a change made with the ims command. */
+void ims_events_cli_actor(char *out, size_t len);
+
+#endif

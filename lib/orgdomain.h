@@ -1,0 +1,21 @@
+/* Registrable (organisational) domains from the Public Suffix List, through
+ * libpsl: "a.b.example.co.uk" -> "example.co.uk".  The one implementation
+ * for all of ims (the DNSBL/URIBL lookups use it today).
+ *
+ * The list is the system's (Debian's publicsuffix package,
+ * /usr/share/publicsuffix) when it is there, else the copy built into
+ * libpsl; loaded once per process, then read-only and thread-safe. */
+#ifndef IMS_ORGDOMAIN_H
+#define IMS_ORGDOMAIN_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/* Writes the registrable domain of host (lower case, no trailing dot) to
+ * out.  IMS_ENOTFOUND when host has none (a public suffix such as "co.uk",
+ * an IP literal, an empty or single-label name); IMS_ELIMIT when it does
+ * not fit in outlen; IMS_EINVAL for a name that is not a host name. */
+ims_status ims_orgdomain(const char *host, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,210 @@
+#include "config.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "dnsbl.h"
+#include "heuristics.h"
+#include "intel.h"
+#include "netaddr.h"
+#include "reputation.h"
+
+struct ims_reputation {
+	struct ims_dnsbl *dnsbl; /* NULL: no DNS lists */
+	struct ims_intel *intel; /* NULL: no intel dir */
+	double block_weight, allow_weight;
+};
+
+ims_status ims_reputation_new(const struct ims_conf *conf, struct ims_reputation **out, char *err,
+                              size_t errlen)
+{
+	struct ims_reputation *r = calloc(1, sizeof *r);
+	ims_status rc;
+
+	*out = NULL;
+	if (!r)
+		return IMS_ENOMEM;
+	r->block_weight = ims_conf_score(conf, "INTEL_BLOCK");
+	r->allow_weight = ims_conf_score(conf, "INTEL_ALLOW");
+	rc = ims_dnsbl_new(conf, &r->dnsbl, err, errlen);
+	if (rc == IMS_OK && conf->intel_dir && *conf->intel_dir)
+		rc = ims_intel_new(conf->intel_dir, conf->intel_max_entries, &r->intel);
+	if (rc != IMS_OK) {
+		ims_reputation_free(r);
+		return rc;
+	}
+	*out = r;
+	return IMS_OK;
+}
+
+void ims_reputation_free(struct ims_reputation *r)
+{
+	if (!r)
+		return;
+	ims_dnsbl_free(r->dnsbl);
+	ims_intel_free(r->intel);
+	free(r);
+}
+
+struct ims_intel *ims_reputation_intel(struct ims_reputation *r)
+{
+	return r ? r->intel : NULL;
+}
+
+struct ctx {
+	const struct ims_reputation *r;
+	const struct ims_intel_set *set;
+	ims_reputation_emit emit;
+	void *arg;
+	int blocked;
+	size_t hashed;
+};
+
+static void hit(struct ctx *c, int allow, const struct ims_intel_hit *h, const char *what)
+{
+	char detail[400];
+
+	snprintf(detail, sizeof detail, "list=%s entry=%s (%s)", h->list, h->entry, what);
+	c->emit(c->arg, allow ? "INTEL_ALLOW" : "INTEL_BLOCK",
+	        allow ? c->r->allow_weight : c->r->block_weight, detail);
+	if (!allow)
+		c->blocked = 1;
+}
+
+static void block_domain(struct ctx *c, const char *domain, const char *what)
+{
+	struct ims_intel_hit h;
+
+	if (domain && *domain && ims_intel_match_domain(c->set, 0, domain, &h))
+		hit(c, 0, &h, what);
+}
+
+/* The SHA-256 of every attachment part (decoded), at most
+ * IMS_MIME_MAX_ATTACHMENTS of them. */
+static void hash_part(GMimeObject *parent, GMimeObject *part, gpointer data)
+{
+	struct ctx *c = data;
+	GMimeDataWrapper *content;
+	GMimeStream *mem;
+	GByteArray *bytes;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char hex[crypto_hash_sha256_BYTES * 2 + 1];
+	struct ims_intel_hit h;
+
+	(void)parent;
+	if (!GMIME_IS_PART(part) || c->hashed >= IMS_MIME_MAX_ATTACHMENTS)
+		return;
+	if (!g_mime_part_is_attachment(GMIME_PART(part)) &&
+	    g_mime_content_type_is_type(g_mime_object_get_content_type(part), "text", "*"))
+		return;
+	if (!(content = g_mime_part_get_content(GMIME_PART(part))))
+		return;
+	c->hashed++;
+	mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	crypto_hash_sha256(digest, bytes->data, bytes->len);
+	g_object_unref(mem);
+	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+	for (int allow = 0; allow <= 1; allow++)
+		if (ims_intel_match_sha256(c->set, allow, hex, &h)) {
+			const char *fn = g_mime_part_get_filename(GMIME_PART(part));
+			char what[160];
+
+			snprintf(what, sizeof what, "attachment %.100s", fn ? fn : "(no name)");
+			hit(c, allow, &h, what);
+			break;
+		}
+}
+
+static void intel_check(struct ctx *c, const struct ims_reputation_input *in)
+{
+	struct ims_intel_hit h;
+	const char *at = in->mail_from ? strrchr(in->mail_from, '@') : NULL;
+
+	if (!in->client_trusted && in->client_ip &&
+	    ims_intel_match_ip(c->set, 0, in->client_ip, &h))
+		hit(c, 0, &h, "client");
+	if (!in->client_trusted && in->helo && in->helo[0] != '[')
+		block_domain(c, in->helo, "HELO");
+	if (at)
+		block_domain(c, at + 1, "envelope sender");
+	block_domain(c, in->from_domain, "From");
+	for (size_t i = 0; i < in->nlinks; i++) {
+		char host[IMS_HEUR_MAX_HOST + 1];
+
+		if (ims_intel_match_url(c->set, 0, in->links[i].href, &h)) {
+			hit(c, 0, &h, "link");
+			continue;
+		}
+		if (ims_heur_url_host(in->links[i].href, host, sizeof host) != 0)
+			continue;
+		if (ims_heur_is_ip_literal(host)) {
+			if (ims_intel_match_ip(c->set, 0, host, &h))
+				hit(c, 0, &h, "link");
+		} else {
+			block_domain(c, host, "link");
+		}
+	}
+	if (in->parsed && ims_intel_has_hashes(c->set))
+		g_mime_message_foreach(ims_parsed_gmime(in->parsed), hash_part, c);
+	if (c->blocked)
+		return; /* a block entry is not undone by an allow entry */
+	if (!in->client_trusted && in->client_ip &&
+	    ims_intel_match_ip(c->set, 1, in->client_ip, &h))
+		hit(c, 1, &h, "client");
+	else if (in->dmarc_pass && in->from_domain && *in->from_domain &&
+	         ims_intel_match_domain(c->set, 1, in->from_domain, &h))
+		hit(c, 1, &h, "From, DMARC pass");
+}
+
+/* Addresses no public DNS list knows, and that should not leave the site in
+ * a query: loopback, private, shared (CGNAT), link-local, unique local. */
+static char *const non_global[] = {
+    "127.0.0.0/8",    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "169.254.0.0/16", "::1/128",    "fc00::/7",      "fe80::/10",      NULL,
+};
+
+void ims_reputation_check(struct ims_reputation *r, struct ims_dns *dns,
+                          const struct ims_reputation_input *in, ims_reputation_emit emit,
+                          void *arg)
+{
+	if (!r)
+		return;
+	if (r->intel) {
+		struct ims_intel_set *set = ims_intel_acquire(r->intel);
+		struct ctx c = {.r = r, .set = set, .emit = emit, .arg = arg};
+
+		intel_check(&c, in);
+		ims_intel_set_unref(set);
+	}
+	if (r->dnsbl) {
+		const char **hosts = NULL;
+		char(*buf)[IMS_HEUR_MAX_HOST + 1] = NULL;
+		size_t n = 0;
+		struct ims_dnsbl_input din = {
+		    .client_ip = in->client_trusted || ims_ip_in_cidrs(in->client_ip, non_global)
+		                     ? NULL
+		                     : in->client_ip,
+		    .helo = in->client_trusted ? NULL : in->helo,
+		    .from_domain = in->from_domain,
+		};
+
+		if (in->nlinks) {
+			hosts = calloc(in->nlinks, sizeof *hosts);
+			buf = calloc(in->nlinks, sizeof *buf);
+		}
+		for (size_t i = 0; hosts && buf && i < in->nlinks; i++)
+			if (ims_heur_url_host(in->links[i].href, buf[n], sizeof buf[n]) == 0 &&
+			    !ims_heur_is_ip_literal(buf[n]))
+				hosts[n] = buf[n], n++;
+		din.hosts = hosts;
+		din.nhosts = n;
+		ims_dnsbl_check(r->dnsbl, dns, &din, emit, arg);
+		free(hosts);
+		free(buf);
+	}
+}
