@@ -263,6 +263,11 @@ def test_report_is_a_move():
     entries = env.cli("XRANGE", "ims:{global}:feedback", "-", "+")
     assert "spam" in entries and "buy now" in entries and "web" in entries, entries
     junk = item("Junk", "buy now")
+    # the same report again (another id now: it moved) adds nothing
+    n = env.cli("XLEN", "ims:{global}:feedback").strip()
+    r = env.api.request("POST", f"/emails/{junk['id']}/report", {"label": "spam"}, token=t)
+    assert r.status == 202 and r.json()["outcome"] == "duplicate", r
+    assert env.cli("XLEN", "ims:{global}:feedback").strip() == n
     for bad in ({"label": "maybe"}, {}, {"label": 1}):
         assert env.api.request("POST", f"/emails/{junk['id']}/report", bad,
                                token=t).status == 400
