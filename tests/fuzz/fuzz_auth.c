@@ -38,8 +38,10 @@ static void setup(void)
 	if (ims_conf_defaults(&conf) != IMS_OK)
 		fuzz_fail("conf");
 	c = conf;
+	char keyfile[64];
+
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_srcfile("tests/data/dkim/sel.private"));
+	         fuzz_private_copy("tests/data/dkim/sel.private", keyfile, sizeof keyfile));
 	for (char **p = c->dkim_keys; p && *p; p++)
 		free(*p);
 	free(c->dkim_keys);
@@ -47,6 +49,7 @@ static void setup(void)
 	c->dkim_keys[0] = strdup(key);
 	if (ims_auth_new(c, &auth, err, sizeof err) != IMS_OK)
 		fuzz_fail("auth: %s", err);
+	unlink(keyfile);
 	/* the checker borrows lists of c: c stays for the process */
 	dns = ims_auth_dns(auth);
 	if (ims_dns_local_only(dns) != IMS_OK ||

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns.h"
 
@@ -39,6 +40,27 @@ static inline const char *fuzz_srcfile(const char *rel)
 
 	snprintf(buf, sizeof buf, "%s/%s", top && *top ? top : FUZZ_SRCDIR, rel);
 	return buf;
+}
+
+/* A private copy (mode 0600, in /tmp) of a secret file of the source tree
+ * (a DKIM key: git keeps it 0644, and ims refuses secrets others can read).
+ * Returns its path in out; the caller unlinks it once the key is loaded. */
+static inline const char *fuzz_private_copy(const char *rel, char *out, size_t outlen)
+{
+	char buf[8192];
+	size_t n;
+	FILE *in = fopen(fuzz_srcfile(rel), "rb"), *o;
+	int fd;
+
+	snprintf(out, outlen, "/tmp/ims-fuzz-secret-XXXXXX");
+	fd = mkstemp(out);
+	if (!in || fd < 0 || !(o = fdopen(fd, "wb")))
+		fuzz_fail("private copy of %s", rel);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, o);
+	fclose(in);
+	fclose(o);
+	return out;
 }
 
 /* A header field value ims writes must not be able to end the field or

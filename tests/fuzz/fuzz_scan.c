@@ -82,8 +82,10 @@ static void setup(void)
 	free(c->classifier_model);
 	c->classifier_model = strdup(model);
 	set_list1(&c->milter_local_domains, "example.test");
+	char keyfile[64];
+
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_srcfile("tests/data/dkim/sel.private"));
+	         fuzz_private_copy("tests/data/dkim/sel.private", keyfile, sizeof keyfile));
 	set_list1(&c->dkim_keys, key);
 	free(c->milter_authserv_id);
 	c->milter_authserv_id = strdup("mx.example.test");
@@ -92,6 +94,7 @@ static void setup(void)
 		fuzz_fail("engine: %s", err);
 	ims_conf_unref(c);
 	unlink(model);
+	unlink(keyfile);
 	if (!ims_engine_model(eng))
 		fuzz_fail("model not loaded: %s", ims_engine_model_error(eng));
 	dns = ims_auth_dns(ims_engine_auth(eng));
