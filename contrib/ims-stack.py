@@ -141,7 +141,7 @@ def start_dns(d, p):
 
 # --------------------------------------------------------------------------- config
 
-def write_ims_conf(d, p, build):
+def write_ims_conf(d, p, build, dove):
     os.makedirs(d.join("etc"), exist_ok=True)  # made by make_dovecot: 0750 root:mail
     secret = d.join("etc", "jwt.secret")
     if not os.path.exists(secret):
@@ -185,6 +185,9 @@ ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
 [quarantine]
 lmtp = unix:{p['ims_lmtp']}
 digest_from = postmaster@{DOMAIN}
+[dovecot]
+doveadm_socket = {dove.doveadm_socket}
+api_key_file = {dove.api_key_file}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}
@@ -196,17 +199,11 @@ gid = {MAIL_UID}
 
 # --------------------------------------------------------------------------- Dovecot
 
-# Added to the shipped mta-config/dovecot/10-ims.conf: the Junk folder and
-# the Sieve script that files tagged mail into it.
+# Added to the shipped mta-config/dovecot/10-ims.conf (which has the
+# folders and the doveadm HTTP API ims-webapi uses): the Sieve script that
+# files tagged mail into Junk.
 DOVECOT_EXTRA = """\
 postmaster_address = postmaster@{domain}
-namespace inbox {{
-  inbox = yes
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = subscribe
-  }}
-}}
 protocol lmtp {{
   mail_plugins = $mail_plugins sieve
 }}
@@ -324,7 +321,16 @@ smtpd_authorized_xclient_hosts = 127.0.0.0/8
 # Dovecot answers 550 for unknown users
 virtual_mailbox_domains = {DOMAIN}
 virtual_transport = lmtp:unix:{p['lmtp']}
+# unknown local recipients: 550 5.1.1 at RCPT (mta-config/postfix-main.cf)
 smtpd_reject_unlisted_recipient = no
+smtpd_recipient_restrictions = permit_sasl_authenticated, reject_unauth_destination,
+    reject_unverified_recipient
+unverified_recipient_reject_code = 550
+address_verify_negative_expire_time = 60s
+address_verify_negative_refresh_time = 30s
+address_verify_positive_expire_time = 1d
+address_verify_positive_refresh_time = 12h
+address_verify_poll_delay = 1s
 # everything else goes to a local sink (never off this machine)
 relayhost = [127.0.0.1]:{p['sink']}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
@@ -563,7 +569,7 @@ def up(args):
              auth=dove.auth_socket)
     with open(d.join("ports.json"), "w") as f:
         json.dump(p, f, indent=1)
-    conf = write_ims_conf(d, p, build)
+    conf = write_ims_conf(d, p, build, dove)
     add_users(build, conf)
     say("users: " + ", ".join(f"{a} ({role}, password {pw})" for a, pw, role in USERS))
     start_dovecot(d, dove)

@@ -124,6 +124,14 @@ int main(int argc, char **argv)
 			    conf->webapi_metrics_token_file, METRICS_TOKEN_MIN);
 		goto out;
 	}
+	if (ims_dove_open(conf, &app.dove, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		goto out;
+	}
+	if (!app.dove)
+		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
+				   "mailbox routes answer 503\"");
 	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
 		goto out;
 	/* The scan engine of POST /scan-email: the milter's own code.  Without
@@ -182,6 +190,7 @@ out:
 		sodium_memzero(app.metrics_token, strlen(app.metrics_token));
 		free(app.metrics_token);
 	}
+	ims_dove_free(app.dove);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));
 		free(app.submission_password);

@@ -4,14 +4,17 @@ Redis, Dovecot, ims-milter, Postfix and ims-webapi on loopback, and the
 paths a user and an admin take through it:
 
   * inbound ham over SMTP is accepted, delivered by LMTP, read over IMAP
-    with the same password as the web API, and listed by GET /emails/inbox;
+    with the same password as the web API, and listed by GET /emails/inbox
+    (Dovecot is the mailbox of record: reading it on the web sets \\Seen for
+    IMAP, a web delete puts it into IMAP's Trash, Redis keeps no copy);
+  * a local recipient without an account gets 550 5.1.1 at RCPT;
   * GTUBE and a forged sender (SPF fail, DMARC p=reject) get 550 5.7.1;
   * spam is held (by ims only: Postfix's hold queue stays empty), listed in
     /admin/quarantine, and a release delivers it over LMTP into the INBOX
     (its verdict headers replaced, so Sieve does not file it into Junk);
   * submission needs SASL (Dovecot, same registry); an outbound message is
-    DKIM-signed, relayed, and stored in the sender's sent box, and so is one
-    sent with POST /emails/send (the web API logs in as Dovecot's master user);
+    DKIM-signed and relayed; one sent with POST /emails/send too (the web
+    API logs in as Dovecot's master user), and its copy is in IMAP's Sent;
   * after a reload (SIGUSR1) with quarantine and reject turned off, spam is only tagged
     and lands in the Junk folder through the Sieve script;
   * no secret or data file in the stack's folder is readable, and no socket
@@ -86,7 +89,8 @@ def api(p, method, path, token=None, body=None):
                                  headers=hdrs)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.load(r)
+            data = r.read()
+            return r.status, json.loads(data) if data else {}
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
 
@@ -162,6 +166,23 @@ def main():
         items = stack.api_get(p, "/emails/inbox", token)["items"]
         check(len(items) == 1 and items[0].get("action") == "accept",
               "GET /emails/inbox lists it with its action")
+        keys = common.run(["redis-cli", "-p", str(p["redis"]), "--scan", "--pattern",
+                           f"ims:{{{ALICE}}}:msg:*"]).stdout.strip()
+        check(keys == "", "Redis keeps no copy of the delivered message")
+        if items:
+            status, m = api(p, "GET", f"/emails/{items[0]['id']}", token)
+            check(status == 200 and m.get("scan", {}).get("action") == "accept",
+                  "GET /emails/{id} reads it from Dovecot with its scan summary")
+            imap = imaplib.IMAP4("127.0.0.1", p["imap"])
+            imap.login(ALICE, ALICE_PW)
+            imap.select("INBOX", readonly=True)
+            _, data = imap.fetch("1", "(FLAGS)")
+            check(b"\\Seen" in data[0], "read on the web = \\Seen over IMAP")
+            imap.logout()
+
+        # an unknown local recipient: refused at RCPT, nothing queued to bounce
+        r = stack.smtp_send(p, "news@sender.example", "nobody@example.test", ham)
+        check(r.startswith("550") and "5.1.1" in r, f"unknown local recipient: 550 5.1.1 ({r})")
 
         # rejects
         gtube = (f"From: t@sender.example\r\nTo: {ALICE}\r\nSubject: GTUBE\r\n\r\n"
@@ -224,15 +245,23 @@ def main():
             s.mail(ADMIN)
             code, _ = s.rcpt("bob@elsewhere.example")
             check(code == 553, f"alice may not send as {ADMIN} ({code})")
-        sent = wait_for(lambda: stack.api_get(p, "/emails/sent", token)["items"])
-        check(len(sent) == 1, "outbound stored in alice's sent box")
-        # the web API sends as alice through the same submission service
+        # the web API sends as alice through the same submission service, and
+        # saves its copy into Sent as mail clients do
         status, body = api(p, "POST", "/emails/send", token,
                            {"to": "carol@elsewhere.example", "subject": "Slides",
                             "text": "Hi Carol,\nthe slides for Friday are ready.\nAlice\n"})
-        check(status == 202, f"POST /emails/send answered {status} {body}")
-        check(wait_for(lambda: len(stack.api_get(p, "/emails/sent", token)["items"]) == 2),
-              "the web API's message went through Postfix and the milter to the sent box")
+        check(status == 202 and body.get("saved") is True,
+              f"POST /emails/send answered {status} {body}")
+        out = wait_for(lambda: len(os.listdir(d.join("outbound"))) >= 2)
+        check(out, "the web API's message went through Postfix and was relayed")
+        sent = imap_messages(p, "Sent")
+        check(len(sent) == 1 and "Subject: Slides" in sent[0], "web send is in IMAP's Sent")
+        # a web delete is a move into IMAP's Trash
+        items = stack.api_get(p, "/emails/inbox", token)["items"]
+        if items:
+            status, _ = api(p, "DELETE", f"/emails/{items[0]['id']}", token)
+            check(status == 204 and len(imap_messages(p, "Trash")) == 1,
+                  "web delete is in IMAP's Trash")
 
         def relayed(subject):
             for name in sorted(os.listdir(d.join("outbound"))):

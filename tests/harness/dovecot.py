@@ -69,6 +69,9 @@ class Dovecot:
         # ims-webapi's LMTP for quarantine release (owner root here, 0600)
         self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
         self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
+        # ims-webapi's way in: the doveadm HTTP API ([dovecot] in ims.conf)
+        self.doveadm_socket = os.path.join(self.dir, "run", "http")
+        self.api_key_file = os.path.join(self.dir, "ims-doveadm.key")
         # the IMAPSieve scripts and pipe (run by the mail user's imap processes)
         self.sieve_dir = tmp.join("dovecot-ims-sieve")
 
@@ -97,6 +100,13 @@ class Dovecot:
         # 0640 root:dovecot, as the fragment says
         _write_private(master, f"webapi:{pw}\n", group="dovecot")
         ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
+        # the doveadm API key, read by Dovecot and ims-webapi alike
+        with open(os.open(self.api_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                  "w") as f:
+            f.write(os.urandom(24).hex())
+        ims_conf = ims_conf.replace("/etc/dovecot/ims-doveadm.key", self.api_key_file)
+        ims_conf = re.sub(r"(unix_listener http \{\n\s*mode = 0600\n\s*)user = ims",
+                          r"\1user = root", ims_conf)
         # the Postfix sockets go to their private folder, with the shipped
         # owners and modes (root where this machine has no postfix user)
         ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.sock_dir + "/")
@@ -194,6 +204,11 @@ auth_master_user_separator = *
         common.wait_port(self.imap_port)
         return self
 
+    def webapi_conf(self):
+        """The [dovecot] settings of an ims.conf that reads mail from this instance."""
+        return {"dovecot.doveadm_socket": self.doveadm_socket,
+                "dovecot.api_key_file": self.api_key_file}
+
     def read_log(self):
         try:
             with open(self.log, errors="replace") as f:
@@ -201,9 +216,13 @@ auth_master_user_separator = *
         except OSError:
             return ""
 
-    def doveadm(self, *args):
-        return subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
-                              text=True)
+    def doveadm(self, *args, input=None):
+        """Runs doveadm on this instance (input: bytes for stdin, e.g. save)."""
+        r = subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
+                           input=input)
+        r.stdout = r.stdout.decode(errors="replace")
+        r.stderr = r.stderr.decode(errors="replace")
+        return r
 
     def stop(self):
         if self.pid:
