@@ -10,8 +10,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns.h"
 
@@ -42,32 +42,43 @@ static inline const char *fuzz_srcfile(const char *rel)
 	return buf;
 }
 
-/* A private (0600) copy of the tree's file rel, for secrets such as the test
- * DKIM key: git checks files out 0644, which ims refuses for a secret.  The
- * copy lives in /tmp for the process's life (its path is returned). */
-static char fuzz_private_path[64];
-static void fuzz_private_copy_remove(void)
+/* A private copy (mode 0600, in /tmp, removed at exit) of a secret file of
+ * the source tree: the DKIM key, which git keeps 0644 and ims refuses when
+ * other users may read it.  One per process; the path stays valid (targets
+ * that build a checker per input read the key again each time). */
+static inline char *fuzz_secret_path(void)
 {
-	unlink(fuzz_private_path);
+	static char path[64];
+
+	return path;
 }
+
+static inline void fuzz_secret_remove(void)
+{
+	if (fuzz_secret_path()[0])
+		unlink(fuzz_secret_path());
+}
+
 static inline const char *fuzz_private_copy(const char *rel)
 {
-	char *path = fuzz_private_path;
-	char buf[8192];
-	FILE *in = fopen(fuzz_srcfile(rel), "rb");
-	int fd;
+	char buf[8192], *out = fuzz_secret_path();
 	size_t n;
+	FILE *in, *o;
+	int fd;
 
-	snprintf(path, sizeof fuzz_private_path, "/tmp/ims-fuzz-secret-XXXXXX");
-	if (!in || (fd = mkstemp(path)) < 0) /* mkstemp makes it 0600 */
-		fuzz_fail("cannot copy %s", rel);
+	if (out[0])
+		return out;
+	in = fopen(fuzz_srcfile(rel), "rb");
+	snprintf(out, 64, "/tmp/ims-fuzz-secret-XXXXXX");
+	fd = mkstemp(out);
+	if (!in || fd < 0 || !(o = fdopen(fd, "wb")))
+		fuzz_fail("private copy of %s", rel);
+	atexit(fuzz_secret_remove);
 	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
-		if (write(fd, buf, n) != (ssize_t)n)
-			fuzz_fail("cannot copy %s", rel);
+		fwrite(buf, 1, n, o);
 	fclose(in);
-	close(fd);
-	atexit(fuzz_private_copy_remove);
-	return path;
+	fclose(o);
+	return out;
 }
 
 /* A header field value ims writes must not be able to end the field or
