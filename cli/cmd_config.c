@@ -17,16 +17,18 @@
 
 #include "clamd.h"
 #include "ims.h"
+#include "intel.h"
 
 static void help(void)
 {
 	printf("usage: ims [-c FILE] config check [--no-files]\n\n"
 	       "Loads the configuration as ims-milter and ims-webapi do (every value is\n"
 	       "checked, errors name FILE:LINE and the key), then checks the files it names:\n"
-	       "secrets and DKIM keys exist, are readable and are not world-readable, and the\n"
-	       "model loads; warns when [antivirus] socket is set and clamd does not answer.\n"
-	       "Prints 'FILE: ok' and exits 0, or one line per problem and exits 1.\n"
-	       "--no-files skips the checks of the files and of clamd.\n");
+	       "secrets and DKIM keys exist, are readable and are not world-readable, the\n"
+	       "[intel] dir's lists load, and the model loads; warns when [antivirus] socket\n"
+	       "is set and clamd does not answer.  Prints 'FILE: ok' and exits 0, or one line\n"
+	       "per problem and exits 1.  --no-files skips the checks of the files and of\n"
+	       "clamd.\n");
 }
 
 /* A file the configuration names: must exist and be readable; a secret must
@@ -56,6 +58,32 @@ static int check_file(const char *conf, const char *what, const char *path, int 
 		        conf, what, path, (unsigned)(st.st_mode & 07777));
 		return 1;
 	}
+	return 0;
+}
+
+/* [intel] dir: a readable directory whose list files load (bad lines are
+ * logged as the daemons log them, and do not fail the check). */
+static int check_intel(const char *conf, const char *dir)
+{
+	struct ims_intel_set *s = NULL;
+	struct stat st;
+	char err[300];
+
+	if (!dir || !*dir)
+		return 0;
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "%s: [intel] dir %s: %s\n", conf, dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: [intel] dir %s: not a directory\n", conf, dir);
+		return 1;
+	}
+	if (ims_intel_load(dir, 100000000, &s, err, sizeof err) != IMS_OK) {
+		fprintf(stderr, "%s: [intel] dir %s: %s\n", conf, dir, err);
+		return 1;
+	}
+	ims_intel_set_unref(s);
 	return 0;
 }
 
@@ -98,6 +126,7 @@ static int check(struct ims_cli *cli, int files)
 			const char *path = strchr(strchr(*k, ':') + 1, ':') + 1;
 			bad += check_file(p, "[dkim] key", path, 1);
 		}
+		bad += check_intel(p, c->intel_dir);
 		if (!(m = ims_cli_model(cli)))
 			bad++;
 		else

@@ -106,6 +106,9 @@ static const struct conf_key conf_table[] = {
 	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
 	  "entries read from all list files together; lines past it are dropped with a log line" },
 
+	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
+	  "entries one user's or one domain's sender allow/block list may hold" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -131,7 +134,7 @@ static const struct conf_key conf_table[] = {
 	  "score at which the message is rejected with 550 5.7.1 (negative: never)" },
 
 	{ "dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
-	  "signing keys, each domain:selector:/path/to/private.pem" },
+	  "signing keys, each domain:selector:/path/to/private.pem (mode 0600 or 0640)" },
 	{ "dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
 	  "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
 	  "header/body canonicalization for signing" },
@@ -152,7 +155,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
 	  "idle connection timeout" },
 	{ "webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
-	  "file holding the HS256 secret (at least 32 bytes)" },
+	  "file holding the HS256 secret (at least 32 bytes; mode 0600 or 0640)" },
 	{ "webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
 	  "lifetime of an access token" },
 	{ "webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000,
@@ -174,7 +177,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
 	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
-	  "", NOLIM, "file holding the password of submission_user" },
+	  "", NOLIM, "file holding the password of submission_user (mode 0600 or 0640)" },
 	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
 	  "static files of the web UI" },
 	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
@@ -205,6 +208,15 @@ static const struct conf_key conf_table[] = {
 	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
 	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
 	  "domain)" },
+	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
+	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
+	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
+	  "http://127.0.0.1:8080/doveadm/v1", NOLIM,
+	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
+	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
+	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
+	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
+	  "time limit of one doveadm request" },
 
 	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
 	  "Dovecot mail home of a user (%d domain, %n local part)" },
@@ -259,9 +271,10 @@ static const struct conf_key conf_table[] = {
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "quarantine",
-					      "users",   "feedback", "antivirus", "attachments" };
+static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
+					      "senders", "redis", "classifier", "scores", "actions",
+					      "dkim",    "webapi", "quarantine", "dovecot", "users",
+					      "feedback", "antivirus", "attachments" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -823,7 +836,12 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 	snprintf(why, sizeof why, "unknown key '%s' in [%s]", name, section);
 bad:
 	if (!st->seen_error) {
-		snprintf(st->why, sizeof st->why, "%s", why);
+		/* the reason quotes the file: its control bytes (a CR in a key)
+		 * must not split or rewrite the log line it ends up in */
+		size_t n = 0;
+		for (const char *c = why; *c && n + 1 < sizeof st->why; c++)
+			st->why[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		st->why[n] = '\0';
 		st->seen_error = 1;
 	}
 	return 0;
@@ -1039,6 +1057,8 @@ static const char *const section_docs[] = {
 	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
 	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
 	"From; each rule names its own symbol and weight (docs/milter.md).",
+	"senders", "Allow/block lists of senders that users (their own) and admins (any user's, "
+	"each local domain's) manage over the web API (docs/api.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
@@ -1048,6 +1068,7 @@ static const char *const section_docs[] = {
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
 	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
+	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
 	"users", "How accounts in the user registry look to Dovecot.",
 	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };

@@ -56,6 +56,9 @@ struct ims_conf {
 	char *intel_dir;
 	int intel_max_entries;
 
+	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
+	int senders_max_entries;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;
@@ -113,6 +116,11 @@ struct ims_conf {
 	char *quarantine_lmtp;
 	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
 	char *quarantine_digest_from;
+	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
+	char *dovecot_doveadm_socket;
+	char *dovecot_doveadm_url;
+	char *dovecot_api_key_file;
+	int dovecot_timeout_ms;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;

@@ -15,6 +15,9 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# secret files (JWT key, submission password, DKIM keys): 0600/0640 only
+lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
+lib_libims_a_SOURCES += lib/senders.c lib/senders.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)
@@ -30,3 +33,5 @@ lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
 	lib/scan_malware.c lib/reputation.c lib/reputation.h
+# the intel lists' benchmark (docs/benchmarks.md)
+EXTRA_DIST += bench/intel.sh bench/intel.c

@@ -125,4 +125,9 @@ int ims_scan_is_own_header(const char *name);
 /* The scan log as JSON text (one line), the caller's to free(). */
 char *ims_scan_json(const struct ims_scan *s);
 
+/* What a mailbox list shows of a scan, as JSON text (the caller's):
+ * {"verdict", "action", "score", "rcpt": [...], "auth": sender or null}
+ * (ims:{global}:brief:ID, docs/redis-schema.md). */
+char *ims_scan_brief_json(const struct ims_scan *s);
+
 #endif

@@ -189,7 +189,7 @@ char *ims_scan_json(const struct ims_scan *s)
 		                                      json_text(s->auth.dkim[i].domain), "selector",
 		                                      json_text(s->auth.dkim[i].selector), "result",
 		                                      s->auth.dkim[i].result));
-	client = json_pack("{s:s, s:o, s:o, s:o}", "ip", s->client_ip, "name",
+	client = json_pack("{s:o, s:o, s:o, s:o}", "ip", json_text(s->client_ip), "name",
 	                   json_text(s->client_name), "helo", json_text(s->helo), "auth",
 	                   s->auth_user ? json_text(s->auth_user) : json_null());
 	auth = json_pack("{s:s, s:o, s:s, s:s, s:o}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
@@ -235,6 +235,24 @@ out:
 	json_decref(syms);
 	json_decref(rcpt);
 	json_decref(dkim);
+	return text;
+}
+
+char *ims_scan_brief_json(const struct ims_scan *s)
+{
+	json_t *o, *rcpt = json_array();
+	char *text = NULL;
+
+	if (!rcpt)
+		return NULL;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		json_array_append_new(rcpt, json_text(s->rcpts[i]));
+	o = json_pack("{s:s, s:s, s:f, s:o, s:o}", "verdict", s->verdict, "action",
+	              ims_action_name(s->action), "score", s->score, "rcpt", rcpt, "auth",
+	              s->auth_user ? json_text(s->auth_user) : json_null());
+	if (o)
+		text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
 	return text;
 }
 

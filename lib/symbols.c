@@ -84,7 +84,13 @@ const struct ims_symbol_def ims_symbols[] = {
 	  "the client IP, a domain, a link or an attachment's sha256 is on a local block list "
 	  "([intel] dir)" },
 	{ "INTEL_ALLOW", -5.0,
-	  "the client IP or the sender's domain is on a local allow list ([intel] dir)" },
+	  "the client IP, or the From domain of a message that passed DMARC, is on a local allow "
+	  "list ([intel] dir)" },
+	{ "SENDER_BLOCK", 12.0,
+	  "every local recipient (or its domain) blocks the envelope sender or the From address" },
+	{ "SENDER_ALLOW", -10.0,
+	  "every local recipient (or its domain) allows the From address, and DMARC passed; "
+	  "cannot undo GTUBE, a virus or a DMARC reject" },
 	{ NULL, 0.0, NULL },
 };
 

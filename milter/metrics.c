@@ -58,13 +58,15 @@ static const char *const cause_name[IMS_TF_NCAUSES] = {
     [IMS_TF_RECIPIENTS] = "recipients",
 };
 
-static const char *const dns_check[] = {"spf", "dkim", "dmarc"};
-static const char *const dns_symbol[] = {"SPF_TEMPERROR", "DKIM_TEMPERROR", "DMARC_TEMPERROR"};
+static const char *const dns_check[] = {"spf", "dkim", "dmarc", "dnsbl"};
+static const char *const dns_symbol[] = {"SPF_TEMPERROR", "DKIM_TEMPERROR", "DMARC_TEMPERROR",
+                                         "DNSBL_FAIL"};
+#define NDNS (sizeof dns_check / sizeof dns_check[0])
 
 static struct histogram hist[NSTAGES];
 static uint64_t outcomes[NOUTCOMES];
 static uint64_t tempfails[IMS_TF_NCAUSES];
-static uint64_t dns_errors[3];
+static uint64_t dns_errors[NDNS];
 static uint64_t redis_errors;
 /* clamd's answers by symbol: found, could not scan, scanned in part */
 static const char *const av_result[] = {"virus", "error", "size_limit"};
@@ -129,7 +131,7 @@ void ims_mmetrics_scan(const struct ims_scan *s, const char *outcome)
 	for (size_t i = 0; i < ims_scan_symbol_count(s); i++) {
 		if (ims_scan_symbol(s, i, &name, &w, NULL) != 0 || !name)
 			continue;
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < NDNS; k++)
 			if (strcmp(name, dns_symbol[k]) == 0)
 				add(&dns_errors[k], 1);
 		for (size_t k = 0; k < 3; k++)
@@ -228,7 +230,7 @@ char *ims_mmetrics_render(void)
 		    get(&tempfails[i]));
 	put(&b, "# HELP ims_milter_dns_errors_total Checks that ended in a DNS temperror.\n"
 	        "# TYPE ims_milter_dns_errors_total counter\n");
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NDNS; i++)
 		put(&b, "ims_milter_dns_errors_total{check=\"%s\"} %" PRIu64 "\n", dns_check[i],
 		    get(&dns_errors[i]));
 	put(&b, "# HELP ims_milter_antivirus_total clamd's results: virus found, could not scan "

@@ -76,7 +76,9 @@ static inline const char *fuzz_line(const char **p, const char *end, size_t *len
 
 #define FUZZ_DNS_MAX 32
 
-/* The records one input added, to take them out again. */
+/* The records one input added (at most FUZZ_DNS_MAX).  The targets give
+ * each input a resolver of its own rather than removing them: libunbound
+ * keeps a removed record's memory until the resolver is freed. */
 struct fuzz_dns {
 	char names[FUZZ_DNS_MAX][256];
 	size_t n;
@@ -178,11 +180,5 @@ static inline void fuzz_dns_add(struct ims_dns *dns, struct fuzz_dns *f, const c
 		snprintf(f->names[f->n++], sizeof f->names[0], "%s", name);
 }
 
-static inline void fuzz_dns_clear(struct ims_dns *dns, struct fuzz_dns *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		ims_dns_local_remove(dns, f->names[i]);
-	f->n = 0;
-}
 
 #endif
