@@ -1163,8 +1163,9 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "Values are checked beyond their type when a program starts or reloads, and by\n"
 	      "`ims config check`: networks are CIDRs without host bits, addresses are IP\n"
 	      "addresses with a port where one is needed, socket specs are what libmilter takes,\n"
-	      "`[milter] user` must exist, domains are domain names, paths are absolute, and the\n"
-	      "enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
+	      "`[milter] user` must exist, domains are domain names, paths are absolute, DNS list\n"
+	      "rules (`[dnsbl]`) name a zone, an answer code, a symbol of their own and a weight,\n"
+	      "and the enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
 	      "This page is generated from the table in `lib/conf.c`\n"
 	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
 	      f);
@@ -1226,7 +1227,8 @@ void ims_conf_write_man(FILE *f)
 	      ".PP\nValues are checked beyond their type at start, at reload and by "
 	      "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "
 	      "addresses with a port where one is needed, socket specs are what libmilter takes, "
-	      "the milter user must exist, domains are domain names, paths are absolute, and the "
+	      "the milter user must exist, domains are domain names, paths are absolute, DNS list "
+	      "rules ([dnsbl]) name a zone, an answer code, a symbol of their own and a weight, and the "
 	      "enabled [actions] thresholds rise from tag to quarantine to reject.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {

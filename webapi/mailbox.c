@@ -464,11 +464,13 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		if (rc != IMS_OK || nhits == 0)
 			goto render;
 		rc = IMS_ENOMEM;
-		uidset = malloc(nhits * 11 + 1);
+		/* a UID is at most 20 digits as an unsigned long, and a comma */
+		size_t cap = nhits * 21 + 1;
+		uidset = malloc(cap);
 		if (!uidset)
 			goto out;
 		for (i = 0; i < nhits && i < limit; i++)
-			len += (size_t)sprintf(uidset + len, "%s%lu", i ? "," : "", hits[i]);
+			len += (size_t)snprintf(uidset + len, cap - len, "%s%lu", i ? "," : "", hits[i]);
 		rc =
 		    fetch_rows(d, user, json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset),
 		               &b, &rows, err, errlen);

@@ -25,7 +25,6 @@
 #include "mailview.h"
 #include "routes.h"
 
-
 /* The Dovecot client, or NULL with a 503 set. */
 static struct ims_dove *dove(struct ims_req *r)
 {
@@ -377,7 +376,7 @@ out:
  * seen by Dovecot's IMAPSieve; moves the web makes through doveadm are
  * not, so the web records its own.  0, or -1 with the response set. */
 static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, const char *label,
-                           char *feedback_id, size_t idlen)
+                           char *feedback_id, size_t idlen, const char **outcome_name)
 {
 	const struct ims_conf *conf = r->app->conf;
 	struct ims_feedback_msg fb = {0};
@@ -419,10 +418,13 @@ static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, cons
 	if (outcome == IMS_FEEDBACK_RATE_LIMITED || outcome == IMS_FEEDBACK_USER_FULL) {
 		ims_req_error(r, 429, "feedback refused: %s ([feedback] %s)",
 		              ims_feedback_outcome_name(outcome),
-		              outcome == IMS_FEEDBACK_RATE_LIMITED ? "rate_per_hour" : "max_per_user");
+		              outcome == IMS_FEEDBACK_RATE_LIMITED ? "rate_per_hour"
+		                                                   : "max_per_user");
 		goto out;
 	}
 	snprintf(feedback_id, idlen, "%s", entry);
+	if (outcome_name)
+		*outcome_name = ims_feedback_outcome_name(outcome);
 	ims_log_info(r->id, "event=feedback user=%s msg=%s label=%s outcome=%s", r->who.sub,
 	             r->params[0], label, ims_feedback_outcome_name(outcome));
 	ret = 0;
@@ -462,8 +464,8 @@ void ims_route_email_move(struct ims_req *r)
 	}
 	if (strcmp(from, to) != 0 &&
 	    (strcmp(to, "Junk") == 0 || (strcmp(from, "Junk") == 0 && strcmp(to, "Trash") != 0)) &&
-	    record_feedback(r, &ref, strcmp(to, "Junk") == 0 ? "spam" : "ham", fid, sizeof fid) !=
-	        0)
+	    record_feedback(r, &ref, strcmp(to, "Junk") == 0 ? "spam" : "ham", fid, sizeof fid,
+	                    NULL) != 0)
 		goto out;
 	rc = ims_mbox_move(d, r->who.sub, &ref, to, NULL, err, sizeof err);
 	if (rc != IMS_OK) {
@@ -523,6 +525,7 @@ void ims_route_email_report(struct ims_req *r)
 	json_t *j = NULL, *m = NULL;
 	const char *label, *to = NULL;
 	char err[256], fid[64] = "", from[IMS_MBOX_FOLDER_MAX + 1];
+	const char *outcome = "";
 	ims_status rc;
 
 	if (!msg_ref(r, &ref) || !(d = dove(r)) || !(j = ims_req_body_json(r)))
@@ -542,7 +545,7 @@ void ims_route_email_report(struct ims_req *r)
 		to = "Junk";
 	else if (strcmp(label, "ham") == 0 && strcmp(from, "Junk") == 0)
 		to = "INBOX";
-	if (record_feedback(r, &ref, label, fid, sizeof fid) != 0)
+	if (record_feedback(r, &ref, label, fid, sizeof fid, &outcome) != 0)
 		goto out;
 	if (to) {
 		rc = ims_mbox_move(d, r->who.sub, &ref, to, NULL, err, sizeof err);
@@ -554,8 +557,8 @@ void ims_route_email_report(struct ims_req *r)
 	ims_log_info(r->id, "event=report user=%s msg=%s label=%s moved_to=\"%s\"", r->who.sub,
 	             r->params[0], label, to ? to : "");
 	ims_req_json(r, 202,
-	             json_pack("{s:s, s:s, s:s, s:s}", "id", r->params[0], "label", label,
-	                       "feedback_id", fid, "folder", to ? to : from));
+	             json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", r->params[0], "label", label,
+	                       "feedback_id", fid, "outcome", outcome, "folder", to ? to : from));
 out:
 	json_decref(m);
 	json_decref(j);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "dns.h"
@@ -39,6 +40,34 @@ static inline const char *fuzz_srcfile(const char *rel)
 
 	snprintf(buf, sizeof buf, "%s/%s", top && *top ? top : FUZZ_SRCDIR, rel);
 	return buf;
+}
+
+/* A private (0600) copy of the tree's file rel, for secrets such as the test
+ * DKIM key: git checks files out 0644, which ims refuses for a secret.  The
+ * copy lives in /tmp for the process's life (its path is returned). */
+static char fuzz_private_path[64];
+static void fuzz_private_copy_remove(void)
+{
+	unlink(fuzz_private_path);
+}
+static inline const char *fuzz_private_copy(const char *rel)
+{
+	char *path = fuzz_private_path;
+	char buf[8192];
+	FILE *in = fopen(fuzz_srcfile(rel), "rb");
+	int fd;
+	size_t n;
+
+	snprintf(path, sizeof fuzz_private_path, "/tmp/ims-fuzz-secret-XXXXXX");
+	if (!in || (fd = mkstemp(path)) < 0) /* mkstemp makes it 0600 */
+		fuzz_fail("cannot copy %s", rel);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		if (write(fd, buf, n) != (ssize_t)n)
+			fuzz_fail("cannot copy %s", rel);
+	fclose(in);
+	close(fd);
+	atexit(fuzz_private_copy_remove);
+	return path;
 }
 
 /* A header field value ims writes must not be able to end the field or

@@ -263,6 +263,11 @@ def test_report_is_a_move():
     entries = env.cli("XRANGE", "ims:{global}:feedback", "-", "+")
     assert "spam" in entries and "buy now" in entries and "web" in entries, entries
     junk = item("Junk", "buy now")
+    # the same report again (another id now: it moved) adds nothing
+    n = env.cli("XLEN", "ims:{global}:feedback").strip()
+    r = env.api.request("POST", f"/emails/{junk['id']}/report", {"label": "spam"}, token=t)
+    assert r.status == 202 and r.json()["outcome"] == "duplicate", r
+    assert env.cli("XLEN", "ims:{global}:feedback").strip() == n
     for bad in ({"label": "maybe"}, {}, {"label": 1}):
         assert env.api.request("POST", f"/emails/{junk['id']}/report", bad,
                                token=t).status == 400
@@ -270,6 +275,15 @@ def test_report_is_a_move():
     assert r.status == 202 and r.json()["folder"] == "INBOX", r
     assert "buy now" in imap_subjects(im, "INBOX")
     im.logout()
+    # a plain web move into Junk teaches ims too (Dovecot's IMAPSieve does not
+    # see moves made through doveadm, so the web records them itself)
+    mid = env.deliver(ALICE, "other@example.org", "cheap watches")
+    sid = env.last_scan_id
+    n = int(env.cli("XLEN", "ims:{global}:feedback"))
+    assert env.api.request("POST", f"/emails/{mid}/move", {"folder": "Junk"},
+                           token=t).status == 204
+    assert int(env.cli("XLEN", "ims:{global}:feedback")) == n + 1
+    assert sid in env.cli("XREVRANGE", "ims:{global}:feedback", "+", "-", "COUNT", "1")
 
 
 def test_other_users_message():
