@@ -6,7 +6,8 @@ lib_libims_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
-	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h
+	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
+	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
