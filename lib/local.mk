@@ -28,4 +28,4 @@ noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
-	lib/reputation.c lib/reputation.h
+	lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h

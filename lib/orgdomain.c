@@ -12,8 +12,9 @@ static pthread_once_t psl_once = PTHREAD_ONCE_INIT;
 
 static void psl_load(void)
 {
-	/* the system's list (newest of the files libpsl knows), else the built-in */
-	psl = psl_latest(NULL);
+	/* the system's list, the file libopendmarc reads too (dmarc.c), else
+	 * the built-in */
+	psl = psl_load_file(IMS_PUBLIC_SUFFIX_LIST);
 	if (!psl)
 		psl = psl_builtin();
 }

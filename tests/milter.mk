@@ -62,3 +62,9 @@ EXTRA_DIST += tests/milter/test_privdrop.py
 # Sendmail (unpacked from Debian's packages by install-deps.sh --test) end to end
 TESTS += tests/e2e/test_sendmail.py
 EXTRA_DIST += tests/e2e/test_sendmail.py tests/harness/sendmail.py
+
+# one organisational domain (lib/orgdomain.c) in DMARC, heuristics, features
+check_PROGRAMS += tests/unit/test_orgdomain
+tests_unit_test_orgdomain_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_orgdomain_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_orgdomain

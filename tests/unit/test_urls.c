@@ -58,6 +58,11 @@ static void test_host(void)
 	CHECK(ims_url_host("http://0xC0A80101/", 18, &h) == IMS_OK && (h.flags & IMS_URL_IP));
 	CHECK(ims_url_host("http://192.168.1.1/", 19, &h) == IMS_OK && (h.flags & IMS_URL_IP));
 	CHECK(ims_url_host("http://1.example.test/", 22, &h) == IMS_OK && !(h.flags & IMS_URL_IP));
+	CHECK(ims_url_host("http://user@10.0.0.1:8080/", 26, &h) == IMS_OK &&
+	      (h.flags & IMS_URL_IP) && strcmp(h.host, "10.0.0.1") == 0);
+	CHECK(!ims_url_is_ip_literal("1password.com"));
+	CHECK(ims_url_is_ip_literal("[2001:db8::1]"));
+	CHECK(ims_url_host("", 0, &h) == IMS_ENOTFOUND);
 	CHECK(ims_url_host("http://u:p@x.test/", 18, &h) == IMS_OK && (h.flags & IMS_URL_USERINFO));
 }
 
