@@ -105,6 +105,30 @@ static const struct conf_key conf_table[] = {
 	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
 	  "entries read from all list files together; lines past it are dropped with a log line" },
 
+	{ "bec", "enabled", T_BOOL, OFF(bec_enabled), "yes", NOLIM,
+	  "run the impersonation and look-alike checks on inbound mail (BEC_* symbols)" },
+	{ "bec", "protected_domains", T_LIST, OFF(bec_protected_domains), "", NOLIM,
+	  "domains whose look-alikes are flagged besides [milter] local_domains (partners, "
+	  "banks)" },
+	{ "bec", "protected_names", T_LIST, OFF(bec_protected_names), "", NOLIM,
+	  "display names flagged on external mail besides the names local users send under" },
+	{ "bec", "freemail_domains", T_LIST, OFF(bec_freemail_domains),
+	  "gmail.com,googlemail.com,yahoo.com,ymail.com,outlook.com,hotmail.com,live.com,msn.com,"
+	  "aol.com,icloud.com,me.com,gmx.com,gmx.net,gmx.de,web.de,mail.com,proton.me,"
+	  "protonmail.com,yandex.com,yandex.ru,mail.ru,zoho.com,qq.com,163.com", NOLIM,
+	  "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL" },
+	{ "bec", "max_edit_distance", T_INT, OFF(bec_max_edit_distance), "1", 0, 2, NULL,
+	  "largest edit distance between registrable-domain labels that is a look-alike (0: "
+	  "confusable characters only)" },
+	{ "bec", "min_label_length", T_INT, OFF(bec_min_label_length), "5", 1, 63, NULL,
+	  "shorter protected labels are matched by confusable characters only, not by distance" },
+	{ "bec", "first_time_sender", T_BOOL, OFF(bec_first_time_sender), "yes", NOLIM,
+	  "flag a From address no local recipient has corresponded with (BEC_FIRST_TIME_SENDER)" },
+	{ "bec", "correspondents_max", T_INT, OFF(bec_correspondents_max), "1000", 10, 100000,
+	  NULL, "addresses and domains remembered per local user (the newest kept)" },
+	{ "bec", "correspondents_days", T_INT, OFF(bec_correspondents_days), "365", 1, 3650, NULL,
+	  "a user's correspondents are forgotten after this many days without mail" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -224,7 +248,7 @@ static const struct conf_key conf_table[] = {
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "redis", "classifier",
+static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "bec", "redis", "classifier",
 					      "scores",  "actions", "dkim", "webapi", "quarantine",
 					      "users",   "feedback" };
 
@@ -995,6 +1019,8 @@ static const char *const section_docs[] = {
 	"From; each rule names its own symbol and weight (docs/milter.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
+	"bec", "Impersonation and look-alikes: look-alike domains, display names of local users, "
+	"Reply-To elsewhere, first-time senders (docs/milter.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",

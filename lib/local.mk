@@ -7,7 +7,7 @@ lib_libims_a_SOURCES = \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
-	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h
+	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
@@ -28,4 +28,5 @@ noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
-	lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h
+	lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h \
+	lib/bec.c lib/bec.h lib/scan_bec.c

@@ -507,6 +507,9 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ims_heuristics_run(&hin, emit_symbol, s);
+		ims_scan_bec(s, ims_engine_store(eng), hin.from,
+		             msg ? ims_msg_find(msg, "Reply-To", 0) : NULL,
+		             msg && ims_msg_find(msg, "List-Id", 0) != NULL);
 		s->heuristics_us = elapsed_us(&t);
 		if (!s->outbound) {
 			struct ims_reputation_input rin = {

@@ -68,3 +68,9 @@ check_PROGRAMS += tests/unit/test_orgdomain
 tests_unit_test_orgdomain_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_orgdomain_LDADD = $(SCAN_TEST_LIBS)
 TESTS += tests/unit/test_orgdomain
+
+# impersonation and look-alikes (lib/bec.c, lib/correspondents.c)
+check_PROGRAMS += tests/unit/test_bec
+tests_unit_test_bec_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_bec_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_bec
