@@ -241,6 +241,90 @@ static void test_store_records(void)
 	ims_engine_unref(e);
 }
 
+/* "name(detail) " of every symbol of s */
+static const char *symbols(const struct ims_scan *s)
+{
+	found[0] = '\0';
+	for (size_t i = 0; i < ims_scan_symbol_count(s); i++) {
+		const char *name, *detail;
+		double w;
+		size_t n = strlen(found);
+
+		if (ims_scan_symbol(s, i, &name, &w, &detail) == 0)
+			snprintf(found + n, sizeof found - n, "%s(%s) ", name, detail);
+	}
+	return found;
+}
+
+static struct ims_engine *engine(struct ims_store **st)
+{
+	struct ims_conf *c;
+	struct ims_engine *e = NULL;
+	char err[256];
+
+	CHECK(ims_conf_defaults(&c) == IMS_OK);
+	free(c->classifier_model);
+	c->classifier_model = strdup(model_path);
+	for (char **d = c->milter_local_domains; d && *d; d++)
+		free(*d);
+	free(c->milter_local_domains);
+	c->milter_local_domains = calloc(2, sizeof(char *));
+	c->milter_local_domains[0] = strdup("example.test");
+	CHECK(ims_store_open_memory(st) == IMS_OK);
+	CHECK(ims_engine_new_with_store(c, *st, &e, err, sizeof err) == IMS_OK);
+	ims_conf_unref(c);
+	return e;
+}
+
+static const char *in_rcpts[] = {"alice@example.test"};
+static const struct ims_envelope in_env = {.client_ip = "192.0.2.9",
+                                           .helo = "mx.examp1e.test",
+                                           .mail_from = "ceo@examp1e.test",
+                                           .rcpts = in_rcpts,
+                                           .nrcpts = 1,
+                                           .queue_id = "Q3"};
+
+/* Through the scan: a look-alike From domain, a Reply-To at free mail. */
+static void test_scan_symbols(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(&st);
+	struct ims_scan *s;
+	const char msg[] = "From: CEO <ceo@examp1e.test>\r\nReply-To: ceo@gmail.com\r\n"
+	                   "To: alice@example.test\r\nSubject: wire\r\n\r\nurgent\r\n";
+
+	if (!e)
+		return;
+	CHECK(ims_scan_run(e, &in_env, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(symbols(s), "BEC_LOOKALIKE_DOMAIN(examp1e.test looks like example.test "
+	                               "(confusable))");
+	CHECK_STR_CONTAINS(symbols(s), "BEC_REPLY_TO_FREEMAIL(Reply-To ceo@gmail.com, From "
+	                               "ceo@examp1e.test)");
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+/* The link the phishing check judges is the one the mail view renders:
+ * with <base href> the relative link goes to evil.test.  Before, the
+ * checks read the stripper's "login" (no host) and saw nothing. */
+static void test_scan_judges_rendered_link(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(&st);
+	struct ims_scan *s;
+	const char msg[] = "From: PayPal <service@paypal.test>\r\nTo: alice@example.test\r\n"
+	                   "Subject: account\r\nContent-Type: text/html\r\n\r\n"
+	                   "<html><head><base href=\"http://evil.test/\"></head><body>"
+	                   "<a href=\"login\">www.paypal.test</a></body></html>\r\n";
+
+	if (!e)
+		return;
+	CHECK(ims_scan_run(e, &in_env, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(symbols(s), "PHISH_URL_TEXT_MISMATCH(www.paypal.test->evil.test)");
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 int main(void)
 {
 	RUN(test_skeleton);
@@ -248,9 +332,11 @@ int main(void)
 	RUN(test_lookalike_checks);
 	RUN(test_display_name);
 	RUN(test_reply_to);
-	if (make_ham_model() == 0)
+	if (make_ham_model() == 0) {
 		RUN(test_store_records);
-	else
+		RUN(test_scan_symbols);
+		RUN(test_scan_judges_rendered_link);
+	} else
 		CHECK(!"model");
 	unlink(model_path);
 	return CHECK_DONE();
