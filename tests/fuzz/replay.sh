@@ -28,4 +28,5 @@ run token
 run users
 run feedback "$s/rfc5322" "$d/mime"
 run release "$s/rfc5322" "$s/mime" "$d/mime"
+run urls "$s/html"
 exit $rc
