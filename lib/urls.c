@@ -149,9 +149,17 @@ static int browser_form(const char *url, size_t len, char *buf, size_t buflen)
 	/* special: skip every '/' and '\' after the scheme */
 	while (i < n && (tmp[i] == '/' || tmp[i] == '\\'))
 		i++;
-	if ((size_t)snprintf(buf, buflen, "%.*s://%s", (int)(s ? s : 4), s ? tmp : "http",
-	                     tmp + i) >= buflen)
-		buf[buflen - 1] = '\0';
+	{
+		const char *sch = s ? tmp : "http";
+		size_t sl = s ? s : 4, rest = n - i;
+
+		if (sl + 3 + rest + 1 > buflen)
+			rest = buflen - sl - 4;
+		memcpy(buf, sch, sl);
+		memcpy(buf + sl, "://", 3);
+		memcpy(buf + sl + 3, tmp + i, rest);
+		buf[sl + 3 + rest] = '\0';
+	}
 	for (char *p = strstr(buf, "://") + 3; *p && *p != '?' && *p != '#'; p++)
 		if (*p == '\\')
 			*p = '/';
@@ -191,8 +199,10 @@ ims_status ims_url_host(const char *url, size_t len, struct ims_url_host *out)
 			at = p;
 	if (at) {
 		memmove(auth, at + 1, strlen(at + 1) + 1);
+		end -= at + 1 - auth;
 		flags |= IMS_URL_USERINFO;
 	}
+	*end = '\0'; /* only the authority is parsed: the path may be long */
 	if (!g_uri_split(buf, G_URI_FLAGS_NON_DNS, NULL, NULL, &host, NULL, NULL, NULL, NULL,
 	                 NULL)) {
 		rc = IMS_EINVAL;
@@ -217,7 +227,12 @@ ims_status ims_url_host(const char *url, size_t len, struct ims_url_host *out)
 		ascii = g_ascii_strdown(host, -1);
 		flags |= IMS_URL_IP;
 	} else {
-		ascii = g_hostname_to_ascii(host); /* IDNA (UTS #46 mapping, lower case) */
+		int plain = 1;
+
+		for (const char *p = host; *p && plain; p++)
+			plain = (unsigned char)*p < 0x80;
+		/* IDNA (UTS #46 mapping, lower case) for names that are not ASCII */
+		ascii = plain ? g_strdup(host) : g_hostname_to_ascii(host);
 		if (!ascii) {
 			rc = IMS_EINVAL;
 			goto out;
@@ -270,11 +285,18 @@ size_t ims_urls_in_text(const char *text, size_t len, ims_url_fn fn, void *ctx)
 		int parens = 0, brackets = 0;
 		struct ims_url_ref ref;
 
-		if (ascii_lower((unsigned char)*p) != 'h' && ascii_lower((unsigned char)*p) != 'w')
+		unsigned char c = (unsigned char)*p | 0x20; /* lower case for letters */
+
+		if (c == 'h') {
+			if (rest < 7 || (p[1] | 0x20) != 't' || (p[2] | 0x20) != 't' ||
+			    (p[3] | 0x20) != 'p' ||
+			    (!has_prefix_ci(p, rest, "http://") &&
+			     !has_prefix_ci(p, rest, "https://")))
+				continue;
+		} else if (c != 'w' || rest < 4 || (p[1] | 0x20) != 'w' || (p[2] | 0x20) != 'w' ||
+		           p[3] != '.') {
 			continue;
-		if (!has_prefix_ci(p, rest, "http://") && !has_prefix_ci(p, rest, "https://") &&
-		    !has_prefix_ci(p, rest, "www."))
-			continue;
+		}
 		/* at the start of a word */
 		if (i > 0 && (is_alpha((unsigned char)p[-1]) || is_digit((unsigned char)p[-1])))
 			continue;
