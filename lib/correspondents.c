@@ -139,21 +139,13 @@ ims_status ims_correspondents_seen(struct ims_store *st, const char *user, const
 	size_t outlen = 0;
 	ims_status rc;
 
-	*seen = -1;
+	*seen = 0;
 	if (lower_copy(user, u, sizeof u) != 0 || lower_copy(peer, p, sizeof p) != 0)
 		return IMS_EINVAL;
 	rc = query(st, "ZSCORE", 0, u, p, NULL, &out, &outlen);
 	free(out);
-	if (rc == IMS_OK) {
+	if (rc == IMS_OK)
 		*seen = 1;
-		return IMS_OK;
-	}
-	if (rc != IMS_ENOTFOUND)
-		return rc;
-	rc = query(st, "ZCARD", 0, u, NULL, NULL, &out, &outlen);
-	if (rc == IMS_OK && out && strtol(out, NULL, 10) > 0)
-		*seen = 0;
-	free(out);
 	return rc == IMS_ENOTFOUND ? IMS_OK : rc;
 }
 

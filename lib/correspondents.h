@@ -44,10 +44,10 @@ struct ims_store_txn *ims_correspondents_txn(const char *user, const char *const
  * display name key (ims_bec_name_key).  NULL when out of memory. */
 struct ims_store_txn *ims_bec_name_txn(const char *key, const char *addr);
 
-/* Whether user has corresponded with peer: *seen is 1 (yes), 0 (no), or
- * -1 when nothing is known about user yet (an empty set: a new install, or
- * a new user), which the caller should not count as "first time".
- * IMS_ETEMP when Redis failed. */
+/* Whether user has corresponded with peer: *seen is 1 (yes) or 0 (no).
+ * One ZSCORE; a caller that must tell "no" from "nothing known about user
+ * yet" (a new install or user) asks ims_correspondents_domains() first:
+ * an empty list is nothing known.  IMS_ETEMP when Redis failed. */
 ims_status ims_correspondents_seen(struct ims_store *st, const char *user, const char *peer,
                                    int *seen);
 

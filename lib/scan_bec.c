@@ -131,9 +131,6 @@ void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw
 
 		ims_bec_run(&in, emit, s);
 	}
-	for (size_t i = 0; i < nr; i++)
-		ims_correspondents_free_list(domains[i]);
-
 	if (st && c->bec_first_time_sender) {
 		char detail[512];
 		size_t o = 0;
@@ -141,8 +138,10 @@ void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw
 
 		detail[0] = '\0';
 		for (size_t i = 0; i < nr; i++) {
-			int seen = -1;
+			int seen = 0;
 
+			if (!domains[i] || !domains[i][0])
+				continue; /* nothing known about this user yet: not "first" */
 			rc = ims_correspondents_seen(st, rcpts[i], s->bec_from, &seen);
 			if (rc != IMS_OK) {
 				ims_log_warn(
@@ -166,4 +165,6 @@ void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw
 			emit(s, "BEC_FIRST_TIME_SENDER", d2);
 		}
 	}
+	for (size_t i = 0; i < nr; i++)
+		ims_correspondents_free_list(domains[i]);
 }
