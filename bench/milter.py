@@ -40,6 +40,9 @@ NOOP_ARGS = [] if os.environ.get("IMS_BENCH_NOOP_HEADERS") == "0" else ["addhead
 # default inet: the former default).
 ALSO_INET = os.environ.get("IMS_BENCH_ALSO_INET") == "1"
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
+# IMS_BENCH_IMS_OFF="[bec]\nenabled = no": the same build once more ("ims_off")
+# with these lines added to its config, for the cost of a check (on vs off)
+IMS_OFF = os.environ.get("IMS_BENCH_IMS_OFF", "").replace("\\n", "\n")
 BEFORE_SOCKET = os.environ.get("IMS_BENCH_BEFORE_SOCKET", "inet")
 # Single-session latency: IMS_BENCH_LATENCY_MESSAGES messages in one SMTP
 # session per configuration (0: skip).
@@ -189,7 +192,7 @@ def smtp_source(port):
     return N / dt
 
 
-def start_extra_ims(tmp, conf, name, exe, kind):
+def start_extra_ims(tmp, conf, name, exe, kind, more=""):
     """Another ims-milter (exe) with conf's settings on its own socket of
     kind inet|unix; returns (proc, Postfix's socket form, log path)."""
     log = tmp.join(f"{name}.log")
@@ -208,7 +211,7 @@ def start_extra_ims(tmp, conf, name, exe, kind):
             line = f"pidfile = {tmp.join(name + '.pid')}"
         out.append(line)
     with open(cpath, "w") as f:
-        f.write("\n".join(out) + "\n")
+        f.write("\n".join(out) + "\n" + more + "\n")
     logf = open(log, "a")
     proc = subprocess.Popen([exe, "-f", "-c", cpath], stdout=logf, stderr=subprocess.STDOUT)
     if kind == "unix":
@@ -339,8 +342,11 @@ def main():
             extra.append(("ims_inet", os.path.join(BUILD, "milter/ims-milter"), "inet"))
         if IMS_BEFORE:
             extra.append(("ims_before", IMS_BEFORE, BEFORE_SOCKET))
+        if IMS_OFF:
+            extra.append(("ims_off", os.path.join(BUILD, "milter/ims-milter"), "inet"))
         for name, exe, kind in extra:
-            proc, pform, log = start_extra_ims(tmp, conf, name, exe, kind)
+            proc, pform, log = start_extra_ims(tmp, conf, name, exe, kind,
+                                               IMS_OFF if name == "ims_off" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
             parts.append(pf)
             configs.insert(2 + len(ims_pids) - 1, (name, pf))

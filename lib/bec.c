@@ -17,13 +17,48 @@ static const struct {
 	const char *from, *to;
 } ascii_alikes[] = {{"rn", "m"}, {"vv", "w"}, {"cl", "d"}, {"0", "o"}, {"1", "l"}, {"|", "l"}};
 
+static int is_ascii(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 0;
+	return 1;
+}
+
 int ims_bec_skeleton(const char *name, char *out, size_t outlen)
 {
 	char *uni = NULL, *nfkc = NULL, *fold = NULL;
 	GString *s = NULL;
 	int rc = -1;
 
-	if (!name || !*name || !g_utf8_validate(name, -1, NULL))
+	if (!name || !*name)
+		return -1;
+	if (is_ascii(name) && !strstr(name, "xn--") && !strstr(name, "XN--")) {
+		/* ASCII: NFKC and case folding are lower-casing; the look-alikes */
+		size_t o = 0;
+
+		for (const char *p = name; *p; p++) {
+			char c = g_ascii_tolower(*p);
+			const char *t = NULL;
+			size_t skip = 0;
+
+			for (size_t i = 0; i < sizeof ascii_alikes / sizeof ascii_alikes[0] && !t;
+			     i++) {
+				size_t fl = strlen(ascii_alikes[i].from);
+
+				if (c == ascii_alikes[i].from[0] &&
+				    (fl == 1 || g_ascii_tolower(p[1]) == ascii_alikes[i].from[1]))
+					t = ascii_alikes[i].to, skip = fl - 1;
+			}
+			if (o + 2 > outlen)
+				return -1;
+			out[o++] = t ? t[0] : c;
+			p += skip;
+		}
+		out[o] = '\0';
+		return 0;
+	}
+	if (!g_utf8_validate(name, -1, NULL))
 		return -1;
 	/* punycode labels decoded (GLib's IDNA); names that are not valid
 	 * host names are taken as they are */
@@ -111,8 +146,15 @@ int ims_bec_edit_distance(const char *a, const char *b, int cap)
 /* The registrable domain of host in ASCII (A-labels), or host itself. */
 static int registrable(const char *host, char *out, size_t outlen)
 {
-	char *ascii = g_hostname_to_ascii(host);
+	char *ascii;
 	int rc = -1;
+
+	if (is_ascii(host)) /* ims_orgdomain lower-cases; IDNA only for the rest */
+		return ims_orgdomain(host, out, outlen) == IMS_OK ||
+		               (size_t)snprintf(out, outlen, "%s", host) < outlen
+		           ? 0
+		           : -1;
+	ascii = g_hostname_to_ascii(host);
 
 	if (!ascii)
 		return -1;
@@ -125,40 +167,56 @@ static int registrable(const char *host, char *out, size_t outlen)
 	return rc;
 }
 
-int ims_bec_lookalike(const char *domain, const char *protected, int max_edit_distance,
-                      int min_label_length, char *why, size_t whylen)
+/* One side of a comparison: the registrable domain's first label and its
+ * skeleton. */
+struct side {
+	char label[LABEL_MAX], skel[LABEL_MAX], reg[LABEL_MAX];
+};
+
+static int side_of(const char *domain, struct side *s)
 {
-	char a[LABEL_MAX], b[LABEL_MAX], sa[LABEL_MAX], sb[LABEL_MAX];
 	char *dot;
+
+	if (registrable(domain, s->reg, sizeof s->reg) != 0)
+		return -1;
+	snprintf(s->label, sizeof s->label, "%s", s->reg);
+	if ((dot = strchr(s->label, '.')))
+		*dot = '\0';
+	return ims_bec_skeleton(s->label, s->skel, sizeof s->skel);
+}
+
+static int compare(const struct side *a, const struct side *b, int max_edit_distance,
+                   int min_label_length, char *why, size_t whylen)
+{
 	int d;
 
-	if (why && whylen)
-		why[0] = '\0';
-	if (!domain || !protected || registrable(domain, a, sizeof a) != 0 ||
-	    registrable(protected, b, sizeof b) != 0 || strcmp(a, b) == 0)
-		return 0;
-	/* the registrable domain's own label: "examp1e" of "examp1e.co.uk" */
-	if ((dot = strchr(a, '.')))
-		*dot = '\0';
-	if ((dot = strchr(b, '.')))
-		*dot = '\0';
-	if (strcmp(a, b) == 0)
-		return 0; /* the same name under another suffix: not judged */
-	if (ims_bec_skeleton(a, sa, sizeof sa) != 0 || ims_bec_skeleton(b, sb, sizeof sb) != 0)
-		return 0;
-	if (strcmp(sa, sb) == 0) {
+	if (strcmp(a->reg, b->reg) == 0 || strcmp(a->label, b->label) == 0)
+		return 0; /* the same, or the same name under another suffix: not judged */
+	if (strcmp(a->skel, b->skel) == 0) {
 		snprintf(why, whylen, "%s",
-		         strncmp(a, "xn--", 4) == 0 ? "punycode confusable" : "confusable");
+		         strncmp(a->label, "xn--", 4) == 0 ? "punycode confusable" : "confusable");
 		return 1;
 	}
-	if ((int)strlen(sb) < min_label_length || max_edit_distance < 1)
+	if ((int)strlen(b->skel) < min_label_length || max_edit_distance < 1)
 		return 0;
-	d = ims_bec_edit_distance(sa, sb, max_edit_distance);
+	d = ims_bec_edit_distance(a->skel, b->skel, max_edit_distance);
 	if (d <= max_edit_distance) {
 		snprintf(why, whylen, "edit distance %d", d);
 		return 1;
 	}
 	return 0;
+}
+
+int ims_bec_lookalike(const char *domain, const char *protected, int max_edit_distance,
+                      int min_label_length, char *why, size_t whylen)
+{
+	struct side a, b;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!domain || !protected || side_of(domain, &a) != 0 || side_of(protected, &b) != 0)
+		return 0;
+	return compare(&a, &b, max_edit_distance, min_label_length, why, whylen);
 }
 
 int ims_bec_name_key(const char *name, char *out, size_t outlen)
@@ -234,13 +292,17 @@ static void check_lookalike(const struct ims_bec_input *in, const char *fd, ims_
 	                              in->correspondent_domains};
 	const char *syms[] = {"BEC_LOOKALIKE_DOMAIN", "BEC_LOOKALIKE_DOMAIN",
 	                      "BEC_LOOKALIKE_CORRESPONDENT"};
+	struct side from, other;
 
+	if (side_of(fd, &from) != 0)
+		return;
 	for (int k = 0; k < 3; k++) {
 		for (const char *const *p = lists[k]; p && *p; p++) {
 			char why[64], detail[600];
 
-			if (!ims_bec_lookalike(fd, *p, in->max_edit_distance, in->min_label_length,
-			                       why, sizeof why))
+			if (side_of(*p, &other) != 0 ||
+			    !compare(&from, &other, in->max_edit_distance, in->min_label_length,
+			             why, sizeof why))
 				continue;
 			snprintf(detail, sizeof detail, "%s looks like %s (%s)", fd, *p, why);
 			emit(arg, syms[k], detail);
