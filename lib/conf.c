@@ -113,10 +113,11 @@ static const struct conf_key conf_table[] = {
 	{ "bec", "protected_names", T_LIST, OFF(bec_protected_names), "", NOLIM,
 	  "display names flagged on external mail besides the names local users send under" },
 	{ "bec", "freemail_domains", T_LIST, OFF(bec_freemail_domains),
-	  "gmail.com,googlemail.com,yahoo.com,ymail.com,outlook.com,hotmail.com,live.com,msn.com,"
-	  "aol.com,icloud.com,me.com,gmx.com,gmx.net,gmx.de,web.de,mail.com,proton.me,"
-	  "protonmail.com,yandex.com,yandex.ru,mail.ru,zoho.com,qq.com,163.com", NOLIM,
-	  "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL" },
+	  "gmail.com,googlemail.com,yahoo.com,outlook.com,hotmail.com,live.com,aol.com,icloud.com,"
+	  "gmx.com,gmx.de,web.de,mail.com,proton.me,protonmail.com,yandex.ru,mail.ru,qq.com",
+	  NOLIM,
+	  "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL (repeat the key to add "
+	  "more)" },
 	{ "bec", "max_edit_distance", T_INT, OFF(bec_max_edit_distance), "1", 0, 2, NULL,
 	  "largest edit distance between registrable-domain labels that is a look-alike (0: "
 	  "confusable characters only)" },

@@ -38,6 +38,21 @@ static xmlNode *find_base(xmlNode *n, int depth)
 	return NULL;
 }
 
+/* The document's <base>, found once: a walk per link would make a page of
+ * many relative links quadratic.  Kept in doc->_private, the field libxml2
+ * leaves to the application (a node of doc, or no_base). */
+static char no_base;
+
+static xmlNode *doc_base(htmlDocPtr doc)
+{
+	if (!doc->_private) {
+		xmlNode *b = find_base(xmlDocGetRootElement(doc), 0);
+
+		doc->_private = b ? (void *)b : (void *)&no_base;
+	}
+	return doc->_private == (void *)&no_base ? NULL : doc->_private;
+}
+
 /* Leading and trailing white space and C0 controls go, as in a browser. */
 static void trim(xmlChar *v)
 {
@@ -76,7 +91,7 @@ xmlChar *ims_htmldoc_link(htmlDocPtr doc, xmlNode *n, const char *attr)
 	/* absolute (a scheme, or "//host"): as written */
 	if (!doc || is_absolute((const char *)v))
 		return v;
-	base = find_base(xmlDocGetRootElement(doc), 0);
+	base = doc_base(doc);
 	if (!base || !(bv = xmlGetProp(base, (const xmlChar *)"href")))
 		return v;
 	trim(bv);

@@ -29,7 +29,10 @@ htmlDocPtr ims_htmldoc_read(const char *html, size_t len);
 /* The URL of element n's attribute attr as a browser would follow it:
  * libxml2's decoded value, resolved against the document's first
  * <base href> when it is relative and a base is given.  NULL when the
- * element has no such attribute.  The caller frees it with xmlFree(). */
+ * element has no such attribute.  The caller frees it with xmlFree().
+ * The base is looked up once per document and remembered in
+ * doc->_private (so doc must come from ims_htmldoc_read, and its
+ * _private be left alone). */
 xmlChar *ims_htmldoc_link(htmlDocPtr doc, xmlNode *n, const char *attr);
 
 /* Parses len bytes of HTML (ims_htmldoc_read) and reports every URL in
