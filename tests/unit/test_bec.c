@@ -325,6 +325,27 @@ static void test_scan_judges_rendered_link(void)
 	ims_engine_unref(e);
 }
 
+/* Redis down: the checks that need it give nothing (neutral), the rest
+ * still run, and the scan is not held back. */
+static void test_redis_down_neutral(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine(&st);
+	struct ims_scan *s;
+	const char msg[] = "From: CEO <ceo@examp1e.test>\r\nTo: alice@example.test\r\n"
+	                   "Subject: wire\r\n\r\nurgent\r\n";
+
+	if (!e)
+		return;
+	ims_store_memory_set_down(st, true);
+	CHECK(ims_scan_run(e, &in_env, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK_STR_CONTAINS(symbols(s), "BEC_LOOKALIKE_DOMAIN(");
+	CHECK(strstr(symbols(s), "BEC_FIRST_TIME_SENDER") == NULL);
+	CHECK(strstr(symbols(s), "BEC_DISPLAY_NAME_LOCAL_USER") == NULL);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 int main(void)
 {
 	RUN(test_skeleton);
@@ -336,6 +357,7 @@ int main(void)
 		RUN(test_store_records);
 		RUN(test_scan_symbols);
 		RUN(test_scan_judges_rendered_link);
+		RUN(test_redis_down_neutral);
 	} else
 		CHECK(!"model");
 	unlink(model_path);
