@@ -11,9 +11,9 @@
  *
  * Both sorted sets keep the newest [bec] correspondents_max members and
  * expire [bec] correspondents_days after the last update.  Updated when a
- * scan is stored (lib/scan_store.c): inbound mail that is delivered
- * (accepted or tagged) adds its From address to each local recipient's
- * sets; outbound mail of an authenticated local user adds every recipient
+ * scan is stored (lib/scan_store.c): inbound mail that is accepted (not
+ * tagged mail: it is suspect) adds its From address to each local
+ * recipient's sets; outbound mail of an authenticated local user adds every recipient
  * to the user's, and the From display name to bec:names when the From
  * address is the login's own. */
 #ifndef IMS_CORRESPONDENTS_H

@@ -318,7 +318,10 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	if (s->action == IMS_ACTION_ACCEPT || s->action == IMS_ACTION_TAG) {
 		struct ims_store_txn *t;
 
-		if (!s->outbound && s->bec_from[0] && !ims_scan_addr_is_local(c, s->bec_from)) {
+		/* inbound: accepted mail only (tagged mail is suspect: its sender
+		 * must not become "known") */
+		if (!s->outbound && s->action == IMS_ACTION_ACCEPT && s->bec_from[0] &&
+		    !ims_scan_addr_is_local(c, s->bec_from)) {
 			const char *peer = s->bec_from;
 
 			for (size_t i = 0; i < s->nrcpts; i++) {

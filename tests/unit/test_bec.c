@@ -16,6 +16,7 @@
 #include "model.h"
 #include "scan.h"
 #include "store.h"
+#include "symbols.h"
 
 static char model_path[] = "/tmp/ims-test-bec-XXXXXX";
 
@@ -256,7 +257,7 @@ static const char *symbols(const struct ims_scan *s)
 	return found;
 }
 
-static struct ims_engine *engine(struct ims_store **st)
+static struct ims_engine *engine_tag(struct ims_store **st, double tag)
 {
 	struct ims_conf *c;
 	struct ims_engine *e = NULL;
@@ -270,10 +271,17 @@ static struct ims_engine *engine(struct ims_store **st)
 	free(c->milter_local_domains);
 	c->milter_local_domains = calloc(2, sizeof(char *));
 	c->milter_local_domains[0] = strdup("example.test");
+	if (tag < 5.0) /* a tag from the look-alike alone: 9 - 3 (SVM_HAM) */
+		c->scores[ims_symbol_find("BEC_LOOKALIKE_DOMAIN")] = 9.0;
 	CHECK(ims_store_open_memory(st) == IMS_OK);
 	CHECK(ims_engine_new_with_store(c, *st, &e, err, sizeof err) == IMS_OK);
 	ims_conf_unref(c);
 	return e;
+}
+
+static struct ims_engine *engine(struct ims_store **st)
+{
+	return engine_tag(st, 5.0);
 }
 
 static const char *in_rcpts[] = {"alice@example.test"};
@@ -325,6 +333,26 @@ static void test_scan_judges_rendered_link(void)
 	ims_engine_unref(e);
 }
 
+/* A tagged (suspect) inbound message does not make its sender known. */
+static void test_tagged_not_recorded(void)
+{
+	struct ims_store *st;
+	struct ims_engine *e = engine_tag(&st, 0.0); /* a look-alike is tagged */
+	struct ims_scan *s;
+	const char msg[] = "From: Spammer <x@examp1e.test>\r\nTo: alice@example.test\r\n"
+	                   "Subject: offer\r\n\r\nbuy\r\n";
+
+	if (!e)
+		return;
+	CHECK(ims_scan_run(e, &in_env, msg, sizeof msg - 1, &s) == IMS_OK);
+	CHECK(ims_scan_action(s) == IMS_ACTION_TAG);
+	CHECK(ims_scan_store(e, s, msg, sizeof msg - 1, NULL, 0) == IMS_OK);
+	CHECK(strstr(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:correspondents") ==
+	      NULL);
+	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
 /* Redis down: the checks that need it give nothing (neutral), the rest
  * still run, and the scan is not held back. */
 static void test_redis_down_neutral(void)
@@ -358,6 +386,7 @@ int main(void)
 		RUN(test_scan_symbols);
 		RUN(test_scan_judges_rendered_link);
 		RUN(test_redis_down_neutral);
+		RUN(test_tagged_not_recorded);
 	} else
 		CHECK(!"model");
 	unlink(model_path);
