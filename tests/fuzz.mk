@@ -22,15 +22,15 @@ FUZZ_LIBS = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 FUZZ_SCAN_LIBS = lib/libimsscan.a $(FUZZ_LIBS)
 FUZZ_WEB_LIBS = $(IMS_WEB_LIBS)
 
-tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
 tests_fuzz_fuzz_conf_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_conf_LDADD = $(FUZZ_LIBS)
-tests_fuzz_fuzz_rfc5322_SOURCES = tests/fuzz/fuzz_rfc5322.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_rfc5322_SOURCES = tests/fuzz/fuzz_rfc5322.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
 tests_fuzz_fuzz_rfc5322_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_rfc5322_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_rfc5322_LDADD = $(FUZZ_LIBS)
-tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz_mime.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
 tests_fuzz_fuzz_mime_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_mime_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_mime_LDADD = $(FUZZ_LIBS)
@@ -96,6 +96,19 @@ tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)
 
+# the reputation checks' parsers: intel list lines, DNS list rules, sender entries
+FUZZ_TARGETS += tests/fuzz/fuzz-reputation
+tests_fuzz_fuzz_reputation_SOURCES = tests/fuzz/fuzz_reputation.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_reputation_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_reputation_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_reputation_LDADD = $(FUZZ_LIBS)
+
+# the attachment walker: libmagic types, libarchive members (lib/attachments.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-attach
+tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
 # URL hosts, URLs in text and HTML, look-alike skeletons (lib/urls.c,
 # lib/htmldoc.c, lib/bec.c)
 FUZZ_TARGETS += tests/fuzz/fuzz-urls
