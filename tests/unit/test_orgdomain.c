@@ -57,6 +57,18 @@ static void test_dmarc(void)
 	CHECK(ims_dmarc_check(dmarc, "192.0.2.1", "x.alice.github.io", &spf, NULL, &out) == IMS_OK);
 	CHECK(strcmp(out.org_domain, "alice.github.io") == 0);
 	CHECK(strcmp(out.record_domain, "alice.github.io") == 0);
+	/* libopendmarc's relaxed alignment (its own reader of the same list
+	 * file) agrees: a sibling under the private suffix is another org */
+	CHECK(out.result == IMS_DMARC_PASS && out.spf_aligned);
+	snprintf(spf.domain, sizeof spf.domain, "mail.alice.github.io");
+	CHECK(ims_dmarc_check(dmarc, "192.0.2.1", "x.alice.github.io", &spf, NULL, &out) == IMS_OK);
+	CHECK(out.spf_aligned);
+	snprintf(spf.domain, sizeof spf.domain, "bob.github.io");
+	CHECK(ims_dmarc_check(dmarc, "192.0.2.1", "x.alice.github.io", &spf, NULL, &out) == IMS_OK);
+	CHECK(!out.spf_aligned);
+	snprintf(spf.domain, sizeof spf.domain, "other.co.uk");
+	CHECK(ims_dmarc_check(dmarc, "192.0.2.1", "a.b.example.co.uk", &spf, NULL, &out) == IMS_OK);
+	CHECK(!out.spf_aligned);
 	ims_dmarc_free(dmarc);
 	ims_dns_free(dns);
 }
@@ -73,8 +85,9 @@ static void collect(void *arg, const char *symbol, const char *detail)
 
 static void test_heuristics(void)
 {
-	struct ims_link same = {"https://www.example.co.uk/login", "a.b.example.co.uk"};
-	struct ims_link other = {"https://bob.github.io/login", "alice.github.io"};
+	struct ims_link same = {.href = "https://www.example.co.uk/login",
+	                        .text = "a.b.example.co.uk"};
+	struct ims_link other = {.href = "https://bob.github.io/login", .text = "alice.github.io"};
 	struct ims_heur_input in = {.links = &same, .nlinks = 1, .from_count = 1};
 
 	found[0] = '\0';
