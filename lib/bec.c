@@ -219,15 +219,25 @@ int ims_bec_lookalike(const char *domain, const char *protected, int max_edit_di
 	return compare(&a, &b, max_edit_distance, min_label_length, why, whylen);
 }
 
+static int invisible(gunichar c)
+{
+	return c == 0x00AD || c == 0x034F || c == 0x180E || (c >= 0x200B && c <= 0x200F) ||
+	       (c >= 0x202A && c <= 0x202E) || (c >= 0x2060 && c <= 0x2064) || c == 0xFEFF;
+}
+
 int ims_bec_name_key(const char *name, char *out, size_t outlen)
 {
-	char *nfkc, *fold;
+	char *valid, *nfkc, *fold;
 	size_t o = 0;
 	int space = 1;
 
-	if (!name || strlen(name) > IMS_BEC_MAX_NAME || !g_utf8_validate(name, -1, NULL))
+	if (!name || outlen < 2)
 		return -1;
-	nfkc = g_utf8_normalize(name, -1, G_NORMALIZE_NFKC);
+	/* a long name is cut, never skipped (padding must not hide a name);
+	 * bytes that are not UTF-8 become U+FFFD */
+	valid = g_utf8_make_valid(name, (gssize)strnlen(name, IMS_BEC_MAX_NAME));
+	nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
+	g_free(valid);
 	if (!nfkc)
 		return -1;
 	fold = g_utf8_casefold(nfkc, -1);
@@ -238,17 +248,17 @@ int ims_bec_name_key(const char *name, char *out, size_t outlen)
 		char buf[8];
 		int n;
 
-		if (g_unichar_isspace(c) || c == '"' || c == '\'' || c == 0x200B || c == 0x00A0) {
+		if (invisible(c))
+			continue; /* "Ali\u200Bce" is "alice" */
+		if (g_unichar_isspace(c) || c == '"' || c == '\'' || c == 0x00A0) {
 			if (!space && o + 1 < outlen)
 				out[o++] = ' ';
 			space = 1;
 			continue;
 		}
 		n = l ? (buf[0] = (char)g_ascii_tolower((char)l), 1) : g_unichar_to_utf8(c, buf);
-		if (o + (size_t)n + 1 > outlen) {
-			g_free(fold);
-			return -1;
-		}
+		if (o + (size_t)n + 1 > outlen)
+			break; /* cut at a character */
 		memcpy(out + o, buf, (size_t)n);
 		o += (size_t)n;
 		space = 0;
@@ -256,8 +266,7 @@ int ims_bec_name_key(const char *name, char *out, size_t outlen)
 	g_free(fold);
 	while (o > 0 && out[o - 1] == ' ')
 		o--;
-	if (outlen)
-		out[o < outlen ? o : outlen - 1] = '\0';
+	out[o] = '\0';
 	return o ? 0 : -1;
 }
 

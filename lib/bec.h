@@ -70,8 +70,11 @@ int ims_bec_lookalike(const char *domain, const char *protected, int max_edit_di
                       int min_label_length, char *why, size_t whylen);
 
 /* The form display names are compared and stored in: NFKC, case folded,
- * look-alike letters mapped, white space and quotes collapsed ("  Alice
- * SMITH " -> "alice smith").  Returns 0, or -1 when empty or too long. */
+ * look-alike letters mapped, invisible characters dropped, white space and
+ * quotes collapsed ("  Alice SMITH " -> "alice smith").  Names longer than
+ * IMS_BEC_MAX_NAME bytes, or than out, are cut (at a character), never
+ * refused; bytes that are not UTF-8 count as U+FFFD.  Returns 0, or -1 when
+ * nothing is left. */
 int ims_bec_name_key(const char *name, char *out, size_t outlen);
 
 #endif

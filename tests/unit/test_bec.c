@@ -151,6 +151,20 @@ static void test_display_name(void)
 	                            .protected_names = names};
 	CHECK_STR_CONTAINS(run(&in), "BEC_DISPLAY_NAME_LOCAL_USER(\"alice smith (ceo)\" names "
 	                             "protected \"Alice Smith\"");
+	/* padding, invisible characters and broken bytes do not hide the name */
+	{
+		char longname[1024];
+
+		snprintf(longname, sizeof longname, "Alice Smith %0900d", 7);
+		in = (struct ims_bec_input){
+		    .from_addr = "x@evil.test", .from_name = longname, .protected_names = names};
+		CHECK_STR_CONTAINS(run(&in), "BEC_DISPLAY_NAME_LOCAL_USER(");
+	}
+	in = (struct ims_bec_input){.from_addr = "x@evil.test",
+	                            .from_name = "Ali\xe2\x80\x8b"
+	                                         "ce Smith \xff\xfe",
+	                            .protected_names = names};
+	CHECK_STR_CONTAINS(run(&in), "BEC_DISPLAY_NAME_LOCAL_USER(");
 	in = (struct ims_bec_input){
 	    .from_addr = "x@evil.test", .from_name = "Alice Smithers", .protected_names = names};
 	CHECK(strcmp(run(&in), "") == 0);
