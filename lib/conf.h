@@ -56,6 +56,19 @@ struct ims_conf {
 	char *intel_dir;
 	int intel_max_entries;
 
+	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
+	int senders_max_entries;
+	/* [bec]: impersonation and look-alikes (lib/bec.h) */
+	bool bec_enabled;
+	char **bec_protected_domains;
+	char **bec_protected_names;
+	char **bec_freemail_domains;
+	int bec_max_edit_distance;
+	int bec_min_label_length;
+	bool bec_first_time_sender;
+	int bec_correspondents_max;
+	int bec_correspondents_days;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;
@@ -113,6 +126,11 @@ struct ims_conf {
 	char *quarantine_lmtp;
 	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
 	char *quarantine_digest_from;
+	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
+	char *dovecot_doveadm_socket;
+	char *dovecot_doveadm_url;
+	char *dovecot_api_key_file;
+	int dovecot_timeout_ms;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;
@@ -124,6 +142,21 @@ struct ims_conf {
 	int feedback_max_per_user;
 	int feedback_rate_per_hour;
 	int feedback_retention_days;
+
+	/* [antivirus]: clamd (lib/clamd.h, lib/scan_malware.c) */
+	char *antivirus_socket; /* "" = off */
+	int antivirus_timeout_ms;
+	size_t antivirus_max_size;
+	char *antivirus_scan;     /* "attachments" or "all" */
+	char *antivirus_on_error; /* "tempfail" or "neutral" */
+	char *antivirus_action;   /* "reject", "quarantine" or "score" */
+
+	/* [attachments]: types by content, archive members (lib/attachments.h) */
+	bool attachments_enabled;
+	size_t attachments_max_size;
+	int attachments_max_members;
+	size_t attachments_max_uncompressed;
+	int attachments_max_depth;
 
 	int refs_;
 };

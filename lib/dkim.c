@@ -11,6 +11,7 @@
 #include "dkim.h"
 #include "dns.h"
 #include "rfc5322.h"
+#include "secretfile.h"
 
 #define MAX_KEY_FILE            (64 * 1024)
 #define DEFAULT_MAX_HEADERS     1000
@@ -107,13 +108,14 @@ static DKIM_CBSTAT prescreen(DKIM *d, DKIM_SIGINFO **sigs, int nsigs)
 	return DKIM_CBSTAT_CONTINUE;
 }
 
-static ims_status read_key(const char *path, struct dkim_key *key)
+static ims_status read_key(const char *path, struct dkim_key *key, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = NULL;
 	size_t n;
+	ims_status rc = ims_secret_fopen(path, &f, err, errlen);
 
-	if (!f)
-		return IMS_EIO;
+	if (rc != IMS_OK)
+		return rc;
 	key->pem = malloc(MAX_KEY_FILE + 1);
 	if (!key->pem) {
 		fclose(f);
@@ -148,12 +150,15 @@ static ims_status add_key(struct ims_dkim *k, const char *entry, char *err, size
 	k->nkeys++; /* freed with the others from here on */
 	if (!key->domain || !key->selector)
 		return IMS_ENOMEM;
-	rc = read_key(c2 + 1, key);
-	if (rc != IMS_OK)
-		set_err(err, errlen,
-		        rc == IMS_EIO ? "[dkim] keys: cannot read the key file of "
-		                      : "[dkim] keys: not a PEM private key: ",
-		        entry);
+	{
+		char why[512] = "";
+
+		rc = read_key(c2 + 1, key, why, sizeof why);
+		if (rc == IMS_EINVAL && !why[0])
+			set_err(err, errlen, "[dkim] keys: not a PEM private key: ", entry);
+		else if (rc != IMS_OK)
+			set_err(err, errlen, "[dkim] keys: ", why);
+	}
 	return rc;
 }
 
@@ -492,6 +497,35 @@ static const struct dkim_key *find_key(const struct ims_dkim *k, const char *dom
 	return NULL;
 }
 
+/* 1 when every From field of m parses with libopendkim's own address
+ * parser: a verifier (libopendkim, OpenDKIM) that cannot parse From reports
+ * no signature at all, so ims must not sign such a message (fuzz-auth). */
+static int from_parses(const struct ims_msg *m)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < ims_msg_header_count(m); i++) {
+		const char *name, *value;
+		size_t vlen;
+		unsigned char *copy, *user = NULL, *dom = NULL;
+		int ok;
+
+		ims_msg_header(m, i, &name, &value, &vlen);
+		if (strcasecmp(name, "From") != 0)
+			continue;
+		if (!(copy = malloc(vlen + 1)))
+			return 0;
+		memcpy(copy, value, vlen);
+		copy[vlen] = '\0';
+		ok = dkim_mail_parse(copy, &user, &dom) == 0 && user && dom && *dom;
+		free(copy);
+		if (!ok)
+			return 0;
+		seen = 1;
+	}
+	return seen;
+}
+
 ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const char *domain,
                          char **header_out)
 {
@@ -512,6 +546,10 @@ ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const 
 	rc = ims_msg_parse(raw, len, k->max_headers, k->max_header_size, &m);
 	if (rc != IMS_OK)
 		goto out;
+	if (!from_parses(m)) {
+		rc = IMS_EINVAL; /* a signature nobody could verify */
+		goto out;
+	}
 	rc = IMS_EIO;
 	d = dkim_sign(k->lib, (const unsigned char *)"ims", NULL, (dkim_sigkey_t)key->pem,
 	              (const unsigned char *)key->selector, (const unsigned char *)key->domain,

@@ -6,13 +6,19 @@ lib_libims_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
-	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h
+	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
+	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
+# malware and attachments: the clamd client, types by content, archive members
+lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachments.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# secret files (JWT key, submission password, DKIM keys): 0600/0640 only
+lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
+lib_libims_a_SOURCES += lib/senders.c lib/senders.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)
@@ -27,4 +33,7 @@ noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
-	lib/reputation.c lib/reputation.h
+	lib/scan_malware.c lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h \
+	lib/bec.c lib/bec.h lib/scan_bec.c
+# the intel lists' benchmark (docs/benchmarks.md)
+EXTRA_DIST += bench/intel.sh bench/intel.c

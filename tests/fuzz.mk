@@ -95,3 +95,24 @@ tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_feedback_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_feedback_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_feedback_LDADD = $(FUZZ_LIBS)
+
+# the reputation checks' parsers: intel list lines, DNS list rules, sender entries
+FUZZ_TARGETS += tests/fuzz/fuzz-reputation
+tests_fuzz_fuzz_reputation_SOURCES = tests/fuzz/fuzz_reputation.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_reputation_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_reputation_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_reputation_LDADD = $(FUZZ_LIBS)
+
+# the attachment walker: libmagic types, libarchive members (lib/attachments.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-attach
+tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
+# URL hosts, URLs in text and HTML, look-alike skeletons (lib/urls.c,
+# lib/htmldoc.c, lib/bec.c)
+FUZZ_TARGETS += tests/fuzz/fuzz-urls
+tests_fuzz_fuzz_urls_SOURCES = tests/fuzz/fuzz_urls.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_urls_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_urls_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_urls_LDADD = $(FUZZ_SCAN_LIBS)

@@ -38,8 +38,7 @@ popen:runs a shell on a string, use fork/exec or a library call'
 # file:function: reason.  Keep it short.
 ALLOW='classifier/train.c:srand: seeds the rand() liblinear shuffles with, so training is repeatable
 tests/unit/test_conf.c:system: test set-up, a fixed command on a mkdtemp folder
-tests/unit/test_dkim.c:system: test set-up, fixed cp/chmod/rm commands on a mkdtemp folder
-tests/unit/test_reputation.c:system: test clean-up, rm -rf of its mkdtemp folder'
+tests/unit/test_dkim.c:system: test set-up, fixed cp/chmod/rm commands on a mkdtemp folder'
 
 if [ -d .git ] || [ -f .git ]; then
 	files=$(git ls-files '*.c' '*.h')

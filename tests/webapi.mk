@@ -29,7 +29,7 @@ TESTS += tests/unit/test_mime_nesting
 WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 	tests/webapi/test_admin.py tests/webapi/test_dovecot.py tests/webapi/test_postfix.py \
 	tests/webapi/test_limits.py tests/webapi/test_fuzz.py \
-	tests/webapi/test_http.py
+	tests/webapi/test_http.py tests/webapi/test_senders.py
 TESTS += $(WEBAPI_PY_TESTS)
 EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
 	tests/harness/smtpsink.py tests/harness/dovecot.py
@@ -41,3 +41,10 @@ EXTRA_DIST += tests/browser/test_ui.py tests/browser/ui.test.js tests/browser/pa
 # submission over STARTTLS to a real Postfix with a test CA
 TESTS += tests/webapi/test_submission_tls.py
 EXTRA_DIST += tests/webapi/test_submission_tls.py
+
+# lib/urls.c, lib/htmldoc.c: URL hosts, URLs in text and HTML; the judged
+# link is the link the sanitiser renders
+check_PROGRAMS += tests/unit/test_urls
+tests_unit_test_urls_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi -I$(top_srcdir)/classifier
+tests_unit_test_urls_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_urls

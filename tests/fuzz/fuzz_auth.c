@@ -40,7 +40,7 @@ static void setup(void)
 		fuzz_fail("conf");
 	c = conf;
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_srcfile("tests/data/dkim/sel.private"));
+	         fuzz_private_copy("tests/data/dkim/sel.private"));
 	for (char **p = c->dkim_keys; p && *p; p++)
 		free(*p);
 	free(c->dkim_keys);

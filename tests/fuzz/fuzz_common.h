@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns.h"
 
@@ -39,6 +40,45 @@ static inline const char *fuzz_srcfile(const char *rel)
 
 	snprintf(buf, sizeof buf, "%s/%s", top && *top ? top : FUZZ_SRCDIR, rel);
 	return buf;
+}
+
+/* A private copy (mode 0600, in /tmp, removed at exit) of a secret file of
+ * the source tree: the DKIM key, which git keeps 0644 and ims refuses when
+ * other users may read it.  One per process; the path stays valid (targets
+ * that build a checker per input read the key again each time). */
+static inline char *fuzz_secret_path(void)
+{
+	static char path[64];
+
+	return path;
+}
+
+static inline void fuzz_secret_remove(void)
+{
+	if (fuzz_secret_path()[0])
+		unlink(fuzz_secret_path());
+}
+
+static inline const char *fuzz_private_copy(const char *rel)
+{
+	char buf[8192], *out = fuzz_secret_path();
+	size_t n;
+	FILE *in, *o;
+	int fd;
+
+	if (out[0])
+		return out;
+	in = fopen(fuzz_srcfile(rel), "rb");
+	snprintf(out, 64, "/tmp/ims-fuzz-secret-XXXXXX");
+	fd = mkstemp(out);
+	if (!in || fd < 0 || !(o = fdopen(fd, "wb")))
+		fuzz_fail("private copy of %s", rel);
+	atexit(fuzz_secret_remove);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, o);
+	fclose(in);
+	fclose(o);
+	return out;
 }
 
 /* A header field value ims writes must not be able to end the field or

@@ -9,10 +9,21 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 #include "fuzz_common.h"
 #include "rfc5322.h"
+
+/* Oracle: each From address is a NUL-terminated string within the limit. */
+static int check_addr(const char *addr, void *arg)
+{
+	(void)arg;
+	if (strlen(addr) > IMS_MSG_ADDR_MAX)
+		abort();
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -60,6 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (const char *c = domain; *c; c++)
 			if (isupper((unsigned char)*c))
 				fuzz_fail("From domain \"%s\" is not lower case", domain);
+	(void)ims_msg_from_addrs(m, check_addr, NULL);
 	ims_msg_free(m);
 	return 0;
 }
