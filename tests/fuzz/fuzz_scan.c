@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -69,30 +71,35 @@ static void make_model(const char *path)
 }
 
 static struct ims_conf *conf;
-static char model_path[64] = "/tmp/ims-fuzz-model-XXXXXX";
 
-static void remove_model(void)
-{
-	unlink(model_path);
-}
-
+/* The model lives in a memfd (loaded through /proc/self/fd/N), so no file
+ * is left behind however the process ends. */
 static void setup(void)
 {
-	char key[4200];
-	int fd = mkstemp(model_path);
+	char key[4200], tmp[64] = "/tmp/ims-fuzz-model-XXXXXX", path[64], buf[65536];
+	int fd = mkstemp(tmp), mfd = memfd_create("ims-fuzz-model", 0);
+	ssize_t n;
 
-	if (fd < 0)
-		fuzz_fail("mkstemp");
+	if (fd < 0 || mfd < 0)
+		fuzz_fail("mkstemp/memfd_create");
 	close(fd);
-	atexit(remove_model);
-	make_model(model_path);
+	make_model(tmp);
+	fd = open(tmp, O_RDONLY);
+	unlink(tmp);
+	if (fd < 0)
+		fuzz_fail("cannot read the fuzz model back");
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		if (write(mfd, buf, (size_t)n) != n)
+			fuzz_fail("memfd write");
+	close(fd);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", mfd);
 	if (ims_conf_defaults(&conf) != IMS_OK)
 		fuzz_fail("conf");
 	free(conf->classifier_model);
-	conf->classifier_model = strdup(model_path);
+	conf->classifier_model = strdup(path);
 	set_list1(&conf->milter_local_domains, "example.test");
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_private_copy("tests/data/dkim/sel.private"));
+	         fuzz_srcfile("tests/data/dkim/sel.private"));
 	set_list1(&conf->dkim_keys, key);
 	free(conf->milter_authserv_id);
 	conf->milter_authserv_id = strdup("mx.example.test");
