@@ -56,6 +56,13 @@ struct ims_conf {
 	char *intel_dir;
 	int intel_max_entries;
 
+	/* [links]: link rewriting and click-time checks (lib/links.h) */
+	char *links_rewrite; /* "tagged", "all" or "off" */
+	char *links_click_url;
+	char *links_key_file;
+	int links_lifetime_days;
+	int links_max_links;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;

@@ -7,6 +7,8 @@ lib_libims_a_SOURCES = \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h
+# click tokens (ims-milter signs, ims-webapi verifies)
+lib_libims_a_SOURCES += lib/linktoken.c lib/linktoken.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
@@ -24,7 +26,9 @@ lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.
 # the scan pipeline: needs classifier/libimsclassifier.a; link order
 # lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a
 noinst_LIBRARIES += lib/libimsscan.a
-lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
 	lib/reputation.c lib/reputation.h
+# links at click time: rewriting at delivery (libxml2: link in $(XML_LIBS))
+lib_libimsscan_a_SOURCES += lib/linkrewrite.c lib/linkrewrite.h lib/links.c lib/links.h

@@ -59,6 +59,11 @@ const struct ims_symbol_def ims_symbols[] = {
 	  "([intel] dir)" },
 	{ "INTEL_ALLOW", -5.0,
 	  "the client IP or the sender's domain is on a local allow list ([intel] dir)" },
+	{ "LINKS_REWRITTEN", 0.0,
+	  "the links of the delivered copy point at ims-webapi's /click ([links]); informational" },
+	{ "LINKS_NOT_REWRITTEN", 0.0,
+	  "[links] wanted the links rewritten but the message was delivered as it came (the "
+	  "detail says why: a charset, the limits, a MIME structure that would not survive)" },
 	{ NULL, 0.0, NULL },
 };
 

@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "conf.h"
 #include "engine.h"
+#include "links.h"
 #include "log.h"
 #include "scan.h"
 
@@ -37,7 +38,8 @@ struct msg {
 };
 
 struct conn {
-	unsigned long proto; /* SMFIP_* flags agreed with the MTA (no-reply stages) */
+	unsigned long proto;   /* SMFIP_* flags agreed with the MTA (no-reply stages) */
+	unsigned long actions; /* SMFIF_* actions the MTA allows (SMFIF_CHGBODY: links) */
 	char ip[INET6_ADDRSTRLEN];
 	char name[256];
 	char helo[256];
@@ -186,11 +188,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			return SMFIS_REJECT; /* libmilter: give up on this connection */
 		smfi_setpriv(ctx, c);
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST |
+	             SMFIF_CHGBODY);
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->proto = *pf1;
+	c->actions = *pf0;
 	if (*pf0 & SMFIF_SETSYMLIST)
 		set_macro_lists(ctx);
 	return SMFIS_CONTINUE;
@@ -425,6 +429,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct ims_scan *s = NULL;
 	struct ims_envelope env;
 	char reply[512], err[256];
+	char *newbody = NULL; /* links rewritten ([links]): the body to deliver */
+	size_t newlen = 0;
 	sfsistat ret = SMFIS_TEMPFAIL;
 	ims_status st;
 
@@ -465,6 +471,14 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		ret = tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
 		goto out;
 	}
+	/* links to /click in the delivered copy: decided before the store so
+	 * that the scan log says whether it happened */
+	if (ims_scan_action(s) <= IMS_ACTION_TAG &&
+	    ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
+	                      (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen) == IMS_ENOMEM) {
+		ret = tempfail(ctx, IMS_TF_SCAN, "Out of memory, try again later");
+		goto out;
+	}
 	/* stored first: a held message is in the quarantine before the MTA
 	 * is told to drop its copy; a failed store is a tempfail */
 	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
@@ -500,6 +514,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
+		if (newbody &&
+		    smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) != MI_SUCCESS) {
+			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not rewrite links, try again later");
+			break;
+		}
 		ret = SMFIS_ACCEPT;
 		break;
 	}
@@ -519,6 +538,7 @@ out:
 		             : ret == SMFIS_DISCARD ? "discard"
 		             : ret == SMFIS_REJECT  ? "reject"
 		                                    : "tempfail");
+	free(newbody);
 	ims_scan_free(s);
 	conn_end_msg(c);
 	return ret;
@@ -554,7 +574,7 @@ static sfsistat cb_data(SMFICTX *ctx)
 struct smfiDesc ims_milter_desc = {
     .xxfi_name = "ims-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_CHGBODY,
     .xxfi_connect = cb_connect,
     .xxfi_helo = cb_helo,
     .xxfi_envfrom = cb_envfrom,

@@ -1,0 +1,6 @@
+# Links at click time ([links]): click tokens, the MIME rewriter, /click.
+check_PROGRAMS += tests/unit/test_links
+tests_unit_test_links_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS)
+tests_unit_test_links_LDADD = lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a \
+	$(IMS_DEP_LIBS) $(XML_LIBS)
+TESTS += tests/unit/test_links
