@@ -32,3 +32,5 @@ lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/reputation.c lib/reputation.h
 # links at click time: rewriting at delivery (libxml2: link in $(XML_LIBS))
 lib_libimsscan_a_SOURCES += lib/linkrewrite.c lib/linkrewrite.h lib/links.c lib/links.h
+# links at click time: the check and record of a click (ims-webapi)
+lib_libimsscan_a_SOURCES += lib/clicks.c lib/clicks.h

@@ -1,0 +1,223 @@
+/* Links at click time, the click side: see clicks.h. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth.h"
+#include "clicks.h"
+#include "events.h"
+#include "heuristics.h"
+#include "orgdomain.h"
+#include "rconn.h"
+#include "reputation.h"
+
+const char *ims_click_verdict_name(enum ims_click_verdict v)
+{
+	return v == IMS_CLICK_BLOCK ? "block" : v == IMS_CLICK_WARN ? "warn" : "clean";
+}
+
+static void judge(struct ims_click_check *out, enum ims_click_verdict v, const char *why)
+{
+	if (v < out->verdict)
+		return;
+	if (v > out->verdict || !out->reason[0])
+		snprintf(out->reason, sizeof out->reason, "%s", why);
+	out->verdict = v;
+}
+
+/* A finding of the reputation checks on the one link. */
+static void emit(void *arg, const char *symbol, double weight, const char *detail)
+{
+	struct ims_click_check *out = arg;
+	char why[300];
+
+	snprintf(why, sizeof why, "%s %.250s", symbol, detail ? detail : "");
+	if (strcmp(symbol, "DNSBL_FAIL") == 0 || strcmp(symbol, "DNSBL_LIMIT") == 0)
+		judge(out, IMS_CLICK_WARN, why); /* not asked: cannot say it is clean */
+	else if (weight > 0)
+		judge(out, IMS_CLICK_BLOCK, why);
+}
+
+/* Was host (or its registrable domain) in mail a later scan held or refused? */
+static void later_scans(redisContext *rc, const char *host, struct ims_click_check *out)
+{
+	char org[256];
+	const char *names[2] = {host, NULL};
+
+	if (ims_orgdomain(host, org, sizeof org) == IMS_OK && strcmp(org, host) != 0)
+		names[1] = org;
+	for (int i = 0; i < 2 && names[i]; i++) {
+		const char *argv[] = {"ZSCORE", IMS_CLICKS_BAD_HOSTS, names[i]};
+		redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
+
+		if (r && r->type == REDIS_REPLY_STRING) { /* a score: listed */
+			char why[300];
+
+			snprintf(why, sizeof why, "%s was in mail held or refused since", names[i]);
+			judge(out, IMS_CLICK_BLOCK, why);
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+}
+
+void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *url,
+                         struct ims_click_check *out)
+{
+	char host[IMS_HEUR_MAX_HOST + 1];
+	struct ims_link link = {.href = url, .text = ""};
+	struct ims_reputation_input in = {
+	    .client_trusted = 1, /* no client, no HELO: only the link */
+	    .mail_from = "",
+	    .from_domain = "",
+	    .links = &link,
+	    .nlinks = 1,
+	};
+
+	memset(out, 0, sizeof *out);
+	if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0) {
+		judge(out, IMS_CLICK_BLOCK, "not an http(s) link");
+		return;
+	}
+	if (ims_heur_url_host(url, host, sizeof host) != 0) {
+		judge(out, IMS_CLICK_WARN, "the link names no host ims can check");
+		return;
+	}
+	if (eng)
+		ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
+		                     &in, emit, out);
+	if (rc)
+		later_scans(rc, host, out);
+	if (ims_heur_is_ip_literal(host))
+		judge(out, IMS_CLICK_WARN, "the link points at a bare IP address");
+	else if (strncmp(host, "xn--", 4) == 0 || strstr(host, ".xn--"))
+		judge(out, IMS_CLICK_WARN, "the link's host is punycode (it may imitate another name)");
+}
+
+static char *click_json(const struct ims_click_event *ev)
+{
+	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "time", (json_int_t)ev->time_ms,
+	                      "scan", ev->scan_id, "user", ev->user, "url", ev->url, "verdict",
+	                      ev->verdict, "reason", ev->reason, "ip", ev->ip);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev,
+                            int retention_days)
+{
+	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], now[24], keep[16], ttl[24];
+	char *js = click_json(ev);
+	redisReply *rep[16] = {0};
+	size_t n = 0;
+	ims_status st = IMS_ETEMP;
+	int nuser = ev->user[0] != '\0';
+
+	if (!js)
+		return IMS_ENOMEM;
+	if ((size_t)snprintf(kscan, sizeof kscan, IMS_CLICKS_SCAN_FMT, ev->scan_id) >= sizeof kscan ||
+	    (size_t)snprintf(kuser, sizeof kuser, IMS_CLICKS_USER_FMT, ev->user) >= sizeof kuser) {
+		free(js);
+		return IMS_EINVAL;
+	}
+	snprintf(now, sizeof now, "%" PRIu64, ev->time_ms);
+	snprintf(keep, sizeof keep, "%d", IMS_CLICKS_KEEP - 1);
+	snprintf(ttl, sizeof ttl, "%lld", (long long)retention_days * 86400);
+	{
+		const char *multi[] = {"MULTI"};
+		const char *xadd[] = {"XADD",    IMS_EVENTS_KEY, "MAXLEN", "~",          IMS_EVENTS_MAXLEN_STR,
+		                      "*",       "type",         "click",  "time",       now,
+		                      "id",      ev->scan_id,    "user",   ev->user,     "url",
+		                      ev->url,   "verdict",      ev->verdict, "reason", ev->reason,
+		                      "ip",      ev->ip};
+		const char *exec[] = {"EXEC"};
+
+		redisAppendCommandArgv(rc, 1, multi, NULL), n++;
+		redisAppendCommandArgv(rc, (int)(sizeof xadd / sizeof xadd[0]), xadd, NULL), n++;
+		for (int u = 0; u <= nuser; u++) {
+			const char *key = u ? kuser : kscan;
+			const char *lpush[] = {"LPUSH", key, js};
+			const char *ltrim[] = {"LTRIM", key, "0", keep};
+			const char *expire[] = {"EXPIRE", key, ttl};
+
+			redisAppendCommandArgv(rc, 3, lpush, NULL), n++;
+			redisAppendCommandArgv(rc, 4, ltrim, NULL), n++;
+			redisAppendCommandArgv(rc, 3, expire, NULL), n++;
+		}
+		redisAppendCommandArgv(rc, 1, exec, NULL), n++;
+	}
+	if (ims_rconn_read(rc, rep, n) == IMS_OK && rep[n - 1] &&
+	    rep[n - 1]->type == REDIS_REPLY_ARRAY)
+		st = IMS_OK;
+	for (size_t i = 0; i < n; i++)
+		if (rep[i])
+			freeReplyObject(rep[i]);
+	free(js);
+	return st;
+}
+
+ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_t limit,
+                           char ***out, size_t *n)
+{
+	char key[IMS_CLICKS_KEY_MAX], stop[24];
+	const char *argv[] = {"LRANGE", key, "0", stop};
+	redisReply *r;
+	char **v;
+
+	*out = NULL;
+	*n = 0;
+	if ((size_t)snprintf(key, sizeof key, by_user ? IMS_CLICKS_USER_FMT : IMS_CLICKS_SCAN_FMT,
+	                     who) >= sizeof key)
+		return IMS_EINVAL;
+	snprintf(stop, sizeof stop, "%zu", limit ? limit - 1 : 0);
+	r = ims_rconn_cmd(rc, 4, argv, NULL);
+	if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (r)
+			freeReplyObject(r);
+		return IMS_ETEMP;
+	}
+	v = calloc(r->elements ? r->elements : 1, sizeof *v);
+	if (!v) {
+		freeReplyObject(r);
+		return IMS_ENOMEM;
+	}
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING && (v[*n] = strdup(r->element[i]->str)))
+			(*n)++;
+	freeReplyObject(r);
+	*out = v;
+	return IMS_OK;
+}
+
+void ims_clicks_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+ims_status ims_clicks_note_bad_hosts(redisContext *rc, const char *const *hosts, size_t n,
+                                     uint64_t time_ms)
+{
+	char now[24];
+	ims_status st = IMS_OK;
+
+	snprintf(now, sizeof now, "%" PRIu64, time_ms);
+	for (size_t i = 0; i < n && st == IMS_OK; i++) {
+		const char *argv[] = {"ZADD", IMS_CLICKS_BAD_HOSTS, now, hosts[i]};
+		redisReply *r = ims_rconn_cmd(rc, 4, argv, NULL);
+
+		if (!r || r->type == REDIS_REPLY_ERROR)
+			st = IMS_ETEMP;
+		if (r)
+			freeReplyObject(r);
+	}
+	return st;
+}
