@@ -96,22 +96,22 @@ void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *u
 	if (ims_heur_is_ip_literal(host))
 		judge(out, IMS_CLICK_WARN, "the link points at a bare IP address");
 	else if (strncmp(host, "xn--", 4) == 0 || strstr(host, ".xn--"))
-		judge(out, IMS_CLICK_WARN, "the link's host is punycode (it may imitate another name)");
+		judge(out, IMS_CLICK_WARN,
+		      "the link's host is punycode (it may imitate another name)");
 }
 
 static char *click_json(const struct ims_click_event *ev)
 {
-	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "time", (json_int_t)ev->time_ms,
-	                      "scan", ev->scan_id, "user", ev->user, "url", ev->url, "verdict",
-	                      ev->verdict, "reason", ev->reason, "ip", ev->ip);
+	json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "time",
+	                      (json_int_t)ev->time_ms, "scan", ev->scan_id, "user", ev->user, "url",
+	                      ev->url, "verdict", ev->verdict, "reason", ev->reason, "ip", ev->ip);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 	json_decref(j);
 	return s;
 }
 
-ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev,
-                            int retention_days)
+ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days)
 {
 	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], now[24], keep[16], ttl[24];
 	char *js = click_json(ev);
@@ -122,7 +122,8 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev,
 
 	if (!js)
 		return IMS_ENOMEM;
-	if ((size_t)snprintf(kscan, sizeof kscan, IMS_CLICKS_SCAN_FMT, ev->scan_id) >= sizeof kscan ||
+	if ((size_t)snprintf(kscan, sizeof kscan, IMS_CLICKS_SCAN_FMT, ev->scan_id) >=
+	        sizeof kscan ||
 	    (size_t)snprintf(kuser, sizeof kuser, IMS_CLICKS_USER_FMT, ev->user) >= sizeof kuser) {
 		free(js);
 		return IMS_EINVAL;
@@ -132,11 +133,12 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev,
 	snprintf(ttl, sizeof ttl, "%lld", (long long)retention_days * 86400);
 	{
 		const char *multi[] = {"MULTI"};
-		const char *xadd[] = {"XADD",    IMS_EVENTS_KEY, "MAXLEN", "~",          IMS_EVENTS_MAXLEN_STR,
-		                      "*",       "type",         "click",  "time",       now,
-		                      "id",      ev->scan_id,    "user",   ev->user,     "url",
-		                      ev->url,   "verdict",      ev->verdict, "reason", ev->reason,
-		                      "ip",      ev->ip};
+		const char *xadd[] = {
+		    "XADD",  IMS_EVENTS_KEY, "MAXLEN",    "~",      IMS_EVENTS_MAXLEN_STR,
+		    "*",     "type",         "click",     "time",   now,
+		    "id",    ev->scan_id,    "user",      ev->user, "url",
+		    ev->url, "verdict",      ev->verdict, "reason", ev->reason,
+		    "ip",    ev->ip};
 		const char *exec[] = {"EXEC"};
 
 		redisAppendCommandArgv(rc, 1, multi, NULL), n++;
@@ -189,7 +191,8 @@ ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_
 		return IMS_ENOMEM;
 	}
 	for (size_t i = 0; i < r->elements; i++)
-		if (r->element[i]->type == REDIS_REPLY_STRING && (v[*n] = strdup(r->element[i]->str)))
+		if (r->element[i]->type == REDIS_REPLY_STRING &&
+		    (v[*n] = strdup(r->element[i]->str)))
 			(*n)++;
 	freeReplyObject(r);
 	*out = v;

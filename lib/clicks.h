@@ -56,8 +56,7 @@ struct ims_click_event {
 /* Records a click: the stream entry and both lists, one MULTI/EXEC.
  * retention_days bounds the lists' life.  IMS_ETEMP when Redis failed,
  * IMS_EINVAL when a key would be longer than IMS_CLICKS_KEY_MAX. */
-ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev,
-                            int retention_days);
+ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days);
 
 /* The clicks of a scan (by_user 0) or of a user (by_user 1), newest
  * first, at most limit: *out is a malloc'd array of n JSON texts (each

@@ -71,13 +71,14 @@ static void page(struct ims_req *r, int status, const char *title, const char *t
 }
 
 /* The URL as a Location value (malloc'd): bytes outside printable ASCII
- * percent-encoded (the token refused control characters already). */
+ * and the characters RFC 3986 never allows in a URL (quotes, <, >, ...)
+ * percent-encoded; also how log lines show it. */
 static char *location(const char *url)
 {
 	GString *g = g_string_sized_new(strlen(url) + 16);
 
 	for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-		if (*p <= 0x20 || *p >= 0x7f)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("\"<>\\^`{|}", *p))
 			g_string_append_printf(g, "%%%02X", *p);
 		else
 			g_string_append_c(g, (char)*p);
@@ -120,7 +121,8 @@ void ims_route_click(struct ims_req *r)
 	}
 	st = ims_linktoken_verify(key, t, strlen(t), now_ms / 1000,
 	                          (uint64_t)c->links_lifetime_days * 86400, &tok);
-	if (st == IMS_OK && tok.kind == IMS_LINKTOKEN_CONTINUE && tok.issued + CONTINUE_S < now_ms / 1000)
+	if (st == IMS_OK && tok.kind == IMS_LINKTOKEN_CONTINUE &&
+	    tok.issued + CONTINUE_S < now_ms / 1000)
 		st = IMS_ELIMIT;
 	if (st != IMS_OK) {
 		ims_log_notice(r->id, "event=click_refused ip=%s reason=%s scan=%s", r->ip,
@@ -133,7 +135,8 @@ void ims_route_click(struct ims_req *r)
 			     NULL, NULL, NULL);
 		else
 			page(r, 403, "This link is not valid",
-			     "The link was changed or was not made by this server.", NULL, NULL, NULL);
+			     "The link was changed or was not made by this server.", NULL, NULL,
+			     NULL);
 		goto out;
 	}
 	eng = ims_engine_acquire();
@@ -160,11 +163,15 @@ void ims_route_click(struct ims_req *r)
 			ims_log_warn(r->id, "event=click_not_recorded scan=%s", tok.scan_id);
 		}
 	}
+	r->location = location(tok.url);
 	ims_log_info(r->id, "event=click scan=%s user=%s verdict=%s url=\"%.300s\"", tok.scan_id,
-	             tok.user[0] ? tok.user : "-", verdict, tok.url);
+	             tok.user[0] ? tok.user : "-", verdict, r->location ? r->location : "?");
 	switch (chk.verdict) {
 	case IMS_CLICK_CLEAN:
-		r->location = location(tok.url);
+		if (!r->location) {
+			page(r, 500, "Out of memory", "Try again later.", NULL, NULL, NULL);
+			break;
+		}
 		ims_req_empty(r, 302);
 		break;
 	case IMS_CLICK_WARN: {
@@ -181,7 +188,8 @@ void ims_route_click(struct ims_req *r)
 	}
 	case IMS_CLICK_BLOCK:
 		page(r, 403, "This link is blocked",
-		     "The site is listed as dangerous. It was not opened.", tok.url, chk.reason, NULL);
+		     "The site is listed as dangerous. It was not opened.", tok.url, chk.reason,
+		     NULL);
 		break;
 	}
 out:

@@ -36,7 +36,7 @@ CLICK = "https://mail.example.test/click"
 
 # Only a valid DKIM signature reaches the tag threshold: a signed message is
 # tagged (its links rewritten), an unsigned one accepted (left alone).
-POLICY = ("[scores]\nINTEL_BLOCK = 0\nSPF_PASS = 0\nSPF_NONE = 0\nDKIM_VALID = 1\nDKIM_NONE = 0\n"
+POLICY = ("[scores]\nINTEL_BLOCK = 0\nPHISH_URL_IP_LITERAL = 0\nSPF_PASS = 0\nSPF_NONE = 0\nDKIM_VALID = 1\nDKIM_NONE = 0\n"
           "DMARC_PASS = 0\nDMARC_NONE = 0\nDMARC_POLICY_NONE = 0\nSVM_HAM = 0\n\n"
           "[actions]\ntag = 1\nquarantine = 50\nreject = 100\n\n")
 DNSBL = "[dnsbl]\ndomain = dbl.test:127.0.1.2=TEST_DBL:0.5\n\n"
@@ -49,7 +49,8 @@ def multipart(subject, frm, listed=True):
             "https://evil.intel.example/x.\r\n")
     html = ('<html><body><p>Hello Alice, <a href="https://docs.good.example/report?id=7&amp;x=1">'
             'the report</a>, <a href="https://www.bad.example/login">login</a> and '
-            '<a href="https://evil.intel.example/x">this</a>.</p></body></html>\r\n')
+            '<a href="https://evil.intel.example/x">this</a>.</p>'
+            '<p><a href="http://203.0.113.5/a?x=&quot;&gt;&lt;b&gt;">raw</a></p></body></html>\r\n')
     if not listed:
         text = text.replace("www.bad.example", "a.good.example").replace("evil.intel.example",
                                                                          "b.good.example")
@@ -128,13 +129,14 @@ def t_signed_rewritten(e):
     log = base.scan_log(e, sid)
     syms = {s["name"]: s for s in log["symbols"]}
     assert log["action"] == "tag", log["action"]
-    assert "LINKS_REWRITTEN" in syms and "6 links in 2 parts" in syms["LINKS_REWRITTEN"]["detail"], syms
+    assert "LINKS_REWRITTEN" in syms and "7 links in 2 parts" in syms["LINKS_REWRITTEN"]["detail"], syms
     raw = base.strip_sink(d)
     parts = links_of(raw)
-    for kind in ("plain", "html"):
+    for kind, n in (("plain", 3), ("html", 4)):
         body = parts[kind]
         assert "docs.good.example" not in body and "bad.example" not in body, body
-        assert len(click_urls(body)) == 3, body
+        assert "203.0.113.5" not in body, body
+        assert len(click_urls(body)) == n, body
     e.sid = sid
     e.plain = click_urls(parts["plain"])
     e.html = click_urls(parts["html"])
@@ -169,6 +171,23 @@ def t_click_blocked(e):
         assert "default-src 'none'" in r.headers["Content-Security-Policy"], r.headers
 
 
+def t_click_warns(e):
+    """A bare IP address: a warning page, the URL escaped, a continue link."""
+    status, headers, body = get(e, path_of(e.html[3]))
+    page = body.decode()
+    assert status == 200, (status, page)
+    assert "Location" not in headers, headers
+    assert "may be unsafe" in page and "bare IP address" in page, page
+    assert "http://203.0.113.5/a?x=&quot;&gt;&lt;b&gt;" in page, page
+    assert "<b>" not in page, page
+    assert "script-src" not in headers["Content-Security-Policy"], headers
+    cont = re.search(r'id="continue"[^>]* href="(\?t=[A-Za-z0-9_-]+)"', page)
+    assert cont, page
+    status, headers, _ = get(e, "/click" + cont.group(1))
+    assert status == 302, status
+    assert headers["Location"] == "http://203.0.113.5/a?x=%22%3E%3Cb%3E", headers
+
+
 def t_altered_refused(e):
     p = path_of(e.html[0])
     i = len(p) - 10
@@ -183,16 +202,17 @@ def t_altered_refused(e):
 
 def t_clicks_recorded(e):
     events = e.redis.cli("XRANGE", "ims:{global}:events", "-", "+")
-    assert events.count("click") >= 4, events[-2000:]
+    assert events.count("\nclick\n") == 6, events[-2000:]
     assert "https://www.bad.example/login" in events and "block" in events, events[-2000:]
     r = e.api.request("GET", "/admin/clicks?scan=" + e.sid, token=e.admin)
     assert r.status == 200, r
     items = r.json()["items"]
-    assert len(items) == 4, items
+    assert len(items) == 6, items
     assert items[-1]["verdict"] == "clean" and items[-1]["user"] == "alice@example.test", items
-    assert {i["verdict"] for i in items} == {"clean", "block"}, items
-    r = e.api.request("GET", "/admin/clicks?user=alice@example.test", token=e.admin)
-    assert r.status == 200 and len(r.json()["items"]) == 4, r
+    assert [i["verdict"] for i in items[:2]] == ["continue", "warn"], items
+    assert {i["verdict"] for i in items} == {"clean", "block", "warn", "continue"}, items
+    r = e.api.request("GET", "/admin/clicks?user=alice@example.test&limit=2", token=e.admin)
+    assert r.status == 200 and len(r.json()["items"]) == 2, r
     r = e.api.request("GET", "/admin/clicks?scan=" + e.sid)
     assert r.status == 401, r
     r = e.api.request("GET", "/admin/clicks", token=e.admin)
@@ -200,7 +220,7 @@ def t_clicks_recorded(e):
 
 
 CASES = [t_signed_rewritten, t_untagged_left, t_click_redirects, t_click_blocked,
-         t_altered_refused, t_clicks_recorded]
+         t_click_warns, t_altered_refused, t_clicks_recorded]
 
 
 def main():
