@@ -15,7 +15,7 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-all="conf rfc5322 mime model scan auth html features sanitize mailview compose body token users"
+all="conf rfc5322 mime model scan auth html features sanitize mailview compose body token users clicktoken linkrewrite"
 targets=${*:-$all}
 jobs=${IMS_FUZZ_JOBS:-2}
 out="$top/build-fuzz"
