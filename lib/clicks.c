@@ -12,9 +12,9 @@
 #include "clicks.h"
 #include "events.h"
 #include "heuristics.h"
-#include "orgdomain.h"
 #include "rconn.h"
 #include "reputation.h"
+#include "scan_internal.h"
 
 const char *ims_click_verdict_name(enum ims_click_verdict v)
 {
@@ -30,6 +30,17 @@ static void judge(struct ims_click_check *out, enum ims_click_verdict v, const c
 	out->verdict = v;
 }
 
+/* 1 for a reputation symbol that lists something: INTEL_BLOCK whatever
+ * its weight, a DNS list rule with a positive weight (a zero-weight rule
+ * is informational); never DNSBL_FAIL, DNSBL_LIMIT or an allow list. */
+static int listing(const char *symbol, double weight)
+{
+	if (strcmp(symbol, "INTEL_BLOCK") == 0)
+		return 1;
+	return weight > 0 && strcmp(symbol, "DNSBL_FAIL") != 0 &&
+	       strcmp(symbol, "DNSBL_LIMIT") != 0 && strcmp(symbol, "INTEL_ALLOW") != 0;
+}
+
 /* A finding of the reputation checks on the one link. */
 static void emit(void *arg, const char *symbol, double weight, const char *detail)
 {
@@ -39,27 +50,32 @@ static void emit(void *arg, const char *symbol, double weight, const char *detai
 	snprintf(why, sizeof why, "%s %.250s", symbol, detail ? detail : "");
 	if (strcmp(symbol, "DNSBL_FAIL") == 0 || strcmp(symbol, "DNSBL_LIMIT") == 0)
 		judge(out, IMS_CLICK_WARN, why); /* not asked: cannot say it is clean */
-	else if (weight > 0)
+	else if (listing(symbol, weight))
 		judge(out, IMS_CLICK_BLOCK, why);
 }
 
-/* Was host (or its registrable domain) in mail a later scan held or refused? */
+/* Did a scan find host, or a parent domain of it, on a list (the scans
+ * since the message arrived, and before: within the retention)? */
+#define PARENTS_MAX 8
+
 static void later_scans(redisContext *rc, const char *host, struct ims_click_check *out)
 {
-	char org[256];
-	const char *names[2] = {host, NULL};
+	const char *names[PARENTS_MAX];
+	size_t n = 0;
 
-	if (ims_orgdomain(host, org, sizeof org) == IMS_OK && strcmp(org, host) != 0)
-		names[1] = org;
-	for (int i = 0; i < 2 && names[i]; i++) {
+	for (const char *d = host; strchr(d, '.') && n < PARENTS_MAX; d = strchr(d, '.') + 1)
+		names[n++] = d;
+	for (size_t i = 0; i < n; i++) {
 		const char *argv[] = {"ZSCORE", IMS_CLICKS_BAD_HOSTS, names[i]};
 		redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
 
-		if (r && r->type == REDIS_REPLY_STRING) { /* a score: listed */
+		if (r && r->type == REDIS_REPLY_STRING) { /* a score: a scan listed it */
 			char why[300];
 
-			snprintf(why, sizeof why, "%s was in mail held or refused since", names[i]);
+			snprintf(why, sizeof why, "a scan found %s on a block list", names[i]);
 			judge(out, IMS_CLICK_BLOCK, why);
+			freeReplyObject(r);
+			return;
 		}
 		if (r)
 			freeReplyObject(r);
@@ -206,21 +222,51 @@ void ims_clicks_free(char **v, size_t n)
 	free(v);
 }
 
-ims_status ims_clicks_note_bad_hosts(redisContext *rc, const char *const *hosts, size_t n,
-                                     uint64_t time_ms)
+/* 1 when name appears in detail as a whole domain name (not inside a
+ * longer one: "xbad.example" does not name "bad.example"). */
+static int names(const char *detail, const char *name)
 {
-	char now[24];
-	ims_status st = IMS_OK;
+	size_t n = strlen(name);
 
-	snprintf(now, sizeof now, "%" PRIu64, time_ms);
-	for (size_t i = 0; i < n && st == IMS_OK; i++) {
-		const char *argv[] = {"ZADD", IMS_CLICKS_BAD_HOSTS, now, hosts[i]};
-		redisReply *r = ims_rconn_cmd(rc, 4, argv, NULL);
+	for (const char *p = detail; (p = strstr(p, name)); p++) {
+		char before = p == detail ? ' ' : p[-1], after = p[n];
 
-		if (!r || r->type == REDIS_REPLY_ERROR)
-			st = IMS_ETEMP;
-		if (r)
-			freeReplyObject(r);
+		if (!(before == '.' || before == '-' || g_ascii_isalnum(before)) &&
+		    !(after == '.' || after == '-' || g_ascii_isalnum(after)))
+			return 1;
 	}
-	return st;
+	return 0;
+}
+
+static void note(struct ims_scan *s, const char *dom)
+{
+	for (size_t i = 0; i < s->nlisted; i++)
+		if (strcmp(s->listed[i], dom) == 0)
+			return;
+	if (s->nlisted < IMS_SCAN_MAX_LISTED)
+		snprintf(s->listed[s->nlisted++], sizeof s->listed[0], "%s", dom);
+}
+
+void ims_clicks_note_listed(struct ims_scan *s, const struct ims_link *links, size_t nlinks,
+                            size_t first_hit)
+{
+	for (size_t h = first_hit; h < s->nhits; h++) {
+		const struct ims_scan_hit *hit = &s->hits[h];
+
+		if (!listing(hit->name, hit->weight))
+			continue;
+		for (size_t i = 0; i < nlinks && s->nlisted < IMS_SCAN_MAX_LISTED; i++) {
+			char host[IMS_HEUR_MAX_HOST + 1];
+
+			if (ims_heur_url_host(links[i].href, host, sizeof host) != 0 ||
+			    ims_heur_is_ip_literal(host))
+				continue;
+			/* the host, then each parent domain with a dot in it */
+			for (const char *d = host; strchr(d, '.'); d = strchr(d, '.') + 1)
+				if (names(hit->detail, d)) {
+					note(s, d);
+					break;
+				}
+		}
+	}
 }

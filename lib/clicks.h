@@ -5,15 +5,18 @@
  * The check uses what the scan used, as it is now: the [intel] block lists
  * (the URL, its host and every parent domain, an IP host) and the [dnsbl]
  * domain lists (URIBL/SURBL) of the host's registrable domain, through the
- * engine's reputation checks (lib/reputation.h), and the hosts that later
- * scans found in mail they held or refused (IMS_CLICKS_BAD_HOSTS).
+ * engine's reputation checks (lib/reputation.h), and the link domains that
+ * scans found on those lists (IMS_CLICKS_BAD_HOSTS): a domain a later
+ * message was caught with is blocked even where ims-webapi has no DNS
+ * list, and after the list has dropped it.
  *
  * Redis (docs/redis-schema.md, "Clicks"):
  *   ims:{global}:events                 stream: one "click" entry per click
  *   ims:{global}:clicks:scan:ID         list: the clicks on links of scan ID, newest first
  *   ims:{global}:clicks:user:ADDR       list: ADDR's clicks, newest first
- *   ims:{global}:links:badhosts         sorted set: host -> ms it was last seen in held or
- *                                       rejected mail
+ *   ims:{global}:links:badhosts         sorted set: link domain -> ms a scan last found it
+ *                                       on a block list (lib/links.h), trimmed to the
+ *                                       retention
  * Each list keeps IMS_CLICKS_KEEP entries (JSON objects) and expires
  * [redis] retention_days after its last click. */
 #ifndef IMS_CLICKS_H
@@ -65,9 +68,16 @@ ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_
                            char ***out, size_t *n);
 void ims_clicks_free(char **v, size_t n);
 
-/* Remembers the link hosts of a message a scan held or refused (the
- * "scans since" a click looks at). */
-ims_status ims_clicks_note_bad_hosts(redisContext *rc, const char *const *hosts, size_t n,
-                                     uint64_t time_ms);
+/* Remembers in s the link domains (a link's host or one of its parent
+ * domains) that the reputation symbols s got from index first_hit on name
+ * in their detail ("bad.example listed in dbl.test", "list=feed
+ * entry=evil.example (link)"): the scan store keeps them
+ * (IMS_CLICKS_BAD_HOSTS) so that a click on them later is
+ * blocked even once the list has dropped them.  At most
+ * IMS_SCAN_MAX_LISTED. */
+struct ims_link;
+struct ims_scan;
+void ims_clicks_note_listed(struct ims_scan *s, const struct ims_link *links, size_t nlinks,
+                            size_t first_hit);
 
 #endif

@@ -9,6 +9,7 @@
 #include "ulid.h"
 
 #define IMS_SCAN_NHEADERS 5
+#define IMS_SCAN_MAX_LISTED 8 /* link domains a reputation list named (lib/links.h) */
 
 struct ims_scan_hit {
 	char name[40];
@@ -45,6 +46,8 @@ struct ims_scan {
 	long total_us, parse_us, heuristics_us, classify_us;
 	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
+	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
+	size_t nlisted;
 	char *dkim_sig;
 };
 

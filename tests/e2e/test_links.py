@@ -10,6 +10,8 @@ nsd + ims-webapi on loopback.
   - GET /click with a rewritten link redirects (302, Location = the original)
   - a link whose domain is listed (an [intel] block file; the URIBL zone of
     the harness's nsd) gets the block page, not a redirect
+  - a domain a scan found listed stays blocked at click time after the list
+    dropped it (the scans since)
   - an altered token is refused
   - each click is an event in the stream and shows in GET /admin/clicks
 Needs root (Postfix); exits 77 when a part is missing."""
@@ -219,8 +221,20 @@ def t_clicks_recorded(e):
     assert r.status == 400, r
 
 
+def t_listed_by_scan(e):
+    """The scan that found a link domain on a list is remembered: with the
+    intel file gone, a click on that domain is still blocked."""
+    bad = e.redis.cli("ZRANGE", "ims:{global}:links:badhosts", "0", "-1").split()
+    assert sorted(bad) == ["bad.example", "intel.example"], bad
+    os.unlink(os.path.join(e.intel, "feed.block"))
+    time.sleep(2.5)  # IMS_INTEL_CHECK_MS: the webapi's intel set is empty now
+    status, headers, body = get(e, path_of(e.plain[2]))
+    page = body.decode()
+    assert status == 403 and "a scan found intel.example on a block list" in page, page
+
+
 CASES = [t_signed_rewritten, t_untagged_left, t_click_redirects, t_click_blocked,
-         t_click_warns, t_altered_refused, t_clicks_recorded]
+         t_click_warns, t_altered_refused, t_clicks_recorded, t_listed_by_scan]
 
 
 def main():
@@ -245,7 +259,7 @@ def main():
             "bad.example.dbl.test": [("A", "127.0.1.2")],
         })
         e.dns.start()
-        intel = e.tmp.join("intel.d")
+        intel = e.intel = e.tmp.join("intel.d")
         os.makedirs(intel)
         with open(os.path.join(intel, "feed.block"), "w") as f:
             f.write("intel.example\n")
