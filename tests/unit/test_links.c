@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "clicks.h"
 #include "linkrewrite.h"
 #include "links.h"
 #include "linktoken.h"
+#include "message.h"
+#include "scan_internal.h"
 
 static const char secret[] = "0123456789abcdef0123456789abcdef-test-key";
 
@@ -429,6 +432,30 @@ static void test_click_url(void)
 	ims_linkkey_free(k);
 }
 
+/* Which link domains a scan's listing symbols name (the scans since). */
+static void test_note_listed(void)
+{
+	struct ims_scan *s = calloc(1, sizeof *s);
+	const struct ims_link links[] = {
+	    {.href = "https://www.bad.example/x", .text = ""},
+	    {.href = "https://evil.intel.example/", .text = ""},
+	    {.href = "https://xbad.example/", .text = ""},
+	    {.href = "https://good.example/", .text = ""},
+	    {.href = "http://203.0.113.5/", .text = ""},
+	};
+
+	ims_scan_add_symbol(s, "SPF_PASS", -0.5, "bad.example"); /* before first_hit */
+	ims_scan_add_symbol(s, "TEST_DBL", 4, "bad.example listed in dbl.test (127.0.1.2)");
+	ims_scan_add_symbol(s, "INTEL_BLOCK", 0, "list=feed entry=intel.example (link)");
+	ims_scan_add_symbol(s, "DNSBL_FAIL", 0, "good.example: dbl2.test did not answer");
+	ims_scan_add_symbol(s, "TEST_INFO", 0, "good.example listed in info.test");
+	ims_clicks_note_listed(s, links, sizeof links / sizeof links[0], 1);
+	CHECK(s->nlisted == 2);
+	CHECK(strcmp(s->listed[0], "bad.example") == 0);
+	CHECK(strcmp(s->listed[1], "intel.example") == 0);
+	free(s);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -443,5 +470,6 @@ int main(void)
 	RUN(test_rewrite_qp_base64_multipart);
 	RUN(test_rewrite_left_alone);
 	RUN(test_click_url);
+	RUN(test_note_listed);
 	return CHECK_DONE();
 }
