@@ -39,6 +39,10 @@ NOOP_ARGS = [] if os.environ.get("IMS_BENCH_NOOP_HEADERS") == "0" else ["addhead
 # another build of it ("ims_before") on IMS_BENCH_BEFORE_SOCKET (inet|unix,
 # default inet: the former default).
 ALSO_INET = os.environ.get("IMS_BENCH_ALSO_INET") == "1"
+# IMS_BENCH_LINKS=1 adds the same ims-milter with [links] rewrite = all
+# ("ims_links"): links of every delivered message rewritten to /click, the
+# cost of link rewriting side by side with "ims" (rewriting off)
+LINKS = os.environ.get("IMS_BENCH_LINKS") == "1"
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
 BEFORE_SOCKET = os.environ.get("IMS_BENCH_BEFORE_SOCKET", "inet")
 # Single-session latency: IMS_BENCH_LATENCY_MESSAGES messages in one SMTP
@@ -189,9 +193,10 @@ def smtp_source(port):
     return N / dt
 
 
-def start_extra_ims(tmp, conf, name, exe, kind):
-    """Another ims-milter (exe) with conf's settings on its own socket of
-    kind inet|unix; returns (proc, Postfix's socket form, log path)."""
+def start_extra_ims(tmp, conf, name, exe, kind, more=""):
+    """Another ims-milter (exe) with conf's settings (and the sections in
+    more) on its own socket of kind inet|unix; returns (proc, Postfix's
+    socket form, log path)."""
     log = tmp.join(f"{name}.log")
     cpath = tmp.join(f"{name}.conf")
     if kind == "unix":
@@ -208,7 +213,7 @@ def start_extra_ims(tmp, conf, name, exe, kind):
             line = f"pidfile = {tmp.join(name + '.pid')}"
         out.append(line)
     with open(cpath, "w") as f:
-        f.write("\n".join(out) + "\n")
+        f.write("\n".join(out) + "\n" + more)
     logf = open(log, "a")
     proc = subprocess.Popen([exe, "-f", "-c", cpath], stdout=logf, stderr=subprocess.STDOUT)
     if kind == "unix":
@@ -337,8 +342,19 @@ def main():
             extra.append(("ims_inet", os.path.join(BUILD, "milter/ims-milter"), "inet"))
         if IMS_BEFORE:
             extra.append(("ims_before", IMS_BEFORE, BEFORE_SOCKET))
+        links_conf = ""
+        if LINKS:
+            extra.append(("ims_links", os.path.join(BUILD, "milter/ims-milter"),
+                          "unix" if UNIX else "inet"))
+            key = tmp.join("links.key")
+            with open(key, "wb") as f:
+                f.write(os.urandom(32))
+            os.chmod(key, 0o600)
+            links_conf = (f"\n[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
+                          f"key_file = {key}\n")
         for name, exe, kind in extra:
-            proc, pform, log = start_extra_ims(tmp, conf, name, exe, kind)
+            proc, pform, log = start_extra_ims(tmp, conf, name, exe, kind,
+                                               links_conf if name == "ims_links" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
             parts.append(pf)
             configs.insert(2 + len(ims_pids) - 1, (name, pf))
@@ -462,6 +478,17 @@ def main():
             "ims_total_us_p50": percentile(total, 50), "ims_total_us_p99": percentile(total, 99),
             "ims_rss_kb": ims_rss, "ims_hwm_kb": ims_hwm, "rspamd_rss_kb_all_processes": rsp_rss,
         }
+        if LINKS:
+            with open(ims_logs["ims_links"], errors="replace") as f:
+                text = f.read()
+            # the rewrite's own time per message that had links (log: links_us)
+            lus = [int(x) for x in re.findall(r"links=rewritten links_us=(\d+)", text)]
+            res["links_rewritten_messages"] = len(lus)
+            res["links_not_rewritten"] = len(re.findall(r"event=links_not_rewritten", text))
+            res["links_rewrite_us_p50"] = percentile(lus, 50)
+            res["links_rewrite_us_p99"] = percentile(lus, 99)
+            res["links_not_rewritten_reasons"] = sorted(set(
+                re.findall(r"event=links_not_rewritten reason=\"([^\"]*)\"", text)))[:20]
         print(json.dumps(res, indent=1))
         if rsp:
             common.stop_pid(rsp.pid)

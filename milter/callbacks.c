@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmilter/mfdef.h>
 
@@ -431,6 +432,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	char reply[512], err[256];
 	char *newbody = NULL; /* links rewritten ([links]): the body to deliver */
 	size_t newlen = 0;
+	const char *links = "none";
+	long links_us = 0;
 	sfsistat ret = SMFIS_TEMPFAIL;
 	ims_status st;
 
@@ -473,11 +476,19 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	}
 	/* links to /click in the delivered copy: decided before the store so
 	 * that the scan log says whether it happened */
-	if (ims_scan_action(s) <= IMS_ACTION_TAG &&
-	    ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
-	                      (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen) == IMS_ENOMEM) {
-		ret = tempfail(ctx, IMS_TF_SCAN, "Out of memory, try again later");
-		goto out;
+	if (ims_scan_action(s) <= IMS_ACTION_TAG) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		st = ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
+		                       (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		links_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+		links = st == IMS_OK ? "rewritten" : st == IMS_ENOTFOUND ? "none" : "unchanged";
+		if (st == IMS_ENOMEM) {
+			ret = tempfail(ctx, IMS_TF_SCAN, "Out of memory, try again later");
+			goto out;
+		}
 	}
 	/* stored first: a held message is in the quarantine before the MTA
 	 * is told to drop its copy; a failed store is a tempfail */
@@ -528,12 +539,12 @@ out:
 	if (s)
 		ims_log_info(ims_scan_id(s),
 		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
-		             "rcpts=%zu local_us=%ld total_us=%ld reply=%s",
+		             "rcpts=%zu local_us=%ld total_us=%ld links=%s links_us=%ld reply=%s",
 		             qid(ctx),
 		             ret == SMFIS_TEMPFAIL ? "tempfail"
 		                                   : ims_action_name(ims_scan_action(s)),
 		             ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
-		             ims_scan_local_us(s), ims_scan_total_us(s),
+		             ims_scan_local_us(s), ims_scan_total_us(s), links, links_us,
 		             ret == SMFIS_ACCEPT    ? "accept"
 		             : ret == SMFIS_DISCARD ? "discard"
 		             : ret == SMFIS_REJECT  ? "reject"
