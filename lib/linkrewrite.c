@@ -308,7 +308,8 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		return;
 	}
 	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	if (!memmem(bytes->data, bytes->len, "://", 3))
+	/* an empty part has no buffer at all (data NULL) */
+	if (!bytes->data || !memmem(bytes->data, bytes->len, "://", 3))
 		goto out; /* no link: the part stays as it is */
 	cs = g_mime_content_type_get_parameter(ct, "charset");
 	if (enc == GMIME_CONTENT_ENCODING_UUENCODE) {
@@ -371,12 +372,21 @@ static GByteArray *serialise(GMimeMessage *m)
 	return b;
 }
 
+/* n equal bytes at a + ao and b + bo; a or b may be NULL when n is 0
+ * (an empty GByteArray has no buffer: no arithmetic on it then). */
+static int same(const char *a, size_t ao, const guint8 *b, size_t bo, size_t n)
+{
+	return n == 0 || memcmp(a + ao, b + bo, n) == 0;
+}
+
 /* Offset of the body (after the blank line) of LF text; n when none. */
 static size_t body_at(const char *s, size_t n)
 {
 	const char *p;
 
-	if (n > 0 && s[0] == '\n')
+	if (n == 0)
+		return 0; /* s may be NULL (an empty GByteArray) */
+	if (s[0] == '\n')
 		return 1;
 	p = memmem(s, n, "\n\n", 2);
 	return p ? (size_t)(p - s) + 2 : n;
@@ -429,7 +439,7 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 	*body = NULL;
 	*body_len = 0;
 	memset(st, 0, sizeof *st);
-	if (!memmem(raw, len, "://", 3))
+	if (!raw || len == 0 || !memmem(raw, len, "://", 3))
 		return IMS_ENOTFOUND;
 	pthread_once(&init_once, init);
 	/* LF line ends throughout; CRLF again at the end */
@@ -449,7 +459,7 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 	}
 	r0 = body_at(lf, n);
 	b0 = body_at((const char *)before->data, before->len);
-	if (n - r0 != before->len - b0 || memcmp(lf + r0, before->data + b0, n - r0) != 0) {
+	if (n - r0 != before->len - b0 || !same(lf, r0, before->data, b0, n - r0)) {
 		snprintf(st->reason, sizeof st->reason,
 		         "the MIME structure would not survive being written back");
 		goto out;
@@ -469,7 +479,7 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 		goto out;
 	}
 	b1 = body_at((const char *)after->data, after->len);
-	if (b1 != b0 || memcmp(before->data, after->data, b0) != 0) {
+	if (b1 != b0 || !same((const char *)before->data, 0, after->data, 0, b0)) {
 		snprintf(st->reason, sizeof st->reason,
 		         "the rewrite would change the message header");
 		goto out;
