@@ -19,3 +19,4 @@ tests_fuzz_fuzz_linkrewrite_SOURCES = tests/fuzz/fuzz_linkrewrite.c tests/fuzz/f
 tests_fuzz_fuzz_linkrewrite_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_linkrewrite_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_linkrewrite_LDADD = $(FUZZ_SCAN_LIBS) $(XML_LIBS)
+EXTRA_DIST += bench/click.sh bench/click.py

@@ -98,7 +98,9 @@ static void part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	mem = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(content, mem);
 	b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	if (g_mime_content_type_is_type(ct, "text", "plain")) {
+	if (!b->data) {
+		/* empty: nothing to check */
+	} else if (g_mime_content_type_is_type(ct, "text", "plain")) {
 		check_text("text/plain", (const char *)b->data, b->len);
 	} else if (g_mime_content_type_is_type(ct, "text", "html") && b->len < INT32_MAX) {
 		htmlDocPtr doc = htmlReadMemory((const char *)b->data, (int)b->len, NULL,
