@@ -289,7 +289,8 @@ def percentile(xs, p):
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for private Postfix instances")
-    common.require("smtp-source", "postfix", "redis-server", "nsd", "rspamd")
+    common.require("smtp-source", "postfix", "redis-server", "nsd",
+                   *([] if os.environ.get("IMS_BENCH_SKIP_RSPAMD") == "1" else ["rspamd"]))
     tmp = common.TempDir("ims-bench-")
     parts = []
     extra_procs = []
