@@ -58,7 +58,9 @@ static size_t scheme_len(const char *s, size_t n)
 	return 0;
 }
 
-size_t ims_linkrewrite_url_len(const char *s, size_t n)
+/* stop8: a byte over 0x7f ends the URL (text in a charset other than
+ * UTF-8, where it may start a character whose next byte is ASCII). */
+static size_t url_len(const char *s, size_t n, int stop8)
 {
 	size_t start = scheme_len(s, n), k;
 
@@ -68,13 +70,18 @@ size_t ims_linkrewrite_url_len(const char *s, size_t n)
 		unsigned char c = (unsigned char)s[k];
 
 		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\'' ||
-		    c == ')' || c == ']')
+		    c == ')' || c == ']' || (stop8 && c >= 0x80))
 			break;
 	}
 	/* "see https://example.com/x." : the full stop is the sentence's */
 	while (k > start && strchr(".,;:!?", s[k - 1]))
 		k--;
 	return k > start ? k : 0;
+}
+
+size_t ims_linkrewrite_url_len(const char *s, size_t n)
+{
+	return url_len(s, n, 0);
 }
 
 /* The replacement of url; NULL after a failure (recorded in w). */
@@ -96,7 +103,7 @@ static char *replace(struct rw *w, const char *url)
 
 /* Rewrites the URLs of n bytes of text; NULL when none was found (or after
  * a failure), else the new text (g_string_free). */
-static GString *rewrite_text(struct rw *w, const char *s, size_t n)
+static GString *rewrite_text(struct rw *w, const char *s, size_t n, int stop8)
 {
 	GString *out = NULL;
 	size_t done = 0;
@@ -105,7 +112,7 @@ static GString *rewrite_text(struct rw *w, const char *s, size_t n)
 		size_t len;
 		char *url, *r;
 
-		if ((s[i] != 'h' && s[i] != 'H') || !(len = ims_linkrewrite_url_len(s + i, n - i)))
+		if ((s[i] != 'h' && s[i] != 'H') || !(len = url_len(s + i, n - i, stop8)))
 			continue;
 		if (!out)
 			out = g_string_sized_new(n + 256);
@@ -182,7 +189,7 @@ static void html_walk(struct rw *w, xmlNode *n, int in_anchor, int depth, int *c
 			html_walk(w, n->children, in_anchor || anchor, depth + 1, changed);
 		} else if (n->type == XML_TEXT_NODE && !in_anchor && n->content) {
 			const char *t = (const char *)n->content;
-			GString *g = rewrite_text(w, t, strlen(t));
+			GString *g = rewrite_text(w, t, strlen(t), 0); /* libxml2: UTF-8 */
 
 			if (g) {
 				xmlNodeSetContent(n, (const xmlChar *)g->str);
@@ -193,13 +200,25 @@ static void html_walk(struct rw *w, xmlNode *n, int in_anchor, int depth, int *c
 	}
 }
 
-/* A charset whose bytes below 0x80 are ASCII, so that URLs can be found
- * and replaced in its bytes. */
+static int is_utf8(const char *cs)
+{
+	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
+}
+
+static int is_ascii(const char *cs)
+{
+	return strcasecmp(cs, "us-ascii") == 0 || strcasecmp(cs, "ascii") == 0;
+}
+
+/* A charset in which every byte below 0x80 is the ASCII character, also
+ * inside multi-byte characters (EUC: both bytes over 0xa0), so that URLs
+ * can be found and replaced in its bytes.  Not Shift_JIS, Big5, GBK,
+ * UHC (ks_c_5601-1987), ISO-2022-*, UTF-7, UTF-16/32. */
 static int ascii_compatible(const char *cs)
 {
-	static const char *const prefixes[] = {"us-ascii", "ascii",       "utf-8",
-	                                       "utf8",     "iso-8859-",   "iso8859-",
-	                                       "latin1",   "windows-125", "cp125"};
+	static const char *const prefixes[] = {
+	    "us-ascii",    "ascii", "utf-8", "utf8", "iso-8859-", "iso8859-", "latin1",
+	    "windows-125", "cp125", "koi8-", "euc-", "gb2312",    "macintosh"};
 
 	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
 		if (strncasecmp(cs, prefixes[i], strlen(prefixes[i])) == 0)
@@ -215,15 +234,21 @@ static int has_8bit(const char *s, size_t n)
 	return 0;
 }
 
+/* libxml2's output callback: the encoded bytes into a GString. */
+static int html_out(void *ctx, const char *buf, int len)
+{
+	g_string_append_len(ctx, buf, len);
+	return len;
+}
+
 /* New HTML for n bytes of html in charset cs (NULL: none); NULL when no
  * link was changed or after a failure. */
 static GString *rewrite_html(struct rw *w, const char *html, size_t n, const char *cs)
 {
 	htmlDocPtr doc;
-	const xmlChar *meta;
-	xmlChar *out = NULL;
+	xmlOutputBufferPtr ob;
 	GString *g = NULL;
-	int size = 0, changed = 0;
+	int changed = 0;
 
 	if (n > INT_MAX) {
 		fail(w, IMS_ELIMIT, "HTML part too large");
@@ -237,25 +262,26 @@ static GString *rewrite_html(struct rw *w, const char *html, size_t n, const cha
 			fail(w, IMS_EFORMAT, "an HTML part could not be parsed");
 		return NULL;
 	}
-	meta = htmlGetMetaEncoding(doc);
-	if (meta && cs && strcasecmp((const char *)meta, cs) != 0) {
-		fail(w, IMS_EFORMAT, "HTML meta charset disagrees with the MIME charset %.60s", cs);
-		goto out;
-	}
 	html_walk(w, xmlDocGetRootElement(doc) ? doc->children : NULL, 0, 0, &changed);
 	if (w->rc != IMS_OK || !changed)
 		goto out;
-	/* written in the meta charset when there is one (the MIME one, checked
-	 * above), else ASCII with character references: right in any
-	 * ASCII-compatible charset */
-	htmlDocDumpMemoryFormat(doc, &out, &size, 0);
-	if (!out || size <= 0) {
+	/* written as ASCII, every other character as a character reference:
+	 * the same text in any ASCII-compatible charset, whatever the part's
+	 * charset parameter or a <meta> in it says (the <meta> is kept) */
+	g = g_string_sized_new(n + 1024);
+	ob = xmlOutputBufferCreateIO(html_out, NULL, g, xmlFindCharEncodingHandler("HTML"));
+	if (!ob) {
 		fail(w, IMS_ENOMEM, "HTML could not be written");
 		goto out;
 	}
-	g = g_string_new_len((const char *)out, size);
+	htmlDocContentDumpFormatOutput(ob, doc, NULL, 0);
+	if (xmlOutputBufferClose(ob) < 0) /* flushes through the encoder */
+		fail(w, IMS_EFORMAT, "HTML could not be written as ASCII");
 out:
-	xmlFree(out);
+	if (g && w->rc != IMS_OK) {
+		g_string_free(g, TRUE);
+		g = NULL;
+	}
 	xmlFreeDoc(doc);
 	return g;
 }
@@ -291,7 +317,6 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	GString *g = NULL;
 	int html;
 
-	(void)parent;
 	k->parts++;
 	if (w->rc != IMS_OK || !GMIME_IS_PART(obj) || !ct)
 		return;
@@ -321,18 +346,28 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		     cs ? cs : "(none, 8-bit text)");
 		goto out;
 	}
+	if (cs && is_ascii(cs) && has_8bit((const char *)bytes->data, bytes->len)) {
+		fail(w, IMS_EFORMAT, "8-bit text labelled %.60s: not sure of its charset", cs);
+		goto out;
+	}
 	if (html)
 		g = rewrite_html(w, (const char *)bytes->data, bytes->len, cs);
 	else
-		g = rewrite_text(w, (const char *)bytes->data, bytes->len);
+		g = rewrite_text(w, (const char *)bytes->data, bytes->len, !cs || !is_utf8(cs));
 	if (!g)
 		goto out;
 	if ((enc == GMIME_CONTENT_ENCODING_DEFAULT || enc == GMIME_CONTENT_ENCODING_7BIT ||
 	     enc == GMIME_CONTENT_ENCODING_8BIT || enc == GMIME_CONTENT_ENCODING_BINARY) &&
 	    long_line(g->str, g->len)) {
-		fail(w, IMS_ELIMIT, "a rewritten line would be longer than 998 bytes in a %s part",
-		     g_mime_content_encoding_to_string(enc));
-		goto out;
+		/* a part of a multipart may change its own header: quoted-printable
+		 * keeps lines short; the message's own header may not change */
+		if (!GMIME_IS_MULTIPART(parent)) {
+			fail(w, IMS_ELIMIT,
+			     "a rewritten line would be longer than 998 bytes in a %s body",
+			     g_mime_content_encoding_to_string(enc));
+			goto out;
+		}
+		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	}
 	ns = g_mime_stream_mem_new_with_buffer(g->str, g->len);
 	content = g_mime_data_wrapper_new_with_stream(ns, GMIME_CONTENT_ENCODING_DEFAULT);

@@ -10,16 +10,23 @@
  *   - the top-level header section must come out unchanged (only the body
  *     is replaced: smfi_replacebody),
  *   - the output must parse again into as many parts,
- *   - a 7bit/8bit part must keep lines under 998 bytes.
- * A charset that is not ASCII-compatible (or an HTML <meta> charset that
- * disagrees with the MIME one), uuencode, more links than max_links, or a
- * failed check: the message is left as it is and the reason says why.
+ *   - a 7bit/8bit part must keep lines under 998 bytes: a part of a
+ *     multipart becomes quoted-printable (its own header changes), a
+ *     single-part message is left alone.
+ * A charset that is not ASCII-compatible (where a byte below 0x80 may be
+ * half of a character: Shift_JIS, Big5, GBK, UHC, ISO-2022-*, UTF-16...),
+ * 8-bit text without a charset or labelled US-ASCII, uuencode, more links
+ * than max_links, or a failed check: the message is left as it is and the
+ * reason says why.
  *
  * Links in HTML: href of <a> and <area> (libxml2's HTML parser, the
- * document written back by libxml2, so attribute values are escaped by
- * it), and http(s) URLs in text outside <a> (mail clients link them).
- * In text/plain: every http(s) URL, ending where the classifier's bare-URL
- * scan ends it (white space, <, >, quotes, ')' or ']'). */
+ * document written back by libxml2 as ASCII with character references, so
+ * attribute values are escaped by it and the text is the same in any
+ * ASCII-compatible charset, whatever a <meta> says), and http(s) URLs in
+ * text outside <a> (mail clients link them).  In text/plain: every
+ * http(s) URL, ending where the classifier's bare-URL scan ends it (white
+ * space, <, >, quotes, ')' or ']'; in a charset other than UTF-8 also a
+ * byte over 0x7f). */
 #ifndef IMS_LINKREWRITE_H
 #define IMS_LINKREWRITE_H
 

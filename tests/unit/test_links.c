@@ -161,6 +161,25 @@ static char *mark(void *arg, const char *url)
 	return r;
 }
 
+static int has_8bit_str(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
+/* A click URL of 120 bytes: ten of them pass 998 bytes on one line. */
+static char *long_mark(void *arg, const char *url)
+{
+	char *r = malloc(130);
+
+	(void)url;
+	(*(int *)arg)++;
+	snprintf(r, 130, "https://click.test/c?t=%0100d", *(int *)arg);
+	return r;
+}
+
 struct rewritten {
 	ims_status rc;
 	char *body;
@@ -366,14 +385,18 @@ static void test_rewrite_left_alone(void)
 	         HDR "Content-Type: text/plain\r\n\r\n\xe4 https://x.example/\r\n");
 	r = rewrite(msg);
 	CHECK(r.rc == IMS_EFORMAT && !r.body);
-	/* a meta charset that disagrees with the MIME one */
+	/* 8-bit text labelled US-ASCII */
 	snprintf(msg, sizeof msg,
-	         HDR "Content-Type: text/html; charset=utf-8\r\n\r\n<html><head><meta "
-	             "http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"
-	             "</head><body><a href=\"https://x.example/\">x</a></body></html>\r\n");
+	         HDR "Content-Type: text/html; charset=us-ascii\r\n\r\n<p>\xe9 "
+	             "<a href=\"https://x.example/\">x</a></p>\r\n");
 	r = rewrite(msg);
 	CHECK(r.rc == IMS_EFORMAT && !r.body);
-	CHECK_STR_CONTAINS(r.st.reason, "meta charset");
+	CHECK_STR_CONTAINS(r.st.reason, "8-bit text labelled us-ascii");
+	/* Shift_JIS: an ASCII byte may be half of a character */
+	snprintf(msg, sizeof msg,
+	         HDR "Content-Type: text/plain; charset=Shift_JIS\r\n\r\nhttps://x.example/\r\n");
+	r = rewrite(msg);
+	CHECK(r.rc == IMS_EFORMAT && !r.body);
 	/* a 7bit line that would grow past 998 bytes */
 	{
 		char line[990];
@@ -410,6 +433,81 @@ static void test_rewrite_left_alone(void)
 		                              &st) == IMS_ELIMIT);
 		CHECK(!body && st.links == 0);
 	}
+}
+
+/* HTML is written as ASCII with character references, whatever the MIME
+ * charset or a <meta> says: the text stays the same characters. */
+static void test_rewrite_html_charsets(void)
+{
+	const char *h = HDR "Content-Type: text/html; charset=utf-8\r\n\r\n";
+	char msg[1024];
+	struct rewritten r;
+	char *t;
+
+	snprintf(msg, sizeof msg,
+	         "%s<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+	         "charset=iso-8859-1\"></head><body><p>Caf\xc3\xa9 \xe2\x82\xac "
+	         "<a href=\"https://x.example/\">x</a></p></body></html>\r\n",
+	         h);
+	r = rewrite(msg);
+	CHECK(r.rc == IMS_OK);
+	t = part_text(h, r.body ? r.body : "", 0);
+	CHECK(t && !has_8bit_str(t));
+	CHECK_STR_CONTAINS(t, "Caf&eacute; &euro;");
+	CHECK_STR_CONTAINS(t, "charset=iso-8859-1"); /* the meta is kept */
+	CHECK_STR_CONTAINS(t, "href=\"https://click.test/c?u=18\"");
+	g_free(t);
+	free(r.body);
+
+	/* KOI8-R text: ASCII-compatible; a URL ends at the first 8-bit byte */
+	snprintf(
+	    msg, sizeof msg,
+	    HDR "Content-Type: text/plain; charset=koi8-r\r\n"
+	        "Content-Transfer-Encoding: 8bit\r\n\r\n\xf0\xd2\xc9 https://x.example/a\xf7 \r\n");
+	r = rewrite(msg);
+	CHECK(r.rc == IMS_OK);
+	CHECK(r.body && strstr(r.body, "\xf0\xd2\xc9 https://click.test/c?u=19\xf7 "));
+	free(r.body);
+}
+
+/* A long line in a 7bit subpart: the part becomes quoted-printable; in a
+ * single-part message (its header is the message's): left alone. */
+static void test_rewrite_long_line(void)
+{
+	GString *line = g_string_new("");
+	char *msg, *t;
+	struct rewritten r;
+
+	for (int i = 0; i < 10; i++)
+		g_string_append_printf(line, "https://x%d.example/ and ", i);
+	g_string_append(line, "a long line");
+	msg = g_strdup_printf(HDR "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\n"
+	                          "Content-Type: text/plain; charset=us-ascii\r\n"
+	                          "Content-Transfer-Encoding: 7bit\r\n\r\n%s\r\n--B--\r\n",
+	                      line->str);
+	memset(&r, 0, sizeof r);
+	r.rc = ims_linkrewrite_message(msg, strlen(msg), 100, long_mark, &r.calls, &r.body, &r.len,
+	                               &r.st);
+	g_free(msg);
+	CHECK(r.rc == IMS_OK);
+	CHECK(r.body && strstr(r.body, "Content-Transfer-Encoding: quoted-printable\r\n"));
+	CHECK(r.body && !strstr(r.body, "Content-Transfer-Encoding: 7bit"));
+	t = part_text(HDR "Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n",
+	              r.body ? r.body : "", 0);
+	CHECK(t && strlen(t) > 998 && strstr(t, "a long line"));
+	g_free(t);
+	free(r.body);
+
+	msg = g_strdup_printf(HDR "Content-Type: text/plain; charset=us-ascii\r\n"
+	                          "Content-Transfer-Encoding: 7bit\r\n\r\n%s\r\n",
+	                      line->str);
+	memset(&r, 0, sizeof r);
+	r.rc = ims_linkrewrite_message(msg, strlen(msg), 100, long_mark, &r.calls, &r.body, &r.len,
+	                               &r.st);
+	CHECK(r.rc == IMS_ELIMIT && !r.body);
+	CHECK_STR_CONTAINS(r.st.reason, "998 bytes in a 7bit body");
+	g_free(msg);
+	g_string_free(line, TRUE);
 }
 
 static void test_click_url(void)
@@ -469,6 +567,8 @@ int main(void)
 	RUN(test_rewrite_html_attribute_escaped);
 	RUN(test_rewrite_qp_base64_multipart);
 	RUN(test_rewrite_left_alone);
+	RUN(test_rewrite_html_charsets);
+	RUN(test_rewrite_long_line);
 	RUN(test_click_url);
 	RUN(test_note_listed);
 	return CHECK_DONE();
