@@ -92,8 +92,10 @@ static int check(struct ims_cli *cli, int files)
 	}
 	if (c->links_click_url && *c->links_click_url && strcmp(c->links_rewrite, "off") != 0 &&
 	    (!c->links_key_file || !*c->links_key_file)) {
-		fprintf(stderr, "%s: [links] click_url is set but key_file is not: no link is "
-		        "rewritten\n", c->path ? c->path : "(defaults)");
+		fprintf(stderr,
+		        "%s: [links] click_url is set but key_file is not: no link is "
+		        "rewritten\n",
+		        c->path ? c->path : "(defaults)");
 		bad++;
 	}
 	if (bad)

@@ -527,7 +527,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		}
 		if (newbody &&
 		    smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) != MI_SUCCESS) {
-			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not rewrite links, try again later");
+			ret = tempfail(ctx, IMS_TF_HEADERS,
+			               "Could not rewrite links, try again later");
 			break;
 		}
 		ret = SMFIS_ACCEPT;
