@@ -16,6 +16,9 @@
 
 #define MAX_DEPTH 256 /* HTML elements nested deeper: not rewritten */
 #define MAX_LINE  998 /* RFC 5322 2.1.1, for 7bit/8bit parts */
+#define HTML_OPTS                                                                                  \
+	(HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |       \
+	 HTML_PARSE_NOIMPLIED | HTML_PARSE_NODEFDTD)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -30,7 +33,8 @@ struct rw {
 	void *arg;
 	size_t max_links;
 	struct ims_linkrewrite_stats *st;
-	ims_status rc; /* first failure; IMS_OK while all is well */
+	ims_status rc;    /* first failure; IMS_OK while all is well */
+	GHashTable *made; /* the replacements handed out (the HTML self-check) */
 };
 
 static void fail(struct rw *w, ims_status rc, const char *fmt, ...)
@@ -98,7 +102,24 @@ static char *replace(struct rw *w, const char *url)
 	r = w->fn(w->arg, url);
 	if (!r)
 		fail(w, IMS_EINVAL, "a link could not be signed: %.100s", url);
+	else if (w->made)
+		g_hash_table_add(w->made, g_strdup(r));
 	return r;
+}
+
+/* 1 when u (n bytes) starts with a replacement handed out. */
+static int made_prefix(const struct rw *w, const char *u, size_t n)
+{
+	GHashTableIter it;
+	gpointer k;
+	char *s = g_strndup(u, n);
+	int found = g_hash_table_contains(w->made, s);
+
+	g_free(s);
+	g_hash_table_iter_init(&it, w->made);
+	while (!found && g_hash_table_iter_next(&it, &k, NULL))
+		found = strlen(k) <= n && strncmp(u, k, strlen(k)) == 0;
+	return found;
 }
 
 /* Rewrites the URLs of n bytes of text; NULL when none was found (or after
@@ -200,6 +221,56 @@ static void html_walk(struct rw *w, xmlNode *n, int in_anchor, int depth, int *c
 	}
 }
 
+/* The written HTML read back as a browser would: every http(s) href of
+ * <a>/<area> and every URL in text outside them must be one of ours (the
+ * serialiser may drop characters, e.g. controls, and so turn what was no
+ * link into one).  0 when so. */
+static int check_walk(const struct rw *w, xmlNode *n, int in_anchor, int depth)
+{
+	for (; n; n = n->next) {
+		if (depth >= MAX_DEPTH + 8)
+			return -1;
+		if (n->type == XML_ELEMENT_NODE) {
+			int anchor = is_named(n, "a") || is_named(n, "area");
+
+			if (anchor) {
+				xmlChar *h = xmlGetProp(n, (const xmlChar *)"href");
+				char *url = h ? href_url((const char *)h) : NULL;
+				int bad = url && !g_hash_table_contains(w->made, url);
+
+				xmlFree(h);
+				free(url);
+				if (bad)
+					return -1;
+			}
+			if (is_named(n, "script") || is_named(n, "style"))
+				continue;
+			if (check_walk(w, n->children, in_anchor || anchor, depth + 1))
+				return -1;
+		} else if (n->type == XML_TEXT_NODE && !in_anchor && n->content) {
+			const char *t = (const char *)n->content;
+			size_t len = strlen(t), k;
+
+			for (size_t i = 0; i < len; i++)
+				if ((k = url_len(t + i, len - i, 0))) {
+					if (!made_prefix(w, t + i, k))
+						return -1;
+					i += k - 1;
+				}
+		}
+	}
+	return 0;
+}
+
+static int check_html(const struct rw *w, const GString *g)
+{
+	htmlDocPtr doc = htmlReadMemory(g->str, (int)g->len, NULL, NULL, HTML_OPTS);
+	int rc = doc ? check_walk(w, doc->children, 0, 0) : -1;
+
+	xmlFreeDoc(doc);
+	return rc;
+}
+
 static int is_utf8(const char *cs)
 {
 	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
@@ -254,9 +325,7 @@ static GString *rewrite_html(struct rw *w, const char *html, size_t n, const cha
 		fail(w, IMS_ELIMIT, "HTML part too large");
 		return NULL;
 	}
-	doc = htmlReadMemory(html, (int)n, NULL, cs,
-	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-	                         HTML_PARSE_NONET | HTML_PARSE_NOIMPLIED | HTML_PARSE_NODEFDTD);
+	doc = htmlReadMemory(html, (int)n, NULL, cs, HTML_OPTS);
 	if (!doc) {
 		if (memmem(html, n, "http", 4) || memmem(html, n, "HTTP", 4))
 			fail(w, IMS_EFORMAT, "an HTML part could not be parsed");
@@ -277,6 +346,8 @@ static GString *rewrite_html(struct rw *w, const char *html, size_t n, const cha
 	htmlDocContentDumpFormatOutput(ob, doc, NULL, 0);
 	if (xmlOutputBufferClose(ob) < 0) /* flushes through the encoder */
 		fail(w, IMS_EFORMAT, "HTML could not be written as ASCII");
+	else if (g->len > INT_MAX || check_html(w, g) != 0)
+		fail(w, IMS_EFORMAT, "the rewritten HTML does not read back with only our links");
 out:
 	if (g && w->rc != IMS_OK) {
 		g_string_free(g, TRUE);
@@ -463,7 +534,8 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
                                    ims_linkrewrite_fn fn, void *arg, char **body, size_t *body_len,
                                    struct ims_linkrewrite_stats *st)
 {
-	struct rw w = {.fn = fn, .arg = arg, .max_links = max_links, .st = st, .rc = IMS_OK};
+	struct rw w = {
+	    .fn = fn, .arg = arg, .max_links = max_links, .st = st, .rc = IMS_OK, .made = NULL};
 	struct walk k = {.w = &w};
 	GMimeMessage *m = NULL, *again = NULL;
 	GByteArray *before = NULL, *after = NULL;
@@ -483,6 +555,7 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 	for (size_t i = 0; i < len; i++)
 		if (!(raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n'))
 			lf[n++] = raw[i];
+	w.made = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	rc = IMS_EFORMAT;
 	if (!(m = parse(lf, n))) {
 		snprintf(st->reason, sizeof st->reason, "the message does not parse as MIME");
@@ -542,6 +615,8 @@ out:
 		g_byte_array_unref(before);
 	if (after)
 		g_byte_array_unref(after);
+	if (w.made)
+		g_hash_table_destroy(w.made);
 	free(lf);
 	return rc;
 }
