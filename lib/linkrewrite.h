@@ -7,6 +7,8 @@
  * encoding and charset, and the result is checked before it is returned:
  *   - the untouched message must serialise back to its own body (else
  *     GMime would change more than the links),
+ *   - each rewritten HTML part, read back with the same parser, may hold
+ *     no http(s) link but the ones made,
  *   - the top-level header section must come out unchanged (only the body
  *     is replaced: smfi_replacebody),
  *   - the output must parse again into as many parts,
