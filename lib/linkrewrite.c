@@ -62,9 +62,10 @@ static size_t scheme_len(const char *s, size_t n)
 	return 0;
 }
 
-/* stop8: a byte over 0x7f ends the URL (text in a charset other than
- * UTF-8, where it may start a character whose next byte is ASCII). */
-static size_t url_len(const char *s, size_t n, int stop8)
+/* Bytes over 0x7f belong to the URL (an IDN host, a path): in the
+ * charsets accepted (ascii_compatible) no character has a byte below 0x80
+ * after one over it, so a URL never ends inside a character. */
+size_t ims_linkrewrite_url_len(const char *s, size_t n)
 {
 	size_t start = scheme_len(s, n), k;
 
@@ -74,18 +75,13 @@ static size_t url_len(const char *s, size_t n, int stop8)
 		unsigned char c = (unsigned char)s[k];
 
 		if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\'' ||
-		    c == ')' || c == ']' || (stop8 && c >= 0x80))
+		    c == ')' || c == ']')
 			break;
 	}
 	/* "see https://example.com/x." : the full stop is the sentence's */
 	while (k > start && strchr(".,;:!?", s[k - 1]))
 		k--;
 	return k > start ? k : 0;
-}
-
-size_t ims_linkrewrite_url_len(const char *s, size_t n)
-{
-	return url_len(s, n, 0);
 }
 
 /* The replacement of url; NULL after a failure (recorded in w). */
@@ -124,7 +120,7 @@ static int made_prefix(const struct rw *w, const char *u, size_t n)
 
 /* Rewrites the URLs of n bytes of text; NULL when none was found (or after
  * a failure), else the new text (g_string_free). */
-static GString *rewrite_text(struct rw *w, const char *s, size_t n, int stop8)
+static GString *rewrite_text(struct rw *w, const char *s, size_t n)
 {
 	GString *out = NULL;
 	size_t done = 0;
@@ -133,7 +129,7 @@ static GString *rewrite_text(struct rw *w, const char *s, size_t n, int stop8)
 		size_t len;
 		char *url, *r;
 
-		if ((s[i] != 'h' && s[i] != 'H') || !(len = url_len(s + i, n - i, stop8)))
+		if ((s[i] != 'h' && s[i] != 'H') || !(len = ims_linkrewrite_url_len(s + i, n - i)))
 			continue;
 		if (!out)
 			out = g_string_sized_new(n + 256);
@@ -210,7 +206,7 @@ static void html_walk(struct rw *w, xmlNode *n, int in_anchor, int depth, int *c
 			html_walk(w, n->children, in_anchor || anchor, depth + 1, changed);
 		} else if (n->type == XML_TEXT_NODE && !in_anchor && n->content) {
 			const char *t = (const char *)n->content;
-			GString *g = rewrite_text(w, t, strlen(t), 0); /* libxml2: UTF-8 */
+			GString *g = rewrite_text(w, t, strlen(t));
 
 			if (g) {
 				xmlNodeSetContent(n, (const xmlChar *)g->str);
@@ -252,7 +248,7 @@ static int check_walk(const struct rw *w, xmlNode *n, int in_anchor, int depth)
 			size_t len = strlen(t), k;
 
 			for (size_t i = 0; i < len; i++)
-				if ((k = url_len(t + i, len - i, 0))) {
+				if ((k = ims_linkrewrite_url_len(t + i, len - i))) {
 					if (!made_prefix(w, t + i, k))
 						return -1;
 					i += k - 1;
@@ -269,11 +265,6 @@ static int check_html(const struct rw *w, const GString *g)
 
 	xmlFreeDoc(doc);
 	return rc;
-}
-
-static int is_utf8(const char *cs)
-{
-	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
 }
 
 static int is_ascii(const char *cs)
@@ -424,7 +415,7 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	if (html)
 		g = rewrite_html(w, (const char *)bytes->data, bytes->len, cs);
 	else
-		g = rewrite_text(w, (const char *)bytes->data, bytes->len, !cs || !is_utf8(cs));
+		g = rewrite_text(w, (const char *)bytes->data, bytes->len);
 	if (!g)
 		goto out;
 	if ((enc == GMIME_CONTENT_ENCODING_DEFAULT || enc == GMIME_CONTENT_ENCODING_7BIT ||

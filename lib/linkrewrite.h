@@ -27,8 +27,7 @@
  * ASCII-compatible charset, whatever a <meta> says), and http(s) URLs in
  * text outside <a> (mail clients link them).  In text/plain: every
  * http(s) URL, ending where the classifier's bare-URL scan ends it (white
- * space, <, >, quotes, ')' or ']'; in a charset other than UTF-8 also a
- * byte over 0x7f). */
+ * space, <, >, quotes, ')' or ']'). */
 #ifndef IMS_LINKREWRITE_H
 #define IMS_LINKREWRITE_H
 

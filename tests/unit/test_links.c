@@ -466,14 +466,15 @@ static void test_rewrite_html_charsets(void)
 	g_free(t);
 	free(r.body);
 
-	/* KOI8-R text: ASCII-compatible; a URL ends at the first 8-bit byte */
+	/* KOI8-R text: ASCII-compatible; an 8-bit character after a URL is
+	 * part of it (a mail client may link it: an IDN) */
 	snprintf(
 	    msg, sizeof msg,
 	    HDR "Content-Type: text/plain; charset=koi8-r\r\n"
 	        "Content-Transfer-Encoding: 8bit\r\n\r\n\xf0\xd2\xc9 https://x.example/a\xf7 \r\n");
 	r = rewrite(msg);
 	CHECK(r.rc == IMS_OK);
-	CHECK(r.body && strstr(r.body, "\xf0\xd2\xc9 https://click.test/c?u=19\xf7 "));
+	CHECK(r.body && strstr(r.body, "\xf0\xd2\xc9 https://click.test/c?u=20 "));
 	free(r.body);
 }
 
