@@ -216,7 +216,14 @@ void ims_route_admin_clicks(struct ims_req *r)
 	}
 	if (!(rc = ims_req_redis(r)))
 		return;
-	st = ims_clicks_list(rc, user != NULL, user ? user : scan, (size_t)limit, &v, &n);
+	if (user) { /* recipients are kept lower case, as mailbox keys are */
+		char *low = g_ascii_strdown(user, -1);
+
+		st = ims_clicks_list(rc, 1, low, (size_t)limit, &v, &n);
+		g_free(low);
+	} else {
+		st = ims_clicks_list(rc, 0, scan, (size_t)limit, &v, &n);
+	}
 	if (st == IMS_EINVAL) {
 		ims_req_error(r, 400, "scan id or address too long");
 		return;

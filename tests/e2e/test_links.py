@@ -213,7 +213,7 @@ def t_clicks_recorded(e):
     assert items[-1]["verdict"] == "clean" and items[-1]["user"] == "alice@example.test", items
     assert [i["verdict"] for i in items[:2]] == ["continue", "warn"], items
     assert {i["verdict"] for i in items} == {"clean", "block", "warn", "continue"}, items
-    r = e.api.request("GET", "/admin/clicks?user=alice@example.test&limit=2", token=e.admin)
+    r = e.api.request("GET", "/admin/clicks?user=Alice@Example.test&limit=2", token=e.admin)
     assert r.status == 200 and len(r.json()["items"]) == 2, r
     r = e.api.request("GET", "/admin/clicks?scan=" + e.sid)
     assert r.status == 401, r
