@@ -426,7 +426,9 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		if (!GMIME_IS_MULTIPART(parent)) {
 			fail(w, IMS_ELIMIT,
 			     "a rewritten line would be longer than 998 bytes in a %s body",
-			     g_mime_content_encoding_to_string(enc));
+			     enc == GMIME_CONTENT_ENCODING_DEFAULT
+			         ? "7bit (default)"
+			         : g_mime_content_encoding_to_string(enc));
 			goto out;
 		}
 		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
