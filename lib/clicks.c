@@ -129,7 +129,7 @@ static char *click_json(const struct ims_click_event *ev)
 
 ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days)
 {
-	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], now[24], keep[16], ttl[24];
+	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], evtime[24], keep[16], ttl[24];
 	char *js = click_json(ev);
 	redisReply *rep[16] = {0};
 	size_t n = 0;
@@ -144,21 +144,18 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, 
 		free(js);
 		return IMS_EINVAL;
 	}
-	snprintf(now, sizeof now, "%" PRIu64, ev->time_ms);
 	snprintf(keep, sizeof keep, "%d", IMS_CLICKS_KEEP - 1);
 	snprintf(ttl, sizeof ttl, "%lld", (long long)retention_days * 86400);
 	{
 		const char *multi[] = {"MULTI"};
-		const char *xadd[] = {
-		    "XADD",  IMS_EVENTS_KEY, "MAXLEN",    "~",      IMS_EVENTS_MAXLEN_STR,
-		    "*",     "type",         "click",     "time",   now,
-		    "id",    ev->scan_id,    "user",      ev->user, "url",
-		    ev->url, "verdict",      ev->verdict, "reason", ev->reason,
-		    "ip",    ev->ip};
+		const char *xadd[IMS_EVENTS_CLICK_ARGC];
 		const char *exec[] = {"EXEC"};
 
+		/* the event as the events layer spells it */
+		ims_events_click_argv(xadd, evtime, ev->time_ms, ev->scan_id, ev->user, ev->url,
+		                      ev->verdict, ev->reason, ev->ip);
 		redisAppendCommandArgv(rc, 1, multi, NULL), n++;
-		redisAppendCommandArgv(rc, (int)(sizeof xadd / sizeof xadd[0]), xadd, NULL), n++;
+		redisAppendCommandArgv(rc, IMS_EVENTS_CLICK_ARGC, xadd, NULL), n++;
 		for (int u = 0; u <= nuser; u++) {
 			const char *key = u ? kuser : kscan;
 			const char *lpush[] = {"LPUSH", key, js};
