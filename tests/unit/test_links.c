@@ -562,6 +562,28 @@ static void test_note_listed(void)
 	free(s);
 }
 
+/* The click-time verdicts that need no list (eng and Redis NULL). */
+static void test_click_verdicts(void)
+{
+	struct ims_click_check c;
+
+	ims_click_check_url(NULL, NULL, "https://docs.example.org/a", &c);
+	CHECK(c.verdict == IMS_CLICK_CLEAN && !c.reason[0]);
+	ims_click_check_url(NULL, NULL, "http://203.0.113.5/x", &c);
+	CHECK(c.verdict == IMS_CLICK_WARN);
+	CHECK_STR_CONTAINS(c.reason, "bare IP address");
+	ims_click_check_url(NULL, NULL, "https://[2001:db8::1]/x", &c);
+	CHECK(c.verdict == IMS_CLICK_WARN);
+	ims_click_check_url(NULL, NULL, "https://www.xn--pypal-4ve.com/", &c);
+	CHECK(c.verdict == IMS_CLICK_WARN);
+	CHECK_STR_CONTAINS(c.reason, "punycode");
+	ims_click_check_url(NULL, NULL, "javascript:alert(1)", &c);
+	CHECK(c.verdict == IMS_CLICK_BLOCK);
+	ims_click_check_url(NULL, NULL, "https:///nohost", &c);
+	CHECK(c.verdict == IMS_CLICK_WARN);
+	CHECK(strcmp(ims_click_verdict_name(IMS_CLICK_BLOCK), "block") == 0);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -579,5 +601,6 @@ int main(void)
 	RUN(test_rewrite_long_line);
 	RUN(test_click_url);
 	RUN(test_note_listed);
+	RUN(test_click_verdicts);
 	return CHECK_DONE();
 }
