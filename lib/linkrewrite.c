@@ -353,6 +353,60 @@ struct walk {
 	size_t parts;
 };
 
+/* Fields called name in obj's own header list. */
+static int count_field(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
+	int n = 0, c = l ? g_mime_header_list_get_count(l) : 0;
+
+	for (int i = 0; i < c; i++)
+		n += g_ascii_strcasecmp(
+		         g_mime_header_get_name(g_mime_header_list_get_header_at(l, i)), name) == 0;
+	return n;
+}
+
+/* 1 when the header lists of a and b (the message's and its top part's)
+ * hold the same fields, Content-Transfer-Encoding aside. */
+static int same_list(GMimeHeaderList *a, GMimeHeaderList *b)
+{
+	int na = g_mime_header_list_get_count(a), nb = g_mime_header_list_get_count(b), i = 0,
+	    j = 0;
+	const char *cte = "Content-Transfer-Encoding";
+
+	for (;;) {
+		GMimeHeader *ha, *hb;
+
+		while (i < na &&
+		       !g_ascii_strcasecmp(
+		           g_mime_header_get_name(g_mime_header_list_get_header_at(a, i)), cte))
+			i++;
+		while (j < nb &&
+		       !g_ascii_strcasecmp(
+		           g_mime_header_get_name(g_mime_header_list_get_header_at(b, j)), cte))
+			j++;
+		if (i == na || j == nb)
+			return i == na && j == nb;
+		ha = g_mime_header_list_get_header_at(a, i++);
+		hb = g_mime_header_list_get_header_at(b, j++);
+		if (strcmp(g_mime_header_get_name(ha), g_mime_header_get_name(hb)) != 0 ||
+		    g_strcmp0(g_mime_header_get_raw_value(ha), g_mime_header_get_raw_value(hb)) !=
+		        0)
+			return 0;
+	}
+}
+
+static int same_but_cte(GMimeMessage *a, GMimeMessage *b)
+{
+	GMimeObject *pa = g_mime_message_get_mime_part(a), *pb = g_mime_message_get_mime_part(b);
+
+	return pa && pb && GMIME_IS_PART(pb) &&
+	       g_mime_part_get_content_encoding(GMIME_PART(pb)) ==
+	           GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE &&
+	       same_list(g_mime_object_get_header_list(GMIME_OBJECT(a)),
+	                 g_mime_object_get_header_list(GMIME_OBJECT(b))) &&
+	       same_list(g_mime_object_get_header_list(pa), g_mime_object_get_header_list(pb));
+}
+
 static int long_line(const char *s, size_t n)
 {
 	size_t run = 0;
@@ -421,15 +475,20 @@ static void rewrite_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	if ((enc == GMIME_CONTENT_ENCODING_DEFAULT || enc == GMIME_CONTENT_ENCODING_7BIT ||
 	     enc == GMIME_CONTENT_ENCODING_8BIT || enc == GMIME_CONTENT_ENCODING_BINARY) &&
 	    long_line(g->str, g->len)) {
-		/* a part of a multipart may change its own header: quoted-printable
-		 * keeps lines short; the message's own header may not change */
+		/* quoted-printable keeps lines short: a part of a multipart changes
+		 * its own header; the message's one field is the caller's to change
+		 * (st->to_qp), when there is at most one */
 		if (!GMIME_IS_MULTIPART(parent)) {
-			fail(w, IMS_ELIMIT,
-			     "a rewritten line would be longer than 998 bytes in a %s body",
-			     enc == GMIME_CONTENT_ENCODING_DEFAULT
-			         ? "7bit (default)"
-			         : g_mime_content_encoding_to_string(enc));
-			goto out;
+			if (!GMIME_IS_MESSAGE(parent) ||
+			    count_field(obj, "Content-Transfer-Encoding") > 1) {
+				fail(w, IMS_ELIMIT,
+				     "a rewritten line would be longer than 998 bytes in a %s body",
+				     enc == GMIME_CONTENT_ENCODING_DEFAULT
+				         ? "7bit (default)"
+				         : g_mime_content_encoding_to_string(enc));
+				goto out;
+			}
+			w->st->to_qp = 1;
 		}
 		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	}
@@ -580,12 +639,25 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 		goto out;
 	}
 	b1 = body_at((const char *)after->data, after->len);
-	if (b1 != b0 || !same((const char *)before->data, 0, after->data, 0, b0)) {
+	again = parse((const char *)after->data, after->len);
+	if (st->to_qp) {
+		/* the header may differ in Content-Transfer-Encoding only */
+		GMimeMessage *orig = parse(lf, n);
+		int ok = orig && again && same_but_cte(orig, again);
+
+		if (orig)
+			g_object_unref(orig);
+		if (!ok) {
+			snprintf(st->reason, sizeof st->reason,
+			         "the rewrite would change more of the message header than its "
+			         "Content-Transfer-Encoding");
+			goto out;
+		}
+	} else if (b1 != b0 || !same((const char *)before->data, 0, after->data, 0, b0)) {
 		snprintf(st->reason, sizeof st->reason,
 		         "the rewrite would change the message header");
 		goto out;
 	}
-	again = parse((const char *)after->data, after->len);
 	if (!again || count_parts(again) != k.parts) {
 		snprintf(st->reason, sizeof st->reason,
 		         "the rewritten message does not parse the same");
@@ -598,6 +670,8 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 out:
 	if (rc != IMS_OK && rc != IMS_ENOTFOUND)
 		st->links = st->parts = 0;
+	if (rc != IMS_OK)
+		st->to_qp = 0;
 	if (rc == IMS_ENOTFOUND)
 		st->reason[0] = '\0';
 	if (again)

@@ -12,9 +12,10 @@
  *   - the top-level header section must come out unchanged (only the body
  *     is replaced: smfi_replacebody),
  *   - the output must parse again into as many parts,
- *   - a 7bit/8bit part must keep lines under 998 bytes: a part of a
- *     multipart becomes quoted-printable (its own header changes), a
- *     single-part message is left alone.
+ *   - a 7bit/8bit part must keep lines under 998 bytes: it becomes
+ *     quoted-printable (a part of a multipart changes its own header; a
+ *     single-part message says so in st->to_qp, and the top-level header
+ *     section must then differ in that field only).
  * A charset that is not ASCII-compatible (where a byte below 0x80 may be
  * half of a character: Shift_JIS, Big5, GBK, UHC, ISO-2022-*, UTF-16...),
  * 8-bit text without a charset or labelled US-ASCII, uuencode, more links
@@ -43,6 +44,9 @@ struct ims_linkrewrite_stats {
 	size_t links;     /* links replaced */
 	size_t parts;     /* parts changed */
 	char reason[160]; /* why nothing was rewritten ("" on IMS_OK / IMS_ENOTFOUND) */
+	int to_qp;        /* IMS_OK: the message's own Content-Transfer-Encoding must become
+	                   * quoted-printable (a single-part message whose rewritten lines
+	                   * would pass 998 bytes); the caller changes or adds that field */
 };
 
 /* Rewrites the links of the message at raw (len bytes: header section,

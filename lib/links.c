@@ -67,7 +67,7 @@ static void not_rewritten(struct ims_scan *s, const char *why)
 }
 
 ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const char *raw,
-                             size_t len, int can_replace, char **body, size_t *body_len)
+                             size_t len, int can_replace, char **body, size_t *body_len, int *to_qp)
 {
 	const struct ims_conf *c = ims_engine_conf(eng);
 	struct ims_linkkey *key = NULL;
@@ -78,6 +78,7 @@ ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const c
 
 	*body = NULL;
 	*body_len = 0;
+	*to_qp = 0;
 	if (!wanted(c, s))
 		return IMS_ENOTFOUND;
 	if (!memmem(raw, len, "://", 3))
@@ -103,6 +104,7 @@ ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const c
 	                             &st);
 	ims_linkkey_free(key);
 	if (rc == IMS_OK) {
+		*to_qp = st.to_qp;
 		snprintf(detail, sizeof detail, "%zu links in %zu parts", st.links, st.parts);
 		ims_scan_add_symbol(s, "LINKS_REWRITTEN",
 		                    ims_conf_score(s->conf, "LINKS_REWRITTEN"), detail);

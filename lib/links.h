@@ -22,12 +22,15 @@
 /* Decides and rewrites.  can_replace: the MTA lets the milter replace the
  * body (SMFIF_CHGBODY negotiated).
  *   IMS_OK: *body (the caller's, free()) and *body_len are the new body,
- *     CRLF line ends; s got LINKS_REWRITTEN.
+ *     CRLF line ends; s got LINKS_REWRITTEN.  *to_qp 1: the message's
+ *     Content-Transfer-Encoding field must become "quoted-printable"
+ *     (changed, or added when it has none).
  *   IMS_ENOTFOUND: nothing to do (not wanted for this message, or no link).
  *   anything else: deliver unchanged; s got LINKS_NOT_REWRITTEN with the
  *     reason, and a log line says it (IMS_ENOMEM: no symbol). */
 ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const char *raw,
-                             size_t len, int can_replace, char **body, size_t *body_len);
+                             size_t len, int can_replace, char **body, size_t *body_len,
+                             int *to_qp);
 
 /* The click URL of one link: click_url, then "?t=" (or "&t=" when click_url
  * has a query) and the token.  The caller's (free()); NULL when the token

@@ -36,6 +36,7 @@ struct msg {
 	size_t len, cap, limit;
 	int oversize;
 	int own_count[NOWN]; /* occurrences of each of our header names */
+	int cte_count;       /* Content-Transfer-Encoding fields (links: the body may become QP) */
 };
 
 struct conn {
@@ -292,6 +293,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	for (int i = 0; i < NOWN; i++)
 		if (strcasecmp(name, own_names[i]) == 0)
 			m->own_count[i]++;
+	if (strcasecmp(name, "Content-Transfer-Encoding") == 0)
+		m->cte_count++;
 	/* "Name: value" with the line ends of folded values as CRLF; with
 	 * SMFIP_HDR_LEADSPC the value keeps its leading space as received */
 	bad |= msg_append(m, name, strlen(name)) || msg_append(m, ":", 1);
@@ -374,6 +377,21 @@ static int add_field(SMFICTX *ctx, int leadspc, int insert, const char *name, co
 	return rc == MI_SUCCESS ? 0 : -1;
 }
 
+/* The message's Content-Transfer-Encoding becomes quoted-printable (its
+ * body was rewritten as such): the one field changed, or added. */
+static int set_cte_qp(SMFICTX *ctx, const struct msg *m)
+{
+	const struct conn *c = smfi_getpriv(ctx);
+	const int leadspc = c && (c->proto & SMFIP_HDR_LEADSPC);
+	char *v = leadspc ? " quoted-printable" : "quoted-printable";
+
+	if (m->cte_count == 0)
+		return add_field(ctx, leadspc, 0, "Content-Transfer-Encoding", "quoted-printable");
+	if (m->cte_count > 1)
+		return -1;
+	return smfi_chgheader(ctx, "Content-Transfer-Encoding", 1, v) == MI_SUCCESS ? 0 : -1;
+}
+
 /* Removes our header names that came from outside, then adds ours. */
 static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s)
 {
@@ -434,6 +452,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	size_t newlen = 0;
 	const char *links = "none";
 	long links_us = 0;
+	int to_qp = 0; /* the rewritten body is quoted-printable: so must the field be */
 	sfsistat ret = SMFIS_TEMPFAIL;
 	ims_status st;
 
@@ -481,7 +500,7 @@ static sfsistat cb_eom(SMFICTX *ctx)
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		st = ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
-		                       (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen);
+		                       (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen, &to_qp);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		links_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
 		links = st == IMS_OK ? "rewritten" : st == IMS_ENOTFOUND ? "none" : "unchanged";
@@ -525,8 +544,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
-		if (newbody &&
-		    smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) != MI_SUCCESS) {
+		if (newbody && (smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) !=
+		                    MI_SUCCESS ||
+		                (to_qp && set_cte_qp(ctx, m) != 0))) {
 			ret = tempfail(ctx, IMS_TF_HEADERS,
 			               "Could not rewrite links, try again later");
 			break;

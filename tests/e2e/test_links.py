@@ -38,7 +38,7 @@ CLICK = "https://mail.example.test/click"
 
 # Only a valid DKIM signature reaches the tag threshold: a signed message is
 # tagged (its links rewritten), an unsigned one accepted (left alone).
-POLICY = ("[scores]\nINTEL_BLOCK = 0\nPHISH_URL_IP_LITERAL = 0\nSPF_PASS = 0\nSPF_NONE = 0\nDKIM_VALID = 1\nDKIM_NONE = 0\n"
+POLICY = ("[scores]\nINTEL_BLOCK = 0\nPHISH_URL_IP_LITERAL = 0\nPHISH_URL_PUNYCODE = 1\nSPF_PASS = 0\nSPF_NONE = 0\nDKIM_VALID = 1\nDKIM_NONE = 0\n"
           "DMARC_PASS = 0\nDMARC_NONE = 0\nDMARC_POLICY_NONE = 0\nSVM_HAM = 0\n\n"
           "[actions]\ntag = 1\nquarantine = 50\nreject = 100\n\n")
 DNSBL = "[dnsbl]\ndomain = dbl.test:127.0.1.2=TEST_DBL:0.5\n\n"
@@ -153,6 +153,28 @@ def t_untagged_left(e):
     assert "docs.good.example" in links_of(base.strip_sink(d))["plain"]
 
 
+def t_single_part_long_line(e):
+    """A single-part 7bit message whose rewritten line would pass 998 bytes:
+    delivered quoted-printable, its one Content-Transfer-Encoding field
+    changed by the milter."""
+    line = " ".join(f"https://site{i}.example/page" for i in range(12)) + \
+        " https://xn--bcher-kva.example/ end of a long line"
+    raw = base.msg("links-long", frm="Bob <bob@example.org>", body=line + "\r\n",
+                   extra="MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+                         "Content-Transfer-Encoding: 7bit\r\n")
+    code, text = base.send(e, raw, "bob@example.org", ["alice@example.test"], ip="198.51.100.7")
+    assert code == 250, (code, text)
+    d = base.delivered(e, "links-long")
+    cte = base.header(d, "Content-Transfer-Encoding")
+    assert cte == ["quoted-printable"], cte
+    m = email.message_from_bytes(base.strip_sink(d), policy=email.policy.default)
+    assert not m.defects, m.defects
+    body = m.get_content()
+    assert "site3.example" not in body and "xn--bcher" not in body, body
+    assert len(click_urls(body)) == 13 and "end of a long line" in body, body
+    assert max(len(x) for x in base.strip_sink(d).split(b"\n")) <= 1000
+
+
 def t_click_redirects(e):
     status, headers, _ = get(e, path_of(e.html[0]))
     assert status == 302, status
@@ -233,7 +255,7 @@ def t_listed_by_scan(e):
     assert status == 403 and "a scan found intel.example on a block list" in page, page
 
 
-CASES = [t_signed_rewritten, t_untagged_left, t_click_redirects, t_click_blocked,
+CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_click_redirects, t_click_blocked,
          t_click_warns, t_altered_refused, t_clicks_recorded, t_listed_by_scan]
 
 

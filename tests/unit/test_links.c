@@ -404,7 +404,8 @@ static void test_rewrite_left_alone(void)
 	         HDR "Content-Type: text/plain; charset=Shift_JIS\r\n\r\nhttps://x.example/\r\n");
 	r = rewrite(msg);
 	CHECK(r.rc == IMS_EFORMAT && !r.body);
-	/* a 7bit line that would grow past 998 bytes */
+	/* a 7bit line that would grow past 998 bytes: quoted-printable, the
+	 * caller told to change the message's field */
 	{
 		char line[990];
 
@@ -421,8 +422,9 @@ static void test_rewrite_left_alone(void)
 		int calls = 0;
 
 		CHECK(ims_linkrewrite_message(big, strlen(big), 10, mark, &calls, &body, &len,
-		                              &st) == IMS_ELIMIT);
-		CHECK(!body);
+		                              &st) == IMS_OK);
+		CHECK(body && st.to_qp == 1);
+		free(body);
 		g_free(big);
 	}
 	/* more links than the limit */
@@ -478,8 +480,8 @@ static void test_rewrite_html_charsets(void)
 	free(r.body);
 }
 
-/* A long line in a 7bit subpart: the part becomes quoted-printable; in a
- * single-part message (its header is the message's): left alone. */
+/* A long line in a 7bit part: the part becomes quoted-printable (in a
+ * single-part message the caller changes the message's field). */
 static void test_rewrite_long_line(void)
 {
 	GString *line = g_string_new("");
@@ -512,8 +514,27 @@ static void test_rewrite_long_line(void)
 	memset(&r, 0, sizeof r);
 	r.rc = ims_linkrewrite_message(msg, strlen(msg), 100, long_mark, &r.calls, &r.body, &r.len,
 	                               &r.st);
-	CHECK(r.rc == IMS_ELIMIT && !r.body);
-	CHECK_STR_CONTAINS(r.st.reason, "998 bytes in a 7bit body");
+	/* the body is quoted-printable, and the caller must say so */
+	CHECK(r.rc == IMS_OK && r.st.to_qp == 1);
+	CHECK(r.body && strstr(r.body, "=\r\n"));
+	t = part_text(HDR "Content-Type: text/plain; charset=us-ascii\r\n"
+	                  "Content-Transfer-Encoding: quoted-printable\r\n\r\n",
+	              r.body ? r.body : "", 0);
+	CHECK(t && strlen(t) > 998 && strstr(t, "a long line") && !strstr(t, "x1.example"));
+	g_free(t);
+	free(r.body);
+	g_free(msg);
+
+	/* two Content-Transfer-Encoding fields: which one would a client read? */
+	msg = g_strdup_printf(HDR "Content-Type: text/plain; charset=us-ascii\r\n"
+	                          "Content-Transfer-Encoding: 7bit\r\n"
+	                          "Content-Transfer-Encoding: 8bit\r\n\r\n%s\r\n",
+	                      line->str);
+	memset(&r, 0, sizeof r);
+	r.rc = ims_linkrewrite_message(msg, strlen(msg), 100, long_mark, &r.calls, &r.body, &r.len,
+	                               &r.st);
+	CHECK(r.rc == IMS_ELIMIT && !r.body && !r.st.to_qp);
+	CHECK_STR_CONTAINS(r.st.reason, "998 bytes in a");
 	g_free(msg);
 	g_string_free(line, TRUE);
 }
