@@ -43,6 +43,39 @@ ALSO_INET = os.environ.get("IMS_BENCH_ALSO_INET") == "1"
 # ("ims_links"): links of every delivered message rewritten to /click, the
 # cost of link rewriting side by side with "ims" (rewriting off)
 LINKS = os.environ.get("IMS_BENCH_LINKS") == "1"
+# IMS_BENCH_REPUTATION=1 adds the same ims-milter with the reputation checks
+# on ("ims_rep": DNS lists answered by the local nsd, an intel dir of
+# IMS_BENCH_INTEL_ENTRIES entries), so their cost shows in the same run.
+REPUTATION = os.environ.get("IMS_BENCH_REPUTATION") == "1"
+INTEL_ENTRIES = int(os.environ.get("IMS_BENCH_INTEL_ENTRIES", "10000"))
+REP_CONF = """
+[dnsbl]
+client = bl.bench.test:127.0.0.2=BENCH_RBL:3
+client = bl.bench.test:127.0.0.10=BENCH_PBL:1
+helo = dbl.bench.test:127.0.1.2=BENCH_DBL_HELO:2
+domain = dbl.bench.test:127.0.1.2=BENCH_DBL:4
+domain = uribl.bench.test:&2=BENCH_URIBL:4
+[intel]
+dir = {intel}
+"""
+
+
+def write_intel(d, n):
+    """An intel dir with n entries over four lists (IPs, networks, domains, hashes)."""
+    os.makedirs(d, exist_ok=True)
+    import hashlib
+    with open(os.path.join(d, "bench-ips.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")
+    with open(os.path.join(d, "bench-nets.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"172.{16 + (i >> 16) % 16}.{(i >> 8) & 255}.0/24\n")
+    with open(os.path.join(d, "bench-domains.block"), "w") as f:
+        for i in range(n // 4):
+            f.write(f"bad{i}.bench-intel.test\n")
+    with open(os.path.join(d, "bench-hashes.block"), "w") as f:
+        for i in range(n - 3 * (n // 4)):
+            f.write(hashlib.sha256(str(i).encode()).hexdigest() + "\n")
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
 BEFORE_SOCKET = os.environ.get("IMS_BENCH_BEFORE_SOCKET", "inet")
 # Single-session latency: IMS_BENCH_LATENCY_MESSAGES messages in one SMTP
@@ -286,6 +319,20 @@ def percentile(xs, p):
     return xs[k]
 
 
+def scan_us_by(logs):
+    """p50/p99 of total_us and local_us (µs) from each ims-milter's log."""
+    out = {}
+    for name, path in logs.items():
+        with open(path, errors="replace") as f:
+            text = f.read()
+        tot = [int(x) for x in re.findall(r"total_us=(\d+)", text)]
+        loc = [int(x) for x in re.findall(r"local_us=(\d+)", text)]
+        out[name] = {"scans": len(tot), "total_p50": percentile(tot, 50),
+                     "total_p99": percentile(tot, 99), "local_p50": percentile(loc, 50),
+                     "local_p99": percentile(loc, 99)}
+    return out
+
+
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for private Postfix instances")
@@ -296,7 +343,12 @@ def main():
     extra_procs = []
     try:
         dns = hdns.DnsServer({"example.org": [("TXT", "v=spf1 ip4:198.51.100.0/24 -all")],
-                              "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")]})
+                              "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")],
+                              # the reputation lists (IMS_BENCH_REPUTATION); every other
+                              # name under them is NXDOMAIN, as for most mail
+                              "2.0.0.127.bl.bench.test": [("A", "127.0.0.2")],
+                              "example.net.dbl.bench.test": [("A", "127.0.1.2")],
+                              "example.net.uribl.bench.test": [("A", "127.0.0.2")]})
         dns.start()
         parts.append(dns)
         redis = Redis(tmp).start()
@@ -343,6 +395,10 @@ def main():
             extra.append(("ims_inet", os.path.join(BUILD, "milter/ims-milter"), "inet"))
         if IMS_BEFORE:
             extra.append(("ims_before", IMS_BEFORE, BEFORE_SOCKET))
+        if REPUTATION:
+            write_intel(tmp.join("intel.d"), INTEL_ENTRIES)
+            extra.append(("ims_rep", os.path.join(BUILD, "milter/ims-milter"),
+                          "unix" if UNIX else "inet"))
         links_conf = ""
         if LINKS:
             extra.append(("ims_links", os.path.join(BUILD, "milter/ims-milter"),
@@ -354,8 +410,9 @@ def main():
             links_conf = (f"\n[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
                           f"key_file = {key}\n")
         for name, exe, kind in extra:
-            proc, pform, log = start_extra_ims(tmp, conf, name, exe, kind,
-                                               links_conf if name == "ims_links" else "")
+            econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
+                else conf + links_conf if name == "ims_links" else conf
+            proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind)
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
             parts.append(pf)
             configs.insert(2 + len(ims_pids) - 1, (name, pf))
@@ -477,6 +534,7 @@ def main():
             "ims_scans": len(local), "ims_accepted": accepted,
             "ims_local_us_p50": percentile(local, 50), "ims_local_us_p99": percentile(local, 99),
             "ims_total_us_p50": percentile(total, 50), "ims_total_us_p99": percentile(total, 99),
+            "scan_us_by_milter": scan_us_by(ims_logs),
             "ims_rss_kb": ims_rss, "ims_hwm_kb": ims_hwm, "rspamd_rss_kb_all_processes": rsp_rss,
         }
         if LINKS:

@@ -1,12 +1,16 @@
 #!/bin/sh
 # Benchmark of ims-webapi with wrk on loopback (docs/benchmarks.md):
-#   GET /emails/inbox on a 10,000-message mailbox and GET /admin/scans over
-#   100,000 scans (seeded with redis-cli --pipe), 64 connections: requests
-#   per second and latency percentiles; the cost of one login (argon2id).
+#   GET /emails/inbox on a 10,000-message Dovecot mailbox (through the doveadm
+#   HTTP API, scan summaries joined from Redis) at 16 and 64 connections, and
+#   GET /admin/scans over 100,000 scans (seeded with redis-cli --pipe) at 64:
+#   requests per second, latency percentiles and CPU per request of
+#   ims-webapi, redis-server and Dovecot; the cost of one login (argon2id).
+#   Needs root (a private Dovecot).
 # Run from a build dir configured WITHOUT sanitizers (they cost 3-5x):
 #   cd /tmp/build-opt && /path/to/src/configure && make
 #   top_srcdir=/path/to/src top_builddir=$PWD sh /path/to/src/bench/webapi.sh
 # Knobs: IMS_BENCH_DURATION (15 s per run), IMS_BENCH_CONNECTIONS (64),
+#        IMS_BENCH_INBOX_CONNECTIONS (16,64),
 #        IMS_BENCH_THREADS (ims-webapi worker threads, 4), IMS_BENCH_ROUNDS (3).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)

@@ -21,6 +21,7 @@ struct ims_parsed {
 	char *subject;
 	GArray *links;       /* struct ims_link, strings g_malloc'ed */
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
+	GPtrArray *attachment_parts; /* GMimePart of each attachment, owned by msg's tree */
 	int malformed;
 	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */
 	size_t parts, plain, html;
@@ -335,6 +336,7 @@ static void add_attachment(struct ims_parsed *p, GMimePart *part, GMimeContentTy
 	}
 	a.size = part_size(part);
 	g_array_append_val(p->attachments, a);
+	g_ptr_array_add(p->attachment_parts, part);
 }
 
 static void walk(struct ims_parsed *p, GMimeObject *obj, int depth)
@@ -479,6 +481,7 @@ ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **ou
 	p->text = g_string_sized_new(4096);
 	p->links = g_array_new(FALSE, FALSE, sizeof(struct ims_link));
 	p->attachments = g_array_new(FALSE, FALSE, sizeof(struct ims_attachment));
+	p->attachment_parts = g_ptr_array_new();
 
 	if (!raw)
 		raw = "";
@@ -536,6 +539,7 @@ void ims_parsed_free(struct ims_parsed *p)
 	}
 	g_array_free(p->links, TRUE);
 	g_array_free(p->attachments, TRUE);
+	g_ptr_array_free(p->attachment_parts, TRUE);
 	g_string_free(p->text, TRUE);
 	g_free(p->subject);
 	if (p->msg)
@@ -563,6 +567,80 @@ size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attac
 {
 	*out = (const struct ims_attachment *)(const void *)p->attachments->data;
 	return p->attachments->len;
+}
+
+ims_status ims_parsed_attachment_content(const struct ims_parsed *p, size_t i, size_t max,
+                                         char **out, size_t *len, bool *cut)
+{
+	GMimePart *part;
+	GMimeDataWrapper *content;
+	GMimeStream *src;
+	GMimeEncoding enc;
+	char in[4096], *buf;
+	size_t n = 0, size = 4096;
+
+	*out = NULL, *len = 0, *cut = false;
+	if (i >= p->attachment_parts->len)
+		return IMS_ENOTFOUND;
+	part = g_ptr_array_index(p->attachment_parts, i);
+	content = g_mime_part_get_content(part);
+	if (!(buf = malloc(size)))
+		return IMS_ENOMEM;
+	if (!content || !(src = g_mime_data_wrapper_get_stream(content)))
+		goto done;
+	g_mime_stream_reset(src);
+	g_mime_encoding_init_decode(&enc, g_mime_data_wrapper_get_encoding(content));
+	/* decode chunk by chunk, never more than max + one chunk */
+	for (;;) {
+		gssize got = g_mime_stream_read(src, in, sizeof in);
+		size_t need;
+
+		if (got <= 0)
+			break;
+		need = n + g_mime_encoding_outlen(&enc, (size_t)got);
+		if (need > size) {
+			char *nb;
+
+			while (size < need)
+				size *= 2;
+			if (!(nb = realloc(buf, size))) {
+				free(buf);
+				g_mime_stream_reset(src);
+				return IMS_ENOMEM;
+			}
+			buf = nb;
+		}
+		n += g_mime_encoding_step(&enc, in, (size_t)got, buf + n);
+		if (n > max) {
+			n = max;
+			*cut = true;
+			break;
+		}
+	}
+	if (!*cut) {
+		char tail[16];
+		size_t t = g_mime_encoding_flush(&enc, "", 0, tail);
+
+		if (n + t > max)
+			*cut = true, t = max - n;
+		if (n + t > size) {
+			char *nb = realloc(buf, n + t);
+
+			if (!nb) {
+				free(buf);
+				g_mime_stream_reset(src);
+				return IMS_ENOMEM;
+			}
+			buf = nb;
+		}
+		memcpy(buf + n, tail, t);
+		n += t;
+	}
+	g_mime_stream_reset(src);
+done:
+	*out = buf;
+	*len = n;
+	return IMS_OK;
 }
 
 int ims_parsed_mime_limit(const struct ims_parsed *p)

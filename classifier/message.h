@@ -13,6 +13,7 @@
 #ifndef IMS_MESSAGE_H
 #define IMS_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <gmime/gmime.h>
@@ -64,6 +65,14 @@ size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out)
 
 /* Attachments: *out points at an array owned by p; returns the count. */
 size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out);
+
+/* The decoded content (transfer encoding undone) of attachment i, at most
+ * max bytes: *out (the caller's, free(); not NUL-terminated) and *len;
+ * *cut when the part decodes to more than max bytes.  Reads the part
+ * from the parsed tree: no second MIME parse.  IMS_ENOTFOUND past the
+ * last attachment, IMS_ENOMEM. */
+ims_status ims_parsed_attachment_content(const struct ims_parsed *p, size_t i, size_t max,
+                                         char **out, size_t *len, bool *cut);
 
 /* Non-zero when the input was truncated, lacked a boundary, nested too deep,
  * had too many parts or too much text. */

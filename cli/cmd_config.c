@@ -5,7 +5,8 @@
  * networks, addresses, sockets, users, thresholds in order).  This command
  * adds what only makes sense on the machine that will run it: the files the
  * configuration names exist, can be read, and secrets are not readable by
- * everyone; the model loads. */
+ * everyone; the model loads; clamd answers (a warning only: a clamd that is
+ * down must not stop the milter, [antivirus] on_error decides). */
 #include "config.h"
 
 #include <errno.h>
@@ -14,7 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "clamd.h"
 #include "ims.h"
+#include "intel.h"
 #include "linktoken.h"
 
 static void help(void)
@@ -22,9 +25,11 @@ static void help(void)
 	printf("usage: ims [-c FILE] config check [--no-files]\n\n"
 	       "Loads the configuration as ims-milter and ims-webapi do (every value is\n"
 	       "checked, errors name FILE:LINE and the key), then checks the files it names:\n"
-	       "secrets and DKIM keys exist, are readable and are not world-readable, and the\n"
-	       "model loads.  Prints 'FILE: ok' and exits 0, or one line per problem and\n"
-	       "exits 1.  --no-files skips the checks of the files.\n");
+	       "secrets and DKIM keys exist, are readable and are not world-readable, the\n"
+	       "[intel] dir's lists load, and the model loads; warns when [antivirus] socket\n"
+	       "is set and clamd does not answer.  Prints 'FILE: ok' and exits 0, or one line\n"
+	       "per problem and exits 1.  --no-files skips the checks of the files and of\n"
+	       "clamd.\n");
 }
 
 /* A file the configuration names: must exist and be readable; a secret must
@@ -57,6 +62,54 @@ static int check_file(const char *conf, const char *what, const char *path, int 
 	return 0;
 }
 
+/* [intel] dir: a readable directory whose list files load (bad lines are
+ * logged as the daemons log them, and do not fail the check). */
+static int check_intel(const char *conf, const char *dir)
+{
+	struct ims_intel_set *s = NULL;
+	struct stat st;
+	char err[300];
+
+	if (!dir || !*dir)
+		return 0;
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "%s: [intel] dir %s: %s\n", conf, dir, strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: [intel] dir %s: not a directory\n", conf, dir);
+		return 1;
+	}
+	if (ims_intel_load(dir, 100000000, &s, err, sizeof err) != IMS_OK) {
+		fprintf(stderr, "%s: [intel] dir %s: %s\n", conf, dir, err);
+		return 1;
+	}
+	ims_intel_set_unref(s);
+	return 0;
+}
+
+/* clamd answers an empty INSTREAM with "stream: OK": the socket is there,
+ * this user may use it, and clamd is up.  Warns otherwise. */
+static void check_clamd(const struct ims_conf *c, const char *conf)
+{
+	struct ims_clamd *cl = NULL;
+	char why[256];
+	bool infected;
+
+	if (!c->antivirus_socket || !*c->antivirus_socket)
+		return;
+	if (ims_clamd_new(c->antivirus_socket, c->antivirus_timeout_ms, &cl, why, sizeof why) ==
+	        IMS_OK &&
+	    ims_clamd_scan(cl, "", 0, &infected, why, sizeof why) == IMS_OK)
+		why[0] = '\0';
+	ims_clamd_free(cl);
+	if (why[0])
+		fprintf(stderr,
+		        "%s: warning: [antivirus] socket %s: %s (until it answers, on_error = %s "
+		        "applies)\n",
+		        conf, c->antivirus_socket, why, c->antivirus_on_error);
+}
+
 static int check(struct ims_cli *cli, int files)
 {
 	const struct ims_conf *c = ims_cli_conf(cli);
@@ -85,10 +138,12 @@ static int check(struct ims_cli *cli, int files)
 			const char *path = strchr(strchr(*k, ':') + 1, ':') + 1;
 			bad += check_file(p, "[dkim] key", path, 1);
 		}
+		bad += check_intel(p, c->intel_dir);
 		if (!(m = ims_cli_model(cli)))
 			bad++;
 		else
 			ims_model_unref(m);
+		check_clamd(c, p);
 	}
 	if (c->links_click_url && *c->links_click_url && strcmp(c->links_rewrite, "off") != 0 &&
 	    (!c->links_key_file || !*c->links_key_file)) {

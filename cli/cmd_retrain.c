@@ -131,8 +131,6 @@ static int load_corpus(char **dirs, size_t ndirs, int label, unsigned bits, unsi
 		}
 		for (size_t i = 0; i < n; i++) {
 			const char *base = strrchr(files[i], '/');
-			struct ims_parsed *p;
-			struct ims_fvec x;
 			char *buf;
 			size_t len;
 
@@ -154,14 +152,8 @@ static int load_corpus(char **dirs, size_t ndirs, int label, unsigned bits, unsi
 				h->corpus++;
 				continue;
 			}
-			st = ims_parse_message(buf, len, &p);
+			st = ims_cli_dataset_add_message(ds, &fo, buf, len, label);
 			free(buf);
-			if (st == IMS_OK) {
-				st = ims_features_extract(p, &fo, &x);
-				ims_parsed_free(p);
-			}
-			if (st == IMS_OK)
-				st = ims_dataset_add(ds, &x, label);
 			if (st != IMS_OK) {
 				ims_cli_free_list(files, n);
 				return ims_cli_error("%s: %s", files[i], ims_strstatus(st));

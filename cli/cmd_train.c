@@ -83,8 +83,6 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 		for (size_t i = 0; i < n; i++) {
 			char *buf;
 			size_t len;
-			struct ims_parsed *p;
-			struct ims_fvec x;
 
 			st = ims_cli_read_file(files[i], IMS_MIME_MAX_MESSAGE, &buf, &len);
 			if (st == IMS_ELIMIT) {
@@ -98,14 +96,8 @@ static int load_dirs(char **dirs, size_t ndirs, int label, unsigned bits, struct
 				ims_cli_free_list(files, n);
 				return ims_cli_error("%s: %s", files[i], strerror(e));
 			}
-			st = ims_parse_message(buf, len, &p);
+			st = ims_cli_dataset_add_message(ds, &fo, buf, len, label);
 			free(buf);
-			if (st == IMS_OK) {
-				st = ims_features_extract(p, &fo, &x);
-				ims_parsed_free(p);
-			}
-			if (st == IMS_OK)
-				st = ims_dataset_add(ds, &x, label);
 			if (st != IMS_OK) {
 				ims_cli_free_list(files, n);
 				return ims_cli_error("%s: %s", files[i], ims_strstatus(st));

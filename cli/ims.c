@@ -21,6 +21,7 @@ static const struct ims_command commands[] = {
 	{ "retrain", ims_cmd_retrain, "train a candidate with users' feedback; install it if not worse" },
 	{ "feedback", ims_cmd_feedback, "record a user's spam/ham move ('ims feedback learn')" },
 	{ "quarantine", ims_cmd_quarantine, "mail users a digest of held messages; purge old ones" },
+	{ "migrate", ims_cmd_migrate, "drop the Redis copies of delivered mail an older ims kept" },
 };
 
 static void usage(FILE *f)

@@ -41,6 +41,7 @@ int ims_cmd_config(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_feedback(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_quarantine(struct ims_cli *cli, int argc, char **argv);
+int ims_cmd_migrate(struct ims_cli *cli, int argc, char **argv);
 
 /* Prints "ims: <message>" on stderr; returns IMS_EXIT_ERROR. */
 int ims_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,5 +69,13 @@ ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *l
  * as malloc'ed "dir/name" strings appended to *files (*n grows). */
 ims_status ims_cli_list_dir(const char *dir, char ***files, size_t *n);
 void ims_cli_free_list(char **files, size_t n);
+
+struct ims_dataset;
+struct ims_feature_opts;
+/* Parses the message buf (len bytes; the caller keeps it), extracts its
+ * features with fo and adds them to ds with label (+1 spam, -1 ham): what
+ * `ims train` and `ims retrain` do for every training message. */
+ims_status ims_cli_dataset_add_message(struct ims_dataset *ds, const struct ims_feature_opts *fo,
+                                       const char *buf, size_t len, int label);
 
 #endif

@@ -17,3 +17,5 @@ cli_ims_SOURCES += cli/cmd_quarantine.c webapi/compose.c webapi/compose.h webapi
 	webapi/smtp.h
 cli_ims_CFLAGS += -I$(top_srcdir)/webapi
 cli_ims_LDADD += $(CURL_LIBS)
+# ims migrate (drops the mailbox copies older versions kept in Redis)
+cli_ims_SOURCES += cli/cmd_migrate.c

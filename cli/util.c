@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "featurize.h"
 #include "ims.h"
+#include "message.h"
+#include "train.h"
 
 int ims_cli_error(const char *fmt, ...)
 {
@@ -215,4 +218,20 @@ void ims_cli_free_list(char **files, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
+}
+
+ims_status ims_cli_dataset_add_message(struct ims_dataset *ds, const struct ims_feature_opts *fo,
+                                       const char *buf, size_t len, int label)
+{
+	struct ims_parsed *p;
+	struct ims_fvec x;
+	ims_status st = ims_parse_message(buf, len, &p);
+
+	if (st != IMS_OK)
+		return st;
+	st = ims_features_extract(p, fo, &x);
+	ims_parsed_free(p);
+	if (st == IMS_OK)
+		st = ims_dataset_add(ds, &x, label);
+	return st;
 }

@@ -75,12 +75,28 @@ def save_pid(d, name, pid):
         f.write(f"{pid}\n")
 
 
+def private_dir(path, owner=None, mode=0o700):
+    """A folder only its owner (a user name, default root) may enter."""
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, mode)
+    if owner:
+        common.run(["chown", owner, path])
+    return path
+
+
+def private_open(path, mode="w", perm=0o600):
+    """open() that creates the file with perm (0600: logs and secrets)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    return open(os.open(path, flags, perm), mode)
+
+
 def spawn(d, name, argv, **kw):
-    """Starts a long-running program detached from us, logging to DIR/log/NAME.log."""
-    os.makedirs(d.join("log"), exist_ok=True)
-    log = open(d.join("log", name + ".log"), "ab")
+    """Starts a long-running program detached from us, logging to
+    DIR/log/NAME.log; files it creates are its own (umask 077)."""
+    private_dir(d.join("log"), mode=0o750)
+    log = private_open(d.join("log", name + ".log"), "ab")
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                         start_new_session=True, **kw)
+                         start_new_session=True, umask=0o077, **kw)
     save_pid(d, name, p.pid)
     return p
 
@@ -100,9 +116,8 @@ def ports(d):
 # --------------------------------------------------------------------------- DNS
 
 def start_dns(d, p):
-    keydir = d.join("dkim")
+    keydir = private_dir(d.join("dkim"))
     if not os.path.exists(os.path.join(keydir, "ims.private")):
-        os.makedirs(keydir, exist_ok=True)
         common.run(["opendkim-genkey", "-b", "2048", "-s", "ims", "-d", DOMAIN, "-D", keydir])
     with open(os.path.join(keydir, "ims.txt")) as f:
         dkim_txt = f.read()
@@ -126,20 +141,18 @@ def start_dns(d, p):
 
 # --------------------------------------------------------------------------- config
 
-def write_ims_conf(d, p, build):
-    os.makedirs(d.join("etc"), exist_ok=True)
+def write_ims_conf(d, p, build, dove):
+    os.makedirs(d.join("etc"), exist_ok=True)  # made by make_dovecot: 0750 root:mail
     secret = d.join("etc", "jwt.secret")
     if not os.path.exists(secret):
-        with open(secret, "w") as f:
+        with private_open(secret) as f:
             f.write(os.urandom(32).hex() + "\n")
-        os.chmod(secret, 0o600)
     links_key = d.join("etc", "links.key")  # [links]: signs the rewritten links
     if not os.path.exists(links_key):
-        with open(links_key, "wb") as f:
+        with private_open(links_key, "wb") as f:
             f.write(os.urandom(32))
-        os.chmod(links_key, 0o600)
     conf = d.join("etc", "ims.conf")
-    with open(conf, "w") as f:
+    with private_open(conf) as f:
         f.write(f"""# ims.conf of the quick-start stack (contrib/ims-stack.py)
 [log]
 level = info
@@ -181,6 +194,9 @@ key_file = {links_key}
 [quarantine]
 lmtp = unix:{p['ims_lmtp']}
 digest_from = postmaster@{DOMAIN}
+[dovecot]
+doveadm_socket = {dove.doveadm_socket}
+api_key_file = {dove.api_key_file}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}
@@ -192,17 +208,11 @@ gid = {MAIL_UID}
 
 # --------------------------------------------------------------------------- Dovecot
 
-# Added to the shipped mta-config/dovecot/10-ims.conf: the Junk folder and
-# the Sieve script that files tagged mail into it.
+# Added to the shipped mta-config/dovecot/10-ims.conf (which has the
+# folders and the doveadm HTTP API ims-webapi uses): the Sieve script that
+# files tagged mail into Junk.
 DOVECOT_EXTRA = """\
 postmaster_address = postmaster@{domain}
-namespace inbox {{
-  inbox = yes
-  mailbox Junk {{
-    special_use = \\Junk
-    auto = subscribe
-  }}
-}}
 protocol lmtp {{
   mail_plugins = $mail_plugins sieve
 }}
@@ -217,22 +227,31 @@ def make_dovecot(d, redis, build):
     (dict passdb/userdb on Redis, the master user ims-webapi sends as),
     IMAP and LMTP on free ports, the SASL socket for Postfix in its folder,
     and 20-ims-imapsieve.conf: moves into and out of Junk call
-    `ims feedback learn` with the stack's ims.conf."""
-    os.makedirs(d.join("etc"), exist_ok=True)
+    `ims feedback learn` with the stack's feedback.conf."""
+    # etc: the mail user may enter (for feedback.conf), read nothing else
+    private_dir(d.join("etc"), mode=0o750)
+    os.chown(d.join("etc"), 0, MAIL_UID)
     pwfile = d.join("etc", "submission.pw")
     if not os.path.exists(pwfile):
-        with open(pwfile, "w") as f:
+        with private_open(pwfile) as f:
             f.write(os.urandom(16).hex() + "\n")
-        os.chmod(pwfile, 0o600)
     with open(pwfile) as f:
         master_password = f.read().strip()
     sieve = d.join("dovecot-sieve", "ims-junk.sieve")
     os.makedirs(os.path.dirname(sieve), exist_ok=True)
     shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
     common.run(["sievec", sieve])
+    # what `ims feedback learn` reads as the mail user (IMAPSieve): the
+    # shipped mta-config/dovecot/feedback.conf on this Redis, 0640 root:mail
+    feedback = d.join("etc", "feedback.conf")
+    with open(os.path.join(TOP, "mta-config", "dovecot", "feedback.conf")) as f:
+        text = f.read().replace("port = 6379", f"port = {redis.port}")
+    with private_open(feedback, perm=0o640) as f:
+        f.write(text)
+    os.chown(feedback, 0, MAIL_UID)
     return doveh.Dovecot(d, redis, d.join("mail"), master_password=master_password,
                          extra=DOVECOT_EXTRA.format(domain=DOMAIN, sieve=sieve),
-                         feedback=(os.path.join(build, "cli", "ims"), d.join("etc", "ims.conf")))
+                         feedback=(os.path.join(build, "cli", "ims"), feedback))
 
 
 def start_dovecot(d, dove):
@@ -254,6 +273,7 @@ POSTFIX_MASTER = """\
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_tls_security_level=none
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_sender_restrictions=$mua_sender_restrictions
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 """ + postfixh.MASTER_SERVICES
 
@@ -261,7 +281,7 @@ POSTFIX_MASTER = """\
 def postfix_cmd(conf, *args):
     # script(1) gives postfix a tty, the only place it reports errors without syslog
     out = os.path.join(os.path.dirname(conf), "postfix-cmd.out")
-    with open(out, "w") as f:
+    with private_open(out) as f:
         r = subprocess.run(["script", "-qc", " ".join(["postfix", "-c", conf, *args]),
                             "/dev/null"], stdout=f, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL)
@@ -273,10 +293,17 @@ def postfix_cmd(conf, *args):
 def start_postfix(d, p):
     pd = d.join("postfix")
     conf, queue, data = (os.path.join(pd, x) for x in ("conf", "queue", "data"))
-    for x in (conf, queue, data, d.join("outbound")):
+    for x in (conf, queue):
         os.makedirs(x, exist_ok=True)
-    common.run(["chown", "postfix", data])
-    common.run(["chown", "nobody", d.join("outbound")])
+    private_dir(d.join("log"), mode=0o750)
+    private_dir(data, "postfix")
+    private_dir(d.join("outbound"), "nobody")  # smtp-sink runs as nobody
+    # the sender-login tables of mta-config/postfix-main.cf (aliases from the
+    # registry: refresh_sender_aliases)
+    sender_login, aliases = postfixh.shipped_sender_login(
+        private_dir(os.path.join(pd, "maps"), mode=0o700))
+    with private_open(d.join("log", "postfix.log"), "a"):
+        pass  # postlogd appends to it; created private
     with open(os.path.join(conf, "main.cf"), "w") as f:
         f.write(f"""# private Postfix of the quick-start stack; the operator's fragments
 # are mta-config/postfix-main.cf and postfix-master.cf
@@ -299,10 +326,20 @@ alias_database =
 smtp_dns_support_level = disabled
 # the stack's "internet": XCLIENT lets the demo present outside client addresses
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
-# local mailboxes: Dovecot over LMTP; Dovecot answers 550 for unknown users
+# local mailboxes: Dovecot over LMTP (its unix socket, for Postfix only);
+# Dovecot answers 550 for unknown users
 virtual_mailbox_domains = {DOMAIN}
 virtual_transport = lmtp:unix:{p['lmtp']}
+# unknown local recipients: 550 5.1.1 at RCPT (mta-config/postfix-main.cf)
 smtpd_reject_unlisted_recipient = no
+smtpd_recipient_restrictions = permit_sasl_authenticated, reject_unauth_destination,
+    reject_unverified_recipient
+unverified_recipient_reject_code = 550
+address_verify_negative_expire_time = 60s
+address_verify_negative_refresh_time = 30s
+address_verify_positive_expire_time = 1d
+address_verify_positive_refresh_time = 12h
+address_verify_poll_delay = 1s
 # everything else goes to a local sink (never off this machine)
 relayhost = [127.0.0.1]:{p['sink']}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
@@ -316,7 +353,8 @@ non_smtpd_milters = $smtpd_milters
 milter_default_action = tempfail
 milter_protocol = 6
 message_size_limit = 26214400
-queue_run_delay = 30s
+# senders pinned to logins, as mta-config/postfix-main.cf
+{sender_login}queue_run_delay = 30s
 minimal_backoff_time = 30s
 maximal_backoff_time = 120s
 """)
@@ -336,6 +374,17 @@ maximal_backoff_time = 120s
         save_pid(d, "postfix", int(f.read().strip()))
     common.wait_port(p["smtp"])
     common.wait_port(p["submission"])
+    return aliases
+
+
+def refresh_sender_aliases(build, conf, table):
+    """Postfix's alias table from the registry (`ims user alias list` +
+    postmap), as mta-config/postfix-main.cf says; run again after changing
+    aliases."""
+    r = ims(build, conf, "user", "alias", "list")
+    if r.returncode != 0:
+        raise SystemExit(f"ims user alias list: {r.stderr.strip()}")
+    postfixh.update_sender_aliases(table, r.stdout)
 
 
 # --------------------------------------------------------------------------- ims
@@ -529,7 +578,7 @@ def up(args):
              auth=dove.auth_socket)
     with open(d.join("ports.json"), "w") as f:
         json.dump(p, f, indent=1)
-    conf = write_ims_conf(d, p, build)
+    conf = write_ims_conf(d, p, build, dove)
     add_users(build, conf)
     say("users: " + ", ".join(f"{a} ({role}, password {pw})" for a, pw, role in USERS))
     start_dovecot(d, dove)
@@ -537,7 +586,8 @@ def up(args):
     start_ims(d, p, build, conf)
     say(f"ims-milter on unix:{d.join('postfix', 'queue', 'ims', 'ims-milter.sock')}, "
         f"ims-webapi on 127.0.0.1:{p['webapi']}")
-    start_postfix(d, p)
+    aliases = start_postfix(d, p)
+    refresh_sender_aliases(build, conf, aliases)
     say(f"postfix: MX 127.0.0.1:{p['smtp']}, submission {p['submission']}")
     if not args.no_demo:
         demo(d, p, build, conf)

@@ -19,19 +19,21 @@ set -eu
 
 RUNTIME="libmilter1.0.1 libspf2-2 libopendkim11 libopendmarc2 libsvm3 liblinear4
  libhiredis0.14 libgmime-3.0-0 libunbound8 libjansson4 libsodium23 libmicrohttpd12
- libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libpsl5"
+ libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libpsl5 libmagic1 libarchive13"
 BUILD="build-essential autoconf automake libtool pkg-config
  libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
  libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
- libsystemd-dev libpsl-dev publicsuffix debhelper dpkg-dev lintian fakeroot"
+ libsystemd-dev libpsl-dev publicsuffix libmagic-dev libarchive-dev
+ debhelper dpkg-dev lintian fakeroot"
 # the servers and clients the tests start privately; clang + libFuzzer for the
 # fuzz step and clang-format for the style check
 TEST="redis-server postfix dovecot-imapd dovecot-lmtpd dovecot-core
  dovecot-sieve opendkim-tools miltertest swaks nsd dnsutils python3 openssl
  chromium ca-certificates procps systemd clang libclang-rt-14-dev clang-format
- m4 sasl2-bin libsasl2-modules libsasl2-modules-db"
+ m4 sasl2-bin libsasl2-modules libsasl2-modules-db
+ clamav-daemon clamav"
 # Sendmail for its end-to-end test: Debian's sendmail conflicts with postfix,
 # so these are downloaded and unpacked into build-deps/sendmail/root, never
 # installed (tests/harness/sendmail.py)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clamd.h"
 #include "conf.h"
 #include "dnsbl.h"
 #include "log.h"
@@ -119,6 +120,9 @@ static const struct conf_key conf_table[] = {
 	{ "links", "max_links", T_INT, OFF(links_max_links), "500", 1, 10000, NULL,
 	  "a message with more links is delivered unrewritten (LINKS_NOT_REWRITTEN)" },
 
+	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
+	  "entries one user's or one domain's sender allow/block list may hold" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -144,7 +148,7 @@ static const struct conf_key conf_table[] = {
 	  "score at which the message is rejected with 550 5.7.1 (negative: never)" },
 
 	{ "dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
-	  "signing keys, each domain:selector:/path/to/private.pem" },
+	  "signing keys, each domain:selector:/path/to/private.pem (mode 0600 or 0640)" },
 	{ "dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
 	  "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
 	  "header/body canonicalization for signing" },
@@ -165,7 +169,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
 	  "idle connection timeout" },
 	{ "webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
-	  "file holding the HS256 secret (at least 32 bytes)" },
+	  "file holding the HS256 secret (at least 32 bytes; mode 0600 or 0640)" },
 	{ "webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
 	  "lifetime of an access token" },
 	{ "webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000,
@@ -187,7 +191,7 @@ static const struct conf_key conf_table[] = {
 	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
 	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
 	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
-	  "", NOLIM, "file holding the password of submission_user" },
+	  "", NOLIM, "file holding the password of submission_user (mode 0600 or 0640)" },
 	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
 	  "static files of the web UI" },
 	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
@@ -218,6 +222,15 @@ static const struct conf_key conf_table[] = {
 	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
 	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
 	  "domain)" },
+	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
+	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
+	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
+	  "http://127.0.0.1:8080/doveadm/v1", NOLIM,
+	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
+	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
+	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
+	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
+	  "time limit of one doveadm request" },
 
 	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
 	  "Dovecot mail home of a user (%d domain, %n local part)" },
@@ -234,13 +247,48 @@ static const struct conf_key conf_table[] = {
 	  "feedback records one user may add per hour; more are refused" },
 	{ "feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
 	  "a user's feedback index expires this long after their last report" },
+
+	{ "antivirus", "socket", T_STRING, OFF(antivirus_socket), "", NOLIM,
+	  "clamd's socket: unix:/path (Debian: unix:/run/clamav/clamd.ctl) or 127.0.0.1:PORT "
+	  "(loopback only: clamd has no authentication); empty: no antivirus" },
+	{ "antivirus", "timeout_ms", T_INT, OFF(antivirus_timeout_ms), "10000", 100, 300000, NULL,
+	  "deadline of one clamd scan (connect, send, reply); past it, on_error applies" },
+	{ "antivirus", "max_size", T_SIZE, OFF(antivirus_max_size), "25M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "bytes of a message streamed to clamd (keep it within clamd's StreamMaxLength); a larger "
+	  "message is scanned up to this size and gets AV_SIZE_LIMIT" },
+	{ "antivirus", "scan", T_ENUM, OFF(antivirus_scan), "attachments", 0, 0, "attachments,all",
+	  "which messages go to clamd: those with an attachment, or all" },
+	{ "antivirus", "on_error", T_ENUM, OFF(antivirus_on_error), "tempfail", 0, 0,
+	  "tempfail,neutral",
+	  "when clamd is down, times out or fails: tempfail (451, the sender retries) or neutral "
+	  "(the message goes on unscanned); AV_UNAVAILABLE either way" },
+	{ "antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
+	  "reject,quarantine,score",
+	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
+	  "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
+	  "(its weight only)" },
+
+	{ "attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
+	  "type attachments by content (libmagic) and list archive members (libarchive)" },
+	{ "attachments", "max_size", T_SIZE, OFF(attachments_max_size), "10M", 1024,
+	  1024.0 * 1024 * 1024, NULL,
+	  "decoded bytes of one attachment or archive member looked at (ATTACH_SIZE_LIMIT above)" },
+	{ "attachments", "max_members", T_INT, OFF(attachments_max_members), "1000", 1, 1000000,
+	  NULL, "archive members listed per message (ARCHIVE_MEMBER_LIMIT above)" },
+	{ "attachments", "max_uncompressed", T_SIZE, OFF(attachments_max_uncompressed), "50M",
+	  1024, 16.0 * 1024 * 1024 * 1024, NULL,
+	  "bytes decompressed from archives per message (ARCHIVE_BYTES_LIMIT above)" },
+	{ "attachments", "max_depth", T_INT, OFF(attachments_max_depth), "3", 1, 16, NULL,
+	  "archives inside archives opened (ARCHIVE_DEPTH_LIMIT deeper)" },
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns", "dnsbl", "intel", "links", "redis", "classifier",
-					      "scores",  "actions", "dkim", "webapi", "quarantine",
-					      "users",   "feedback" };
+static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel", "links",
+					      "senders", "redis", "classifier", "scores", "actions",
+					      "dkim",    "webapi", "quarantine", "dovecot", "users",
+					      "feedback", "antivirus", "attachments" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -635,10 +683,21 @@ static ims_status check_milter_socket(const char *v, char *why, size_t whylen)
 	return ims_milter_socket_check(v, why, whylen);
 }
 
+/* clamd's address, parsed by the client that will use it */
+static ims_status check_clamd(const char *v, char *why, size_t whylen)
+{
+	struct ims_clamd *c = NULL;
+	ims_status st = ims_clamd_new(v, 1000, &c, why, whylen);
+
+	ims_clamd_free(c);
+	return st;
+}
+
 static const struct {
 	const char *section, *name;
 	conf_check_fn check;
 } value_checks[] = {
+	{ "antivirus", "socket", check_clamd },
 	{ "milter", "socket", check_milter_socket },
 	{ "milter", "metrics_listen", check_listen },
 	{ "milter", "user", check_user },
@@ -819,7 +878,12 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 	snprintf(why, sizeof why, "unknown key '%s' in [%s]", name, section);
 bad:
 	if (!st->seen_error) {
-		snprintf(st->why, sizeof st->why, "%s", why);
+		/* the reason quotes the file: its control bytes (a CR in a key)
+		 * must not split or rewrite the log line it ends up in */
+		size_t n = 0;
+		for (const char *c = why; *c && n + 1 < sizeof st->why; c++)
+			st->why[n++] = (unsigned char)*c < 0x20 || *c == 0x7f ? '?' : *c;
+		st->why[n] = '\0';
 		st->seen_error = 1;
 	}
 	return 0;
@@ -1035,6 +1099,8 @@ static const char *const section_docs[] = {
 	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
 	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
 	"From; each rule names its own symbol and weight (docs/milter.md).",
+	"senders", "Allow/block lists of senders that users (their own) and admins (any user's, "
+	"each local domain's) manage over the web API (docs/api.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
 	"links", "Links at click time: links of inbound mail rewritten to ims-webapi's /click, "
@@ -1046,6 +1112,7 @@ static const char *const section_docs[] = {
 	"dkim", "DKIM signing of outbound mail from authenticated senders.",
 	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
 	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
+	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
 	"users", "How accounts in the user registry look to Dovecot.",
 	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };
@@ -1140,8 +1207,9 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "Values are checked beyond their type when a program starts or reloads, and by\n"
 	      "`ims config check`: networks are CIDRs without host bits, addresses are IP\n"
 	      "addresses with a port where one is needed, socket specs are what libmilter takes,\n"
-	      "`[milter] user` must exist, domains are domain names, paths are absolute, and the\n"
-	      "enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
+	      "`[milter] user` must exist, domains are domain names, paths are absolute, DNS list\n"
+	      "rules (`[dnsbl]`) name a zone, an answer code, a symbol of their own and a weight,\n"
+	      "and the enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
 	      "This page is generated from the table in `lib/conf.c`\n"
 	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
 	      f);
@@ -1203,7 +1271,8 @@ void ims_conf_write_man(FILE *f)
 	      ".PP\nValues are checked beyond their type at start, at reload and by "
 	      "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "
 	      "addresses with a port where one is needed, socket specs are what libmilter takes, "
-	      "the milter user must exist, domains are domain names, paths are absolute, and the "
+	      "the milter user must exist, domains are domain names, paths are absolute, DNS list "
+	      "rules ([dnsbl]) name a zone, an answer code, a symbol of their own and a weight, and the "
 	      "enabled [actions] thresholds rise from tag to quarantine to reject.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {

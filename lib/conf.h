@@ -62,6 +62,8 @@ struct ims_conf {
 	char *links_key_file;
 	int links_lifetime_days;
 	int links_max_links;
+	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
+	int senders_max_entries;
 
 	/* [redis] */
 	char *redis_host;
@@ -120,6 +122,11 @@ struct ims_conf {
 	char *quarantine_lmtp;
 	char **quarantine_user_release; /* NULL-terminated: score, dmarc */
 	char *quarantine_digest_from;
+	/* [dovecot]: the mailbox of record, through the doveadm HTTP API */
+	char *dovecot_doveadm_socket;
+	char *dovecot_doveadm_url;
+	char *dovecot_api_key_file;
+	int dovecot_timeout_ms;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;
@@ -131,6 +138,21 @@ struct ims_conf {
 	int feedback_max_per_user;
 	int feedback_rate_per_hour;
 	int feedback_retention_days;
+
+	/* [antivirus]: clamd (lib/clamd.h, lib/scan_malware.c) */
+	char *antivirus_socket; /* "" = off */
+	int antivirus_timeout_ms;
+	size_t antivirus_max_size;
+	char *antivirus_scan;     /* "attachments" or "all" */
+	char *antivirus_on_error; /* "tempfail" or "neutral" */
+	char *antivirus_action;   /* "reject", "quarantine" or "score" */
+
+	/* [attachments]: types by content, archive members (lib/attachments.h) */
+	bool attachments_enabled;
+	size_t attachments_max_size;
+	int attachments_max_members;
+	size_t attachments_max_uncompressed;
+	int attachments_max_depth;
 
 	int refs_;
 };

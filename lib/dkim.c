@@ -11,6 +11,7 @@
 #include "dkim.h"
 #include "dns.h"
 #include "rfc5322.h"
+#include "secretfile.h"
 
 #define MAX_KEY_FILE            (64 * 1024)
 #define DEFAULT_MAX_HEADERS     1000
@@ -107,13 +108,14 @@ static DKIM_CBSTAT prescreen(DKIM *d, DKIM_SIGINFO **sigs, int nsigs)
 	return DKIM_CBSTAT_CONTINUE;
 }
 
-static ims_status read_key(const char *path, struct dkim_key *key)
+static ims_status read_key(const char *path, struct dkim_key *key, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = NULL;
 	size_t n;
+	ims_status rc = ims_secret_fopen(path, &f, err, errlen);
 
-	if (!f)
-		return IMS_EIO;
+	if (rc != IMS_OK)
+		return rc;
 	key->pem = malloc(MAX_KEY_FILE + 1);
 	if (!key->pem) {
 		fclose(f);
@@ -148,12 +150,15 @@ static ims_status add_key(struct ims_dkim *k, const char *entry, char *err, size
 	k->nkeys++; /* freed with the others from here on */
 	if (!key->domain || !key->selector)
 		return IMS_ENOMEM;
-	rc = read_key(c2 + 1, key);
-	if (rc != IMS_OK)
-		set_err(err, errlen,
-		        rc == IMS_EIO ? "[dkim] keys: cannot read the key file of "
-		                      : "[dkim] keys: not a PEM private key: ",
-		        entry);
+	{
+		char why[512] = "";
+
+		rc = read_key(c2 + 1, key, why, sizeof why);
+		if (rc == IMS_EINVAL && !why[0])
+			set_err(err, errlen, "[dkim] keys: not a PEM private key: ", entry);
+		else if (rc != IMS_OK)
+			set_err(err, errlen, "[dkim] keys: ", why);
+	}
 	return rc;
 }
 

@@ -493,3 +493,83 @@ void ims_dns_local_remove(struct ims_dns *dns, const char *name)
 		return;
 	ub_ctx_data_remove(dns->ctx, name);
 }
+
+/* ims_dns_query for many names at once: every query is started, then all
+ * are waited for against one deadline, so n lookups cost one wait (one
+ * wake-up when the answers come from the cache), not n. */
+ims_status ims_dns_query_many(struct ims_dns *dns, const char *const *names, size_t n, int rrtype,
+                              ims_status *st, struct ub_result **out)
+{
+	struct pending *p;
+	int *ids;
+	long long deadline;
+
+	if (!dns || (n && (!names || !st || !out)))
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = NULL;
+		st[i] = IMS_ETEMP;
+	}
+	if (n == 0)
+		return IMS_OK;
+	p = calloc(n, sizeof *p);
+	ids = calloc(n, sizeof *ids);
+	if (!p || !ids) {
+		free(p);
+		free(ids);
+		return IMS_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		p[i].dns = dns;
+		if (!names[i] || !valid_name(names[i])) {
+			st[i] = IMS_EINVAL;
+			p[i].done = -1; /* not started */
+			continue;
+		}
+		r = ub_resolve_async(dns->ctx, names[i], rrtype, DNS_CLASS_IN, &p[i], on_answer,
+		                     &ids[i]);
+		if (r != 0) {
+			st[i] = r == UB_SYNTAX  ? IMS_EINVAL
+			        : r == UB_NOMEM ? IMS_ENOMEM
+			                        : IMS_ETEMP;
+			p[i].done = -1;
+		}
+	}
+	deadline = now_ms() + dns->timeout_ms;
+	pthread_mutex_lock(&dns->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (p[i].done || wait_answer(dns, &p[i], deadline) == 0)
+			continue;
+		if (ub_cancel(dns->ctx, ids[i]) == 0) {
+			p[i].done = -1; /* cancelled: the callback will not run */
+			continue;
+		}
+		/* the answer is being delivered by the reading thread right now */
+		while (!p[i].done)
+			wait_until(dns, now_ms() + POLL_SLICE_MS);
+	}
+	pthread_mutex_unlock(&dns->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct ub_result *res = p[i].result;
+
+		if (p[i].done != 1)
+			continue; /* st[i] already says why */
+		if (p[i].err != 0 || !res)
+			st[i] = p[i].err == UB_NOMEM ? IMS_ENOMEM : IMS_ETEMP;
+		else if (res->rcode == 3 || res->nxdomain)
+			st[i] = IMS_ENOTFOUND;
+		else if (res->rcode != 0)
+			st[i] = IMS_ETEMP; /* SERVFAIL, REFUSED, ... */
+		else
+			st[i] = res->havedata ? IMS_OK : IMS_ENOTFOUND;
+		if (st[i] == IMS_OK || st[i] == IMS_ENOTFOUND)
+			out[i] = res;
+		else if (res)
+			ub_resolve_free(res);
+	}
+	free(p);
+	free(ids);
+	return IMS_OK;
+}

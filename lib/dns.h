@@ -89,4 +89,13 @@ ims_status ims_dns_local_zone(struct ims_dns *dns, const char *zone, const char 
                               size_t errlen);
 void ims_dns_local_remove(struct ims_dns *dns, const char *name);
 
+/* ims_dns_query for n names at once (DNS lists ask many): all queries are
+ * started, then waited for together, at most the timeout in all.  st[i]
+ * and out[i] are what ims_dns_query would give for names[i] (out[i] the
+ * caller's to ub_resolve_free, NULL unless st[i] is IMS_OK or
+ * IMS_ENOTFOUND).  Returns IMS_OK, or IMS_ENOMEM / IMS_EINVAL for the call
+ * as a whole. */
+ims_status ims_dns_query_many(struct ims_dns *dns, const char *const *names, size_t n, int rrtype,
+                              ims_status *st, struct ub_result **out);
+
 #endif

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,64 +251,20 @@ struct lookup {
 	size_t list_index;
 	char name[256]; /* the query */
 	char what[254]; /* what was looked up (the address or domain) */
-	ims_status st;  /* IMS_ENOTFOUND until asked */
-	int asked;
+	ims_status st;
 	uint32_t codes[8];
 	size_t ncodes;
 };
 
-struct run {
-	const struct ims_dnsbl *b;
-	struct ims_dns *dns;
-	struct lookup *lk;
-	size_t n;
-	size_t next;                     /* under lock */
-	int failed[IMS_DNSBL_MAX_RULES]; /* per list: a lookup failed (under lock) */
-	pthread_mutex_t lock;
-};
-
-static void ask(struct run *r, struct lookup *l)
+/* The A records of an answer, as host-order addresses. */
+static void read_codes(struct lookup *l, const struct ub_result *res)
 {
-	struct ub_result *res = NULL;
-
-	l->asked = 1;
-	l->st = ims_dns_query(r->dns, l->name, RR_A, &res);
-	if (l->st == IMS_OK) {
-		for (size_t i = 0; res->data[i] && l->ncodes < 8; i++)
-			if (res->len[i] == 4) {
-				const unsigned char *d = (const unsigned char *)res->data[i];
-				l->codes[l->ncodes++] = (uint32_t)d[0] << 24 |
-				                        (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 |
-				                        d[3];
-			}
-	}
-	if (res)
-		ub_resolve_free(res);
-}
-
-static void *worker(void *arg)
-{
-	struct run *r = arg;
-
-	for (;;) {
-		struct lookup *l;
-
-		pthread_mutex_lock(&r->lock);
-		while (r->next < r->n && r->failed[r->lk[r->next].list_index])
-			r->next++; /* the list failed: its other lookups are not asked */
-		if (r->next >= r->n) {
-			pthread_mutex_unlock(&r->lock);
-			return NULL;
+	for (size_t i = 0; res && res->data[i] && l->ncodes < 8; i++)
+		if (res->len[i] == 4) {
+			const unsigned char *d = (const unsigned char *)res->data[i];
+			l->codes[l->ncodes++] = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 |
+			                        (uint32_t)d[2] << 8 | d[3];
 		}
-		l = &r->lk[r->next++];
-		pthread_mutex_unlock(&r->lock);
-		ask(r, l);
-		if (l->st == IMS_ETEMP) {
-			pthread_mutex_lock(&r->lock);
-			r->failed[l->list_index] = 1;
-			pthread_mutex_unlock(&r->lock);
-		}
-	}
 }
 
 /* Adds the lookup of what (an address for client lists, a domain else) in
@@ -400,41 +355,43 @@ fail:
 void ims_dnsbl_check(const struct ims_dnsbl *b, struct ims_dns *dns,
                      const struct ims_dnsbl_input *in, ims_dnsbl_emit emit, void *arg)
 {
-	struct run r = {.b = b, .dns = dns};
-	size_t max, skipped = 0, nthreads;
-	pthread_t tids[IMS_DNSBL_PARALLEL];
-	size_t started = 0;
+	struct lookup *lk;
+	const char **names = NULL;
+	ims_status *st = NULL;
+	struct ub_result **res = NULL;
+	size_t max, n = 0, skipped = 0;
 	int fail_reported[IMS_DNSBL_MAX_RULES] = {0};
 
 	if (!b || !dns || !in || b->max_lookups <= 0)
 		return;
 	max = (size_t)b->max_lookups;
-	r.lk = calloc(max, sizeof *r.lk);
-	if (!r.lk)
+	if (!(lk = calloc(max, sizeof *lk)))
 		return;
 	if (in->client_ip && *in->client_ip)
-		plan(b, IMS_DNSBL_CLIENT, in->client_ip, r.lk, &r.n, max, &skipped);
+		plan(b, IMS_DNSBL_CLIENT, in->client_ip, lk, &n, max, &skipped);
 	if (in->helo && *in->helo && in->helo[0] != '[')
-		plan_domain(b, IMS_DNSBL_HELO, in->helo, r.lk, &r.n, max, &skipped);
+		plan_domain(b, IMS_DNSBL_HELO, in->helo, lk, &n, max, &skipped);
 	if (in->from_domain)
-		plan_domain(b, IMS_DNSBL_DOMAIN, in->from_domain, r.lk, &r.n, max, &skipped);
+		plan_domain(b, IMS_DNSBL_DOMAIN, in->from_domain, lk, &n, max, &skipped);
 	for (size_t i = 0; i < in->nhosts; i++)
-		plan_domain(b, IMS_DNSBL_DOMAIN, in->hosts[i], r.lk, &r.n, max, &skipped);
+		plan_domain(b, IMS_DNSBL_DOMAIN, in->hosts[i], lk, &n, max, &skipped);
 
-	pthread_mutex_init(&r.lock, NULL);
-	nthreads = r.n < IMS_DNSBL_PARALLEL ? r.n : IMS_DNSBL_PARALLEL;
-	/* this thread is one of the workers */
-	for (size_t i = 1; i < nthreads; i++)
-		if (pthread_create(&tids[started], NULL, worker, &r) == 0)
-			started++;
-	worker(&r);
-	for (size_t i = 0; i < started; i++)
-		pthread_join(tids[i], NULL);
-	pthread_mutex_destroy(&r.lock);
-
-	for (size_t i = 0; i < r.n; i++)
-		if (r.lk[i].asked)
-			report(b, &r.lk[i], fail_reported, emit, arg);
+	/* every lookup at once, one wait (at most one [dns] timeout) */
+	if (n && (names = calloc(n, sizeof *names)) && (st = calloc(n, sizeof *st)) &&
+	    (res = calloc(n, sizeof *res))) {
+		for (size_t i = 0; i < n; i++)
+			names[i] = lk[i].name;
+		if (ims_dns_query_many(dns, names, n, RR_A, st, res) == IMS_OK) {
+			for (size_t i = 0; i < n; i++) {
+				lk[i].st = st[i];
+				if (st[i] == IMS_OK)
+					read_codes(&lk[i], res[i]);
+				if (res[i])
+					ub_resolve_free(res[i]);
+				report(b, &lk[i], fail_reported, emit, arg);
+			}
+		}
+	}
 	if (skipped) {
 		char detail[96];
 
@@ -442,5 +399,8 @@ void ims_dnsbl_check(const struct ims_dnsbl *b, struct ims_dns *dns,
 		         skipped);
 		emit(arg, "DNSBL_LIMIT", b->limit_weight, detail);
 	}
-	free(r.lk);
+	free(names);
+	free(st);
+	free(res);
+	free(lk);
 }

@@ -37,7 +37,6 @@ struct ims_dnsbl;
 
 #define IMS_DNSBL_MAX_RULES   64 /* rules in all lists */
 #define IMS_DNSBL_MAX_LOOKUPS 1000
-#define IMS_DNSBL_PARALLEL    8 /* lookups of one message in flight at once */
 #define IMS_DNSBL_SYMBOL_MAX  39
 
 enum ims_dnsbl_target {
@@ -86,9 +85,10 @@ struct ims_dnsbl_input {
 typedef void (*ims_dnsbl_emit)(void *arg, const char *symbol, double weight, const char *detail);
 
 /* Runs the lookups of in (client, HELO, From, then the links: the limit
- * cuts links first), at most IMS_DNSBL_PARALLEL at once, and emits the
+ * cuts links first), all at once through ims_dns_query_many, and emits the
  * rules that match and DNSBL_FAIL / DNSBL_LIMIT with the weights conf gave
- * them.  Never fails and never takes much longer than one [dns] timeout. */
+ * them.  Returns within one [dns] timeout whatever the lists do.  Never
+ * fails. */
 void ims_dnsbl_check(const struct ims_dnsbl *b, struct ims_dns *dns,
                      const struct ims_dnsbl_input *in, ims_dnsbl_emit emit, void *arg);
 

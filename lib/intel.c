@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "intel.h"
 #include "log.h"
@@ -40,8 +41,12 @@ struct ims_intel {
 	pthread_mutex_t lock;   /* guards cur */
 	pthread_mutex_t reload; /* one checker at a time */
 	struct ims_intel_set *cur;
-	char sig[SIG_MAX];
+	char sig[SIG_MAX];     /* of the files cur was loaded from */
+	char new_sig[SIG_MAX]; /* of the files the loader thread is reading */
 	long long next_check_ms;
+	/* under reload: a loader thread runs (loading) or has not been joined */
+	int loading, loader_started;
+	pthread_t loader;
 };
 
 static long long now_ms(void)
@@ -557,16 +562,15 @@ int ims_intel_has_hashes(const struct ims_intel_set *s)
 	return s && (s->t[0].hashes || s->t[1].hashes);
 }
 
-/* Loads dir if its signature differs from w's; swaps the new set in. */
-static void refresh(struct ims_intel *w)
+/* Loads the lists of w's dir (whose signature is sig) and swaps the new
+ * set in; an unreadable dir gives an empty set.  Not called by two threads
+ * at once (reload held, or the one loader thread). */
+static void load_and_swap(struct ims_intel *w, const char *sig)
 {
-	char sig[SIG_MAX], err[300];
+	char err[300];
 	struct ims_intel_set *s = NULL, *old;
 	ims_status rc;
 
-	signature(w->dir, sig, sizeof sig);
-	if (strcmp(sig, w->sig) == 0)
-		return;
 	rc = ims_intel_load(w->dir, w->max_entries, &s, err, sizeof err);
 	if (rc != IMS_OK) {
 		if (strcmp(w->sig, "error") != 0)
@@ -579,12 +583,58 @@ static void refresh(struct ims_intel *w)
 		ims_log_notice(NULL, "event=intel_loaded dir=%s lists=%zu entries=%zu", w->dir,
 		               s->nnames, s->size);
 	}
-	memcpy(w->sig, sig, sizeof sig);
+	snprintf(w->sig, sizeof w->sig, "%s", sig);
 	pthread_mutex_lock(&w->lock);
 	old = w->cur;
 	w->cur = s;
 	pthread_mutex_unlock(&w->lock);
 	ims_intel_set_unref(old);
+}
+
+/* With reload held: waits for a loader thread that has finished. */
+static void join_loader(struct ims_intel *w)
+{
+	if (w->loader_started) {
+		pthread_join(w->loader, NULL);
+		w->loader_started = 0;
+	}
+}
+
+/* A large feed takes seconds to load: it is read in a thread of its own
+ * while scans go on with the set they have. */
+static void *loader_main(void *arg)
+{
+	struct ims_intel *w = arg;
+
+	load_and_swap(w, w->new_sig);
+	pthread_mutex_lock(&w->reload);
+	w->loading = 0;
+	pthread_mutex_unlock(&w->reload);
+	return NULL;
+}
+
+/* With reload held: starts a load when the files changed; in the calling
+ * thread when wait is set (or no thread can be started). */
+static void refresh(struct ims_intel *w, int wait)
+{
+	char sig[SIG_MAX];
+
+	if (w->loading)
+		return;
+	join_loader(w);
+	signature(w->dir, sig, sizeof sig);
+	if (strcmp(sig, w->sig) == 0)
+		return;
+	if (!wait) {
+		memcpy(w->new_sig, sig, sizeof sig);
+		w->loading = 1;
+		if (pthread_create(&w->loader, NULL, loader_main, w) == 0) {
+			w->loader_started = 1;
+			return;
+		}
+		w->loading = 0;
+	}
+	load_and_swap(w, sig);
 }
 
 ims_status ims_intel_new(const char *dir, int max_entries, struct ims_intel **out)
@@ -600,7 +650,7 @@ ims_status ims_intel_new(const char *dir, int max_entries, struct ims_intel **ou
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_mutex_init(&w->reload, NULL);
 	snprintf(w->sig, sizeof w->sig, "(none)");
-	refresh(w);
+	refresh(w, 1);
 	if (!w->cur) {
 		ims_intel_free(w);
 		return IMS_ENOMEM;
@@ -614,6 +664,15 @@ void ims_intel_free(struct ims_intel *w)
 {
 	if (!w)
 		return;
+	pthread_mutex_lock(&w->reload);
+	while (w->loading) { /* the loader takes reload to say it is done */
+		pthread_mutex_unlock(&w->reload);
+		pthread_join(w->loader, NULL);
+		pthread_mutex_lock(&w->reload);
+		w->loader_started = 0;
+	}
+	join_loader(w);
+	pthread_mutex_unlock(&w->reload);
 	ims_intel_set_unref(w->cur);
 	pthread_mutex_destroy(&w->lock);
 	pthread_mutex_destroy(&w->reload);
@@ -624,7 +683,12 @@ void ims_intel_free(struct ims_intel *w)
 void ims_intel_check_now(struct ims_intel *w)
 {
 	pthread_mutex_lock(&w->reload);
-	refresh(w);
+	while (w->loading) { /* a background load first */
+		pthread_mutex_unlock(&w->reload);
+		usleep(1000);
+		pthread_mutex_lock(&w->reload);
+	}
+	refresh(w, 1);
 	w->next_check_ms = now_ms() + IMS_INTEL_CHECK_MS;
 	pthread_mutex_unlock(&w->reload);
 }
@@ -639,7 +703,7 @@ struct ims_intel_set *ims_intel_acquire(struct ims_intel *w)
 
 		if (now >= w->next_check_ms) {
 			w->next_check_ms = now + IMS_INTEL_CHECK_MS;
-			refresh(w);
+			refresh(w, 0);
 		}
 		pthread_mutex_unlock(&w->reload);
 	}

@@ -19,7 +19,9 @@
  * A loaded set is immutable and reference-counted.  ims_intel_acquire
  * looks at the directory at most every IMS_INTEL_CHECK_MS (a stat of each
  * list file) and, when a file was added, removed or replaced, loads a new
- * set and swaps it in: scans in flight keep the set they started with. */
+ * set in a thread of its own (a million entries take seconds) and swaps it
+ * in when it is read: scans go on with the set they have meanwhile, and
+ * scans in flight keep the set they started with. */
 #ifndef IMS_INTEL_H
 #define IMS_INTEL_H
 
@@ -63,7 +65,8 @@ void ims_intel_free(struct ims_intel *w);
 /* The current set, with a reference the caller drops (ims_intel_set_unref);
  * reloads first when the files changed (above).  Never NULL. */
 struct ims_intel_set *ims_intel_acquire(struct ims_intel *w);
-/* Checks now, whatever the time since the last check (tests). */
+/* Checks now, whatever the time since the last check, and loads a change
+ * in the calling thread (tests). */
 void ims_intel_check_now(struct ims_intel *w);
 
 /* A match: the list's name and the entry that matched (owned by the set). */

@@ -9,12 +9,17 @@ lib_libims_a_SOURCES = \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h
 # click tokens (ims-milter signs, ims-webapi verifies)
 lib_libims_a_SOURCES += lib/linktoken.c lib/linktoken.h
+# malware and attachments: the clamd client, types by content, archive members
+lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachments.h
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# secret files (JWT key, submission password, DKIM keys): 0600/0640 only
+lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
+lib_libims_a_SOURCES += lib/senders.c lib/senders.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)
@@ -29,8 +34,10 @@ noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
-	lib/reputation.c lib/reputation.h
+	lib/scan_malware.c lib/reputation.c lib/reputation.h
 # links at click time: rewriting at delivery (libxml2: link in $(XML_LIBS))
 lib_libimsscan_a_SOURCES += lib/linkrewrite.c lib/linkrewrite.h lib/links.c lib/links.h
 # links at click time: the check and record of a click (ims-webapi)
 lib_libimsscan_a_SOURCES += lib/clicks.c lib/clicks.h
+# the intel lists' benchmark (docs/benchmarks.md)
+EXTRA_DIST += bench/intel.sh bench/intel.c

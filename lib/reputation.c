@@ -161,6 +161,13 @@ static void intel_check(struct ctx *c, const struct ims_reputation_input *in)
 		hit(c, 1, &h, "From, DMARC pass");
 }
 
+/* Addresses no public DNS list knows, and that should not leave the site in
+ * a query: loopback, private, shared (CGNAT), link-local, unique local. */
+static char *const non_global[] = {
+    "127.0.0.0/8",    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10",
+    "169.254.0.0/16", "::1/128",    "fc00::/7",      "fe80::/10",      NULL,
+};
+
 void ims_reputation_check(struct ims_reputation *r, struct ims_dns *dns,
                           const struct ims_reputation_input *in, ims_reputation_emit emit,
                           void *arg)
@@ -179,7 +186,9 @@ void ims_reputation_check(struct ims_reputation *r, struct ims_dns *dns,
 		char(*buf)[IMS_HEUR_MAX_HOST + 1] = NULL;
 		size_t n = 0;
 		struct ims_dnsbl_input din = {
-		    .client_ip = in->client_trusted ? NULL : in->client_ip,
+		    .client_ip = in->client_trusted || ims_ip_in_cidrs(in->client_ip, non_global)
+		                     ? NULL
+		                     : in->client_ip,
 		    .helo = in->client_trusted ? NULL : in->helo,
 		    .from_domain = in->from_domain,
 		};

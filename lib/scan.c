@@ -19,6 +19,7 @@
 #include "rfc5322.h"
 #include "scan.h"
 #include "scan_internal.h"
+#include "senders.h"
 #include "symbols.h"
 #include "ulid.h"
 #include "users.h"
@@ -127,6 +128,20 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr)
 	return at && domain_is_local(c, at + 1);
 }
 
+/* A copy of s fit for a quoted log value: no quote, backslash or control
+ * character (an address's quoted local part may hold any of them). */
+static const char *log_safe(char *dst, size_t n, const char *s)
+{
+	size_t i = 0;
+
+	for (; s && s[i] && i + 1 < n; i++)
+		dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '"' || s[i] == '\\')
+		             ? '_'
+		             : s[i];
+	dst[i] = '\0';
+	return dst;
+}
+
 /* From mailboxes checked against the login; more than this is not the
  * login's (and not signed). */
 #define OWNER_CHECKS_MAX 16
@@ -188,10 +203,14 @@ static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const
 	if (!env_ok)
 		ims_scan_add_symbol(s, "AUTH_MAIL_FROM_NOT_OWNED",
 		                    ims_conf_score(s->conf, "AUTH_MAIL_FROM_NOT_OWNED"), s->mail_from);
-	if (c.local_bad[0] || !env_ok)
-		ims_log_warn(s->id, "event=sender_not_owned login=%s from=%s mail_from=%s",
-		             s->auth_user, c.local_bad[0] ? c.local_bad : "-",
-		             env_ok ? "-" : s->mail_from);
+	if (c.local_bad[0] || !env_ok) {
+		char login[256], from[IMS_MSG_ADDR_MAX + 1], mfrom[IMS_MSG_ADDR_MAX + 1];
+
+		ims_log_warn(s->id, "event=sender_not_owned login=\"%s\" from=\"%s\" mail_from=\"%s\"",
+		             log_safe(login, sizeof login, s->auth_user),
+		             log_safe(from, sizeof from, c.local_bad),
+		             log_safe(mfrom, sizeof mfrom, env_ok ? "" : s->mail_from));
+	}
 	s->sender_owned = c.all_owned && env_ok;
 	return IMS_OK;
 }
@@ -305,11 +324,66 @@ static void decide(struct ims_scan *s, const char *forced_reason)
 			s->hold_class = "dmarc";
 		}
 	}
+	/* a check that decides whatever the score ([antivirus] action); its
+	 * reason wins over the score's for the same action */
+	if (s->floor_action != IMS_ACTION_ACCEPT && s->floor_action >= s->action) {
+		s->action = s->floor_action;
+		snprintf(s->reason, sizeof s->reason, "%s", s->floor_reason);
+		if (s->action == IMS_ACTION_QUARANTINE)
+			s->hold_class = s->floor_class;
+	}
 	hold_policy(s);
 	if (forced_reason) {
 		s->action = IMS_ACTION_REJECT;
 		snprintf(s->reason, sizeof s->reason, "%s", forced_reason);
 	}
+}
+
+static int first_addr(const char *addr, void *arg)
+{
+	snprintf(arg, IMS_MSG_ADDR_MAX + 1, "%s", addr);
+	return 1;
+}
+
+/* Local recipients whose sender lists are read; more are not (logged). */
+#define SENDER_LIST_RCPTS 50
+
+/* Inbound: the recipients' sender allow/block lists (lib/senders.h).  The
+ * message is one for all its recipients, so a list decides only when every
+ * local recipient's verdict is the same.  Redis trouble is neutral here (the
+ * store step reports it). */
+static void sender_lists(struct ims_scan *s, struct ims_engine *eng, const char *from_addr)
+{
+	enum ims_sender_action all = IMS_SENDER_NONE, a;
+	char why[400], first[400] = "";
+	size_t local = 0;
+	ims_status st;
+
+	for (size_t i = 0; i < s->nrcpts; i++) {
+		if (!ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+			continue;
+		if (++local > SENDER_LIST_RCPTS) {
+			ims_log_info(s->id, "event=sender_lists_limit rcpts_checked=%d",
+			             SENDER_LIST_RCPTS);
+			return;
+		}
+		st = ims_senders_verdict(ims_engine_store(eng), s->rcpts[i], s->mail_from, from_addr,
+		                         strcmp(s->auth.dmarc, "pass") == 0, &a, why, sizeof why);
+		if (st != IMS_OK) {
+			ims_log_warn(s->id, "event=sender_lists error=\"%s\"", ims_strstatus(st));
+			return;
+		}
+		if (local == 1) {
+			all = a;
+			snprintf(first, sizeof first, "%s", why);
+		} else if (a != all) {
+			all = IMS_SENDER_NONE;
+		}
+	}
+	if (all == IMS_SENDER_BLOCK)
+		ims_scan_add_symbol(s, "SENDER_BLOCK", ims_conf_score(s->conf, "SENDER_BLOCK"), first);
+	else if (all == IMS_SENDER_ALLOW)
+		ims_scan_add_symbol(s, "SENDER_ALLOW", ims_conf_score(s->conf, "SENDER_ALLOW"), first);
 }
 
 /* 1 when an authenticated sender writes to local recipients only. */
@@ -522,6 +596,16 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 			                     &rin, emit_weighted, s);
 			ims_clicks_note_listed(s, hin.links, hin.nlinks, before);
 			s->reputation_us = elapsed_us(&t);
+			{
+				char fa[IMS_MSG_ADDR_MAX + 1] = "";
+				if (msg)
+					ims_msg_from_addrs(msg, first_addr, fa);
+				sender_lists(s, eng, fa);
+			}
+		}
+		if (ims_scan_malware(s, raw, len, parsed) != IMS_OK) {
+			rc = IMS_ENOMEM;
+			goto out;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		classify_stage(s, model, parsed);
@@ -537,6 +621,15 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	if (from_count > 1 && strcmp(s->conf->milter_on_multiple_from, "reject") == 0 && !forced)
 		forced = "several From header fields (RFC 5322 allows one)";
 	decide(s, forced);
+	/* clamd could not say, and [antivirus] on_error = tempfail: the MTA
+	 * retries (a message rejected anyway needs no antivirus) */
+	if (s->av_error[0] && s->action != IMS_ACTION_REJECT) {
+		s->action = IMS_ACTION_TEMPFAIL;
+		snprintf(s->reason, sizeof s->reason, "%s", s->av_error);
+		s->total_us = elapsed_us(&t0);
+		rc = IMS_ETEMP;
+		goto out;
+	}
 
 	/* DKIM signature for outbound mail of a local domain, sent by its owner */
 	if (s->outbound && s->sender_owned && s->conf->milter_sign_outbound &&
@@ -627,6 +720,8 @@ void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
 		.dmarc = s->auth.dmarc_us,
 		.heuristics = s->heuristics_us,
 		.classify = s->classify_us,
+		.antivirus = s->antivirus_us,
+		.attachments = s->attachments_us,
 		.reputation = s->reputation_us,
 	};
 }

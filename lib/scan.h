@@ -99,7 +99,7 @@ long ims_scan_total_us(const struct ims_scan *s);
 
 /* Where the time of a scan went, in µs (the scan log's timings_us). */
 struct ims_scan_timings {
-	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation;
+	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation, antivirus, attachments;
 };
 void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out);
 
@@ -124,5 +124,10 @@ int ims_scan_is_own_header(const char *name);
 
 /* The scan log as JSON text (one line), the caller's to free(). */
 char *ims_scan_json(const struct ims_scan *s);
+
+/* What a mailbox list shows of a scan, as JSON text (the caller's):
+ * {"verdict", "action", "score", "rcpt": [...], "auth": sender or null}
+ * (ims:{global}:brief:ID, docs/redis-schema.md). */
+char *ims_scan_brief_json(const struct ims_scan *s);
 
 #endif

@@ -43,7 +43,15 @@ struct ims_scan {
 	char model_version[96];
 	struct ims_auth_result auth;
 
-	long total_us, parse_us, heuristics_us, classify_us;
+	/* set by checks that decide whatever the score (lib/scan_malware.c):
+	 * decide() raises the action to at least floor_action */
+	enum ims_action floor_action;
+	char floor_reason[200];
+	const char *floor_class; /* quarantine: the hold class */
+	char av_error[160];      /* clamd failed and [antivirus] on_error = tempfail */
+	int av_ran;              /* the message was sent to clamd */
+
+	long total_us, parse_us, heuristics_us, classify_us, antivirus_us, attachments_us;
 	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
@@ -53,6 +61,12 @@ struct ims_scan {
 
 void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
 int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
+/* Antivirus (clamd) and attachment checks on the parsed message
+ * (lib/scan_malware.c): symbols, floor_action, av_error, timings.
+ * IMS_ENOMEM only. */
+struct ims_parsed;
+ims_status ims_scan_malware(struct ims_scan *s, const char *raw, size_t len,
+                            const struct ims_parsed *parsed);
 /* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
 ims_status ims_scan_make_headers(struct ims_scan *s);
 

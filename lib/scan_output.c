@@ -189,7 +189,7 @@ char *ims_scan_json(const struct ims_scan *s)
 		                                      json_text(s->auth.dkim[i].domain), "selector",
 		                                      json_text(s->auth.dkim[i].selector), "result",
 		                                      s->auth.dkim[i].result));
-	client = json_pack("{s:s, s:o, s:o, s:o}", "ip", s->client_ip, "name",
+	client = json_pack("{s:o, s:o, s:o, s:o}", "ip", json_text(s->client_ip), "name",
 	                   json_text(s->client_name), "helo", json_text(s->helo), "auth",
 	                   s->auth_user ? json_text(s->auth_user) : json_null());
 	auth = json_pack("{s:s, s:o, s:s, s:s, s:o}", "spf", s->auth.spf[0] ? s->auth.spf : "none",
@@ -198,12 +198,13 @@ char *ims_scan_json(const struct ims_scan *s)
 	                 json_text(s->auth.from_domain));
 	dkim = NULL;
 	timings =
-	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total", (json_int_t)s->total_us,
-	              "local", (json_int_t)ims_scan_local_us(s), "spf", (json_int_t)s->auth.spf_us,
-	              "dkim", (json_int_t)s->auth.dkim_us, "dmarc", (json_int_t)s->auth.dmarc_us,
-	              "parse", (json_int_t)s->parse_us, "heuristics", (json_int_t)s->heuristics_us,
-	              "classify", (json_int_t)s->classify_us, "reputation",
-	              (json_int_t)s->reputation_us);
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "total",
+	              (json_int_t)s->total_us, "local", (json_int_t)ims_scan_local_us(s), "spf",
+	              (json_int_t)s->auth.spf_us, "dkim", (json_int_t)s->auth.dkim_us, "dmarc",
+	              (json_int_t)s->auth.dmarc_us, "parse", (json_int_t)s->parse_us, "heuristics",
+	              (json_int_t)s->heuristics_us, "classify", (json_int_t)s->classify_us,
+	              "reputation", (json_int_t)s->reputation_us, "antivirus",
+	              (json_int_t)s->antivirus_us, "attachments", (json_int_t)s->attachments_us);
 	json_object_set_new(o, "id", json_string(s->id));
 	json_object_set_new(o, "time", json_integer((json_int_t)s->time));
 	json_object_set_new(o, "trace_id", json_text(s->trace_id));
@@ -234,6 +235,24 @@ out:
 	json_decref(syms);
 	json_decref(rcpt);
 	json_decref(dkim);
+	return text;
+}
+
+char *ims_scan_brief_json(const struct ims_scan *s)
+{
+	json_t *o, *rcpt = json_array();
+	char *text = NULL;
+
+	if (!rcpt)
+		return NULL;
+	for (size_t i = 0; i < s->nrcpts; i++)
+		json_array_append_new(rcpt, json_text(s->rcpts[i]));
+	o = json_pack("{s:s, s:s, s:f, s:o, s:o}", "verdict", s->verdict, "action",
+	              ims_action_name(s->action), "score", s->score, "rcpt", rcpt, "auth",
+	              s->auth_user ? json_text(s->auth_user) : json_null());
+	if (o)
+		text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
 	return text;
 }
 

@@ -1,7 +1,9 @@
-/* ims_scan_store: a scan and its message into Redis, per
- * docs/redis-schema.md.  One MULTI/EXEC per mailbox (hash tag {ADDR}),
- * then one for the global records ({global}); mailboxes first, so a
- * failure part way leaves no global record pointing at nothing. */
+/* ims_scan_store: a scan into Redis, per docs/redis-schema.md: the scan
+ * log, its brief and its indexes ({global}); the body only of a held
+ * message (the quarantine: each local recipient's index, hash tag {ADDR},
+ * then the global record; users' first, so a failure part way leaves no
+ * global record pointing at nothing).  Delivered mail is Dovecot's alone:
+ * the mailbox finds its scan log by X-IMS-Scan-Id. */
 #include "config.h"
 
 #include <stdio.h>
@@ -20,8 +22,8 @@
 struct stored_msg {
 	const char *raw; /* rewritten message, maybe cut to max_stored_size */
 	size_t len, full_len;
-	int truncated;
 	const char *json;
+	const char *brief; /* ims_scan_brief_json */
 	char rcpt_list[8192];
 	char *held_list; /* quarantine: the local recipients it is held for, "a,b" */
 	uint64_t retention_ms;
@@ -31,59 +33,6 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
 {
 	ims_store_txn_str(t, k);
 	ims_store_txn_str(t, v ? v : "");
-}
-
-/* The per-mailbox transaction for addr, folder = inbox, sent or quarantine. */
-static struct ims_store_txn *build_mailbox(const struct ims_scan *s, const struct stored_msg *m,
-                                           const char *addr, const char *folder)
-{
-	struct ims_store_txn *t = ims_store_txn_new();
-	char key[512], num[64];
-
-	if (!t)
-		return NULL;
-	snprintf(key, sizeof key, "ims:{%s}:msg:%s", addr, s->id);
-	ims_store_txn_cmd(t, "HSET");
-	ims_store_txn_str(t, key);
-	ims_store_txn_str(t, "raw");
-	ims_store_txn_ref(t, m->raw, m->len);
-	snprintf(num, sizeof num, "%zu", m->full_len);
-	txn_kv(t, "size", num);
-	txn_kv(t, "truncated", m->truncated ? "1" : "0");
-	txn_kv(t, "folder", folder);
-	txn_kv(t, "from", s->from);
-	txn_kv(t, "to", s->to);
-	txn_kv(t, "subject", s->subject);
-	txn_kv(t, "date", s->date);
-	snprintf(num, sizeof num, "%llu", (unsigned long long)s->time);
-	txn_kv(t, "received", num);
-	txn_kv(t, "mail_from", s->mail_from);
-	txn_kv(t, "rcpt", m->rcpt_list);
-	txn_kv(t, "verdict", s->verdict);
-	txn_kv(t, "action", ims_action_name(s->action));
-	snprintf(num, sizeof num, "%.2f", s->score);
-	txn_kv(t, "score", num);
-	txn_kv(t, "scan_id", s->id);
-	txn_kv(t, "seen", "0");
-	ims_store_txn_cmd(t, "PEXPIRE");
-	ims_store_txn_str(t, key);
-	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
-
-	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, "ims:{%s}:scan:%s", addr, s->id);
-	ims_store_txn_str(t, m->json);
-	ims_store_txn_str(t, "PX");
-	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
-
-	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_fmt(t, "ims:{%s}:%s", addr, folder);
-	ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
-	ims_store_txn_str(t, s->id);
-	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-	ims_store_txn_fmt(t, "ims:{%s}:%s", addr, folder);
-	ims_store_txn_str(t, "-inf");
-	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
-	return t;
 }
 
 /* Global indexes are trimmed of expired members on about one scan in
@@ -127,6 +76,13 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	ims_store_txn_cmd(t, "SET");
 	ims_store_txn_fmt(t, "ims:{global}:scan:%s", s->id);
 	ims_store_txn_str(t, m->json);
+	ims_store_txn_str(t, "PX");
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	/* the few fields a mailbox list shows, so a page of 50 need not read
+	 * 50 whole scan logs */
+	ims_store_txn_cmd(t, "SET");
+	ims_store_txn_fmt(t, "ims:{global}:brief:%s", s->id);
+	ims_store_txn_str(t, m->brief);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	trim = randombytes_uniform(IMS_TRIM_EVERY) == 0;
@@ -237,7 +193,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct ims_store *st = ims_engine_store(eng);
 	struct stored_msg m = {0};
 	struct ims_store_txn **txns = NULL;
-	char *rewritten = NULL, *json = NULL, errbuf[256] = "";
+	char *rewritten = NULL, *json = NULL, *brief = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
 	ims_status rc = IMS_ENOMEM;
 
@@ -246,12 +202,14 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 		errlen = sizeof errbuf;
 	}
 	err[0] = '\0';
-	/* one per recipient mailbox, the sender's sent box, the global records */
+	/* one per recipient's quarantine index, the global records */
 	txns = calloc(s->nrcpts + 2, sizeof *txns);
 	json = ims_scan_json(s);
-	if (!txns || !json)
+	brief = ims_scan_brief_json(s);
+	if (!txns || !json || !brief)
 		goto out;
 	m.json = json;
+	m.brief = brief;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
@@ -260,38 +218,31 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			break;
 		n += (size_t)k;
 	}
-	if (s->action != IMS_ACTION_REJECT && s->action != IMS_ACTION_TEMPFAIL) {
+	/* Delivered mail lives in Dovecot, not here: only a held message keeps
+	 * its body (one copy, in the quarantine). */
+	if (s->action == IMS_ACTION_QUARANTINE) {
 		rc = ims_scan_rewrite(s, raw, len, &rewritten, &rlen);
 		if (rc != IMS_OK)
 			goto out;
 		rc = IMS_ENOMEM;
 		m.raw = rewritten;
 		m.full_len = rlen;
-		m.len = rlen;
-		if (m.len > c->redis_max_stored_size) {
-			m.len = c->redis_max_stored_size;
-			m.truncated = 1;
+		m.len = rlen; /* the held copy: no limit but the quarantine's own */
+		rc = ims_quarantine_room(st, c, m.full_len);
+		if (rc != IMS_OK) {
+			snprintf(err, errlen, "%s",
+			         rc == IMS_ELIMIT ? "quarantine full ([quarantine] max_bytes)"
+			                          : "redis unreachable");
+			goto out;
 		}
-		if (s->action == IMS_ACTION_QUARANTINE) {
-			/* one copy, the held one: no limit but the quarantine's own */
-			m.len = m.full_len;
-			m.truncated = 0;
-			rc = ims_quarantine_room(st, c, m.full_len);
-			if (rc != IMS_OK) {
-				snprintf(err, errlen, "%s",
-				         rc == IMS_ELIMIT ? "quarantine full ([quarantine] max_bytes)"
-				                          : "redis unreachable");
+		rc = IMS_ENOMEM;
+		{
+			size_t need = 1;
+			for (size_t i = 0; i < s->nrcpts; i++)
+				need += strlen(s->rcpts[i]) + 1;
+			if (!(m.held_list = calloc(1, need)))
 				goto out;
-			}
-			rc = IMS_ENOMEM;
-			{
-				size_t need = 1;
-				for (size_t i = 0; i < s->nrcpts; i++)
-					need += strlen(s->rcpts[i]) + 1;
-				if (!(m.held_list = calloc(1, need)))
-					goto out;
-				held_size = need;
-			}
+			held_size = need;
 		}
 		for (size_t i = 0, hn = 0; i < s->nrcpts; i++) {
 			int dup = 0;
@@ -299,29 +250,13 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				dup |= strcmp(s->rcpts[i], s->rcpts[j]) == 0;
 			if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
 				continue;
-			if (s->action == IMS_ACTION_QUARANTINE) {
-				/* the user's index only: the body is in the global record */
-				int k = snprintf(m.held_list + hn, held_size - hn, "%s%s",
-				                 hn ? "," : "", s->rcpts[i]);
-				if (k < 0 || (size_t)k >= held_size - hn)
-					goto out; /* cannot happen: sized above */
-				hn += (size_t)k;
-				if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id,
-				                                            s->time)))
-					goto out;
-				continue;
-			}
-			if (!(txns[ntx++] = build_mailbox(s, &m, s->rcpts[i], "inbox")))
-				goto out;
-		}
-		if (s->outbound && ims_scan_addr_is_local(c, s->auth_user) &&
-		    s->action != IMS_ACTION_QUARANTINE) {
-			char user[330];
-			snprintf(user, sizeof user, "%s", s->auth_user);
-			for (char *p = user; *p; p++)
-				if (*p >= 'A' && *p <= 'Z')
-					*p = (char)(*p - 'A' + 'a');
-			if (!(txns[ntx++] = build_mailbox(s, &m, user, "sent")))
+			/* the user's index only: the body is in the global record */
+			int k = snprintf(m.held_list + hn, held_size - hn, "%s%s", hn ? "," : "",
+			                 s->rcpts[i]);
+			if (k < 0 || (size_t)k >= held_size - hn)
+				goto out; /* cannot happen: sized above */
+			hn += (size_t)k;
+			if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
 				goto out;
 		}
 	}
@@ -338,6 +273,7 @@ out:
 	free(txns);
 	free(rewritten);
 	free(json);
+	free(brief);
 	free(m.held_list);
 	return rc;
 }

@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "callbacks.h"
@@ -121,6 +123,24 @@ static int write_pidfile(const char *path)
 		return -1;
 	}
 	return close(fd);
+}
+
+/* 1 when something accepts connections on the unix socket path (a stale
+ * socket file of a process that is gone refuses them). */
+static int unix_socket_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, in_use;
+
+	if (strlen(path) >= sizeof sa.sun_path)
+		return 0;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	in_use = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	close(fd);
+	return in_use;
 }
 
 static int drop_privileges(const char *user, const char *sockpath)
@@ -263,6 +283,14 @@ int main(int argc, char **argv)
 	if (smfi_setconn(conf->milter_socket) != MI_SUCCESS ||
 	    smfi_register(ims_milter_desc) != MI_SUCCESS) {
 		fprintf(stderr, "ims-milter: bad socket %s\n", conf->milter_socket);
+		goto out;
+	}
+	/* smfi_opensocket(1) removes an existing socket file first: refuse
+	 * when another milter still answers on it, so a second ims-milter does
+	 * not take the first one's socket away. */
+	if (sockpath && unix_socket_in_use(sockpath)) {
+		fprintf(stderr, "ims-milter: cannot listen on %s: in use by another process\n",
+		        conf->milter_socket);
 		goto out;
 	}
 	if (smfi_opensocket(1) != MI_SUCCESS) {

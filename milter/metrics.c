@@ -29,10 +29,13 @@ enum stage {
 	ST_HEURISTICS,
 	ST_CLASSIFY,
 	ST_REPUTATION,
+	ST_ANTIVIRUS,   /* only messages clamd saw */
+	ST_ATTACHMENTS, /* only messages with attachments looked at */
 	NSTAGES
 };
-static const char *const stage_name[NSTAGES] = {"total", "parse",      "spf",      "dkim",
-                                                "dmarc", "heuristics", "classify", "reputation"};
+static const char *const stage_name[NSTAGES] = {"total",     "parse",      "spf",      "dkim",
+                                                "dmarc",     "heuristics", "classify", "reputation",
+                                                "antivirus", "attachments"};
 
 struct histogram {
 	uint64_t buckets[NBUCKETS + 1]; /* the last one is +Inf */
@@ -55,14 +58,20 @@ static const char *const cause_name[IMS_TF_NCAUSES] = {
     [IMS_TF_RECIPIENTS] = "recipients",
 };
 
-static const char *const dns_check[] = {"spf", "dkim", "dmarc"};
-static const char *const dns_symbol[] = {"SPF_TEMPERROR", "DKIM_TEMPERROR", "DMARC_TEMPERROR"};
+static const char *const dns_check[] = {"spf", "dkim", "dmarc", "dnsbl"};
+static const char *const dns_symbol[] = {"SPF_TEMPERROR", "DKIM_TEMPERROR", "DMARC_TEMPERROR",
+                                         "DNSBL_FAIL"};
+#define NDNS (sizeof dns_check / sizeof dns_check[0])
 
 static struct histogram hist[NSTAGES];
 static uint64_t outcomes[NOUTCOMES];
 static uint64_t tempfails[IMS_TF_NCAUSES];
-static uint64_t dns_errors[3];
+static uint64_t dns_errors[NDNS];
 static uint64_t redis_errors;
+/* clamd's answers by symbol: found, could not scan, scanned in part */
+static const char *const av_result[] = {"virus", "error", "size_limit"};
+static const char *const av_symbol[] = {"VIRUS_FOUND", "AV_UNAVAILABLE", "AV_SIZE_LIMIT"};
+static uint64_t av_results[3];
 
 static void add(uint64_t *v, uint64_t n)
 {
@@ -115,12 +124,19 @@ void ims_mmetrics_scan(const struct ims_scan *s, const char *outcome)
 	observe(&hist[ST_HEURISTICS], t.heuristics);
 	observe(&hist[ST_CLASSIFY], t.classify);
 	observe(&hist[ST_REPUTATION], t.reputation);
+	if (t.antivirus > 0)
+		observe(&hist[ST_ANTIVIRUS], t.antivirus);
+	if (t.attachments > 0)
+		observe(&hist[ST_ATTACHMENTS], t.attachments);
 	for (size_t i = 0; i < ims_scan_symbol_count(s); i++) {
 		if (ims_scan_symbol(s, i, &name, &w, NULL) != 0 || !name)
 			continue;
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < NDNS; k++)
 			if (strcmp(name, dns_symbol[k]) == 0)
 				add(&dns_errors[k], 1);
+		for (size_t k = 0; k < 3; k++)
+			if (strcmp(name, av_symbol[k]) == 0)
+				add(&av_results[k], 1);
 	}
 }
 
@@ -214,9 +230,15 @@ char *ims_mmetrics_render(void)
 		    get(&tempfails[i]));
 	put(&b, "# HELP ims_milter_dns_errors_total Checks that ended in a DNS temperror.\n"
 	        "# TYPE ims_milter_dns_errors_total counter\n");
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NDNS; i++)
 		put(&b, "ims_milter_dns_errors_total{check=\"%s\"} %" PRIu64 "\n", dns_check[i],
 		    get(&dns_errors[i]));
+	put(&b, "# HELP ims_milter_antivirus_total clamd's results: virus found, could not scan "
+	        "(down, timeout, error), scanned only in part (size limit).\n"
+	        "# TYPE ims_milter_antivirus_total counter\n");
+	for (size_t i = 0; i < 3; i++)
+		put(&b, "ims_milter_antivirus_total{result=\"%s\"} %" PRIu64 "\n", av_result[i],
+		    get(&av_results[i]));
 	put(&b,
 	    "# HELP ims_milter_redis_errors_total Scans Redis did not store.\n"
 	    "# TYPE ims_milter_redis_errors_total counter\nims_milter_redis_errors_total %" PRIu64

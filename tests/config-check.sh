@@ -35,6 +35,14 @@ expect 1 "thresholds out of order" "[actions]\ntag = 12\n" \
 	"c.conf:2: [actions] quarantine (10) must be above tag (12)"
 expect 1 "bad nameserver" "[dns]\nnameservers = ns.example:53\n" "[dns] nameservers"
 expect 1 "bad listen" "[webapi]\nlisten = localhost:8080\n" "[webapi] listen"
+expect 1 "bad DNS list rule" "[dnsbl]\nclient = zen.test:127.0.0.2=ZEN:1\nclient = zen.test=SPF_FAIL:1\n" \
+	"c.conf:3: [dnsbl] client: 'zen.test=SPF_FAIL:1': SPF_FAIL is a built-in symbol"
+expect 1 "relative intel dir" "[intel]\ndir = intel.d\n" "c.conf:2: [intel] dir: 'intel.d' is not an absolute path"
+expect 1 "bad clamd address" "[antivirus]\nsocket = clamd.example:3310\n" \
+	"c.conf:2: [antivirus] socket"
+# clamd not answering is a warning: the milter must start anyway (on_error)
+expect 0 "clamd down: warning only" "$good[antivirus]\nsocket = unix:$T/no-clamd.sock\n" \
+	"warning: [antivirus] socket unix:$T/no-clamd.sock: clamd: connect"
 
 chmod 0644 "$T/jwt"
 expect 1 "world-readable secret" "$good" "readable by everyone (mode 0644"
@@ -52,6 +60,10 @@ expect 1 "click_url without key" "$good[links]\nclick_url = https://m.example/cl
 	"click_url is set but key_file is not"
 expect 1 "click_url not http" "[links]\nclick_url = ftp://m.example/click\n" \
 	"[links] click_url: 'ftp://m.example/click': want https://HOST/click"
+expect 1 "missing intel dir" "$good[intel]\ndir = $T/no-intel\n" "[intel] dir $T/no-intel: No such file"
+mkdir "$T/intel.d" && printf '192.0.2.1\nnot an entry!\n' >"$T/intel.d/x.block"
+expect 0 "intel dir (a bad line is logged, not fatal)" "$good[intel]\ndir = $T/intel.d\n" \
+	"event=intel_bad_line"
 printf '[milter]\n' >"$T/c.conf"
 "$IMS" -c "$T/c.conf" config check --no-files >/dev/null 2>&1 || {
 	echo "FAIL --no-files" >&2; fail=1; }

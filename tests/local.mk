@@ -29,8 +29,8 @@ EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/co
 	tests/harness/redis.py
 
 # ims train --feedback against a real redis-server
-TESTS += tests/cli/test_train_feedback.py
-EXTRA_DIST += tests/cli/test_train_feedback.py
+TESTS += tests/cli/test_train_feedback.py tests/cli/test_migrate.py
+EXTRA_DIST += tests/cli/test_train_feedback.py tests/cli/test_migrate.py
 
 # IMAPSieve feedback: a private Dovecot + redis-server, moves over imaplib
 TESTS += tests/cli/test_feedback_imap.py
@@ -49,7 +49,7 @@ TESTS += tests/unit/test_feedback
 # lib/dnsbl.c, lib/intel.c, lib/orgdomain.c: rules, query names, limits, list files, reload
 check_PROGRAMS += tests/unit/test_reputation
 tests_unit_test_reputation_CFLAGS = $(TEST_CFLAGS)
-tests_unit_test_reputation_LDADD = $(TEST_LIBS)
+tests_unit_test_reputation_LDADD = $(SCAN_TEST_LIBS)
 TESTS += tests/unit/test_reputation
 
 # DNS lists (nsd zones) and intel lists through real Postfix + ims-milter + Redis

@@ -62,3 +62,20 @@ EXTRA_DIST += tests/milter/test_privdrop.py
 # Sendmail (unpacked from Debian's packages by install-deps.sh --test) end to end
 TESTS += tests/e2e/test_sendmail.py
 EXTRA_DIST += tests/e2e/test_sendmail.py tests/harness/sendmail.py
+
+# malware and attachments: lib/attachments.c on archives the test writes
+# (libarchive), lib/clamd.c against a fake clamd (tests/unit/test_clamd.c)
+check_PROGRAMS += tests/unit/test_attachments tests/unit/test_clamd
+tests_unit_test_attachments_CFLAGS = $(TEST_CFLAGS) -I$(top_srcdir)/classifier
+tests_unit_test_attachments_LDADD = classifier/libimsclassifier.a $(MILTER_TEST_LIBS)
+tests_unit_test_clamd_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_clamd_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/unit/test_attachments tests/unit/test_clamd
+# malware end to end: real Postfix + ims-milter + redis-server + a private clamd
+TESTS += tests/e2e/test_malware.py
+EXTRA_DIST += tests/e2e/test_malware.py tests/harness/clamd.py
+# the malware stage inside the scan, with a fake clamd
+check_PROGRAMS += tests/unit/test_scan_malware
+tests_unit_test_scan_malware_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_scan_malware_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_scan_malware

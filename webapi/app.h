@@ -8,6 +8,7 @@
 
 #include "auth_token.h"
 #include "conf.h"
+#include "dovecot.h"
 #include "metrics.h"
 
 struct ims_web {
@@ -16,6 +17,7 @@ struct ims_web {
 	struct ims_metrics *metrics;
 	char *submission_password; /* from [webapi] submission_password_file, or NULL */
 	char *metrics_token;       /* from [webapi] metrics_token_file, or NULL: open */
+	struct ims_dove *dove;     /* the mailbox of record ([dovecot]), or NULL */
 	volatile int draining;     /* set on SIGTERM: /health answers 503 */
 	int inflight;              /* requests being handled (atomic) */
 };

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "auth_token.h"
+#include "secretfile.h"
 
 struct ims_token_key {
 	uint64_t serial; /* unique per key in this process: names it in the cache */
@@ -103,11 +104,10 @@ ims_status ims_token_key_load(const char *path, struct ims_token_key **out, char
 		snprintf(err, errlen, "[webapi] jwt_secret_file is not set");
 		return IMS_EINVAL;
 	}
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	rc = ims_secret_fopen(path, &f, err, errlen);
+	if (rc != IMS_OK)
 		goto out;
-	}
+	rc = IMS_EIO;
 	n = fread(buf, 1, sizeof buf, f);
 	if (ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);

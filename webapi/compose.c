@@ -8,6 +8,17 @@
 
 #include "compose.h"
 
+/* Up to 100 bytes of an address for an error reason, control bytes as
+ * '?': the reason is one line whatever the client sent. */
+static void quote_addr(char out[101], const char *s)
+{
+	size_t n = 0;
+
+	for (; s && *s && n < 100; s++)
+		out[n++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+	out[n] = '\0';
+}
+
 /* Adds the mailboxes of v (a string or an array of strings) to the header
  * list of type t and to the envelope; 0 on success.  The parsed list l has
  * one owner and is released only at out:, after err is written, because the
@@ -41,7 +52,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 		}
 		l = internet_address_list_parse(NULL, s);
 		if (!l || internet_address_list_length(l) == 0) {
-			snprintf(err, errlen, "%s: cannot parse '%.100s'", what, s);
+			char q[101];
+
+			quote_addr(q, s);
+			snprintf(err, errlen, "%s: cannot parse '%s'", what, q);
 			goto out;
 		}
 		for (int k = 0; k < internet_address_list_length(l); k++) {
@@ -55,8 +69,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
 			if (!addr || !strchr(addr, '@') || strpbrk(addr, "<>\r\n ") ||
 			    strlen(addr) > 254) {
-				snprintf(err, errlen, "%s: '%.100s' is not an address", what,
-					 addr ? addr : "");
+				char q[101];
+
+				quote_addr(q, addr);
+				snprintf(err, errlen, "%s: '%s' is not an address", what, q);
 				goto out;
 			}
 			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
@@ -81,17 +97,80 @@ out:
 	return rc;
 }
 
+/* The text with every line break (CRLF, a lone CR or LF) as one LF: the
+ * message is written with CRLF, and a bare CR must not reach the wire. */
+static char *one_newline(const char *s)
+{
+	char *out = g_malloc(strlen(s) + 1), *o = out;
+
+	for (; *s; s++) {
+		if (*s == '\r') {
+			*o++ = '\n';
+			if (s[1] == '\n')
+				s++;
+		} else {
+			*o++ = *s;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 static GMimeObject *text_part(const char *subtype, const char *s)
 {
 	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+	char *text = one_newline(s);
 
-	g_mime_text_part_set_text(p, s);
+	g_mime_text_part_set_text(p, text);
+	g_free(text);
 	g_mime_object_encode(GMIME_OBJECT(p), GMIME_ENCODING_CONSTRAINT_7BIT);
 	return GMIME_OBJECT(p);
 }
 
+/* Whether v is one line of printable ASCII, at most max bytes. */
+static int printable_line(const char *v, size_t max)
+{
+	size_t n = 0;
+
+	for (; v[n]; n++)
+		if ((unsigned char)v[n] < 0x20 || (unsigned char)v[n] > 0x7e)
+			return 0;
+	return n > 0 && n <= max;
+}
+
+/* In-Reply-To and References of a reply or forward. */
+static void set_thread(GMimeMessage *m, const char *msgid, const char *refs, int reply)
+{
+	GString *r;
+
+	if (!msgid || !printable_line(msgid, 900))
+		return;
+	if (reply)
+		g_mime_object_set_header(GMIME_OBJECT(m), "In-Reply-To", msgid, NULL);
+	r = g_string_new(NULL);
+	/* keep References under one header line's worth: drop the oldest */
+	if (refs && printable_line(refs, 8000)) {
+		const char *p = refs;
+
+		while (strlen(p) + strlen(msgid) > 900 && (p = strchr(p + 1, '<')))
+			;
+		if (p)
+			g_string_append_printf(r, "%s ", p);
+	}
+	g_string_append(r, msgid);
+	g_mime_object_set_header(GMIME_OBJECT(m), "References", r->str, NULL);
+	g_string_free(r, TRUE);
+}
+
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
 		       size_t errlen)
+{
+	return ims_compose_thread(from, j, NULL, NULL, 0, out, err, errlen);
+}
+
+ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
+			      const char *parent_refs, int reply, struct ims_composed *out,
+			      char *err, size_t errlen)
 {
 	GMimeMessage *m = NULL;
 	GMimeFormatOptions *fo = NULL;
@@ -149,6 +228,7 @@ ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, ch
 	mid = g_mime_utils_generate_message_id(at ? at + 1 : "localhost");
 	g_mime_message_set_message_id(m, mid);
 	snprintf(out->message_id, sizeof out->message_id, "<%s>", mid);
+	set_thread(m, parent_msgid, parent_refs, reply);
 	if (text && html) {
 		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
 		GMimeObject *tp = text_part("plain", text), *hp = text_part("html", html);
@@ -178,6 +258,10 @@ ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, ch
 	memcpy(out->raw, s, out->len + 1);
 	rc = IMS_OK;
 out:
+	/* a reason quotes what the client sent: one line, no control bytes */
+	for (char *e = err; rc != IMS_OK && err && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	g_free(s);
 	g_free(mid);
 	if (now)

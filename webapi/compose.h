@@ -27,6 +27,14 @@ struct ims_composed {
  * in err for bad input.  The caller frees *out (ims_composed_free). */
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
 		       size_t errlen);
+
+/* The same, as a reply to or a forward of a message whose Message-ID and
+ * References (header values, NULL when absent) are given: a reply gets
+ * In-Reply-To, both get References (the parent's, then its Message-ID;
+ * ids that are not one printable line are left out). */
+ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
+			      const char *parent_refs, int reply, struct ims_composed *out,
+			      char *err, size_t errlen);
 void ims_composed_free(struct ims_composed *c);
 
 #endif

@@ -8,8 +8,10 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/authcache.c webapi/authcache.h \
 	webapi/compose.c webapi/compose.h \
 	webapi/connguard.c webapi/connguard.h \
+	webapi/dovecot.c webapi/dovecot.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/jsonw.c webapi/jsonw.h \
+	webapi/mailbox.c webapi/mailbox.h \
 	webapi/mailview.c webapi/mailview.h \
 	webapi/metrics.c webapi/metrics.h \
 	webapi/page.c webapi/page.h \
@@ -20,7 +22,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/router.c webapi/router.h webapi/routes.h \
 	webapi/routes_admin.c webapi/routes_auth.c webapi/routes_mail.c \
 	webapi/routes_misc.c webapi/routes_scan.c webapi/routes_send.c webapi/routes_click.c \
-	webapi/routes_quarantine.c \
+	webapi/routes_quarantine.c webapi/routes_senders.c \
 	webapi/server.c webapi/server.h \
 	webapi/session.c webapi/session.h \
 	webapi/smtp.c webapi/smtp.h

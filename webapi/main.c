@@ -25,6 +25,7 @@
 #include "log.h"
 #include "notify.h"
 #include "router.h"
+#include "secretfile.h"
 #include "server.h"
 
 #define DRAIN_MS 10000
@@ -41,11 +42,8 @@ static int read_password(const char *path, char **out, char *err, size_t errlen)
 	*out = NULL;
 	if (!path || !*path)
 		return 0;
-	f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: cannot read", path);
+	if (ims_secret_fopen(path, &f, err, errlen) != IMS_OK)
 		return -1;
-	}
 	if (!fgets(buf, sizeof buf, f))
 		buf[0] = '\0';
 	fclose(f);
@@ -126,6 +124,14 @@ int main(int argc, char **argv)
 			    conf->webapi_metrics_token_file, METRICS_TOKEN_MIN);
 		goto out;
 	}
+	if (ims_dove_open(conf, &app.dove, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		goto out;
+	}
+	if (!app.dove)
+		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
+				   "mailbox routes answer 503\"");
 	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
 		goto out;
 	/* The scan engine of POST /scan-email: the milter's own code.  Without
@@ -184,6 +190,7 @@ out:
 		sodium_memzero(app.metrics_token, strlen(app.metrics_token));
 		free(app.metrics_token);
 	}
+	ims_dove_free(app.dove);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));
 		free(app.submission_password);

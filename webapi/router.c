@@ -16,6 +16,10 @@
 	X("POST", "/auth/refresh", IMS_OPEN, "auth_refresh", ims_route_refresh)          \
 	X("POST", "/auth/logout", IMS_USER, "auth_logout", ims_route_logout)             \
 	X("GET", "/auth/me", IMS_USER, "auth_me", ims_route_me)                          \
+	X("GET", "/emails", IMS_USER, "emails", ims_route_emails)                        \
+	X("GET", "/emails/folders", IMS_USER, "emails_folders", ims_route_folders)       \
+	X("POST", "/emails/trash/empty", IMS_USER, "emails_empty_trash",                 \
+	  ims_route_empty_trash)                                                         \
 	X("GET", "/emails/inbox", IMS_USER, "emails_inbox", ims_route_inbox)             \
 	X("GET", "/emails/sent", IMS_USER, "emails_sent", ims_route_sent)                \
 	X("POST", "/emails/send", IMS_USER, "emails_send", ims_route_email_send)         \
@@ -29,6 +33,8 @@
 	X("DELETE", "/emails/{}", IMS_USER, "email_delete", ims_route_email_delete)      \
 	X("GET", "/emails/{}/raw", IMS_USER, "email_raw", ims_route_email_raw)           \
 	X("POST", "/emails/{}/report", IMS_USER, "email_report", ims_route_email_report) \
+	X("POST", "/emails/{}/flags", IMS_USER, "email_flags", ims_route_email_flags)    \
+	X("POST", "/emails/{}/move", IMS_USER, "email_move", ims_route_email_move)       \
 	X("POST", "/scan-email", IMS_USER, "scan_email", ims_route_scan_email)           \
 	X("GET", "/admin/scans", IMS_ADMIN, "admin_scans", ims_route_admin_scans)        \
 	X("GET", "/admin/scans/{}", IMS_ADMIN, "admin_scan", ims_route_admin_scan)       \
@@ -44,7 +50,22 @@
 	X("GET", "/admin/audit", IMS_ADMIN, "admin_audit", ims_route_admin_audit)        \
 	X("GET", "/admin/clicks", IMS_ADMIN, "admin_clicks", ims_route_admin_clicks)     \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)        \
-	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)
+	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create) \
+	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)         \
+	X("PUT", "/settings/senders", IMS_USER, "senders_put", ims_route_senders)         \
+	X("DELETE", "/settings/senders", IMS_USER, "senders_delete", ims_route_senders)   \
+	X("GET", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_get",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("PUT", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_put",          \
+	  ims_route_admin_senders_user)                                                   \
+	X("DELETE", "/admin/senders/users/{}", IMS_ADMIN, "admin_senders_user_delete",    \
+	  ims_route_admin_senders_user)                                                   \
+	X("GET", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_get",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("PUT", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_put",      \
+	  ims_route_admin_senders_domain)                                                 \
+	X("DELETE", "/admin/senders/domains/{}", IMS_ADMIN, "admin_senders_domain_delete", \
+	  ims_route_admin_senders_domain)
 
 #define ROW(m, p, a, n, h) { m, p, a, n, h },
 #define NAME(m, p, a, n, h) n,

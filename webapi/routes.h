@@ -18,17 +18,23 @@ void ims_route_click(struct ims_req *r); /* routes_click.c: the token is the aut
 /* any signed-in user */
 void ims_route_logout(struct ims_req *r);
 void ims_route_me(struct ims_req *r);
+void ims_route_emails(struct ims_req *r);
+void ims_route_folders(struct ims_req *r);
+void ims_route_empty_trash(struct ims_req *r);
 void ims_route_inbox(struct ims_req *r);
 void ims_route_sent(struct ims_req *r);
 void ims_route_email_get(struct ims_req *r);
 void ims_route_email_raw(struct ims_req *r);
 void ims_route_email_delete(struct ims_req *r);
 void ims_route_email_report(struct ims_req *r);
+void ims_route_email_flags(struct ims_req *r);
+void ims_route_email_move(struct ims_req *r);
 void ims_route_email_send(struct ims_req *r);
 void ims_route_scan_email(struct ims_req *r);
 void ims_route_user_quarantine(struct ims_req *r);
 void ims_route_user_quarantine_get(struct ims_req *r);
 void ims_route_user_release(struct ims_req *r);
+void ims_route_senders(struct ims_req *r); /* GET, PUT, DELETE */
 
 /* admin */
 void ims_route_admin_scans(struct ims_req *r);
@@ -42,5 +48,7 @@ void ims_route_admin_audit(struct ims_req *r);
 void ims_route_admin_clicks(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
+void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */
+void ims_route_admin_senders_domain(struct ims_req *r); /* GET, PUT, DELETE */
 
 #endif

@@ -1,13 +1,16 @@
 /* POST /emails/send: compose with GMime and submit over SMTP to
  * [webapi] submission, authenticated, so Postfix hands it to the milter
- * (scanned, DKIM-signed, stored in the sender's sent folder) like mail
- * from any other client.  Rate-limited per user and per client IP. */
+ * (scanned, DKIM-signed) like mail from any other client; then save the
+ * copy into the sender's Sent folder in Dovecot, as mail clients do.
+ * "in_reply_to" or "forward_of" (a message id of the sender's) threads the
+ * new message under that one.  Rate-limited per user and per client IP. */
 #include "config.h"
 
 #include <string.h>
 
 #include "compose.h"
 #include "log.h"
+#include "mailbox.h"
 #include "ratelimit.h"
 #include "routes.h"
 #include "smtp.h"
@@ -19,7 +22,7 @@ void ims_route_email_send(struct ims_req *r)
 	struct ims_smtp_job job = { 0 };
 	json_t *j = ims_req_body_json(r);
 	char err[512];
-	int retry = 0, over;
+	int retry = 0, over, saved;
 	ims_status st;
 
 	if (!j)
@@ -34,7 +37,34 @@ void ims_route_email_send(struct ims_req *r)
 		ims_req_error(r, 429, "sending too fast; retry later");
 		goto out;
 	}
-	st = ims_compose(r->who.sub, j, &msg, err, sizeof err);
+	{
+		const char *reply = json_string_value(json_object_get(j, "in_reply_to"));
+		const char *fwd = json_string_value(json_object_get(j, "forward_of"));
+		const char *parent = reply ? reply : fwd;
+		struct ims_msgref ref;
+		char *pid = NULL, *prefs = NULL;
+
+		if (parent) {
+			if (ims_mbox_id_parse(parent, &ref) != 0) {
+				ims_req_error(r, 400, "in_reply_to/forward_of: not a message id");
+				goto out;
+			}
+			st = ims_mbox_thread_headers(r->app->dove, r->who.sub, &ref, &pid, &prefs,
+						     err, sizeof err);
+			if (st == IMS_ENOTFOUND) {
+				ims_req_error(r, 404, "no such message to reply to or forward");
+				goto out;
+			}
+			if (st != IMS_OK) {
+				ims_req_error(r, 503, "the mailbox server is unavailable");
+				goto out;
+			}
+		}
+		st = ims_compose_thread(r->who.sub, j, pid, prefs, reply != NULL, &msg, err,
+					sizeof err);
+		free(pid);
+		free(prefs);
+	}
 	if (st == IMS_EINVAL) {
 		ims_req_error(r, 400, "%s", err);
 		goto out;
@@ -65,11 +95,18 @@ void ims_route_email_send(struct ims_req *r)
 		ims_req_error(r, 503, "the mail server is unavailable: %s", err);
 		goto out;
 	}
-	ims_log_info(r->id, "event=send user=%s rcpts=%zu size=%zu message_id=%s", r->who.sub,
-		     msg.nrcpts, msg.len, msg.message_id);
-	ims_req_json(r, 202, json_pack("{s:s, s:I, s:I}", "message_id", msg.message_id,
+	/* the copy in Sent; the message is gone already, so a failure here is
+	 * reported in the answer, not as an error */
+	saved = r->app->dove && ims_mbox_save(r->app->dove, r->who.sub, "Sent", msg.raw, msg.len,
+					      msg.message_id, err, sizeof err) == IMS_OK;
+	if (!saved)
+		ims_log_warn(r->id, "event=sent_copy_failed user=%s error=\"%s\"", r->who.sub,
+			     r->app->dove ? err : "no [dovecot] configured");
+	ims_log_info(r->id, "event=send user=%s rcpts=%zu size=%zu message_id=%s saved=%d",
+		     r->who.sub, msg.nrcpts, msg.len, msg.message_id, saved);
+	ims_req_json(r, 202, json_pack("{s:s, s:I, s:I, s:b}", "message_id", msg.message_id,
 				       "recipients", (json_int_t)msg.nrcpts, "size",
-				       (json_int_t)msg.len));
+				       (json_int_t)msg.len, "saved", saved));
 out:
 	ims_composed_free(&msg);
 	json_decref(j);

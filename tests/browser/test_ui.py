@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Runs tests/browser/ui.test.js (playwright-core + Debian's chromium)
-against a real ims-webapi and redis-server with seeded mailboxes and scans.
+against a real ims-webapi, redis-server and Dovecot (the mailbox of record)
+with seeded mailboxes and scans.
 Skips when chromium, node or tests/browser/node_modules (npm ci) is missing."""
 import os
 import subprocess
@@ -21,20 +22,21 @@ def main():
     ui = os.path.join(os.path.dirname(os.path.dirname(HERE)), "webapi", "ui")
     sink = SmtpSink(lmtp=True).start()
     try:
-        with Env(extra={"quarantine.lmtp": sink.target()}, ui_dir=ui) as env:
+        with Env(extra={"quarantine.lmtp": sink.target()}, ui_dir=ui, dovecot=True) as env:
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
-            env.store("alice@example.test", "bob@example.org", "First hello")
-            env.store("alice@example.test", "carol@example.org", "Second hello")
+            env.deliver("alice@example.test", "bob@example.org", "First hello")
+            env.deliver("alice@example.test", "carol@example.org", "Second hello")
             subject = "Cheap pills <script>alert(1)</script>"
             raw = ("From: spammer@example.org\r\nTo: alice@example.test\r\n"
                    f"Subject: {subject}\r\nMIME-Version: 1.0\r\n"
                    "Content-Type: text/html; charset=utf-8\r\n\r\n"
                    "<p>Buy <b>bold</b><script>alert(2)</script>"
                    "<img src=x onerror=alert(3)></p>\r\n")
-            sid = env.store("alice@example.test", "spammer@example.org", subject, raw=raw,
-                            verdict="spam", action="tag", score=7.0,
-                            symbols=(("SVM_SPAM", 6.0), ("HTML_ONLY", 1.0)))
+            env.deliver("alice@example.test", "spammer@example.org", subject, raw=raw,
+                        verdict="spam", action="tag", score=7.0,
+                        symbols=(("SVM_SPAM", 6.0), ("HTML_ONLY", 1.0)))
+            sid = env.last_scan_id
             env.store("bob@example.test", "evil@example.org", "held", verdict="spam",
                       action="quarantine", score=12.0, quarantine=True)
             env.store("alice@example.test", "spammer2@example.org", "held for alice",

@@ -1,8 +1,10 @@
 // Browser test of the ims web UI (run by tests/browser/test_ui.py, which
-// starts redis-server and ims-webapi and seeds the data): a user logs in,
-// sees the inbox, opens a message (sanitised HTML in a sandboxed frame);
-// the user releases what is held for them; an admin sees the scan list and a
-// scan's symbols, and previews and releases in the quarantine.
+// starts redis-server, Dovecot and ims-webapi and seeds the data): a user
+// logs in, sees the inbox and the folders with unread counts, opens a
+// message (sanitised HTML in a sandboxed frame), reports it as spam (it
+// moves to Junk), flags one, searches, deletes one into Trash and empties
+// it; the user releases what is held for them and blocks a sender; an admin sees the scan list
+// and a scan's symbols, and previews and releases in the quarantine.
 "use strict";
 const { chromium } = require("playwright-core");
 
@@ -40,6 +42,7 @@ async function login(page, address) {
     page.on("dialog", (d) => { errors.push("dialog: " + d.message()); d.dismiss(); });
 
     await login(page, user);
+    await page.waitForSelector("#folders");
     const rows = await page.locator("#mail-list tbody tr").count();
     check(rows === 3, "inbox lists the 3 messages (got " + rows + ")");
     check(await page.locator("#admin-nav").isHidden(), "no admin menu for a user");
@@ -55,7 +58,40 @@ async function login(page, address) {
     check((await page.locator("#message table").textContent()).includes("SVM_SPAM"), "message shows its symbols");
     await page.click("text=Report spam");
     await page.waitForSelector("#flash:not([hidden])");
-    check((await page.textContent("#flash")).includes("spam"), "report spam works");
+    check((await page.textContent("#flash")).includes("moved to Junk"), "report spam moves it to Junk");
+    await page.waitForSelector("#mail-list");
+    check(await page.locator("#mail-list tbody tr").count() === 2, "the inbox has 2 left");
+    await page.click("#folders a[data-folder=Junk]");
+    await page.waitForFunction(() => document.querySelector("#view h1") && document.querySelector("#view h1").textContent === "Junk");
+    check(await page.locator("#mail-list tbody tr", { hasText: msgSubject }).count() === 1, "it is in Junk");
+    check((await page.textContent("#folders")).includes("Junk"), "folder list from Dovecot");
+    // flag a message, then find it by a search
+    await page.click("#folders a[data-folder=INBOX]");
+    await page.waitForFunction(() => document.querySelector("#view h1").textContent === "Inbox");
+    check((await page.textContent("#folders")).includes("INBOX (2)"), "unread count of the INBOX");
+    await page.locator("#mail-list tbody tr", { hasText: "First hello" }).click();
+    await page.waitForSelector("#message #flag");
+    await page.click("#message #flag");
+    await page.waitForSelector("#mail-list");
+    check((await page.locator("#mail-list tbody tr", { hasText: "First hello" }).textContent()).includes("★"),
+      "flagged on the list");
+    await page.fill("#search input[name=q]", "Second");
+    await page.click("#search button");
+    await page.waitForFunction(() => location.hash.includes("q=Second") &&
+      document.querySelectorAll("#mail-list tbody tr").length === 1);
+    check((await page.textContent("#mail-list tbody")).includes("Second hello"), "search finds the message");
+    // delete into Trash, then empty it
+    await page.locator("#mail-list tbody tr", { hasText: "Second hello" }).click();
+    await page.waitForSelector("#message");
+    await page.click("#message button.danger");
+    await page.waitForSelector("#mail-list");
+    check((await page.textContent("#flash")).includes("Trash"), "delete moves to Trash");
+    await page.click("#folders a[data-folder=Trash]");
+    await page.waitForSelector("#empty-trash");
+    check(await page.locator("#mail-list tbody tr").count() === 1, "it is in Trash");
+    await page.click("#empty-trash");
+    await page.waitForFunction(() => document.querySelectorAll("#mail-list tbody tr").length === 0);
+    check(true, "Trash emptied");
     // what is held for the user, and releasing it (LMTP sink)
     await page.click("#nav a[data-nav=held]");
     await page.waitForSelector("#held-list tbody tr");
@@ -65,6 +101,16 @@ async function login(page, address) {
     await page.locator("#held-list button", { hasText: "Release" }).click();
     await page.waitForSelector("#view p:has-text('Nothing is held for you')");
     check((await page.textContent("#flash")).includes("Released"), "a user releases their own held message");
+    // the user's own sender list
+    await page.click("#nav a[data-nav=senders]");
+    await page.waitForSelector("#sender-form");
+    await page.fill("#sender-form input[name=entry]", "Spam@Bad.Example");
+    await page.click("#sender-form button[type=submit]");
+    await page.waitForSelector("#sender-list tbody tr:has-text('spam@bad.example')");
+    check((await page.textContent("#sender-list")).includes("block"), "a user blocks a sender");
+    await page.locator("#sender-list button", { hasText: "Remove" }).click();
+    await page.waitForSelector("#view p:has-text('No senders listed')");
+    check(true, "and removes it again");
     // admin pages refuse a user
     await page.goto(base + "/ui/#/admin/scans");
     await page.waitForSelector("#view p.error");

@@ -4,16 +4,21 @@ Redis, Dovecot, ims-milter, Postfix and ims-webapi on loopback, and the
 paths a user and an admin take through it:
 
   * inbound ham over SMTP is accepted, delivered by LMTP, read over IMAP
-    with the same password as the web API, and listed by GET /emails/inbox;
+    with the same password as the web API, and listed by GET /emails/inbox
+    (Dovecot is the mailbox of record: reading it on the web sets \\Seen for
+    IMAP, a web delete puts it into IMAP's Trash, Redis keeps no copy);
+  * a local recipient without an account gets 550 5.1.1 at RCPT;
   * GTUBE and a forged sender (SPF fail, DMARC p=reject) get 550 5.7.1;
   * spam is held (by ims only: Postfix's hold queue stays empty), listed in
     /admin/quarantine, and a release delivers it over LMTP into the INBOX
     (its verdict headers replaced, so Sieve does not file it into Junk);
   * submission needs SASL (Dovecot, same registry); an outbound message is
-    DKIM-signed, relayed, and stored in the sender's sent box, and so is one
-    sent with POST /emails/send (the web API logs in as Dovecot's master user);
+    DKIM-signed and relayed; one sent with POST /emails/send too (the web
+    API logs in as Dovecot's master user), and its copy is in IMAP's Sent;
   * after a reload (SIGUSR1) with quarantine and reject turned off, spam is only tagged
-    and lands in the Junk folder through the Sieve script.
+    and lands in the Junk folder through the Sieve script;
+  * no secret or data file in the stack's folder is readable, and no socket
+    writable, by other local users (file_mode_findings).
 """
 import argparse
 import imaplib
@@ -22,6 +27,7 @@ import json
 import os
 import signal
 import smtplib
+import stat
 import sys
 import time
 import urllib.error
@@ -83,9 +89,52 @@ def api(p, method, path, token=None, body=None):
                                  headers=hdrs)
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
-            return r.status, json.load(r)
+            data = r.read()
+            return r.status, json.loads(data) if data else {}
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
+
+
+# Files any local user may read: they hold no secret and no user data.
+PUBLIC_FILES = ("ports.json", "postfix/conf/main.cf", "postfix/conf/master.cf")
+# PID files; the shipped Sieve scripts and IMAPSieve pipe wrapper
+PUBLIC_DIRS = ("pids/", "dovecot-sieve/", "dovecot-ims-sieve/")
+
+
+def reachable(path, root):
+    """Whether other users can get from root to path (o+x on every folder)."""
+    path, root = os.path.abspath(path), os.path.abspath(root)
+    while True:
+        if not os.stat(path).st_mode & stat.S_IXOTH:
+            return False
+        if len(path) <= len(root):
+            return True
+        path = os.path.dirname(path)
+
+
+def file_mode_findings(root):
+    """Every file, folder and socket under root that other local users can
+    read (files) or write (folders, sockets, FIFOs), except PUBLIC_*."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if not reachable(dirpath, root):
+            dirnames[:] = []
+            continue
+        for name in dirnames + filenames:
+            p = os.path.join(dirpath, name)
+            rel = os.path.relpath(p, root)
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                continue
+            m = st.st_mode
+            if stat.S_ISREG(m) and m & stat.S_IROTH:
+                if not (rel in PUBLIC_FILES or rel.endswith(".pid") or
+                        rel.startswith(PUBLIC_DIRS)):
+                    out.append(f"{rel} {stat.filemode(m)} readable by others")
+            elif (stat.S_ISSOCK(m) or stat.S_ISFIFO(m) or stat.S_ISDIR(m)) and m & stat.S_IWOTH:
+                out.append(f"{rel} {stat.filemode(m)} writable by others")
+    return out
 
 
 def main():
@@ -117,6 +166,23 @@ def main():
         items = stack.api_get(p, "/emails/inbox", token)["items"]
         check(len(items) == 1 and items[0].get("action") == "accept",
               "GET /emails/inbox lists it with its action")
+        keys = common.run(["redis-cli", "-p", str(p["redis"]), "--scan", "--pattern",
+                           f"ims:{{{ALICE}}}:msg:*"]).stdout.strip()
+        check(keys == "", "Redis keeps no copy of the delivered message")
+        if items:
+            status, m = api(p, "GET", f"/emails/{items[0]['id']}", token)
+            check(status == 200 and m.get("scan", {}).get("action") == "accept",
+                  "GET /emails/{id} reads it from Dovecot with its scan summary")
+            imap = imaplib.IMAP4("127.0.0.1", p["imap"])
+            imap.login(ALICE, ALICE_PW)
+            imap.select("INBOX", readonly=True)
+            _, data = imap.fetch("1", "(FLAGS)")
+            check(b"\\Seen" in data[0], "read on the web = \\Seen over IMAP")
+            imap.logout()
+
+        # an unknown local recipient: refused at RCPT, nothing queued to bounce
+        r = stack.smtp_send(p, "news@sender.example", "nobody@example.test", ham)
+        check(r.startswith("550") and "5.1.1" in r, f"unknown local recipient: 550 5.1.1 ({r})")
 
         # rejects
         gtube = (f"From: t@sender.example\r\nTo: {ALICE}\r\nSubject: GTUBE\r\n\r\n"
@@ -172,15 +238,42 @@ def main():
                 text = f.read()
         check("DKIM-Signature:" in text and "d=example.test" in text,
               "outbound relayed with a DKIM-Signature for example.test")
-        sent = wait_for(lambda: stack.api_get(p, "/emails/sent", token)["items"])
-        check(len(sent) == 1, "outbound stored in alice's sent box")
-        # the web API sends as alice through the same submission service
+        # the submission service pins the envelope sender to the login
+        with smtplib.SMTP("127.0.0.1", p["submission"], timeout=60) as s:
+            s.ehlo("laptop.example.test")
+            s.login(ALICE, ALICE_PW)
+            s.mail(ADMIN)
+            code, _ = s.rcpt("bob@elsewhere.example")
+            check(code == 553, f"alice may not send as {ADMIN} ({code})")
+        # the web API sends as alice through the same submission service, and
+        # saves its copy into Sent as mail clients do
         status, body = api(p, "POST", "/emails/send", token,
                            {"to": "carol@elsewhere.example", "subject": "Slides",
                             "text": "Hi Carol,\nthe slides for Friday are ready.\nAlice\n"})
-        check(status == 202, f"POST /emails/send answered {status} {body}")
-        check(wait_for(lambda: len(stack.api_get(p, "/emails/sent", token)["items"]) == 2),
-              "the web API's message went through Postfix and the milter to the sent box")
+        check(status == 202 and body.get("saved") is True,
+              f"POST /emails/send answered {status} {body}")
+        out = wait_for(lambda: len(os.listdir(d.join("outbound"))) >= 2)
+        check(out, "the web API's message went through Postfix and was relayed")
+        sent = imap_messages(p, "Sent")
+        check(len(sent) == 1 and "Subject: Slides" in sent[0], "web send is in IMAP's Sent")
+        # a web delete is a move into IMAP's Trash
+        items = stack.api_get(p, "/emails/inbox", token)["items"]
+        if items:
+            status, _ = api(p, "DELETE", f"/emails/{items[0]['id']}", token)
+            check(status == 204 and len(imap_messages(p, "Trash")) == 1,
+                  "web delete is in IMAP's Trash")
+
+        def relayed(subject):
+            for name in sorted(os.listdir(d.join("outbound"))):
+                with open(os.path.join(d.join("outbound"), name), errors="replace") as f:
+                    t = f.read()
+                if f"Subject: {subject}" in t and "for Friday are ready" in t:
+                    return t  # the body is in: the header section is complete
+            return None
+        # the master-user login counts as alice ({auth_authen}): signed
+        t = wait_for(lambda: relayed("Slides"))
+        check(bool(t) and "DKIM-Signature:" in t and "d=example.test" in t,
+              "the web API's message is DKIM-signed for alice's domain")
 
         # reload (SIGUSR1): quarantine and reject turned off take effect; spam is only
         # tagged now, and Sieve files it into Junk
@@ -195,6 +288,12 @@ def main():
         junk = wait_for(lambda: len(imap_messages(p, "Junk")) == 1 and imap_messages(p, "Junk"))
         check(junk and "X-Spam-Flag: YES" in junk[-1],
               "after SIGHUP the tagged message is filed into Junk by Sieve")
+
+        # file modes, with every part up and data written
+        findings = file_mode_findings(tmp.path)
+        for f in findings:
+            print("     " + f)
+        check(not findings, "no secret or data file readable, no socket writable, by others")
     finally:
         stack.down(args)
         for name in ("ims-milter", "ims-webapi"):

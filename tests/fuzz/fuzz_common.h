@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dns.h"
 
@@ -39,6 +40,45 @@ static inline const char *fuzz_srcfile(const char *rel)
 
 	snprintf(buf, sizeof buf, "%s/%s", top && *top ? top : FUZZ_SRCDIR, rel);
 	return buf;
+}
+
+/* A private copy (mode 0600, in /tmp, removed at exit) of a secret file of
+ * the source tree: the DKIM key, which git keeps 0644 and ims refuses when
+ * other users may read it.  One per process; the path stays valid (targets
+ * that build a checker per input read the key again each time). */
+static inline char *fuzz_secret_path(void)
+{
+	static char path[64];
+
+	return path;
+}
+
+static inline void fuzz_secret_remove(void)
+{
+	if (fuzz_secret_path()[0])
+		unlink(fuzz_secret_path());
+}
+
+static inline const char *fuzz_private_copy(const char *rel)
+{
+	char buf[8192], *out = fuzz_secret_path();
+	size_t n;
+	FILE *in, *o;
+	int fd;
+
+	if (out[0])
+		return out;
+	in = fopen(fuzz_srcfile(rel), "rb");
+	snprintf(out, 64, "/tmp/ims-fuzz-secret-XXXXXX");
+	fd = mkstemp(out);
+	if (!in || fd < 0 || !(o = fdopen(fd, "wb")))
+		fuzz_fail("private copy of %s", rel);
+	atexit(fuzz_secret_remove);
+	while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+		fwrite(buf, 1, n, o);
+	fclose(in);
+	fclose(o);
+	return out;
 }
 
 /* A header field value ims writes must not be able to end the field or
@@ -76,7 +116,9 @@ static inline const char *fuzz_line(const char **p, const char *end, size_t *len
 
 #define FUZZ_DNS_MAX 32
 
-/* The records one input added, to take them out again. */
+/* The records one input added (at most FUZZ_DNS_MAX).  The targets give
+ * each input a resolver of its own rather than removing them: libunbound
+ * keeps a removed record's memory until the resolver is freed. */
 struct fuzz_dns {
 	char names[FUZZ_DNS_MAX][256];
 	size_t n;
@@ -178,11 +220,5 @@ static inline void fuzz_dns_add(struct ims_dns *dns, struct fuzz_dns *f, const c
 		snprintf(f->names[f->n++], sizeof f->names[0], "%s", name);
 }
 
-static inline void fuzz_dns_clear(struct ims_dns *dns, struct fuzz_dns *f)
-{
-	for (size_t i = 0; i < f->n; i++)
-		ims_dns_local_remove(dns, f->names[i]);
-	f->n = 0;
-}
 
 #endif

@@ -11,10 +11,12 @@
  * Names under fail.test get REFUSED (temperror).  Local domain: example.test
  * (DKIM key example.test:sel).
  *
- * Oracles: the scan log is one JSON object (jansson); every header value
- * ims adds, and the DKIM-Signature, cannot end its field; the stored copy
- * has at most one of each header ims adds (a sender cannot forge a
- * verdict); action and score agree with the result's accessors. */
+ * Oracles: the scan log is one JSON object (jansson) with all its parts and
+ * agrees with the result; every header value ims adds, and the
+ * DKIM-Signature, cannot end its field; the Authentication-Results value
+ * holds one result per check ims ran (RFC 8601 tokens: nothing from the
+ * sender or the login becomes a result); the stored copy has at most one of
+ * each header ims adds (a sender cannot forge a verdict). */
 #include "config.h"
 
 #include <jansson.h>
@@ -66,38 +68,138 @@ static void make_model(const char *path)
 	free(w);
 }
 
+static struct ims_conf *conf;
+static char model_path[64] = "/tmp/ims-fuzz-model-XXXXXX";
+
+static void remove_model(void)
+{
+	unlink(model_path);
+}
+
 static void setup(void)
 {
-	struct ims_conf *c;
-	struct ims_store *st;
-	char err[256], model[64] = "/tmp/ims-fuzz-model-XXXXXX", key[4200];
-	int fd = mkstemp(model);
+	char key[4200];
+	int fd = mkstemp(model_path);
 
 	if (fd < 0)
 		fuzz_fail("mkstemp");
 	close(fd);
-	make_model(model);
-	if (ims_conf_defaults(&c) != IMS_OK)
+	atexit(remove_model);
+	make_model(model_path);
+	if (ims_conf_defaults(&conf) != IMS_OK)
 		fuzz_fail("conf");
-	free(c->classifier_model);
-	c->classifier_model = strdup(model);
-	set_list1(&c->milter_local_domains, "example.test");
+	free(conf->classifier_model);
+	conf->classifier_model = strdup(model_path);
+	set_list1(&conf->milter_local_domains, "example.test");
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_srcfile("tests/data/dkim/sel.private"));
-	set_list1(&c->dkim_keys, key);
-	free(c->milter_authserv_id);
-	c->milter_authserv_id = strdup("mx.example.test");
+	         fuzz_private_copy("tests/data/dkim/sel.private"));
+	set_list1(&conf->dkim_keys, key);
+	free(conf->milter_authserv_id);
+	conf->milter_authserv_id = strdup("mx.example.test");
+}
+
+/* An engine with its own memory store and in-process resolver for each
+ * input: what an input stores and the records it adds go with it
+ * (libunbound keeps a removed record's memory until the resolver is freed,
+ * which would look like a leak to libFuzzer after every input and grow
+ * without bound). */
+static void new_engine(void)
+{
+	struct ims_store *st;
+	char err[256] = "";
+
 	if (ims_store_open_memory(&st) != IMS_OK ||
-	    ims_engine_new_with_store(c, st, &eng, err, sizeof err) != IMS_OK)
+	    ims_engine_new_with_store(conf, st, &eng, err, sizeof err) != IMS_OK)
 		fuzz_fail("engine: %s", err);
-	ims_conf_unref(c);
-	unlink(model);
 	if (!ims_engine_model(eng))
 		fuzz_fail("model not loaded: %s", ims_engine_model_error(eng));
 	dns = ims_auth_dns(ims_engine_auth(eng));
 	if (ims_dns_local_only(dns) != IMS_OK ||
 	    ims_dns_local_zone(dns, "fail.test", "refuse", err, sizeof err) != IMS_OK)
 		fuzz_fail("local DNS: %s", err);
+}
+
+/* Counts the results of each method in an Authentication-Results value
+ * (RFC 8601: authserv-id, then resinfo separated by ';' outside quoted
+ * strings and comments; a resinfo starts with method=result). */
+static void count_methods(const char *v, size_t *spf, size_t *dkim, size_t *dmarc, size_t *auth,
+                          size_t *other)
+{
+	int depth = 0, quoted = 0, first = 1;
+	const char *start = NULL;
+
+	*spf = *dkim = *dmarc = *auth = *other = 0;
+	for (const char *c = v;; c++) {
+		if (*c == '\0' || (*c == ';' && !quoted && depth == 0)) {
+			if (!first && start) {
+				size_t n = strcspn(start, "= \t\r\n;(");
+				if (n == 3 && strncmp(start, "spf", 3) == 0)
+					(*spf)++;
+				else if (n == 4 && strncmp(start, "dkim", 4) == 0)
+					(*dkim)++;
+				else if (n == 5 && strncmp(start, "dmarc", 5) == 0)
+					(*dmarc)++;
+				else if (n == 4 && strncmp(start, "auth", 4) == 0)
+					(*auth)++;
+				else if (!(n == 4 && strncmp(start, "none", 4) == 0))
+					(*other)++;
+			}
+			if (*c == '\0')
+				return;
+			first = 0;
+			start = NULL;
+			continue;
+		}
+		if (quoted) {
+			if (*c == '\\' && c[1])
+				c++;
+			else if (*c == '"')
+				quoted = 0;
+			continue;
+		}
+		if (*c == '"') {
+			quoted = 1;
+		} else if (*c == '(') {
+			depth++;
+		} else if (*c == ')' && depth > 0) {
+			depth--;
+		} else if (!start && depth == 0 && !strchr(" \t\r\n", *c)) {
+			start = c;
+		}
+	}
+}
+
+/* The Authentication-Results value says exactly what the scan checked:
+ * one result per method run, nothing a sender's text could add. */
+static void check_auth_results(const struct ims_scan *s, json_t *log)
+{
+	const char *ar = NULL, *name, *value;
+	json_t *auth = json_object_get(log, "auth");
+	size_t spf, dkim, dmarc, au, other, want_dkim;
+	int authed = json_is_string(json_object_get(json_object_get(log, "client"), "auth"));
+
+	for (size_t i = 0; i < ims_scan_header_count(s); i++)
+		if (ims_scan_header(s, i, &name, &value) == 0 &&
+		    strcmp(name, "Authentication-Results") == 0)
+			ar = value;
+	if (!ar)
+		fuzz_fail("no Authentication-Results");
+	count_methods(ar, &spf, &dkim, &dmarc, &au, &other);
+	if (authed) {
+		if (au != 1 || spf || dkim || dmarc || other)
+			fuzz_fail("Authentication-Results of authenticated mail: %s", ar);
+		return;
+	}
+	if (!json_is_object(auth))
+		return; /* not checked (trusted network, tempfail) */
+	want_dkim = json_array_size(json_object_get(auth, "dkim"));
+	if (other || au || spf != (json_string_length(json_object_get(auth, "spf")) ? 1u : 0u) ||
+	    (dkim != want_dkim && !(want_dkim == 0 && dkim <= 1)) ||
+	    dmarc > 1) /* the log says "none" for a DMARC check not run, the header omits it */
+		fuzz_fail("Authentication-Results does not match the checks (spf %zu, dkim %zu of "
+		          "%zu, dmarc %zu, auth %zu, other %zu): %s\nscan log: %s",
+		          spf, dkim, want_dkim, dmarc, au, other, ar,
+		          json_dumps(log, JSON_COMPACT));
 }
 
 static void check_result(const struct ims_scan *s, const char *raw, size_t len)
@@ -116,6 +218,10 @@ static void check_result(const struct ims_scan *s, const char *raw, size_t len)
 	const char *action = json_string_value(json_object_get(j, "action"));
 	if (!action || strcmp(action, ims_action_name(ims_scan_action(s))) != 0)
 		fuzz_fail("scan log action differs: %s", log);
+	if (!json_is_string(json_object_get(json_object_get(j, "client"), "ip")) ||
+	    !json_is_object(json_object_get(j, "auth")))
+		fuzz_fail("scan log lost its client or auth object: %s", log);
+	check_auth_results(s, j);
 	json_decref(j);
 	if (getenv("FUZZ_VERBOSE"))
 		printf("%s\nDKIM-Signature: %s\n", log,
@@ -164,11 +270,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, nf = 0;
 	ims_status rc;
 
-	if (!eng)
+	if (!conf)
 		setup();
+	new_engine();
 	line = fuzz_line(&p, end, &len);
-	if (!line || len >= sizeof first)
+	if (!line || len >= sizeof first) {
+		ims_engine_unref(eng);
+		eng = NULL;
 		return 0;
+	}
 	memcpy(first, line, len);
 	first[len] = '\0';
 	for (char *t = strtok_r(first, " ", &save); t && nf < sizeof f / sizeof f[0];
@@ -191,6 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (s)
 		check_result(s, p, (size_t)(end - p));
 	ims_scan_free(s);
-	fuzz_dns_clear(dns, &added);
+	ims_engine_unref(eng);
+	eng = NULL;
 	return 0;
 }

@@ -28,6 +28,8 @@ run token
 run users
 run feedback "$s/rfc5322" "$d/mime"
 run release "$s/rfc5322" "$s/mime" "$d/mime"
+run reputation
+run attach
 run clicktoken
 run linkrewrite "$s/mime" "$d/mime"
 exit $rc

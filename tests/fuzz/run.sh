@@ -15,7 +15,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-all="conf rfc5322 mime model scan auth html features sanitize mailview compose body token users clicktoken linkrewrite"
+# every target has a seed folder (tests/fuzz/replay.sh replays it): that is the list
+all=$(ls "$top/tests/fuzz/seeds")
 targets=${*:-$all}
 jobs=${IMS_FUZZ_JOBS:-2}
 out="$top/build-fuzz"
@@ -38,16 +39,18 @@ fuzz_one() {
 	mkdir -p "corpus/$t"
 	keep=
 	[ -n "${IMS_FUZZ_KEEP_GOING:-}" ] && keep="-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"
+	status=0
 	# shellcheck disable=SC2086
-	if ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+	ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		top_srcdir="$top" "$out/tests/fuzz/fuzz-$t" -max_total_time="$secs" -timeout=20 \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 		-artifact_prefix="artifacts/$t-" $keep "corpus/$t" "$top/tests/fuzz/seeds/$t" \
-		>"logs/$t.log" 2>&1; then
-		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -n 1)
-		[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\):* .*/\1/p' "logs/$t.log" | tail -n 1)
-		cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "logs/$t.log" | tail -n 1)
+		>"logs/$t.log" 2>&1 || status=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "logs/$t.log" | tail -n 1)
+	[ -n "$runs" ] || runs=$(sed -n 's/^#\([0-9]*\):* .*/\1/p' "logs/$t.log" | tail -n 1)
+	cov=$(grep -a -o 'cov: [0-9]* ft: [0-9]*' "logs/$t.log" | tail -n 1)
+	if [ "$status" -eq 0 ]; then
 		crashes=$(ls artifacts/"$t"-* 2>/dev/null | wc -l)
 		if [ "$crashes" -gt 0 ]; then
 			echo "FAIL: fuzz-$t (${runs:-?} runs, ${cov:-cov ?}, $crashes crashes in artifacts/)" >"logs/$t.result"
@@ -56,9 +59,10 @@ fuzz_one() {
 		fi
 	else
 		art=$(ls -t artifacts/"$t"-* 2>/dev/null | head -n 1)
-		why=$(grep -m 1 -E 'fuzz oracle failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
+		why=$(grep -a -m 1 -E 'fuzz oracle failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
 			"logs/$t.log" | cut -c 1-200)
-		echo "FAIL: fuzz-$t ($why) ${art:+reproducer: $work/$art}" >"logs/$t.result"
+		echo "FAIL: fuzz-$t ($why; ${runs:-?} runs, ${cov:-cov ?}) ${art:+reproducer: $work/$art}" \
+			>"logs/$t.result"
 	fi
 }
 

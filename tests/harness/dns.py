@@ -240,6 +240,7 @@ class DnsServer:
         if self.workdir is None:
             self.workdir = tempfile.mkdtemp(prefix="ims-dns-")
         os.makedirs(self.workdir, exist_ok=True)
+        os.chmod(self.workdir, 0o700)  # nsd's files are nobody else's business
         for attempt in range(3):
             self.port = _free_port()
             self._write()

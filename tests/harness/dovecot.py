@@ -1,14 +1,42 @@
-"""A private Dovecot (IMAP and LMTP on 127.0.0.1:<free ports>) that
-authenticates against the ims user registry in a test redis-server, using
-mta-config/dovecot/10-ims.conf and dict-ims.conf.ext as shipped (paths and
-the Redis port rewritten for the temp dir).  With feedback=(ims, conf) it
-also runs mta-config/dovecot/20-ims-imapsieve.conf and its Sieve scripts,
-piping moved messages to that ims binary with that ims.conf."""
+"""A private Dovecot (IMAP on 127.0.0.1:<free port>, LMTP and SASL on the
+shipped unix sockets) that authenticates against the ims user registry in a
+test redis-server, using mta-config/dovecot/10-ims.conf and
+dict-ims.conf.ext as shipped (paths and the Redis port rewritten for the
+temp dir).  With feedback=(ims, conf) it also runs
+mta-config/dovecot/20-ims-imapsieve.conf and its Sieve scripts, piping
+moved messages to that ims binary with that ims.conf.
+
+File modes as in production: its folder 0750 root:dovecot (configuration,
+the master-user file and the dict config 0640, readable by the auth
+process, which runs as dovecot); the sockets Postfix uses in a folder of
+their own, 0750 root:postfix, owned by postfix as the fragment says; the
+IMAPSieve scripts, which the mail user's imap processes run, in one of
+their own."""
+import grp
 import os
+import pwd
 import re
 import subprocess
 
 from . import common
+
+
+def _write_private(path, text, mode=0o640, group=None):
+    """Writes text to path with mode (never world-readable), group's gid."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with open(fd, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if group is not None:
+        os.chown(path, 0, grp.getgrnam(group).gr_gid)
+
+
+def _have_user(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
 
 
 def srcdir():
@@ -26,30 +54,42 @@ class Dovecot:
         self.extra = extra
         self.redis = redis
         self.dir = tmp.join("dovecot")
+        # Postfix's sockets (its SASL and LMTP client run as postfix)
+        self.sock_dir = tmp.join("dovecot-postfix")
         self.imap_port = common.free_port()
         self.mail_root = mail_root
         self.conf = os.path.join(self.dir, "dovecot.conf")
         self.log = os.path.join(self.dir, "dovecot.log")
         self.pid = None
         self.master_password = master_password
-        # Postfix SASL asks this socket (smtpd_sasl_type = dovecot)
-        self.auth_socket = os.path.join(self.dir, "auth")
-        # LMTP, unix sockets only (as shipped): Postfix's (owner postfix, 0600)
-        # and ims-webapi's for quarantine release (owner root here, 0600)
-        self.lmtp_socket = os.path.join(self.dir, "dovecot-lmtp")
+        # Postfix SASL asks this socket (smtpd_sasl_type = dovecot); Postfix
+        # delivers through the LMTP one (lmtp:unix:..., owner postfix, 0600)
+        self.auth_socket = os.path.join(self.sock_dir, "auth")
+        self.lmtp_socket = os.path.join(self.sock_dir, "dovecot-lmtp")
+        # ims-webapi's LMTP for quarantine release (owner root here, 0600)
         self.ims_lmtp = os.path.join(self.dir, "run", "ims-lmtp")
         self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
+        # ims-webapi's way in: the doveadm HTTP API ([dovecot] in ims.conf)
+        self.doveadm_socket = os.path.join(self.dir, "run", "http")
+        self.api_key_file = os.path.join(self.dir, "ims-doveadm.key")
+        # the IMAPSieve scripts and pipe (run by the mail user's imap processes)
+        self.sieve_dir = tmp.join("dovecot-ims-sieve")
 
     def write_conf(self):
         os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o750)
+        os.chown(self.dir, 0, grp.getgrnam("dovecot").gr_gid)
+        os.makedirs(self.sock_dir, exist_ok=True)
+        postfix = _have_user("postfix")
+        os.chmod(self.sock_dir, 0o750)
+        os.chown(self.sock_dir, 0, grp.getgrnam("postfix").gr_gid if postfix else 0)
         shipped = os.path.join(srcdir(), "mta-config", "dovecot")
         with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
             dict_conf = f.read()
         dict_conf = re.sub(r"^uri = .*$", f"uri = redis:host=127.0.0.1:port={self.redis.port}",
                            dict_conf, flags=re.M)
         dict_path = os.path.join(self.dir, "dict-ims.conf.ext")
-        with open(dict_path, "w") as f:
-            f.write(dict_conf)
+        _write_private(dict_path, dict_conf, group="dovecot")
         with open(os.path.join(shipped, "10-ims.conf")) as f:
             ims_conf = f.read()
         ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
@@ -57,21 +97,28 @@ class Dovecot:
         master = os.path.join(self.dir, "ims-master-users")
         pw = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", self.master_password],
                             capture_output=True, text=True, check=True).stdout.strip()
-        with open(master, "w") as f:
-            f.write(f"webapi:{pw}\n")
+        # 0640 root:dovecot, as the fragment says
+        _write_private(master, f"webapi:{pw}\n", group="dovecot")
         ims_conf = ims_conf.replace("/etc/dovecot/ims-master-users", master)
-        # the Postfix sockets go to the private run dir
-        ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.dir + "/")
-        ims_conf = re.sub(r"mode = 0660\n\s*user = postfix\n\s*group = postfix",
-                          "mode = 0666\n    user = root\n    group = root", ims_conf)
+        # the doveadm API key, read by Dovecot and ims-webapi alike
+        with open(os.open(self.api_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                  "w") as f:
+            f.write(os.urandom(24).hex())
+        ims_conf = ims_conf.replace("/etc/dovecot/ims-doveadm.key", self.api_key_file)
+        ims_conf = re.sub(r"(unix_listener http \{\n\s*mode = 0600\n\s*)user = ims",
+                          r"\1user = root", ims_conf)
+        # the Postfix sockets go to their private folder, with the shipped
+        # owners and modes (root where this machine has no postfix user)
+        ims_conf = ims_conf.replace("/var/spool/postfix/private/", self.sock_dir + "/")
+        if not postfix:
+            ims_conf = re.sub(r"user = postfix\n\s*group = postfix",
+                              "user = root\n    group = root", ims_conf)
         # ims-webapi runs as root in tests (as user ims when installed)
         ims_conf = re.sub(r"user = ims\n\s*group = ims", "user = root\n    group = root",
                           ims_conf)
-        with open(os.path.join(self.dir, "10-ims.conf"), "w") as f:
-            f.write(ims_conf)
+        _write_private(os.path.join(self.dir, "10-ims.conf"), ims_conf)
         imapsieve = self.write_imapsieve(shipped) if self.feedback else ""
-        with open(self.conf, "w") as f:
-            f.write(f"""# private test instance
+        _write_private(self.conf, f"""# private test instance
 base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.log}
@@ -98,7 +145,7 @@ auth_master_user_separator = *
             # compiled with this config (sievec needs the plugins it names)
             for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
                 r = subprocess.run(["sievec", "-c", self.conf,
-                                    os.path.join(self.dir, "ims-sieve", name)],
+                                    os.path.join(self.sieve_dir, name)],
                                    capture_output=True, text=True)
                 if r.returncode != 0:
                     raise RuntimeError(f"sievec {name}: {r.stdout}{r.stderr}")
@@ -108,8 +155,9 @@ auth_master_user_separator = *
         wrapper as shipped, with the paths of this instance; returns the
         !include line."""
         ims, ims_conf = self.feedback
-        sdir = os.path.join(self.dir, "ims-sieve")
+        sdir = self.sieve_dir
         os.makedirs(os.path.join(sdir, "pipe"), exist_ok=True)
+        os.chmod(sdir, 0o755)  # the shipped scripts: nothing secret
         for name in ("ims-report-spam.sieve", "ims-report-ham.sieve"):
             with open(os.path.join(shipped, name)) as f, open(os.path.join(sdir, name), "w") as g:
                 g.write(f.read())
@@ -140,9 +188,11 @@ auth_master_user_separator = *
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
         os.makedirs(self.mail_root, exist_ok=True)
         os.chown(self.mail_root, 5000, 5000)
+        os.chmod(self.mail_root, 0o700)
         # dovecot forks into the background: keep its output in a file, not a
         # pipe (the daemon would hold the pipe open)
-        with open(os.path.join(self.dir, "start.out"), "w") as out:
+        out_path = os.path.join(self.dir, "start.out")
+        with open(os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as out:
             r = subprocess.run(["dovecot", "-c", self.conf], stdout=out, stderr=out,
                                stdin=subprocess.DEVNULL, timeout=30)
         if r.returncode != 0:
@@ -154,6 +204,11 @@ auth_master_user_separator = *
         common.wait_port(self.imap_port)
         return self
 
+    def webapi_conf(self):
+        """The [dovecot] settings of an ims.conf that reads mail from this instance."""
+        return {"dovecot.doveadm_socket": self.doveadm_socket,
+                "dovecot.api_key_file": self.api_key_file}
+
     def read_log(self):
         try:
             with open(self.log, errors="replace") as f:
@@ -161,9 +216,13 @@ auth_master_user_separator = *
         except OSError:
             return ""
 
-    def doveadm(self, *args):
-        return subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
-                              text=True)
+    def doveadm(self, *args, input=None):
+        """Runs doveadm on this instance (input: bytes for stdin, e.g. save)."""
+        r = subprocess.run(["doveadm", "-c", self.conf, *args], capture_output=True,
+                           input=input)
+        r.stdout = r.stdout.decode(errors="replace")
+        r.stderr = r.stderr.decode(errors="replace")
+        return r
 
     def stop(self):
         if self.pid:

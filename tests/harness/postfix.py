@@ -47,15 +47,19 @@ MASTER_CF = """\
 
 def shipped_sender_login(workdir):
     """The sender-login lines of mta-config/postfix-main.cf as shipped
-    (smtpd_sender_login_maps, smtpd_sender_restrictions), their table paths
+    (smtpd_sender_login_maps, mua_sender_restrictions), their table paths
     pointed at mta-config/postfix-sender-login.regexp and an (empty) alias
     table in workdir.  Returns (main.cf text, alias table path); fill the
-    table with update_sender_aliases."""
+    table with update_sender_aliases.  A SASL smtpd applies them with
+    smtpd_sender_restrictions = $mua_sender_restrictions, as the shipped
+    submission service in postfix-master.cf does."""
     top = os.environ.get("top_srcdir", ".")
     with open(os.path.join(top, "mta-config", "postfix-main.cf")) as f:
         lines = [l for l in f.read().splitlines()
-                 if l.startswith(("smtpd_sender_login_maps", "smtpd_sender_restrictions"))]
+                 if l.startswith(("smtpd_sender_login_maps", "mua_sender_restrictions"))]
     assert len(lines) == 2, lines
+    with open(os.path.join(top, "mta-config", "postfix-master.cf")) as f:
+        assert "-o smtpd_sender_restrictions=$mua_sender_restrictions" in f.read()
     os.makedirs(workdir, exist_ok=True)
     aliases = os.path.join(workdir, "ims-sender-aliases")
     text = "\n".join(lines) + "\n"
@@ -70,9 +74,11 @@ def shipped_sender_login(workdir):
 def update_sender_aliases(path, table):
     """Writes table (what `ims user alias list` prints) and postmaps it, as
     the comment in mta-config/postfix-main.cf tells operators to."""
-    with open(path, "w") as f:
+    # user addresses: Postfix opens the table as root, nobody else reads it
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w") as f:
         f.write(table)
-    os.chmod(path, 0o644)
+    os.chmod(path, 0o600)
     # postmap wants a main.cf; the machine may have none (never use its own)
     confdir = os.path.dirname(os.path.abspath(path))
     if not os.path.exists(os.path.join(confdir, "main.cf")):

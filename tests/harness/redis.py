@@ -14,15 +14,17 @@ class Redis:
         self.proc = None
 
     def start(self):
+        # the data (AOF, RDB), its config and log: the Redis user's only
         os.makedirs(self.dir, exist_ok=True)
+        os.chmod(self.dir, 0o700)
         conf = os.path.join(self.dir, "redis.conf")
-        with open(conf, "w") as f:
+        with open(os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(f"bind 127.0.0.1\nport {self.port}\ndir {self.dir}\n"
                     "appendonly yes\nappendfsync everysec\nsave \"\"\n"
                     "daemonize no\nprotected-mode yes\n"
                     f"logfile {self.dir}/redis.log\n")
         self.proc = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+                                     stderr=subprocess.DEVNULL, umask=0o077)
         common.wait_port(self.port)
         # wait until it answers PING (AOF loading)
         deadline = time.time() + 10

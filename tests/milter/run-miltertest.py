@@ -90,10 +90,8 @@ def main():
 
         out = miltertest("accept.lua", sock)
         (aid,) = ids(out)
-        raw = redis.cli("HGET", f"ims:{{alice@example.test}}:msg:{aid}", "raw")
-        assert f"X-IMS-Scan-Id: {aid}" in raw, raw[:500]
-        assert "forged" not in raw, "forged header stored"
-        assert redis.cli("ZSCORE", "ims:{alice@example.test}:inbox", aid).strip(), "not in inbox"
+        # delivered mail is Dovecot's: Redis keeps the scan log, not the body
+        assert redis.cli("KEYS", "ims:{alice@example.test}:*").strip() == "", "mailbox copy stored"
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
 

@@ -37,6 +37,29 @@ def main():
         r = subprocess.run([exe, "-f", "-c", conf], capture_output=True, text=True, timeout=30)
         assert r.returncode != 0 and f"{model} is not readable" in r.stderr, r.stderr
         print("ok   a model only root can read is refused at start")
+
+        # a listen address in use is an error: a second milter on the same
+        # unix socket must not take it over (libmilter removes the file)
+        os.chmod(model, 0o644)
+        first = subprocess.Popen([exe, "-f", "-c", conf], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            common.wait_unix_socket(sock)
+            ino = os.stat(sock).st_ino
+            r = subprocess.run([exe, "-f", "-c", conf], capture_output=True, text=True,
+                               timeout=30)
+            assert r.returncode != 0 and "in use" in r.stderr, r
+            assert os.stat(sock).st_ino == ino, "the second milter replaced the socket"
+        finally:
+            common.stop_pid(first.pid)
+        # a stale socket file (its process gone) is taken over
+        r = subprocess.Popen([exe, "-f", "-c", conf], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            common.wait_unix_socket(sock)
+        finally:
+            common.stop_pid(r.pid)
+        print("ok   a unix socket in use is refused; a stale one is reused")
     finally:
         tmp.close()
 

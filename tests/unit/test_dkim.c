@@ -291,6 +291,23 @@ static void test_bad_config(void)
 	CHECK(ims_dkim_new(dns, conf, &k, err, sizeof err) == IMS_EIO);
 	CHECK_STR_CONTAINS(err, "missing.pem");
 	ims_conf_unref(conf);
+
+	/* a private key other users can read is refused, with what to do */
+	{
+		char cmd[1200];
+
+		snprintf(cmd, sizeof cmd, "cp %s/k.pem %s/world.pem && chmod 644 %s/world.pem", dir,
+		         dir, dir);
+		CHECK(system(cmd) == 0);
+	}
+	f = fopen(path, "w");
+	fprintf(f, "[dkim]\nkeys = example.test:sel:%s/world.pem\n", dir);
+	fclose(f);
+	CHECK(ims_conf_load(path, &conf, err, sizeof err) == IMS_OK);
+	CHECK(ims_dkim_new(dns, conf, &k, err, sizeof err) == IMS_EPERM && k == NULL);
+	CHECK_STR_CONTAINS(err, "world.pem: mode 0644");
+	CHECK_STR_CONTAINS(err, "chmod 600");
+	ims_conf_unref(conf);
 }
 
 int main(void)

@@ -3,8 +3,11 @@
  * lookup limit, a failing list, list files and their reload. */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,7 +17,9 @@
 #include "dns.h"
 #include "dnsbl.h"
 #include "intel.h"
+#include "message.h"
 #include "orgdomain.h"
+#include "reputation.h"
 
 static void test_rule_parse(void)
 {
@@ -132,6 +137,59 @@ static struct ims_conf *conf_with(const char *client, const char *domain, int ma
 	return c;
 }
 
+/* ims_dns_query_many: each name gets what ims_dns_query would give it,
+ * also with several threads asking at once (one resolver, one pipe). */
+static struct ims_dns *many_dns;
+
+static void *many_worker(void *arg)
+{
+	const char *names[64];
+	char buf[64][64];
+	ims_status st[64];
+	struct ub_result *res[64];
+	long bad = 0;
+
+	for (int round = 0; round < 20; round++) {
+		for (int i = 0; i < 64; i++) {
+			if (i % 4 == 0)
+				snprintf(buf[i], sizeof buf[i], "7.2.0.192.zen.test");
+			else if (i % 4 == 1)
+				snprintf(buf[i], sizeof buf[i], "n%d-%d-%d.zen.test",
+				         (int)(intptr_t)arg, round, i);
+			else if (i % 4 == 2)
+				snprintf(buf[i], sizeof buf[i], "x%d.down.test", i);
+			else
+				snprintf(buf[i], sizeof buf[i], "bad..name");
+			names[i] = buf[i];
+		}
+		if (ims_dns_query_many(many_dns, names, 64, 1, st, res) != IMS_OK)
+			return (void *)1;
+		for (int i = 0; i < 64; i++) {
+			ims_status want = i % 4 == 0   ? IMS_OK
+			                  : i % 4 == 1 ? IMS_ENOTFOUND
+			                  : i % 4 == 2 ? IMS_ETEMP
+			                               : IMS_EINVAL;
+			if (st[i] != want || (want == IMS_OK && (!res[i] || res[i]->len[0] != 4)) ||
+			    (want != IMS_OK && want != IMS_ENOTFOUND && res[i]))
+				bad++;
+			if (res[i])
+				ub_resolve_free(res[i]);
+		}
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_query_many(void)
+{
+	many_dns = local_dns();
+	if (!many_dns)
+		return;
+	CHECK(ims_dns_query_many(many_dns, NULL, 0, 1, NULL, NULL) == IMS_OK);
+	CHECK(run_threads(many_worker, 4, NULL) == 0);
+	ims_dns_free(many_dns);
+	many_dns = NULL;
+}
+
 static void test_dnsbl_lookups(void)
 {
 	struct ims_dns *dns = local_dns();
@@ -204,6 +262,51 @@ out:
 	ims_dns_free(dns);
 }
 
+/* A server that never answers (a UDP socket nobody reads): every lookup
+ * times out, and the check still returns within two [dns] timeouts. */
+static void test_dnsbl_deadline(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t salen = sizeof sa;
+	char srv[64], err[256];
+	const char *servers[] = {srv, NULL};
+	struct ims_dns *dns = NULL;
+	struct ims_conf *c = conf_with("slow.test=SLOW:1", "multi.test:&4=MULTI_BLACK:2", 64);
+	struct ims_dnsbl *b = NULL;
+	const char *hosts[] = {"a.example", "b.example", "c.example", "d.example", "e.example",
+	                       "f.example", "g.example", "h.example", "i.example", "j.example"};
+	struct ims_dnsbl_input in = {
+	    .client_ip = "192.0.2.7", .from_domain = "k.example", .hosts = hosts, .nhosts = 10};
+	struct found f = {0};
+	struct timespec t0, t1;
+	double took;
+
+	CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+	      getsockname(fd, (struct sockaddr *)&sa, &salen) == 0);
+	snprintf(srv, sizeof srv, "127.0.0.1:%u", ntohs(sa.sin_port));
+	CHECK(ims_dns_new_servers(servers, 300, &dns, err, sizeof err) == IMS_OK);
+	if (!dns || !c)
+		goto out;
+	CHECK(ims_dnsbl_new(c, &b, err, sizeof err) == IMS_OK && b);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ims_dnsbl_check(b, dns, &in, collect, &f);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	/* 3 client + 22 domain lookups in 4 lists, all timing out */
+	CHECK(took < 0.3 * 2 + 0.4);
+	CHECK_STR_CONTAINS(f.text, "DNSBL_FAIL(0) zone=zen.test");
+	CHECK_STR_CONTAINS(f.text, "zone=dbl.test");
+	CHECK_STR_CONTAINS(f.text, "zone=multi.test");
+	CHECK(!strstr(f.text, "ZEN_SBL") && !strstr(f.text, "DBL_LISTED"));
+out:
+	ims_dnsbl_free(b);
+	ims_conf_unref(c);
+	ims_dns_free(dns);
+	if (fd >= 0)
+		close(fd);
+}
+
 static void test_intel_lines(void)
 {
 	enum ims_intel_kind k;
@@ -249,6 +352,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 
 static void test_intel_lists(void)
 {
+	static const char *const files[] = {"feed.block", "partners.allow", "ignored.block.tmp",
+	                                    "feed.block.new"};
 	char dir[] = "/tmp/ims-intel-XXXXXX", path[512];
 	struct ims_intel *w = NULL;
 	struct ims_intel_set *s, *old;
@@ -313,17 +418,146 @@ static void test_intel_lists(void)
 	}
 out:
 	ims_intel_free(w);
-	snprintf(path, sizeof path, "rm -rf '%s'", dir);
-	CHECK(system(path) == 0);
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	CHECK(rmdir(dir) == 0);
+}
+
+/* A change found by ims_intel_acquire is loaded in a thread of its own:
+ * the caller goes on with the old set, a later acquire gets the new one; a
+ * watcher freed while it loads waits for the loader. */
+static void test_intel_background(void)
+{
+	char dir[] = "/tmp/ims-intel-bg-XXXXXX", path[512];
+	struct ims_intel *w = NULL;
+	struct ims_intel_set *s;
+	struct ims_intel_hit h;
+	int found = 0;
+
+	if (!mkdtemp(dir)) {
+		CHECK(0);
+		return;
+	}
+	write_file(dir, "a.block", "one.example\n");
+	CHECK(ims_intel_new(dir, 100, &w) == IMS_OK && w);
+	if (!w)
+		goto out;
+	write_file(dir, "b.block", "two.example\n");
+	usleep((IMS_INTEL_CHECK_MS + 100) * 1000);
+	s = ims_intel_acquire(w); /* starts the load */
+	CHECK(ims_intel_match_domain(s, 0, "one.example", &h));
+	ims_intel_set_unref(s);
+	for (int i = 0; i < 500 && !found; i++) {
+		s = ims_intel_acquire(w);
+		found = ims_intel_match_domain(s, 0, "two.example", &h);
+		ims_intel_set_unref(s);
+		if (!found)
+			usleep(10000);
+	}
+	CHECK(found);
+	/* freed while a load runs */
+	write_file(dir, "c.block", "three.example\n");
+	usleep((IMS_INTEL_CHECK_MS + 100) * 1000);
+	ims_intel_set_unref(ims_intel_acquire(w));
+out:
+	ims_intel_free(w);
+	for (const char *f = "abc"; *f; f++) {
+		snprintf(path, sizeof path, "%s/%c.block", dir, *f);
+		unlink(path);
+	}
+	CHECK(rmdir(dir) == 0);
+}
+
+/* The scan's view (lib/reputation.c): a private client address is not sent
+ * to a DNS list; an attachment's SHA-256 from the GMime parse matches an
+ * intel entry; a block entry wins over an allow entry. */
+static void test_reputation_stage(void)
+{
+	char dir[] = "/tmp/ims-rep-XXXXXX", path[512], err[256];
+	struct ims_dns *dns = local_dns();
+	struct ims_conf *c = conf_with(NULL, "multi.test:&4=MULTI_BLACK:2", 32);
+	struct ims_reputation *r = NULL;
+	struct ims_parsed *parsed = NULL;
+	const struct ims_link *links = NULL;
+	static const char msg[] =
+	    "From: a@x.example\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+	    "--B\r\nContent-Type: text/html\r\n\r\n<a href=\"http://www.bad.example/x\">x</a>\r\n"
+	    "--B\r\nContent-Type: application/octet-stream\r\n"
+	    "Content-Disposition: attachment; filename=\"t.bin\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\ndGVzdA==\r\n--B--\r\n";
+	struct ims_reputation_input in = {.client_ip = "127.0.0.1",
+	                                  .helo = "mx.x.example",
+	                                  .mail_from = "a@x.example",
+	                                  .from_domain = "x.example",
+	                                  .dmarc_pass = 1};
+	struct found f = {0};
+
+	if (!mkdtemp(dir) || !dns || !c) {
+		CHECK(0);
+		goto out;
+	}
+	/* sha256("test"), and an allow entry for the same client */
+	write_file(dir, "hashes.block",
+	           "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n");
+	write_file(dir, "ok.allow", "x.example\n");
+	free(c->dnsbl_client);
+	c->dnsbl_client = calloc(2, sizeof *c->dnsbl_client);
+	c->dnsbl_client[0] = strdup("zen.test=ZEN_ANY:3");
+	free(c->intel_dir);
+	c->intel_dir = strdup(dir);
+	CHECK(ims_dns_local_data(dns, "1.0.0.127.zen.test. 300 IN A 127.0.0.2", err, sizeof err) ==
+	      IMS_OK);
+	CHECK(ims_reputation_new(c, &r, err, sizeof err) == IMS_OK && r);
+	CHECK(ims_parse_message(msg, sizeof msg - 1, &parsed) == IMS_OK);
+	if (!r || !parsed)
+		goto out;
+	in.nlinks = ims_parsed_links(parsed, &links);
+	in.links = links;
+	in.parsed = parsed;
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK(!strstr(f.text, "ZEN_ANY")); /* 127.0.0.1 is not asked */
+	CHECK_STR_CONTAINS(f.text, "INTEL_BLOCK(10) list=hashes entry=9f86d081");
+	CHECK_STR_CONTAINS(f.text, "(attachment t.bin)");
+	CHECK_STR_CONTAINS(f.text, "DBL_LISTED(4) bad.example listed in dbl.test");
+	CHECK(!strstr(f.text, "INTEL_ALLOW")); /* a block entry matched */
+
+	/* without the attachment: the DMARC-passing From domain is allowed */
+	memset(&f, 0, sizeof f);
+	in.parsed = NULL;
+	in.client_ip = "192.0.2.7";
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK_STR_CONTAINS(f.text, "INTEL_ALLOW(-5) list=ok entry=x.example");
+	CHECK_STR_CONTAINS(f.text, "ZEN_ANY(3) 192.0.2.7");
+	memset(&f, 0, sizeof f);
+	in.dmarc_pass = 0;
+	ims_reputation_check(r, dns, &in, collect, &f);
+	CHECK(!strstr(f.text, "INTEL_ALLOW"));
+out:
+	ims_parsed_free(parsed);
+	ims_reputation_free(r);
+	ims_conf_unref(c);
+	ims_dns_free(dns);
+	snprintf(path, sizeof path, "%s/hashes.block", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/ok.allow", dir);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)
 {
 	RUN(test_rule_parse);
 	RUN(test_names);
+	RUN(test_query_many);
 	RUN(test_dnsbl_lookups);
 	RUN(test_dnsbl_limit);
+	RUN(test_dnsbl_deadline);
 	RUN(test_intel_lines);
 	RUN(test_intel_lists);
+	RUN(test_intel_background);
+	RUN(test_reputation_stage);
 	return CHECK_DONE();
 }

@@ -1,15 +1,18 @@
-"""Shared setup of the web API tests: a private redis-server and ims-webapi,
-users, and mailbox/scan data written straight into Redis with the keys of
-docs/redis-schema.md (the way ims-milter stores them)."""
+"""Shared setup of the web API tests: a private redis-server and ims-webapi
+(and with dovecot=True a private Dovecot, the mailbox of record), users,
+scan data written straight into Redis with the keys of docs/redis-schema.md
+(the way ims-milter stores them), and messages saved into Dovecot."""
 import json
 import os
 import random
+import subprocess
 import sys
 import time
 import traceback
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common  # noqa: E402
+from harness.dovecot import Dovecot  # noqa: E402
 from harness.redis import Redis  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 
@@ -60,17 +63,29 @@ def scan_log(sid, t, sender, rcpts, subject, verdict="ham", action="accept", sco
 class Env:
     """redis + webapi, with helpers; use as a context manager."""
 
-    def __init__(self, extra=None, ui_dir=None):
+    def __init__(self, extra=None, ui_dir=None, dovecot=False):
         common.require("redis-server", "redis-cli")
+        if dovecot:
+            common.require("dovecot", "doveadm")
+            if os.geteuid() != 0:
+                common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.tmp = common.TempDir("ims-webapi-test-")
         self.redis = Redis(self.tmp).start()
-        self.api = WebAPI(self.tmp, self.redis, extra=extra, ui_dir=ui_dir).start()
+        self.dove = None
+        self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
+        if dovecot:
+            self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
+            self.dove.start()
+            self.api.extra.update(self.dove.webapi_conf())
+        self.api.start()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.api.stop()
+        if self.dove:
+            self.dove.stop()
         self.redis.stop()
         log = self.api.log()
         failed = exc[0] is not None and not (exc[0] is SystemExit and not exc[1].code)
@@ -129,6 +144,39 @@ class Env:
             cmds += self.hold_cmds(sid, t, raw, sender, [rcpt], subject, score)
         self.pipe(cmds)
         return sid
+
+    def deliver(self, rcpt, sender, subject, raw=None, folder="INBOX", verdict="ham",
+                action="accept", score=-1.0, symbols=(("SPF_PASS", -0.5),), scan=True,
+                brief=True):
+        """Saves one message into rcpt's Dovecot folder as delivery leaves it
+        (X-IMS-Scan-Id linking it to its scan log in Redis, written as the
+        milter does); returns its web id (mailbox GUID-UID)."""
+        t = int(time.time() * 1000)
+        sid = ulid(t)
+        raw = raw or message(sender, rcpt, subject)
+        if isinstance(raw, str):
+            raw = raw.encode()
+        if scan:
+            raw = f"X-IMS-Scan-Id: {sid}\r\n".encode() + raw
+            log = scan_log(sid, t, sender, [rcpt], subject, verdict, action, score, symbols)
+            cmds = self.global_scan_cmds(log)
+            if brief:  # what the milter writes for lists; scans from before it had none
+                cmds.append(["SET", f"ims:{{global}}:brief:{sid}", json.dumps(
+                    {"verdict": verdict, "action": action, "score": score, "rcpt": [rcpt],
+                     "auth": None})])
+            self.pipe(cmds)
+        r = self.dove.doveadm("save", "-u", rcpt, "-m", folder, input=raw)
+        assert r.returncode == 0, r.stderr
+        self.last_scan_id = sid
+        return self.newest_id(rcpt, folder)
+
+    def newest_id(self, user, folder="INBOX"):
+        """The web id of the newest message in a folder (by UID)."""
+        r = self.dove.doveadm("-f", "tab", "fetch", "-u", user, "mailbox-guid uid",
+                              "mailbox", folder, "*")
+        assert r.returncode == 0, r.stderr
+        guid, uid = r.stdout.strip().splitlines()[-1].split("\t")
+        return f"{guid}-{uid}"
 
     @staticmethod
     def hold_cmds(sid, t, raw, sender, rcpts, subject, score, hold_class="score"):

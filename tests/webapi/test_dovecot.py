@@ -6,6 +6,7 @@ ims-webapi; a wrong password, a disabled account and a deleted one fail in
 both places.  Also Dovecot's own check of the stored argon2id hash."""
 import imaplib
 import os
+import smtplib
 import subprocess
 import sys
 
@@ -101,6 +102,9 @@ def test_passwd_disable_delete():
     assert a.returncode != 0 and "auth failed" in a.stdout, a.stdout + a.stderr
     a = dove.doveadm("auth", "test", "-x", "service=smtp", ADDR, "a new password")
     assert a.returncode != 0, a.stdout + a.stderr
+    # it still receives mail (LMTP reads userdb, which stays)
+    with smtplib.LMTP(dove.lmtp_socket) as lm:
+        lm.sendmail("x@example.org", [ADDR], b"Subject: while disabled\r\n\r\nhi\r\n")
     # a new password set while disabled does not enable it
     assert ims("user", "passwd", ADDR, password="a newer password\n").returncode == 0
     a = dove.doveadm("auth", "test", ADDR, "a newer password")

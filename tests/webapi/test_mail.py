@@ -1,59 +1,140 @@
 #!/usr/bin/python3
-"""Mailbox routes of ims-webapi against a real redis-server: lists (newest
-first, cursor pagination, verdict/score/action), a parsed message with
-sanitised HTML and attachments, raw, delete, spam/ham reports, sending
-through an SMTP server with AUTH, and POST /scan-email with the milter's
-scan code."""
-import json
+"""Mailbox routes of ims-webapi on the mailbox of record: a private Dovecot
+(the shipped config, doveadm HTTP API on a unix socket) and redis-server.
+The same messages are looked at through IMAP (Python's imaplib, logged in
+with the user's own password): lists and pages, folders with counts, a
+parsed message with sanitised HTML, flags both ways, move, delete into
+Trash and out of it, search, spam/ham reports as moves to and from Junk,
+another user's ids, scan summaries shown only to their own user, sending
+through an SMTP server with AUTH and the copy in Sent, replies threaded,
+and POST /scan-email with the milter's scan code."""
+import imaplib
 import os
+import re
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixtures import Env, message, run  # noqa: E402
+from fixtures import Env, PASSWORD, message, run  # noqa: E402
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness.smtpsink import SmtpSink  # noqa: E402
 from harness import milter as hmilter  # noqa: E402
 
 env = sink = None
 ALICE = "alice@example.test"
+TOKENS = {}
 
 
 def token(addr=ALICE):
-    return env.api.login(addr, "correct horse battery")["access_token"]
+    if addr not in TOKENS:
+        TOKENS[addr] = env.add_user(addr)["access_token"]
+    return TOKENS[addr]
 
 
-def test_inbox_order_and_pages():
-    t = env.add_user(ALICE)["access_token"]
-    base = int(time.time() * 1000) - 100000
-    ids = [env.store(ALICE, f"s{i}@example.org", f"msg {i}", t=base + i * 10,
-                     verdict="spam" if i % 2 else "ham", action="tag" if i % 2 else "accept",
-                     score=float(i)) for i in range(25)]
-    # two with the same time: the cursor must not skip or repeat either
-    ids.append(env.store(ALICE, "tie1@example.org", "tie", t=base + 1000))
-    ids.append(env.store(ALICE, "tie2@example.org", "tie", t=base + 1000))
+def get(path, addr=ALICE):
+    r = env.api.request("GET", path, token=token(addr))
+    assert r.status == 200, (path, r)
+    return r.json()
+
+
+def imap(addr=ALICE):
+    m = imaplib.IMAP4("127.0.0.1", env.dove.imap_port)
+    m.login(addr, PASSWORD)
+    return m
+
+
+def imap_flags(m, folder, subject):
+    """The flags of the message with this subject in folder, over IMAP."""
+    typ, _ = m.select(f'"{folder}"', readonly=True)
+    assert typ == "OK", folder
+    typ, data = m.search(None, "SUBJECT", f'"{subject}"')
+    nums = data[0].split()
+    assert len(nums) == 1, (folder, subject, nums)
+    typ, data = m.fetch(nums[0], "(FLAGS)")
+    return set(re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode().split())
+
+
+def imap_uid_flags(m, folder, web_id):
+    """The flags of a message by its web id (GUID-UID), over IMAP."""
+    m.select(f'"{folder}"', readonly=True)
+    typ, data = m.uid("FETCH", web_id.split("-")[1], "(FLAGS)")
+    return set(re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode().split())
+
+
+def imap_subjects(m, folder):
+    typ, data = m.select(f'"{folder}"', readonly=True)
+    assert typ == "OK", (folder, data)
+    if int(data[0]) == 0:
+        return []
+    typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    return [(part[1].decode().split(":", 1) + [""])[1].strip() for part in data
+            if isinstance(part, tuple)]
+
+
+def item(folder, subject, addr=ALICE):
+    items = get(f"/emails?folder={folder}&limit=1000", addr)["items"]
+    found = [i for i in items if i["subject"] == subject]
+    assert len(found) == 1, (folder, subject, [i["subject"] for i in items])
+    return found[0]
+
+
+def test_folders_and_pages():
+    t = token()
+    # every third one without a brief (scanned before briefs): read from its log
+    ids = [env.deliver(ALICE, f"s{i}@example.org", f"msg {i}",
+                       verdict="spam" if i % 2 else "ham", action="tag" if i % 2 else "accept",
+                       score=float(i), brief=i % 3 != 0) for i in range(27)]
+    folders = get("/emails/folders")["folders"]
+    names = [f["name"] for f in folders]
+    assert names[0] == "INBOX" and {"Junk", "Sent", "Trash", "Drafts"} <= set(names), names
+    inbox = folders[0]
+    assert inbox["role"] == "inbox" and inbox["messages"] == 27 and inbox["unseen"] == 27, inbox
     r = env.api.request("GET", "/emails/inbox?limit=10", token=t)
     assert r.status == 200, r
     page = r.json()
     assert len(page["items"]) == 10 and page["next_cursor"]
     first = page["items"][0]
-    assert first["subject"] == "tie" and first["verdict"] == "ham" and first["seen"] is False
+    assert first["id"] == ids[-1] and first["subject"] == "msg 26", first
+    assert first["verdict"] == "ham" and first["action"] == "accept" and first["score"] == 26.0
+    assert first["seen"] is False and first["flagged"] is False and first["folder"] == "INBOX"
     seen, cursor = [], None
     while True:
         q = "/emails/inbox?limit=7" + (f"&cursor={cursor}" if cursor else "")
-        p = env.api.request("GET", q, token=t).json()
+        p = get(q)
         seen += [i["id"] for i in p["items"]]
         cursor = p["next_cursor"]
         if not cursor:
             break
-    assert len(seen) == 27 and set(seen) == set(ids), (len(seen), len(set(seen)))
-    times = [int(env.cli("HGET", f"ims:{{{ALICE}}}:msg:{i}", "received")) for i in seen]
-    assert times == sorted(times, reverse=True)
-    item = next(i for i in env.api.request("GET", "/emails/inbox?limit=100", token=t)
-                .json()["items"] if i["id"] == ids[3])
-    assert item["verdict"] == "spam" and item["action"] == "tag" and item["score"] == 3.0
-    assert env.api.request("GET", "/emails/sent", token=t).json() == {"items": [],
-                                                                       "next_cursor": None}
+    assert seen == list(reversed(ids)), (len(seen), len(set(seen)))
+    scores = {i["subject"]: i["score"] for i in get("/emails/inbox?limit=100")["items"]}
+    assert all(scores[f"msg {i}"] == float(i) for i in range(27)), scores
+    # a message expunged between two pages neither shortens nor repeats them
+    p1 = get("/emails?folder=INBOX&limit=5")
+    m = imap()
+    m.select("INBOX")
+    m.store("1:2", "+FLAGS", "\\Deleted")
+    m.expunge()
+    m.logout()
+    p2 = get(f"/emails?folder=INBOX&limit=5&cursor={p1['next_cursor']}")
+    assert [i["id"] for i in p2["items"]] == list(reversed(ids))[5:10], p2
+    # the first page after the folder shrank well below what this thread saw
+    newest = [i["id"] for i in get("/emails?folder=INBOX&limit=3")["items"]]
+    assert newest == list(reversed(ids))[:3], newest
+    m = imap()
+    m.select("INBOX")
+    m.store("1:20", "+FLAGS", "\\Deleted")
+    m.expunge()
+    m.logout()
+    for _ in range(6):  # every worker thread sees it right
+        p = get("/emails?folder=INBOX&limit=3")
+        assert [i["id"] for i in p["items"]] == list(reversed(ids))[:3], p
+    assert len(get("/emails?folder=INBOX&limit=50")["items"]) == 5
+    assert get("/emails/sent") == {"items": [], "next_cursor": None}
+    for bad in ("/emails/inbox?cursor=zzz", "/emails?folder=%2A", "/emails?folder=",
+                "/emails/inbox?limit=abc"):
+        r = env.api.request("GET", bad, token=t)
+        assert r.status in (400, 200), (bad, r)  # an empty folder= means the INBOX
+    assert env.api.request("GET", "/emails?folder=Nope", token=t).status == 404
 
 
 def test_read_message():
@@ -63,13 +144,14 @@ def test_read_message():
             "<a href='https://example.org/'>good</a><style>p{}</style></p>")
     raw = message("Bob <bob@example.org>", ALICE, "=?utf-8?q?Gr=C3=BC=C3=9Fe?=",
                   body="plain text body", html=html, attach="report.pdf")
-    mid = env.store(ALICE, "bob@example.org", "Grüße", raw=raw, verdict="spam",
-                    action="tag", score=7.5, symbols=(("SVM_SPAM", 6.0), ("SPF_FAIL", 1.5)))
+    mid = env.deliver(ALICE, "bob@example.org", "Grüße", raw=raw, verdict="spam",
+                      action="tag", score=7.5, symbols=(("SVM_SPAM", 6.0), ("SPF_FAIL", 1.5)))
+    assert item("INBOX", "Grüße")["seen"] is False
     r = env.api.request("GET", f"/emails/{mid}", token=t)
     assert r.status == 200, r
     m = r.json()
     assert m["subject"] == "Grüße", m["subject"]
-    assert m["from"] == "Bob <bob@example.org>"
+    assert m["from"] == "Bob <bob@example.org>" and m["folder"] == "INBOX"
     assert "plain text body" in m["text"]
     h = m["html"]
     for bad in ("script", "onclick", "alert", "<img", "javascript", "<style"):
@@ -81,49 +163,178 @@ def test_read_message():
     assert m["scan"]["verdict"] == "spam" and m["scan"]["score"] == 7.5
     assert [s["name"] for s in m["scan"]["symbols"]] == ["SVM_SPAM", "SPF_FAIL"]
     assert any(x["name"] == "Subject" for x in m["headers"])
-    assert env.cli("HGET", f"ims:{{{ALICE}}}:msg:{mid}", "seen").strip() == "1"
+    # reading it on the web marks it read for every client
+    assert item("INBOX", "Grüße")["seen"] is True
+    im = imap()
+    assert "\\Seen" in imap_uid_flags(im, "INBOX", mid), "not \\Seen in IMAP"
+    im.logout()
     r = env.api.request("GET", f"/emails/{mid}/raw", token=t)
-    assert r.status == 200 and r.body.decode() == raw
-    assert r.headers["Content-Type"] == "message/rfc822"
+    assert r.status == 200 and r.headers["Content-Type"] == "message/rfc822"
+    norm = lambda b: b.replace(b"\r\n", b"\n")  # noqa: E731 (Dovecot keeps LF)
+    assert norm(r.body).endswith(norm(raw.encode())), r.body[:300]
     # a message that is not MIME at all still reads
-    junk = env.store(ALICE, "x@example.org", "junk", raw="\x01 no headers at all, just text \u00ff")
-    r = env.api.request("GET", f"/emails/{junk}", token=t)
-    assert r.status == 200, r
+    junk = env.deliver(ALICE, "x@example.org", "junk", raw="\x01 no headers at all \u00ff")
+    assert env.api.request("GET", f"/emails/{junk}", token=t).status == 200
 
 
-def test_delete_and_report():
+def test_flags_both_ways():
     t = token()
-    mid = env.store(ALICE, "spammer@example.org", "buy now")
-    r = env.api.request("POST", f"/emails/{mid}/report", {"label": "spam"}, token=t)
-    assert r.status == 202, r
-    entries = env.cli("XRANGE", "ims:{global}:feedback", "-", "+")
-    assert mid in entries and "spam" in entries and "buy now" in entries
-    # one feedback store (lib/feedback.h): the same report again adds nothing
-    r = env.api.request("POST", f"/emails/{mid}/report", {"label": "spam"}, token=t)
-    assert r.status == 202 and r.json()["outcome"] == "duplicate", r
-    assert env.cli("XLEN", "ims:{global}:feedback").strip() == "1"
-    for bad in ({"label": "maybe"}, {}, {"label": 1}):
-        assert env.api.request("POST", f"/emails/{mid}/report", bad, token=t).status == 400
-    r = env.api.request("DELETE", f"/emails/{mid}", token=t)
+    mid = env.deliver(ALICE, "carol@example.org", "flag me")
+    r = env.api.request("POST", f"/emails/{mid}/flags", {"flagged": True, "seen": True}, token=t)
     assert r.status == 204, r
-    for k in (f"ims:{{{ALICE}}}:msg:{mid}", f"ims:{{{ALICE}}}:scan:{mid}"):
-        assert env.cli("EXISTS", k).strip() == "0", k
-    assert env.cli("ZSCORE", f"ims:{{{ALICE}}}:inbox", mid).strip() == ""
-    assert env.api.request("DELETE", f"/emails/{mid}", token=t).status == 404
-    assert env.api.request("GET", f"/emails/{mid}", token=t).status == 404
+    im = imap()
+    assert {"\\Flagged", "\\Seen"} <= imap_flags(im, "INBOX", "flag me")
+    # and back: what an IMAP client does shows on the web at once
+    im.select("INBOX")
+    typ, data = im.search(None, "SUBJECT", '"flag me"')
+    im.store(data[0].split()[0], "-FLAGS", "(\\Seen \\Flagged)")
+    im.logout()
+    it = item("INBOX", "flag me")
+    assert it["seen"] is False and it["flagged"] is False, it
+    for bad in ({}, {"seen": "yes"}, {"flagged": 1}):
+        assert env.api.request("POST", f"/emails/{mid}/flags", bad, token=t).status == 400
+
+
+def test_move_delete_and_trash():
+    t = token()
+    im = imap()
+    im.create("Projects")
+    mid = env.deliver(ALICE, "dan@example.org", "move me")
+    r = env.api.request("POST", f"/emails/{mid}/move", {"folder": "Projects"}, token=t)
+    assert r.status == 204, r
+    assert "move me" in imap_subjects(im, "Projects") and "move me" not in imap_subjects(im, "INBOX")
+    assert env.api.request("GET", f"/emails/{mid}", token=t).status == 404  # a move is a new id
+    assert env.api.request("POST", f"/emails/{mid}/move", {"folder": "Junk"},
+                           token=t).status == 404
+    moved = item("Projects", "move me")
+    assert env.api.request("POST", f"/emails/{moved['id']}/move", {"folder": "No such"},
+                           token=t).status == 404
+    assert env.api.request("POST", f"/emails/{moved['id']}/move", {"folder": "a*"},
+                           token=t).status == 400
+    # delete = into Trash, where every client sees it
+    assert env.api.request("DELETE", f"/emails/{moved['id']}", token=t).status == 204
+    assert "move me" in imap_subjects(im, "Trash")
+    trashed = item("Trash", "move me")
+    # deleted in Trash = gone
+    assert env.api.request("DELETE", f"/emails/{trashed['id']}", token=t).status == 204
+    assert "move me" not in imap_subjects(im, "Trash")
+    assert env.api.request("DELETE", f"/emails/{trashed['id']}", token=t).status == 404
+    # empty Trash
+    for s in ("old 1", "old 2"):
+        env.deliver(ALICE, "x@example.org", s, folder="Trash")
+    assert len(imap_subjects(im, "Trash")) == 2
+    assert env.api.request("POST", "/emails/trash/empty", token=t).status == 204
+    assert imap_subjects(im, "Trash") == []
+    # a message deleted over IMAP is gone from the web at once
+    gone = env.deliver(ALICE, "x@example.org", "deleted on the phone")
+    im.select("INBOX")
+    typ, data = im.search(None, "SUBJECT", '"deleted on the phone"')
+    im.store(data[0].split()[0], "+FLAGS", "\\Deleted")
+    im.expunge()
+    im.logout()
+    assert env.api.request("GET", f"/emails/{gone}", token=t).status == 404
+
+
+def test_search():
+    t = token()
+    env.deliver(ALICE, "erin@example.org", "quarterly figures",
+                raw=message("Erin <erin@example.org>", ALICE, "quarterly figures",
+                            body="the turnover is up by a third\r\n"))
+    found = lambda q: [i["subject"] for i in get(f"/emails?folder=INBOX&q={q}")["items"]]  # noqa
+    assert found("quarterly") == ["quarterly figures"]
+    assert found("turnover") == ["quarterly figures"]
+    assert found("erin%40example.org") == ["quarterly figures"]
+    assert found("nothing-like-this") == []
+    for hostile in ("%28", "%29", "OR", "ALL", "%22", "%5C"):
+        r = env.api.request("GET", f"/emails?folder=INBOX&q={hostile}", token=t)
+        assert r.status == 200, (hostile, r)
+    assert env.api.request("GET", "/emails?q=" + "x" * 300, token=t).status == 400
+
+
+def test_report_is_a_move():
+    t = token()
+    mid = env.deliver(ALICE, "spammer@example.org", "buy now")
+    r = env.api.request("POST", f"/emails/{mid}/report", {"label": "spam"}, token=t)
+    assert r.status == 202 and r.json()["folder"] == "Junk", r
+    im = imap()
+    assert "buy now" in imap_subjects(im, "Junk") and "buy now" not in imap_subjects(im, "INBOX")
+    # one feedback store (lib/feedback.h): keyed by the message (its scan id,
+    # else its SHA-256), the web as the source, the message itself kept
+    entries = env.cli("XRANGE", "ims:{global}:feedback", "-", "+")
+    assert "spam" in entries and "buy now" in entries and "web" in entries, entries
+    junk = item("Junk", "buy now")
+    # the same report again (another id now: it moved) adds nothing
+    n = env.cli("XLEN", "ims:{global}:feedback").strip()
+    r = env.api.request("POST", f"/emails/{junk['id']}/report", {"label": "spam"}, token=t)
+    assert r.status == 202 and r.json()["outcome"] == "duplicate", r
+    assert env.cli("XLEN", "ims:{global}:feedback").strip() == n
+    for bad in ({"label": "maybe"}, {}, {"label": 1}):
+        assert env.api.request("POST", f"/emails/{junk['id']}/report", bad,
+                               token=t).status == 400
+    r = env.api.request("POST", f"/emails/{junk['id']}/report", {"label": "ham"}, token=t)
+    assert r.status == 202 and r.json()["folder"] == "INBOX", r
+    assert "buy now" in imap_subjects(im, "INBOX")
+    im.logout()
+    # a plain web move into Junk teaches ims too (Dovecot's IMAPSieve does not
+    # see moves made through doveadm, so the web records them itself)
+    mid = env.deliver(ALICE, "other@example.org", "cheap watches")
+    sid = env.last_scan_id
+    n = int(env.cli("XLEN", "ims:{global}:feedback"))
+    assert env.api.request("POST", f"/emails/{mid}/move", {"folder": "Junk"},
+                           token=t).status == 204
+    assert int(env.cli("XLEN", "ims:{global}:feedback")) == n + 1
+    assert sid in env.cli("XREVRANGE", "ims:{global}:feedback", "+", "-", "COUNT", "1")
+
+
+def test_other_users_message():
+    token("anna@example.test")
+    mid = env.deliver("anna@example.test", "x@example.org", "for anna only")
+    bert = token("bert@example.test")
+    assert env.api.request("GET", f"/emails/{mid}", token=token("anna@example.test")).status == 200
+    for method, path, body in (("GET", f"/emails/{mid}", None),
+                               ("GET", f"/emails/{mid}/raw", None),
+                               ("DELETE", f"/emails/{mid}", None),
+                               ("POST", f"/emails/{mid}/flags", {"seen": True}),
+                               ("POST", f"/emails/{mid}/move", {"folder": "Trash"}),
+                               ("POST", f"/emails/{mid}/report", {"label": "spam"})):
+        r = env.api.request(method, path, body, token=bert)
+        assert r.status == 404, (method, path, r)
+    # still there for its owner, unchanged
+    it = item("INBOX", "for anna only", "anna@example.test")
+    assert it["id"] == mid and it["seen"] is True, it
+    # an escaped NUL is refused before routing (tests/webapi/test_http.py)
+    assert env.api.request("GET", "/emails/%00", token=bert).status == 400
+    for bad in ("..%2F..%2Fetc", "0" * 27, "{x}", "*", mid.upper(), mid + "0" * 20,
+                mid.split("-")[0] + "-0"):
+        r = env.api.request("GET", f"/emails/{bad}", token=bert)
+        assert r.status == 404, (bad, r)
+
+
+def test_scan_shown_only_to_its_user():
+    # alice's scan log; dora writes its id into a message of her own (IMAP APPEND)
+    token("dora@example.test")
+    env.deliver(ALICE, "x@example.org", "alice's secret scan", verdict="spam", score=9.0)
+    sid = env.last_scan_id
+    raw = f"X-IMS-Scan-Id: {sid}\r\n" + message("d@example.org", "dora@example.test", "forged")
+    env.deliver("dora@example.test", "d@example.org", "forged", raw=raw, scan=False)
+    it = item("INBOX", "forged", "dora@example.test")
+    assert it["verdict"] is None and it["score"] is None, it
+    m = get(f"/emails/{it['id']}", "dora@example.test")
+    assert m["scan"] is None, m["scan"]
 
 
 def test_send():
     t = token()
+    before = len(sink.messages)
     r = env.api.request("POST", "/emails/send",
                         {"to": ["carol@example.org", "Dan <dan@example.net>"],
                          "cc": "eve@example.org", "bcc": ["hidden@example.org"],
                          "subject": "Grüße aus ims", "text": "Hallo\n.\nline after a dot",
                          "html": "<p>Hallo</p>"}, token=t)
     assert r.status == 202, r
-    assert r.json()["recipients"] == 4
+    assert r.json()["recipients"] == 4 and r.json()["saved"] is True, r.json()
     deadline = time.time() + 5
-    while not sink.messages and time.time() < deadline:
+    while len(sink.messages) == before and time.time() < deadline:
         time.sleep(0.05)
     m = sink.messages[-1]
     assert m["from"] == ALICE
@@ -135,11 +346,19 @@ def test_send():
     # logged in as the master user, acting as the signed-in user
     assert sink.auth_seen and sink.auth_seen[-1] == "webapi"
     assert sink.authzid_seen[-1] == ALICE, sink.authzid_seen
+    # the copy in Sent, read, for IMAP and the web
+    im = imap()
+    assert "=?UTF-8?b?R3LDvMOfZSBhdXMgaW1z?=" in imap_subjects(im, "Sent") or \
+        any("ims" in s for s in imap_subjects(im, "Sent")), imap_subjects(im, "Sent")
+    sent = get("/emails/sent")["items"]
+    assert sent[0]["subject"] == "Grüße aus ims" and sent[0]["seen"] is True, sent[0]
+    im.logout()
     for bad in ({"to": [], "text": "x"}, {"to": "not an address", "text": "x"},
                 {"to": "a@b.example", "subject": "x\r\nBcc: y@z", "text": "x"},
                 {"to": "a@b.example"}, {"to": 5, "text": "x"},
                 {"to": ["a@b.example"] * 101, "text": "x"},
-                {"to": ["b"], "text": ""}, {"cc": ["x@y.example", "b"], "text": ""}):
+                {"to": ["b"], "text": ""}, {"cc": ["x@y.example", "b"], "text": ""},
+                {"to": "a@b.example", "text": "x", "in_reply_to": "nope"}):
         r = env.api.request("POST", "/emails/send", bad, token=t)
         assert r.status == 400, (bad, r)
     # a mailbox GMime parses without '@': the error quotes it (read after free before)
@@ -149,6 +368,30 @@ def test_send():
     r = env.api.request("POST", "/emails/send", {"to": "refused@example.org", "text": "x"},
                         token=t)
     assert r.status == 400 and "550" in r.json()["error"], r
+
+
+def test_reply_and_forward_thread():
+    t = token()
+    raw = ("From: Fred <fred@example.org>\r\nTo: alice@example.test\r\nSubject: plans\r\n"
+           "Message-ID: <plans-2@example.org>\r\nReferences: <plans-1@example.org>\r\n"
+           "\r\nShall we?\r\n")
+    mid = env.deliver(ALICE, "fred@example.org", "plans", raw=raw)
+    r = env.api.request("POST", "/emails/send", {"to": "fred@example.org", "subject": "Re: plans",
+                                                 "text": "Yes.", "in_reply_to": mid}, token=t)
+    assert r.status == 202, r
+    data = sink.messages[-1]["data"].decode()
+    assert "In-Reply-To: <plans-2@example.org>" in data, data[:600]
+    assert re.search(r"References: <plans-1@example.org>\s+<plans-2@example.org>", data), data
+    r = env.api.request("POST", "/emails/send", {"to": "gil@example.org", "subject": "Fwd: plans",
+                                                 "text": "See below.", "forward_of": mid},
+                        token=t)
+    assert r.status == 202, r
+    data = sink.messages[-1]["data"].decode()
+    assert "In-Reply-To" not in data and "<plans-2@example.org>" in data
+    other = token("hank@example.test")
+    r = env.api.request("POST", "/emails/send", {"to": "x@example.org", "text": "x",
+                                                 "in_reply_to": mid}, token=other)
+    assert r.status == 404, r
 
 
 def test_scan_email():
@@ -177,22 +420,50 @@ def test_scan_email():
                            headers={"Content-Type": "message/rfc822"}).status == 400
 
 
+def test_secret_files_refused_when_others_can_read():
+    """ims-webapi does not start with a submission password or JWT secret
+    file that other users can read (and says what to do)."""
+    import subprocess
+    from harness.webapi import find_binary
+    with open(env.api.conf) as f:
+        conf = f.read()
+    for key in ("submission_password_file", "jwt_secret_file"):
+        path = [l.split("=", 1)[1].strip() for l in conf.splitlines()
+                if l.startswith(key + " =")][0]
+        loose = path + ".0644"
+        with open(path) as src, open(loose, "w") as dst:
+            dst.write(src.read())
+        os.chmod(loose, 0o644)
+        bad = env.api.conf + "." + key
+        with open(bad, "w") as f:
+            f.write(conf.replace(f"{key} = {path}", f"{key} = {loose}"))
+        r = subprocess.run([find_binary("ims-webapi", "webapi"), "-c", bad], timeout=30,
+                           capture_output=True, text=True)
+        assert r.returncode != 0, key
+        assert "mode 0644" in r.stdout + r.stderr and "chmod 600" in r.stdout + r.stderr, \
+            r.stdout + r.stderr
+
+
 def main():
     global env, sink
     from harness import common
     tmp = common.TempDir("ims-webapi-model-")
     model = hmilter.make_model(tmp, 1.0)
-    sink = SmtpSink(user="webapi", password="s3cret", reject_rcpt="refused@example.org").start()
+    master = "s3cret"
+    sink = SmtpSink(user="webapi", password=master, reject_rcpt="refused@example.org").start()
     pwfile = os.path.join(tmp.path, "submission.pw")
-    with open(pwfile, "w") as f:
-        f.write("s3cret\n")
+    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(master + "\n")  # ims-webapi refuses a secret others can read
     try:
         with Env(extra={"webapi.submission": sink.url(), "webapi.submission_user": "webapi",
                         "webapi.submission_password_file": pwfile,
-                        "classifier.model": model}) as e:
+                        "classifier.model": model}, dovecot=True) as e:
             env = e
-            run([test_inbox_order_and_pages, test_read_message, test_delete_and_report,
-                 test_send, test_scan_email])
+            run([test_folders_and_pages, test_read_message, test_flags_both_ways,
+                 test_move_delete_and_trash, test_search, test_report_is_a_move,
+                 test_other_users_message, test_scan_shown_only_to_its_user, test_send,
+                 test_reply_and_forward_thread, test_scan_email,
+                 test_secret_files_refused_when_others_can_read])
     finally:
         sink.stop()
         tmp.close()

@@ -2,10 +2,12 @@
 """Send and release through the real parts: ims-webapi submits POST
 /emails/send to a private Postfix whose SASL is the private Dovecot on the
 ims user registry, logging in as the Dovecot master user acting as the
-signed-in user; Postfix runs ims-milter on it, which stores it in the
-user's sent folder (seen back through GET /emails/sent) and Postfix relays
-it.  (Release from the quarantine: tests/e2e/test_quarantine.py.)"""
+signed-in user; Postfix runs ims-milter on it and relays it, and the web
+API saves the copy into the user's Sent folder in Dovecot (seen back
+through GET /emails/sent and IMAP).  (Release from the quarantine:
+tests/e2e/test_quarantine.py.)"""
 import base64
+import imaplib
 import json
 import os
 import smtplib
@@ -40,15 +42,19 @@ def test_send_through_postfix_and_milter():
     assert "X-IMS-Scan-Id:" in msgs[-1], msgs[-1][:800]
     log = pf.log_text()
     assert f"sasl_username={ALICE}" in log, log[-2000:]
-    # the milter stored it as alice's outbound mail
-    deadline = time.time() + 10
-    items = []
-    while time.time() < deadline and not items:
-        items = env.api.request("GET", "/emails/sent", token=t).json()["items"]
-        time.sleep(0.2)
-    assert items and items[0]["subject"] == "through postfix", items
-    scan = json.loads(env.cli("GET", f"ims:{{global}}:scan:{items[0]['id']}"))
+    # the milter scanned it as alice's outbound mail ...
+    sid = [l for l in msgs[-1].splitlines() if l.startswith("X-IMS-Scan-Id:")][0].split()[1]
+    scan = json.loads(env.cli("GET", f"ims:{{global}}:scan:{sid}"))
     assert scan["direction"] == "outbound" and scan["client"]["auth"] == ALICE, scan["client"]
+    # ... kept no copy of it in Redis, and the web API saved it into Sent
+    assert env.cli("KEYS", f"ims:{{{ALICE}}}:msg:*").strip() == ""
+    items = env.api.request("GET", "/emails/sent", token=t).json()["items"]
+    assert items and items[0]["subject"] == "through postfix" and items[0]["seen"], items
+    m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
+    m.login(ALICE, PASSWORD)
+    typ, data = m.select("Sent", readonly=True)
+    assert typ == "OK" and int(data[0]) == 1, data
+    m.logout()
 
 
 def ims(*args, password=None):
@@ -166,14 +172,16 @@ def main():
     tmp = common.TempDir("ims-webapi-postfix-")
     milter = None
     try:
-        with Env(extra={"webapi.submission_user": "webapi"}) as e:
+        with Env(extra={"webapi.submission_user": "webapi"}, dovecot=True) as e:
             env = e
-            dove = Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail")).start()
+            dove = e.dove
             model = hmilter.make_model(tmp, 1.0)
             milter = hmilter.Milter(tmp, e.redis, model).start()
             sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
             pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
                 sender_login +
+                # this smtpd plays the shipped submission service
+                "smtpd_sender_restrictions = $mua_sender_restrictions\n"
                 "smtpd_sasl_type = dovecot\n"
                 f"smtpd_sasl_path = {dove.auth_socket}\n"
                 "smtpd_sasl_auth_enable = yes\n"
@@ -183,7 +191,7 @@ def main():
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
-            with open(pwfile, "w") as f:
+            with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
                 f.write(dove.master_password + "\n")
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
                                 "webapi.submission_password_file": pwfile})
@@ -195,7 +203,6 @@ def main():
                 pf.stop()
                 if milter.stop() != 0:
                     print(milter.log_text()[-3000:])
-                dove.stop()
     finally:
         tmp.close()
 

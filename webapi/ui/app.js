@@ -118,28 +118,58 @@ function view(...children) {
 
 /* ---- mail ---- */
 
-async function folderView(folder, cursor) {
-  const q = new URLSearchParams({ limit: "50" });
-  if (cursor) q.set("cursor", cursor);
-  const page = await api("GET", "/emails/" + folder + "?" + q);
+/* The user's folders (Dovecot's, the same an IMAP client shows), with
+ * unread counts, and a search box over the shown folder. */
+async function folderBar(current, q) {
+  const { folders } = await api("GET", "/emails/folders");
+  const search = el("form", { class: "search", id: "search" },
+    el("input", { name: "q", type: "search", placeholder: "Search sender, subject, text", value: q || "" }),
+    el("button", { type: "submit", class: "secondary" }, "Search"));
+  search.onsubmit = (ev) => {
+    ev.preventDefault();
+    const v = new FormData(search).get("q");
+    location.hash = "#/folder/" + encodeURIComponent(current) + (v ? "?" + new URLSearchParams({ q: v }) : "");
+  };
+  return el("div", { class: "folders", id: "folders" },
+    folders.map((f) => el("a", { href: "#/folder/" + encodeURIComponent(f.name), "data-folder": f.name,
+      class: f.name === current ? "active" : "" }, f.name + (f.unseen ? " (" + f.unseen + ")" : ""))),
+    current === "Trash" ? el("button", { class: "secondary", id: "empty-trash", onclick: async () => {
+      await api("POST", "/emails/trash/empty");
+      flash("Trash emptied.");
+      render();
+    } }, "Empty Trash") : "",
+    search);
+}
+
+async function folderView(folder, cursor, q) {
+  const params = new URLSearchParams({ limit: "50", folder });
+  if (cursor) params.set("cursor", cursor);
+  if (q) params.set("q", q);
+  const [bar, page] = await Promise.all([folderBar(folder, q), api("GET", "/emails?" + params)]);
+  const sent = folder === "Sent";
   const rows = page.items.map((m) => el("tr", {
     class: "clickable" + (m.seen ? "" : " unseen"), "data-id": m.id,
     onclick: () => { location.hash = "#/message/" + m.id; },
-  }, el("td", {}, folder === "sent" ? m.to : m.from), el("td", {}, m.subject || "(no subject)"),
+  }, el("td", {}, m.flagged ? "★" : ""), el("td", {}, (sent ? m.to : m.from) || ""),
+     el("td", {}, m.subject || "(no subject)"),
      el("td", {}, fmtTime(m.received)), el("td", {}, badge(m.verdict)), el("td", { class: "num" }, score(m.score)),
      el("td", {}, badge(m.action))));
-  view(el("h1", {}, folder === "sent" ? "Sent" : "Inbox"),
-    el("table", { id: "mail-list" }, el("thead", {}, el("tr", {}, el("th", {}, folder === "sent" ? "To" : "From"),
+  view(bar, el("h1", {}, folder === "INBOX" ? "Inbox" : folder),
+    el("table", { id: "mail-list" }, el("thead", {}, el("tr", {}, el("th", {}, ""),
+      el("th", {}, sent ? "To" : "From"),
       el("th", {}, "Subject"), el("th", {}, "Received"), el("th", {}, "Verdict"), el("th", { class: "num" }, "Score"),
       el("th", {}, "Action"))), el("tbody", {}, rows)),
     rows.length ? "" : el("p", {}, "No messages."),
     page.next_cursor ? el("div", { class: "pager" }, el("button", { class: "secondary",
-      onclick: () => folderView(folder, page.next_cursor) }, "Older")) : "");
+      onclick: () => folderView(folder, page.next_cursor, q) }, "Older")) : "");
 }
 
 async function messageView(id) {
-  const m = await api("GET", "/emails/" + encodeURIComponent(id));
+  const [m, { folders }] = await Promise.all([api("GET", "/emails/" + encodeURIComponent(id)),
+    api("GET", "/emails/folders")]);
   const scan = m.scan || {};
+  const flags = m.flags || [];
+  const back = () => { location.hash = "#/folder/" + encodeURIComponent(m.folder || "INBOX"); };
   const symbols = (scan.symbols || []).map((s) => el("tr", {}, el("td", {}, s.name),
     el("td", { class: "num" }, score(s.weight)), el("td", {}, s.detail || "")));
   let body;
@@ -149,24 +179,42 @@ async function messageView(id) {
   } else {
     body = el("pre", { class: "body" }, m.text || "");
   }
+  /* "Report spam" moves the message into Junk and "Not spam" out of it,
+   * as the same moves in any mail client do; both teach ims. */
   const report = (label) => async () => {
-    await api("POST", "/emails/" + id + "/report", { label });
-    flash("Reported as " + label + ". Thank you.");
+    const r = await api("POST", "/emails/" + id + "/report", { label });
+    flash("Reported as " + label + (r.folder !== m.folder ? "; moved to " + r.folder : "") + ". Thank you.");
+    back();
   };
+  const setFlags = (f) => async () => { await api("POST", "/emails/" + id + "/flags", f); back(); };
+  const move = el("select", { id: "move-to", onchange: async (ev) => {
+    if (!ev.target.value) return;
+    await api("POST", "/emails/" + id + "/move", { folder: ev.target.value });
+    flash("Moved to " + ev.target.value + ".");
+    back();
+  } }, el("option", { value: "" }, "Move to…"),
+    folders.filter((f) => f.name !== m.folder).map((f) => el("option", { value: f.name }, f.name)));
   view(el("div", { class: "card", id: "message" },
     el("h1", { id: "subject" }, m.subject || "(no subject)"),
     el("dl", { class: "meta" }, el("dt", {}, "From"), el("dd", {}, m.from || ""), el("dt", {}, "To"),
       el("dd", {}, m.to || ""), m.cc ? [el("dt", {}, "Cc"), el("dd", {}, m.cc)] : "", el("dt", {}, "Date"),
-      el("dd", {}, m.date || fmtTime(m.received)), el("dt", {}, "Scan"),
+      el("dd", {}, m.date || fmtTime(m.received)), el("dt", {}, "Folder"), el("dd", { id: "folder" }, m.folder || ""),
+      el("dt", {}, "Scan"),
       el("dd", {}, badge(scan.verdict), " ", badge(scan.action), " score ", score(scan.score))),
     el("div", { class: "actions" },
-      el("button", { class: "secondary", onclick: report("spam") }, "Report spam"),
-      el("button", { class: "secondary", onclick: report("ham") }, "Not spam"),
+      el("button", { class: "secondary", onclick: () => composeView({ reply: m, id }) }, "Reply"),
+      el("button", { class: "secondary", onclick: () => composeView({ forward: m, id }) }, "Forward"),
+      m.folder === "Junk" ? el("button", { class: "secondary", onclick: report("ham") }, "Not spam")
+        : el("button", { class: "secondary", onclick: report("spam") }, "Report spam"),
+      el("button", { class: "secondary", onclick: setFlags({ seen: false }) }, "Mark unread"),
+      el("button", { class: "secondary", id: "flag", onclick: setFlags({ flagged: !flags.includes("\\Flagged") }) },
+        flags.includes("\\Flagged") ? "Unflag" : "Flag"),
+      move,
       el("button", { class: "secondary", onclick: () => downloadRaw(id) }, "Raw"),
       el("button", { class: "danger", onclick: async () => {
         await api("DELETE", "/emails/" + id);
-        flash("Deleted.");
-        location.hash = "#/inbox";
+        flash(m.folder === "Trash" ? "Deleted for good." : "Moved to Trash.");
+        back();
       } }, "Delete")),
     body,
     m.attachments.length ? el("div", {}, el("h3", {}, "Attachments"), el("ul", {}, m.attachments.map((a) =>
@@ -184,23 +232,33 @@ async function downloadRaw(id) {
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
-function composeView() {
+/* A new message, or a reply to / forward of the message of opts (the
+ * server threads it: In-Reply-To and References). */
+function composeView(opts) {
+  const o = opts || {};
+  const parent = o.reply || o.forward;
+  const subj = parent ? (o.reply ? "Re: " : "Fwd: ") + (parent.subject || "").replace(/^(re|fwd?):\s*/i, "") : "";
+  const quoted = parent ? "\n\n" + (o.reply ? (parent.from || "") + " wrote:\n" : "-------- Forwarded message --------\n") +
+    (parent.text || "").split("\n").map((l) => (o.reply ? "> " : "") + l).join("\n") : "";
   const f = el("form", { class: "card", id: "compose" },
-    el("h1", {}, "New message"),
-    el("label", {}, "To", el("input", { name: "to", required: true, placeholder: "a@example.org, b@example.net" })),
+    el("h1", {}, o.reply ? "Reply" : o.forward ? "Forward" : "New message"),
+    el("label", {}, "To", el("input", { name: "to", required: true, placeholder: "a@example.org, b@example.net",
+      value: o.reply ? parent.from || "" : "" })),
     el("label", {}, "Cc", el("input", { name: "cc" })),
-    el("label", {}, "Subject", el("input", { name: "subject" })),
-    el("label", {}, "Message", el("textarea", { name: "text" })),
+    el("label", {}, "Subject", el("input", { name: "subject", value: subj })),
+    el("label", {}, "Message", el("textarea", { name: "text" }, quoted)),
     el("button", { type: "submit" }, "Send"));
   f.onsubmit = async (ev) => {
     ev.preventDefault();
     const d = new FormData(f);
     const list = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
+    const msg = { to: list(d.get("to")), cc: list(d.get("cc")), subject: d.get("subject"), text: d.get("text") };
+    if (o.reply) msg.in_reply_to = o.id;
+    if (o.forward) msg.forward_of = o.id;
     try {
-      await api("POST", "/emails/send", { to: list(d.get("to")), cc: list(d.get("cc")),
-        subject: d.get("subject"), text: d.get("text") });
+      await api("POST", "/emails/send", msg);
       flash("Sent.");
-      location.hash = "#/sent";
+      location.hash = "#/folder/Sent";
     } catch (e) { flash(e.message, true); }
   };
   view(f);
@@ -329,6 +387,38 @@ async function heldView(cursor) {
       onclick: () => heldView(page.next_cursor) }, "Older")) : "");
 }
 
+async function sendersView() {
+  const page = await api("GET", "/settings/senders");
+  const f = el("form", { class: "filters", id: "sender-form" },
+    el("label", {}, "Address or domain", el("input", { name: "entry", required: true })),
+    el("label", {}, "Action", el("select", { name: "action" }, el("option", {}, "block"), el("option", {}, "allow"))),
+    el("button", { type: "submit" }, "Add"));
+  f.onsubmit = async (ev) => {
+    ev.preventDefault();
+    const d = new FormData(f);
+    try {
+      await api("PUT", "/settings/senders", { entry: d.get("entry"), action: d.get("action") });
+      flash("Saved.");
+      sendersView();
+    } catch (e) { flash(e.message, true); }
+  };
+  const rows = page.items.sort((a, b) => a.entry.localeCompare(b.entry)).map((x) => el("tr", {},
+    el("td", {}, x.entry), el("td", {}, x.action),
+    el("td", {}, el("button", { class: "secondary", onclick: async () => {
+      try {
+        await api("DELETE", "/settings/senders?entry=" + encodeURIComponent(x.entry));
+        flash("Removed.");
+        sendersView();
+      } catch (e) { flash(e.message, true); }
+    } }, "Remove"))));
+  view(el("h1", {}, "Senders"),
+    el("p", {}, "Mail from a blocked sender is held or refused; an allowed sender's mail counts as wanted " +
+      "when it passes DMARC. At most " + page.max + " entries."),
+    f, el("table", { id: "sender-list" }, el("thead", {}, el("tr", {},
+      ...["Sender", "Action", ""].map((h) => el("th", {}, h)))), el("tbody", {}, rows)),
+    rows.length ? "" : el("p", {}, "No senders listed."));
+}
+
 async function statsView() {
   const s = await api("GET", "/admin/stats");
   const keys = Object.keys(s.totals).filter((k) => k !== "total").sort();
@@ -402,17 +492,20 @@ async function render() {
   for (const a of document.querySelectorAll("[data-nav]"))
     a.classList.toggle("active", parts.includes(a.dataset.nav) || (parts[0] === a.dataset.nav));
   try {
-    if (parts[0] === "sent") await folderView("sent");
+    if (parts[0] === "sent") await folderView("Sent");
+    else if (parts[0] === "folder") await folderView(decodeURIComponent(parts[1] || "INBOX"), null,
+      new URLSearchParams(query || "").get("q"));
     else if (parts[0] === "message") await messageView(parts[1]);
     else if (parts[0] === "compose") composeView();
     else if (parts[0] === "held") await heldView();
+    else if (parts[0] === "senders") await sendersView();
     else if (parts[0] === "admin" && parts[1] === "scans") await scansView(new URLSearchParams(query || ""));
     else if (parts[0] === "admin" && parts[1] === "scan") await scanView(parts[2]);
     else if (parts[0] === "admin" && parts[1] === "quarantine") await quarantineView();
     else if (parts[0] === "admin" && parts[1] === "stats") await statsView();
     else if (parts[0] === "admin" && parts[1] === "audit") await auditView();
     else if (parts[0] === "admin" && parts[1] === "users") await usersView();
-    else await folderView("inbox");
+    else await folderView("INBOX");
   } catch (e) {
     view(el("p", { class: "card error" }, "Error: " + e.message));
   }
