@@ -59,11 +59,19 @@ static int wanted(const struct ims_conf *c, const struct ims_scan *s)
 	return s->action == IMS_ACTION_ACCEPT && strcmp(c->links_rewrite, "all") == 0;
 }
 
+/* The reason may quote the message (a charset name, a link): in the log
+ * line it cannot end the value or the line. */
 static void not_rewritten(struct ims_scan *s, const char *why)
 {
+	char clean[200];
+
+	snprintf(clean, sizeof clean, "%s", why);
+	for (char *p = clean; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+			*p = '?';
 	ims_scan_add_symbol(s, "LINKS_NOT_REWRITTEN",
-	                    ims_conf_score(s->conf, "LINKS_NOT_REWRITTEN"), why);
-	ims_log_notice(s->id, "event=links_not_rewritten reason=\"%s\"", why);
+	                    ims_conf_score(s->conf, "LINKS_NOT_REWRITTEN"), clean);
+	ims_log_notice(s->id, "event=links_not_rewritten reason=\"%s\"", clean);
 }
 
 ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const char *raw,

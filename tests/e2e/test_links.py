@@ -175,6 +175,26 @@ def t_single_part_long_line(e):
     assert max(len(x) for x in base.strip_sink(d).split(b"\n")) <= 1000
 
 
+def t_reason_quoted_safely(e):
+    """A reason that quotes the message (here a charset name with a quote and
+    a line break, RFC 2231) cannot end the log value or forge a log line."""
+    raw = base.msg("links-charset", frm="Bob <bob@example.org>",
+                   body="see https://xn--bcher-kva.example/\r\n",
+                   extra="MIME-Version: 1.0\r\nContent-Type: text/plain; "
+                         "charset*=utf-8''x%22%0Aevent%3Dforged\r\n")
+    code, text = base.send(e, raw, "bob@example.org", ["alice@example.test"], ip="198.51.100.7")
+    assert code == 250, (code, text)
+    d = base.delivered(e, "links-charset")
+    assert CLICK not in d, d[:1500]
+    deadline = time.time() + 10
+    while "links_not_rewritten" not in e.milter.log_text() and time.time() < deadline:
+        time.sleep(0.2)
+    log = e.milter.log_text()
+    lines = [l for l in log.splitlines() if "links_not_rewritten" in l]
+    assert lines and 'reason="charset x??event=forged' in lines[-1], log[-1500:]
+    assert not any(l.startswith("event=forged") for l in log.splitlines()), log[-1500:]
+
+
 def t_click_redirects(e):
     status, headers, _ = get(e, path_of(e.html[0]))
     assert status == 302, status
@@ -261,7 +281,8 @@ def t_listed_by_scan(e):
     assert status == 403 and "a scan found intel.example on a block list" in page, page
 
 
-CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_click_redirects, t_click_blocked,
+CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_reason_quoted_safely,
+         t_click_redirects, t_click_blocked,
          t_click_warns, t_altered_refused, t_clicks_recorded, t_listed_by_scan]
 
 
