@@ -164,8 +164,17 @@ void ims_route_click(struct ims_req *r)
 		}
 	}
 	r->location = location(tok.url);
-	ims_log_info(r->id, "event=click scan=%s user=%s verdict=%s url=\"%.300s\"", tok.scan_id,
-	             tok.user[0] ? tok.user : "-", verdict, r->location ? r->location : "?");
+	{
+		/* the recipient came from the SMTP envelope: an unquoted log value */
+		char user[IMS_LINKTOKEN_USER_MAX + 1];
+
+		snprintf(user, sizeof user, "%s", tok.user[0] ? tok.user : "-");
+		for (char *p = user; *p; p++)
+			if ((unsigned char)*p <= 0x20 || *p == '"' || *p == '\\' || *p == '=')
+				*p = '?';
+		ims_log_info(r->id, "event=click scan=%s user=%s verdict=%s url=\"%.300s\"",
+		             tok.scan_id, user, verdict, r->location ? r->location : "?");
+	}
 	switch (chk.verdict) {
 	case IMS_CLICK_CLEAN:
 		if (!r->location) {
