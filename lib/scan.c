@@ -505,6 +505,7 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		forced = "message header section exceeds the limits";
 		ims_scan_add_symbol(s, "HEADER_LIMIT", ims_conf_score(s->conf, "HEADER_LIMIT"), "");
 	} else if (st == IMS_ENOMEM) {
+		rc = IMS_ENOMEM; /* rc is IMS_OK after copy_envelope */
 		goto out;
 	}
 	if (msg) {
@@ -548,8 +549,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	if (!forced) {
 		st = ims_parse_message(raw, len, &parsed);
-		if (st == IMS_ENOMEM)
+		if (st == IMS_ENOMEM) {
+			rc = IMS_ENOMEM;
 			goto out;
+		}
 		if (st != IMS_OK) {
 			forced = "message could not be parsed within the limits";
 			parsed = NULL;

@@ -76,7 +76,7 @@ struct entry {
 	size_t len;
 };
 
-/* Writes entries as a zip (or, with gz, a gzipped tar) into buf; returns
+/* Writes entries as a zip (with gz: a gzipped tar; gz == 7: a 7z) into buf; returns
  * the size.  With password the zip's entries are encrypted (ZipCrypto). */
 static size_t make_archive(unsigned char *buf, size_t cap, const struct entry *e, int n, int gz,
                            const char *password)
@@ -84,7 +84,9 @@ static size_t make_archive(unsigned char *buf, size_t cap, const struct entry *e
 	struct archive *a = archive_write_new();
 	size_t used = 0;
 
-	if (gz) {
+	if (gz == 7) {
+		archive_write_set_format_7zip(a);
+	} else if (gz) {
 		archive_write_add_filter_gzip(a);
 		archive_write_set_format_pax_restricted(a);
 	} else {
@@ -181,6 +183,18 @@ static void test_tar_gz_member(void)
 
 	CHECK(check_with(&defaults, "files.tar.gz", "application/gzip", tgz, n, false) == IMS_OK);
 	CHECK_STR_CONTAINS(got("ATTACH_TYPE_MISMATCH"), "files.tar.gz/invoice.pdf");
+}
+
+static void test_7z_member(void)
+{
+	static unsigned char z7[16384];
+	struct entry e[] = {{"readme.txt", "hello", 5}, {"setup.scr", pe, pe_len}};
+	size_t n = make_archive(z7, sizeof z7, e, 2, 7, NULL);
+
+	CHECK(check_with(&defaults, "files.7z", "application/x-7z-compressed", z7, n, false) ==
+	      IMS_OK);
+	CHECK_STR_CONTAINS(got("BAD_ATTACHMENT_EXT"), "files.7z/setup.scr");
+	CHECK_STR_CONTAINS(got("ATTACH_EXECUTABLE"), "files.7z/setup.scr");
 }
 
 /* zip(zip(zip(pe))): found at depth 3, not opened past max_depth */
@@ -374,6 +388,7 @@ int main(void)
 	RUN(test_harmless);
 	RUN(test_zip_member);
 	RUN(test_tar_gz_member);
+	RUN(test_7z_member);
 	RUN(test_nested);
 	RUN(test_encrypted);
 	RUN(test_ooxml_macro);
