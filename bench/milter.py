@@ -39,6 +39,10 @@ NOOP_ARGS = [] if os.environ.get("IMS_BENCH_NOOP_HEADERS") == "0" else ["addhead
 # another build of it ("ims_before") on IMS_BENCH_BEFORE_SOCKET (inet|unix,
 # default inet: the former default).
 ALSO_INET = os.environ.get("IMS_BENCH_ALSO_INET") == "1"
+# IMS_BENCH_LINKS=1 adds the same ims-milter with [links] rewrite = all
+# ("ims_links"): links of every delivered message rewritten to /click, the
+# cost of link rewriting side by side with "ims" (rewriting off)
+LINKS = os.environ.get("IMS_BENCH_LINKS") == "1"
 # IMS_BENCH_REPUTATION=1 adds the same ims-milter with the reputation checks
 # on ("ims_rep": DNS lists answered by the local nsd, an intel dir of
 # IMS_BENCH_INTEL_ENTRIES entries), so their cost shows in the same run.
@@ -226,8 +230,9 @@ def smtp_source(port):
 
 
 def start_extra_ims(tmp, conf, name, exe, kind, more=""):
-    """Another ims-milter (exe) with conf's settings on its own socket of
-    kind inet|unix; returns (proc, Postfix's socket form, log path)."""
+    """Another ims-milter (exe) with conf's settings (and the sections in
+    more) on its own socket of kind inet|unix; returns (proc, Postfix's
+    socket form, log path)."""
     log = tmp.join(f"{name}.log")
     cpath = tmp.join(f"{name}.conf")
     if kind == "unix":
@@ -400,9 +405,19 @@ def main():
                           "unix" if UNIX else "inet"))
         if IMS_OFF:
             extra.append(("ims_off", os.path.join(BUILD, "milter/ims-milter"), "inet"))
+        links_conf = ""
+        if LINKS:
+            extra.append(("ims_links", os.path.join(BUILD, "milter/ims-milter"),
+                          "unix" if UNIX else "inet"))
+            key = tmp.join("links.key")
+            with open(key, "wb") as f:
+                f.write(os.urandom(32))
+            os.chmod(key, 0o600)
+            links_conf = (f"\n[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
+                          f"key_file = {key}\n")
         for name, exe, kind in extra:
             econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
-                else conf
+                else conf + links_conf if name == "ims_links" else conf
             proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind,
                                                IMS_OFF if name == "ims_off" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
@@ -529,6 +544,17 @@ def main():
             "scan_us_by_milter": scan_us_by(ims_logs),
             "ims_rss_kb": ims_rss, "ims_hwm_kb": ims_hwm, "rspamd_rss_kb_all_processes": rsp_rss,
         }
+        if LINKS:
+            with open(ims_logs["ims_links"], errors="replace") as f:
+                text = f.read()
+            # the rewrite's own time per message that had links (log: links_us)
+            lus = [int(x) for x in re.findall(r"links=rewritten links_us=(\d+)", text)]
+            res["links_rewritten_messages"] = len(lus)
+            res["links_not_rewritten"] = len(re.findall(r"event=links_not_rewritten", text))
+            res["links_rewrite_us_p50"] = percentile(lus, 50)
+            res["links_rewrite_us_p99"] = percentile(lus, 99)
+            res["links_not_rewritten_reasons"] = sorted(set(
+                re.findall(r"event=links_not_rewritten reason=\"([^\"]*)\"", text)))[:20]
         print(json.dumps(res, indent=1))
         if rsp:
             common.stop_pid(rsp.pid)

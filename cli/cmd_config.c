@@ -18,6 +18,7 @@
 #include "clamd.h"
 #include "ims.h"
 #include "intel.h"
+#include "linktoken.h"
 
 static void help(void)
 {
@@ -122,6 +123,17 @@ static int check(struct ims_cli *cli, int files)
 		bad += check_file(p, "[webapi] jwt_secret_file", c->webapi_jwt_secret_file, 1);
 		bad += check_file(p, "[webapi] submission_password_file",
 		                  c->webapi_submission_password_file, 1);
+		if (c->links_key_file && *c->links_key_file) {
+			struct ims_linkkey *k = NULL;
+			char err[400];
+
+			/* the rules the daemons apply (lib/linktoken.h) */
+			if (ims_linkkey_load(c->links_key_file, &k, err, sizeof err) != IMS_OK) {
+				fprintf(stderr, "%s: [links] key_file %s\n", p, err);
+				bad++;
+			}
+			ims_linkkey_free(k);
+		}
 		for (char **k = c->dkim_keys; k && *k; k++) {
 			const char *path = strchr(strchr(*k, ':') + 1, ':') + 1;
 			bad += check_file(p, "[dkim] key", path, 1);
@@ -132,6 +144,14 @@ static int check(struct ims_cli *cli, int files)
 		else
 			ims_model_unref(m);
 		check_clamd(c, p);
+	}
+	if (c->links_click_url && *c->links_click_url && strcmp(c->links_rewrite, "off") != 0 &&
+	    (!c->links_key_file || !*c->links_key_file)) {
+		fprintf(stderr,
+		        "%s: [links] click_url is set but key_file is not: no link is "
+		        "rewritten\n",
+		        c->path ? c->path : "(defaults)");
+		bad++;
 	}
 	if (bad)
 		return IMS_EXIT_ERROR;

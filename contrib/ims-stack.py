@@ -147,6 +147,10 @@ def write_ims_conf(d, p, build, dove):
     if not os.path.exists(secret):
         with private_open(secret) as f:
             f.write(os.urandom(32).hex() + "\n")
+    links_key = d.join("etc", "links.key")  # [links]: signs the rewritten links
+    if not os.path.exists(links_key):
+        with private_open(links_key, "wb") as f:
+            f.write(os.urandom(32))
     conf = d.join("etc", "ims.conf")
     with private_open(conf) as f:
         f.write(f"""# ims.conf of the quick-start stack (contrib/ims-stack.py)
@@ -181,6 +185,11 @@ submission = smtp://127.0.0.1:{p['submission']}
 submission_user = webapi
 submission_password_file = {d.join('etc', 'submission.pw')}
 ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
+
+[links]
+# links of tagged inbound mail go through ims-webapi's /click (checked again when clicked)
+click_url = http://127.0.0.1:{p['webapi']}/click
+key_file = {links_key}
 
 [quarantine]
 lmtp = unix:{p['ims_lmtp']}

@@ -106,6 +106,20 @@ static const struct conf_key conf_table[] = {
 	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
 	  "entries read from all list files together; lines past it are dropped with a log line" },
 
+	{ "links", "rewrite", T_ENUM, OFF(links_rewrite), "tagged", 0, 0, "tagged,all,off",
+	  "rewrite the links of inbound mail to click_url: tagged mail only, all inbound mail "
+	  "that is delivered, or off (needs click_url and key_file)" },
+	{ "links", "click_url", T_STRING, OFF(links_click_url), "", NOLIM,
+	  "the address of ims-webapi's GET /click as users reach it, e.g. "
+	  "https://mail.example.com/click (empty: no rewriting)" },
+	{ "links", "key_file", T_STRING, OFF(links_key_file), "", NOLIM,
+	  "file (mode 0600 or 0640, at least 32 bytes) whose contents sign the click tokens; "
+	  "ims-milter and ims-webapi must read the same one (empty: no rewriting, /click off)" },
+	{ "links", "lifetime_days", T_INT, OFF(links_lifetime_days), "90", 1, 3650, NULL,
+	  "a rewritten link stops working this long after the message arrived" },
+	{ "links", "max_links", T_INT, OFF(links_max_links), "500", 1, 10000, NULL,
+	  "a message with more links is delivered unrewritten (LINKS_NOT_REWRITTEN)" },
+
 	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
 	  "entries one user's or one domain's sender allow/block list may hold" },
 	{ "bec", "enabled", T_BOOL, OFF(bec_enabled), "yes", NOLIM,
@@ -295,7 +309,7 @@ static const struct conf_key conf_table[] = {
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
+static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel", "links",
 					      "senders", "bec", "redis", "classifier", "scores", "actions",
 					      "dkim",    "webapi", "quarantine", "dovecot", "users",
 					      "feedback", "antivirus", "attachments" };
@@ -655,6 +669,32 @@ static ims_status check_smtp_url(const char *v, char *why, size_t whylen)
 	return rc;
 }
 
+/* [links] click_url: an absolute http(s) URL without a fragment (the
+ * token is appended as ?t= or &t=). */
+static ims_status check_click_url(const char *v, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	ims_status rc = IMS_EINVAL;
+
+	if (!u)
+		return IMS_ENOMEM;
+	if (curl_url_set(u, CURLUPART_URL, v, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		snprintf(why, whylen, "'%s' is not a URL", v);
+	else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		snprintf(why, whylen, "'%s': want https://HOST/click", v);
+	else if (strchr(v, '#') || strlen(v) > 512)
+		snprintf(why, whylen, "'%s': no fragment, at most 512 characters", v);
+	else
+		rc = IMS_OK;
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 static ims_status check_dnsbl_rule(const char *v, char *why, size_t whylen)
 {
 	struct ims_dnsbl_rule r;
@@ -693,6 +733,8 @@ static const struct {
 	{ "dnsbl", "helo", check_dnsbl_rule },
 	{ "dnsbl", "domain", check_dnsbl_rule },
 	{ "intel", "dir", check_abs_path },
+	{ "links", "key_file", check_abs_path },
+	{ "links", "click_url", check_click_url },
 	{ "redis", "socket", check_abs_path },
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
@@ -1087,6 +1129,8 @@ static const char *const section_docs[] = {
 	"drops in a directory (docs/operations.md).",
 	"bec", "Impersonation and look-alikes: look-alike domains, display names of local users, "
 	"Reply-To elsewhere, first-time senders (docs/milter.md).",
+	"links", "Links at click time: links of inbound mail rewritten to ims-webapi's /click, "
+	"checked again when clicked (docs/milter.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",

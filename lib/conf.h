@@ -56,6 +56,12 @@ struct ims_conf {
 	char *intel_dir;
 	int intel_max_entries;
 
+	/* [links]: link rewriting and click-time checks (lib/links.h) */
+	char *links_rewrite; /* "tagged", "all" or "off" */
+	char *links_click_url;
+	char *links_key_file;
+	int links_lifetime_days;
+	int links_max_links;
 	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
 	int senders_max_entries;
 	/* [bec]: impersonation and look-alikes (lib/bec.h) */

@@ -51,6 +51,29 @@ ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op,
 	return st;
 }
 
+void ims_events_click_argv(const char *argv[IMS_EVENTS_CLICK_ARGC], char now[24], uint64_t time_ms,
+                           const char *scan_id, const char *user, const char *url,
+                           const char *verdict, const char *reason, const char *ip)
+{
+	const char *fields[] = {"time", now,       "id",    scan_id,  "user", user, "url",
+	                        url,    "verdict", verdict, "reason", reason, "ip", ip};
+	size_t n = 0;
+
+	_Static_assert(8 + sizeof fields / sizeof fields[0] == IMS_EVENTS_CLICK_ARGC,
+	               "IMS_EVENTS_CLICK_ARGC counts the XADD");
+	snprintf(now, 24, "%" PRIu64, time_ms);
+	argv[n++] = "XADD";
+	argv[n++] = IMS_EVENTS_KEY;
+	argv[n++] = "MAXLEN";
+	argv[n++] = "~";
+	argv[n++] = IMS_EVENTS_MAXLEN_STR;
+	argv[n++] = "*";
+	argv[n++] = "type";
+	argv[n++] = "click";
+	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		argv[n++] = fields[i] ? fields[i] : "";
+}
+
 void ims_events_cli_actor(char *out, size_t len)
 {
 	struct passwd *pw = getpwuid(getuid());

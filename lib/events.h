@@ -6,6 +6,7 @@
 #define IMS_EVENTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <hiredis/hiredis.h>
 
@@ -22,6 +23,15 @@
  * Redis failed, IMS_EINVAL for too many fields. */
 ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op, const char *target,
                             const char *const *kv, size_t n, char *id);
+
+/* A click on a rewritten link (GET /click, lib/clicks.c): "type click
+ * time T id SCAN user ADDR url URL verdict V reason R ip IP".  Fills argv
+ * with the XADD (IMS_EVENTS_CLICK_ARGC strings, borrowed from the
+ * arguments and now, a buffer of 24 bytes) for the caller's transaction. */
+#define IMS_EVENTS_CLICK_ARGC 22
+void ims_events_click_argv(const char *argv[IMS_EVENTS_CLICK_ARGC], char now[24], uint64_t time_ms,
+                           const char *scan_id, const char *user, const char *url,
+                           const char *verdict, const char *reason, const char *ip);
 
 /* "cli:<login name>": the actor of a change made with the ims command. */
 void ims_events_cli_actor(char *out, size_t len);

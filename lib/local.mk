@@ -8,6 +8,8 @@ lib_libims_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
 	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
+# click tokens (ims-milter signs, ims-webapi verifies)
+lib_libims_a_SOURCES += lib/linktoken.c lib/linktoken.h
 # malware and attachments: the clamd client, types by content, archive members
 lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachments.h
 # the scan pipeline and the store (milter owner)
@@ -30,10 +32,14 @@ lib_libims_a_SOURCES += lib/dns.c lib/dns.h lib/rfc5322.c lib/rfc5322.h lib/spf.
 # the scan pipeline: needs classifier/libimsclassifier.a; link order
 # lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a
 noinst_LIBRARIES += lib/libimsscan.a
-lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
 	lib/scan_malware.c lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h \
 	lib/bec.c lib/bec.h lib/scan_bec.c
+# links at click time: rewriting at delivery (libxml2: link in $(XML_LIBS))
+lib_libimsscan_a_SOURCES += lib/linkrewrite.c lib/linkrewrite.h lib/links.c lib/links.h
+# links at click time: the check and record of a click (ims-webapi)
+lib_libimsscan_a_SOURCES += lib/clicks.c lib/clicks.h
 # the intel lists' benchmark (docs/benchmarks.md)
 EXTRA_DIST += bench/intel.sh bench/intel.c

@@ -11,6 +11,7 @@
 #include "classify.h"
 #include "heuristics.h"
 #include "msglinks.h"
+#include "clicks.h"
 #include "log.h"
 #include "message.h"
 #include "model.h"
@@ -602,8 +603,11 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 			    .parsed = parsed,
 			};
 			clock_gettime(CLOCK_MONOTONIC, &t);
+			size_t before = s->nhits;
+
 			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
 			                     &rin, emit_weighted, s);
+			ims_clicks_note_listed(s, hin.links, hin.nlinks, before);
 			s->reputation_us = elapsed_us(&t);
 			{
 				char fa[IMS_MSG_ADDR_MAX + 1] = "";

@@ -9,6 +9,7 @@
 #include "ulid.h"
 
 #define IMS_SCAN_NHEADERS 5
+#define IMS_SCAN_MAX_LISTED 8 /* link domains a reputation list named (lib/links.h) */
 
 struct ims_scan_hit {
 	char name[40];
@@ -57,6 +58,8 @@ struct ims_scan {
 	 * (lib/bec.h), for the correspondents the store records */
 	char bec_from[321];
 	char bec_name_key[1024];
+	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
+	size_t nlisted;
 	char *dkim_sig;
 };
 

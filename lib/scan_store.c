@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include <time.h>
 
+#include "clicks.h"
 #include "events.h"
 #include "log.h"
 #include "quarantine.h"
@@ -139,6 +140,19 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 		    .score = s->score,
 		};
 		ims_quarantine_txn_hold(t, s->conf, &h);
+	}
+	/* link domains a list named: GET /click blocks them from now on */
+	for (size_t i = 0; i < s->nlisted; i++) {
+		ims_store_txn_cmd(t, "ZADD");
+		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
+		ims_store_txn_str(t, s->listed[i]);
+	}
+	if (s->nlisted && trim) {
+		ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
+		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_str(t, "-inf");
+		ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
 	}
 	ims_store_txn_cmd(t, "XADD");
 	ims_store_txn_str(t, IMS_EVENTS_KEY);

@@ -104,6 +104,11 @@ const struct ims_symbol_def ims_symbols[] = {
 	  "Reply-To is at another organisation than From (not for mailing lists)" },
 	{ "BEC_FIRST_TIME_SENDER", 0.5,
 	  "no local recipient has corresponded with the From address before" },
+	{ "LINKS_REWRITTEN", 0.0,
+	  "the links of the delivered copy point at ims-webapi's /click ([links]); informational" },
+	{ "LINKS_NOT_REWRITTEN", 0.0,
+	  "[links] wanted the links rewritten but the message was delivered as it came (the "
+	  "detail says why: a charset, the limits, a MIME structure that would not survive)" },
 	{ NULL, 0.0, NULL },
 };
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmilter/mfdef.h>
 
@@ -14,6 +15,7 @@
 #include "metrics.h"
 #include "conf.h"
 #include "engine.h"
+#include "links.h"
 #include "log.h"
 #include "scan.h"
 
@@ -34,10 +36,12 @@ struct msg {
 	size_t len, cap, limit;
 	int oversize;
 	int own_count[NOWN]; /* occurrences of each of our header names */
+	int cte_count;       /* Content-Transfer-Encoding fields (links: the body may become QP) */
 };
 
 struct conn {
-	unsigned long proto; /* SMFIP_* flags agreed with the MTA (no-reply stages) */
+	unsigned long proto;   /* SMFIP_* flags agreed with the MTA (no-reply stages) */
+	unsigned long actions; /* SMFIF_* actions the MTA allows (SMFIF_CHGBODY: links) */
 	char ip[INET6_ADDRSTRLEN];
 	char name[256];
 	char helo[256];
@@ -186,11 +190,13 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			return SMFIS_REJECT; /* libmilter: give up on this connection */
 		smfi_setpriv(ctx, c);
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST |
+	             SMFIF_CHGBODY);
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
 	c->proto = *pf1;
+	c->actions = *pf0;
 	if (*pf0 & SMFIF_SETSYMLIST)
 		set_macro_lists(ctx);
 	return SMFIS_CONTINUE;
@@ -287,6 +293,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 	for (int i = 0; i < NOWN; i++)
 		if (strcasecmp(name, own_names[i]) == 0)
 			m->own_count[i]++;
+	if (strcasecmp(name, "Content-Transfer-Encoding") == 0)
+		m->cte_count++;
 	/* "Name: value" with the line ends of folded values as CRLF; with
 	 * SMFIP_HDR_LEADSPC the value keeps its leading space as received */
 	bad |= msg_append(m, name, strlen(name)) || msg_append(m, ":", 1);
@@ -369,6 +377,21 @@ static int add_field(SMFICTX *ctx, int leadspc, int insert, const char *name, co
 	return rc == MI_SUCCESS ? 0 : -1;
 }
 
+/* The message's Content-Transfer-Encoding becomes quoted-printable (its
+ * body was rewritten as such): the one field changed, or added. */
+static int set_cte_qp(SMFICTX *ctx, const struct msg *m)
+{
+	const struct conn *c = smfi_getpriv(ctx);
+	const int leadspc = c && (c->proto & SMFIP_HDR_LEADSPC);
+	char *v = leadspc ? " quoted-printable" : "quoted-printable";
+
+	if (m->cte_count == 0)
+		return add_field(ctx, leadspc, 0, "Content-Transfer-Encoding", "quoted-printable");
+	if (m->cte_count > 1)
+		return -1;
+	return smfi_chgheader(ctx, "Content-Transfer-Encoding", 1, v) == MI_SUCCESS ? 0 : -1;
+}
+
 /* Removes our header names that came from outside, then adds ours. */
 static int apply_headers(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s)
 {
@@ -425,6 +448,11 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	struct ims_scan *s = NULL;
 	struct ims_envelope env;
 	char reply[512], err[256];
+	char *newbody = NULL; /* links rewritten ([links]): the body to deliver */
+	size_t newlen = 0;
+	const char *links = "none";
+	long links_us = 0;
+	int to_qp = 0; /* the rewritten body is quoted-printable: so must the field be */
 	sfsistat ret = SMFIS_TEMPFAIL;
 	ims_status st;
 
@@ -465,6 +493,22 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		ret = tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
 		goto out;
 	}
+	/* links to /click in the delivered copy: decided before the store so
+	 * that the scan log says whether it happened */
+	if (ims_scan_action(s) <= IMS_ACTION_TAG) {
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		st = ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
+		                       (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen, &to_qp);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		links_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
+		links = st == IMS_OK ? "rewritten" : st == IMS_ENOTFOUND ? "none" : "unchanged";
+		if (st == IMS_ENOMEM) {
+			ret = tempfail(ctx, IMS_TF_SCAN, "Out of memory, try again later");
+			goto out;
+		}
+	}
 	/* stored first: a held message is in the quarantine before the MTA
 	 * is told to drop its copy; a failed store is a tempfail */
 	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
@@ -500,6 +544,13 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
+		if (newbody && (smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) !=
+		                    MI_SUCCESS ||
+		                (to_qp && set_cte_qp(ctx, m) != 0))) {
+			ret = tempfail(ctx, IMS_TF_HEADERS,
+			               "Could not rewrite links, try again later");
+			break;
+		}
 		ret = SMFIS_ACCEPT;
 		break;
 	}
@@ -509,16 +560,17 @@ out:
 	if (s)
 		ims_log_info(ims_scan_id(s),
 		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
-		             "rcpts=%zu local_us=%ld total_us=%ld reply=%s",
+		             "rcpts=%zu local_us=%ld total_us=%ld links=%s links_us=%ld reply=%s",
 		             qid(ctx),
 		             ret == SMFIS_TEMPFAIL ? "tempfail"
 		                                   : ims_action_name(ims_scan_action(s)),
 		             ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
-		             ims_scan_local_us(s), ims_scan_total_us(s),
+		             ims_scan_local_us(s), ims_scan_total_us(s), links, links_us,
 		             ret == SMFIS_ACCEPT    ? "accept"
 		             : ret == SMFIS_DISCARD ? "discard"
 		             : ret == SMFIS_REJECT  ? "reject"
 		                                    : "tempfail");
+	free(newbody);
 	ims_scan_free(s);
 	conn_end_msg(c);
 	return ret;
@@ -554,7 +606,7 @@ static sfsistat cb_data(SMFICTX *ctx)
 struct smfiDesc ims_milter_desc = {
     .xxfi_name = "ims-milter",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_CHGBODY,
     .xxfi_connect = cb_connect,
     .xxfi_helo = cb_helo,
     .xxfi_envfrom = cb_envfrom,

@@ -49,6 +49,17 @@ expect 1 "world-readable secret" "$good" "readable by everyone (mode 0644"
 chmod 0600 "$T/jwt"
 expect 1 "missing key file" "$good[dkim]\nkeys = b.test:s:$T/nokey.pem\n" "nokey.pem: No such file"
 expect 1 "missing model" "[classifier]\nmodel = $T/none.ims\n" "none.ims"
+head -c 32 /dev/urandom >"$T/links.key"
+chmod 0644 "$T/links.key"
+expect 1 "link key others may read" "$good[links]\nkey_file = $T/links.key\n" \
+	"[links] key_file $T/links.key: mode 0644 lets others read"
+chmod 0600 "$T/links.key"
+expect 0 "link key" "$good[links]\nkey_file = $T/links.key\nclick_url = https://m.example/click\n" \
+	"$T/c.conf: ok"
+expect 1 "click_url without key" "$good[links]\nclick_url = https://m.example/click\n" \
+	"click_url is set but key_file is not"
+expect 1 "click_url not http" "[links]\nclick_url = ftp://m.example/click\n" \
+	"[links] click_url: 'ftp://m.example/click': want https://HOST/click"
 expect 1 "missing intel dir" "$good[intel]\ndir = $T/no-intel\n" "[intel] dir $T/no-intel: No such file"
 mkdir "$T/intel.d" && printf '192.0.2.1\nnot an entry!\n' >"$T/intel.d/x.block"
 expect 0 "intel dir (a bad line is logged, not fatal)" "$good[intel]\ndir = $T/intel.d\n" \

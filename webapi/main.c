@@ -22,6 +22,7 @@
 #include "app.h"
 #include "conf.h"
 #include "engine.h"
+#include "linktoken.h"
 #include "log.h"
 #include "notify.h"
 #include "router.h"
@@ -118,6 +119,17 @@ int main(int argc, char **argv)
 			  sizeof err) != 0) {
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		goto out;
+	}
+	if (conf->links_key_file && *conf->links_key_file) {
+		/* GET /click reads it for each click: a bad one stops us now */
+		struct ims_linkkey *lk = NULL;
+
+		if (ims_linkkey_load(conf->links_key_file, &lk, err, sizeof err) != IMS_OK) {
+			ims_log_err(NULL, "event=config_error error=\"[links] key_file %s\"", err);
+			fprintf(stderr, "ims-webapi: [links] key_file %s\n", err);
+			goto out;
+		}
+		ims_linkkey_free(lk);
 	}
 	if (app.metrics_token && strlen(app.metrics_token) < METRICS_TOKEN_MIN) {
 		ims_log_err(NULL, "event=config_error error=\"%s: the token is shorter than %d\"",

@@ -292,5 +292,6 @@ void ims_req_free(struct ims_req *r)
 	free(r->path);
 	free(r->body);
 	free(r->resp);
+	free(r->location);
 	free(r);
 }

@@ -50,6 +50,7 @@ struct ims_req {
 	const char *ctype;
 	int retry_after;          /* seconds; 0 = no header */
 	const char *disposition;  /* Content-Disposition (static string) or NULL */
+	char *location;           /* owned: Location of a 302 (NULL: /ui/) */
 	bool responded;
 	bool close; /* close the connection after the response */
 };

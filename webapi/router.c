@@ -10,6 +10,7 @@
 	X("GET", "/metrics", IMS_OPEN, "metrics", ims_route_metrics)                     \
 	X("GET", "/", IMS_OPEN, "root", ims_route_root)                                  \
 	X("GET", "/ui/*", IMS_OPEN, "ui", ims_route_ui)                                  \
+	X("GET", "/click", IMS_OPEN, "click", ims_route_click)                           \
 	X("POST", "/auth/register", IMS_OPEN, "auth_register", ims_route_register)       \
 	X("POST", "/auth/login", IMS_OPEN, "auth_login", ims_route_login)                \
 	X("POST", "/auth/refresh", IMS_OPEN, "auth_refresh", ims_route_refresh)          \
@@ -47,6 +48,7 @@
 	X("POST", "/admin/quarantine/{}/release", IMS_ADMIN, "admin_release",            \
 	  ims_route_admin_release)                                                       \
 	X("GET", "/admin/audit", IMS_ADMIN, "admin_audit", ims_route_admin_audit)        \
+	X("GET", "/admin/clicks", IMS_ADMIN, "admin_clicks", ims_route_admin_clicks)     \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)        \
 	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create) \
 	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)         \

@@ -13,6 +13,7 @@ void ims_route_root(struct ims_req *r);
 void ims_route_register(struct ims_req *r);
 void ims_route_login(struct ims_req *r);
 void ims_route_refresh(struct ims_req *r);
+void ims_route_click(struct ims_req *r); /* routes_click.c: the token is the authority */
 
 /* any signed-in user */
 void ims_route_logout(struct ims_req *r);
@@ -44,6 +45,7 @@ void ims_route_admin_quarantine_get(struct ims_req *r);
 void ims_route_admin_quarantine_delete(struct ims_req *r);
 void ims_route_admin_release(struct ims_req *r);
 void ims_route_admin_audit(struct ims_req *r);
+void ims_route_admin_clicks(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
 void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */

@@ -481,8 +481,9 @@ void ims_route_admin_audit(struct ims_req *r)
 		ims_req_error(r, 400, "format must be json or csv");
 		return;
 	}
-	if (type && strcmp(type, "admin") != 0 && strcmp(type, "scan") != 0) {
-		ims_req_error(r, 400, "type must be admin or scan");
+	if (type && strcmp(type, "admin") != 0 && strcmp(type, "scan") != 0 &&
+	    strcmp(type, "click") != 0) {
+		ims_req_error(r, 400, "type must be admin, scan or click");
 		return;
 	}
 	if (cur) {

@@ -137,8 +137,16 @@ static enum MHD_Result send_response(struct ims_req *r)
 	if (r->status == 405)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST, DELETE");
 	if (r->status == 302)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, "/ui/");
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+					r->location ? r->location : "/ui/");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "click") == 0) {
+		/* GET /click: static pages, no script; the target never sees the token */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+					"default-src 'none'; base-uri 'none'; form-action 'none'; "
+					"frame-ancestors 'none'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "ui") == 0)
 		/* the UI: own scripts and styles only; message HTML sits in a
 		 * sandboxed srcdoc iframe and inherits this policy */

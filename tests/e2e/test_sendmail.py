@@ -11,6 +11,8 @@ ims-milter on a unix socket, Redis, Dovecot (LMTP, IMAP) and ims-webapi.
     delivers it to the INBOX (over IMAP);
   * outbound mail of an authenticated user (SMTP AUTH against Sendmail's
     own SASL) is DKIM-signed;
+  * links of inbound mail are rewritten ([links] rewrite = all): Sendmail
+    replaces the body (SMFIF_CHGBODY) and relays valid MIME;
   * the milter down: 451 (F=T), never delivered unscanned.
 Needs root; exits 77 when a part is missing."""
 import imaplib
@@ -93,6 +95,27 @@ def test_inbound_scanned():
     assert header(text, "X-Spam-Flag") == ["NO"], text[:1500]
 
 
+def test_links_rewritten():
+    import email
+    import email.policy
+    body = ("--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "See https://docs.example.org/a?b=1 today.\r\n"
+            "--B\r\nContent-Type: text/html; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+            "PHA+PGEgaHJlZj0iaHR0cHM6Ly9kb2NzLmV4YW1wbGUub3JnL2EiPmE8L2E+PC9wPg==\r\n"
+            "--B--\r\n")
+    raw = message("links note", "bob", body=body).replace(
+        b"Content-Type: text/plain\r\n", b'Content-Type: multipart/alternative; boundary="B"\r\n')
+    assert smtp("news@example.org", ["bob@example.org"], raw) == 250
+    (m,) = wait_for(lambda: relayed("links note"))
+    msg = email.message_from_bytes(m["data"], policy=email.policy.default)
+    assert not msg.defects, msg.defects
+    parts = [p.get_content() for p in msg.walk() if p.get_content_maintype() == "text"]
+    assert len(parts) == 2, parts
+    for p in parts:
+        assert "docs.example.org" not in p and "https://mail.example.test/click?t=" in p, p
+
+
 def test_gtube_rejected():
     gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
     assert smtp("news@example.org", ["bob@example.org"],
@@ -172,15 +195,21 @@ def main():
                        capture_output=True)
         os.chmod(key, 0o600)
         model = hmilter.make_model(e.tmp, 1.0)  # ham: only heuristics decide here
+        links_key = e.tmp.join("links.key")
+        with open(links_key, "wb") as f:
+            f.write(os.urandom(32))
+        os.chmod(links_key, 0o600)
         sock = e.tmp.join("ims-milter.sock")
         milter = hmilter.Milter(e.tmp, e.redis, model, unix_socket=sock, extra=(
             "[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
             "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n"
-            f"[dkim]\nkeys = example.test:ims:{key}\n")).start()
+            f"[dkim]\nkeys = example.test:ims:{key}\n"
+            f"[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
+            f"key_file = {links_key}\n")).start()
         sink = SmtpSink().start()
         sm = Sendmail(e.tmp, sock, sink.port, users={ALICE: PASSWORD}).start()
         try:
-            run([test_inbound_scanned, test_gtube_rejected, test_held_once_and_released,
+            run([test_inbound_scanned, test_links_rewritten, test_gtube_rejected, test_held_once_and_released,
                  test_outbound_signed, test_milter_down_tempfails])
         finally:
             sm.stop()

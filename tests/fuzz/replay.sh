@@ -31,4 +31,6 @@ run release "$s/rfc5322" "$s/mime" "$d/mime"
 run reputation
 run attach
 run urls "$s/html"
+run clicktoken
+run linkrewrite "$s/mime" "$d/mime"
 exit $rc

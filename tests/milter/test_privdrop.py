@@ -38,6 +38,22 @@ def main():
         assert r.returncode != 0 and f"{model} is not readable" in r.stderr, r.stderr
         print("ok   a model only root can read is refused at start")
 
+        # the [links] key is read for every rewritten message: 0600 root is
+        # refused at start, not found out message by message
+        os.chmod(model, 0o644)
+        key = tmp.join("links.key")
+        with open(key, "wb") as f:
+            f.write(os.urandom(32))
+        os.chmod(key, 0o600)
+        with open(conf, "a") as f:
+            f.write(f"[links]\nclick_url = https://m.example.test/click\nkey_file = {key}\n")
+        r = subprocess.run([exe, "-f", "-c", conf], capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0 and f"{key} is not readable" in r.stderr, r.stderr
+        print("ok   a link key only root can read is refused at start")
+        with open(conf, "w") as f:
+            f.write(f"[log]\ntarget = stderr\n[milter]\nsocket = unix:{sock}\nuser = nobody\n"
+                    f"[dns]\nnameservers = 127.0.0.1:9\n[classifier]\nmodel = {model}\n")
+
         # a listen address in use is an error: a second milter on the same
         # unix socket must not take it over (libmilter removes the file)
         os.chmod(model, 0o644)
