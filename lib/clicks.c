@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "clicks.h"
+#include "urls.h"
 #include "events.h"
 #include "heuristics.h"
 #include "rconn.h"
@@ -19,6 +20,17 @@
 const char *ims_click_verdict_name(enum ims_click_verdict v)
 {
 	return v == IMS_CLICK_BLOCK ? "block" : v == IMS_CLICK_WARN ? "warn" : "clean";
+}
+
+/* The host a link goes to (lib/urls.h, the one URL parser), or -1. */
+static int link_host(const char *url, char *host, size_t hostlen)
+{
+	struct ims_url_host h;
+
+	if (ims_url_host(url, strlen(url), &h) != IMS_OK)
+		return -1;
+	snprintf(host, hostlen, "%s", h.host);
+	return 0;
 }
 
 static void judge(struct ims_click_check *out, enum ims_click_verdict v, const char *why)
@@ -85,7 +97,7 @@ static void later_scans(redisContext *rc, const char *host, struct ims_click_che
 void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *url,
                          struct ims_click_check *out)
 {
-	char host[IMS_HEUR_MAX_HOST + 1];
+	char host[IMS_URL_MAX_HOST + 1];
 	struct ims_link link = {.href = url, .text = ""};
 	struct ims_reputation_input in = {
 	    .client_trusted = 1, /* no client, no HELO: only the link */
@@ -100,7 +112,7 @@ void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *u
 		judge(out, IMS_CLICK_BLOCK, "not an http(s) link");
 		return;
 	}
-	if (ims_heur_url_host(url, host, sizeof host) != 0) {
+	if (link_host(url, host, sizeof host) != 0) {
 		judge(out, IMS_CLICK_WARN, "the link names no host ims can check");
 		return;
 	}
@@ -109,7 +121,7 @@ void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *u
 		                     &in, emit, out);
 	if (rc)
 		later_scans(rc, host, out);
-	if (ims_heur_is_ip_literal(host))
+	if (ims_url_is_ip_literal(host))
 		judge(out, IMS_CLICK_WARN, "the link points at a bare IP address");
 	else if (strncmp(host, "xn--", 4) == 0 || strstr(host, ".xn--"))
 		judge(out, IMS_CLICK_WARN,
@@ -253,10 +265,10 @@ void ims_clicks_note_listed(struct ims_scan *s, const struct ims_link *links, si
 		if (!listing(hit->name, hit->weight))
 			continue;
 		for (size_t i = 0; i < nlinks && s->nlisted < IMS_SCAN_MAX_LISTED; i++) {
-			char host[IMS_HEUR_MAX_HOST + 1];
+			char host[IMS_URL_MAX_HOST + 1];
 
-			if (ims_heur_url_host(links[i].href, host, sizeof host) != 0 ||
-			    ims_heur_is_ip_literal(host))
+			if (link_host(links[i].href, host, sizeof host) != 0 ||
+			    ims_url_is_ip_literal(host))
 				continue;
 			/* the host, then each parent domain with a dot in it */
 			for (const char *d = host; strchr(d, '.'); d = strchr(d, '.') + 1)
