@@ -19,3 +19,5 @@ cli_ims_CFLAGS += -I$(top_srcdir)/webapi
 cli_ims_LDADD += $(CURL_LIBS)
 # ims migrate (drops the mailbox copies older versions kept in Redis)
 cli_ims_SOURCES += cli/cmd_migrate.c
+# ims events tail|forward (the event stream for a SIEM, lib/siem.h)
+cli_ims_SOURCES += cli/cmd_events.c

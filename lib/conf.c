@@ -109,6 +109,17 @@ static const struct conf_key conf_table[] = {
 	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
 	  "entries one user's or one domain's sender allow/block list may hold" },
 
+	{ "siem", "syslog", T_STRING, OFF(siem_syslog), "", NOLIM,
+	  "where `ims events forward` sends events: unix:/dev/log, udp:HOST:PORT or tcp:HOST:PORT "
+	  "(HOST numeric; RFC 5424, octet counting on TCP; empty: off)" },
+	{ "siem", "format", T_ENUM, OFF(siem_format), "cef", 0, 0, "cef,json",
+	  "message body: ArcSight CEF or one JSON object" },
+	{ "siem", "facility", T_ENUM, OFF(siem_facility), "local0", 0, 0,
+	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
+	  "syslog facility of the forwarded events" },
+	{ "siem", "batch", T_INT, OFF(siem_batch), "100", 1, 10000, NULL,
+	  "events read from Redis per XREAD; the saved position moves after each batch" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -274,7 +285,7 @@ static const struct conf_key conf_table[] = {
 static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
 					      "senders", "redis", "classifier", "scores", "actions",
 					      "dkim",    "webapi", "quarantine", "dovecot", "users",
-					      "feedback", "antivirus", "attachments" };
+					      "feedback", "antivirus", "attachments", "siem" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -1061,6 +1072,7 @@ static const char *const section_docs[] = {
 	"each local domain's) manage over the web API (docs/api.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
+	"siem", "The event stream to a SIEM over syslog: `ims events forward` (docs/operations.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",

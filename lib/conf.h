@@ -59,6 +59,12 @@ struct ims_conf {
 	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
 	int senders_max_entries;
 
+	/* [siem]: the event stream to a syslog target (lib/siem.h, ims events forward) */
+	char *siem_syslog;
+	char *siem_format;   /* "cef" or "json" */
+	char *siem_facility; /* a syslog facility name */
+	int siem_batch;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;

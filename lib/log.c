@@ -41,6 +41,14 @@ int ims_log_level_parse(const char *name)
 	return -1;
 }
 
+int ims_log_facility_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
 ims_status ims_log_open(const char *ident, const char *target, const char *level,
 			const char *facility)
 {
@@ -48,15 +56,8 @@ ims_status ims_log_open(const char *ident, const char *target, const char *level
 
 	if (level && (lvl = ims_log_level_parse(level)) < 0)
 		return IMS_EINVAL;
-	if (facility) {
-		size_t i;
-		for (i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
-			if (strcasecmp(facility, facilities[i].name) == 0)
-				break;
-		if (i == sizeof facilities / sizeof facilities[0])
-			return IMS_EINVAL;
-		fac = facilities[i].facility;
-	}
+	if (facility && (fac = ims_log_facility_parse(facility)) < 0)
+		return IMS_EINVAL;
 	if (target && strcmp(target, "syslog") != 0 && strcmp(target, "stderr") != 0 &&
 	    strcmp(target, "auto") != 0)
 		return IMS_EINVAL;

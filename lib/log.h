@@ -40,6 +40,10 @@ int ims_log_to_syslog(void);
 /* Parses a level name; returns -1 when unknown. */
 int ims_log_level_parse(const char *name);
 
+/* Parses a syslog facility name ("mail", "daemon", "user", "local0"..
+ * "local7") into its LOG_* value; -1 when unknown. */
+int ims_log_facility_parse(const char *name);
+
 /* Lines above this level are dropped. */
 void ims_log_set_level(int level);
 int ims_log_enabled(int level);
