@@ -6,6 +6,10 @@ TEST_LIBS = lib/libims.a $(IMS_DEP_LIBS)
 check_PROGRAMS += tests/unit/test_conf
 tests_unit_test_conf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_log
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_log
 TESTS += tests/unit/test_conf tests/conf-docs.sh tests/config-check.sh tests/systemd-units.sh
 EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh tests/config-check.sh tests/systemd-units.sh
 
