@@ -213,8 +213,9 @@ static const struct conf_key conf_table[] = {
 	{ "quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
 	  "Dovecot LMTP that released messages are delivered to: unix:/path or host:port" },
 	{ "quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
-	  "score,dmarc",
-	  "why a message was held for users to release it themselves (score, dmarc; "
+	  "score,dmarc,rescan",
+	  "why a message was held for users to release it themselves (score, dmarc, rescan: "
+	  "pulled after delivery by `ims rescan`; "
 	  "empty: admins only)" },
 	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
 	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "

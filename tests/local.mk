@@ -36,7 +36,8 @@ TESTS += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/te
 EXTRA_DIST += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/test_events.py
 
 # IMAPSieve feedback: a private Dovecot + redis-server, moves over imaplib
-TESTS += tests/cli/test_feedback_imap.py
+TESTS += tests/cli/test_feedback_imap.py tests/cli/test_rescan.py
+EXTRA_DIST += tests/cli/test_rescan.py
 EXTRA_DIST += tests/cli/test_feedback_imap.py tests/harness/dovecot.py
 
 # ims retrain: feedback in a real redis-server, the model a running ims-webapi uses
