@@ -242,6 +242,8 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 	st = ims_siem_sink_open(conf->siem_syslog, &sink, err, sizeof err);
 	if (st == IMS_EINVAL || st == IMS_ENOMEM)
 		return ims_cli_error("events forward: %s", err);
+	if (st != IMS_OK && once)
+		return ims_cli_error("events forward: %s", err);
 	if (st != IMS_OK)
 		fprintf(stderr, "ims: events forward: %s (retrying)\n", err);
 	catch_signals();
