@@ -197,12 +197,20 @@ char *ims_siem_syslog(const struct ims_siem_event *e, const char *msg, int facil
 	char host[256], stamp[40], msgid[33];
 	char *frame = NULL, *out = NULL;
 	int sev = ims_siem_severity(e), pri, n;
-	long long ms = t ? atoll(t) : 0;
+	long long ms = 0;
 	struct timespec ts;
 	struct tm tm;
 	time_t secs;
 	size_t j = 0;
 
+	if (t) {
+		char *end;
+
+		errno = 0;
+		ms = strtoll(t, &end, 10);
+		if (errno || *end || end == t)
+			ms = 0; /* not a time: the time of sending */
+	}
 	if (ms <= 0) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
