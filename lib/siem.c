@@ -37,10 +37,11 @@ char *ims_siem_json(const struct ims_siem_event *e)
 		const char *k = e->kv[2 * i], *v = e->kv[2 * i + 1];
 		/* json_stringn_nocheck would pass invalid UTF-8 through; a value
 		 * that is not UTF-8 is written with its bad bytes replaced */
-		json_t *js = json_string(v ? v : "");
+		json_t *js;
 
 		if (!k || !*k || strcmp(k, "stream_id") == 0)
 			continue;
+		js = json_string(v ? v : "");
 		if (!js) {
 			char *copy = strdup(v);
 
@@ -52,8 +53,8 @@ char *ims_siem_json(const struct ims_siem_event *e)
 			js = json_string(copy);
 			free(copy);
 		}
-		if (json_object_set_new(o, k, js) != 0)
-			goto out;
+		/* a name that is not UTF-8 cannot be a JSON key: left out */
+		(void)json_object_set_new(o, k, js);
 	}
 	out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 out:

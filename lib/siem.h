@@ -22,7 +22,8 @@ struct ims_siem_event {
 const char *ims_siem_field(const struct ims_siem_event *e, const char *name);
 
 /* The event as one line (no newline), malloc'ed; NULL when out of memory.
- * JSON: {"stream_id": ID, NAME: VALUE, ...}.
+ * JSON: {"stream_id": ID, NAME: VALUE, ...} (bytes of a value that are not
+ * UTF-8 as "?"; a name that is not UTF-8 left out).
  * CEF:  CEF:0|ims|ims|VERSION|SIGNATURE|NAME|SEVERITY|EXTENSIONS with the
  * header escaped (\ and |) and the extension values escaped (\, =, CR, LF);
  * SIGNATURE is the type ("scan", "click") or the admin op. */

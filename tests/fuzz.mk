@@ -109,3 +109,10 @@ tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
+
+# events for a SIEM (lib/siem.c: JSON, CEF, syslog frame) and log quoting
+FUZZ_TARGETS += tests/fuzz/fuzz-siem
+tests_fuzz_fuzz_siem_SOURCES = tests/fuzz/fuzz_siem.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_siem_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_siem_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_siem_LDADD = $(FUZZ_LIBS)
