@@ -3,7 +3,8 @@
  * registry (lib/users.h) received in its INBOX in the last N hours, read
  * from Dovecot (webapi/mailbox.h), with today's model, lists and rules
  * (ims_scan_run, with the original envelope from the message's scan log
- * when it still exists).  A message whose new action is at or above the
+ * when it still exists; mail of authenticated local senders and mail
+ * released from the quarantine are skipped).  A message whose new action is at or above the
  * threshold is held in the quarantine (ims_scan_hold_after_delivery +
  * ims_scan_store: stored first), then expunged from the mailbox, with an
  * audit event (op rescan.quarantine) and a note saved into the INBOX.
@@ -28,6 +29,7 @@
 #include "ims.h"
 #include "mailbox.h"
 #include "rconn.h"
+#include "rfc5322.h"
 #include "scan.h"
 #include "ulid.h"
 #include "users.h"
@@ -100,6 +102,20 @@ static json_t *scan_log(redisContext *rc, const char *scan_id)
 	return j;
 }
 
+/* 1 when text was released from the quarantine (X-IMS-Released, written
+ * by lib/quarantine.c; the milter strips it from mail that comes in). */
+static int released(const char *text)
+{
+	struct ims_msg *m;
+	int yes = 0;
+
+	if (ims_msg_parse(text, strlen(text), 100000, 16 * 1024 * 1024, &m) == IMS_OK) {
+		yes = ims_msg_find(m, "X-IMS-Released", 0) != NULL;
+		ims_msg_free(m);
+	}
+	return yes;
+}
+
 /* The note left in the user's INBOX. */
 static void leave_note(struct run *x, const char *user, json_t *item, const struct ims_scan *s)
 {
@@ -150,6 +166,10 @@ static void rescan_one(struct run *x, const char *user, json_t *item)
 	    !(text = jstr(msg, "text"))) {
 		fprintf(stderr, "ims: rescan: %s %s: %s\n", user, id, err);
 		x->errors++;
+		goto out;
+	}
+	if (released(text)) {
+		x->skipped++; /* a person decided: not pulled again */
 		goto out;
 	}
 	if ((log = scan_log(x->rc, old))) {

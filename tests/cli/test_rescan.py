@@ -144,8 +144,21 @@ def main():
         check(len(audit) == 1 and audit[0]["target"] == held and audit[0]["user"] == USER
               and audit[0]["delivered_scan_id"] == SCAN_ID, f"audit event ({audit})")
 
+        # what an admin released from the quarantine (lib/quarantine.c writes
+        # X-IMS-Released; the milter strips it from mail that comes in) stays
+        m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
+        m.login(USER, PASSWORD)
+        released = ("X-IMS-Released: by admin@example.test at 2026-12-01T10:00:00Z\r\n"
+                    "X-Spam-Flag: NO\r\n").encode() + message(
+            "released", "Log in at http://login.evil-phish.example/acct\r\n", held)
+        typ, data = m.append("INBOX", None, None, released)
+        assert typ == "OK", data
+        m.logout()
         rc, out, err = rescan(conf)
-        check(rc == 0 and out and out["pulled"] == 0, f"a second run pulls nothing ({out})")
+        check(rc == 0 and out and out["pulled"] == 0 and out["skipped"] == 1,
+              f"a second run pulls nothing, and leaves what an admin released ({out})")
+        check("released" in [x["Subject"] for x in inbox_subjects(dove.imap_port)],
+              "the released message is still in the INBOX")
         rc, out, err = rescan(conf, "--threshold", "bogus")
         check(rc == 2, "a bad --threshold is a usage error")
     finally:
