@@ -28,6 +28,7 @@
 #include "events.h"
 #include "ims.h"
 #include "mailbox.h"
+#include "quarantine.h"
 #include "rconn.h"
 #include "rfc5322.h"
 #include "scan.h"
@@ -35,6 +36,8 @@
 #include "users.h"
 
 #define PAGE 100
+/* on the note, naming the held message (see leave_alone) */
+#define NOTE_HEADER "X-IMS-Rescan-Note"
 
 struct run {
 	const struct ims_conf *conf;
@@ -102,25 +105,45 @@ static json_t *scan_log(redisContext *rc, const char *scan_id)
 	return j;
 }
 
-/* 1 when text was released from the quarantine (X-IMS-Released, written
- * by lib/quarantine.c; the milter strips it from mail that comes in). */
-static int released(const char *text)
+/* Whether the message is to be left alone: released from the quarantine
+ * (X-IMS-Released, written by lib/quarantine.c; the milter strips it from
+ * mail that comes in), or a note of an earlier run (NOTE_HEADER naming a
+ * message a rescan held, and no X-IMS-Scan-Id: it never went through the
+ * milter). */
+static int leave_alone(struct run *x, const char *text)
 {
 	struct ims_msg *m;
+	const char *note;
 	int yes = 0;
 
-	if (ims_msg_parse(text, strlen(text), 100000, 16 * 1024 * 1024, &m) == IMS_OK) {
-		yes = ims_msg_find(m, "X-IMS-Released", 0) != NULL;
-		ims_msg_free(m);
+	if (ims_msg_parse(text, strlen(text), 100000, 16 * 1024 * 1024, &m) != IMS_OK)
+		return 0;
+	if (ims_msg_find(m, "X-IMS-Released", 0)) {
+		yes = 1;
+	} else if ((note = ims_msg_find(m, NOTE_HEADER, 0)) &&
+	           !ims_msg_find(m, "X-IMS-Scan-Id", 0)) {
+		char key[128], id[40];
+		const char *argv[] = {"HGET", key, "class"};
+		redisReply *r;
+
+		if (sscanf(note, " %39[0-9A-Za-z]", id) == 1) {
+			snprintf(key, sizeof key, "%s%s", IMS_QUARANTINE_MSG, id);
+			r = ims_rconn_cmd(x->rc, 3, argv, NULL);
+			yes = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "rescan") == 0;
+			if (r)
+				freeReplyObject(r);
+		}
 	}
+	ims_msg_free(m);
 	return yes;
 }
 
-/* The note left in the user's INBOX. */
+/* The note left in the user's INBOX, with NOTE_HEADER naming the held copy
+ * (so later runs leave the note alone: it quotes the message's subject). */
 static void leave_note(struct run *x, const char *user, json_t *item, const struct ims_scan *s)
 {
 	struct ims_composed msg = {0};
-	char *text = NULL, err[256];
+	char *text = NULL, *raw = NULL, err[256] = "out of memory";
 	const char *subj = jstr(item, "subject"), *from = jstr(item, "from");
 	json_t *j;
 
@@ -135,15 +158,16 @@ static void leave_note(struct run *x, const char *user, json_t *item, const stru
 	                     "A message was moved to quarantine", "text", text)
 	         : NULL;
 	if (!j || ims_compose(x->from, j, &msg, err, sizeof err) != IMS_OK ||
-	    ims_mbox_save(x->dove, user, "INBOX", msg.raw, msg.len, NULL, err, sizeof err) !=
+	    asprintf(&raw, NOTE_HEADER ": %s\r\n%.*s", ims_scan_id(s), (int)msg.len, msg.raw) < 0 ||
+	    ims_mbox_save(x->dove, user, "INBOX", raw, strlen(raw), NULL, err, sizeof err) !=
 	        IMS_OK) {
-		fprintf(stderr, "ims: rescan: note for %s not saved: %s\n", user,
-		        j ? err : "out of memory");
+		fprintf(stderr, "ims: rescan: note for %s not saved: %s\n", user, err);
 		x->errors++;
 	}
 	ims_composed_free(&msg);
 	json_decref(j);
 	free(text);
+	free(raw);
 }
 
 /* One delivered message: scan it again, pull it when it is now bad. */
@@ -168,8 +192,8 @@ static void rescan_one(struct run *x, const char *user, json_t *item)
 		x->errors++;
 		goto out;
 	}
-	if (released(text)) {
-		x->skipped++; /* a person decided: not pulled again */
+	if (leave_alone(x, text)) {
+		x->skipped++;
 		goto out;
 	}
 	if ((log = scan_log(x->rc, old))) {

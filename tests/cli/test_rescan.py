@@ -5,6 +5,7 @@ afterwards ([intel] dir block list) is pulled from the INBOX into the
 quarantine, with an audit event and a note in the INBOX; before the listing
 nothing happens; --dry-run changes nothing; a second run finds nothing."""
 import email
+import hashlib
 import imaplib
 import json
 import os
@@ -19,6 +20,8 @@ common.integration("redis-server", "redis-cli", "dovecot", "doveadm")
 IMS = os.path.join(common.builddir(), "cli", "ims")
 USER, PASSWORD = "alice@example.test", "alice password 1"
 SCAN_ID = "01JD3M8Q5Z7X1V9K2C4B6N8P0R"
+# the subject has the link too: the note quotes it and must not be pulled itself
+EVIL_SUBJECT = "pay now: http://login.evil-phish.example/acct"
 failures = []
 
 
@@ -31,7 +34,7 @@ def check(cond, what):
 def message(subject, body, scan_id=None):
     head = (f"From: Mallory <mallory@sender.example>\r\nTo: {USER}\r\nSubject: {subject}\r\n"
             "Date: Tue, 01 Dec 2026 10:00:00 +0000\r\n"
-            f"Message-ID: <{subject.replace(' ', '.')}@sender.example>\r\n")
+            f"Message-ID: <{hashlib.md5(subject.encode()).hexdigest()}@sender.example>\r\n")
     if scan_id:
         head += f"X-IMS-Scan-Id: {scan_id}\r\n"
     return (head + "\r\n" + body).encode()
@@ -94,7 +97,7 @@ def main():
                        "auth": None}}))
         m = imaplib.IMAP4("127.0.0.1", dove.imap_port)
         m.login(USER, PASSWORD)
-        for raw in (message("pay now", "Please log in at http://login.evil-phish.example/acct "
+        for raw in (message(EVIL_SUBJECT, "Please log in at http://login.evil-phish.example/acct "
                             "today.\r\n", SCAN_ID),
                     message("lunch", "See you at noon.\r\n")):
             typ, data = m.append("INBOX", None, None, raw)
@@ -110,7 +113,7 @@ def main():
             f.write("evil-phish.example\n")
         before = r.cli("DBSIZE").strip()
         rc, out, err = rescan(conf, "--dry-run")
-        check(rc == 0 and out and out["would_pull"] == 1 and out["messages"][0]["subject"] == "pay now"
+        check(rc == 0 and out and out["would_pull"] == 1 and out["messages"][0]["subject"] == EVIL_SUBJECT
               and out["messages"][0]["scan_id"] == SCAN_ID,
               f"--dry-run names the message ({out} {err.strip()})")
         check(r.cli("DBSIZE").strip() == before and len(inbox_subjects(dove.imap_port)) == 2,
@@ -122,7 +125,7 @@ def main():
         held = out["messages"][0].get("held_as", "") if out and out["messages"] else ""
         msgs = inbox_subjects(dove.imap_port)
         subjects = [x["Subject"] for x in msgs]
-        check("pay now" not in subjects and "lunch" in subjects,
+        check(EVIL_SUBJECT not in subjects and "lunch" in subjects,
               f"gone from the INBOX, the rest stays ({subjects})")
         note = [x for x in msgs if x["Subject"] == "A message was moved to quarantine"]
         body = note[0].get_payload(decode=True).decode() if note else ""
@@ -155,10 +158,11 @@ def main():
         assert typ == "OK", data
         m.logout()
         rc, out, err = rescan(conf)
-        check(rc == 0 and out and out["pulled"] == 0 and out["skipped"] == 1,
-              f"a second run pulls nothing, and leaves what an admin released ({out})")
-        check("released" in [x["Subject"] for x in inbox_subjects(dove.imap_port)],
-              "the released message is still in the INBOX")
+        check(rc == 0 and out and out["pulled"] == 0 and out["skipped"] == 2,
+              f"a second run pulls nothing, and leaves the note and what an admin released ({out})")
+        subjects = [x["Subject"] for x in inbox_subjects(dove.imap_port)]
+        check("released" in subjects and "A message was moved to quarantine" in subjects,
+              f"the released message and the note (which quotes the link) stay ({subjects})")
         rc, out, err = rescan(conf, "--threshold", "bogus")
         check(rc == 2, "a bad --threshold is a usage error")
     finally:
