@@ -120,6 +120,31 @@ def main():
         check(frames[0].split(" - ", 1)[1].startswith("{") and
               json.loads(frames[0].split(" - ", 1)[1])["id"] == "01SCANA"
               and frames[0].startswith("<21>1 "), "TCP: JSON body, facility mail")
+        # tail --follow prints what comes; forward (no --once) stops on SIGTERM
+        # with its position saved
+        p = subprocess.Popen([IMS, "-c", conf, "events", "tail", "--follow", "--count", "1"],
+                             stdout=subprocess.PIPE, text=True)
+        first = p.stdout.readline()
+        new_id = r.cli("XADD", "ims:{global}:events", "*", "type", "admin", "op", "user.create",
+                       "actor", "cli:root", "target", "carol@example.test").strip()
+        line = p.stdout.readline()
+        p.terminate()
+        check(json.loads(first)["stream_id"] == ids[2] and json.loads(line)["stream_id"] == new_id
+              and p.wait(timeout=10) == 0, "tail --follow: the last event, then the new one; "
+              "SIGTERM ends it")
+        p = subprocess.Popen([IMS, "-c", conf, "events", "forward"], stdout=subprocess.PIPE,
+                             text=True)
+        conn, _ = tcp.accept()
+        conn.settimeout(5)
+        got = b""
+        while got.count(b"user.create") < 1:
+            got += conn.recv(65536)
+        p.terminate()
+        out = json.loads(p.communicate(timeout=10)[0])
+        conn.close()
+        check(p.returncode == 0 and out["position"] == new_id
+              and r.cli("GET", "ims:{global}:siem:position").strip() == new_id,
+              f"forward: SIGTERM stops it with the position saved ({out})")
         with open(conf, "w") as f:
             f.write(r.conf_section())
         out = ims(conf, "forward", "--once")
