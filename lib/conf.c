@@ -17,6 +17,7 @@
 #include "dnsbl.h"
 #include "log.h"
 #include "netaddr.h"
+#include "siem.h"
 #include "symbols.h"
 
 enum conf_type {
@@ -665,6 +666,12 @@ static ims_status check_clamd(const char *v, char *why, size_t whylen)
 	return st;
 }
 
+/* [siem] syslog, parsed by the forwarder that will use it */
+static ims_status check_syslog_target(const char *v, char *why, size_t whylen)
+{
+	return ims_siem_target_check(v, why, whylen);
+}
+
 static const struct {
 	const char *section, *name;
 	conf_check_fn check;
@@ -681,6 +688,7 @@ static const struct {
 	{ "dnsbl", "helo", check_dnsbl_rule },
 	{ "dnsbl", "domain", check_dnsbl_rule },
 	{ "intel", "dir", check_abs_path },
+	{ "siem", "syslog", check_syslog_target },
 	{ "redis", "socket", check_abs_path },
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },

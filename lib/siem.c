@@ -252,33 +252,35 @@ struct ims_siem_sink {
 	int stream;
 };
 
-ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, char *err,
-                              size_t errlen)
+/* A parsed target: a unix socket path, or a numeric address. */
+struct target {
+	int socktype; /* SOCK_DGRAM or SOCK_STREAM */
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+};
+
+static ims_status parse_target(const char *target, struct target *t, char *err, size_t errlen)
 {
-	struct ims_siem_sink *s;
 	struct addrinfo hints = {0}, *ai = NULL;
 	char host[256];
 	const char *rest, *colon;
-	int fd = -1, rc;
+	int rc;
 
-	*out = NULL;
+	memset(t, 0, sizeof *t);
 	if (strncmp(target, "unix:", 5) == 0) {
-		struct sockaddr_un sun = {.sun_family = AF_UNIX};
+		struct sockaddr_un *sun = (struct sockaddr_un *)&t->addr;
+		size_t n = strlen(target + 5);
 
-		if (strlen(target + 5) >= sizeof sun.sun_path || target[5] != '/') {
-			snprintf(err, errlen, "bad unix socket path in %s", target);
+		if (n >= sizeof sun->sun_path || target[5] != '/') {
+			snprintf(err, errlen, "syslog target %s: not an absolute socket path",
+			         target);
 			return IMS_EINVAL;
 		}
-		memcpy(sun.sun_path, target + 5, strlen(target + 5) + 1);
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof sun) != 0) {
-			snprintf(err, errlen, "%s: %s", target, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			return IMS_ETEMP;
-		}
-		rc = 0;
-		goto made;
+		sun->sun_family = AF_UNIX;
+		memcpy(sun->sun_path, target + 5, n + 1);
+		t->addrlen = sizeof *sun;
+		t->socktype = SOCK_DGRAM;
+		return IMS_OK;
 	}
 	if (strncmp(target, "udp:", 4) == 0)
 		hints.ai_socktype = SOCK_DGRAM;
@@ -295,26 +297,54 @@ ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, ch
 		snprintf(err, errlen, "syslog target %s: no HOST:PORT", target);
 		return IMS_EINVAL;
 	}
-	if (rest[0] == '[' && colon[-1] == ']')
+	if (rest[0] == '[' && colon[-1] == ']' && colon - rest >= 2)
 		snprintf(host, sizeof host, "%.*s", (int)(colon - rest - 2), rest + 1);
 	else
 		snprintf(host, sizeof host, "%.*s", (int)(colon - rest), rest);
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
-		snprintf(err, errlen, "syslog target %s: %s", target, gai_strerror(rc));
+		snprintf(err, errlen, "syslog target %s: %s (HOST is an address, PORT a number)",
+		         target, gai_strerror(rc));
 		return IMS_EINVAL;
 	}
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+	if (ai->ai_addrlen > sizeof t->addr) {
+		freeaddrinfo(ai);
+		snprintf(err, errlen, "syslog target %s: unusable address", target);
+		return IMS_EINVAL;
+	}
+	memcpy(&t->addr, ai->ai_addr, ai->ai_addrlen);
+	t->addrlen = ai->ai_addrlen;
+	t->socktype = hints.ai_socktype;
+	freeaddrinfo(ai);
+	return IMS_OK;
+}
+
+ims_status ims_siem_target_check(const char *target, char *err, size_t errlen)
+{
+	struct target t;
+
+	return parse_target(target, &t, err, errlen);
+}
+
+ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, char *err,
+                              size_t errlen)
+{
+	struct ims_siem_sink *s;
+	struct target t;
+	ims_status st;
+	int fd, rc;
+
+	*out = NULL;
+	if ((st = parse_target(target, &t, err, errlen)) != IMS_OK)
+		return st;
+	fd = socket(t.addr.ss_family, t.socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&t.addr, t.addrlen) != 0) {
 		snprintf(err, errlen, "%s: %s", target, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		freeaddrinfo(ai);
 		return IMS_ETEMP;
 	}
-	rc = hints.ai_socktype == SOCK_STREAM;
-	freeaddrinfo(ai);
-made:
+	rc = t.socktype == SOCK_STREAM;
 	if (!(s = malloc(sizeof *s))) {
 		close(fd);
 		snprintf(err, errlen, "out of memory");

@@ -44,6 +44,11 @@ char *ims_siem_syslog(const struct ims_siem_event *e, const char *msg, int facil
  * (HOST numeric; [::1] for IPv6). */
 struct ims_siem_sink;
 
+/* IMS_OK when target has one of the forms above (nothing is contacted);
+ * IMS_EINVAL with the reason in err otherwise ([siem] syslog in
+ * lib/conf.c). */
+ims_status ims_siem_target_check(const char *target, char *err, size_t errlen);
+
 /* IMS_EINVAL for a bad target, IMS_ETEMP when it cannot be reached (the
  * reason in err). */
 ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, char *err,

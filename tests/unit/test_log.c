@@ -37,9 +37,24 @@ static void test_cef(void)
 	free(s);
 }
 
+static void test_target(void)
+{
+	char err[256];
+
+	CHECK(ims_siem_target_check("udp:127.0.0.1:514", err, sizeof err) == IMS_OK);
+	CHECK(ims_siem_target_check("tcp:[::1]:6514", err, sizeof err) == IMS_OK);
+	CHECK(ims_siem_target_check("unix:/dev/log", err, sizeof err) == IMS_OK);
+	CHECK(ims_siem_target_check("udp:[]:514", err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_siem_target_check("udp::514", err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_siem_target_check("udp:127.0.0.1:", err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_siem_target_check("udp:127.0.0.1:syslog", err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_siem_target_check("http://x", err, sizeof err) == IMS_EINVAL);
+}
+
 int main(void)
 {
 	RUN(test_quote);
 	RUN(test_cef);
+	RUN(test_target);
 	return CHECK_DONE();
 }
