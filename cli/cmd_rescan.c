@@ -384,6 +384,8 @@ int ims_cmd_rescan(struct ims_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		return ims_cli_usage_error("rescan", "unexpected argument %s", argv[optind]);
+	if (cli->model_path) /* the engine scans with what the milter uses */
+		return ims_cli_usage_error("rescan", "--model: rescan uses [classifier] model");
 	if (!(x.conf = ims_cli_conf(cli)))
 		return IMS_EXIT_ERROR;
 	if (x.conf->quarantine_digest_from && *x.conf->quarantine_digest_from)
