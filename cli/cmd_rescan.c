@@ -180,7 +180,7 @@ static void rescan_one(struct run *x, const char *user, json_t *item)
 	struct ims_scan *s = NULL;
 	json_t *msg = NULL, *log = NULL, *client;
 	const char *text;
-	char err[256];
+	char err[256] = "Dovecot sent no text";
 	ims_status st;
 
 	if (!id || ims_mbox_id_parse(id, &ref) != 0)
