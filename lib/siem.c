@@ -358,6 +358,10 @@ ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, ch
 
 ims_status ims_siem_sink_send(struct ims_siem_sink *s, const char *buf, size_t len)
 {
+	/* a datagram over the largest one UDP carries would fail for ever and
+	 * stop the forwarder at that event: it is cut (RFC 5426 allows it) */
+	if (!s->stream && len > IMS_SIEM_DGRAM_MAX)
+		len = IMS_SIEM_DGRAM_MAX;
 	if (!s->stream)
 		return send(s->fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len ? IMS_OK : IMS_ETEMP;
 	while (len > 0) {

@@ -53,8 +53,12 @@ ims_status ims_siem_target_check(const char *target, char *err, size_t errlen);
  * reason in err). */
 ims_status ims_siem_sink_open(const char *target, struct ims_siem_sink **out, char *err,
                               size_t errlen);
+/* Largest datagram sent (udp, unix); a longer message is cut to it. */
+#define IMS_SIEM_DGRAM_MAX 65000
+
 /* Sends one framed message (ims_siem_syslog with octet_count for a tcp
- * target).  IMS_ETEMP when the send failed (reconnect and resend). */
+ * target; a datagram longer than IMS_SIEM_DGRAM_MAX is cut).  IMS_ETEMP
+ * when the send failed (reconnect and resend). */
 ims_status ims_siem_sink_send(struct ims_siem_sink *s, const char *buf, size_t len);
 int ims_siem_sink_is_stream(const struct ims_siem_sink *s);
 void ims_siem_sink_close(struct ims_siem_sink *s);
