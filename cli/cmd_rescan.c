@@ -46,7 +46,7 @@ struct run {
 	struct ims_dove *dove;
 	enum ims_action threshold;
 	uint64_t since_ms;
-	double rate;
+	double rate, next_start; /* messages a second; when the next may start */
 	long max, scanned, pulled, skipped, errors;
 	bool dry;
 	json_t *pulled_list;
@@ -68,15 +68,27 @@ static void help(void)
 	    "  --dry-run          report what would be pulled, change nothing\n");
 }
 
-static void nap(double secs)
+static double now_s(void)
 {
 	struct timespec ts;
 
-	if (secs <= 0)
-		return;
-	ts.tv_sec = (time_t)secs;
-	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Paces the messages: message k starts no sooner than 1/rate s after
+ * message k-1 started (the scan's own time counts towards the gap). */
+static void pace(struct run *x)
+{
+	double now = now_s(), wait = x->next_start - now;
+
+	if (x->next_start > 0 && wait > 0) {
+		struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+
+		nanosleep(&ts, NULL);
+		now = x->next_start;
+	}
+	x->next_start = now + 1.0 / x->rate;
 }
 
 static const char *jstr(json_t *o, const char *k)
@@ -298,8 +310,7 @@ static void rescan_user(struct run *x, const char *user)
 				done = true;
 				break;
 			}
-			if (x->scanned > 0)
-				nap(1.0 / x->rate);
+			pace(x);
 			rescan_one(x, user, item);
 		}
 		json_decref(items);
