@@ -23,5 +23,6 @@ cli_ims_SOURCES += cli/cmd_migrate.c
 cli_ims_SOURCES += cli/cmd_events.c
 # ims rescan (post-delivery protection): reads and changes mailboxes through the
 # web API's Dovecot client and scans with lib/libimsscan.a (first in cli_ims_LDADD)
+EXTRA_DIST += bench/rescan.py
 cli_ims_SOURCES += cli/cmd_rescan.c webapi/dovecot.c webapi/dovecot.h webapi/mailbox.c \
 	webapi/mailbox.h
