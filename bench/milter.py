@@ -73,6 +73,9 @@ def write_intel(d, n):
         for i in range(n - 3 * (n // 4)):
             f.write(hashlib.sha256(str(i).encode()).hexdigest() + "\n")
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
+# IMS_BENCH_IMS_OFF="[bec]\nenabled = no": the same build once more ("ims_off")
+# with these lines added to its config, for the cost of a check (on vs off)
+IMS_OFF = os.environ.get("IMS_BENCH_IMS_OFF", "").replace("\\n", "\n")
 BEFORE_SOCKET = os.environ.get("IMS_BENCH_BEFORE_SOCKET", "inet")
 # Single-session latency: IMS_BENCH_LATENCY_MESSAGES messages in one SMTP
 # session per configuration (0: skip).
@@ -222,7 +225,7 @@ def smtp_source(port):
     return N / dt
 
 
-def start_extra_ims(tmp, conf, name, exe, kind):
+def start_extra_ims(tmp, conf, name, exe, kind, more=""):
     """Another ims-milter (exe) with conf's settings on its own socket of
     kind inet|unix; returns (proc, Postfix's socket form, log path)."""
     log = tmp.join(f"{name}.log")
@@ -241,7 +244,7 @@ def start_extra_ims(tmp, conf, name, exe, kind):
             line = f"pidfile = {tmp.join(name + '.pid')}"
         out.append(line)
     with open(cpath, "w") as f:
-        f.write("\n".join(out) + "\n")
+        f.write("\n".join(out) + "\n" + more + "\n")
     logf = open(log, "a")
     proc = subprocess.Popen([exe, "-f", "-c", cpath], stdout=logf, stderr=subprocess.STDOUT)
     if kind == "unix":
@@ -331,6 +334,7 @@ def scan_us_by(logs):
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for private Postfix instances")
+    # rspamd only when it is compared (IMS_BENCH_SKIP_RSPAMD=1: not installed)
     common.require("smtp-source", "postfix", "redis-server", "nsd",
                    *([] if os.environ.get("IMS_BENCH_SKIP_RSPAMD") == "1" else ["rspamd"]))
     tmp = common.TempDir("ims-bench-")
@@ -394,10 +398,13 @@ def main():
             write_intel(tmp.join("intel.d"), INTEL_ENTRIES)
             extra.append(("ims_rep", os.path.join(BUILD, "milter/ims-milter"),
                           "unix" if UNIX else "inet"))
+        if IMS_OFF:
+            extra.append(("ims_off", os.path.join(BUILD, "milter/ims-milter"), "inet"))
         for name, exe, kind in extra:
             econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
                 else conf
-            proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind)
+            proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind,
+                                               IMS_OFF if name == "ims_off" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
             parts.append(pf)
             configs.insert(2 + len(ims_pids) - 1, (name, pf))

@@ -3,11 +3,14 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "featurize.h"
 #include "normalize.h"
+#include "orgdomain.h"
+#include "urls.h"
 
 #define TOKBUF 320 /* prefix + a host name of up to 253 bytes */
 #define TOKPAD 8   /* zero bytes after each token: the hash reads whole words */
@@ -152,7 +155,8 @@ static void emit_str(ims_token_fn fn, void *ctx, const char *prefix, const char 
 	emit(fn, ctx, prefix, s, strlen(s), 1);
 }
 
-/* A host name: the whole name and its last two labels. */
+/* A host name: the whole name and its registrable domain (lib/orgdomain.h,
+ * the Public Suffix List, as the heuristics and DMARC compute it). */
 static void emit_host(ims_token_fn fn, void *ctx, const char *prefix, const char *h, size_t n)
 {
 	size_t dots = 0, i;
@@ -173,38 +177,27 @@ static void emit_host(ims_token_fn fn, void *ctx, const char *prefix, const char
 		return;
 	}
 	emit(fn, ctx, prefix, h, n, 1);
-	if (dots >= 2) {
-		size_t seen = 0;
+	if (dots >= 2 && n <= IMS_URL_MAX_HOST) {
+		char name[IMS_URL_MAX_HOST + 1], org[IMS_URL_MAX_HOST + 1];
 
-		for (i = n; i-- > 0;) {
-			if (h[i] == '.' && ++seen == 2) {
-				emit(fn, ctx, prefix, h + i + 1, n - i - 1, 1);
-				break;
-			}
-		}
+		memcpy(name, h, n);
+		name[n] = '\0';
+		if (ims_orgdomain(name, org, sizeof org) == IMS_OK && strlen(org) < n)
+			emit(fn, ctx, prefix, org, strlen(org), 1);
 	}
 }
 
 static void url_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
 {
-	const char *h = c, *end = c + n;
-	const char *s = memchr(c, ':', n);
+	struct ims_url_host h;
 	char p2[24];
 
-	if (s && s + 3 <= end && s[1] == '/' && s[2] == '/')
-		h = s + 3;
-	const char *e = h;
-
-	while (e < end && *e != '/' && *e != '?' && *e != '#' && *e != ':')
-		e++;
-	const char *at = memchr(h, '@', (size_t)(e - h));
-
-	if (at)
-		h = at + 1; /* user@host: a classic obfuscation */
+	if (ims_url_host(c, n, &h) != IMS_OK)
+		return;
 	pfx2(p2, pfx, 'U');
-	emit_host(fn, ctx, p2, h, (size_t)(e - h));
-	if (at)
-		emit_str(fn, ctx, p2, "userinfo");
+	emit_host(fn, ctx, p2, h.host, strlen(h.host));
+	if (h.flags & IMS_URL_USERINFO)
+		emit_str(fn, ctx, p2, "userinfo"); /* user@host: a classic obfuscation */
 }
 
 static void word_chunk(const char *c, size_t n, const char *pfx, ims_token_fn fn, void *ctx)
@@ -632,25 +625,13 @@ static void header_tokens(GMimeMessage *msg, ims_token_fn fn, void *ctx)
 	}
 }
 
+/* The host a URL goes to (lib/urls.h), 1 when it has one. */
 static int host_of(const char *url, char *out, size_t outlen)
 {
-	const char *h = strstr(url, "://");
-	size_t n = 0;
+	struct ims_url_host h;
 
-	h = h ? h + 3 : url;
-	const char *at = NULL;
-
-	for (const char *q = h; *q && *q != '/' && *q != '?' && *q != '#'; q++)
-		if (*q == '@')
-			at = q;
-	if (at)
-		h = at + 1;
-	while (h[n] && h[n] != '/' && h[n] != '?' && h[n] != '#' && h[n] != ':' && n + 1 < outlen) {
-		out[n] = lc(h[n]);
-		n++;
-	}
-	out[n] = '\0';
-	return n > 0;
+	return ims_url_host(url, strlen(url), &h) == IMS_OK &&
+	       (size_t)snprintf(out, outlen, "%s", h.host) < outlen;
 }
 
 /* The anchor text shows a host that is not where the link goes. */

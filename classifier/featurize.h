@@ -17,7 +17,7 @@
 #include "message.h"
 #include "status.h"
 
-#define IMS_FEATURE_VERSION     3
+#define IMS_FEATURE_VERSION     4 /* 4: PSL registrable domains, ims_url_host hosts */
 #define IMS_HASH_BITS_DEFAULT   20
 #define IMS_HASH_BITS_MIN       10
 #define IMS_HASH_BITS_MAX       24

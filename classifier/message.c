@@ -7,19 +7,20 @@
 #include <string.h>
 
 #include "html.h"
+#include "urls.h"
 #include "message.h"
 #include "mimeparse.h"
 
 /* Encoded bytes of one text part that are decoded at most: enough for
  * IMS_MIME_MAX_TEXT of text after base64 and HTML overhead. */
 #define MAX_ENCODED_TEXT_PART (4 * IMS_MIME_MAX_TEXT)
-#define MAX_BARE_URL          2048
 
 struct ims_parsed {
 	GMimeMessage *msg;
 	GString *text;
 	char *subject;
 	GArray *links;       /* struct ims_link, strings g_malloc'ed */
+	GPtrArray *html_src; /* UTF-8 source of each text/html part, g_malloc'ed */
 	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
 	GPtrArray *attachment_parts; /* GMimePart of each attachment, owned by msg's tree */
 	int malformed;
@@ -52,16 +53,32 @@ static void on_parser_warning(gint64 offset, GMimeParserWarning code, const gcha
 	}
 }
 
-static void add_link(void *ctx, const char *href, const char *text)
+static void append_link(struct ims_parsed *p, const char *href, size_t len, const char *text,
+                        int html)
 {
-	struct ims_parsed *p = ctx;
 	struct ims_link l;
 
 	if (p->links->len >= IMS_MIME_MAX_LINKS)
 		return;
-	l.href = g_strdup(href);
+	l.href = g_strndup(href, len);
 	l.text = g_strdup(text);
+	l.html = html;
 	g_array_append_val(p->links, l);
+}
+
+/* a link of an HTML part, from the stripper */
+static void add_link(void *ctx, const char *href, const char *text)
+{
+	append_link(ctx, href, strlen(href), text, 1);
+}
+
+/* a URL of a plain-text part (lib/urls.h) */
+static int add_text_url(void *ctx, const struct ims_url_ref *r)
+{
+	struct ims_parsed *p = ctx;
+
+	append_link(p, r->url, r->len, "", 0);
+	return p->links->len >= IMS_MIME_MAX_LINKS;
 }
 
 #define MAX_PINNED_CHARSETS 32
@@ -252,32 +269,6 @@ static size_t part_size(GMimePart *part)
 	return (size_t)len;
 }
 
-static void find_bare_urls(struct ims_parsed *p, const char *s)
-{
-	const char *q = s;
-
-	while ((q = strstr(q, "http")) && p->links->len < IMS_MIME_MAX_LINKS) {
-		size_t k;
-
-		if (strncmp(q, "http://", 7) != 0 && strncmp(q, "https://", 8) != 0) {
-			q += 4;
-			continue;
-		}
-		for (k = 0; q[k] && k < MAX_BARE_URL; k++) {
-			char c = q[k];
-
-			if (g_ascii_isspace(c) || c == '<' || c == '>' || c == '"' || c == '\'' ||
-			    c == ')' || c == ']')
-				break;
-		}
-		char *href = g_strndup(q, k);
-
-		add_link(p, href, "");
-		g_free(href);
-		q += k;
-	}
-}
-
 /* Appends n bytes of plain text in charset (NULL: unknown) to the body text. */
 static void add_plain(struct ims_parsed *p, const char *buf, size_t n, const char *charset)
 {
@@ -287,7 +278,7 @@ static void add_plain(struct ims_parsed *p, const char *buf, size_t n, const cha
 
 	if (p->text->len)
 		g_string_append(p->text, "\n\n");
-	find_bare_urls(p, utf8);
+	ims_urls_in_text(utf8, len, add_text_url, p);
 	g_string_append_len(p->text, utf8, (gssize)(len < room ? len : room));
 	if (p->text->len >= IMS_MIME_MAX_TEXT)
 		p->malformed = 1;
@@ -311,7 +302,7 @@ static void add_text(struct ims_parsed *p, GMimePart *part, int is_html)
 		ims_html_to_text(utf8, strlen(utf8), p->text, IMS_MIME_MAX_TEXT, add_link, p, NULL);
 		if (p->text->len >= IMS_MIME_MAX_TEXT)
 			p->malformed = 1;
-		g_free(utf8);
+		g_ptr_array_add(p->html_src, utf8); /* kept for the scan's links */
 	} else {
 		add_plain(p, raw, n, charset);
 	}
@@ -480,6 +471,7 @@ ims_status ims_parse_message(const char *raw, size_t len, struct ims_parsed **ou
 		return IMS_ENOMEM;
 	p->text = g_string_sized_new(4096);
 	p->links = g_array_new(FALSE, FALSE, sizeof(struct ims_link));
+	p->html_src = g_ptr_array_new_with_free_func(g_free);
 	p->attachments = g_array_new(FALSE, FALSE, sizeof(struct ims_attachment));
 	p->attachment_parts = g_ptr_array_new();
 
@@ -538,6 +530,7 @@ void ims_parsed_free(struct ims_parsed *p)
 		g_free((char *)a->content_type);
 	}
 	g_array_free(p->links, TRUE);
+	g_ptr_array_free(p->html_src, TRUE);
 	g_array_free(p->attachments, TRUE);
 	g_ptr_array_free(p->attachment_parts, TRUE);
 	g_string_free(p->text, TRUE);
@@ -561,6 +554,12 @@ size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out)
 {
 	*out = (const struct ims_link *)(const void *)p->links->data;
 	return p->links->len;
+}
+
+size_t ims_parsed_html_sources(const struct ims_parsed *p, const char *const **out)
+{
+	*out = (const char *const *)p->html_src->pdata;
+	return p->html_src->len;
 }
 
 size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out)

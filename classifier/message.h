@@ -30,11 +30,15 @@
 
 struct ims_parsed;
 
-/* A link found in an HTML part (<a href>) or a bare URL in plain text
- * (then text is ""). Strings are owned by the parsed message. */
+/* A link found in an HTML part (<a href>) or a URL in plain text (then
+ * text is "" and html is 0).  Strings are owned by the parsed message.
+ * HTML links here come from the classifier's fast stripper (html.h): the
+ * scan's checks take theirs from the one libxml2 parse instead
+ * (lib/msglinks.h), which is what the mail view renders. */
 struct ims_link {
 	const char *href;
 	const char *text;
+	int html; /* 1 when from an HTML part */
 };
 
 /* A part that is not body text.  filename may be "" when none was given;
@@ -62,6 +66,10 @@ const char *ims_parsed_subject(const struct ims_parsed *p);
 
 /* Links: *out points at an array owned by p; returns the count. */
 size_t ims_parsed_links(const struct ims_parsed *p, const struct ims_link **out);
+
+/* The UTF-8 source of every text/html part read for the body text, in walk
+ * order: *out points at an array owned by p; returns the count. */
+size_t ims_parsed_html_sources(const struct ims_parsed *p, const char *const **out);
 
 /* Attachments: *out points at an array owned by p; returns the count. */
 size_t ims_parsed_attachments(const struct ims_parsed *p, const struct ims_attachment **out);

@@ -109,6 +109,30 @@ static const struct conf_key conf_table[] = {
 
 	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
 	  "entries one user's or one domain's sender allow/block list may hold" },
+	{ "bec", "enabled", T_BOOL, OFF(bec_enabled), "yes", NOLIM,
+	  "run the impersonation and look-alike checks on inbound mail (BEC_* symbols)" },
+	{ "bec", "protected_domains", T_LIST, OFF(bec_protected_domains), "", NOLIM,
+	  "domains whose look-alikes are flagged besides [milter] local_domains (partners, "
+	  "banks)" },
+	{ "bec", "protected_names", T_LIST, OFF(bec_protected_names), "", NOLIM,
+	  "display names flagged on external mail besides the names local users send under" },
+	{ "bec", "freemail_domains", T_LIST, OFF(bec_freemail_domains),
+	  "gmail.com,googlemail.com,yahoo.com,outlook.com,hotmail.com,live.com,aol.com,icloud.com,"
+	  "gmx.com,gmx.de,web.de,mail.com,proton.me,protonmail.com,yandex.ru,mail.ru,qq.com",
+	  NOLIM,
+	  "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL (repeat the key to add "
+	  "more)" },
+	{ "bec", "max_edit_distance", T_INT, OFF(bec_max_edit_distance), "1", 0, 2, NULL,
+	  "largest edit distance between registrable-domain labels that is a look-alike (0: "
+	  "confusable characters only)" },
+	{ "bec", "min_label_length", T_INT, OFF(bec_min_label_length), "5", 1, 63, NULL,
+	  "shorter protected labels are matched by confusable characters only, not by distance" },
+	{ "bec", "first_time_sender", T_BOOL, OFF(bec_first_time_sender), "yes", NOLIM,
+	  "flag a From address no local recipient has corresponded with (BEC_FIRST_TIME_SENDER)" },
+	{ "bec", "correspondents_max", T_INT, OFF(bec_correspondents_max), "1000", 10, 100000,
+	  NULL, "addresses and domains remembered per local user (the newest kept)" },
+	{ "bec", "correspondents_days", T_INT, OFF(bec_correspondents_days), "365", 1, 3650, NULL,
+	  "a user's correspondents are forgotten after this many days without mail" },
 
 	{ "siem", "syslog", T_STRING, OFF(siem_syslog), "", NOLIM,
 	  "where `ims events forward` sends events: unix:/dev/log, udp:HOST:PORT or tcp:HOST:PORT "
@@ -285,7 +309,7 @@ static const struct conf_key conf_table[] = {
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
 static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel",
-					      "senders", "redis", "classifier", "scores", "actions",
+					      "senders", "bec", "redis", "classifier", "scores", "actions",
 					      "dkim",    "webapi", "quarantine", "dovecot", "users",
 					      "feedback", "antivirus", "attachments", "siem" };
 
@@ -1082,6 +1106,8 @@ static const char *const section_docs[] = {
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
 	"siem", "The event stream to a SIEM over syslog: `ims events forward` (docs/operations.md).",
+	"bec", "Impersonation and look-alikes: look-alike domains, display names of local users, "
+	"Reply-To elsewhere, first-time senders (docs/milter.md).",
 	"redis", "The Redis store for messages, scan logs, users and events.",
 	"classifier", "The SVM model.",
 	"scores", "Weight of each symbol; the score of a message is the sum.",

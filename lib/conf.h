@@ -58,6 +58,16 @@ struct ims_conf {
 
 	/* [senders]: users' and domains' allow/block lists (lib/senders.h) */
 	int senders_max_entries;
+	/* [bec]: impersonation and look-alikes (lib/bec.h) */
+	bool bec_enabled;
+	char **bec_protected_domains;
+	char **bec_protected_names;
+	char **bec_freemail_domains;
+	int bec_max_edit_distance;
+	int bec_min_label_length;
+	bool bec_first_time_sender;
+	int bec_correspondents_max;
+	int bec_correspondents_days;
 
 	/* [siem]: the event stream to a syslog target (lib/siem.h, ims events forward) */
 	char *siem_syslog;

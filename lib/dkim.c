@@ -497,6 +497,35 @@ static const struct dkim_key *find_key(const struct ims_dkim *k, const char *dom
 	return NULL;
 }
 
+/* 1 when every From field of m parses with libopendkim's own address
+ * parser: a verifier (libopendkim, OpenDKIM) that cannot parse From reports
+ * no signature at all, so ims must not sign such a message (fuzz-auth). */
+static int from_parses(const struct ims_msg *m)
+{
+	int seen = 0;
+
+	for (size_t i = 0; i < ims_msg_header_count(m); i++) {
+		const char *name, *value;
+		size_t vlen;
+		unsigned char *copy, *user = NULL, *dom = NULL;
+		int ok;
+
+		ims_msg_header(m, i, &name, &value, &vlen);
+		if (strcasecmp(name, "From") != 0)
+			continue;
+		if (!(copy = malloc(vlen + 1)))
+			return 0;
+		memcpy(copy, value, vlen);
+		copy[vlen] = '\0';
+		ok = dkim_mail_parse(copy, &user, &dom) == 0 && user && dom && *dom;
+		free(copy);
+		if (!ok)
+			return 0;
+		seen = 1;
+	}
+	return seen;
+}
+
 ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const char *domain,
                          char **header_out)
 {
@@ -517,6 +546,10 @@ ims_status ims_dkim_sign(struct ims_dkim *k, const char *raw, size_t len, const 
 	rc = ims_msg_parse(raw, len, k->max_headers, k->max_header_size, &m);
 	if (rc != IMS_OK)
 		goto out;
+	if (!from_parses(m)) {
+		rc = IMS_EINVAL; /* a signature nobody could verify */
+		goto out;
+	}
 	rc = IMS_EIO;
 	d = dkim_sign(k->lib, (const unsigned char *)"ims", NULL, (dkim_sigkey_t)key->pem,
 	              (const unsigned char *)key->selector, (const unsigned char *)key->domain,

@@ -15,11 +15,9 @@
 
 #include "dkim.h"
 #include "dmarc.h"
+#include "orgdomain.h"
 #include "dns.h"
 #include "spf.h"
-
-/* Exported by libopendmarc but not declared in dmarc.h. */
-extern int opendmarc_get_tld(u_char *domain, u_char *tld, size_t tld_len);
 
 struct ims_dmarc {
 	struct ims_dns *dns;
@@ -174,20 +172,14 @@ static int normalise_domain(const char *in, char *out, size_t outlen)
 	return strstr(out, "..") || out[0] == '.' ? -1 : 0;
 }
 
-/* RFC 7489 3.2: the public suffix plus one label.  libopendmarc returns
- * nothing for a TLD missing from the list (such as .test); the list's
- * implicit "*" rule then makes the last label the suffix. */
+/* RFC 7489 3.2: the public suffix plus one label, from the one
+ * implementation (lib/orgdomain.h; the list's implicit "*" rule makes the
+ * last label of a TLD missing from the list, such as .test, the suffix).
+ * A domain that has none (a public suffix itself) is its own. */
 static void org_domain(const char *domain, char *out, size_t outlen)
 {
-	const char *last, *p;
-
-	if (opendmarc_get_tld((u_char *)domain, (u_char *)out, outlen) == 0 && out[0])
-		return;
-	last = strrchr(domain, '.');
-	p = last;
-	while (p && p > domain && p[-1] != '.')
-		p--;
-	snprintf(out, outlen, "%s", last && p ? p : domain);
+	if (ims_orgdomain(domain, out, outlen) != IMS_OK)
+		snprintf(out, outlen, "%s", domain);
 }
 
 #define REASON(...) snprintf(out->reason, sizeof out->reason, __VA_ARGS__)

@@ -2,12 +2,15 @@
  *
  * We look the policy record up ourselves through lib/dns: _dmarc.<From
  * domain>, and when that has no DMARC record, _dmarc.<organizational
- * domain> (from the public suffix list,
- * /usr/share/publicsuffix/public_suffix_list.dat).  libopendmarc then
- * parses the record and judges alignment from the SPF and DKIM results.
+ * domain>, the organizational domain from lib/orgdomain.h (libpsl), the
+ * one implementation ims uses everywhere.  libopendmarc then parses the
+ * record and judges alignment from the SPF and DKIM results.
  *
- * libopendmarc's state (the public suffix list) is process-global and is
- * loaded once, by the first ims_dmarc_new.  One struct ims_dmarc is shared
+ * Relaxed alignment is judged inside libopendmarc, which has its own
+ * reader of the public suffix list and no hook to hand it ours: so it is
+ * given the same file, IMS_PUBLIC_SUFFIX_LIST (orgdomain.h), that libpsl
+ * loads for ims.  libopendmarc's state is process-global and is loaded
+ * once, by the first ims_dmarc_new.  One struct ims_dmarc is shared
  * by every thread; each check has its own libopendmarc context.
  *
  * Several From headers (or several addresses in one) are the caller's
@@ -23,8 +26,6 @@ struct ims_dns;
 struct ims_dmarc;
 struct ims_spf_outcome;
 struct ims_dkim_result;
-
-#define IMS_PUBLIC_SUFFIX_LIST "/usr/share/publicsuffix/public_suffix_list.dat"
 
 enum ims_dmarc_res {
 	IMS_DMARC_NONE,      /* no DMARC record (or several: RFC 7489 6.6.3) */

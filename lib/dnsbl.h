@@ -77,7 +77,7 @@ struct ims_dnsbl_input {
 	const char *client_ip;    /* NULL or "": no client lookups */
 	const char *helo;         /* NULL, "" or an address literal: no HELO lookups */
 	const char *from_domain;  /* NULL or "": none */
-	const char *const *hosts; /* link hosts (ims_heur_url_host), any order, repeats fine */
+	const char *const *hosts; /* link hosts (ims_url_host, urls.h), any order, repeats fine */
 	size_t nhosts;
 };
 

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <glib.h>
 #include <gmime/gmime.h>
@@ -9,38 +8,13 @@
 #include <strings.h>
 
 #include "heuristics.h"
+#include "orgdomain.h"
+#include "urls.h"
 
 static void lower(char *s)
 {
 	for (; *s; s++)
 		*s = (char)tolower((unsigned char)*s);
-}
-
-int ims_heur_url_host(const char *href, char *out, size_t outlen)
-{
-	char buf[IMS_HEUR_MAX_TEXT + 1];
-	char *host = NULL;
-	const char *h = href;
-	int rc = -1;
-
-	while (*h == ' ' || *h == '\t' || *h == '\r' || *h == '\n')
-		h++;
-	snprintf(buf, sizeof buf, "%s", h);
-	if (!g_uri_split(buf, G_URI_FLAGS_ENCODED | G_URI_FLAGS_NON_DNS, NULL, NULL, &host, NULL,
-	                 NULL, NULL, NULL, NULL) ||
-	    !host || !*host)
-		goto out;
-	if (strlen(host) >= outlen || strlen(host) > IMS_HEUR_MAX_HOST)
-		goto out;
-	snprintf(out, outlen, "%s", host);
-	/* trailing dot of a fully qualified name */
-	if (out[0] && out[strlen(out) - 1] == '.')
-		out[strlen(out) - 1] = '\0';
-	lower(out);
-	rc = out[0] ? 0 : -1;
-out:
-	g_free(host);
-	return rc;
 }
 
 static int is_label_char(int c)
@@ -65,7 +39,10 @@ int ims_heur_text_domain(const char *text, char *out, size_t outlen)
 			len = IMS_HEUR_MAX_TEXT;
 		memcpy(url, b, len);
 		url[len] = '\0';
-		if (ims_heur_url_host(url, out, outlen) == 0)
+		struct ims_url_host h;
+
+		if (ims_url_host(url, len, &h) == IMS_OK &&
+		    (size_t)snprintf(out, outlen, "%s", h.host) < outlen)
 			return 0;
 	}
 	/* Otherwise the first run of labels with a dot and an alphabetic TLD. */
@@ -107,56 +84,12 @@ int ims_heur_text_domain(const char *text, char *out, size_t outlen)
 	return -1;
 }
 
-const char *ims_heur_org_domain(const char *host)
+/* The registrable domain of host (lib/orgdomain.h), or host itself when
+ * it has none (an IP literal, a single label). */
+static void org_of(const char *host, char *out, size_t outlen)
 {
-	/* Without the public suffix list: the last two labels, or three when
-	 * the second-level label is one of the common registry prefixes under
-	 * a two-letter country code (example.co.uk, example.com.au). */
-	static const char *const sld[] = {"co", "com", "net", "org", "gov",
-	                                  "ac", "edu", "ne",  "or",  NULL};
-	const char *labels[4] = {NULL, NULL, NULL, NULL};
-	int n = 0;
-
-	for (const char *p = host + strlen(host); p > host; p--)
-		if (p[-1] == '.') {
-			labels[n++] = p;
-			if (n == 3)
-				break;
-		}
-	if (n < 1)
-		return host;
-	/* labels[0] = TLD, labels[1] = second level + ".tld", ... */
-	if (n >= 2 && strlen(labels[0]) == 2) {
-		size_t l = (size_t)(labels[0] - labels[1]) - 1;
-		for (int i = 0; sld[i]; i++)
-			if (strlen(sld[i]) == l && strncmp(labels[1], sld[i], l) == 0)
-				return n >= 3 ? labels[2] : host;
-	}
-	return n >= 2 ? labels[1] : host;
-}
-
-int ims_heur_is_ip_literal(const char *host)
-{
-	unsigned char buf[16];
-	size_t i;
-
-	if (strchr(host, ':') || host[0] == '[')
-		return 1;
-	if (inet_pton(AF_INET, host, buf) == 1)
-		return 1;
-	/* 3232235777, 0xC0A80101 and dotted octal/hex forms browsers accept */
-	for (i = 0; host[i]; i++)
-		if (!isxdigit((unsigned char)host[i]) && host[i] != '.' && host[i] != 'x')
-			return 0;
-	return i > 0 && (isdigit((unsigned char)host[0]));
-}
-
-static int has_punycode(const char *host)
-{
-	for (const char *p = host; *p; p++)
-		if ((p == host || p[-1] == '.') && strncasecmp(p, "xn--", 4) == 0)
-			return 1;
-	return 0;
+	if (ims_orgdomain(host, out, outlen) != IMS_OK)
+		snprintf(out, outlen, "%s", host);
 }
 
 static int ext_in(const char *ext, size_t len, const char *const *list)
@@ -224,23 +157,33 @@ static int is_local(const char *domain, const char *const *locals)
 
 static void check_links(const struct ims_heur_input *in, ims_heur_emit emit, void *arg)
 {
-	char host[IMS_HEUR_MAX_HOST + 1], named[IMS_HEUR_MAX_HOST + 1];
+	char named[IMS_HEUR_MAX_HOST + 1], org_named[IMS_HEUR_MAX_HOST + 1];
+	char org_host[IMS_HEUR_MAX_HOST + 1];
+	struct ims_url_host h;
 
 	for (size_t i = 0; i < in->nlinks; i++) {
 		const struct ims_link *l = &in->links[i];
-		if (!l->href || ims_heur_url_host(l->href, host, sizeof host) != 0)
+
+		if (!l->href || ims_url_host(l->href, strlen(l->href), &h) != IMS_OK)
 			continue;
-		if (ims_heur_is_ip_literal(host))
-			emit(arg, "PHISH_URL_IP_LITERAL", host);
-		if (has_punycode(host))
-			emit(arg, "PHISH_URL_PUNYCODE", host);
-		if (l->text && *l->text &&
-		    ims_heur_text_domain(l->text, named, sizeof named) == 0 &&
-		    !ims_heur_is_ip_literal(host) &&
-		    strcmp(ims_heur_org_domain(named), ims_heur_org_domain(host)) != 0) {
-			char detail[2 * IMS_HEUR_MAX_HOST + 8];
-			snprintf(detail, sizeof detail, "%s->%s", named, host);
-			emit(arg, "PHISH_URL_TEXT_MISMATCH", detail);
+		if (h.flags & IMS_URL_IP)
+			emit(arg, "PHISH_URL_IP_LITERAL", h.host);
+		if (h.flags & IMS_URL_IDN) {
+			char detail[sizeof h.host + sizeof h.unicode + 4];
+
+			snprintf(detail, sizeof detail, "%s (%s)", h.host, h.unicode);
+			emit(arg, "PHISH_URL_PUNYCODE", detail);
+		}
+		if (l->text && *l->text && !(h.flags & IMS_URL_IP) &&
+		    ims_heur_text_domain(l->text, named, sizeof named) == 0) {
+			org_of(named, org_named, sizeof org_named);
+			org_of(h.host, org_host, sizeof org_host);
+			if (strcmp(org_named, org_host) != 0) {
+				char detail[2 * IMS_HEUR_MAX_HOST + 8];
+
+				snprintf(detail, sizeof detail, "%s->%s", named, h.host);
+				emit(arg, "PHISH_URL_TEXT_MISMATCH", detail);
+			}
 		}
 	}
 }

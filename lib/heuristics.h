@@ -17,7 +17,7 @@
 #define IMS_GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
 /* Hard limits: longer strings are cut before they are looked at. */
-#define IMS_HEUR_MAX_HOST 253
+#define IMS_HEUR_MAX_HOST 253 /* = IMS_URL_MAX_HOST (urls.h) */
 #define IMS_HEUR_MAX_TEXT 2048
 
 struct ims_heur_input {
@@ -41,20 +41,11 @@ void ims_heuristics_run(const struct ims_heur_input *in, ims_heur_emit emit, voi
 
 /* The pieces, public for tests and for the web API's explanations. */
 
-/* Host of a URL (lower case) into out; 0 on success, -1 when href has no
- * host (mailto:, relative links) or it does not fit. */
-int ims_heur_url_host(const char *href, char *out, size_t outlen);
-
 /* The first domain name a link text names ("www.paypal.com",
- * "https://paypal.com/x", "PayPal.com"), lower case, into out; 0 when found. */
+ * "https://paypal.com/x", "PayPal.com"), lower case, into out; 0 when found.
+ * (The host of a URL: ims_url_host() in urls.h; registrable domains:
+ * ims_orgdomain() in orgdomain.h.) */
 int ims_heur_text_domain(const char *text, char *out, size_t outlen);
-
-/* Organisational part of a host name ("a.b.example.co.uk" ->
- * "example.co.uk"), a pointer into host. */
-const char *ims_heur_org_domain(const char *host);
-
-/* 1 when host is an IP literal (dotted quad, IPv6, or a bare number). */
-int ims_heur_is_ip_literal(const char *host);
 
 /* 1 when the file name has a dangerous extension; *double_ext set to 1
  * when a harmless-looking extension comes before it ("a.pdf.exe"). */

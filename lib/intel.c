@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "intel.h"
+#include "urls.h"
 #include "log.h"
 #include "netaddr.h"
 
@@ -113,6 +114,8 @@ ims_status ims_intel_url_norm(const char *url, char *out, size_t outlen)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *query = NULL;
+	const char *hp;
+	struct ims_url_host uh;
 	ims_status rc = IMS_EINVAL;
 	int n;
 
@@ -129,7 +132,12 @@ ims_status ims_intel_url_norm(const char *url, char *out, size_t outlen)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	for (char *p = host; *p; p++)
 		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	n = snprintf(out, outlen, "%s://%s%s%s%s%s%s", scheme, host, port ? ":" : "",
+	hp = host;
+	/* the host as every other check sees it (lib/urls.h: IDNA, userinfo,
+	 * percent-decoding), so a list entry and a link agree on it */
+	if (ims_url_host(url, strlen(url), &uh) == IMS_OK && !(uh.flags & IMS_URL_IP))
+		hp = uh.host;
+	n = snprintf(out, outlen, "%s://%s%s%s%s%s%s", scheme, hp, port ? ":" : "",
 	             port ? port : "", path && *path ? path : "/", query ? "?" : "",
 	             query ? query : "");
 	rc = n < 0 || (size_t)n >= outlen ? IMS_ELIMIT : IMS_OK;

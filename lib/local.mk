@@ -6,7 +6,8 @@ lib_libims_a_SOURCES = \
 	lib/log.c lib/log.h \
 	lib/symbols.c lib/symbols.h \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
-	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h
+	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
+	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
 # malware and attachments: the clamd client, types by content, archive members
 lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachments.h
 # the scan pipeline and the store (milter owner)
@@ -34,6 +35,7 @@ noinst_LIBRARIES += lib/libimsscan.a
 lib_libimsscan_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 lib_libimsscan_a_SOURCES = lib/engine.c lib/engine.h lib/auth.c lib/auth.h \
 	lib/scan.c lib/scan.h lib/scan_internal.h lib/scan_output.c lib/scan_store.c \
-	lib/scan_malware.c lib/reputation.c lib/reputation.h
+	lib/scan_malware.c lib/reputation.c lib/reputation.h lib/msglinks.c lib/msglinks.h \
+	lib/bec.c lib/bec.h lib/scan_bec.c
 # the intel lists' benchmark (docs/benchmarks.md)
 EXTRA_DIST += bench/intel.sh bench/intel.c

@@ -2,15 +2,27 @@
  * libpsl: "a.b.example.co.uk" -> "example.co.uk".  The one implementation
  * for all of ims (the DNSBL/URIBL lookups use it today).
  *
- * The list is the system's (Debian's publicsuffix package,
- * /usr/share/publicsuffix) when it is there, else the copy built into
- * libpsl; loaded once per process, then read-only and thread-safe. */
+ * Used by DMARC (the record lookup; libopendmarc's own alignment check is
+ * given the same list file), the phishing and look-alike heuristics and
+ * the classifier's host features, so they all agree
+ * (tests/unit/test_orgdomain.c).
+ *
+ * The list is Debian's publicsuffix package: libpsl reads its compiled
+ * form IMS_PUBLIC_SUFFIX_DAFSA (made from IMS_PUBLIC_SUFFIX_LIST by the
+ * package, the text file libopendmarc reads; loading the DAFSA takes
+ * microseconds where parsing the text takes ~30 million instructions, a
+ * cost every `ims classify` would pay), else the text file, else the copy
+ * built into libpsl; loaded once per process, then read-only and
+ * thread-safe. */
 #ifndef IMS_ORGDOMAIN_H
 #define IMS_ORGDOMAIN_H
 
 #include <stddef.h>
 
 #include "status.h"
+
+#define IMS_PUBLIC_SUFFIX_LIST  "/usr/share/publicsuffix/public_suffix_list.dat"
+#define IMS_PUBLIC_SUFFIX_DAFSA "/usr/share/publicsuffix/public_suffix_list.dafsa"
 
 /* Writes the registrable domain of host (lower case, no trailing dot) to
  * out.  IMS_ENOTFOUND when host has none (a public suffix such as "co.uk",

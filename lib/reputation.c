@@ -11,6 +11,7 @@
 #include "intel.h"
 #include "netaddr.h"
 #include "reputation.h"
+#include "urls.h"
 
 struct ims_reputation {
 	struct ims_dnsbl *dnsbl; /* NULL: no DNS lists */
@@ -134,19 +135,19 @@ static void intel_check(struct ctx *c, const struct ims_reputation_input *in)
 		block_domain(c, at + 1, "envelope sender");
 	block_domain(c, in->from_domain, "From");
 	for (size_t i = 0; i < in->nlinks; i++) {
-		char host[IMS_HEUR_MAX_HOST + 1];
+		struct ims_url_host uh;
 
 		if (ims_intel_match_url(c->set, 0, in->links[i].href, &h)) {
 			hit(c, 0, &h, "link");
 			continue;
 		}
-		if (ims_heur_url_host(in->links[i].href, host, sizeof host) != 0)
+		if (ims_url_host(in->links[i].href, strlen(in->links[i].href), &uh) != IMS_OK)
 			continue;
-		if (ims_heur_is_ip_literal(host)) {
-			if (ims_intel_match_ip(c->set, 0, host, &h))
+		if (uh.flags & IMS_URL_IP) {
+			if (ims_intel_match_ip(c->set, 0, uh.host, &h))
 				hit(c, 0, &h, "link");
 		} else {
-			block_domain(c, host, "link");
+			block_domain(c, uh.host, "link");
 		}
 	}
 	if (in->parsed && ims_intel_has_hashes(c->set))
@@ -197,10 +198,15 @@ void ims_reputation_check(struct ims_reputation *r, struct ims_dns *dns,
 			hosts = calloc(in->nlinks, sizeof *hosts);
 			buf = calloc(in->nlinks, sizeof *buf);
 		}
-		for (size_t i = 0; hosts && buf && i < in->nlinks; i++)
-			if (ims_heur_url_host(in->links[i].href, buf[n], sizeof buf[n]) == 0 &&
-			    !ims_heur_is_ip_literal(buf[n]))
+		for (size_t i = 0; hosts && buf && i < in->nlinks; i++) {
+			struct ims_url_host uh;
+
+			if (ims_url_host(in->links[i].href, strlen(in->links[i].href), &uh) == IMS_OK &&
+			    !(uh.flags & IMS_URL_IP)) {
+				memcpy(buf[n], uh.host, sizeof buf[n]);
 				hosts[n] = buf[n], n++;
+			}
+		}
 		din.hosts = hosts;
 		din.nhosts = n;
 		ims_dnsbl_check(r->dnsbl, dns, &din, emit, arg);

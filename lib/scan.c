@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "classify.h"
 #include "heuristics.h"
+#include "msglinks.h"
 #include "log.h"
 #include "message.h"
 #include "model.h"
@@ -463,6 +464,7 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	struct ims_scan *s;
 	struct ims_msg *msg = NULL;
 	struct ims_parsed *parsed = NULL;
+	struct ims_msglinks *links = NULL;
 	const struct ims_model *model = ims_engine_model(eng);
 	struct timespec t0, t;
 	const char *forced = NULL, *body = raw;
@@ -573,10 +575,18 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (ims_parsed_mime_limit(parsed))
 			ims_scan_add_symbol(s, "MIME_NESTING_LIMIT",
 			                    ims_conf_score(s->conf, "MIME_NESTING_LIMIT"), "");
-		hin.nlinks = ims_parsed_links(parsed, &hin.links);
+		/* the links judged: the ones the mail view renders (msglinks.h) */
+		if (ims_msglinks_build(parsed, &links) != IMS_OK) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+		hin.nlinks = ims_msglinks_get(links, &hin.links);
 		hin.nattachments = ims_parsed_attachments(parsed, &hin.attachments);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		ims_heuristics_run(&hin, emit_symbol, s);
+		ims_scan_bec(s, ims_engine_store(eng), hin.from,
+		             msg ? ims_msg_find(msg, "Reply-To", 0) : NULL,
+		             msg && ims_msg_find(msg, "List-Id", 0) != NULL);
 		s->heuristics_us = elapsed_us(&t);
 		if (!s->outbound) {
 			struct ims_reputation_input rin = {
@@ -645,6 +655,7 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 	rc = ims_scan_make_headers(s);
 	s->total_us = elapsed_us(&t0);
 out:
+	ims_msglinks_free(links);
 	ims_parsed_free(parsed);
 	ims_msg_free(msg);
 	if (rc == IMS_OK || rc == IMS_ETEMP) {

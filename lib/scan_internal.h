@@ -53,6 +53,10 @@ struct ims_scan {
 	long total_us, parse_us, heuristics_us, classify_us, antivirus_us, attachments_us;
 	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
+	/* the first From mailbox (lower case) and its display name's key
+	 * (lib/bec.h), for the correspondents the store records */
+	char bec_from[321];
+	char bec_name_key[1024];
 	char *dkim_sig;
 };
 
@@ -64,6 +68,12 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
 struct ims_parsed;
 ims_status ims_scan_malware(struct ims_scan *s, const char *raw, size_t len,
                             const struct ims_parsed *parsed);
+/* The impersonation stage (lib/scan_bec.c): fills bec_from and
+ * bec_name_key; on inbound mail runs lib/bec.h's checks with what st knows
+ * (st may be NULL: no first-time sender, no learned names). */
+struct ims_store;
+void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw,
+                  const char *reply_to_raw, int list_mail);
 /* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
 ims_status ims_scan_make_headers(struct ims_scan *s);
 

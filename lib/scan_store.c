@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sodium.h>
 #include <time.h>
 
 #include "events.h"
 #include "log.h"
 #include "quarantine.h"
+#include "correspondents.h"
 #include "scan_internal.h"
 #include "store.h"
 
@@ -188,8 +190,10 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 		errlen = sizeof errbuf;
 	}
 	err[0] = '\0';
-	/* one per recipient's quarantine index, the global records */
-	txns = calloc(s->nrcpts + 2, sizeof *txns);
+	/* one per recipient's quarantine index, per local user's correspondents
+	 * (lib/correspondents.h: inbound, each recipient; outbound, the sender
+	 * and the name it sends under), the global records */
+	txns = calloc(2 * s->nrcpts + 4, sizeof *txns);
 	json = ims_scan_json(s);
 	brief = ims_scan_brief_json(s);
 	if (!txns || !json || !brief)
@@ -244,6 +248,41 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			hn += (size_t)k;
 			if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
 				goto out;
+		}
+	}
+	/* whom each user corresponds with (lib/correspondents.h): delivered
+	 * mail only, one transaction per user (one hash slot each) */
+	if (s->action == IMS_ACTION_ACCEPT || s->action == IMS_ACTION_TAG) {
+		struct ims_store_txn *t;
+
+		/* inbound: accepted mail only (tagged mail is suspect: its sender
+		 * must not become "known") */
+		if (!s->outbound && s->action == IMS_ACTION_ACCEPT && s->bec_from[0] &&
+		    !ims_scan_addr_is_local(c, s->bec_from)) {
+			const char *peer = s->bec_from;
+
+			for (size_t i = 0; i < s->nrcpts; i++) {
+				int dup = 0;
+				for (size_t j = 0; j < i; j++)
+					dup |= strcasecmp(s->rcpts[i], s->rcpts[j]) == 0;
+				if (dup || !ims_scan_addr_is_local(c, s->rcpts[i]))
+					continue;
+				t = ims_correspondents_txn(s->rcpts[i], &peer, 1, s->time,
+				                           c->bec_correspondents_max,
+				                           c->bec_correspondents_days);
+				if (t)
+					txns[ntx++] = t;
+			}
+		} else if (s->outbound && ims_scan_addr_is_local(c, s->auth_user)) {
+			t = ims_correspondents_txn(s->auth_user, (const char *const *)s->rcpts,
+			                           s->nrcpts, s->time, c->bec_correspondents_max,
+			                           c->bec_correspondents_days);
+			if (t)
+				txns[ntx++] = t;
+			/* the name the user sends under, when From is the login's own */
+			if (s->bec_name_key[0] && strcasecmp(s->bec_from, s->auth_user) == 0 &&
+			    (t = ims_bec_name_txn(s->bec_name_key, s->auth_user)))
+				txns[ntx++] = t;
 		}
 	}
 	/* global last: mailboxes are written before (or with) their index */

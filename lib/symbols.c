@@ -91,6 +91,19 @@ const struct ims_symbol_def ims_symbols[] = {
 	{ "SENDER_ALLOW", -10.0,
 	  "every local recipient (or its domain) allows the From address, and DMARC passed; "
 	  "cannot undo GTUBE, a virus or a DMARC reject" },
+	{ "BEC_LOOKALIKE_DOMAIN", 5.0,
+	  "the From domain looks like a local or protected domain without being it (edit "
+	  "distance, confusable characters, punycode)" },
+	{ "BEC_LOOKALIKE_CORRESPONDENT", 3.0,
+	  "the From domain looks like a domain the recipient corresponds with without being it" },
+	{ "BEC_DISPLAY_NAME_LOCAL_USER", 4.0,
+	  "the From display name is a local user's (or a protected) name while the From address "
+	  "is external" },
+	{ "BEC_REPLY_TO_FREEMAIL", 2.0, "Reply-To is at a free-mail domain the From address is not at" },
+	{ "BEC_REPLY_TO_UNRELATED", 0.5,
+	  "Reply-To is at another organisation than From (not for mailing lists)" },
+	{ "BEC_FIRST_TIME_SENDER", 0.5,
+	  "no local recipient has corresponded with the From address before" },
 	{ NULL, 0.0, NULL },
 };
 

@@ -59,3 +59,6 @@ TESTS += tests/unit/test_reputation
 # DNS lists (nsd zones) and intel lists through real Postfix + ims-milter + Redis
 TESTS += tests/e2e/test_reputation.py
 EXTRA_DIST += tests/e2e/test_reputation.py
+# impersonation and look-alikes ([bec]) through real Postfix + ims-milter + Redis
+TESTS += tests/e2e/test_bec.py
+EXTRA_DIST += tests/e2e/test_bec.py

@@ -79,3 +79,14 @@ check_PROGRAMS += tests/unit/test_scan_malware
 tests_unit_test_scan_malware_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_scan_malware_LDADD = $(SCAN_TEST_LIBS)
 TESTS += tests/unit/test_scan_malware
+# one organisational domain (lib/orgdomain.c) in DMARC, heuristics, features
+check_PROGRAMS += tests/unit/test_orgdomain
+tests_unit_test_orgdomain_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_orgdomain_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_orgdomain
+
+# impersonation and look-alikes (lib/bec.c, lib/correspondents.c)
+check_PROGRAMS += tests/unit/test_bec
+tests_unit_test_bec_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_bec_LDADD = $(SCAN_TEST_LIBS)
+TESTS += tests/unit/test_bec

@@ -41,3 +41,10 @@ EXTRA_DIST += tests/browser/test_ui.py tests/browser/ui.test.js tests/browser/pa
 # submission over STARTTLS to a real Postfix with a test CA
 TESTS += tests/webapi/test_submission_tls.py
 EXTRA_DIST += tests/webapi/test_submission_tls.py
+
+# lib/urls.c, lib/htmldoc.c: URL hosts, URLs in text and HTML; the judged
+# link is the link the sanitiser renders
+check_PROGRAMS += tests/unit/test_urls
+tests_unit_test_urls_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi -I$(top_srcdir)/classifier
+tests_unit_test_urls_LDADD = $(WEBAPI_TEST_LIBS)
+TESTS += tests/unit/test_urls

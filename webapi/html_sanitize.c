@@ -9,6 +9,8 @@
 #include <libxml/tree.h>
 
 #include "html_sanitize.h"
+#include "htmldoc.h"
+#include "urls.h"
 
 /* kept, with their children */
 static const char *const keep[] = { "a",	  "abbr",  "b",	      "blockquote", "br",
@@ -63,15 +65,7 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-static int safe_href(const char *v)
-{
-	while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
-		v++;
-	return strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0 ||
-	       strncasecmp(v, "mailto:", 7) == 0;
-}
-
-static void walk(struct out *o, xmlNode *n, int depth)
+static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 {
 	for (; n; n = n->next) {
 		if (ftell(o->f) > (long)o->max)
@@ -90,7 +84,7 @@ static void walk(struct out *o, xmlNode *n, int depth)
 		if (depth >= IMS_HTML_MAX_DEPTH || !IN(keep, name)) {
 			/* unknown or too deep: keep the text, not the element */
 			if (depth < IMS_HTML_MAX_DEPTH * 2)
-				walk(o, n->children, depth + 1);
+				walk(o, doc, n->children, depth + 1);
 			continue;
 		}
 		fprintf(o->f, "<%s", name);
@@ -100,8 +94,10 @@ static void walk(struct out *o, xmlNode *n, int depth)
 
 			if (!IN(attrs, an))
 				continue;
-			v = xmlNodeGetContent((xmlNode *)a);
-			if (v && (strcasecmp(an, "href") != 0 || safe_href((const char *)v))) {
+			/* the link as the checks judged it (lib/htmldoc.h) */
+			v = strcasecmp(an, "href") == 0 ? ims_htmldoc_link(doc, n, "href")
+			                                : xmlNodeGetContent((xmlNode *)a);
+			if (v && (strcasecmp(an, "href") != 0 || ims_url_is_web_link((const char *)v))) {
 				fprintf(o->f, " %s=\"", an);
 				esc(o->f, (const char *)v);
 				fputc('"', o->f);
@@ -113,7 +109,7 @@ static void walk(struct out *o, xmlNode *n, int depth)
 		fputc('>', o->f);
 		if (IN(voids, name))
 			continue;
-		walk(o, n->children, depth + 1);
+		walk(o, doc, n->children, depth + 1);
 		fprintf(o->f, "</%s>", name);
 	}
 }
@@ -135,17 +131,15 @@ ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **ou
 	if (!o.f)
 		return IMS_ENOMEM;
 	o.max = max;
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-				     HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC | HTML_PARSE_COMPACT);
+	doc = ims_htmldoc_read(html, len);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
 		if (n->type == XML_ELEMENT_NODE && strcasecmp((const char *)n->name, "body") == 0)
 			body = n;
 	if (body)
-		walk(&o, body->children, 0);
+		walk(&o, doc, body->children, 0);
 	else if (root)
-		walk(&o, root, 0);
+		walk(&o, doc, root, 0);
 	fclose(o.f);
 	if (doc)
 		xmlFreeDoc(doc);

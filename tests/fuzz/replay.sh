@@ -31,4 +31,5 @@ run feedback "$s/rfc5322" "$d/mime"
 run release "$s/rfc5322" "$s/mime" "$d/mime"
 run reputation
 run attach
+run urls "$s/html"
 exit $rc
