@@ -22,6 +22,8 @@ static const struct ims_command commands[] = {
 	{ "feedback", ims_cmd_feedback, "record a user's spam/ham move ('ims feedback learn')" },
 	{ "quarantine", ims_cmd_quarantine, "mail users a digest of held messages; purge old ones" },
 	{ "migrate", ims_cmd_migrate, "drop the Redis copies of delivered mail an older ims kept" },
+	{ "rescan", ims_cmd_rescan, "score delivered mail again; pull what is now bad into quarantine" },
+	{ "events", ims_cmd_events, "print the event stream (JSON, CEF); forward it to syslog" },
 };
 
 static void usage(FILE *f)

@@ -42,6 +42,8 @@ int ims_cmd_feedback(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_quarantine(struct ims_cli *cli, int argc, char **argv);
 int ims_cmd_migrate(struct ims_cli *cli, int argc, char **argv);
+int ims_cmd_events(struct ims_cli *cli, int argc, char **argv);
+int ims_cmd_rescan(struct ims_cli *cli, int argc, char **argv);
 
 /* Prints "ims: <message>" on stderr; returns IMS_EXIT_ERROR. */
 int ims_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

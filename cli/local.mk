@@ -3,7 +3,7 @@ bin_PROGRAMS += cli/ims
 cli_ims_SOURCES = cli/ims.c cli/ims.h cli/util.c \
 	cli/cmd_train.c cli/train_feedback.c cli/train_feedback.h cli/cmd_classify.c cli/cmd_eval.c cli/cmd_model.c
 cli_ims_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) -I$(top_srcdir)/cli
-cli_ims_LDADD = classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
+cli_ims_LDADD = lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a $(IMS_DEP_LIBS)
 # ims user (the user registry, lib/users.h)
 cli_ims_SOURCES += cli/cmd_user.c
 # ims config check
@@ -19,3 +19,10 @@ cli_ims_CFLAGS += -I$(top_srcdir)/webapi
 cli_ims_LDADD += $(CURL_LIBS)
 # ims migrate (drops the mailbox copies older versions kept in Redis)
 cli_ims_SOURCES += cli/cmd_migrate.c
+# ims events tail|forward (the event stream for a SIEM, lib/siem.h)
+cli_ims_SOURCES += cli/cmd_events.c
+# ims rescan (post-delivery protection): reads and changes mailboxes through the
+# web API's Dovecot client and scans with lib/libimsscan.a (first in cli_ims_LDADD)
+EXTRA_DIST += bench/rescan.py
+cli_ims_SOURCES += cli/cmd_rescan.c webapi/dovecot.c webapi/dovecot.h webapi/mailbox.c \
+	webapi/mailbox.h

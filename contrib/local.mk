@@ -42,5 +42,9 @@ EXTRA_DIST += contrib/systemd/ims-retrain.service contrib/systemd/ims-retrain.ti
 # systemd: the quarantine digest (ims quarantine digest)
 EXTRA_DIST += contrib/systemd/ims-quarantine-digest.service contrib/systemd/ims-quarantine-digest.timer
 
+# systemd: post-delivery rescan (ims rescan) and the SIEM forwarder (ims events forward)
+EXTRA_DIST += contrib/systemd/ims-rescan.service contrib/systemd/ims-rescan.timer \
+	contrib/systemd/ims-events-forward.service
+
 # monitoring: Prometheus alert rules and a Grafana dashboard for ims-milter
 EXTRA_DIST += contrib/monitoring/ims-alerts.yml contrib/monitoring/ims-grafana-dashboard.json

@@ -17,6 +17,7 @@
 #include "dnsbl.h"
 #include "log.h"
 #include "netaddr.h"
+#include "siem.h"
 #include "symbols.h"
 
 enum conf_type {
@@ -147,6 +148,17 @@ static const struct conf_key conf_table[] = {
 	{ "bec", "correspondents_days", T_INT, OFF(bec_correspondents_days), "365", 1, 3650, NULL,
 	  "a user's correspondents are forgotten after this many days without mail" },
 
+	{ "siem", "syslog", T_STRING, OFF(siem_syslog), "", NOLIM,
+	  "where `ims events forward` sends events: unix:/dev/log, udp:HOST:PORT or tcp:HOST:PORT "
+	  "(HOST numeric; RFC 5424, octet counting on TCP; empty: off)" },
+	{ "siem", "format", T_ENUM, OFF(siem_format), "cef", 0, 0, "cef,json",
+	  "message body: ArcSight CEF or one JSON object" },
+	{ "siem", "facility", T_ENUM, OFF(siem_facility), "local0", 0, 0,
+	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
+	  "syslog facility of the forwarded events" },
+	{ "siem", "batch", T_INT, OFF(siem_batch), "100", 1, 10000, NULL,
+	  "events read from Redis per XREAD; the saved position moves after each batch" },
+
 	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
 	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
@@ -240,8 +252,9 @@ static const struct conf_key conf_table[] = {
 	{ "quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
 	  "Dovecot LMTP that released messages are delivered to: unix:/path or host:port" },
 	{ "quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
-	  "score,dmarc",
-	  "why a message was held for users to release it themselves (score, dmarc; "
+	  "score,dmarc,rescan",
+	  "why a message was held for users to release it themselves (score, dmarc, rescan: "
+	  "pulled after delivery by `ims rescan`; "
 	  "empty: admins only)" },
 	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
 	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
@@ -312,7 +325,7 @@ static const struct conf_key conf_table[] = {
 static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel", "links",
 					      "senders", "bec", "redis", "classifier", "scores", "actions",
 					      "dkim",    "webapi", "quarantine", "dovecot", "users",
-					      "feedback", "antivirus", "attachments" };
+					      "feedback", "antivirus", "attachments", "siem" };
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -717,6 +730,12 @@ static ims_status check_clamd(const char *v, char *why, size_t whylen)
 	return st;
 }
 
+/* [siem] syslog, parsed by the forwarder that will use it */
+static ims_status check_syslog_target(const char *v, char *why, size_t whylen)
+{
+	return ims_siem_target_check(v, why, whylen);
+}
+
 static const struct {
 	const char *section, *name;
 	conf_check_fn check;
@@ -735,6 +754,7 @@ static const struct {
 	{ "intel", "dir", check_abs_path },
 	{ "links", "key_file", check_abs_path },
 	{ "links", "click_url", check_click_url },
+	{ "siem", "syslog", check_syslog_target },
 	{ "redis", "socket", check_abs_path },
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
@@ -1127,6 +1147,7 @@ static const char *const section_docs[] = {
 	"each local domain's) manage over the web API (docs/api.md).",
 	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
 	"drops in a directory (docs/operations.md).",
+	"siem", "The event stream to a SIEM over syslog: `ims events forward` (docs/operations.md).",
 	"bec", "Impersonation and look-alikes: look-alike domains, display names of local users, "
 	"Reply-To elsewhere, first-time senders (docs/milter.md).",
 	"links", "Links at click time: links of inbound mail rewritten to ims-webapi's /click, "

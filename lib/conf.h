@@ -75,6 +75,12 @@ struct ims_conf {
 	int bec_correspondents_max;
 	int bec_correspondents_days;
 
+	/* [siem]: the event stream to a syslog target (lib/siem.h, ims events forward) */
+	char *siem_syslog;
+	char *siem_format;   /* "cef" or "json" */
+	char *siem_facility; /* a syslog facility name */
+	int siem_batch;
+
 	/* [redis] */
 	char *redis_host;
 	int redis_port;

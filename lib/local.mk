@@ -23,6 +23,8 @@ lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 lib_libims_a_SOURCES += lib/senders.c lib/senders.h
 # users' spam/ham feedback (`ims feedback learn`, `ims train --feedback`, `ims retrain`)
 lib_libims_a_SOURCES += lib/feedback.c lib/feedback.h lib/events.c lib/events.h
+# events for a SIEM: JSON lines, CEF, RFC 5424 syslog (`ims events`)
+lib_libims_a_SOURCES += lib/siem.c lib/siem.h
 # the quarantine store (milter holds, webapi releases, `ims quarantine`)
 lib_libims_a_SOURCES += lib/quarantine.c lib/quarantine.h lib/lmtp.c lib/lmtp.h
 # authentication checks: DNS layer, RFC 5322 splitter, SPF, DKIM, DMARC

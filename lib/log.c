@@ -41,6 +41,49 @@ int ims_log_level_parse(const char *name)
 	return -1;
 }
 
+const char *ims_log_quote(char *out, size_t len, const char *v)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t j = 0;
+
+	out[j++] = '"';
+	for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++) {
+		char e[4];
+		size_t n = 0;
+
+		if (*p == '"' || *p == '\\') {
+			e[n++] = '\\';
+			e[n++] = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			e[n++] = '\\';
+			e[n++] = 'x';
+			e[n++] = hex[*p >> 4];
+			e[n++] = hex[*p & 15];
+		} else {
+			e[n++] = (char)*p;
+		}
+		/* room for this, and for "...\"" and the NUL after it */
+		if (j + n + 5 > len) {
+			memcpy(out + j, "...", 3);
+			j += 3;
+			break;
+		}
+		memcpy(out + j, e, n);
+		j += n;
+	}
+	out[j++] = '"';
+	out[j] = '\0';
+	return out;
+}
+
+int ims_log_facility_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
+		if (strcasecmp(name, facilities[i].name) == 0)
+			return facilities[i].facility;
+	return -1;
+}
+
 ims_status ims_log_open(const char *ident, const char *target, const char *level,
 			const char *facility)
 {
@@ -48,15 +91,8 @@ ims_status ims_log_open(const char *ident, const char *target, const char *level
 
 	if (level && (lvl = ims_log_level_parse(level)) < 0)
 		return IMS_EINVAL;
-	if (facility) {
-		size_t i;
-		for (i = 0; i < sizeof facilities / sizeof facilities[0]; i++)
-			if (strcasecmp(facility, facilities[i].name) == 0)
-				break;
-		if (i == sizeof facilities / sizeof facilities[0])
-			return IMS_EINVAL;
-		fac = facilities[i].facility;
-	}
+	if (facility && (fac = ims_log_facility_parse(facility)) < 0)
+		return IMS_EINVAL;
 	if (target && strcmp(target, "syslog") != 0 && strcmp(target, "stderr") != 0 &&
 	    strcmp(target, "auto") != 0)
 		return IMS_EINVAL;
@@ -100,7 +136,7 @@ int ims_log_enabled(int level)
 
 void ims_vlog(int level, const char *id, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[4096];
 	size_t n = 0;
 	int r;
 

@@ -11,6 +11,7 @@
 #define IMS_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "status.h"
 
@@ -40,9 +41,20 @@ int ims_log_to_syslog(void);
 /* Parses a level name; returns -1 when unknown. */
 int ims_log_level_parse(const char *name);
 
+/* Parses a syslog facility name ("mail", "daemon", "user", "local0"..
+ * "local7") into its LOG_* value; -1 when unknown. */
+int ims_log_facility_parse(const char *name);
+
 /* Lines above this level are dropped. */
 void ims_log_set_level(int level);
 int ims_log_enabled(int level);
+
+/* v as one log value: in double quotes, with " and \ escaped by \ and
+ * control characters (a header's CR/LF included) as \xNN, so a sender's
+ * text cannot end the value or the line or forge a key=value pair.  At most
+ * len bytes with the NUL (len >= 8); a longer value is cut and ends "...".
+ * NULL is "".  Returns out. */
+const char *ims_log_quote(char *out, size_t len, const char *v);
 
 /* Logs one line.  id may be NULL ("-" is printed).  fmt should be
  * key=value pairs; values with spaces are the caller's to quote. */

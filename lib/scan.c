@@ -750,6 +750,18 @@ size_t ims_scan_symbol_count(const struct ims_scan *s)
 	return s->nhits;
 }
 
+void ims_scan_hold_after_delivery(struct ims_scan *s)
+{
+	char reason[sizeof s->reason];
+
+	/* cut to fit: the reason is one line for the log and the note */
+	snprintf(reason, sizeof reason, "after delivery: %.*s", (int)(sizeof reason - 17),
+	         s->reason[0] ? s->reason : "rescan");
+	memcpy(s->reason, reason, sizeof reason);
+	s->action = IMS_ACTION_QUARANTINE;
+	s->hold_class = "rescan";
+}
+
 int ims_scan_symbol(const struct ims_scan *s, size_t i, const char **name, double *weight,
                     const char **detail)
 {

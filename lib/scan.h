@@ -68,6 +68,14 @@ void ims_scan_free(struct ims_scan *s);
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
                           size_t len, char *err, size_t errlen);
 
+/* Post-delivery protection (`ims rescan`): s scored a message that was
+ * delivered already, so it cannot be rejected any more; it is held
+ * instead.  Sets the action to quarantine with hold class "rescan" (an
+ * admin releases it; [quarantine] user_release may list the class) and
+ * the reason "after delivery: REASON", so ims_scan_store keeps the message
+ * in the quarantine for its local recipients. */
+void ims_scan_hold_after_delivery(struct ims_scan *s);
+
 /* The message as delivered: our headers first, then raw without the
  * header fields of the names we add (a sender cannot forge a verdict).
  * *out (the caller's, free()) and *outlen.  When raw has no parseable

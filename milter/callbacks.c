@@ -28,6 +28,7 @@ struct msg {
 	struct ims_engine *eng; /* the snapshot this message uses to the end */
 	char *mail_from;
 	char *auth_user;
+	char *message_id; /* the first Message-ID field, for the log line */
 	char *rcpts[MAX_RCPTS];
 	size_t nrcpts;
 	int too_many_rcpts;
@@ -71,6 +72,7 @@ static void msg_free(struct msg *m)
 	ims_engine_unref(m->eng);
 	free(m->mail_from);
 	free(m->auth_user);
+	free(m->message_id);
 	for (size_t i = 0; i < m->nrcpts; i++)
 		free(m->rcpts[i]);
 	free(m->buf);
@@ -295,6 +297,12 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 			m->own_count[i]++;
 	if (strcasecmp(name, "Content-Transfer-Encoding") == 0)
 		m->cte_count++;
+	if (!m->message_id && strcasecmp(name, "Message-ID") == 0) {
+		const char *t = v + strspn(v, " \t");
+
+		if (!(m->message_id = strdup(t)))
+			m->failed = 1;
+	}
 	/* "Name: value" with the line ends of folded values as CRLF; with
 	 * SMFIP_HDR_LEADSPC the value keeps its leading space as received */
 	bad |= msg_append(m, name, strlen(name)) || msg_append(m, ":", 1);
@@ -441,6 +449,46 @@ static sfsistat hold(SMFICTX *ctx, const struct msg *m, const struct ims_scan *s
 	return SMFIS_ACCEPT;
 }
 
+/* The one line per message: who sent what to whom (client IP, HELO,
+ * sender, recipients, Message-ID) and what ims made of it; every value a
+ * sender chose is quoted (ims_log_quote). */
+static void log_scan(SMFICTX *ctx, const struct conn *c, const struct msg *m,
+                     const struct ims_scan *s, sfsistat ret, const char *links, long links_us)
+{
+	char helo[300], from[300], rcpt[600], mid[300], syms[600], list[512];
+	size_t j = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < m->nrcpts && j < sizeof list; i++)
+		j += (size_t)snprintf(list + j, sizeof list - j, "%s%s", i ? "," : "", m->rcpts[i]);
+	ims_log_quote(rcpt, sizeof rcpt, list);
+	j = 0;
+	list[0] = '\0';
+	for (size_t i = 0; i < ims_scan_symbol_count(s) && j < sizeof list; i++) {
+		const char *name = NULL;
+		double w = 0;
+
+		if (ims_scan_symbol(s, i, &name, &w, NULL) == 0 && name)
+			j += (size_t)snprintf(list + j, sizeof list - j, "%s%s(%.2f)", j ? "," : "",
+			                      name, w);
+	}
+	ims_log_quote(syms, sizeof syms, list);
+	ims_log_info(ims_scan_id(s),
+	             "event=scan queue_id=%s client_ip=%s helo=%s mail_from=%s rcpt=%s "
+	             "message_id=%s action=%s score=%.2f verdict=%s symbols=%s size=%zu "
+	             "rcpts=%zu local_us=%ld total_us=%ld links=%s links_us=%ld reply=%s",
+	             qid(ctx), c->ip[0] ? c->ip : "-", ims_log_quote(helo, sizeof helo, c->helo),
+	             ims_log_quote(from, sizeof from, m->mail_from), rcpt,
+	             ims_log_quote(mid, sizeof mid, m->message_id),
+	             ret == SMFIS_TEMPFAIL ? "tempfail" : ims_action_name(ims_scan_action(s)),
+	             ims_scan_score(s), ims_scan_verdict(s), syms, m->len, m->nrcpts,
+	             ims_scan_local_us(s), ims_scan_total_us(s), links, links_us,
+	             ret == SMFIS_ACCEPT    ? "accept"
+	             : ret == SMFIS_DISCARD ? "discard"
+	             : ret == SMFIS_REJECT  ? "reject"
+	                                    : "tempfail");
+}
+
 static sfsistat cb_eom(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
@@ -558,18 +606,7 @@ out:
 	ims_mmetrics_scan(s, ret == SMFIS_TEMPFAIL || !s ? "tempfail"
 	                                                 : ims_action_name(ims_scan_action(s)));
 	if (s)
-		ims_log_info(ims_scan_id(s),
-		             "event=scan queue_id=%s action=%s score=%.2f verdict=%s size=%zu "
-		             "rcpts=%zu local_us=%ld total_us=%ld links=%s links_us=%ld reply=%s",
-		             qid(ctx),
-		             ret == SMFIS_TEMPFAIL ? "tempfail"
-		                                   : ims_action_name(ims_scan_action(s)),
-		             ims_scan_score(s), ims_scan_verdict(s), m->len, m->nrcpts,
-		             ims_scan_local_us(s), ims_scan_total_us(s), links, links_us,
-		             ret == SMFIS_ACCEPT    ? "accept"
-		             : ret == SMFIS_DISCARD ? "discard"
-		             : ret == SMFIS_REJECT  ? "reject"
-		                                    : "tempfail");
+		log_scan(ctx, c, m, s, ret, links, links_us);
 	free(newbody);
 	ims_scan_free(s);
 	conn_end_msg(c);

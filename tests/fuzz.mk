@@ -109,6 +109,7 @@ tests_fuzz_fuzz_attach_SOURCES = tests/fuzz/fuzz_attach.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_attach_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_attach_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_attach_LDADD = $(FUZZ_LIBS)
+
 # URL hosts, URLs in text and HTML, look-alike skeletons (lib/urls.c,
 # lib/htmldoc.c, lib/bec.c)
 FUZZ_TARGETS += tests/fuzz/fuzz-urls
@@ -116,3 +117,10 @@ tests_fuzz_fuzz_urls_SOURCES = tests/fuzz/fuzz_urls.c tests/fuzz/fuzz_common.h $
 tests_fuzz_fuzz_urls_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_urls_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_urls_LDADD = $(FUZZ_SCAN_LIBS)
+
+# events for a SIEM (lib/siem.c: JSON, CEF, syslog frame) and log quoting
+FUZZ_TARGETS += tests/fuzz/fuzz-siem
+tests_fuzz_fuzz_siem_SOURCES = tests/fuzz/fuzz_siem.c $(FUZZ_MAIN)
+tests_fuzz_fuzz_siem_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_siem_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_siem_LDADD = $(FUZZ_LIBS)

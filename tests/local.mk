@@ -6,6 +6,10 @@ TEST_LIBS = lib/libims.a $(IMS_DEP_LIBS)
 check_PROGRAMS += tests/unit/test_conf
 tests_unit_test_conf_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_conf_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/unit/test_log
+tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_log_LDADD = $(TEST_LIBS)
+TESTS += tests/unit/test_log
 TESTS += tests/unit/test_conf tests/conf-docs.sh tests/config-check.sh tests/systemd-units.sh
 EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh tests/config-check.sh tests/systemd-units.sh
 
@@ -29,11 +33,12 @@ EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/co
 	tests/harness/redis.py
 
 # ims train --feedback against a real redis-server
-TESTS += tests/cli/test_train_feedback.py tests/cli/test_migrate.py
-EXTRA_DIST += tests/cli/test_train_feedback.py tests/cli/test_migrate.py
+TESTS += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/test_events.py
+EXTRA_DIST += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/test_events.py
 
 # IMAPSieve feedback: a private Dovecot + redis-server, moves over imaplib
-TESTS += tests/cli/test_feedback_imap.py
+TESTS += tests/cli/test_feedback_imap.py tests/cli/test_rescan.py
+EXTRA_DIST += tests/cli/test_rescan.py
 EXTRA_DIST += tests/cli/test_feedback_imap.py tests/harness/dovecot.py
 
 # ims retrain: feedback in a real redis-server, the model a running ims-webapi uses

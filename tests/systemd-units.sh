@@ -34,4 +34,22 @@ for u in milter webapi; do
 		grep '✗' "$T/sec" >&2; fail=1
 	fi
 done
+# the static units of the ims command (contrib/systemd, ExecStart with ims)
+for u in ims-rescan.service ims-events-forward.service; do
+	sed -e "s|^ExecStart=[^ ]*/ims |ExecStart=$top_builddir/cli/ims |" \
+		"$top_srcdir/contrib/systemd/$u" >"$T/$u"
+	if systemd-analyze verify --man=no "$T/$u" >"$T/out" 2>&1; then
+		echo "ok   $u verifies"
+	else
+		echo "FAIL $u: systemd-analyze verify" >&2; cat "$T/out" >&2; fail=1
+	fi
+	systemd-analyze security --offline=yes "$T/$u" >"$T/sec" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' "$T/sec")
+	if [ -n "$score" ] && awk "BEGIN { exit !($score <= 2.0) }"; then
+		echo "ok   $u exposure $score"
+	else
+		echo "FAIL $u exposure '${score}' (want <= 2.0):" >&2
+		grep '✗' "$T/sec" >&2; fail=1
+	fi
+done
 exit $fail

@@ -714,6 +714,23 @@ out:
 	return rc;
 }
 
+ims_status ims_mbox_expunge(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
+                            char *err, size_t errlen)
+{
+	struct ims_dove_batch *b = ims_dove_batch_new(user);
+	ims_status rc = IMS_ENOMEM;
+
+	if (!b)
+		return rc;
+	add_exists(b, ref);
+	ims_dove_add(b, "expunge", json_pack("{s:o}", "query", ref_query(ref)));
+	rc = run_on_message(d, b, NULL, err, errlen);
+	if (rc == IMS_OK)
+		rc = rest_ok(b, 2, err, errlen);
+	ims_dove_batch_free(b);
+	return rc;
+}
+
 ims_status ims_mbox_empty_trash(struct ims_dove *d, const char *user, char *err, size_t errlen)
 {
 	struct ims_dove_batch *b = ims_dove_batch_new(user);

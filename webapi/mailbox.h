@@ -74,6 +74,11 @@ ims_status ims_mbox_move(struct ims_dove *d, const char *user, const struct ims_
 ims_status ims_mbox_delete(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
                            bool *expunged, char *err, size_t errlen);
 
+/* Expunges the message wherever it is (no Trash): for `ims rescan`, after
+ * the message is held in the quarantine.  IMS_ENOTFOUND: no such message. */
+ims_status ims_mbox_expunge(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
+                            char *err, size_t errlen);
+
 /* Expunges every message of the Trash folder. */
 ims_status ims_mbox_empty_trash(struct ims_dove *d, const char *user, char *err, size_t errlen);
 

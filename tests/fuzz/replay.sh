@@ -13,6 +13,7 @@ run() { # target dir...
 	"$f/fuzz-$t" "$s/$t" "$@" || { echo "FAIL: fuzz-$t"; rc=1; }
 }
 run conf "$top_srcdir/etc"
+run siem
 run rfc5322 "$s/mime" "$d/mime"
 run mime "$s/rfc5322" "$d/mime"
 run model

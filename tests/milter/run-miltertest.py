@@ -97,6 +97,13 @@ def main():
         assert keys == [], f"mailbox copy stored: {keys}"
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
+        # the per-message log line: who sent what to whom and the verdict
+        line = next(l for l in mt.log_text().splitlines() if f"id={aid} event=scan " in l)
+        for kv in ("client_ip=127.0.0.1 ", 'helo="client.example.org" ',
+                   'mail_from="sender@example.org" ', 'rcpt="alice@example.test" ',
+                   'message_id="<m1@example.org>" ', "action=accept ", "score=",
+                   "verdict=", 'symbols="'):
+            assert kv in line, (kv, line)
 
         out = miltertest("authres.lua", sock)
         assert "smtp.mailfrom=evil.example" in out, out

@@ -109,6 +109,10 @@ static void test_value_checks(void)
 	expect_error("[milter]\ntrusted_networks = 10.1.2.3/8\n", "host bits set");
 	expect_error("[milter]\ntrusted_networks = 192.0.2.0/33\n", "bad prefix length");
 	expect_error("[milter]\nsocket = tcp:foo\n", ":2: [milter] socket: 'tcp:foo': want unix:");
+	expect_error("[siem]\nsyslog = syslog.example:514\n", "not unix:PATH, udp:HOST:PORT");
+	expect_error("[siem]\nsyslog = udp:siem.example:514\n", "HOST is an address");
+	expect_error("[siem]\nsyslog = tcp:127.0.0.1\n", "no HOST:PORT");
+	expect_error("[siem]\nsyslog = unix:dev/log\n", "not an absolute socket path");
 	expect_error("[milter]\nsocket = inet:99999@127.0.0.1\n", "PORT 1-65535");
 	expect_error("[milter]\nsocket = inet:8891@localhost\n", "not an IP address");
 	expect_error("[milter]\nsocket = unix:relative/sock\n", "absolute path");
