@@ -357,10 +357,13 @@ static void list_archive(struct walk *w, const char *path, const char *type, con
 		bool cut;
 		int err;
 
-		if (++w->b->members > lim->max_members) {
+		/* checked before counting: a nested archive that used the budget
+		 * up must not let its parent count on past it */
+		if (w->b->members >= lim->max_members) {
 			emit2(w, "ARCHIVE_MEMBER_LIMIT", path, NULL);
 			goto out;
 		}
+		w->b->members++;
 		if (!name || !*name)
 			name = "?";
 		base = strrchr(name, '/');
