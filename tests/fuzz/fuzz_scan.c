@@ -99,7 +99,7 @@ static void setup(void)
 	conf->classifier_model = strdup(path);
 	set_list1(&conf->milter_local_domains, "example.test");
 	snprintf(key, sizeof key, "example.test:sel:%s",
-	         fuzz_srcfile("tests/data/dkim/sel.private"));
+	         fuzz_private_copy("tests/data/dkim/sel.private"));
 	set_list1(&conf->dkim_keys, key);
 	free(conf->milter_authserv_id);
 	conf->milter_authserv_id = strdup("mx.example.test");

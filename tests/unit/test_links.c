@@ -600,7 +600,8 @@ static void test_click_verdicts(void)
 	CHECK_STR_CONTAINS(c.reason, "punycode");
 	ims_click_check_url(NULL, NULL, "javascript:alert(1)", &c);
 	CHECK(c.verdict == IMS_CLICK_BLOCK);
-	ims_click_check_url(NULL, NULL, "https:///nohost", &c);
+	/* no host to check (browsers read "https:///x" as host x, lib/urls.h) */
+	ims_click_check_url(NULL, NULL, "https://", &c);
 	CHECK(c.verdict == IMS_CLICK_WARN);
 	CHECK(strcmp(ims_click_verdict_name(IMS_CLICK_BLOCK), "block") == 0);
 }
