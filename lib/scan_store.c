@@ -16,6 +16,7 @@
 #include "log.h"
 #include "quarantine.h"
 #include "scan_internal.h"
+#include "stats.h"
 #include "store.h"
 
 struct stored_msg {
@@ -57,6 +58,15 @@ static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_
 	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - ret_ms));
 }
 
+static void stats_incr(struct ims_store_txn *t, const char *key, const char *field,
+                       const char *value)
+{
+	ims_store_txn_cmd(t, "HINCRBY");
+	ims_store_txn_str(t, key);
+	ims_store_txn_fmt(t, "%s%s", field, value);
+	ims_store_txn_str(t, "1");
+}
+
 static struct ims_store_txn *build_global(const struct ims_scan *s, const struct stored_msg *m)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
@@ -69,7 +79,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	if (!t)
 		return NULL;
 	gmtime_r(&secs, &tm);
-	strftime(bucket, sizeof bucket, "ims:{global}:stats:%Y%m%d%H", &tm);
+	strftime(bucket, sizeof bucket, IMS_STATS_BUCKET_FMT, &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
 
 	ims_store_txn_cmd(t, "SET");
@@ -92,25 +102,17 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	for (size_t i = 0; i < s->nhits; i++)
 		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name, trim);
 
-	ims_store_txn_cmd(t, "HINCRBY");
-	ims_store_txn_str(t, bucket);
-	ims_store_txn_str(t, "total");
-	ims_store_txn_str(t, "1");
-	ims_store_txn_cmd(t, "HINCRBY");
-	ims_store_txn_str(t, bucket);
-	ims_store_txn_fmt(t, "action:%s", action);
-	ims_store_txn_str(t, "1");
-	if (s->classified) {
-		ims_store_txn_cmd(t, "HINCRBY");
-		ims_store_txn_str(t, bucket);
-		ims_store_txn_fmt(t, "verdict:%s", s->verdict);
-		ims_store_txn_str(t, "1");
-	}
-	for (size_t i = 0; i < s->nhits; i++) {
-		ims_store_txn_cmd(t, "HINCRBY");
-		ims_store_txn_str(t, bucket);
-		ims_store_txn_fmt(t, "symbol:%s", s->hits[i].name);
-		ims_store_txn_str(t, "1");
+	/* the same counters twice: the hour's bucket (/admin/stats ranges,
+	 * expires) and the running totals (/metrics, never fall) */
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? IMS_STATS_TOTAL_KEY : bucket;
+
+		stats_incr(t, key, "total", "");
+		stats_incr(t, key, "action:", action);
+		if (s->classified)
+			stats_incr(t, key, "verdict:", s->verdict);
+		for (size_t i = 0; i < s->nhits; i++)
+			stats_incr(t, key, "symbol:", s->hits[i].name);
 	}
 	ims_store_txn_cmd(t, "PEXPIRE");
 	ims_store_txn_str(t, bucket);

@@ -211,6 +211,17 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:idx:action:accept");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "XADD ims:{global}:events MAXLEN ~ 1000000 * type scan");
+	/* the counters: the hour's bucket and the running totals (/metrics),
+	 * in the same transaction as the scan log, the totals without TTL */
+	CHECK(strstr(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:20"));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:total total 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total action:accept 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total verdict:ham 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total symbol:SVM_HAM 1\n");
+	CHECK(!strstr(ims_store_memory_log(st), "EXPIRE ims:{global}:stats:total"));
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);

@@ -199,16 +199,17 @@ class Env:
                 ["ZADD", "ims:{global}:scans", t, sid],
                 ["ZADD", f"ims:{{global}}:idx:action:{log['action']}", t, sid],
                 ["ZADD", f"ims:{{global}}:idx:verdict:{log['verdict']}", t, sid],
-                ["HINCRBY", f"ims:{{global}}:stats:{hour}", "total", "1"],
-                ["HINCRBY", f"ims:{{global}}:stats:{hour}", f"action:{log['action']}", "1"],
-                ["HINCRBY", f"ims:{{global}}:stats:{hour}", f"verdict:{log['verdict']}", "1"],
                 ["ZINCRBY", "ims:{global}:top:senders", "1", log["mail_from"]],
                 ["XADD", "ims:{global}:events", "*", "type", "scan", "id", sid,
                  "action", log["action"], "score", str(log["score"]), "time", t]]
+        fields = ["total", f"action:{log['action']}", f"verdict:{log['verdict']}"]
         for s in log["symbols"]:
             cmds.append(["ZADD", f"ims:{{global}}:idx:symbol:{s['name']}", t, sid])
-            cmds.append(["HINCRBY", f"ims:{{global}}:stats:{hour}", f"symbol:{s['name']}",
-                         "1"])
+            fields.append(f"symbol:{s['name']}")
+        # the counters as lib/scan_store.c keeps them: the hour's bucket and
+        # the running totals
+        for key in (f"ims:{{global}}:stats:{hour}", "ims:{global}:stats:total"):
+            cmds += [["HINCRBY", key, f, "1"] for f in fields]
         return cmds
 
 
