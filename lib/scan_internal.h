@@ -9,6 +9,7 @@
 #include "ulid.h"
 
 #define IMS_SCAN_NHEADERS 5
+#define IMS_SCAN_IDEM_BYTES 20
 
 struct ims_scan_hit {
 	char name[40];
@@ -54,6 +55,9 @@ struct ims_scan {
 	long reputation_us; /* DNS lists and intel lists (DNS-bound) */
 	char *hdr_value[IMS_SCAN_NHEADERS];
 	char *dkim_sig;
+	/* the idempotency key of a message from an MTA (lib/scan_store.c),
+	 * hex; empty: none */
+	char idem[2 * IMS_SCAN_IDEM_BYTES + 1];
 };
 
 void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
@@ -64,6 +68,12 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr);
 struct ims_parsed;
 ims_status ims_scan_malware(struct ims_scan *s, const char *raw, size_t len,
                             const struct ims_parsed *parsed);
+/* Sets s->idem for a message from an MTA (s->queue_id set): a hash of
+ * the Message-ID field msgid (as received, NULL: none), the envelope and
+ * the body when there is a Message-ID, else of the queue id and the whole
+ * raw message (lib/scan_store.c). */
+void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, size_t blen,
+                       const char *raw, size_t len);
 /* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
 ims_status ims_scan_make_headers(struct ims_scan *s);
 

@@ -95,6 +95,19 @@ def main():
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{aid}"))
         assert log["action"] == "accept" and log["queue_id"] == "QID0001", log
 
+        # a retried message (same queue id and content) is recorded once and
+        # keeps its first scan id
+        total = int(redis.cli("HGET", "ims:{global}:stats:total", "total") or 0)
+        out = miltertest("retry.lua", sock)
+        first, again = ids(out)
+        assert first.strip() == again.strip(), (first, again)
+        n = sum(1 for sid in redis.cli("ZRANGE", "ims:{global}:scans", "0", "-1").split()
+                if json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))["queue_id"]
+                == "QIDRETRY1")
+        assert n == 1, n
+        assert int(redis.cli("HGET", "ims:{global}:stats:total", "total")) == total + 1
+        assert "event=store_duplicate" in mt.log_text()
+
         out = miltertest("authres.lua", sock)
         assert "smtp.mailfrom=evil.example" in out, out
 
@@ -137,6 +150,10 @@ def main():
         with open(model, "wb") as f:
             f.write(good[:len(good) // 2])  # truncated: checksum mismatch
         mt.reload()
+        # the same message again would be a retry, recorded once: this run
+        # wants a new scan
+        for k in redis.cli("--scan", "--pattern", "ims:{global}:seen:*").split():
+            redis.cli("DEL", k)
         out = miltertest("accept.lua", sock)
         (sid,) = ids(out)
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))
