@@ -77,7 +77,7 @@ def main():
     redis = mt = None
     ok = False
     try:
-        redis = Redis(tmp).start()
+        redis = Redis(tmp, auth=True).start()  # the milter authenticates (ACL user)
         model = hmilter.make_model(tmp, 1.0)
         metrics_port = common.free_port()
         mt = hmilter.Milter(tmp, redis, model,

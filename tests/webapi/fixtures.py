@@ -105,7 +105,7 @@ class Env:
         """Runs many commands through redis-cli (one per line, quoted args)."""
         import subprocess
         text = "".join(" ".join(_quote(a) for a in c) + "\n" for c in commands)
-        r = subprocess.run(["redis-cli", "-p", str(self.redis.port)], input=text,
+        r = subprocess.run(self.redis.cli_argv(), input=text,
                            capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         return r.stdout
