@@ -119,8 +119,8 @@ static const struct conf_key conf_table[] = {
 	{ "redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
 	  "Redis ACL user to AUTH as with the password (empty: the default user)" },
 	{ "redis", "password_file", T_STRING, OFF(redis_password_file), "", NOLIM,
-	  "file holding the password of [redis] user (its first line; mode 0600 or 0640, read at "
-	  "start, before privileges are dropped)" },
+	  "file holding the password of [redis] user (its first line; mode 0600 or 0640, readable "
+	  "by the daemons' user: ims-milter reads it again on reload)" },
 	{ "redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number" },
 	{ "redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
 	  "connect and command timeout" },

@@ -15,7 +15,8 @@
 #define MAX_PATHS 64
 
 /* The files a reload reads: the configuration, the model, the DKIM keys,
- * and the [intel] directory (its files are read as they change). */
+ * the [intel] directory (its files are read as they change) and the
+ * [redis] password_file. */
 static size_t reload_paths(const struct ims_conf *conf, const char *conf_path, const char **paths)
 {
 	size_t n = 0;
@@ -25,6 +26,8 @@ static size_t reload_paths(const struct ims_conf *conf, const char *conf_path, c
 		paths[n++] = conf->classifier_model;
 	if (conf->intel_dir && *conf->intel_dir)
 		paths[n++] = conf->intel_dir;
+	if (conf->redis_password_file && *conf->redis_password_file)
+		paths[n++] = conf->redis_password_file;
 	for (char **k = conf->dkim_keys; k && *k && n < MAX_PATHS; k++) {
 		const char *c = strchr(*k, ':');
 		c = c ? strchr(c + 1, ':') : NULL;

@@ -70,7 +70,7 @@ class Env:
             if os.geteuid() != 0:
                 common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.tmp = common.TempDir("ims-webapi-test-")
-        self.redis = Redis(self.tmp).start()
+        self.redis = Redis(self.tmp, auth=True).start()  # as production: ACL users
         self.dove = None
         self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
         if dovecot:
