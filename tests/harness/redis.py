@@ -1,6 +1,6 @@
 """A private redis-server on 127.0.0.1:<free port> (AOF on, as in production).
 
-With auth=True it asks for a password, as production should: ACL user "ims"
+It asks for passwords, as production should (auth=False: none): ACL user "ims"
 (every command but @admin, every key; the programs' [redis] user and
 password_file, conf_section()), the default user with its own password
 (Dovecot's dict-redis sends AUTH with a password only) and "admin" for the
@@ -8,6 +8,7 @@ tests' own redis-cli.  The default user keeps every key and command but
 @admin: Redis 7.0 replays the MULTI/EXEC blocks of the AOF with the default
 user's permissions, and a restricted default user loses them at restart
 (tests/cli/test_redis_auth.py)."""
+import json
 import os
 import secrets
 import subprocess
@@ -17,17 +18,27 @@ from . import common
 
 
 class Redis:
-    def __init__(self, tmp, port=None, auth=False):
+    def __init__(self, tmp, port=None, auth=True):
         self.tmp = tmp
         self.port = port or common.free_port()
         self.dir = tmp.join(f"redis-{self.port}")
         self.proc = None
         self.auth = auth
         self.user = "ims"
-        self.password = secrets.token_hex(16) if auth else None
-        self.dovecot_password = secrets.token_hex(16) if auth else None
-        self._admin_password = secrets.token_hex(16) if auth else None
+        self.password = self.dovecot_password = self._admin_password = None
         self.password_file = tmp.join(f"redis-{self.port}.password") if auth else None
+        if auth:
+            # the same server again (a restart in a test) keeps its passwords
+            keep = tmp.join(f"redis-{self.port}.acl.json")
+            if os.path.exists(keep):
+                with open(keep) as f:
+                    pw = json.load(f)
+            else:
+                pw = {k: secrets.token_hex(16) for k in ("ims", "default", "admin")}
+                with open(os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                    json.dump(pw, f)
+            self.password, self.dovecot_password = pw["ims"], pw["default"]
+            self._admin_password = pw["admin"]
 
     def acl_lines(self):
         """The ACL users of redis.conf (auth=True)."""
