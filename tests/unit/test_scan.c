@@ -377,6 +377,19 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "PHISH_URL_TEXT_MISMATCH");
 	CHECK(ims_scan_store(e, s, phish, sizeof phish - 1, NULL, 0) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
+	/* the same message again (a retry), to be held: only a first scan
+	 * whose held record is there lets the MTA drop its copy; the memory
+	 * store has none, so the retry is held anew, never dropped */
+	{
+		struct ims_scan *again;
+
+		CHECK(ims_scan_run(e, &env, phish, sizeof phish - 1, &again) == IMS_OK);
+		CHECK(ims_scan_action(again) == IMS_ACTION_QUARANTINE);
+		CHECK(ims_scan_recall(e, again) == IMS_ENOTFOUND);
+		CHECK_STR_CONTAINS(ims_store_memory_log(st), "EXISTS ims:{global}:qmsg:");
+		CHECK(strcmp(ims_scan_id(again), ims_scan_id(s)) != 0);
+		ims_scan_free(again);
+	}
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HSET ims:{global}:qmsg:");
 	/* one copy: the held body in the quarantine, none in the mailbox */
