@@ -89,7 +89,7 @@ def seed_mailbox(redis, dove, tmpdir):
     os.chown(os.path.join(tmpdir, "seed"), 5000, 5000)
     r = dove.doveadm("import", "-u", USER, f"maildir:{src}", "", "mailbox", "INBOX")
     assert r.returncode == 0, r.stderr
-    r = subprocess.run(["redis-cli", "-p", str(redis.port), "--pipe"], input=b"".join(buf),
+    r = subprocess.run([*redis.cli_argv(), "--pipe"], input=b"".join(buf),
                        capture_output=True)
     assert r.returncode == 0, r.stderr
     return time.time() - t0
@@ -109,7 +109,7 @@ def seed(redis):
         buf.append(resp("ZADD", f"ims:{{global}}:idx:action:{log['action']}", t, sid))
     data = b"".join(buf)
     t0 = time.time()
-    r = subprocess.run(["redis-cli", "-p", str(redis.port), "--pipe"], input=data,
+    r = subprocess.run([*redis.cli_argv(), "--pipe"], input=data,
                        capture_output=True)
     assert r.returncode == 0, r.stderr
     return time.time() - t0, len(data)

@@ -167,10 +167,7 @@ local_domains = {DOMAIN}
 nameservers = 127.0.0.1:{p['dns']}
 timeout_ms = 2000
 
-[redis]
-host = 127.0.0.1
-port = {p['redis']}
-
+{dove.redis.conf_section()}
 [classifier]
 model = {os.path.join(build, 'model.ims')}
 
@@ -245,7 +242,14 @@ def make_dovecot(d, redis, build):
     # shipped mta-config/dovecot/feedback.conf on this Redis, 0640 root:mail
     feedback = d.join("etc", "feedback.conf")
     with open(os.path.join(TOP, "mta-config", "dovecot", "feedback.conf")) as f:
-        text = f.read().replace("port = 6379", f"port = {redis.port}")
+        text = f.read()
+    # its own copy of the ims user's Redis password, 0640 root:mail
+    fpw = d.join("etc", "feedback-redis.password")
+    with private_open(fpw, perm=0o640) as f:
+        f.write(redis.password + "\n")
+    os.chown(fpw, 0, MAIL_UID)
+    text = text.replace("port = 6379", f"port = {redis.port}\nuser = {redis.user}\n"
+                        f"password_file = {fpw}")
     with private_open(feedback, perm=0o640) as f:
         f.write(text)
     os.chown(feedback, 0, MAIL_UID)
@@ -568,11 +572,13 @@ def up(args):
     p = ports(d)
     start_dns(d, p)
     say(f"nsd on 127.0.0.1:{p['dns']}")
-    r = redish.Redis(d, port=p["redis"])
+    # ACL users and passwords (tests/harness/redis.py; docs/operations.md)
+    r = redish.Redis(d, port=p["redis"], auth=True)
     r.dir = d.join("redis")
     r.start()
     save_pid(d, "redis", r.proc.pid)
-    say(f"redis on 127.0.0.1:{p['redis']} (AOF on)")
+    say(f"redis on 127.0.0.1:{p['redis']} (AOF on, ACL user {r.user}, password in "
+        f"{r.password_file})")
     dove = make_dovecot(d, r, build)
     p.update(imap=dove.imap_port, lmtp=dove.lmtp_socket, ims_lmtp=dove.ims_lmtp,
              auth=dove.auth_socket)

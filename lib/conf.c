@@ -18,6 +18,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "siem.h"
+#include "secretfile.h"
 #include "symbols.h"
 
 enum conf_type {
@@ -164,7 +165,12 @@ static const struct conf_key conf_table[] = {
 	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
 	  "Unix socket path; overrides host and port when set" },
 	{ "redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
-	  "AUTH password (empty: none)" },
+	  "AUTH password written here (empty: none); prefer password_file" },
+	{ "redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
+	  "Redis ACL user to AUTH as with the password (empty: the default user)" },
+	{ "redis", "password_file", T_STRING, OFF(redis_password_file), "", NOLIM,
+	  "file holding the password of [redis] user (its first line; mode 0600 or 0640, readable "
+	  "by the daemons' user: ims-milter reads it again on reload)" },
 	{ "redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number" },
 	{ "redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
 	  "connect and command timeout" },
@@ -756,6 +762,7 @@ static const struct {
 	{ "links", "click_url", check_click_url },
 	{ "siem", "syslog", check_syslog_target },
 	{ "redis", "socket", check_abs_path },
+	{ "redis", "password_file", check_abs_path },
 	{ "dkim", "keys", check_dkim_key },
 	{ "webapi", "listen", check_listen },
 	{ "webapi", "submission", check_smtp_url },
@@ -1064,6 +1071,43 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 	return 0;
 }
 
+/* [redis] password_file: its first line becomes the password, read now
+ * (a daemon reads its configuration before dropping privileges). */
+static ims_status load_redis_password(struct ims_conf *c, const char *path, char *err,
+				      size_t errlen)
+{
+	char buf[1024], why[256];
+	FILE *f = NULL;
+	ims_status st;
+	size_t n;
+
+	if (!c->redis_password_file || !*c->redis_password_file)
+		return IMS_OK;
+	if (c->redis_password && *c->redis_password) {
+		snprintf(err, errlen, "%s: [redis] password and password_file are both set: keep one",
+			 path);
+		return IMS_EINVAL;
+	}
+	st = ims_secret_fopen(c->redis_password_file, &f, why, sizeof why);
+	if (st != IMS_OK) {
+		snprintf(err, errlen, "%s: [redis] password_file: %s", path, why);
+		return st;
+	}
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (!buf[0]) {
+		snprintf(err, errlen, "%s: [redis] password_file %s: no password on its first line",
+			 path, c->redis_password_file);
+		return IMS_EINVAL;
+	}
+	free(c->redis_password);
+	c->redis_password = strdup(buf);
+	memset(buf, 0, sizeof buf);
+	return c->redis_password ? IMS_OK : IMS_ENOMEM;
+}
+
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen)
 {
 	struct parse_state st = { 0 };
@@ -1102,6 +1146,9 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 		snprintf(err, errlen, "%s:%d: %s", path, line, st.why);
 		goto out;
 	}
+	if ((rc = load_redis_password(st.conf, path, err, errlen)) != IMS_OK)
+		goto out;
+	rc = IMS_EINVAL;
 	if (!(st.conf->path = strdup(path))) {
 		rc = IMS_ENOMEM;
 		goto out;

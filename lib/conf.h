@@ -86,6 +86,8 @@ struct ims_conf {
 	int redis_port;
 	char *redis_socket;
 	char *redis_password;
+	char *redis_user;          /* ACL user (empty: the default user) */
+	char *redis_password_file; /* read at load into redis_password */
 	int redis_db;
 	int redis_timeout_ms;
 	int redis_retention_days;

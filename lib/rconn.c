@@ -6,6 +6,42 @@
 
 #include "rconn.h"
 
+ims_status ims_rconn_auth(redisContext *c, const char *user, const char *password, char *err,
+			  size_t errlen)
+{
+	int named = user && *user;
+	redisReply *r;
+	ims_status rc = IMS_OK;
+
+	if (password && *password)
+		r = named ? redisCommand(c, "AUTH %s %s", user, password)
+			  : redisCommand(c, "AUTH %s", password);
+	else
+		r = redisCommand(c, "PING");
+	if (!r) {
+		snprintf(err, errlen, "redis: %s", c->errstr[0] ? c->errstr : "connection failed");
+		return IMS_ETEMP;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		if (password && *password)
+			snprintf(err, errlen,
+				 "redis refused AUTH as %s%s%s ([redis] user, password_file): %s",
+				 named ? "user \"" : "the default user", named ? user : "",
+				 named ? "\"" : "", r->str);
+		else
+			snprintf(err, errlen,
+				 "redis requires authentication: set [redis] user and password_file "
+				 "(%s)",
+				 r->str);
+		rc = strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "WRONGPASS", 9) == 0 ||
+			     strncmp(r->str, "NOPERM", 6) == 0 || strncmp(r->str, "ERR", 3) == 0
+			 ? IMS_EPERM
+			 : IMS_ETEMP;
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
 			  size_t errlen)
 {
@@ -25,15 +61,10 @@ ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char 
 		goto out;
 	}
 	redisSetTimeout(c, tv);
-	if (conf->redis_password && *conf->redis_password) {
-		r = redisCommand(c, "AUTH %s", conf->redis_password);
-		if (!r || r->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errlen, "redis AUTH failed");
-			goto out;
-		}
-		freeReplyObject(r);
-		r = NULL;
-	}
+	rc = ims_rconn_auth(c, conf->redis_user, conf->redis_password, err, errlen);
+	if (rc != IMS_OK)
+		goto out;
+	rc = IMS_ETEMP;
 	if (conf->redis_db) {
 		r = redisCommand(c, "SELECT %d", conf->redis_db);
 		if (!r || r->type == REDIS_REPLY_ERROR) {

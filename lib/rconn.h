@@ -13,11 +13,20 @@
 #include "conf.h"
 #include "status.h"
 
-/* Connects to [redis] host:port (or socket), authenticates with password
- * when set and selects db, all within timeout_ms, which also becomes the
+/* Connects to [redis] host:port (or socket), authenticates (ims_rconn_auth)
+ * and selects db, all within timeout_ms, which also becomes the
  * command timeout.  On success *out is the caller's (redisFree).  On
- * failure the reason is written to err and IMS_ETEMP is returned. */
+ * failure the reason is written to err and IMS_ETEMP is returned
+ * (IMS_EPERM when Redis refused the credentials). */
 ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
+			  size_t errlen);
+
+/* Authenticates a fresh connection c as [redis] user (empty or NULL: the
+ * default user) with password; without a password it checks that Redis
+ * asks for none (PING).  The one place every program authenticates (the
+ * milter's store pool too).  IMS_EPERM when Redis refused: err says why
+ * and which settings to look at; IMS_ETEMP when the connection failed. */
+ims_status ims_rconn_auth(redisContext *c, const char *user, const char *password, char *err,
 			  size_t errlen);
 
 /* Runs one command (hiredis argv form) and returns its reply, which the

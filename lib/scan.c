@@ -656,6 +656,8 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 			ims_log_warn(s->id, "event=dkim_sign domain=%s error=\"%s\"",
 			             s->auth.from_domain, ims_strstatus(st));
 	}
+	ims_scan_idem_key(s, msg ? ims_msg_find(msg, "Message-ID", 0) : NULL, body, body_len, raw,
+	                  len);
 	rc = ims_scan_make_headers(s);
 	s->total_us = elapsed_us(&t0);
 out:

@@ -10,6 +10,7 @@
 
 #define IMS_SCAN_NHEADERS 5
 #define IMS_SCAN_MAX_LISTED 8 /* link domains a reputation list named (lib/links.h) */
+#define IMS_SCAN_IDEM_BYTES 20
 
 struct ims_scan_hit {
 	char name[40];
@@ -61,6 +62,9 @@ struct ims_scan {
 	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
 	size_t nlisted;
 	char *dkim_sig;
+	/* the idempotency key of a message from an MTA (lib/scan_store.c),
+	 * hex; empty: none */
+	char idem[2 * IMS_SCAN_IDEM_BYTES + 1];
 };
 
 void ims_scan_add_symbol(struct ims_scan *s, const char *name, double weight, const char *detail);
@@ -77,6 +81,12 @@ ims_status ims_scan_malware(struct ims_scan *s, const char *raw, size_t len,
 struct ims_store;
 void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw,
                   const char *reply_to_raw, int list_mail);
+/* Sets s->idem for a message from an MTA (s->queue_id set): a hash of
+ * the Message-ID field msgid (as received, NULL: none), the envelope and
+ * the body when there is a Message-ID, else of the queue id and the whole
+ * raw message (lib/scan_store.c). */
+void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, size_t blen,
+                       const char *raw, size_t len);
 /* Fills hdr_value[] from the decided scan (lib/scan_output.c). */
 ims_status ims_scan_make_headers(struct ims_scan *s);
 

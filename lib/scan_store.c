@@ -19,6 +19,7 @@
 #include "quarantine.h"
 #include "correspondents.h"
 #include "scan_internal.h"
+#include "stats.h"
 #include "store.h"
 
 struct stored_msg {
@@ -60,6 +61,15 @@ static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_
 	ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - ret_ms));
 }
 
+static void stats_incr(struct ims_store_txn *t, const char *key, const char *field,
+                       const char *value)
+{
+	ims_store_txn_cmd(t, "HINCRBY");
+	ims_store_txn_str(t, key);
+	ims_store_txn_fmt(t, "%s%s", field, value);
+	ims_store_txn_str(t, "1");
+}
+
 static struct ims_store_txn *build_global(const struct ims_scan *s, const struct stored_msg *m)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
@@ -72,9 +82,17 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	if (!t)
 		return NULL;
 	gmtime_r(&secs, &tm);
-	strftime(bucket, sizeof bucket, "ims:{global}:stats:%Y%m%d%H", &tm);
+	strftime(bucket, sizeof bucket, IMS_STATS_BUCKET_FMT, &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
 
+	if (s->idem[0]) {
+		/* first: a retry of this message finds it (ims_scan_recall) */
+		ims_store_txn_cmd(t, "SET");
+		ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
+		ims_store_txn_str(t, s->id);
+		ims_store_txn_str(t, "PX");
+		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	}
 	ims_store_txn_cmd(t, "SET");
 	ims_store_txn_fmt(t, "ims:{global}:scan:%s", s->id);
 	ims_store_txn_str(t, m->json);
@@ -95,25 +113,17 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	for (size_t i = 0; i < s->nhits; i++)
 		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name, trim);
 
-	ims_store_txn_cmd(t, "HINCRBY");
-	ims_store_txn_str(t, bucket);
-	ims_store_txn_str(t, "total");
-	ims_store_txn_str(t, "1");
-	ims_store_txn_cmd(t, "HINCRBY");
-	ims_store_txn_str(t, bucket);
-	ims_store_txn_fmt(t, "action:%s", action);
-	ims_store_txn_str(t, "1");
-	if (s->classified) {
-		ims_store_txn_cmd(t, "HINCRBY");
-		ims_store_txn_str(t, bucket);
-		ims_store_txn_fmt(t, "verdict:%s", s->verdict);
-		ims_store_txn_str(t, "1");
-	}
-	for (size_t i = 0; i < s->nhits; i++) {
-		ims_store_txn_cmd(t, "HINCRBY");
-		ims_store_txn_str(t, bucket);
-		ims_store_txn_fmt(t, "symbol:%s", s->hits[i].name);
-		ims_store_txn_str(t, "1");
+	/* the same counters twice: the hour's bucket (/admin/stats ranges,
+	 * expires) and the running totals (/metrics, never fall) */
+	for (int k = 0; k < 2; k++) {
+		const char *key = k ? IMS_STATS_TOTAL_KEY : bucket;
+
+		stats_incr(t, key, "total", "");
+		stats_incr(t, key, "action:", action);
+		if (s->classified)
+			stats_incr(t, key, "verdict:", s->verdict);
+		for (size_t i = 0; i < s->nhits; i++)
+			stats_incr(t, key, "symbol:", s->hits[i].name);
 	}
 	ims_store_txn_cmd(t, "PEXPIRE");
 	ims_store_txn_str(t, bucket);
@@ -185,6 +195,94 @@ static ims_status send_all(struct ims_store *st, struct ims_store_txn **txns, si
 		if (rc != IMS_OK)
 			return rc;
 	}
+	return IMS_OK;
+}
+
+void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, size_t blen,
+                       const char *raw, size_t len)
+{
+	crypto_generichash_state h;
+	unsigned char out[IMS_SCAN_IDEM_BYTES];
+
+	s->idem[0] = '\0';
+	if (!s->queue_id || !s->queue_id[0])
+		return; /* not from an MTA (nothing retries it) */
+	crypto_generichash_init(&h, NULL, 0, sizeof out);
+	if (msgid && body) {
+		/* Postfix gives a retried transaction a new queue id and a new
+		 * Received field: the Message-ID, envelope and body are what
+		 * stays the same */
+		crypto_generichash_update(&h, (const unsigned char *)"mid", 4);
+		crypto_generichash_update(&h, (const unsigned char *)msgid, strlen(msgid) + 1);
+		crypto_generichash_update(&h, (const unsigned char *)(s->mail_from ? s->mail_from : ""),
+		                          strlen(s->mail_from ? s->mail_from : "") + 1);
+		for (size_t i = 0; i < s->nrcpts; i++)
+			crypto_generichash_update(&h, (const unsigned char *)s->rcpts[i],
+			                          strlen(s->rcpts[i]) + 1);
+		crypto_generichash_update(&h, (const unsigned char *)body, blen);
+	} else {
+		crypto_generichash_update(&h, (const unsigned char *)"qid", 4);
+		crypto_generichash_update(&h, (const unsigned char *)s->queue_id,
+		                          strlen(s->queue_id) + 1);
+		crypto_generichash_update(&h, (const unsigned char *)raw, len);
+	}
+	crypto_generichash_final(&h, out, sizeof out);
+	sodium_bin2hex(s->idem, sizeof s->idem, out, sizeof out);
+}
+
+ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
+{
+	struct ims_store_txn *t;
+	char *prior = NULL, *hv;
+	size_t plen = 0;
+	ims_status rc;
+
+	if (!s->idem[0])
+		return IMS_ENOTFOUND;
+	if (!(t = ims_store_txn_new()))
+		return IMS_ENOMEM;
+	ims_store_txn_cmd(t, "GET");
+	ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
+	rc = ims_store_query(ims_engine_store(eng), t, &prior, &plen);
+	ims_store_txn_free(t);
+	if (rc != IMS_OK)
+		return rc == IMS_ENOTFOUND || rc == IMS_ENOMEM ? rc : IMS_ETEMP;
+	/* a scan id is a ULID; anything else is not ours: store anew */
+	if (plen != IMS_ULID_LEN || strspn(prior, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != plen ||
+	    !(hv = strdup(prior))) {
+		free(prior);
+		return IMS_ENOTFOUND;
+	}
+	/* this scan holds the message: only when the first did (its held
+	 * record is there) may the MTA drop its copy; else it is held anew */
+	if (s->action == IMS_ACTION_QUARANTINE) {
+		char *n = NULL;
+
+		if (!(t = ims_store_txn_new())) {
+			free(prior);
+			free(hv);
+			return IMS_ENOMEM;
+		}
+		ims_store_txn_cmd(t, "EXISTS");
+		ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", prior);
+		rc = ims_store_query(ims_engine_store(eng), t, &n, NULL);
+		ims_store_txn_free(t);
+		if (rc != IMS_OK || strcmp(n, "1") != 0) {
+			free(n);
+			free(prior);
+			free(hv);
+			return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND
+			       : rc == IMS_ENOMEM                 ? rc
+			                                          : IMS_ETEMP;
+		}
+		free(n);
+	}
+	ims_log_notice(s->id, "event=store_duplicate first_scan=%s queue_id=%s", prior,
+	               s->queue_id);
+	memcpy(s->id, prior, IMS_ULID_LEN + 1);
+	free(s->hdr_value[4]); /* X-IMS-Scan-Id: the first scan's */
+	s->hdr_value[4] = hv;
+	free(prior);
 	return IMS_OK;
 }
 

@@ -1,5 +1,6 @@
 /* The in-memory backend of lib/store, for unit tests: records every command
- * as one text line and can pretend that Redis is down. */
+ * as one text line and can pretend that Redis is down.  GET answers from
+ * the SETs recorded. */
 #include "config.h"
 
 #include <pthread.h>
@@ -120,15 +121,43 @@ out:
 	return rc;
 }
 
+/* GET KEY: the value of the last "SET KEY VALUE" recorded (as text, up
+ * to its first space), enough for the scan store's idempotency key. */
+static ims_status memory_get(struct memory_impl *m, const struct store_cmd *c, char **out,
+                             size_t *outlen)
+{
+	char pat[300];
+	const char *p = m->text, *last = NULL;
+	size_t n;
+
+	if (c->lens[1] > 256)
+		return IMS_ENOTFOUND;
+	n = (size_t)snprintf(pat, sizeof pat, "SET %.*s ", (int)c->lens[1], c->argv[1]);
+	while ((p = strstr(p, pat)) != NULL) {
+		if (p == m->text || p[-1] == '\n')
+			last = p + n;
+		p += n;
+	}
+	if (!last)
+		return IMS_ENOTFOUND;
+	n = strcspn(last, " \n");
+	if (!(*out = strndup(last, n)))
+		return IMS_ENOMEM;
+	if (outlen)
+		*outlen = n;
+	return IMS_OK;
+}
+
 static ims_status memory_query(void *impl, const struct store_cmd *c, char **out, size_t *outlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc;
 
-	(void)out;
-	(void)outlen;
 	pthread_mutex_lock(&m->lock);
 	rc = m->down ? IMS_ETEMP : put_cmd(m, c) ? IMS_ENOMEM : IMS_ENOTFOUND;
+	if (rc == IMS_ENOTFOUND && c->argc == 2 && c->lens[0] == 3 &&
+	    memcmp(c->argv[0], "GET", 3) == 0)
+		rc = memory_get(m, c, out, outlen);
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }

@@ -12,12 +12,13 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "rconn.h"
 #include "store_backend.h"
 
 #define POOL_MAX 32
 
 struct redis_impl {
-	char *host, *socket, *password;
+	char *host, *socket, *password, *user;
 	int port, db, timeout_ms;
 	pthread_mutex_t lock;
 	redisContext *idle[POOL_MAX];
@@ -38,6 +39,7 @@ void *ims_store_redis_new(const struct ims_conf *conf)
 	r->host = dup_or_null(conf->redis_host);
 	r->socket = dup_or_null(conf->redis_socket);
 	r->password = dup_or_null(conf->redis_password);
+	r->user = dup_or_null(conf->redis_user);
 	r->port = conf->redis_port;
 	r->db = conf->redis_db;
 	r->timeout_ms = conf->redis_timeout_ms;
@@ -57,6 +59,7 @@ static void redis_free(void *impl)
 	free(r->host);
 	free(r->socket);
 	free(r->password);
+	free(r->user);
 	free(r);
 }
 
@@ -75,7 +78,7 @@ static redisContext *conn_get(struct redis_impl *r)
 {
 	redisContext *c = NULL;
 	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-	char db[16];
+	char db[16], err[300];
 
 	pthread_mutex_lock(&r->lock);
 	if (r->nidle > 0)
@@ -95,14 +98,16 @@ static redisContext *conn_get(struct redis_impl *r)
 		redisFree(c);
 		return NULL;
 	}
-	if (r->password && setup_cmd(c, "AUTH %s", r->password) != 0)
+	if (ims_rconn_auth(c, r->user, r->password, err, sizeof err) != IMS_OK)
 		goto fail;
 	snprintf(db, sizeof db, "%d", r->db);
-	if (r->db && setup_cmd(c, "SELECT %s", db) != 0)
+	if (r->db && setup_cmd(c, "SELECT %s", db) != 0) {
+		snprintf(err, sizeof err, "SELECT %d refused", r->db);
 		goto fail;
+	}
 	return c;
 fail:
-	ims_log_warn(NULL, "event=redis_setup error=\"AUTH or SELECT refused\"");
+	ims_log_warn(NULL, "event=redis_setup error=\"%s\"", err);
 	redisFree(c);
 	return NULL;
 }

@@ -557,9 +557,15 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			goto out;
 		}
 	}
-	/* stored first: a held message is in the quarantine before the MTA
-	 * is told to drop its copy; a failed store is a tempfail */
-	st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
+	/* a retry of a message stored before (its 451 came after the store
+	 * committed): recorded once, answered with the first scan's id */
+	st = ims_scan_recall(m->eng, s);
+	if (st == IMS_ENOTFOUND)
+		/* stored first: a held message is in the quarantine before the
+		 * MTA is told to drop its copy; a failed store is a tempfail */
+		st = ims_scan_store(m->eng, s, m->buf ? m->buf : "", m->len, err, sizeof err);
+	else if (st != IMS_OK)
+		snprintf(err, sizeof err, "%s", ims_strstatus(st));
 	if (st == IMS_ELIMIT && ims_scan_action(s) == IMS_ACTION_QUARANTINE) {
 		snprintf(reply, sizeof reply, "Quarantine full, try again later (scan %s)",
 		         ims_scan_id(s));

@@ -15,8 +15,9 @@
 #define MAX_PATHS 64
 
 /* The files a reload reads: the configuration, the model, the DKIM keys,
- * the [intel] directory (its files are read as they change), and the
- * [links] key (read for each message whose links are rewritten). */
+ * the [intel] directory (its files are read as they change), the [links]
+ * key (read for each message whose links are rewritten) and the [redis]
+ * password_file. */
 static size_t reload_paths(const struct ims_conf *conf, const char *conf_path, const char **paths)
 {
 	size_t n = 0;
@@ -28,6 +29,8 @@ static size_t reload_paths(const struct ims_conf *conf, const char *conf_path, c
 		paths[n++] = conf->intel_dir;
 	if (conf->links_key_file && *conf->links_key_file)
 		paths[n++] = conf->links_key_file;
+	if (conf->redis_password_file && *conf->redis_password_file)
+		paths[n++] = conf->redis_password_file;
 	for (char **k = conf->dkim_keys; k && *k && n < MAX_PATHS; k++) {
 		const char *c = strchr(*k, ':');
 		c = c ? strchr(c + 1, ':') : NULL;

@@ -35,6 +35,8 @@ EXTRA_DIST += tests/e2e/test_stack.py tests/harness/__init__.py tests/harness/co
 # ims train --feedback against a real redis-server
 TESTS += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/test_events.py
 EXTRA_DIST += tests/cli/test_train_feedback.py tests/cli/test_migrate.py tests/cli/test_events.py
+TESTS += tests/cli/test_redis_auth.py
+EXTRA_DIST += tests/cli/test_redis_auth.py
 
 # IMAPSieve feedback: a private Dovecot + redis-server, moves over imaplib
 TESTS += tests/cli/test_feedback_imap.py tests/cli/test_rescan.py

@@ -51,7 +51,7 @@ EXTRA_DIST += tests/milter/run-miltertest.py tests/milter/common.lua tests/milte
 	tests/milter/tag.lua tests/milter/quarantine.lua tests/milter/reject.lua \
 	tests/milter/tempfail.lua tests/milter/malformed.lua tests/harness/milter.py \
 	tests/milter/run-daemon.py tests/milter/inflight.lua tests/milter/authres.lua \
-	tests/milter/held_tempfail.lua
+	tests/milter/held_tempfail.lua tests/milter/retry.lua
 
 # end to end: real Postfix + ims-milter + redis-server + nsd (root; else skipped)
 TESTS += tests/e2e/test_e2e.py

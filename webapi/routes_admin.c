@@ -18,6 +18,7 @@
 #include "page.h"
 #include "replyarena.h"
 #include "routes.h"
+#include "stats.h"
 #include "ulid.h"
 #include "users.h"
 
@@ -351,7 +352,7 @@ void ims_route_admin_stats(struct ims_req *r)
 
 		gmtime_r(&t, &tm);
 		strftime(b, sizeof b, "%Y%m%d%H", &tm);
-		redisAppendCommand(c, "HGETALL ims:{global}:stats:%s", b);
+		redisAppendCommand(c, "HGETALL " IMS_STATS_BUCKET_PREFIX "%s", b);
 	}
 	if (ims_req_pipeline(r, rs, hours) != IMS_OK)
 		goto out;

@@ -16,9 +16,9 @@
 #include "engine.h"
 #include "router.h"
 #include "routes.h"
+#include "stats.h"
 
 #define UI_FILE_MAX (4 * 1024 * 1024)
-#define STATS_HOURS_MAX (31 * 24)
 
 void ims_route_health(struct ims_req *r)
 {
@@ -107,8 +107,6 @@ static void add_field(json_t *sum, const char *k, size_t klen, const char *v)
 	json_object_set_new(sum, key, json_integer(json_integer_value(old) + n));
 }
 
-/* Scan counters: ims:{global}:stats:total when the milter keeps it, else
- * the sum of the hourly buckets still in Redis. */
 /* One counter family from the milter's stats hash: every field named
  * PREFIX<value> becomes METRIC{LABEL="<value>"}. */
 static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const char *metric,
@@ -131,53 +129,27 @@ static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const ch
 	}
 }
 
+/* Scan counters: the running totals the scan store keeps in the same
+ * transaction as each scan log (one HGETALL per scrape; they never fall
+ * when hourly buckets expire).  A store older than them has none until
+ * `ims migrate` (docs/operations.md). */
 static json_t *scan_counters(struct ims_req *r)
 {
-	redisContext *c = ims_req_redis(r);
-	redisReply *rep, **rs = NULL;
+	redisReply *rep;
 	json_t *sum = json_object();
-	time_t now = time(NULL);
-	size_t hours = (size_t)r->app->conf->redis_retention_days * 24;
 
-	if (!c || !sum)
+	if (!sum || !ims_req_redis(r))
 		goto fail;
-	rep = ims_req_cmd(r, "HGETALL ims:{global}:stats:total");
+	rep = ims_req_cmd(r, "HGETALL " IMS_STATS_TOTAL_KEY);
 	if (!rep)
 		goto fail;
-	if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+	if (rep->type == REDIS_REPLY_ARRAY)
 		for (size_t i = 0; i + 1 < rep->elements; i += 2)
 			add_field(sum, rep->element[i]->str, rep->element[i]->len,
 				  rep->element[i + 1]->str);
-		freeReplyObject(rep);
-		return sum;
-	}
 	freeReplyObject(rep);
-	if (hours > STATS_HOURS_MAX)
-		hours = STATS_HOURS_MAX;
-	rs = calloc(hours, sizeof *rs);
-	if (!rs)
-		goto fail;
-	for (size_t h = 0; h < hours; h++) {
-		time_t t = now - (time_t)h * 3600;
-		struct tm tm;
-		char b[16];
-
-		gmtime_r(&t, &tm);
-		strftime(b, sizeof b, "%Y%m%d%H", &tm);
-		redisAppendCommand(c, "HGETALL ims:{global}:stats:%s", b);
-	}
-	if (ims_req_pipeline(r, rs, hours) != IMS_OK)
-		goto fail;
-	for (size_t h = 0; h < hours; h++)
-		if (rs[h]->type == REDIS_REPLY_ARRAY)
-			for (size_t i = 0; i + 1 < rs[h]->elements; i += 2)
-				add_field(sum, rs[h]->element[i]->str, rs[h]->element[i]->len,
-					  rs[h]->element[i + 1]->str);
-	ims_req_free_replies(rs, hours);
-	free(rs);
 	return sum;
 fail:
-	free(rs);
 	json_decref(sum);
 	return NULL;
 }

@@ -166,7 +166,13 @@ def main():
         items = stack.api_get(p, "/emails/inbox", token)["items"]
         check(len(items) == 1 and items[0].get("action") == "accept",
               "GET /emails/inbox lists it with its action")
-        keys = common.run(["redis-cli", "-p", str(p["redis"]), "--scan", "--pattern",
+        # Redis asks for a password (the stack's ACL user ims)
+        anon = common.run(["redis-cli", "-p", str(p["redis"]), "GET", "x"], check=False)
+        check("NOAUTH" in anon.stdout + anon.stderr, "Redis refuses a client without the password")
+        with open(d.join(f"redis-{p['redis']}.password")) as f:
+            rpw = f.read().strip()
+        keys = common.run(["redis-cli", "-p", str(p["redis"]), "--user", "ims", "--pass", rpw,
+                           "--no-auth-warning", "--scan", "--pattern",
                            f"ims:{{{ALICE}}}:msg:*"]).stdout.strip()
         check(keys == "", "Redis keeps no copy of the delivered message")
         if items:

@@ -86,7 +86,10 @@ class Dovecot:
         shipped = os.path.join(srcdir(), "mta-config", "dovecot")
         with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
             dict_conf = f.read()
-        dict_conf = re.sub(r"^uri = .*$", f"uri = redis:host=127.0.0.1:port={self.redis.port}",
+        # dict-redis sends AUTH with a password only: the default user,
+        # which reads the passdb/userdb keys and nothing else
+        pw = f":password={self.redis.dovecot_password}" if self.redis.auth else ""
+        dict_conf = re.sub(r"^uri = .*$", f"uri = redis:host=127.0.0.1:port={self.redis.port}{pw}",
                            dict_conf, flags=re.M)
         dict_path = os.path.join(self.dir, "dict-ims.conf.ext")
         _write_private(dict_path, dict_conf, group="dovecot")

@@ -1,5 +1,16 @@
-"""A private redis-server on 127.0.0.1:<free port> (AOF on, as in production)."""
+"""A private redis-server on 127.0.0.1:<free port> (AOF on, as in production).
+
+It asks for passwords, as production should (auth=False: none): ACL user "ims"
+(every command but @admin, every key; the programs' [redis] user and
+password_file, conf_section()), the default user with its own password
+(Dovecot's dict-redis sends AUTH with a password only) and "admin" for the
+tests' own redis-cli.  The default user keeps every key and command but
+@admin: Redis 7.0 replays the MULTI/EXEC blocks of the AOF with the default
+user's permissions, and a restricted default user loses them at restart
+(tests/cli/test_redis_auth.py)."""
+import json
 import os
+import secrets
 import subprocess
 import time
 
@@ -7,11 +18,33 @@ from . import common
 
 
 class Redis:
-    def __init__(self, tmp, port=None):
+    def __init__(self, tmp, port=None, auth=True):
         self.tmp = tmp
         self.port = port or common.free_port()
         self.dir = tmp.join(f"redis-{self.port}")
         self.proc = None
+        self.auth = auth
+        self.user = "ims"
+        self.password = self.dovecot_password = self._admin_password = None
+        self.password_file = tmp.join(f"redis-{self.port}.password") if auth else None
+        if auth:
+            # the same server again (a restart in a test) keeps its passwords
+            keep = tmp.join(f"redis-{self.port}.acl.json")
+            if os.path.exists(keep):
+                with open(keep) as f:
+                    pw = json.load(f)
+            else:
+                pw = {k: secrets.token_hex(16) for k in ("ims", "default", "admin")}
+                with open(os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                    json.dump(pw, f)
+            self.password, self.dovecot_password = pw["ims"], pw["default"]
+            self._admin_password = pw["admin"]
+
+    def acl_lines(self):
+        """The ACL users of redis.conf (auth=True)."""
+        return (f"user default on >{self.dovecot_password} ~* &* +@all -@admin\n"
+                f"user {self.user} on >{self.password} ~* &* +@all -@admin\n"
+                f"user admin on >{self._admin_password} ~* &* +@all\n")
 
     def start(self):
         # the data (AOF, RDB), its config and log: the Redis user's only
@@ -23,6 +56,12 @@ class Redis:
                     "appendonly yes\nappendfsync everysec\nsave \"\"\n"
                     "daemonize no\nprotected-mode yes\n"
                     f"logfile {self.dir}/redis.log\n")
+            if self.auth:
+                f.write(self.acl_lines())
+        if self.auth:
+            with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                      "w") as f:
+                f.write(self.password + "\n")
         self.proc = subprocess.Popen(["redis-server", conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, umask=0o077)
         common.wait_port(self.port)
@@ -34,9 +73,15 @@ class Redis:
             time.sleep(0.05)
         raise TimeoutError("redis did not answer PING")
 
+    def cli_argv(self):
+        """redis-cli with this server's address (and admin credentials)."""
+        argv = ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port)]
+        if self.auth:
+            argv += ["--user", "admin", "--pass", self._admin_password, "--no-auth-warning"]
+        return argv
+
     def cli(self, *args):
-        r = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
-                           capture_output=True, text=True)
+        r = subprocess.run([*self.cli_argv(), *args], capture_output=True, text=True)
         return r.stdout
 
     def stop(self):
@@ -46,4 +91,6 @@ class Redis:
 
     def conf_section(self):
         """The [redis] section of an ims.conf that points at this server."""
-        return f"[redis]\nhost = 127.0.0.1\nport = {self.port}\n"
+        auth = (f"user = {self.user}\npassword_file = {self.password_file}\n"
+                if self.auth else "")
+        return f"[redis]\nhost = 127.0.0.1\nport = {self.port}\n{auth}"

@@ -77,7 +77,7 @@ def main():
     redis = mt = None
     ok = False
     try:
-        redis = Redis(tmp).start()
+        redis = Redis(tmp, auth=True).start()  # the milter authenticates (ACL user)
         model = hmilter.make_model(tmp, 1.0)
         metrics_port = common.free_port()
         mt = hmilter.Milter(tmp, redis, model,
@@ -104,6 +104,19 @@ def main():
                    'message_id="<m1@example.org>" ', "action=accept ", "score=",
                    "verdict=", 'symbols="'):
             assert kv in line, (kv, line)
+
+        # a retried message (same queue id and content) is recorded once and
+        # keeps its first scan id
+        total = int(redis.cli("HGET", "ims:{global}:stats:total", "total") or 0)
+        out = miltertest("retry.lua", sock)
+        first, again = ids(out)
+        assert first.strip() == again.strip(), (first, again)
+        n = sum(1 for sid in redis.cli("ZRANGE", "ims:{global}:scans", "0", "-1").split()
+                if json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))["queue_id"]
+                == "QIDRETRY1")
+        assert n == 1, n
+        assert int(redis.cli("HGET", "ims:{global}:stats:total", "total")) == total + 1
+        assert "event=store_duplicate" in mt.log_text()
 
         out = miltertest("authres.lua", sock)
         assert "smtp.mailfrom=evil.example" in out, out
@@ -147,6 +160,10 @@ def main():
         with open(model, "wb") as f:
             f.write(good[:len(good) // 2])  # truncated: checksum mismatch
         mt.reload()
+        # the same message again would be a retry, recorded once: this run
+        # wants a new scan
+        for k in redis.cli("--scan", "--pattern", "ims:{global}:seen:*").split():
+            redis.cli("DEL", k)
         out = miltertest("accept.lua", sock)
         (sid,) = ids(out)
         log = json.loads(redis.cli("GET", f"ims:{{global}}:scan:{sid}"))

@@ -211,10 +211,84 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:idx:action:accept");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "XADD ims:{global}:events MAXLEN ~ 1000000 * type scan");
+	/* the counters: the hour's bucket and the running totals (/metrics),
+	 * in the same transaction as the scan log, the totals without TTL */
+	CHECK(strstr(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:20"));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:total total 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total action:accept 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total verdict:ham 1\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:total symbol:SVM_HAM 1\n");
+	CHECK(!strstr(ims_store_memory_log(st), "EXPIRE ims:{global}:stats:total"));
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);
 	ims_scan_free(s);
+	ims_engine_unref(e);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* A message the MTA retries after a temporary failure that came after the
+ * store (a 451 whose EXEC committed late) is recorded once: the retry
+ * finds the first scan (ims_scan_recall) and answers with its id. */
+static void test_store_once(void)
+{
+	static const char msg[] = "From: Carol <carol@example.org>\r\n"
+	                          "To: alice@example.test\r\n"
+	                          "Message-ID: <retry-1@example.org>\r\n"
+	                          "Subject: again\r\n"
+	                          "\r\n"
+	                          "Same text twice.\r\n";
+	static const char other[] = "From: Carol <carol@example.org>\r\n"
+	                            "To: alice@example.test\r\n"
+	                            "Message-ID: <retry-1@example.org>\r\n"
+	                            "Subject: again\r\n"
+	                            "\r\n"
+	                            "Other text.\r\n";
+	struct ims_store *st;
+	struct ims_engine *e = engine(model_ham, &st);
+	struct ims_scan *s1, *s2, *s3, *s4;
+	struct ims_envelope retry = env, web = env;
+	char first[64];
+
+	CHECK(ims_scan_run(e, &env, msg, sizeof msg - 1, &s1) == IMS_OK);
+	CHECK(ims_scan_recall(e, s1) == IMS_ENOTFOUND);
+	CHECK(ims_scan_store(e, s1, msg, sizeof msg - 1, NULL, 0) == IMS_OK);
+	snprintf(first, sizeof first, "%s", ims_scan_id(s1));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SET ims:{global}:seen:");
+	/* the retry: Postfix gives it a new queue id */
+	retry.queue_id = "QID2";
+	CHECK(ims_scan_run(e, &retry, msg, sizeof msg - 1, &s2) == IMS_OK);
+	CHECK(strcmp(ims_scan_id(s2), first) != 0);
+	CHECK(ims_scan_recall(e, s2) == IMS_OK);
+	CHECK(strcmp(ims_scan_id(s2), first) == 0);
+	CHECK(strcmp(header(s2, "X-IMS-Scan-Id"), first) == 0);
+	CHECK(count_of(ims_store_memory_log(st), "SET ims:{global}:scan:") == 1);
+	CHECK(count_of(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:total total") == 1);
+	/* another body under the same Message-ID is another message */
+	CHECK(ims_scan_run(e, &retry, other, sizeof other - 1, &s3) == IMS_OK);
+	CHECK(ims_scan_recall(e, s3) == IMS_ENOTFOUND);
+	/* not from an MTA (no queue id): no key, never skipped */
+	web.queue_id = NULL;
+	CHECK(ims_scan_run(e, &web, msg, sizeof msg - 1, &s4) == IMS_OK);
+	CHECK(ims_scan_recall(e, s4) == IMS_ENOTFOUND);
+	/* Redis down: the check says temporary */
+	ims_store_memory_set_down(st, true);
+	CHECK(ims_scan_recall(e, s3) == IMS_ETEMP);
+	ims_scan_free(s1);
+	ims_scan_free(s2);
+	ims_scan_free(s3);
+	ims_scan_free(s4);
 	ims_engine_unref(e);
 }
 
@@ -303,6 +377,19 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "PHISH_URL_TEXT_MISMATCH");
 	CHECK(ims_scan_store(e, s, phish, sizeof phish - 1, NULL, 0) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
+	/* the same message again (a retry), to be held: only a first scan
+	 * whose held record is there lets the MTA drop its copy; the memory
+	 * store has none, so the retry is held anew, never dropped */
+	{
+		struct ims_scan *again;
+
+		CHECK(ims_scan_run(e, &env, phish, sizeof phish - 1, &again) == IMS_OK);
+		CHECK(ims_scan_action(again) == IMS_ACTION_QUARANTINE);
+		CHECK(ims_scan_recall(e, again) == IMS_ENOTFOUND);
+		CHECK_STR_CONTAINS(ims_store_memory_log(st), "EXISTS ims:{global}:qmsg:");
+		CHECK(strcmp(ims_scan_id(again), ims_scan_id(s)) != 0);
+		ims_scan_free(again);
+	}
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{global}:quarantine");
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HSET ims:{global}:qmsg:");
 	/* one copy: the held body in the quarantine, none in the mailbox */
@@ -742,6 +829,7 @@ int main(void)
 	snprintf(model_spam4, sizeof model_spam4, "%s/spam4.ims", tmpdir);
 	make_model_a(model_spam4, -1.0, -4.0);
 	RUN(test_accept_and_store);
+	RUN(test_store_once);
 	RUN(test_gtube_reject);
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);
