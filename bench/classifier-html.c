@@ -33,7 +33,8 @@ static void walk(xmlNode *n, GString *out, int depth)
 		if (n->type == XML_TEXT_NODE && n->content)
 			g_string_append(out, (const char *)n->content);
 		if (n->type == XML_ELEMENT_NODE && depth < 256) {
-			if (!xmlStrcasecmp(n->name, BAD_CAST "script") || !xmlStrcasecmp(n->name, BAD_CAST "style"))
+			if (!xmlStrcasecmp(n->name, BAD_CAST "script") ||
+			    !xmlStrcasecmp(n->name, BAD_CAST "style"))
 				continue;
 			if (!xmlStrcasecmp(n->name, BAD_CAST "a")) {
 				xmlChar *href = xmlGetProp(n, BAD_CAST "href");
@@ -103,9 +104,10 @@ int main(int argc, char **argv)
 		t1 = now();
 		for (size_t i = 0; i < n; i++) {
 			GString *s = g_string_new(NULL);
-			htmlDocPtr doc = htmlReadMemory(docs[i], (int)lens[i], NULL, "UTF-8",
-							HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-								HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+			htmlDocPtr doc =
+			    htmlReadMemory(docs[i], (int)lens[i], NULL, "UTF-8",
+			                   HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+			                       HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
 
 			if (doc) {
 				walk(xmlDocGetRootElement(doc), s, 0);
@@ -116,7 +118,8 @@ int main(int argc, char **argv)
 		}
 		t2 = now();
 		printf("{\"html_documents\":%zu,\"html_bytes\":%zu,\"stripper_seconds\":%.4f,"
-		       "\"stripper_mb_per_s\":%.1f,\"libxml2_seconds\":%.4f,\"libxml2_mb_per_s\":%.1f}\n",
+		       "\"stripper_mb_per_s\":%.1f,\"libxml2_seconds\":%.4f,\"libxml2_mb_per_s\":%."
+		       "1f}\n",
 		       n, bytes, t1 - t0, (double)bytes / 1e6 / (t1 - t0), t2 - t1,
 		       (double)bytes / 1e6 / (t2 - t1));
 	}

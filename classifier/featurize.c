@@ -410,8 +410,7 @@ static void tokenize(const char *text, size_t len, const char *pfx, ims_token_fn
  * was spelled to dodge the word tokens ("fr-ee", "v1agra").  text is valid
  * UTF-8 (tokenize_norm's) and a word is a run of whole characters. */
 #define NGRAM_N 3
-static void char_ngrams(const char *text, size_t len, const char *pfx, ims_token_fn fn,
-                        void *ctx)
+static void char_ngrams(const char *text, size_t len, const char *pfx, ims_token_fn fn, void *ctx)
 {
 	size_t i = 0;
 
@@ -488,12 +487,13 @@ static void emit_kv(ims_token_fn fn, void *ctx, const char *key, const char *val
 static int time_word(const char *w, size_t n)
 {
 	static const char *const words[] = {
-	    "mon",  "tue", "wed", "thu", "fri",  "sat",  "sun",  "jan",  "feb", "mar", "apr",
-	    "may",  "jun", "jul", "aug", "sep",  "oct",  "nov",  "dec",  "ut",  "gmt", "utc",
-	    "est",  "edt", "cst", "cdt", "mst",  "mdt",  "pst",  "pdt",  "bst", "cet", "cest",
-	    "met",  "mest", "eet", "eest", "jst", "kst", "hkt", "ist", "sgt", "wib", "am",
-	    "pm",   "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-	    "sunday"};
+	    "mon",      "tue",    "wed",      "thu",   "fri",  "sat",    "sun",     "jan",
+	    "feb",      "mar",    "apr",      "may",   "jun",  "jul",    "aug",     "sep",
+	    "oct",      "nov",    "dec",      "ut",    "gmt",  "utc",    "est",     "edt",
+	    "cst",      "cdt",    "mst",      "mdt",   "pst",  "pdt",    "bst",     "cet",
+	    "cest",     "met",    "mest",     "eet",   "eest", "jst",    "kst",     "hkt",
+	    "ist",      "sgt",    "wib",      "am",    "pm",   "monday", "tuesday", "wednesday",
+	    "thursday", "friday", "saturday", "sunday"};
 
 	if (n < 2 || n > 9)
 		return 0;

@@ -19,9 +19,9 @@ struct ims_parsed {
 	GMimeMessage *msg;
 	GString *text;
 	char *subject;
-	GArray *links;       /* struct ims_link, strings g_malloc'ed */
-	GPtrArray *html_src; /* UTF-8 source of each text/html part, g_malloc'ed */
-	GArray *attachments; /* struct ims_attachment, strings g_malloc'ed */
+	GArray *links;               /* struct ims_link, strings g_malloc'ed */
+	GPtrArray *html_src;         /* UTF-8 source of each text/html part, g_malloc'ed */
+	GArray *attachments;         /* struct ims_attachment, strings g_malloc'ed */
 	GPtrArray *attachment_parts; /* GMimePart of each attachment, owned by msg's tree */
 	int malformed;
 	bool mime_limit; /* over IMS_MIME_MAX_BOUNDARY_WORK: headers only */

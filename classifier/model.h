@@ -53,9 +53,9 @@ struct ims_model_info {
 	const char *trainer;      /* "libsvm" or "liblinear" */
 	const char *metrics_json; /* JSON object text: training and CV figures */
 	double c, rho, platt_a, platt_b;
-	double threshold;            /* f > threshold is spam */
-	double threshold_quarantine; /* the stricter cut; == threshold when none */
-	int has_quarantine;          /* the model carries a quarantine threshold */
+	double threshold;                  /* f > threshold is spam */
+	double threshold_quarantine;       /* the stricter cut; == threshold when none */
+	int has_quarantine;                /* the model carries a quarantine threshold */
 	double target_fpr, quarantine_fpr; /* what they were set for (-1: given) */
 	size_t nonzero;                    /* non-zero weights */
 };

@@ -544,8 +544,8 @@ ims_status ims_train(const struct ims_dataset *ds, const struct ims_train_opts *
 	r->target_fpr = o.target_fpr > 0 && o.target_fpr < 1 ? o.target_fpr : -1;
 	r->threshold = 0;
 	if (r->target_fpr > 0 &&
-	    (rc = ims_threshold_at_fpr(cv.dec[best], ds->y, ds->n, r->target_fpr,
-	                               &r->threshold)) != IMS_OK)
+	    (rc = ims_threshold_at_fpr(cv.dec[best], ds->y, ds->n, r->target_fpr, &r->threshold)) !=
+	        IMS_OK)
 		goto out;
 	r->quarantine_fpr = -1;
 	if (o.quarantine_fpr > 0 && o.quarantine_fpr < 1) {
@@ -645,17 +645,17 @@ char *ims_train_report_json(const struct ims_train_report *r, const char *traine
 	              "cv_false_negative_rate", r->cv_fnr, "cv_roc_auc", r->cv_auc, "platt_a",
 	              r->platt_a, "platt_b", r->platt_b, "seconds_cv", r->seconds_cv,
 	              "seconds_final", r->seconds_final, "grid", grid);
-	if (o && (json_object_set_new(o, "threshold", json_real(r->threshold)) ||
-	          json_object_set_new(o, "target_fpr", json_real(r->target_fpr)) ||
-	          json_object_set_new(o, "cv_accuracy_at_threshold", json_real(r->cv_t_accuracy)) ||
-	          json_object_set_new(o, "cv_false_positive_rate_at_threshold",
-	                              json_real(r->cv_t_fpr)) ||
-	          json_object_set_new(o, "cv_false_negative_rate_at_threshold",
-	                              json_real(r->cv_t_fnr)) ||
-	          (r->has_quarantine &&
-	           (json_object_set_new(o, "threshold_quarantine",
-	                                json_real(r->threshold_quarantine)) ||
-	            json_object_set_new(o, "quarantine_fpr", json_real(r->quarantine_fpr)))))) {
+	if (o &&
+	    (json_object_set_new(o, "threshold", json_real(r->threshold)) ||
+	     json_object_set_new(o, "target_fpr", json_real(r->target_fpr)) ||
+	     json_object_set_new(o, "cv_accuracy_at_threshold", json_real(r->cv_t_accuracy)) ||
+	     json_object_set_new(o, "cv_false_positive_rate_at_threshold",
+	                         json_real(r->cv_t_fpr)) ||
+	     json_object_set_new(o, "cv_false_negative_rate_at_threshold",
+	                         json_real(r->cv_t_fnr)) ||
+	     (r->has_quarantine &&
+	      (json_object_set_new(o, "threshold_quarantine", json_real(r->threshold_quarantine)) ||
+	       json_object_set_new(o, "quarantine_fpr", json_real(r->quarantine_fpr)))))) {
 		json_decref(o);
 		return NULL;
 	}

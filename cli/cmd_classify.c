@@ -14,25 +14,23 @@
 
 static void help(void)
 {
-	printf(
-	    "usage: ims classify [--json] [--model FILE] FILE...\n\n"
-	    "Classifies each message file ('-' reads one message from stdin) and\n"
-	    "prints one line per message:\n"
-	    "  FILE: spam|ham score=S probability=P\n"
-	    "With --json, one JSON object per line instead:\n"
-	    "  {\"file\": ..., \"verdict\": \"spam\"|\"ham\", \"score\": S, \"threshold\": T,\n"
-	    "   \"probability\": P}\n"
-	    "The score is the SVM decision value, spam above the model's threshold T;\n"
-	    "the probability is of spam.\n"
-	    "Exits 1 if any file could not be read (the others are still classified).\n");
+	printf("usage: ims classify [--json] [--model FILE] FILE...\n\n"
+	       "Classifies each message file ('-' reads one message from stdin) and\n"
+	       "prints one line per message:\n"
+	       "  FILE: spam|ham score=S probability=P\n"
+	       "With --json, one JSON object per line instead:\n"
+	       "  {\"file\": ..., \"verdict\": \"spam\"|\"ham\", \"score\": S, \"threshold\": T,\n"
+	       "   \"probability\": P}\n"
+	       "The score is the SVM decision value, spam above the model's threshold T;\n"
+	       "the probability is of spam.\n"
+	       "Exits 1 if any file could not be read (the others are still classified).\n");
 }
 
 static void print_json(const char *file, const struct ims_classification *c)
 {
-	json_t *o =
-	    json_pack("{s:s, s:s, s:f, s:f, s:f}", "file", file, "verdict",
-	              c->spam ? "spam" : "ham", "score", c->score, "threshold", c->threshold,
-	              "probability", c->probability);
+	json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f}", "file", file, "verdict",
+	                      c->spam ? "spam" : "ham", "score", c->score, "threshold",
+	                      c->threshold, "probability", c->probability);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 	if (s)

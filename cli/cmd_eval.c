@@ -151,8 +151,8 @@ int ims_cmd_eval(struct ims_cli *cli, int argc, char **argv)
 	    (json_int_t)conf.ham, "spam", (json_int_t)conf.spam, "false_positives",
 	    (json_int_t)conf.false_positives, "false_negatives", (json_int_t)conf.false_negatives,
 	    "seconds", secs, "cpu_seconds", cpu, "messages_per_cpu_second",
-	    cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version", ims_model_version(m), "threshold",
-	    threshold);
+	    cpu > 0 ? (double)nfiles / cpu : 0.0, "model_version", ims_model_version(m),
+	    "threshold", threshold);
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	if (!s) {
 		rc = ims_cli_error("out of memory");

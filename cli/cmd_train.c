@@ -223,8 +223,9 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			errno = 0;
 			f = strtod(optarg, &end);
 			if (errno || end == optarg || *end || !(f >= 0 && f < 0.5)) {
-				rc = ims_cli_usage_error("train", "--%s must be 0 <= F < 0.5",
-				                         c == 'T' ? "target-fpr" : "quarantine-fpr");
+				rc =
+				    ims_cli_usage_error("train", "--%s must be 0 <= F < 0.5",
+				                        c == 'T' ? "target-fpr" : "quarantine-fpr");
 				goto out;
 			}
 			if (c == 'T')
@@ -271,7 +272,8 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			st = ims_fb_add(&fb, o.hash_bits, -1, &ds, &fham, &fspam, err, sizeof err);
 			if (st == IMS_OK && o.verbose)
 				fprintf(stderr,
-				        "ims train: feedback: %zu reports, %zu ham + %zu spam messages\n",
+				        "ims train: feedback: %zu reports, %zu ham + %zu spam "
+				        "messages\n",
 				        fb.entries, fham, fspam);
 			ims_fb_set_free(&fb);
 		}

@@ -68,9 +68,9 @@ static int read_password(const char *file, char *buf, size_t len)
 }
 
 static void audit(redisContext *rc, const char *op, const char *target, const char *extra_k,
-		  const char *extra_v)
+                  const char *extra_v)
 {
-	const char *kv[] = { extra_k ? extra_k : "via", extra_v ? extra_v : "ims user" };
+	const char *kv[] = {extra_k ? extra_k : "via", extra_v ? extra_v : "ims user"};
 	char actor[128];
 
 	ims_events_cli_actor(actor, sizeof actor);
@@ -82,10 +82,11 @@ static int status_error(ims_status st, const char *addr)
 	switch (st) {
 	case IMS_EEXIST: return ims_cli_error("%s: the account exists", addr);
 	case IMS_ENOTFOUND: return ims_cli_error("%s: no such account", addr);
-	case IMS_EPERM: return ims_cli_error("%s: the domain is not in [milter] local_domains", addr);
+	case IMS_EPERM:
+		return ims_cli_error("%s: the domain is not in [milter] local_domains", addr);
 	case IMS_EINVAL:
 		return ims_cli_error("%s: bad address, or a password outside %d..%d bytes", addr,
-				     IMS_USERS_PASSWORD_MIN, IMS_USERS_PASSWORD_MAX);
+		                     IMS_USERS_PASSWORD_MIN, IMS_USERS_PASSWORD_MAX);
 	default: return ims_cli_error("%s: %s", addr, ims_strstatus(st));
 	}
 }
@@ -113,7 +114,7 @@ static int alias_cmd(redisContext *rc, struct ims_users *u, int argc, char **arg
 	}
 	if ((strcmp(op, "add") != 0 && strcmp(op, "del") != 0) || argc != 3)
 		return ims_cli_usage_error("user", "usage: ims user alias add|del ADDRESS ALIAS, "
-						   "ims user alias list [ADDRESS]");
+		                                   "ims user alias list [ADDRESS]");
 	if (strcmp(op, "add") == 0) {
 		st = ims_users_alias_add(u, argv[1], argv[2]);
 		switch (st) {
@@ -123,7 +124,7 @@ static int alias_cmd(redisContext *rc, struct ims_users *u, int argc, char **arg
 			return ims_cli_error("%s: an account, or another account's alias", argv[2]);
 		case IMS_EPERM:
 			return ims_cli_error("%s: the domain is not in [milter] local_domains",
-					     argv[2]);
+			                     argv[2]);
 		case IMS_EINVAL:
 			return ims_cli_error("%s: bad address, or the account itself", argv[2]);
 		default: return ims_cli_error("%s: %s", argv[2], ims_strstatus(st));
@@ -174,11 +175,11 @@ static int print_user(const struct ims_user_info *in, void *arg)
 int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "password-file", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"role", required_argument, NULL, 'r'},
+	    {"password-file", required_argument, NULL, 'p'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct ims_conf *conf;
 	const char *sub, *role = "user", *pwfile = NULL;
@@ -213,12 +214,12 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 	}
 	nargs = argc - optind;
 	if (strcmp(sub, "alias") != 0 &&
-	    (strcmp(sub, "list") == 0 ? nargs != 0
-	    : strcmp(sub, "role") == 0 ? nargs != 2
-	    : strcmp(sub, "add") == 0 || strcmp(sub, "del") == 0 || strcmp(sub, "passwd") == 0 ||
-			    strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0
-		    ? nargs != 1
-		    : 1))
+	    (strcmp(sub, "list") == 0   ? nargs != 0
+	     : strcmp(sub, "role") == 0 ? nargs != 2
+	     : strcmp(sub, "add") == 0 || strcmp(sub, "del") == 0 || strcmp(sub, "passwd") == 0 ||
+	             strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0
+	         ? nargs != 1
+	         : 1))
 		return ims_cli_usage_error("user", "usage: see 'ims user --help'");
 	if (ims_role_parse(role) < 0)
 		return ims_cli_usage_error("user", "--role must be user or admin");
@@ -237,12 +238,12 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(sub, "list") == 0) {
-		struct list_out o = { json, "" };
+		struct list_out o = {json, ""};
 		bool more = true;
 
 		while (more) { /* pages of 500 */
 			st = ims_users_list(u, o.last[0] ? o.last : NULL, 500, print_user, &o,
-					    &more);
+			                    &more);
 			if (st != IMS_OK) {
 				ims_cli_error("listing failed: %s", ims_strstatus(st));
 				goto out;
@@ -266,9 +267,9 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 				goto out;
 			}
 			st = strcmp(sub, "add") == 0
-				     ? ims_users_create(u, canon, password,
-							(enum ims_role)ims_role_parse(role))
-				     : ims_users_set_password(u, canon, password);
+			         ? ims_users_create(u, canon, password,
+			                            (enum ims_role)ims_role_parse(role))
+			         : ims_users_set_password(u, canon, password);
 			sodium_memzero(password, sizeof password);
 			if (st == IMS_OK)
 				audit(rc, strcmp(sub, "add") == 0 ? "user.create" : "user.passwd",

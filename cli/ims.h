@@ -13,14 +13,14 @@
 #include "model.h"
 #include "status.h"
 
-#define IMS_EXIT_OK 0
+#define IMS_EXIT_OK    0
 #define IMS_EXIT_ERROR 1
 #define IMS_EXIT_USAGE 2
 
 struct ims_cli {
-	const char *conf_path;   /* -c FILE, or NULL for the default */
-	const char *model_path;  /* --model FILE, or NULL for [classifier] model */
-	struct ims_conf *conf;   /* loaded on first ims_cli_conf() */
+	const char *conf_path;  /* -c FILE, or NULL for the default */
+	const char *model_path; /* --model FILE, or NULL for [classifier] model */
+	struct ims_conf *conf;  /* loaded on first ims_cli_conf() */
 };
 
 typedef int (*ims_cmd_fn)(struct ims_cli *cli, int argc, char **argv);
@@ -49,7 +49,8 @@ int ims_cmd_rescan(struct ims_cli *cli, int argc, char **argv);
 int ims_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Prints "ims <cmd>: <message>" and "Try 'ims <cmd> --help'."; returns IMS_EXIT_USAGE. */
-int ims_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ims_cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* The configuration: -c FILE (an error if bad), else the default file if
  * it exists, else built-in defaults.  NULL after printing the error.

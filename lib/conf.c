@@ -23,12 +23,12 @@
 
 enum conf_type {
 	T_STRING,
-	T_ENUM,     /* a string out of a comma-separated list of choices */
-	T_INT,      /* integer in [min, max] */
-	T_BOOL,     /* yes/no, true/false, on/off, 1/0 */
-	T_DOUBLE,   /* number in [min, max] */
-	T_SIZE,     /* bytes with an optional k, M or G suffix */
-	T_LIST,     /* comma-separated strings */
+	T_ENUM,   /* a string out of a comma-separated list of choices */
+	T_INT,    /* integer in [min, max] */
+	T_BOOL,   /* yes/no, true/false, on/off, 1/0 */
+	T_DOUBLE, /* number in [min, max] */
+	T_SIZE,   /* bytes with an optional k, M or G suffix */
+	T_LIST,   /* comma-separated strings */
 };
 
 struct conf_key {
@@ -43,295 +43,292 @@ struct conf_key {
 };
 
 #define OFF(f) offsetof(struct ims_conf, f)
-#define NOLIM 0, 0, NULL
+#define NOLIM  0, 0, NULL
 
 static const struct conf_key conf_table[] = {
-	{ "log", "target", T_ENUM, OFF(log_target), "auto", 0, 0, "auto,stderr,syslog",
-	  "where log lines go; auto: stderr in the foreground (systemd's journal), syslog once a "
-	  "daemon detaches" },
-	{ "log", "level", T_ENUM, OFF(log_level), "info", 0, 0, "error,warning,notice,info,debug",
-	  "lines above this level are dropped" },
-	{ "log", "facility", T_ENUM, OFF(log_facility), "mail", 0, 0,
-	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
-	  "syslog facility when target = syslog" },
+    {"log", "target", T_ENUM, OFF(log_target), "auto", 0, 0, "auto,stderr,syslog",
+     "where log lines go; auto: stderr in the foreground (systemd's journal), syslog once a "
+     "daemon detaches"},
+    {"log", "level", T_ENUM, OFF(log_level), "info", 0, 0, "error,warning,notice,info,debug",
+     "lines above this level are dropped"},
+    {"log", "facility", T_ENUM, OFF(log_facility), "mail", 0, 0,
+     "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
+     "syslog facility when target = syslog"},
 
-	{ "milter", "socket", T_STRING, OFF(milter_socket), "unix:/var/spool/postfix/ims/ims-milter.sock",
-	  NOLIM,
-	  "libmilter socket: unix:/path (default: inside Postfix's queue directory, which its "
-	  "chrooted smtpd reaches as unix:ims/ims-milter.sock) or inet:PORT@ADDRESS (TCP costs a "
-	  "delayed-ACK wait per message, see docs/milter.md)" },
-	{ "milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
-	  "drop privileges to this user after binding (empty: stay)" },
-	{ "milter", "metrics_listen", T_STRING, OFF(milter_metrics_listen), "", NOLIM,
-	  "loopback address:port where ims-milter serves Prometheus metrics at /metrics (empty: "
-	  "off)" },
-	{ "milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
-	  "write the daemon's pid here (empty: none)" },
-	{ "milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
-	  1024.0 * 1024 * 1024, NULL, "largest message scanned; see on_oversize" },
-	{ "milter", "max_header_size", T_SIZE, OFF(milter_max_header_size), "64k", 256,
-	  16.0 * 1024 * 1024, NULL, "largest single header (name and value)" },
-	{ "milter", "max_headers", T_INT, OFF(milter_max_headers), "1000", 10, 100000, NULL,
-	  "most headers one message may carry" },
-	{ "milter", "authserv_id", T_STRING, OFF(milter_authserv_id), "", NOLIM,
-	  "authserv-id in Authentication-Results (empty: the host name)" },
-	{ "milter", "local_domains", T_LIST, OFF(milter_local_domains), "", NOLIM,
-	  "domains whose mailboxes ims stores (comma-separated)" },
-	{ "milter", "trusted_networks", T_LIST, OFF(milter_trusted_networks), "", NOLIM,
-	  "client networks (CIDR) treated as internal; empty: none, not even loopback" },
-	{ "milter", "on_oversize", T_ENUM, OFF(milter_on_oversize), "reject", 0, 0, "reject,tempfail",
-	  "answer for a message over max_message_size" },
-	{ "milter", "on_multiple_from", T_ENUM, OFF(milter_on_multiple_from), "reject", 0, 0,
-	  "reject,score", "answer for a message with more than one From header" },
-	{ "milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
-	  "DKIM-sign mail from authenticated senders (keys in [dkim])" },
+    {"milter", "socket", T_STRING, OFF(milter_socket),
+     "unix:/var/spool/postfix/ims/ims-milter.sock", NOLIM,
+     "libmilter socket: unix:/path (default: inside Postfix's queue directory, which its "
+     "chrooted smtpd reaches as unix:ims/ims-milter.sock) or inet:PORT@ADDRESS (TCP costs a "
+     "delayed-ACK wait per message, see docs/milter.md)"},
+    {"milter", "user", T_STRING, OFF(milter_user), "", NOLIM,
+     "drop privileges to this user after binding (empty: stay)"},
+    {"milter", "metrics_listen", T_STRING, OFF(milter_metrics_listen), "", NOLIM,
+     "loopback address:port where ims-milter serves Prometheus metrics at /metrics (empty: "
+     "off)"},
+    {"milter", "pidfile", T_STRING, OFF(milter_pidfile), "", NOLIM,
+     "write the daemon's pid here (empty: none)"},
+    {"milter", "max_message_size", T_SIZE, OFF(milter_max_message_size), "25M", 1024,
+     1024.0 * 1024 * 1024, NULL, "largest message scanned; see on_oversize"},
+    {"milter", "max_header_size", T_SIZE, OFF(milter_max_header_size), "64k", 256,
+     16.0 * 1024 * 1024, NULL, "largest single header (name and value)"},
+    {"milter", "max_headers", T_INT, OFF(milter_max_headers), "1000", 10, 100000, NULL,
+     "most headers one message may carry"},
+    {"milter", "authserv_id", T_STRING, OFF(milter_authserv_id), "", NOLIM,
+     "authserv-id in Authentication-Results (empty: the host name)"},
+    {"milter", "local_domains", T_LIST, OFF(milter_local_domains), "", NOLIM,
+     "domains whose mailboxes ims stores (comma-separated)"},
+    {"milter", "trusted_networks", T_LIST, OFF(milter_trusted_networks), "", NOLIM,
+     "client networks (CIDR) treated as internal; empty: none, not even loopback"},
+    {"milter", "on_oversize", T_ENUM, OFF(milter_on_oversize), "reject", 0, 0, "reject,tempfail",
+     "answer for a message over max_message_size"},
+    {"milter", "on_multiple_from", T_ENUM, OFF(milter_on_multiple_from), "reject", 0, 0,
+     "reject,score", "answer for a message with more than one From header"},
+    {"milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
+     "DKIM-sign mail from authenticated senders (keys in [dkim])"},
 
-	{ "dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
-	  "host:port of the resolvers every check uses (empty: the system resolver)" },
-	{ "dns", "timeout_ms", T_INT, OFF(dns_timeout_ms), "5000", 10, 60000, NULL,
-	  "per-query timeout; a timeout is a temperror, never a hang" },
+    {"dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
+     "host:port of the resolvers every check uses (empty: the system resolver)"},
+    {"dns", "timeout_ms", T_INT, OFF(dns_timeout_ms), "5000", 10, 60000, NULL,
+     "per-query timeout; a timeout is a temperror, never a hang"},
 
-	{ "dnsbl", "client", T_LIST, OFF(dnsbl_client), "", NOLIM,
-	  "DNS lists of the client IP, one rule ZONE[:CODE]=SYMBOL:WEIGHT per item (CODE: "
-	  "127.0.0.N or &MASK; none: any 127/8 answer); repeat the key for more" },
-	{ "dnsbl", "helo", T_LIST, OFF(dnsbl_helo), "", NOLIM,
-	  "domain lists the HELO name's registrable domain is looked up in (rules as for client)" },
-	{ "dnsbl", "domain", T_LIST, OFF(dnsbl_domain), "", NOLIM,
-	  "URIBL/SURBL-style lists of the registrable domains of links and of the From domain "
-	  "(rules as for client)" },
-	{ "dnsbl", "max_lookups", T_INT, OFF(dnsbl_max_lookups), "32", 1, 1000, NULL,
-	  "DNS list lookups per message; the rest are not asked (DNSBL_LIMIT)" },
+    {"dnsbl", "client", T_LIST, OFF(dnsbl_client), "", NOLIM,
+     "DNS lists of the client IP, one rule ZONE[:CODE]=SYMBOL:WEIGHT per item (CODE: "
+     "127.0.0.N or &MASK; none: any 127/8 answer); repeat the key for more"},
+    {"dnsbl", "helo", T_LIST, OFF(dnsbl_helo), "", NOLIM,
+     "domain lists the HELO name's registrable domain is looked up in (rules as for client)"},
+    {"dnsbl", "domain", T_LIST, OFF(dnsbl_domain), "", NOLIM,
+     "URIBL/SURBL-style lists of the registrable domains of links and of the From domain "
+     "(rules as for client)"},
+    {"dnsbl", "max_lookups", T_INT, OFF(dnsbl_max_lookups), "32", 1, 1000, NULL,
+     "DNS list lookups per message; the rest are not asked (DNSBL_LIMIT)"},
 
-	{ "intel", "dir", T_STRING, OFF(intel_dir), "", NOLIM,
-	  "directory of block/allow list files NAME.block and NAME.allow (IPs, networks, "
-	  "domains, URLs, sha256 of attachments), reloaded on change (empty: off)" },
-	{ "intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
-	  "entries read from all list files together; lines past it are dropped with a log line" },
+    {"intel", "dir", T_STRING, OFF(intel_dir), "", NOLIM,
+     "directory of block/allow list files NAME.block and NAME.allow (IPs, networks, "
+     "domains, URLs, sha256 of attachments), reloaded on change (empty: off)"},
+    {"intel", "max_entries", T_INT, OFF(intel_max_entries), "1000000", 1, 100000000, NULL,
+     "entries read from all list files together; lines past it are dropped with a log line"},
 
-	{ "links", "rewrite", T_ENUM, OFF(links_rewrite), "tagged", 0, 0, "tagged,all,off",
-	  "rewrite the links of inbound mail to click_url: tagged mail only, all inbound mail "
-	  "that is delivered, or off (needs click_url and key_file)" },
-	{ "links", "click_url", T_STRING, OFF(links_click_url), "", NOLIM,
-	  "the address of ims-webapi's GET /click as users reach it, e.g. "
-	  "https://mail.example.com/click (empty: no rewriting)" },
-	{ "links", "key_file", T_STRING, OFF(links_key_file), "", NOLIM,
-	  "file (mode 0600 or 0640, at least 32 bytes) whose contents sign the click tokens; "
-	  "ims-milter and ims-webapi must read the same one (empty: no rewriting, /click off)" },
-	{ "links", "lifetime_days", T_INT, OFF(links_lifetime_days), "90", 1, 3650, NULL,
-	  "a rewritten link stops working this long after the message arrived" },
-	{ "links", "max_links", T_INT, OFF(links_max_links), "500", 1, 10000, NULL,
-	  "a message with more links is delivered unrewritten (LINKS_NOT_REWRITTEN)" },
+    {"links", "rewrite", T_ENUM, OFF(links_rewrite), "tagged", 0, 0, "tagged,all,off",
+     "rewrite the links of inbound mail to click_url: tagged mail only, all inbound mail "
+     "that is delivered, or off (needs click_url and key_file)"},
+    {"links", "click_url", T_STRING, OFF(links_click_url), "", NOLIM,
+     "the address of ims-webapi's GET /click as users reach it, e.g. "
+     "https://mail.example.com/click (empty: no rewriting)"},
+    {"links", "key_file", T_STRING, OFF(links_key_file), "", NOLIM,
+     "file (mode 0600 or 0640, at least 32 bytes) whose contents sign the click tokens; "
+     "ims-milter and ims-webapi must read the same one (empty: no rewriting, /click off)"},
+    {"links", "lifetime_days", T_INT, OFF(links_lifetime_days), "90", 1, 3650, NULL,
+     "a rewritten link stops working this long after the message arrived"},
+    {"links", "max_links", T_INT, OFF(links_max_links), "500", 1, 10000, NULL,
+     "a message with more links is delivered unrewritten (LINKS_NOT_REWRITTEN)"},
 
-	{ "senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
-	  "entries one user's or one domain's sender allow/block list may hold" },
-	{ "bec", "enabled", T_BOOL, OFF(bec_enabled), "yes", NOLIM,
-	  "run the impersonation and look-alike checks on inbound mail (BEC_* symbols)" },
-	{ "bec", "protected_domains", T_LIST, OFF(bec_protected_domains), "", NOLIM,
-	  "domains whose look-alikes are flagged besides [milter] local_domains (partners, "
-	  "banks)" },
-	{ "bec", "protected_names", T_LIST, OFF(bec_protected_names), "", NOLIM,
-	  "display names flagged on external mail besides the names local users send under" },
-	{ "bec", "freemail_domains", T_LIST, OFF(bec_freemail_domains),
-	  "gmail.com,googlemail.com,yahoo.com,outlook.com,hotmail.com,live.com,aol.com,icloud.com,"
-	  "gmx.com,gmx.de,web.de,mail.com,proton.me,protonmail.com,yandex.ru,mail.ru,qq.com",
-	  NOLIM,
-	  "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL (repeat the key to add "
-	  "more)" },
-	{ "bec", "max_edit_distance", T_INT, OFF(bec_max_edit_distance), "1", 0, 2, NULL,
-	  "largest edit distance between registrable-domain labels that is a look-alike (0: "
-	  "confusable characters only)" },
-	{ "bec", "min_label_length", T_INT, OFF(bec_min_label_length), "5", 1, 63, NULL,
-	  "shorter protected labels are matched by confusable characters only, not by distance" },
-	{ "bec", "first_time_sender", T_BOOL, OFF(bec_first_time_sender), "yes", NOLIM,
-	  "flag a From address no local recipient has corresponded with (BEC_FIRST_TIME_SENDER)" },
-	{ "bec", "correspondents_max", T_INT, OFF(bec_correspondents_max), "1000", 10, 100000,
-	  NULL, "addresses and domains remembered per local user (the newest kept)" },
-	{ "bec", "correspondents_days", T_INT, OFF(bec_correspondents_days), "365", 1, 3650, NULL,
-	  "a user's correspondents are forgotten after this many days without mail" },
+    {"senders", "max_entries", T_INT, OFF(senders_max_entries), "1000", 1, 100000, NULL,
+     "entries one user's or one domain's sender allow/block list may hold"},
+    {"bec", "enabled", T_BOOL, OFF(bec_enabled), "yes", NOLIM,
+     "run the impersonation and look-alike checks on inbound mail (BEC_* symbols)"},
+    {"bec", "protected_domains", T_LIST, OFF(bec_protected_domains), "", NOLIM,
+     "domains whose look-alikes are flagged besides [milter] local_domains (partners, "
+     "banks)"},
+    {"bec", "protected_names", T_LIST, OFF(bec_protected_names), "", NOLIM,
+     "display names flagged on external mail besides the names local users send under"},
+    {"bec", "freemail_domains", T_LIST, OFF(bec_freemail_domains),
+     "gmail.com,googlemail.com,yahoo.com,outlook.com,hotmail.com,live.com,aol.com,icloud.com,"
+     "gmx.com,gmx.de,web.de,mail.com,proton.me,protonmail.com,yandex.ru,mail.ru,qq.com",
+     NOLIM,
+     "free-mail domains: a Reply-To there is BEC_REPLY_TO_FREEMAIL (repeat the key to add "
+     "more)"},
+    {"bec", "max_edit_distance", T_INT, OFF(bec_max_edit_distance), "1", 0, 2, NULL,
+     "largest edit distance between registrable-domain labels that is a look-alike (0: "
+     "confusable characters only)"},
+    {"bec", "min_label_length", T_INT, OFF(bec_min_label_length), "5", 1, 63, NULL,
+     "shorter protected labels are matched by confusable characters only, not by distance"},
+    {"bec", "first_time_sender", T_BOOL, OFF(bec_first_time_sender), "yes", NOLIM,
+     "flag a From address no local recipient has corresponded with (BEC_FIRST_TIME_SENDER)"},
+    {"bec", "correspondents_max", T_INT, OFF(bec_correspondents_max), "1000", 10, 100000, NULL,
+     "addresses and domains remembered per local user (the newest kept)"},
+    {"bec", "correspondents_days", T_INT, OFF(bec_correspondents_days), "365", 1, 3650, NULL,
+     "a user's correspondents are forgotten after this many days without mail"},
 
-	{ "siem", "syslog", T_STRING, OFF(siem_syslog), "", NOLIM,
-	  "where `ims events forward` sends events: unix:/dev/log, udp:HOST:PORT or tcp:HOST:PORT "
-	  "(HOST numeric; RFC 5424, octet counting on TCP; empty: off)" },
-	{ "siem", "format", T_ENUM, OFF(siem_format), "cef", 0, 0, "cef,json",
-	  "message body: ArcSight CEF or one JSON object" },
-	{ "siem", "facility", T_ENUM, OFF(siem_facility), "local0", 0, 0,
-	  "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
-	  "syslog facility of the forwarded events" },
-	{ "siem", "batch", T_INT, OFF(siem_batch), "100", 1, 10000, NULL,
-	  "events read from Redis per XREAD; the saved position moves after each batch" },
+    {"siem", "syslog", T_STRING, OFF(siem_syslog), "", NOLIM,
+     "where `ims events forward` sends events: unix:/dev/log, udp:HOST:PORT or tcp:HOST:PORT "
+     "(HOST numeric; RFC 5424, octet counting on TCP; empty: off)"},
+    {"siem", "format", T_ENUM, OFF(siem_format), "cef", 0, 0, "cef,json",
+     "message body: ArcSight CEF or one JSON object"},
+    {"siem", "facility", T_ENUM, OFF(siem_facility), "local0", 0, 0,
+     "mail,daemon,user,local0,local1,local2,local3,local4,local5,local6,local7",
+     "syslog facility of the forwarded events"},
+    {"siem", "batch", T_INT, OFF(siem_batch), "100", 1, 10000, NULL,
+     "events read from Redis per XREAD; the saved position moves after each batch"},
 
-	{ "redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host" },
-	{ "redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port" },
-	{ "redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
-	  "Unix socket path; overrides host and port when set" },
-	{ "redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
-	  "AUTH password written here (empty: none); prefer password_file" },
-	{ "redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
-	  "Redis ACL user to AUTH as with the password (empty: the default user)" },
-	{ "redis", "password_file", T_STRING, OFF(redis_password_file), "", NOLIM,
-	  "file holding the password of [redis] user (its first line; mode 0600 or 0640, readable "
-	  "by the daemons' user: ims-milter reads it again on reload)" },
-	{ "redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number" },
-	{ "redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
-	  "connect and command timeout" },
-	{ "redis", "retention_days", T_INT, OFF(redis_retention_days), "30", 1, 3650, NULL,
-	  "stored messages and scan logs expire after this many days" },
-	{ "redis", "max_stored_size", T_SIZE, OFF(redis_max_stored_size), "10M", 1024,
-	  1024.0 * 1024 * 1024, NULL, "raw messages larger than this are stored truncated" },
+    {"redis", "host", T_STRING, OFF(redis_host), "127.0.0.1", NOLIM, "Redis host"},
+    {"redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port"},
+    {"redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
+     "Unix socket path; overrides host and port when set"},
+    {"redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
+     "AUTH password written here (empty: none); prefer password_file"},
+    {"redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
+     "Redis ACL user to AUTH as with the password (empty: the default user)"},
+    {"redis", "password_file", T_STRING, OFF(redis_password_file), "", NOLIM,
+     "file holding the password of [redis] user (its first line; mode 0600 or 0640, readable "
+     "by the daemons' user: ims-milter reads it again on reload)"},
+    {"redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number"},
+    {"redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
+     "connect and command timeout"},
+    {"redis", "retention_days", T_INT, OFF(redis_retention_days), "30", 1, 3650, NULL,
+     "stored messages and scan logs expire after this many days"},
+    {"redis", "max_stored_size", T_SIZE, OFF(redis_max_stored_size), "10M", 1024,
+     1024.0 * 1024 * 1024, NULL, "raw messages larger than this are stored truncated"},
 
-	{ "classifier", "model", T_STRING, OFF(classifier_model), IMS_MODELDIR "/model.ims", NOLIM,
-	  "the SVM model file" },
+    {"classifier", "model", T_STRING, OFF(classifier_model), IMS_MODELDIR "/model.ims", NOLIM,
+     "the SVM model file"},
 
-	{ "actions", "tag", T_DOUBLE, OFF(action_tag), "5", -1, 1e6, NULL,
-	  "score at which X-Spam-Flag: YES is set (negative: never)" },
-	{ "actions", "quarantine", T_DOUBLE, OFF(action_quarantine), "10", -1, 1e6, NULL,
-	  "score at which the message is held in quarantine (negative: never)" },
-	{ "actions", "reject", T_DOUBLE, OFF(action_reject), "15", -1, 1e6, NULL,
-	  "score at which the message is rejected with 550 5.7.1 (negative: never)" },
+    {"actions", "tag", T_DOUBLE, OFF(action_tag), "5", -1, 1e6, NULL,
+     "score at which X-Spam-Flag: YES is set (negative: never)"},
+    {"actions", "quarantine", T_DOUBLE, OFF(action_quarantine), "10", -1, 1e6, NULL,
+     "score at which the message is held in quarantine (negative: never)"},
+    {"actions", "reject", T_DOUBLE, OFF(action_reject), "15", -1, 1e6, NULL,
+     "score at which the message is rejected with 550 5.7.1 (negative: never)"},
 
-	{ "dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
-	  "signing keys, each domain:selector:/path/to/private.pem (mode 0600 or 0640)" },
-	{ "dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
-	  "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
-	  "header/body canonicalization for signing" },
+    {"dkim", "keys", T_LIST, OFF(dkim_keys), "", NOLIM,
+     "signing keys, each domain:selector:/path/to/private.pem (mode 0600 or 0640)"},
+    {"dkim", "canonicalization", T_ENUM, OFF(dkim_canonicalization), "relaxed/relaxed", 0, 0,
+     "relaxed/relaxed,relaxed/simple,simple/simple,simple/relaxed",
+     "header/body canonicalization for signing"},
 
-	{ "webapi", "listen", T_STRING, OFF(webapi_listen), "127.0.0.1:8080", NOLIM,
-	  "address:port the web API listens on" },
-	{ "webapi", "threads", T_INT, OFF(webapi_threads), "4", 1, 256, NULL,
-	  "worker threads" },
-	{ "webapi", "max_connections", T_INT, OFF(webapi_max_connections), "512", 1, 65536, NULL,
-	  "concurrent connections" },
-	{ "webapi", "max_connections_per_ip", T_INT, OFF(webapi_max_connections_per_ip), "32", 0,
-	  65536, NULL,
-	  "concurrent connections from one client address (0: no cap; set it behind a proxy)" },
-	{ "webapi", "head_timeout_s", T_INT, OFF(webapi_head_timeout_s), "10", 1, 3600, NULL,
-	  "seconds a connection has to send a complete request head (slow clients are cut off)" },
-	{ "webapi", "max_body", T_SIZE, OFF(webapi_max_body), "10M", 1024, 1024.0 * 1024 * 1024,
-	  NULL, "largest request body (413 above)" },
-	{ "webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
-	  "idle connection timeout" },
-	{ "webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
-	  "file holding the HS256 secret (at least 32 bytes; mode 0600 or 0640)" },
-	{ "webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
-	  "lifetime of an access token" },
-	{ "webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000,
-	  NULL, "lifetime of a refresh token" },
-	{ "webapi", "registration", T_BOOL, OFF(webapi_registration), "no", NOLIM,
-	  "allow POST /auth/register for addresses in local_domains" },
-	{ "webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587",
-	  NOLIM, "SMTP submission service POST /emails/send goes through (scanned and signed)" },
-	{ "webapi", "submission_tls", T_ENUM, OFF(webapi_submission_tls), "auto", 0, 0,
-	  "auto,required,opportunistic",
-	  "STARTTLS on an smtp:// submission URL (smtps:// is always TLS); auto: required unless "
-	  "the server is on loopback" },
-	{ "webapi", "submission_ca_file", T_STRING, OFF(webapi_submission_ca_file), "", NOLIM,
-	  "PEM file of the CA(s) that sign the submission server's certificate (empty: the "
-	  "system's CAs)" },
-	{ "webapi", "submission_tls_verify", T_BOOL, OFF(webapi_submission_tls_verify), "yes", NOLIM,
-	  "check the submission server's certificate and name (no: tests only; the password would "
-	  "go to anyone in the path)" },
-	{ "webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
-	  "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)" },
-	{ "webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file),
-	  "", NOLIM, "file holding the password of submission_user (mode 0600 or 0640)" },
-	{ "webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
-	  "static files of the web UI" },
-	{ "webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
-	  "failed login attempts allowed per address and per client IP per minute" },
-	{ "webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
-	  "messages a user may send per minute" },
-	{ "webapi", "scan_rate", T_INT, OFF(webapi_scan_rate), "60", 1, 100000, NULL,
-	  "POST /scan-email requests a user may make per minute" },
-	{ "webapi", "metrics_token_file", T_STRING, OFF(webapi_metrics_token_file), "", NOLIM,
-	  "file holding a bearer token GET /metrics then requires (empty: /metrics is open)" },
-	{ "webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
-	  "default page size of lists" },
+    {"webapi", "listen", T_STRING, OFF(webapi_listen), "127.0.0.1:8080", NOLIM,
+     "address:port the web API listens on"},
+    {"webapi", "threads", T_INT, OFF(webapi_threads), "4", 1, 256, NULL, "worker threads"},
+    {"webapi", "max_connections", T_INT, OFF(webapi_max_connections), "512", 1, 65536, NULL,
+     "concurrent connections"},
+    {"webapi", "max_connections_per_ip", T_INT, OFF(webapi_max_connections_per_ip), "32", 0, 65536,
+     NULL, "concurrent connections from one client address (0: no cap; set it behind a proxy)"},
+    {"webapi", "head_timeout_s", T_INT, OFF(webapi_head_timeout_s), "10", 1, 3600, NULL,
+     "seconds a connection has to send a complete request head (slow clients are cut off)"},
+    {"webapi", "max_body", T_SIZE, OFF(webapi_max_body), "10M", 1024, 1024.0 * 1024 * 1024, NULL,
+     "largest request body (413 above)"},
+    {"webapi", "timeout_s", T_INT, OFF(webapi_timeout_s), "30", 1, 3600, NULL,
+     "idle connection timeout"},
+    {"webapi", "jwt_secret_file", T_STRING, OFF(webapi_jwt_secret_file), "", NOLIM,
+     "file holding the HS256 secret (at least 32 bytes; mode 0600 or 0640)"},
+    {"webapi", "access_ttl_s", T_INT, OFF(webapi_access_ttl_s), "900", 30, 86400, NULL,
+     "lifetime of an access token"},
+    {"webapi", "refresh_ttl_s", T_INT, OFF(webapi_refresh_ttl_s), "1209600", 300, 31536000, NULL,
+     "lifetime of a refresh token"},
+    {"webapi", "registration", T_BOOL, OFF(webapi_registration), "no", NOLIM,
+     "allow POST /auth/register for addresses in local_domains"},
+    {"webapi", "submission", T_STRING, OFF(webapi_submission), "smtp://127.0.0.1:587", NOLIM,
+     "SMTP submission service POST /emails/send goes through (scanned and signed)"},
+    {"webapi", "submission_tls", T_ENUM, OFF(webapi_submission_tls), "auto", 0, 0,
+     "auto,required,opportunistic",
+     "STARTTLS on an smtp:// submission URL (smtps:// is always TLS); auto: required unless "
+     "the server is on loopback"},
+    {"webapi", "submission_ca_file", T_STRING, OFF(webapi_submission_ca_file), "", NOLIM,
+     "PEM file of the CA(s) that sign the submission server's certificate (empty: the "
+     "system's CAs)"},
+    {"webapi", "submission_tls_verify", T_BOOL, OFF(webapi_submission_tls_verify), "yes", NOLIM,
+     "check the submission server's certificate and name (no: tests only; the password would "
+     "go to anyone in the path)"},
+    {"webapi", "submission_user", T_STRING, OFF(webapi_submission_user), "", NOLIM,
+     "SMTP AUTH master user (Dovecot) that sends as the signed-in user (empty: no AUTH)"},
+    {"webapi", "submission_password_file", T_STRING, OFF(webapi_submission_password_file), "",
+     NOLIM, "file holding the password of submission_user (mode 0600 or 0640)"},
+    {"webapi", "ui_dir", T_STRING, OFF(webapi_ui_dir), IMS_MODELDIR "/ui", NOLIM,
+     "static files of the web UI"},
+    {"webapi", "login_rate", T_INT, OFF(webapi_login_rate), "10", 1, 100000, NULL,
+     "failed login attempts allowed per address and per client IP per minute"},
+    {"webapi", "send_rate", T_INT, OFF(webapi_send_rate), "30", 1, 100000, NULL,
+     "messages a user may send per minute"},
+    {"webapi", "scan_rate", T_INT, OFF(webapi_scan_rate), "60", 1, 100000, NULL,
+     "POST /scan-email requests a user may make per minute"},
+    {"webapi", "metrics_token_file", T_STRING, OFF(webapi_metrics_token_file), "", NOLIM,
+     "file holding a bearer token GET /metrics then requires (empty: /metrics is open)"},
+    {"webapi", "page_size", T_INT, OFF(webapi_page_size), "50", 1, 1000, NULL,
+     "default page size of lists"},
 
-	{ "quarantine", "retention_days", T_INT, OFF(quarantine_retention_days), "30", 1, 3650,
-	  NULL, "days a held message is kept before it is purged unreleased" },
-	{ "quarantine", "max_message_size", T_SIZE, OFF(quarantine_max_message_size), "10M", 1024,
-	  1024.0 * 1024 * 1024, NULL,
-	  "largest message held; a larger one that would be held is rejected" },
-	{ "quarantine", "max_bytes", T_SIZE, OFF(quarantine_max_bytes), "1G", 0,
-	  1024.0 * 1024 * 1024 * 1024, NULL,
-	  "total size of held messages; when full, messages to hold are tempfailed (0: no cap)" },
-	{ "quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
-	  "Dovecot LMTP that released messages are delivered to: unix:/path or host:port" },
-	{ "quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
-	  "score,dmarc,rescan",
-	  "why a message was held for users to release it themselves (score, dmarc, rescan: "
-	  "pulled after delivery by `ims rescan`; "
-	  "empty: admins only)" },
-	{ "quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
-	  "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
-	  "domain)" },
-	{ "dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
-	  "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })" },
-	{ "dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
-	  "http://127.0.0.1:8080/doveadm/v1", NOLIM,
-	  "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)" },
-	{ "dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
-	  "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox" },
-	{ "dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
-	  "time limit of one doveadm request" },
+    {"quarantine", "retention_days", T_INT, OFF(quarantine_retention_days), "30", 1, 3650, NULL,
+     "days a held message is kept before it is purged unreleased"},
+    {"quarantine", "max_message_size", T_SIZE, OFF(quarantine_max_message_size), "10M", 1024,
+     1024.0 * 1024 * 1024, NULL,
+     "largest message held; a larger one that would be held is rejected"},
+    {"quarantine", "max_bytes", T_SIZE, OFF(quarantine_max_bytes), "1G", 0,
+     1024.0 * 1024 * 1024 * 1024, NULL,
+     "total size of held messages; when full, messages to hold are tempfailed (0: no cap)"},
+    {"quarantine", "lmtp", T_STRING, OFF(quarantine_lmtp), "unix:/run/dovecot/ims-lmtp", NOLIM,
+     "Dovecot LMTP that released messages are delivered to: unix:/path or host:port"},
+    {"quarantine", "user_release", T_LIST, OFF(quarantine_user_release), "score", 0, 0,
+     "score,dmarc,rescan",
+     "why a message was held for users to release it themselves (score, dmarc, rescan: "
+     "pulled after delivery by `ims rescan`; "
+     "empty: admins only)"},
+    {"quarantine", "digest_from", T_STRING, OFF(quarantine_digest_from), "", NOLIM,
+     "sender of `ims quarantine digest`, an ims user (empty: postmaster@ the first local "
+     "domain)"},
+    {"dovecot", "doveadm_socket", T_STRING, OFF(dovecot_doveadm_socket), "", NOLIM,
+     "unix socket of Dovecot's doveadm HTTP listener (service doveadm { unix_listener http })"},
+    {"dovecot", "doveadm_url", T_STRING, OFF(dovecot_doveadm_url),
+     "http://127.0.0.1:8080/doveadm/v1", NOLIM,
+     "URL of the doveadm HTTP API (with doveadm_socket: the path part is used)"},
+    {"dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
+     "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox"},
+    {"dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
+     "time limit of one doveadm request"},
 
-	{ "users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
-	  "Dovecot mail home of a user (%d domain, %n local part)" },
-	{ "users", "uid", T_INT, OFF(users_uid), "5000", 1, 2147483647, NULL,
-	  "system uid Dovecot delivers as" },
-	{ "users", "gid", T_INT, OFF(users_gid), "5000", 1, 2147483647, NULL,
-	  "system gid Dovecot delivers as" },
+    {"users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
+     "Dovecot mail home of a user (%d domain, %n local part)"},
+    {"users", "uid", T_INT, OFF(users_uid), "5000", 1, 2147483647, NULL,
+     "system uid Dovecot delivers as"},
+    {"users", "gid", T_INT, OFF(users_gid), "5000", 1, 2147483647, NULL,
+     "system gid Dovecot delivers as"},
 
-	{ "feedback", "max_message_size", T_SIZE, OFF(feedback_max_message_size), "256k", 1024,
-	  64.0 * 1024 * 1024, NULL, "bytes of a reported message kept for training (the rest is cut)" },
-	{ "feedback", "max_per_user", T_INT, OFF(feedback_max_per_user), "5000", 1, 10000000, NULL,
-	  "messages one user's feedback may cover; more are refused" },
-	{ "feedback", "rate_per_hour", T_INT, OFF(feedback_rate_per_hour), "200", 1, 1000000, NULL,
-	  "feedback records one user may add per hour; more are refused" },
-	{ "feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
-	  "a user's feedback index expires this long after their last report" },
+    {"feedback", "max_message_size", T_SIZE, OFF(feedback_max_message_size), "256k", 1024,
+     64.0 * 1024 * 1024, NULL, "bytes of a reported message kept for training (the rest is cut)"},
+    {"feedback", "max_per_user", T_INT, OFF(feedback_max_per_user), "5000", 1, 10000000, NULL,
+     "messages one user's feedback may cover; more are refused"},
+    {"feedback", "rate_per_hour", T_INT, OFF(feedback_rate_per_hour), "200", 1, 1000000, NULL,
+     "feedback records one user may add per hour; more are refused"},
+    {"feedback", "retention_days", T_INT, OFF(feedback_retention_days), "365", 1, 3650, NULL,
+     "a user's feedback index expires this long after their last report"},
 
-	{ "antivirus", "socket", T_STRING, OFF(antivirus_socket), "", NOLIM,
-	  "clamd's socket: unix:/path (Debian: unix:/run/clamav/clamd.ctl) or 127.0.0.1:PORT "
-	  "(loopback only: clamd has no authentication); empty: no antivirus" },
-	{ "antivirus", "timeout_ms", T_INT, OFF(antivirus_timeout_ms), "10000", 100, 300000, NULL,
-	  "deadline of one clamd scan (connect, send, reply); past it, on_error applies" },
-	{ "antivirus", "max_size", T_SIZE, OFF(antivirus_max_size), "25M", 1024,
-	  1024.0 * 1024 * 1024, NULL,
-	  "bytes of a message streamed to clamd (keep it within clamd's StreamMaxLength); a larger "
-	  "message is scanned up to this size and gets AV_SIZE_LIMIT" },
-	{ "antivirus", "scan", T_ENUM, OFF(antivirus_scan), "attachments", 0, 0, "attachments,all",
-	  "which messages go to clamd: those with an attachment, or all" },
-	{ "antivirus", "on_error", T_ENUM, OFF(antivirus_on_error), "tempfail", 0, 0,
-	  "tempfail,neutral",
-	  "when clamd is down, times out or fails: tempfail (451, the sender retries) or neutral "
-	  "(the message goes on unscanned); AV_UNAVAILABLE either way" },
-	{ "antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
-	  "reject,quarantine,score",
-	  "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
-	  "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
-	  "(its weight only)" },
+    {"antivirus", "socket", T_STRING, OFF(antivirus_socket), "", NOLIM,
+     "clamd's socket: unix:/path (Debian: unix:/run/clamav/clamd.ctl) or 127.0.0.1:PORT "
+     "(loopback only: clamd has no authentication); empty: no antivirus"},
+    {"antivirus", "timeout_ms", T_INT, OFF(antivirus_timeout_ms), "10000", 100, 300000, NULL,
+     "deadline of one clamd scan (connect, send, reply); past it, on_error applies"},
+    {"antivirus", "max_size", T_SIZE, OFF(antivirus_max_size), "25M", 1024, 1024.0 * 1024 * 1024,
+     NULL,
+     "bytes of a message streamed to clamd (keep it within clamd's StreamMaxLength); a larger "
+     "message is scanned up to this size and gets AV_SIZE_LIMIT"},
+    {"antivirus", "scan", T_ENUM, OFF(antivirus_scan), "attachments", 0, 0, "attachments,all",
+     "which messages go to clamd: those with an attachment, or all"},
+    {"antivirus", "on_error", T_ENUM, OFF(antivirus_on_error), "tempfail", 0, 0, "tempfail,neutral",
+     "when clamd is down, times out or fails: tempfail (451, the sender retries) or neutral "
+     "(the message goes on unscanned); AV_UNAVAILABLE either way"},
+    {"antivirus", "action", T_ENUM, OFF(antivirus_action), "reject", 0, 0,
+     "reject,quarantine,score",
+     "what VIRUS_FOUND does whatever the score: reject (550), quarantine (held for admins to "
+     "release; VIRUS_FOUND then weighs 0, the rest of the score may still reject), or score "
+     "(its weight only)"},
 
-	{ "attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
-	  "type attachments by content (libmagic) and list archive members (libarchive)" },
-	{ "attachments", "max_size", T_SIZE, OFF(attachments_max_size), "10M", 1024,
-	  1024.0 * 1024 * 1024, NULL,
-	  "decoded bytes of one attachment or archive member looked at (ATTACH_SIZE_LIMIT above)" },
-	{ "attachments", "max_members", T_INT, OFF(attachments_max_members), "1000", 1, 1000000,
-	  NULL, "archive members listed per message (ARCHIVE_MEMBER_LIMIT above)" },
-	{ "attachments", "max_uncompressed", T_SIZE, OFF(attachments_max_uncompressed), "50M",
-	  1024, 16.0 * 1024 * 1024 * 1024, NULL,
-	  "bytes decompressed from archives per message (ARCHIVE_BYTES_LIMIT above)" },
-	{ "attachments", "max_depth", T_INT, OFF(attachments_max_depth), "3", 1, 16, NULL,
-	  "archives inside archives opened (ARCHIVE_DEPTH_LIMIT deeper)" },
+    {"attachments", "enabled", T_BOOL, OFF(attachments_enabled), "yes", NOLIM,
+     "type attachments by content (libmagic) and list archive members (libarchive)"},
+    {"attachments", "max_size", T_SIZE, OFF(attachments_max_size), "10M", 1024,
+     1024.0 * 1024 * 1024, NULL,
+     "decoded bytes of one attachment or archive member looked at (ATTACH_SIZE_LIMIT above)"},
+    {"attachments", "max_members", T_INT, OFF(attachments_max_members), "1000", 1, 1000000, NULL,
+     "archive members listed per message (ARCHIVE_MEMBER_LIMIT above)"},
+    {"attachments", "max_uncompressed", T_SIZE, OFF(attachments_max_uncompressed), "50M", 1024,
+     16.0 * 1024 * 1024 * 1024, NULL,
+     "bytes decompressed from archives per message (ARCHIVE_BYTES_LIMIT above)"},
+    {"attachments", "max_depth", T_INT, OFF(attachments_max_depth), "3", 1, 16, NULL,
+     "archives inside archives opened (ARCHIVE_DEPTH_LIMIT deeper)"},
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
 
-static const char *const known_sections[] = { "log",     "milter", "dns",   "dnsbl", "intel", "links",
-					      "senders", "bec", "redis", "classifier", "scores", "actions",
-					      "dkim",    "webapi", "quarantine", "dovecot", "users",
-					      "feedback", "antivirus", "attachments", "siem" };
+static const char *const known_sections[] = {
+    "log",        "milter",  "dns",        "dnsbl",    "intel",     "links",       "senders",
+    "bec",        "redis",   "classifier", "scores",   "actions",   "dkim",        "webapi",
+    "quarantine", "dovecot", "users",      "feedback", "antivirus", "attachments", "siem"};
 
 /* A default as the docs show it: see ims_conf_write_sample. */
 static void put_default(FILE *f, const char *def, bool portable)
@@ -361,14 +358,9 @@ static void conf_free(struct ims_conf *c)
 		void *field = (char *)c + conf_table[i].offset;
 		switch (conf_table[i].type) {
 		case T_STRING:
-		case T_ENUM:
-			free(*(char **)field);
-			break;
-		case T_LIST:
-			free_list(*(char ***)field);
-			break;
-		default:
-			break;
+		case T_ENUM: free(*(char **)field); break;
+		case T_LIST: free_list(*(char ***)field); break;
+		default: break;
 		}
 	}
 	free(c->scores);
@@ -390,8 +382,8 @@ static char *trim(char *s)
 
 static int parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
 
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(v, yes[i]) == 0)
@@ -424,9 +416,12 @@ static int parse_size(const char *v, double *out)
 		return -1;
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': mul = 1024; break;
-		case 'm': case 'M': mul = 1024.0 * 1024; break;
-		case 'g': case 'G': mul = 1024.0 * 1024 * 1024; break;
+		case 'k':
+		case 'K': mul = 1024; break;
+		case 'm':
+		case 'M': mul = 1024.0 * 1024; break;
+		case 'g':
+		case 'G': mul = 1024.0 * 1024 * 1024; break;
 		default: return -1;
 		}
 		if (end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
@@ -481,7 +476,7 @@ static char **split_list(const char *v)
 
 /* Sets one key from its text; writes a reason to why on failure. */
 static int set_value(struct ims_conf *c, const struct conf_key *k, const char *text, char *why,
-		     size_t whylen)
+                     size_t whylen)
 {
 	void *field = (char *)c + k->offset;
 	char *v, *copy = strdup(text);
@@ -557,7 +552,8 @@ static int set_value(struct ims_conf *c, const struct conf_key *k, const char *t
 		if (parse_size(v, &d) < 0)
 			snprintf(why, whylen, "'%s' is not a size (bytes, or with k, M, G)", v);
 		else if (d < k->min || d > k->max)
-			snprintf(why, whylen, "%s is out of range [%.0f, %.0f] bytes", v, k->min, k->max);
+			snprintf(why, whylen, "%s is out of range [%.0f, %.0f] bytes", v, k->min,
+			         k->max);
 		else
 			*(size_t *)field = (size_t)d, rc = 0;
 		break;
@@ -616,7 +612,7 @@ static ims_status check_domain(const char *v, char *why, size_t whylen)
 				goto bad;
 			label = 0;
 		} else if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			   (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) {
+		           (*p >= '0' && *p <= '9') || (*p == '-' && label > 0)) {
 			if (++label > 63)
 				goto bad;
 		} else {
@@ -636,7 +632,8 @@ static ims_status check_token(const char *v, char *why, size_t whylen)
 {
 	for (const char *p = v; *p; p++) {
 		if (*p <= ' ' || *p >= 127 || strchr("()<>@,;:\\\"/[]?=", *p)) {
-			snprintf(why, whylen, "'%s' may hold only letters, digits, '.', '-', '_'", v);
+			snprintf(why, whylen, "'%s' may hold only letters, digits, '.', '-', '_'",
+			         v);
 			return IMS_EINVAL;
 		}
 	}
@@ -746,30 +743,30 @@ static const struct {
 	const char *section, *name;
 	conf_check_fn check;
 } value_checks[] = {
-	{ "antivirus", "socket", check_clamd },
-	{ "milter", "socket", check_milter_socket },
-	{ "milter", "metrics_listen", check_listen },
-	{ "milter", "user", check_user },
-	{ "milter", "authserv_id", check_token },
-	{ "milter", "local_domains", check_domain },
-	{ "milter", "trusted_networks", check_cidr },
-	{ "dns", "nameservers", check_nameserver },
-	{ "dnsbl", "client", check_dnsbl_rule },
-	{ "dnsbl", "helo", check_dnsbl_rule },
-	{ "dnsbl", "domain", check_dnsbl_rule },
-	{ "intel", "dir", check_abs_path },
-	{ "links", "key_file", check_abs_path },
-	{ "links", "click_url", check_click_url },
-	{ "siem", "syslog", check_syslog_target },
-	{ "redis", "socket", check_abs_path },
-	{ "redis", "password_file", check_abs_path },
-	{ "dkim", "keys", check_dkim_key },
-	{ "webapi", "listen", check_listen },
-	{ "webapi", "submission", check_smtp_url },
-	{ "webapi", "jwt_secret_file", check_abs_path },
-	{ "webapi", "submission_password_file", check_abs_path },
-	{ "webapi", "submission_ca_file", check_abs_path },
-	{ "users", "mail_home", check_abs_path },
+    {"antivirus", "socket", check_clamd},
+    {"milter", "socket", check_milter_socket},
+    {"milter", "metrics_listen", check_listen},
+    {"milter", "user", check_user},
+    {"milter", "authserv_id", check_token},
+    {"milter", "local_domains", check_domain},
+    {"milter", "trusted_networks", check_cidr},
+    {"dns", "nameservers", check_nameserver},
+    {"dnsbl", "client", check_dnsbl_rule},
+    {"dnsbl", "helo", check_dnsbl_rule},
+    {"dnsbl", "domain", check_dnsbl_rule},
+    {"intel", "dir", check_abs_path},
+    {"links", "key_file", check_abs_path},
+    {"links", "click_url", check_click_url},
+    {"siem", "syslog", check_syslog_target},
+    {"redis", "socket", check_abs_path},
+    {"redis", "password_file", check_abs_path},
+    {"dkim", "keys", check_dkim_key},
+    {"webapi", "listen", check_listen},
+    {"webapi", "submission", check_smtp_url},
+    {"webapi", "jwt_secret_file", check_abs_path},
+    {"webapi", "submission_password_file", check_abs_path},
+    {"webapi", "submission_ca_file", check_abs_path},
+    {"users", "mail_home", check_abs_path},
 };
 
 /* Runs the value check of key k (if any) on text; for a list, on each item. */
@@ -910,7 +907,7 @@ static int conf_ini_handler(void *user, const char *section, const char *name, c
 		if (k->type == T_LIST && st->seen[i] && !k->choices) {
 			if (check_value(k, value, reason, sizeof reason) != 0) {
 				snprintf(why, sizeof why, "[%s] %s: %.255s", k->section, k->name,
-					 reason);
+				         reason);
 				goto bad;
 			}
 			if (append_list(st->conf, k, value) == 0)
@@ -967,7 +964,8 @@ static int read_conf_file(FILE *f, const char *path, char **out, char *err, size
 		if (n + 1 >= cap) {
 			char *nb;
 			if (cap >= CONF_MAX_FILE) {
-				snprintf(err, errlen, "%s: larger than %u bytes", path, CONF_MAX_FILE);
+				snprintf(err, errlen, "%s: larger than %u bytes", path,
+				         CONF_MAX_FILE);
 				goto fail;
 			}
 			if (!(nb = realloc(buf, cap * 2)))
@@ -994,10 +992,11 @@ static int read_conf_file(FILE *f, const char *path, char **out, char *err, size
 			line++;
 			col = 0;
 		} else if (buf[i] != '\r' && ++col > CONF_MAX_LINE) {
-			snprintf(err, errlen,
-				 "%s:%d: line longer than %d characters (put a long list on several "
-				 "lines of the same key)",
-				 path, line, CONF_MAX_LINE);
+			snprintf(
+			    err, errlen,
+			    "%s:%d: line longer than %d characters (put a long list on several "
+			    "lines of the same key)",
+			    path, line, CONF_MAX_LINE);
 			goto fail;
 		}
 	}
@@ -1045,8 +1044,8 @@ static size_t key_index(const char *section, const char *name)
 static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 {
 	const struct ims_conf *c = st->conf;
-	static const char *const order[] = { "tag", "quarantine", "reject" };
-	const double v[] = { c->action_tag, c->action_quarantine, c->action_reject };
+	static const char *const order[] = {"tag", "quarantine", "reject"};
+	const double v[] = {c->action_tag, c->action_quarantine, c->action_reject};
 
 	/* The enabled thresholds must rise: a quarantine below tag would hold
 	 * mail that is not even tagged as spam. */
@@ -1054,18 +1053,20 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 		for (int j = i + 1; j < 3; j++) {
 			if (v[i] < 0 || v[j] < 0 || v[i] < v[j])
 				continue;
-			size_t ki = key_index("actions", order[i]), kj = key_index("actions", order[j]);
+			size_t ki = key_index("actions", order[i]),
+			       kj = key_index("actions", order[j]);
 			int line = st->line[ki] > st->line[kj] ? st->line[ki] : st->line[kj];
 			snprintf(why, whylen, "[actions] %s (%g) must be above %s (%g)", order[j],
-				 v[j], order[i], v[i]);
+			         v[j], order[i], v[i]);
 			return line ? line : 1;
 		}
 	}
 	if (c->webapi_access_ttl_s >= c->webapi_refresh_ttl_s) {
-		size_t k = key_index("webapi", "access_ttl_s"), r = key_index("webapi", "refresh_ttl_s");
+		size_t k = key_index("webapi", "access_ttl_s"),
+		       r = key_index("webapi", "refresh_ttl_s");
 		int line = st->line[k] > st->line[r] ? st->line[k] : st->line[r];
 		snprintf(why, whylen, "[webapi] access_ttl_s (%d) must be below refresh_ttl_s (%d)",
-			 c->webapi_access_ttl_s, c->webapi_refresh_ttl_s);
+		         c->webapi_access_ttl_s, c->webapi_refresh_ttl_s);
 		return line ? line : 1;
 	}
 	return 0;
@@ -1074,7 +1075,7 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 /* [redis] password_file: its first line becomes the password, read now
  * (a daemon reads its configuration before dropping privileges). */
 static ims_status load_redis_password(struct ims_conf *c, const char *path, char *err,
-				      size_t errlen)
+                                      size_t errlen)
 {
 	char buf[1024], why[256];
 	FILE *f = NULL;
@@ -1084,8 +1085,8 @@ static ims_status load_redis_password(struct ims_conf *c, const char *path, char
 	if (!c->redis_password_file || !*c->redis_password_file)
 		return IMS_OK;
 	if (c->redis_password && *c->redis_password) {
-		snprintf(err, errlen, "%s: [redis] password and password_file are both set: keep one",
-			 path);
+		snprintf(err, errlen,
+		         "%s: [redis] password and password_file are both set: keep one", path);
 		return IMS_EINVAL;
 	}
 	st = ims_secret_fopen(c->redis_password_file, &f, why, sizeof why);
@@ -1099,7 +1100,7 @@ static ims_status load_redis_password(struct ims_conf *c, const char *path, char
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (!buf[0]) {
 		snprintf(err, errlen, "%s: [redis] password_file %s: no password on its first line",
-			 path, c->redis_password_file);
+		         path, c->redis_password_file);
 		return IMS_EINVAL;
 	}
 	free(c->redis_password);
@@ -1110,7 +1111,7 @@ static ims_status load_redis_password(struct ims_conf *c, const char *path, char
 
 ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, size_t errlen)
 {
-	struct parse_state st = { 0 };
+	struct parse_state st = {0};
 	FILE *f = NULL;
 	char *text = NULL;
 	ims_status rc = IMS_EINVAL;
@@ -1139,7 +1140,8 @@ ims_status ims_conf_load(const char *path, struct ims_conf **out, char *err, siz
 	}
 	if (line > 0) {
 		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 st.seen_error ? st.why : "syntax error (expected [section] or key = value)");
+		         st.seen_error ? st.why
+		                       : "syntax error (expected [section] or key = value)");
 		goto out;
 	}
 	if ((line = cross_check(&st, st.why, sizeof st.why)) > 0) {
@@ -1185,30 +1187,49 @@ double ims_conf_score(const struct ims_conf *c, const char *symbol)
 }
 
 static const char *const section_docs[] = {
-	"log", "Logging: one line per event, key=value, scan or request id first.",
-	"milter", "ims-milter: the socket Postfix connects to, limits, and local policy.",
-	"dns", "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
-	"dnsbl", "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
-	"From; each rule names its own symbol and weight (docs/milter.md).",
-	"senders", "Allow/block lists of senders that users (their own) and admins (any user's, "
-	"each local domain's) manage over the web API (docs/api.md).",
-	"intel", "Local threat intelligence: block and allow list files an operator or a feed "
-	"drops in a directory (docs/operations.md).",
-	"siem", "The event stream to a SIEM over syslog: `ims events forward` (docs/operations.md).",
-	"bec", "Impersonation and look-alikes: look-alike domains, display names of local users, "
-	"Reply-To elsewhere, first-time senders (docs/milter.md).",
-	"links", "Links at click time: links of inbound mail rewritten to ims-webapi's /click, "
-	"checked again when clicked (docs/milter.md).",
-	"redis", "The Redis store for messages, scan logs, users and events.",
-	"classifier", "The SVM model.",
-	"scores", "Weight of each symbol; the score of a message is the sum.",
-	"actions", "Score thresholds; the highest one reached decides.",
-	"dkim", "DKIM signing of outbound mail from authenticated senders.",
-	"webapi", "ims-webapi: HTTP listener, tokens, limits.",
-	"quarantine", "Held messages: kept by ims only, released into the recipient's INBOX.",
-	"dovecot", "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
-	"users", "How accounts in the user registry look to Dovecot.",
-	"feedback", "Users' spam/ham moves (into and out of Junk) kept as training data.",
+    "log",
+    "Logging: one line per event, key=value, scan or request id first.",
+    "milter",
+    "ims-milter: the socket Postfix connects to, limits, and local policy.",
+    "dns",
+    "The one DNS layer every check (SPF, DKIM, DMARC, DNS lists) goes through.",
+    "dnsbl",
+    "DNS block lists (DNSBL, URIBL/SURBL) of the client IP, the HELO name, links and "
+    "From; each rule names its own symbol and weight (docs/milter.md).",
+    "senders",
+    "Allow/block lists of senders that users (their own) and admins (any user's, "
+    "each local domain's) manage over the web API (docs/api.md).",
+    "intel",
+    "Local threat intelligence: block and allow list files an operator or a feed "
+    "drops in a directory (docs/operations.md).",
+    "siem",
+    "The event stream to a SIEM over syslog: `ims events forward` (docs/operations.md).",
+    "bec",
+    "Impersonation and look-alikes: look-alike domains, display names of local users, "
+    "Reply-To elsewhere, first-time senders (docs/milter.md).",
+    "links",
+    "Links at click time: links of inbound mail rewritten to ims-webapi's /click, "
+    "checked again when clicked (docs/milter.md).",
+    "redis",
+    "The Redis store for messages, scan logs, users and events.",
+    "classifier",
+    "The SVM model.",
+    "scores",
+    "Weight of each symbol; the score of a message is the sum.",
+    "actions",
+    "Score thresholds; the highest one reached decides.",
+    "dkim",
+    "DKIM signing of outbound mail from authenticated senders.",
+    "webapi",
+    "ims-webapi: HTTP listener, tokens, limits.",
+    "quarantine",
+    "Held messages: kept by ims only, released into the recipient's INBOX.",
+    "dovecot",
+    "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
+    "users",
+    "How accounts in the user registry look to Dovecot.",
+    "feedback",
+    "Users' spam/ham moves (into and out of Junk) kept as training data.",
 };
 
 static const char *section_doc(const char *s)
@@ -1268,7 +1289,8 @@ void ims_conf_write_sample(FILE *f, bool portable)
 		if (strcmp(sec, "scores") == 0) {
 			for (int i = 0; ims_symbols[i].name; i++) {
 				put_comment(f, ims_symbols[i].doc);
-				fprintf(f, ";%s = %g\n", ims_symbols[i].name, ims_symbols[i].weight);
+				fprintf(f, ";%s = %g\n", ims_symbols[i].name,
+				        ims_symbols[i].weight);
 			}
 			continue;
 		}
@@ -1278,7 +1300,7 @@ void ims_conf_write_sample(FILE *f, bool portable)
 				continue;
 			char doc[1024];
 			snprintf(doc, sizeof doc, "%s%s%s%s", k->doc, k->type == T_ENUM ? " (" : "",
-				 k->type == T_ENUM ? k->choices : "", k->type == T_ENUM ? ")" : "");
+			         k->type == T_ENUM ? k->choices : "", k->type == T_ENUM ? ")" : "");
 			put_comment(f, doc);
 			fprintf(f, ";%s = ", k->name);
 			put_default(f, k->def, portable);
@@ -1305,7 +1327,8 @@ void ims_conf_write_reference(FILE *f, bool portable)
 	      "rules (`[dnsbl]`) name a zone, an answer code, a symbol of their own and a weight,\n"
 	      "and the enabled `[actions]` thresholds rise from tag to quarantine to reject.\n\n"
 	      "This page is generated from the table in `lib/conf.c`\n"
-	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same table.\n",
+	      "(`tools/ims-conf-doc --reference`); `etc/ims.conf.sample` comes from the same "
+	      "table.\n",
 	      f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];
@@ -1314,7 +1337,7 @@ void ims_conf_write_reference(FILE *f, bool portable)
 			fputs("| symbol | default weight | meaning |\n|---|---|---|\n", f);
 			for (int i = 0; ims_symbols[i].name; i++)
 				fprintf(f, "| `%s` | %g | %s |\n", ims_symbols[i].name,
-					ims_symbols[i].weight, ims_symbols[i].doc);
+				        ims_symbols[i].weight, ims_symbols[i].doc);
 			continue;
 		}
 		fputs("| key | type | default | meaning |\n|---|---|---|---|\n", f);
@@ -1351,24 +1374,27 @@ static void man_text(FILE *f, const char *s)
 
 void ims_conf_write_man(FILE *f)
 {
-	fputs(".TH IMS.CONF 5 \"" PACKAGE_VERSION "\" \"ims\" \"File Formats\"\n"
-	      ".SH NAME\nims.conf \\- configuration of ims\\-milter, ims\\-webapi and ims\n"
-	      ".SH DESCRIPTION\n"
-	      "All ims programs read one INI file, \\fI/etc/ims/ims.conf\\fR by default, or the file "
-	      "given with \\fB\\-c\\fR \\fIFILE\\fR. Lines are \\fIkey\\fR = \\fIvalue\\fR under a "
-	      "[\\fIsection\\fR]; lines starting with ; or # are comments. Unknown sections, unknown "
-	      "keys and bad values are errors that name the file, the line and the key.\n"
-	      ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
-	      "comma\\-separated; a list key given again adds to the list, so a long list can "
-	      "take several lines (a line may hold at most 197 characters). ims-milter sent SIGUSR1 reads the file again and keeps its old "
-	      "configuration when the new one is bad.\n"
-	      ".PP\nValues are checked beyond their type at start, at reload and by "
-	      "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "
-	      "addresses with a port where one is needed, socket specs are what libmilter takes, "
-	      "the milter user must exist, domains are domain names, paths are absolute, DNS list "
-	      "rules ([dnsbl]) name a zone, an answer code, a symbol of their own and a weight, and the "
-	      "enabled [actions] thresholds rise from tag to quarantine to reject.\n",
-	      f);
+	fputs(
+	    ".TH IMS.CONF 5 \"" PACKAGE_VERSION "\" \"ims\" \"File Formats\"\n"
+	    ".SH NAME\nims.conf \\- configuration of ims\\-milter, ims\\-webapi and ims\n"
+	    ".SH DESCRIPTION\n"
+	    "All ims programs read one INI file, \\fI/etc/ims/ims.conf\\fR by default, or the file "
+	    "given with \\fB\\-c\\fR \\fIFILE\\fR. Lines are \\fIkey\\fR = \\fIvalue\\fR under a "
+	    "[\\fIsection\\fR]; lines starting with ; or # are comments. Unknown sections, unknown "
+	    "keys and bad values are errors that name the file, the line and the key.\n"
+	    ".PP\nSizes take an optional k, M or G suffix (powers of 1024). Lists are "
+	    "comma\\-separated; a list key given again adds to the list, so a long list can "
+	    "take several lines (a line may hold at most 197 characters). ims-milter sent SIGUSR1 "
+	    "reads the file again and keeps its old "
+	    "configuration when the new one is bad.\n"
+	    ".PP\nValues are checked beyond their type at start, at reload and by "
+	    "\\fBims config check\\fR: networks are CIDRs without host bits, addresses are IP "
+	    "addresses with a port where one is needed, socket specs are what libmilter takes, "
+	    "the milter user must exist, domains are domain names, paths are absolute, DNS list "
+	    "rules ([dnsbl]) name a zone, an answer code, a symbol of their own and a weight, and "
+	    "the "
+	    "enabled [actions] thresholds rise from tag to quarantine to reject.\n",
+	    f);
 	for (size_t s = 0; s < sizeof known_sections / sizeof known_sections[0]; s++) {
 		const char *sec = known_sections[s];
 		fprintf(f, ".SH [%s]\n", sec);

@@ -105,7 +105,8 @@ static void load_model(struct ims_engine *e, const struct ims_engine *prev)
 		         "model %s not loaded (%s); still scanning with model %s", path,
 		         e->model_error, ims_model_version(e->model));
 		__atomic_add_fetch(&reload_failures, 1, __ATOMIC_RELAXED);
-		ims_log_err(NULL, "event=model_reload_failed path=%s error=\"%s\" kept_model_version=%s",
+		ims_log_err(NULL,
+		            "event=model_reload_failed path=%s error=\"%s\" kept_model_version=%s",
 		            path, e->model_error, ims_model_version(e->model));
 		return;
 	}

@@ -13,20 +13,19 @@
 static const char *log_ident = "ims";
 static atomic_int log_level = IMS_LOG_INFO;
 static atomic_int log_to_syslog;
-static int log_auto;               /* target "auto": syslog once detached */
+static int log_auto; /* target "auto": syslog once detached */
 static int log_facility = LOG_MAIL;
 
-static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
-static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+static const char *const level_names[] = {"error", "warning", "notice", "info", "debug"};
+static const int level_syslog[] = {LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
 
 static const struct {
 	const char *name;
 	int facility;
 } facilities[] = {
-	{ "mail", LOG_MAIL },     { "daemon", LOG_DAEMON }, { "user", LOG_USER },
-	{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-	{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+    {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
 };
 
 int ims_log_level_parse(const char *name)
@@ -85,7 +84,7 @@ int ims_log_facility_parse(const char *name)
 }
 
 ims_status ims_log_open(const char *ident, const char *target, const char *level,
-			const char *facility)
+                        const char *facility)
 {
 	int lvl = IMS_LOG_INFO, fac = LOG_MAIL;
 
@@ -154,8 +153,8 @@ void ims_vlog(int level, const char *id, const char *fmt, va_list ap)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
 		n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-		r = snprintf(line + n, sizeof line - n, ".%03ldZ %s[%ld] %s ", ts.tv_nsec / 1000000L,
-			     log_ident, (long)getpid(), level_names[level]);
+		r = snprintf(line + n, sizeof line - n, ".%03ldZ %s[%ld] %s ",
+		             ts.tv_nsec / 1000000L, log_ident, (long)getpid(), level_names[level]);
 		if (r > 0)
 			n += (size_t)r < sizeof line - n ? (size_t)r : sizeof line - n - 1;
 	}

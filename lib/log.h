@@ -29,7 +29,7 @@ enum ims_log_level {
  * facility name ("mail", "daemon", "local0".."local7").  ident is kept by
  * pointer and must outlive the program.  Returns IMS_EINVAL on a bad name. */
 ims_status ims_log_open(const char *ident, const char *target, const char *level,
-			const char *facility);
+                        const char *facility);
 
 /* The program has left its terminal (daemon mode: stderr is /dev/null): a
  * target of "auto" switches to syslog.  No effect otherwise. */
@@ -58,19 +58,18 @@ const char *ims_log_quote(char *out, size_t len, const char *v);
 
 /* Logs one line.  id may be NULL ("-" is printed).  fmt should be
  * key=value pairs; values with spaces are the caller's to quote. */
-void ims_log(int level, const char *id, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void ims_log(int level, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ims_vlog(int level, const char *id, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
-#define ims_log_err(id, ...) ims_log(IMS_LOG_ERR, (id), __VA_ARGS__)
-#define ims_log_warn(id, ...) ims_log(IMS_LOG_WARNING, (id), __VA_ARGS__)
+#define ims_log_err(id, ...)    ims_log(IMS_LOG_ERR, (id), __VA_ARGS__)
+#define ims_log_warn(id, ...)   ims_log(IMS_LOG_WARNING, (id), __VA_ARGS__)
 #define ims_log_notice(id, ...) ims_log(IMS_LOG_NOTICE, (id), __VA_ARGS__)
-#define ims_log_info(id, ...) ims_log(IMS_LOG_INFO, (id), __VA_ARGS__)
-#define ims_log_debug(id, ...)                                                 \
-	do {                                                                   \
-		if (ims_log_enabled(IMS_LOG_DEBUG))                            \
-			ims_log(IMS_LOG_DEBUG, (id), __VA_ARGS__);             \
+#define ims_log_info(id, ...)   ims_log(IMS_LOG_INFO, (id), __VA_ARGS__)
+#define ims_log_debug(id, ...)                                                                     \
+	do {                                                                                       \
+		if (ims_log_enabled(IMS_LOG_DEBUG))                                                \
+			ims_log(IMS_LOG_DEBUG, (id), __VA_ARGS__);                                 \
 	} while (0)
 
 #endif

@@ -37,16 +37,16 @@
 #include "status.h"
 #include "store.h"
 
-#define IMS_QUARANTINE_INDEX           "ims:{global}:quarantine"
-#define IMS_QUARANTINE_BYTES           "ims:{global}:quarantine:bytes"
-#define IMS_QUARANTINE_SIZES           "ims:{global}:quarantine:sizes"
-#define IMS_QUARANTINE_MSG             "ims:{global}:qmsg:"
-#define IMS_QUARANTINE_RAW             "ims:{global}:qraw:"
-#define IMS_QUARANTINE_USER_FMT        "ims:{%s}:quarantine" /* ADDR's index */
-#define IMS_QUARANTINE_DIGEST_FMT      "ims:{%s}:qdigest"
-#define IMS_QUARANTINE_CLAIM_STALE_MS  (10 * 60 * 1000)
-#define IMS_QUARANTINE_MAX_RCPTS       1000 /* = IMS_SCAN_MAX_RCPTS */
-#define IMS_QUARANTINE_ADDR_MAX        320
+#define IMS_QUARANTINE_INDEX          "ims:{global}:quarantine"
+#define IMS_QUARANTINE_BYTES          "ims:{global}:quarantine:bytes"
+#define IMS_QUARANTINE_SIZES          "ims:{global}:quarantine:sizes"
+#define IMS_QUARANTINE_MSG            "ims:{global}:qmsg:"
+#define IMS_QUARANTINE_RAW            "ims:{global}:qraw:"
+#define IMS_QUARANTINE_USER_FMT       "ims:{%s}:quarantine" /* ADDR's index */
+#define IMS_QUARANTINE_DIGEST_FMT     "ims:{%s}:qdigest"
+#define IMS_QUARANTINE_CLAIM_STALE_MS (10 * 60 * 1000)
+#define IMS_QUARANTINE_MAX_RCPTS      1000 /* = IMS_SCAN_MAX_RCPTS */
+#define IMS_QUARANTINE_ADDR_MAX       320
 
 /* What the milter holds.  Strings are borrowed. */
 struct ims_quarantine_hold {
@@ -136,9 +136,8 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
  * bounds of conf; the message is known by its scan id id).  *entry_id (may
  * be NULL, 64 bytes) gets the stream id, "" when nothing was written (a
  * duplicate or a bound).  IMS_ETEMP when Redis failed. */
-ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf,
-                                     const char *who, const char *id, const char *raw, size_t len,
-                                     char *entry_id);
+ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf, const char *who,
+                                     const char *id, const char *raw, size_t len, char *entry_id);
 
 /* Whether users may release a message held for hold_class themselves
  * ([quarantine] user_release). */

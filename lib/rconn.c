@@ -7,7 +7,7 @@
 #include "rconn.h"
 
 ims_status ims_rconn_auth(redisContext *c, const char *user, const char *password, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	int named = user && *user;
 	redisReply *r;
@@ -15,7 +15,7 @@ ims_status ims_rconn_auth(redisContext *c, const char *user, const char *passwor
 
 	if (password && *password)
 		r = named ? redisCommand(c, "AUTH %s %s", user, password)
-			  : redisCommand(c, "AUTH %s", password);
+		          : redisCommand(c, "AUTH %s", password);
 	else
 		r = redisCommand(c, "PING");
 	if (!r) {
@@ -25,31 +25,31 @@ ims_status ims_rconn_auth(redisContext *c, const char *user, const char *passwor
 	if (r->type == REDIS_REPLY_ERROR) {
 		if (password && *password)
 			snprintf(err, errlen,
-				 "redis refused AUTH as %s%s%s ([redis] user, password_file): %s",
-				 named ? "user \"" : "the default user", named ? user : "",
-				 named ? "\"" : "", r->str);
+			         "redis refused AUTH as %s%s%s ([redis] user, password_file): %s",
+			         named ? "user \"" : "the default user", named ? user : "",
+			         named ? "\"" : "", r->str);
 		else
-			snprintf(err, errlen,
-				 "redis requires authentication: set [redis] user and password_file "
-				 "(%s)",
-				 r->str);
+			snprintf(
+			    err, errlen,
+			    "redis requires authentication: set [redis] user and password_file "
+			    "(%s)",
+			    r->str);
 		rc = strncmp(r->str, "NOAUTH", 6) == 0 || strncmp(r->str, "WRONGPASS", 9) == 0 ||
-			     strncmp(r->str, "NOPERM", 6) == 0 || strncmp(r->str, "ERR", 3) == 0
-			 ? IMS_EPERM
-			 : IMS_ETEMP;
+		             strncmp(r->str, "NOPERM", 6) == 0 || strncmp(r->str, "ERR", 3) == 0
+		         ? IMS_EPERM
+		         : IMS_ETEMP;
 	}
 	freeReplyObject(r);
 	return rc;
 }
 
-ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
-			  size_t errlen)
+ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err, size_t errlen)
 {
 	ims_status rc = IMS_ETEMP;
 	redisContext *c = NULL;
 	redisReply *r = NULL;
-	struct timeval tv = { .tv_sec = conf->redis_timeout_ms / 1000,
-			      .tv_usec = (conf->redis_timeout_ms % 1000) * 1000 };
+	struct timeval tv = {.tv_sec = conf->redis_timeout_ms / 1000,
+	                     .tv_usec = (conf->redis_timeout_ms % 1000) * 1000};
 
 	*out = NULL;
 	if (conf->redis_socket && *conf->redis_socket)

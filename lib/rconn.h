@@ -19,7 +19,7 @@
  * failure the reason is written to err and IMS_ETEMP is returned
  * (IMS_EPERM when Redis refused the credentials). */
 ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
 /* Authenticates a fresh connection c as [redis] user (empty or NULL: the
  * default user) with password; without a password it checks that Redis
@@ -27,7 +27,7 @@ ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char 
  * milter's store pool too).  IMS_EPERM when Redis refused: err says why
  * and which settings to look at; IMS_ETEMP when the connection failed. */
 ims_status ims_rconn_auth(redisContext *c, const char *user, const char *password, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
 /* Runs one command (hiredis argv form) and returns its reply, which the
  * caller frees (freeReplyObject).  NULL when the connection failed; the

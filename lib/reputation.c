@@ -201,7 +201,8 @@ void ims_reputation_check(struct ims_reputation *r, struct ims_dns *dns,
 		for (size_t i = 0; hosts && buf && i < in->nlinks; i++) {
 			struct ims_url_host uh;
 
-			if (ims_url_host(in->links[i].href, strlen(in->links[i].href), &uh) == IMS_OK &&
+			if (ims_url_host(in->links[i].href, strlen(in->links[i].href), &uh) ==
+			        IMS_OK &&
 			    !(uh.flags & IMS_URL_IP)) {
 				memcpy(buf[n], uh.host, sizeof buf[n]);
 				hosts[n] = buf[n], n++;

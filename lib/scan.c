@@ -152,7 +152,7 @@ struct owner_check {
 	struct ims_store *st;
 	ims_status rc;
 	size_t n;
-	int all_owned;                       /* every mailbox is the login's */
+	int all_owned;                        /* every mailbox is the login's */
 	char local_bad[IMS_MSG_ADDR_MAX + 1]; /* first local mailbox that is not */
 };
 
@@ -183,9 +183,10 @@ static int check_from_addr(const char *addr, void *arg)
  * sender are the login's (a foreign or null envelope sender is no local
  * user's, and does not stop signing).  IMS_ETEMP when the registry could
  * not be asked. */
-static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const struct ims_msg *msg)
+static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng,
+                               const struct ims_msg *msg)
 {
-	struct owner_check c = { .s = s, .st = ims_engine_store(eng), .rc = IMS_OK, .all_owned = 1 };
+	struct owner_check c = {.s = s, .st = ims_engine_store(eng), .rc = IMS_OK, .all_owned = 1};
 	bool env_ok = true;
 	ims_status st;
 
@@ -203,11 +204,13 @@ static ims_status check_sender(struct ims_scan *s, struct ims_engine *eng, const
 		                    ims_conf_score(s->conf, "AUTH_FROM_NOT_OWNED"), c.local_bad);
 	if (!env_ok)
 		ims_scan_add_symbol(s, "AUTH_MAIL_FROM_NOT_OWNED",
-		                    ims_conf_score(s->conf, "AUTH_MAIL_FROM_NOT_OWNED"), s->mail_from);
+		                    ims_conf_score(s->conf, "AUTH_MAIL_FROM_NOT_OWNED"),
+		                    s->mail_from);
 	if (c.local_bad[0] || !env_ok) {
 		char login[256], from[IMS_MSG_ADDR_MAX + 1], mfrom[IMS_MSG_ADDR_MAX + 1];
 
-		ims_log_warn(s->id, "event=sender_not_owned login=\"%s\" from=\"%s\" mail_from=\"%s\"",
+		ims_log_warn(s->id,
+		             "event=sender_not_owned login=\"%s\" from=\"%s\" mail_from=\"%s\"",
 		             log_safe(login, sizeof login, s->auth_user),
 		             log_safe(from, sizeof from, c.local_bad),
 		             log_safe(mfrom, sizeof mfrom, env_ok ? "" : s->mail_from));
@@ -270,9 +273,8 @@ static void hold_policy(struct ims_scan *s)
 		local += ims_scan_addr_is_local(c, s->rcpts[i]) != 0;
 	if (s->size > c->quarantine_max_message_size) {
 		s->action = IMS_ACTION_REJECT;
-		snprintf(s->reason, sizeof s->reason,
-		         "%s; too large to hold (%zu > %zu bytes)", was, s->size,
-		         c->quarantine_max_message_size);
+		snprintf(s->reason, sizeof s->reason, "%s; too large to hold (%zu > %zu bytes)",
+		         was, s->size, c->quarantine_max_message_size);
 	} else if (s->nrcpts == 0) {
 		return; /* POST /scan-email: no envelope to hold for */
 	} else if (s->outbound && local < s->nrcpts) {
@@ -368,8 +370,9 @@ static void sender_lists(struct ims_scan *s, struct ims_engine *eng, const char 
 			             SENDER_LIST_RCPTS);
 			return;
 		}
-		st = ims_senders_verdict(ims_engine_store(eng), s->rcpts[i], s->mail_from, from_addr,
-		                         strcmp(s->auth.dmarc, "pass") == 0, &a, why, sizeof why);
+		st =
+		    ims_senders_verdict(ims_engine_store(eng), s->rcpts[i], s->mail_from, from_addr,
+		                        strcmp(s->auth.dmarc, "pass") == 0, &a, why, sizeof why);
 		if (st != IMS_OK) {
 			ims_log_warn(s->id, "event=sender_lists error=\"%s\"", ims_strstatus(st));
 			return;
@@ -382,9 +385,11 @@ static void sender_lists(struct ims_scan *s, struct ims_engine *eng, const char 
 		}
 	}
 	if (all == IMS_SENDER_BLOCK)
-		ims_scan_add_symbol(s, "SENDER_BLOCK", ims_conf_score(s->conf, "SENDER_BLOCK"), first);
+		ims_scan_add_symbol(s, "SENDER_BLOCK", ims_conf_score(s->conf, "SENDER_BLOCK"),
+		                    first);
 	else if (all == IMS_SENDER_ALLOW)
-		ims_scan_add_symbol(s, "SENDER_ALLOW", ims_conf_score(s->conf, "SENDER_ALLOW"), first);
+		ims_scan_add_symbol(s, "SENDER_ALLOW", ims_conf_score(s->conf, "SENDER_ALLOW"),
+		                    first);
 }
 
 /* 1 when an authenticated sender writes to local recipients only. */
@@ -592,8 +597,8 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		if (!s->outbound) {
 			struct ims_reputation_input rin = {
 			    .client_ip = s->client_ip,
-			    .client_trusted = ims_ip_in_cidrs(s->client_ip,
-			                                      s->conf->milter_trusted_networks),
+			    .client_trusted =
+			        ims_ip_in_cidrs(s->client_ip, s->conf->milter_trusted_networks),
 			    .helo = s->helo,
 			    .mail_from = s->mail_from,
 			    .from_domain = s->auth.from_domain,
@@ -605,8 +610,9 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 			clock_gettime(CLOCK_MONOTONIC, &t);
 			size_t before = s->nhits;
 
-			ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
-			                     &rin, emit_weighted, s);
+			ims_reputation_check(ims_engine_reputation(eng),
+			                     ims_auth_dns(ims_engine_auth(eng)), &rin,
+			                     emit_weighted, s);
 			ims_clicks_note_listed(s, hin.links, hin.nlinks, before);
 			s->reputation_us = elapsed_us(&t);
 			{
@@ -646,8 +652,8 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 
 	/* DKIM signature for outbound mail of a local domain, sent by its owner */
 	if (s->outbound && s->sender_owned && s->conf->milter_sign_outbound &&
-	    s->auth.from_domain[0] &&
-	    domain_is_local(s->conf, s->auth.from_domain) && s->action <= IMS_ACTION_TAG) {
+	    s->auth.from_domain[0] && domain_is_local(s->conf, s->auth.from_domain) &&
+	    s->action <= IMS_ACTION_TAG) {
 		char *sig = NULL;
 		st = ims_auth_sign(ims_engine_auth(eng), raw, len, s->auth.from_domain, &sig);
 		if (st == IMS_OK)
@@ -721,7 +727,8 @@ uint64_t ims_scan_time(const struct ims_scan *s)
 
 long ims_scan_local_us(const struct ims_scan *s)
 {
-	long v = s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us - s->reputation_us;
+	long v =
+	    s->total_us - s->auth.spf_us - s->auth.dkim_us - s->auth.dmarc_us - s->reputation_us;
 
 	return v > 0 ? v : 0;
 }
@@ -729,16 +736,16 @@ long ims_scan_local_us(const struct ims_scan *s)
 void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out)
 {
 	*out = (struct ims_scan_timings){
-		.total = s->total_us,
-		.parse = s->parse_us,
-		.spf = s->auth.spf_us,
-		.dkim = s->auth.dkim_us,
-		.dmarc = s->auth.dmarc_us,
-		.heuristics = s->heuristics_us,
-		.classify = s->classify_us,
-		.antivirus = s->antivirus_us,
-		.attachments = s->attachments_us,
-		.reputation = s->reputation_us,
+	    .total = s->total_us,
+	    .parse = s->parse_us,
+	    .spf = s->auth.spf_us,
+	    .dkim = s->auth.dkim_us,
+	    .dmarc = s->auth.dmarc_us,
+	    .heuristics = s->heuristics_us,
+	    .classify = s->classify_us,
+	    .antivirus = s->antivirus_us,
+	    .attachments = s->attachments_us,
+	    .reputation = s->reputation_us,
 	};
 }
 

@@ -119,7 +119,8 @@ long ims_scan_total_us(const struct ims_scan *s);
 
 /* Where the time of a scan went, in µs (the scan log's timings_us). */
 struct ims_scan_timings {
-	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation, antivirus, attachments;
+	long total, parse, spf, dkim, dmarc, heuristics, classify, reputation, antivirus,
+	    attachments;
 };
 void ims_scan_timings(const struct ims_scan *s, struct ims_scan_timings *out);
 

@@ -8,7 +8,7 @@
 #include "scan.h"
 #include "ulid.h"
 
-#define IMS_SCAN_NHEADERS 5
+#define IMS_SCAN_NHEADERS   5
 #define IMS_SCAN_MAX_LISTED 8 /* link domains a reputation list named (lib/links.h) */
 #define IMS_SCAN_IDEM_BYTES 20
 

@@ -214,7 +214,8 @@ void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, 
 		 * stays the same */
 		crypto_generichash_update(&h, (const unsigned char *)"mid", 4);
 		crypto_generichash_update(&h, (const unsigned char *)msgid, strlen(msgid) + 1);
-		crypto_generichash_update(&h, (const unsigned char *)(s->mail_from ? s->mail_from : ""),
+		crypto_generichash_update(&h,
+		                          (const unsigned char *)(s->mail_from ? s->mail_from : ""),
 		                          strlen(s->mail_from ? s->mail_from : "") + 1);
 		for (size_t i = 0; i < s->nrcpts; i++)
 			crypto_generichash_update(&h, (const unsigned char *)s->rcpts[i],
@@ -272,8 +273,8 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 			free(prior);
 			free(hv);
 			return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND
-			       : rc == IMS_ENOMEM                 ? rc
-			                                          : IMS_ETEMP;
+			       : rc == IMS_ENOMEM                  ? rc
+			                                           : IMS_ETEMP;
 		}
 		free(n);
 	}
@@ -358,7 +359,8 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			if (k < 0 || (size_t)k >= held_size - hn)
 				goto out; /* cannot happen: sized above */
 			hn += (size_t)k;
-			if (!(txns[ntx++] = ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
+			if (!(txns[ntx++] =
+			          ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
 				goto out;
 		}
 	}

@@ -16,7 +16,7 @@
 #include "store.h"
 #include "users.h"
 
-#define SCHEME "{ARGON2ID}"
+#define SCHEME  "{ARGON2ID}"
 #define KEY_MAX (IMS_USERS_ADDR_MAX + 64)
 
 static uint64_t now_ms(void)
@@ -34,26 +34,26 @@ struct ims_users {
 
 /* Writes all three account keys, only when the account does not exist. */
 static const char create_lua[] =
-	"if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then "
-	"return 0 end "
-	"redis.call('SET', KEYS[1], ARGV[1]) "
-	"redis.call('SET', KEYS[2], ARGV[2]) "
-	"redis.call('HSET', KEYS[3], 'role', ARGV[3], 'created', ARGV[4], 'disabled', '0') "
-	"return 1";
+    "if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then "
+    "return 0 end "
+    "redis.call('SET', KEYS[1], ARGV[1]) "
+    "redis.call('SET', KEYS[2], ARGV[2]) "
+    "redis.call('HSET', KEYS[3], 'role', ARGV[3], 'created', ARGV[4], 'disabled', '0') "
+    "return 1";
 
 /* Replaces the password in the passdb record, or in the record kept aside
  * while the account is disabled (it stays disabled). */
 static const char passwd_lua[] = "local p = redis.call('GET', KEYS[1]) "
-				 "local aside = false "
-				 "if not p then p = redis.call('HGET', KEYS[2], 'passdb_disabled') "
-				 "aside = true end "
-				 "if not p then return 0 end "
-				 "local j = cjson.decode(p) "
-				 "j['password'] = ARGV[1] "
-				 "if aside then redis.call('HSET', KEYS[2], 'passdb_disabled', "
-				 "cjson.encode(j)) "
-				 "else redis.call('SET', KEYS[1], cjson.encode(j)) end "
-				 "return 1";
+                                 "local aside = false "
+                                 "if not p then p = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+                                 "aside = true end "
+                                 "if not p then return 0 end "
+                                 "local j = cjson.decode(p) "
+                                 "j['password'] = ARGV[1] "
+                                 "if aside then redis.call('HSET', KEYS[2], 'passdb_disabled', "
+                                 "cjson.encode(j)) "
+                                 "else redis.call('SET', KEYS[1], cjson.encode(j)) end "
+                                 "return 1";
 
 /* Disables or enables an account.  A disabled account has no passdb record
  * at all: Dovecot answers "unknown user" on every path (IMAP, the auth
@@ -62,26 +62,27 @@ static const char passwd_lua[] = "local p = redis.call('GET', KEYS[1]) "
  * waits in the user hash (field passdb_disabled) until it is enabled.
  * Records of accounts disabled by older versions carry "nologin"/"reason":
  * both are dropped here. */
-static const char disable_lua[] = "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
-				  "local p = redis.call('GET', KEYS[1]) "
-				  "local aside = redis.call('HGET', KEYS[2], 'passdb_disabled') "
-				  "local rec = p or aside "
-				  "if not rec then return 0 end "
-				  "local j = cjson.decode(rec) "
-				  "j['nologin'] = nil j['reason'] = nil "
-				  "rec = cjson.encode(j) "
-				  "if ARGV[1] == '1' then "
-				  "redis.call('DEL', KEYS[1]) "
-				  "redis.call('HSET', KEYS[2], 'passdb_disabled', rec, 'disabled', '1') "
-				  "else "
-				  "redis.call('SET', KEYS[1], rec) "
-				  "redis.call('HDEL', KEYS[2], 'passdb_disabled') "
-				  "redis.call('HSET', KEYS[2], 'disabled', '0') end "
-				  "return 1";
+static const char disable_lua[] =
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+    "local p = redis.call('GET', KEYS[1]) "
+    "local aside = redis.call('HGET', KEYS[2], 'passdb_disabled') "
+    "local rec = p or aside "
+    "if not rec then return 0 end "
+    "local j = cjson.decode(rec) "
+    "j['nologin'] = nil j['reason'] = nil "
+    "rec = cjson.encode(j) "
+    "if ARGV[1] == '1' then "
+    "redis.call('DEL', KEYS[1]) "
+    "redis.call('HSET', KEYS[2], 'passdb_disabled', rec, 'disabled', '1') "
+    "else "
+    "redis.call('SET', KEYS[1], rec) "
+    "redis.call('HDEL', KEYS[2], 'passdb_disabled') "
+    "redis.call('HSET', KEYS[2], 'disabled', '0') end "
+    "return 1";
 
 static const char role_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
-			       "redis.call('HSET', KEYS[1], 'role', ARGV[1]) "
-			       "return 1";
+                               "redis.call('HSET', KEYS[1], 'role', ARGV[1]) "
+                               "return 1";
 
 ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out)
 {
@@ -190,7 +191,7 @@ ims_status ims_users_hash_password(const char *password, char *out, size_t outle
 	if (outlen < sizeof SCHEME + sizeof h)
 		return IMS_EINVAL;
 	if (crypto_pwhash_str(h, password, strlen(password), IMS_USERS_OPSLIMIT,
-			      IMS_USERS_MEMLIMIT) != 0)
+	                      IMS_USERS_MEMLIMIT) != 0)
 		return IMS_ENOMEM;
 	snprintf(out, outlen, "%s%s", SCHEME, h);
 	sodium_memzero(h, sizeof h);
@@ -212,7 +213,7 @@ static void key(char *buf, const char *addr, const char *what)
 /* Runs EVAL script with 1..3 keys and the given args; *result = the
  * script's integer reply. */
 static ims_status eval(struct ims_users *u, const char *script, int nkeys, const char **keys,
-		       int nargs, const char **args, long long *result)
+                       int nargs, const char **args, long long *result)
 {
 	const char *argv[12];
 	char nk[8];
@@ -259,7 +260,7 @@ static char *userdb_json(const struct ims_conf *conf, const char *addr)
 			p++;
 		} else if (p[0] == '%' && p[1] == 'n') {
 			o += (size_t)snprintf(home + o, sizeof home - o, "%.*s", (int)(at - addr),
-					      addr);
+			                      addr);
 			p++;
 		} else if (p[0] == '%' && p[1] == 'u') {
 			o += (size_t)snprintf(home + o, sizeof home - o, "%s", addr);
@@ -280,7 +281,7 @@ static char *userdb_json(const struct ims_conf *conf, const char *addr)
 }
 
 ims_status ims_users_create(struct ims_users *u, const char *addr, const char *password,
-			    enum ims_role role)
+                            enum ims_role role)
 {
 	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME];
 	char kp[KEY_MAX], ku[KEY_MAX], kh[KEY_MAX], created[24];
@@ -323,8 +324,8 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	key(kh, a, "user");
 	snprintf(created, sizeof created, "%" PRIu64, now);
 	{
-		const char *keys[] = { kp, ku, kh };
-		const char *args[] = { passdb, userdb, ims_role_name(role), created };
+		const char *keys[] = {kp, ku, kh};
+		const char *args[] = {passdb, userdb, ims_role_name(role), created};
 
 		rc = eval(u, create_lua, 3, keys, 4, args, &res);
 		if (rc != IMS_OK)
@@ -353,12 +354,12 @@ out:
 
 /* Removes alias from the global index when it is still owner's. */
 static const char alias_unindex_lua[] = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
-					"redis.call('HDEL', KEYS[1], ARGV[1]) end return 1";
+                                        "redis.call('HDEL', KEYS[1], ARGV[1]) end return 1";
 
 static ims_status alias_unindex(struct ims_users *u, const char *alias, const char *owner)
 {
-	const char *keys[] = { "ims:{global}:aliases" };
-	const char *args[] = { alias, owner };
+	const char *keys[] = {"ims:{global}:aliases"};
+	const char *args[] = {alias, owner};
 	long long res;
 
 	return eval(u, alias_unindex_lua, 1, keys, 2, args, &res);
@@ -367,7 +368,7 @@ static ims_status alias_unindex(struct ims_users *u, const char *alias, const ch
 ims_status ims_users_delete(struct ims_users *u, const char *addr)
 {
 	char a[IMS_USERS_ADDR_MAX + 1];
-	redisReply *rs[5] = { NULL };
+	redisReply *rs[5] = {NULL};
 	ims_status rc;
 
 	rc = canon(u, addr, a);
@@ -375,9 +376,10 @@ ims_status ims_users_delete(struct ims_users *u, const char *addr)
 		goto out;
 	redisAppendCommand(u->rc, "MULTI");
 	redisAppendCommand(u->rc, "SMEMBERS ims:{%s}:aliases", a);
-	redisAppendCommand(u->rc, "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user "
-				  "ims:{%s}:aliases",
-			   a, a, a, a);
+	redisAppendCommand(u->rc,
+	                   "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user "
+	                   "ims:{%s}:aliases",
+	                   a, a, a, a);
 	redisAppendCommand(u->rc, "EXEC");
 	redisAppendCommand(u->rc, "ZREM ims:{global}:users %s", a);
 	rc = ims_rconn_read(u->rc, rs, 5);
@@ -404,12 +406,12 @@ out:
 
 /* Claims alias for ARGV[2] in the global index unless another owns it. */
 static const char alias_index_lua[] = "local o = redis.call('HGET', KEYS[1], ARGV[1]) "
-				      "if o and o ~= ARGV[2] then return 0 end "
-				      "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1";
+                                      "if o and o ~= ARGV[2] then return 0 end "
+                                      "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1";
 
 /* Adds alias to the account's set, if the account exists. */
 static const char alias_add_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
-				    "redis.call('SADD', KEYS[2], ARGV[1]) return 1";
+                                    "redis.call('SADD', KEYS[2], ARGV[1]) return 1";
 
 ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char *alias)
 {
@@ -437,8 +439,8 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 	if (res != 0)
 		return IMS_EEXIST; /* an account is not an alias */
 	{
-		const char *keys[] = { "ims:{global}:aliases" };
-		const char *args[] = { al, a };
+		const char *keys[] = {"ims:{global}:aliases"};
+		const char *args[] = {al, a};
 
 		rc = eval(u, alias_index_lua, 1, keys, 2, args, &res);
 		if (rc != IMS_OK)
@@ -449,8 +451,8 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 	key(kh, a, "user");
 	key(ks, a, "aliases");
 	{
-		const char *keys[] = { kh, ks };
-		const char *args[] = { al };
+		const char *keys[] = {kh, ks};
+		const char *args[] = {al};
 
 		rc = eval(u, alias_add_lua, 2, keys, 1, args, &res);
 	}
@@ -490,7 +492,8 @@ ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char
 }
 
 ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
-				int (*fn)(const char *alias, const char *owner, void *arg), void *arg)
+                                int (*fn)(const char *alias, const char *owner, void *arg),
+                                void *arg)
 {
 	char a[IMS_USERS_ADDR_MAX + 1];
 	char cursor[32] = "0";
@@ -507,7 +510,8 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 			goto out;
 		}
 		for (size_t i = 0; i < r->elements; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING && fn(r->element[i]->str, a, arg))
+			if (r->element[i]->type == REDIS_REPLY_STRING &&
+			    fn(r->element[i]->str, a, arg))
 				break;
 		rc = IMS_OK;
 		goto out;
@@ -542,7 +546,7 @@ out:
 }
 
 ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
-				 bool *ok)
+                                 bool *ok)
 {
 	char l[IMS_USERS_ADDR_MAX + 1], a[IMS_USERS_ADDR_MAX + 1];
 	struct ims_store_txn *t;
@@ -599,8 +603,8 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 	key(kp, a, "passdb");
 	key(kh, a, "user");
 	{
-		const char *keys[] = { kp, kh };
-		const char *args[] = { hash };
+		const char *keys[] = {kp, kh};
+		const char *args[] = {hash};
 
 		rc = eval(u, passwd_lua, 2, keys, 1, args, &res);
 	}
@@ -621,8 +625,8 @@ ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_ro
 		return rc;
 	key(kh, a, "user");
 	{
-		const char *keys[] = { kh };
-		const char *args[] = { ims_role_name(role) };
+		const char *keys[] = {kh};
+		const char *args[] = {ims_role_name(role)};
 
 		rc = eval(u, role_lua, 1, keys, 1, args, &res);
 	}
@@ -643,8 +647,8 @@ ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool di
 	key(kp, a, "passdb");
 	key(kh, a, "user");
 	{
-		const char *keys[] = { kp, kh };
-		const char *args[] = { disabled ? "1" : "0" };
+		const char *keys[] = {kp, kh};
+		const char *args[] = {disabled ? "1" : "0"};
 
 		rc = eval(u, disable_lua, 2, keys, 1, args, &res);
 	}
@@ -662,12 +666,12 @@ static ims_status info_from(redisReply *r, const char *addr, struct ims_user_inf
 	if (r->element[0]->type != REDIS_REPLY_STRING)
 		return IMS_ENOTFOUND;
 	snprintf(info->address, sizeof info->address, "%s", addr);
-	info->role = ims_role_parse(r->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN
-									   : IMS_ROLE_USER;
+	info->role =
+	    ims_role_parse(r->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN : IMS_ROLE_USER;
 	if (r->element[1]->type == REDIS_REPLY_STRING)
 		info->created_ms = strtoull(r->element[1]->str, NULL, 10);
-	info->disabled = r->element[2]->type == REDIS_REPLY_STRING &&
-			 strcmp(r->element[2]->str, "1") == 0;
+	info->disabled =
+	    r->element[2]->type == REDIS_REPLY_STRING && strcmp(r->element[2]->str, "1") == 0;
 	return IMS_OK;
 }
 
@@ -697,16 +701,16 @@ static void dummy_init(void)
 
 	randombytes_buf(pw, sizeof pw);
 	if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw, IMS_USERS_OPSLIMIT,
-			      IMS_USERS_MEMLIMIT) != 0)
+	                      IMS_USERS_MEMLIMIT) != 0)
 		dummy_hash[0] = '\0';
 }
 
 ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
-			    struct ims_user_info *info)
+                            struct ims_user_info *info)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char a[IMS_USERS_ADDR_MAX + 1];
-	redisReply *rs[2] = { NULL, NULL };
+	redisReply *rs[2] = {NULL, NULL};
 	json_t *pj = NULL;
 	const char *stored = NULL;
 	size_t pwlen = password ? strlen(password) : 0;
@@ -760,8 +764,8 @@ out:
 }
 
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
-			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
-			  bool *more)
+                          int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
+                          bool *more)
 {
 	redisReply *r = NULL, **rs = NULL;
 	long long start = 0;
@@ -783,7 +787,7 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 		freeReplyObject(r);
 	}
 	r = redisCommand(u->rc, "ZRANGE ims:{global}:users %lld %lld", start,
-			 start + (long long)limit);
+	                 start + (long long)limit);
 	if (!r || r->type != REDIS_REPLY_ARRAY)
 		goto out;
 	n = r->elements > limit ? limit : r->elements;
@@ -795,7 +799,7 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 	}
 	for (size_t i = 0; i < n; i++)
 		redisAppendCommand(u->rc, "HMGET ims:{%s}:user role created disabled",
-				   r->element[i]->str);
+		                   r->element[i]->str);
 	rc = ims_rconn_read(u->rc, rs, n);
 	if (rc != IMS_OK)
 		goto out;

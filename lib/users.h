@@ -28,7 +28,7 @@
 #include "conf.h"
 #include "status.h"
 
-#define IMS_USERS_ADDR_MAX 254    /* RFC 5321 path limit, without <> */
+#define IMS_USERS_ADDR_MAX     254 /* RFC 5321 path limit, without <> */
 #define IMS_USERS_PASSWORD_MIN 8
 #define IMS_USERS_PASSWORD_MAX 1024
 
@@ -70,7 +70,7 @@ int ims_role_parse(const char *s);
  * Redis failed.  The account's three keys are written in one transaction
  * (and only if none exists); the global list after it. */
 ims_status ims_users_create(struct ims_users *u, const char *addr, const char *password,
-			    enum ims_role role);
+                            enum ims_role role);
 
 /* Deletes the account's keys (mail is left to retention).  IMS_ENOTFOUND
  * when there is no such account. */
@@ -95,15 +95,15 @@ ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_
  * does not exist or is disabled (a missing account costs the same hash
  * time as a wrong password); IMS_ETEMP when Redis failed. */
 ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
-			    struct ims_user_info *info);
+                            struct ims_user_info *info);
 
 /* Lists accounts in creation order, at most limit of them, starting after
  * the address `after` (NULL: from the start).  Calls fn for each; stops
  * early when fn returns non-zero.  *more is set when there are more.
  * IMS_EINVAL when `after` is no longer an account (deleted meanwhile). */
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
-			  int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
-			  bool *more);
+                          int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
+                          bool *more);
 
 /* Sender aliases: other addresses of local_domains an account may send
  * as (Postfix's smtpd_sender_login_maps and ims-milter's DKIM signing
@@ -120,7 +120,8 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char *alias);
 ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char *alias);
 ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
-				int (*fn)(const char *alias, const char *owner, void *arg), void *arg);
+                                int (*fn)(const char *alias, const char *owner, void *arg),
+                                void *arg);
 
 /* Whether the authenticated login may send as addr: addr is the login
  * itself (case-insensitive) or one of its aliases.  Asks through st (the
@@ -128,7 +129,7 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
  * when Redis failed. */
 struct ims_store;
 ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
-				 bool *ok);
+                                 bool *ok);
 
 /* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
  * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could

@@ -165,7 +165,7 @@ static void set_macro_lists(SMFICTX *ctx)
 		const char *macros;
 	} lists[] = {
 	    {SMFIM_CONNECT, ""}, {SMFIM_HELO, ""}, {SMFIM_ENVFROM, "{auth_authen}"},
-	    {SMFIM_ENVRCPT, ""}, {SMFIM_DATA, ""},  {SMFIM_EOH, ""},
+	    {SMFIM_ENVRCPT, ""}, {SMFIM_DATA, ""}, {SMFIM_EOH, ""},
 	    {SMFIM_EOM, "i"},
 	};
 
@@ -192,8 +192,8 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
 			return SMFIS_REJECT; /* libmilter: give up on this connection */
 		smfi_setpriv(ctx, c);
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST |
-	             SMFIF_CHGBODY);
+	*pf0 =
+	    f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_DELRCPT | SMFIF_SETSYMLIST | SMFIF_CHGBODY);
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
@@ -255,7 +255,8 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	c->msg = m;
 	m->eng = ims_engine_acquire();
 	if (!m->eng)
-		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY,
+		                          "Scanner not ready, try again later");
 	m->limit = ims_engine_conf(m->eng)->milter_max_message_size;
 	m->mail_from = addr_dup(argv ? argv[0] : "");
 	m->auth_user = auth && *auth ? strndup(auth, 320) : NULL;
@@ -379,7 +380,8 @@ static int add_field(SMFICTX *ctx, int leadspc, int insert, const char *name, co
 		v[0] = ' ';
 		memcpy(v + 1, value, n + 1);
 	}
-	rc = insert ? smfi_insheader(ctx, 0, (char *)name, v) : smfi_addheader(ctx, (char *)name, v);
+	rc =
+	    insert ? smfi_insheader(ctx, 0, (char *)name, v) : smfi_addheader(ctx, (char *)name, v);
 	if (v != value)
 		free(v);
 	return rc == MI_SUCCESS ? 0 : -1;
@@ -505,7 +507,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 	ims_status st;
 
 	if (!m || !m->eng)
-		return tempfail_unscanned(ctx, IMS_TF_NOT_READY, "Scanner not ready, try again later");
+		return tempfail_unscanned(ctx, IMS_TF_NOT_READY,
+		                          "Scanner not ready, try again later");
 	if (m->oversize)
 		return oversize(ctx, c);
 	if (m->too_many_rcpts) {
@@ -538,7 +541,8 @@ static sfsistat cb_eom(SMFICTX *ctx)
 			(void)ims_scan_store(m->eng, s, m->buf, m->len, NULL, 0); /* best effort */
 		snprintf(reply, sizeof reply, "Scanner unavailable, try again later (scan %s)",
 		         s ? ims_scan_id(s) : "none");
-		ret = tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
+		ret =
+		    tempfail(ctx, ims_engine_model(m->eng) ? IMS_TF_SCAN : IMS_TF_NO_MODEL, reply);
 		goto out;
 	}
 	/* links to /click in the delivered copy: decided before the store so
@@ -547,8 +551,9 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		struct timespec t0, t1;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
-		st = ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
-		                       (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen, &to_qp);
+		st =
+		    ims_links_rewrite(m->eng, s, m->buf ? m->buf : "", m->len,
+		                      (c->actions & SMFIF_CHGBODY) != 0, &newbody, &newlen, &to_qp);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		links_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000L;
 		links = st == IMS_OK ? "rewritten" : st == IMS_ENOTFOUND ? "none" : "unchanged";
@@ -590,17 +595,16 @@ static sfsistat cb_eom(SMFICTX *ctx)
 		smfi_setreply(ctx, "550", "5.7.1", reply);
 		ret = SMFIS_REJECT;
 		break;
-	case IMS_ACTION_QUARANTINE:
-		ret = hold(ctx, m, s);
-		break;
+	case IMS_ACTION_QUARANTINE: ret = hold(ctx, m, s); break;
 	default:
 		if (apply_headers(ctx, m, s) != 0) {
-			ret = tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
+			ret =
+			    tempfail(ctx, IMS_TF_HEADERS, "Could not add headers, try again later");
 			break;
 		}
-		if (newbody && (smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) !=
-		                    MI_SUCCESS ||
-		                (to_qp && set_cte_qp(ctx, m) != 0))) {
+		if (newbody &&
+		    (smfi_replacebody(ctx, (unsigned char *)newbody, (int)newlen) != MI_SUCCESS ||
+		     (to_qp && set_cte_qp(ctx, m) != 0))) {
 			ret = tempfail(ctx, IMS_TF_HEADERS,
 			               "Could not rewrite links, try again later");
 			break;

@@ -129,7 +129,7 @@ static int write_pidfile(const char *path)
  * socket file of a process that is gone refuses them). */
 static int unix_socket_in_use(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd, in_use;
 
 	if (strlen(path) >= sizeof sa.sun_path)

@@ -24,7 +24,7 @@ static _Atomic uint64_t key_serials;
 /* Tokens this thread verified lately: a client sends the same token with
  * every request, and decoding it (base64, JSON, HMAC) was a seventh of a
  * list request.  A hit still checks the times; only valid tokens go in. */
-#define VCACHE_SLOTS 4
+#define VCACHE_SLOTS     4
 #define VCACHE_TOKEN_MAX 512
 
 struct vcache_entry {
@@ -38,7 +38,7 @@ static _Thread_local struct vcache_entry vcache[VCACHE_SLOTS];
 static _Thread_local unsigned vcache_next;
 
 static const struct vcache_entry *vcache_get(const struct ims_token_key *k, const char *token,
-					     size_t n)
+                                             size_t n)
 {
 	if (n > VCACHE_TOKEN_MAX)
 		return NULL;
@@ -54,7 +54,7 @@ static const struct vcache_entry *vcache_get(const struct ims_token_key *k, cons
 }
 
 static void vcache_put(const struct ims_token_key *k, const char *token, size_t n,
-		       const struct ims_token_claims *c)
+                       const struct ims_token_claims *c)
 {
 	struct vcache_entry *e = &vcache[vcache_next++ % VCACHE_SLOTS];
 
@@ -92,7 +92,7 @@ void ims_token_key_free(struct ims_token_key *k)
 }
 
 ims_status ims_token_key_load(const char *path, struct ims_token_key **out, char *err,
-			      size_t errlen)
+                              size_t errlen)
 {
 	unsigned char buf[4097];
 	size_t n = 0;
@@ -114,12 +114,12 @@ ims_status ims_token_key_load(const char *path, struct ims_token_key **out, char
 		goto out;
 	}
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-			 buf[n - 1] == '\t'))
+	                 buf[n - 1] == '\t'))
 		n--;
 	rc = ims_token_key_new(buf, n, out);
 	if (rc == IMS_EINVAL)
 		snprintf(err, errlen, "%s: the secret must be %d to 4096 bytes", path,
-			 IMS_TOKEN_SECRET_MIN);
+		         IMS_TOKEN_SECRET_MIN);
 out:
 	sodium_memzero(buf, sizeof buf);
 	if (f)
@@ -128,7 +128,7 @@ out:
 }
 
 ims_status ims_token_issue(const struct ims_token_key *k, const struct ims_token_claims *c,
-			   char **out)
+                           char **out)
 {
 	jwt_t *jwt = NULL;
 	unsigned char jti_raw[12];
@@ -140,7 +140,8 @@ ims_status ims_token_issue(const struct ims_token_key *k, const struct ims_token
 	sodium_bin2hex(jti, sizeof jti, jti_raw, sizeof jti_raw);
 	if (jwt_new(&jwt) != 0)
 		goto out;
-	if (jwt_add_grant(jwt, "sub", c->sub) || jwt_add_grant(jwt, "role", ims_role_name(c->role)) ||
+	if (jwt_add_grant(jwt, "sub", c->sub) ||
+	    jwt_add_grant(jwt, "role", ims_role_name(c->role)) ||
 	    jwt_add_grant(jwt, "fam", c->fam) || jwt_add_grant(jwt, "typ", "access") ||
 	    jwt_add_grant(jwt, "jti", jti) || jwt_add_grant_int(jwt, "iat", (long)c->iat) ||
 	    jwt_add_grant_int(jwt, "exp", (long)c->exp))
@@ -166,7 +167,7 @@ static int hex_ok(const char *s, size_t len)
 }
 
 ims_status ims_token_verify(const struct ims_token_key *k, const char *token, int64_t now,
-			    struct ims_token_claims *c)
+                            struct ims_token_claims *c)
 {
 	jwt_t *jwt = NULL;
 	const char *sub, *role, *fam, *typ;
@@ -187,7 +188,7 @@ ims_status ims_token_verify(const struct ims_token_key *k, const char *token, in
 		if (ch == '.')
 			dots++;
 		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			   (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+		           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
 			return IMS_EPERM;
 	}
 	/* header.payload.signature, all three non-empty: "alg":"none" tokens

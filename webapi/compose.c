@@ -24,7 +24,7 @@ static void quote_addr(char out[101], const char *s)
  * one owner and is released only at out:, after err is written, because the
  * error quotes the address it holds. */
 static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
-		     char *err, size_t errlen, const char *what)
+                     char *err, size_t errlen, const char *what)
 {
 	json_t *items = NULL;
 	InternetAddressList *l = NULL;
@@ -76,7 +76,8 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 				goto out;
 			}
 			if (c->nrcpts >= IMS_COMPOSE_MAX_RCPTS) {
-				snprintf(err, errlen, "at most %d recipients", IMS_COMPOSE_MAX_RCPTS);
+				snprintf(err, errlen, "at most %d recipients",
+				         IMS_COMPOSE_MAX_RCPTS);
 				goto out;
 			}
 			c->rcpts[c->nrcpts] = strdup(addr);
@@ -163,14 +164,14 @@ static void set_thread(GMimeMessage *m, const char *msgid, const char *refs, int
 }
 
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
-		       size_t errlen)
+                       size_t errlen)
 {
 	return ims_compose_thread(from, j, NULL, NULL, 0, out, err, errlen);
 }
 
 ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
-			      const char *parent_refs, int reply, struct ims_composed *out,
-			      char *err, size_t errlen)
+                              const char *parent_refs, int reply, struct ims_composed *out,
+                              char *err, size_t errlen)
 {
 	GMimeMessage *m = NULL;
 	GMimeFormatOptions *fo = NULL;
@@ -193,7 +194,7 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	}
 	if (subject && (strlen(subject) > IMS_COMPOSE_SUBJECT_MAX || strpbrk(subject, "\r\n"))) {
 		snprintf(err, errlen, "subject: one line of at most %d bytes",
-			 IMS_COMPOSE_SUBJECT_MAX);
+		         IMS_COMPOSE_SUBJECT_MAX);
 		goto out;
 	}
 	if ((json_object_get(j, "text") && !text) || (json_object_get(j, "html") && !html)) {
@@ -210,13 +211,13 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 
 		/* the list takes its own reference */
 		internet_address_list_add(g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_FROM),
-					  me);
+		                          me);
 		g_object_unref(me);
 	}
 	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, json_object_get(j, "to"), out, err, errlen, "to") ||
 	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, json_object_get(j, "cc"), out, err, errlen, "cc") ||
 	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, json_object_get(j, "bcc"), out, err, errlen,
-		      "bcc"))
+	              "bcc"))
 		goto out;
 	if (out->nrcpts == 0) {
 		snprintf(err, errlen, "at least one recipient is required");

@@ -12,7 +12,7 @@
 
 #include "status.h"
 
-#define IMS_COMPOSE_MAX_RCPTS 100
+#define IMS_COMPOSE_MAX_RCPTS   100
 #define IMS_COMPOSE_SUBJECT_MAX 998
 
 struct ims_composed {
@@ -26,15 +26,15 @@ struct ims_composed {
 /* Builds the message from j for sender from.  IMS_EINVAL with the reason
  * in err for bad input.  The caller frees *out (ims_composed_free). */
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
-		       size_t errlen);
+                       size_t errlen);
 
 /* The same, as a reply to or a forward of a message whose Message-ID and
  * References (header values, NULL when absent) are given: a reply gets
  * In-Reply-To, both get References (the parent's, then its Message-ID;
  * ids that are not one printable line are left out). */
 ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
-			      const char *parent_refs, int reply, struct ims_composed *out,
-			      char *err, size_t errlen);
+                              const char *parent_refs, int reply, struct ims_composed *out,
+                              char *err, size_t errlen);
 void ims_composed_free(struct ims_composed *c);
 
 #endif

@@ -13,28 +13,23 @@
 #include "urls.h"
 
 /* kept, with their children */
-static const char *const keep[] = { "a",	  "abbr",  "b",	      "blockquote", "br",
-				    "caption",	  "center", "code",   "dd",	    "del",
-				    "div",	  "dl",	    "dt",     "em",	    "font",
-				    "h1",	  "h2",	    "h3",     "h4",	    "h5",
-				    "h6",	  "hr",	    "i",      "ins",	    "li",
-				    "ol",	  "p",	    "pre",    "q",	    "s",
-				    "small",	  "span",   "strike", "strong",	    "sub",
-				    "sup",	  "table",  "tbody",  "td",	    "tfoot",
-				    "th",	  "thead",  "tr",     "tt",	    "u",
-				    "ul",	  "big",    "cite",   "kbd",	    "mark",
-				    "section",	  "article", "header", "footer",    "main",
-				    "nav",	  "figure", "figcaption" };
+static const char *const keep[] = {
+    "a",     "abbr",  "b",      "blockquote", "br",   "caption", "center",  "code",   "dd",
+    "del",   "div",   "dl",     "dt",         "em",   "font",    "h1",      "h2",     "h3",
+    "h4",    "h5",    "h6",     "hr",         "i",    "ins",     "li",      "ol",     "p",
+    "pre",   "q",     "s",      "small",      "span", "strike",  "strong",  "sub",    "sup",
+    "table", "tbody", "td",     "tfoot",      "th",   "thead",   "tr",      "tt",     "u",
+    "ul",    "big",   "cite",   "kbd",        "mark", "section", "article", "header", "footer",
+    "main",  "nav",   "figure", "figcaption"};
 /* dropped with everything inside */
-static const char *const drop[] = { "script", "style",	  "head",   "title",  "iframe", "frame",
-				    "frameset", "object", "embed",  "applet", "form",	"input",
-				    "button",	"textarea", "select", "option", "svg",	"math",
-				    "noscript", "template", "link",   "meta",   "base",	"img",
-				    "video",	"audio",    "source", "track",  "canvas", "map",
-				    "area",	"picture",  "dialog", "portal" };
-static const char *const attrs[] = { "href", "title", "alt", "colspan", "rowspan", "align",
-				     "valign", "dir", "lang" };
-static const char *const voids[] = { "br", "hr" };
+static const char *const drop[] = {
+    "script",   "style",    "head",  "title",  "iframe",   "frame",  "frameset", "object", "embed",
+    "applet",   "form",     "input", "button", "textarea", "select", "option",   "svg",    "math",
+    "noscript", "template", "link",  "meta",   "base",     "img",    "video",    "audio",  "source",
+    "track",    "canvas",   "map",   "area",   "picture",  "dialog", "portal"};
+static const char *const attrs[] = {"href",  "title",  "alt", "colspan", "rowspan",
+                                    "align", "valign", "dir", "lang"};
+static const char *const voids[] = {"br", "hr"};
 
 static int in(const char *const *list, size_t n, const char *s)
 {
@@ -97,7 +92,8 @@ static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 			/* the link as the checks judged it (lib/htmldoc.h) */
 			v = strcasecmp(an, "href") == 0 ? ims_htmldoc_link(doc, n, "href")
 			                                : xmlNodeGetContent((xmlNode *)a);
-			if (v && (strcasecmp(an, "href") != 0 || ims_url_is_web_link((const char *)v))) {
+			if (v &&
+			    (strcasecmp(an, "href") != 0 || ims_url_is_web_link((const char *)v))) {
 				fprintf(o->f, " %s=\"", an);
 				esc(o->f, (const char *)v);
 				fputc('"', o->f);
@@ -114,11 +110,10 @@ static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 	}
 }
 
-ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out,
-			     size_t *outlen)
+ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out, size_t *outlen)
 {
 	htmlDocPtr doc = NULL;
-	struct out o = { 0 };
+	struct out o = {0};
 	char *buf = NULL;
 	size_t blen = 0;
 	xmlNode *root, *body = NULL;

@@ -17,7 +17,6 @@
 /* Sanitises len bytes of UTF-8 HTML.  *out is a NUL-terminated string
  * the caller frees (free()); *outlen its length.  Output is capped at
  * max bytes (whole elements past the cap are dropped). */
-ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out,
-			     size_t *outlen);
+ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out, size_t *outlen);
 
 #endif

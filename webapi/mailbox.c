@@ -470,7 +470,8 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		if (!uidset)
 			goto out;
 		for (i = 0; i < nhits && i < limit; i++)
-			len += (size_t)snprintf(uidset + len, cap - len, "%s%lu", i ? "," : "", hits[i]);
+			len += (size_t)snprintf(uidset + len, cap - len, "%s%lu", i ? "," : "",
+			                        hits[i]);
 		rc =
 		    fetch_rows(d, user, json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset),
 		               &b, &rows, err, errlen);

@@ -49,8 +49,8 @@ ims_status ims_mbox_folders(struct ims_dove *d, const char *user, json_t **out, 
  * the cursor of the following page or "" at the end.  IMS_EINVAL: a bad
  * cursor; IMS_ENOTFOUND: no such folder. */
 ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-			 const char *cursor, const char *query, size_t limit, json_t **items,
-			 char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
+                         const char *cursor, const char *query, size_t limit, json_t **items,
+                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
 
 /* The message: *out gets {"folder", "flags" (array), "received" (ms),
  * "scan_id" (or null), "text" (the message; bytes that were not UTF-8

@@ -25,8 +25,8 @@ static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8)
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem, *filtered;
 	GByteArray *bytes = g_byte_array_new();
-	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
-								       "charset");
+	const char *charset =
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 
 	if (!dw)
 		return bytes;
@@ -53,8 +53,8 @@ static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8)
 
 static void append_capped(struct walk *w, GString *s, const guint8 *p, size_t n)
 {
-	size_t room = IMS_MAILVIEW_BODY_MAX - (s->len < IMS_MAILVIEW_BODY_MAX ? s->len
-									       : IMS_MAILVIEW_BODY_MAX);
+	size_t room = IMS_MAILVIEW_BODY_MAX -
+	              (s->len < IMS_MAILVIEW_BODY_MAX ? s->len : IMS_MAILVIEW_BODY_MAX);
 
 	if (n > room) {
 		n = room;
@@ -71,7 +71,8 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 	struct walk *w = data;
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	const char *disp = g_mime_object_get_disposition(obj);
-	char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
+	char *type =
+	    ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 
 	(void)parent;
 	if (++w->parts > IMS_MAILVIEW_PARTS_MAX) {
@@ -100,7 +101,7 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 			size_t clen = 0;
 
 			if (ims_html_sanitize((const char *)b->data, b->len, IMS_MAILVIEW_BODY_MAX,
-					      &clean, &clen) == IMS_OK) {
+			                      &clean, &clen) == IMS_OK) {
 				append_capped(w, w->html, (const guint8 *)clean, clen);
 				free(clean);
 			}
@@ -111,18 +112,18 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 			GByteArray *b = part_bytes(part, (size_t)64 * 1024 * 1024, 0);
 
 			json_array_append_new(w->attachments,
-					      json_pack("{s:o, s:o, s:I}", "filename",
-							utf8_json(fn, -1), "content_type",
-							utf8_json(type, -1), "size",
-							(json_int_t)b->len));
+			                      json_pack("{s:o, s:o, s:I}", "filename",
+			                                utf8_json(fn, -1), "content_type",
+			                                utf8_json(type, -1), "size",
+			                                (json_int_t)b->len));
 			g_byte_array_free(b, TRUE);
 		}
 		goto out;
 	}
 	if (GMIME_IS_MESSAGE_PART(obj))
 		json_array_append_new(w->attachments,
-				      json_pack("{s:n, s:o, s:n}", "filename", "content_type",
-						utf8_json(type, -1), "size"));
+		                      json_pack("{s:n, s:o, s:n}", "filename", "content_type",
+		                                utf8_json(type, -1), "size"));
 out:
 	g_free(type);
 }
@@ -131,8 +132,8 @@ static json_t *addr_list(GMimeMessage *m, GMimeAddressType t)
 {
 	InternetAddressList *l = g_mime_message_get_addresses(m, t);
 	char *s = l && internet_address_list_length(l)
-			  ? internet_address_list_to_string(l, NULL, FALSE)
-			  : NULL;
+	              ? internet_address_list_to_string(l, NULL, FALSE)
+	              : NULL;
 	json_t *j = utf8_json(s, -1);
 
 	g_free(s);
@@ -163,7 +164,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 {
 	GMimeMessage *msg = NULL;
 	bool limited = false;
-	struct walk w = { 0 };
+	struct walk w = {0};
 	json_t *j = NULL, *headers = NULL;
 	GMimeHeaderList *hl;
 	GDateTime *date;
@@ -176,9 +177,9 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 		size_t n = len > IMS_MAILVIEW_BODY_MAX ? IMS_MAILVIEW_BODY_MAX : len;
 
 		j = json_pack("{s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:o, s:n, s:[], s:b, s:b}",
-			      "headers", "from", "to", "cc", "subject", "message_id", "date", "text",
-			      utf8_json(raw, (gssize)n), "html", "attachments", "truncated",
-			      n < len, "unparsed", 1);
+		              "headers", "from", "to", "cc", "subject", "message_id", "date",
+		              "text", utf8_json(raw, (gssize)n), "html", "attachments", "truncated",
+		              n < len, "unparsed", 1);
 		rc = j ? IMS_OK : IMS_ENOMEM;
 		*out = j;
 		j = NULL;
@@ -203,8 +204,8 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 		}
 		v = g_mime_utils_header_decode_text(NULL, g_mime_header_get_value(h));
 		json_array_append_new(headers, json_pack("{s:o, s:o}", "name",
-							 str_or_null(g_mime_header_get_name(h)),
-							 "value", str_or_null(v)));
+		                                         str_or_null(g_mime_header_get_name(h)),
+		                                         "value", str_or_null(v)));
 		g_free(v);
 	}
 	g_mime_message_foreach(msg, on_part, &w);
@@ -225,9 +226,8 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 		json_object_set_new(j, "date", json_null());
 	}
 	json_object_set_new(j, "text", utf8_json(w.text->str, (gssize)w.text->len));
-	json_object_set_new(j, "html",
-			    w.html->len ? utf8_json(w.html->str, (gssize)w.html->len)
-					: json_null());
+	json_object_set_new(
+	    j, "html", w.html->len ? utf8_json(w.html->str, (gssize)w.html->len) : json_null());
 	json_object_set_new(j, "attachments", w.attachments);
 	w.attachments = NULL;
 	json_object_set_new(j, "truncated", json_boolean(w.truncated || limited));

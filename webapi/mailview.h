@@ -20,9 +20,9 @@
 
 #include "status.h"
 
-#define IMS_MAILVIEW_BODY_MAX (1024 * 1024)
+#define IMS_MAILVIEW_BODY_MAX    (1024 * 1024)
 #define IMS_MAILVIEW_HEADERS_MAX 200
-#define IMS_MAILVIEW_PARTS_MAX 500
+#define IMS_MAILVIEW_PARTS_MAX   500
 
 /* Parses len bytes of raw message.  *out is the caller's (json_decref).
  */

@@ -29,12 +29,12 @@
 #include "secretfile.h"
 #include "server.h"
 
-#define DRAIN_MS 10000
-#define PASSWORD_MAX 1024
+#define DRAIN_MS          10000
+#define PASSWORD_MAX      1024
 #define METRICS_TOKEN_MIN 16
 
-/* A secret (the submission password, the metrics token) from its file (first line).  NULL when none is
- * configured; on a read error err says why and -1 is returned. */
+/* A secret (the submission password, the metrics token) from its file (first line).  NULL when none
+ * is configured; on a read error err says why and -1 is returned. */
 static int read_password(const char *path, char **out, char *err, size_t errlen)
 {
 	char buf[PASSWORD_MAX + 2];
@@ -57,15 +57,15 @@ static int read_password(const char *path, char **out, char *err, size_t errlen)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: ims-webapi [-c FILE]\n"
-		   "  -c FILE  configuration (default " IMS_CONF_DEFAULT_PATH ")\n"
-		   "  -V       print the version\n");
+	           "  -c FILE  configuration (default " IMS_CONF_DEFAULT_PATH ")\n"
+	           "  -V       print the version\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	struct ims_conf *conf = NULL;
-	struct ims_web app = { 0 };
+	struct ims_web app = {0};
 	struct ims_server *srv = NULL;
 	char err[512];
 	sigset_t set;
@@ -104,19 +104,18 @@ int main(int argc, char **argv)
 	g_mime_init();
 	xmlInitParser();
 	app.conf = conf;
-	if (ims_token_key_load(conf->webapi_jwt_secret_file, &app.key, err, sizeof err) !=
-	    IMS_OK) {
+	if (ims_token_key_load(conf->webapi_jwt_secret_file, &app.key, err, sizeof err) != IMS_OK) {
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		fprintf(stderr, "ims-webapi: %s\n", err);
 		goto out;
 	}
 	if (read_password(conf->webapi_submission_password_file, &app.submission_password, err,
-			  sizeof err) != 0) {
+	                  sizeof err) != 0) {
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		goto out;
 	}
-	if (read_password(conf->webapi_metrics_token_file, &app.metrics_token, err,
-			  sizeof err) != 0) {
+	if (read_password(conf->webapi_metrics_token_file, &app.metrics_token, err, sizeof err) !=
+	    0) {
 		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
 		goto out;
 	}
@@ -133,7 +132,7 @@ int main(int argc, char **argv)
 	}
 	if (app.metrics_token && strlen(app.metrics_token) < METRICS_TOKEN_MIN) {
 		ims_log_err(NULL, "event=config_error error=\"%s: the token is shorter than %d\"",
-			    conf->webapi_metrics_token_file, METRICS_TOKEN_MIN);
+		            conf->webapi_metrics_token_file, METRICS_TOKEN_MIN);
 		goto out;
 	}
 	if (ims_dove_open(conf, &app.dove, err, sizeof err) != IMS_OK) {
@@ -143,7 +142,7 @@ int main(int argc, char **argv)
 	}
 	if (!app.dove)
 		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
-				   "mailbox routes answer 503\"");
+		                   "mailbox routes answer 503\"");
 	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
 		goto out;
 	/* The scan engine of POST /scan-email: the milter's own code.  Without
@@ -155,7 +154,7 @@ int main(int argc, char **argv)
 			ims_engine_publish(eng);
 			if (ims_engine_model_error(eng))
 				ims_log_warn(NULL, "event=no_model error=\"%s\"",
-					     ims_engine_model_error(eng));
+				             ims_engine_model_error(eng));
 			ims_engine_unref(eng);
 		} else {
 			ims_log_warn(NULL, "event=no_scan_engine error=\"%s\"", err);
@@ -177,7 +176,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	ims_log_notice(NULL, "event=started listen=%s port=%d threads=%d", conf->webapi_listen,
-		       ims_server_port(srv), conf->webapi_threads);
+	               ims_server_port(srv), conf->webapi_threads);
 	ims_notify_ready();
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)

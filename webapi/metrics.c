@@ -5,13 +5,13 @@
 
 #include "metrics.h"
 
-static const int statuses[] = { 200, 201, 202, 204, 302, 304, 400, 401, 403, 404,
-				405, 409, 413, 429, 500, 503, 0 /* other */ };
+static const int statuses[] = {200, 201, 202, 204, 302, 304, 400, 401, 403,
+                               404, 405, 409, 413, 429, 500, 503, 0 /* other */};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 
 /* upper bounds in microseconds; the last bucket is +Inf */
-static const uint64_t bounds_us[] = { 500, 1000, 2500, 5000, 10000, 20000, 50000,
-				      100000, 250000, 500000, 1000000, 2500000 };
+static const uint64_t bounds_us[] = {500,   1000,   2500,   5000,   10000,   20000,
+                                     50000, 100000, 250000, 500000, 1000000, 2500000};
 #define NBOUNDS (sizeof bounds_us / sizeof bounds_us[0])
 
 struct cell {
@@ -97,14 +97,16 @@ void ims_metrics_write(struct ims_metrics *m, FILE *f)
 	      f);
 	for (size_t i = 0; i < m->nroutes; i++)
 		for (size_t s = 0; s < NSTATUS; s++) {
-			uint64_t n = __atomic_load_n(&m->cells[i * NSTATUS + s].count,
-						     __ATOMIC_RELAXED);
+			uint64_t n =
+			    __atomic_load_n(&m->cells[i * NSTATUS + s].count, __ATOMIC_RELAXED);
 
 			if (!n)
 				continue;
 			status_label(st, sizeof st, s);
-			fprintf(f, "ims_webapi_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64 "\n",
-				route_name(m, i), st, n);
+			fprintf(f,
+			        "ims_webapi_requests_total{route=\"%s\",status=\"%s\"} %" PRIu64
+			        "\n",
+			        route_name(m, i), st, n);
 		}
 	fputs("# HELP ims_webapi_request_duration_seconds Time from the request's first byte "
 	      "to the response.\n"
@@ -121,22 +123,25 @@ void ims_metrics_write(struct ims_metrics *m, FILE *f)
 			for (size_t b = 0; b < NBOUNDS; b++) {
 				cum += __atomic_load_n(&c->buckets[b], __ATOMIC_RELAXED);
 				fprintf(f,
-					"ims_webapi_request_duration_seconds_bucket{route=\"%s\","
-					"status=\"%s\",le=\"%g\"} %" PRIu64 "\n",
-					route_name(m, i), st, (double)bounds_us[b] / 1e6, cum);
+				        "ims_webapi_request_duration_seconds_bucket{route=\"%s\","
+				        "status=\"%s\",le=\"%g\"} %" PRIu64 "\n",
+				        route_name(m, i), st, (double)bounds_us[b] / 1e6, cum);
 			}
-			fprintf(f,
-				"ims_webapi_request_duration_seconds_bucket{route=\"%s\",status=\"%s\","
-				"le=\"+Inf\"} %" PRIu64 "\n",
-				route_name(m, i), st, n);
-			fprintf(f,
-				"ims_webapi_request_duration_seconds_sum{route=\"%s\",status=\"%s\"} "
-				"%.6f\n",
-				route_name(m, i), st,
-				(double)__atomic_load_n(&c->sum_ns, __ATOMIC_RELAXED) / 1e9);
-			fprintf(f,
-				"ims_webapi_request_duration_seconds_count{route=\"%s\",status=\"%s\"} "
-				"%" PRIu64 "\n",
-				route_name(m, i), st, n);
+			fprintf(
+			    f,
+			    "ims_webapi_request_duration_seconds_bucket{route=\"%s\",status=\"%s\","
+			    "le=\"+Inf\"} %" PRIu64 "\n",
+			    route_name(m, i), st, n);
+			fprintf(
+			    f,
+			    "ims_webapi_request_duration_seconds_sum{route=\"%s\",status=\"%s\"} "
+			    "%.6f\n",
+			    route_name(m, i), st,
+			    (double)__atomic_load_n(&c->sum_ns, __ATOMIC_RELAXED) / 1e9);
+			fprintf(
+			    f,
+			    "ims_webapi_request_duration_seconds_count{route=\"%s\",status=\"%s\"} "
+			    "%" PRIu64 "\n",
+			    route_name(m, i), st, n);
 		}
 }

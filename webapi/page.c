@@ -48,7 +48,7 @@ static void bound(char *out, size_t len, long long v, int exclusive)
 }
 
 ims_status ims_page_read(struct ims_req *r, const char *key, const char *cursor, long long min,
-			 long long max, size_t limit, struct ims_page *p)
+                         long long max, size_t limit, struct ims_page *p)
 {
 	char cid[IMS_PAGE_ID_MAX + 1] = "", smax[32], smin[32], count[24];
 	long long ct = 0;
@@ -71,8 +71,8 @@ ims_status ims_page_read(struct ims_req *r, const char *key, const char *cursor,
 	bound(smin, sizeof smin, min, 0);
 	snprintf(count, sizeof count, "%zu", limit + 1 + (have_cursor ? TIES_SLACK : 0));
 	{
-		const char *argv[] = { "ZREVRANGEBYSCORE", key, smax, smin, "WITHSCORES", "LIMIT",
-				       "0", count };
+		const char *argv[] = {"ZREVRANGEBYSCORE", key,     smax, smin,
+		                      "WITHSCORES",       "LIMIT", "0",  count};
 		redisContext *c = ims_req_redis(r);
 
 		if (!c)

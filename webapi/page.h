@@ -14,7 +14,7 @@
 #include "request.h"
 
 #define IMS_PAGE_ID_MAX 64
-#define IMS_CURSOR_MAX 96
+#define IMS_CURSOR_MAX  96
 
 struct ims_page {
 	size_t n;
@@ -29,7 +29,7 @@ struct ims_page {
  * cursor, IMS_ETEMP (503 on r) when Redis failed.  The caller frees p
  * with ims_page_free. */
 ims_status ims_page_read(struct ims_req *r, const char *key, const char *cursor, long long min,
-			 long long max, size_t limit, struct ims_page *p);
+                         long long max, size_t limit, struct ims_page *p);
 void ims_page_free(struct ims_page *p);
 
 /* The cursor after item i of p, into out (IMS_CURSOR_MAX bytes). */

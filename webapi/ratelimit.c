@@ -5,10 +5,10 @@
 #include "ratelimit.h"
 
 int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int limit,
-		       int *retry_after)
+                       int *retry_after)
 {
 	redisContext *c = ims_req_redis(r);
-	redisReply *rs[5] = { NULL };
+	redisReply *rs[5] = {NULL};
 	redisReply *x;
 	int over = -1;
 
@@ -18,7 +18,7 @@ int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int
 	redisAppendCommand(c, "MULTI");
 	redisAppendCommand(c, "INCR ims:{global}:ratelimit:%s:%s", kind, key);
 	redisAppendCommand(c, "EXPIRE ims:{global}:ratelimit:%s:%s %d NX", kind, key,
-			   IMS_RATELIMIT_WINDOW_S);
+	                   IMS_RATELIMIT_WINDOW_S);
 	redisAppendCommand(c, "PTTL ims:{global}:ratelimit:%s:%s", kind, key);
 	redisAppendCommand(c, "EXEC");
 	if (ims_req_pipeline(r, rs, 5) != IMS_OK)
@@ -31,10 +31,10 @@ int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int
 	}
 	over = x->element[0]->integer > limit;
 	if (over)
-		*retry_after = x->element[2]->type == REDIS_REPLY_INTEGER &&
-					       x->element[2]->integer > 0
-				       ? (int)((x->element[2]->integer + 999) / 1000)
-				       : IMS_RATELIMIT_WINDOW_S;
+		*retry_after =
+		    x->element[2]->type == REDIS_REPLY_INTEGER && x->element[2]->integer > 0
+		        ? (int)((x->element[2]->integer + 999) / 1000)
+		        : IMS_RATELIMIT_WINDOW_S;
 out:
 	ims_req_free_replies(rs, 5);
 	return over;
@@ -50,9 +50,9 @@ void ims_ratelimit_refund(struct ims_req *r, const char *kind, const char *key)
 	/* DECR only while the window's key exists: never a negative count
 	 * that would outlive it without a TTL */
 	redisAppendCommand(c, "EVAL %s 1 ims:{global}:ratelimit:%s:%s",
-			   "if redis.call('EXISTS', KEYS[1]) == 1 then "
-			   "return redis.call('DECR', KEYS[1]) end return 0",
-			   kind, key);
+	                   "if redis.call('EXISTS', KEYS[1]) == 1 then "
+	                   "return redis.call('DECR', KEYS[1]) end return 0",
+	                   kind, key);
 	if (ims_req_pipeline(r, &rep, 1) == IMS_OK)
 		ims_req_free_replies(&rep, 1);
 }

@@ -17,7 +17,7 @@
  * window (*retry_after then holds the seconds until the window resets), 0
  * when it is within.  On a Redis failure sets the 503 on r and returns -1. */
 int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int limit,
-		       int *retry_after);
+                       int *retry_after);
 
 /* Gives back one event ims_ratelimit_take counted (a login whose password
  * was right: only failures should use up the budget).  Best effort. */

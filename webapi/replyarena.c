@@ -5,7 +5,7 @@
 
 #include "replyarena.h"
 
-#define CHUNK (64 * 1024) /* under glibc's mmap threshold */
+#define CHUNK     (64 * 1024)        /* under glibc's mmap threshold */
 #define MAX_BYTES (64 * 1024 * 1024) /* one request never holds more */
 
 struct chunk {
@@ -106,8 +106,8 @@ static void free_object(void *p)
 	(void)p; /* released with the arena */
 }
 
-static redisReplyObjectFunctions arena_fns = { create_string, create_array, create_integer,
-					       create_nil, free_object };
+static redisReplyObjectFunctions arena_fns = {create_string, create_array, create_integer,
+                                              create_nil, free_object};
 
 void ims_replyarena_begin(redisContext *c)
 {

@@ -112,7 +112,7 @@ redisContext *ims_req_redis(struct ims_req *r)
 	if (c && !r->redis_checked) {
 		/* An idle connection has nothing to read; if it has, Redis closed
 		 * it (restart, timeout): open a new one instead of failing. */
-		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
 
 		r->redis_checked = true;
 		if (c->err || poll(&p, 1, 0) != 0) {

@@ -21,13 +21,13 @@
 struct MHD_Connection;
 
 #define IMS_REQ_MAX_PARAMS 2
-#define IMS_REQ_PARAM_MAX 256
+#define IMS_REQ_PARAM_MAX  256
 
 struct ims_req {
 	struct ims_web *app;
 	struct MHD_Connection *conn;
-	const char *method;          /* MHD's, valid for the request */
-	char *path;                  /* owned; without the query */
+	const char *method; /* MHD's, valid for the request */
+	char *path;         /* owned; without the query */
 	char id[IMS_REQID_MAX + 1];
 	char ip[64];
 	uint64_t start_ns;
@@ -48,9 +48,9 @@ struct ims_req {
 	char *resp; /* owned */
 	size_t resp_len;
 	const char *ctype;
-	int retry_after;          /* seconds; 0 = no header */
-	const char *disposition;  /* Content-Disposition (static string) or NULL */
-	char *location;           /* owned: Location of a 302 (NULL: /ui/) */
+	int retry_after;         /* seconds; 0 = no header */
+	const char *disposition; /* Content-Disposition (static string) or NULL */
+	char *location;          /* owned: Location of a 302 (NULL: /ui/) */
 	bool responded;
 	bool close; /* close the connection after the response */
 };
@@ -67,7 +67,7 @@ void ims_req_json(struct ims_req *r, int status, json_t *j);
 
 /* Sets an error response {"error": msg, "request_id": id}. */
 void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Sets a response of len bytes; takes ownership of buf (malloc'd). */
 void ims_req_take(struct ims_req *r, int status, const char *ctype, char *buf, size_t len);
@@ -113,7 +113,7 @@ int ims_req_limit(struct ims_req *r);
  * actor (r's user), op and target plus extra field/value pairs (NULL-
  * terminated).  IMS_ETEMP when Redis failed. */
 ims_status ims_req_audit(struct ims_req *r, const char *op, const char *target, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 void ims_req_free(struct ims_req *r);
 

@@ -1,6 +1,6 @@
 /* Admin routes: scans, one scan, stats, quarantine and release, audit,
- * users (the quarantine is routes_quarantine.c).  Every change an admin makes is an event in ims:{global}:events
- * (ims_req_audit), and so is an audit export. */
+ * users (the quarantine is routes_quarantine.c).  Every change an admin makes is an event in
+ * ims:{global}:events (ims_req_audit), and so is an audit export. */
 #include "config.h"
 
 #include <ctype.h>
@@ -22,9 +22,9 @@
 #include "ulid.h"
 #include "users.h"
 
-#define SCAN_EXAMINE_MAX 5000 /* scan logs read per request when filtering */
+#define SCAN_EXAMINE_MAX  5000 /* scan logs read per request when filtering */
 #define STATS_BUCKETS_MAX (24 * 93)
-#define TOP_N 10
+#define TOP_N             10
 
 /* Filter values: [A-Za-z0-9_.-], at most 64; sets a 400 otherwise. */
 static int token_ok(struct ims_req *r, const char *name, const char *v)
@@ -58,11 +58,11 @@ static int scan_matches(json_t *s, const struct scan_filter *f)
 
 	if (!json_is_object(s))
 		return 0;
-	if (f->verdict && (!(v = json_string_value(json_object_get(s, "verdict"))) ||
-			   strcmp(v, f->verdict) != 0))
+	if (f->verdict &&
+	    (!(v = json_string_value(json_object_get(s, "verdict"))) || strcmp(v, f->verdict) != 0))
 		return 0;
-	if (f->action && (!(v = json_string_value(json_object_get(s, "action"))) ||
-			  strcmp(v, f->action) != 0))
+	if (f->action &&
+	    (!(v = json_string_value(json_object_get(s, "action"))) || strcmp(v, f->action) != 0))
 		return 0;
 	if (f->sender && !addr_eq(json_string_value(json_object_get(s, "mail_from")), f->sender))
 		return 0;
@@ -101,7 +101,7 @@ static int scan_matches(json_t *s, const struct scan_filter *f)
  * reply, which hiredis parses without moving its read buffer once per log. */
 static int append_mget_scans(redisContext *c, const struct ims_page *p)
 {
-	struct ims_jsonw cmd = { 0 }; /* used as a plain byte buffer */
+	struct ims_jsonw cmd = {0}; /* used as a plain byte buffer */
 	char num[48];
 	size_t len;
 	char *text;
@@ -128,9 +128,9 @@ static int append_mget_scans(redisContext *c, const struct ims_page *p)
  * a filter has to look inside the logs. */
 void ims_route_admin_scans(struct ims_req *r)
 {
-	struct scan_filter f = { ims_req_query(r, "verdict"), ims_req_query(r, "action"),
-				 ims_req_query(r, "symbol"), ims_req_query(r, "sender"),
-				 ims_req_query(r, "recipient") };
+	struct scan_filter f = {ims_req_query(r, "verdict"), ims_req_query(r, "action"),
+	                        ims_req_query(r, "symbol"), ims_req_query(r, "sender"),
+	                        ims_req_query(r, "recipient")};
 	long long from = LLONG_MIN, to = LLONG_MAX;
 	char key[128], cursor[IMS_CURSOR_MAX] = "", next[IMS_CURSOR_MAX] = "";
 	const char *q = ims_req_query(r, "cursor");
@@ -139,15 +139,15 @@ void ims_route_admin_scans(struct ims_req *r)
 	size_t examined = 0, batch, kept = 0;
 	char *buf;
 	size_t len = 0;
-	struct ims_jsonw out = { 0 };
+	struct ims_jsonw out = {0};
 	int done = 0;
 
 	if (limit < 0)
 		goto out;
 	if ((f.verdict && !token_ok(r, "verdict", f.verdict)) ||
 	    (f.action && !token_ok(r, "action", f.action)) ||
-	    (f.symbol && !token_ok(r, "symbol", f.symbol)) ||
-	    ims_page_time_arg(r, "from", &from) || ims_page_time_arg(r, "to", &to))
+	    (f.symbol && !token_ok(r, "symbol", f.symbol)) || ims_page_time_arg(r, "from", &from) ||
+	    ims_page_time_arg(r, "to", &to))
 		goto out;
 	if ((f.sender && strlen(f.sender) > IMS_USERS_ADDR_MAX) ||
 	    (f.recipient && strlen(f.recipient) > IMS_USERS_ADDR_MAX)) {
@@ -164,9 +164,9 @@ void ims_route_admin_scans(struct ims_req *r)
 	else
 		snprintf(key, sizeof key, "ims:{global}:scans");
 	need_parse = f.sender || f.recipient || (f.symbol && (f.action || f.verdict)) ||
-		     (f.action && f.verdict);
+	             (f.action && f.verdict);
 	if (!need_parse) /* the index says it all */
-		f = (struct scan_filter){ 0 };
+		f = (struct scan_filter){0};
 	if (q)
 		snprintf(cursor, sizeof cursor, "%s", q);
 	batch = (size_t)limit + 1;
@@ -210,7 +210,7 @@ void ims_route_admin_scans(struct ims_req *r)
 			rs[i] = top->element[i];
 		for (size_t i = 0; i < p.n && !done; i++) {
 			int match = rs[i]->type == REDIS_REPLY_STRING && rs[i]->len > 1 &&
-				    rs[i]->str[0] == '{';
+			            rs[i]->str[0] == '{';
 
 			examined++;
 			ims_page_cursor(&p, i, cursor);
@@ -365,8 +365,9 @@ void ims_route_admin_stats(struct ims_req *r)
 			long long start = t - (t % step);
 
 			if (start != cur_start) {
-				cur = json_pack("{s:I, s:I, s:{}, s:{}}", "start", (json_int_t)start,
-						"total", (json_int_t)0, "actions", "verdicts");
+				cur =
+				    json_pack("{s:I, s:I, s:{}, s:{}}", "start", (json_int_t)start,
+				              "total", (json_int_t)0, "actions", "verdicts");
 				json_array_append_new(buckets, cur);
 				cur_start = start;
 			}
@@ -395,15 +396,14 @@ void ims_route_admin_stats(struct ims_req *r)
 	if (!top)
 		goto out;
 	for (size_t i = 0; top->type == REDIS_REPLY_ARRAY && i + 1 < top->elements; i += 2)
-		json_array_append_new(senders,
-				      json_pack("{s:s, s:I}", "name", top->element[i]->str, "count",
-						(json_int_t)strtoll(top->element[i + 1]->str, NULL,
-								    10)));
+		json_array_append_new(
+		    senders, json_pack("{s:s, s:I}", "name", top->element[i]->str, "count",
+		                       (json_int_t)strtoll(top->element[i + 1]->str, NULL, 10)));
 	ims_req_json(r, 200,
-		     json_pack("{s:I, s:I, s:s, s:O, s:O, s:o, s:O}", "from", (json_int_t)from, "to",
-			       (json_int_t)to, "bucket", step > 3600000 ? "day" : "hour", "buckets",
-			       buckets, "totals", totals, "top_symbols", top_of(symbols, TOP_N),
-			       "top_senders", senders));
+	             json_pack("{s:I, s:I, s:s, s:O, s:O, s:o, s:O}", "from", (json_int_t)from,
+	                       "to", (json_int_t)to, "bucket", step > 3600000 ? "day" : "hour",
+	                       "buckets", buckets, "totals", totals, "top_symbols",
+	                       top_of(symbols, TOP_N), "top_senders", senders));
 out:
 	if (rs)
 		ims_req_free_replies(rs, hours);
@@ -425,8 +425,8 @@ static json_t *field(const redisReply *v)
 	return j ? j : json_null();
 }
 
-static const char *const csv_cols[] = { "time", "type",   "actor", "op",
-					"target", "id",   "action", "score" };
+static const char *const csv_cols[] = {"time",   "type", "actor",  "op",
+                                       "target", "id",   "action", "score"};
 
 /* A plain decimal number ("-3.5"): a spreadsheet reads it as a number,
  * never as a formula, so it keeps its leading '-'. */
@@ -514,17 +514,17 @@ void ims_route_admin_audit(struct ims_req *r)
 		/* Batches newest first until the page is full, the stream ends
 		 * or AUDIT_READ_MAX events were read; the cursor is the last
 		 * event read (exclusive), so the next page goes on from there. */
-		int batch = !type ? limit + 1
-			    : limit * 20 < 500 ? 500
-			    : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
-							  : limit * 20;
+		int batch = !type                         ? limit + 1
+		            : limit * 20 < 500            ? 500
+		            : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
+		                                          : limit * 20;
 		size_t kept = 0, read = 0;
 		char last[64] = "";
 		int more = 0, done = 0;
 
 		while (!done) {
 			rep = ims_req_cmd(r, "XREVRANGE " IMS_EVENTS_KEY " %s - COUNT %d", start,
-					  batch);
+			                  batch);
 			if (!rep)
 				goto out;
 			for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements;
@@ -546,7 +546,7 @@ void ims_route_admin_audit(struct ims_req *r)
 				o = json_pack("{s:s}", "stream_id", e->element[0]->str);
 				for (size_t k = 0; k + 1 < kv->elements; k += 2)
 					json_object_set_new(o, kv->element[k]->str,
-							    field(kv->element[k + 1]));
+					                    field(kv->element[k + 1]));
 				t = json_string_value(json_object_get(o, "type"));
 				if (type && (!t || strcmp(t, type) != 0)) {
 					json_decref(o);
@@ -559,7 +559,7 @@ void ims_route_admin_audit(struct ims_req *r)
 					     k++) {
 						fputc(',', f);
 						csv_cell(f, json_string_value(
-								    json_object_get(o, csv_cols[k])));
+						                json_object_get(o, csv_cols[k])));
 					}
 					fputs("\r\n", f);
 					json_decref(o);
@@ -568,7 +568,7 @@ void ims_route_admin_audit(struct ims_req *r)
 				}
 			}
 			if (!done && (rep->type != REDIS_REPLY_ARRAY ||
-				      rep->elements < (size_t)batch || !last[0]))
+			              rep->elements < (size_t)batch || !last[0]))
 				done = 1; /* the end of the stream */
 			else if (!done && read >= AUDIT_READ_MAX)
 				more = done = 1;
@@ -586,8 +586,8 @@ void ims_route_admin_audit(struct ims_req *r)
 			buf = NULL;
 		} else {
 			ims_req_json(r, 200,
-				     json_pack("{s:O, s:s?}", "items", items, "next_cursor",
-					       more && last[0] ? last : NULL));
+			             json_pack("{s:O, s:s?}", "items", items, "next_cursor",
+			                       more && last[0] ? last : NULL));
 		}
 	}
 out:
@@ -610,9 +610,9 @@ static int add_user(const struct ims_user_info *info, void *arg)
 	struct user_list *l = arg;
 
 	json_array_append_new(l->items,
-			      json_pack("{s:s, s:s, s:I, s:b}", "address", info->address, "role",
-					ims_role_name(info->role), "created",
-					(json_int_t)info->created_ms, "disabled", info->disabled));
+	                      json_pack("{s:s, s:s, s:I, s:b}", "address", info->address, "role",
+	                                ims_role_name(info->role), "created",
+	                                (json_int_t)info->created_ms, "disabled", info->disabled));
 	snprintf(l->last, sizeof l->last, "%s", info->address);
 	return 0;
 }
@@ -620,7 +620,7 @@ static int add_user(const struct ims_user_info *info, void *arg)
 void ims_route_admin_users(struct ims_req *r)
 {
 	struct ims_users *u = NULL;
-	struct user_list l = { json_array(), "" };
+	struct user_list l = {json_array(), ""};
 	int limit = ims_req_limit(r);
 	bool more = false;
 	redisContext *c;
@@ -635,8 +635,8 @@ void ims_route_admin_users(struct ims_req *r)
 	default: ims_req_redis_failed(r); goto out;
 	}
 	ims_req_json(r, 200,
-		     json_pack("{s:O, s:s?}", "items", l.items, "next_cursor",
-			       more && l.last[0] ? l.last : NULL));
+	             json_pack("{s:O, s:s?}", "items", l.items, "next_cursor",
+	                       more && l.last[0] ? l.last : NULL));
 out:
 	ims_users_free(u);
 	json_decref(l.items);
@@ -664,8 +664,9 @@ void ims_route_admin_user_create(struct ims_req *r)
 	}
 	st = ims_users_canon_address(addr, r->app->conf->milter_local_domains, canon);
 	if (st != IMS_OK) {
-		ims_req_error(r, 400, st == IMS_EPERM ? "the domain is not a local domain"
-						      : "not a valid address");
+		ims_req_error(r, 400,
+		              st == IMS_EPERM ? "the domain is not a local domain"
+		                              : "not a valid address");
 		goto out;
 	}
 	if (!(c = ims_req_redis(r)) || ims_users_new(c, r->app->conf, &u) != IMS_OK)
@@ -675,13 +676,13 @@ void ims_route_admin_user_create(struct ims_req *r)
 		ims_req_error(r, 409, "this address is taken");
 	} else if (st == IMS_EINVAL) {
 		ims_req_error(r, 400, "the password must be %d to %d bytes", IMS_USERS_PASSWORD_MIN,
-			      IMS_USERS_PASSWORD_MAX);
+		              IMS_USERS_PASSWORD_MAX);
 	} else if (st != IMS_OK) {
 		ims_req_redis_failed(r);
 	} else if (ims_req_audit(r, "user.create", canon, "role", ims_role_name(rl), NULL) ==
-		   IMS_OK) {
-		ims_req_json(r, 201, json_pack("{s:s, s:s}", "address", canon, "role",
-					       ims_role_name(rl)));
+	           IMS_OK) {
+		ims_req_json(r, 201,
+		             json_pack("{s:s, s:s}", "address", canon, "role", ims_role_name(rl)));
 	}
 out:
 	ims_users_free(u);

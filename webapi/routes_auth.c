@@ -26,10 +26,10 @@ static int credentials(struct ims_req *r, json_t *j, const char **addr, const ch
 }
 
 static json_t *token_response(struct ims_req *r, const char *addr, enum ims_role role,
-			      const char *fam, const char *refresh)
+                              const char *fam, const char *refresh)
 {
 	const struct ims_conf *conf = r->app->conf;
-	struct ims_token_claims c = { .role = role };
+	struct ims_token_claims c = {.role = role};
 	char *access = NULL;
 	json_t *j;
 
@@ -40,9 +40,9 @@ static json_t *token_response(struct ims_req *r, const char *addr, enum ims_role
 	if (ims_token_issue(r->app->key, &c, &access) != IMS_OK)
 		return NULL;
 	j = json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:s, s:s}}", "access_token", access,
-		      "token_type", "Bearer", "expires_in", conf->webapi_access_ttl_s,
-		      "refresh_token", refresh, "refresh_expires_in", conf->webapi_refresh_ttl_s,
-		      "user", "address", addr, "role", ims_role_name(role));
+	              "token_type", "Bearer", "expires_in", conf->webapi_access_ttl_s,
+	              "refresh_token", refresh, "refresh_expires_in", conf->webapi_refresh_ttl_s,
+	              "user", "address", addr, "role", ims_role_name(role));
 	free(access);
 	return j;
 }
@@ -65,8 +65,7 @@ void ims_route_register(struct ims_req *r)
 	if (!j || !credentials(r, j, &addr, &pw))
 		goto out;
 	/* sign-ups per client IP: the login budget, counted apart */
-	over = ims_ratelimit_take(r, "register:ip", r->ip, r->app->conf->webapi_login_rate,
-				  &retry);
+	over = ims_ratelimit_take(r, "register:ip", r->ip, r->app->conf->webapi_login_rate, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
@@ -92,15 +91,12 @@ void ims_route_register(struct ims_req *r)
 		ims_log_info(r->id, "event=register user=%s", canon);
 		ims_req_json(r, 201, json_pack("{s:s, s:s}", "address", canon, "role", "user"));
 		break;
-	case IMS_EEXIST:
-		ims_req_error(r, 409, "this address is taken");
-		break;
+	case IMS_EEXIST: ims_req_error(r, 409, "this address is taken"); break;
 	case IMS_EINVAL:
 		ims_req_error(r, 400, "the password must be %d to %d bytes", IMS_USERS_PASSWORD_MIN,
-			      IMS_USERS_PASSWORD_MAX);
+		              IMS_USERS_PASSWORD_MAX);
 		break;
-	default:
-		ims_req_redis_failed(r);
+	default: ims_req_redis_failed(r);
 	}
 out:
 	ims_users_free(u);
@@ -179,14 +175,14 @@ void ims_route_refresh(struct ims_req *r)
 
 	if (!j)
 		return;
-	st = ims_session_rotate(r, json_string_value(json_object_get(j, "refresh_token")),
-				&refresh, addr, fam);
+	st = ims_session_rotate(r, json_string_value(json_object_get(j, "refresh_token")), &refresh,
+	                        addr, fam);
 	if (st == IMS_ETEMP)
 		goto out;
 	if (st != IMS_OK) {
 		if (addr[0])
 			ims_log_notice(r->id, "event=refresh_rejected user=%s family=%s", addr,
-				       fam);
+			               fam);
 		ims_req_error(r, 401, "invalid refresh token");
 		goto out;
 	}
@@ -221,6 +217,6 @@ void ims_route_logout(struct ims_req *r)
 void ims_route_me(struct ims_req *r)
 {
 	ims_req_json(r, 200,
-		     json_pack("{s:s, s:s, s:I}", "address", r->who.sub, "role",
-			       ims_role_name(r->who.role), "expires", (json_int_t)r->who.exp));
+	             json_pack("{s:s, s:s, s:I}", "address", r->who.sub, "role",
+	                       ims_role_name(r->who.role), "expires", (json_int_t)r->who.exp));
 }

@@ -56,19 +56,19 @@ void ims_route_health(struct ims_req *r)
 	{
 		/* the model this process scans with (POST /scan-email) */
 		struct ims_engine *eng = ims_engine_acquire();
-		const char *own = eng && ims_engine_model(eng) ? ims_engine_model_version(eng)
-							      : NULL;
+		const char *own =
+		    eng && ims_engine_model(eng) ? ims_engine_model_version(eng) : NULL;
 
 		const char *own_stale = eng ? ims_engine_model_reload_error(eng) : NULL;
 
 		/* degraded: a model reload failed and the previous model still
 		 * scans (here, or in the milter that stored the newest scan) */
 		j = json_pack("{s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s}", "status",
-			      stale || own_stale ? "degraded" : "ok", "redis", "ok",
-			      "model_version", own, "model_error",
-			      eng && !own ? ims_engine_model_error(eng) : NULL,
-			      "model_reload_error", own_stale, "milter_model_version", model,
-			      "milter_model_reload_error", stale, "version", PACKAGE_VERSION);
+		              stale || own_stale ? "degraded" : "ok", "redis", "ok",
+		              "model_version", own, "model_error",
+		              eng && !own ? ims_engine_model_error(eng) : NULL,
+		              "model_reload_error", own_stale, "milter_model_version", model,
+		              "milter_model_reload_error", stale, "version", PACKAGE_VERSION);
 		if (eng)
 			ims_engine_unref(eng);
 	}
@@ -89,9 +89,9 @@ static void label(char *out, size_t len, const char *s, size_t n)
 		char c = s[i];
 
 		out[o++] = ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-')
-				   ? c
-				   : '_';
+		            (c >= '0' && c <= '9') || c == '_' || c == '.' || c == ':' || c == '-')
+		               ? c
+		               : '_';
 	}
 	out[o] = '\0';
 }
@@ -110,7 +110,7 @@ static void add_field(json_t *sum, const char *k, size_t klen, const char *v)
 /* One counter family from the milter's stats hash: every field named
  * PREFIX<value> becomes METRIC{LABEL="<value>"}. */
 static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const char *metric,
-			    const char *labelname, const char *help)
+                            const char *labelname, const char *help)
 {
 	size_t plen = strlen(prefix);
 	const char *k;
@@ -124,7 +124,7 @@ static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const ch
 		if (strncmp(k, prefix, plen) == 0) {
 			label(l, sizeof l, k + plen, strlen(k + plen));
 			fprintf(f, "%s{%s=\"%s\"} %lld\n", metric, labelname, l,
-				(long long)json_integer_value(v));
+			        (long long)json_integer_value(v));
 		}
 	}
 }
@@ -146,7 +146,7 @@ static json_t *scan_counters(struct ims_req *r)
 	if (rep->type == REDIS_REPLY_ARRAY)
 		for (size_t i = 0; i + 1 < rep->elements; i += 2)
 			add_field(sum, rep->element[i]->str, rep->element[i]->len,
-				  rep->element[i + 1]->str);
+			          rep->element[i + 1]->str);
 	freeReplyObject(rep);
 	return sum;
 fail:
@@ -187,15 +187,15 @@ void ims_route_metrics(struct ims_req *r)
 	      "# TYPE ims_scans_total counter\n",
 	      f);
 	fprintf(f, "ims_scans_total %lld\n",
-		(long long)json_integer_value(json_object_get(scans, "total")));
+	        (long long)json_integer_value(json_object_get(scans, "total")));
 	put_scan_family(f, scans, "action:", "ims_scans_by_action_total", "action",
-			"Scans by the action taken.");
+	                "Scans by the action taken.");
 	put_scan_family(f, scans, "verdict:", "ims_scans_by_verdict_total", "verdict",
-			"Scans by classifier verdict.");
+	                "Scans by classifier verdict.");
 	put_scan_family(f, scans, "symbol:", "ims_scan_symbols_total", "symbol",
-			"Scans by symbol that fired.");
+	                "Scans by symbol that fired.");
 	fprintf(f, "# TYPE ims_webapi_requests_in_flight gauge\nims_webapi_requests_in_flight %d\n",
-		__atomic_load_n(&r->app->inflight, __ATOMIC_RELAXED));
+	        __atomic_load_n(&r->app->inflight, __ATOMIC_RELAXED));
 	fclose(f);
 	json_decref(scans);
 	ims_req_take(r, 200, "text/plain; version=0.0.4", buf, len);
@@ -211,13 +211,13 @@ static const char *ctype_of(const char *path)
 	static const struct {
 		const char *ext, *type;
 	} types[] = {
-		{ ".html", "text/html; charset=utf-8" },
-		{ ".js", "text/javascript; charset=utf-8" },
-		{ ".css", "text/css; charset=utf-8" },
-		{ ".svg", "image/svg+xml" },
-		{ ".png", "image/png" },
-		{ ".ico", "image/x-icon" },
-		{ ".json", "application/json" },
+	    {".html", "text/html; charset=utf-8"},
+	    {".js", "text/javascript; charset=utf-8"},
+	    {".css", "text/css; charset=utf-8"},
+	    {".svg", "image/svg+xml"},
+	    {".png", "image/png"},
+	    {".ico", "image/x-icon"},
+	    {".json", "application/json"},
 	};
 	const char *dot = strrchr(path, '.');
 
@@ -240,13 +240,14 @@ void ims_route_ui(struct ims_req *r)
 		rel = "index.html";
 	for (const char *p = rel; *p; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' || *p == '/')) {
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' ||
+		      *p == '/')) {
 			ims_req_error(r, 404, "no such file");
 			return;
 		}
 	if (rel[0] == '/' || rel[0] == '.' || strstr(rel, "..") || strstr(rel, "/.") ||
 	    snprintf(path, sizeof path, "%s/%s", r->app->conf->webapi_ui_dir, rel) >=
-		    (int)sizeof path) {
+	        (int)sizeof path) {
 		ims_req_error(r, 404, "no such file");
 		return;
 	}

@@ -75,7 +75,7 @@ static json_t *item(const struct ims_req *r, const struct ims_quarantine_msg *m,
 		list = calloc(1, len + 1);
 		for (size_t i = 0, at = 0; list && i < m->nrcpt; i++)
 			at += (size_t)snprintf(list + at, len + 1 - at, "%s%s", i ? "," : "",
-					       m->rcpt[i]);
+			                       m->rcpt[i]);
 		json_object_set_new(j, "rcpt", str(list));
 		free(list);
 	}

@@ -30,7 +30,7 @@ static int is_json(struct ims_req *r)
 void ims_route_scan_email(struct ims_req *r)
 {
 	struct ims_engine *eng = NULL;
-	struct ims_envelope env = { 0 };
+	struct ims_envelope env = {0};
 	struct ims_scan *scan = NULL;
 	const char *rcpts[SCAN_RCPTS_MAX];
 	char *rcpt_copy = NULL, *log = NULL;
@@ -40,8 +40,8 @@ void ims_route_scan_email(struct ims_req *r)
 	ims_status st;
 	int retry = 0, over;
 
-	over = ims_ratelimit_take(r, "scan:user", r->who.sub, r->app->conf->webapi_scan_rate,
-				  &retry);
+	over =
+	    ims_ratelimit_take(r, "scan:user", r->who.sub, r->app->conf->webapi_scan_rate, &retry);
 	if (over < 0)
 		return;
 	if (over) {
@@ -95,7 +95,7 @@ void ims_route_scan_email(struct ims_req *r)
 	st = ims_scan_run(eng, &env, raw, len, &scan);
 	if (st == IMS_ETEMP) {
 		ims_req_error(r, 503, "the scan cannot run now: %s",
-			      scan ? ims_scan_reason(scan) : "no model");
+		              scan ? ims_scan_reason(scan) : "no model");
 		goto out;
 	}
 	if (st != IMS_OK || !scan || !(log = ims_scan_json(scan))) {
@@ -108,12 +108,12 @@ void ims_route_scan_email(struct ims_req *r)
 		const char *name, *value;
 
 		if (ims_scan_header(scan, i, &name, &value) == 0)
-			json_array_append_new(headers, json_pack("{s:s, s:s}", "name", name,
-								 "value", value));
+			json_array_append_new(
+			    headers, json_pack("{s:s, s:s}", "name", name, "value", value));
 	}
 	json_object_set_new(out, "headers", headers);
 	ims_log_info(r->id, "event=scan_email user=%s action=%s score=%.2f", r->who.sub,
-		     ims_action_name(ims_scan_action(scan)), ims_scan_score(scan));
+	             ims_action_name(ims_scan_action(scan)), ims_scan_score(scan));
 	ims_req_json(r, 200, out);
 out:
 	free(log);

@@ -18,8 +18,8 @@
 void ims_route_email_send(struct ims_req *r)
 {
 	const struct ims_conf *conf = r->app->conf;
-	struct ims_composed msg = { 0 };
-	struct ims_smtp_job job = { 0 };
+	struct ims_composed msg = {0};
+	struct ims_smtp_job job = {0};
 	json_t *j = ims_req_body_json(r);
 	char err[512];
 	int retry = 0, over, saved;
@@ -50,7 +50,7 @@ void ims_route_email_send(struct ims_req *r)
 				goto out;
 			}
 			st = ims_mbox_thread_headers(r->app->dove, r->who.sub, &ref, &pid, &prefs,
-						     err, sizeof err);
+			                             err, sizeof err);
 			if (st == IMS_ENOTFOUND) {
 				ims_req_error(r, 404, "no such message to reply to or forward");
 				goto out;
@@ -61,7 +61,7 @@ void ims_route_email_send(struct ims_req *r)
 			}
 		}
 		st = ims_compose_thread(r->who.sub, j, pid, prefs, reply != NULL, &msg, err,
-					sizeof err);
+		                        sizeof err);
 		free(pid);
 		free(prefs);
 	}
@@ -98,15 +98,16 @@ void ims_route_email_send(struct ims_req *r)
 	/* the copy in Sent; the message is gone already, so a failure here is
 	 * reported in the answer, not as an error */
 	saved = r->app->dove && ims_mbox_save(r->app->dove, r->who.sub, "Sent", msg.raw, msg.len,
-					      msg.message_id, err, sizeof err) == IMS_OK;
+	                                      msg.message_id, err, sizeof err) == IMS_OK;
 	if (!saved)
 		ims_log_warn(r->id, "event=sent_copy_failed user=%s error=\"%s\"", r->who.sub,
-			     r->app->dove ? err : "no [dovecot] configured");
+		             r->app->dove ? err : "no [dovecot] configured");
 	ims_log_info(r->id, "event=send user=%s rcpts=%zu size=%zu message_id=%s saved=%d",
-		     r->who.sub, msg.nrcpts, msg.len, msg.message_id, saved);
-	ims_req_json(r, 202, json_pack("{s:s, s:I, s:I, s:b}", "message_id", msg.message_id,
-				       "recipients", (json_int_t)msg.nrcpts, "size",
-				       (json_int_t)msg.len, "saved", saved));
+	             r->who.sub, msg.nrcpts, msg.len, msg.message_id, saved);
+	ims_req_json(r, 202,
+	             json_pack("{s:s, s:I, s:I, s:b}", "message_id", msg.message_id, "recipients",
+	                       (json_int_t)msg.nrcpts, "size", (json_int_t)msg.len, "saved",
+	                       saved));
 out:
 	ims_composed_free(&msg);
 	json_decref(j);

@@ -39,7 +39,7 @@ static int authenticate(struct ims_req *r)
 	const char *h = ims_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct ims_token_claims c;
 	redisContext *rc;
-	redisReply *rs[2] = { NULL, NULL };
+	redisReply *rs[2] = {NULL, NULL};
 	int ok = 0;
 
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -71,7 +71,7 @@ static int authenticate(struct ims_req *r)
 	      strcmp(rs[0]->element[1]->str, "1") == 0) &&
 	    rs[1]->type == REDIS_REPLY_INTEGER && rs[1]->integer == 1) {
 		c.role = ims_role_parse(rs[0]->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN
-										 : IMS_ROLE_USER;
+		                                                                  : IMS_ROLE_USER;
 		r->who = c;
 		r->authed = true;
 		ims_authcache_put(c.sub, c.fam, c.role);
@@ -138,22 +138,22 @@ static enum MHD_Result send_response(struct ims_req *r)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, POST, DELETE");
 	if (r->status == 302)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
-					r->location ? r->location : "/ui/");
+		                        r->location ? r->location : "/ui/");
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "click") == 0) {
 		/* GET /click: static pages, no script; the target never sees the token */
 		MHD_add_response_header(resp, "Content-Security-Policy",
-					"default-src 'none'; base-uri 'none'; form-action 'none'; "
-					"frame-ancestors 'none'");
+		                        "default-src 'none'; base-uri 'none'; form-action 'none'; "
+		                        "frame-ancestors 'none'");
 		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	}
 	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "ui") == 0)
 		/* the UI: own scripts and styles only; message HTML sits in a
 		 * sandboxed srcdoc iframe and inherits this policy */
 		MHD_add_response_header(resp, "Content-Security-Policy",
-					"default-src 'self'; img-src 'self' data:; "
-					"style-src 'self'; object-src 'none'; base-uri 'none'; "
-					"form-action 'self'; frame-ancestors 'none'");
+		                        "default-src 'self'; img-src 'self' data:; "
+		                        "style-src 'self'; object-src 'none'; base-uri 'none'; "
+		                        "form-action 'self'; frame-ancestors 'none'");
 	else
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (r->status == 413 || r->close)
@@ -166,7 +166,7 @@ static enum MHD_Result send_response(struct ims_req *r)
 static void client_ip(struct MHD_Connection *conn, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
 
 	snprintf(out, len, "-");
@@ -174,14 +174,14 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t len)
 		return;
 	if (sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-			  (socklen_t)len);
+		          (socklen_t)len);
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, (socklen_t)len);
+		          out, (socklen_t)len);
 }
 
-static struct ims_req *req_new(struct ims_web *app, struct MHD_Connection *conn,
-			       const char *method, const char *url)
+static struct ims_req *req_new(struct ims_web *app, struct MHD_Connection *conn, const char *method,
+                               const char *url)
 {
 	struct ims_req *r = calloc(1, sizeof *r);
 	size_t n;
@@ -219,7 +219,7 @@ struct framing {
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+                                     const char *value)
 {
 	struct framing *f = cls;
 
@@ -243,7 +243,7 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
  * are not plain digits. */
 static const char *framing_error(struct MHD_Connection *conn)
 {
-	struct framing f = { 0 };
+	struct framing f = {0};
 
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
 	if (f.te && f.cl)
@@ -258,19 +258,19 @@ static const char *framing_error(struct MHD_Connection *conn)
 static struct ims_connguard_conn *guard_conn(struct MHD_Connection *conn)
 {
 	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return ci ? ci->socket_context : NULL;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode toe)
+                          enum MHD_ConnectionNotificationCode toe)
 {
 	struct ims_server *s = cls;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		char ip[64];
 
 		client_ip(conn, ip, sizeof ip);
@@ -282,8 +282,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-				  const char *method, const char *version,
-				  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
 	struct ims_server *s = cls;
 	struct ims_web *app = s->app;
@@ -303,11 +303,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if ((bad = framing_error(conn)) || nul) {
 			/* refuse, and close: what follows cannot be framed */
 			r->close = true;
-			ims_req_error(r, 400, "%s", bad ? bad : "the URL holds an escaped NUL (%00)");
+			ims_req_error(r, 400, "%s",
+			              bad ? bad : "the URL holds an escaped NUL (%00)");
 			return send_response(r);
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						 MHD_HTTP_HEADER_CONTENT_LENGTH);
+		                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > max) {
 			/* answer before reading the body; MHD closes after */
 			ims_req_error(r, 413, "request body too large (limit %zu bytes)", max);
@@ -366,7 +367,7 @@ static void log_safe(const char *in, char *out, size_t outlen)
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+                         enum MHD_RequestTerminationCode toe)
 {
 	struct ims_server *s = cls;
 	struct ims_web *app = s->app;
@@ -386,8 +387,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		r->status = toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? 408 : 499;
 	ims_metrics_observe(app->metrics, r->route, r->status, ns);
 	ims_log_info(r->id, "event=http method=%s path=\"%s\" status=%d ms=%.3f ip=%s user=%s",
-		     r->method, path, r->status, (double)ns / 1e6, r->ip,
-		     r->authed ? r->who.sub : "-");
+	             r->method, path, r->status, (double)ns / 1e6, r->ip,
+	             r->authed ? r->who.sub : "-");
 	ims_req_free(r);
 	__atomic_fetch_sub(&app->inflight, 1, __ATOMIC_SEQ_CST);
 }
@@ -441,8 +442,7 @@ static int listen_on(const struct sockaddr_in *sa, char *err, size_t errlen, con
 	return fd;
 }
 
-ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err,
-			    size_t errlen)
+ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err, size_t errlen)
 {
 	int fd;
 	struct ims_server *s;
@@ -452,7 +452,7 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 	*out = NULL;
 	if (parse_listen(app->conf->webapi_listen, &sa) != 0) {
 		snprintf(err, errlen, "[webapi] listen: want IPv4:PORT, got '%s'",
-			 app->conf->webapi_listen);
+		         app->conf->webapi_listen);
 		return IMS_EINVAL;
 	}
 	if ((fd = listen_on(&sa, err, errlen, app->conf->webapi_listen)) < 0)
@@ -464,7 +464,7 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 	}
 	s->app = app;
 	if (ims_connguard_new(app->conf->webapi_head_timeout_s, app->conf->webapi_timeout_s,
-			      &s->guard) != IMS_OK) {
+	                      &s->guard) != IMS_OK) {
 		snprintf(err, errlen, "out of memory");
 		close(fd);
 		free(s);
@@ -473,17 +473,18 @@ ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *
 	/* max_connections_per_ip = 0: no cap (behind a proxy, every client
 	 * has the proxy's address) */
 	s->d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)app->conf->webapi_threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)app->conf->webapi_max_connections_per_ip,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)app->conf->webapi_timeout_s,
-		MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0,
+	    NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)app->conf->webapi_threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)app->conf->webapi_max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)app->conf->webapi_max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)app->conf->webapi_timeout_s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, s, MHD_OPTION_END);
 	if (!s->d) {
-		snprintf(err, errlen, "cannot start the HTTP server on %s", app->conf->webapi_listen);
+		snprintf(err, errlen, "cannot start the HTTP server on %s",
+		         app->conf->webapi_listen);
 		close(fd);
 		ims_connguard_free(s->guard);
 		free(s);
@@ -515,7 +516,7 @@ void ims_server_stop(struct ims_server *s, int grace_ms)
 		usleep(10000);
 	}
 	ims_log_notice(NULL, "event=stopping inflight=%d",
-		       __atomic_load_n(&s->app->inflight, __ATOMIC_SEQ_CST));
+	               __atomic_load_n(&s->app->inflight, __ATOMIC_SEQ_CST));
 	MHD_stop_daemon(s->d); /* closes every connection: the guard's list empties */
 	ims_connguard_free(s->guard);
 	free(s);

@@ -12,8 +12,7 @@ struct ims_server;
 
 /* Binds [webapi] listen and starts the worker threads.  The caller owns
  * *out (ims_server_stop).  Errors go to err. */
-ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err,
-			    size_t errlen);
+ims_status ims_server_start(struct ims_web *app, struct ims_server **out, char *err, size_t errlen);
 
 /* The TCP port bound (useful with port 0). */
 int ims_server_port(const struct ims_server *s);

@@ -13,10 +13,10 @@
 /* KEYS[1] family; ARGV[1] hash of the presented token, ARGV[2] hash of its
  * replacement.  1 rotated, 0 no such family, -1 reuse (family deleted). */
 static const char rotate_lua[] = "local c = redis.call('HGET', KEYS[1], 'current') "
-				 "if not c then return 0 end "
-				 "if c ~= ARGV[1] then redis.call('DEL', KEYS[1]) return -1 end "
-				 "redis.call('HSET', KEYS[1], 'current', ARGV[2]) "
-				 "return 1";
+                                 "if not c then return 0 end "
+                                 "if c ~= ARGV[1] then redis.call('DEL', KEYS[1]) return -1 end "
+                                 "redis.call('HSET', KEYS[1], 'current', ARGV[2]) "
+                                 "return 1";
 
 static void token_hash(const char *token, char out[crypto_hash_sha256_BYTES * 2 + 1])
 {
@@ -36,9 +36,9 @@ char *ims_session_token_new(const char *addr, const char *fam)
 		return NULL;
 	randombytes_buf(secret, sizeof secret);
 	sodium_bin2base64(s64, sizeof s64, secret, sizeof secret,
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_bin2base64(a64, sizeof a64, (const unsigned char *)addr, strlen(addr),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	snprintf(t, IMS_REFRESH_MAX, "rt1.%s.%s.%s", fam, a64, s64);
 	sodium_memzero(secret, sizeof secret);
 	return t;
@@ -49,7 +49,7 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 	unsigned char raw[IMS_TOKEN_FAMILY_LEN / 2];
 	char h[crypto_hash_sha256_BYTES * 2 + 1];
 	redisContext *c = ims_req_redis(r);
-	redisReply *rs[4] = { NULL };
+	redisReply *rs[4] = {NULL};
 	int ttl = r->app->conf->webapi_refresh_ttl_s;
 	ims_status rc = IMS_ETEMP;
 
@@ -63,8 +63,8 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 		return IMS_ENOMEM;
 	token_hash(*token, h);
 	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "HSET ims:{%s}:refresh:%s current %s expires %" PRIu64, addr, fam,
-			   h, ims_req_now_ms() + (uint64_t)ttl * 1000);
+	redisAppendCommand(c, "HSET ims:{%s}:refresh:%s current %s expires %" PRIu64, addr, fam, h,
+	                   ims_req_now_ms() + (uint64_t)ttl * 1000);
 	redisAppendCommand(c, "EXPIRE ims:{%s}:refresh:%s %d", addr, fam, ttl);
 	redisAppendCommand(c, "EXEC");
 	if (ims_req_pipeline(r, rs, 4) != IMS_OK)
@@ -106,8 +106,8 @@ ims_status ims_session_token_parse(const char *token, char *addr, char *fam)
 	p += IMS_TOKEN_FAMILY_LEN + 1;
 	dot = strchr(p, '.');
 	if (!dot || dot == p || dot[1] == '\0' ||
-	    sodium_base642bin((unsigned char *)addr, IMS_USERS_ADDR_MAX, p, (size_t)(dot - p),
-			      NULL, &alen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+	    sodium_base642bin((unsigned char *)addr, IMS_USERS_ADDR_MAX, p, (size_t)(dot - p), NULL,
+	                      &alen, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		goto bad;
 	addr[alen] = '\0';
 	if (alen < 3 || strlen(addr) != alen || strchr(addr, '{') || strchr(addr, '}') ||
@@ -122,7 +122,7 @@ bad:
 }
 
 ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, char *addr,
-			      char *fam)
+                              char *fam)
 {
 	char h_old[crypto_hash_sha256_BYTES * 2 + 1], h_new[crypto_hash_sha256_BYTES * 2 + 1];
 	char key[IMS_USERS_ADDR_MAX + 64];

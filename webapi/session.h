@@ -46,7 +46,7 @@ ims_status ims_session_token_parse(const char *token, char *addr, char *fam);
  * IMS_EPERM: unknown, expired, malformed or reused (the family is then
  * revoked).  IMS_ETEMP: Redis failed (503 set on r). */
 ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, char *addr,
-			      char *fam);
+                              char *fam);
 
 /* Ends a family.  IMS_ETEMP on a Redis failure. */
 ims_status ims_session_end(struct ims_req *r, const char *addr, const char *fam);

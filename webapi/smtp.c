@@ -62,7 +62,7 @@ ims_status ims_smtp_send(const struct ims_smtp_job *job, char *err, size_t errle
 {
 	CURL *c = NULL;
 	struct curl_slist *rcpts = NULL;
-	struct reader rd = { job->raw, job->len };
+	struct reader rd = {job->raw, job->len};
 	char from[512], one[512], cerr[CURL_ERROR_SIZE] = "";
 	long code = 0;
 	CURLcode cc;

@@ -22,10 +22,10 @@
 #define IMS_SMTP_MAX_RCPTS 100
 
 struct ims_smtp_job {
-	const char *url;      /* smtp://host:port or smtps://host:port */
-	const char *user;     /* AUTH user, NULL for none */
+	const char *url;  /* smtp://host:port or smtps://host:port */
+	const char *user; /* AUTH user, NULL for none */
 	const char *password;
-	const char *authzid;  /* AUTH PLAIN authorization id (act as), NULL for none */
+	const char *authzid;   /* AUTH PLAIN authorization id (act as), NULL for none */
 	const char *mail_from; /* without <>; "" for the null sender */
 	const char *const *rcpts;
 	size_t nrcpts;

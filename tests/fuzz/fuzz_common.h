@@ -220,5 +220,4 @@ static inline void fuzz_dns_add(struct ims_dns *dns, struct fuzz_dns *f, const c
 		snprintf(f->names[f->n++], sizeof f->names[0], "%s", name);
 }
 
-
 #endif

@@ -30,7 +30,7 @@ static int run_file(const char *path)
 			cap = cap ? cap * 2 : 65536;
 			if (cap > REPLAY_MAX_INPUT) {
 				fprintf(stderr, "%s: larger than %u bytes, skipped\n", path,
-					REPLAY_MAX_INPUT);
+				        REPLAY_MAX_INPUT);
 				break;
 			}
 			uint8_t *nb = realloc(buf, cap);
@@ -84,7 +84,8 @@ int main(int argc, char **argv)
 	int rc = 0, count = 0;
 
 	/* A few inputs every target must survive, whatever the corpus holds. */
-	static const char *const builtin[] = { "", "\n", "\r\n\r\n", ":", "From:\n\n", "\xff\xfe\x00" };
+	static const char *const builtin[] = {"",  "\n",        "\r\n\r\n",
+	                                      ":", "From:\n\n", "\xff\xfe\x00"};
 	for (size_t i = 0; i < sizeof builtin / sizeof builtin[0]; i++)
 		LLVMFuzzerTestOneInput((const uint8_t *)builtin[i], strlen(builtin[i]));
 	for (int i = 1; i < argc; i++)

@@ -12,30 +12,29 @@
 
 static int check_failures;
 
-#define CHECK(cond)                                                                  \
-	do {                                                                         \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,       \
-				__LINE__, #cond);                                    \
-			check_failures++;                                            \
-		}                                                                    \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			check_failures++;                                                          \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STR_CONTAINS(hay, needle)                                              \
-	do {                                                                         \
-		const char *h_ = (hay), *n_ = (needle);                              \
-		if (!h_ || !strstr(h_, n_)) {                                        \
-			fprintf(stderr, "%s:%d: '%s' does not contain '%s'\n",       \
-				__FILE__, __LINE__, h_ ? h_ : "(null)", n_);         \
-			check_failures++;                                            \
-		}                                                                    \
+#define CHECK_STR_CONTAINS(hay, needle)                                                            \
+	do {                                                                                       \
+		const char *h_ = (hay), *n_ = (needle);                                            \
+		if (!h_ || !strstr(h_, n_)) {                                                      \
+			fprintf(stderr, "%s:%d: '%s' does not contain '%s'\n", __FILE__, __LINE__, \
+			        h_ ? h_ : "(null)", n_);                                           \
+			check_failures++;                                                          \
+		}                                                                                  \
 	} while (0)
 
-#define RUN(test)                                                                    \
-	do {                                                                         \
-		int before_ = check_failures;                                        \
-		test();                                                              \
-		printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #test); \
+#define RUN(test)                                                                                  \
+	do {                                                                                       \
+		int before_ = check_failures;                                                      \
+		test();                                                                            \
+		printf("%s %s\n", check_failures == before_ ? "ok  " : "FAIL", #test);             \
 	} while (0)
 
 #define CHECK_DONE() (check_failures ? 1 : 0)

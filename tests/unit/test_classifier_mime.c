@@ -327,7 +327,8 @@ static void test_normalize_zero_width(void)
 {
 	/* U+200B zero-width space, U+200C/U+200D (non-)joiner, U+2060 word
 	 * joiner, U+FEFF inside words */
-	check_same_tokens("vi\u200Bag\u200Cra fr\u200Dee mo\u2060ney ca\uFEFFsh", "viagra free money cash");
+	check_same_tokens("vi\u200Bag\u200Cra fr\u200Dee mo\u2060ney ca\uFEFFsh",
+	                  "viagra free money cash");
 	check_same_tokens("\u200B\u200B", "");
 }
 
@@ -356,8 +357,9 @@ static void test_normalize_nfkc(void)
 {
 	/* full-width letters, mathematical bold, ligature fi, circled letters,
 	 * and a combining accent after an ASCII letter */
-	check_same_tokens("\uFF26\uFF32\uFF25\uFF25 \U0001D40C\U0001D40E\U0001D40D\U0001D404\U0001D418",
-	                  "FREE MONEY");
+	check_same_tokens(
+	    "\uFF26\uFF32\uFF25\uFF25 \U0001D40C\U0001D40E\U0001D40D\U0001D404\U0001D418",
+	    "FREE MONEY");
 	check_same_tokens("\uFB01nance \u24D2\u24D0\u24E2\u24D7", "finance cash");
 	check_same_tokens("cafe\u0301", "caf\u00E9");
 	check_same_tokens("a\u00A0b\u00A0word", "a b word");

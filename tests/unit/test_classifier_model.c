@@ -237,8 +237,8 @@ static void test_threshold_model(void)
 		CHECK_STR_CONTAINS(in.metrics_json, "\"cv_false_positive_rate_at_threshold\"");
 		/* the probability and the log-odds come from the stored sigmoid */
 		double f = in.threshold + 0.5;
-		CHECK(fabs(ims_model_probability(m2, f) - 1.0 / (1.0 + exp(in.platt_a * f + in.platt_b))) <
-		      1e-12);
+		CHECK(fabs(ims_model_probability(m2, f) -
+		           1.0 / (1.0 + exp(in.platt_a * f + in.platt_b))) < 1e-12);
 		CHECK(fabs(ims_model_log_odds(m2, f) + in.platt_a * 0.5) < 1e-12);
 		CHECK(ims_model_log_odds(m2, in.threshold) == 0);
 	}
@@ -356,8 +356,8 @@ static void test_bad_model_files(void)
 	{
 		char *t = NULL; /* the last one: the metrics have one too */
 
-		for (char *q = (char *)buf; (q = memmem(q, len - (size_t)(q - (char *)buf),
-		                                        "\"threshold\":", 12)) != NULL;
+		for (char *q = (char *)buf;
+		     (q = memmem(q, len - (size_t)(q - (char *)buf), "\"threshold\":", 12)) != NULL;
 		     q++)
 			t = q;
 

@@ -43,12 +43,12 @@ static void test_good_file(void)
 	struct ims_conf *c = NULL;
 	char err[512] = "";
 	const char *p = write_conf("good.conf", "; comment\n"
-						"[redis]\nport = 6380\nsocket = /tmp/r.sock\n"
-						"[milter]\nlocal_domains = a.test, b.test ,\n"
-						"max_message_size = 2M\nsign_outbound = off\n"
-						"[scores]\nSPF_FAIL = 4.5\n"
-						"[actions]\nreject = -1\n"
-						"[log]\nlevel = debug\n");
+	                                        "[redis]\nport = 6380\nsocket = /tmp/r.sock\n"
+	                                        "[milter]\nlocal_domains = a.test, b.test ,\n"
+	                                        "max_message_size = 2M\nsign_outbound = off\n"
+	                                        "[scores]\nSPF_FAIL = 4.5\n"
+	                                        "[actions]\nreject = -1\n"
+	                                        "[log]\nlevel = debug\n");
 
 	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
 	if (!c) {
@@ -105,7 +105,7 @@ static void test_bad_input(void)
 static void test_value_checks(void)
 {
 	expect_error("[milter]\ntrusted_networks = 10.0.0.0/8\ntrusted_networks = 10.0.0/8\n",
-		     ":3: [milter] trusted_networks: '10.0.0/8' is not an IP address");
+	             ":3: [milter] trusted_networks: '10.0.0/8' is not an IP address");
 	expect_error("[milter]\ntrusted_networks = 10.1.2.3/8\n", "host bits set");
 	expect_error("[milter]\ntrusted_networks = 192.0.2.0/33\n", "bad prefix length");
 	expect_error("[milter]\nsocket = tcp:foo\n", ":2: [milter] socket: 'tcp:foo': want unix:");
@@ -117,9 +117,9 @@ static void test_value_checks(void)
 	expect_error("[milter]\nsocket = inet:8891@localhost\n", "not an IP address");
 	expect_error("[milter]\nsocket = unix:relative/sock\n", "absolute path");
 	expect_error("[milter]\nuser = no-such-user-ims-test\n",
-		     ":2: [milter] user: no such system user 'no-such-user-ims-test'");
+	             ":2: [milter] user: no such system user 'no-such-user-ims-test'");
 	expect_error("[milter]\nlocal_domains = example.com, exa mple.com\n",
-		     "'exa mple.com' is not a domain name");
+	             "'exa mple.com' is not a domain name");
 	expect_error("[milter]\nauthserv_id = mx; dkim=pass\n", "may hold only");
 	expect_error("[dns]\nnameservers = 127.0.0.1:53, localhost:53\n", "'localhost' is not");
 	expect_error("[dns]\nnameservers = 127.0.0.1:0\n", "is not a port");
@@ -130,10 +130,10 @@ static void test_value_checks(void)
 	expect_error("[webapi]\njwt_secret_file = jwt.secret\n", "not an absolute path");
 	/* thresholds in order; the later line is blamed */
 	expect_error("[actions]\ntag = 8\nquarantine = 6\n",
-		     ":3: [actions] quarantine (6) must be above tag (8)");
+	             ":3: [actions] quarantine (6) must be above tag (8)");
 	expect_error("[actions]\nreject = 4\n", ":2: [actions] reject (4) must be above tag (5)");
 	expect_error("[webapi]\naccess_ttl_s = 86400\nrefresh_ttl_s = 3600\n",
-		     ":3: [webapi] access_ttl_s (86400) must be below refresh_ttl_s");
+	             ":3: [webapi] access_ttl_s (86400) must be below refresh_ttl_s");
 }
 
 static void test_value_checks_accept(void)
@@ -141,12 +141,13 @@ static void test_value_checks_accept(void)
 	struct ims_conf *c = NULL;
 	char err[512] = "";
 	const char *s = NULL, *n = NULL;
-	const char *p = write_conf("ok.conf", "[milter]\nsocket = unix:/run/ims/milter.sock\n"
-					      "user = root\ntrusted_networks = 10.0.0.0/8, ::1, "
-					      "2001:db8::/32, 192.0.2.7\n"
-					      "[dns]\nnameservers = 127.0.0.1:5353, [::1]:53, ::1\n"
-					      "[actions]\ntag = -1\nquarantine = 3\nreject = -1\n"
-					      "[webapi]\nsubmission = smtps://mail.example.com:465\n");
+	const char *p =
+	    write_conf("ok.conf", "[milter]\nsocket = unix:/run/ims/milter.sock\n"
+	                          "user = root\ntrusted_networks = 10.0.0.0/8, ::1, "
+	                          "2001:db8::/32, 192.0.2.7\n"
+	                          "[dns]\nnameservers = 127.0.0.1:5353, [::1]:53, ::1\n"
+	                          "[actions]\ntag = -1\nquarantine = 3\nreject = -1\n"
+	                          "[webapi]\nsubmission = smtps://mail.example.com:465\n");
 
 	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
 	if (!c)
@@ -181,8 +182,8 @@ static void test_long_lists(void)
 	struct ims_conf *c = NULL;
 	char err[512] = "", line[400];
 	const char *p = write_conf("list.conf", "[dkim]\nkeys = a.test:s:/k/a.pem\n"
-					      "keys = b.test:s:/k/b.pem, c.test:s:/k/c.pem\n"
-					      "[milter]\nlocal_domains = x.test\n");
+	                                        "keys = b.test:s:/k/b.pem, c.test:s:/k/c.pem\n"
+	                                        "[milter]\nlocal_domains = x.test\n");
 
 	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
 	if (c) {

@@ -320,8 +320,8 @@ int main(void)
 	 * example.test -s sel), so the test needs no key tool */
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(cmd, sizeof cmd, "cp '%s' %s/k.pem && chmod 600 %s/k.pem", fixture("dkim/sel.private"),
-	         dir, dir);
+	snprintf(cmd, sizeof cmd, "cp '%s' %s/k.pem && chmod 600 %s/k.pem",
+	         fixture("dkim/sel.private"), dir, dir);
 	if (system(cmd) != 0)
 		return 1;
 	if (read_genkey_txt(fixture("dkim/sel.txt"), txt, sizeof txt) != 0)

@@ -24,7 +24,7 @@ static struct ims_token_key *key(const char *s)
 
 static struct ims_token_claims claims(int64_t iat, int64_t exp)
 {
-	struct ims_token_claims c = { .role = IMS_ROLE_ADMIN, .iat = iat, .exp = exp };
+	struct ims_token_claims c = {.role = IMS_ROLE_ADMIN, .iat = iat, .exp = exp};
 
 	snprintf(c.sub, sizeof c.sub, "alice@example.test");
 	snprintf(c.fam, sizeof c.fam, "%s", fam);
@@ -108,7 +108,7 @@ static void test_verify_cache(void)
 static void b64url(const char *in, char *out, size_t outlen)
 {
 	sodium_bin2base64(out, outlen, (const unsigned char *)in, strlen(in),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
 static void test_alg_none_and_forged(void)
@@ -117,8 +117,8 @@ static void test_alg_none_and_forged(void)
 	struct ims_token_claims got;
 	char h[256], p[512], tok[1024];
 	const char *payload = "{\"sub\":\"alice@example.test\",\"role\":\"admin\",\"fam\":"
-			      "\"00112233445566778899aabbccddeeff\",\"typ\":\"access\","
-			      "\"iat\":1000,\"exp\":1900}";
+	                      "\"00112233445566778899aabbccddeeff\",\"typ\":\"access\","
+	                      "\"iat\":1000,\"exp\":1900}";
 
 	b64url("{\"alg\":\"none\",\"typ\":\"JWT\"}", h, sizeof h);
 	b64url(payload, p, sizeof p);

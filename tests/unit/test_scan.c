@@ -167,10 +167,10 @@ static void test_accept_and_store(void)
 	 * stored copy (the fallback used to glue our fields to the raw text) */
 	{
 		static const char *const raws[] = {
-			" folded\r\nX-Spam-Flag: NO\r\nX-IMS-Scan-Id: 0\r\n\r\nbody\r\n",
-			"\tx\nX-Spam-Flag: NO\n\nbody\n",
-			"\r\nX-Spam-Flag: NO\r\n",
-			"",
+		    " folded\r\nX-Spam-Flag: NO\r\nX-IMS-Scan-Id: 0\r\n\r\nbody\r\n",
+		    "\tx\nX-Spam-Flag: NO\n\nbody\n",
+		    "\r\nX-Spam-Flag: NO\r\n",
+		    "",
 		};
 
 		for (size_t k = 0; k < sizeof raws / sizeof raws[0]; k++) {
@@ -508,9 +508,9 @@ static void test_mime_nesting_limit(void)
 
 	n += (size_t)snprintf(m + n, 100, "From: x@example.org\r\nSubject: deep\r\n");
 	for (int i = 0; i < 3000; i++)
-		n += (size_t)snprintf(m + n, 200,
-		                      "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n",
-		                      i, i);
+		n += (size_t)snprintf(
+		    m + n, 200, "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i,
+		    i);
 	for (int i = 2999; i >= 0; i--)
 		n += (size_t)snprintf(m + n, 100, "--b%d--\r\n", i);
 	CHECK(ims_scan_run(e, &env, m, n, &s) == IMS_OK);

@@ -8,7 +8,7 @@
 #include "check.h"
 #include "users.h"
 
-static char *domains[] = { "example.test", "Other.Test", NULL };
+static char *domains[] = {"example.test", "Other.Test", NULL};
 
 static void test_canon(void)
 {

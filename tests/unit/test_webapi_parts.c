@@ -87,38 +87,40 @@ static char *clean(const char *html)
 static void test_sanitize(void)
 {
 	static const char *const evil[] = {
-		"<script>alert(1)</script>",
-		"<img src=x onerror=alert(1)>",
-		"<a href=\"javascript:alert(1)\">x</a>",
-		"<a href=\" JaVaScRiPt:alert(1)\">x</a>",
-		"<svg onload=alert(1)><circle/></svg>",
-		"<iframe src=\"http://evil\"></iframe>",
-		"<p style=\"background:url(http://evil)\">x</p>",
-		"<form action=http://evil><input name=p></form>",
-		"<div onclick=\"alert(1)\">x</div>",
-		"<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
-		"<scr<script>ipt>alert(1)</script>",
-		"<!--<script>alert(1)</script>-->",
-		"<base href=\"http://evil/\">",
-		"<meta http-equiv=refresh content=\"0;url=http://evil\">",
-		"<object data=x></object><embed src=x>",
-		"<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+	    "<script>alert(1)</script>",
+	    "<img src=x onerror=alert(1)>",
+	    "<a href=\"javascript:alert(1)\">x</a>",
+	    "<a href=\" JaVaScRiPt:alert(1)\">x</a>",
+	    "<svg onload=alert(1)><circle/></svg>",
+	    "<iframe src=\"http://evil\"></iframe>",
+	    "<p style=\"background:url(http://evil)\">x</p>",
+	    "<form action=http://evil><input name=p></form>",
+	    "<div onclick=\"alert(1)\">x</div>",
+	    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+	    "<scr<script>ipt>alert(1)</script>",
+	    "<!--<script>alert(1)</script>-->",
+	    "<base href=\"http://evil/\">",
+	    "<meta http-equiv=refresh content=\"0;url=http://evil\">",
+	    "<object data=x></object><embed src=x>",
+	    "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
 	};
 	char *o;
 
 	for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
 		o = clean(evil[i]);
 		CHECK(!strstr(o, "<script") && !strstr(o, "onerror") && !strstr(o, "onload") &&
-		      !strstr(o, "javascript") && !strstr(o, "JaVaScRiPt") && !strstr(o, "<iframe") &&
-		      !strstr(o, "style=") && !strstr(o, "<form") && !strstr(o, "onclick") &&
-		      !strstr(o, "<img") && !strstr(o, "<base") && !strstr(o, "<meta") &&
-		      !strstr(o, "<object") && !strstr(o, "<embed") && !strstr(o, "data:"));
+		      !strstr(o, "javascript") && !strstr(o, "JaVaScRiPt") &&
+		      !strstr(o, "<iframe") && !strstr(o, "style=") && !strstr(o, "<form") &&
+		      !strstr(o, "onclick") && !strstr(o, "<img") && !strstr(o, "<base") &&
+		      !strstr(o, "<meta") && !strstr(o, "<object") && !strstr(o, "<embed") &&
+		      !strstr(o, "data:"));
 		if (strstr(o, "<script") || strstr(o, "javascript") || strstr(o, "data:"))
 			fprintf(stderr, "  input %s -> %s\n", evil[i], o);
 		free(o);
 	}
 	o = clean("<p>Hi <b>you</b> &amp; <a href=\"https://example.org/?a=1&b=2\">link</a></p>");
-	CHECK_STR_CONTAINS(o, "<p>Hi <b>you</b> &amp; <a href=\"https://example.org/?a=1&amp;b=2\"");
+	CHECK_STR_CONTAINS(o,
+	                   "<p>Hi <b>you</b> &amp; <a href=\"https://example.org/?a=1&amp;b=2\"");
 	CHECK_STR_CONTAINS(o, "rel=\"noopener noreferrer nofollow\"");
 	free(o);
 	o = clean("<table><tr><td colspan=\"2\">x</td></tr></table><br><hr>");
@@ -150,17 +152,18 @@ static void test_sanitize(void)
 
 static void test_mailview(void)
 {
-	const char *raw = "From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\r\n"
-			  "To: a@example.test, b@example.test\r\n"
-			  "Subject: =?iso-8859-1?q?Gr=FC=DFe?=\r\n"
-			  "Date: Mon, 23 Nov 2026 06:00:00 +0000\r\n"
-			  "MIME-Version: 1.0\r\n"
-			  "Content-Type: multipart/mixed; boundary=X\r\n\r\n"
-			  "--X\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
-			  "Content-Transfer-Encoding: quoted-printable\r\n\r\nS=FC=DF\r\n"
-			  "--X\r\nContent-Type: text/html\r\n\r\n<p onmouseover=x>hi<script>x</script></p>\r\n"
-			  "--X\r\nContent-Type: application/zip; name=\"a.zip\"\r\n"
-			  "Content-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--X--\r\n";
+	const char *raw =
+	    "From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\r\n"
+	    "To: a@example.test, b@example.test\r\n"
+	    "Subject: =?iso-8859-1?q?Gr=FC=DFe?=\r\n"
+	    "Date: Mon, 23 Nov 2026 06:00:00 +0000\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=X\r\n\r\n"
+	    "--X\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\nS=FC=DF\r\n"
+	    "--X\r\nContent-Type: text/html\r\n\r\n<p onmouseover=x>hi<script>x</script></p>\r\n"
+	    "--X\r\nContent-Type: application/zip; name=\"a.zip\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nUEsDBA==\r\n--X--\r\n";
 	json_t *j = NULL;
 
 	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
@@ -176,7 +179,8 @@ static void test_mailview(void)
 	}
 	json_decref(j);
 	/* invalid UTF-8 declared as UTF-8 still gives valid JSON strings */
-	raw = "Subject: \xff\xfe bad\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xc3\x28 x\r\n";
+	raw = "Subject: \xff\xfe bad\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xc3\x28 "
+	      "x\r\n";
 	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
 	{
 		char *s = json_dumps(j, 0);
@@ -194,8 +198,8 @@ static void test_compose(void)
 	struct ims_composed c;
 	char err[256];
 	json_t *j = json_pack("{s:[s,s], s:s, s:[s], s:s, s:s}", "to", "a@example.org",
-			      "Bee <b@example.net>", "cc", "c@example.org", "bcc", "d@example.org",
-			      "subject", "Grüße", "text", "line\n.\nend");
+	                      "Bee <b@example.net>", "cc", "c@example.org", "bcc", "d@example.org",
+	                      "subject", "Grüße", "text", "line\n.\nend");
 
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_OK);
 	CHECK(c.nrcpts == 4);
@@ -209,8 +213,8 @@ static void test_compose(void)
 	ims_composed_free(&c);
 	json_decref(j);
 
-	j = json_pack("{s:s, s:s, s:s}", "to", "a@example.org", "subject", "a\r\nBcc: x@y",
-		      "text", "x");
+	j = json_pack("{s:s, s:s, s:s}", "to", "a@example.org", "subject", "a\r\nBcc: x@y", "text",
+	              "x");
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
 	CHECK_STR_CONTAINS(err, "subject");
 	json_decref(j);
@@ -259,10 +263,14 @@ static void test_jsonw(void)
 	jsonw_check("q\"b\\s\n\r\t\x01", 9, "q\"b\\s\n\r\t\x01");
 	jsonw_check("Gr\xc3\xbc\xc3\x9f", 6, "Grüß");
 	jsonw_check("\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80");
-	jsonw_check("a\xff" "b", 3, "a\xef\xbf\xbd" "b");
+	jsonw_check("a\xff"
+	            "b",
+	            3,
+	            "a\xef\xbf\xbd"
+	            "b");
 	jsonw_check("\xc3", 1, "\xef\xbf\xbd");
-	jsonw_check("\xed\xa0\x80", 3, NULL);  /* a surrogate */
-	jsonw_check("\xc0\xaf", 2, NULL);      /* overlong */
+	jsonw_check("\xed\xa0\x80", 3, NULL); /* a surrogate */
+	jsonw_check("\xc0\xaf", 2, NULL);     /* overlong */
 	jsonw_check("nul\0in", 6, NULL);
 	jsonw_check("", 0, "");
 }
@@ -270,7 +278,7 @@ static void test_jsonw(void)
 /* The buffer form: what the list routes write with. */
 static void test_jsonw_buf(void)
 {
-	struct ims_jsonw w = { 0 };
+	struct ims_jsonw w = {0};
 	char big[5000], *s;
 	size_t n = 99;
 	json_t *j;
