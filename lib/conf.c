@@ -1418,7 +1418,23 @@ void ims_conf_write_man(FILE *f)
 				man_text(f, k->choices);
 			}
 			fputs("; default: ", f);
-			man_text(f, *k->def ? k->def : "empty");
+			if (k->type == T_LIST && strchr(k->def, ',')) {
+				/* a space after each comma: troff may break a long list there */
+				for (const char *p = k->def; *p;) {
+					size_t n = strcspn(p, ",");
+					char item[256];
+
+					snprintf(item, sizeof item, "%.*s", (int)n, p);
+					man_text(f, item);
+					p += n;
+					if (*p == ',') {
+						fputs(", ", f);
+						p++;
+					}
+				}
+			} else {
+				man_text(f, *k->def ? k->def : "empty");
+			}
 			fputs(")\"\n", f);
 			man_text(f, k->doc);
 			fputc('\n', f);
