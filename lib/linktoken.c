@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "linktoken.h"
+#include "secretfile.h"
 
 #define TOKEN_VERSION 1
 #define MAC_BYTES     crypto_auth_hmacsha256_BYTES
@@ -47,33 +48,17 @@ ims_status ims_linkkey_from_bytes(const void *secret, size_t n, struct ims_linkk
 ims_status ims_linkkey_load(const char *path, struct ims_linkkey **out, char *err, size_t errlen)
 {
 	unsigned char buf[KEY_FILE_MAX + 1];
-	struct stat st;
-	ssize_t n;
-	size_t len = 0;
+	size_t len;
 	ims_status rc;
-	int fd;
+	FILE *f = NULL;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return IMS_EIO;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return IMS_EINVAL;
-	}
-	if (st.st_mode & (S_IWGRP | S_IRWXO)) {
-		snprintf(err, errlen,
-		         "%s: mode %04o lets others read or change the key (want 0600 or 0640)",
-		         path, (unsigned)(st.st_mode & 0777));
-		close(fd);
-		return IMS_EPERM;
-	}
-	while (len < sizeof buf && (n = read(fd, buf + len, sizeof buf - len)) > 0)
-		len += (size_t)n;
-	close(fd);
+	/* the one rule for secret files: 0600 or 0640 (lib/secretfile.h) */
+	rc = ims_secret_fopen(path, &f, err, errlen);
+	if (rc != IMS_OK)
+		return rc;
+	len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
 	if (len > KEY_FILE_MAX || len < 32) {
 		snprintf(err, errlen, "%s: %zu bytes (want 32 to %d)", path, len, KEY_FILE_MAX);
 		sodium_memzero(buf, sizeof buf);
