@@ -52,7 +52,7 @@ expect 1 "missing model" "[classifier]\nmodel = $T/none.ims\n" "none.ims"
 head -c 32 /dev/urandom >"$T/links.key"
 chmod 0644 "$T/links.key"
 expect 1 "link key others may read" "$good[links]\nkey_file = $T/links.key\n" \
-	"[links] key_file $T/links.key: mode 0644 lets others read"
+	"[links] key_file $T/links.key: mode 0644 lets other users at a secret"
 chmod 0600 "$T/links.key"
 expect 0 "link key" "$good[links]\nkey_file = $T/links.key\nclick_url = https://m.example/click\n" \
 	"$T/c.conf: ok"
