@@ -176,7 +176,7 @@ def test_milter_down_tempfails():
 
 
 def main():
-    common.require("redis-server", "dovecot", "m4", "unshare", "openssl")
+    common.integration("redis-server", "dovecot", "m4", "unshare", "openssl")
     if os.geteuid() != 0:
         common.skip("private Sendmail and Dovecot instances need root")
     global env, sm, dove, milter, sink
