@@ -259,28 +259,6 @@ static int lock_model(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return !errno && end != s && !*end && *out >= lo && *out <= hi;
-}
-
 /* Keeps the installed file as path.prev (a hard link, so the installed
  * name never disappears), then saves m over path (temporary file and
  * rename). */
@@ -354,14 +332,14 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		case 'H': ham[nham++] = optarg; break;
 		case 'S': spam[nspam++] = optarg; break;
 		case 'k':
-			if (!parse_long(optarg, 2, 100, &v)) {
+			if (!ims_cli_parse_long(optarg, 2, 100, &v)) {
 				rc = ims_cli_usage_error("retrain", "--holdout must be 2..100");
 				goto out;
 			}
 			mod = (unsigned)v;
 			break;
 		case 'T':
-			if (!parse_double(optarg, 0, 1, &tolerance)) {
+			if (!ims_cli_parse_double(optarg, 0, 1, &tolerance)) {
 				rc = ims_cli_usage_error("retrain", "--tolerance must be 0..1");
 				goto out;
 			}
@@ -377,27 +355,27 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 			o.trainer = optarg;
 			break;
 		case 'C':
-			if (!parse_double(optarg, 1e-6, 1e6, &o.c)) {
+			if (!ims_cli_parse_double(optarg, 1e-6, 1e6, &o.c)) {
 				rc = ims_cli_usage_error("retrain", "bad --C '%s'", optarg);
 				goto out;
 			}
 			break;
 		case 'f':
-			if (!parse_long(optarg, 2, 20, &v)) {
+			if (!ims_cli_parse_long(optarg, 2, 20, &v)) {
 				rc = ims_cli_usage_error("retrain", "--folds must be 2..20");
 				goto out;
 			}
 			o.folds = (int)v;
 			break;
 		case 'j':
-			if (!parse_long(optarg, 1, 8, &v)) {
+			if (!ims_cli_parse_long(optarg, 1, 8, &v)) {
 				rc = ims_cli_usage_error("retrain", "--threads must be 1..8");
 				goto out;
 			}
 			o.threads = (int)v;
 			break;
 		case 'b':
-			if (!parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
+			if (!ims_cli_parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
 				rc = ims_cli_usage_error("retrain", "--hash-bits must be %d..%d",
 				                         IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX);
 				goto out;

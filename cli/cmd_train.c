@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <float.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,26 +44,10 @@ static void help(void)
 	       IMS_HASH_BITS_DEFAULT, IMS_TARGET_FPR_DEFAULT);
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+/* A positive number (C, a grid value, a class weight). */
+static int parse_positive(const char *s, double *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return 0;
-	*out = v;
-	return 1;
-}
-
-static int parse_double(const char *s, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	return !errno && end != s && !*end && *out > 0;
+	return ims_cli_parse_double(s, DBL_MIN, DBL_MAX, out);
 }
 
 /* Reads, parses and featurises every file of the folders into ds. */
@@ -165,7 +150,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			o.trainer = optarg;
 			break;
 		case 'C':
-			if (!parse_double(optarg, &o.c)) {
+			if (!parse_positive(optarg, &o.c)) {
 				rc = ims_cli_usage_error("train", "bad --C '%s'", optarg);
 				goto out;
 			}
@@ -176,7 +161,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			o.grid_n = 0;
 			while ((tok = strtok_r(s, ",", &save)) && o.grid_n < IMS_TRAIN_MAX_GRID) {
 				s = NULL;
-				if (!parse_double(tok, &grid[o.grid_n])) {
+				if (!parse_positive(tok, &grid[o.grid_n])) {
 					rc = ims_cli_usage_error("train",
 					                         "bad C value '%s' in --grid", tok);
 					goto out;
@@ -187,21 +172,21 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			break;
 		}
 		case 'f':
-			if (!parse_long(optarg, 2, 20, &v)) {
+			if (!ims_cli_parse_long(optarg, 2, 20, &v)) {
 				rc = ims_cli_usage_error("train", "--folds must be 2..20");
 				goto out;
 			}
 			o.folds = (int)v;
 			break;
 		case 'j':
-			if (!parse_long(optarg, 1, 8, &v)) {
+			if (!ims_cli_parse_long(optarg, 1, 8, &v)) {
 				rc = ims_cli_usage_error("train", "--threads must be 1..8");
 				goto out;
 			}
 			o.threads = (int)v;
 			break;
 		case 'b':
-			if (!parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
+			if (!ims_cli_parse_long(optarg, IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX, &v)) {
 				rc = ims_cli_usage_error("train", "--hash-bits must be %d..%d",
 				                         IMS_HASH_BITS_MIN, IMS_HASH_BITS_MAX);
 				goto out;
@@ -209,7 +194,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 			o.hash_bits = (unsigned)v;
 			break;
 		case 'w':
-			if (!parse_double(optarg, &o.ham_weight)) {
+			if (!parse_positive(optarg, &o.ham_weight)) {
 				rc = ims_cli_usage_error("train", "bad --ham-weight '%s'", optarg);
 				goto out;
 			}

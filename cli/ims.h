@@ -73,6 +73,11 @@ ims_status ims_cli_read_file(const char *path, size_t max, char **buf, size_t *l
 ims_status ims_cli_list_dir(const char *dir, char ***files, size_t *n);
 void ims_cli_free_list(char **files, size_t n);
 
+/* Command-line numbers: 1 when s is all of a number in [lo, hi] (*out set),
+ * 0 otherwise. */
+int ims_cli_parse_long(const char *s, long lo, long hi, long *out);
+int ims_cli_parse_double(const char *s, double lo, double hi, double *out);
+
 struct ims_dataset;
 struct ims_feature_opts;
 /* Parses the message buf (len bytes; the caller keeps it), extracts its

@@ -235,3 +235,29 @@ ims_status ims_cli_dataset_add_message(struct ims_dataset *ds, const struct ims_
 		st = ims_dataset_add(ds, &x, label);
 	return st;
 }
+
+int ims_cli_parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return 0;
+	*out = v;
+	return 1;
+}
+
+int ims_cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= lo && v <= hi))
+		return 0;
+	*out = v;
+	return 1;
+}
