@@ -1091,10 +1091,11 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 			int line = st->line[key_index("redis", single[i])];
 			if (!line)
 				continue;
-			snprintf(why, whylen,
-			         "[redis] %s and cluster are both set: a cluster is reached through "
-			         "its nodes (cluster = HOST:PORT,...) and has only database 0",
-			         single[i]);
+			snprintf(
+			    why, whylen,
+			    "[redis] %s and cluster are both set: a cluster is reached through "
+			    "its nodes (cluster = HOST:PORT,...) and has only database 0",
+			    single[i]);
 			return line;
 		}
 	}

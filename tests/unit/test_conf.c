@@ -97,7 +97,8 @@ static void test_bad_input(void)
 	expect_error("[redis]\nthis line has no equals sign\n", ":2: ");
 	expect_error("port = 1\n", ":1: unknown section []");
 	/* [redis] cluster: HOST:PORT nodes, never with host/port/socket/db */
-	expect_error("[redis]\ncluster = 127.0.0.1:7000, 127.0.0.1\n", "'127.0.0.1': want HOST:PORT");
+	expect_error("[redis]\ncluster = 127.0.0.1:7000, 127.0.0.1\n",
+	             "'127.0.0.1': want HOST:PORT");
 	expect_error("[redis]\ncluster = redis-a:70000\n", "is not a port");
 	expect_error("[redis]\ncluster = redis_a:7000\n", "want HOST:PORT");
 	expect_error("[redis]\ncluster = :7000\n", "want HOST:PORT");
