@@ -247,6 +247,7 @@ static ims_status redis_ping(void *impl)
 
 const struct store_ops ims_store_redis_ops = {
     .name = "redis",
+    .slots = 0,
     .exec = redis_exec,
     .run = redis_run,
     .run_at = redis_run_at,
