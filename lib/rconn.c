@@ -15,6 +15,14 @@ ims_status ims_rconn_auth(redisContext *c, const char *user, const char *passwor
 
 ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err, size_t errlen)
 {
+	if (conf->redis_cluster && conf->redis_cluster[0]) {
+		*out = NULL;
+		snprintf(err, errlen,
+		         "[redis] cluster is set, but this part of ims still speaks to one Redis "
+		         "only (host, port, socket; issue 10)");
+		return IMS_EINVAL;
+	}
+
 	struct store_node_conf nc = {.host = conf->redis_host,
 	                             .socket = conf->redis_socket,
 	                             .port = conf->redis_port,

@@ -185,7 +185,8 @@ static redisContext *conn_get(struct cluster_impl *cl, int node, ims_status *why
 		return c;
 	nc.host = host;
 	if ((*why = ims_store_connect(&nc, &c, err, errlen)) != IMS_OK) {
-		ims_log_warn(NULL, "event=redis_connect node=%s:%d error=\"%s\"", host, nc.port,
+		ims_log_warn(NULL, "event=%s node=%s:%d error=\"%s\"",
+		             *why == IMS_EPERM ? "redis_setup" : "redis_connect", host, nc.port,
 		             err);
 		return NULL;
 	}
