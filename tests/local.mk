@@ -25,6 +25,7 @@ include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
 include tests/links.mk
+include tests/cluster.mk
 
 # The quarantine with Postfix, ims-milter, Dovecot (LMTP, IMAP, Sieve), Redis, ims-webapi.
 TESTS += tests/e2e/test_quarantine.py
