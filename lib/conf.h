@@ -85,6 +85,8 @@ struct ims_conf {
 	char *redis_host;
 	int redis_port;
 	char *redis_socket;
+	char **redis_cluster; /* "host:port" seed nodes of a Redis Cluster, NULL-terminated;
+	                         empty: the standalone Redis at host/port/socket */
 	char *redis_password;
 	char *redis_user;          /* ACL user (empty: the default user) */
 	char *redis_password_file; /* read at load into redis_password */
