@@ -209,6 +209,11 @@ static void test_compose(void)
 	CHECK_STR_CONTAINS(c.raw, "Subject: =?");
 	CHECK(!strstr(c.raw, "d@example.org"));
 	CHECK(!strstr(c.raw, "\n\n")); /* CRLF only */
+	/* the sender's copy: the same message with the Bcc */
+	CHECK(c.sent_raw != NULL);
+	CHECK_STR_CONTAINS(c.sent_raw, "Bcc: d@example.org\r\n");
+	CHECK_STR_CONTAINS(c.sent_raw, c.message_id + 1);
+	CHECK(c.sent_len == strlen(c.sent_raw) && c.sent_len > c.len);
 	CHECK(c.message_id[0] == '<');
 	ims_composed_free(&c);
 	json_decref(j);

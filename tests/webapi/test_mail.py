@@ -71,6 +71,11 @@ def imap_subjects(m, folder):
             if isinstance(part, tuple)]
 
 
+def data_head(raw):
+    """The header of a message as text (up to the first empty line)."""
+    return raw.decode(errors="replace").split("\r\n\r\n", 1)[0]
+
+
 def item(folder, subject, addr=ALICE):
     items = get(f"/emails?folder={folder}&limit=1000", addr)["items"]
     found = [i for i in items if i["subject"] == subject]
@@ -352,6 +357,12 @@ def test_send():
         any("ims" in s for s in imap_subjects(im, "Sent")), imap_subjects(im, "Sent")
     sent = get("/emails/sent")["items"]
     assert sent[0]["subject"] == "Grüße aus ims" and sent[0]["seen"] is True, sent[0]
+    # the Sent copy keeps the Bcc (as mail clients do); what went out has none
+    typ, data = im.fetch("*", "(BODY.PEEK[HEADER])")
+    head = data[0][1].decode()
+    assert "Bcc: hidden@example.org\r\n" in head, head
+    assert r.json()["message_id"] in head, head  # the same message
+    assert "bcc:" not in data_head(m["data"]).lower(), data
     im.logout()
     for bad in ({"to": [], "text": "x"}, {"to": "not an address", "text": "x"},
                 {"to": "a@b.example", "subject": "x\r\nBcc: y@z", "text": "x"},
