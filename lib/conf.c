@@ -85,6 +85,10 @@ static const struct conf_key conf_table[] = {
      "reject,score", "answer for a message with more than one From header"},
     {"milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
      "DKIM-sign mail from authenticated senders (keys in [dkim])"},
+    {"milter", "reject_unknown_recipients", T_BOOL, OFF(milter_reject_unknown_recipients), "yes",
+     NOLIM,
+     "refuse at RCPT (550 5.1.1) a recipient of local_domains that has no account (451 4.3.0 "
+     "while Redis cannot say)"},
 
     {"dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
      "host:port of the resolvers every check uses (empty: the system resolver)"},

@@ -41,6 +41,7 @@ struct ims_conf {
 	char *milter_on_oversize;       /* "reject" or "tempfail" */
 	char *milter_on_multiple_from;  /* "reject" or "score" */
 	bool milter_sign_outbound;
+	bool milter_reject_unknown_recipients;
 
 	/* [dns] */
 	char **dns_nameservers; /* "host:port", NULL-terminated; empty = system resolver */

@@ -99,6 +99,13 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
  * the MTA must not deliver to addr itself. */
 int ims_scan_holds_for(const struct ims_scan *s, const char *addr);
 
+/* The RCPT check ([milter] reject_unknown_recipients): IMS_ENOTFOUND when
+ * addr is in [milter] local_domains and has no account in the user
+ * registry (refuse it, 550 5.1.1); IMS_OK when it has one, is not local, or
+ * the check is off; IMS_ETEMP (or IMS_ENOMEM) when the registry could not
+ * answer (tempfail, never accept). */
+ims_status ims_scan_check_rcpt(const struct ims_engine *eng, const char *addr);
+
 /* Accessors.  Strings are owned by s and live as long as it. */
 const char *ims_scan_id(const struct ims_scan *s);
 enum ims_action ims_scan_action(const struct ims_scan *s);
