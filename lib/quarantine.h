@@ -43,6 +43,9 @@
 #define IMS_QUARANTINE_MSG            "ims:{global}:qmsg:"
 #define IMS_QUARANTINE_RAW            "ims:{global}:qraw:"
 #define IMS_QUARANTINE_USER_FMT       "ims:{%s}:quarantine" /* ADDR's index */
+/* ADDR, a message's idempotency key -> the scan id its held entry in ADDR's
+ * index has (a retry reuses it: lib/scan_store.c) */
+#define IMS_QUARANTINE_USER_SEEN_FMT "ims:{%s}:qseen:%s"
 #define IMS_QUARANTINE_DIGEST_FMT     "ims:{%s}:qdigest"
 #define IMS_QUARANTINE_CLAIM_STALE_MS (10 * 60 * 1000)
 #define IMS_QUARANTINE_MAX_RCPTS      1000 /* = IMS_SCAN_MAX_RCPTS */

@@ -65,3 +65,6 @@ EXTRA_DIST += tests/e2e/test_reputation.py
 # impersonation and look-alikes ([bec]) through real Postfix + ims-milter + Redis
 TESTS += tests/e2e/test_bec.py
 EXTRA_DIST += tests/e2e/test_bec.py
+# a retried message is recorded once (issue 10): real Postfix + ims-milter + Redis
+TESTS += tests/e2e/test_idempotency.py
+EXTRA_DIST += tests/e2e/test_idempotency.py
