@@ -594,7 +594,7 @@ ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *
 		return IMS_OK;
 	for (size_t i = 0; i <= n; i++)
 		a[i] = (char)tolower((unsigned char)addr[i]);
-	key(k, a, "userdb");
+	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
 	t = ims_store_txn_new();
 	if (!t)
 		return IMS_ENOMEM;
