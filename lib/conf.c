@@ -85,6 +85,10 @@ static const struct conf_key conf_table[] = {
      "reject,score", "answer for a message with more than one From header"},
     {"milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
      "DKIM-sign mail from authenticated senders (keys in [dkim])"},
+    {"milter", "reject_unknown_recipients", T_BOOL, OFF(milter_reject_unknown_recipients), "yes",
+     NOLIM,
+     "refuse at RCPT (550 5.1.1) a recipient of local_domains that has no account (451 4.3.0 "
+     "while Redis cannot say)"},
 
     {"dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
      "host:port of the resolvers every check uses (empty: the system resolver)"},
@@ -274,7 +278,18 @@ static const struct conf_key conf_table[] = {
     {"dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
      "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox"},
     {"dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
-     "time limit of one doveadm request"},
+     "time limit of one doveadm request (and of one IMAP answer)"},
+    {"dovecot", "imap", T_STRING, OFF(dovecot_imap), "", NOLIM,
+     "unix socket of Dovecot's IMAP for ims-webapi (service imap-login { unix_listener "
+     "imap-ims }): folder pages over pooled connections logged in as \"USER*\" [webapi] "
+     "submission_user; empty: doveadm only"},
+    {"dovecot", "imap_connections", T_INT, OFF(dovecot_imap_connections), "16", 1, 1024, NULL,
+     "most IMAP connections ims-webapi keeps open (each is an imap process in Dovecot)"},
+    {"dovecot", "imap_user_connections", T_INT, OFF(dovecot_imap_user_connections), "4", 1, 1000,
+     NULL,
+     "most IMAP connections of one user (keep it under Dovecot's mail_max_userip_connections)"},
+    {"dovecot", "imap_idle_s", T_INT, OFF(dovecot_imap_idle_s), "60", 1, 86400, NULL,
+     "an IMAP connection unused this long is closed"},
 
     {"users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
      "Dovecot mail home of a user (%d domain, %n local part)"},
@@ -782,6 +797,7 @@ static const struct {
     {"siem", "syslog", check_syslog_target},
     {"redis", "socket", check_abs_path},
     {"redis", "cluster", check_redis_node},
+    {"dovecot", "imap", check_abs_path},
     {"redis", "password_file", check_abs_path},
     {"dkim", "keys", check_dkim_key},
     {"webapi", "listen", check_listen},
