@@ -13,7 +13,8 @@
 #include "featurize.h"
 #include "feedback.h"
 #include "message.h"
-#include "rconn.h"
+#include "store.h"
+#include "storecheck.h"
 #include "train_feedback.h"
 
 struct collect {
@@ -87,19 +88,20 @@ ims_status ims_fb_collect(const struct ims_conf *conf, struct ims_fb_set *out, c
                           size_t errlen)
 {
 	struct collect c = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), out, 0};
-	redisContext *rc = NULL;
+	struct ims_store *store = NULL;
 	ims_status st;
 
 	memset(out, 0, sizeof *out);
-	if ((st = ims_rconn_open(conf, &rc, err, errlen)) == IMS_OK)
-		st = ims_feedback_each(rc, take, &c, &out->entries, err, errlen);
+	if ((st = ims_store_open(conf, &store)) != IMS_OK)
+		snprintf(err, errlen, "cannot set up the Redis store ([redis])");
+	else if ((st = ims_storecheck(store, err, errlen)) == IMS_OK)
+		st = ims_feedback_each(store, take, &c, &out->entries, err, errlen);
 	if (st == IMS_ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (st != IMS_OK)
 		ims_fb_set_free(out);
 	g_hash_table_destroy(c.latest);
-	if (rc)
-		redisFree(rc);
+	ims_store_free(store);
 	return st;
 }
 

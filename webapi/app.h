@@ -11,6 +11,8 @@
 #include "dovecot.h"
 #include "metrics.h"
 
+struct ims_store;
+
 struct ims_web {
 	const struct ims_conf *conf;
 	struct ims_token_key *key;
@@ -18,6 +20,7 @@ struct ims_web {
 	char *submission_password; /* from [webapi] submission_password_file, or NULL */
 	char *metrics_token;       /* from [webapi] metrics_token_file, or NULL: open */
 	struct ims_dove *dove;     /* the mailbox of record ([dovecot]), or NULL */
+	struct ims_store *store;   /* Redis (lib/store.h), shared by every thread */
 	volatile int draining;     /* set on SIGTERM: /health answers 503 */
 	int inflight;              /* requests being handled (atomic) */
 };
