@@ -284,8 +284,8 @@ static void rescan_user(struct run *x, const char *user)
 		size_t i;
 		bool done = false;
 
-		if (ims_mbox_list(x->dove, user, "INBOX", cursor[0] ? cursor : NULL, NULL, PAGE,
-		                  &items, next, err, sizeof err) != IMS_OK) {
+		if (ims_mbox_list(x->dove, NULL, user, "INBOX", cursor[0] ? cursor : NULL, NULL,
+		                  PAGE, &items, next, err, sizeof err) != IMS_OK) {
 			fprintf(stderr, "ims: rescan: %s: %s\n", user, err);
 			x->errors++;
 			return;

@@ -15,7 +15,7 @@ lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachment
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
-	lib/store_conn.c lib/keyslot.c lib/keyslot.h \
+	lib/store_conn.c lib/store_cluster.c lib/keyslot.c lib/keyslot.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/users.c lib/users.h

@@ -90,8 +90,8 @@ static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
 	return put(m, "\n", 1);
 }
 
-static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns,
-                              const int *slots, size_t n, char *err, size_t errlen)
+static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns, const int *slots,
+                              size_t n, char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc = IMS_OK;

@@ -628,6 +628,37 @@ ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const 
 	return rc;
 }
 
+ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *known)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], k[KEY_MAX];
+	struct ims_store_txn *t;
+	char *out = NULL;
+	size_t n = addr ? strlen(addr) : 0, outlen = 0;
+	ims_status rc;
+
+	*known = false;
+	if (n == 0 || n > IMS_USERS_ADDR_MAX || !strchr(addr, '@'))
+		return IMS_OK;
+	for (size_t i = 0; i <= n; i++)
+		a[i] = (char)tolower((unsigned char)addr[i]);
+	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
+	t = ims_store_txn_new();
+	if (!t)
+		return IMS_ENOMEM;
+	rc = ims_store_txn_cmd(t, "EXISTS");
+	if (rc == IMS_OK)
+		rc = ims_store_txn_str(t, k);
+	if (rc == IMS_OK)
+		rc = ims_store_query(st, t, &out, &outlen);
+	ims_store_txn_free(t);
+	if (rc == IMS_ENOTFOUND)
+		rc = IMS_OK;
+	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
+		*known = true;
+	free(out);
+	return rc;
+}
+
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password)
 {
 	char a[IMS_USERS_ADDR_MAX + 1], hash[crypto_pwhash_STRBYTES + sizeof SCHEME], kp[KEY_MAX];

@@ -195,8 +195,8 @@ static void list(struct ims_req *r, const char *folder)
 	}
 	if (!(d = dove(r)))
 		return;
-	rc = ims_mbox_list(d, r->who.sub, folder, cursor, q, (size_t)limit, &items, next, err,
-	                   sizeof err);
+	rc = ims_mbox_list(d, r->app->imap, r->who.sub, folder, cursor, q, (size_t)limit, &items,
+	                   next, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "folder");
 		return;
