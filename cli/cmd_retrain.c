@@ -447,7 +447,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	n_corpus = ds.n;
 	if (use_feedback) {
-		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) != IMS_OK) {
+		if ((st = ims_fb_collect(cli, &fb, err, sizeof err)) != IMS_OK) {
 			rc = ims_cli_error("retrain: feedback: %s", err);
 			goto out;
 		}
