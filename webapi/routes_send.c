@@ -11,7 +11,6 @@
 #include "compose.h"
 #include "log.h"
 #include "mailbox.h"
-#include "ratelimit.h"
 #include "routes.h"
 #include "smtp.h"
 
@@ -27,9 +26,9 @@ void ims_route_email_send(struct ims_req *r)
 
 	if (!j)
 		return;
-	over = ims_ratelimit_take(r, "send:user", r->who.sub, conf->webapi_send_rate, &retry);
+	over = ims_req_ratelimit(r, "send:user", r->who.sub, conf->webapi_send_rate, &retry);
 	if (over == 0)
-		over = ims_ratelimit_take(r, "send:ip", r->ip, conf->webapi_send_rate, &retry);
+		over = ims_req_ratelimit(r, "send:ip", r->ip, conf->webapi_send_rate, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
