@@ -26,3 +26,9 @@ cli_ims_SOURCES += cli/cmd_events.c
 EXTRA_DIST += bench/rescan.py
 cli_ims_SOURCES += cli/cmd_rescan.c webapi/dovecot.c webapi/dovecot.h webapi/mailbox.c \
 	webapi/mailbox.h
+# ims-checkpassword: Dovecot's checkpassword passdb/userdb on the user registry
+# (lib/users), for a registry on a Redis Cluster (mta-config/dovecot/auth-ims-checkpassword.conf.ext)
+sbin_PROGRAMS += cli/ims-checkpassword
+cli_ims_checkpassword_SOURCES = cli/ims-checkpassword.c
+cli_ims_checkpassword_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+cli_ims_checkpassword_LDADD = lib/libims.a $(IMS_DEP_LIBS)

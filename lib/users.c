@@ -692,6 +692,49 @@ ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_
 	return rc;
 }
 
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out)
+{
+	char a[IMS_USERS_ADDR_MAX + 1];
+	const char *f[3];
+	char *dst[3] = {out->uid, out->gid, out->home};
+	size_t cap[3] = {sizeof out->uid, sizeof out->gid, sizeof out->home};
+	json_t *j = NULL;
+	redisReply *r;
+	ims_status rc;
+
+	memset(out, 0, sizeof *out);
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	r = redisCommand(u->rc, "GET ims:{%s}:userdb", a);
+	if (!r || r->type == REDIS_REPLY_ERROR) {
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		rc = IMS_ENOTFOUND;
+		goto out;
+	}
+	rc = IMS_EFORMAT;
+	j = json_loadb(r->str, r->len, 0, NULL);
+	f[0] = json_string_value(json_object_get(j, "uid"));
+	f[1] = json_string_value(json_object_get(j, "gid"));
+	f[2] = json_string_value(json_object_get(j, "home"));
+	for (int i = 0; i < 3; i++)
+		if (!f[i] || !*f[i] || strlen(f[i]) >= cap[i])
+			goto out;
+	for (int i = 0; i < 3; i++)
+		memcpy(dst[i], f[i], strlen(f[i]) + 1);
+	rc = IMS_OK;
+out:
+	if (rc != IMS_OK)
+		memset(out, 0, sizeof *out);
+	json_decref(j);
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}
+
 /* A hash of a random password, verified against when the account does not
  * exist, so both cases cost one argon2id run. */
 static char dummy_hash[crypto_pwhash_STRBYTES];
