@@ -9,6 +9,7 @@
 #include "auth_token.h"
 #include "conf.h"
 #include "dovecot.h"
+#include "imap.h"
 #include "metrics.h"
 
 struct ims_web {
@@ -18,6 +19,7 @@ struct ims_web {
 	char *submission_password; /* from [webapi] submission_password_file, or NULL */
 	char *metrics_token;       /* from [webapi] metrics_token_file, or NULL: open */
 	struct ims_dove *dove;     /* the mailbox of record ([dovecot]), or NULL */
+	struct ims_imap *imap;     /* pooled IMAP for folder pages ([dovecot] imap), or NULL */
 	volatile int draining;     /* set on SIGTERM: /health answers 503 */
 	int inflight;              /* requests being handled (atomic) */
 };

@@ -8,6 +8,7 @@
 
 #include <gmime/gmime.h>
 
+#include "log.h"
 #include "mailbox.h"
 
 /* Paging reads this many more messages below a cursor than a page holds,
@@ -436,15 +437,52 @@ static ims_status newest_rows(struct ims_dove *d, const char *user, const char *
 	                  errlen);
 }
 
-ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-                         const char *cursor, const char *query, size_t limit, json_t **items,
-                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
+/* The page below a cursor: the cursor's message is at or below sequence
+ * number cur_seq now. */
+static ims_status fetch_below(struct ims_dove *d, const char *user, const char *folder,
+                              unsigned long cur_seq, size_t limit, struct ims_dove_batch **b,
+                              json_t **rows, char *err, size_t errlen)
+{
+	unsigned long hi = cur_seq, lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
+	char set[48];
+
+	snprintf(set, sizeof set, "%lu:%lu", lo, hi);
+	return fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), b, rows, err,
+	                  errlen);
+}
+
+/* The mailbox GUID of user's folder (imap.h's guid_of: once per folder a
+ * pooled IMAP connection opens). */
+static ims_status folder_guid(void *ctx, const char *user, const char *folder, char guid[33],
+                              char *err, size_t errlen)
+{
+	struct ims_dove_batch *b = ims_dove_batch_new(user);
+	json_t *rows = NULL;
+	const char *g;
+	ims_status rc;
+
+	if (!b)
+		return IMS_ENOMEM;
+	ims_dove_add(b, "mailboxStatus",
+	             json_pack("{s:[s], s:[s]}", "field", "guid", "mailboxMask", folder));
+	rc = run_one(ctx, b, 0, &rows, err, errlen);
+	g = field(json_array_get(rows, 0), "guid");
+	if (rc == IMS_OK && strlen(g) != 32)
+		rc = IMS_ENOTFOUND;
+	if (rc == IMS_OK)
+		memcpy(guid, g, 33);
+	ims_dove_batch_free(b);
+	return rc;
+}
+
+ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const char *folder, const char *cursor, const char *query, size_t limit,
+                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
 {
 	struct ims_dove_batch *b = NULL;
-	json_t *rows = NULL, *list = NULL, *row;
+	json_t *rows = NULL, *list = NULL, *row, *owned = NULL; /* owned: rows over IMAP */
 	unsigned long cur_uid = 0, cur_seq = 0, *hits = NULL;
 	size_t nhits = 0, i;
-	char set[48];
 	char *uidset = NULL;
 	int searching = query && *query;
 	ims_status rc = IMS_ENOMEM;
@@ -475,16 +513,25 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		rc =
 		    fetch_rows(d, user, json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset),
 		               &b, &rows, err, errlen);
+	} else if (im && ims_imap_folder_ok(folder) && (!cur_uid || cur_seq > 1)) {
+		/* the hot path: a logged-in IMAP connection, no doveadm set-up;
+		 * below a cursor a few more than a page (see PAGE_SLACK) */
+		rc = ims_imap_fetch(im, user, folder, cur_uid ? cur_seq : 0,
+		                    cur_uid ? limit + PAGE_SLACK + 1 : limit, folder_guid, d,
+		                    &owned, err, errlen);
+		rows = owned;
+		if (rc == IMS_OK || rc == IMS_ENOTFOUND || rc == IMS_ENOMEM)
+			goto render;
+		/* pool busy or IMAP failed: doveadm answers this one */
+		if (rc != IMS_ELIMIT)
+			ims_log_warn(NULL, "event=imap_failed user=%s error=\"%s\"", user, err);
+		err[0] = '\0';
+		rc = cur_uid ? fetch_below(d, user, folder, cur_seq, limit, &b, &rows, err, errlen)
+		             : newest_rows(d, user, folder, limit, &b, &rows, err, errlen);
 	} else if (!cur_uid) {
 		rc = newest_rows(d, user, folder, limit, &b, &rows, err, errlen);
 	} else if (cur_seq > 1) {
-		/* the cursor's message is at or below cur_seq now */
-		unsigned long hi = cur_seq,
-		              lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
-
-		snprintf(set, sizeof set, "%lu:%lu", lo, hi);
-		rc = fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), &b, &rows,
-		                err, errlen);
+		rc = fetch_below(d, user, folder, cur_seq, limit, &b, &rows, err, errlen);
 	} else {
 		rc = IMS_OK; /* the last page was the end */
 	}
@@ -524,6 +571,7 @@ render:
 	list = NULL;
 	rc = IMS_OK;
 out:
+	json_decref(owned);
 	json_decref(list);
 	free(uidset);
 	free(hits);

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "dovecot.h"
+#include "imap.h"
 #include "status.h"
 
 #define IMS_MBOX_ID_MAX     48
@@ -47,10 +48,12 @@ ims_status ims_mbox_folders(struct ims_dove *d, const char *user, json_t **out, 
  * {"id", "folder", "from", "to", "subject", "date", "received" (ms),
  * "size", "seen", "flagged", "answered", "scan_id" (or null)}; next gets
  * the cursor of the following page or "" at the end.  IMS_EINVAL: a bad
- * cursor; IMS_ENOTFOUND: no such folder. */
-ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-                         const char *cursor, const char *query, size_t limit, json_t **items,
-                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
+ * cursor; IMS_ENOTFOUND: no such folder.  With im (NULL: none) a page
+ * without a search is read over a pooled IMAP connection (imap.h), and
+ * through doveadm when the pool is busy or IMAP fails. */
+ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const char *folder, const char *cursor, const char *query, size_t limit,
+                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
 
 /* The message: *out gets {"folder", "flags" (array), "received" (ms),
  * "scan_id" (or null), "text" (the message; bytes that were not UTF-8

@@ -89,6 +89,8 @@ class Dovecot:
         self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
         # ims-webapi's way in: the doveadm HTTP API ([dovecot] in ims.conf)
         self.doveadm_socket = os.path.join(self.dir, "run", "http")
+        # ... and IMAP for folder pages, as the master user ([dovecot] imap)
+        self.imap_socket = os.path.join(self.dir, "run", "imap-ims")
         self.api_key_file = os.path.join(self.dir, "ims-doveadm.key")
         # the IMAPSieve scripts and pipe (run by the mail user's imap processes)
         self.sieve_dir = tmp.join("dovecot-ims-sieve")
@@ -247,8 +249,42 @@ auth_master_user_separator = *
         if os.geteuid() != 0:
             common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.write_conf()
+        return self.run_master()
+
+    def restart(self):
+        """Stops Dovecot and every process of it, IMAP sessions included (as
+        systemd's restart does; the master alone may leave sessions
+        running), and starts it again with the same configuration and keys."""
+        children = self.descendants()
+        self.stop()
+        for pid in children:
+            common.stop_pid(pid)
+        return self.run_master()
+
+    def descendants(self):
+        """The PIDs of the processes under this instance's master now."""
+        parent = {}
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+        found, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            kids = [c for c, pp in parent.items() if pp == p]
+            found += kids
+            todo += kids
+        return found
+
+    def run_master(self):
         for d in ("run", "state"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        try:  # a stale one from before a restart
+            os.unlink(os.path.join(self.dir, "run", "master.pid"))
+        except FileNotFoundError:
+            pass
         os.makedirs(self.mail_root, exist_ok=True)
         os.chown(self.mail_root, 5000, 5000)
         os.chmod(self.mail_root, 0o700)
@@ -265,12 +301,22 @@ auth_master_user_separator = *
         with open(os.path.join(self.dir, "run", "master.pid")) as f:
             self.pid = int(f.read().strip())
         common.wait_port(self.imap_port)
+        common.wait_unix_socket(self.imap_socket)
         return self
 
-    def webapi_conf(self):
-        """The [dovecot] settings of an ims.conf that reads mail from this instance."""
-        return {"dovecot.doveadm_socket": self.doveadm_socket,
+    def webapi_conf(self, imap=False):
+        """The [dovecot] settings of an ims.conf that reads mail from this
+        instance; with imap, folder pages over IMAP too, logged in as the
+        master user (its name and password file in [webapi] submission_*)."""
+        conf = {"dovecot.doveadm_socket": self.doveadm_socket,
                 "dovecot.api_key_file": self.api_key_file}
+        if imap:
+            path = os.path.join(self.tmp.path, "dovecot-master.pw")
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(self.master_password + "\n")
+            conf.update({"dovecot.imap": self.imap_socket, "webapi.submission_user": "webapi",
+                         "webapi.submission_password_file": path})
+        return conf
 
     def read_log(self):
         try:

@@ -63,7 +63,9 @@ def scan_log(sid, t, sender, rcpts, subject, verdict="ham", action="accept", sco
 class Env:
     """redis + webapi, with helpers; use as a context manager."""
 
-    def __init__(self, extra=None, ui_dir=None, dovecot=False):
+    def __init__(self, extra=None, ui_dir=None, dovecot=False, imap=False):
+        """imap: folder pages over Dovecot's IMAP (the master user), else
+        doveadm only; what extra sets wins."""
         common.require("redis-server", "redis-cli")
         if dovecot:
             common.require("dovecot", "doveadm")
@@ -76,7 +78,7 @@ class Env:
         if dovecot:
             self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
             self.dove.start()
-            self.api.extra.update(self.dove.webapi_conf())
+            self.api.extra = {**self.dove.webapi_conf(imap), **self.api.extra}
         self.api.start()
 
     def __enter__(self):
