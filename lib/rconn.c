@@ -23,6 +23,15 @@ ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char 
 	                             .db = conf->redis_db,
 	                             .timeout_ms = conf->redis_timeout_ms};
 
+	/* this connection reaches one server: with [redis] cluster set, its
+	 * empty host would be the default 127.0.0.1:6379, someone else's Redis */
+	if (conf->redis_cluster && conf->redis_cluster[0]) {
+		snprintf(err, errlen,
+		         "[redis] cluster is set, and this part of ims reaches one Redis server "
+		         "only (not yet on the store layer, issue 10)");
+		*out = NULL;
+		return IMS_EINVAL;
+	}
 	return ims_store_connect(&nc, out, err, errlen);
 }
 

@@ -17,7 +17,8 @@
  * and selects db, all within timeout_ms, which also becomes the
  * command timeout.  On success *out is the caller's (redisFree).  On
  * failure the reason is written to err and IMS_ETEMP is returned
- * (IMS_EPERM when Redis refused the credentials). */
+ * (IMS_EPERM when Redis refused the credentials; IMS_EINVAL when [redis]
+ * cluster is set: this connection reaches one server). */
 ims_status ims_rconn_open(const struct ims_conf *conf, redisContext **out, char *err,
                           size_t errlen);
 
