@@ -34,3 +34,5 @@ sbin_PROGRAMS += cli/ims-checkpassword
 cli_ims_checkpassword_SOURCES = cli/ims-checkpassword.c
 cli_ims_checkpassword_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
 cli_ims_checkpassword_LDADD = lib/libims.a $(IMS_DEP_LIBS)
+# its cost per login against Dovecot's dict-redis (docs/benchmarks.md)
+EXTRA_DIST += bench/dovecot-auth.py
