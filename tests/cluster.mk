@@ -23,7 +23,8 @@ REDIS_CLUSTER_TESTS = \
 	tests/e2e/test_quarantine.cluster tests/e2e/test_sendmail.cluster \
 	tests/cli/test_train_feedback.cluster tests/cli/test_migrate.cluster \
 	tests/cli/test_events.cluster tests/cli/test_feedback_imap.cluster \
-	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster
+	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster \
+	tests/cli/test_checkpassword.cluster
 TESTS += $(REDIS_CLUSTER_TESTS)
 CLEANFILES += $(REDIS_CLUSTER_TESTS)
 
@@ -51,5 +52,25 @@ XFAIL_TESTS += $(REDIS_CLUSTER_XFAIL)
 	{ echo '#!/bin/sh'; \
 	  echo '# $*.py on the Redis Cluster (made by tests/cluster.mk)'; \
 	  echo 'IMS_TEST_REDIS=cluster; export IMS_TEST_REDIS'; \
+	  echo 'exec "$${top_srcdir:-$(abs_top_srcdir)}/$*.py" "$$@"'; } > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
+
+# ims-checkpassword's protocol (cli/ims-checkpassword.c) on a real Redis, and
+# Dovecot through it (mta-config/dovecot/auth-ims-checkpassword.conf.ext,
+# the path for a registry on a cluster) on one redis-server as well: IMAP
+# logins, SMTP AUTH with the submission master user, a disabled account
+# refused.  On the cluster the .cluster entries above use it by default.
+TESTS += tests/cli/test_checkpassword.py
+EXTRA_DIST += tests/cli/test_checkpassword.py
+DOVECOT_CHECKPASSWORD_TESTS = tests/webapi/test_dovecot.checkpassword \
+	tests/webapi/test_postfix.checkpassword
+TESTS += $(DOVECOT_CHECKPASSWORD_TESTS)
+CLEANFILES += $(DOVECOT_CHECKPASSWORD_TESTS)
+
+.py.checkpassword:
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	{ echo '#!/bin/sh'; \
+	  echo '# $*.py with Dovecot on ims-checkpassword (made by tests/cluster.mk)'; \
+	  echo 'IMS_TEST_DOVECOT_AUTH=checkpassword; export IMS_TEST_DOVECOT_AUTH'; \
 	  echo 'exec "$${top_srcdir:-$(abs_top_srcdir)}/$*.py" "$$@"'; } > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
