@@ -27,6 +27,11 @@ CONNS = int(os.environ.get("IMS_BENCH_CONNECTIONS", "64"))
 INBOX_CONNS = [int(x) for x in os.environ.get("IMS_BENCH_INBOX_CONNECTIONS", "16,64").split(",")]
 THREADS = os.environ.get("IMS_BENCH_THREADS", "4")
 ROUNDS = int(os.environ.get("IMS_BENCH_ROUNDS", "3"))
+# IMS_BENCH_CLUSTER=1: a second ims-webapi on a private 3+3 Redis Cluster
+# (tests/harness/rediscluster.py), seeded with the same scans; the admin
+# routes run on both in the same rounds (issue 10).  Its mailbox routes are
+# not measured: Dovecot's dict-redis reads one server.
+CLUSTER = os.environ.get("IMS_BENCH_CLUSTER") == "1"
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 USER, ADMIN, PASSWORD = "bench@example.test", "admin@example.test", "bench password 1"
 
@@ -96,6 +101,8 @@ def seed_mailbox(redis, dove, tmpdir):
 
 
 def seed(redis):
+    """100,000 scans in the {global} slot (on a cluster: piped to the node
+    that serves it, redis-cli --pipe follows no redirect)."""
     now = int(time.time() * 1000)
     buf = []
     for i in range(100000):
@@ -109,8 +116,9 @@ def seed(redis):
         buf.append(resp("ZADD", f"ims:{{global}}:idx:action:{log['action']}", t, sid))
     data = b"".join(buf)
     t0 = time.time()
-    r = subprocess.run([*redis.cli_argv(), "--pipe"], input=data,
-                       capture_output=True)
+    argv = (redis.master_of_key("ims:{global}:scans").cli_argv()
+            if getattr(redis, "is_cluster", False) else redis.cli_argv())
+    r = subprocess.run([*argv, "--pipe"], input=data, capture_output=True)
     assert r.returncode == 0, r.stderr
     return time.time() - t0, len(data)
 
@@ -123,6 +131,16 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(name, pid):
+    """CPU seconds of a CPU_PIDS entry: Dovecot's tree, a list of processes
+    (the cluster's nodes) or one process."""
+    if name == "dovecot":
+        return cpu_tree_seconds(pid)
+    if isinstance(pid, list):
+        return sum(cpu_seconds(p) for p in pid)
+    return cpu_seconds(pid)
 
 
 def cpu_tree_seconds(root):
@@ -146,17 +164,16 @@ def cpu_tree_seconds(root):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, token, label, conns=None):
+def wrk(url, token, label, conns=None, pids=None):
     script = os.path.join(os.environ["IMS_BENCH_TMP"], "auth.lua")
     with open(script, "w") as f:
         f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     conns = conns or CONNS
-    cpu0 = {k: (cpu_tree_seconds if k == "dovecot" else cpu_seconds)(p)
-            for k, p in CPU_PIDS.items()}
+    pids = pids or CPU_PIDS
+    cpu0 = {k: cpu_of(k, p) for k, p in pids.items()}
     r = subprocess.run(["wrk", "-t1" if conns == 1 else "-t2", f"-c{conns}", f"-d{DURATION}s",
                         "--latency", "-s", script, url], capture_output=True, text=True)
-    cpu = {k: (cpu_tree_seconds if k == "dovecot" else cpu_seconds)(p) - cpu0[k]
-           for k, p in CPU_PIDS.items()}
+    cpu = {k: cpu_of(k, p) - cpu0[k] for k, p in pids.items()}
     out = r.stdout
     nreq = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -199,7 +216,20 @@ def main():
                                     # every connection comes from 127.0.0.1
                                     "webapi.max_connections_per_ip": "0"})
     dove = Dovecot(tmp, redis, os.path.join(api.dir, "mail"))
+    cluster = api_c = None
     try:
+        if CLUSTER:
+            from harness.rediscluster import RedisCluster
+            cluster = RedisCluster(tmp).start()
+            secs, size = seed(cluster)
+            print(f"cluster: seeded 100,000 scans in {secs:.1f} s", flush=True)
+            api_c = WebAPI(tmp, cluster, extra=dict(api.extra)).start()
+            r = api_c.request("POST", "/auth/register", {"address": ADMIN, "password": PASSWORD})
+            assert r.status == 201, r
+            cluster.cli("HSET", f"ims:{{{ADMIN}}}:user", "role", "admin")
+            ctok = api_c.login(ADMIN, PASSWORD)["access_token"]
+            assert len(api_c.request("GET", "/admin/scans", token=ctok).json()["items"]) == 50
+            cpids = {"webapi": api_c.proc.pid, "redis": cluster.pids()}
         secs, size = seed(redis)
         print(f"seeded 100,000 scans ({size / 1e6:.0f} MB of commands) in {secs:.1f} s",
               flush=True)
@@ -236,6 +266,9 @@ def main():
             for label, path, tok in (("admin_scans", "/admin/scans", atok),
                                      ("admin_scans_spam", "/admin/scans?verdict=spam", atok)):
                 results.setdefault((label, CONNS), []).append(wrk(api.url(path), tok, label))
+                if api_c:
+                    results.setdefault((label + " (3+3 cluster)", CONNS), []).append(
+                        wrk(api_c.url(path), ctok, label + "_cluster", pids=cpids))
         print()
         print(f"| route (50 items per page, {THREADS} threads) | connections "
               "| requests/s | p50 ms | p90 ms | p99 ms | ims-webapi CPU us/req | redis CPU us/req "
@@ -245,7 +278,7 @@ def main():
             best = sorted(runs, key=lambda x: x["p99_ms"])[len(runs) // 2]
             print(f"| {label} | {n} | {best['rps']:.0f} | {best['p50_ms']:.2f} "
                   f"| {best['p90_ms']:.2f} | {best['p99_ms']:.2f} | {best['webapi_cpu_us']} "
-                  f"| {best['redis_cpu_us']} | {best['dovecot_cpu_us']} |")
+                  f"| {best['redis_cpu_us']} | {best.get('dovecot_cpu_us', '-')} |")
         for label, x in single.items():
             print(f"\none connection, {label}: {x['rps']:.0f} requests/s, p50 {x['p50_ms']:.2f} ms, "
                   f"p99 {x['p99_ms']:.2f} ms; CPU per request: ims-webapi {x['webapi_cpu_us']} us, "
@@ -256,6 +289,10 @@ def main():
             print("load after:", f.read().strip())
         print("load before:", load_before)
     finally:
+        if api_c:
+            api_c.stop()
+        if cluster:
+            cluster.stop()
         api.stop()
         dove.stop()
         redis.stop()

@@ -11,7 +11,8 @@
 #   top_srcdir=/path/to/src top_builddir=$PWD sh /path/to/src/bench/webapi.sh
 # Knobs: IMS_BENCH_DURATION (15 s per run), IMS_BENCH_CONNECTIONS (64),
 #        IMS_BENCH_INBOX_CONNECTIONS (16,64),
-#        IMS_BENCH_THREADS (ims-webapi worker threads, 4), IMS_BENCH_ROUNDS (3).
+#        IMS_BENCH_THREADS (ims-webapi worker threads, 4), IMS_BENCH_ROUNDS (3),
+#        IMS_BENCH_CLUSTER=1 (the admin routes also on a private 3+3 Redis Cluster, same rounds).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_srcdir:=$(dirname "$here")}"

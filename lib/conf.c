@@ -85,6 +85,10 @@ static const struct conf_key conf_table[] = {
      "reject,score", "answer for a message with more than one From header"},
     {"milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
      "DKIM-sign mail from authenticated senders (keys in [dkim])"},
+    {"milter", "reject_unknown_recipients", T_BOOL, OFF(milter_reject_unknown_recipients), "yes",
+     NOLIM,
+     "refuse at RCPT (550 5.1.1) a recipient of local_domains that has no account (451 4.3.0 "
+     "while Redis cannot say)"},
 
     {"dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
      "host:port of the resolvers every check uses (empty: the system resolver)"},
@@ -164,6 +168,9 @@ static const struct conf_key conf_table[] = {
     {"redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port"},
     {"redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
      "Unix socket path; overrides host and port when set"},
+    {"redis", "cluster", T_LIST, OFF(redis_cluster), "", NOLIM,
+     "a Redis Cluster instead of one Redis: some of its nodes, each HOST:PORT (the others are "
+     "found from them); excludes host, port, socket and db"},
     {"redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
      "AUTH password written here (empty: none); prefer password_file"},
     {"redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
@@ -598,6 +605,25 @@ static ims_status check_listen(const char *v, char *why, size_t whylen)
 	return ims_hostport_check(v, false, why, whylen);
 }
 
+/* [redis] cluster: HOST:PORT, HOST an IPv4 address, a [bracketed] IPv6
+ * address or a host name. */
+static ims_status check_redis_node(const char *v, char *why, size_t whylen)
+{
+	const char *colon = strrchr(v, ':');
+	size_t hl = colon ? (size_t)(colon - v) : 0;
+	char num[24];
+
+	if (*v == '[' || (hl && strspn(v, "0123456789.") == hl))
+		return ims_hostport_check(v, false, why, whylen);
+	if (hl == 0 || hl > 253 || strlen(colon) > 6 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hl) {
+		snprintf(why, whylen, "'%s': want HOST:PORT", v);
+		return IMS_EINVAL;
+	}
+	snprintf(num, sizeof num, "127.0.0.1%s", colon); /* the port's check */
+	return ims_hostport_check(num, false, why, whylen);
+}
+
 static ims_status check_user(const char *v, char *why, size_t whylen)
 {
 	struct passwd pw, *res = NULL;
@@ -770,6 +796,7 @@ static const struct {
     {"links", "click_url", check_click_url},
     {"siem", "syslog", check_syslog_target},
     {"redis", "socket", check_abs_path},
+    {"redis", "cluster", check_redis_node},
     {"dovecot", "imap", check_abs_path},
     {"redis", "password_file", check_abs_path},
     {"dkim", "keys", check_dkim_key},
@@ -1071,6 +1098,21 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 			snprintf(why, whylen, "[actions] %s (%g) must be above %s (%g)", order[j],
 			         v[j], order[i], v[i]);
 			return line ? line : 1;
+		}
+	}
+	/* a cluster has its own nodes (and only database 0) */
+	if (c->redis_cluster && c->redis_cluster[0]) {
+		static const char *const single[] = {"host", "port", "socket", "db"};
+		for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
+			int line = st->line[key_index("redis", single[i])];
+			if (!line)
+				continue;
+			snprintf(
+			    why, whylen,
+			    "[redis] %s and cluster are both set: a cluster is reached through "
+			    "its nodes (cluster = HOST:PORT,...) and has only database 0",
+			    single[i]);
+			return line;
 		}
 	}
 	if (c->webapi_access_ttl_s >= c->webapi_refresh_ttl_s) {

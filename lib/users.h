@@ -131,6 +131,13 @@ struct ims_store;
 ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
                                  bool *ok);
 
+/* Whether addr is an account Dovecot delivers to (its userdb record is
+ * there; a disabled account still receives mail).  Sender aliases are not:
+ * they route no mail.  Asks through st; *known is false for a malformed or
+ * over-long address.  IMS_ETEMP when Redis failed (the caller must then
+ * tempfail, never accept and bounce). */
+ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *known);
+
 /* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
  * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could
  * not get the memory. */

@@ -20,11 +20,12 @@ static void quote_addr(char out[101], const char *s)
 }
 
 /* Adds the mailboxes of v (a string or an array of strings) to the header
- * list of type t and to the envelope; 0 on success.  The parsed list l has
+ * list of type t (Bcc: to bcc, kept for the sender's copy only) and to the
+ * envelope; 0 on success.  The parsed list l has
  * one owner and is released only at out:, after err is written, because the
  * error quotes the address it holds. */
-static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
-                     char *err, size_t errlen, const char *what)
+static int add_addrs(GMimeMessage *m, GMimeAddressType t, InternetAddressList *bcc, json_t *v,
+                     struct ims_composed *c, char *err, size_t errlen, const char *what)
 {
 	json_t *items = NULL;
 	InternetAddressList *l = NULL;
@@ -84,8 +85,10 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			if (!c->rcpts[c->nrcpts])
 				goto out;
 			c->nrcpts++;
-			if (t != GMIME_ADDRESS_TYPE_BCC)
-				internet_address_list_add(g_mime_message_get_addresses(m, t), a);
+			internet_address_list_add(t == GMIME_ADDRESS_TYPE_BCC
+			                              ? bcc
+			                              : g_mime_message_get_addresses(m, t),
+			                          a);
 		}
 		g_object_unref(l);
 		l = NULL;
@@ -180,7 +183,8 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	const char *text = json_string_value(json_object_get(j, "text"));
 	const char *html = json_string_value(json_object_get(j, "html"));
 	const char *at = strchr(from, '@');
-	char *mid = NULL, *s = NULL;
+	InternetAddressList *bcc = NULL;
+	char *mid = NULL, *s = NULL, *sent = NULL;
 	ims_status rc = IMS_EINVAL;
 
 	memset(out, 0, sizeof *out);
@@ -206,6 +210,7 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		goto out;
 	}
 	m = g_mime_message_new(TRUE);
+	bcc = internet_address_list_new();
 	{
 		InternetAddress *me = internet_address_mailbox_new(NULL, from);
 
@@ -214,9 +219,11 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		                          me);
 		g_object_unref(me);
 	}
-	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, json_object_get(j, "to"), out, err, errlen, "to") ||
-	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, json_object_get(j, "cc"), out, err, errlen, "cc") ||
-	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, json_object_get(j, "bcc"), out, err, errlen,
+	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, bcc, json_object_get(j, "to"), out, err, errlen,
+	              "to") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, bcc, json_object_get(j, "cc"), out, err, errlen,
+	              "cc") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, bcc, json_object_get(j, "bcc"), out, err, errlen,
 	              "bcc"))
 		goto out;
 	if (out->nrcpts == 0) {
@@ -257,6 +264,20 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	if (!out->raw)
 		goto out;
 	memcpy(out->raw, s, out->len + 1);
+	/* the sender's copy names the Bcc recipients, as mail clients keep it;
+	 * the same message (Date, Message-ID) with one more header */
+	if (internet_address_list_length(bcc) > 0) {
+		internet_address_list_append(
+		    g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_BCC), bcc);
+		sent = g_mime_object_to_string(GMIME_OBJECT(m), fo);
+		if (!sent)
+			goto out;
+		out->sent_len = strlen(sent);
+		out->sent_raw = malloc(out->sent_len + 1);
+		if (!out->sent_raw)
+			goto out;
+		memcpy(out->sent_raw, sent, out->sent_len + 1);
+	}
 	rc = IMS_OK;
 out:
 	/* a reason quotes what the client sent: one line, no control bytes */
@@ -264,7 +285,10 @@ out:
 		if ((unsigned char)*e < 0x20 || *e == 0x7f)
 			*e = '?';
 	g_free(s);
+	g_free(sent);
 	g_free(mid);
+	if (bcc)
+		g_object_unref(bcc);
 	if (now)
 		g_date_time_unref(now);
 	if (fo)
@@ -282,5 +306,6 @@ void ims_composed_free(struct ims_composed *c)
 		free(c->rcpts[i]);
 	free(c->rcpts);
 	free(c->raw);
+	free(c->sent_raw);
 	memset(c, 0, sizeof *c);
 }

@@ -2,7 +2,8 @@
  * /emails/send: {"to": [...], "cc": [...], "bcc": [...], "subject": "...",
  * "text": "...", "html": "..."} ("to" etc. may also be one string of
  * comma-separated addresses).  From is the signed-in user.  The result has
- * CRLF line ends, a Date and a Message-ID; Bcc is not in the headers. */
+ * CRLF line ends, a Date and a Message-ID; Bcc is not in the headers of
+ * what is sent, only in the sender's copy (sent_raw). */
 #ifndef IMS_WEB_COMPOSE_H
 #define IMS_WEB_COMPOSE_H
 
@@ -16,8 +17,11 @@
 #define IMS_COMPOSE_SUBJECT_MAX 998
 
 struct ims_composed {
-	char *raw; /* the message */
+	char *raw; /* the message as it is sent: no Bcc header */
 	size_t len;
+	char *sent_raw; /* the sender's copy for Sent, with Bcc; NULL when there is no
+	                   Bcc (then it is raw) */
+	size_t sent_len;
 	char **rcpts; /* envelope recipients: to, cc and bcc */
 	size_t nrcpts;
 	char message_id[256];

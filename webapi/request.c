@@ -66,6 +66,10 @@ void ims_req_json(struct ims_req *r, int status, json_t *j)
 	set_body(r, status, "application/json", s, strlen(s));
 }
 
+/* Retry-After of a 503 (seconds): about a Redis Cluster failover
+ * (cluster-node-timeout and the election) */
+#define IMS_REQ_RETRY_AFTER_S 2
+
 void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
 {
 	char msg[512];
@@ -76,6 +80,10 @@ void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* unavailable is temporary (Redis, Dovecot, a failover): say when to
+	 * try again, as a 429 does */
+	if (status == 503 && r->retry_after <= 0)
+		r->retry_after = IMS_REQ_RETRY_AFTER_S;
 	j = json_pack("{s:s, s:s}", "error", msg, "request_id", r->id);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);

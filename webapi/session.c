@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "authcache.h"
+#include "rkeys.h"
 #include "session.h"
 
 /* KEYS[1] family; ARGV[1] hash of the presented token, ARGV[2] hash of its
@@ -63,9 +64,9 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 		return IMS_ENOMEM;
 	token_hash(*token, h);
 	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "HSET ims:{%s}:refresh:%s current %s expires %" PRIu64, addr, fam, h,
-	                   ims_req_now_ms() + (uint64_t)ttl * 1000);
-	redisAppendCommand(c, "EXPIRE ims:{%s}:refresh:%s %d", addr, fam, ttl);
+	redisAppendCommand(c, "HSET " IMS_KEY_REFRESH_FMT " current %s expires %" PRIu64, addr, fam,
+	                   h, ims_req_now_ms() + (uint64_t)ttl * 1000);
+	redisAppendCommand(c, "EXPIRE " IMS_KEY_REFRESH_FMT " %d", addr, fam, ttl);
 	redisAppendCommand(c, "EXEC");
 	if (ims_req_pipeline(r, rs, 4) != IMS_OK)
 		goto out;
@@ -139,7 +140,7 @@ ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, 
 	}
 	token_hash(old, h_old);
 	token_hash(*token, h_new);
-	snprintf(key, sizeof key, "ims:{%s}:refresh:%s", addr, fam);
+	snprintf(key, sizeof key, IMS_KEY_REFRESH_FMT, addr, fam);
 	rep = ims_req_cmd(r, "EVAL %s 1 %s %s %s", rotate_lua, key, h_old, h_new);
 	if (!rep) {
 		rc = IMS_ETEMP;
@@ -161,7 +162,7 @@ out:
 
 ims_status ims_session_end(struct ims_req *r, const char *addr, const char *fam)
 {
-	redisReply *rep = ims_req_cmd(r, "DEL ims:{%s}:refresh:%s", addr, fam);
+	redisReply *rep = ims_req_cmd(r, "DEL " IMS_KEY_REFRESH_FMT, addr, fam);
 
 	ims_authcache_clear();
 	if (!rep)

@@ -106,7 +106,7 @@ def main():
     tmp = common.TempDir()
     # no passwords: the IMAPSieve wrapper runs `ims` as the mail user, which
     # would need its own copy of one (contrib/ims-stack.py does that)
-    r = redis.Redis(tmp, auth=False).start()
+    r = redis.server(tmp, auth=False).start()
     dove = None
     try:
         conf = tmp.join("ims.conf")

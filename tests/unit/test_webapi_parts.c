@@ -193,6 +193,68 @@ static void test_mailview(void)
 	json_decref(j);
 }
 
+/* One message through the view: subject and text as expected, and no
+ * U+FFFD anywhere in the JSON. */
+static void check_view(const char *raw, const char *subject, const char *text)
+{
+	json_t *j = NULL;
+	char *s;
+
+	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+	if (subject)
+		CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "subject")), subject);
+	CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "text")), text);
+	s = json_dumps(j, 0);
+	CHECK(s != NULL && !strstr(s, "\xef\xbf\xbd") && !strstr(s, "\\ufffd"));
+	free(s);
+	json_decref(j);
+}
+
+/* Mail that is not UTF-8: declared charsets in 8-bit bodies and RFC 2047
+ * words, and 8-bit text with no charset (GMime's fallback charsets). */
+static void test_mailview_charsets(void)
+{
+	check_view("Subject: =?iso-8859-1?q?K=F6ln?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=ISO-8859-1\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\nGr\xfc\xdf"
+	           "e aus K\xf6ln\r\n",
+	           "Köln", "Grüße aus Köln");
+	check_view("Subject: =?windows-1252?q?=80_5?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=windows-1252\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\nPreis: 5 \x80 \x93gut\x94\r\n",
+	           "€ 5", "Preis: 5 € “gut”");
+	check_view("Subject: =?koi8-r?b?8NLJ18XU?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=koi8-r\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n",
+	           "Привет", "Привет");
+	check_view("Subject: =?shift_jis?b?k/qWe4zq?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=Shift_JIS\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\n\x93\xfa\x96{\x8c\xea\r\n",
+	           "日本語", "日本語");
+	/* the same in HTML */
+	{
+		const char *raw = "MIME-Version: 1.0\r\nContent-Type: text/html; charset=koi8-r\r\n"
+		                  "\r\n<p>\xf0\xd2\xc9\xd7\xc5\xd4</p>\r\n";
+		json_t *j = NULL;
+
+		CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+		CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "html")), "Привет");
+		json_decref(j);
+	}
+	/* 8-bit with no charset at all: UTF-8 when it is, else Windows-1252 */
+	check_view("Subject: Gr\xfc\xdf"
+	           "e\r\n\r\nK\xf6ln \x80 5\r\n",
+	           "Grüße", "Köln € 5");
+	check_view("Subject: caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nna\xc3\xafve\r\n",
+	           "café", "naïve");
+	/* declared US-ASCII, sent as 8-bit anyway */
+	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL,
+	           "Köln");
+	/* a charset iconv does not know: the bytes are still read */
+	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n",
+	           NULL, "Köln");
+}
+
 static void test_compose(void)
 {
 	struct ims_composed c;
@@ -209,6 +271,11 @@ static void test_compose(void)
 	CHECK_STR_CONTAINS(c.raw, "Subject: =?");
 	CHECK(!strstr(c.raw, "d@example.org"));
 	CHECK(!strstr(c.raw, "\n\n")); /* CRLF only */
+	/* the sender's copy: the same message with the Bcc */
+	CHECK(c.sent_raw != NULL);
+	CHECK_STR_CONTAINS(c.sent_raw, "Bcc: d@example.org\r\n");
+	CHECK_STR_CONTAINS(c.sent_raw, c.message_id + 1);
+	CHECK(c.sent_len == strlen(c.sent_raw) && c.sent_len > c.len);
 	CHECK(c.message_id[0] == '<');
 	ims_composed_free(&c);
 	json_decref(j);
@@ -313,6 +380,7 @@ int main(void)
 	RUN(test_router);
 	RUN(test_sanitize);
 	RUN(test_mailview);
+	RUN(test_mailview_charsets);
 	RUN(test_compose);
 	RUN(test_jsonw);
 	RUN(test_jsonw_buf);

@@ -13,7 +13,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common  # noqa: E402
 from harness.dovecot import Dovecot  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -72,7 +72,7 @@ class Env:
             if os.geteuid() != 0:
                 common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.tmp = common.TempDir("ims-webapi-test-")
-        self.redis = Redis(self.tmp, auth=True).start()  # as production: ACL users
+        self.redis = redis_server(self.tmp, auth=True).start()  # as production: ACL users
         self.dove = None
         self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
         if dovecot:

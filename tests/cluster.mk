@@ -1,0 +1,43 @@
+# Redis Cluster: the harness's 3-master + 3-replica cluster (tests/harness/rediscluster.py)
+# and the integration tests that run on it as well (see tests/local.mk)
+TESTS += tests/cluster/test_rediscluster.py
+EXTRA_DIST += tests/cluster/test_rediscluster.py tests/harness/rediscluster.py
+
+# The same tests, two backends: every integration test that uses Redis runs
+# once on one redis-server (its own entry, X.py, log X.py.log) and once on the
+# cluster (entry X.cluster, log X.cluster.log): X.cluster is a two-line
+# wrapper made here that runs X.py with IMS_TEST_REDIS=cluster, which
+# harness.redis.server() reads.  Each program starts one cluster (~3 s).
+# Not here, on purpose: tests/cli/test_redis_auth.py (one server's ACL file
+# and AOF replay), tests/e2e/test_stack.py (the quick-start stack runs one
+# Redis), tests/browser/test_ui.py (the UI, not the store).
+REDIS_CLUSTER_TESTS = \
+	tests/milter/run-miltertest.cluster tests/milter/run-daemon.cluster \
+	tests/webapi/test_security.cluster tests/webapi/test_mail.cluster \
+	tests/webapi/test_admin.cluster tests/webapi/test_dovecot.cluster \
+	tests/webapi/test_postfix.cluster tests/webapi/test_limits.cluster \
+	tests/webapi/test_fuzz.cluster tests/webapi/test_http.cluster \
+	tests/webapi/test_senders.cluster tests/webapi/test_submission_tls.cluster \
+	tests/e2e/test_e2e.cluster tests/e2e/test_links.cluster tests/e2e/test_malware.cluster \
+	tests/e2e/test_bec.cluster tests/e2e/test_reputation.cluster \
+	tests/e2e/test_quarantine.cluster tests/e2e/test_sendmail.cluster \
+	tests/cli/test_train_feedback.cluster tests/cli/test_migrate.cluster \
+	tests/cli/test_events.cluster tests/cli/test_feedback_imap.cluster \
+	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster
+TESTS += $(REDIS_CLUSTER_TESTS)
+CLEANFILES += $(REDIS_CLUSTER_TESTS)
+
+# Expected to fail on the cluster until the programs speak to one (issue 10:
+# [redis] cluster = in lib/, branch i10-layer).  The one list of them: take a
+# test out as soon as it passes (make check reports an unexpected pass as a
+# failure, so none stays here silently).
+REDIS_CLUSTER_XFAIL = $(REDIS_CLUSTER_TESTS)
+XFAIL_TESTS += $(REDIS_CLUSTER_XFAIL)
+
+.py.cluster:
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	{ echo '#!/bin/sh'; \
+	  echo '# $*.py on the Redis Cluster (made by tests/cluster.mk)'; \
+	  echo 'IMS_TEST_REDIS=cluster; export IMS_TEST_REDIS'; \
+	  echo 'exec "$${top_srcdir:-$(abs_top_srcdir)}/$*.py" "$$@"'; } > $@.tmp && \
+	chmod +x $@.tmp && mv $@.tmp $@
