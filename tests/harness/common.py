@@ -117,10 +117,40 @@ class TempDir:
         return os.path.join(self.path, *parts)
 
     def close(self):
+        """Stops what still runs from this directory (a harness bug: every
+        part should have been stopped by its owner), then removes it."""
+        for pid, cmd in stop_leftovers(self.path):
+            print(f"harness: stopped PID {pid} left running from {self.path}: {cmd}")
         if os.environ.get("IMS_KEEP_TMP"):
             print(f"kept {self.path}")
             return
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def leftovers(path):
+    """(pid, command line) of the processes whose command line names path:
+    the servers a test started from its private temp dir."""
+    found = []
+    needle = path.encode()
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if needle in cmd:
+            found.append((int(d), cmd.replace(b"\0", b" ").decode(errors="replace").strip()))
+    return found
+
+
+def stop_leftovers(path):
+    """Stops (by PID) what leftovers(path) finds; returns what it stopped."""
+    found = leftovers(path)
+    for pid, _ in found:
+        stop_pid(pid)
+    return found
 
 
 def run(cmd, **kw):
