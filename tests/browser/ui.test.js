@@ -139,9 +139,9 @@ async function desktop(browser, errors, requests) {
   check((await page.textContent("#why-outcome")) === "tagged as spam", "the outcome in plain words (tagged as spam)");
   check((await page.textContent("#why")).includes("spam probability"), "the classifier's opinion is a spam probability");
   check(!(await page.isVisible("#symbols")), "the raw symbols are folded away");
+  await screen(page, "desktop-message");
   await page.click("#why summary");
   check((await page.textContent("#symbols")).includes("SVM_SPAM"), "one click shows the raw symbols");
-  await screen(page, "desktop-message");
   // report spam (a move to Junk), then not spam (back)
   await page.click("#report-spam");
   await toastSays(page, "moved to Junk");
