@@ -105,6 +105,11 @@ def main():
         check(r.startswith("ERR invalid input") and "WRONGTYPE" in r,
               f"an error reply is permanent: {r}")
 
+        # one handle shared by threads (each its own key, spread over the masters)
+        t0 = time.time()
+        r = d("threads 16 100 ims:thr")
+        check(r == "OK", f"16 threads x 100 rounds on one handle ({time.time() - t0:.1f}s): {r}")
+
         # one slot resharded: ASK during the migration, MOVED after it
         k = "ims:{reshard}:old"
         check(d(f"cmd SET {k} before") == "OK OK", "a key in the slot to move")
