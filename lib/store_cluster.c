@@ -478,44 +478,97 @@ fail:
 	return -1;
 }
 
-/* Sends the pending units routed to node in one write, reads them; returns
- * 1 when one asks to wait before the next round. */
-static int run_node(struct cluster_impl *cl, struct unit *units, size_t n, int node, int last_round)
-{
-	char err[256] = "";
-	ims_status why = IMS_ETEMP;
-	redisContext *c = conn_get(cl, node, &why, err, sizeof err);
-	int wait = 0, broken = 0;
+/* One node's connection during a round. */
+struct sending {
+	int node;
+	redisContext *c; /* NULL: could not connect */
+	int broken;      /* a write failed: nothing is read */
+	char err[256];
+};
 
-	if (!c) {
+/* Sends the pending units routed to s->node (one write); a node that
+ * cannot be connected to fails them or leaves them for one more round. */
+static void node_send(struct cluster_impl *cl, struct unit *units, size_t n, struct sending *s,
+                      int last_round)
+{
+	ims_status why = IMS_ETEMP;
+	int done = 0;
+
+	s->broken = 0;
+	s->err[0] = '\0';
+	s->c = conn_get(cl, s->node, &why, s->err, sizeof s->err);
+	if (!s->c) {
 		pthread_mutex_lock(&cl->lock);
 		cl->stale = 1;
 		pthread_mutex_unlock(&cl->lock);
 		for (size_t i = 0; i < n; i++)
-			if (!units[i].done && units[i].node == node) {
-				snprintf(units[i].err, sizeof units[i].err, "%s", err);
+			if (!units[i].done && units[i].node == s->node) {
+				snprintf(units[i].err, sizeof units[i].err, "%s", s->err);
 				/* the map is read again; one more try, then give up */
 				if (++units[i].conn_fails > 1 || last_round || why == IMS_EPERM)
-					unit_fail(&units[i], why, err);
+					unit_fail(&units[i], why, s->err);
 				units[i].ask_node = -1;
+				units[i].node = -1;
 			}
-		return 0;
+		return;
 	}
-	for (size_t i = 0; i < n && !broken; i++)
-		if (!units[i].done && units[i].node == node && append_unit(c, &units[i]) != 0)
-			broken = 1;
+	for (size_t i = 0; i < n && !s->broken; i++)
+		if (!units[i].done && units[i].node == s->node && append_unit(s->c, &units[i]) != 0)
+			s->broken = 1;
+	/* out now, so that every node works while the replies are read */
+	while (!s->broken && !done)
+		if (redisBufferWrite(s->c, &done) != REDIS_OK)
+			s->broken = 1;
+	if (s->broken)
+		snprintf(s->err, sizeof s->err, "redis: %s",
+		         s->c->errstr[0] ? s->c->errstr : "write failed");
+}
+
+/* Reads the replies of what node_send sent; returns 1 when a unit asks to
+ * wait before the next round. */
+static int node_recv(struct cluster_impl *cl, struct unit *units, size_t n, struct sending *s)
+{
+	int wait = 0;
+
+	if (!s->c)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (units[i].done || units[i].node != node)
+		if (units[i].done || units[i].node != s->node)
 			continue;
-		if (broken || read_unit(c, &units[i], err, sizeof err) != 0) {
+		if (s->broken || read_unit(s->c, &units[i], s->err, sizeof s->err) != 0) {
 			/* sent, maybe run: not sent again */
-			broken = 1;
-			unit_fail(&units[i], IMS_ETEMP, err[0] ? err : "redis: write failed");
+			s->broken = 1;
+			unit_fail(&units[i], IMS_ETEMP, s->err[0] ? s->err : "redis: write failed");
 			continue;
 		}
-		wait |= settle(cl, &units[i], node);
+		wait |= settle(cl, &units[i], s->node);
 	}
-	conn_put(cl, node, c, broken);
+	conn_put(cl, s->node, s->c, s->broken);
+	s->c = NULL;
+	return wait;
+}
+
+/* Sends the pending units to their nodes, all before reading any reply
+ * (one round trip for all nodes); returns 1 when one asks to wait. */
+static int run_nodes(struct cluster_impl *cl, struct unit *units, size_t n, const int *nodes,
+                     int nnodes, int last_round)
+{
+	struct sending *s = calloc((size_t)nnodes, sizeof *s);
+	int wait = 0;
+
+	if (!s) {
+		for (size_t i = 0; i < n; i++)
+			if (!units[i].done && units[i].node >= 0)
+				unit_fail(&units[i], IMS_ENOMEM, "out of memory");
+		return 0;
+	}
+	for (int k = 0; k < nnodes; k++) {
+		s[k].node = nodes[k];
+		node_send(cl, units, n, &s[k], last_round);
+	}
+	for (int k = 0; k < nnodes; k++)
+		wait |= node_recv(cl, units, n, &s[k]);
+	free(s);
 	return wait;
 }
 
@@ -568,8 +621,7 @@ static void run_units(struct cluster_impl *cl, struct unit *units, size_t n, int
 			if (!seen)
 				nodes[nnodes++] = u->node;
 		}
-		for (int k = 0; k < nnodes; k++)
-			wait |= run_node(cl, units, ordered ? n - 1 : n, nodes[k], last_round);
+		wait |= run_nodes(cl, units, ordered ? n - 1 : n, nodes, nnodes, last_round);
 		if (last_node >= 0) {
 			int all_done = 1, all_ok = 1;
 			for (size_t i = 0; i + 1 < n; i++) {
@@ -579,7 +631,7 @@ static void run_units(struct cluster_impl *cl, struct unit *units, size_t n, int
 				                                  NULL, 0) == IMS_OK;
 			}
 			if (all_ok)
-				wait |= run_node(cl, &units[n - 1], 1, last_node, last_round);
+				wait |= run_nodes(cl, &units[n - 1], 1, &last_node, 1, last_round);
 			else if (all_done || last_round)
 				unit_fail(&units[n - 1], IMS_ETEMP,
 				          "redis: not sent: an earlier transaction failed");
@@ -747,7 +799,7 @@ static ims_status cluster_run_at(void *impl, size_t master, const struct store_c
 		return k ? IMS_EINVAL : IMS_ETEMP;
 	}
 	u.node = m[master];
-	run_node(cl, &u, 1, m[master], 1);
+	run_nodes(cl, &u, 1, &m[master], 1, 1);
 	if (!u.done) /* redirected: a per-node command is not */
 		unit_fail(&u, IMS_ETEMP, u.err);
 	if (u.rc != IMS_OK)
