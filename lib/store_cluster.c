@@ -58,6 +58,7 @@ struct cluster_impl {
 	int16_t slot_node[IMS_KEYSLOT_COUNT]; /* index into nodes, -1 unknown */
 	int stale;                            /* read the map before the next use */
 	unsigned long map_gen;                /* bumped by each new map */
+	int good;                             /* the node that last gave a map, or -1 */
 };
 
 /* One command or one MULTI/EXEC block, and what became of it. */
@@ -143,6 +144,7 @@ void *ims_store_cluster_new(const struct ims_conf *conf)
 			node_add(cl, h, hl, port);
 	}
 	cl->nseeds = cl->nnodes;
+	cl->good = -1;
 	cl->stale = 1;
 	return cl;
 }
@@ -284,6 +286,12 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 		pthread_mutex_unlock(&cl->refresh);
 		return IMS_OK;
 	}
+	/* the node that answered last time first (a hung node costs a whole
+	 * timeout), then the masters, then everyone else */
+	if (cl->good >= 0) {
+		seen[cl->good] = 1;
+		order[norder++] = cl->good;
+	}
 	for (size_t s = 0; s < IMS_KEYSLOT_COUNT; s++) {
 		int n = cl->slot_node[s];
 		if (n >= 0 && !seen[n]) {
@@ -324,6 +332,7 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 		if (r && parse_slots(cl, r, host, map) == 0) {
 			pthread_mutex_lock(&cl->lock);
 			memcpy(cl->slot_node, map, IMS_KEYSLOT_COUNT * sizeof *map);
+			cl->good = order[i];
 			cl->stale = 0;
 			cl->map_gen++;
 			pthread_mutex_unlock(&cl->lock);
