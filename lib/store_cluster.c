@@ -22,7 +22,8 @@
  *   unit was sent is IMS_ETEMP (it may have run: the stores are idempotent).
  * - A write that must follow others (ims_store_exec_all: the global record
  *   after the users' indexes) is sent only after every earlier unit
- *   succeeded, as on one Redis a later block follows an earlier one. */
+ *   succeeded; when they all go to its node, in one pipeline after them
+ *   (one connection keeps the order, as on one Redis). */
 #include "config.h"
 
 #include <errno.h>
@@ -630,7 +631,15 @@ static void run_units(struct cluster_impl *cl, struct unit *units, size_t n, int
 			if (!seen)
 				nodes[nnodes++] = u->node;
 		}
-		wait |= run_nodes(cl, units, ordered ? n - 1 : n, nodes, nnodes, last_round);
+		if (last_node >= 0 && nnodes == 1 && nodes[0] == last_node) {
+			/* everything on one node: one pipeline in order, as on one
+			 * Redis (the last block follows the others on one connection) */
+			wait |= run_nodes(cl, units, n, nodes, 1, last_round);
+			last_node = -1;
+		} else {
+			wait |=
+			    run_nodes(cl, units, ordered ? n - 1 : n, nodes, nnodes, last_round);
+		}
 		if (last_node >= 0) {
 			int all_done = 1, all_ok = 1;
 			for (size_t i = 0; i + 1 < n; i++) {
