@@ -374,7 +374,8 @@ static void unit_fail(struct unit *u, ims_status rc, const char *err)
 	ims_store_replies_free(u->replies, u->n);
 	u->done = 1;
 	u->rc = rc;
-	snprintf(u->err, sizeof u->err, "%s", err);
+	if (err != u->err) /* callers pass u->err itself too */
+		snprintf(u->err, sizeof u->err, "%s", err);
 }
 
 /* The redirect or retry a unit's replies ask for: the first error reply

@@ -121,7 +121,12 @@ def main():
         src.cli("CLUSTER", "SETSLOT", str(slot), "MIGRATING", node_id(dst))
         r = d("cmd SET ims:{reshard}:new during")
         check(r == "OK OK", f"a new key during the migration (ASK): {r}")
+        r = d("txn SET ims:{reshard}:new2 x ; EXPIRE ims:{reshard}:new2 600")
+        check(r == "OK", f"a MULTI/EXEC block on a new key during the migration (ASK): {r}")
         check(d(f"cmd GET {k}") == "OK before", "an old key during the migration (source)")
+        r = d(f"cmd DEL {k} ims:{{reshard}}:new")
+        check(r.startswith("ERR temporary") and "TRYAGAIN" in r,
+              f"keys on both sides of the migration: TRYAGAIN, retried, then temporary: {r}")
         mig = src.cli("MIGRATE", "127.0.0.1", str(dst.port), "", "0", "5000",
                       *admin(src), "KEYS", k)
         check("OK" in mig, f"MIGRATE: {mig.strip()}")
@@ -130,6 +135,7 @@ def main():
         time.sleep(0.2)
         check(d(f"cmd GET {k}") == "OK before", "MOVED followed after the slot moved")
         check(d("cmd GET ims:{reshard}:new") == "OK during", "the ASK key is on the new master")
+        check(dst.cli("GET", "ims:{reshard}:new2").strip() == "x", "so is the ASK block's")
         check(dst.cli("GET", k).strip() == "before", "the key is on the new master")
         check(d(f"txn SET {k} after ; GET {k}") == "OK" and dst.cli("GET", k).strip() == "after",
               "a block on the moved slot")
