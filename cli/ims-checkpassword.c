@@ -38,7 +38,7 @@
 
 #include "checkpw.h"
 #include "conf.h"
-#include "rconn.h"
+#include "store.h"
 #include "status.h"
 #include "users.h"
 
@@ -100,7 +100,7 @@ int main(int argc, char **argv)
 	struct ims_users *u = NULL;
 	struct ims_user_info info;
 	struct ims_userdb db;
-	redisContext *rc = NULL;
+	struct ims_store *rc = NULL;
 	ims_status st;
 	int c, ret = EXIT_TEMP;
 
@@ -145,8 +145,8 @@ int main(int argc, char **argv)
 		ret = authorized ? EXIT_NOUSER : EXIT_NOMATCH;
 		goto out;
 	}
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK) {
-		fprintf(stderr, "ims-checkpassword: %s\n", err);
+	if (ims_store_open(conf, &rc) != IMS_OK) {
+		fprintf(stderr, "ims-checkpassword: out of memory\n");
 		goto out;
 	}
 	if (ims_users_new(rc, conf, &u) != IMS_OK) {
@@ -171,7 +171,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-checkpassword: %s: the userdb record is not ims's JSON\n",
 		        addr);
 		goto out;
-	default: fprintf(stderr, "ims-checkpassword: %s: %s\n", addr, ims_strstatus(st)); goto out;
+	default: fprintf(stderr, "ims-checkpassword: %s: %s\n", addr, ims_users_error(u)); goto out;
 	}
 	if (!env_set("USER", addr) || !env_set("HOME", db.home) || !env_set("userdb_uid", db.uid) ||
 	    !env_set("userdb_gid", db.gid) || !env_set("EXTRA", "userdb_uid userdb_gid") ||
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
 		goto out;
 	sodium_memzero(input, sizeof input);
 	ims_users_free(u);
-	redisFree(rc);
+	ims_store_free(rc);
 	if (conf)
 		ims_conf_unref(conf);
 	execv(argv[optind], argv + optind);
@@ -189,7 +189,7 @@ out:
 	sodium_memzero(input, sizeof input);
 	ims_users_free(u);
 	if (rc)
-		redisFree(rc);
+		ims_store_free(rc);
 	if (conf)
 		ims_conf_unref(conf);
 	return ret;

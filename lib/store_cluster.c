@@ -185,7 +185,8 @@ static redisContext *conn_get(struct cluster_impl *cl, int node, ims_status *why
 		return c;
 	nc.host = host;
 	if ((*why = ims_store_connect(&nc, &c, err, errlen)) != IMS_OK) {
-		ims_log_warn(NULL, "event=redis_connect node=%s:%d error=\"%s\"", host, nc.port,
+		ims_log_warn(NULL, "event=%s node=%s:%d error=\"%s\"",
+		             *why == IMS_EPERM ? "redis_setup" : "redis_connect", host, nc.port,
 		             err);
 		return NULL;
 	}
@@ -399,9 +400,11 @@ static int settle(struct cluster_impl *cl, struct unit *u, int node)
 	snprintf(msg, sizeof msg, "redis cluster: %s", r->str);
 	if (r->str[0] == 'M' || r->str[0] == 'A') { /* MOVED/ASK SLOT HOST:PORT */
 		int ask = r->str[0] == 'A';
-		slot = atoi(strchr(r->str, ' ') + 1);
-		sp = strchr(strchr(r->str, ' ') + 1, ' ');
-		if (!sp || slot < 0 || slot >= IMS_KEYSLOT_COUNT ||
+		char *end;
+		long v = strtol(strchr(r->str, ' ') + 1, &end, 10);
+		slot = (int)v;
+		sp = *end == ' ' ? end : NULL;
+		if (!sp || v < 0 || v >= IMS_KEYSLOT_COUNT ||
 		    split_addr(sp + 1, strlen(sp + 1), &host, &hl, &port) != 0) {
 			unit_fail(u, IMS_ETEMP, msg);
 			return 0;
@@ -767,6 +770,7 @@ static ims_status cluster_ping(void *impl)
 
 const struct store_ops ims_store_cluster_ops = {
     .name = "cluster",
+    .slots = 1,
     .exec = cluster_exec,
     .run = cluster_run,
     .run_at = cluster_run_at,

@@ -14,8 +14,8 @@
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
  * scheme.  Addresses are lower-cased and must be in [milter] local_domains.
  *
- * A handle borrows a hiredis connection and the config; it is not
- * thread-safe (one per thread, like the connection). */
+ * A handle borrows the store (lib/store.h) and the config; it is not
+ * thread-safe (one per thread or request; the store is shared). */
 #ifndef IMS_USERS_H
 #define IMS_USERS_H
 
@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "conf.h"
 #include "status.h"
+
+struct ims_store;
 
 #define IMS_USERS_ADDR_MAX     254 /* RFC 5321 path limit, without <> */
 #define IMS_USERS_PASSWORD_MIN 8
@@ -48,10 +48,14 @@ struct ims_user_info {
 
 struct ims_users;
 
-/* A handle on the registry.  rc and conf are borrowed and must outlive the
+/* A handle on the registry.  st and conf are borrowed and must outlive the
  * handle.  The caller owns *out (ims_users_free). */
-ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out);
+ims_status ims_users_new(struct ims_store *st, const struct ims_conf *conf, struct ims_users **out);
 void ims_users_free(struct ims_users *u);
+
+/* The store's words for the last failure of u (which settings to look at
+ * when Redis refused us), or a generic text. */
+const char *ims_users_error(const struct ims_users *u);
 
 /* Checks an address and writes its canonical (lower-case) form to out
  * (IMS_USERS_ADDR_MAX + 1 bytes).  IMS_EINVAL when it is not a plain

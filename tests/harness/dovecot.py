@@ -297,11 +297,17 @@ auth_master_user_separator = *
         if r.returncode != 0:
             with open(os.path.join(self.dir, "start.out")) as f:
                 raise RuntimeError(f"dovecot failed: {f.read()}\n{self.read_log()}")
-        common.wait_file(os.path.join(self.dir, "run", "master.pid"))
-        with open(os.path.join(self.dir, "run", "master.pid")) as f:
-            self.pid = int(f.read().strip())
-        common.wait_port(self.imap_port)
-        common.wait_unix_socket(self.imap_socket)
+        # the daemon runs from here on: whatever fails next, stop it by PID
+        try:
+            common.wait_file(os.path.join(self.dir, "run", "master.pid"))
+            with open(os.path.join(self.dir, "run", "master.pid")) as f:
+                self.pid = int(f.read().strip())
+            common.wait_port(self.imap_port)
+            common.wait_unix_socket(self.imap_socket)
+        except BaseException:
+            self.stop()
+            common.stop_leftovers(self.conf)
+            raise
         return self
 
     def webapi_conf(self, imap=False):
