@@ -38,6 +38,7 @@
 
 #include "checkpw.h"
 #include "conf.h"
+#include "log.h"
 #include "store.h"
 #include "status.h"
 #include "users.h"
@@ -136,6 +137,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-checkpassword: %s\n", err);
 		return EXIT_TEMP;
 	}
+	/* [log] of its ims.conf; stderr by default, which Dovecot logs */
+	(void)ims_log_open("ims-checkpassword", conf->log_target, conf->log_level,
+	                   conf->log_facility);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "ims-checkpassword: libsodium failed to start\n");
 		goto out;
