@@ -35,7 +35,6 @@
 #include "ims.h"
 #include "message.h"
 #include "metrics.h"
-#include "rconn.h"
 #include "train.h"
 #include "train_feedback.h"
 
@@ -366,7 +365,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	const char *path, *result, *reason, *baseline = "current";
 	char err[512] = "", cur_err[512] = "", actor[128], event_id[32] = "",
 	     no_model_reason[640] = "";
-	redisContext *audit_rc = NULL;
+	struct ims_store *store;
 	int lock_fd = -1;
 	double tolerance = 0.0, z = 1.645;
 	int c, rc = IMS_EXIT_ERROR, use_feedback = 1, dry_run = 0, swap;
@@ -471,8 +470,8 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	/* Redis first: the audit event must be writable before anything is
 	 * installed */
-	if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK) {
-		rc = ims_cli_error("retrain: %s", err);
+	if (!(store = ims_cli_store(cli, "retrain"))) {
+		rc = IMS_EXIT_ERROR;
 		goto out;
 	}
 	/* the installed model; a missing or broken one is replaced by any
@@ -506,7 +505,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	n_corpus = ds.n;
 	if (use_feedback) {
-		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) != IMS_OK) {
+		if ((st = ims_fb_collect(cli, &fb, err, sizeof err)) != IMS_OK) {
 			rc = ims_cli_error("retrain: feedback: %s", err);
 			goto out;
 		}
@@ -644,20 +643,16 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		snprintf(nheld, sizeof nheld, "%zu", held.n);
 		snprintf(nfb, sizeof nfb, "%zu", fb_ham + fb_spam);
 		ims_events_cli_actor(actor, sizeof actor);
-		/* the connection opened at the start may have timed out meanwhile */
-		if (ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
-		                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
-			redisFree(audit_rc);
-			audit_rc = NULL;
-			err[0] = '\0';
-			if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK ||
-			    ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
-			                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
-				rc = ims_cli_error("retrain: %s, but the audit event could not be "
-				                   "written (Redis: %s)",
-				                   result, err[0] ? err : "failed");
-				goto out;
-			}
+		/* the connection opened at the start may have timed out meanwhile:
+		 * the store connects again, once more */
+		if ((st = ims_events_audit(store, actor, "model.retrain", path, kv,
+		                           sizeof kv / sizeof kv[0] / 2, event_id)) != IMS_OK &&
+		    (st = ims_events_audit(store, actor, "model.retrain", path, kv,
+		                           sizeof kv / sizeof kv[0] / 2, event_id)) != IMS_OK) {
+			rc = ims_cli_error("retrain: %s, but the audit event could not be "
+			                   "written (Redis: %s)",
+			                   result, ims_strstatus(st));
+			goto out;
 		}
 	}
 	{
@@ -689,8 +684,6 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	rc = IMS_EXIT_OK;
 out:
-	if (audit_rc)
-		redisFree(audit_rc);
 	if (lock_fd >= 0)
 		close(lock_fd); /* releases the lock */
 	ims_model_unref(cur);

@@ -181,7 +181,7 @@ registration = yes
 submission = smtp://127.0.0.1:{p['submission']}
 submission_user = webapi
 submission_password_file = {d.join('etc', 'submission.pw')}
-ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
+ui_dir = {os.path.join(TOP, 'webui', 'dist')}
 
 [links]
 # links of tagged inbound mail go through ims-webapi's /click (checked again when clicked)
@@ -194,6 +194,8 @@ digest_from = postmaster@{DOMAIN}
 [dovecot]
 doveadm_socket = {dove.doveadm_socket}
 api_key_file = {dove.api_key_file}
+# folder pages over pooled IMAP connections (as USER*webapi, the master user above)
+imap = {dove.imap_socket}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}

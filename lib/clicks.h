@@ -6,7 +6,7 @@
  * (the URL, its host and every parent domain, an IP host) and the [dnsbl]
  * domain lists (URIBL/SURBL) of the host's registrable domain, through the
  * engine's reputation checks (lib/reputation.h), and the link domains that
- * scans found on those lists (IMS_CLICKS_BAD_HOSTS): a domain a later
+ * scans found on those lists (IMS_KEY_BAD_HOSTS): a domain a later
  * message was caught with is blocked even where ims-webapi has no DNS
  * list, and after the list has dropped it.
  *
@@ -25,16 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "engine.h"
 #include "status.h"
 
-#define IMS_CLICKS_SCAN_FMT  "ims:{global}:clicks:scan:%s"
-#define IMS_CLICKS_USER_FMT  "ims:{global}:clicks:user:%s"
-#define IMS_CLICKS_BAD_HOSTS "ims:{global}:links:badhosts"
-#define IMS_CLICKS_KEEP      1000
-#define IMS_CLICKS_KEY_MAX   400
+struct ims_store;
+
+#define IMS_CLICKS_KEEP    1000
+#define IMS_CLICKS_KEY_MAX 400
 
 enum ims_click_verdict { IMS_CLICK_CLEAN = 0, IMS_CLICK_WARN, IMS_CLICK_BLOCK };
 
@@ -48,7 +45,7 @@ const char *ims_click_verdict_name(enum ims_click_verdict v);
 
 /* Judges url now.  rc (may be NULL: no later-scan lookup) is borrowed.
  * Never fails: a list that cannot be asked makes a warning, not a block. */
-void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *url,
+void ims_click_check_url(struct ims_engine *eng, struct ims_store *st, const char *url,
                          struct ims_click_check *out);
 
 struct ims_click_event {
@@ -59,12 +56,13 @@ struct ims_click_event {
 /* Records a click: the stream entry and both lists, one MULTI/EXEC.
  * retention_days bounds the lists' life.  IMS_ETEMP when Redis failed,
  * IMS_EINVAL when a key would be longer than IMS_CLICKS_KEY_MAX. */
-ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days);
+ims_status ims_click_record(struct ims_store *st, const struct ims_click_event *ev,
+                            int retention_days);
 
 /* The clicks of a scan (by_user 0) or of a user (by_user 1), newest
  * first, at most limit: *out is a malloc'd array of n JSON texts (each
  * malloc'd; ims_clicks_free).  IMS_ETEMP when Redis failed. */
-ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_t limit,
+ims_status ims_clicks_list(struct ims_store *st, int by_user, const char *who, size_t limit,
                            char ***out, size_t *n);
 void ims_clicks_free(char **v, size_t n);
 
@@ -72,7 +70,7 @@ void ims_clicks_free(char **v, size_t n);
  * domains) that the reputation symbols s got from index first_hit on name
  * in their detail ("bad.example listed in dbl.test", "list=feed
  * entry=evil.example (link)"): the scan store keeps them
- * (IMS_CLICKS_BAD_HOSTS) so that a click on them later is
+ * (IMS_KEY_BAD_HOSTS) so that a click on them later is
  * blocked even once the list has dropped them.  At most
  * IMS_SCAN_MAX_LISTED. */
 struct ims_link;

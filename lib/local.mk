@@ -15,11 +15,17 @@ lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachment
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
+	lib/store_conn.c lib/store_cluster.c lib/keyslot.c lib/keyslot.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
-lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
-# the scan counters' key names (lib/scan_store.c writes, webapi reads)
-lib_libims_a_SOURCES += lib/stats.h
+lib_libims_a_SOURCES += lib/users.c lib/users.h
+# every Redis key name and hash tag (docs/redis-schema.md)
+lib_libims_a_SOURCES += lib/rkeys.h
+# domain modules over the store (what milter/, webapi/ and cli/ call):
+# sessions, rate limits, scan log reads and pages, counters, a store check
+lib_libims_a_SOURCES += lib/sessions.c lib/sessions.h lib/ratelimit.c lib/ratelimit.h \
+	lib/scanlog.c lib/scanlog.h lib/tpage.c lib/tpage.h lib/stats.c lib/stats.h \
+	lib/storecheck.c lib/storecheck.h lib/migrate.c lib/migrate.h
 # secret files (JWT key, submission password, DKIM keys): 0600/0640 only
 lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 lib_libims_a_SOURCES += lib/senders.c lib/senders.h

@@ -8,9 +8,12 @@
 #include <strings.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "feedback.h"
 #include "quarantine.h"
 #include "rfc5322.h"
+#include "rkeys.h"
 #include "ulid.h"
 
 #define DAY_MS         ((uint64_t)86400000)
@@ -96,23 +99,23 @@ ims_status ims_quarantine_txn_hold(struct ims_store_txn *t, const struct ims_con
 	ims_store_txn_cmd(t, "EVAL");
 	ims_store_txn_str(t, purge_lua);
 	ims_store_txn_str(t, "3");
-	ims_store_txn_str(t, IMS_QUARANTINE_INDEX);
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
-	ims_store_txn_str(t, IMS_QUARANTINE_SIZES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_SIZES);
 	ims_store_txn_fmt(t, "%" PRIu64, cutoff);
 	ims_store_txn_str(t, PURGE_PER_HOLD);
-	ims_store_txn_str(t, IMS_QUARANTINE_MSG);
-	ims_store_txn_str(t, IMS_QUARANTINE_RAW);
+	ims_store_txn_str(t, IMS_KEY_QMSG_PREFIX);
+	ims_store_txn_str(t, IMS_KEY_QRAW_PREFIX);
 
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_RAW "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QRAW_PREFIX "%s", h->id);
 	ims_store_txn_ref(t, h->raw, h->len);
 	/* a safety net only: the purge above removes it first and counts it */
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%" PRIu64, ret + 7 * DAY_MS);
 
 	ims_store_txn_cmd(t, "HSET");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", h->id);
 	ims_store_txn_str(t, "size");
 	ims_store_txn_fmt(t, "%zu", h->len);
 	ims_store_txn_str(t, "time");
@@ -127,19 +130,19 @@ ims_status ims_quarantine_txn_hold(struct ims_store_txn *t, const struct ims_con
 	ims_store_txn_str(t, "score");
 	ims_store_txn_fmt(t, "%.2f", h->score);
 	ims_store_txn_cmd(t, "PEXPIRE");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", h->id);
 	ims_store_txn_fmt(t, "%" PRIu64, ret + 7 * DAY_MS);
 
 	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_str(t, IMS_QUARANTINE_INDEX);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE);
 	ims_store_txn_fmt(t, "%" PRIu64, h->time_ms);
 	ims_store_txn_str(t, h->id);
 	ims_store_txn_cmd(t, "HSET");
-	ims_store_txn_str(t, IMS_QUARANTINE_SIZES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_SIZES);
 	ims_store_txn_str(t, h->id);
 	ims_store_txn_fmt(t, "%zu", h->len);
 	ims_store_txn_cmd(t, "INCRBY");
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
 	return ims_store_txn_fmt(t, "%zu", h->len);
 }
 
@@ -152,11 +155,11 @@ struct ims_store_txn *ims_quarantine_txn_user(const struct ims_conf *c, const ch
 	if (!t)
 		return NULL;
 	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
+	ims_store_txn_fmt(t, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_fmt(t, "%" PRIu64, time_ms);
 	ims_store_txn_str(t, id);
 	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
+	ims_store_txn_fmt(t, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_str(t, "-inf");
 	ims_store_txn_fmt(t, "(%" PRIu64, time_ms > ret ? time_ms - ret : 0);
 	return t;
@@ -176,7 +179,7 @@ ims_status ims_quarantine_room(struct ims_store *st, const struct ims_conf *c, s
 	if (!(t = ims_store_txn_new()))
 		return IMS_ENOMEM;
 	ims_store_txn_cmd(t, "GET");
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
 	rc = ims_store_query(st, t, &out, NULL);
 	ims_store_txn_free(t);
 	if (rc == IMS_ENOTFOUND)
@@ -309,33 +312,38 @@ static int id_ok(const char *id)
 	return 1;
 }
 
-ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, size_t n,
+ims_status ims_quarantine_get_many(struct ims_store *store, const char *const *ids, size_t n,
                                    struct ims_quarantine_msg **out)
 {
-	ims_status st = IMS_OK;
-	size_t sent = 0;
+	struct ims_store_txn *t;
+	redisReply **rs;
+	char err[256];
+	ims_status st;
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *argv[2] = {"HGETALL", NULL};
-		char key[64];
-		if (!id_ok(ids[i]))
-			snprintf(key, sizeof key, IMS_QUARANTINE_MSG "-");
-		else
-			snprintf(key, sizeof key, IMS_QUARANTINE_MSG "%s", ids[i]);
-		argv[1] = key;
-		/* commands already appended would leave replies unread: the
-		 * caller must drop the connection (IMS_ETEMP says so) */
-		if (redisAppendCommandArgv(rc, 2, argv, NULL) != REDIS_OK)
-			return IMS_ETEMP;
-		sent++;
+	if (n == 0)
+		return IMS_OK;
+	t = ims_store_txn_new();
+	rs = calloc(n, sizeof *rs);
+	if (!t || !rs) {
+		ims_store_txn_free(t);
+		free(rs);
+		return IMS_ENOMEM;
 	}
-	for (size_t i = 0; i < sent; i++) {
-		redisReply *h = NULL;
-		if (redisGetReply(rc, (void **)&h) != REDIS_OK || !h)
-			return IMS_ETEMP; /* the connection is unusable now */
-		if (st == IMS_OK && h->type == REDIS_REPLY_ARRAY && h->elements > 0) {
+	for (size_t i = 0; i < n; i++) {
+		ims_store_txn_cmd(t, "HGETALL");
+		if (!id_ok(ids[i]))
+			ims_store_txn_str(t, IMS_KEY_QMSG_PREFIX "-");
+		else
+			ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", ids[i]);
+	}
+	st = ims_store_run(store, t, 0, rs, err, sizeof err);
+	ims_store_txn_free(t);
+	for (size_t i = 0; st == IMS_OK && i < n; i++) {
+		const redisReply *h = rs[i];
+
+		if (h->type == REDIS_REPLY_ARRAY && h->elements > 0) {
 			struct ims_quarantine_msg *m = calloc(1, sizeof *m);
 			if (!m || from_hash(m, h) != 0) {
 				ims_quarantine_msg_free(m);
@@ -345,8 +353,9 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 				out[i] = m;
 			}
 		}
-		freeReplyObject(h);
 	}
+	ims_store_replies_free(rs, n);
+	free(rs);
 	if (st != IMS_OK)
 		for (size_t i = 0; i < n; i++) {
 			ims_quarantine_msg_free(out[i]);
@@ -355,7 +364,7 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 	return st;
 }
 
-ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
+ims_status ims_quarantine_get(struct ims_store *store, const char *id, bool with_raw,
                               struct ims_quarantine_msg **out)
 {
 	struct ims_quarantine_msg *m = NULL;
@@ -364,7 +373,7 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 	*out = NULL;
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	st = ims_quarantine_get_many(rc, &id, 1, &m);
+	st = ims_quarantine_get_many(store, &id, 1, &m);
 	if (st != IMS_OK)
 		return st;
 	if (!m)
@@ -372,18 +381,18 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 	if (with_raw) {
 		char key[64];
 		const char *argv[2] = {"GET", key};
-		redisReply *r;
+		redisReply *r = NULL;
+		char err[256];
 
-		snprintf(key, sizeof key, IMS_QUARANTINE_RAW "%s", id);
-		r = redisCommandArgv(rc, 2, argv, NULL);
-		if (!r) {
+		snprintf(key, sizeof key, IMS_KEY_QRAW_PREFIX "%s", id);
+		if ((st = ims_store_cmdv(store, &r, 2, argv, NULL, err, sizeof err)) != IMS_OK) {
 			ims_quarantine_msg_free(m);
-			return IMS_ETEMP;
+			return st;
 		}
 		if (r->type == REDIS_REPLY_STRING) {
 			m->raw = malloc(r->len + 1);
 			if (!m->raw) {
-				freeReplyObject(r);
+				ims_store_reply_free(r);
 				ims_quarantine_msg_free(m);
 				return IMS_ENOMEM;
 			}
@@ -391,7 +400,7 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 			m->raw[r->len] = '\0';
 			m->raw_len = r->len;
 		}
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 	}
 	*out = m;
 	return IMS_OK;
@@ -407,16 +416,17 @@ int ims_quarantine_held_for(const struct ims_quarantine_msg *m, const char *addr
 
 /* ---------------------------------------------------------------- release */
 
-/* EVAL with the given keys and arguments; the reply is the caller's. */
-static redisReply *eval(redisContext *rc, const char *script, size_t nkeys, const char **keys,
-                        size_t nargs, const char **args)
+/* EVAL with the given keys and arguments; *r the reply (the caller's). */
+static ims_status eval(struct ims_store *store, const char *script, size_t nkeys, const char **keys,
+                       size_t nargs, const char **args, redisReply **r)
 {
 	const char *argv[8 + 8 + IMS_QUARANTINE_MAX_RCPTS];
-	char nk[8];
+	char nk[8], err[256];
 	size_t argc = 0;
 
+	*r = NULL;
 	if (nkeys > 8 || nargs > 8 + IMS_QUARANTINE_MAX_RCPTS - 3)
-		return NULL;
+		return IMS_EINVAL;
 	snprintf(nk, sizeof nk, "%zu", nkeys);
 	argv[argc++] = "EVAL";
 	argv[argc++] = script;
@@ -425,24 +435,24 @@ static redisReply *eval(redisContext *rc, const char *script, size_t nkeys, cons
 		argv[argc++] = keys[i];
 	for (size_t i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
-	return redisCommandArgv(rc, (int)argc, argv, NULL);
+	return ims_store_cmdv(store, r, (int)argc, argv, NULL, err, sizeof err);
 }
 
-ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *const *rcpts,
+ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const char *const *rcpts,
                                 size_t n, const char *who, uint64_t now_ms, int *claimed)
 {
 	char kmsg[64], kraw[64], now[24], stale[24];
 	const char *keys[2] = {kmsg, kraw};
 	const char *args[3 + IMS_QUARANTINE_MAX_RCPTS];
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st = IMS_ETEMP;
 
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
 	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
 		return IMS_EINVAL;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
 	snprintf(now, sizeof now, "%" PRIu64, now_ms);
 	snprintf(stale, sizeof stale, "%d", IMS_QUARANTINE_CLAIM_STALE_MS);
 	args[0] = now;
@@ -452,9 +462,8 @@ ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *co
 		args[3 + i] = rcpts[i];
 		claimed[i] = 0;
 	}
-	r = eval(rc, claim_lua, 2, keys, 3 + n, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, claim_lua, 2, keys, 3 + n, args, &r)) != IMS_OK)
+		return st;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
 		st = IMS_ENOTFOUND;
 	else if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
@@ -464,11 +473,11 @@ ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *co
 		st = IMS_OK;
 	} else
 		st = IMS_EINVAL;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return st;
 }
 
-ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *const *rcpts,
+ims_status ims_quarantine_unclaim(struct ims_store *store, const char *id, const char *const *rcpts,
                                   size_t n)
 {
 	const char **argv = NULL;
@@ -484,7 +493,7 @@ ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *
 	fields = calloc(n, sizeof *fields);
 	if (!argv || !fields)
 		goto out;
-	snprintf(key, sizeof key, IMS_QUARANTINE_MSG "%s", id);
+	snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "%s", id);
 	argv[0] = "HDEL";
 	argv[1] = key;
 	for (size_t i = 0; i < n; i++) {
@@ -495,11 +504,13 @@ ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *
 		memcpy(fields[i] + 2, rcpts[i], l + 1);
 		argv[2 + i] = fields[i];
 	}
-	r = redisCommandArgv(rc, (int)(2 + n), argv, NULL);
-	st = r ? IMS_OK : IMS_ETEMP;
+	{
+		char err[256];
+
+		st = ims_store_cmdv(store, &r, (int)(2 + n), argv, NULL, err, sizeof err);
+	}
 out:
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	for (size_t i = 0; fields && i < n; i++)
 		free(fields[i]);
 	free(fields);
@@ -508,32 +519,33 @@ out:
 }
 
 /* Drops id from each address's own index (one command per slot). */
-static ims_status drop_from_users(redisContext *rc, const char *id, const char *const *addrs,
+static ims_status drop_from_users(struct ims_store *store, const char *id, const char *const *addrs,
                                   size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char key[IMS_QUARANTINE_ADDR_MAX + 32];
+		char key[IMS_QUARANTINE_ADDR_MAX + 32], err[256];
 		const char *argv[3] = {"ZREM", key, id};
-		redisReply *r;
+		redisReply *r = NULL;
+		ims_status st;
 
-		snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addrs[i]);
-		r = redisCommandArgv(rc, 3, argv, NULL);
-		if (!r)
-			return IMS_ETEMP;
-		freeReplyObject(r);
+		snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addrs[i]);
+		st = ims_store_cmdv(store, &r, 3, argv, NULL, err, sizeof err);
+		ims_store_reply_free(r);
+		if (st != IMS_OK)
+			return st;
 	}
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, const char *id,
+ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf *c, const char *id,
                                  const char *const *rcpts, size_t n, const char *who,
                                  uint64_t now_ms, bool *all_done)
 {
 	char kmsg[64], kraw[64], now[24], keep[24];
-	const char *keys[5] = {kmsg, kraw, IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES,
-	                       IMS_QUARANTINE_SIZES};
+	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	const char *args[4 + IMS_QUARANTINE_MAX_RCPTS];
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	if (all_done)
@@ -542,8 +554,8 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
 		return IMS_ENOTFOUND;
 	if (n > IMS_QUARANTINE_MAX_RCPTS)
 		return IMS_EINVAL;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
 	snprintf(now, sizeof now, "%" PRIu64, now_ms);
 	snprintf(keep, sizeof keep, "%" PRIu64, retention_ms(c));
 	args[0] = now;
@@ -552,77 +564,75 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
 	args[3] = keep;
 	for (size_t i = 0; i < n; i++)
 		args[4 + i] = rcpts[i];
-	r = eval(rc, finish_lua, 5, keys, 4 + n, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, finish_lua, 5, keys, 4 + n, args, &r)) != IMS_OK)
+		return st;
 	st =
 	    r->type == REDIS_REPLY_INTEGER ? (r->integer < 0 ? IMS_ENOTFOUND : IMS_OK) : IMS_EINVAL;
 	if (all_done && r->type == REDIS_REPLY_INTEGER)
 		*all_done = r->integer == 1;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	if (st != IMS_OK)
 		return st;
-	return drop_from_users(rc, id, rcpts, n);
+	return drop_from_users(store, id, rcpts, n);
 }
 
-ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, const char *id)
+ims_status ims_quarantine_delete(struct ims_store *store, const struct ims_conf *c, const char *id)
 {
 	char kmsg[64], kraw[64];
-	const char *keys[5] = {kmsg, kraw, IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES,
-	                       IMS_QUARANTINE_SIZES};
+	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	const char *args[1] = {id};
 	const char *addrs[IMS_QUARANTINE_MAX_RCPTS];
 	char *list = NULL, *save = NULL;
 	size_t n = 0;
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	(void)c;
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
-	r = eval(rc, delete_lua, 5, keys, 1, args);
-	if (!r)
-		return IMS_ETEMP;
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
+	if ((st = eval(store, delete_lua, 5, keys, 1, args, &r)) != IMS_OK)
+		return st;
 	if (r->type != REDIS_REPLY_STRING) {
 		st = r->type == REDIS_REPLY_NIL ? IMS_ENOTFOUND : IMS_EINVAL;
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		return st;
 	}
 	list = strndup(r->str, r->len);
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	if (!list)
 		return IMS_ENOMEM;
 	for (char *a = strtok_r(list, ",", &save); a && n < IMS_QUARANTINE_MAX_RCPTS;
 	     a = strtok_r(NULL, ",", &save))
 		addrs[n++] = a;
-	st = drop_from_users(rc, id, addrs, n);
+	st = drop_from_users(store, id, addrs, n);
 	free(list);
 	return st;
 }
 
-ims_status ims_quarantine_purge(redisContext *rc, const struct ims_conf *c, uint64_t now_ms,
+ims_status ims_quarantine_purge(struct ims_store *store, const struct ims_conf *c, uint64_t now_ms,
                                 size_t max, size_t *purged)
 {
-	const char *keys[3] = {IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES, IMS_QUARANTINE_SIZES};
+	const char *keys[3] = {IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	char cutoff[24], nmax[24];
-	const char *args[4] = {cutoff, nmax, IMS_QUARANTINE_MSG, IMS_QUARANTINE_RAW};
+	const char *args[4] = {cutoff, nmax, IMS_KEY_QMSG_PREFIX, IMS_KEY_QRAW_PREFIX};
 	uint64_t ret = retention_ms(c);
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	if (purged)
 		*purged = 0;
 	snprintf(cutoff, sizeof cutoff, "%" PRIu64, now_ms > ret ? now_ms - ret : 0);
 	snprintf(nmax, sizeof nmax, "%zu", max);
-	r = eval(rc, purge_lua, 3, keys, 4, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, purge_lua, 3, keys, 4, args, &r)) != IMS_OK)
+		return st;
 	st = r->type == REDIS_REPLY_INTEGER ? IMS_OK : IMS_EINVAL;
 	if (st == IMS_OK && purged)
 		*purged = (size_t)r->integer;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return st;
 }
 
@@ -663,8 +673,9 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
 
 /* ---------------------------------------------------------------- feedback, policy */
 
-ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf, const char *who,
-                                     const char *id, const char *raw, size_t len, char *entry_id)
+ims_status ims_quarantine_report_ham(struct ims_store *store, const struct ims_conf *conf,
+                                     const char *who, const char *id, const char *raw, size_t len,
+                                     char *entry_id)
 {
 	struct ims_feedback_msg msg;
 	enum ims_feedback_outcome outcome;
@@ -678,8 +689,8 @@ ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *co
 	/* the held message is known by its scan id, as in the mailboxes */
 	if (ims_ulid_valid(id))
 		memcpy(msg.key, id, IMS_ULID_LEN + 1);
-	st = ims_feedback_record(rc, conf, who, IMS_FEEDBACK_HAM, &msg, "release", &outcome, e, err,
-	                         sizeof err);
+	st = ims_feedback_record(store, conf, who, IMS_FEEDBACK_HAM, &msg, "release", &outcome, e,
+	                         err, sizeof err);
 	ims_feedback_msg_clear(&msg);
 	if (st == IMS_OK && entry_id)
 		snprintf(entry_id, 64, "%s", e);
@@ -696,23 +707,27 @@ bool ims_quarantine_user_may_release(const struct ims_conf *c, const char *hold_
 
 /* ---------------------------------------------------------------- digest */
 
-ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_t after_ms,
+ims_status ims_quarantine_user_since(struct ims_store *store, const char *addr, uint64_t after_ms,
                                      size_t max, char (*ids)[IMS_QUARANTINE_ID_MAX + 1],
                                      uint64_t *times, size_t *n)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32], min[32], lim[24];
 	const char *argv[] = {"ZRANGEBYSCORE", key, min, "+inf", "WITHSCORES", "LIMIT", "0", lim};
-	redisReply *r;
+	redisReply *r = NULL;
 
 	*n = 0;
-	snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addr);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	snprintf(min, sizeof min, "(%" PRIu64, after_ms);
 	snprintf(lim, sizeof lim, "%zu", max);
-	r = redisCommandArgv(rc, 8, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
+	{
+		char err[256];
+		ims_status st = ims_store_cmdv(store, &r, 8, argv, NULL, err, sizeof err);
+
+		if (st != IMS_OK)
+			return st;
+	}
 	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		return IMS_EINVAL;
 	}
 	for (size_t i = 0; i + 1 < r->elements && *n < max; i += 2) {
@@ -724,40 +739,45 @@ ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_
 		    strtoull(r->element[i + 1]->str ? r->element[i + 1]->str : "0", NULL, 10);
 		(*n)++;
 	}
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_digest_get(redisContext *rc, const char *addr, uint64_t *ms)
+ims_status ims_quarantine_digest_get(struct ims_store *store, const char *addr, uint64_t *ms)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32];
 	const char *argv[2] = {"GET", key};
-	redisReply *r;
+	redisReply *r = NULL;
 
 	*ms = 0;
-	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
-	r = redisCommandArgv(rc, 2, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
+	{
+		char err[256];
+		ims_status st = ims_store_cmdv(store, &r, 2, argv, NULL, err, sizeof err);
+
+		if (st != IMS_OK)
+			return st;
+	}
 	if (r->type == REDIS_REPLY_STRING)
 		*ms = strtoull(r->str, NULL, 10);
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_digest_set(redisContext *rc, const char *addr, uint64_t ms)
+ims_status ims_quarantine_digest_set(struct ims_store *store, const char *addr, uint64_t ms)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32], v[24];
 	const char *argv[3] = {"SET", key, v};
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
-	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
 	snprintf(v, sizeof v, "%" PRIu64, ms);
-	r = redisCommandArgv(rc, 3, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
-	st = r->type == REDIS_REPLY_ERROR ? IMS_EINVAL : IMS_OK;
-	freeReplyObject(r);
+	{
+		char err[256];
+
+		st = ims_store_cmdv(store, &r, 3, argv, NULL, err, sizeof err);
+	}
+	ims_store_reply_free(r);
 	return st;
 }

@@ -18,8 +18,8 @@
 #include "log.h"
 #include "quarantine.h"
 #include "correspondents.h"
+#include "rkeys.h"
 #include "scan_internal.h"
-#include "stats.h"
 #include "store.h"
 
 struct stored_msg {
@@ -82,41 +82,41 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	if (!t)
 		return NULL;
 	gmtime_r(&secs, &tm);
-	strftime(bucket, sizeof bucket, IMS_STATS_BUCKET_FMT, &tm);
+	strftime(bucket, sizeof bucket, IMS_KEY_STATS_BUCKET_STRFTIME, &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
 
 	if (s->idem[0]) {
 		/* first: a retry of this message finds it (ims_scan_recall) */
 		ims_store_txn_cmd(t, "SET");
-		ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
+		ims_store_txn_fmt(t, IMS_KEY_SEEN_PREFIX "%s", s->idem);
 		ims_store_txn_str(t, s->id);
 		ims_store_txn_str(t, "PX");
 		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	}
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, "ims:{global}:scan:%s", s->id);
+	ims_store_txn_fmt(t, IMS_KEY_SCAN_PREFIX "%s", s->id);
 	ims_store_txn_str(t, m->json);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	/* the few fields a mailbox list shows, so a page of 50 need not read
 	 * 50 whole scan logs */
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, "ims:{global}:brief:%s", s->id);
+	ims_store_txn_fmt(t, IMS_KEY_BRIEF_PREFIX "%s", s->id);
 	ims_store_txn_str(t, m->brief);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	trim = randombytes_uniform(IMS_TRIM_EVERY) == 0;
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "", trim);
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action, trim);
+	zadd_trim(t, s, m->retention_ms, IMS_KEY_SCANS, "", trim);
+	zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_ACTION_PREFIX, action, trim);
 	if (s->classified)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict, trim);
+		zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_VERDICT_PREFIX, s->verdict, trim);
 	for (size_t i = 0; i < s->nhits; i++)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name, trim);
+		zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_SYMBOL_PREFIX, s->hits[i].name, trim);
 
 	/* the same counters twice: the hour's bucket (/admin/stats ranges,
 	 * expires) and the running totals (/metrics, never fall) */
 	for (int k = 0; k < 2; k++) {
-		const char *key = k ? IMS_STATS_TOTAL_KEY : bucket;
+		const char *key = k ? IMS_KEY_STATS_TOTAL : bucket;
 
 		stats_incr(t, key, "total", "");
 		stats_incr(t, key, "action:", action);
@@ -130,7 +130,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	if (s->mail_from[0]) {
 		ims_store_txn_cmd(t, "ZINCRBY");
-		ims_store_txn_str(t, "ims:{global}:top:senders");
+		ims_store_txn_str(t, IMS_KEY_TOP_SENDERS);
 		ims_store_txn_str(t, "1");
 		ims_store_txn_str(t, s->mail_from);
 	}
@@ -154,18 +154,18 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	/* link domains a list named: GET /click blocks them from now on */
 	for (size_t i = 0; i < s->nlisted; i++) {
 		ims_store_txn_cmd(t, "ZADD");
-		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_str(t, IMS_KEY_BAD_HOSTS);
 		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
 		ims_store_txn_str(t, s->listed[i]);
 	}
 	if (s->nlisted && trim) {
 		ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_str(t, IMS_KEY_BAD_HOSTS);
 		ims_store_txn_str(t, "-inf");
 		ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
 	}
 	ims_store_txn_cmd(t, "XADD");
-	ims_store_txn_str(t, IMS_EVENTS_KEY);
+	ims_store_txn_str(t, IMS_KEY_EVENTS);
 	ims_store_txn_str(t, "MAXLEN");
 	ims_store_txn_str(t, "~");
 	ims_store_txn_str(t, IMS_EVENTS_MAXLEN_STR);
@@ -231,29 +231,86 @@ void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, 
 	sodium_bin2hex(s->idem, sizeof s->idem, out, sizeof out);
 }
 
+/* The scan id stored under key, if it is one (a ULID): IMS_OK with *id the
+ * caller's, IMS_ENOTFOUND, or the failure. */
+static ims_status get_scan_id(struct ims_engine *eng, const char *key, char **id)
+{
+	struct ims_store_txn *t;
+	size_t len = 0;
+	ims_status rc;
+
+	*id = NULL;
+	if (!(t = ims_store_txn_new()))
+		return IMS_ENOMEM;
+	ims_store_txn_cmd(t, "GET");
+	ims_store_txn_str(t, key);
+	rc = ims_store_query(ims_engine_store(eng), t, id, &len);
+	ims_store_txn_free(t);
+	if (rc != IMS_OK)
+		return rc == IMS_ENOTFOUND || rc == IMS_ENOMEM ? rc : IMS_ETEMP;
+	/* anything but a ULID is not ours: store anew */
+	if (len != IMS_ULID_LEN || strspn(*id, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != len) {
+		free(*id);
+		*id = NULL;
+		return IMS_ENOTFOUND;
+	}
+	return IMS_OK;
+}
+
+/* s takes the scan id prior (and its X-IMS-Scan-Id). */
+static ims_status adopt_id(struct ims_scan *s, const char *prior)
+{
+	char *hv = strdup(prior);
+
+	if (!hv)
+		return IMS_ENOMEM;
+	memcpy(s->id, prior, IMS_ULID_LEN + 1);
+	free(s->hdr_value[4]); /* X-IMS-Scan-Id: the first scan's */
+	s->hdr_value[4] = hv;
+	return IMS_OK;
+}
+
+/* A held message not stored before: the id a failed attempt gave its index
+ * entries (IMS_KEY_QUARANTINE_USER_SEEN_FMT in a local recipient's slot), so
+ * that this attempt's entries replace them instead of adding to them. */
+static ims_status recall_held_entries(struct ims_engine *eng, struct ims_scan *s)
+{
+	const struct ims_conf *c = ims_engine_conf(eng);
+	char key[IMS_QUARANTINE_ADDR_MAX + 2 * IMS_SCAN_IDEM_BYTES + 32], *prior = NULL;
+	ims_status rc = IMS_ENOTFOUND;
+
+	/* the first few local recipients (each its own slot, maybe its own
+	 * node: any one that took the entry knows the id) */
+	for (size_t i = 0, asked = 0; i < s->nrcpts && asked < 4 && rc == IMS_ENOTFOUND; i++) {
+		if (!ims_scan_addr_is_local(c, s->rcpts[i]))
+			continue;
+		asked++;
+		snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_SEEN_FMT, s->rcpts[i], s->idem);
+		rc = get_scan_id(eng, key, &prior);
+	}
+	if (rc == IMS_OK) {
+		ims_log_notice(s->id, "event=store_retry first_scan=%s queue_id=%s", prior,
+		               s->queue_id);
+		rc = adopt_id(s, prior);
+		free(prior);
+	}
+	return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND : rc;
+}
+
 ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 {
 	struct ims_store_txn *t;
-	char *prior = NULL, *hv;
-	size_t plen = 0;
+	char *prior = NULL, key[sizeof IMS_KEY_SEEN_PREFIX + 2 * IMS_SCAN_IDEM_BYTES + 1];
 	ims_status rc;
 
 	if (!s->idem[0])
 		return IMS_ENOTFOUND;
-	if (!(t = ims_store_txn_new()))
-		return IMS_ENOMEM;
-	ims_store_txn_cmd(t, "GET");
-	ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
-	rc = ims_store_query(ims_engine_store(eng), t, &prior, &plen);
-	ims_store_txn_free(t);
+	snprintf(key, sizeof key, IMS_KEY_SEEN_PREFIX "%s", s->idem);
+	rc = get_scan_id(eng, key, &prior);
+	if (rc == IMS_ENOTFOUND && s->action == IMS_ACTION_QUARANTINE)
+		return recall_held_entries(eng, s);
 	if (rc != IMS_OK)
-		return rc == IMS_ENOTFOUND || rc == IMS_ENOMEM ? rc : IMS_ETEMP;
-	/* a scan id is a ULID; anything else is not ours: store anew */
-	if (plen != IMS_ULID_LEN || strspn(prior, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != plen ||
-	    !(hv = strdup(prior))) {
-		free(prior);
-		return IMS_ENOTFOUND;
-	}
+		return rc;
 	/* this scan holds the message: only when the first did (its held
 	 * record is there) may the MTA drop its copy; else it is held anew */
 	if (s->action == IMS_ACTION_QUARANTINE) {
@@ -261,17 +318,15 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 
 		if (!(t = ims_store_txn_new())) {
 			free(prior);
-			free(hv);
 			return IMS_ENOMEM;
 		}
 		ims_store_txn_cmd(t, "EXISTS");
-		ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", prior);
+		ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", prior);
 		rc = ims_store_query(ims_engine_store(eng), t, &n, NULL);
 		ims_store_txn_free(t);
 		if (rc != IMS_OK || strcmp(n, "1") != 0) {
 			free(n);
 			free(prior);
-			free(hv);
 			return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND
 			       : rc == IMS_ENOMEM                  ? rc
 			                                           : IMS_ETEMP;
@@ -280,11 +335,9 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 	}
 	ims_log_notice(s->id, "event=store_duplicate first_scan=%s queue_id=%s", prior,
 	               s->queue_id);
-	memcpy(s->id, prior, IMS_ULID_LEN + 1);
-	free(s->hdr_value[4]); /* X-IMS-Scan-Id: the first scan's */
-	s->hdr_value[4] = hv;
+	rc = adopt_id(s, prior);
 	free(prior);
-	return IMS_OK;
+	return rc;
 }
 
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
@@ -362,6 +415,19 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			if (!(txns[ntx++] =
 			          ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
 				goto out;
+			/* with the index entry, in its slot: a retry after a
+			 * global transaction that failed finds this id and
+			 * reuses it (ims_scan_recall), one entry per attempt
+			 * no more */
+			if (s->idem[0]) {
+				ims_store_txn_cmd(txns[ntx - 1], "SET");
+				ims_store_txn_fmt(txns[ntx - 1], IMS_KEY_QUARANTINE_USER_SEEN_FMT,
+				                  s->rcpts[i], s->idem);
+				ims_store_txn_str(txns[ntx - 1], s->id);
+				ims_store_txn_str(txns[ntx - 1], "PX");
+				ims_store_txn_fmt(txns[ntx - 1], "%llu",
+				                  (unsigned long long)m.retention_ms);
+			}
 		}
 	}
 	/* whom each user corresponds with (lib/correspondents.h): delivered

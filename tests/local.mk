@@ -16,12 +16,16 @@ EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh tests/config-ch
 # clang-format and banned functions over every C source (tests/style.sh)
 TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh .clang-format
+# Redis keys spelled only in lib/rkeys.h; no hiredis above the layer (tests/layering.sh)
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh
 
 include tests/fuzz.mk
 include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
 include tests/links.mk
+include tests/cluster.mk
 
 # The quarantine with Postfix, ims-milter, Dovecot (LMTP, IMAP, Sieve), Redis, ims-webapi.
 TESTS += tests/e2e/test_quarantine.py
@@ -65,3 +69,12 @@ EXTRA_DIST += tests/e2e/test_reputation.py
 # impersonation and look-alikes ([bec]) through real Postfix + ims-milter + Redis
 TESTS += tests/e2e/test_bec.py
 EXTRA_DIST += tests/e2e/test_bec.py
+# a retried message is recorded once (issue 10): real Postfix + ims-milter + Redis
+TESTS += tests/e2e/test_idempotency.py
+EXTRA_DIST += tests/e2e/test_idempotency.py
+# failover under load on a 3+3 Redis Cluster (issue 10): two milters, four Postfix
+TESTS += tests/e2e/test_failover.py
+EXTRA_DIST += tests/e2e/test_failover.py
+# NOT DONE: expected to fail until main has the Redis Cluster client ([redis] cluster,
+# branch i10-layer) and tests/harness/rediscluster.py (branch i10-cluster)
+XFAIL_TESTS += tests/e2e/test_failover.py

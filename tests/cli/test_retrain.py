@@ -87,7 +87,7 @@ def last_event(r):
 def main():
     rng = random.Random(9)
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     api = None
     try:
         corpus = tmp.join("corpus")

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
 from harness import dns as hdns  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 import test_e2e as base  # noqa: E402
 
 BEC = ("[bec]\n"
@@ -115,7 +115,7 @@ def setup(e):
         "examp1e.test": [("TXT", spf)],
     })
     e.dns.start()
-    e.redis = Redis(e.tmp).start()
+    e.redis = redis_server(e.tmp).start()
     model = hmilter.make_model(e.tmp, 1.0)
     e.milter = hmilter.Milter(e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
                               extra=BEC).start()

@@ -23,7 +23,7 @@ TOP = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(TOP, "tests"))
 from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
 from harness import dns as hdns  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 
 GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 BUILD = os.environ.get("top_builddir") or os.getcwd()
@@ -477,7 +477,7 @@ def t_redis_down(e):
         time.sleep(0.2)
     assert "451 4.7.1" in e.sender.log_text(), e.sender.log_text()[-2000:]
     assert e.sender.queue_ids(), "sender did not keep the message"
-    e.redis = Redis(e.tmp, port=e.redis.port).start()
+    e.redis.start()  # the same server (or cluster) again, its data kept
     e.sender.flush()
     d = delivered(e, "e2e-redis-down", timeout=60)
     sid = header(d, "X-IMS-Scan-Id")[0]
@@ -533,7 +533,7 @@ def setup(e):
         "slow.example.org": [("TIMEOUT", None)],
     })
     e.dns.start()
-    e.redis = Redis(e.tmp).start()
+    e.redis = redis_server(e.tmp).start()
     # a fixed-verdict ham model keeps the protocol cases deterministic;
     # t_corpus swaps in a trained one with SIGHUP
     model = e.fixed_model = hmilter.make_model(e.tmp, 1.0)

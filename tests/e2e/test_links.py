@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
 from harness import dns as hdns  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 import test_e2e as base  # noqa: E402
 
@@ -309,7 +309,7 @@ def setup(e):
         f.write(os.urandom(32))
     os.chmod(key, 0o600)
     links = f"[links]\nclick_url = {CLICK}\nkey_file = {key}\n\n"
-    e.redis = Redis(e.tmp).start()
+    e.redis = redis_server(e.tmp).start()
     model = hmilter.make_model(e.tmp, 1.0)
     e.milter = hmilter.Milter(
         e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",

@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common, milter as hmilter  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 
 HERE = os.path.join(os.environ.get("top_srcdir", "."), "tests", "milter")
 
@@ -59,7 +59,7 @@ def main():
     redis = None
     pid = None
     try:
-        redis = Redis(tmp).start()
+        redis = redis_server(tmp).start()
         # the Redis password: 0640 root:nogroup, read again by a reload as nobody
         os.chown(redis.password_file, 0, grp.getgrnam("nogroup").gr_gid)
         os.chmod(redis.password_file, 0o640)

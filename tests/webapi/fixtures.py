@@ -13,7 +13,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common  # noqa: E402
 from harness.dovecot import Dovecot  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -63,7 +63,9 @@ def scan_log(sid, t, sender, rcpts, subject, verdict="ham", action="accept", sco
 class Env:
     """redis + webapi, with helpers; use as a context manager."""
 
-    def __init__(self, extra=None, ui_dir=None, dovecot=False):
+    def __init__(self, extra=None, ui_dir=None, dovecot=False, imap=False):
+        """imap: folder pages over Dovecot's IMAP (the master user), else
+        doveadm only; what extra sets wins."""
         common.require("redis-server", "redis-cli")
         if dovecot:
             common.require("dovecot", "doveadm")
@@ -73,12 +75,12 @@ class Env:
         self.owned = []
         self.redis = self.dove = self.api = None
         try:
-            self.redis = Redis(self.tmp, auth=True).start()  # as production: ACL users
+            self.redis = redis_server(self.tmp, auth=True).start()  # as production: ACL users
             self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
             if dovecot:
                 self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
                 self.dove.start()
-                self.api.extra.update(self.dove.webapi_conf())
+                self.api.extra = {**self.dove.webapi_conf(imap), **self.api.extra}
             self.api.start()
         except BaseException:
             self.stop_all()

@@ -312,6 +312,8 @@ def test_redis_down_is_503():
     assert r.status == 503 and r.json()["error"], r
     r = env.api.request("GET", "/admin/stats", token=admin)
     assert r.status == 503, r
+    # a temporary state: clients (and load balancers) are told when to retry
+    assert r.headers.get("Retry-After", "").isdigit(), dict(r.headers)
     env.redis.proc = None
     env.redis.start()
     deadline = time.time() + 5
