@@ -33,8 +33,7 @@ struct walk {
  * GMime's charset filter; text that is still not UTF-8 (no charset, a
  * wrong one, or one iconv does not know) by GMime's 8-bit decoder with opts'
  * fallback charsets.  The caller frees it (g_byte_array_free). */
-static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8,
-                              GMimeParserOptions *opts)
+static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8, GMimeParserOptions *opts)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem, *filtered;

@@ -174,11 +174,10 @@ void ims_route_email_send(struct ims_req *r)
 	}
 	/* the copy in Sent; the message is gone already, so a failure here is
 	 * reported in the answer, not as an error */
-	saved = r->app->dove &&
-	        ims_mbox_save(r->app->dove, r->who.sub, "Sent",
-	                      msg.sent_raw ? msg.sent_raw : msg.raw,
-	                      msg.sent_raw ? msg.sent_len : msg.len, msg.message_id, err,
-	                      sizeof err) == IMS_OK;
+	saved = r->app->dove && ims_mbox_save(r->app->dove, r->who.sub, "Sent",
+	                                      msg.sent_raw ? msg.sent_raw : msg.raw,
+	                                      msg.sent_raw ? msg.sent_len : msg.len, msg.message_id,
+	                                      err, sizeof err) == IMS_OK;
 	if (!saved)
 		ims_log_warn(r->id, "event=sent_copy_failed user=%s error=\"%s\"", r->who.sub,
 		             r->app->dove ? err : "no [dovecot] configured");
