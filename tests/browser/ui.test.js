@@ -196,6 +196,13 @@ async function desktop(browser, errors, requests) {
   await page.keyboard.press("u");
   await page.waitForFunction(() => !document.querySelector("#message"));
   check(true, "u returns to the list");
+  await page.keyboard.press("?");
+  await page.waitForSelector("#keyhelp[open]");
+  await axe(page, "keyboard help");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("#keyhelp:not([open])", { state: "attached" });
+  check((await page.title()).startsWith("("), "the title counts the unread mail (" + (await page.title()) + ")");
+  check(true, "? lists the keys, Esc closes it");
   // flag from the list; Back after opening a message returns to the list
   await page.fill("#q", "First hello");
   await page.press("#q", "Enter");
