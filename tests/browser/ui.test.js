@@ -329,7 +329,7 @@ async function desktop(browser, errors, requests) {
 }
 
 async function phone(browser, errors, requests) {
-  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: "dark" });
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: "dark", reducedMotion: "reduce" });
   const page = await ctx.newPage();
   current = page;
   watch(page, errors, requests);
