@@ -38,8 +38,8 @@
 #include "store_backend.h"
 
 #define NODES_MAX          128
-#define NODE_POOL          16
-#define IMS_CLUSTER_ROUNDS 6 /* 1 send + 5 redirects or retries */
+#define NODE_POOL          32 /* idle connections kept per node, as store_redis.c */
+#define IMS_CLUSTER_ROUNDS 6  /* 1 send + 5 redirects or retries */
 #define HOST_MAX           256
 #define MAP_MIN_MS         50 /* between two reads of the map by one process */
 
