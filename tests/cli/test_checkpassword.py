@@ -150,6 +150,26 @@ def main():
         # ims-checkpassword per login)
         check_one_hash(conf)
 
+        # the least an ACL user needs (auth-ims-checkpassword.conf.ext)
+        ro_pw = tmp.join("ro.password")
+        with open(os.open(ro_pw, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("read only 42\n")
+        out = r.acl_setuser("dovecot-auth", "on", ">read only 42", "~ims:{*}:passdb",
+                            "~ims:{*}:userdb", "~ims:{*}:user", "+get", "+hmget", "+ping",
+                            "+cluster|slots")
+        check("OK" in out, f"ACL user dovecot-auth ({out.split()})")
+        ro_conf = tmp.join("ro.conf")
+        with open(ro_conf, "w") as f:
+            f.write(r.conf_section().replace(f"user = {r.user}", "user = dovecot-auth")
+                    .replace(r.password_file, ro_pw)
+                    + "\n[milter]\nlocal_domains = example.test\n")
+        rc, env, err = checkpassword(ro_conf, f"dave@example.test\0{PW}\0".encode())
+        check(rc == 0 and env["USER"] == "dave@example.test",
+              f"a read-only ACL user is enough ({rc} {err.strip()[:200]})")
+        rc, env, err = checkpassword(ro_conf, b"dave@example.test\0\0", "--userdb",
+                                     env={"AUTHORIZED": "1"})
+        check(rc == 0, f"a read-only ACL user is enough for lookups ({rc} {err.strip()[:200]})")
+
         # misuse: nothing on fd 3, no reply program, input over 512 bytes
         p = subprocess.run([CHECK, "-c", conf, "/bin/true"], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL)
@@ -164,7 +184,7 @@ def main():
         r.stop()
     # Redis gone: a temporary failure, never a refusal
     rc, _, err = checkpassword(conf, f"{ADDR}\0{PW}\0".encode())
-    check(rc == 111, f"Redis down: 111 ({rc} {err.strip()[:200]})")
+    check(rc == 111, f"Redis down: 111 ({rc} {err.strip()[:200]!r})")
     tmp.close()
     if failures:
         print(f"{len(failures)} failed")
