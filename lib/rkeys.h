@@ -49,6 +49,8 @@
 #define IMS_KEY_CORRESPONDENT_DOMAINS_FMT IMS_KEY_MAILBOX("corrdomains")
 /* ims migrate: the old mailbox copies (KEYS/SCAN patterns, "*" = any ADDR) */
 #define IMS_KEY_OLD_MSG_PATTERN   "ims:{*}:msg:*"
+#define IMS_KEY_OLD_MSG_MARK      "}:msg:"                   /* between ADDR and ID */
+#define IMS_KEY_OLD_SCAN_FMT      IMS_KEY_MAILBOX("scan:%s") /* ADDR, ID */
 #define IMS_KEY_OLD_INBOX_PATTERN "ims:{*}:inbox"
 #define IMS_KEY_OLD_SENT_PATTERN  "ims:{*}:sent"
 

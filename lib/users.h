@@ -14,8 +14,8 @@
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
  * scheme.  Addresses are lower-cased and must be in [milter] local_domains.
  *
- * A handle borrows a hiredis connection and the config; it is not
- * thread-safe (one per thread, like the connection). */
+ * A handle borrows the store (lib/store.h) and the config; it is not
+ * thread-safe (one per thread or request; the store is shared). */
 #ifndef IMS_USERS_H
 #define IMS_USERS_H
 
@@ -23,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "conf.h"
 #include "status.h"
+
+struct ims_store;
 
 #define IMS_USERS_ADDR_MAX     254 /* RFC 5321 path limit, without <> */
 #define IMS_USERS_PASSWORD_MIN 8
@@ -48,10 +48,14 @@ struct ims_user_info {
 
 struct ims_users;
 
-/* A handle on the registry.  rc and conf are borrowed and must outlive the
+/* A handle on the registry.  st and conf are borrowed and must outlive the
  * handle.  The caller owns *out (ims_users_free). */
-ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out);
+ims_status ims_users_new(struct ims_store *st, const struct ims_conf *conf, struct ims_users **out);
 void ims_users_free(struct ims_users *u);
+
+/* The store's words for the last failure of u (which settings to look at
+ * when Redis refused us), or a generic text. */
+const char *ims_users_error(const struct ims_users *u);
 
 /* Checks an address and writes its canonical (lower-case) form to out
  * (IMS_USERS_ADDR_MAX + 1 bytes).  IMS_EINVAL when it is not a plain
@@ -89,6 +93,20 @@ ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool di
 
 /* Reads an account into *info.  IMS_ENOTFOUND when there is none. */
 ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info);
+
+/* Dovecot's userdb fields of an account, from its ims:{ADDR}:userdb
+ * record (kept while the account is disabled: mail is still delivered). */
+struct ims_userdb {
+	char uid[16];
+	char gid[16];
+	char home[1024];
+};
+
+/* Reads addr's userdb record into *out (ims-checkpassword's userdb
+ * answer).  IMS_ENOTFOUND when there is no account, IMS_EFORMAT when the
+ * record is not {"uid","gid","home"} strings that fit, IMS_ETEMP when
+ * Redis failed. */
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out);
 
 /* Verifies a password.  IMS_OK and *info filled when it matches and the
  * account is enabled; IMS_EPERM when the password is wrong, the account

@@ -271,6 +271,13 @@ static void flags_text(struct mailimap_msg_att_dynamic *dyn, char *out, size_t o
 		case MAILIMAP_FLAG_ANSWERED: name = "\\Answered"; break;
 		case MAILIMAP_FLAG_DELETED: name = "\\Deleted"; break;
 		case MAILIMAP_FLAG_DRAFT: name = "\\Draft"; break;
+		case MAILIMAP_FLAG_KEYWORD: /* Dovecot's attachment detection (10-ims.conf) */
+			if (ff->fl_flag->fl_data.fl_keyword &&
+			    strcmp(ff->fl_flag->fl_data.fl_keyword, "$HasAttachment") == 0)
+				name = "$HasAttachment";
+			else
+				continue;
+			break;
 		default: continue;
 		}
 		n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, "%s%s", n ? " " : "",

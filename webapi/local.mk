@@ -16,8 +16,6 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/mailview.c webapi/mailview.h \
 	webapi/metrics.c webapi/metrics.h \
 	webapi/page.c webapi/page.h \
-	webapi/ratelimit.c webapi/ratelimit.h \
-	webapi/replyarena.c webapi/replyarena.h \
 	webapi/reqid.c webapi/reqid.h \
 	webapi/request.c webapi/request.h \
 	webapi/router.c webapi/router.h webapi/routes.h \

@@ -29,6 +29,7 @@
 #include "router.h"
 #include "secretfile.h"
 #include "server.h"
+#include "store.h"
 
 #define DRAIN_MS          10000
 #define PASSWORD_MAX      1024
@@ -150,6 +151,12 @@ int main(int argc, char **argv)
 	if (!app.dove)
 		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
 		                   "mailbox routes answer 503\"");
+	/* Redis: one pooled store every thread shares; it connects lazily,
+	 * so a Redis that is down now only makes requests answer 503 */
+	if (ims_store_open(conf, &app.store) != IMS_OK) {
+		fprintf(stderr, "ims-webapi: cannot set up the Redis store ([redis])\n");
+		goto out;
+	}
 	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
 		goto out;
 	/* The scan engine of POST /scan-email: the milter's own code.  Without
@@ -216,6 +223,7 @@ out:
 	}
 	ims_imap_free(app.imap);
 	ims_dove_free(app.dove);
+	ims_store_free(app.store);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));
 		free(app.submission_password);

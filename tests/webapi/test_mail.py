@@ -703,6 +703,73 @@ def test_secret_files_refused_when_others_can_read():
         r.stdout + r.stderr
 
 
+def test_attachments_and_drafts():
+    """Send with attachments (base64 in the JSON), the list's snippet and
+    attachment marker, an attachment downloaded decoded, drafts saved into
+    Drafts (\\Draft), replaced, and dropped once sent."""
+    t = token()
+    before = len(sink.messages)
+    r = env.api.request("POST", "/emails/send",
+                        {"to": "fay@example.org", "subject": "With files", "text": "Two files.",
+                         "attachments": [{"filename": "menu.txt", "content_type": "text/plain",
+                                          "data": "bWVudTogc291cAo="},
+                                         {"filename": "b.bin", "data": "AAEC/w=="}]}, token=t)
+    assert r.status == 202, r
+    deadline = time.time() + 5
+    while len(sink.messages) == before and time.time() < deadline:
+        time.sleep(0.05)
+    data = sink.messages[-1]["data"].decode()
+    assert "multipart/mixed" in data and "filename=menu.txt" in data, data
+    # a page over IMAP: the paper clip from Dovecot's $HasAttachment keyword
+    item = [m for m in get("/emails/sent")["items"] if m["subject"] == "With files"][0]
+    assert item["attachment"] is True, item
+    # a search (doveadm) also has Dovecot's snippet
+    found = get("/emails?folder=Sent&q=Two%20files")["items"]
+    assert found[0]["attachment"] is True and found[0]["snippet"].startswith("Two files"), found
+    msg = get("/emails/" + item["id"])
+    assert [a["filename"] for a in msg["attachments"]] == ["menu.txt", "b.bin"], msg
+    r = env.api.request("GET", f"/emails/{item['id']}/attachments/1", token=t)
+    assert r.status == 200 and r.body == b"\x00\x01\x02\xff", r
+    assert r.headers.get("Content-Type") == "application/octet-stream", r.headers
+    assert r.headers.get("Content-Disposition") == "attachment", r.headers
+    for n in ("2", "x", "-1", "99999999999999999999"):
+        r = env.api.request("GET", f"/emails/{item['id']}/attachments/{n}", token=t)
+        assert r.status == 404, (n, r)
+    r = env.api.request("GET", f"/emails/{item['id']}/attachments/0", token=token("bob@example.test"))
+    assert r.status == 404, r  # another user's message
+    for bad in ({"to": "a@b.example", "text": "x", "attachments": "x"},
+                {"to": "a@b.example", "text": "x", "attachments": [{"filename": "a", "data": "!!"}]},
+                {"to": "a@b.example", "text": "x",
+                 "attachments": [{"filename": "a/b", "data": "AAAA"}]},
+                {"to": "a@b.example", "text": "x", "draft": "nope"}):
+        r = env.api.request("POST", "/emails/send", bad, token=t)
+        assert r.status == 400, (bad, r)
+    # a draft: no recipient needed, \Draft and \Seen, found again by its id
+    r = env.api.request("POST", "/emails/drafts", {"subject": "Later"}, token=t)
+    assert r.status == 201, r
+    d1 = r.json()["id"]
+    assert d1, r.json()
+    drafts = get("/emails?folder=Drafts")["items"]
+    assert [m["id"] for m in drafts] == [d1] and drafts[0]["draft"] and drafts[0]["seen"], drafts
+    im = imap()
+    assert {"\\Draft", "\\Seen"} <= imap_uid_flags(im, "Drafts", d1), imap_uid_flags(im, "Drafts", d1)
+    im.logout()
+    # saved again: the new one replaces it
+    r = env.api.request("POST", "/emails/drafts",
+                        {"to": "gus@example.org", "subject": "Later", "text": "more", "draft": d1},
+                        token=t)
+    assert r.status == 201, r
+    d2 = r.json()["id"]
+    assert [m["id"] for m in get("/emails?folder=Drafts")["items"]] == [d2]
+    assert get("/emails/" + d2)["to"] == "gus@example.org"
+    # sent: it leaves Drafts
+    r = env.api.request("POST", "/emails/send",
+                        {"to": "gus@example.org", "subject": "Later", "text": "more", "draft": d2},
+                        token=t)
+    assert r.status == 202, r
+    assert get("/emails?folder=Drafts")["items"] == []
+
+
 def main():
     global env, sink
     from harness import common
@@ -730,6 +797,7 @@ def main():
                  test_flags_both_ways,
                  test_move_delete_and_trash, test_search, test_report_is_a_move,
                  test_other_users_message, test_scan_shown_only_to_its_user, test_send,
+                 test_attachments_and_drafts,
                  test_reply_and_forward_thread, test_scan_email,
                  test_secret_files_refused_when_others_can_read])
     finally:
