@@ -69,8 +69,10 @@ void ims_route_email_draft(struct ims_req *r)
 		ims_req_error(r, 500, "out of memory");
 		goto out;
 	}
-	st = ims_mbox_save_as(r->app->dove, r->who.sub, "Drafts", msg.raw, msg.len, msg.message_id,
-	                      true, id, err, sizeof err);
+	/* with the Bcc field when there is one (sent_raw), as the Sent copy */
+	st = ims_mbox_save_as(
+	    r->app->dove, r->who.sub, "Drafts", msg.sent_raw ? msg.sent_raw : msg.raw,
+	    msg.sent_raw ? msg.sent_len : msg.len, msg.message_id, true, id, err, sizeof err);
 	if (st != IMS_OK) {
 		ims_log_warn(r->id, "event=draft_failed user=%s error=\"%s\"", r->who.sub, err);
 		ims_req_error(r, 503, "the mailbox server is unavailable");
