@@ -236,6 +236,12 @@ async function desktop(browser, errors, requests) {
   await openFolder(page, "Trash");
   await page.waitForSelector('#mail-list > li:has-text("First hello")');
   check(true, "after the undo time it is in Trash");
+  await page.click("#empty-trash");
+  await page.waitForSelector("#empty-trash-yes");
+  await page.click("#empty-trash-yes");
+  await toastSays(page, "Trash emptied");
+  await page.waitForSelector('.list-pane .empty:has-text("No messages here")');
+  check(true, "Empty Trash asks once more, then empties it");
   // reply: threaded, prefilled
   await openFolder(page, "INBOX");
   await page.fill("#q", "Second hello");

@@ -10,7 +10,7 @@ import { api, qs } from "../api.js";
 import { useSignal } from "../signal.js";
 import { href, navigate } from "../router.js";
 import { Icon } from "../ui/icons.jsx";
-import { toastError } from "../ui/toast.jsx";
+import { toast, toastError } from "../ui/toast.jsx";
 import { displayName, shortDate, marker } from "../format.js";
 import { folders, folderLabel } from "./folders.js";
 import { setFlags, moveTo, report, deleteWithUndo, pendingDelete, mailChanged } from "./actions.js";
@@ -52,6 +52,7 @@ export function MailPage({ route }) {
     setFocusState(i);
   };
   const [checked, setChecked] = useState(new Set());
+  const [confirmEmpty, setConfirmEmpty] = useState(false);
   const changedTick = useSignal(mailChanged);
   const pending = useSignal(pendingDelete);
   const allFolders = useSignal(folders);
@@ -199,11 +200,30 @@ export function MailPage({ route }) {
               onChange={() => setChecked(allChecked ? new Set() : new Set(items.map((m) => m.id)))}
             />
           </label>
-          {role === "trash" && items.length > 0 && (
-            <button type="button" onClick={() => api.post("/emails/trash/empty").then(() => mailChanged.set(mailChanged.get() + 1), toastError)}>
-              Empty Trash
-            </button>
-          )}
+          {role === "trash" && items.length > 0 &&
+            (confirmEmpty ? (
+              <span class="row" role="group" aria-label="Empty Trash">
+                <span>Delete everything in Trash for good?</span>
+                <button
+                  type="button"
+                  class="danger"
+                  id="empty-trash-yes"
+                  onClick={() => {
+                    setConfirmEmpty(false);
+                    api.post("/emails/trash/empty").then(() => (toast("Trash emptied"), mailChanged.set(mailChanged.get() + 1)), toastError);
+                  }}
+                >
+                  Empty
+                </button>
+                <button type="button" onClick={() => setConfirmEmpty(false)}>
+                  Cancel
+                </button>
+              </span>
+            ) : (
+              <button type="button" id="empty-trash" onClick={() => setConfirmEmpty(true)}>
+                Empty Trash
+              </button>
+            ))}
           <div class="topbar-fill" />
           <nav class="pager" aria-label="Pages">
             <button type="button" onClick={newer} disabled={!stack.length} id="newer">
