@@ -36,7 +36,9 @@
 
 #include <sodium.h>
 
+#include "checkpw.h"
 #include "conf.h"
+#include "log.h"
 #include "store.h"
 #include "status.h"
 #include "users.h"
@@ -45,7 +47,6 @@
 #define EXIT_MISUSE  2
 #define EXIT_NOUSER  3
 #define EXIT_TEMP    111
-#define INPUT_MAX    512
 
 static void usage(void)
 {
@@ -55,14 +56,15 @@ static void usage(void)
 	        "reads user\\0password\\0 on fd 3 (man 8 ims-checkpassword).\n");
 }
 
-/* Reads fd 3 to its end (at most INPUT_MAX bytes) and splits off the user
- * and the password.  false on misuse (no fd 3, too long, no NULs). */
+/* Reads fd 3 to its end (at most IMS_CHECKPW_INPUT_MAX bytes) and splits
+ * off the user and the password (lib/checkpw.c).  false on misuse (no fd 3,
+ * too long, no NULs). */
 static bool read_input(char *buf, const char **user, const char **password)
 {
 	size_t n = 0;
 
 	for (;;) {
-		ssize_t r = read(3, buf + n, INPUT_MAX + 1 - n);
+		ssize_t r = read(3, buf + n, IMS_CHECKPW_INPUT_MAX + 1 - n);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -71,23 +73,11 @@ static bool read_input(char *buf, const char **user, const char **password)
 		if (r == 0)
 			break;
 		n += (size_t)r;
-		if (n > INPUT_MAX)
+		if (n > IMS_CHECKPW_INPUT_MAX)
 			return false;
 	}
 	close(3);
-	buf[n] = '\0';
-	/* user\0password\0...: two terminated fields at least */
-	const char *nul1 = memchr(buf, '\0', n);
-
-	if (!nul1)
-		return false;
-	const char *pw = nul1 + 1;
-
-	if (!memchr(pw, '\0', n - (size_t)(pw - buf)))
-		return false;
-	*user = buf;
-	*password = pw;
-	return true;
+	return ims_checkpw_parse(buf, n, user, password) == IMS_OK;
 }
 
 static bool env_set(const char *k, const char *v)
@@ -105,7 +95,7 @@ int main(int argc, char **argv)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const char *conf_path = IMS_CONF_DEFAULT_PATH, *user = NULL, *password = NULL;
-	char input[INPUT_MAX + 2], err[512], addr[IMS_USERS_ADDR_MAX + 1];
+	char input[IMS_CHECKPW_INPUT_MAX + 1], err[512], addr[IMS_USERS_ADDR_MAX + 1];
 	bool userdb = false, authorized, master;
 	struct ims_conf *conf = NULL;
 	struct ims_users *u = NULL;
@@ -131,7 +121,7 @@ int main(int argc, char **argv)
 	if (!read_input(input, &user, &password)) {
 		fprintf(stderr,
 		        "ims-checkpassword: no user\\0password\\0 on fd 3 (at most %d bytes)\n",
-		        INPUT_MAX);
+		        IMS_CHECKPW_INPUT_MAX);
 		return EXIT_MISUSE;
 	}
 	authorized = getenv("AUTHORIZED") && strcmp(getenv("AUTHORIZED"), "1") == 0;
@@ -147,6 +137,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-checkpassword: %s\n", err);
 		return EXIT_TEMP;
 	}
+	/* [log] of its ims.conf; stderr by default, which Dovecot logs */
+	(void)ims_log_open("ims-checkpassword", conf->log_target, conf->log_level,
+	                   conf->log_facility);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "ims-checkpassword: libsodium failed to start\n");
 		goto out;
@@ -182,7 +175,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-checkpassword: %s: the userdb record is not ims's JSON\n",
 		        addr);
 		goto out;
-	default: fprintf(stderr, "ims-checkpassword: %s: %s\n", addr, ims_strstatus(st)); goto out;
+	default: fprintf(stderr, "ims-checkpassword: %s: %s\n", addr, ims_users_error(u)); goto out;
 	}
 	if (!env_set("USER", addr) || !env_set("HOME", db.home) || !env_set("userdb_uid", db.uid) ||
 	    !env_set("userdb_gid", db.gid) || !env_set("EXTRA", "userdb_uid userdb_gid") ||

@@ -438,8 +438,12 @@ static ims_status eval(struct ims_store *store, const char *script, size_t nkeys
 	return ims_store_cmdv(store, r, (int)argc, argv, NULL, err, sizeof err);
 }
 
-ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const char *const *rcpts,
-                                size_t n, const char *who, uint64_t now_ms, int *claimed)
+/* Recipients per script call: a command of the store has at most
+ * IMS_STORE_MAX_ARGS arguments (EVAL, script, numkeys, 5 keys, 4 args). */
+#define RCPTS_PER_CALL (IMS_STORE_MAX_ARGS - 16)
+
+static ims_status claim_chunk(struct ims_store *store, const char *id, const char *const *rcpts,
+                              size_t n, const char *who, uint64_t now_ms, int *claimed)
 {
 	char kmsg[64], kraw[64], now[24], stale[24];
 	const char *keys[2] = {kmsg, kraw};
@@ -449,7 +453,7 @@ ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const c
 
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
+	if (n == 0 || n > RCPTS_PER_CALL)
 		return IMS_EINVAL;
 	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
 	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
@@ -477,16 +481,46 @@ ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const c
 	return st;
 }
 
-ims_status ims_quarantine_unclaim(struct ims_store *store, const char *id, const char *const *rcpts,
-                                  size_t n)
+ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const char *const *rcpts,
+                                size_t n, const char *who, uint64_t now_ms, int *claimed)
+{
+	ims_status st = IMS_OK;
+
+	if (!id_ok(id))
+		return IMS_ENOTFOUND;
+	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		claimed[i] = 0;
+	/* each recipient is claimed on its own: a call per chunk claims the
+	 * same as one call for all would */
+	for (size_t i = 0; i < n && st == IMS_OK; i += RCPTS_PER_CALL)
+		st = claim_chunk(store, id, rcpts + i,
+		                 n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL, who, now_ms,
+		                 claimed + i);
+	if (st != IMS_OK && st != IMS_ENOTFOUND) {
+		/* give back what the earlier chunks claimed */
+		const char *mine[IMS_QUARANTINE_MAX_RCPTS];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (claimed[i])
+				mine[k++] = rcpts[i];
+		(void)ims_quarantine_unclaim(store, id, mine, k);
+		for (size_t i = 0; i < n; i++)
+			claimed[i] = 0;
+	}
+	return st;
+}
+
+static ims_status unclaim_chunk(struct ims_store *store, const char *id, const char *const *rcpts,
+                                size_t n)
 {
 	const char **argv = NULL;
 	char key[64], **fields = NULL;
 	redisReply *r = NULL;
 	ims_status st = IMS_ENOMEM;
 
-	if (!id_ok(id) || n > IMS_QUARANTINE_MAX_RCPTS)
-		return IMS_EINVAL;
 	if (n == 0)
 		return IMS_OK;
 	argv = calloc(2 + n, sizeof *argv);
@@ -518,6 +552,19 @@ out:
 	return st;
 }
 
+ims_status ims_quarantine_unclaim(struct ims_store *store, const char *id, const char *const *rcpts,
+                                  size_t n)
+{
+	ims_status st = IMS_OK;
+
+	if (!id_ok(id) || n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n && st == IMS_OK; i += RCPTS_PER_CALL)
+		st = unclaim_chunk(store, id, rcpts + i,
+		                   n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL);
+	return st;
+}
+
 /* Drops id from each address's own index (one command per slot). */
 static ims_status drop_from_users(struct ims_store *store, const char *id, const char *const *addrs,
                                   size_t n)
@@ -537,9 +584,9 @@ static ims_status drop_from_users(struct ims_store *store, const char *id, const
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf *c, const char *id,
-                                 const char *const *rcpts, size_t n, const char *who,
-                                 uint64_t now_ms, bool *all_done)
+static ims_status finish_chunk(struct ims_store *store, const struct ims_conf *c, const char *id,
+                               const char *const *rcpts, size_t n, const char *who, uint64_t now_ms,
+                               bool *all_done)
 {
 	char kmsg[64], kraw[64], now[24], keep[24];
 	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
@@ -548,11 +595,7 @@ ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf 
 	redisReply *r = NULL;
 	ims_status st;
 
-	if (all_done)
-		*all_done = false;
-	if (!id_ok(id))
-		return IMS_ENOTFOUND;
-	if (n > IMS_QUARANTINE_MAX_RCPTS)
+	if (n > RCPTS_PER_CALL)
 		return IMS_EINVAL;
 	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
 	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
@@ -568,9 +611,33 @@ ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf 
 		return st;
 	st =
 	    r->type == REDIS_REPLY_INTEGER ? (r->integer < 0 ? IMS_ENOTFOUND : IMS_OK) : IMS_EINVAL;
-	if (all_done && r->type == REDIS_REPLY_INTEGER)
-		*all_done = r->integer == 1;
+	if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		*all_done = true;
 	ims_store_reply_free(r);
+	return st;
+}
+
+ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf *c, const char *id,
+                                 const char *const *rcpts, size_t n, const char *who,
+                                 uint64_t now_ms, bool *all_done)
+{
+	bool done = false;
+	ims_status st = IMS_OK;
+
+	if (all_done)
+		*all_done = false;
+	if (!id_ok(id))
+		return IMS_ENOTFOUND;
+	if (n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	/* the script marks the message released in the call that delivers
+	 * its last recipient; n == 0 still runs once (the check alone) */
+	for (size_t i = 0; st == IMS_OK && (i < n || i == 0); i += RCPTS_PER_CALL)
+		st = finish_chunk(store, c, id, rcpts + i,
+		                  n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL, who, now_ms,
+		                  &done);
+	if (all_done)
+		*all_done = done;
 	if (st != IMS_OK)
 		return st;
 	return drop_from_users(store, id, rcpts, n);

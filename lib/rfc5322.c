@@ -261,10 +261,9 @@ const char *ims_msg_body(const struct ims_msg *m, size_t *len)
 	return m->buf + m->body_off;
 }
 
-ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers,
-                            size_t max_header_size, const char *prepend, size_t plen,
-                            int (*drop)(const char *name), const char *eol, char **out,
-                            size_t *outlen)
+ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
+                            const char *prepend, size_t plen, int (*drop)(const char *name),
+                            const char *eol, char **out, size_t *outlen)
 {
 	struct ims_msg *msg = NULL;
 	size_t el = strlen(eol), cap, n = 0;
@@ -285,7 +284,8 @@ ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers,
 	memcpy(buf, prepend, plen);
 	n = plen;
 	if (!msg) {
-		if (!(len > 0 && raw[0] == '\n') && !(len > 1 && raw[0] == '\r' && raw[1] == '\n')) {
+		if (!(len > 0 && raw[0] == '\n') &&
+		    !(len > 1 && raw[0] == '\r' && raw[1] == '\n')) {
 			memcpy(buf + n, eol, el);
 			n += el;
 		}

@@ -65,10 +65,9 @@ const char *ims_msg_body(const struct ims_msg *m, size_t *len);
  * so none of it can turn into a header field.  The limits are
  * ims_msg_parse's.  *out (NUL-terminated, *outlen bytes) is the caller's
  * (free()).  IMS_ELIMIT, IMS_ENOMEM, IMS_EINVAL. */
-ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers,
-                            size_t max_header_size, const char *prepend, size_t plen,
-                            int (*drop)(const char *name), const char *eol, char **out,
-                            size_t *outlen);
+ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
+                            const char *prepend, size_t plen, int (*drop)(const char *name),
+                            const char *eol, char **out, size_t *outlen);
 
 /* Number of From header fields (RFC 5322 allows exactly one). */
 size_t ims_msg_from_count(const struct ims_msg *m);

@@ -14,6 +14,40 @@
 #include "store.h"
 #include "tpage.h"
 
+/* The list's text: grows by doubling (a page is tens of KB). */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 16384;
+		char *p;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(t->p, cap))) {
+			t->oom = true;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void puts_(struct text *t, const char *s)
+{
+	put(t, s, strlen(s));
+}
+
 static int addr_eq(const char *a, const char *b)
 {
 	return a && b && strcasecmp(a, b) == 0;
@@ -56,31 +90,70 @@ static int scan_matches(json_t *s, const struct ims_scan_filter *f)
 	return 1;
 }
 
-/* MGET of prefix+id for n ids: *rep the array reply (the caller's). */
-static ims_status mget(struct ims_store *st, const char *prefix, const char *const *ids, size_t n,
-                       redisReply **rep)
-{
-	struct ims_store_txn *t = ims_store_txn_new();
-	redisReply *rs[1] = {NULL};
-	char err[256];
-	ims_status rc;
+/* Keys per MGET: a command of the store has at most IMS_STORE_MAX_ARGS
+ * arguments. */
+#define MGET_KEYS (IMS_STORE_MAX_ARGS - 1)
 
-	*rep = NULL;
-	if (!t)
-		return IMS_ENOMEM;
-	ims_store_txn_cmd(t, "MGET");
-	for (size_t i = 0; i < n; i++)
-		ims_store_txn_fmt(t, "%s%s", prefix, ids[i]);
-	rc = ims_store_run(st, t, 0, rs, err, sizeof err);
-	ims_store_txn_free(t);
-	if (rc != IMS_OK)
-		return rc;
-	if (rs[0]->type != REDIS_REPLY_ARRAY || rs[0]->elements != n) {
-		ims_store_reply_free(rs[0]);
-		return IMS_EFORMAT;
+/* The values of prefix+id for n ids, in one round trip (MGETs of at most
+ * MGET_KEYS keys, pipelined): vals[i] points into the replies (NULL when
+ * there is none); *rs and *nrs are the replies to free
+ * (ims_store_replies_free, then free). */
+static ims_status mget(struct ims_store *st, const char *prefix, const char *const *ids, size_t n,
+                       const redisReply **vals, redisReply ***rs_out, size_t *nrs)
+{
+	size_t ncmd = (n + MGET_KEYS - 1) / MGET_KEYS;
+	struct ims_store_txn *t = ims_store_txn_new();
+	redisReply **rs = calloc(ncmd ? ncmd : 1, sizeof *rs);
+	char err[256], *keys = NULL;
+	ims_status rc = IMS_ENOMEM;
+
+	*rs_out = NULL;
+	*nrs = 0;
+	if (!t || !rs)
+		goto out;
+	/* the keys in one buffer the commands borrow (no copy per key) */
+	{
+		size_t pl = strlen(prefix), total = 0, o = 0;
+
+		for (size_t i = 0; i < n; i++)
+			total += pl + strlen(ids[i]);
+		if (!(keys = malloc(total ? total : 1)))
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			size_t il = strlen(ids[i]);
+
+			if (i % MGET_KEYS == 0)
+				ims_store_txn_cmd(t, "MGET");
+			memcpy(keys + o, prefix, pl);
+			memcpy(keys + o + pl, ids[i], il);
+			ims_store_txn_ref(t, keys + o, pl + il);
+			o += pl + il;
+		}
 	}
-	*rep = rs[0];
-	return IMS_OK;
+	if ((rc = ims_store_run(st, t, 0, rs, err, sizeof err)) != IMS_OK)
+		goto out;
+	for (size_t c = 0; c < ncmd; c++) {
+		size_t want = c + 1 < ncmd ? MGET_KEYS : n - c * MGET_KEYS;
+
+		if (rs[c]->type != REDIS_REPLY_ARRAY || rs[c]->elements != want) {
+			ims_store_replies_free(rs, ncmd);
+			rc = IMS_EFORMAT;
+			goto out;
+		}
+		for (size_t k = 0; k < want; k++) {
+			const redisReply *v = rs[c]->element[k];
+
+			vals[c * MGET_KEYS + k] = v->type == REDIS_REPLY_STRING ? v : NULL;
+		}
+	}
+	*rs_out = rs;
+	*nrs = ncmd;
+	rs = NULL;
+out:
+	free(rs);
+	ims_store_txn_free(t);
+	free(keys);
+	return rc;
 }
 
 ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *filter,
@@ -92,7 +165,8 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 	size_t examined = 0, batch, kept = 0;
 	int need_parse, done = 0;
 	ims_status rc = IMS_ENOMEM;
-	FILE *out;
+	struct text out = {0};
+	char num[48];
 
 	*json = NULL;
 	*len = 0;
@@ -116,35 +190,41 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 	batch = limit + 1;
 	if (need_parse && batch < 200)
 		batch = 200;
-	if (!(out = open_memstream(json, len)))
-		return IMS_ENOMEM;
-	fputs("{\"items\":[", out);
+	puts_(&out, "{\"items\":[");
 	while (!done && examined < IMS_SCANLOG_EXAMINE_MAX) {
 		struct ims_page p;
-		redisReply *top = NULL;
+		redisReply **rs = NULL;
+		const redisReply **vals;
+		size_t nrs = 0;
 		const char **ids;
 
 		if ((rc = ims_page_read(st, key, cursor, from, to, batch, &p)) != IMS_OK) {
 			ims_page_free(&p);
 			goto out;
 		}
-		if (!(ids = calloc(p.n ? p.n : 1, sizeof *ids))) {
+		ids = calloc(p.n ? p.n : 1, sizeof *ids);
+		vals = calloc(p.n ? p.n : 1, sizeof *vals);
+		if (!ids || !vals) {
+			free(ids);
+			free(vals);
 			ims_page_free(&p);
 			rc = IMS_ENOMEM;
 			goto out;
 		}
 		for (size_t i = 0; i < p.n; i++)
 			ids[i] = p.ids[i];
-		/* one MGET rather than one GET each: one reply to parse */
-		if (p.n && (rc = mget(st, IMS_KEY_SCAN_PREFIX, ids, p.n, &top)) != IMS_OK) {
+		/* MGETs rather than one GET each: few replies to parse */
+		if (p.n &&
+		    (rc = mget(st, IMS_KEY_SCAN_PREFIX, ids, p.n, vals, &rs, &nrs)) != IMS_OK) {
 			free(ids);
+			free(vals);
 			ims_page_free(&p);
 			goto out;
 		}
 		free(ids);
 		for (size_t i = 0; i < p.n && !done; i++) {
-			const redisReply *v = top->element[i];
-			int match = v->type == REDIS_REPLY_STRING && v->len > 1 && v->str[0] == '{';
+			const redisReply *v = vals[i];
+			int match = v && v->len > 1 && v->str[0] == '{';
 
 			examined++;
 			ims_page_cursor(&p, i, cursor);
@@ -157,8 +237,8 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 			if (!match)
 				continue;
 			if (kept++)
-				fputc(',', out);
-			fwrite(v->str, 1, v->len, out);
+				put(&out, ",", 1);
+			put(&out, v->str, v->len);
 			if (kept == limit) {
 				done = 1;
 				/* more only if anything follows this one */
@@ -170,25 +250,33 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 			done = 2; /* the index is exhausted */
 		else if (!done && examined >= IMS_SCANLOG_EXAMINE_MAX)
 			snprintf(next, sizeof next, "%s", cursor); /* resume from here */
-		ims_store_reply_free(top);
+		if (rs)
+			ims_store_replies_free(rs, nrs);
+		free(rs);
+		free(vals);
 		ims_page_free(&p);
 	}
 	/* cursors are [0-9A-Za-z-_.@+] only: no escaping needed */
-	if (next[0])
-		fprintf(out, "],\"next_cursor\":\"%s\"", next);
-	else
-		fputs("],\"next_cursor\":null", out);
-	fprintf(out, ",\"examined\":%zu}", examined);
+	if (next[0]) {
+		puts_(&out, "],\"next_cursor\":\"");
+		puts_(&out, next);
+		puts_(&out, "\"");
+	} else {
+		puts_(&out, "],\"next_cursor\":null");
+	}
+	snprintf(num, sizeof num, ",\"examined\":%zu}", examined);
+	puts_(&out, num);
 	rc = IMS_OK;
 out:
-	if (fclose(out) != 0 && rc == IMS_OK)
+	if (out.oom && rc == IMS_OK)
 		rc = IMS_ENOMEM;
 	if (rc != IMS_OK) {
-		free(*json);
-		*json = NULL;
-		*len = 0;
+		free(out.p);
+		return rc;
 	}
-	return rc;
+	*json = out.p;
+	*len = out.len;
+	return IMS_OK;
 }
 
 static ims_status get_key(struct ims_store *st, const char *key, char **json, size_t *len)
@@ -249,23 +337,23 @@ ims_status ims_scanlog_latest(struct ims_store *st, char **json, size_t *len)
 ims_status ims_scanlog_get_many(struct ims_store *st, enum ims_scanlog_kind kind,
                                 const char *const *ids, size_t n, char **out)
 {
-	redisReply *rep = NULL;
+	const redisReply **vals;
+	redisReply **rs = NULL;
+	size_t nrs = 0;
 	ims_status rc;
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = NULL;
 	if (n == 0)
 		return IMS_OK;
+	if (!(vals = calloc(n, sizeof *vals)))
+		return IMS_ENOMEM;
 	rc = mget(st, kind == IMS_SCANLOG_BRIEF ? IMS_KEY_BRIEF_PREFIX : IMS_KEY_SCAN_PREFIX, ids,
-	          n, &rep);
-	if (rc != IMS_OK)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		const redisReply *v = rep->element[i];
-
-		if (v->type != REDIS_REPLY_STRING)
+	          n, vals, &rs, &nrs);
+	for (size_t i = 0; rc == IMS_OK && i < n; i++) {
+		if (!vals[i])
 			continue;
-		if (!(out[i] = malloc(v->len + 1))) {
+		if (!(out[i] = malloc(vals[i]->len + 1))) {
 			for (size_t j = 0; j < i; j++) {
 				free(out[j]);
 				out[j] = NULL;
@@ -273,9 +361,12 @@ ims_status ims_scanlog_get_many(struct ims_store *st, enum ims_scanlog_kind kind
 			rc = IMS_ENOMEM;
 			break;
 		}
-		memcpy(out[i], v->str, v->len);
-		out[i][v->len] = '\0';
+		memcpy(out[i], vals[i]->str, vals[i]->len);
+		out[i][vals[i]->len] = '\0';
 	}
-	ims_store_reply_free(rep);
+	if (rs)
+		ims_store_replies_free(rs, nrs);
+	free(rs);
+	free(vals);
 	return rc;
 }

@@ -10,7 +10,8 @@ EXTRA_DIST += tests/cluster/test_rediscluster.py tests/harness/rediscluster.py
 # harness.redis.server() reads.  Each program starts one cluster (~3 s).
 # Not here, on purpose: tests/cli/test_redis_auth.py (one server's ACL file
 # and AOF replay), tests/e2e/test_stack.py (the quick-start stack runs one
-# Redis), tests/browser/test_ui.py (the UI, not the store).
+# Redis), tests/e2e/test_idempotency.py (pauses and restarts its one
+# redis-server), tests/e2e/test_failover.py (on a cluster only).
 REDIS_CLUSTER_TESTS = \
 	tests/milter/run-miltertest.cluster tests/milter/run-daemon.cluster \
 	tests/webapi/test_security.cluster tests/webapi/test_mail.cluster \
@@ -24,27 +25,16 @@ REDIS_CLUSTER_TESTS = \
 	tests/cli/test_train_feedback.cluster tests/cli/test_migrate.cluster \
 	tests/cli/test_events.cluster tests/cli/test_feedback_imap.cluster \
 	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster \
-	tests/cli/test_checkpassword.cluster
+	tests/cli/test_checkpassword.cluster tests/browser/test_ui.cluster
 TESTS += $(REDIS_CLUSTER_TESTS)
 CLEANFILES += $(REDIS_CLUSTER_TESTS)
 
-# Expected to fail on the cluster until the programs speak to one (issue 10:
-# [redis] cluster = in lib/, branch i10-layer).  The one list of them: take a
-# test out as soon as it passes (make check reports an unexpected pass as a
-# failure, so none stays here silently).
-# ims-webapi and the ims command speak to the cluster through lib/store.h
-# (i10-domain); still failing: Dovecot's dict passdb/userdb on a cluster
-# (test_mail, test_dovecot, test_postfix log users in through Dovecot) and
-# the ims.conf the harness gives Dovecot's feedback script (one node, no
-# [redis] cluster: MOVED).
-REDIS_CLUSTER_XFAIL = \
-	tests/milter/run-miltertest.cluster tests/milter/run-daemon.cluster \
-	tests/webapi/test_mail.cluster tests/webapi/test_dovecot.cluster \
-	tests/webapi/test_postfix.cluster \
-	tests/e2e/test_e2e.cluster tests/e2e/test_links.cluster tests/e2e/test_malware.cluster \
-	tests/e2e/test_bec.cluster tests/e2e/test_reputation.cluster \
-	tests/e2e/test_quarantine.cluster tests/e2e/test_sendmail.cluster \
-	tests/cli/test_feedback_imap.cluster
+# Expected to fail on the cluster: the one list of them, empty since every
+# program reaches Redis through lib/store.h (issue 10) and Dovecot through
+# ims-checkpassword there.  A test that breaks on the cluster only goes here
+# with the reason, and comes off as soon as it passes (make check reports an
+# unexpected pass as a failure, so none stays here silently).
+REDIS_CLUSTER_XFAIL =
 XFAIL_TESTS += $(REDIS_CLUSTER_XFAIL)
 
 .py.cluster:

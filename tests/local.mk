@@ -75,6 +75,3 @@ EXTRA_DIST += tests/e2e/test_idempotency.py
 # failover under load on a 3+3 Redis Cluster (issue 10): two milters, four Postfix
 TESTS += tests/e2e/test_failover.py
 EXTRA_DIST += tests/e2e/test_failover.py
-# Expected to fail until main has the milter's Redis Cluster client (branch i10-layer):
-# take this line out with that merge (main + i10-layer: passes, 2,000 messages, ~55 s)
-XFAIL_TESTS += tests/e2e/test_failover.py

@@ -86,10 +86,9 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, InternetAddressList *b
 			if (!c->rcpts[c->nrcpts])
 				goto out;
 			c->nrcpts++;
-			internet_address_list_add(t == GMIME_ADDRESS_TYPE_BCC
-			                              ? bcc
-			                              : g_mime_message_get_addresses(m, t),
-			                          a);
+			internet_address_list_add(
+			    t == GMIME_ADDRESS_TYPE_BCC ? bcc : g_mime_message_get_addresses(m, t),
+			    a);
 		}
 		g_object_unref(l);
 		l = NULL;

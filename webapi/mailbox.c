@@ -196,7 +196,8 @@ static json_t *snippet(json_t *row)
 }
 
 /* Whether the message is multipart/mixed, the shape of mail with files
- * attached (what mail clients show a paper clip for in a list). */
+ * attached (what mail clients show a paper clip for in a list): for mail
+ * saved before Dovecot's $HasAttachment keyword (10-ims.conf) was set. */
 static int looks_attached(json_t *row)
 {
 	const char *ct = field(row, "hdr.content-type");
@@ -222,7 +223,9 @@ static json_t *list_item(json_t *row, const char *folder)
 	                 has_flag(flags, "\\Answered"), "scan_id", scan_id(row));
 	if (item) {
 		json_object_set_new(item, "snippet", snippet(row));
-		json_object_set_new(item, "attachment", json_boolean(looks_attached(row)));
+		json_object_set_new(
+		    item, "attachment",
+		    json_boolean(has_flag(flags, "$HasAttachment") || looks_attached(row)));
 		json_object_set_new(item, "draft", json_boolean(has_flag(flags, "\\Draft")));
 	}
 	return item;

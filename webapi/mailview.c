@@ -33,8 +33,7 @@ struct walk {
  * GMime's charset filter; text that is still not UTF-8 (no charset, a
  * wrong one, or one iconv does not know) by GMime's 8-bit decoder with opts'
  * fallback charsets.  The caller frees it (g_byte_array_free). */
-static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8,
-                              GMimeParserOptions *opts)
+static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8, GMimeParserOptions *opts)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem, *filtered;
@@ -302,8 +301,12 @@ ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, ch
 	*dlen = 0;
 	if (index >= IMS_MAILVIEW_PARTS_MAX)
 		return rc;
-	if (!(msg = ims_mime_parse(raw, len, NULL, &limited)))
+	w.opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
+	if (!(msg = ims_mime_parse(raw, len, w.opts, &limited))) {
+		g_mime_parser_options_free(w.opts);
 		return rc;
+	}
 	w.want = (long)index;
 	w.attachments = json_array();
 	if (!w.attachments) {
@@ -323,5 +326,6 @@ ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, ch
 out:
 	json_decref(w.attachments);
 	g_object_unref(msg);
+	g_mime_parser_options_free(w.opts);
 	return rc;
 }

@@ -69,8 +69,10 @@ void ims_route_email_draft(struct ims_req *r)
 		ims_req_error(r, 500, "out of memory");
 		goto out;
 	}
-	st = ims_mbox_save_as(r->app->dove, r->who.sub, "Drafts", msg.raw, msg.len, msg.message_id,
-	                      true, id, err, sizeof err);
+	/* with the Bcc field when there is one (sent_raw), as the Sent copy */
+	st = ims_mbox_save_as(
+	    r->app->dove, r->who.sub, "Drafts", msg.sent_raw ? msg.sent_raw : msg.raw,
+	    msg.sent_raw ? msg.sent_len : msg.len, msg.message_id, true, id, err, sizeof err);
 	if (st != IMS_OK) {
 		ims_log_warn(r->id, "event=draft_failed user=%s error=\"%s\"", r->who.sub, err);
 		ims_req_error(r, 503, "the mailbox server is unavailable");
@@ -174,11 +176,10 @@ void ims_route_email_send(struct ims_req *r)
 	}
 	/* the copy in Sent; the message is gone already, so a failure here is
 	 * reported in the answer, not as an error */
-	saved = r->app->dove &&
-	        ims_mbox_save(r->app->dove, r->who.sub, "Sent",
-	                      msg.sent_raw ? msg.sent_raw : msg.raw,
-	                      msg.sent_raw ? msg.sent_len : msg.len, msg.message_id, err,
-	                      sizeof err) == IMS_OK;
+	saved = r->app->dove && ims_mbox_save(r->app->dove, r->who.sub, "Sent",
+	                                      msg.sent_raw ? msg.sent_raw : msg.raw,
+	                                      msg.sent_raw ? msg.sent_len : msg.len, msg.message_id,
+	                                      err, sizeof err) == IMS_OK;
 	if (!saved)
 		ims_log_warn(r->id, "event=sent_copy_failed user=%s error=\"%s\"", r->who.sub,
 		             r->app->dove ? err : "no [dovecot] configured");

@@ -6,12 +6,14 @@ unknown or foreign address and a disabled account exit 1; lookups
 (AUTHORIZED=1) answer AUTHORIZED=2, or 3 for no account, and see a disabled
 account only with --userdb; a credentials lookup, misuse and an unreachable
 Redis get 1, 2 and 111.  Runs on one redis-server and (its .cluster entry) on
-the Redis Cluster."""
+the Redis Cluster, where a login while the account's master fails over is a
+temporary failure, never a refusal."""
 import json
 import os
 import resource
 import subprocess
 import sys
+import time
 
 from harness import common, redis
 
@@ -150,6 +152,26 @@ def main():
         # ims-checkpassword per login)
         check_one_hash(conf)
 
+        # the least an ACL user needs (auth-ims-checkpassword.conf.ext)
+        ro_pw = tmp.join("ro.password")
+        with open(os.open(ro_pw, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("read only 42\n")
+        out = r.acl_setuser("dovecot-auth", "on", ">read only 42", "~ims:{*}:passdb",
+                            "~ims:{*}:userdb", "~ims:{*}:user", "+get", "+hmget", "+ping",
+                            "+cluster|slots")
+        check("OK" in out, f"ACL user dovecot-auth ({out.split()})")
+        ro_conf = tmp.join("ro.conf")
+        with open(ro_conf, "w") as f:
+            f.write(r.conf_section().replace(f"user = {r.user}", "user = dovecot-auth")
+                    .replace(r.password_file, ro_pw)
+                    + "\n[milter]\nlocal_domains = example.test\n")
+        rc, env, err = checkpassword(ro_conf, f"dave@example.test\0{PW}\0".encode())
+        check(rc == 0 and env["USER"] == "dave@example.test",
+              f"a read-only ACL user is enough ({rc} {err.strip()[:200]})")
+        rc, env, err = checkpassword(ro_conf, b"dave@example.test\0\0", "--userdb",
+                                     env={"AUTHORIZED": "1"})
+        check(rc == 0, f"a read-only ACL user is enough for lookups ({rc} {err.strip()[:200]})")
+
         # misuse: nothing on fd 3, no reply program, input over 512 bytes
         p = subprocess.run([CHECK, "-c", conf, "/bin/true"], capture_output=True, text=True,
                            stdin=subprocess.DEVNULL)
@@ -160,11 +182,29 @@ def main():
         check(rc == 2, "no NUL-terminated fields: 2")
         p = subprocess.run([CHECK, "-c", conf], capture_output=True, text=True)
         check(p.returncode == 2, "no reply program: 2")
+
+        if getattr(r, "is_cluster", False):
+            # kill -9 of the master holding dave's keys: while its slot has
+            # no master a login is a temporary failure (111), never a
+            # refusal (1); after the failover it works again
+            victim = r.kill_master(r.master_of_key("ims:{dave@example.test}:passdb"))
+            codes = set()
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                rc, _, _ = checkpassword(conf, f"dave@example.test\0{PW}\0".encode())
+                codes.add(rc)
+                if rc == 0:
+                    break
+            check(codes <= {0, 111} and 0 in codes,
+                  f"failover of the account's master: exit codes {sorted(codes)}")
+            r.wait_failover(victim)
+            rc, _, _ = checkpassword(conf, f"dave@example.test\0{PW}\0".encode())
+            check(rc == 0, "after the failover the login works")
     finally:
         r.stop()
     # Redis gone: a temporary failure, never a refusal
     rc, _, err = checkpassword(conf, f"{ADDR}\0{PW}\0".encode())
-    check(rc == 111, f"Redis down: 111 ({rc} {err.strip()[:200]})")
+    check(rc == 111, f"Redis down: 111 ({rc} {err.strip()[:200]!r})")
     tmp.close()
     if failures:
         print(f"{len(failures)} failed")

@@ -248,11 +248,10 @@ static void test_mailview_charsets(void)
 	check_view("Subject: caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nna\xc3\xafve\r\n",
 	           "café", "naïve");
 	/* declared US-ASCII, sent as 8-bit anyway */
-	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL,
-	           "Köln");
+	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL, "Köln");
 	/* a charset iconv does not know: the bytes are still read */
-	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n",
-	           NULL, "Köln");
+	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n", NULL,
+	           "Köln");
 }
 
 static void test_compose(void)

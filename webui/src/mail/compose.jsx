@@ -65,8 +65,10 @@ export function Compose({ route }) {
       .get("/emails/" + encodeURIComponent(src))
       .then((m) => {
         if (draft) {
-          setForm({ to: m.to || "", cc: m.cc || "", bcc: "", subject: m.subject || "", text: m.text || "" });
-          if (m.cc) setShowCc(true);
+          const bccH = (m.headers || []).find((h) => h.name.toLowerCase() === "bcc");
+          const bcc = bccH ? bccH.value : "";
+          setForm({ to: m.to || "", cc: m.cc || "", bcc, subject: m.subject || "", text: m.text || "" });
+          if (m.cc || bcc) setShowCc(true);
         } else if (forward) {
           setForm({ to: "", cc: "", bcc: "", subject: prefix("Fwd", m.subject), text: forwarded(m) });
         } else {
