@@ -194,6 +194,8 @@ digest_from = postmaster@{DOMAIN}
 [dovecot]
 doveadm_socket = {dove.doveadm_socket}
 api_key_file = {dove.api_key_file}
+# folder pages over pooled IMAP connections (as USER*webapi, the master user above)
+imap = {dove.imap_socket}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}

@@ -1279,7 +1279,8 @@ static const char *const section_docs[] = {
     "quarantine",
     "Held messages: kept by ims only, released into the recipient's INBOX.",
     "dovecot",
-    "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
+    "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API, and folder pages over "
+    "pooled IMAP connections when `imap` is set (docs/operations.md, \"Dovecot\").",
     "users",
     "How accounts in the user registry look to Dovecot.",
     "feedback",

@@ -8,6 +8,8 @@ lib_libims_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
 	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
+# the checkpassword input ims-checkpassword reads (Dovecot's passdb/userdb)
+lib_libims_a_SOURCES += lib/checkpw.c lib/checkpw.h
 # click tokens (ims-milter signs, ims-webapi verifies)
 lib_libims_a_SOURCES += lib/linktoken.c lib/linktoken.h
 # malware and attachments: the clamd client, types by content, archive members

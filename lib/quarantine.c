@@ -714,16 +714,11 @@ static int drop_on_release(const char *name)
 ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char *who,
                                         uint64_t now_ms, char **out, size_t *outlen)
 {
-	struct ims_msg *msg = NULL;
 	char head[1024], when[40];
 	time_t secs = (time_t)(now_ms / 1000);
 	struct tm tm;
-	size_t cap, n = 0, hl;
-	char *buf = NULL;
-	ims_status rc;
+	size_t hl;
 
-	*out = NULL;
-	*outlen = 0;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* who is an address ims checked; keep header syntax safe anyway */
@@ -735,50 +730,12 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
 	for (size_t i = 0; i < hl; i++)
 		if ((unsigned char)head[i] < 0x20 && head[i] != '\r' && head[i] != '\n')
 			head[i] = ' ';
-	rc = ims_msg_parse(raw, len, 100000, 16 * 1024 * 1024, &msg);
-	if (rc != IMS_OK && rc != IMS_EFORMAT)
-		return rc;
-	cap = hl + len + 2 * (msg ? ims_msg_header_count(msg) + 1 : 0) + 2;
-	if (!(buf = malloc(cap + 1))) {
-		ims_msg_free(msg);
-		return IMS_ENOMEM;
-	}
-	memcpy(buf, head, hl);
-	n = hl;
-	if (!msg) {
-		/* no header at all (not what the milter stores): ours, an empty
-		 * line, and the bytes as body, so none of them can become a
-		 * header field (a first line starting with a space would fold
-		 * into ours, and a forged X-Spam-Flag after it would count) */
-		memcpy(buf + n, "\r\n", 2);
-		n += 2;
-		memcpy(buf + n, raw, len);
-		n += len;
-	} else {
-		size_t blen;
-		const char *body = ims_msg_body(msg, &blen);
-		for (size_t i = 0; i < ims_msg_header_count(msg); i++) {
-			const char *name, *value, *field;
-			size_t vlen, flen;
-			ims_msg_header(msg, i, &name, &value, &vlen);
-			if (drop_on_release(name))
-				continue;
-			ims_msg_header_field(msg, i, &field, &flen);
-			memcpy(buf + n, field, flen);
-			n += flen;
-			memcpy(buf + n, "\r\n", 2);
-			n += 2;
-		}
-		memcpy(buf + n, "\r\n", 2);
-		n += 2;
-		memcpy(buf + n, body, blen);
-		n += blen;
-	}
-	buf[n] = '\0';
-	ims_msg_free(msg);
-	*out = buf;
-	*outlen = n;
-	return IMS_OK;
+	/* the one header walk ims uses to put its fields first (lib/rfc5322.h):
+	 * a held message without a header section (not what the milter stores)
+	 * gets ours, a blank line, and its bytes as body, so none of them can
+	 * become a header field (a forged X-Spam-Flag after ours would count) */
+	return ims_msg_reheader(raw, len, 100000, 16 * 1024 * 1024, head, hl, drop_on_release,
+	                        "\r\n", out, outlen);
 }
 
 /* ---------------------------------------------------------------- feedback, policy */

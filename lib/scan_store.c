@@ -43,6 +43,10 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
  * the per-scan transaction short. */
 #define IMS_TRIM_EVERY 16
 
+/* How long an MTA retries a message (Postfix's maximal_queue_lifetime is 5
+ * days): the life of what only a retry reads */
+#define IMS_RETRY_WINDOW_MS (7ull * 86400000ull)
+
 static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
                       const char *prefix, const char *arg, int trim)
 {
@@ -349,6 +353,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, *brief = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
+	unsigned long long retry_ms;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -367,6 +372,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	m.json = json;
 	m.brief = brief;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
+	retry_ms = m.retention_ms < IMS_RETRY_WINDOW_MS ? m.retention_ms : IMS_RETRY_WINDOW_MS;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
 		                 s->rcpts[i]);
@@ -425,8 +431,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				                  s->rcpts[i], s->idem);
 				ims_store_txn_str(txns[ntx - 1], s->id);
 				ims_store_txn_str(txns[ntx - 1], "PX");
-				ims_store_txn_fmt(txns[ntx - 1], "%llu",
-				                  (unsigned long long)m.retention_ms);
+				ims_store_txn_fmt(txns[ntx - 1], "%llu", retry_ms);
 			}
 		}
 	}

@@ -185,7 +185,9 @@ ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *
 		}
 		if (txns[i]->n == 0)
 			continue;
-		if ((rc = ims_store_txn_slot(txns[i], &slots[k], err, errlen)) != IMS_OK)
+		slots[k] = IMS_KEYSLOT_NONE;
+		if (st->ops->slots &&
+		    (rc = ims_store_txn_slot(txns[i], &slots[k], err, errlen)) != IMS_OK)
 			return rc;
 		nonempty[k++] = txns[i];
 	}
@@ -202,11 +204,29 @@ static int cmd_slot(const struct store_cmd *c)
 
 ims_status ims_store_txn_slot(const struct ims_store_txn *t, int *slot, char *err, size_t errlen)
 {
-	size_t first = 0;
+	const char *ref = NULL; /* the hashed bytes of the first key */
+	size_t first = 0, reflen = 0;
 
 	*slot = IMS_KEYSLOT_NONE;
 	for (size_t i = 0; i < t->n; i++) {
-		int s = cmd_slot(&t->cmds[i]);
+		const struct store_cmd *c = &t->cmds[i];
+		int s;
+
+		if (c->argc >= 2 && ims_keyslot_first_only(c->argv[0], c->lens[0])) {
+			/* most commands: one key; the same hash tag is the same slot
+			 * (a compare instead of a CRC) */
+			size_t hl;
+			const char *h = ims_keyslot_hashed(c->argv[1], c->lens[1], &hl);
+			if (ref && hl == reflen && memcmp(h, ref, hl) == 0)
+				continue;
+			s = ims_crc16(h, hl) & (IMS_KEYSLOT_COUNT - 1);
+			if (!ref) {
+				ref = h;
+				reflen = hl;
+			}
+		} else {
+			s = cmd_slot(c);
+		}
 		if (s == IMS_KEYSLOT_NONE)
 			continue;
 		if (s != IMS_KEYSLOT_CROSS && *slot == IMS_KEYSLOT_NONE) {
@@ -217,7 +237,7 @@ ims_status ims_store_txn_slot(const struct ims_store_txn *t, int *slot, char *er
 		if (s == *slot)
 			continue;
 		if (err) {
-			const struct store_cmd *a = &t->cmds[first], *b = &t->cmds[i];
+			const struct store_cmd *a = &t->cmds[first], *b = c;
 			if (s == IMS_KEYSLOT_CROSS)
 				snprintf(
 				    err, errlen,
@@ -342,7 +362,7 @@ ims_status ims_store_run(struct ims_store *st, const struct ims_store_txn *t, un
 	}
 	if (t->n == 0)
 		return IMS_OK;
-	if ((flags & IMS_STORE_ATOMIC) &&
+	if ((flags & IMS_STORE_ATOMIC) && st->ops->slots &&
 	    (rc = ims_store_txn_slot(t, &slot, err, errlen)) != IMS_OK)
 		return rc;
 	return run_cmds(st, t->cmds, t->n, flags, slot, replies, err, errlen);
@@ -379,7 +399,7 @@ ims_status ims_store_cmdv(struct ims_store *st, struct redisReply **reply, int a
 		err[0] = '\0';
 	if ((rc = argv_cmd(&c, argc, argv, lens, err, errlen)) != IMS_OK)
 		return rc;
-	slot = cmd_slot(&c);
+	slot = st->ops->slots ? cmd_slot(&c) : IMS_KEYSLOT_NONE;
 	if (slot == IMS_KEYSLOT_CROSS) {
 		if (err)
 			snprintf(err, errlen, "redis: %.*s names keys in several hash slots",

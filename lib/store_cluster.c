@@ -22,7 +22,8 @@
  *   unit was sent is IMS_ETEMP (it may have run: the stores are idempotent).
  * - A write that must follow others (ims_store_exec_all: the global record
  *   after the users' indexes) is sent only after every earlier unit
- *   succeeded, as on one Redis a later block follows an earlier one. */
+ *   succeeded; when they all go to its node, in one pipeline after them
+ *   (one connection keeps the order, as on one Redis). */
 #include "config.h"
 
 #include <errno.h>
@@ -37,9 +38,10 @@
 #include "store_backend.h"
 
 #define NODES_MAX          128
-#define NODE_POOL          16
-#define IMS_CLUSTER_ROUNDS 6 /* 1 send + 5 redirects or retries */
+#define NODE_POOL          32 /* idle connections kept per node, as store_redis.c */
+#define IMS_CLUSTER_ROUNDS 6  /* 1 send + 5 redirects or retries */
 #define HOST_MAX           256
+#define MAP_MIN_MS         50 /* between two reads of the map by one process */
 
 struct cnode {
 	char host[HOST_MAX];
@@ -58,6 +60,8 @@ struct cluster_impl {
 	int16_t slot_node[IMS_KEYSLOT_COUNT]; /* index into nodes, -1 unknown */
 	int stale;                            /* read the map before the next use */
 	unsigned long map_gen;                /* bumped by each new map */
+	int good;                             /* the node that last gave a map, or -1 */
+	uint64_t map_ms;                      /* when (CLOCK_MONOTONIC) */
 };
 
 /* One command or one MULTI/EXEC block, and what became of it. */
@@ -143,6 +147,7 @@ void *ims_store_cluster_new(const struct ims_conf *conf)
 			node_add(cl, h, hl, port);
 	}
 	cl->nseeds = cl->nnodes;
+	cl->good = -1;
 	cl->stale = 1;
 	return cl;
 }
@@ -185,7 +190,8 @@ static redisContext *conn_get(struct cluster_impl *cl, int node, ims_status *why
 		return c;
 	nc.host = host;
 	if ((*why = ims_store_connect(&nc, &c, err, errlen)) != IMS_OK) {
-		ims_log_warn(NULL, "event=redis_connect node=%s:%d error=\"%s\"", host, nc.port,
+		ims_log_warn(NULL, "event=%s node=%s:%d error=\"%s\"",
+		             *why == IMS_EPERM ? "redis_setup" : "redis_connect", host, nc.port,
 		             err);
 		return NULL;
 	}
@@ -263,6 +269,14 @@ static int parse_slots(struct cluster_impl *cl, const redisReply *r, const char 
 	return any ? 0 : -1;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Reads the slot map again from any node that answers (the masters of the
  * current map first, then every other known node).  IMS_ETEMP when none
  * did; the old map stays then. */
@@ -278,10 +292,20 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 	pthread_mutex_unlock(&cl->lock);
 	pthread_mutex_lock(&cl->refresh);
 	pthread_mutex_lock(&cl->lock);
-	if (cl->map_gen != gen && !cl->stale) { /* another thread just did it */
+	/* another thread just did it, or did less than MAP_MIN_MS ago: while a
+	 * master is down every command asks for a new map, and the cluster
+	 * need not answer them all */
+	if ((cl->map_gen != gen && !cl->stale) ||
+	    (cl->good >= 0 && now_ms() - cl->map_ms < MAP_MIN_MS)) {
 		pthread_mutex_unlock(&cl->lock);
 		pthread_mutex_unlock(&cl->refresh);
 		return IMS_OK;
+	}
+	/* the node that answered last time first (a hung node costs a whole
+	 * timeout), then the masters, then everyone else */
+	if (cl->good >= 0) {
+		seen[cl->good] = 1;
+		order[norder++] = cl->good;
 	}
 	for (size_t s = 0; s < IMS_KEYSLOT_COUNT; s++) {
 		int n = cl->slot_node[s];
@@ -323,6 +347,8 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 		if (r && parse_slots(cl, r, host, map) == 0) {
 			pthread_mutex_lock(&cl->lock);
 			memcpy(cl->slot_node, map, IMS_KEYSLOT_COUNT * sizeof *map);
+			cl->good = order[i];
+			cl->map_ms = now_ms();
 			cl->stale = 0;
 			cl->map_gen++;
 			pthread_mutex_unlock(&cl->lock);
@@ -363,7 +389,8 @@ static void unit_fail(struct unit *u, ims_status rc, const char *err)
 	ims_store_replies_free(u->replies, u->n);
 	u->done = 1;
 	u->rc = rc;
-	snprintf(u->err, sizeof u->err, "%s", err);
+	if (err != u->err) /* callers pass u->err itself too */
+		snprintf(u->err, sizeof u->err, "%s", err);
 }
 
 /* The redirect or retry a unit's replies ask for: the first error reply
@@ -399,9 +426,11 @@ static int settle(struct cluster_impl *cl, struct unit *u, int node)
 	snprintf(msg, sizeof msg, "redis cluster: %s", r->str);
 	if (r->str[0] == 'M' || r->str[0] == 'A') { /* MOVED/ASK SLOT HOST:PORT */
 		int ask = r->str[0] == 'A';
-		slot = atoi(strchr(r->str, ' ') + 1);
-		sp = strchr(strchr(r->str, ' ') + 1, ' ');
-		if (!sp || slot < 0 || slot >= IMS_KEYSLOT_COUNT ||
+		char *end;
+		long v = strtol(strchr(r->str, ' ') + 1, &end, 10);
+		slot = (int)v;
+		sp = *end == ' ' ? end : NULL;
+		if (!sp || v < 0 || v >= IMS_KEYSLOT_COUNT ||
 		    split_addr(sp + 1, strlen(sp + 1), &host, &hl, &port) != 0) {
 			unit_fail(u, IMS_ETEMP, msg);
 			return 0;
@@ -475,44 +504,97 @@ fail:
 	return -1;
 }
 
-/* Sends the pending units routed to node in one write, reads them; returns
- * 1 when one asks to wait before the next round. */
-static int run_node(struct cluster_impl *cl, struct unit *units, size_t n, int node, int last_round)
-{
-	char err[256] = "";
-	ims_status why = IMS_ETEMP;
-	redisContext *c = conn_get(cl, node, &why, err, sizeof err);
-	int wait = 0, broken = 0;
+/* One node's connection during a round. */
+struct sending {
+	int node;
+	redisContext *c; /* NULL: could not connect */
+	int broken;      /* a write failed: nothing is read */
+	char err[256];
+};
 
-	if (!c) {
+/* Sends the pending units routed to s->node (one write); a node that
+ * cannot be connected to fails them or leaves them for one more round. */
+static void node_send(struct cluster_impl *cl, struct unit *units, size_t n, struct sending *s,
+                      int last_round)
+{
+	ims_status why = IMS_ETEMP;
+	int done = 0;
+
+	s->broken = 0;
+	s->err[0] = '\0';
+	s->c = conn_get(cl, s->node, &why, s->err, sizeof s->err);
+	if (!s->c) {
 		pthread_mutex_lock(&cl->lock);
 		cl->stale = 1;
 		pthread_mutex_unlock(&cl->lock);
 		for (size_t i = 0; i < n; i++)
-			if (!units[i].done && units[i].node == node) {
-				snprintf(units[i].err, sizeof units[i].err, "%s", err);
+			if (!units[i].done && units[i].node == s->node) {
+				snprintf(units[i].err, sizeof units[i].err, "%s", s->err);
 				/* the map is read again; one more try, then give up */
 				if (++units[i].conn_fails > 1 || last_round || why == IMS_EPERM)
-					unit_fail(&units[i], why, err);
+					unit_fail(&units[i], why, s->err);
 				units[i].ask_node = -1;
+				units[i].node = -1;
 			}
-		return 0;
+		return;
 	}
-	for (size_t i = 0; i < n && !broken; i++)
-		if (!units[i].done && units[i].node == node && append_unit(c, &units[i]) != 0)
-			broken = 1;
+	for (size_t i = 0; i < n && !s->broken; i++)
+		if (!units[i].done && units[i].node == s->node && append_unit(s->c, &units[i]) != 0)
+			s->broken = 1;
+	/* out now, so that every node works while the replies are read */
+	while (!s->broken && !done)
+		if (redisBufferWrite(s->c, &done) != REDIS_OK)
+			s->broken = 1;
+	if (s->broken)
+		snprintf(s->err, sizeof s->err, "redis: %s",
+		         s->c->errstr[0] ? s->c->errstr : "write failed");
+}
+
+/* Reads the replies of what node_send sent; returns 1 when a unit asks to
+ * wait before the next round. */
+static int node_recv(struct cluster_impl *cl, struct unit *units, size_t n, struct sending *s)
+{
+	int wait = 0;
+
+	if (!s->c)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		if (units[i].done || units[i].node != node)
+		if (units[i].done || units[i].node != s->node)
 			continue;
-		if (broken || read_unit(c, &units[i], err, sizeof err) != 0) {
+		if (s->broken || read_unit(s->c, &units[i], s->err, sizeof s->err) != 0) {
 			/* sent, maybe run: not sent again */
-			broken = 1;
-			unit_fail(&units[i], IMS_ETEMP, err[0] ? err : "redis: write failed");
+			s->broken = 1;
+			unit_fail(&units[i], IMS_ETEMP, s->err[0] ? s->err : "redis: write failed");
 			continue;
 		}
-		wait |= settle(cl, &units[i], node);
+		wait |= settle(cl, &units[i], s->node);
 	}
-	conn_put(cl, node, c, broken);
+	conn_put(cl, s->node, s->c, s->broken);
+	s->c = NULL;
+	return wait;
+}
+
+/* Sends the pending units to their nodes, all before reading any reply
+ * (one round trip for all nodes); returns 1 when one asks to wait. */
+static int run_nodes(struct cluster_impl *cl, struct unit *units, size_t n, const int *nodes,
+                     int nnodes, int last_round)
+{
+	struct sending *s = calloc((size_t)nnodes, sizeof *s);
+	int wait = 0;
+
+	if (!s) {
+		for (size_t i = 0; i < n; i++)
+			if (!units[i].done && units[i].node >= 0)
+				unit_fail(&units[i], IMS_ENOMEM, "out of memory");
+		return 0;
+	}
+	for (int k = 0; k < nnodes; k++) {
+		s[k].node = nodes[k];
+		node_send(cl, units, n, &s[k], last_round);
+	}
+	for (int k = 0; k < nnodes; k++)
+		wait |= node_recv(cl, units, n, &s[k]);
+	free(s);
 	return wait;
 }
 
@@ -565,8 +647,15 @@ static void run_units(struct cluster_impl *cl, struct unit *units, size_t n, int
 			if (!seen)
 				nodes[nnodes++] = u->node;
 		}
-		for (int k = 0; k < nnodes; k++)
-			wait |= run_node(cl, units, ordered ? n - 1 : n, nodes[k], last_round);
+		if (last_node >= 0 && nnodes == 1 && nodes[0] == last_node) {
+			/* everything on one node: one pipeline in order, as on one
+			 * Redis (the last block follows the others on one connection) */
+			wait |= run_nodes(cl, units, n, nodes, 1, last_round);
+			last_node = -1;
+		} else {
+			wait |=
+			    run_nodes(cl, units, ordered ? n - 1 : n, nodes, nnodes, last_round);
+		}
 		if (last_node >= 0) {
 			int all_done = 1, all_ok = 1;
 			for (size_t i = 0; i + 1 < n; i++) {
@@ -576,7 +665,7 @@ static void run_units(struct cluster_impl *cl, struct unit *units, size_t n, int
 				                                  NULL, 0) == IMS_OK;
 			}
 			if (all_ok)
-				wait |= run_node(cl, &units[n - 1], 1, last_node, last_round);
+				wait |= run_nodes(cl, &units[n - 1], 1, &last_node, 1, last_round);
 			else if (all_done || last_round)
 				unit_fail(&units[n - 1], IMS_ETEMP,
 				          "redis: not sent: an earlier transaction failed");
@@ -744,7 +833,7 @@ static ims_status cluster_run_at(void *impl, size_t master, const struct store_c
 		return k ? IMS_EINVAL : IMS_ETEMP;
 	}
 	u.node = m[master];
-	run_node(cl, &u, 1, m[master], 1);
+	run_nodes(cl, &u, 1, &m[master], 1, 1);
 	if (!u.done) /* redirected: a per-node command is not */
 		unit_fail(&u, IMS_ETEMP, u.err);
 	if (u.rc != IMS_OK)
@@ -767,6 +856,7 @@ static ims_status cluster_ping(void *impl)
 
 const struct store_ops ims_store_cluster_ops = {
     .name = "cluster",
+    .slots = 1,
     .exec = cluster_exec,
     .run = cluster_run,
     .run_at = cluster_run_at,

@@ -248,6 +248,7 @@ void ims_store_memory_down(void *impl, bool down)
 
 const struct store_ops ims_store_memory_ops = {
     .name = "memory",
+    .slots = 1,
     .exec = memory_exec,
     .run = memory_run,
     .run_at = memory_run_at,

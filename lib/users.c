@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -772,23 +771,64 @@ ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_
 	return rc;
 }
 
-/* A hash of a random password, verified against when the account does not
- * exist, so both cases cost one argon2id run. */
-static char dummy_hash[crypto_pwhash_STRBYTES];
-static void dummy_init(void)
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out)
 {
-	unsigned char pw[16];
+	char a[IMS_USERS_ADDR_MAX + 1];
+	const char *f[3];
+	char *dst[3] = {out->uid, out->gid, out->home};
+	size_t cap[3] = {sizeof out->uid, sizeof out->gid, sizeof out->home};
+	json_t *j = NULL;
+	redisReply *r = NULL;
+	ims_status rc;
 
-	randombytes_buf(pw, sizeof pw);
-	if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw, IMS_USERS_OPSLIMIT,
-	                      IMS_USERS_MEMLIMIT) != 0)
-		dummy_hash[0] = '\0';
+	memset(out, 0, sizeof *out);
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	char k[KEY_MAX];
+	const char *argv[2] = {"GET", k};
+
+	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
+	rc = cmd(u, &r, 2, argv);
+	if (rc != IMS_OK) {
+		r = NULL;
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		rc = IMS_ENOTFOUND;
+		goto out;
+	}
+	rc = IMS_EFORMAT;
+	j = json_loadb(r->str, r->len, 0, NULL);
+	f[0] = json_string_value(json_object_get(j, "uid"));
+	f[1] = json_string_value(json_object_get(j, "gid"));
+	f[2] = json_string_value(json_object_get(j, "home"));
+	for (int i = 0; i < 3; i++)
+		if (!f[i] || !*f[i] || strlen(f[i]) >= cap[i])
+			goto out;
+	for (int i = 0; i < 3; i++)
+		memcpy(dst[i], f[i], strlen(f[i]) + 1);
+	rc = IMS_OK;
+out:
+	if (rc != IMS_OK)
+		memset(out, 0, sizeof *out);
+	json_decref(j);
+	ims_store_reply_free(r);
+	return rc;
 }
+
+/* What a missing account's password is verified against, so that both
+ * cases cost one argon2id run: a hash with the cost of IMS_USERS_OPSLIMIT
+ * and IMS_USERS_MEMLIMIT of 32 random bytes nobody kept.  A constant, not
+ * one made at first use: ims-checkpassword verifies once per process, and
+ * a hash made there doubled the CPU of every login. */
+static const char dummy_hash[crypto_pwhash_STRBYTES] =
+    "$argon2id$v=19$m=65536,t=2,p=1$O1C1Bc0hTQxbHe9sQLl1UA$"
+    "SGrnIXZg08J+UVqiH5P/UETht844dA058prLn6HgivE";
 
 ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
                             struct ims_user_info *info)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char a[IMS_USERS_ADDR_MAX + 1];
 	redisReply *rs[2] = {NULL, NULL};
 	json_t *pj = NULL;
@@ -797,7 +837,6 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 	ims_status rc, found;
 
 	memset(info, 0, sizeof *info);
-	pthread_once(&once, dummy_init);
 	if (pwlen > IMS_USERS_PASSWORD_MAX)
 		return IMS_EPERM;
 	found = canon(u, addr, a);
@@ -831,8 +870,7 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 	}
 	rc = IMS_EPERM;
 	if (!stored) {
-		if (dummy_hash[0] &&
-		    crypto_pwhash_str_verify(dummy_hash, password ? password : "", pwlen) == 0)
+		if (crypto_pwhash_str_verify(dummy_hash, password ? password : "", pwlen) == 0)
 			rc = IMS_EPERM; /* the same either way: there is no account */
 		goto out;
 	}

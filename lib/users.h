@@ -90,6 +90,20 @@ ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool di
 /* Reads an account into *info.  IMS_ENOTFOUND when there is none. */
 ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info);
 
+/* Dovecot's userdb fields of an account, from its ims:{ADDR}:userdb
+ * record (kept while the account is disabled: mail is still delivered). */
+struct ims_userdb {
+	char uid[16];
+	char gid[16];
+	char home[1024];
+};
+
+/* Reads addr's userdb record into *out (ims-checkpassword's userdb
+ * answer).  IMS_ENOTFOUND when there is no account, IMS_EFORMAT when the
+ * record is not {"uid","gid","home"} strings that fit, IMS_ETEMP when
+ * Redis failed. */
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out);
+
 /* Verifies a password.  IMS_OK and *info filled when it matches and the
  * account is enabled; IMS_EPERM when the password is wrong, the account
  * does not exist or is disabled (a missing account costs the same hash

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <gmime/gmime.h>
+#include <sodium.h>
 
 #include "compose.h"
 
@@ -85,10 +86,9 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, InternetAddressList *b
 			if (!c->rcpts[c->nrcpts])
 				goto out;
 			c->nrcpts++;
-			internet_address_list_add(t == GMIME_ADDRESS_TYPE_BCC
-			                              ? bcc
-			                              : g_mime_message_get_addresses(m, t),
-			                          a);
+			internet_address_list_add(
+			    t == GMIME_ADDRESS_TYPE_BCC ? bcc : g_mime_message_get_addresses(m, t),
+			    a);
 		}
 		g_object_unref(l);
 		l = NULL;
@@ -166,16 +166,110 @@ static void set_thread(GMimeMessage *m, const char *msgid, const char *refs, int
 	g_string_free(r, TRUE);
 }
 
+/* Whether s has no control bytes. */
+static int printable_utf8(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Whether the parsed ct is the type/subtype that s starts with. */
+static int mime_type_is(GMimeContentType *ct, const char *s)
+{
+	char *t = g_mime_content_type_get_mime_type(ct);
+	size_t n = t ? strlen(t) : 0;
+	int ok =
+	    n && g_ascii_strncasecmp(s, t, n) == 0 && (s[n] == '\0' || s[n] == ';' || s[n] == ' ');
+
+	g_free(t);
+	return ok;
+}
+
+/* The part of one entry of "attachments" ({"filename", "content_type",
+ * "data": standard base64}), or NULL with the reason in err. */
+static GMimeObject *attachment_part(json_t *a, size_t i, char *err, size_t errlen)
+{
+	const char *fn = json_string_value(json_object_get(a, "filename"));
+	const char *type = json_string_value(json_object_get(a, "content_type"));
+	const char *data = json_string_value(json_object_get(a, "data"));
+	size_t dlen = json_string_length(json_object_get(a, "data")), blen = 0;
+	GMimeContentType *ct = NULL;
+	GMimeStream *mem = NULL;
+	GMimeDataWrapper *dw = NULL;
+	GMimePart *p = NULL;
+	unsigned char *bin = NULL;
+
+	if (!json_is_object(a) || !fn || !data) {
+		snprintf(err, errlen, "attachments[%zu]: an object with filename and data", i);
+		return NULL;
+	}
+	if (!*fn || strlen(fn) > 255 || strpbrk(fn, "\"/\\") || !printable_utf8(fn)) {
+		snprintf(err, errlen,
+		         "attachments[%zu]: filename must be 1-255 bytes, one line, no path", i);
+		return NULL;
+	}
+	/* GMime's parser falls back to text/plain: the type must be what was given */
+	if (type && (strlen(type) > 255 || !(ct = g_mime_content_type_parse(NULL, type)) ||
+	             !mime_type_is(ct, type))) {
+		snprintf(err, errlen, "attachments[%zu]: content_type is not a MIME type", i);
+		goto out;
+	}
+	bin = malloc(dlen / 4 * 3 + 3);
+	if (!bin || sodium_base642bin(bin, dlen / 4 * 3 + 3, data, dlen, NULL, &blen, NULL,
+	                              sodium_base64_VARIANT_ORIGINAL) != 0) {
+		snprintf(err, errlen, "attachments[%zu]: data is not base64", i);
+		goto out;
+	}
+	p = g_mime_part_new_with_type(ct ? g_mime_content_type_get_media_type(ct) : "application",
+	                              ct ? g_mime_content_type_get_media_subtype(ct)
+	                                 : "octet-stream");
+	mem = g_mime_stream_mem_new_with_buffer((const char *)bin, blen);
+	dw = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(p, dw);
+	g_mime_part_set_filename(p, fn); /* also Content-Disposition: attachment */
+	g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_BASE64);
+out:
+	if (dw)
+		g_object_unref(dw);
+	if (mem)
+		g_object_unref(mem);
+	if (ct)
+		g_object_unref(ct);
+	free(bin);
+	return p ? GMIME_OBJECT(p) : NULL;
+}
+
+static ims_status compose(const char *from, json_t *j, const char *parent_msgid,
+                          const char *parent_refs, int reply, int draft, struct ims_composed *out,
+                          char *err, size_t errlen);
+
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
                        size_t errlen)
 {
-	return ims_compose_thread(from, j, NULL, NULL, 0, out, err, errlen);
+	return compose(from, j, NULL, NULL, 0, 0, out, err, errlen);
+}
+
+ims_status ims_compose_draft(const char *from, json_t *j, struct ims_composed *out, char *err,
+                             size_t errlen)
+{
+	return compose(from, j, NULL, NULL, 0, 1, out, err, errlen);
 }
 
 ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
                               const char *parent_refs, int reply, struct ims_composed *out,
                               char *err, size_t errlen)
 {
+	return compose(from, j, parent_msgid, parent_refs, reply, 0, out, err, errlen);
+}
+
+static ims_status compose(const char *from, json_t *j, const char *parent_msgid,
+                          const char *parent_refs, int reply, int draft, struct ims_composed *out,
+                          char *err, size_t errlen)
+{
+	json_t *atts = json_object_get(j, "attachments");
+	GMimeObject *body = NULL;
 	GMimeMessage *m = NULL;
 	GMimeFormatOptions *fo = NULL;
 	GDateTime *now = NULL;
@@ -205,8 +299,15 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		snprintf(err, errlen, "text and html must be strings");
 		goto out;
 	}
-	if (!text && !html) {
+	if (!text && !html && !draft) {
 		snprintf(err, errlen, "text or html is required");
+		goto out;
+	}
+	if (!text && !html)
+		text = "";
+	if (atts && (!json_is_array(atts) || json_array_size(atts) > IMS_COMPOSE_MAX_ATTACHMENTS)) {
+		snprintf(err, errlen, "attachments: a list of at most %d",
+		         IMS_COMPOSE_MAX_ATTACHMENTS);
 		goto out;
 	}
 	m = g_mime_message_new(TRUE);
@@ -226,7 +327,7 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, bcc, json_object_get(j, "bcc"), out, err, errlen,
 	              "bcc"))
 		goto out;
-	if (out->nrcpts == 0) {
+	if (out->nrcpts == 0 && !draft) {
 		snprintf(err, errlen, "at least one recipient is required");
 		goto out;
 	}
@@ -245,14 +346,26 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		g_mime_multipart_add(alt, hp);
 		g_object_unref(tp);
 		g_object_unref(hp);
-		g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
-		g_object_unref(alt);
+		body = GMIME_OBJECT(alt);
 	} else {
-		GMimeObject *p = text_part(text ? "plain" : "html", text ? text : html);
-
-		g_mime_message_set_mime_part(m, p);
-		g_object_unref(p);
+		body = text_part(text ? "plain" : "html", text ? text : html);
 	}
+	if (json_array_size(atts)) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		body = GMIME_OBJECT(mixed);
+		for (size_t i = 0; i < json_array_size(atts); i++) {
+			GMimeObject *a = attachment_part(json_array_get(atts, i), i, err, errlen);
+
+			if (!a)
+				goto out;
+			g_mime_multipart_add(mixed, a);
+			g_object_unref(a);
+		}
+	}
+	g_mime_message_set_mime_part(m, body);
 	fo = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	s = g_mime_object_to_string(GMIME_OBJECT(m), fo);
@@ -289,6 +402,8 @@ out:
 	g_free(mid);
 	if (bcc)
 		g_object_unref(bcc);
+	if (body)
+		g_object_unref(body);
 	if (now)
 		g_date_time_unref(now);
 	if (fo)

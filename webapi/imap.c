@@ -27,8 +27,13 @@ struct conn {
 	char folder[FOLDER_MAX + 1]; /* open (EXAMINE), "" when none */
 	char guid[33];               /* the open folder's mailbox GUID */
 	uint32_t uidvalidity;        /* ... as it was when guid was read */
-	time_t used;                 /* last released */
-	int busy;                    /* taken by a request */
+	/* the last page read on this connection (rows lo..hi, read when the
+	 * folder had exists messages), or NULL; valid while the folder is
+	 * open and NOOP reports no change */
+	json_t *page;
+	unsigned long page_lo, page_hi, page_exists;
+	time_t used; /* last released */
+	int busy;    /* taken by a request */
 };
 
 struct ims_imap {
@@ -51,6 +56,8 @@ static void session_close(struct conn *c)
 	c->s = NULL;
 	c->folder[0] = c->guid[0] = '\0';
 	c->uidvalidity = 0;
+	json_decref(c->page);
+	c->page = NULL;
 }
 
 /* Closes c's session and empties the slot (lock held, or at the end). */
@@ -264,6 +271,13 @@ static void flags_text(struct mailimap_msg_att_dynamic *dyn, char *out, size_t o
 		case MAILIMAP_FLAG_ANSWERED: name = "\\Answered"; break;
 		case MAILIMAP_FLAG_DELETED: name = "\\Deleted"; break;
 		case MAILIMAP_FLAG_DRAFT: name = "\\Draft"; break;
+		case MAILIMAP_FLAG_KEYWORD: /* Dovecot's attachment detection (10-ims.conf) */
+			if (ff->fl_flag->fl_data.fl_keyword &&
+			    strcmp(ff->fl_flag->fl_data.fl_keyword, "$HasAttachment") == 0)
+				name = "$HasAttachment";
+			else
+				continue;
+			break;
 		default: continue;
 		}
 		n += (size_t)snprintf(out + n, n < outlen ? outlen - n : 0, "%s%s", n ? " " : "",
@@ -275,15 +289,41 @@ static void flags_text(struct mailimap_msg_att_dynamic *dyn, char *out, size_t o
 	}
 }
 
-/* Text as a JSON string, "" when absent or not UTF-8 (jansson refuses
- * those; the doveadm path does the same). */
+/* Text as a JSON string: bytes that are not UTF-8 become U+FFFD, as
+ * doveadm's JSON gives them, so both paths show the same item; "" when
+ * absent. */
 static json_t *text_or_empty(const char *v, gssize n)
 {
-	json_t *j = v && g_utf8_validate(v, n, NULL)
-	                ? (n < 0 ? json_string(v) : json_stringn(v, (size_t)n))
-	                : NULL;
+	json_t *j = NULL;
 
+	if (v && g_utf8_validate(v, n, NULL)) {
+		j = n < 0 ? json_string(v) : json_stringn(v, (size_t)n);
+	} else if (v) {
+		gchar *fixed = g_utf8_make_valid(v, n);
+
+		j = json_string(fixed);
+		g_free(fixed);
+	}
 	return j ? j : json_string("");
+}
+
+/* Appends an envelope's display name as RFC 5322 writes it: quoted (with
+ * '"' and '\\' escaped) when it holds a special, so "Doe, Jane" stays one
+ * name and not two addresses; encoded words stay as they are (mailbox.c
+ * decodes them, as for the doveadm path). */
+static void append_name(GString *s, const char *name)
+{
+	if (!name[strcspn(name, "()<>[]:;@\\,.\"")]) {
+		g_string_append(s, name);
+		return;
+	}
+	g_string_append_c(s, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(s, '\\');
+		g_string_append_c(s, *p);
+	}
+	g_string_append_c(s, '"');
 }
 
 /* An envelope address list as header text: "Name <box@host>, ...". */
@@ -301,10 +341,10 @@ static json_t *addresses(clist *list)
 		host = a->ad_host_name ? a->ad_host_name : "";
 		if (s->len)
 			g_string_append(s, ", ");
-		if (a->ad_personal_name && *a->ad_personal_name)
-			g_string_append_printf(s, "%s <%s@%s>", a->ad_personal_name,
-			                       a->ad_mailbox_name, host);
-		else
+		if (a->ad_personal_name && *a->ad_personal_name) {
+			append_name(s, a->ad_personal_name);
+			g_string_append_printf(s, " <%s@%s>", a->ad_mailbox_name, host);
+		} else
 			g_string_append_printf(s, "%s@%s", a->ad_mailbox_name, host);
 	}
 	j = text_or_empty(s->str, (gssize)s->len);
@@ -466,6 +506,8 @@ static ims_status sync_folder(struct conn *c, const char *folder, ims_imap_guid_
 
 	if (strcmp(c->folder, folder) != 0) {
 		c->folder[0] = '\0';
+		json_decref(c->page);
+		c->page = NULL;
 		r = mailimap_examine(c->s, folder);
 		if (r == MAILIMAP_ERROR_EXAMINE)
 			return IMS_ENOTFOUND;
@@ -475,10 +517,20 @@ static ims_status sync_folder(struct conn *c, const char *folder, ims_imap_guid_
 		}
 		snprintf(c->folder, sizeof c->folder, "%s", folder);
 	} else {
+		struct mailimap_response_info *ri;
+
 		r = mailimap_noop(c->s);
 		if (r != MAILIMAP_NO_ERROR || !c->s->imap_selection_info) {
 			snprintf(err, errlen, "imap: NOOP failed (%d)", r);
 			return IMS_ETEMP;
+		}
+		/* what the NOOP reported: expunges and flag changes (untagged
+		 * FETCH) by any session; new mail shows in EXISTS (below) */
+		ri = c->s->imap_response_info;
+		if (!ri || (ri->rsp_expunged && clist_count(ri->rsp_expunged)) ||
+		    (ri->rsp_fetch_list && clist_count(ri->rsp_fetch_list))) {
+			json_decref(c->page);
+			c->page = NULL;
 		}
 	}
 	/* libetpan keeps EXISTS (and counts EXPUNGEs) in the selection info */
@@ -495,25 +547,37 @@ static ims_status sync_folder(struct conn *c, const char *folder, ims_imap_guid_
 	return IMS_OK;
 }
 
-/* One page on c (busy, logged in). */
+/* One page on c (busy, logged in): *rows gets a reference to the rows
+ * (shared with c's cache; nobody changes them). */
 static ims_status page(struct conn *c, const char *folder, unsigned long hi, unsigned long count,
-                       ims_imap_guid_fn guid_of, void *ctx, json_t *out, char *err, size_t errlen)
+                       ims_imap_guid_fn guid_of, void *ctx, json_t **rows, char *err, size_t errlen)
 {
 	unsigned long lo, exists = 0;
 	struct mailimap_set *set = NULL;
 	struct mailimap_fetch_type *ft = NULL;
 	clist *result = NULL;
+	json_t *out = NULL;
+	int r, cacheable = 1;
 	ims_status rc = sync_folder(c, folder, guid_of, ctx, &exists, err, errlen);
-	int r;
 
 	if (rc != IMS_OK)
 		return rc;
 	if (hi == 0 || hi > exists)
 		hi = exists;
 	lo = hi > count ? hi - count + 1 : 1;
-	if (hi == 0 || lo > hi)
+	if (c->page && c->page_lo == lo && c->page_hi == hi && c->page_exists == exists) {
+		*rows = json_incref(c->page); /* nothing changed since */
 		return IMS_OK;
+	}
+	json_decref(c->page);
+	c->page = NULL;
 	rc = IMS_ENOMEM;
+	if (!(out = json_array()))
+		goto out;
+	if (hi == 0 || lo > hi) {
+		rc = IMS_OK;
+		goto out;
+	}
 	set = mailimap_set_new_interval((uint32_t)lo, (uint32_t)hi);
 	ft = page_fetch_type();
 	if (!set || !ft)
@@ -529,6 +593,10 @@ static ims_status page(struct conn *c, const char *folder, unsigned long hi, uns
 
 		if (!row || json_array_append_new(out, row) != 0)
 			goto out;
+		/* a flag change another session made during the FETCH comes as
+		 * a row of its own (no UID): fine to show, not to keep */
+		if (!json_object_get(row, "uid"))
+			cacheable = 0;
 	}
 	rc = IMS_OK;
 out:
@@ -538,6 +606,16 @@ out:
 		mailimap_set_free(set);
 	if (ft)
 		mailimap_fetch_type_free(ft);
+	if (rc == IMS_OK && cacheable) {
+		c->page = json_incref(out);
+		c->page_lo = lo;
+		c->page_hi = hi;
+		c->page_exists = exists;
+	}
+	if (rc == IMS_OK)
+		*rows = out;
+	else
+		json_decref(out);
 	return rc;
 }
 
@@ -546,7 +624,6 @@ ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *fol
                           void *ctx, json_t **rows, char *err, size_t errlen)
 {
 	struct conn *c;
-	json_t *out = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*rows = NULL;
@@ -564,26 +641,16 @@ ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *fol
 	for (int attempt = 0; attempt < 2; attempt++) {
 		int reused = c->s != NULL;
 
-		json_decref(out);
-		if (!(out = json_array())) {
-			rc = IMS_ENOMEM;
-			break;
-		}
 		if (!c->s && (rc = login(im, c, err, errlen)) != IMS_OK)
 			break;
-		rc = page(c, folder, hi, count, guid_of, ctx, out, err, errlen);
+		rc = page(c, folder, hi, count, guid_of, ctx, rows, err, errlen);
 		if (rc != IMS_ETEMP || !reused)
 			break;
 		ims_log_info(NULL, "event=imap_reconnect user=%s error=\"%s\"", user, err);
 		session_close(c);
 	}
-	if (rc == IMS_OK) {
-		*rows = out;
-		out = NULL;
-	}
 	/* a half-read answer leaves the stream unusable: only a clean answer
 	 * (or a folder that is not there) keeps the connection */
 	give_back(im, c, rc == IMS_OK || rc == IMS_ENOTFOUND);
-	json_decref(out);
 	return rc;
 }

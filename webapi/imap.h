@@ -63,8 +63,10 @@ typedef ims_status (*ims_imap_guid_fn)(void *ctx, const char *user, const char *
 /* Opens folder for user on a pooled connection (synced with what other
  * clients did) and fetches the count messages up to sequence number hi
  * (cut to the folder's size; 0 = the last).  *rows gets an array of rows,
- * oldest first (the caller's), each with the folder's "mailbox-guid" from
- * guid_of.  IMS_ENOTFOUND: no such folder; IMS_ELIMIT: the pool (or the
+ * oldest first, each with the folder's "mailbox-guid" from guid_of: the
+ * caller's reference, read-only (the connection keeps the same rows and
+ * answers them again while its NOOP reports no expunge, flag change or
+ * new mail).  IMS_ENOTFOUND: no such folder; IMS_ELIMIT: the pool (or the
  * user's share of it) is in use; IMS_ETEMP: the connection failed (err
  * says why).  On either of the last two the caller falls back to doveadm. */
 ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *folder,

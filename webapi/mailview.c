@@ -24,6 +24,8 @@ struct walk {
 	json_t *attachments;
 	int parts;
 	int truncated;
+	long want;         /* ims_mailview_attachment: the index wanted, else -1 */
+	GByteArray *found; /* its content */
 };
 
 /* Decoded, UTF-8 content of a part, at most max bytes (plus one, so the
@@ -31,8 +33,7 @@ struct walk {
  * GMime's charset filter; text that is still not UTF-8 (no charset, a
  * wrong one, or one iconv does not know) by GMime's 8-bit decoder with opts'
  * fallback charsets.  The caller frees it (g_byte_array_free). */
-static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8,
-                              GMimeParserOptions *opts)
+static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8, GMimeParserOptions *opts)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem, *filtered;
@@ -107,6 +108,10 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		const char *fn = g_mime_part_get_filename(part);
 		int is_att = (disp && g_ascii_strcasecmp(disp, "attachment") == 0) || fn;
 
+		if (!is_att && w->want >= 0 &&
+		    (g_mime_content_type_is_type(ct, "text", "plain") ||
+		     g_mime_content_type_is_type(ct, "text", "html")))
+			goto out; /* only the attachments are wanted */
 		if (!is_att && g_mime_content_type_is_type(ct, "text", "plain")) {
 			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX, 1, w->opts);
 
@@ -137,7 +142,13 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 			                                utf8_json(fn, -1), "content_type",
 			                                utf8_json(type, -1), "size",
 			                                (json_int_t)b->len));
-			g_byte_array_free(b, TRUE);
+			if (w->want >= 0 && !w->found &&
+			    json_array_size(w->attachments) == (size_t)w->want + 1) {
+				w->found = b;
+				b = NULL;
+			}
+			if (b)
+				g_byte_array_free(b, TRUE);
 		}
 		goto out;
 	}
@@ -192,6 +203,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 	ims_status rc = IMS_EFORMAT;
 
 	*out = NULL;
+	w.want = -1;
 	w.opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
 	msg = ims_mime_parse(raw, len, w.opts, &limited);
@@ -273,6 +285,47 @@ out:
 		g_string_free(w.html, TRUE);
 	if (msg)
 		g_object_unref(msg);
+	g_mime_parser_options_free(w.opts);
+	return rc;
+}
+
+ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, char **data,
+                                   size_t *dlen)
+{
+	struct walk w = {0};
+	bool limited = false;
+	GMimeMessage *msg;
+	ims_status rc = IMS_ENOTFOUND;
+
+	*data = NULL;
+	*dlen = 0;
+	if (index >= IMS_MAILVIEW_PARTS_MAX)
+		return rc;
+	w.opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
+	if (!(msg = ims_mime_parse(raw, len, w.opts, &limited))) {
+		g_mime_parser_options_free(w.opts);
+		return rc;
+	}
+	w.want = (long)index;
+	w.attachments = json_array();
+	if (!w.attachments) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	g_mime_message_foreach(msg, on_part, &w);
+	if (w.found) {
+		rc = IMS_ENOMEM;
+		if ((*data = malloc(w.found->len ? w.found->len : 1))) {
+			memcpy(*data, w.found->data, w.found->len);
+			*dlen = w.found->len;
+			rc = IMS_OK;
+		}
+		g_byte_array_free(w.found, TRUE);
+	}
+out:
+	json_decref(w.attachments);
+	g_object_unref(msg);
 	g_mime_parser_options_free(w.opts);
 	return rc;
 }

@@ -31,4 +31,10 @@
  */
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out);
 
+/* The decoded content of attachment number index (as listed in
+ * "attachments") of a raw message: *data (the caller's, free()) and *dlen.
+ * IMS_ENOTFOUND when there is no such attachment or it is a message part. */
+ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, char **data,
+                                   size_t *dlen);
+
 #endif

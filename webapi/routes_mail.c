@@ -12,6 +12,8 @@
  * a user wrote into their own message cannot show someone else's scan. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +313,49 @@ void ims_route_email_raw(struct ims_req *r)
 		memcpy(buf, json_string_value(t) ? json_string_value(t) : "", len);
 		r->disposition = "attachment; filename=\"message.eml\"";
 		ims_req_take(r, 200, "message/rfc822", buf, len);
+	}
+	json_decref(m);
+}
+
+/* GET /emails/{id}/attachments/{n}: the n-th attachment of
+ * GET /emails/{id}'s list, decoded, always as application/octet-stream and
+ * Content-Disposition: attachment (never rendered in the UI's origin). */
+void ims_route_email_attachment(struct ims_req *r)
+{
+	struct ims_dove *d;
+	struct ims_msgref ref;
+	json_t *m = NULL;
+	char err[256], *end, *data = NULL;
+	const char *text;
+	unsigned long n;
+	size_t len = 0;
+	ims_status rc;
+
+	errno = 0;
+	n = strtoul(r->params[1], &end, 10);
+	if (!msg_ref(r, &ref))
+		return;
+	if (*end || errno || r->params[1][0] < '0' || r->params[1][0] > '9') {
+		ims_req_error(r, 404, "no such attachment");
+		return;
+	}
+	if (!(d = dove(r)))
+		return;
+	rc = ims_mbox_fetch(d, r->who.sub, &ref, false, &m, err, sizeof err);
+	if (rc != IMS_OK) {
+		mail_failed(r, rc, err, "message");
+		return;
+	}
+	text = json_string_value(json_object_get(m, "text"));
+	rc = ims_mailview_attachment(
+	    text ? text : "", json_string_length(json_object_get(m, "text")), n, &data, &len);
+	if (rc == IMS_OK) {
+		r->disposition = "attachment";
+		ims_req_take(r, 200, "application/octet-stream", data, len);
+	} else if (rc == IMS_ENOTFOUND) {
+		ims_req_error(r, 404, "no such attachment");
+	} else {
+		ims_req_error(r, 500, "out of memory");
 	}
 	json_decref(m);
 }

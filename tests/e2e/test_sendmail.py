@@ -223,7 +223,8 @@ def main():
     global env, sm, dove, milter, sink
     with Env() as e:
         env = e
-        dove = Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail")).start()
+        # every part is the Env's to stop (by PID), also when set-up fails
+        dove = e.own(Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail"))).start()
         common.wait_unix_socket(dove.ims_lmtp)
         e.api.stop()
         e.api.extra.update({"quarantine.lmtp": f"unix:{dove.ims_lmtp}"})
@@ -241,24 +242,18 @@ def main():
             f.write(os.urandom(32))
         os.chmod(links_key, 0o600)
         sock = e.tmp.join("ims-milter.sock")
-        milter = hmilter.Milter(e.tmp, e.redis, model, unix_socket=sock, extra=(
+        milter = e.own(hmilter.Milter(e.tmp, e.redis, model, unix_socket=sock, extra=(
             "[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
             "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n"
             f"[dkim]\nkeys = example.test:ims:{key}\n"
             f"[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
-            f"key_file = {links_key}\n"), check_recipients=True).start()
-        sink = SmtpSink().start()
-        sm = Sendmail(e.tmp, sock, sink.port, users={ALICE: PASSWORD}).start()
-        try:
-            run([test_inbound_scanned, test_links_rewritten, test_gtube_rejected, test_held_once_and_released,
-                 test_outbound_signed, test_unknown_local_recipient_refused,
-                 test_registry_down_tempfails_rcpt, test_milter_down_tempfails])
-        finally:
-            sm.stop()
-            sink.stop()
-            if milter:
-                milter.stop()
-            dove.stop()
+            f"key_file = {links_key}\n"), check_recipients=True)).start()
+        sink = e.own(SmtpSink()).start()
+        sm = e.own(Sendmail(e.tmp, sock, sink.port, users={ALICE: PASSWORD})).start()
+        run([test_inbound_scanned, test_links_rewritten, test_gtube_rejected,
+             test_held_once_and_released, test_outbound_signed,
+             test_unknown_local_recipient_refused, test_registry_down_tempfails_rcpt,
+             test_milter_down_tempfails])
 
 
 if __name__ == "__main__":

@@ -43,12 +43,30 @@ def srcdir():
     return os.environ.get("top_srcdir", ".")
 
 
+def auth_driver(redis):
+    """How a test's Dovecot reads the user registry: IMS_TEST_DOVECOT_AUTH
+    ("dict" or "checkpassword"; tests/cluster.mk's .checkpassword entries),
+    else checkpassword on a Redis Cluster (dict-redis talks to one server)
+    and dict on one redis-server."""
+    a = os.environ.get("IMS_TEST_DOVECOT_AUTH", "")
+    if a:
+        if a not in ("dict", "checkpassword"):
+            raise ValueError(f"IMS_TEST_DOVECOT_AUTH={a}: dict or checkpassword")
+        return a
+    return "checkpassword" if getattr(redis, "is_cluster", False) else "dict"
+
+
 class Dovecot:
     def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra="",
-                 feedback=None):
+                 feedback=None, auth=None, local_domains="example.test"):
         """extra: more dovecot.conf text (the quick-start stack adds Sieve);
         feedback: (path of the ims binary, path of the ims.conf it reads)
-        turns on IMAPSieve feedback on moves into and out of Junk."""
+        turns on IMAPSieve feedback on moves into and out of Junk;
+        auth: how Dovecot reads the user registry, "dict" (dict-redis,
+        dict-ims.conf.ext) or "checkpassword" (ims-checkpassword,
+        auth-ims-checkpassword.conf.ext); by default auth_driver()."""
+        self.auth_driver = auth or auth_driver(redis)
+        self.local_domains = local_domains
         self.tmp = tmp
         self.feedback = feedback
         self.extra = extra
@@ -86,6 +104,8 @@ class Dovecot:
         os.chmod(self.sock_dir, 0o750)
         os.chown(self.sock_dir, 0, grp.getgrnam("postfix").gr_gid if postfix else 0)
         shipped = os.path.join(srcdir(), "mta-config", "dovecot")
+        if self.auth_driver == "checkpassword":
+            return self.write_conf_checkpassword(shipped)
         with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
             dict_conf = f.read()
         # dict-redis sends AUTH with a password only: the default user,
@@ -98,6 +118,46 @@ class Dovecot:
         with open(os.path.join(shipped, "10-ims.conf")) as f:
             ims_conf = f.read()
         ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
+        self.write_conf_common(shipped, ims_conf)
+
+    def write_conf_checkpassword(self, shipped):
+        """10-ims.conf with its dict passdb/userdb replaced by
+        auth-ims-checkpassword.conf.ext, as docs/operations.md says for a
+        registry on a Redis Cluster; ims-checkpassword of the build tree
+        reads an ims.conf of its own (0640 root:dovecot: the auth process
+        runs as dovecot) with this Redis's [redis] section."""
+        prog = os.path.join(common.builddir(), "cli", "ims-checkpassword")
+        if not os.access(prog, os.X_OK):
+            raise RuntimeError(f"{prog} not built")
+        section = self.redis.conf_section()
+        if self.redis.auth:
+            # the auth process reads the Redis password: a copy it may read
+            pw_path = os.path.join(self.dir, "ims-auth-redis.password")
+            _write_private(pw_path, self.redis.password + "\n", group="dovecot")
+            section = section.replace(f"password_file = {self.redis.password_file}",
+                                      f"password_file = {pw_path}")
+        auth_ims = os.path.join(self.dir, "ims-auth.conf")
+        _write_private(auth_ims, f"{section}\n[milter]\nlocal_domains = {self.local_domains}\n",
+                       group="dovecot")
+        with open(os.path.join(shipped, "auth-ims-checkpassword.conf.ext")) as f:
+            ext = f.read()
+        ext = ext.replace("/usr/sbin/ims-checkpassword", prog)
+        ext = ext.replace("/etc/ims/dovecot-auth.conf", auth_ims)
+        ext_path = os.path.join(self.dir, "auth-ims-checkpassword.conf.ext")
+        _write_private(ext_path, ext, group="dovecot")
+        with open(os.path.join(shipped, "10-ims.conf")) as f:
+            ims_conf = f.read()
+        ims_conf, n = re.subn(r"^passdb \{\n  driver = dict\n.*?\n\}\nuserdb \{\n  driver = dict\n"
+                              r".*?\n\}\n", f"!include {ext_path}\n", ims_conf,
+                              flags=re.M | re.S)
+        if n != 1:
+            raise RuntimeError("10-ims.conf: no dict passdb/userdb blocks to replace")
+        # the auth process forks ims-checkpassword, which may be built with
+        # AddressSanitizer (no address-space limit possible)
+        self.write_conf_common(shipped, ims_conf, "service auth {\n  vsz_limit = 0\n}\n")
+
+    def write_conf_common(self, shipped, ims_conf, more=""):
+        postfix = _have_user("postfix")
         # the master user ims-webapi sends as (password self.master_password)
         master = os.path.join(self.dir, "ims-master-users")
         pw = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", self.master_password],
@@ -136,7 +196,7 @@ default_internal_user = dovecot
 # "user*master" logins too, so tests see that the master passdb refuses them
 auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
-{imapsieve}service imap-login {{
+{imapsieve}{more}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -237,11 +297,17 @@ auth_master_user_separator = *
         if r.returncode != 0:
             with open(os.path.join(self.dir, "start.out")) as f:
                 raise RuntimeError(f"dovecot failed: {f.read()}\n{self.read_log()}")
-        common.wait_file(os.path.join(self.dir, "run", "master.pid"))
-        with open(os.path.join(self.dir, "run", "master.pid")) as f:
-            self.pid = int(f.read().strip())
-        common.wait_port(self.imap_port)
-        common.wait_unix_socket(self.imap_socket)
+        # the daemon runs from here on: whatever fails next, stop it by PID
+        try:
+            common.wait_file(os.path.join(self.dir, "run", "master.pid"))
+            with open(os.path.join(self.dir, "run", "master.pid")) as f:
+                self.pid = int(f.read().strip())
+            common.wait_port(self.imap_port)
+            common.wait_unix_socket(self.imap_socket)
+        except BaseException:
+            self.stop()
+            common.stop_leftovers(self.conf)
+            raise
         return self
 
     def webapi_conf(self, imap=False):

@@ -84,6 +84,11 @@ class Redis:
         r = subprocess.run([*self.cli_argv(), *args], capture_output=True, text=True)
         return r.stdout
 
+    def acl_setuser(self, user, *rules):
+        """ACL SETUSER user rules... (a user of the test's own; lost at a
+        restart, as it is not in redis.conf)."""
+        return self.cli("ACL", "SETUSER", user, "reset", *rules)
+
     def stop(self):
         if self.proc:
             common.stop_pid(self.proc.pid)

@@ -290,6 +290,11 @@ class RedisCluster:
         r = subprocess.run([*self.cli_argv(), *args], capture_output=True, text=True)
         return r.stdout
 
+    def acl_setuser(self, user, *rules):
+        """ACL SETUSER on every node (a cluster does not share its ACL)."""
+        return "".join(n.cli("ACL", "SETUSER", user, "reset", *rules) for n in self.nodes
+                       if n.alive())
+
     def stop(self):
         for n in self.nodes:
             n.stop()

@@ -73,7 +73,9 @@ def main():
         with open(conf, "w") as f:
             f.write(f"[log]\ntarget = stderr\n\n"
                     f"[milter]\nsocket = unix:{sockpath}\nuser = nobody\npidfile = {pidfile}\n"
-                    f"local_domains = example.test\n\n[dns]\nnameservers = 127.0.0.1:9\n\n"
+                    # accept.lua's recipients have no account (as harness.milter does)
+                    f"local_domains = example.test\nreject_unknown_recipients = no\n\n"
+                    f"[dns]\nnameservers = 127.0.0.1:9\n\n"
                     f"{redis.conf_section()}\n[classifier]\nmodel = {model}\n")
         exe = os.path.join(hmilter.builddir(), "milter/ims-milter")
         r = subprocess.run([exe, "-c", conf], capture_output=True, text=True, timeout=30)

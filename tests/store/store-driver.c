@@ -8,6 +8,10 @@
  *   pipe CMD ARG... ; CMD ...  ims_store_run without IMS_STORE_ATOMIC
  *   masters                    ims_store_masters
  *   at I CMD ARG...            ims_store_cmdv_at
+ *   threads T N PREFIX         T threads share the handle, each runs N
+ *                              rounds of INCR, a MULTI/EXEC block and GET
+ *                              on its own key (PREFIX{tT}:n): "OK" when
+ *                              every answer was right, else the first error
  *
  * Answers: "OK" and the replies as text (nil as "(nil)", arrays as
  * "[a,b]"), or "ERR <status> <message>" (status as ims_strstatus).
@@ -15,6 +19,7 @@
 #include "config.h"
 
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +75,74 @@ static struct ims_store_txn *build(char **w, int from, int n)
 	return t;
 }
 
+struct worker {
+	struct ims_store *st;
+	int id, rounds;
+	const char *prefix;
+	char err[512];
+};
+
+/* One thread of "threads": its counter must end at 2 * rounds. */
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	char key[256];
+	struct redisReply *r = NULL;
+
+	snprintf(key, sizeof key, "%s{t%d}:n", w->prefix, w->id);
+	for (int i = 0; i < w->rounds && !w->err[0]; i++) {
+		const char *incr[] = {"INCR", key}, *get[] = {"GET", key};
+		struct ims_store_txn *t = ims_store_txn_new();
+		ims_status rc;
+
+		rc = ims_store_cmdv(w->st, &r, 2, incr, NULL, w->err, sizeof w->err);
+		ims_store_reply_free(r);
+		if (rc != IMS_OK)
+			break;
+		ims_store_txn_cmd(t, "INCR");
+		ims_store_txn_str(t, key);
+		ims_store_txn_cmd(t, "EXPIRE");
+		ims_store_txn_str(t, key);
+		ims_store_txn_str(t, "600");
+		rc = ims_store_exec(w->st, t, w->err, sizeof w->err);
+		ims_store_txn_free(t);
+		if (rc != IMS_OK)
+			break;
+		rc = ims_store_cmdv(w->st, &r, 2, get, NULL, w->err, sizeof w->err);
+		if (rc == IMS_OK &&
+		    (r->type != REDIS_REPLY_STRING || strtol(r->str, NULL, 10) != 2 * (i + 1)))
+			snprintf(w->err, sizeof w->err, "%s is %s after %d rounds", key,
+			         r->type == REDIS_REPLY_STRING ? r->str : "not a string", i + 1);
+		ims_store_reply_free(r);
+	}
+	return NULL;
+}
+
+static void threads(struct ims_store *st, int nt, int rounds, const char *prefix)
+{
+	struct worker w[64];
+	pthread_t tid[64];
+	const char *first = NULL;
+
+	if (nt < 1 || nt > 64) {
+		fputs("ERR usage", stdout);
+		return;
+	}
+	for (int i = 0; i < nt; i++) {
+		w[i] = (struct worker){.st = st, .id = i, .rounds = rounds, .prefix = prefix};
+		pthread_create(&tid[i], NULL, work, &w[i]);
+	}
+	for (int i = 0; i < nt; i++) {
+		pthread_join(tid[i], NULL);
+		if (w[i].err[0] && !first)
+			first = w[i].err;
+	}
+	if (first)
+		printf("ERR %s", first);
+	else
+		fputs("OK", stdout);
+}
+
 static void one_line(struct ims_store *st, char *line)
 {
 	char *w[MAX_WORDS], *save = NULL, err[512] = "";
@@ -101,6 +174,8 @@ static void one_line(struct ims_store *st, char *line)
 			put_reply(r);
 		}
 		ims_store_reply_free(r);
+	} else if (strcmp(w[0], "threads") == 0 && n == 4) {
+		threads(st, (int)strtol(w[1], NULL, 10), (int)strtol(w[2], NULL, 10), w[3]);
 	} else if (strcmp(w[0], "masters") == 0) {
 		printf("OK %zu", ims_store_masters(st));
 	} else if (strcmp(w[0], "txn") == 0) {

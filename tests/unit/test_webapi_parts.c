@@ -248,11 +248,10 @@ static void test_mailview_charsets(void)
 	check_view("Subject: caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nna\xc3\xafve\r\n",
 	           "café", "naïve");
 	/* declared US-ASCII, sent as 8-bit anyway */
-	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL,
-	           "Köln");
+	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL, "Köln");
 	/* a charset iconv does not know: the bytes are still read */
-	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n",
-	           NULL, "Köln");
+	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n", NULL,
+	           "Köln");
 }
 
 static void test_compose(void)
@@ -302,6 +301,69 @@ static void test_compose(void)
 	json_decref(j);
 	j = json_pack("{s:i, s:s}", "to", 5, "text", "x");
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
+}
+
+/* Attachments on send (base64 in the JSON), drafts without recipients, and
+ * the attachment read back from the composed message (GET
+ * /emails/{id}/attachments/{n}). */
+static void test_compose_attachments(void)
+{
+	struct ims_composed c;
+	char err[256], *data = NULL;
+	size_t len = 0;
+	json_t *j = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s}]}", "to", "a@example.org",
+	                      "text", "see attached", "attachments", "filename", "menu.txt",
+	                      "content_type", "text/plain", "data", "bWVudTogc291cAo=", "filename",
+	                      "blob.bin", "data", "AAEC/w==");
+	json_t *view = NULL;
+
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(c.raw, "multipart/mixed");
+	CHECK_STR_CONTAINS(c.raw, "filename=menu.txt");
+	CHECK_STR_CONTAINS(c.raw, "bWVudTogc291cAo=");
+	CHECK(ims_mailview_parse(c.raw, c.len, &view) == IMS_OK);
+	CHECK(json_array_size(json_object_get(view, "attachments")) == 2);
+	CHECK(strcmp(json_string_value(json_object_get(view, "text")), "see attached") == 0);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 0, &data, &len) == IMS_OK);
+	CHECK(len == 11 && data && memcmp(data, "menu: soup\n", 11) == 0);
+	free(data);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 1, &data, &len) == IMS_OK);
+	CHECK(len == 4 && data && memcmp(data, "\x00\x01\x02\xff", 4) == 0);
+	free(data);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 2, &data, &len) == IMS_ENOTFOUND);
+	CHECK(ims_mailview_attachment("not a message", 13, 0, &data, &len) == IMS_ENOTFOUND);
+	json_decref(view);
+	ims_composed_free(&c);
+	json_decref(j);
+	/* bad attachments: a clear 400 reason each */
+	{
+		static const char *const bad[][3] = {
+		    {"a.txt", "text/plain", "not base64!"},  {"", "text/plain", "AAAA"},
+		    {"../etc/passwd", "text/plain", "AAAA"}, {"a\r\nb.txt", "text/plain", "AAAA"},
+		    {"a.txt", "not a type", "AAAA"},
+		};
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			j = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "to", "a@example.org",
+			              "text", "x", "attachments", "filename", bad[i][0],
+			              "content_type", bad[i][1], "data", bad[i][2]);
+			CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+			CHECK_STR_CONTAINS(err, "attachments[0]");
+			json_decref(j);
+		}
+		j = json_pack("{s:s, s:s, s:s}", "to", "a@example.org", "text", "x", "attachments",
+		              "x");
+		CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+		json_decref(j);
+	}
+	/* a draft needs neither recipients nor text; a message does */
+	j = json_pack("{s:s}", "subject", "later");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_compose_draft("me@example.test", j, &c, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(c.raw, "Subject: later\r\n");
+	CHECK(c.nrcpts == 0);
+	ims_composed_free(&c);
 	json_decref(j);
 }
 
@@ -382,6 +444,7 @@ int main(void)
 	RUN(test_mailview);
 	RUN(test_mailview_charsets);
 	RUN(test_compose);
+	RUN(test_compose_attachments);
 	RUN(test_jsonw);
 	RUN(test_jsonw_buf);
 	xmlCleanupParser();

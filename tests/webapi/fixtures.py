@@ -72,23 +72,52 @@ class Env:
             if os.geteuid() != 0:
                 common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.tmp = common.TempDir("ims-webapi-test-")
-        self.redis = redis_server(self.tmp, auth=True).start()  # as production: ACL users
-        self.dove = None
-        self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
-        if dovecot:
-            self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
-            self.dove.start()
-            self.api.extra = {**self.dove.webapi_conf(imap), **self.api.extra}
-        self.api.start()
+        self.owned = []
+        self.redis = self.dove = self.api = None
+        try:
+            self.redis = redis_server(self.tmp, auth=True).start()  # as production: ACL users
+            self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
+            if dovecot:
+                self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
+                self.dove.start()
+                self.api.extra = {**self.dove.webapi_conf(imap), **self.api.extra}
+            self.api.start()
+        except BaseException:
+            self.stop_all()
+            self.tmp.close()
+            raise
+
+    def own(self, part):
+        """part (anything with stop(), started or not) is stopped when the Env
+        ends, before the parts the Env made, in reverse order of own(): also
+        when the test or its set-up fails.  Returns part."""
+        self.owned.append(part)
+        return part
+
+    def stop_all(self):
+        """Stops every part by PID, each even when stopping another failed."""
+        for part in reversed(self.owned):
+            try:
+                part.stop()
+            except Exception as ex:  # noqa: BLE001 - stop the others all the same
+                print(f"harness: stopping {type(part).__name__}: {ex}")
+        self.owned = []
+        for part in (self.api, self.dove, self.redis):
+            if part:
+                try:
+                    part.stop()
+                except Exception as ex:  # noqa: BLE001
+                    print(f"harness: stopping {type(part).__name__}: {ex}")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.api.stop()
-        if self.dove:
-            self.dove.stop()
-        self.redis.stop()
+        self.stop_all()
+        # nothing the test started from its temp dir may outlive it
+        left = common.stop_leftovers(self.tmp.path)
+        for pid, cmd in left:
+            print(f"FAIL: PID {pid} was left running (stopped now): {cmd}")
         log = self.api.log()
         failed = exc[0] is not None and not (exc[0] is SystemExit and not exc[1].code)
         sanitizer = "Sanitizer" in log
@@ -98,6 +127,8 @@ class Env:
         self.tmp.close()
         if sanitizer:
             print("FAIL: sanitizer report in the ims-webapi log")
+            sys.exit(1)
+        if left:
             sys.exit(1)
 
     def cli(self, *args):

@@ -172,13 +172,9 @@ def main():
     with Env() as e:
         env = e
         mail_root = os.path.join(e.api.dir, "mail")
-        dove = Dovecot(e.tmp, e.redis, mail_root)
-        try:
-            dove.start()
-            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
-                 test_passwd_disable_delete])
-        finally:
-            dove.stop()
+        dove = e.own(Dovecot(e.tmp, e.redis, mail_root)).start()
+        run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
+             test_passwd_disable_delete])
 
 
 if __name__ == "__main__":

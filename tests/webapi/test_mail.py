@@ -16,6 +16,7 @@ doveadm), idle ones closed, and pages keep coming over IMAP after Dovecot
 restarts."""
 import base64
 import concurrent.futures
+import email.utils
 import imaplib
 import os
 import re
@@ -77,7 +78,7 @@ def imap_subjects(m, folder):
     if int(data[0]) == 0:
         return []
     typ, data = m.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-    return [(part[1].decode().split(":", 1) + [""])[1].strip() for part in data
+    return [(part[1].decode(errors="replace").split(":", 1) + [""])[1].strip() for part in data
             if isinstance(part, tuple)]
 
 
@@ -161,32 +162,76 @@ def imap_sessions(addr):
 
 def test_imap_changes_show_at_once():
     """A page comes over a pooled IMAP connection that keeps the folder
-    open (EXAMINE): what another IMAP client did just before (flags, a
-    move, an expunge, new mail) is on the very next page (NOOP sync), on
-    every pooled connection."""
+    open (EXAMINE) and its last page: what another IMAP client did just
+    before (a flag, a move, an expunge, new mail) is on the very next
+    request of the same page (NOOP sync), on every pooled connection."""
     subj = [f"sync {i}" for i in range(4)]
     for s in subj:
         env.deliver(ALICE, "d@example.org", s)
-    for _ in range(8):  # the folder is open on each pooled connection
-        assert [i["subject"] for i in get("/emails/inbox?limit=4")["items"]] == subj[::-1]
+
+    def pages():
+        """The newest 4, asked often enough to reach every connection."""
+        out = [get("/emails/inbox?limit=4")["items"] for _ in range(8)]
+        assert all(p == out[0] for p in out), out
+        return out[0]
+
+    assert [i["subject"] for i in pages()] == subj[::-1]
     m = imap()
     m.select("INBOX")
     num = lambda s: m.search(None, "SUBJECT", f'"{s}"')[1][0].decode()  # noqa: E731
-    m.store(num("sync 3"), "+FLAGS", "(\\Seen \\Flagged)")
-    typ, data = m._simple_command("MOVE", num("sync 2"), "Junk")
+    m.store(num("sync 3"), "+FLAGS", "(\\Seen \\Flagged)")  # a flag only
+    items = pages()
+    assert items[0]["seen"] is True and items[0]["flagged"] is True, items[0]
+    assert items[1]["seen"] is False
+    m.store(num("sync 3"), "-FLAGS", "(\\Flagged)")
+    assert pages()[0]["flagged"] is False
+    typ, data = m._simple_command("MOVE", num("sync 2"), "Junk")  # an expunge here
     assert typ == "OK", data
+    assert [i["subject"] for i in pages()][:3] == ["sync 3", "sync 1", "sync 0"]
     m.store(num("sync 1"), "+FLAGS", "\\Deleted")
     m.expunge()
     m.logout()
-    env.deliver(ALICE, "d@example.org", "sync 4")
-    for _ in range(8):
-        items = get("/emails/inbox?limit=3")["items"]
-        assert [i["subject"] for i in items] == ["sync 4", "sync 3", "sync 0"], items
-        assert items[1]["seen"] is True and items[1]["flagged"] is True, items[1]
-        assert items[0]["seen"] is False
+    assert [i["subject"] for i in pages()][:2] == ["sync 3", "sync 0"]
+    env.deliver(ALICE, "d@example.org", "sync 4")  # new mail
+    assert [i["subject"] for i in pages()][:3] == ["sync 4", "sync 3", "sync 0"]
+    # a change made on the web (doveadm) shows on the IMAP-read page too
+    newest = pages()[0]
+    r = env.api.request("POST", f"/emails/{newest['id']}/flags", {"flagged": True},
+                        token=token())
+    assert r.status == 204, r
+    assert pages()[0]["flagged"] is True
     assert item("Junk", "sync 2")["folder"] == "Junk"
     assert "event=imap_failed" not in env.api.log(), env.api.log()[-3000:]
     assert "event=imap_login user=alice@example.test" in env.api.log()
+
+
+def test_both_paths_give_the_same_items():
+    """A page over IMAP and the same messages through doveadm (a search
+    reads through doveadm) are the same items: encoded words, a header with
+    bytes that are not UTF-8 (U+FFFD), no subject at all; From and To name
+    the same people (IMAP's envelope gives them without quotes that are not
+    needed, but a name with a comma stays quoted: one address, not two)."""
+    tag = "samepath"
+    raws = [message(f'"Doe, Jane" <jane@example.org>', ALICE, f"{tag} plain"),
+            message("=?utf-8?q?J=C3=BCrgen?= <j@example.org>", ALICE,
+                    f"=?iso-8859-1?q?{tag}_gr=FC=DFe?="),
+            f"From: x@example.org\r\nTo: {ALICE}\r\nSubject: {tag} caf\xe9 8bit\r\n\r\nhi\r\n"
+            .encode("latin-1"),
+            f"From: x@example.org\r\nTo: {ALICE}\r\n\r\nno subject, {tag} in the body\r\n"]
+    for raw in raws:
+        env.deliver(ALICE, "x@example.org", tag, raw=raw)
+    over_imap = get("/emails/inbox?limit=4")["items"]
+    through_doveadm = get(f"/emails?folder=INBOX&q={tag}")["items"]
+    assert len(over_imap) == 4 and len(through_doveadm) == 4, through_doveadm
+    people = lambda v: email.utils.getaddresses([v or ""])  # noqa: E731
+    for a, b in zip(over_imap, through_doveadm):
+        for k in ("from", "to"):
+            assert people(a.pop(k)) == people(b.pop(k)), (k, a, b)
+        assert a == b, (a, b)
+    assert "\ufffd" in over_imap[1]["subject"], over_imap[1]
+    assert over_imap[0]["subject"] is None
+    assert get("/emails/inbox?limit=4")["items"][3]["from"] == '"Doe, Jane" <jane@example.org>'
+
 
 
 def test_users_never_share_a_connection():
@@ -214,7 +259,7 @@ def test_users_never_share_a_connection():
     for addr, ids, subjects in results:
         assert ids and ids <= own[addr], (addr, ids - own[addr])
         other = bob if addr == ALICE else ALICE
-        assert not any(s.startswith(f"for {other}") for s in subjects), (addr, subjects)
+        assert not any((s or "").startswith(f"for {other}") for s in subjects), (addr, subjects)
 
 
 def test_pool_bounds_and_idle():
@@ -658,6 +703,73 @@ def test_secret_files_refused_when_others_can_read():
         r.stdout + r.stderr
 
 
+def test_attachments_and_drafts():
+    """Send with attachments (base64 in the JSON), the list's snippet and
+    attachment marker, an attachment downloaded decoded, drafts saved into
+    Drafts (\\Draft), replaced, and dropped once sent."""
+    t = token()
+    before = len(sink.messages)
+    r = env.api.request("POST", "/emails/send",
+                        {"to": "fay@example.org", "subject": "With files", "text": "Two files.",
+                         "attachments": [{"filename": "menu.txt", "content_type": "text/plain",
+                                          "data": "bWVudTogc291cAo="},
+                                         {"filename": "b.bin", "data": "AAEC/w=="}]}, token=t)
+    assert r.status == 202, r
+    deadline = time.time() + 5
+    while len(sink.messages) == before and time.time() < deadline:
+        time.sleep(0.05)
+    data = sink.messages[-1]["data"].decode()
+    assert "multipart/mixed" in data and "filename=menu.txt" in data, data
+    # a page over IMAP: the paper clip from Dovecot's $HasAttachment keyword
+    item = [m for m in get("/emails/sent")["items"] if m["subject"] == "With files"][0]
+    assert item["attachment"] is True, item
+    # a search (doveadm) also has Dovecot's snippet
+    found = get("/emails?folder=Sent&q=Two%20files")["items"]
+    assert found[0]["attachment"] is True and found[0]["snippet"].startswith("Two files"), found
+    msg = get("/emails/" + item["id"])
+    assert [a["filename"] for a in msg["attachments"]] == ["menu.txt", "b.bin"], msg
+    r = env.api.request("GET", f"/emails/{item['id']}/attachments/1", token=t)
+    assert r.status == 200 and r.body == b"\x00\x01\x02\xff", r
+    assert r.headers.get("Content-Type") == "application/octet-stream", r.headers
+    assert r.headers.get("Content-Disposition") == "attachment", r.headers
+    for n in ("2", "x", "-1", "99999999999999999999"):
+        r = env.api.request("GET", f"/emails/{item['id']}/attachments/{n}", token=t)
+        assert r.status == 404, (n, r)
+    r = env.api.request("GET", f"/emails/{item['id']}/attachments/0", token=token("bob@example.test"))
+    assert r.status == 404, r  # another user's message
+    for bad in ({"to": "a@b.example", "text": "x", "attachments": "x"},
+                {"to": "a@b.example", "text": "x", "attachments": [{"filename": "a", "data": "!!"}]},
+                {"to": "a@b.example", "text": "x",
+                 "attachments": [{"filename": "a/b", "data": "AAAA"}]},
+                {"to": "a@b.example", "text": "x", "draft": "nope"}):
+        r = env.api.request("POST", "/emails/send", bad, token=t)
+        assert r.status == 400, (bad, r)
+    # a draft: no recipient needed, \Draft and \Seen, found again by its id
+    r = env.api.request("POST", "/emails/drafts", {"subject": "Later"}, token=t)
+    assert r.status == 201, r
+    d1 = r.json()["id"]
+    assert d1, r.json()
+    drafts = get("/emails?folder=Drafts")["items"]
+    assert [m["id"] for m in drafts] == [d1] and drafts[0]["draft"] and drafts[0]["seen"], drafts
+    im = imap()
+    assert {"\\Draft", "\\Seen"} <= imap_uid_flags(im, "Drafts", d1), imap_uid_flags(im, "Drafts", d1)
+    im.logout()
+    # saved again: the new one replaces it
+    r = env.api.request("POST", "/emails/drafts",
+                        {"to": "gus@example.org", "subject": "Later", "text": "more", "draft": d1},
+                        token=t)
+    assert r.status == 201, r
+    d2 = r.json()["id"]
+    assert [m["id"] for m in get("/emails?folder=Drafts")["items"]] == [d2]
+    assert get("/emails/" + d2)["to"] == "gus@example.org"
+    # sent: it leaves Drafts
+    r = env.api.request("POST", "/emails/send",
+                        {"to": "gus@example.org", "subject": "Later", "text": "more", "draft": d2},
+                        token=t)
+    assert r.status == 202, r
+    assert get("/emails?folder=Drafts")["items"] == []
+
+
 def main():
     global env, sink
     from harness import common
@@ -679,11 +791,13 @@ def main():
                  dovecot=True, imap=True) as e:
             env = e
             run([test_folders_and_pages, test_imap_changes_show_at_once,
+                 test_both_paths_give_the_same_items,
                  test_users_never_share_a_connection, test_pool_bounds_and_idle,
                  test_dovecot_restart, test_read_message, test_read_non_utf8, test_preview_8bit,
                  test_flags_both_ways,
                  test_move_delete_and_trash, test_search, test_report_is_a_move,
                  test_other_users_message, test_scan_shown_only_to_its_user, test_send,
+                 test_attachments_and_drafts,
                  test_reply_and_forward_thread, test_scan_email,
                  test_secret_files_refused_when_others_can_read])
     finally:

@@ -196,9 +196,9 @@ def main():
             env = e
             dove = e.dove
             model = hmilter.make_model(tmp, 1.0)
-            milter = hmilter.Milter(tmp, e.redis, model, check_recipients=True).start()
+            milter = e.own(hmilter.Milter(tmp, e.redis, model, check_recipients=True)).start()
             sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
-            pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
+            pf = e.own(Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
                 sender_login +
                 # this smtpd plays the shipped submission service
                 "smtpd_sender_restrictions = $mua_sender_restrictions\n"
@@ -207,7 +207,7 @@ def main():
                 "smtpd_sasl_auth_enable = yes\n"
                 "smtpd_sasl_security_options = noanonymous\n"
                 "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} "
-                "{mail_addr} {mail_host} {mail_mailer}\n")).start()
+                "{mail_addr} {mail_host} {mail_mailer}\n"))).start()
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
