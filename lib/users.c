@@ -887,6 +887,11 @@ out:
 	return rc;
 }
 
+const char *ims_users_error(const struct ims_users *u)
+{
+	return u->err[0] ? u->err : "redis failed";
+}
+
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
                           int (*fn)(const struct ims_user_info *info, void *arg), void *arg,
                           bool *more)

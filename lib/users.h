@@ -53,6 +53,10 @@ struct ims_users;
 ims_status ims_users_new(struct ims_store *st, const struct ims_conf *conf, struct ims_users **out);
 void ims_users_free(struct ims_users *u);
 
+/* The store's words for the last failure of u (which settings to look at
+ * when Redis refused us), or a generic text. */
+const char *ims_users_error(const struct ims_users *u);
+
 /* Checks an address and writes its canonical (lower-case) form to out
  * (IMS_USERS_ADDR_MAX + 1 bytes).  IMS_EINVAL when it is not a plain
  * local@domain of [a-z0-9._+-] and a dotted domain, IMS_EPERM when the
