@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "clicks.h"
+#include "dashboard.h"
 #include "urls.h"
 #include "events.h"
 #include "heuristics.h"
@@ -143,7 +144,11 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, 
 {
 	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], evtime[24], keep[16], ttl[24];
 	char *js = click_json(ev);
-	redisReply *rep[16] = {0};
+	redisReply *rep[16 + IMS_DASH_CLICK_CMDS] = {0};
+	const char *dargv[IMS_DASH_CLICK_CMDS][4];
+	int dargc[IMS_DASH_CLICK_CMDS];
+	char dbuf[IMS_DASH_CLICK_BUF];
+	size_t nd = 0;
 	size_t n = 0;
 	ims_status st = IMS_ETEMP;
 	int nuser = ev->user[0] != '\0';
@@ -178,6 +183,11 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, 
 			redisAppendCommandArgv(rc, 4, ltrim, NULL), n++;
 			redisAppendCommandArgv(rc, 3, expire, NULL), n++;
 		}
+		/* the dashboard's click counters (lib/dashboard.h) */
+		ims_dashboard_click_argv(ev->time_ms, ev->verdict, retention_days, dargv, dargc,
+		                         &nd, dbuf);
+		for (size_t i = 0; i < nd; i++)
+			redisAppendCommandArgv(rc, dargc[i], dargv[i], NULL), n++;
 		redisAppendCommandArgv(rc, 1, exec, NULL), n++;
 	}
 	if (ims_rconn_read(rc, rep, n) == IMS_OK && rep[n - 1] &&

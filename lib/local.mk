@@ -18,6 +18,8 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+# the admins' dashboard counters (scans and clicks write, GET /admin/dashboard reads)
+lib_libims_a_SOURCES += lib/dashboard.c lib/dashboard.h
 # the scan counters' key names (lib/scan_store.c writes, webapi reads)
 lib_libims_a_SOURCES += lib/stats.h
 # secret files (JWT key, submission password, DKIM keys): 0600/0640 only

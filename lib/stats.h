@@ -6,7 +6,8 @@
  *   ims:{global}:stats:YYYYMMDDHH   hash, TTL the retention: the same
  *                                   counters per UTC hour (/admin/stats)
  *
- * Fields: total, action:ACTION, verdict:VERDICT, symbol:NAME. */
+ * Fields: total, action:ACTION, verdict:VERDICT, symbol:NAME; the hourly
+ * buckets also spf:R, dkim:R, dmarc:R and click:VERDICT (lib/dashboard.h). */
 #ifndef IMS_STATS_H
 #define IMS_STATS_H
 

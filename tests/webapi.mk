@@ -29,7 +29,7 @@ TESTS += tests/unit/test_mime_nesting
 WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 	tests/webapi/test_admin.py tests/webapi/test_dovecot.py tests/webapi/test_postfix.py \
 	tests/webapi/test_limits.py tests/webapi/test_fuzz.py \
-	tests/webapi/test_http.py tests/webapi/test_senders.py
+	tests/webapi/test_http.py tests/webapi/test_senders.py tests/webapi/test_console.py
 TESTS += $(WEBAPI_PY_TESTS)
 EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
 	tests/harness/smtpsink.py tests/harness/dovecot.py

@@ -40,6 +40,7 @@ void ims_route_senders(struct ims_req *r); /* GET, PUT, DELETE */
 void ims_route_admin_scans(struct ims_req *r);
 void ims_route_admin_scan(struct ims_req *r);
 void ims_route_admin_stats(struct ims_req *r);
+void ims_route_admin_dashboard(struct ims_req *r);
 void ims_route_admin_quarantine(struct ims_req *r);
 void ims_route_admin_quarantine_get(struct ims_req *r);
 void ims_route_admin_quarantine_delete(struct ims_req *r);

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "dashboard.h"
 #include "events.h"
 #include "jsonw.h"
 #include "log.h"
@@ -416,6 +417,22 @@ out:
 	json_decref(senders);
 	if (!r->responded)
 		ims_req_error(r, 500, "out of memory");
+}
+
+void ims_route_admin_dashboard(struct ims_req *r)
+{
+	const char *range = ims_req_query(r, "range");
+	redisContext *c = ims_req_redis(r);
+	json_t *o = NULL;
+
+	if (!c)
+		return;
+	switch (ims_dashboard_read(c, range ? range : "24h", ims_req_now_ms(), &o)) {
+	case IMS_OK: ims_req_json(r, 200, o); break;
+	case IMS_EINVAL: ims_req_error(r, 400, "range must be 1h, 24h, 7d or 30d"); break;
+	case IMS_ETEMP: ims_req_redis_failed(r); break;
+	default: ims_req_error(r, 500, "out of memory"); break;
+	}
 }
 
 static json_t *field(const redisReply *v)

@@ -222,6 +222,16 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "HINCRBY ims:{global}:stats:total symbol:SVM_HAM 1\n");
 	CHECK(!strstr(ims_store_memory_log(st), "EXPIRE ims:{global}:stats:total"));
+	/* the dashboard's (lib/dashboard.h), in the same transaction: the
+	 * 5-minute series, the authentication results, the top senders and
+	 * their domains by hour and by day; accepted mail targets no one */
+	CHECK(strstr(ims_store_memory_log(st), "HINCRBY ims:{global}:stats5:20"));
+	CHECK(strstr(ims_store_memory_log(st), " action:accept 1\nHINCRBY ims:{global}:stats5:"));
+	CHECK(strstr(ims_store_memory_log(st), " spf:"));
+	CHECK(strstr(ims_store_memory_log(st), " dmarc:"));
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:senders:h:20"));
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:domains:d:20"));
+	CHECK(!strstr(ims_store_memory_log(st), "top:targets:"));
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);
@@ -377,6 +387,10 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "PHISH_URL_TEXT_MISMATCH");
 	CHECK(ims_scan_store(e, s, phish, sizeof phish - 1, NULL, 0) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
+	/* held: its local recipient is a targeted user on the dashboard */
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:targets:h:"));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), " 1 alice@example.test\n");
+	CHECK(!strstr(ims_store_memory_log(st), "1 bob@elsewhere.example\n"));
 	/* the same message again (a retry), to be held: only a first scan
 	 * whose held record is there lets the MTA drop its copy; the memory
 	 * store has none, so the retry is held anew, never dropped */

@@ -1,0 +1,77 @@
+/* The admins' dashboard (GET /admin/dashboard): counters written with each
+ * scan and each click, in the same {global} MULTI/EXEC, and read back per
+ * time range without touching a single scan log (docs/redis-schema.md,
+ * "Counters").
+ *
+ *   ims:{global}:stats:YYYYMMDDHH     hash (lib/stats.h): the hour's counters;
+ *                                     this module adds spf:R, dkim:R, dmarc:R
+ *                                     (per message) and click:VERDICT
+ *   ims:{global}:stats5:YYYYMMDDHHMM  hash, MM a multiple of 5: total,
+ *                                     action:A, verdict:V, spf:R, dkim:R,
+ *                                     dmarc:R, click:VERDICT for 5 minutes
+ *                                     (the 1 h range); TTL 1 day
+ *   ims:{global}:top:KIND:h:YYYYMMDDHH  sorted sets, member -> count for one
+ *   ims:{global}:top:KIND:d:YYYYMMDD    hour / one day (UTC); TTL retention;
+ *                                     KIND senders (envelope sender),
+ *                                     domains (its registrable domain),
+ *                                     targets (local recipients of inbound
+ *                                     mail that was tagged, held or
+ *                                     rejected); trimmed to the
+ *                                     IMS_DASH_TOP_KEEP highest on about one
+ *                                     scan in 16, so each stays bounded
+ *
+ * Ranges and their buckets: 1h in 5 minutes, 24h in hours, 7d in 6 hours,
+ * 30d in days.  Top lists count whole hours (1h, 24h) or whole days (7d,
+ * 30d) that overlap the range. */
+#ifndef IMS_DASHBOARD_H
+#define IMS_DASHBOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+
+#include "status.h"
+#include "store.h"
+
+#define IMS_DASH_MIN5_FMT    "ims:{global}:stats5:%Y%m%d%H%M" /* strftime, minutes floored to 5 */
+#define IMS_DASH_MIN5_TTL_S  86400
+#define IMS_DASH_TOP_PREFIX  "ims:{global}:top:" /* KIND ":h:" YYYYMMDDHH or ":d:" YYYYMMDD */
+#define IMS_DASH_TOP_KEEP    1000
+#define IMS_DASH_TOP_N       10
+#define IMS_DASH_MAX_TARGETS 50  /* recipients of one scan counted as targets */
+#define IMS_DASH_MEMBER_MAX  320 /* bytes of an address or domain counted */
+
+/* What a scan adds to the dashboard's counters. */
+struct ims_dash_scan {
+	uint64_t time_ms;
+	const char *action;             /* "accept", ... */
+	const char *verdict;            /* NULL when the classifier did not run */
+	const char *spf, *dkim, *dmarc; /* results; "" or NULL: none */
+	const char *mail_from;          /* "" for the null sender */
+	const char *const *targets;     /* local recipients when the mail is a threat */
+	size_t ntargets;
+	uint64_t retention_ms;
+};
+
+/* Appends the scan's counters to t (the scan's {global} transaction); trim
+ * is set on the scans that also trim the top sets.  IMS_ENOMEM only. */
+ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash_scan *d, int trim);
+
+/* The commands a click adds to its MULTI/EXEC, as argv arrays: *n (at most
+ * IMS_DASH_CLICK_CMDS) commands of 3 or 4 arguments each, argc[i] set;
+ * the strings live in buf (the caller's, IMS_DASH_CLICK_BUF bytes). */
+#define IMS_DASH_CLICK_CMDS 4
+#define IMS_DASH_CLICK_BUF  256
+void ims_dashboard_click_argv(uint64_t time_ms, const char *verdict, int retention_days,
+                              const char *argv[IMS_DASH_CLICK_CMDS][4],
+                              int argc[IMS_DASH_CLICK_CMDS], size_t *n,
+                              char buf[IMS_DASH_CLICK_BUF]);
+
+/* The dashboard of range ("1h", "24h", "7d", "30d") ending at now_ms, as
+ * JSON (docs/api.md, GET /admin/dashboard); *out is the caller's.
+ * IMS_EINVAL for another range, IMS_ETEMP when Redis failed, IMS_ENOMEM. */
+ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_ms, json_t **out);
+
+#endif
