@@ -821,3 +821,36 @@ out:
 		freeReplyObject(r);
 	return rc;
 }
+
+/* KEYS[1] the sessions set; ARGV[1] the prefix of a family's key. */
+static const char end_sessions_lua[] = "local f = redis.call('SMEMBERS', KEYS[1]) "
+                                       "for i = 1, #f do redis.call('DEL', ARGV[1] .. f[i]) end "
+                                       "redis.call('DEL', KEYS[1]) "
+                                       "return #f";
+
+ims_status ims_users_end_sessions(struct ims_users *u, const char *addr, size_t *ended)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], set[IMS_USERS_ADDR_MAX + 32],
+	    prefix[IMS_USERS_ADDR_MAX + 32];
+	const char *argv[5] = {"EVAL", end_sessions_lua, "1", set, prefix};
+	redisReply *r;
+	ims_status rc = IMS_ETEMP;
+
+	if (ended)
+		*ended = 0;
+	if (strlen(addr) > IMS_USERS_ADDR_MAX)
+		return IMS_EINVAL;
+	for (size_t i = 0; (a[i] = (char)tolower((unsigned char)addr[i])) != '\0'; i++)
+		;
+	snprintf(set, sizeof set, IMS_USERS_SESSIONS_FMT, a);
+	snprintf(prefix, sizeof prefix, IMS_USERS_REFRESH_FMT, a, "");
+	r = ims_rconn_cmd(u->rc, 5, argv, NULL);
+	if (r && r->type == REDIS_REPLY_INTEGER) {
+		if (ended)
+			*ended = (size_t)r->integer;
+		rc = IMS_OK;
+	}
+	if (r)
+		freeReplyObject(r);
+	return rc;
+}

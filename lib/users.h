@@ -9,6 +9,11 @@
  *   ims:{global}:users sorted set of addresses by creation time
  *   ims:{ADDR}:aliases set of the other addresses ADDR may send as
  *   ims:{global}:aliases hash alias -> the account that owns it
+ *   ims:{ADDR}:refresh:FAMILY  hash: one web login's refresh-token family
+ *                      (ims-webapi, webapi/session.h)
+ *   ims:{ADDR}:sessions set of ADDR's refresh families, so that all of them
+ *                      can be ended at once (a password reset); members
+ *                      whose family expired are pruned at each login
  *
  * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
@@ -86,6 +91,15 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
  * submission asks, and master-user logins. */
 ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
 ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
+
+/* Key names of a user's web sessions (printf formats: ADDR; ADDR, FAMILY). */
+#define IMS_USERS_SESSIONS_FMT "ims:{%s}:sessions"
+#define IMS_USERS_REFRESH_FMT  "ims:{%s}:refresh:%s"
+
+/* Ends every web session of addr (each refresh family, and with it the
+ * access tokens issued for it).  *ended (may be NULL) is how many.
+ * IMS_ETEMP when Redis failed. */
+ims_status ims_users_end_sessions(struct ims_users *u, const char *addr, size_t *ended);
 
 /* Reads an account into *info.  IMS_ENOTFOUND when there is none. */
 ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info);

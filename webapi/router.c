@@ -49,6 +49,10 @@
 	X("GET", "/admin/clicks", IMS_ADMIN, "admin_clicks", ims_route_admin_clicks)               \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)                  \
 	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)     \
+	X("GET", "/admin/users/{}", IMS_ADMIN, "admin_user_get", ims_route_admin_user_get)         \
+	X("PATCH", "/admin/users/{}", IMS_ADMIN, "admin_user_patch", ims_route_admin_user_patch)   \
+	X("POST", "/admin/users/{}/password", IMS_ADMIN, "admin_user_password",                    \
+	  ims_route_admin_user_password)                                                           \
 	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)                  \
 	X("PUT", "/settings/senders", IMS_USER, "senders_put", ims_route_senders)                  \
 	X("DELETE", "/settings/senders", IMS_USER, "senders_delete", ims_route_senders)            \

@@ -49,6 +49,10 @@ void ims_route_admin_audit(struct ims_req *r);
 void ims_route_admin_clicks(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
+/* routes_users.c: one account */
+void ims_route_admin_user_get(struct ims_req *r);
+void ims_route_admin_user_patch(struct ims_req *r);
+void ims_route_admin_user_password(struct ims_req *r);
 void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */
 void ims_route_admin_senders_domain(struct ims_req *r); /* GET, PUT, DELETE */
 

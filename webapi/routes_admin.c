@@ -3,6 +3,7 @@
  * ims:{global}:events (ims_req_audit), and so is an audit export. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -49,8 +50,18 @@ static int addr_eq(const char *a, const char *b)
 	return a && b && strcasecmp(a, b) == 0;
 }
 
+/* The same address in any spelling ("2001:db8::1" and "2001:DB8:0::1"). */
+static int ip_eq(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa = a && strchr(a, ':') ? AF_INET6 : AF_INET, fb = strchr(b, ':') ? AF_INET6 : AF_INET;
+
+	return a && fa == fb && inet_pton(fa, a, x) == 1 && inet_pton(fb, b, y) == 1 &&
+	       memcmp(x, y, fa == AF_INET6 ? 16 : 4) == 0;
+}
+
 struct scan_filter {
-	const char *verdict, *action, *symbol, *sender, *recipient;
+	const char *verdict, *action, *symbol, *sender, *recipient, *ip;
 };
 
 static int scan_matches(json_t *s, const struct scan_filter *f)
@@ -66,6 +77,9 @@ static int scan_matches(json_t *s, const struct scan_filter *f)
 	    (!(v = json_string_value(json_object_get(s, "action"))) || strcmp(v, f->action) != 0))
 		return 0;
 	if (f->sender && !addr_eq(json_string_value(json_object_get(s, "mail_from")), f->sender))
+		return 0;
+	if (f->ip &&
+	    !ip_eq(json_string_value(json_object_get(json_object_get(s, "client"), "ip")), f->ip))
 		return 0;
 	if (f->recipient) {
 		size_t i;
@@ -129,9 +143,9 @@ static int append_mget_scans(redisContext *c, const struct ims_page *p)
  * a filter has to look inside the logs. */
 void ims_route_admin_scans(struct ims_req *r)
 {
-	struct scan_filter f = {ims_req_query(r, "verdict"), ims_req_query(r, "action"),
-	                        ims_req_query(r, "symbol"), ims_req_query(r, "sender"),
-	                        ims_req_query(r, "recipient")};
+	struct scan_filter f = {ims_req_query(r, "verdict"),   ims_req_query(r, "action"),
+	                        ims_req_query(r, "symbol"),    ims_req_query(r, "sender"),
+	                        ims_req_query(r, "recipient"), ims_req_query(r, "ip")};
 	long long from = LLONG_MIN, to = LLONG_MAX;
 	char key[128], cursor[IMS_CURSOR_MAX] = "", next[IMS_CURSOR_MAX] = "";
 	const char *q = ims_req_query(r, "cursor");
@@ -150,6 +164,14 @@ void ims_route_admin_scans(struct ims_req *r)
 	    (f.symbol && !token_ok(r, "symbol", f.symbol)) || ims_page_time_arg(r, "from", &from) ||
 	    ims_page_time_arg(r, "to", &to))
 		goto out;
+	if (f.ip) {
+		unsigned char bin[16];
+
+		if (inet_pton(strchr(f.ip, ':') ? AF_INET6 : AF_INET, f.ip, bin) != 1) {
+			ims_req_error(r, 400, "ip must be an IPv4 or IPv6 address");
+			goto out;
+		}
+	}
 	if ((f.sender && strlen(f.sender) > IMS_USERS_ADDR_MAX) ||
 	    (f.recipient && strlen(f.recipient) > IMS_USERS_ADDR_MAX)) {
 		ims_req_error(r, 400, "address too long");
@@ -164,7 +186,7 @@ void ims_route_admin_scans(struct ims_req *r)
 		snprintf(key, sizeof key, "ims:{global}:idx:verdict:%s", f.verdict);
 	else
 		snprintf(key, sizeof key, "ims:{global}:scans");
-	need_parse = f.sender || f.recipient || (f.symbol && (f.action || f.verdict)) ||
+	need_parse = f.sender || f.recipient || f.ip || (f.symbol && (f.action || f.verdict)) ||
 	             (f.action && f.verdict);
 	if (!need_parse) /* the index says it all */
 		f = (struct scan_filter){0};
@@ -484,7 +506,7 @@ static void csv_cell(FILE *f, const char *s)
 void ims_route_admin_audit(struct ims_req *r)
 {
 	const char *fmt = ims_req_query(r, "format"), *cur = ims_req_query(r, "cursor");
-	const char *type = ims_req_query(r, "type");
+	const char *type = ims_req_query(r, "type"), *actor = ims_req_query(r, "actor");
 	int limit = ims_req_limit(r), csv = fmt && strcmp(fmt, "csv") == 0;
 	char start[72]; /* "(" and a stream id */
 	redisReply *rep = NULL;
@@ -502,6 +524,10 @@ void ims_route_admin_audit(struct ims_req *r)
 	if (type && strcmp(type, "admin") != 0 && strcmp(type, "scan") != 0 &&
 	    strcmp(type, "click") != 0) {
 		ims_req_error(r, 400, "type must be admin, scan or click");
+		return;
+	}
+	if (actor && (!actor[0] || strlen(actor) > IMS_USERS_ADDR_MAX)) {
+		ims_req_error(r, 400, "bad value for actor");
 		return;
 	}
 	if (cur) {
@@ -531,7 +557,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		/* Batches newest first until the page is full, the stream ends
 		 * or AUDIT_READ_MAX events were read; the cursor is the last
 		 * event read (exclusive), so the next page goes on from there. */
-		int batch = !type                         ? limit + 1
+		int batch = !type && !actor               ? limit + 1
 		            : limit * 20 < 500            ? 500
 		            : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
 		                                          : limit * 20;
@@ -565,7 +591,10 @@ void ims_route_admin_audit(struct ims_req *r)
 					json_object_set_new(o, kv->element[k]->str,
 					                    field(kv->element[k + 1]));
 				t = json_string_value(json_object_get(o, "type"));
-				if (type && (!t || strcmp(t, type) != 0)) {
+				if ((type && (!t || strcmp(t, type) != 0)) ||
+				    (actor &&
+				     !addr_eq(json_string_value(json_object_get(o, "actor")),
+				              actor))) {
 					json_decref(o);
 					continue;
 				}

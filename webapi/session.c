@@ -18,6 +18,15 @@ static const char rotate_lua[] = "local c = redis.call('HGET', KEYS[1], 'current
                                  "redis.call('HSET', KEYS[1], 'current', ARGV[2]) "
                                  "return 1";
 
+/* KEYS[1] the user's sessions set; ARGV[1] the prefix of a family's key.
+ * Drops the members whose family is gone (expired), so the set holds the
+ * live families and the one being started (lib/users.h). */
+static const char prune_lua[] = "local f = redis.call('SMEMBERS', KEYS[1]) "
+                                "for i = 1, #f do "
+                                "  if redis.call('EXISTS', ARGV[1] .. f[i]) == 0 then "
+                                "    redis.call('SREM', KEYS[1], f[i]) end "
+                                "end return 0";
+
 static void token_hash(const char *token, char out[crypto_hash_sha256_BYTES * 2 + 1])
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
@@ -49,7 +58,8 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 	unsigned char raw[IMS_TOKEN_FAMILY_LEN / 2];
 	char h[crypto_hash_sha256_BYTES * 2 + 1];
 	redisContext *c = ims_req_redis(r);
-	redisReply *rs[4] = {NULL};
+	redisReply *rs[6] = {NULL};
+	char set[IMS_USERS_ADDR_MAX + 32], prefix[IMS_USERS_ADDR_MAX + 32];
 	int ttl = r->app->conf->webapi_refresh_ttl_s;
 	ims_status rc = IMS_ETEMP;
 
@@ -62,17 +72,21 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 	if (!*token)
 		return IMS_ENOMEM;
 	token_hash(*token, h);
+	snprintf(set, sizeof set, IMS_USERS_SESSIONS_FMT, addr);
+	snprintf(prefix, sizeof prefix, IMS_USERS_REFRESH_FMT, addr, "");
+	redisAppendCommand(c, "EVAL %s 1 %s %s", prune_lua, set, prefix);
 	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "HSET ims:{%s}:refresh:%s current %s expires %" PRIu64, addr, fam, h,
+	redisAppendCommand(c, "HSET %s%s current %s expires %" PRIu64, prefix, fam, h,
 	                   ims_req_now_ms() + (uint64_t)ttl * 1000);
-	redisAppendCommand(c, "EXPIRE ims:{%s}:refresh:%s %d", addr, fam, ttl);
+	redisAppendCommand(c, "EXPIRE %s%s %d", prefix, fam, ttl);
+	redisAppendCommand(c, "SADD %s %s", set, fam); /* a password reset ends them all */
 	redisAppendCommand(c, "EXEC");
-	if (ims_req_pipeline(r, rs, 4) != IMS_OK)
+	if (ims_req_pipeline(r, rs, 6) != IMS_OK)
 		goto out;
-	if (rs[3]->type == REDIS_REPLY_ARRAY)
+	if (rs[5]->type == REDIS_REPLY_ARRAY)
 		rc = IMS_OK;
 out:
-	ims_req_free_replies(rs, 4);
+	ims_req_free_replies(rs, 6);
 	if (rc != IMS_OK) {
 		free(*token);
 		*token = NULL;
@@ -161,11 +175,16 @@ out:
 
 ims_status ims_session_end(struct ims_req *r, const char *addr, const char *fam)
 {
-	redisReply *rep = ims_req_cmd(r, "DEL ims:{%s}:refresh:%s", addr, fam);
+	redisContext *c = ims_req_redis(r);
+	redisReply *rs[2] = {NULL};
+	ims_status rc;
 
 	ims_authcache_clear();
-	if (!rep)
+	if (!c)
 		return IMS_ETEMP;
-	freeReplyObject(rep);
-	return IMS_OK;
+	redisAppendCommand(c, "DEL " IMS_USERS_REFRESH_FMT, addr, fam);
+	redisAppendCommand(c, "SREM " IMS_USERS_SESSIONS_FMT " %s", addr, fam);
+	rc = ims_req_pipeline(r, rs, 2);
+	ims_req_free_replies(rs, 2);
+	return rc;
 }

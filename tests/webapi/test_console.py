@@ -124,11 +124,105 @@ def test_dashboard_empty_and_clicks():
     assert d["top_senders"] == [] and d["quarantine"] == {"messages": 0, "bytes": 0}
 
 
+def test_scans_by_client_ip():
+    from fixtures import scan_log, ulid
+    now = int(time.time() * 1000)
+    cmds = []
+    for i, ip in enumerate(["192.0.2.1", "192.0.2.1", "192.0.2.2", "2001:db8::7"]):
+        log = scan_log(ulid(now + i), now + i, "ip@example.org", ["alice@example.test"], "ip")
+        log["client"]["ip"] = ip
+        cmds += Env.global_scan_cmds(log)
+    env.pipe(cmds)
+    items = get("/admin/scans?ip=192.0.2.1&limit=50")["items"]
+    assert len(items) == 2 and {x["client"]["ip"] for x in items} == {"192.0.2.1"}, items
+    # any spelling of the same address
+    items = get("/admin/scans?ip=2001:DB8:0::7&action=accept&limit=50")["items"]
+    assert [x["client"]["ip"] for x in items] == ["2001:db8::7"], items
+    assert get("/admin/scans?ip=192.0.2.9")["items"] == []
+    for bad in ("192.0.2", "x", "192.0.2.1%0a", "1.2.3.4/24"):
+        get("/admin/scans?ip=" + bad, status=400)
+
+
+def test_users_admin():
+    """Create, disable/enable, change role, reset the password (given or
+    generated): audited, and a reset or a disable ends the user's sessions."""
+    r = env.api.request("POST", "/admin/users", {"address": "eve@example.test",
+                                                 "password": PASSWORD}, token=admin)
+    assert r.status == 201, r
+    s1, s2 = (env.api.login("eve@example.test", PASSWORD) for _ in range(2))
+    assert get("/admin/users/EVE@example.test") == {
+        "address": "eve@example.test", "role": "user", "disabled": False,
+        "created": get("/admin/users/eve@example.test")["created"]}
+    get("/admin/users/nobody@example.test", status=404)
+    get("/admin/users/eve@elsewhere.example", status=404)
+
+    def patch(body, who="eve@example.test", status=200):
+        r = env.api.request("PATCH", f"/admin/users/{who}", body, token=admin)
+        assert r.status == status, (body, r)
+        return r.json() if status == 200 else r
+
+    # role: the registry is asked on each request, so it applies at once
+    assert env.api.request("GET", "/admin/dashboard", token=s1["access_token"]).status == 403
+    assert patch({"role": "admin"})["role"] == "admin"
+    time.sleep(1.1)  # the per-thread session cache (IMS_AUTHCACHE_TTL_MS)
+    assert env.api.request("GET", "/admin/dashboard", token=s1["access_token"]).status == 200
+    assert patch({"role": "user"})["role"] == "user"
+    # disable: every session ends, no new login; enable: log in again
+    assert patch({"disabled": True})["disabled"] is True
+    for s in (s1, s2):
+        assert env.api.request("GET", "/auth/me", token=s["access_token"]).status == 401
+        assert env.api.request("POST", "/auth/refresh",
+                               {"refresh_token": s["refresh_token"]}).status == 401
+    r = env.api.request("POST", "/auth/login", {"address": "eve@example.test",
+                                                "password": PASSWORD})
+    assert r.status == 401, r
+    assert patch({"disabled": False})["disabled"] is False
+    s3 = env.api.login("eve@example.test", PASSWORD)
+    assert env.api.request("GET", "/auth/me", token=s3["access_token"]).status == 200
+    for bad in ({}, {"role": "root"}, {"role": 1}, {"disabled": "yes"}):
+        patch(bad, status=400)
+    patch({"disabled": True}, who=ADMIN, status=409)  # no locking oneself out
+    patch({"role": "user"}, who=ADMIN, status=409)
+
+    # reset to a given password: the old sessions end, the new password works
+    r = env.api.request("POST", "/admin/users/eve@example.test/password",
+                        {"password": "another long secret"}, token=admin)
+    assert r.status == 200 and r.json() == {"address": "eve@example.test",
+                                            "sessions_ended": 1}, r
+    assert env.api.request("GET", "/auth/me", token=s3["access_token"]).status == 401
+    assert env.api.request("POST", "/auth/refresh",
+                           {"refresh_token": s3["refresh_token"]}).status == 401
+    s4 = env.api.login("eve@example.test", "another long secret")
+    # generated: shown once, works, ends the session of the password before
+    r = env.api.request("POST", "/admin/users/eve@example.test/password", {}, token=admin)
+    assert r.status == 200 and len(r.json()["password"]) == 24, r
+    assert r.json()["sessions_ended"] == 1
+    assert env.api.request("GET", "/auth/me", token=s4["access_token"]).status == 401
+    env.api.login("eve@example.test", r.json()["password"])
+    for bad in ({"password": "short"}, {"password": 5}):
+        r = env.api.request("POST", "/admin/users/eve@example.test/password", bad, token=admin)
+        assert r.status == 400, (bad, r)
+    assert env.api.request("POST", "/admin/users/eve@example.test/password", {},
+                           token=s4["access_token"]).status == 401
+
+    # audited, and the audit filters by actor
+    ev = get(f"/admin/audit?type=admin&actor={ADMIN.upper()}&limit=50")["items"]
+    ops = [e["op"] for e in ev if e["target"] == "eve@example.test"]
+    assert ops == ["user.password", "user.password", "user.enable", "user.disable",
+                   "user.role", "user.role", "user.create"], ops
+    assert ev[0]["generated"] == "1" and ev[1]["generated"] == "0", ev[:2]
+    assert all("password" not in e or e["op"] for e in ev)
+    assert not any("another long secret" in str(e) for e in ev)
+    assert get("/admin/audit?actor=nobody@example.test&limit=5")["items"] == []
+    get("/admin/audit?actor=", status=400)
+
+
 def main():
     global env
     with Env() as e:
         env = e
-        run([test_dashboard, test_dashboard_empty_and_clicks])
+        run([test_dashboard, test_dashboard_empty_and_clicks, test_scans_by_client_ip,
+             test_users_admin])
 
 
 if __name__ == "__main__":
