@@ -38,6 +38,7 @@
 	X("GET", "/admin/scans/{}", IMS_ADMIN, "admin_scan", ims_route_admin_scan)                 \
 	X("GET", "/admin/stats", IMS_ADMIN, "admin_stats", ims_route_admin_stats)                  \
 	X("GET", "/admin/dashboard", IMS_ADMIN, "admin_dashboard", ims_route_admin_dashboard)      \
+	X("GET", "/admin/symbols", IMS_ADMIN, "admin_symbols", ims_route_admin_symbols)            \
 	X("GET", "/admin/quarantine", IMS_ADMIN, "admin_quarantine", ims_route_admin_quarantine)   \
 	X("GET", "/admin/quarantine/{}", IMS_ADMIN, "admin_quarantine_get",                        \
 	  ims_route_admin_quarantine_get)                                                          \

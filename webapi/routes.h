@@ -41,6 +41,7 @@ void ims_route_admin_scans(struct ims_req *r);
 void ims_route_admin_scan(struct ims_req *r);
 void ims_route_admin_stats(struct ims_req *r);
 void ims_route_admin_dashboard(struct ims_req *r);
+void ims_route_admin_symbols(struct ims_req *r);
 void ims_route_admin_quarantine(struct ims_req *r);
 void ims_route_admin_quarantine_get(struct ims_req *r);
 void ims_route_admin_quarantine_delete(struct ims_req *r);

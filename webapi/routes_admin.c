@@ -21,6 +21,7 @@
 #include "replyarena.h"
 #include "routes.h"
 #include "stats.h"
+#include "symbols.h"
 #include "ulid.h"
 #include "users.h"
 
@@ -439,6 +440,21 @@ out:
 	json_decref(senders);
 	if (!r->responded)
 		ims_req_error(r, 500, "out of memory");
+}
+
+/* The symbols a scan can carry, with their weights as configured ([scores])
+ * and what each means: the console's symbol picker. */
+void ims_route_admin_symbols(struct ims_req *r)
+{
+	json_t *items = json_array();
+
+	for (int i = 0; items && ims_symbols[i].name; i++)
+		json_array_append_new(
+		    items, json_pack("{s:s, s:f, s:s}", "name", ims_symbols[i].name, "weight",
+		                     r->app->conf->scores ? r->app->conf->scores[i]
+		                                          : ims_symbols[i].weight,
+		                     "doc", ims_symbols[i].doc ? ims_symbols[i].doc : ""));
+	ims_req_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
 void ims_route_admin_dashboard(struct ims_req *r)

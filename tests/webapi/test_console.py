@@ -124,6 +124,15 @@ def test_dashboard_empty_and_clicks():
     assert d["top_senders"] == [] and d["quarantine"] == {"messages": 0, "bytes": 0}
 
 
+def test_symbols():
+    items = get("/admin/symbols")["items"]
+    names = [x["name"] for x in items]
+    assert "SPF_FAIL" in names and "SVM_SPAM" in names and len(names) == len(set(names))
+    assert all(isinstance(x["weight"], float) and x["doc"] for x in items), items[:3]
+    assert env.api.request("GET", "/admin/symbols", token=env.add_user(
+        "sym@example.test")["access_token"]).status == 403
+
+
 def test_scans_by_client_ip():
     from fixtures import scan_log, ulid
     now = int(time.time() * 1000)
@@ -221,7 +230,7 @@ def main():
     global env
     with Env() as e:
         env = e
-        run([test_dashboard, test_dashboard_empty_and_clicks, test_scans_by_client_ip,
+        run([test_dashboard, test_dashboard_empty_and_clicks, test_symbols, test_scans_by_client_ip,
              test_users_admin])
 
 
