@@ -48,3 +48,8 @@ check_PROGRAMS += tests/unit/test_urls
 tests_unit_test_urls_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi -I$(top_srcdir)/classifier
 tests_unit_test_urls_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_urls
+
+# browser test of the security console: playwright-core + axe-core (npm ci in
+# tests/browser), Debian's chromium, the built web UI (webui/dist)
+TESTS += tests/browser/test_console_ui.py
+EXTRA_DIST += tests/browser/test_console_ui.py tests/browser/console.test.js

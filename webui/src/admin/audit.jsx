@@ -4,7 +4,7 @@ import { api, qs, download } from "../api.js";
 import { href, navigate } from "../router.js";
 import { longDate, shortDate } from "../format.js";
 import { toastError } from "../ui/toast.jsx";
-import { ADDR_RE, outcomeLabel, Status, TableBox, ULID_RE, useLoad } from "./common.jsx";
+import { ADDR_RE, FilterBox, outcomeLabel, Status, TableBox, ULID_RE, useLoad } from "./common.jsx";
 
 const TYPES = [
   ["", "everything"],
@@ -48,6 +48,7 @@ export function Audit({ route }) {
           Export CSV
         </button>
       </div>
+      <FilterBox active={!!(type || actor)}>
       <form class="filters card" id="audit-filters" onSubmit={submit} aria-label="Filter the audit trail">
         <label>
           Type
@@ -72,6 +73,7 @@ export function Audit({ route }) {
           </a>
         </div>
       </form>
+      </FilterBox>
       <Status state={state} empty={state.data && !items.length ? "No event matches (this page)." : null} />
       {items.length > 0 && (
         <TableBox label="Audit events">

@@ -98,5 +98,16 @@ export function fromLocalInput(v) {
   return Number.isFinite(t) ? String(t) : "";
 }
 
+/** A filter form that folds away on phones unless a filter is set. */
+export function FilterBox({ active, children }) {
+  const wide = typeof matchMedia === "function" && matchMedia("(min-width: 701px)").matches;
+  return (
+    <details class="filter-box" open={wide || active}>
+      <summary>Filters{active ? " (on)" : ""}</summary>
+      {children}
+    </details>
+  );
+}
+
 export const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const ADDR_RE = /^[^@\s]+@[^@\s]+$/;

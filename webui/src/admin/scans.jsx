@@ -7,7 +7,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, qs } from "../api.js";
 import { href, navigate } from "../router.js";
 import { longDate, shortDate, OUTCOME } from "../format.js";
-import { AuthResult, fromLocalInput, Opinion, OPINION, Outcome, spamProbability, Status, TableBox, toLocalInput, useLoad } from "./common.jsx";
+import { AuthResult, FilterBox, fromLocalInput, Opinion, OPINION, Outcome, spamProbability, Status, TableBox, toLocalInput, useLoad } from "./common.jsx";
 
 const FILTERS = ["from", "to", "ip", "sender", "recipient", "symbol", "action", "verdict"];
 
@@ -38,6 +38,7 @@ function Filters({ query }) {
     navigate(href("admin", "scans", q));
   }
   return (
+    <FilterBox active={FILTERS.some((k) => query[k])}>
     <form class="filters card" id="scan-filters" onSubmit={submit} aria-label="Filter scans">
       <label>
         From
@@ -102,6 +103,7 @@ function Filters({ query }) {
         </a>
       </div>
     </form>
+    </FilterBox>
   );
 }
 

@@ -2,7 +2,7 @@
 // password reset (given, or generated and shown once), recent scans.
 import { useState } from "preact/hooks";
 import { api, qs, request } from "../api.js";
-import { href, navigate } from "../router.js";
+import { href } from "../router.js";
 import { longDate, shortDate } from "../format.js";
 import { toast, toastError } from "../ui/toast.jsx";
 import { Status, TableBox, useLoad } from "./common.jsx";
