@@ -5,7 +5,7 @@
  *       prints events, one line each: the last N (default 20), or all
  *       after ID (read in pages), then with --follow new ones as they come.
  *   forward [--once] [--since ID]
- *       sends every event after the saved position (IMS_EVENTS_FORWARD_POS_KEY;
+ *       sends every event after the saved position (IMS_KEY_SIEM_POSITION;
  *       without one, from the oldest event Redis holds) to [siem] syslog as
  *       one RFC 5424 message each, saving the position after each batch;
  *       runs until SIGTERM (--once: until the stream is drained). */
@@ -23,6 +23,7 @@
 #include "ims.h"
 #include "log.h"
 #include "rconn.h"
+#include "rkeys.h"
 #include "siem.h"
 
 #define PAGE    500
@@ -100,7 +101,7 @@ static char *format_event(const struct ims_siem_event *ev, int cef)
 static redisReply *range_after(redisContext *rc, const char *after, int n)
 {
 	char start[64], count[16];
-	const char *argv[] = {"XRANGE", IMS_EVENTS_KEY, start, "+", "COUNT", count};
+	const char *argv[] = {"XRANGE", IMS_KEY_EVENTS, start, "+", "COUNT", count};
 	redisReply *r;
 
 	snprintf(start, sizeof start, "(%s", after);
@@ -133,7 +134,7 @@ static int cmd_tail(redisContext *rc, int follow, int cef, const char *since, lo
 
 	if (!since) {
 		char n[24];
-		const char *argv[] = {"XREVRANGE", IMS_EVENTS_KEY, "+", "-", "COUNT", n};
+		const char *argv[] = {"XREVRANGE", IMS_KEY_EVENTS, "+", "-", "COUNT", n};
 
 		snprintf(n, sizeof n, "%ld", count);
 		r = ims_rconn_cmd(rc, 6, argv, NULL);
@@ -203,7 +204,7 @@ static int cmd_tail(redisContext *rc, int follow, int cef, const char *since, lo
 
 static int save_pos(redisContext *rc, const char *id)
 {
-	const char *argv[] = {"SET", IMS_EVENTS_FORWARD_POS_KEY, id};
+	const char *argv[] = {"SET", IMS_KEY_SIEM_POSITION, id};
 	redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
 	int ok = r && r->type == REDIS_REPLY_STATUS;
 
@@ -227,7 +228,7 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 	if (since) {
 		snprintf(last, sizeof last, "%s", since);
 	} else {
-		const char *argv[] = {"GET", IMS_EVENTS_FORWARD_POS_KEY};
+		const char *argv[] = {"GET", IMS_KEY_SIEM_POSITION};
 		redisReply *r = ims_rconn_cmd(rc, 2, argv, NULL);
 
 		if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {

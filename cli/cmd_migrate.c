@@ -23,6 +23,7 @@
 
 #include "ims.h"
 #include "rconn.h"
+#include "rkeys.h"
 
 #define SCAN_COUNT "1000"
 
@@ -131,7 +132,7 @@ static int old_index(redisContext *rc, const char *key, void *arg)
 static int brief_of(redisContext *rc, const char *key, void *arg)
 {
 	struct ctx *x = arg;
-	const char *id = key + strlen("ims:{global}:scan:");
+	const char *id = key + strlen(IMS_KEY_SCAN_PREFIX);
 	char bkey[256], ttl[32];
 	redisReply *r;
 	json_t *scan, *b = NULL;
@@ -141,7 +142,7 @@ static int brief_of(redisContext *rc, const char *key, void *arg)
 	x->n->scanned++;
 	if (strlen(id) > 64)
 		return 0;
-	snprintf(bkey, sizeof bkey, "ims:{global}:brief:%s", id);
+	snprintf(bkey, sizeof bkey, IMS_KEY_BRIEF_PREFIX "%s", id);
 	{
 		const char *ex[] = {"EXISTS", bkey};
 
@@ -227,10 +228,10 @@ int ims_cmd_migrate(struct ims_cli *cli, int argc, char **argv)
 		return IMS_EXIT_ERROR;
 	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
 		return ims_cli_error("%s", err);
-	if (each_key(rc, "ims:{*}:msg:*", old_copy, &x) != 0 ||
-	    each_key(rc, "ims:{*}:inbox", old_index, &x) != 0 ||
-	    each_key(rc, "ims:{*}:sent", old_index, &x) != 0 ||
-	    each_key(rc, "ims:{global}:scan:*", brief_of, &x) != 0) {
+	if (each_key(rc, IMS_KEY_OLD_MSG_PATTERN, old_copy, &x) != 0 ||
+	    each_key(rc, IMS_KEY_OLD_INBOX_PATTERN, old_index, &x) != 0 ||
+	    each_key(rc, IMS_KEY_OLD_SENT_PATTERN, old_index, &x) != 0 ||
+	    each_key(rc, IMS_KEY_SCAN_PATTERN, brief_of, &x) != 0) {
 		redisFree(rc);
 		return ims_cli_error("redis failed part way (run it again: it is idempotent)");
 	}

@@ -31,6 +31,7 @@
 #include "quarantine.h"
 #include "rconn.h"
 #include "rfc5322.h"
+#include "rkeys.h"
 #include "scan.h"
 #include "ulid.h"
 #include "users.h"
@@ -108,7 +109,7 @@ static json_t *scan_log(redisContext *rc, const char *scan_id)
 
 	if (!scan_id || strlen(scan_id) > 64)
 		return NULL;
-	snprintf(key, sizeof key, "ims:{global}:scan:%s", scan_id);
+	snprintf(key, sizeof key, IMS_KEY_SCAN_PREFIX "%s", scan_id);
 	r = ims_rconn_cmd(rc, 2, argv, NULL);
 	if (r && r->type == REDIS_REPLY_STRING)
 		j = json_loadb(r->str, r->len, 0, NULL);
@@ -139,7 +140,7 @@ static int leave_alone(struct run *x, const char *text)
 		redisReply *r;
 
 		if (sscanf(note, " %39[0-9A-Za-z]", id) == 1) {
-			snprintf(key, sizeof key, "%s%s", IMS_QUARANTINE_MSG, id);
+			snprintf(key, sizeof key, "%s%s", IMS_KEY_QMSG_PREFIX, id);
 			r = ims_rconn_cmd(x->rc, 3, argv, NULL);
 			yes = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "rescan") == 0;
 			if (r)

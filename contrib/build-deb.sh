@@ -22,6 +22,11 @@ mkdir -p "$src"
 # The tracked files as they are in the work tree (uncommitted edits included).
 (cd "$top" && git ls-files -z --cached --others --exclude-standard |
 	xargs -0 tar -cf - --no-recursion 2>/dev/null) | tar -xf - -C "$src"
+# The built web UI (git-ignored; npm run build in webui/) goes in as a
+# tarball carries it: the package build needs no npm.
+[ -f "$top/webui/dist/index.html" ] || {
+	echo "build-deb: the web UI is not built (npm ci && npm run build in webui/)" >&2; exit 1; }
+cp -pR "$top/webui/dist" "$src/webui/dist"
 (cd "$src" && IMS_CORPUS_DIR="$corpus" dpkg-buildpackage -us -uc -b -j2 >"$T/build.log" 2>&1) || {
 	tail -n 60 "$T/build.log" >&2; echo "build-deb: dpkg-buildpackage failed" >&2; exit 1; }
 cp "$T"/*.deb "$T"/*.changes "$T"/*.buildinfo "$out"/

@@ -181,7 +181,7 @@ registration = yes
 submission = smtp://127.0.0.1:{p['submission']}
 submission_user = webapi
 submission_password_file = {d.join('etc', 'submission.pw')}
-ui_dir = {os.path.join(TOP, 'webapi', 'ui')}
+ui_dir = {os.path.join(TOP, 'webui', 'dist')}
 
 [links]
 # links of tagged inbound mail go through ims-webapi's /click (checked again when clicked)

@@ -55,8 +55,9 @@ for p in $want; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' \
 		|| missing="$missing $p"
 done
-# Node.js (browser tests) may come from elsewhere; install Debian's only when absent.
-if [ "$mode" = --test ] && ! command -v npm >/dev/null 2>&1; then
+# Node.js (the web UI's build, the browser tests) may come from elsewhere;
+# install Debian's only when absent.
+if [ "$mode" != --runtime ] && ! command -v npm >/dev/null 2>&1; then
 	missing="$missing nodejs npm"
 fi
 if [ -n "$missing" ]; then
@@ -83,6 +84,16 @@ if [ "$mode" = --test ] && [ ! -x "$sm/root/usr/libexec/sendmail/sendmail" ]; th
 	(cd "$sm/debs" && apt-get download -q $SENDMAIL_DEBS 2>&1 | grep -v '^W: Download is performed unsandboxed') || true
 	for d in "$sm"/debs/*.deb; do dpkg-deb -x "$d" "$sm/root"; done
 	[ -x "$sm/root/usr/libexec/sendmail/sendmail" ] || { echo "install-deps: Sendmail not unpacked" >&2; exit 1; }
+fi
+# the web UI (webui/, Preact + Vite from the npm registry, lock file committed):
+# npm ci when its packages are missing or older than the lock, then the build
+# into webui/dist, which make installs (webui/local.mk)
+if [ "$mode" != --runtime ] && [ -f "$here/webui/package-lock.json" ]; then
+	if [ ! -f "$here/webui/node_modules/.package-lock.json" ] ||
+		[ "$here/webui/package-lock.json" -nt "$here/webui/node_modules/.package-lock.json" ]; then
+		(cd "$here/webui" && npm ci --no-audit --no-fund -q)
+	fi
+	(cd "$here/webui" && npm run --silent build >/dev/null)
 fi
 # playwright-core for the browser tests (tests/browser, git-ignored node_modules)
 if [ "$mode" = --test ] && [ -f "$here/tests/browser/package-lock.json" ] &&

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "clicks.h"
 #include "dashboard.h"
+#include "rkeys.h"
 #include "urls.h"
 #include "events.h"
 #include "heuristics.h"
@@ -79,7 +80,7 @@ static void later_scans(redisContext *rc, const char *host, struct ims_click_che
 	for (const char *d = host; strchr(d, '.') && n < PARENTS_MAX; d = strchr(d, '.') + 1)
 		names[n++] = d;
 	for (size_t i = 0; i < n; i++) {
-		const char *argv[] = {"ZSCORE", IMS_CLICKS_BAD_HOSTS, names[i]};
+		const char *argv[] = {"ZSCORE", IMS_KEY_BAD_HOSTS, names[i]};
 		redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
 
 		if (r && r->type == REDIS_REPLY_STRING) { /* a score: a scan listed it */
@@ -155,9 +156,10 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, 
 
 	if (!js)
 		return IMS_ENOMEM;
-	if ((size_t)snprintf(kscan, sizeof kscan, IMS_CLICKS_SCAN_FMT, ev->scan_id) >=
+	if ((size_t)snprintf(kscan, sizeof kscan, IMS_KEY_CLICKS_SCAN_FMT, ev->scan_id) >=
 	        sizeof kscan ||
-	    (size_t)snprintf(kuser, sizeof kuser, IMS_CLICKS_USER_FMT, ev->user) >= sizeof kuser) {
+	    (size_t)snprintf(kuser, sizeof kuser, IMS_KEY_CLICKS_USER_FMT, ev->user) >=
+	        sizeof kuser) {
 		free(js);
 		return IMS_EINVAL;
 	}
@@ -210,7 +212,8 @@ ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_
 
 	*out = NULL;
 	*n = 0;
-	if ((size_t)snprintf(key, sizeof key, by_user ? IMS_CLICKS_USER_FMT : IMS_CLICKS_SCAN_FMT,
+	if ((size_t)snprintf(key, sizeof key,
+	                     by_user ? IMS_KEY_CLICKS_USER_FMT : IMS_KEY_CLICKS_SCAN_FMT,
 	                     who) >= sizeof key)
 		return IMS_EINVAL;
 	snprintf(stop, sizeof stop, "%zu", limit ? limit - 1 : 0);

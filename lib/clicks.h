@@ -6,7 +6,7 @@
  * (the URL, its host and every parent domain, an IP host) and the [dnsbl]
  * domain lists (URIBL/SURBL) of the host's registrable domain, through the
  * engine's reputation checks (lib/reputation.h), and the link domains that
- * scans found on those lists (IMS_CLICKS_BAD_HOSTS): a domain a later
+ * scans found on those lists (IMS_KEY_BAD_HOSTS): a domain a later
  * message was caught with is blocked even where ims-webapi has no DNS
  * list, and after the list has dropped it.
  *
@@ -30,11 +30,8 @@
 #include "engine.h"
 #include "status.h"
 
-#define IMS_CLICKS_SCAN_FMT  "ims:{global}:clicks:scan:%s"
-#define IMS_CLICKS_USER_FMT  "ims:{global}:clicks:user:%s"
-#define IMS_CLICKS_BAD_HOSTS "ims:{global}:links:badhosts"
-#define IMS_CLICKS_KEEP      1000
-#define IMS_CLICKS_KEY_MAX   400
+#define IMS_CLICKS_KEEP    1000
+#define IMS_CLICKS_KEY_MAX 400
 
 enum ims_click_verdict { IMS_CLICK_CLEAN = 0, IMS_CLICK_WARN, IMS_CLICK_BLOCK };
 
@@ -72,7 +69,7 @@ void ims_clicks_free(char **v, size_t n);
  * domains) that the reputation symbols s got from index first_hit on name
  * in their detail ("bad.example listed in dbl.test", "list=feed
  * entry=evil.example (link)"): the scan store keeps them
- * (IMS_CLICKS_BAD_HOSTS) so that a click on them later is
+ * (IMS_KEY_BAD_HOSTS) so that a click on them later is
  * blocked even once the list has dropped them.  At most
  * IMS_SCAN_MAX_LISTED. */
 struct ims_link;

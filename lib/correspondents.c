@@ -7,15 +7,16 @@
 
 #include "correspondents.h"
 #include "orgdomain.h"
+#include "rkeys.h"
 #include "store.h"
 
 /* The user's two keys: 0 addresses, 1 domains. */
 static void key_of(int which, const char *u, char *out, size_t outlen)
 {
 	if (which == 0)
-		snprintf(out, outlen, IMS_CORRESPONDENTS_FMT, u);
+		snprintf(out, outlen, IMS_KEY_CORRESPONDENTS_FMT, u);
 	else
-		snprintf(out, outlen, IMS_CORRESPONDENT_DOMAINS_FMT, u);
+		snprintf(out, outlen, IMS_KEY_CORRESPONDENT_DOMAINS_FMT, u);
 }
 
 static int lower_copy(const char *in, char *out, size_t outlen)
@@ -50,7 +51,7 @@ struct ims_store_txn *ims_correspondents_txn(const char *user, const char *const
 			snprintf(org, sizeof org, "%s", at + 1);
 		rc = ims_store_txn_cmd(t, "ZADD");
 		if (rc == IMS_OK)
-			rc = ims_store_txn_fmt(t, IMS_CORRESPONDENTS_FMT, u);
+			rc = ims_store_txn_fmt(t, IMS_KEY_CORRESPONDENTS_FMT, u);
 		if (rc == IMS_OK)
 			rc = ims_store_txn_fmt(t, "%llu", (unsigned long long)now_ms);
 		if (rc == IMS_OK)
@@ -58,7 +59,7 @@ struct ims_store_txn *ims_correspondents_txn(const char *user, const char *const
 		if (rc == IMS_OK)
 			rc = ims_store_txn_cmd(t, "ZADD");
 		if (rc == IMS_OK)
-			rc = ims_store_txn_fmt(t, IMS_CORRESPONDENT_DOMAINS_FMT, u);
+			rc = ims_store_txn_fmt(t, IMS_KEY_CORRESPONDENT_DOMAINS_FMT, u);
 		if (rc == IMS_OK)
 			rc = ims_store_txn_fmt(t, "%llu", (unsigned long long)now_ms);
 		if (rc == IMS_OK)
@@ -97,7 +98,7 @@ struct ims_store_txn *ims_bec_name_txn(const char *key, const char *addr)
 	if (!key || !*key || lower_copy(addr, a, sizeof a) != 0 || !(t = ims_store_txn_new()))
 		return NULL;
 	if (ims_store_txn_cmd(t, "HSET") != IMS_OK ||
-	    ims_store_txn_str(t, IMS_BEC_NAMES_KEY) != IMS_OK ||
+	    ims_store_txn_str(t, IMS_KEY_BEC_NAMES) != IMS_OK ||
 	    ims_store_txn_str(t, key) != IMS_OK || ims_store_txn_str(t, a) != IMS_OK) {
 		ims_store_txn_free(t);
 		return NULL;
@@ -207,7 +208,7 @@ ims_status ims_bec_name_owner(struct ims_store *st, const char *key, char *out, 
 		return IMS_ENOMEM;
 	rc = ims_store_txn_cmd(t, "HGET");
 	if (rc == IMS_OK)
-		rc = ims_store_txn_str(t, IMS_BEC_NAMES_KEY);
+		rc = ims_store_txn_str(t, IMS_KEY_BEC_NAMES);
 	if (rc == IMS_OK)
 		rc = ims_store_txn_str(t, key);
 	if (rc == IMS_OK)

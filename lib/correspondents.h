@@ -24,10 +24,6 @@
 
 #include "status.h"
 
-#define IMS_CORRESPONDENTS_FMT        "ims:{%s}:correspondents"
-#define IMS_CORRESPONDENT_DOMAINS_FMT "ims:{%s}:corrdomains"
-#define IMS_BEC_NAMES_KEY             "ims:{global}:bec:names"
-
 #define IMS_CORRESPONDENTS_ADDR_MAX 320
 
 struct ims_store;

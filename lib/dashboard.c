@@ -10,9 +10,8 @@
 
 #include "dashboard.h"
 #include "orgdomain.h"
-#include "quarantine.h"
 #include "rconn.h"
-#include "stats.h"
+#include "rkeys.h"
 
 #define HOUR_MS (3600ULL * 1000)
 #define DAY_MS  (24 * HOUR_MS)
@@ -28,10 +27,10 @@ static void key_time(char *out, size_t len, enum stamp kind, uint64_t ms)
 
 	gmtime_r(&secs, &tm);
 	switch (kind) {
-	case HOUR_KEY: strftime(out, len, IMS_STATS_BUCKET_FMT, &tm); break;
+	case HOUR_KEY: strftime(out, len, IMS_KEY_STATS_BUCKET_STRFTIME, &tm); break;
 	case MIN5_KEY:
 		tm.tm_min -= tm.tm_min % 5;
-		strftime(out, len, IMS_DASH_MIN5_FMT, &tm);
+		strftime(out, len, IMS_KEY_STATS5_STRFTIME, &tm);
 		break;
 	case HOUR_STAMP: strftime(out, len, "%Y%m%d%H", &tm); break;
 	case DAY_STAMP: strftime(out, len, "%Y%m%d", &tm); break;
@@ -61,8 +60,7 @@ static void top_incr(struct ims_store_txn *t, const char *kind, const char *hour
 	for (int k = 0; k < 2; k++) {
 		char key[96];
 
-		snprintf(key, sizeof key, IMS_DASH_TOP_PREFIX "%s:%s:%s", kind, k ? "d" : "h",
-		         k ? day : hour);
+		ims_key(key, sizeof key, IMS_KEY_DASH_TOP_FMT, kind, k ? "d" : "h", k ? day : hour);
 		ims_store_txn_cmd(t, "ZINCRBY");
 		ims_store_txn_str(t, key);
 		ims_store_txn_str(t, "1");
@@ -301,8 +299,8 @@ static void append_top_cmd(redisContext *rc, const char *kind, uint64_t from, ui
 		char stamp[16];
 
 		key_time(stamp, sizeof stamp, step == DAY_MS ? DAY_STAMP : HOUR_STAMP, t);
-		snprintf(keys[n], sizeof keys[n], IMS_DASH_TOP_PREFIX "%s:%s:%s", kind,
-		         step == DAY_MS ? "d" : "h", stamp);
+		ims_key(keys[n], sizeof keys[n], IMS_KEY_DASH_TOP_FMT, kind,
+		        step == DAY_MS ? "d" : "h", stamp);
 	}
 	snprintf(num, sizeof num, "%d", n);
 	argv[2] = num;
@@ -355,8 +353,8 @@ ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_
 	}
 	for (size_t k = 0; k < 3; k++)
 		append_top_cmd(rc, kinds[k], from, to, g->top_ms);
-	redisAppendCommand(rc, "ZCARD %s", IMS_QUARANTINE_INDEX);
-	redisAppendCommand(rc, "GET %s", IMS_QUARANTINE_BYTES);
+	redisAppendCommand(rc, "ZCARD %s", IMS_KEY_QUARANTINE);
+	redisAppendCommand(rc, "GET %s", IMS_KEY_QUARANTINE_BYTES);
 	if (ims_rconn_read(rc, rs, nrep) != IMS_OK) {
 		st = IMS_ETEMP;
 		goto out;

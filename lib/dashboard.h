@@ -1,9 +1,9 @@
 /* The admins' dashboard (GET /admin/dashboard): counters written with each
  * scan and each click, in the same {global} MULTI/EXEC, and read back per
- * time range without touching a single scan log (docs/redis-schema.md,
- * "Counters").
+ * time range without touching a single scan log (docs/redis-schema.md;
+ * key names in lib/rkeys.h).
  *
- *   ims:{global}:stats:YYYYMMDDHH     hash (lib/stats.h): the hour's counters;
+ *   ims:{global}:stats:YYYYMMDDHH     hash: the hour's scan counters;
  *                                     this module adds spf:R, dkim:R, dmarc:R
  *                                     (per message) and click:VERDICT
  *   ims:{global}:stats5:YYYYMMDDHHMM  hash, MM a multiple of 5: total,
@@ -35,9 +35,7 @@
 #include "status.h"
 #include "store.h"
 
-#define IMS_DASH_MIN5_FMT    "ims:{global}:stats5:%Y%m%d%H%M" /* strftime, minutes floored to 5 */
 #define IMS_DASH_MIN5_TTL_S  86400
-#define IMS_DASH_TOP_PREFIX  "ims:{global}:top:" /* KIND ":h:" YYYYMMDDHH or ":d:" YYYYMMDD */
 #define IMS_DASH_TOP_KEEP    1000
 #define IMS_DASH_TOP_N       10
 #define IMS_DASH_MAX_TARGETS 50  /* recipients of one scan counted as targets */

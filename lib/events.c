@@ -8,6 +8,7 @@
 
 #include "events.h"
 #include "rconn.h"
+#include "rkeys.h"
 #include "ulid.h"
 
 ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op, const char *target,
@@ -23,7 +24,7 @@ ims_status ims_events_audit(redisContext *rc, const char *actor, const char *op,
 		return IMS_EINVAL;
 	snprintf(now, sizeof now, "%" PRIu64, ims_now_ms());
 	argv[argc++] = "XADD";
-	argv[argc++] = IMS_EVENTS_KEY;
+	argv[argc++] = IMS_KEY_EVENTS;
 	argv[argc++] = "MAXLEN";
 	argv[argc++] = "~";
 	argv[argc++] = IMS_EVENTS_MAXLEN_STR;
@@ -63,7 +64,7 @@ void ims_events_click_argv(const char *argv[IMS_EVENTS_CLICK_ARGC], char now[24]
 	               "IMS_EVENTS_CLICK_ARGC counts the XADD");
 	snprintf(now, 24, "%" PRIu64, time_ms);
 	argv[n++] = "XADD";
-	argv[n++] = IMS_EVENTS_KEY;
+	argv[n++] = IMS_KEY_EVENTS;
 	argv[n++] = "MAXLEN";
 	argv[n++] = "~";
 	argv[n++] = IMS_EVENTS_MAXLEN_STR;

@@ -12,11 +12,8 @@
 
 #include "status.h"
 
-#define IMS_EVENTS_KEY        "ims:{global}:events"
 #define IMS_EVENTS_MAXLEN_STR "1000000"
 #define IMS_EVENTS_MAX_FIELDS 24
-/* string: the id of the last event `ims events forward` sent (lib/siem.h) */
-#define IMS_EVENTS_FORWARD_POS_KEY "ims:{global}:siem:position"
 
 /* Appends "type admin actor ACTOR op OP target TARGET time NOW" and the
  * n name/value pairs of kv (kv[0] name, kv[1] value, ...; at most

@@ -12,11 +12,12 @@
 #include "feedback.h"
 #include "rconn.h"
 #include "rfc5322.h"
+#include "rkeys.h"
 #include "ulid.h"
 
-#define KEY_STREAM    "ims:{global}:feedback"
-#define KEY_SEEN      "ims:{global}:feedback:seen:"
-#define KEY_RATE      "ims:{global}:feedback:rate:"
+#define KEY_STREAM    IMS_KEY_FEEDBACK
+#define KEY_SEEN      IMS_KEY_FEEDBACK_SEEN_PREFIX
+#define KEY_RATE      IMS_KEY_FEEDBACK_RATE_PREFIX
 #define PAGE          500
 #define RATE_WINDOW_S 3600
 

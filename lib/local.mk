@@ -15,13 +15,14 @@ lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachment
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
+	lib/store_conn.c lib/keyslot.c lib/keyslot.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
 # the admins' dashboard counters (scans and clicks write, GET /admin/dashboard reads)
 lib_libims_a_SOURCES += lib/dashboard.c lib/dashboard.h
-# the scan counters' key names (lib/scan_store.c writes, webapi reads)
-lib_libims_a_SOURCES += lib/stats.h
+# every Redis key name and hash tag (docs/redis-schema.md)
+lib_libims_a_SOURCES += lib/rkeys.h
 # secret files (JWT key, submission password, DKIM keys): 0600/0640 only
 lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 lib_libims_a_SOURCES += lib/senders.c lib/senders.h

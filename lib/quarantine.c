@@ -11,6 +11,7 @@
 #include "feedback.h"
 #include "quarantine.h"
 #include "rfc5322.h"
+#include "rkeys.h"
 #include "ulid.h"
 
 #define DAY_MS         ((uint64_t)86400000)
@@ -96,23 +97,23 @@ ims_status ims_quarantine_txn_hold(struct ims_store_txn *t, const struct ims_con
 	ims_store_txn_cmd(t, "EVAL");
 	ims_store_txn_str(t, purge_lua);
 	ims_store_txn_str(t, "3");
-	ims_store_txn_str(t, IMS_QUARANTINE_INDEX);
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
-	ims_store_txn_str(t, IMS_QUARANTINE_SIZES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_SIZES);
 	ims_store_txn_fmt(t, "%" PRIu64, cutoff);
 	ims_store_txn_str(t, PURGE_PER_HOLD);
-	ims_store_txn_str(t, IMS_QUARANTINE_MSG);
-	ims_store_txn_str(t, IMS_QUARANTINE_RAW);
+	ims_store_txn_str(t, IMS_KEY_QMSG_PREFIX);
+	ims_store_txn_str(t, IMS_KEY_QRAW_PREFIX);
 
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_RAW "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QRAW_PREFIX "%s", h->id);
 	ims_store_txn_ref(t, h->raw, h->len);
 	/* a safety net only: the purge above removes it first and counts it */
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%" PRIu64, ret + 7 * DAY_MS);
 
 	ims_store_txn_cmd(t, "HSET");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", h->id);
 	ims_store_txn_str(t, "size");
 	ims_store_txn_fmt(t, "%zu", h->len);
 	ims_store_txn_str(t, "time");
@@ -127,19 +128,19 @@ ims_status ims_quarantine_txn_hold(struct ims_store_txn *t, const struct ims_con
 	ims_store_txn_str(t, "score");
 	ims_store_txn_fmt(t, "%.2f", h->score);
 	ims_store_txn_cmd(t, "PEXPIRE");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", h->id);
+	ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", h->id);
 	ims_store_txn_fmt(t, "%" PRIu64, ret + 7 * DAY_MS);
 
 	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_str(t, IMS_QUARANTINE_INDEX);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE);
 	ims_store_txn_fmt(t, "%" PRIu64, h->time_ms);
 	ims_store_txn_str(t, h->id);
 	ims_store_txn_cmd(t, "HSET");
-	ims_store_txn_str(t, IMS_QUARANTINE_SIZES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_SIZES);
 	ims_store_txn_str(t, h->id);
 	ims_store_txn_fmt(t, "%zu", h->len);
 	ims_store_txn_cmd(t, "INCRBY");
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
 	return ims_store_txn_fmt(t, "%zu", h->len);
 }
 
@@ -152,11 +153,11 @@ struct ims_store_txn *ims_quarantine_txn_user(const struct ims_conf *c, const ch
 	if (!t)
 		return NULL;
 	ims_store_txn_cmd(t, "ZADD");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
+	ims_store_txn_fmt(t, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_fmt(t, "%" PRIu64, time_ms);
 	ims_store_txn_str(t, id);
 	ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-	ims_store_txn_fmt(t, IMS_QUARANTINE_USER_FMT, addr);
+	ims_store_txn_fmt(t, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	ims_store_txn_str(t, "-inf");
 	ims_store_txn_fmt(t, "(%" PRIu64, time_ms > ret ? time_ms - ret : 0);
 	return t;
@@ -176,7 +177,7 @@ ims_status ims_quarantine_room(struct ims_store *st, const struct ims_conf *c, s
 	if (!(t = ims_store_txn_new()))
 		return IMS_ENOMEM;
 	ims_store_txn_cmd(t, "GET");
-	ims_store_txn_str(t, IMS_QUARANTINE_BYTES);
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
 	rc = ims_store_query(st, t, &out, NULL);
 	ims_store_txn_free(t);
 	if (rc == IMS_ENOTFOUND)
@@ -321,9 +322,9 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 		const char *argv[2] = {"HGETALL", NULL};
 		char key[64];
 		if (!id_ok(ids[i]))
-			snprintf(key, sizeof key, IMS_QUARANTINE_MSG "-");
+			snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "-");
 		else
-			snprintf(key, sizeof key, IMS_QUARANTINE_MSG "%s", ids[i]);
+			snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "%s", ids[i]);
 		argv[1] = key;
 		/* commands already appended would leave replies unread: the
 		 * caller must drop the connection (IMS_ETEMP says so) */
@@ -374,7 +375,7 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 		const char *argv[2] = {"GET", key};
 		redisReply *r;
 
-		snprintf(key, sizeof key, IMS_QUARANTINE_RAW "%s", id);
+		snprintf(key, sizeof key, IMS_KEY_QRAW_PREFIX "%s", id);
 		r = redisCommandArgv(rc, 2, argv, NULL);
 		if (!r) {
 			ims_quarantine_msg_free(m);
@@ -441,8 +442,8 @@ ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *co
 		return IMS_ENOTFOUND;
 	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
 		return IMS_EINVAL;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
 	snprintf(now, sizeof now, "%" PRIu64, now_ms);
 	snprintf(stale, sizeof stale, "%d", IMS_QUARANTINE_CLAIM_STALE_MS);
 	args[0] = now;
@@ -484,7 +485,7 @@ ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *
 	fields = calloc(n, sizeof *fields);
 	if (!argv || !fields)
 		goto out;
-	snprintf(key, sizeof key, IMS_QUARANTINE_MSG "%s", id);
+	snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "%s", id);
 	argv[0] = "HDEL";
 	argv[1] = key;
 	for (size_t i = 0; i < n; i++) {
@@ -516,7 +517,7 @@ static ims_status drop_from_users(redisContext *rc, const char *id, const char *
 		const char *argv[3] = {"ZREM", key, id};
 		redisReply *r;
 
-		snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addrs[i]);
+		snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addrs[i]);
 		r = redisCommandArgv(rc, 3, argv, NULL);
 		if (!r)
 			return IMS_ETEMP;
@@ -530,8 +531,8 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
                                  uint64_t now_ms, bool *all_done)
 {
 	char kmsg[64], kraw[64], now[24], keep[24];
-	const char *keys[5] = {kmsg, kraw, IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES,
-	                       IMS_QUARANTINE_SIZES};
+	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	const char *args[4 + IMS_QUARANTINE_MAX_RCPTS];
 	redisReply *r;
 	ims_status st;
@@ -542,8 +543,8 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
 		return IMS_ENOTFOUND;
 	if (n > IMS_QUARANTINE_MAX_RCPTS)
 		return IMS_EINVAL;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
 	snprintf(now, sizeof now, "%" PRIu64, now_ms);
 	snprintf(keep, sizeof keep, "%" PRIu64, retention_ms(c));
 	args[0] = now;
@@ -568,8 +569,8 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
 ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, const char *id)
 {
 	char kmsg[64], kraw[64];
-	const char *keys[5] = {kmsg, kraw, IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES,
-	                       IMS_QUARANTINE_SIZES};
+	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	const char *args[1] = {id};
 	const char *addrs[IMS_QUARANTINE_MAX_RCPTS];
 	char *list = NULL, *save = NULL;
@@ -580,8 +581,8 @@ ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, con
 	(void)c;
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	snprintf(kmsg, sizeof kmsg, IMS_QUARANTINE_MSG "%s", id);
-	snprintf(kraw, sizeof kraw, IMS_QUARANTINE_RAW "%s", id);
+	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
+	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
 	r = eval(rc, delete_lua, 5, keys, 1, args);
 	if (!r)
 		return IMS_ETEMP;
@@ -605,9 +606,10 @@ ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, con
 ims_status ims_quarantine_purge(redisContext *rc, const struct ims_conf *c, uint64_t now_ms,
                                 size_t max, size_t *purged)
 {
-	const char *keys[3] = {IMS_QUARANTINE_INDEX, IMS_QUARANTINE_BYTES, IMS_QUARANTINE_SIZES};
+	const char *keys[3] = {IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
+	                       IMS_KEY_QUARANTINE_SIZES};
 	char cutoff[24], nmax[24];
-	const char *args[4] = {cutoff, nmax, IMS_QUARANTINE_MSG, IMS_QUARANTINE_RAW};
+	const char *args[4] = {cutoff, nmax, IMS_KEY_QMSG_PREFIX, IMS_KEY_QRAW_PREFIX};
 	uint64_t ret = retention_ms(c);
 	redisReply *r;
 	ims_status st;
@@ -748,7 +750,7 @@ ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 
 	*n = 0;
-	snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, addr);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	snprintf(min, sizeof min, "(%" PRIu64, after_ms);
 	snprintf(lim, sizeof lim, "%zu", max);
 	r = redisCommandArgv(rc, 8, argv, NULL);
@@ -778,7 +780,7 @@ ims_status ims_quarantine_digest_get(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 
 	*ms = 0;
-	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
 	r = redisCommandArgv(rc, 2, argv, NULL);
 	if (!r)
 		return IMS_ETEMP;
@@ -795,7 +797,7 @@ ims_status ims_quarantine_digest_set(redisContext *rc, const char *addr, uint64_
 	redisReply *r;
 	ims_status st;
 
-	snprintf(key, sizeof key, IMS_QUARANTINE_DIGEST_FMT, addr);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
 	snprintf(v, sizeof v, "%" PRIu64, ms);
 	r = redisCommandArgv(rc, 3, argv, NULL);
 	if (!r)

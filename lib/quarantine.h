@@ -1,7 +1,7 @@
 /* The quarantine: messages held for review, kept by ims and nowhere else
  * (the MTA was told to discard its copy once the held copy was stored).
  *
- * Keys (docs/redis-schema.md), all spelled here:
+ * Keys (docs/redis-schema.md; their names in lib/rkeys.h):
  *
  *   ims:{global}:quarantine         sorted set: ids still held for someone, by time (ms)
  *   ims:{global}:quarantine:bytes   total size of the held bodies (the [quarantine] max_bytes cap)
@@ -37,13 +37,6 @@
 #include "status.h"
 #include "store.h"
 
-#define IMS_QUARANTINE_INDEX          "ims:{global}:quarantine"
-#define IMS_QUARANTINE_BYTES          "ims:{global}:quarantine:bytes"
-#define IMS_QUARANTINE_SIZES          "ims:{global}:quarantine:sizes"
-#define IMS_QUARANTINE_MSG            "ims:{global}:qmsg:"
-#define IMS_QUARANTINE_RAW            "ims:{global}:qraw:"
-#define IMS_QUARANTINE_USER_FMT       "ims:{%s}:quarantine" /* ADDR's index */
-#define IMS_QUARANTINE_DIGEST_FMT     "ims:{%s}:qdigest"
 #define IMS_QUARANTINE_CLAIM_STALE_MS (10 * 60 * 1000)
 #define IMS_QUARANTINE_MAX_RCPTS      1000 /* = IMS_SCAN_MAX_RCPTS */
 #define IMS_QUARANTINE_ADDR_MAX       320

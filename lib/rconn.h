@@ -1,8 +1,8 @@
-/* One synchronous hiredis connection made from [redis] in ims.conf.
- *
- * For programs that talk to Redis from one thread at a time per
- * connection (ims-webapi keeps one per worker thread, the ims command one
- * per run).  The milter's write path goes through store.h instead. */
+/* TEMPORARY SHIM (issue 10): one synchronous hiredis connection made from
+ * [redis] in ims.conf, for the code not yet moved onto lib/store.h (the one
+ * Redis layer: ims_store_cmdv, ims_store_run).  It works on a standalone
+ * Redis only.  i10-domain moves webapi/ and cli/ onto lib/ domain modules
+ * over store.h and then deletes this file; do not add callers. */
 #ifndef IMS_RCONN_H
 #define IMS_RCONN_H
 

@@ -81,12 +81,11 @@ void ims_scan_hold_after_delivery(struct ims_scan *s);
  * record a second scan.  The key is a hash of the Message-ID, envelope
  * and body (or, without a Message-ID, of the queue id and the whole
  * message); ims_scan_store records it with the scan log
- * (IMS_SCAN_SEEN_PREFIX KEY -> scan id, the scan log's lifetime).
+ * (IMS_KEY_SEEN_PREFIX KEY -> scan id, the scan log's lifetime).
  * IMS_OK: stored before; s now carries the first scan's id (its
  * X-IMS-Scan-Id) and the caller must not store it again.  IMS_ENOTFOUND:
  * new (or no key: not from an MTA).  IMS_ETEMP: Redis failed. */
 ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s);
-#define IMS_SCAN_SEEN_PREFIX "ims:{global}:seen:"
 
 /* The message as delivered: our headers first, then raw without the
  * header fields of the names we add (a sender cannot forge a verdict).

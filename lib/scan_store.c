@@ -19,8 +19,8 @@
 #include "quarantine.h"
 #include "correspondents.h"
 #include "dashboard.h"
+#include "rkeys.h"
 #include "scan_internal.h"
-#include "stats.h"
 #include "store.h"
 
 struct stored_msg {
@@ -119,41 +119,41 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	if (!t)
 		return NULL;
 	gmtime_r(&secs, &tm);
-	strftime(bucket, sizeof bucket, IMS_STATS_BUCKET_FMT, &tm);
+	strftime(bucket, sizeof bucket, IMS_KEY_STATS_BUCKET_STRFTIME, &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
 
 	if (s->idem[0]) {
 		/* first: a retry of this message finds it (ims_scan_recall) */
 		ims_store_txn_cmd(t, "SET");
-		ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
+		ims_store_txn_fmt(t, IMS_KEY_SEEN_PREFIX "%s", s->idem);
 		ims_store_txn_str(t, s->id);
 		ims_store_txn_str(t, "PX");
 		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	}
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, "ims:{global}:scan:%s", s->id);
+	ims_store_txn_fmt(t, IMS_KEY_SCAN_PREFIX "%s", s->id);
 	ims_store_txn_str(t, m->json);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	/* the few fields a mailbox list shows, so a page of 50 need not read
 	 * 50 whole scan logs */
 	ims_store_txn_cmd(t, "SET");
-	ims_store_txn_fmt(t, "ims:{global}:brief:%s", s->id);
+	ims_store_txn_fmt(t, IMS_KEY_BRIEF_PREFIX "%s", s->id);
 	ims_store_txn_str(t, m->brief);
 	ims_store_txn_str(t, "PX");
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	trim = randombytes_uniform(IMS_TRIM_EVERY) == 0;
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:scans", "", trim);
-	zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:action:", action, trim);
+	zadd_trim(t, s, m->retention_ms, IMS_KEY_SCANS, "", trim);
+	zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_ACTION_PREFIX, action, trim);
 	if (s->classified)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:verdict:", s->verdict, trim);
+		zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_VERDICT_PREFIX, s->verdict, trim);
 	for (size_t i = 0; i < s->nhits; i++)
-		zadd_trim(t, s, m->retention_ms, "ims:{global}:idx:symbol:", s->hits[i].name, trim);
+		zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_SYMBOL_PREFIX, s->hits[i].name, trim);
 
 	/* the same counters twice: the hour's bucket (/admin/stats ranges,
 	 * expires) and the running totals (/metrics, never fall) */
 	for (int k = 0; k < 2; k++) {
-		const char *key = k ? IMS_STATS_TOTAL_KEY : bucket;
+		const char *key = k ? IMS_KEY_STATS_TOTAL : bucket;
 
 		stats_incr(t, key, "total", "");
 		stats_incr(t, key, "action:", action);
@@ -168,7 +168,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	dashboard_counters(t, s, m->retention_ms, trim);
 	if (s->mail_from[0]) {
 		ims_store_txn_cmd(t, "ZINCRBY");
-		ims_store_txn_str(t, "ims:{global}:top:senders");
+		ims_store_txn_str(t, IMS_KEY_TOP_SENDERS);
 		ims_store_txn_str(t, "1");
 		ims_store_txn_str(t, s->mail_from);
 	}
@@ -192,18 +192,18 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	/* link domains a list named: GET /click blocks them from now on */
 	for (size_t i = 0; i < s->nlisted; i++) {
 		ims_store_txn_cmd(t, "ZADD");
-		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_str(t, IMS_KEY_BAD_HOSTS);
 		ims_store_txn_fmt(t, "%llu", (unsigned long long)s->time);
 		ims_store_txn_str(t, s->listed[i]);
 	}
 	if (s->nlisted && trim) {
 		ims_store_txn_cmd(t, "ZREMRANGEBYSCORE");
-		ims_store_txn_str(t, IMS_CLICKS_BAD_HOSTS);
+		ims_store_txn_str(t, IMS_KEY_BAD_HOSTS);
 		ims_store_txn_str(t, "-inf");
 		ims_store_txn_fmt(t, "(%llu", (unsigned long long)(s->time - m->retention_ms));
 	}
 	ims_store_txn_cmd(t, "XADD");
-	ims_store_txn_str(t, IMS_EVENTS_KEY);
+	ims_store_txn_str(t, IMS_KEY_EVENTS);
 	ims_store_txn_str(t, "MAXLEN");
 	ims_store_txn_str(t, "~");
 	ims_store_txn_str(t, IMS_EVENTS_MAXLEN_STR);
@@ -281,7 +281,7 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 	if (!(t = ims_store_txn_new()))
 		return IMS_ENOMEM;
 	ims_store_txn_cmd(t, "GET");
-	ims_store_txn_fmt(t, IMS_SCAN_SEEN_PREFIX "%s", s->idem);
+	ims_store_txn_fmt(t, IMS_KEY_SEEN_PREFIX "%s", s->idem);
 	rc = ims_store_query(ims_engine_store(eng), t, &prior, &plen);
 	ims_store_txn_free(t);
 	if (rc != IMS_OK)
@@ -303,7 +303,7 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 			return IMS_ENOMEM;
 		}
 		ims_store_txn_cmd(t, "EXISTS");
-		ims_store_txn_fmt(t, IMS_QUARANTINE_MSG "%s", prior);
+		ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", prior);
 		rc = ims_store_query(ims_engine_store(eng), t, &n, NULL);
 		ims_store_txn_free(t);
 		if (rc != IMS_OK || strcmp(n, "1") != 0) {

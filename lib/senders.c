@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "rconn.h"
+#include "rkeys.h"
 #include "senders.h"
 #include "store.h"
 
@@ -78,12 +79,12 @@ bad:
 
 void ims_senders_user_key(const char *addr, char *out)
 {
-	snprintf(out, IMS_SENDERS_KEY_MAX, IMS_SENDERS_USER_FMT, addr);
+	snprintf(out, IMS_SENDERS_KEY_MAX, IMS_KEY_SENDERS_USER_FMT, addr);
 }
 
 void ims_senders_domain_key(const char *domain, char *out)
 {
-	snprintf(out, IMS_SENDERS_KEY_MAX, IMS_SENDERS_DOMAIN_FMT, domain);
+	snprintf(out, IMS_SENDERS_KEY_MAX, IMS_KEY_SENDERS_DOMAIN_FMT, domain);
 }
 
 ims_status ims_senders_list(redisContext *c, const char *key,

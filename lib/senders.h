@@ -27,10 +27,8 @@
 
 struct ims_store;
 
-#define IMS_SENDERS_USER_FMT   "ims:{%s}:senders"
-#define IMS_SENDERS_DOMAIN_FMT "ims:{global}:senders:%s"
-#define IMS_SENDERS_ENTRY_MAX  254
-#define IMS_SENDERS_KEY_MAX    300
+#define IMS_SENDERS_ENTRY_MAX 254
+#define IMS_SENDERS_KEY_MAX   300
 
 enum ims_sender_action { IMS_SENDER_NONE = 0, IMS_SENDER_ALLOW, IMS_SENDER_BLOCK };
 

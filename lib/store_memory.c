@@ -1,12 +1,14 @@
 /* The in-memory backend of lib/store, for unit tests: records every command
  * as one text line and can pretend that Redis is down.  GET answers from
- * the SETs recorded. */
+ * the SETs recorded, every other command with nil.  It applies the same
+ * slot rule as Redis Cluster (store.c checks it before any backend). */
 #include "config.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "store_backend.h"
 
@@ -88,12 +90,13 @@ static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
 	return put(m, "\n", 1);
 }
 
-static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns, size_t n,
-                              char *err, size_t errlen)
+static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns,
+                              const int *slots, size_t n, char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc = IMS_OK;
 
+	(void)slots;
 	pthread_mutex_lock(&m->lock);
 	if (m->down) {
 		snprintf(err, errlen, "memory store is down");
@@ -122,16 +125,16 @@ out:
 }
 
 /* GET KEY: the value of the last "SET KEY VALUE" recorded (as text, up
- * to its first space), enough for the scan store's idempotency key. */
-static ims_status memory_get(struct memory_impl *m, const struct store_cmd *c, char **out,
-                             size_t *outlen)
+ * to its first space), enough for the scan store's idempotency key; NULL
+ * when there is none. */
+static char *memory_get(struct memory_impl *m, const struct store_cmd *c)
 {
 	char pat[300];
 	const char *p = m->text, *last = NULL;
 	size_t n;
 
 	if (c->lens[1] > 256)
-		return IMS_ENOTFOUND;
+		return NULL;
 	n = (size_t)snprintf(pat, sizeof pat, "SET %.*s ", (int)c->lens[1], c->argv[1]);
 	while ((p = strstr(p, pat)) != NULL) {
 		if (p == m->text || p[-1] == '\n')
@@ -139,27 +142,83 @@ static ims_status memory_get(struct memory_impl *m, const struct store_cmd *c, c
 		p += n;
 	}
 	if (!last)
-		return IMS_ENOTFOUND;
-	n = strcspn(last, " \n");
-	if (!(*out = strndup(last, n)))
-		return IMS_ENOMEM;
-	if (outlen)
-		*outlen = n;
-	return IMS_OK;
+		return NULL;
+	return strndup(last, strcspn(last, " \n"));
 }
 
-static ims_status memory_query(void *impl, const struct store_cmd *c, char **out, size_t *outlen)
+/* A reply made by hiredis's own reader from its wire form (RESP), so the
+ * recorder hands out the same objects as a real server. */
+static redisReply *make_reply(const char *value)
+{
+	redisReader *rd = redisReaderCreate();
+	void *rep = NULL;
+	char head[32];
+	int ok;
+
+	if (!rd)
+		return NULL;
+	if (value) {
+		snprintf(head, sizeof head, "$%zu\r\n", strlen(value));
+		ok = redisReaderFeed(rd, head, strlen(head)) == REDIS_OK &&
+		     redisReaderFeed(rd, value, strlen(value)) == REDIS_OK &&
+		     redisReaderFeed(rd, "\r\n", 2) == REDIS_OK;
+	} else {
+		ok = redisReaderFeed(rd, "$-1\r\n", 5) == REDIS_OK;
+	}
+	if (!ok || redisReaderGetReply(rd, &rep) != REDIS_OK)
+		rep = NULL;
+	redisReaderFree(rd);
+	return rep;
+}
+
+static ims_status memory_run(void *impl, const struct store_cmd *cmds, size_t n, int atomic,
+                             int slot, redisReply **replies, char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
-	ims_status rc;
+	ims_status rc = IMS_OK;
 
+	(void)slot;
 	pthread_mutex_lock(&m->lock);
-	rc = m->down ? IMS_ETEMP : put_cmd(m, c) ? IMS_ENOMEM : IMS_ENOTFOUND;
-	if (rc == IMS_ENOTFOUND && c->argc == 2 && c->lens[0] == 3 &&
-	    memcmp(c->argv[0], "GET", 3) == 0)
-		rc = memory_get(m, c, out, outlen);
+	if (m->down) {
+		snprintf(err, errlen, "memory store is down");
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	if (atomic && put(m, "MULTI\n", 6))
+		rc = IMS_ENOMEM;
+	for (size_t i = 0; i < n && rc == IMS_OK; i++) {
+		const struct store_cmd *c = &cmds[i];
+		char *value = NULL;
+
+		if (c->argc == 2 && c->lens[0] == 3 && strncasecmp(c->argv[0], "GET", 3) == 0)
+			value = memory_get(m, c);
+		if (put_cmd(m, c) || !(replies[i] = make_reply(value)))
+			rc = IMS_ENOMEM;
+		free(value);
+	}
+	if (rc == IMS_OK && atomic && put(m, "EXEC\n", 5))
+		rc = IMS_ENOMEM;
+out:
 	pthread_mutex_unlock(&m->lock);
+	if (rc != IMS_OK)
+		ims_store_replies_free(replies, n);
 	return rc;
+}
+
+static ims_status memory_run_at(void *impl, size_t master, const struct store_cmd *c,
+                                redisReply **reply, char *err, size_t errlen)
+{
+	if (master != 0) {
+		snprintf(err, errlen, "memory store: one master");
+		return IMS_EINVAL;
+	}
+	return memory_run(impl, c, 1, 0, -1, reply, err, errlen);
+}
+
+static size_t memory_masters(void *impl)
+{
+	(void)impl;
+	return 1;
 }
 
 static ims_status memory_ping(void *impl)
@@ -190,7 +249,9 @@ void ims_store_memory_down(void *impl, bool down)
 const struct store_ops ims_store_memory_ops = {
     .name = "memory",
     .exec = memory_exec,
-    .query = memory_query,
+    .run = memory_run,
+    .run_at = memory_run_at,
+    .masters = memory_masters,
     .ping = memory_ping,
     .free = memory_free,
 };

@@ -1,25 +1,22 @@
-/* The Redis backend of lib/store: hiredis 0.14, a small pool of blocking
- * connections shared by threads.  A connection that saw an I/O error is
- * dropped; the next exec connects again, so a restarted Redis is picked up
- * without a reload. */
+/* The standalone Redis backend of lib/store: hiredis 0.14, a small pool of
+ * blocking connections shared by threads.  A connection that saw an I/O
+ * error is dropped; the next call connects again, so a restarted Redis is
+ * picked up without a reload. */
 #include "config.h"
 
-#include <hiredis/hiredis.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "log.h"
-#include "rconn.h"
 #include "store_backend.h"
 
 #define POOL_MAX 32
 
 struct redis_impl {
 	char *host, *socket, *password, *user;
-	int port, db, timeout_ms;
+	struct store_node_conf nc;
 	pthread_mutex_t lock;
 	redisContext *idle[POOL_MAX];
 	int nidle;
@@ -40,9 +37,13 @@ void *ims_store_redis_new(const struct ims_conf *conf)
 	r->socket = dup_or_null(conf->redis_socket);
 	r->password = dup_or_null(conf->redis_password);
 	r->user = dup_or_null(conf->redis_user);
-	r->port = conf->redis_port;
-	r->db = conf->redis_db;
-	r->timeout_ms = conf->redis_timeout_ms;
+	r->nc = (struct store_node_conf){.host = r->host,
+	                                 .socket = r->socket,
+	                                 .port = conf->redis_port,
+	                                 .user = r->user,
+	                                 .password = r->password,
+	                                 .db = conf->redis_db,
+	                                 .timeout_ms = conf->redis_timeout_ms};
 	pthread_mutex_init(&r->lock, NULL);
 	return r;
 }
@@ -63,22 +64,10 @@ static void redis_free(void *impl)
 	free(r);
 }
 
-/* One command on a fresh connection during setup; 0 when it answered OK. */
-static int setup_cmd(redisContext *c, const char *fmt, const char *arg)
-{
-	redisReply *rep = redisCommand(c, fmt, arg);
-	int ok = rep && rep->type != REDIS_REPLY_ERROR;
-
-	if (rep)
-		freeReplyObject(rep);
-	return ok ? 0 : -1;
-}
-
-static redisContext *conn_get(struct redis_impl *r)
+/* A pooled connection, or a new one; NULL with err set when none. */
+static redisContext *conn_get(struct redis_impl *r, char *err, size_t errlen)
 {
 	redisContext *c = NULL;
-	struct timeval tv = {r->timeout_ms / 1000, (r->timeout_ms % 1000) * 1000};
-	char db[16], err[300];
 
 	pthread_mutex_lock(&r->lock);
 	if (r->nidle > 0)
@@ -86,30 +75,11 @@ static redisContext *conn_get(struct redis_impl *r)
 	pthread_mutex_unlock(&r->lock);
 	if (c)
 		return c;
-
-	if (r->socket)
-		c = redisConnectUnixWithTimeout(r->socket, tv);
-	else
-		c = redisConnectWithTimeout(r->host ? r->host : "127.0.0.1", r->port, tv);
-	if (!c)
+	if (ims_store_connect(&r->nc, &c, err, errlen) != IMS_OK) {
+		ims_log_warn(NULL, "event=redis_connect error=\"%s\"", err);
 		return NULL;
-	if (c->err || redisSetTimeout(c, tv) != REDIS_OK) {
-		ims_log_warn(NULL, "event=redis_connect error=\"%s\"", c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	if (ims_rconn_auth(c, r->user, r->password, err, sizeof err) != IMS_OK)
-		goto fail;
-	snprintf(db, sizeof db, "%d", r->db);
-	if (r->db && setup_cmd(c, "SELECT %s", db) != 0) {
-		snprintf(err, sizeof err, "SELECT %d refused", r->db);
-		goto fail;
 	}
 	return c;
-fail:
-	ims_log_warn(NULL, "event=redis_setup error=\"%s\"", err);
-	redisFree(c);
-	return NULL;
 }
 
 /* Returns c to the pool, or frees it when it is broken or the pool is full. */
@@ -127,67 +97,44 @@ static void conn_put(struct redis_impl *r, redisContext *c, int broken)
 		redisFree(c);
 }
 
-/* Reads the replies of one MULTI ... EXEC block: MULTI's +OK, one +QUEUED
- * (or an error) per command, then EXEC's array.  Returns -1 when the
- * connection failed (*rc = IMS_ETEMP), else 0 with *rc the block's result. */
+/* Reads one MULTI ... EXEC block of t: -1 when the connection failed
+ * (*rc = IMS_ETEMP), else 0 with *rc the block's result. */
 static int read_block(redisContext *c, const struct ims_store_txn *t, ims_status *rc, char *err,
                       size_t errlen)
 {
-	redisReply *rep = NULL;
+	redisReply *one[64], **rs = t->n <= 64 ? one : calloc(t->n, sizeof *rs);
+	int aborted;
 
-	*rc = IMS_OK;
-	for (size_t i = 0; i < t->n + 2; i++) {
-		if (redisGetReply(c, (void **)&rep) != REDIS_OK) {
-			snprintf(err, errlen, "redis: %s", c->errstr);
-			*rc = IMS_ETEMP;
-			return -1;
-		}
-		if (rep->type == REDIS_REPLY_ERROR && *rc == IMS_OK) {
-			snprintf(err, errlen, "redis refused command %zu: %s", i, rep->str);
-			/* LOADING, MISCONF, READONLY, OOM: the server may recover */
-			*rc = (strncmp(rep->str, "LOADING", 7) == 0 ||
-			       strncmp(rep->str, "MISCONF", 7) == 0 ||
-			       strncmp(rep->str, "READONLY", 8) == 0 ||
-			       strncmp(rep->str, "OOM", 3) == 0 ||
-			       strncmp(rep->str, "EXECABORT", 9) == 0)
-			          ? IMS_ETEMP
-			          : IMS_EINVAL;
-		}
-		if (i == t->n + 1 && *rc == IMS_OK) {
-			if (rep->type != REDIS_REPLY_ARRAY) {
-				snprintf(err, errlen, "redis: EXEC aborted");
-				*rc = IMS_ETEMP;
-			} else {
-				for (size_t k = 0; k < rep->elements; k++)
-					if (rep->element[k]->type == REDIS_REPLY_ERROR) {
-						snprintf(err, errlen,
-						         "redis command %zu failed: %s", k,
-						         rep->element[k]->str);
-						*rc = IMS_EINVAL;
-						break;
-					}
-			}
-		}
-		freeReplyObject(rep);
-		rep = NULL;
+	*rc = IMS_ETEMP;
+	if (!rs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
+	if (ims_store_read_block(c, t->n, rs, &aborted, err, errlen) != 0) {
+		if (rs != one)
+			free(rs);
+		return -1;
+	}
+	*rc = ims_store_check_replies(rs, t->n, "transaction", err, errlen);
+	ims_store_replies_free(rs, t->n);
+	if (rs != one)
+		free(rs);
 	return 0;
 }
 
 /* Sends every block at once (one write, one wait), then reads them in
  * order.  The result is the first block's failure, or IMS_OK. */
-static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns, size_t n,
-                             char *err, size_t errlen)
+static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns, const int *slots,
+                             size_t n, char *err, size_t errlen)
 {
 	struct redis_impl *r = impl;
-	redisContext *c = conn_get(r);
+	redisContext *c = conn_get(r, err, errlen);
 	ims_status rc = IMS_ETEMP, one;
 	int broken = 1;
 
-	if (!c) {
-		snprintf(err, errlen, "redis unreachable");
+	(void)slots; /* one server holds every slot */
+	if (!c)
 		return IMS_ETEMP;
-	}
 	for (size_t k = 0; k < n; k++) {
 		const struct ims_store_txn *t = txns[k];
 		if (redisAppendCommand(c, "MULTI") != REDIS_OK)
@@ -220,82 +167,71 @@ out:
 	return rc;
 }
 
-static ims_status reply_text(const redisReply *rep, char **out, size_t *outlen)
+/* Appends n commands (in MULTI/EXEC when atomic) and reads their replies. */
+static ims_status run_on(redisContext *c, const struct store_cmd *cmds, size_t n, int atomic,
+                         redisReply **replies, char *err, size_t errlen)
 {
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
+	int aborted;
 
-	switch (rep->type) {
-	case REDIS_REPLY_NIL: return IMS_ENOTFOUND;
-	case REDIS_REPLY_INTEGER: {
-		char num[32];
-		len = (size_t)snprintf(num, sizeof num, "%lld", rep->integer);
-		buf = strdup(num);
-		break;
+	if (atomic && redisAppendCommand(c, "MULTI") != REDIS_OK)
+		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (redisAppendCommandArgv(c, cmds[i].argc, (const char **)cmds[i].argv,
+		                           cmds[i].lens) != REDIS_OK)
+			goto fail;
+	if (atomic) {
+		if (redisAppendCommand(c, "EXEC") != REDIS_OK)
+			goto fail;
+		return ims_store_read_block(c, n, replies, &aborted, err, errlen) == 0 ? IMS_OK
+		                                                                       : IMS_ETEMP;
 	}
-	case REDIS_REPLY_STRING:
-	case REDIS_REPLY_STATUS:
-		buf = malloc(rep->len + 1);
-		if (buf) {
-			memcpy(buf, rep->str, rep->len);
-			buf[rep->len] = '\0';
-			len = rep->len;
+	for (size_t i = 0; i < n; i++)
+		if (redisGetReply(c, (void **)&replies[i]) != REDIS_OK || !replies[i]) {
+			ims_store_replies_free(replies, i + 1);
+			goto fail;
 		}
-		break;
-	case REDIS_REPLY_ARRAY:
-		for (size_t i = 0; i < rep->elements; i++)
-			cap += (rep->element[i]->str ? rep->element[i]->len : 24) + 1;
-		buf = malloc(cap + 1);
-		if (!buf)
-			break;
-		for (size_t i = 0; i < rep->elements; i++) {
-			const redisReply *e = rep->element[i];
-			if (i)
-				buf[len++] = '\n';
-			if (e->type == REDIS_REPLY_INTEGER)
-				len +=
-				    (size_t)snprintf(buf + len, cap + 1 - len, "%lld", e->integer);
-			else if (e->str) {
-				memcpy(buf + len, e->str, e->len);
-				len += e->len;
-			}
-		}
-		buf[len] = '\0';
-		break;
-	default: return IMS_EINVAL;
-	}
-	if (!buf)
-		return IMS_ENOMEM;
-	*out = buf;
-	if (outlen)
-		*outlen = len;
 	return IMS_OK;
+fail:
+	snprintf(err, errlen, "redis: %s", c->errstr[0] ? c->errstr : "out of memory");
+	return IMS_ETEMP;
 }
 
-static ims_status redis_query(void *impl, const struct store_cmd *cmd, char **out, size_t *outlen)
+static ims_status redis_run(void *impl, const struct store_cmd *cmds, size_t n, int atomic,
+                            int slot, redisReply **replies, char *err, size_t errlen)
 {
 	struct redis_impl *r = impl;
-	redisContext *c = conn_get(r);
-	redisReply *rep;
+	redisContext *c = conn_get(r, err, errlen);
 	ims_status rc;
 
+	(void)slot;
 	if (!c)
 		return IMS_ETEMP;
-	rep = redisCommandArgv(c, cmd->argc, (const char **)cmd->argv, cmd->lens);
-	if (!rep) {
-		conn_put(r, c, 1);
-		return IMS_ETEMP;
-	}
-	rc = rep->type == REDIS_REPLY_ERROR ? IMS_EINVAL : reply_text(rep, out, outlen);
-	freeReplyObject(rep);
-	conn_put(r, c, 0);
+	rc = run_on(c, cmds, n, atomic, replies, err, errlen);
+	conn_put(r, c, rc != IMS_OK);
 	return rc;
+}
+
+static ims_status redis_run_at(void *impl, size_t master, const struct store_cmd *cmd,
+                               redisReply **reply, char *err, size_t errlen)
+{
+	if (master != 0) {
+		snprintf(err, errlen, "redis: no master %zu on a standalone Redis", master);
+		return IMS_EINVAL;
+	}
+	return redis_run(impl, cmd, 1, 0, -1, reply, err, errlen);
+}
+
+static size_t redis_masters(void *impl)
+{
+	(void)impl;
+	return 1;
 }
 
 static ims_status redis_ping(void *impl)
 {
 	struct redis_impl *r = impl;
-	redisContext *c = conn_get(r);
+	char err[256];
+	redisContext *c = conn_get(r, err, sizeof err);
 	redisReply *rep;
 	int ok;
 
@@ -312,7 +248,9 @@ static ims_status redis_ping(void *impl)
 const struct store_ops ims_store_redis_ops = {
     .name = "redis",
     .exec = redis_exec,
-    .query = redis_query,
+    .run = redis_run,
+    .run_at = redis_run_at,
+    .masters = redis_masters,
     .ping = redis_ping,
     .free = redis_free,
 };

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "rconn.h"
+#include "rkeys.h"
 #include "store.h"
 #include "users.h"
 
@@ -205,11 +206,6 @@ static int password_ok(const char *pw)
 	return n >= IMS_USERS_PASSWORD_MIN && n <= IMS_USERS_PASSWORD_MAX;
 }
 
-static void key(char *buf, const char *addr, const char *what)
-{
-	snprintf(buf, KEY_MAX, "ims:{%s}:%s", addr, what);
-}
-
 /* Runs EVAL script with 1..3 keys and the given args; *result = the
  * script's integer reply. */
 static ims_status eval(struct ims_users *u, const char *script, int nkeys, const char **keys,
@@ -299,7 +295,7 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	if (!password_ok(password))
 		goto out;
 	/* an alias of another account cannot become an account */
-	r = redisCommand(u->rc, "HEXISTS ims:{global}:aliases %s", a);
+	r = redisCommand(u->rc, "HEXISTS " IMS_KEY_ALIASES " %s", a);
 	if (!r || r->type != REDIS_REPLY_INTEGER) {
 		rc = IMS_ETEMP;
 		goto out;
@@ -319,9 +315,9 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	userdb = userdb_json(u->conf, a);
 	if (!passdb || !userdb)
 		goto out;
-	key(kp, a, "passdb");
-	key(ku, a, "userdb");
-	key(kh, a, "user");
+	ims_key(kp, KEY_MAX, IMS_KEY_PASSDB_FMT, a);
+	ims_key(ku, KEY_MAX, IMS_KEY_USERDB_FMT, a);
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
 	snprintf(created, sizeof created, "%" PRIu64, now);
 	{
 		const char *keys[] = {kp, ku, kh};
@@ -333,7 +329,7 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	}
 	/* The global list is another slot: written after, and re-added when
 	 * the account already exists, so a failure here heals on retry. */
-	r = redisCommand(u->rc, "ZADD ims:{global}:users NX %s %s", created, a);
+	r = redisCommand(u->rc, "ZADD " IMS_KEY_USERS " NX %s %s", created, a);
 	if (!r || r->type == REDIS_REPLY_ERROR) {
 		rc = IMS_ETEMP;
 		goto out;
@@ -358,7 +354,7 @@ static const char alias_unindex_lua[] = "if redis.call('HGET', KEYS[1], ARGV[1])
 
 static ims_status alias_unindex(struct ims_users *u, const char *alias, const char *owner)
 {
-	const char *keys[] = {"ims:{global}:aliases"};
+	const char *keys[] = {IMS_KEY_ALIASES};
 	const char *args[] = {alias, owner};
 	long long res;
 
@@ -375,13 +371,13 @@ ims_status ims_users_delete(struct ims_users *u, const char *addr)
 	if (rc != IMS_OK)
 		goto out;
 	redisAppendCommand(u->rc, "MULTI");
-	redisAppendCommand(u->rc, "SMEMBERS ims:{%s}:aliases", a);
+	redisAppendCommand(u->rc, "SMEMBERS " IMS_KEY_ALIASES_FMT, a);
 	redisAppendCommand(u->rc,
-	                   "DEL ims:{%s}:passdb ims:{%s}:userdb ims:{%s}:user "
-	                   "ims:{%s}:aliases",
+	                   "DEL " IMS_KEY_PASSDB_FMT " " IMS_KEY_USERDB_FMT " " IMS_KEY_USER_FMT
+	                   " " IMS_KEY_ALIASES_FMT,
 	                   a, a, a, a);
 	redisAppendCommand(u->rc, "EXEC");
-	redisAppendCommand(u->rc, "ZREM ims:{global}:users %s", a);
+	redisAppendCommand(u->rc, "ZREM " IMS_KEY_USERS " %s", a);
 	rc = ims_rconn_read(u->rc, rs, 5);
 	if (rc != IMS_OK)
 		goto out;
@@ -428,7 +424,7 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 		return rc;
 	if (strcmp(a, al) == 0)
 		return IMS_EINVAL;
-	r = redisCommand(u->rc, "EXISTS ims:{%s}:user", al);
+	r = redisCommand(u->rc, "EXISTS " IMS_KEY_USER_FMT, al);
 	if (!r || r->type != REDIS_REPLY_INTEGER) {
 		if (r)
 			freeReplyObject(r);
@@ -439,7 +435,7 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 	if (res != 0)
 		return IMS_EEXIST; /* an account is not an alias */
 	{
-		const char *keys[] = {"ims:{global}:aliases"};
+		const char *keys[] = {IMS_KEY_ALIASES};
 		const char *args[] = {al, a};
 
 		rc = eval(u, alias_index_lua, 1, keys, 2, args, &res);
@@ -448,8 +444,8 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 		if (res != 1)
 			return IMS_EEXIST;
 	}
-	key(kh, a, "user");
-	key(ks, a, "aliases");
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
+	ims_key(ks, KEY_MAX, IMS_KEY_ALIASES_FMT, a);
 	{
 		const char *keys[] = {kh, ks};
 		const char *args[] = {al};
@@ -476,7 +472,7 @@ ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char
 	rc = canon(u, alias, al);
 	if (rc != IMS_OK)
 		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-	r = redisCommand(u->rc, "SREM ims:{%s}:aliases %s", a, al);
+	r = redisCommand(u->rc, "SREM " IMS_KEY_ALIASES_FMT " %s", a, al);
 	if (!r || r->type != REDIS_REPLY_INTEGER) {
 		if (r)
 			freeReplyObject(r);
@@ -504,7 +500,7 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 		rc = canon(u, addr, a);
 		if (rc != IMS_OK)
 			return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-		r = redisCommand(u->rc, "SMEMBERS ims:{%s}:aliases", a);
+		r = redisCommand(u->rc, "SMEMBERS " IMS_KEY_ALIASES_FMT, a);
 		if (!r || r->type != REDIS_REPLY_ARRAY) {
 			rc = IMS_ETEMP;
 			goto out;
@@ -517,7 +513,7 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 		goto out;
 	}
 	do { /* every alias, from the global index, 1000 at a time */
-		r = redisCommand(u->rc, "HSCAN ims:{global}:aliases %s COUNT 1000", cursor);
+		r = redisCommand(u->rc, "HSCAN " IMS_KEY_ALIASES " %s COUNT 1000", cursor);
 		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 		    r->element[0]->type != REDIS_REPLY_STRING ||
 		    r->element[1]->type != REDIS_REPLY_ARRAY) {
@@ -571,7 +567,7 @@ ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const 
 		return IMS_ENOMEM;
 	rc = ims_store_txn_cmd(t, "SISMEMBER");
 	if (rc == IMS_OK)
-		rc = ims_store_txn_fmt(t, "ims:{%s}:aliases", l);
+		rc = ims_store_txn_fmt(t, IMS_KEY_ALIASES_FMT, l);
 	if (rc == IMS_OK)
 		rc = ims_store_txn_str(t, a);
 	if (rc == IMS_OK)
@@ -600,8 +596,8 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 	rc = ims_users_hash_password(password, hash, sizeof hash);
 	if (rc != IMS_OK)
 		return rc;
-	key(kp, a, "passdb");
-	key(kh, a, "user");
+	ims_key(kp, KEY_MAX, IMS_KEY_PASSDB_FMT, a);
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
 	{
 		const char *keys[] = {kp, kh};
 		const char *args[] = {hash};
@@ -623,7 +619,7 @@ ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_ro
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		return rc;
-	key(kh, a, "user");
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
 	{
 		const char *keys[] = {kh};
 		const char *args[] = {ims_role_name(role)};
@@ -644,8 +640,8 @@ ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool di
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		return rc;
-	key(kp, a, "passdb");
-	key(kh, a, "user");
+	ims_key(kp, KEY_MAX, IMS_KEY_PASSDB_FMT, a);
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
 	{
 		const char *keys[] = {kp, kh};
 		const char *args[] = {disabled ? "1" : "0"};
@@ -685,7 +681,7 @@ ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-	r = redisCommand(u->rc, "HMGET ims:{%s}:user role created disabled", a);
+	r = redisCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled", a);
 	rc = info_from(r, a, info);
 	if (r)
 		freeReplyObject(r);
@@ -722,8 +718,8 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 		return IMS_EPERM;
 	found = canon(u, addr, a);
 	if (found == IMS_OK) {
-		redisAppendCommand(u->rc, "GET ims:{%s}:passdb", a);
-		redisAppendCommand(u->rc, "HMGET ims:{%s}:user role created disabled", a);
+		redisAppendCommand(u->rc, "GET " IMS_KEY_PASSDB_FMT, a);
+		redisAppendCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled", a);
 		rc = ims_rconn_read(u->rc, rs, 2);
 		if (rc != IMS_OK)
 			goto out;
@@ -776,7 +772,7 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 	if (limit == 0 || limit > 10000)
 		return IMS_EINVAL;
 	if (after && *after) {
-		r = redisCommand(u->rc, "ZRANK ims:{global}:users %s", after);
+		r = redisCommand(u->rc, "ZRANK " IMS_KEY_USERS " %s", after);
 		if (!r)
 			goto out;
 		if (r->type != REDIS_REPLY_INTEGER) { /* the cursor's account is gone */
@@ -786,7 +782,7 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 		start = r->integer + 1;
 		freeReplyObject(r);
 	}
-	r = redisCommand(u->rc, "ZRANGE ims:{global}:users %lld %lld", start,
+	r = redisCommand(u->rc, "ZRANGE " IMS_KEY_USERS " %lld %lld", start,
 	                 start + (long long)limit);
 	if (!r || r->type != REDIS_REPLY_ARRAY)
 		goto out;
@@ -798,7 +794,7 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		redisAppendCommand(u->rc, "HMGET ims:{%s}:user role created disabled",
+		redisAppendCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled",
 		                   r->element[i]->str);
 	rc = ims_rconn_read(u->rc, rs, n);
 	if (rc != IMS_OK)
@@ -842,8 +838,8 @@ ims_status ims_users_end_sessions(struct ims_users *u, const char *addr, size_t 
 		return IMS_EINVAL;
 	for (size_t i = 0; (a[i] = (char)tolower((unsigned char)addr[i])) != '\0'; i++)
 		;
-	snprintf(set, sizeof set, IMS_USERS_SESSIONS_FMT, a);
-	snprintf(prefix, sizeof prefix, IMS_USERS_REFRESH_FMT, a, "");
+	snprintf(set, sizeof set, IMS_KEY_SESSIONS_FMT, a);
+	snprintf(prefix, sizeof prefix, IMS_KEY_REFRESH_FMT, a, "");
 	r = ims_rconn_cmd(u->rc, 5, argv, NULL);
 	if (r && r->type == REDIS_REPLY_INTEGER) {
 		if (ended)

@@ -92,10 +92,6 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
 ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
 
-/* Key names of a user's web sessions (printf formats: ADDR; ADDR, FAMILY). */
-#define IMS_USERS_SESSIONS_FMT "ims:{%s}:sessions"
-#define IMS_USERS_REFRESH_FMT  "ims:{%s}:refresh:%s"
-
 /* Ends every web session of addr (each refresh family, and with it the
  * access tokens issued for it).  *ended (may be NULL) is how many.
  * IMS_ETEMP when Redis failed. */

@@ -16,12 +16,16 @@ EXTRA_DIST += tests/unit/check.h tests/conf-docs.sh tests/lib.sh tests/config-ch
 # clang-format and banned functions over every C source (tests/style.sh)
 TESTS += tests/style.sh
 EXTRA_DIST += tests/style.sh .clang-format
+# Redis keys spelled only in lib/rkeys.h; no hiredis above the layer (tests/layering.sh)
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh
 
 include tests/fuzz.mk
 include tests/classifier.mk
 include tests/milter.mk
 include tests/webapi.mk
 include tests/links.mk
+include tests/cluster.mk
 
 # The quarantine with Postfix, ims-milter, Dovecot (LMTP, IMAP, Sieve), Redis, ims-webapi.
 TESTS += tests/e2e/test_quarantine.py

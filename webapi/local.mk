@@ -36,6 +36,3 @@ webapi_ims_webapi_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS) -pthread
 webapi_ims_webapi_LDADD = $(IMS_WEB_LIBS)
 webapi_ims_webapi_LDFLAGS = -pthread
 
-# the web UI: plain files, served from [webapi] ui_dir
-uidir = $(modeldir)/ui
-dist_ui_DATA = webapi/ui/index.html webapi/ui/app.js webapi/ui/style.css

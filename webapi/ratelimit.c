@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "ratelimit.h"
+#include "rkeys.h"
 
 int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int limit,
                        int *retry_after)
@@ -16,10 +17,10 @@ int ims_ratelimit_take(struct ims_req *r, const char *kind, const char *key, int
 	if (!c)
 		return -1;
 	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "INCR ims:{global}:ratelimit:%s:%s", kind, key);
-	redisAppendCommand(c, "EXPIRE ims:{global}:ratelimit:%s:%s %d NX", kind, key,
+	redisAppendCommand(c, "INCR " IMS_KEY_RATELIMIT_FMT, kind, key);
+	redisAppendCommand(c, "EXPIRE " IMS_KEY_RATELIMIT_FMT " %d NX", kind, key,
 	                   IMS_RATELIMIT_WINDOW_S);
-	redisAppendCommand(c, "PTTL ims:{global}:ratelimit:%s:%s", kind, key);
+	redisAppendCommand(c, "PTTL " IMS_KEY_RATELIMIT_FMT, kind, key);
 	redisAppendCommand(c, "EXEC");
 	if (ims_req_pipeline(r, rs, 5) != IMS_OK)
 		return -1;
@@ -49,7 +50,7 @@ void ims_ratelimit_refund(struct ims_req *r, const char *kind, const char *key)
 		return;
 	/* DECR only while the window's key exists: never a negative count
 	 * that would outlive it without a TTL */
-	redisAppendCommand(c, "EVAL %s 1 ims:{global}:ratelimit:%s:%s",
+	redisAppendCommand(c, "EVAL %s 1 " IMS_KEY_RATELIMIT_FMT,
 	                   "if redis.call('EXISTS', KEYS[1]) == 1 then "
 	                   "return redis.call('DECR', KEYS[1]) end return 0",
 	                   kind, key);

@@ -19,8 +19,8 @@
 #include "log.h"
 #include "page.h"
 #include "replyarena.h"
+#include "rkeys.h"
 #include "routes.h"
-#include "stats.h"
 #include "symbols.h"
 #include "ulid.h"
 #include "users.h"
@@ -126,7 +126,8 @@ static int append_mget_scans(redisContext *c, const struct ims_page *p)
 	snprintf(num, sizeof num, "*%zu\r\n$4\r\nMGET\r\n", p->n + 1);
 	ims_jsonw_puts(&cmd, num);
 	for (size_t i = 0; i < p->n; i++) {
-		snprintf(num, sizeof num, "$%zu\r\nims:{global}:scan:", strlen(p->ids[i]) + 18);
+		snprintf(num, sizeof num, "$%zu\r\n" IMS_KEY_SCAN_PREFIX,
+		         strlen(IMS_KEY_SCAN_PREFIX) + strlen(p->ids[i]));
 		ims_jsonw_puts(&cmd, num);
 		ims_jsonw_puts(&cmd, p->ids[i]);
 		ims_jsonw_raw(&cmd, "\r\n", 2);
@@ -180,13 +181,13 @@ void ims_route_admin_scans(struct ims_req *r)
 	}
 	/* walk the most selective index; check the other filters on the log */
 	if (f.symbol)
-		snprintf(key, sizeof key, "ims:{global}:idx:symbol:%s", f.symbol);
+		snprintf(key, sizeof key, IMS_KEY_IDX_SYMBOL_PREFIX "%s", f.symbol);
 	else if (f.action)
-		snprintf(key, sizeof key, "ims:{global}:idx:action:%s", f.action);
+		snprintf(key, sizeof key, IMS_KEY_IDX_ACTION_PREFIX "%s", f.action);
 	else if (f.verdict)
-		snprintf(key, sizeof key, "ims:{global}:idx:verdict:%s", f.verdict);
+		snprintf(key, sizeof key, IMS_KEY_IDX_VERDICT_PREFIX "%s", f.verdict);
 	else
-		snprintf(key, sizeof key, "ims:{global}:scans");
+		snprintf(key, sizeof key, "%s", IMS_KEY_SCANS);
 	need_parse = f.sender || f.recipient || f.ip || (f.symbol && (f.action || f.verdict)) ||
 	             (f.action && f.verdict);
 	if (!need_parse) /* the index says it all */
@@ -293,7 +294,7 @@ void ims_route_admin_scan(struct ims_req *r)
 		ims_req_error(r, 404, "no such scan");
 		return;
 	}
-	rep = ims_req_cmd(r, "GET ims:{global}:scan:%s", r->params[0]);
+	rep = ims_req_cmd(r, "GET " IMS_KEY_SCAN_PREFIX "%s", r->params[0]);
 	if (!rep)
 		return;
 	if (rep->type != REDIS_REPLY_STRING) {
@@ -376,7 +377,7 @@ void ims_route_admin_stats(struct ims_req *r)
 
 		gmtime_r(&t, &tm);
 		strftime(b, sizeof b, "%Y%m%d%H", &tm);
-		redisAppendCommand(c, "HGETALL " IMS_STATS_BUCKET_PREFIX "%s", b);
+		redisAppendCommand(c, "HGETALL " IMS_KEY_STATS_BUCKET_PREFIX "%s", b);
 	}
 	if (ims_req_pipeline(r, rs, hours) != IMS_OK)
 		goto out;
@@ -416,7 +417,7 @@ void ims_route_admin_stats(struct ims_req *r)
 			}
 		}
 	}
-	top = ims_req_cmd(r, "ZREVRANGE ims:{global}:top:senders 0 %d WITHSCORES", TOP_N - 1);
+	top = ims_req_cmd(r, "ZREVRANGE " IMS_KEY_TOP_SENDERS " 0 %d WITHSCORES", TOP_N - 1);
 	if (!top)
 		goto out;
 	for (size_t i = 0; top->type == REDIS_REPLY_ARRAY && i + 1 < top->elements; i += 2)
@@ -582,7 +583,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		int more = 0, done = 0;
 
 		while (!done) {
-			rep = ims_req_cmd(r, "XREVRANGE " IMS_EVENTS_KEY " %s - COUNT %d", start,
+			rep = ims_req_cmd(r, "XREVRANGE " IMS_KEY_EVENTS " %s - COUNT %d", start,
 			                  batch);
 			if (!rep)
 				goto out;

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "mailview.h"
+#include "rkeys.h"
 #include "routes.h"
 
 /* The Dovecot client, or NULL with a 503 set. */
@@ -184,10 +185,10 @@ static int join_scans(struct ims_req *r, json_t *items, int full)
 		json_object_set_new(it, "score", json_null());
 	}
 	if (full)
-		return join_pass(r, items, "ims:{global}:scan:", 1, 0);
-	if (join_pass(r, items, "ims:{global}:brief:", 0, 0) != 0)
+		return join_pass(r, items, IMS_KEY_SCAN_PREFIX, 1, 0);
+	if (join_pass(r, items, IMS_KEY_BRIEF_PREFIX, 0, 0) != 0)
 		return -1;
-	return join_pass(r, items, "ims:{global}:scan:", 0, 1);
+	return join_pass(r, items, IMS_KEY_SCAN_PREFIX, 0, 1);
 }
 
 static void list(struct ims_req *r, const char *folder)

@@ -14,9 +14,9 @@
 #include <sodium.h>
 
 #include "engine.h"
+#include "rkeys.h"
 #include "router.h"
 #include "routes.h"
-#include "stats.h"
 
 #define UI_FILE_MAX (4 * 1024 * 1024)
 
@@ -36,11 +36,11 @@ void ims_route_health(struct ims_req *r)
 		return;
 	freeReplyObject(rep);
 	/* the model the milter used last, from the newest scan log */
-	last = ims_req_cmd(r, "ZREVRANGE ims:{global}:scans 0 0");
+	last = ims_req_cmd(r, "ZREVRANGE " IMS_KEY_SCANS " 0 0");
 	if (!last)
 		return;
 	if (last->type == REDIS_REPLY_ARRAY && last->elements == 1) {
-		scan = ims_req_cmd(r, "GET ims:{global}:scan:%s", last->element[0]->str);
+		scan = ims_req_cmd(r, "GET " IMS_KEY_SCAN_PREFIX "%s", last->element[0]->str);
 		if (!scan)
 			goto out;
 		if (scan->type == REDIS_REPLY_STRING)
@@ -140,7 +140,7 @@ static json_t *scan_counters(struct ims_req *r)
 
 	if (!sum || !ims_req_redis(r))
 		goto fail;
-	rep = ims_req_cmd(r, "HGETALL " IMS_STATS_TOTAL_KEY);
+	rep = ims_req_cmd(r, "HGETALL " IMS_KEY_STATS_TOTAL);
 	if (!rep)
 		goto fail;
 	if (rep->type == REDIS_REPLY_ARRAY)

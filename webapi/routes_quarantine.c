@@ -17,6 +17,7 @@
 #include "mailview.h"
 #include "page.h"
 #include "quarantine.h"
+#include "rkeys.h"
 #include "routes.h"
 #include "ulid.h"
 
@@ -148,14 +149,14 @@ out:
 
 void ims_route_admin_quarantine(struct ims_req *r)
 {
-	list(r, IMS_QUARANTINE_INDEX, NULL);
+	list(r, IMS_KEY_QUARANTINE, NULL);
 }
 
 void ims_route_user_quarantine(struct ims_req *r)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32];
 
-	snprintf(key, sizeof key, IMS_QUARANTINE_USER_FMT, r->who.sub);
+	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, r->who.sub);
 	list(r, key, r->who.sub);
 }
 

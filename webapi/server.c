@@ -16,6 +16,7 @@
 #include "authcache.h"
 #include "connguard.h"
 #include "log.h"
+#include "rkeys.h"
 #include "router.h"
 #include "server.h"
 
@@ -61,8 +62,8 @@ static int authenticate(struct ims_req *r)
 	/* The role and the disabled flag come from the registry, not from
 	 * the token, so a change applies at once; the session's refresh
 	 * family must still exist (logout and reuse detection delete it). */
-	redisAppendCommand(rc, "HMGET ims:{%s}:user role disabled", c.sub);
-	redisAppendCommand(rc, "EXISTS ims:{%s}:refresh:%s", c.sub, c.fam);
+	redisAppendCommand(rc, "HMGET " IMS_KEY_USER_FMT " role disabled", c.sub);
+	redisAppendCommand(rc, "EXISTS " IMS_KEY_REFRESH_FMT, c.sub, c.fam);
 	if (ims_req_pipeline(r, rs, 2) != IMS_OK)
 		return 0;
 	if (rs[0]->type == REDIS_REPLY_ARRAY && rs[0]->elements == 2 &&

@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "authcache.h"
+#include "rkeys.h"
 #include "session.h"
 
 /* KEYS[1] family; ARGV[1] hash of the presented token, ARGV[2] hash of its
@@ -72,13 +73,13 @@ ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, 
 	if (!*token)
 		return IMS_ENOMEM;
 	token_hash(*token, h);
-	snprintf(set, sizeof set, IMS_USERS_SESSIONS_FMT, addr);
-	snprintf(prefix, sizeof prefix, IMS_USERS_REFRESH_FMT, addr, "");
+	snprintf(set, sizeof set, IMS_KEY_SESSIONS_FMT, addr);
+	snprintf(prefix, sizeof prefix, IMS_KEY_REFRESH_FMT, addr, "");
 	redisAppendCommand(c, "EVAL %s 1 %s %s", prune_lua, set, prefix);
 	redisAppendCommand(c, "MULTI");
-	redisAppendCommand(c, "HSET %s%s current %s expires %" PRIu64, prefix, fam, h,
-	                   ims_req_now_ms() + (uint64_t)ttl * 1000);
-	redisAppendCommand(c, "EXPIRE %s%s %d", prefix, fam, ttl);
+	redisAppendCommand(c, "HSET " IMS_KEY_REFRESH_FMT " current %s expires %" PRIu64, addr, fam,
+	                   h, ims_req_now_ms() + (uint64_t)ttl * 1000);
+	redisAppendCommand(c, "EXPIRE " IMS_KEY_REFRESH_FMT " %d", addr, fam, ttl);
 	redisAppendCommand(c, "SADD %s %s", set, fam); /* a password reset ends them all */
 	redisAppendCommand(c, "EXEC");
 	if (ims_req_pipeline(r, rs, 6) != IMS_OK)
@@ -153,7 +154,7 @@ ims_status ims_session_rotate(struct ims_req *r, const char *old, char **token, 
 	}
 	token_hash(old, h_old);
 	token_hash(*token, h_new);
-	snprintf(key, sizeof key, "ims:{%s}:refresh:%s", addr, fam);
+	snprintf(key, sizeof key, IMS_KEY_REFRESH_FMT, addr, fam);
 	rep = ims_req_cmd(r, "EVAL %s 1 %s %s %s", rotate_lua, key, h_old, h_new);
 	if (!rep) {
 		rc = IMS_ETEMP;
@@ -182,8 +183,8 @@ ims_status ims_session_end(struct ims_req *r, const char *addr, const char *fam)
 	ims_authcache_clear();
 	if (!c)
 		return IMS_ETEMP;
-	redisAppendCommand(c, "DEL " IMS_USERS_REFRESH_FMT, addr, fam);
-	redisAppendCommand(c, "SREM " IMS_USERS_SESSIONS_FMT " %s", addr, fam);
+	redisAppendCommand(c, "DEL " IMS_KEY_REFRESH_FMT, addr, fam);
+	redisAppendCommand(c, "SREM " IMS_KEY_SESSIONS_FMT " %s", addr, fam);
 	rc = ims_req_pipeline(r, rs, 2);
 	ims_req_free_replies(rs, 2);
 	return rc;
