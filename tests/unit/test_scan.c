@@ -153,6 +153,11 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(json, "\"rcpt\":[\"alice@example.test\",\"bob@elsewhere.example\"]");
 	CHECK_STR_CONTAINS(json, "\"subject\":\"lunch\"");
 	CHECK_STR_CONTAINS(json, "\"timings_us\"");
+	/* the header fields as received, for the console's scan detail */
+	CHECK_STR_CONTAINS(json, "\"headers\":[{\"name\":\"From\",\"value\":\"Carol "
+	                         "<carol@example.org>\"},{\"name\":\"To\"");
+	CHECK_STR_CONTAINS(json, "{\"name\":\"X-Spam-Flag\",\"value\":\"NO\"}]");
+	CHECK(!strstr(json, "headers_truncated"));
 	free(json);
 
 	/* the stored copy: ours first, the forged ones gone */
@@ -346,6 +351,30 @@ static void test_multiple_from_and_limits(void)
 	CHECK_STR_CONTAINS(ims_scan_reason(s), "exceeds the limits");
 	ims_scan_free(s);
 	free(big);
+
+	/* many long header fields: the scan log keeps whole fields up to its
+	 * bound and says it cut the list; a folded value is unfolded */
+	{
+		size_t cap = 200 * 120 + 64, len = 0;
+		char *many = malloc(cap), *js;
+
+		len += (size_t)snprintf(many, cap,
+		                        "From: a@example.org\r\nSubject: two\r\n\t lines\r\n");
+		for (int i = 0; i < 200; i++)
+			len +=
+			    (size_t)snprintf(many + len, cap - len, "X-Pad-%03d: %0100d\r\n", i, i);
+		len += (size_t)snprintf(many + len, cap - len, "\r\nhi\r\n");
+		CHECK(ims_scan_run(e, &env, many, len, &s) == IMS_OK);
+		js = ims_scan_json(s);
+		CHECK_STR_CONTAINS(js, "{\"name\":\"Subject\",\"value\":\"two lines\"}");
+		CHECK_STR_CONTAINS(js, "\"headers_truncated\":true");
+		CHECK_STR_CONTAINS(js, "X-Pad-050");
+		CHECK(!strstr(js, "X-Pad-199"));
+		CHECK(strlen(js) < 16384);
+		free(js);
+		ims_scan_free(s);
+		free(many);
+	}
 
 	/* 8-bit garbage and no header at all */
 	char garbage[512];
