@@ -4,7 +4,7 @@
 // refresh, scan filters and detail, quarantine preview, release, release as
 // not spam and bulk delete, audit filters, row links and CSV export, users:
 // create, role, disable/enable, password reset), then every screen again at
-// 390 px in the dark theme. Each screen: a screenshot, axe-core with no
+// 390 px in the dark theme (and the widest of them again at 360 px). Each screen: a screenshot, axe-core with no
 // serious or critical violation, and at 390 px no horizontal overflow.
 // No console error or page error anywhere.
 "use strict";
@@ -245,6 +245,13 @@ async function screen(page, name, phone) {
     await screen(p, "users", true);
     await go(p, "#/admin/users/alice@example.test", "#admin-user table");
     await screen(p, "user-detail", true);
+    // and the narrowest phones: 360 px
+    await p.setViewportSize({ width: 360, height: 740 });
+    for (const [h, ready] of [["#/admin/dashboard", "#chart-outcome"], ["#/admin/scans", "#admin-scans tbody tr"],
+      ["#/admin/audit", "#audit-table"], ["#/admin/users/alice@example.test", "#admin-user table"]]) {
+      await go(p, h, ready);
+      await noOverflow(p, h + " at 360 px");
+    }
     await phone.close();
 
     check(errors.length === 0, "no console or page errors " + errors.join(" | "));
