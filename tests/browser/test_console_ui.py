@@ -39,6 +39,9 @@ def seed(env):
                        sum(w for _, w in sym), sym)
         log["client"]["ip"] = f"192.0.2.{10 + kind}"
         log["auth"]["spf"] = spf
+        log["headers"] = [{"name": "Received", "value": "from mx.spam.example (192.0.2.13)"},
+                          {"name": "From", "value": senders[kind]},
+                          {"name": "Subject", "value": log["subject"]}]
         # the hour's counters come from counters() below, with the dashboard's
         cmds += [c for c in env.global_scan_cmds(log) if not c[1].startswith("ims:{global}:stats:")]
         cmds += counters(t, action=action, verdict=verdict, spf=spf,

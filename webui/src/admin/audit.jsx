@@ -41,7 +41,7 @@ export function Audit({ route }) {
   }
   const items = (state.data && state.data.items) || [];
   return (
-    <section class="page console" id="admin-audit">
+    <section class="page console" id="admin-audit" aria-busy={state.loading ? "true" : "false"}>
       <div class="page-head">
         <h1>Audit</h1>
         <button type="button" id="audit-csv" onClick={() => download("/admin/audit" + qs({ type, actor, format: "csv", limit: 1000 }), "ims-audit.csv").catch(toastError)}>

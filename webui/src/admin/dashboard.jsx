@@ -108,7 +108,7 @@ export function Dashboard({ route }) {
   const t = d && d.totals;
   const clicks = t ? Object.values(t.clicks).reduce((a, b) => a + b, 0) : 0;
   return (
-    <section class="page console" id="admin-dashboard">
+    <section class="page console" id="admin-dashboard" aria-busy={state.loading ? "true" : "false"}>
       <div class="page-head">
         <h1>Dashboard</h1>
         <div class="row">

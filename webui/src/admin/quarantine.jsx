@@ -84,7 +84,7 @@ export function QuarantineList({ route }) {
     state.reload();
   };
   return (
-    <section class="page console" id="admin-quarantine">
+    <section class="page console" id="admin-quarantine" aria-busy={state.loading ? "true" : "false"}>
       <h1>Quarantine</h1>
       <p class="muted">Messages held instead of delivered. Release delivers a message to the recipients' inboxes.</p>
       <Status state={state} empty={state.data && !items.length ? "Nothing is held." : null} />
@@ -162,7 +162,7 @@ export function QuarantineDetail({ id }) {
   const msg = m && m.message;
   const text = msg && (msg.text || (msg.html ? new DOMParser().parseFromString(msg.html, "text/html").body.textContent : ""));
   return (
-    <section class="page console" id="admin-quarantine-detail">
+    <section class="page console" id="admin-quarantine-detail" aria-busy={state.loading ? "true" : "false"}>
       <p>
         <a href={href("admin", "quarantine")}>← Quarantine</a>
       </p>

@@ -165,7 +165,7 @@ export function ScanList({ route }) {
   }, [key]);
   const d = state.data;
   return (
-    <section class="page console" id="admin-scans">
+    <section class="page console" id="admin-scans" aria-busy={state.loading ? "true" : "false"}>
       <h1>Scans</h1>
       <Filters query={query} key={key} />
       <Status state={state} empty={d && !d.items.length ? "No scan matches these filters." : null} />
@@ -208,7 +208,7 @@ export function ScanDetail({ id }) {
   const state = useLoad(() => api.get("/admin/scans/" + encodeURIComponent(id)), [id]);
   const s = state.data;
   return (
-    <section class="page console" id="admin-scan">
+    <section class="page console" id="admin-scan" aria-busy={state.loading ? "true" : "false"}>
       <p>
         <a href={href("admin", "scans")}>← Scans</a>
       </p>

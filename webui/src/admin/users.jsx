@@ -57,7 +57,7 @@ export function UserList({ route }) {
   const state = useLoad(() => api.get("/admin/users" + qs({ limit: 100, cursor })), [cursor]);
   const items = (state.data && state.data.items) || [];
   return (
-    <section class="page console" id="admin-users">
+    <section class="page console" id="admin-users" aria-busy={state.loading ? "true" : "false"}>
       <h1>Users</h1>
       <CreateUser done={state.reload} />
       <Status state={state} empty={state.data && !items.length ? "No accounts." : null} />
@@ -150,7 +150,7 @@ export function UserDetail({ address, user }) {
     }
   }
   return (
-    <section class="page console" id="admin-user">
+    <section class="page console" id="admin-user" aria-busy={state.loading ? "true" : "false"}>
       <p>
         <a href={href("admin", "users")}>← Users</a>
       </p>
