@@ -55,6 +55,8 @@ async function axe(page, name) {
 }
 
 async function shot(page, name) {
+  // the toasts of the steps before would cover the screen
+  for (const b of await page.locator("#flash .toast button[aria-label=Dismiss]").all()) await b.click().catch(() => {});
   await page.screenshot({ path: path.join(art, name + ".png"), fullPage: true });
 }
 
