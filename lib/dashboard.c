@@ -58,6 +58,8 @@ static void top_incr(struct ims_store_txn *t, const char *kind, const char *hour
 		member[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 	member[n] = '\0';
 	for (int k = 0; k < 2; k++) {
+		const uint64_t ttl[2] = {IMS_DASH_TOP_HOUR_TTL_MS, IMS_DASH_TOP_DAY_TTL_MS};
+
 		char key[96];
 
 		ims_key(key, sizeof key, IMS_KEY_DASH_TOP_FMT, kind, k ? "d" : "h", k ? day : hour);
@@ -67,7 +69,9 @@ static void top_incr(struct ims_store_txn *t, const char *kind, const char *hour
 		ims_store_txn_str(t, member);
 		ims_store_txn_cmd(t, "PEXPIRE");
 		ims_store_txn_str(t, key);
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)retention_ms);
+		/* kept as long as a range reads them, never past the retention */
+		ims_store_txn_fmt(
+		    t, "%llu", (unsigned long long)(retention_ms < ttl[k] ? retention_ms : ttl[k]));
 		if (trim) {
 			/* keep the IMS_DASH_TOP_KEEP highest counts */
 			ims_store_txn_cmd(t, "ZREMRANGEBYRANK");

@@ -11,7 +11,7 @@
  *                                     dmarc:R, click:VERDICT for 5 minutes
  *                                     (the 1 h range); TTL 1 day
  *   ims:{global}:top:KIND:h:YYYYMMDDHH  sorted sets, member -> count for one
- *   ims:{global}:top:KIND:d:YYYYMMDD    hour / one day (UTC); TTL retention;
+ *   ims:{global}:top:KIND:d:YYYYMMDD    hour / one day (UTC); TTL 2 / 32 days;
  *                                     KIND senders (envelope sender),
  *                                     domains (its registrable domain),
  *                                     targets (local recipients of inbound
@@ -35,11 +35,15 @@
 #include "status.h"
 #include "store.h"
 
-#define IMS_DASH_MIN5_TTL_S  86400
-#define IMS_DASH_TOP_KEEP    1000
-#define IMS_DASH_TOP_N       10
-#define IMS_DASH_MAX_TARGETS 50  /* recipients of one scan counted as targets */
-#define IMS_DASH_MEMBER_MAX  320 /* bytes of an address or domain counted */
+#define IMS_DASH_MIN5_TTL_S 86400
+#define IMS_DASH_TOP_KEEP   1000
+/* how long the top sets of an hour / a day live (at most the retention):
+ * the 24h range reads 25 hours, the 30d range 31 days */
+#define IMS_DASH_TOP_HOUR_TTL_MS (2ULL * 86400 * 1000)
+#define IMS_DASH_TOP_DAY_TTL_MS  (32ULL * 86400 * 1000)
+#define IMS_DASH_TOP_N           10
+#define IMS_DASH_MAX_TARGETS     50  /* recipients of one scan counted as targets */
+#define IMS_DASH_MEMBER_MAX      320 /* bytes of an address or domain counted */
 
 /* What a scan adds to the dashboard's counters. */
 struct ims_dash_scan {

@@ -237,6 +237,13 @@ static void test_accept_and_store(void)
 	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:senders:h:20"));
 	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:domains:d:20"));
 	CHECK(!strstr(ims_store_memory_log(st), "top:targets:"));
+	/* the hours' top sets live 2 days, the days' 32 but never past the
+	 * retention (30 days here) */
+	CHECK(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:h:"));
+	CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:h:"),
+	                   " 172800000\n");
+	CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:d:"),
+	                   " 2592000000\n");
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);
