@@ -76,6 +76,11 @@ def write_intel(d, n):
     with open(os.path.join(d, "bench-hashes.block"), "w") as f:
         for i in range(n - 3 * (n // 4)):
             f.write(hashlib.sha256(str(i).encode()).hexdigest() + "\n")
+# IMS_BENCH_CLUSTER=1 adds the same ims-milter on a private 3-master +
+# 3-replica Redis Cluster ("ims_cluster", tests/harness/rediscluster.py):
+# throughput, milter CPU and the cluster's CPU per message side by side
+# with "ims" on one Redis (issue 10)
+CLUSTER = os.environ.get("IMS_BENCH_CLUSTER") == "1"
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
 # IMS_BENCH_IMS_OFF="[bec]\nenabled = no": the same build once more ("ims_off")
 # with these lines added to its config, for the cost of a check (on vs off)
@@ -405,6 +410,13 @@ def main():
                           "unix" if UNIX else "inet"))
         if IMS_OFF:
             extra.append(("ims_off", os.path.join(BUILD, "milter/ims-milter"), "inet"))
+        cluster = None
+        if CLUSTER:
+            from harness.rediscluster import RedisCluster
+            cluster = RedisCluster(tmp).start()
+            parts.append(cluster)
+            extra.append(("ims_cluster", os.path.join(BUILD, "milter/ims-milter"),
+                          "unix" if UNIX else "inet"))
         links_conf = ""
         if LINKS:
             extra.append(("ims_links", os.path.join(BUILD, "milter/ims-milter"),
@@ -418,6 +430,9 @@ def main():
         for name, exe, kind in extra:
             econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
                 else conf + links_conf if name == "ims_links" else conf
+            if name == "ims_cluster":
+                assert redis.conf_section() in conf
+                econf = conf.replace(redis.conf_section(), cluster.conf_section())
             proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind,
                                                IMS_OFF if name == "ims_off" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
@@ -444,6 +459,7 @@ def main():
         load0 = os.getloadavg()
         cpu_ims, cpu_redis, cpu_noop = [], [], []
         cpu_by = {name: [] for name in ims_pids}
+        cpu_cluster = []
         for rnd in range(ROUNDS):
             for name, pf in configs:
                 if name == "rspamd" and skip_rspamd:
@@ -452,6 +468,7 @@ def main():
                 c0 = (cpu_s(milter.proc.pid), cpu_s(redis.proc.pid),
                       cpu_s(nproc.pid) if noop else 0)
                 c0_by = {k: cpu_s(v) for k, v in ims_pids.items()}
+                c0_cluster = sum(cpu_s(p) for p in cluster.pids()) if cluster else 0
                 perf = None
                 attach = os.environ.get("IMS_BENCH_ATTACH")  # e.g. "strace -f -c -o F -p {pid}"
                 if not attach and os.environ.get("IMS_BENCH_PERF"):
@@ -476,6 +493,8 @@ def main():
                     cpu_noop.append(cpu_s(nproc.pid) - c0[2])
                 if name in ims_pids:
                     cpu_by[name].append(cpu_s(ims_pids[name]) - c0_by[name])
+                if name == "ims_cluster":
+                    cpu_cluster.append(sum(cpu_s(p) for p in cluster.pids()) - c0_cluster)
                 print(f"round {rnd + 1} {name}: {rates[name][-1]:.1f} msg/s", flush=True)
         # one SMTP session, LAT_N messages: the per-message latency
         latency = {}
@@ -526,6 +545,11 @@ def main():
             "noop_ratio_mean": mean["noop"] / mean["bare"] if noop and not only else None,
             "ims_milter_cpu_ms_per_msg": 1000 * sum(cpu_ims) / (N * ROUNDS),
             "redis_cpu_ms_per_msg": 1000 * sum(cpu_redis) / (N * ROUNDS),
+            # all six nodes (replication included) during the ims_cluster rounds
+            "redis_cluster_cpu_ms_per_msg": (1000 * sum(cpu_cluster) / (N * ROUNDS)
+                                             if cluster else None),
+            "cluster_vs_single_mean": (round(mean["ims_cluster"] / mean["ims"], 3)
+                                       if cluster and "ims" in mean and mean["ims"] else None),
             "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,
             "ims_milter_cpu_ms_per_msg_by_round": [round(1000 * c / N, 3) for c in cpu_ims],
             "ratio_mean_vs_bare": {k: round(mean[k] / mean["bare"], 3) for k in mean

@@ -11,6 +11,8 @@
 #        IMS_BENCH_UNIX=1 (milters on unix sockets), IMS_BENCH_SMTP_OPTS="-d" (sessions
 #        carry several messages), IMS_BENCH_SKIP_RSPAMD=1, IMS_BENCH_ONLY=ims,noop,...
 #        Side by side: IMS_BENCH_ALSO_INET=1 (the same ims-milter on TCP too),
+#        IMS_BENCH_CLUSTER=1 (the same ims-milter on a private 3+3 Redis Cluster, "ims_cluster",
+#        with the cluster's CPU per message and the cluster/single throughput ratio),
 #        IMS_BENCH_REPUTATION=1 (the same ims-milter with [dnsbl] and [intel] on, "ims_rep";
 #        IMS_BENCH_INTEL_ENTRIES, default 10000),
 #        IMS_BENCH_IMS_BEFORE=/path/ims-milter (another build, e.g. the previous

@@ -4,8 +4,12 @@ and one JSON object per run.
 The inbox is Dovecot's (the mailbox of record): 10,000 messages imported
 with doveadm into the bench user's INBOX (quicker than a minute of LMTP
 delivery), each with an X-IMS-Scan-Id whose scan log and brief are in
-Redis; ims-webapi reads pages through the doveadm HTTP API on a unix socket
-(the shipped mta-config/dovecot/10-ims.conf)."""
+Redis; ims-webapi reads pages through the doveadm HTTP API on a unix socket,
+or over its pool of IMAP connections on Dovecot's imap-ims socket (the
+shipped mta-config/dovecot/10-ims.conf).  IMS_BENCH_PATHS (doveadm,imap)
+says which; each round measures every path in turn (ims-webapi restarted
+with [dovecot] imap set or not), so both see the same load on a shared
+machine.  Each run records the 1-minute load average at its start."""
 import json
 import os
 import re
@@ -27,6 +31,12 @@ CONNS = int(os.environ.get("IMS_BENCH_CONNECTIONS", "64"))
 INBOX_CONNS = [int(x) for x in os.environ.get("IMS_BENCH_INBOX_CONNECTIONS", "16,64").split(",")]
 THREADS = os.environ.get("IMS_BENCH_THREADS", "4")
 ROUNDS = int(os.environ.get("IMS_BENCH_ROUNDS", "3"))
+PATHS = os.environ.get("IMS_BENCH_PATHS", "doveadm,imap").split(",")
+# IMS_BENCH_CLUSTER=1: a second ims-webapi on a private 3+3 Redis Cluster
+# (tests/harness/rediscluster.py), seeded with the same scans; the admin
+# routes run on both in the same rounds (issue 10).  Its mailbox routes are
+# not measured: Dovecot's dict-redis reads one server.
+CLUSTER = os.environ.get("IMS_BENCH_CLUSTER") == "1"
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 USER, ADMIN, PASSWORD = "bench@example.test", "admin@example.test", "bench password 1"
 
@@ -96,6 +106,8 @@ def seed_mailbox(redis, dove, tmpdir):
 
 
 def seed(redis):
+    """100,000 scans in the {global} slot (on a cluster: piped to the node
+    that serves it, redis-cli --pipe follows no redirect)."""
     now = int(time.time() * 1000)
     buf = []
     for i in range(100000):
@@ -109,8 +121,9 @@ def seed(redis):
         buf.append(resp("ZADD", f"ims:{{global}}:idx:action:{log['action']}", t, sid))
     data = b"".join(buf)
     t0 = time.time()
-    r = subprocess.run([*redis.cli_argv(), "--pipe"], input=data,
-                       capture_output=True)
+    argv = (redis.master_of_key("ims:{global}:scans").cli_argv()
+            if getattr(redis, "is_cluster", False) else redis.cli_argv())
+    r = subprocess.run([*argv, "--pipe"], input=data, capture_output=True)
     assert r.returncode == 0, r.stderr
     return time.time() - t0, len(data)
 
@@ -123,6 +136,16 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(name, pid):
+    """CPU seconds of a CPU_PIDS entry: Dovecot's tree, a list of processes
+    (the cluster's nodes) or one process."""
+    if name == "dovecot":
+        return cpu_tree_seconds(pid)
+    if isinstance(pid, list):
+        return sum(cpu_seconds(p) for p in pid)
+    return cpu_seconds(pid)
 
 
 def cpu_tree_seconds(root):
@@ -146,17 +169,18 @@ def cpu_tree_seconds(root):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, token, label, conns=None):
+def wrk(url, token, label, conns=None, pids=None):
     script = os.path.join(os.environ["IMS_BENCH_TMP"], "auth.lua")
     with open(script, "w") as f:
         f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     conns = conns or CONNS
-    cpu0 = {k: (cpu_tree_seconds if k == "dovecot" else cpu_seconds)(p)
-            for k, p in CPU_PIDS.items()}
+    pids = pids or CPU_PIDS
+    with open("/proc/loadavg") as f:
+        load = float(f.read().split()[0])
+    cpu0 = {k: cpu_of(k, p) for k, p in pids.items()}
     r = subprocess.run(["wrk", "-t1" if conns == 1 else "-t2", f"-c{conns}", f"-d{DURATION}s",
                         "--latency", "-s", script, url], capture_output=True, text=True)
-    cpu = {k: (cpu_tree_seconds if k == "dovecot" else cpu_seconds)(p) - cpu0[k]
-           for k, p in CPU_PIDS.items()}
+    cpu = {k: cpu_of(k, p) - cpu0[k] for k, p in pids.items()}
     out = r.stdout
     nreq = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -167,7 +191,7 @@ def wrk(url, token, label, conns=None):
         lat[p] = v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    res = {"what": label, "connections": conns, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
+    res = {"what": label, "connections": conns, "load": load, "rps": rps, "p50_ms": lat["50"], "p90_ms": lat["90"],
            "p99_ms": lat["99"], "non2xx": int(non2xx.group(1)) if non2xx else 0,
            "socket_errors": errors.group(1) if errors else ""}
     for k, secs in cpu.items():  # CPU time per request, microseconds
@@ -199,15 +223,42 @@ def main():
                                     # every connection comes from 127.0.0.1
                                     "webapi.max_connections_per_ip": "0"})
     dove = Dovecot(tmp, redis, os.path.join(api.dir, "mail"))
+    cluster = api_c = None
     try:
+        if CLUSTER:
+            from harness.rediscluster import RedisCluster
+            cluster = RedisCluster(tmp).start()
+            secs, size = seed(cluster)
+            print(f"cluster: seeded 100,000 scans in {secs:.1f} s", flush=True)
+            api_c = WebAPI(tmp, cluster, extra=dict(api.extra)).start()
+            r = api_c.request("POST", "/auth/register", {"address": ADMIN, "password": PASSWORD})
+            assert r.status == 201, r
+            cluster.cli("HSET", f"ims:{{{ADMIN}}}:user", "role", "admin")
+            ctok = api_c.login(ADMIN, PASSWORD)["access_token"]
+            assert len(api_c.request("GET", "/admin/scans", token=ctok).json()["items"]) == 50
+            cpids = {"webapi": api_c.proc.pid, "redis": cluster.pids()}
         secs, size = seed(redis)
         print(f"seeded 100,000 scans ({size / 1e6:.0f} MB of commands) in {secs:.1f} s",
               flush=True)
         dove.start()
-        api.extra.update(dove.webapi_conf())
-        api.start()
-        CPU_PIDS.update({"webapi": api.proc.pid, "redis": redis.proc.pid,
-                         "dovecot": dove.pid})
+        base = dict(api.extra)
+
+        def use_path(path):
+            """(Re)starts ims-webapi reading folder pages through doveadm or
+            over IMAP; returns the user's and the admin's tokens."""
+            api.stop()
+            api.extra = {**base, **dove.webapi_conf(imap=path == "imap")}
+            api.start()
+            CPU_PIDS.update({"webapi": api.proc.pid, "redis": redis.proc.pid,
+                             "dovecot": dove.pid})
+            if path == "seed":
+                return None, None
+            u = api.login(USER, PASSWORD)["access_token"]
+            a = api.login(ADMIN, PASSWORD)["access_token"]
+            assert len(api.request("GET", "/emails/inbox", token=u).json()["items"]) == 50
+            return u, a
+
+        use_path("seed")
         for a, role in ((USER, "user"), (ADMIN, "admin")):
             r = api.request("POST", "/auth/register", {"address": a, "password": PASSWORD})
             assert r.status == 201, r
@@ -215,47 +266,60 @@ def main():
         redis.cli("HSET", f"ims:{{{ADMIN}}}:user", "role", "admin")
         secs = seed_mailbox(redis, dove, tmp.path)
         print(f"seeded 10,000 messages into Dovecot's INBOX in {secs:.1f} s", flush=True)
-        utok = api.login(USER, PASSWORD)["access_token"]
-        atok = api.login(ADMIN, PASSWORD)["access_token"]
-        assert len(api.request("GET", "/emails/inbox", token=utok).json()["items"]) == 50
+        utok, atok = use_path(PATHS[0])
         assert len(api.request("GET", "/admin/scans", token=atok).json()["items"]) == 50
         med, lo, hi = login_cost(api)
         print(json.dumps({"what": "login", "median_ms": round(med, 1), "min_ms": round(lo, 1),
                           "max_ms": round(hi, 1)}), flush=True)
         # one connection: the service time of a request, little disturbed by
         # the rest of the machine's load
-        single = {}
-        for label, path, tok in (("inbox", "/emails/inbox", utok),
-                                 ("admin_scans", "/admin/scans", atok)):
-            single[label] = wrk(api.url(path), tok, label, conns=1)
+        single = {"admin_scans": wrk(api.url("/admin/scans"), atok, "admin_scans", conns=1)}
         results = {}
         for rnd in range(ROUNDS):
-            for n in INBOX_CONNS:
-                results.setdefault((f"inbox (Dovecot, 10,000 messages)", n), []).append(
-                    wrk(api.url("/emails/inbox"), utok, "inbox", conns=n))
+            for path in PATHS:  # each round every path, under the same load
+                utok, atok = use_path(path)
+                label = f"inbox ({path}, 10,000 messages)"
+                if rnd == 0:
+                    single[label] = wrk(api.url("/emails/inbox"), utok, label, conns=1)
+                for n in INBOX_CONNS:
+                    results.setdefault((label, n), []).append(
+                        wrk(api.url("/emails/inbox"), utok, label, conns=n))
             for label, path, tok in (("admin_scans", "/admin/scans", atok),
                                      ("admin_scans_spam", "/admin/scans?verdict=spam", atok)):
                 results.setdefault((label, CONNS), []).append(wrk(api.url(path), tok, label))
+                if api_c:
+                    results.setdefault((label + " (3+3 cluster)", CONNS), []).append(
+                        wrk(api_c.url(path), ctok, label + "_cluster", pids=cpids))
         print()
         print(f"| route (50 items per page, {THREADS} threads) | connections "
               "| requests/s | p50 ms | p90 ms | p99 ms | ims-webapi CPU us/req | redis CPU us/req "
-              "| dovecot CPU us/req |")
-        print("|---|---|---|---|---|---|---|---|---|")
+              "| dovecot CPU us/req | load average |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for (label, n), runs in results.items():
             best = sorted(runs, key=lambda x: x["p99_ms"])[len(runs) // 2]
             print(f"| {label} | {n} | {best['rps']:.0f} | {best['p50_ms']:.2f} "
                   f"| {best['p90_ms']:.2f} | {best['p99_ms']:.2f} | {best['webapi_cpu_us']} "
-                  f"| {best['redis_cpu_us']} | {best['dovecot_cpu_us']} |")
+                  f"| {best['redis_cpu_us']} | {best.get('dovecot_cpu_us', '-')} "
+                  f"| {best['load']:.1f} |")
+        for (label, n), runs in results.items():
+            print(f"{label}, {n} connections, every round: p99 "
+                  f"{', '.join(str(r['p99_ms']) for r in runs)} ms at load "
+                  f"{', '.join(str(r['load']) for r in runs)}")
         for label, x in single.items():
             print(f"\none connection, {label}: {x['rps']:.0f} requests/s, p50 {x['p50_ms']:.2f} ms, "
                   f"p99 {x['p99_ms']:.2f} ms; CPU per request: ims-webapi {x['webapi_cpu_us']} us, "
-                  f"redis-server {x['redis_cpu_us']} us")
+                  f"redis-server {x['redis_cpu_us']} us, dovecot {x.get('dovecot_cpu_us', '-')} us "
+                  f"(load {x['load']})")
         print(f"\nlogin (argon2id t=2, m=64 MiB, p=1): median {med:.0f} ms, min {lo:.0f}, "
               f"max {hi:.0f} (10 sequential logins)")
         with open("/proc/loadavg") as f:
             print("load after:", f.read().strip())
         print("load before:", load_before)
     finally:
+        if api_c:
+            api_c.stop()
+        if cluster:
+            cluster.stop()
         api.stop()
         dove.stop()
         redis.stop()

@@ -195,3 +195,10 @@ ims_status ims_threshold_at_fpr(const double *score, const int *y, size_t n, dou
 	free(h);
 	return IMS_OK;
 }
+
+int ims_paired_worse(size_t worse, size_t better, size_t n, double z, double tolerance)
+{
+	double diff = (double)worse - (double)better;
+
+	return diff > z * sqrt((double)(worse + better)) + tolerance * (double)n;
+}

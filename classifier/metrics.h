@@ -34,4 +34,18 @@ void ims_confusion_count_at(const double *score, const int *y, size_t n, double 
 ims_status ims_threshold_at_fpr(const double *score, const int *y, size_t n, double fpr,
                                 double *threshold);
 
+/* The "not worse" decision between two classifiers judged on the same n
+ * messages (paired): worse = messages the candidate gets wrong and the
+ * baseline right, better = the reverse.  The candidate is worse when
+ *
+ *     worse - better > z * sqrt(worse + better) + tolerance * n
+ *
+ * that is, when its extra errors are more than chance explains: under "no
+ * difference" each of the worse + better discordant messages falls on either
+ * side with probability 1/2 (McNemar's test), so worse - better has mean 0
+ * and standard deviation sqrt(worse + better); z = 1.645 refuses at one-sided
+ * 95 % confidence.  tolerance (a share of n) allows a fixed margin on top.
+ * Returns 1 when worse, 0 when not. */
+int ims_paired_worse(size_t worse, size_t better, size_t n, double z, double tolerance);
+
 #endif

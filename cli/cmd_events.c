@@ -22,8 +22,6 @@
 #include "events.h"
 #include "ims.h"
 #include "log.h"
-#include "rconn.h"
-#include "rkeys.h"
 #include "siem.h"
 
 #define PAGE    500
@@ -67,51 +65,9 @@ static void help(void)
 	       "  --once       forward: stop when the stream is drained\n");
 }
 
-/* The entry e of an XRANGE/XREAD reply as an event; kv points into e. */
-static int to_event(const redisReply *e, const char **kv, struct ims_siem_event *ev)
-{
-	const redisReply *f;
-
-	if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
-	    e->element[0]->type != REDIS_REPLY_STRING || e->element[1]->type != REDIS_REPLY_ARRAY)
-		return -1;
-	f = e->element[1];
-	ev->id = e->element[0]->str;
-	ev->n = 0;
-	for (size_t i = 0; i + 1 < f->elements && ev->n < 2 * IMS_EVENTS_MAX_FIELDS + 16; i += 2) {
-		if (f->element[i]->type != REDIS_REPLY_STRING ||
-		    f->element[i + 1]->type != REDIS_REPLY_STRING)
-			continue;
-		kv[2 * ev->n] = f->element[i]->str;
-		kv[2 * ev->n + 1] = f->element[i + 1]->str;
-		ev->n++;
-	}
-	ev->kv = kv;
-	return 0;
-}
-
-#define KV_MAX (2 * (2 * IMS_EVENTS_MAX_FIELDS + 16))
-
 static char *format_event(const struct ims_siem_event *ev, int cef)
 {
 	return cef ? ims_siem_cef(ev) : ims_siem_json(ev);
-}
-
-/* XRANGE key (after COUNT n: the entries after the id after. */
-static redisReply *range_after(redisContext *rc, const char *after, int n)
-{
-	char start[64], count[16];
-	const char *argv[] = {"XRANGE", IMS_KEY_EVENTS, start, "+", "COUNT", count};
-	redisReply *r;
-
-	snprintf(start, sizeof start, "(%s", after);
-	snprintf(count, sizeof count, "%d", n);
-	r = ims_rconn_cmd(rc, 6, argv, NULL);
-	if (r && r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
-		return NULL;
-	}
-	return r;
 }
 
 static int valid_id(const char *s)
@@ -126,96 +82,74 @@ static int valid_id(const char *s)
 	       strlen(s + n + 1) <= 20;
 }
 
-static int cmd_tail(redisContext *rc, int follow, int cef, const char *since, long count)
+/* Prints the events of b (from the last one back when reverse), one line
+ * each; last = the id of the newest printed.  -1 when out of memory. */
+static int print_batch(const struct ims_events_batch *b, int reverse, int cef, char last[64])
 {
-	const char *kv[KV_MAX];
+	for (size_t k = 0; k < b->n; k++) {
+		const struct ims_siem_event *ev = &b->ev[reverse ? b->n - 1 - k : k];
+		char *line = format_event(ev, cef);
+
+		if (!line)
+			return -1;
+		printf("%s\n", line);
+		free(line);
+		snprintf(last, 64, "%s", ev->id);
+	}
+	return 0;
+}
+
+static int cmd_tail(struct ims_store *st, int follow, int cef, const char *since, long count)
+{
+	struct ims_events_batch b;
 	char last[64] = "0";
-	redisReply *r;
 
 	if (!since) {
-		char n[24];
-		const char *argv[] = {"XREVRANGE", IMS_KEY_EVENTS, "+", "-", "COUNT", n};
-
-		snprintf(n, sizeof n, "%ld", count);
-		r = ims_rconn_cmd(rc, 6, argv, NULL);
-		if (!r || r->type != REDIS_REPLY_ARRAY) {
-			if (r)
-				freeReplyObject(r);
+		if (ims_events_before(st, NULL, (size_t)count, &b) != IMS_OK) {
+			ims_events_batch_free(&b);
 			return ims_cli_error("events: Redis failed");
 		}
-		for (size_t i = r->elements; i-- > 0;) {
-			struct ims_siem_event ev;
-			char *line;
-
-			if (to_event(r->element[i], kv, &ev) != 0)
-				continue;
-			if (!(line = format_event(&ev, cef))) {
-				freeReplyObject(r);
-				return ims_cli_error("events: out of memory");
-			}
-			printf("%s\n", line);
-			free(line);
-			snprintf(last, sizeof last, "%s", ev.id);
+		if (print_batch(&b, 1, cef, last) != 0) {
+			ims_events_batch_free(&b);
+			return ims_cli_error("events: out of memory");
 		}
-		if (r->elements == 0) {
-			/* nothing yet: follow from the newest possible id */
-			snprintf(last, sizeof last, "0");
-		}
-		freeReplyObject(r);
+		/* nothing yet: follow from the oldest possible id */
+		ims_events_batch_free(&b);
 	} else {
 		snprintf(last, sizeof last, "%s", since);
 	}
 	fflush(stdout);
 	catch_signals();
 	for (;;) {
+		size_t n;
+
 		if (stop)
 			break;
 		if (!since && !follow)
 			break;
-		r = range_after(rc, last, PAGE);
-		if (!r)
+		if (ims_events_after(st, last, PAGE, &b) != IMS_OK) {
+			ims_events_batch_free(&b);
 			return ims_cli_error("events: Redis failed");
-		for (size_t i = 0; i < r->elements; i++) {
-			struct ims_siem_event ev;
-			char *line;
-
-			if (to_event(r->element[i], kv, &ev) != 0)
-				continue;
-			if (!(line = format_event(&ev, cef))) {
-				freeReplyObject(r);
-				return ims_cli_error("events: out of memory");
-			}
-			printf("%s\n", line);
-			free(line);
-			snprintf(last, sizeof last, "%s", ev.id);
+		}
+		if (print_batch(&b, 0, cef, last) != 0) {
+			ims_events_batch_free(&b);
+			return ims_cli_error("events: out of memory");
 		}
 		fflush(stdout);
-		if (r->elements < PAGE) {
-			freeReplyObject(r);
+		n = b.n;
+		ims_events_batch_free(&b);
+		if (n < PAGE) {
 			if (!follow)
 				break;
 			nap(IDLE_MS);
-			continue;
 		}
-		freeReplyObject(r);
 	}
 	return IMS_EXIT_OK;
 }
 
-static int save_pos(redisContext *rc, const char *id)
+static int cmd_forward(const struct ims_conf *conf, struct ims_store *store, int once,
+                       const char *since)
 {
-	const char *argv[] = {"SET", IMS_KEY_SIEM_POSITION, id};
-	redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
-	int ok = r && r->type == REDIS_REPLY_STATUS;
-
-	if (r)
-		freeReplyObject(r);
-	return ok ? 0 : -1;
-}
-
-static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, const char *since)
-{
-	const char *kv[KV_MAX];
 	struct ims_siem_sink *sink = NULL;
 	char last[64] = "0", err[256];
 	int cef = strcmp(conf->siem_format, "json") != 0;
@@ -228,17 +162,13 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 	if (since) {
 		snprintf(last, sizeof last, "%s", since);
 	} else {
-		const char *argv[] = {"GET", IMS_KEY_SIEM_POSITION};
-		redisReply *r = ims_rconn_cmd(rc, 2, argv, NULL);
+		char pos[64];
 
-		if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
-			if (r)
-				freeReplyObject(r);
+		st = ims_events_position_get(store, pos);
+		if (st != IMS_OK && st != IMS_ENOTFOUND && st != IMS_EFORMAT)
 			return ims_cli_error("events forward: Redis failed");
-		}
-		if (r->type == REDIS_REPLY_STRING && valid_id(r->str))
-			snprintf(last, sizeof last, "%s", r->str);
-		freeReplyObject(r);
+		if (st == IMS_OK && valid_id(pos))
+			snprintf(last, sizeof last, "%s", pos);
 	}
 	st = ims_siem_sink_open(conf->siem_syslog, &sink, err, sizeof err);
 	if (st == IMS_EINVAL || st == IMS_ENOMEM)
@@ -249,7 +179,7 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 		fprintf(stderr, "ims: events forward: %s (retrying)\n", err);
 	catch_signals();
 	while (!stop) {
-		redisReply *r;
+		struct ims_events_batch b;
 		size_t i;
 
 		if (!sink) {
@@ -257,23 +187,23 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 			if (ims_siem_sink_open(conf->siem_syslog, &sink, err, sizeof err) != IMS_OK)
 				continue;
 		}
-		if (!(r = range_after(rc, last, conf->siem_batch)))
-			return ims_siem_sink_close(sink),
-			       ims_cli_error("events forward: Redis failed");
-		for (i = 0; i < r->elements && !stop; i++) {
-			struct ims_siem_event ev;
+		if (ims_events_after(store, last, (size_t)conf->siem_batch, &b) != IMS_OK) {
+			ims_events_batch_free(&b);
+			ims_siem_sink_close(sink);
+			return ims_cli_error("events forward: Redis failed");
+		}
+		for (i = 0; i < b.n && !stop; i++) {
+			const struct ims_siem_event *ev = &b.ev[i];
 			char *body, *frame;
 			size_t len;
 
-			if (to_event(r->element[i], kv, &ev) != 0)
-				continue;
-			body = format_event(&ev, cef);
-			frame = body ? ims_siem_syslog(&ev, body, fac,
-			                               ims_siem_sink_is_stream(sink), &len)
+			body = format_event(ev, cef);
+			frame = body ? ims_siem_syslog(ev, body, fac, ims_siem_sink_is_stream(sink),
+			                               &len)
 			             : NULL;
 			free(body);
 			if (!frame) {
-				freeReplyObject(r);
+				ims_events_batch_free(&b);
 				ims_siem_sink_close(sink);
 				return ims_cli_error("events forward: out of memory");
 			}
@@ -288,22 +218,22 @@ static int cmd_forward(const struct ims_conf *conf, redisContext *rc, int once, 
 				sink = NULL;
 				break;
 			}
-			snprintf(last, sizeof last, "%s", ev.id);
+			snprintf(last, sizeof last, "%s", ev->id);
 			sent++;
 		}
-		if (save_pos(rc, last) != 0) {
-			freeReplyObject(r);
+		if (ims_events_position_set(store, last) != IMS_OK) {
+			ims_events_batch_free(&b);
 			ims_siem_sink_close(sink);
 			return ims_cli_error("events forward: Redis failed saving the position");
 		}
-		if (sink && r->elements < (size_t)conf->siem_batch) {
-			freeReplyObject(r);
+		if (sink && b.n < (size_t)conf->siem_batch) {
+			ims_events_batch_free(&b);
 			if (once)
 				break;
 			nap(IDLE_MS);
 			continue;
 		}
-		freeReplyObject(r);
+		ims_events_batch_free(&b);
 	}
 	ims_siem_sink_close(sink);
 	printf("{\"sent\":%ld,\"position\":\"%s\"}\n", sent, last);
@@ -323,8 +253,8 @@ int ims_cmd_events(struct ims_cli *cli, int argc, char **argv)
 	};
 	const struct ims_conf *conf;
 	const char *since = NULL, *sub;
-	redisContext *rc;
-	char err[256], *end;
+	struct ims_store *st;
+	char *end;
 	int c, follow = 0, cef = 0, once = 0, ret;
 	long count = 20;
 
@@ -370,10 +300,9 @@ int ims_cmd_events(struct ims_cli *cli, int argc, char **argv)
 		                           "forward takes --once and --since ([siem] format)");
 	if (!(conf = ims_cli_conf(cli)))
 		return IMS_EXIT_ERROR;
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
-		return ims_cli_error("events: %s", err);
-	ret = strcmp(sub, "tail") == 0 ? cmd_tail(rc, follow, cef, since, count)
-	                               : cmd_forward(conf, rc, once, since);
-	redisFree(rc);
+	if (!(st = ims_cli_store(cli, "events")))
+		return IMS_EXIT_ERROR;
+	ret = strcmp(sub, "tail") == 0 ? cmd_tail(st, follow, cef, since, count)
+	                               : cmd_forward(conf, st, once, since);
 	return ret;
 }

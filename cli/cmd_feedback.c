@@ -14,7 +14,6 @@
 #include "feedback.h"
 #include "ims.h"
 #include "log.h"
-#include "rconn.h"
 
 static void help(void)
 {
@@ -53,7 +52,7 @@ static int learn(struct ims_cli *cli, int argc, char **argv)
 	char addr[IMS_FEEDBACK_USER_MAX + 1], err[512] = "", entry[32];
 	struct ims_feedback_msg msg = {0};
 	enum ims_feedback_outcome outcome;
-	redisContext *rc = NULL;
+	struct ims_store *rc;
 	int c, label = 0, ret = IMS_EXIT_ERROR;
 	ims_status st;
 
@@ -88,7 +87,7 @@ static int learn(struct ims_cli *cli, int argc, char **argv)
 		                                       : ims_strstatus(st));
 		goto out;
 	}
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK ||
+	if (!(rc = ims_cli_store_err(cli, err, sizeof err)) ||
 	    ims_feedback_record(rc, conf, addr, label, &msg, source, &outcome, entry, err,
 	                        sizeof err) != IMS_OK) {
 		ims_log_err(NULL, "event=feedback_failed user=%s error=\"%s\"", addr, err);
@@ -110,8 +109,6 @@ static int learn(struct ims_cli *cli, int argc, char **argv)
 	       entry);
 	ret = IMS_EXIT_OK;
 out:
-	if (rc)
-		redisFree(rc);
 	ims_feedback_msg_clear(&msg);
 	return ret;
 }
@@ -121,7 +118,7 @@ static int count(struct ims_cli *cli, int argc, char **argv)
 	const struct ims_conf *conf;
 	char addr[IMS_FEEDBACK_USER_MAX + 1], err[512] = "";
 	const char *user = NULL;
-	redisContext *rc = NULL;
+	struct ims_store *rc;
 	long long n = 0;
 	int ret;
 
@@ -134,7 +131,7 @@ static int count(struct ims_cli *cli, int argc, char **argv)
 	}
 	if (!(conf = ims_cli_conf(cli)))
 		return IMS_EXIT_ERROR;
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
+	if (!(rc = ims_cli_store_err(cli, err, sizeof err)))
 		return ims_cli_error("feedback: %s", err);
 	if (ims_feedback_count(rc, user, &n) != IMS_OK) {
 		ret = ims_cli_error("feedback: counting failed (Redis)");
@@ -142,7 +139,6 @@ static int count(struct ims_cli *cli, int argc, char **argv)
 		printf("%lld\n", n);
 		ret = IMS_EXIT_OK;
 	}
-	redisFree(rc);
 	return ret;
 }
 

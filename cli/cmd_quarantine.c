@@ -24,7 +24,6 @@
 #include "compose.h"
 #include "ims.h"
 #include "quarantine.h"
-#include "rconn.h"
 #include "smtp.h"
 #include "users.h"
 
@@ -77,7 +76,7 @@ static int collect(const struct ims_user_info *info, void *arg)
 	return 0;
 }
 
-static ims_status all_users(redisContext *rc, const struct ims_conf *conf, struct addrs *out)
+static ims_status all_users(struct ims_store *rc, const struct ims_conf *conf, struct addrs *out)
 {
 	struct ims_users *u = NULL;
 	char after[IMS_USERS_ADDR_MAX + 1] = "";
@@ -176,7 +175,7 @@ static char *read_secret(const char *path)
 }
 
 /* One user's digest: 1 sent, 0 nothing to send, -1 failed. */
-static int digest_one(redisContext *rc, const struct ims_conf *conf, const char *from,
+static int digest_one(struct ims_store *rc, const struct ims_conf *conf, const char *from,
                       const char *password, const char *addr, bool dry_run)
 {
 	char(*ids)[IMS_QUARANTINE_ID_MAX + 1] = NULL;
@@ -295,7 +294,7 @@ out:
 	return ret;
 }
 
-static int digest(const struct ims_conf *conf, redisContext *rc, bool dry_run)
+static int digest(const struct ims_conf *conf, struct ims_store *rc, bool dry_run)
 {
 	struct addrs users = {0};
 	char from[IMS_USERS_ADDR_MAX + 1], *password = NULL;
@@ -343,9 +342,8 @@ int ims_cmd_quarantine(struct ims_cli *cli, int argc, char **argv)
 	                                     {"help", no_argument, NULL, 'h'},
 	                                     {NULL, 0, NULL, 0}};
 	const struct ims_conf *conf;
-	redisContext *rc = NULL;
+	struct ims_store *rc;
 	bool dry_run = false;
-	char err[256];
 	int c, ret;
 
 	optind = 1;
@@ -369,8 +367,8 @@ int ims_cmd_quarantine(struct ims_cli *cli, int argc, char **argv)
 		return ims_cli_usage_error("quarantine", "unknown command '%s'", argv[1]);
 	if (!(conf = ims_cli_conf(cli)))
 		return IMS_EXIT_ERROR;
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
-		return ims_cli_error("quarantine: %s", err);
+	if (!(rc = ims_cli_store(cli, "quarantine")))
+		return IMS_EXIT_ERROR;
 	if (strcmp(argv[1], "digest") == 0) {
 		ret = digest(conf, rc, dry_run);
 	} else {
@@ -384,6 +382,5 @@ int ims_cmd_quarantine(struct ims_cli *cli, int argc, char **argv)
 			ret = IMS_EXIT_OK;
 		}
 	}
-	redisFree(rc);
 	return ret;
 }

@@ -29,9 +29,8 @@
 #include "ims.h"
 #include "mailbox.h"
 #include "quarantine.h"
-#include "rconn.h"
+#include "scanlog.h"
 #include "rfc5322.h"
-#include "rkeys.h"
 #include "scan.h"
 #include "ulid.h"
 #include "users.h"
@@ -42,7 +41,7 @@
 
 struct run {
 	const struct ims_conf *conf;
-	redisContext *rc;
+	struct ims_store *rc;
 	struct ims_engine *eng;
 	struct ims_dove *dove;
 	enum ims_action threshold;
@@ -100,21 +99,17 @@ static const char *jstr(json_t *o, const char *k)
 }
 
 /* The scan log of the delivery (NULL when gone or unreadable). */
-static json_t *scan_log(redisContext *rc, const char *scan_id)
+static json_t *scan_log(struct ims_store *rc, const char *scan_id)
 {
-	char key[128];
-	const char *argv[] = {"GET", key};
-	redisReply *r;
+	char *text = NULL;
+	size_t len = 0;
 	json_t *j = NULL;
 
 	if (!scan_id || strlen(scan_id) > 64)
 		return NULL;
-	snprintf(key, sizeof key, IMS_KEY_SCAN_PREFIX "%s", scan_id);
-	r = ims_rconn_cmd(rc, 2, argv, NULL);
-	if (r && r->type == REDIS_REPLY_STRING)
-		j = json_loadb(r->str, r->len, 0, NULL);
-	if (r)
-		freeReplyObject(r);
+	if (ims_scanlog_get(rc, scan_id, &text, &len) == IMS_OK)
+		j = json_loadb(text, len, 0, NULL);
+	free(text);
 	return j;
 }
 
@@ -135,17 +130,13 @@ static int leave_alone(struct run *x, const char *text)
 		yes = 1;
 	} else if ((note = ims_msg_find(m, NOTE_HEADER, 0)) &&
 	           !ims_msg_find(m, "X-IMS-Scan-Id", 0)) {
-		char key[128], id[40];
-		const char *argv[] = {"HGET", key, "class"};
-		redisReply *r;
+		struct ims_quarantine_msg *q = NULL;
+		char id[40];
 
-		if (sscanf(note, " %39[0-9A-Za-z]", id) == 1) {
-			snprintf(key, sizeof key, "%s%s", IMS_KEY_QMSG_PREFIX, id);
-			r = ims_rconn_cmd(x->rc, 3, argv, NULL);
-			yes = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "rescan") == 0;
-			if (r)
-				freeReplyObject(r);
-		}
+		if (sscanf(note, " %39[0-9A-Za-z]", id) == 1 &&
+		    ims_quarantine_get(x->rc, id, false, &q) == IMS_OK)
+			yes = q->hold_class && strcmp(q->hold_class, "rescan") == 0;
+		ims_quarantine_msg_free(q);
 	}
 	ims_msg_free(m);
 	return yes;
@@ -293,8 +284,8 @@ static void rescan_user(struct run *x, const char *user)
 		size_t i;
 		bool done = false;
 
-		if (ims_mbox_list(x->dove, user, "INBOX", cursor[0] ? cursor : NULL, NULL, PAGE,
-		                  &items, next, err, sizeof err) != IMS_OK) {
+		if (ims_mbox_list(x->dove, NULL, user, "INBOX", cursor[0] ? cursor : NULL, NULL,
+		                  PAGE, &items, next, err, sizeof err) != IMS_OK) {
 			fprintf(stderr, "ims: rescan: %s: %s\n", user, err);
 			x->errors++;
 			return;
@@ -414,10 +405,8 @@ int ims_cmd_rescan(struct ims_cli *cli, int argc, char **argv)
 		return ims_cli_error("rescan: %s", err);
 	if (!x.dove)
 		return ims_cli_error("rescan: [dovecot] api_key_file is not set");
-	if (ims_rconn_open(x.conf, &x.rc, err, sizeof err) != IMS_OK) {
-		ims_cli_error("rescan: %s", err);
+	if (!(x.rc = ims_cli_store(cli, "rescan")))
 		goto out;
-	}
 	/* the engine keeps its own reference to the configuration */
 	if (ims_engine_new((struct ims_conf *)x.conf, &x.eng, err, sizeof err) != IMS_OK) {
 		ims_cli_error("rescan: %s", err);
@@ -464,8 +453,6 @@ out:
 	json_decref(x.pulled_list);
 	ims_users_free(reg);
 	ims_engine_unref(x.eng);
-	if (x.rc)
-		redisFree(x.rc);
 	ims_dove_free(x.dove);
 	return ret;
 }

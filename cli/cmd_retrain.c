@@ -6,10 +6,12 @@
  * Held out, by a fixed split so every run holds out the same messages:
  * the corpus files whose name, and the feedback whose message key, hash
  * (FNV-1a) to 0 modulo --holdout (default 5).  The candidate never trains
- * on them; both models are measured on all of them.  The criterion: the
- * candidate's accuracy is at least the installed model's minus the
- * tolerance, and its false-positive rate at most the installed model's plus
- * the tolerance.  Installing is ims_model_save (a temporary file renamed
+ * on them; both models are measured on all of them.  The criterion, on the
+ * corpus share and the feedback share each: the candidate's extra errors
+ * (messages it gets wrong and the baseline right, minus the reverse), and
+ * its extra false positives among the ham, are at most --z standard errors
+ * of that paired difference plus --tolerance of the messages
+ * (ims_paired_worse, classifier/metrics.h).  Installing is ims_model_save (a temporary file renamed
  * over the model), after the old file is kept as MODEL.prev; ims-milter and
  * ims-webapi watch the file and use the new model within seconds (lib/
  * engine.h).  Every run, installed or not, is an audit event. */
@@ -32,7 +34,7 @@
 #include "featurize.h"
 #include "ims.h"
 #include "message.h"
-#include "rconn.h"
+#include "metrics.h"
 #include "train.h"
 #include "train_feedback.h"
 
@@ -59,15 +61,19 @@ static void help(void)
 	       "may be given several times) and users' feedback in Redis, measures it\n"
 	       "and the installed model on the same held-out messages (a fixed share of\n"
 	       "both that the candidate never trains on), and installs the candidate\n"
-	       "only when its accuracy is not lower and its false-positive rate not\n"
-	       "higher than the installed model's, within the tolerance.  The model\n"
+	       "only when it is not worse: its extra errors, and its extra false\n"
+	       "positives on ham, over the installed model's on the same messages are\n"
+	       "within what chance explains (a paired, McNemar-style test).  The model\n"
 	       "file is --model FILE or [classifier] model; the old one is kept as\n"
 	       "FILE.prev.  The result is an audit event (op model.retrain) and one\n"
 	       "JSON object on stdout.\n\n"
 	       "  --ham DIR         ham of the corpus's training part (never its test part)\n"
 	       "  --spam DIR        spam of the corpus's training part\n"
 	       "  --holdout N       hold out 1 in N messages (default 5)\n"
-	       "  --tolerance X     how much worse still counts as not worse (default 0.002)\n"
+	       "  --z Z             standard errors of the paired difference that still\n"
+	       "                    count as chance (default 1.645: one-sided 95 %%)\n"
+	       "  --tolerance X     a further margin, as a share of the held-out messages\n"
+	       "                    (default 0)\n"
 	       "  --no-feedback     train and measure on the corpus alone\n"
 	       "  --dry-run         measure and report; install nothing\n"
 	       "  --trainer NAME    liblinear (default when built with it) or libsvm\n"
@@ -165,34 +171,77 @@ static int load_corpus(char **dirs, size_t ndirs, int label, unsigned bits, unsi
 }
 
 /* Figures of m on held-out messages [from, to). */
-static ims_status measure(const struct ims_model *m, const struct heldout *h, size_t from,
-                          size_t to, struct figures *f)
-{
-	memset(f, 0, sizeof *f);
-	if (from == to)
-		return IMS_OK; /* nothing held out here: no figures */
-	for (size_t i = from; i < to; i++) {
-		struct ims_classification c;
-		ims_status st = ims_classify_raw(m, h->m[i].raw, h->m[i].len, &c);
+/* Discordant messages of the candidate against the baseline on the same
+ * held-out messages: errors (all) and false positives (ham) that the
+ * candidate makes and the baseline does not (worse), and the reverse. */
+struct paired {
+	size_t n, err_worse, err_better;
+	size_t ham, fp_worse, fp_better;
+};
 
-		if (st == IMS_ELIMIT)
-			continue;
-		if (st != IMS_OK)
-			return st;
-		if (h->m[i].label > 0) {
-			f->spam++;
-			f->fn += !c.spam;
-		} else {
-			f->ham++;
-			f->fp += c.spam != 0;
-		}
-	}
+static void figures_end(struct figures *f)
+{
 	f->have = 1;
 	f->accuracy =
 	    f->ham + f->spam ? 1.0 - (double)(f->fp + f->fn) / (double)(f->ham + f->spam) : 0.0;
 	f->fpr = f->ham ? (double)f->fp / (double)f->ham : 0.0;
 	f->fnr = f->spam ? (double)f->fn / (double)f->spam : 0.0;
+}
+
+/* Classifies held-out messages [from, to) with cand and, when base is not
+ * NULL, with base, and fills their figures and the paired counts. */
+static ims_status measure(const struct ims_model *cand, const struct ims_model *base,
+                          const struct heldout *h, size_t from, size_t to, struct figures *fc,
+                          struct figures *fb, struct paired *p)
+{
+	memset(fc, 0, sizeof *fc);
+	memset(fb, 0, sizeof *fb);
+	memset(p, 0, sizeof *p);
+	if (from == to)
+		return IMS_OK; /* nothing held out here: no figures */
+	for (size_t i = from; i < to; i++) {
+		struct ims_classification c, b = {0};
+		ims_status st = ims_classify_raw(cand, h->m[i].raw, h->m[i].len, &c);
+		int spam = h->m[i].label > 0, cwrong, bwrong;
+
+		if (st == IMS_OK && base)
+			st = ims_classify_raw(base, h->m[i].raw, h->m[i].len, &b);
+		if (st == IMS_ELIMIT)
+			continue;
+		if (st != IMS_OK)
+			return st;
+		cwrong = (c.spam != 0) != spam;
+		bwrong = (b.spam != 0) != spam;
+		if (spam) {
+			fc->spam++;
+			fb->spam++;
+			fc->fn += cwrong;
+			fb->fn += bwrong;
+		} else {
+			fc->ham++;
+			fb->ham++;
+			fc->fp += cwrong;
+			fb->fp += bwrong;
+			p->ham++;
+			p->fp_worse += cwrong && !bwrong;
+			p->fp_better += bwrong && !cwrong;
+		}
+		p->n++;
+		p->err_worse += cwrong && !bwrong;
+		p->err_better += bwrong && !cwrong;
+	}
+	figures_end(fc);
+	if (base)
+		figures_end(fb);
 	return IMS_OK;
+}
+
+static json_t *paired_json(const struct paired *p)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}", "errors_worse", (json_int_t)p->err_worse,
+	                 "errors_better", (json_int_t)p->err_better, "false_positives_worse",
+	                 (json_int_t)p->fp_worse, "false_positives_better",
+	                 (json_int_t)p->fp_better);
 }
 
 static json_t *figures_json(const struct figures *f)
@@ -290,6 +339,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	    {"spam", required_argument, NULL, 'S'},
 	    {"holdout", required_argument, NULL, 'k'},
 	    {"tolerance", required_argument, NULL, 'T'},
+	    {"z", required_argument, NULL, 'Z'},
 	    {"no-feedback", no_argument, NULL, 'N'},
 	    {"dry-run", no_argument, NULL, 'n'},
 	    {"trainer", required_argument, NULL, 't'},
@@ -310,13 +360,14 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	struct ims_model *cur = NULL, *cand = NULL, *ref = NULL;
 	struct ims_train_report rep;
 	struct figures fcur[2] = {{0}}, fcand[2] = {{0}};
+	struct paired pair[2] = {{0}};
 	const struct ims_conf *conf = NULL;
 	const char *path, *result, *reason, *baseline = "current";
 	char err[512] = "", cur_err[512] = "", actor[128], event_id[32] = "",
 	     no_model_reason[640] = "";
-	redisContext *audit_rc = NULL;
+	struct ims_store *store;
 	int lock_fd = -1;
-	double tolerance = 0.002;
+	double tolerance = 0.0, z = 1.645;
 	int c, rc = IMS_EXIT_ERROR, use_feedback = 1, dry_run = 0, swap;
 	unsigned mod = 5;
 	long v;
@@ -341,6 +392,12 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		case 'T':
 			if (!ims_cli_parse_double(optarg, 0, 1, &tolerance)) {
 				rc = ims_cli_usage_error("retrain", "--tolerance must be 0..1");
+				goto out;
+			}
+			break;
+		case 'Z':
+			if (!ims_cli_parse_double(optarg, 0, 10, &z)) {
+				rc = ims_cli_usage_error("retrain", "--z must be 0..10");
 				goto out;
 			}
 			break;
@@ -413,8 +470,8 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	/* Redis first: the audit event must be writable before anything is
 	 * installed */
-	if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK) {
-		rc = ims_cli_error("retrain: %s", err);
+	if (!(store = ims_cli_store(cli, "retrain"))) {
+		rc = IMS_EXIT_ERROR;
 		goto out;
 	}
 	/* the installed model; a missing or broken one is replaced by any
@@ -448,7 +505,7 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		goto out;
 	n_corpus = ds.n;
 	if (use_feedback) {
-		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) != IMS_OK) {
+		if ((st = ims_fb_collect(cli, &fb, err, sizeof err)) != IMS_OK) {
 			rc = ims_cli_error("retrain: feedback: %s", err);
 			goto out;
 		}
@@ -509,8 +566,8 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	for (int k = 0; k < 2; k++) {
 		size_t from = k ? held.corpus : 0, to = k ? held.n : held.corpus;
 
-		if ((st = measure(cand, &held, from, to, &fcand[k])) != IMS_OK ||
-		    (cur && (st = measure(ref ? ref : cur, &held, from, to, &fcur[k])) != IMS_OK)) {
+		if ((st = measure(cand, cur ? (ref ? ref : cur) : NULL, &held, from, to, &fcand[k],
+		                  &fcur[k], &pair[k])) != IMS_OK) {
 			rc = ims_cli_error("retrain: measuring: %s", ims_strstatus(st));
 			goto out;
 		}
@@ -520,11 +577,13 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	for (int k = 0; cur && k < 2 && swap; k++) {
 		if (!fcand[k].have)
 			continue;
-		if (fcand[k].accuracy + tolerance < fcur[k].accuracy) {
+		if (ims_paired_worse(pair[k].err_worse, pair[k].err_better, pair[k].n, z,
+		                     tolerance)) {
 			swap = 0;
 			reason = k ? "lower accuracy on the held-out feedback"
 			           : "lower accuracy on the held-out corpus messages";
-		} else if (fcand[k].fpr > fcur[k].fpr + tolerance) {
+		} else if (ims_paired_worse(pair[k].fp_worse, pair[k].fp_better, pair[k].ham, z,
+		                            tolerance)) {
 			swap = 0;
 			reason = k ? "higher false-positive rate on the held-out feedback"
 			           : "higher false-positive rate on the held-out corpus messages";
@@ -584,26 +643,22 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		snprintf(nheld, sizeof nheld, "%zu", held.n);
 		snprintf(nfb, sizeof nfb, "%zu", fb_ham + fb_spam);
 		ims_events_cli_actor(actor, sizeof actor);
-		/* the connection opened at the start may have timed out meanwhile */
-		if (ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
-		                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
-			redisFree(audit_rc);
-			audit_rc = NULL;
-			err[0] = '\0';
-			if (ims_rconn_open(conf, &audit_rc, err, sizeof err) != IMS_OK ||
-			    ims_events_audit(audit_rc, actor, "model.retrain", path, kv,
-			                     sizeof kv / sizeof kv[0] / 2, event_id) != IMS_OK) {
-				rc = ims_cli_error("retrain: %s, but the audit event could not be "
-				                   "written (Redis: %s)",
-				                   result, err[0] ? err : "failed");
-				goto out;
-			}
+		/* the connection opened at the start may have timed out meanwhile:
+		 * the store connects again, once more */
+		if ((st = ims_events_audit(store, actor, "model.retrain", path, kv,
+		                           sizeof kv / sizeof kv[0] / 2, event_id)) != IMS_OK &&
+		    (st = ims_events_audit(store, actor, "model.retrain", path, kv,
+		                           sizeof kv / sizeof kv[0] / 2, event_id)) != IMS_OK) {
+			rc = ims_cli_error("retrain: %s, but the audit event could not be "
+			                   "written (Redis: %s)",
+			                   result, ims_strstatus(st));
+			goto out;
 		}
 	}
 	{
 		json_t *j = json_pack(
 		    "{s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:f}, "
-		    "s:{s:o, s:o}, s:{s:o, s:o}, s:s}",
+		    "s:{s:o, s:o}, s:{s:o, s:o}, s:{s:o, s:o}, s:f, s:s}",
 		    "result", result, "reason", reason, "model", path, "candidate_version",
 		    ims_model_version(cand), "current_version", cur ? ims_model_version(cur) : "",
 		    "baseline", cur ? baseline : "", "tolerance", tolerance, "heldout", "corpus",
@@ -612,7 +667,10 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 		    "feedback_spam", (json_int_t)fb_spam, "C", rep.c, "candidate", "corpus",
 		    figures_json(&fcand[0]), "feedback", figures_json(&fcand[1]),
 		    "baseline_figures", "corpus", figures_json(&fcur[0]), "feedback",
-		    figures_json(&fcur[1]), "event_id", event_id);
+		    figures_json(&fcur[1]), "paired", "corpus",
+		    cur && fcand[0].have ? paired_json(&pair[0]) : json_null(), "feedback",
+		    cur && fcand[1].have ? paired_json(&pair[1]) : json_null(), "z", z, "event_id",
+		    event_id);
 		char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 
 		if (!text) {
@@ -626,8 +684,6 @@ int ims_cmd_retrain(struct ims_cli *cli, int argc, char **argv)
 	}
 	rc = IMS_EXIT_OK;
 out:
-	if (audit_rc)
-		redisFree(audit_rc);
 	if (lock_fd >= 0)
 		close(lock_fd); /* releases the lock */
 	ims_model_unref(cur);

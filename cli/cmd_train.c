@@ -253,7 +253,7 @@ int ims_cmd_train(struct ims_cli *cli, int argc, char **argv)
 
 		if (!conf)
 			goto out;
-		if ((st = ims_fb_collect(conf, &fb, err, sizeof err)) == IMS_OK) {
+		if ((st = ims_fb_collect(cli, &fb, err, sizeof err)) == IMS_OK) {
 			st = ims_fb_add(&fb, o.hash_bits, -1, &ds, &fham, &fspam, err, sizeof err);
 			if (st == IMS_OK && o.verbose)
 				fprintf(stderr,

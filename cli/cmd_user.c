@@ -18,7 +18,8 @@
 
 #include "events.h"
 #include "ims.h"
-#include "rconn.h"
+#include "sessions.h"
+#include "store.h"
 #include "users.h"
 
 static void help(void)
@@ -67,14 +68,14 @@ static int read_password(const char *file, char *buf, size_t len)
 	return 0;
 }
 
-static void audit(redisContext *rc, const char *op, const char *target, const char *extra_k,
+static void audit(struct ims_store *st, const char *op, const char *target, const char *extra_k,
                   const char *extra_v)
 {
 	const char *kv[] = {extra_k ? extra_k : "via", extra_v ? extra_v : "ims user"};
 	char actor[128];
 
 	ims_events_cli_actor(actor, sizeof actor);
-	(void)ims_events_audit(rc, actor, op, target, kv, 1, NULL);
+	(void)ims_events_audit(st, actor, op, target, kv, 1, NULL);
 }
 
 static int status_error(ims_status st, const char *addr)
@@ -99,7 +100,7 @@ static int print_alias(const char *alias, const char *owner, void *arg)
 }
 
 /* ims user alias add|del ADDRESS ALIAS, ims user alias list [ADDRESS]. */
-static int alias_cmd(redisContext *rc, struct ims_users *u, int argc, char **argv)
+static int alias_cmd(struct ims_store *rc, struct ims_users *u, int argc, char **argv)
 {
 	const char *op = argc > 0 ? argv[0] : "";
 	ims_status st;
@@ -183,8 +184,8 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 	};
 	const struct ims_conf *conf;
 	const char *sub, *role = "user", *pwfile = NULL;
-	char password[IMS_USERS_PASSWORD_MAX + 2], err[256];
-	redisContext *rc = NULL;
+	char password[IMS_USERS_PASSWORD_MAX + 2];
+	struct ims_store *rc;
 	struct ims_users *u = NULL;
 	int c, json = 0, ret = IMS_EXIT_ERROR, nargs;
 	ims_status st;
@@ -227,8 +228,8 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 		return IMS_EXIT_ERROR;
 	if (sodium_init() < 0)
 		return ims_cli_error("libsodium failed to start");
-	if (ims_rconn_open(conf, &rc, err, sizeof err) != IMS_OK)
-		return ims_cli_error("%s", err);
+	if (!(rc = ims_cli_store(cli, "user")))
+		return IMS_EXIT_ERROR;
 	if (ims_users_new(rc, conf, &u) != IMS_OK) {
 		ims_cli_error("out of memory");
 		goto out;
@@ -273,7 +274,7 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 			sodium_memzero(password, sizeof password);
 			/* a new password ends the web sessions of the old one */
 			if (st == IMS_OK && strcmp(sub, "passwd") == 0)
-				st = ims_users_end_sessions(u, canon, NULL);
+				st = ims_sessions_end_all(rc, canon, NULL);
 			if (st == IMS_OK)
 				audit(rc, strcmp(sub, "add") == 0 ? "user.create" : "user.passwd",
 				      canon, "role", strcmp(sub, "add") == 0 ? role : NULL);
@@ -296,7 +297,7 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 
 			st = ims_users_set_disabled(u, canon, off);
 			if (st == IMS_OK && off)
-				st = ims_users_end_sessions(u, canon, NULL);
+				st = ims_sessions_end_all(rc, canon, NULL);
 			if (st == IMS_OK)
 				audit(rc, off ? "user.disable" : "user.enable", canon, NULL, NULL);
 		}
@@ -308,7 +309,5 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 	}
 out:
 	ims_users_free(u);
-	if (rc)
-		redisFree(rc);
 	return ret;
 }

@@ -17,10 +17,13 @@
 #define IMS_EXIT_ERROR 1
 #define IMS_EXIT_USAGE 2
 
+struct ims_store;
+
 struct ims_cli {
-	const char *conf_path;  /* -c FILE, or NULL for the default */
-	const char *model_path; /* --model FILE, or NULL for [classifier] model */
-	struct ims_conf *conf;  /* loaded on first ims_cli_conf() */
+	const char *conf_path;   /* -c FILE, or NULL for the default */
+	const char *model_path;  /* --model FILE, or NULL for [classifier] model */
+	struct ims_conf *conf;   /* loaded on first ims_cli_conf() */
+	struct ims_store *store; /* opened on first ims_cli_store() */
 };
 
 typedef int (*ims_cmd_fn)(struct ims_cli *cli, int argc, char **argv);
@@ -60,6 +63,14 @@ const struct ims_conf *ims_cli_conf(struct ims_cli *cli);
 /* Loads --model or the configured model; prints the error and returns NULL
  * on failure.  The caller owns the reference. */
 struct ims_model *ims_cli_model(struct ims_cli *cli);
+
+/* The Redis store of [redis] (lib/store.h), opened and checked (PING) on
+ * first use: what the lib/ domain modules take.  NULL after printing
+ * "ims: WHAT: why" (unreachable, refused credentials).  Owned by cli. */
+struct ims_store *ims_cli_store(struct ims_cli *cli, const char *what);
+
+/* The same without printing: NULL with why in err. */
+struct ims_store *ims_cli_store_err(struct ims_cli *cli, char *err, size_t errlen);
 
 void ims_cli_done(struct ims_cli *cli);
 

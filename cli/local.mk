@@ -25,4 +25,14 @@ cli_ims_SOURCES += cli/cmd_events.c
 # web API's Dovecot client and scans with lib/libimsscan.a (first in cli_ims_LDADD)
 EXTRA_DIST += bench/rescan.py
 cli_ims_SOURCES += cli/cmd_rescan.c webapi/dovecot.c webapi/dovecot.h webapi/mailbox.c \
-	webapi/mailbox.h
+	webapi/mailbox.h webapi/imap.c webapi/imap.h
+cli_ims_CFLAGS += $(ETPAN_CFLAGS)
+cli_ims_LDADD += $(ETPAN_LIBS)
+# ims-checkpassword: Dovecot's checkpassword passdb/userdb on the user registry
+# (lib/users), for a registry on a Redis Cluster (mta-config/dovecot/auth-ims-checkpassword.conf.ext)
+sbin_PROGRAMS += cli/ims-checkpassword
+cli_ims_checkpassword_SOURCES = cli/ims-checkpassword.c
+cli_ims_checkpassword_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS)
+cli_ims_checkpassword_LDADD = lib/libims.a $(IMS_DEP_LIBS)
+# its cost per login against Dovecot's dict-redis (docs/benchmarks.md)
+EXTRA_DIST += bench/dovecot-auth.py

@@ -13,7 +13,7 @@
 #include "featurize.h"
 #include "feedback.h"
 #include "message.h"
-#include "rconn.h"
+#include "ims.h"
 #include "train_feedback.h"
 
 struct collect {
@@ -83,23 +83,20 @@ void ims_fb_set_free(struct ims_fb_set *s)
 	}
 }
 
-ims_status ims_fb_collect(const struct ims_conf *conf, struct ims_fb_set *out, char *err,
-                          size_t errlen)
+ims_status ims_fb_collect(struct ims_cli *cli, struct ims_fb_set *out, char *err, size_t errlen)
 {
 	struct collect c = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), out, 0};
-	redisContext *rc = NULL;
-	ims_status st;
+	struct ims_store *store;
+	ims_status st = IMS_ETEMP;
 
 	memset(out, 0, sizeof *out);
-	if ((st = ims_rconn_open(conf, &rc, err, errlen)) == IMS_OK)
-		st = ims_feedback_each(rc, take, &c, &out->entries, err, errlen);
+	if ((store = ims_cli_store_err(cli, err, errlen)))
+		st = ims_feedback_each(store, take, &c, &out->entries, err, errlen);
 	if (st == IMS_ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (st != IMS_OK)
 		ims_fb_set_free(out);
 	g_hash_table_destroy(c.latest);
-	if (rc)
-		redisFree(rc);
 	return st;
 }
 

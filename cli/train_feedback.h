@@ -28,11 +28,12 @@ struct ims_fb_set {
 	size_t entries; /* stream entries read */
 };
 
-/* Reads every report from the Redis of conf, newest label per user and
- * message.  IMS_ETEMP when Redis is unreachable (err says why),
- * IMS_ENOMEM.  Free with ims_fb_set_free. */
-ims_status ims_fb_collect(const struct ims_conf *conf, struct ims_fb_set *out, char *err,
-                          size_t errlen);
+struct ims_cli;
+
+/* Reads every report from the store of cli (ims_cli_store), newest label
+ * per user and message.  IMS_ETEMP when Redis is unreachable (err says
+ * why), IMS_ENOMEM.  Free with ims_fb_set_free. */
+ims_status ims_fb_collect(struct ims_cli *cli, struct ims_fb_set *out, char *err, size_t errlen);
 void ims_fb_set_free(struct ims_fb_set *s);
 
 /* Featurises the reports with hash_bits into ds: all of them (which < 0),

@@ -14,7 +14,10 @@
 
 #include "featurize.h"
 #include "ims.h"
+#include "log.h"
 #include "message.h"
+#include "store.h"
+#include "storecheck.h"
 #include "train.h"
 
 int ims_cli_error(const char *fmt, ...)
@@ -87,8 +90,55 @@ struct ims_model *ims_cli_model(struct ims_cli *cli)
 	return m;
 }
 
+struct ims_store *ims_cli_store_err(struct ims_cli *cli, char *err, size_t errlen)
+{
+	const struct ims_conf *conf;
+
+	if (cli->store)
+		return cli->store;
+	if (!(conf = ims_cli_conf(cli))) {
+		snprintf(err, errlen, "no configuration");
+		return NULL;
+	}
+	if (ims_store_open(conf, &cli->store) != IMS_OK) {
+		snprintf(err, errlen, "cannot set up the Redis store ([redis])");
+		return NULL;
+	}
+	{
+		/* the store logs a failed connect as a warning; here the caller
+		 * prints the same error as the command's one line, so this first
+		 * check runs with warnings off */
+		int level = IMS_LOG_ERR;
+		ims_status st;
+
+		for (int l = IMS_LOG_ERR; l <= IMS_LOG_DEBUG; l++)
+			if (ims_log_enabled(l))
+				level = l;
+		ims_log_set_level(IMS_LOG_ERR);
+		st = ims_storecheck(cli->store, err, errlen);
+		ims_log_set_level(level);
+		if (st != IMS_OK) {
+			ims_store_free(cli->store);
+			cli->store = NULL;
+		}
+	}
+	return cli->store;
+}
+
+struct ims_store *ims_cli_store(struct ims_cli *cli, const char *what)
+{
+	char err[512];
+	struct ims_store *st = ims_cli_store_err(cli, err, sizeof err);
+
+	if (!st)
+		ims_cli_error("%s: %s", what, err);
+	return st;
+}
+
 void ims_cli_done(struct ims_cli *cli)
 {
+	ims_store_free(cli->store);
+	cli->store = NULL;
 	if (cli->conf)
 		ims_conf_unref(cli->conf);
 	cli->conf = NULL;

@@ -194,6 +194,8 @@ digest_from = postmaster@{DOMAIN}
 [dovecot]
 doveadm_socket = {dove.doveadm_socket}
 api_key_file = {dove.api_key_file}
+# folder pages over pooled IMAP connections (as USER*webapi, the master user above)
+imap = {dove.imap_socket}
 
 [users]
 mail_home = {d.join('mail', '%d', '%n')}
@@ -334,16 +336,9 @@ smtpd_authorized_xclient_hosts = 127.0.0.0/8
 # Dovecot answers 550 for unknown users
 virtual_mailbox_domains = {DOMAIN}
 virtual_transport = lmtp:unix:{p['lmtp']}
-# unknown local recipients: 550 5.1.1 at RCPT (mta-config/postfix-main.cf)
+# unknown local recipients: 550 5.1.1 at RCPT from ims-milter's registry
+# check (mta-config/postfix-main.cf); Postfix itself has no table of them
 smtpd_reject_unlisted_recipient = no
-smtpd_recipient_restrictions = permit_sasl_authenticated, reject_unauth_destination,
-    reject_unverified_recipient
-unverified_recipient_reject_code = 550
-address_verify_negative_expire_time = 60s
-address_verify_negative_refresh_time = 30s
-address_verify_positive_expire_time = 1d
-address_verify_positive_refresh_time = 12h
-address_verify_poll_delay = 1s
 # everything else goes to a local sink (never off this machine)
 relayhost = [127.0.0.1]:{p['sink']}
 smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination

@@ -19,12 +19,14 @@ set -eu
 
 RUNTIME="libmilter1.0.1 libspf2-2 libopendkim11 libopendmarc2 libsvm3 liblinear4
  libhiredis0.14 libgmime-3.0-0 libunbound8 libjansson4 libsodium23 libmicrohttpd12
- libjwt0 libinih1 libcurl4 libxml2 libsystemd0 publicsuffix libpsl5 libmagic1 libarchive13"
+ libjwt0 libinih1 libcurl3-gnutls libetpan20 libxml2 libsystemd0 publicsuffix libpsl5 libmagic1 libarchive13"
+# libcurl in its GnuTLS flavour (same API): libetpan-dev, the IMAP client of
+# ims-webapi, depends on libcurl4-gnutls-dev, which replaces libcurl4-openssl-dev
 BUILD="build-essential autoconf automake libtool pkg-config
  libmilter-dev libspf2-dev libopendkim-dev libopendmarc-dev
  libsvm-dev liblinear-dev libhiredis-dev libgmime-3.0-dev
  libunbound-dev libevent-dev libjansson-dev libsodium-dev
- libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-openssl-dev libxml2-dev
+ libmicrohttpd-dev libjwt-dev libinih-dev libcurl4-gnutls-dev libetpan-dev libxml2-dev
  libsystemd-dev libpsl-dev publicsuffix libmagic-dev libarchive-dev
  debhelper dpkg-dev lintian fakeroot"
 # the servers and clients the tests start privately; clang + libFuzzer for the

@@ -73,7 +73,9 @@ if ! grep -q '^# TOTAL' "$build/check.out"; then
 fi
 
 # libFuzzer (clang, ASan+UBSan): every fuzz target for IMS_FUZZ_SECONDS (30)
-# each, two at a time; a crash, leak, timeout or oracle failure fails it.
+# each, two at a time, each with its fixed seed from a fresh corpus (the
+# same inputs in the same order on every run; the seed is printed); a
+# crash, leak, timeout or oracle failure fails it.
 # Each target counts as one test.  IMS_NO_FUZZ=1 skips the step.
 if [ -z "${IMS_NO_FUZZ:-}" ]; then
 	echo "== fuzz (libFuzzer, ${IMS_FUZZ_SECONDS:-30}s per target)"

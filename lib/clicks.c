@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <hiredis/hiredis.h>
+
 #include "auth.h"
 #include "clicks.h"
 #include "dashboard.h"
@@ -15,7 +17,7 @@
 #include "urls.h"
 #include "events.h"
 #include "heuristics.h"
-#include "rconn.h"
+#include "store.h"
 #include "reputation.h"
 #include "scan_internal.h"
 
@@ -72,7 +74,7 @@ static void emit(void *arg, const char *symbol, double weight, const char *detai
  * since the message arrived, and before: within the retention)? */
 #define PARENTS_MAX 8
 
-static void later_scans(redisContext *rc, const char *host, struct ims_click_check *out)
+static void later_scans(struct ims_store *st, const char *host, struct ims_click_check *out)
 {
 	const char *names[PARENTS_MAX];
 	size_t n = 0;
@@ -81,22 +83,23 @@ static void later_scans(redisContext *rc, const char *host, struct ims_click_che
 		names[n++] = d;
 	for (size_t i = 0; i < n; i++) {
 		const char *argv[] = {"ZSCORE", IMS_KEY_BAD_HOSTS, names[i]};
-		redisReply *r = ims_rconn_cmd(rc, 3, argv, NULL);
+		redisReply *r = NULL;
+		char err[256];
 
-		if (r && r->type == REDIS_REPLY_STRING) { /* a score: a scan listed it */
+		if (ims_store_cmdv(st, &r, 3, argv, NULL, err, sizeof err) == IMS_OK &&
+		    r->type == REDIS_REPLY_STRING) { /* a score: a scan listed it */
 			char why[300];
 
 			snprintf(why, sizeof why, "a scan found %s on a block list", names[i]);
 			judge(out, IMS_CLICK_BLOCK, why);
-			freeReplyObject(r);
+			ims_store_reply_free(r);
 			return;
 		}
-		if (r)
-			freeReplyObject(r);
+		ims_store_reply_free(r);
 	}
 }
 
-void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *url,
+void ims_click_check_url(struct ims_engine *eng, struct ims_store *st, const char *url,
                          struct ims_click_check *out)
 {
 	char host[IMS_URL_MAX_HOST + 1];
@@ -121,8 +124,8 @@ void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *u
 	if (eng)
 		ims_reputation_check(ims_engine_reputation(eng), ims_auth_dns(ims_engine_auth(eng)),
 		                     &in, emit, out);
-	if (rc)
-		later_scans(rc, host, out);
+	if (st)
+		later_scans(st, host, out);
 	if (ims_url_is_ip_literal(host))
 		judge(out, IMS_CLICK_WARN, "the link points at a bare IP address");
 	else if (strncmp(host, "xn--", 4) == 0 || strstr(host, ".xn--"))
@@ -141,17 +144,14 @@ static char *click_json(const struct ims_click_event *ev)
 	return s;
 }
 
-ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days)
+ims_status ims_click_record(struct ims_store *store, const struct ims_click_event *ev,
+                            int retention_days)
 {
 	char kscan[IMS_CLICKS_KEY_MAX], kuser[IMS_CLICKS_KEY_MAX], evtime[24], keep[16], ttl[24];
 	char *js = click_json(ev);
-	redisReply *rep[16 + IMS_DASH_CLICK_CMDS] = {0};
-	const char *dargv[IMS_DASH_CLICK_CMDS][4];
-	int dargc[IMS_DASH_CLICK_CMDS];
-	char dbuf[IMS_DASH_CLICK_BUF];
-	size_t nd = 0;
-	size_t n = 0;
-	ims_status st = IMS_ETEMP;
+	struct ims_store_txn *t;
+	char err[256];
+	ims_status st;
 	int nuser = ev->user[0] != '\0';
 
 	if (!js)
@@ -165,49 +165,49 @@ ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, 
 	}
 	snprintf(keep, sizeof keep, "%d", IMS_CLICKS_KEEP - 1);
 	snprintf(ttl, sizeof ttl, "%lld", (long long)retention_days * 86400);
+	if (!(t = ims_store_txn_new())) {
+		free(js);
+		return IMS_ENOMEM;
+	}
 	{
-		const char *multi[] = {"MULTI"};
 		const char *xadd[IMS_EVENTS_CLICK_ARGC];
-		const char *exec[] = {"EXEC"};
 
-		/* the event as the events layer spells it */
+		/* the event as the events layer spells it; the event and the
+		 * lists are all {global}: one MULTI/EXEC */
 		ims_events_click_argv(xadd, evtime, ev->time_ms, ev->scan_id, ev->user, ev->url,
 		                      ev->verdict, ev->reason, ev->ip);
-		redisAppendCommandArgv(rc, 1, multi, NULL), n++;
-		redisAppendCommandArgv(rc, IMS_EVENTS_CLICK_ARGC, xadd, NULL), n++;
+		ims_store_txn_cmd(t, xadd[0]);
+		for (int i = 1; i < IMS_EVENTS_CLICK_ARGC; i++)
+			ims_store_txn_str(t, xadd[i]);
 		for (int u = 0; u <= nuser; u++) {
 			const char *key = u ? kuser : kscan;
-			const char *lpush[] = {"LPUSH", key, js};
-			const char *ltrim[] = {"LTRIM", key, "0", keep};
-			const char *expire[] = {"EXPIRE", key, ttl};
 
-			redisAppendCommandArgv(rc, 3, lpush, NULL), n++;
-			redisAppendCommandArgv(rc, 4, ltrim, NULL), n++;
-			redisAppendCommandArgv(rc, 3, expire, NULL), n++;
+			ims_store_txn_cmd(t, "LPUSH");
+			ims_store_txn_str(t, key);
+			ims_store_txn_str(t, js);
+			ims_store_txn_cmd(t, "LTRIM");
+			ims_store_txn_str(t, key);
+			ims_store_txn_str(t, "0");
+			ims_store_txn_str(t, keep);
+			ims_store_txn_cmd(t, "EXPIRE");
+			ims_store_txn_str(t, key);
+			ims_store_txn_str(t, ttl);
 		}
 		/* the dashboard's click counters (lib/dashboard.h) */
-		ims_dashboard_click_argv(ev->time_ms, ev->verdict, retention_days, dargv, dargc,
-		                         &nd, dbuf);
-		for (size_t i = 0; i < nd; i++)
-			redisAppendCommandArgv(rc, dargc[i], dargv[i], NULL), n++;
-		redisAppendCommandArgv(rc, 1, exec, NULL), n++;
+		ims_dashboard_txn_click(t, ev->time_ms, ev->verdict, retention_days);
 	}
-	if (ims_rconn_read(rc, rep, n) == IMS_OK && rep[n - 1] &&
-	    rep[n - 1]->type == REDIS_REPLY_ARRAY)
-		st = IMS_OK;
-	for (size_t i = 0; i < n; i++)
-		if (rep[i])
-			freeReplyObject(rep[i]);
+	st = ims_store_exec(store, t, err, sizeof err);
+	ims_store_txn_free(t);
 	free(js);
 	return st;
 }
 
-ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_t limit,
+ims_status ims_clicks_list(struct ims_store *st, int by_user, const char *who, size_t limit,
                            char ***out, size_t *n)
 {
 	char key[IMS_CLICKS_KEY_MAX], stop[24];
 	const char *argv[] = {"LRANGE", key, "0", stop};
-	redisReply *r;
+	redisReply *r = NULL;
 	char **v;
 
 	*out = NULL;
@@ -217,22 +217,27 @@ ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_
 	                     who) >= sizeof key)
 		return IMS_EINVAL;
 	snprintf(stop, sizeof stop, "%zu", limit ? limit - 1 : 0);
-	r = ims_rconn_cmd(rc, 4, argv, NULL);
-	if (!r || r->type != REDIS_REPLY_ARRAY) {
-		if (r)
-			freeReplyObject(r);
+	{
+		char err[256];
+		ims_status rc = ims_store_cmdv(st, &r, 4, argv, NULL, err, sizeof err);
+
+		if (rc != IMS_OK)
+			return rc;
+	}
+	if (r->type != REDIS_REPLY_ARRAY) {
+		ims_store_reply_free(r);
 		return IMS_ETEMP;
 	}
 	v = calloc(r->elements ? r->elements : 1, sizeof *v);
 	if (!v) {
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		return IMS_ENOMEM;
 	}
 	for (size_t i = 0; i < r->elements; i++)
 		if (r->element[i]->type == REDIS_REPLY_STRING &&
 		    (v[*n] = strdup(r->element[i]->str)))
 			(*n)++;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	*out = v;
 	return IMS_OK;
 }

@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "engine.h"
 #include "status.h"
+
+struct ims_store;
 
 #define IMS_CLICKS_KEEP    1000
 #define IMS_CLICKS_KEY_MAX 400
@@ -45,7 +45,7 @@ const char *ims_click_verdict_name(enum ims_click_verdict v);
 
 /* Judges url now.  rc (may be NULL: no later-scan lookup) is borrowed.
  * Never fails: a list that cannot be asked makes a warning, not a block. */
-void ims_click_check_url(struct ims_engine *eng, redisContext *rc, const char *url,
+void ims_click_check_url(struct ims_engine *eng, struct ims_store *st, const char *url,
                          struct ims_click_check *out);
 
 struct ims_click_event {
@@ -56,12 +56,13 @@ struct ims_click_event {
 /* Records a click: the stream entry and both lists, one MULTI/EXEC.
  * retention_days bounds the lists' life.  IMS_ETEMP when Redis failed,
  * IMS_EINVAL when a key would be longer than IMS_CLICKS_KEY_MAX. */
-ims_status ims_click_record(redisContext *rc, const struct ims_click_event *ev, int retention_days);
+ims_status ims_click_record(struct ims_store *st, const struct ims_click_event *ev,
+                            int retention_days);
 
 /* The clicks of a scan (by_user 0) or of a user (by_user 1), newest
  * first, at most limit: *out is a malloc'd array of n JSON texts (each
  * malloc'd; ims_clicks_free).  IMS_ETEMP when Redis failed. */
-ims_status ims_clicks_list(redisContext *rc, int by_user, const char *who, size_t limit,
+ims_status ims_clicks_list(struct ims_store *st, int by_user, const char *who, size_t limit,
                            char ***out, size_t *n);
 void ims_clicks_free(char **v, size_t n);
 

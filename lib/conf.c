@@ -85,6 +85,10 @@ static const struct conf_key conf_table[] = {
      "reject,score", "answer for a message with more than one From header"},
     {"milter", "sign_outbound", T_BOOL, OFF(milter_sign_outbound), "yes", NOLIM,
      "DKIM-sign mail from authenticated senders (keys in [dkim])"},
+    {"milter", "reject_unknown_recipients", T_BOOL, OFF(milter_reject_unknown_recipients), "yes",
+     NOLIM,
+     "refuse at RCPT (550 5.1.1) a recipient of local_domains that has no account (451 4.3.0 "
+     "while Redis cannot say)"},
 
     {"dns", "nameservers", T_LIST, OFF(dns_nameservers), "", NOLIM,
      "host:port of the resolvers every check uses (empty: the system resolver)"},
@@ -164,6 +168,9 @@ static const struct conf_key conf_table[] = {
     {"redis", "port", T_INT, OFF(redis_port), "6379", 1, 65535, NULL, "Redis TCP port"},
     {"redis", "socket", T_STRING, OFF(redis_socket), "", NOLIM,
      "Unix socket path; overrides host and port when set"},
+    {"redis", "cluster", T_LIST, OFF(redis_cluster), "", NOLIM,
+     "a Redis Cluster instead of one Redis: some of its nodes, each HOST:PORT (the others are "
+     "found from them); excludes host, port, socket and db"},
     {"redis", "password", T_STRING, OFF(redis_password), "", NOLIM,
      "AUTH password written here (empty: none); prefer password_file"},
     {"redis", "user", T_STRING, OFF(redis_user), "", NOLIM,
@@ -271,7 +278,18 @@ static const struct conf_key conf_table[] = {
     {"dovecot", "api_key_file", T_STRING, OFF(dovecot_api_key_file), "", NOLIM,
      "file (mode 0600/0640) holding Dovecot's doveadm_api_key; empty: the web API has no mailbox"},
     {"dovecot", "timeout_ms", T_INT, OFF(dovecot_timeout_ms), "10000", 100, 600000, NULL,
-     "time limit of one doveadm request"},
+     "time limit of one doveadm request (and of one IMAP answer)"},
+    {"dovecot", "imap", T_STRING, OFF(dovecot_imap), "", NOLIM,
+     "unix socket of Dovecot's IMAP for ims-webapi (service imap-login { unix_listener "
+     "imap-ims }): folder pages over pooled connections logged in as \"USER*\" [webapi] "
+     "submission_user; empty: doveadm only"},
+    {"dovecot", "imap_connections", T_INT, OFF(dovecot_imap_connections), "16", 1, 1024, NULL,
+     "most IMAP connections ims-webapi keeps open (each is an imap process in Dovecot)"},
+    {"dovecot", "imap_user_connections", T_INT, OFF(dovecot_imap_user_connections), "4", 1, 1000,
+     NULL,
+     "most IMAP connections of one user (keep it under Dovecot's mail_max_userip_connections)"},
+    {"dovecot", "imap_idle_s", T_INT, OFF(dovecot_imap_idle_s), "60", 1, 86400, NULL,
+     "an IMAP connection unused this long is closed"},
 
     {"users", "mail_home", T_STRING, OFF(users_mail_home), "/var/mail/ims/%d/%n", NOLIM,
      "Dovecot mail home of a user (%d domain, %n local part)"},
@@ -587,6 +605,25 @@ static ims_status check_listen(const char *v, char *why, size_t whylen)
 	return ims_hostport_check(v, false, why, whylen);
 }
 
+/* [redis] cluster: HOST:PORT, HOST an IPv4 address, a [bracketed] IPv6
+ * address or a host name. */
+static ims_status check_redis_node(const char *v, char *why, size_t whylen)
+{
+	const char *colon = strrchr(v, ':');
+	size_t hl = colon ? (size_t)(colon - v) : 0;
+	char num[24];
+
+	if (*v == '[' || (hl && strspn(v, "0123456789.") == hl))
+		return ims_hostport_check(v, false, why, whylen);
+	if (hl == 0 || hl > 253 || strlen(colon) > 6 ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != hl) {
+		snprintf(why, whylen, "'%s': want HOST:PORT", v);
+		return IMS_EINVAL;
+	}
+	snprintf(num, sizeof num, "127.0.0.1%s", colon); /* the port's check */
+	return ims_hostport_check(num, false, why, whylen);
+}
+
 static ims_status check_user(const char *v, char *why, size_t whylen)
 {
 	struct passwd pw, *res = NULL;
@@ -759,6 +796,8 @@ static const struct {
     {"links", "click_url", check_click_url},
     {"siem", "syslog", check_syslog_target},
     {"redis", "socket", check_abs_path},
+    {"redis", "cluster", check_redis_node},
+    {"dovecot", "imap", check_abs_path},
     {"redis", "password_file", check_abs_path},
     {"dkim", "keys", check_dkim_key},
     {"webapi", "listen", check_listen},
@@ -1061,6 +1100,21 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 			return line ? line : 1;
 		}
 	}
+	/* a cluster has its own nodes (and only database 0) */
+	if (c->redis_cluster && c->redis_cluster[0]) {
+		static const char *const single[] = {"host", "port", "socket", "db"};
+		for (size_t i = 0; i < sizeof single / sizeof single[0]; i++) {
+			int line = st->line[key_index("redis", single[i])];
+			if (!line)
+				continue;
+			snprintf(
+			    why, whylen,
+			    "[redis] %s and cluster are both set: a cluster is reached through "
+			    "its nodes (cluster = HOST:PORT,...) and has only database 0",
+			    single[i]);
+			return line;
+		}
+	}
 	if (c->webapi_access_ttl_s >= c->webapi_refresh_ttl_s) {
 		size_t k = key_index("webapi", "access_ttl_s"),
 		       r = key_index("webapi", "refresh_ttl_s");
@@ -1225,7 +1279,8 @@ static const char *const section_docs[] = {
     "quarantine",
     "Held messages: kept by ims only, released into the recipient's INBOX.",
     "dovecot",
-    "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API.",
+    "How ims-webapi reads and changes mail: Dovecot's doveadm HTTP API, and folder pages over "
+    "pooled IMAP connections when `imap` is set (docs/operations.md, \"Dovecot\").",
     "users",
     "How accounts in the user registry look to Dovecot.",
     "feedback",

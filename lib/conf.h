@@ -41,6 +41,7 @@ struct ims_conf {
 	char *milter_on_oversize;       /* "reject" or "tempfail" */
 	char *milter_on_multiple_from;  /* "reject" or "score" */
 	bool milter_sign_outbound;
+	bool milter_reject_unknown_recipients;
 
 	/* [dns] */
 	char **dns_nameservers; /* "host:port", NULL-terminated; empty = system resolver */
@@ -85,6 +86,8 @@ struct ims_conf {
 	char *redis_host;
 	int redis_port;
 	char *redis_socket;
+	char **redis_cluster; /* "host:port" seed nodes of a Redis Cluster, NULL-terminated;
+	                         empty: the standalone Redis at host/port/socket */
 	char *redis_password;
 	char *redis_user;          /* ACL user (empty: the default user) */
 	char *redis_password_file; /* read at load into redis_password */
@@ -145,6 +148,10 @@ struct ims_conf {
 	char *dovecot_doveadm_url;
 	char *dovecot_api_key_file;
 	int dovecot_timeout_ms;
+	char *dovecot_imap; /* unix socket: folder pages over pooled IMAP */
+	int dovecot_imap_connections;
+	int dovecot_imap_user_connections;
+	int dovecot_imap_idle_s;
 
 	/* [users]: how accounts look to Dovecot */
 	char *users_mail_home;

@@ -8,9 +8,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "dashboard.h"
 #include "orgdomain.h"
-#include "rconn.h"
 #include "rkeys.h"
 
 #define HOUR_MS (3600ULL * 1000)
@@ -127,29 +128,21 @@ ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash
 	return ims_store_txn_count(t) ? IMS_OK : IMS_ENOMEM;
 }
 
-void ims_dashboard_click_argv(uint64_t time_ms, const char *verdict, int retention_days,
-                              const char *argv[IMS_DASH_CLICK_CMDS][4],
-                              int argc[IMS_DASH_CLICK_CMDS], size_t *n,
-                              char buf[IMS_DASH_CLICK_BUF])
+void ims_dashboard_txn_click(struct ims_store_txn *t, uint64_t time_ms, const char *verdict,
+                             int retention_days)
 {
-	/* buf: the hour's key, the 5 minutes' key, the field, their TTLs (s) */
-	char *hourkey = buf, *min5 = buf + 64, *field = buf + 128, *ttl = buf + 192,
-	     *ttl5 = buf + 224;
+	char hourkey[64], min5[64];
 
-	key_time(hourkey, 64, HOUR_KEY, time_ms);
-	key_time(min5, 64, MIN5_KEY, time_ms);
-	snprintf(field, 64, "click:%s", verdict);
-	snprintf(ttl, 32, "%lld", (long long)retention_days * 86400);
-	snprintf(ttl5, 32, "%d", IMS_DASH_MIN5_TTL_S);
-	argv[0][0] = "HINCRBY", argv[0][1] = hourkey, argv[0][2] = field, argv[0][3] = "1";
-	argc[0] = 4;
-	argv[1][0] = "EXPIRE", argv[1][1] = hourkey, argv[1][2] = ttl;
-	argc[1] = 3;
-	argv[2][0] = "HINCRBY", argv[2][1] = min5, argv[2][2] = field, argv[2][3] = "1";
-	argc[2] = 4;
-	argv[3][0] = "EXPIRE", argv[3][1] = min5, argv[3][2] = ttl5;
-	argc[3] = 3;
-	*n = 4;
+	key_time(hourkey, sizeof hourkey, HOUR_KEY, time_ms);
+	key_time(min5, sizeof min5, MIN5_KEY, time_ms);
+	incr(t, hourkey, "click:", verdict);
+	ims_store_txn_cmd(t, "EXPIRE");
+	ims_store_txn_str(t, hourkey);
+	ims_store_txn_fmt(t, "%lld", (long long)retention_days * 86400);
+	incr(t, min5, "click:", verdict);
+	ims_store_txn_cmd(t, "EXPIRE");
+	ims_store_txn_str(t, min5);
+	ims_store_txn_fmt(t, "%d", IMS_DASH_MIN5_TTL_S);
 }
 
 /* ---- reading ---- */
@@ -290,32 +283,34 @@ static json_t *rate(json_t *results, const char *const *fails)
 	return all ? json_real((double)bad / (double)all) : json_null();
 }
 
-static void append_top_cmd(redisContext *rc, const char *kind, uint64_t from, uint64_t to,
+/* EVAL top_lua over the top sets of kind from the hour or day of from to
+ * that of to (at most 40 keys: 31 days or 25 hours are read). */
+static void append_top_cmd(struct ims_store_txn *t, const char *kind, uint64_t from, uint64_t to,
                            uint64_t step)
 {
-	const char *argv[4 + 40];
-	char keys[40][80], num[16];
+	char keys[40][80];
 	int n = 0;
 
-	argv[0] = "EVAL";
-	argv[1] = top_lua;
-	for (uint64_t t = from - from % step; t <= to && n < 40; t += step, n++) {
+	for (uint64_t ms = from - from % step; ms <= to && n < 40; ms += step, n++) {
 		char stamp[16];
 
-		key_time(stamp, sizeof stamp, step == DAY_MS ? DAY_STAMP : HOUR_STAMP, t);
+		key_time(stamp, sizeof stamp, step == DAY_MS ? DAY_STAMP : HOUR_STAMP, ms);
 		ims_key(keys[n], sizeof keys[n], IMS_KEY_DASH_TOP_FMT, kind,
 		        step == DAY_MS ? "d" : "h", stamp);
 	}
-	snprintf(num, sizeof num, "%d", n);
-	argv[2] = num;
+	ims_store_txn_cmd(t, "EVAL");
+	ims_store_txn_str(t, top_lua);
+	ims_store_txn_fmt(t, "%d", n);
 	for (int i = 0; i < n; i++)
-		argv[3 + i] = keys[i];
-	argv[3 + n] = "10";
-	redisAppendCommandArgv(rc, 4 + n, argv, NULL);
+		ims_store_txn_str(t, keys[i]);
+	ims_store_txn_fmt(t, "%d", IMS_DASH_TOP_N);
 }
 
-ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_ms, json_t **out)
+ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64_t now_ms,
+                              json_t **out)
 {
+	struct ims_store_txn *t = NULL;
+	char err[256];
 	const struct range *g = NULL;
 	uint64_t from, to = now_ms, hfrom, nsrc, nsym = 0;
 	redisReply **rs = NULL;
@@ -340,29 +335,33 @@ ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_
 	if (g->src_ms != HOUR_MS)
 		nsym = (to - hfrom) / HOUR_MS + 1;
 	nrep = nsrc + nsym + 3 + 2;
-	if (!(rs = calloc(nrep, sizeof *rs)))
+	if (!(rs = calloc(nrep, sizeof *rs)) || !(t = ims_store_txn_new()))
 		goto out;
 	for (uint64_t i = 0; i < nsrc; i++) {
 		char key[64];
 
 		key_time(key, sizeof key, g->src_ms == HOUR_MS ? HOUR_KEY : MIN5_KEY,
 		         from + i * g->src_ms);
-		redisAppendCommand(rc, "HGETALL %s", key);
+		ims_store_txn_cmd(t, "HGETALL");
+		ims_store_txn_str(t, key);
 	}
 	for (uint64_t i = 0; i < nsym; i++) {
 		char key[64];
 
 		key_time(key, sizeof key, HOUR_KEY, hfrom + i * HOUR_MS);
-		redisAppendCommand(rc, "HGETALL %s", key);
+		ims_store_txn_cmd(t, "HGETALL");
+		ims_store_txn_str(t, key);
 	}
 	for (size_t k = 0; k < 3; k++)
-		append_top_cmd(rc, kinds[k], from, to, g->top_ms);
-	redisAppendCommand(rc, "ZCARD %s", IMS_KEY_QUARANTINE);
-	redisAppendCommand(rc, "GET %s", IMS_KEY_QUARANTINE_BYTES);
-	if (ims_rconn_read(rc, rs, nrep) != IMS_OK) {
-		st = IMS_ETEMP;
+		append_top_cmd(t, kinds[k], from, to, g->top_ms);
+	ims_store_txn_cmd(t, "ZCARD");
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE);
+	ims_store_txn_cmd(t, "GET");
+	ims_store_txn_str(t, IMS_KEY_QUARANTINE_BYTES);
+	/* one pipeline, every key in the {global} slot */
+	if ((st = ims_store_run(store, t, 0, rs, err, sizeof err)) != IMS_OK)
 		goto out;
-	}
+	st = IMS_ENOMEM;
 	buckets = json_array();
 	totals = counts_new();
 	symbols = json_object();
@@ -409,10 +408,10 @@ ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_
 	*out = o;
 	st = IMS_OK;
 out:
-	for (size_t i = 0; rs && i < nrep; i++)
-		if (rs[i])
-			freeReplyObject(rs[i]);
+	if (rs)
+		ims_store_replies_free(rs, nrep);
 	free(rs);
+	ims_store_txn_free(t);
 	json_decref(buckets);
 	json_decref(totals);
 	json_decref(symbols);

@@ -29,7 +29,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 
 #include "status.h"
@@ -61,19 +60,14 @@ struct ims_dash_scan {
  * is set on the scans that also trim the top sets.  IMS_ENOMEM only. */
 ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash_scan *d, int trim);
 
-/* The commands a click adds to its MULTI/EXEC, as argv arrays: *n (at most
- * IMS_DASH_CLICK_CMDS) commands of 3 or 4 arguments each, argc[i] set;
- * the strings live in buf (the caller's, IMS_DASH_CLICK_BUF bytes). */
-#define IMS_DASH_CLICK_CMDS 4
-#define IMS_DASH_CLICK_BUF  256
-void ims_dashboard_click_argv(uint64_t time_ms, const char *verdict, int retention_days,
-                              const char *argv[IMS_DASH_CLICK_CMDS][4],
-                              int argc[IMS_DASH_CLICK_CMDS], size_t *n,
-                              char buf[IMS_DASH_CLICK_BUF]);
+/* Appends a click's counters to t (the click's {global} transaction). */
+void ims_dashboard_txn_click(struct ims_store_txn *t, uint64_t time_ms, const char *verdict,
+                             int retention_days);
 
 /* The dashboard of range ("1h", "24h", "7d", "30d") ending at now_ms, as
  * JSON (docs/api.md, GET /admin/dashboard); *out is the caller's.
  * IMS_EINVAL for another range, IMS_ETEMP when Redis failed, IMS_ENOMEM. */
-ims_status ims_dashboard_read(redisContext *rc, const char *range, uint64_t now_ms, json_t **out);
+ims_status ims_dashboard_read(struct ims_store *st, const char *range, uint64_t now_ms,
+                              json_t **out);
 
 #endif

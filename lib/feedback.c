@@ -9,10 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <hiredis/hiredis.h>
+
 #include "feedback.h"
-#include "rconn.h"
 #include "rfc5322.h"
 #include "rkeys.h"
+#include "store.h"
 #include "ulid.h"
 
 #define KEY_STREAM    IMS_KEY_FEEDBACK
@@ -173,10 +175,11 @@ ims_status ims_feedback_msg_from(const char *raw, size_t len, size_t max,
 	return IMS_OK;
 }
 
-ims_status ims_feedback_record(redisContext *rc, const struct ims_conf *conf, const char *user,
-                               enum ims_feedback_label label, const struct ims_feedback_msg *msg,
-                               const char *source, enum ims_feedback_outcome *outcome,
-                               char entry_id[32], char *err, size_t errlen)
+ims_status ims_feedback_record(struct ims_store *store, const struct ims_conf *conf,
+                               const char *user, enum ims_feedback_label label,
+                               const struct ims_feedback_msg *msg, const char *source,
+                               enum ims_feedback_outcome *outcome, char entry_id[32], char *err,
+                               size_t errlen)
 {
 	char seen[sizeof KEY_SEEN + IMS_FEEDBACK_USER_MAX],
 	    rate[sizeof KEY_RATE + IMS_FEEDBACK_USER_MAX];
@@ -225,13 +228,17 @@ ims_status ims_feedback_record(redisContext *rc, const struct ims_conf *conf, co
 	STR(win_s);
 #undef STR
 #undef ARG
-	r = ims_rconn_cmd(rc, argc, argv, lens);
-	st = IMS_ETEMP;
-	if (!r || r->type == REDIS_REPLY_ERROR) {
-		snprintf(err, errlen, "recording feedback: %s",
-		         r ? r->str : (rc->errstr[0] ? rc->errstr : "connection failed"));
-		goto out;
+	{
+		char why[256] = "";
+
+		st = ims_store_cmdv(store, &r, argc, argv, lens, why, sizeof why);
+		if (st != IMS_OK) {
+			snprintf(err, errlen, "recording feedback: %s",
+			         why[0] ? why : ims_strstatus(st));
+			goto out;
+		}
 	}
+	st = IMS_ETEMP;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    r->element[0]->type != REDIS_REPLY_STRING ||
 	    r->element[1]->type != REDIS_REPLY_STRING) {
@@ -248,17 +255,17 @@ ims_status ims_feedback_record(redisContext *rc, const struct ims_conf *conf, co
 		snprintf(err, errlen, "recording feedback: unexpected reply '%s'",
 		         r->element[0]->str);
 out:
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	return st;
 }
 
-ims_status ims_feedback_count(redisContext *rc, const char *user, long long *n)
+ims_status ims_feedback_count(struct ims_store *store, const char *user, long long *n)
 {
 	char seen[sizeof KEY_SEEN + IMS_FEEDBACK_USER_MAX];
 	const char *argv[2] = {"XLEN", KEY_STREAM};
-	redisReply *r;
-	ims_status st = IMS_ETEMP;
+	redisReply *r = NULL;
+	char err[256];
+	ims_status st;
 
 	if (user) {
 		if (strlen(user) > IMS_FEEDBACK_USER_MAX)
@@ -267,13 +274,13 @@ ims_status ims_feedback_count(redisContext *rc, const char *user, long long *n)
 		argv[0] = "HLEN";
 		argv[1] = seen;
 	}
-	r = ims_rconn_cmd(rc, 2, argv, NULL);
-	if (r && r->type == REDIS_REPLY_INTEGER) {
+	if ((st = ims_store_cmdv(store, &r, 2, argv, NULL, err, sizeof err)) != IMS_OK)
+		return st;
+	if (r->type == REDIS_REPLY_INTEGER)
 		*n = r->integer;
-		st = IMS_OK;
-	}
-	if (r)
-		freeReplyObject(r);
+	else
+		st = IMS_ETEMP;
+	ims_store_reply_free(r);
 	return st;
 }
 
@@ -287,7 +294,7 @@ static const redisReply *field(const redisReply *kv, const char *name)
 	return NULL;
 }
 
-ims_status ims_feedback_each(redisContext *rc,
+ims_status ims_feedback_each(struct ims_store *store,
                              ims_status (*fn)(const struct ims_feedback_entry *e, void *arg),
                              void *arg, size_t *entries, char *err, size_t errlen)
 {
@@ -297,16 +304,18 @@ ims_status ims_feedback_each(redisContext *rc,
 	snprintf(count, sizeof count, "%d", PAGE);
 	for (;;) {
 		const char *argv[] = {"XRANGE", KEY_STREAM, start, "+", "COUNT", count};
-		redisReply *r = ims_rconn_cmd(rc, 6, argv, NULL);
-		ims_status st = IMS_OK;
+		redisReply *r = NULL;
+		char why[256] = "";
+		ims_status st = ims_store_cmdv(store, &r, 6, argv, NULL, why, sizeof why);
 		size_t n;
 
-		if (!r || r->type != REDIS_REPLY_ARRAY) {
+		if (st == IMS_OK && r->type != REDIS_REPLY_ARRAY)
+			st = IMS_ETEMP;
+		if (st != IMS_OK) {
 			snprintf(err, errlen, "reading " KEY_STREAM ": %s",
-			         r && r->type == REDIS_REPLY_ERROR ? r->str : "connection failed");
-			if (r)
-				freeReplyObject(r);
-			return IMS_ETEMP;
+			         why[0] ? why : "unexpected reply");
+			ims_store_reply_free(r);
+			return st;
 		}
 		n = r->elements;
 		for (size_t i = 0; i < n && st == IMS_OK; i++) {
@@ -338,7 +347,7 @@ ims_status ims_feedback_each(redisContext *rc,
 			fe.raw_len = raw->len;
 			st = fn(&fe, arg);
 		}
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		if (st != IMS_OK)
 			return st;
 		if (n < PAGE)

@@ -21,8 +21,7 @@
  * after the user's last record); the stream as a whole is capped at
  * IMS_FEEDBACK_STREAM_MAX entries.
  *
- * The functions borrow a hiredis connection (lib/rconn.h); one thread at a
- * time per connection. */
+ * The functions take the store (lib/store.h), shared by every thread. */
 #ifndef IMS_FEEDBACK_H
 #define IMS_FEEDBACK_H
 
@@ -30,10 +29,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "conf.h"
 #include "status.h"
+
+struct ims_store;
 
 #define IMS_FEEDBACK_STREAM_MAX 100000
 /* "sha256:" and 64 hex digits, or a 26-character scan id, and the NUL */
@@ -81,7 +80,7 @@ void ims_feedback_msg_clear(struct ims_feedback_msg *m);
  * *outcome says what happened and entry_id (32 bytes) holds the stream
  * entry's id when one was written ("" otherwise).  IMS_ETEMP when Redis
  * failed, IMS_EINVAL for a bad user; err says why. */
-ims_status ims_feedback_record(redisContext *rc, const struct ims_conf *conf, const char *user,
+ims_status ims_feedback_record(struct ims_store *st, const struct ims_conf *conf, const char *user,
                                enum ims_feedback_label label, const struct ims_feedback_msg *msg,
                                const char *source, enum ims_feedback_outcome *outcome,
                                char entry_id[32], char *err, size_t errlen);
@@ -91,7 +90,7 @@ const char *ims_feedback_outcome_name(enum ims_feedback_outcome o);
 
 /* How many entries the stream holds (user NULL), or how many messages
  * user's feedback covers.  IMS_ETEMP when Redis failed. */
-ims_status ims_feedback_count(redisContext *rc, const char *user, long long *n);
+ims_status ims_feedback_count(struct ims_store *st, const char *user, long long *n);
 
 /* One entry of the stream, as ims_feedback_each hands it out.  The
  * pointers are valid during the callback only. */
@@ -109,7 +108,7 @@ struct ims_feedback_entry {
  * *entries counts every stream entry read, malformed ones included (they
  * are skipped).  fn returns IMS_OK to go on; anything else stops the walk
  * and is returned.  IMS_ETEMP when Redis failed (err says why). */
-ims_status ims_feedback_each(redisContext *rc,
+ims_status ims_feedback_each(struct ims_store *st,
                              ims_status (*fn)(const struct ims_feedback_entry *e, void *arg),
                              void *arg, size_t *entries, char *err, size_t errlen);
 

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <string.h>
-#include <strings.h>
 
 #include "keyslot.h"
 
@@ -27,18 +26,28 @@ uint16_t ims_crc16(const void *p, size_t len)
 	return crc;
 }
 
-int ims_keyslot(const void *key, size_t len)
+const char *ims_keyslot_hashed(const void *key, size_t len, size_t *hlen)
 {
 	const char *k = key, *open = memchr(k, '{', len);
 
 	if (open) {
 		size_t from = (size_t)(open - k) + 1;
 		const char *close = memchr(open + 1, '}', len - from);
-		if (close && close > open + 1)
-			return ims_crc16(open + 1, (size_t)(close - open - 1)) &
-			       (IMS_KEYSLOT_COUNT - 1);
+		if (close && close > open + 1) {
+			*hlen = (size_t)(close - open - 1);
+			return open + 1;
+		}
 	}
-	return ims_crc16(k, len) & (IMS_KEYSLOT_COUNT - 1);
+	*hlen = len;
+	return k;
+}
+
+int ims_keyslot(const void *key, size_t len)
+{
+	size_t hl;
+	const char *h = ims_keyslot_hashed(key, len, &hl);
+
+	return ims_crc16(h, hl) & (IMS_KEYSLOT_COUNT - 1);
 }
 
 /* How a command names its keys. */
@@ -55,98 +64,148 @@ enum keys_form {
 	K_TWO,      /* argv[1] and argv[2] (RENAME, SMOVE, LMOVE, COPY) */
 };
 
+#define F(name, form)                                                                              \
+	{                                                                                          \
+		name, sizeof name - 1, form                                                        \
+	}
 static const struct {
 	const char *name;
+	size_t len;
 	enum keys_form form;
 } forms[] = {
-    {"ASKING", K_NONE},
-    {"AUTH", K_NONE},
-    {"BLMOVE", K_TWO},
-    {"BLPOP", K_ALL_BUT1},
-    {"BRPOP", K_ALL_BUT1},
-    {"BRPOPLPUSH", K_TWO},
-    {"BZPOPMAX", K_ALL_BUT1},
-    {"BZPOPMIN", K_ALL_BUT1},
-    {"CLIENT", K_NONE},
-    {"CLUSTER", K_NONE},
-    {"COMMAND", K_NONE},
-    {"CONFIG", K_NONE},
-    {"COPY", K_TWO},
-    {"DBSIZE", K_NONE},
-    {"DEL", K_ALL},
-    {"DISCARD", K_NONE},
-    {"ECHO", K_NONE},
-    {"EVAL", K_NUMKEYS},
-    {"EVAL_RO", K_NUMKEYS},
-    {"EVALSHA", K_NUMKEYS},
-    {"EVALSHA_RO", K_NUMKEYS},
-    {"EXEC", K_NONE},
-    {"EXISTS", K_ALL},
-    {"FCALL", K_NUMKEYS},
-    {"FCALL_RO", K_NUMKEYS},
-    {"FLUSHALL", K_NONE},
-    {"FLUSHDB", K_NONE},
-    {"FUNCTION", K_NONE},
-    {"HELLO", K_NONE},
-    {"INFO", K_NONE},
-    {"KEYS", K_NONE},
-    {"LMOVE", K_TWO},
-    {"MEMORY", K_SECOND},
-    {"MGET", K_ALL},
-    {"MSET", K_PAIRS},
-    {"MSETNX", K_PAIRS},
-    {"MULTI", K_NONE},
-    {"OBJECT", K_SECOND},
-    {"PING", K_NONE},
-    {"PUBLISH", K_NONE},
-    {"RANDOMKEY", K_NONE},
-    {"READONLY", K_NONE},
-    {"READWRITE", K_NONE},
-    {"RENAME", K_TWO},
-    {"RENAMENX", K_TWO},
-    {"RPOPLPUSH", K_TWO},
-    {"SCAN", K_NONE},
-    {"SCRIPT", K_NONE},
-    {"SDIFF", K_ALL},
-    {"SDIFFSTORE", K_ALL},
-    {"SELECT", K_NONE},
-    {"SINTER", K_ALL},
-    {"SINTERSTORE", K_ALL},
-    {"SMOVE", K_TWO},
-    {"SUNION", K_ALL},
-    {"SUNIONSTORE", K_ALL},
-    {"TIME", K_NONE},
-    {"TOUCH", K_ALL},
-    {"UNLINK", K_ALL},
-    {"UNWATCH", K_NONE},
-    {"WAIT", K_NONE},
-    {"WATCH", K_ALL},
-    {"XGROUP", K_SECOND},
-    {"XINFO", K_SECOND},
-    {"XREAD", K_STREAMS},
-    {"XREADGROUP", K_STREAMS},
-    {"ZDIFFSTORE", K_DEST_NUM},
-    {"ZINTERSTORE", K_DEST_NUM},
-    {"ZUNIONSTORE", K_DEST_NUM},
+    F("ASKING", K_NONE),
+    F("AUTH", K_NONE),
+    F("BLMOVE", K_TWO),
+    F("BLPOP", K_ALL_BUT1),
+    F("BRPOP", K_ALL_BUT1),
+    F("BRPOPLPUSH", K_TWO),
+    F("BZPOPMAX", K_ALL_BUT1),
+    F("BZPOPMIN", K_ALL_BUT1),
+    F("CLIENT", K_NONE),
+    F("CLUSTER", K_NONE),
+    F("COMMAND", K_NONE),
+    F("CONFIG", K_NONE),
+    F("COPY", K_TWO),
+    F("DBSIZE", K_NONE),
+    F("DEL", K_ALL),
+    F("DISCARD", K_NONE),
+    F("ECHO", K_NONE),
+    F("EVAL", K_NUMKEYS),
+    F("EVAL_RO", K_NUMKEYS),
+    F("EVALSHA", K_NUMKEYS),
+    F("EVALSHA_RO", K_NUMKEYS),
+    F("EXEC", K_NONE),
+    F("EXISTS", K_ALL),
+    F("FCALL", K_NUMKEYS),
+    F("FCALL_RO", K_NUMKEYS),
+    F("FLUSHALL", K_NONE),
+    F("FLUSHDB", K_NONE),
+    F("FUNCTION", K_NONE),
+    F("HELLO", K_NONE),
+    F("INFO", K_NONE),
+    F("KEYS", K_NONE),
+    F("LMOVE", K_TWO),
+    F("MEMORY", K_SECOND),
+    F("MGET", K_ALL),
+    F("MSET", K_PAIRS),
+    F("MSETNX", K_PAIRS),
+    F("MULTI", K_NONE),
+    F("OBJECT", K_SECOND),
+    F("PING", K_NONE),
+    F("PUBLISH", K_NONE),
+    F("RANDOMKEY", K_NONE),
+    F("READONLY", K_NONE),
+    F("READWRITE", K_NONE),
+    F("RENAME", K_TWO),
+    F("RENAMENX", K_TWO),
+    F("RPOPLPUSH", K_TWO),
+    F("SCAN", K_NONE),
+    F("SCRIPT", K_NONE),
+    F("SDIFF", K_ALL),
+    F("SDIFFSTORE", K_ALL),
+    F("SELECT", K_NONE),
+    F("SINTER", K_ALL),
+    F("SINTERSTORE", K_ALL),
+    F("SMOVE", K_TWO),
+    F("SUNION", K_ALL),
+    F("SUNIONSTORE", K_ALL),
+    F("TIME", K_NONE),
+    F("TOUCH", K_ALL),
+    F("UNLINK", K_ALL),
+    F("UNWATCH", K_NONE),
+    F("WAIT", K_NONE),
+    F("WATCH", K_ALL),
+    F("XGROUP", K_SECOND),
+    F("XINFO", K_SECOND),
+    F("XREAD", K_STREAMS),
+    F("XREADGROUP", K_STREAMS),
+    F("ZDIFFSTORE", K_DEST_NUM),
+    F("ZINTERSTORE", K_DEST_NUM),
+    F("ZUNIONSTORE", K_DEST_NUM),
 };
+#undef F
+
+/* strncasecmp for ASCII names (a has alen bytes, b ends at its NUL),
+ * without the locale's cost. */
+static int ascii_casecmp(const char *a, size_t alen, const char *b)
+{
+	for (size_t i = 0; i < alen; i++) {
+		int x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (y == 0)
+			return 1;
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+		if (x != y)
+			return x - y;
+	}
+	return b[alen] == '\0' ? 0 : -1;
+}
+
+/* forms[] is sorted by lower-case name: the entries of one first letter
+ * are together.  bucket[L] is the first entry of letter L ('A'..'Z'),
+ * bucket[L + 1] the end; made once (a benign race: every thread computes
+ * the same). */
+static unsigned char bucket[27];
+static int bucket_ready;
+
+static void make_buckets(void)
+{
+	size_t n = sizeof forms / sizeof forms[0], i = 0;
+
+	for (int l = 0; l < 26; l++) {
+		__atomic_store_n(&bucket[l], (unsigned char)i, __ATOMIC_RELAXED);
+		while (i < n && forms[i].name[0] == 'A' + l)
+			i++;
+	}
+	__atomic_store_n(&bucket[26], (unsigned char)i, __ATOMIC_RELAXED);
+	__atomic_store_n(&bucket_ready, 1, __ATOMIC_RELEASE);
+}
 
 static enum keys_form form_of(const char *name, size_t len)
 {
-	size_t lo = 0, hi = sizeof forms / sizeof forms[0];
+	int l;
 
-	while (lo < hi) { /* forms[] is sorted by name */
-		size_t mid = (lo + hi) / 2;
-		int c = strncasecmp(name, forms[mid].name, len);
-		if (c == 0 && forms[mid].name[len] != '\0')
-			c = -1;
-		if (c == 0)
-			return forms[mid].form;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	if (len == 0)
+		return K_FIRST;
+	if (!__atomic_load_n(&bucket_ready, __ATOMIC_ACQUIRE))
+		make_buckets();
+	l = (unsigned char)name[0];
+	if (l >= 'a' && l <= 'z')
+		l -= 'a' - 'A';
+	if (l < 'A' || l > 'Z')
+		return K_FIRST;
+	l -= 'A';
+	for (size_t i = bucket[l]; i < bucket[l + 1]; i++)
+		if (forms[i].len == len && ascii_casecmp(name, len, forms[i].name) == 0)
+			return forms[i].form;
 	return K_FIRST;
+}
+
+int ims_keyslot_first_only(const char *name, size_t len)
+{
+	return form_of(name, len) == K_FIRST;
 }
 
 /* Adds key argv[i] to *slot; returns 0, or -1 when it is in another slot. */

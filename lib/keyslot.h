@@ -23,6 +23,14 @@ uint16_t ims_crc16(const void *p, size_t len);
  * modulo 16384. */
 int ims_keyslot(const void *key, size_t len);
 
+/* The bytes of key its slot is computed from: the hash tag, or the whole
+ * key (*hlen their length; a pointer into key).  Two keys with the same
+ * hashed bytes are in the same slot. */
+const char *ims_keyslot_hashed(const void *key, size_t len, size_t *hlen);
+
+/* 1 when command name (any case) has its one key at argv[1], as most do. */
+int ims_keyslot_first_only(const char *name, size_t len);
+
 /* The slot of one command (hiredis argv form; argv[0] the command name,
  * any case): IMS_KEYSLOT_NONE when it has no key (PING, MULTI, SCAN,
  * EVAL with numkeys 0, ...), IMS_KEYSLOT_CROSS when its keys are in

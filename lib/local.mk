@@ -8,6 +8,8 @@ lib_libims_a_SOURCES = \
 	lib/conf.c lib/conf.h lib/netaddr.c lib/netaddr.h lib/notify.c lib/notify.h \
 	lib/dnsbl.c lib/dnsbl.h lib/orgdomain.c lib/orgdomain.h lib/intel.c lib/intel.h \
 	lib/urls.c lib/urls.h lib/htmldoc.c lib/htmldoc.h lib/correspondents.c lib/correspondents.h
+# the checkpassword input ims-checkpassword reads (Dovecot's passdb/userdb)
+lib_libims_a_SOURCES += lib/checkpw.c lib/checkpw.h
 # click tokens (ims-milter signs, ims-webapi verifies)
 lib_libims_a_SOURCES += lib/linktoken.c lib/linktoken.h
 # malware and attachments: the clamd client, types by content, archive members
@@ -15,14 +17,19 @@ lib_libims_a_SOURCES += lib/clamd.c lib/clamd.h lib/attachments.c lib/attachment
 # the scan pipeline and the store (milter owner)
 lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/store.c lib/store.h lib/store_backend.h lib/store_redis.c lib/store_memory.c \
-	lib/store_conn.c lib/keyslot.c lib/keyslot.h \
+	lib/store_conn.c lib/store_cluster.c lib/keyslot.c lib/keyslot.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
-lib_libims_a_SOURCES += lib/rconn.c lib/rconn.h lib/users.c lib/users.h
+lib_libims_a_SOURCES += lib/users.c lib/users.h
 # the admins' dashboard counters (scans and clicks write, GET /admin/dashboard reads)
 lib_libims_a_SOURCES += lib/dashboard.c lib/dashboard.h
 # every Redis key name and hash tag (docs/redis-schema.md)
 lib_libims_a_SOURCES += lib/rkeys.h
+# domain modules over the store (what milter/, webapi/ and cli/ call):
+# sessions, rate limits, scan log reads and pages, counters, a store check
+lib_libims_a_SOURCES += lib/sessions.c lib/sessions.h lib/ratelimit.c lib/ratelimit.h \
+	lib/scanlog.c lib/scanlog.h lib/tpage.c lib/tpage.h lib/stats.c lib/stats.h \
+	lib/storecheck.c lib/storecheck.h lib/migrate.c lib/migrate.h
 # secret files (JWT key, submission password, DKIM keys): 0600/0640 only
 lib_libims_a_SOURCES += lib/secretfile.c lib/secretfile.h
 lib_libims_a_SOURCES += lib/senders.c lib/senders.h

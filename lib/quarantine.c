@@ -8,6 +8,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <hiredis/hiredis.h>
+
 #include "feedback.h"
 #include "quarantine.h"
 #include "rfc5322.h"
@@ -310,33 +312,38 @@ static int id_ok(const char *id)
 	return 1;
 }
 
-ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, size_t n,
+ims_status ims_quarantine_get_many(struct ims_store *store, const char *const *ids, size_t n,
                                    struct ims_quarantine_msg **out)
 {
-	ims_status st = IMS_OK;
-	size_t sent = 0;
+	struct ims_store_txn *t;
+	redisReply **rs;
+	char err[256];
+	ims_status st;
 
 	for (size_t i = 0; i < n; i++)
 		out[i] = NULL;
-	for (size_t i = 0; i < n; i++) {
-		const char *argv[2] = {"HGETALL", NULL};
-		char key[64];
-		if (!id_ok(ids[i]))
-			snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "-");
-		else
-			snprintf(key, sizeof key, IMS_KEY_QMSG_PREFIX "%s", ids[i]);
-		argv[1] = key;
-		/* commands already appended would leave replies unread: the
-		 * caller must drop the connection (IMS_ETEMP says so) */
-		if (redisAppendCommandArgv(rc, 2, argv, NULL) != REDIS_OK)
-			return IMS_ETEMP;
-		sent++;
+	if (n == 0)
+		return IMS_OK;
+	t = ims_store_txn_new();
+	rs = calloc(n, sizeof *rs);
+	if (!t || !rs) {
+		ims_store_txn_free(t);
+		free(rs);
+		return IMS_ENOMEM;
 	}
-	for (size_t i = 0; i < sent; i++) {
-		redisReply *h = NULL;
-		if (redisGetReply(rc, (void **)&h) != REDIS_OK || !h)
-			return IMS_ETEMP; /* the connection is unusable now */
-		if (st == IMS_OK && h->type == REDIS_REPLY_ARRAY && h->elements > 0) {
+	for (size_t i = 0; i < n; i++) {
+		ims_store_txn_cmd(t, "HGETALL");
+		if (!id_ok(ids[i]))
+			ims_store_txn_str(t, IMS_KEY_QMSG_PREFIX "-");
+		else
+			ims_store_txn_fmt(t, IMS_KEY_QMSG_PREFIX "%s", ids[i]);
+	}
+	st = ims_store_run(store, t, 0, rs, err, sizeof err);
+	ims_store_txn_free(t);
+	for (size_t i = 0; st == IMS_OK && i < n; i++) {
+		const redisReply *h = rs[i];
+
+		if (h->type == REDIS_REPLY_ARRAY && h->elements > 0) {
 			struct ims_quarantine_msg *m = calloc(1, sizeof *m);
 			if (!m || from_hash(m, h) != 0) {
 				ims_quarantine_msg_free(m);
@@ -346,8 +353,9 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 				out[i] = m;
 			}
 		}
-		freeReplyObject(h);
 	}
+	ims_store_replies_free(rs, n);
+	free(rs);
 	if (st != IMS_OK)
 		for (size_t i = 0; i < n; i++) {
 			ims_quarantine_msg_free(out[i]);
@@ -356,7 +364,7 @@ ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, siz
 	return st;
 }
 
-ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
+ims_status ims_quarantine_get(struct ims_store *store, const char *id, bool with_raw,
                               struct ims_quarantine_msg **out)
 {
 	struct ims_quarantine_msg *m = NULL;
@@ -365,7 +373,7 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 	*out = NULL;
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	st = ims_quarantine_get_many(rc, &id, 1, &m);
+	st = ims_quarantine_get_many(store, &id, 1, &m);
 	if (st != IMS_OK)
 		return st;
 	if (!m)
@@ -373,18 +381,18 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 	if (with_raw) {
 		char key[64];
 		const char *argv[2] = {"GET", key};
-		redisReply *r;
+		redisReply *r = NULL;
+		char err[256];
 
 		snprintf(key, sizeof key, IMS_KEY_QRAW_PREFIX "%s", id);
-		r = redisCommandArgv(rc, 2, argv, NULL);
-		if (!r) {
+		if ((st = ims_store_cmdv(store, &r, 2, argv, NULL, err, sizeof err)) != IMS_OK) {
 			ims_quarantine_msg_free(m);
-			return IMS_ETEMP;
+			return st;
 		}
 		if (r->type == REDIS_REPLY_STRING) {
 			m->raw = malloc(r->len + 1);
 			if (!m->raw) {
-				freeReplyObject(r);
+				ims_store_reply_free(r);
 				ims_quarantine_msg_free(m);
 				return IMS_ENOMEM;
 			}
@@ -392,7 +400,7 @@ ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
 			m->raw[r->len] = '\0';
 			m->raw_len = r->len;
 		}
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 	}
 	*out = m;
 	return IMS_OK;
@@ -408,16 +416,17 @@ int ims_quarantine_held_for(const struct ims_quarantine_msg *m, const char *addr
 
 /* ---------------------------------------------------------------- release */
 
-/* EVAL with the given keys and arguments; the reply is the caller's. */
-static redisReply *eval(redisContext *rc, const char *script, size_t nkeys, const char **keys,
-                        size_t nargs, const char **args)
+/* EVAL with the given keys and arguments; *r the reply (the caller's). */
+static ims_status eval(struct ims_store *store, const char *script, size_t nkeys, const char **keys,
+                       size_t nargs, const char **args, redisReply **r)
 {
 	const char *argv[8 + 8 + IMS_QUARANTINE_MAX_RCPTS];
-	char nk[8];
+	char nk[8], err[256];
 	size_t argc = 0;
 
+	*r = NULL;
 	if (nkeys > 8 || nargs > 8 + IMS_QUARANTINE_MAX_RCPTS - 3)
-		return NULL;
+		return IMS_EINVAL;
 	snprintf(nk, sizeof nk, "%zu", nkeys);
 	argv[argc++] = "EVAL";
 	argv[argc++] = script;
@@ -426,21 +435,25 @@ static redisReply *eval(redisContext *rc, const char *script, size_t nkeys, cons
 		argv[argc++] = keys[i];
 	for (size_t i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
-	return redisCommandArgv(rc, (int)argc, argv, NULL);
+	return ims_store_cmdv(store, r, (int)argc, argv, NULL, err, sizeof err);
 }
 
-ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *const *rcpts,
-                                size_t n, const char *who, uint64_t now_ms, int *claimed)
+/* Recipients per script call: a command of the store has at most
+ * IMS_STORE_MAX_ARGS arguments (EVAL, script, numkeys, 5 keys, 4 args). */
+#define RCPTS_PER_CALL (IMS_STORE_MAX_ARGS - 16)
+
+static ims_status claim_chunk(struct ims_store *store, const char *id, const char *const *rcpts,
+                              size_t n, const char *who, uint64_t now_ms, int *claimed)
 {
 	char kmsg[64], kraw[64], now[24], stale[24];
 	const char *keys[2] = {kmsg, kraw};
 	const char *args[3 + IMS_QUARANTINE_MAX_RCPTS];
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st = IMS_ETEMP;
 
 	if (!id_ok(id))
 		return IMS_ENOTFOUND;
-	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
+	if (n == 0 || n > RCPTS_PER_CALL)
 		return IMS_EINVAL;
 	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
 	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
@@ -453,9 +466,8 @@ ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *co
 		args[3 + i] = rcpts[i];
 		claimed[i] = 0;
 	}
-	r = eval(rc, claim_lua, 2, keys, 3 + n, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, claim_lua, 2, keys, 3 + n, args, &r)) != IMS_OK)
+		return st;
 	if (r->type == REDIS_REPLY_INTEGER && r->integer == -1)
 		st = IMS_ENOTFOUND;
 	else if (r->type == REDIS_REPLY_ARRAY && r->elements == n) {
@@ -465,20 +477,50 @@ ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *co
 		st = IMS_OK;
 	} else
 		st = IMS_EINVAL;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return st;
 }
 
-ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *const *rcpts,
-                                  size_t n)
+ims_status ims_quarantine_claim(struct ims_store *store, const char *id, const char *const *rcpts,
+                                size_t n, const char *who, uint64_t now_ms, int *claimed)
+{
+	ims_status st = IMS_OK;
+
+	if (!id_ok(id))
+		return IMS_ENOTFOUND;
+	if (n == 0 || n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		claimed[i] = 0;
+	/* each recipient is claimed on its own: a call per chunk claims the
+	 * same as one call for all would */
+	for (size_t i = 0; i < n && st == IMS_OK; i += RCPTS_PER_CALL)
+		st = claim_chunk(store, id, rcpts + i,
+		                 n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL, who, now_ms,
+		                 claimed + i);
+	if (st != IMS_OK && st != IMS_ENOTFOUND) {
+		/* give back what the earlier chunks claimed */
+		const char *mine[IMS_QUARANTINE_MAX_RCPTS];
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (claimed[i])
+				mine[k++] = rcpts[i];
+		(void)ims_quarantine_unclaim(store, id, mine, k);
+		for (size_t i = 0; i < n; i++)
+			claimed[i] = 0;
+	}
+	return st;
+}
+
+static ims_status unclaim_chunk(struct ims_store *store, const char *id, const char *const *rcpts,
+                                size_t n)
 {
 	const char **argv = NULL;
 	char key[64], **fields = NULL;
 	redisReply *r = NULL;
 	ims_status st = IMS_ENOMEM;
 
-	if (!id_ok(id) || n > IMS_QUARANTINE_MAX_RCPTS)
-		return IMS_EINVAL;
 	if (n == 0)
 		return IMS_OK;
 	argv = calloc(2 + n, sizeof *argv);
@@ -496,11 +538,13 @@ ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *
 		memcpy(fields[i] + 2, rcpts[i], l + 1);
 		argv[2 + i] = fields[i];
 	}
-	r = redisCommandArgv(rc, (int)(2 + n), argv, NULL);
-	st = r ? IMS_OK : IMS_ETEMP;
+	{
+		char err[256];
+
+		st = ims_store_cmdv(store, &r, (int)(2 + n), argv, NULL, err, sizeof err);
+	}
 out:
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	for (size_t i = 0; fields && i < n; i++)
 		free(fields[i]);
 	free(fields);
@@ -508,40 +552,50 @@ out:
 	return st;
 }
 
+ims_status ims_quarantine_unclaim(struct ims_store *store, const char *id, const char *const *rcpts,
+                                  size_t n)
+{
+	ims_status st = IMS_OK;
+
+	if (!id_ok(id) || n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	for (size_t i = 0; i < n && st == IMS_OK; i += RCPTS_PER_CALL)
+		st = unclaim_chunk(store, id, rcpts + i,
+		                   n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL);
+	return st;
+}
+
 /* Drops id from each address's own index (one command per slot). */
-static ims_status drop_from_users(redisContext *rc, const char *id, const char *const *addrs,
+static ims_status drop_from_users(struct ims_store *store, const char *id, const char *const *addrs,
                                   size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char key[IMS_QUARANTINE_ADDR_MAX + 32];
+		char key[IMS_QUARANTINE_ADDR_MAX + 32], err[256];
 		const char *argv[3] = {"ZREM", key, id};
-		redisReply *r;
+		redisReply *r = NULL;
+		ims_status st;
 
 		snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addrs[i]);
-		r = redisCommandArgv(rc, 3, argv, NULL);
-		if (!r)
-			return IMS_ETEMP;
-		freeReplyObject(r);
+		st = ims_store_cmdv(store, &r, 3, argv, NULL, err, sizeof err);
+		ims_store_reply_free(r);
+		if (st != IMS_OK)
+			return st;
 	}
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, const char *id,
-                                 const char *const *rcpts, size_t n, const char *who,
-                                 uint64_t now_ms, bool *all_done)
+static ims_status finish_chunk(struct ims_store *store, const struct ims_conf *c, const char *id,
+                               const char *const *rcpts, size_t n, const char *who, uint64_t now_ms,
+                               bool *all_done)
 {
 	char kmsg[64], kraw[64], now[24], keep[24];
 	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
 	                       IMS_KEY_QUARANTINE_SIZES};
 	const char *args[4 + IMS_QUARANTINE_MAX_RCPTS];
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
-	if (all_done)
-		*all_done = false;
-	if (!id_ok(id))
-		return IMS_ENOTFOUND;
-	if (n > IMS_QUARANTINE_MAX_RCPTS)
+	if (n > RCPTS_PER_CALL)
 		return IMS_EINVAL;
 	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
 	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
@@ -553,20 +607,43 @@ ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, con
 	args[3] = keep;
 	for (size_t i = 0; i < n; i++)
 		args[4 + i] = rcpts[i];
-	r = eval(rc, finish_lua, 5, keys, 4 + n, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, finish_lua, 5, keys, 4 + n, args, &r)) != IMS_OK)
+		return st;
 	st =
 	    r->type == REDIS_REPLY_INTEGER ? (r->integer < 0 ? IMS_ENOTFOUND : IMS_OK) : IMS_EINVAL;
-	if (all_done && r->type == REDIS_REPLY_INTEGER)
-		*all_done = r->integer == 1;
-	freeReplyObject(r);
-	if (st != IMS_OK)
-		return st;
-	return drop_from_users(rc, id, rcpts, n);
+	if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		*all_done = true;
+	ims_store_reply_free(r);
+	return st;
 }
 
-ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, const char *id)
+ims_status ims_quarantine_finish(struct ims_store *store, const struct ims_conf *c, const char *id,
+                                 const char *const *rcpts, size_t n, const char *who,
+                                 uint64_t now_ms, bool *all_done)
+{
+	bool done = false;
+	ims_status st = IMS_OK;
+
+	if (all_done)
+		*all_done = false;
+	if (!id_ok(id))
+		return IMS_ENOTFOUND;
+	if (n > IMS_QUARANTINE_MAX_RCPTS)
+		return IMS_EINVAL;
+	/* the script marks the message released in the call that delivers
+	 * its last recipient; n == 0 still runs once (the check alone) */
+	for (size_t i = 0; st == IMS_OK && (i < n || i == 0); i += RCPTS_PER_CALL)
+		st = finish_chunk(store, c, id, rcpts + i,
+		                  n - i < RCPTS_PER_CALL ? n - i : RCPTS_PER_CALL, who, now_ms,
+		                  &done);
+	if (all_done)
+		*all_done = done;
+	if (st != IMS_OK)
+		return st;
+	return drop_from_users(store, id, rcpts, n);
+}
+
+ims_status ims_quarantine_delete(struct ims_store *store, const struct ims_conf *c, const char *id)
 {
 	char kmsg[64], kraw[64];
 	const char *keys[5] = {kmsg, kraw, IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
@@ -575,7 +652,7 @@ ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, con
 	const char *addrs[IMS_QUARANTINE_MAX_RCPTS];
 	char *list = NULL, *save = NULL;
 	size_t n = 0;
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	(void)c;
@@ -583,27 +660,26 @@ ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, con
 		return IMS_ENOTFOUND;
 	snprintf(kmsg, sizeof kmsg, IMS_KEY_QMSG_PREFIX "%s", id);
 	snprintf(kraw, sizeof kraw, IMS_KEY_QRAW_PREFIX "%s", id);
-	r = eval(rc, delete_lua, 5, keys, 1, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, delete_lua, 5, keys, 1, args, &r)) != IMS_OK)
+		return st;
 	if (r->type != REDIS_REPLY_STRING) {
 		st = r->type == REDIS_REPLY_NIL ? IMS_ENOTFOUND : IMS_EINVAL;
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		return st;
 	}
 	list = strndup(r->str, r->len);
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	if (!list)
 		return IMS_ENOMEM;
 	for (char *a = strtok_r(list, ",", &save); a && n < IMS_QUARANTINE_MAX_RCPTS;
 	     a = strtok_r(NULL, ",", &save))
 		addrs[n++] = a;
-	st = drop_from_users(rc, id, addrs, n);
+	st = drop_from_users(store, id, addrs, n);
 	free(list);
 	return st;
 }
 
-ims_status ims_quarantine_purge(redisContext *rc, const struct ims_conf *c, uint64_t now_ms,
+ims_status ims_quarantine_purge(struct ims_store *store, const struct ims_conf *c, uint64_t now_ms,
                                 size_t max, size_t *purged)
 {
 	const char *keys[3] = {IMS_KEY_QUARANTINE, IMS_KEY_QUARANTINE_BYTES,
@@ -611,20 +687,19 @@ ims_status ims_quarantine_purge(redisContext *rc, const struct ims_conf *c, uint
 	char cutoff[24], nmax[24];
 	const char *args[4] = {cutoff, nmax, IMS_KEY_QMSG_PREFIX, IMS_KEY_QRAW_PREFIX};
 	uint64_t ret = retention_ms(c);
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	if (purged)
 		*purged = 0;
 	snprintf(cutoff, sizeof cutoff, "%" PRIu64, now_ms > ret ? now_ms - ret : 0);
 	snprintf(nmax, sizeof nmax, "%zu", max);
-	r = eval(rc, purge_lua, 3, keys, 4, args);
-	if (!r)
-		return IMS_ETEMP;
+	if ((st = eval(store, purge_lua, 3, keys, 4, args, &r)) != IMS_OK)
+		return st;
 	st = r->type == REDIS_REPLY_INTEGER ? IMS_OK : IMS_EINVAL;
 	if (st == IMS_OK && purged)
 		*purged = (size_t)r->integer;
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return st;
 }
 
@@ -639,16 +714,11 @@ static int drop_on_release(const char *name)
 ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char *who,
                                         uint64_t now_ms, char **out, size_t *outlen)
 {
-	struct ims_msg *msg = NULL;
 	char head[1024], when[40];
 	time_t secs = (time_t)(now_ms / 1000);
 	struct tm tm;
-	size_t cap, n = 0, hl;
-	char *buf = NULL;
-	ims_status rc;
+	size_t hl;
 
-	*out = NULL;
-	*outlen = 0;
 	gmtime_r(&secs, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* who is an address ims checked; keep header syntax safe anyway */
@@ -660,56 +730,19 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
 	for (size_t i = 0; i < hl; i++)
 		if ((unsigned char)head[i] < 0x20 && head[i] != '\r' && head[i] != '\n')
 			head[i] = ' ';
-	rc = ims_msg_parse(raw, len, 100000, 16 * 1024 * 1024, &msg);
-	if (rc != IMS_OK && rc != IMS_EFORMAT)
-		return rc;
-	cap = hl + len + 2 * (msg ? ims_msg_header_count(msg) + 1 : 0) + 2;
-	if (!(buf = malloc(cap + 1))) {
-		ims_msg_free(msg);
-		return IMS_ENOMEM;
-	}
-	memcpy(buf, head, hl);
-	n = hl;
-	if (!msg) {
-		/* no header at all (not what the milter stores): ours, an empty
-		 * line, and the bytes as body, so none of them can become a
-		 * header field (a first line starting with a space would fold
-		 * into ours, and a forged X-Spam-Flag after it would count) */
-		memcpy(buf + n, "\r\n", 2);
-		n += 2;
-		memcpy(buf + n, raw, len);
-		n += len;
-	} else {
-		size_t blen;
-		const char *body = ims_msg_body(msg, &blen);
-		for (size_t i = 0; i < ims_msg_header_count(msg); i++) {
-			const char *name, *value, *field;
-			size_t vlen, flen;
-			ims_msg_header(msg, i, &name, &value, &vlen);
-			if (drop_on_release(name))
-				continue;
-			ims_msg_header_field(msg, i, &field, &flen);
-			memcpy(buf + n, field, flen);
-			n += flen;
-			memcpy(buf + n, "\r\n", 2);
-			n += 2;
-		}
-		memcpy(buf + n, "\r\n", 2);
-		n += 2;
-		memcpy(buf + n, body, blen);
-		n += blen;
-	}
-	buf[n] = '\0';
-	ims_msg_free(msg);
-	*out = buf;
-	*outlen = n;
-	return IMS_OK;
+	/* the one header walk ims uses to put its fields first (lib/rfc5322.h):
+	 * a held message without a header section (not what the milter stores)
+	 * gets ours, a blank line, and its bytes as body, so none of them can
+	 * become a header field (a forged X-Spam-Flag after ours would count) */
+	return ims_msg_reheader(raw, len, 100000, 16 * 1024 * 1024, head, hl, drop_on_release,
+	                        "\r\n", out, outlen);
 }
 
 /* ---------------------------------------------------------------- feedback, policy */
 
-ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf, const char *who,
-                                     const char *id, const char *raw, size_t len, char *entry_id)
+ims_status ims_quarantine_report_ham(struct ims_store *store, const struct ims_conf *conf,
+                                     const char *who, const char *id, const char *raw, size_t len,
+                                     char *entry_id)
 {
 	struct ims_feedback_msg msg;
 	enum ims_feedback_outcome outcome;
@@ -723,8 +756,8 @@ ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *co
 	/* the held message is known by its scan id, as in the mailboxes */
 	if (ims_ulid_valid(id))
 		memcpy(msg.key, id, IMS_ULID_LEN + 1);
-	st = ims_feedback_record(rc, conf, who, IMS_FEEDBACK_HAM, &msg, "release", &outcome, e, err,
-	                         sizeof err);
+	st = ims_feedback_record(store, conf, who, IMS_FEEDBACK_HAM, &msg, "release", &outcome, e,
+	                         err, sizeof err);
 	ims_feedback_msg_clear(&msg);
 	if (st == IMS_OK && entry_id)
 		snprintf(entry_id, 64, "%s", e);
@@ -741,23 +774,27 @@ bool ims_quarantine_user_may_release(const struct ims_conf *c, const char *hold_
 
 /* ---------------------------------------------------------------- digest */
 
-ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_t after_ms,
+ims_status ims_quarantine_user_since(struct ims_store *store, const char *addr, uint64_t after_ms,
                                      size_t max, char (*ids)[IMS_QUARANTINE_ID_MAX + 1],
                                      uint64_t *times, size_t *n)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32], min[32], lim[24];
 	const char *argv[] = {"ZRANGEBYSCORE", key, min, "+inf", "WITHSCORES", "LIMIT", "0", lim};
-	redisReply *r;
+	redisReply *r = NULL;
 
 	*n = 0;
 	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addr);
 	snprintf(min, sizeof min, "(%" PRIu64, after_ms);
 	snprintf(lim, sizeof lim, "%zu", max);
-	r = redisCommandArgv(rc, 8, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
+	{
+		char err[256];
+		ims_status st = ims_store_cmdv(store, &r, 8, argv, NULL, err, sizeof err);
+
+		if (st != IMS_OK)
+			return st;
+	}
 	if (r->type != REDIS_REPLY_ARRAY) {
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		return IMS_EINVAL;
 	}
 	for (size_t i = 0; i + 1 < r->elements && *n < max; i += 2) {
@@ -769,40 +806,45 @@ ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_
 		    strtoull(r->element[i + 1]->str ? r->element[i + 1]->str : "0", NULL, 10);
 		(*n)++;
 	}
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_digest_get(redisContext *rc, const char *addr, uint64_t *ms)
+ims_status ims_quarantine_digest_get(struct ims_store *store, const char *addr, uint64_t *ms)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32];
 	const char *argv[2] = {"GET", key};
-	redisReply *r;
+	redisReply *r = NULL;
 
 	*ms = 0;
 	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
-	r = redisCommandArgv(rc, 2, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
+	{
+		char err[256];
+		ims_status st = ims_store_cmdv(store, &r, 2, argv, NULL, err, sizeof err);
+
+		if (st != IMS_OK)
+			return st;
+	}
 	if (r->type == REDIS_REPLY_STRING)
 		*ms = strtoull(r->str, NULL, 10);
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return IMS_OK;
 }
 
-ims_status ims_quarantine_digest_set(redisContext *rc, const char *addr, uint64_t ms)
+ims_status ims_quarantine_digest_set(struct ims_store *store, const char *addr, uint64_t ms)
 {
 	char key[IMS_QUARANTINE_ADDR_MAX + 32], v[24];
 	const char *argv[3] = {"SET", key, v};
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status st;
 
 	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_DIGEST_FMT, addr);
 	snprintf(v, sizeof v, "%" PRIu64, ms);
-	r = redisCommandArgv(rc, 3, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
-	st = r->type == REDIS_REPLY_ERROR ? IMS_EINVAL : IMS_OK;
-	freeReplyObject(r);
+	{
+		char err[256];
+
+		st = ims_store_cmdv(store, &r, 3, argv, NULL, err, sizeof err);
+	}
+	ims_store_reply_free(r);
 	return st;
 }

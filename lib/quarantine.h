@@ -22,8 +22,8 @@
  * A claim older than IMS_QUARANTINE_CLAIM_STALE_MS (a web API process that
  * died between claim and delivery) may be claimed again.
  *
- * The read/release side borrows a hiredis connection (one per thread, as
- * lib/users.h); the hold is added to the milter's store transaction. */
+ * Every call takes the store (lib/store.h); the hold is added to the
+ * milter's store transaction. */
 #ifndef IMS_QUARANTINE_H
 #define IMS_QUARANTINE_H
 
@@ -31,11 +31,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "conf.h"
 #include "status.h"
 #include "store.h"
+
+struct ims_store;
 
 #define IMS_QUARANTINE_CLAIM_STALE_MS (10 * 60 * 1000)
 #define IMS_QUARANTINE_MAX_RCPTS      1000 /* = IMS_SCAN_MAX_RCPTS */
@@ -82,13 +82,13 @@ struct ims_quarantine_msg {
 /* Reads n held messages (without raw) in one round trip; out[i] is NULL
  * for an id that is gone.  The caller frees each out[i].  IMS_ETEMP: the
  * connection failed or is out of step; close it. */
-ims_status ims_quarantine_get_many(redisContext *rc, const char *const *ids, size_t n,
+ims_status ims_quarantine_get_many(struct ims_store *st, const char *const *ids, size_t n,
                                    struct ims_quarantine_msg **out);
 
 /* Reads id (without raw unless with_raw).  IMS_ENOTFOUND when there is
  * no such held message (or it expired), IMS_ETEMP when Redis failed.  The
  * caller frees *out with ims_quarantine_msg_free. */
-ims_status ims_quarantine_get(redisContext *rc, const char *id, bool with_raw,
+ims_status ims_quarantine_get(struct ims_store *st, const char *id, bool with_raw,
                               struct ims_quarantine_msg **out);
 void ims_quarantine_msg_free(struct ims_quarantine_msg *m);
 
@@ -99,23 +99,23 @@ int ims_quarantine_held_for(const struct ims_quarantine_msg *m, const char *addr
  * claimed[i] is set to 1 for each rcpts[i] this call claimed (not yet
  * delivered, not claimed by a live claim).  IMS_ENOTFOUND when the held
  * message is gone, IMS_ETEMP when Redis failed. */
-ims_status ims_quarantine_claim(redisContext *rc, const char *id, const char *const *rcpts,
+ims_status ims_quarantine_claim(struct ims_store *st, const char *id, const char *const *rcpts,
                                 size_t n, const char *who, uint64_t now_ms, int *claimed);
 
 /* Gives claims back after a failed delivery. */
-ims_status ims_quarantine_unclaim(redisContext *rc, const char *id, const char *const *rcpts,
+ims_status ims_quarantine_unclaim(struct ims_store *st, const char *id, const char *const *rcpts,
                                   size_t n);
 
 /* Records delivery to rcpts by who: drops them from their own indexes and,
  * when every held recipient has it, marks the message released (drops the
  * body, its bytes and the global index entry).  *all_done (may be NULL)
  * says whether that happened. */
-ims_status ims_quarantine_finish(redisContext *rc, const struct ims_conf *c, const char *id,
+ims_status ims_quarantine_finish(struct ims_store *st, const struct ims_conf *c, const char *id,
                                  const char *const *rcpts, size_t n, const char *who,
                                  uint64_t now_ms, bool *all_done);
 
 /* Deletes a held message and every index entry.  IMS_ENOTFOUND when gone. */
-ims_status ims_quarantine_delete(redisContext *rc, const struct ims_conf *c, const char *id);
+ims_status ims_quarantine_delete(struct ims_store *st, const struct ims_conf *c, const char *id);
 
 /* The copy delivered on release: raw without X-Spam-Flag and X-Spam-Status
  * (and without any X-IMS-Released), with X-IMS-Released ("by WHO at
@@ -129,8 +129,9 @@ ims_status ims_quarantine_released_copy(const char *raw, size_t len, const char 
  * bounds of conf; the message is known by its scan id id).  *entry_id (may
  * be NULL, 64 bytes) gets the stream id, "" when nothing was written (a
  * duplicate or a bound).  IMS_ETEMP when Redis failed. */
-ims_status ims_quarantine_report_ham(redisContext *rc, const struct ims_conf *conf, const char *who,
-                                     const char *id, const char *raw, size_t len, char *entry_id);
+ims_status ims_quarantine_report_ham(struct ims_store *st, const struct ims_conf *conf,
+                                     const char *who, const char *id, const char *raw, size_t len,
+                                     char *entry_id);
 
 /* Whether users may release a message held for hold_class themselves
  * ([quarantine] user_release). */
@@ -138,19 +139,19 @@ bool ims_quarantine_user_may_release(const struct ims_conf *c, const char *hold_
 
 /* Purges held messages older than [quarantine] retention_days (at most
  * max of them); *purged (may be NULL) gets the count. */
-ims_status ims_quarantine_purge(redisContext *rc, const struct ims_conf *c, uint64_t now_ms,
+ims_status ims_quarantine_purge(struct ims_store *st, const struct ims_conf *c, uint64_t now_ms,
                                 size_t max, size_t *purged);
 
 /* The user-side index: up to max ids held for addr with time > after_ms,
  * oldest first, into ids (each IMS_QUARANTINE_ID_MAX + 1 bytes) and
  * times.  *n gets the count. */
 #define IMS_QUARANTINE_ID_MAX 31
-ims_status ims_quarantine_user_since(redisContext *rc, const char *addr, uint64_t after_ms,
+ims_status ims_quarantine_user_since(struct ims_store *st, const char *addr, uint64_t after_ms,
                                      size_t max, char (*ids)[IMS_QUARANTINE_ID_MAX + 1],
                                      uint64_t *times, size_t *n);
 
 /* The digest cursor of addr (0 when none) and its update. */
-ims_status ims_quarantine_digest_get(redisContext *rc, const char *addr, uint64_t *ms);
-ims_status ims_quarantine_digest_set(redisContext *rc, const char *addr, uint64_t ms);
+ims_status ims_quarantine_digest_get(struct ims_store *st, const char *addr, uint64_t *ms);
+ims_status ims_quarantine_digest_set(struct ims_store *st, const char *addr, uint64_t ms);
 
 #endif

@@ -61,7 +61,6 @@ struct ctx {
 	ims_reputation_emit emit;
 	void *arg;
 	int blocked;
-	size_t hashed;
 };
 
 static void hit(struct ctx *c, int allow, const struct ims_intel_hit *h, const char *what)
@@ -83,42 +82,41 @@ static void block_domain(struct ctx *c, const char *domain, const char *what)
 		hit(c, 0, &h, what);
 }
 
-/* The SHA-256 of every attachment part (decoded), at most
- * IMS_MIME_MAX_ATTACHMENTS of them. */
-static void hash_part(GMimeObject *parent, GMimeObject *part, gpointer data)
+/* The SHA-256 of every attachment (decoded) as the scan's one parse sees
+ * them (classifier/message.h: every part that is not body text, at most
+ * IMS_MIME_MAX_ATTACHMENTS), read from the parsed tree. */
+static void hash_attachments(struct ctx *c, const struct ims_parsed *parsed)
 {
-	struct ctx *c = data;
-	GMimeDataWrapper *content;
-	GMimeStream *mem;
-	GByteArray *bytes;
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	char hex[crypto_hash_sha256_BYTES * 2 + 1];
-	struct ims_intel_hit h;
+	const struct ims_attachment *atts;
+	size_t n = ims_parsed_attachments(parsed, &atts);
 
-	(void)parent;
-	if (!GMIME_IS_PART(part) || c->hashed >= IMS_MIME_MAX_ATTACHMENTS)
-		return;
-	if (!g_mime_part_is_attachment(GMIME_PART(part)) &&
-	    g_mime_content_type_is_type(g_mime_object_get_content_type(part), "text", "*"))
-		return;
-	if (!(content = g_mime_part_get_content(GMIME_PART(part))))
-		return;
-	c->hashed++;
-	mem = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(content, mem);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	crypto_hash_sha256(digest, bytes->data, bytes->len);
-	g_object_unref(mem);
-	sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-	for (int allow = 0; allow <= 1; allow++)
-		if (ims_intel_match_sha256(c->set, allow, hex, &h)) {
-			const char *fn = g_mime_part_get_filename(GMIME_PART(part));
-			char what[160];
+	for (size_t i = 0; i < n; i++) {
+		unsigned char digest[crypto_hash_sha256_BYTES];
+		char hex[crypto_hash_sha256_BYTES * 2 + 1];
+		struct ims_intel_hit h;
+		char *bytes = NULL;
+		size_t len = 0;
+		bool cut = false;
 
-			snprintf(what, sizeof what, "attachment %.100s", fn ? fn : "(no name)");
-			hit(c, allow, &h, what);
-			break;
-		}
+		/* no part decodes to more than the message it is in */
+		if (ims_parsed_attachment_content(parsed, i, IMS_MIME_MAX_MESSAGE, &bytes, &len,
+		                                  &cut) != IMS_OK)
+			continue;
+		crypto_hash_sha256(digest, (const unsigned char *)bytes, len);
+		free(bytes);
+		if (cut)
+			continue;
+		sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+		for (int allow = 0; allow <= 1; allow++)
+			if (ims_intel_match_sha256(c->set, allow, hex, &h)) {
+				char what[160];
+
+				snprintf(what, sizeof what, "attachment %.100s",
+				         atts[i].filename[0] ? atts[i].filename : "(no name)");
+				hit(c, allow, &h, what);
+				break;
+			}
+	}
 }
 
 static void intel_check(struct ctx *c, const struct ims_reputation_input *in)
@@ -151,7 +149,7 @@ static void intel_check(struct ctx *c, const struct ims_reputation_input *in)
 		}
 	}
 	if (in->parsed && ims_intel_has_hashes(c->set))
-		g_mime_message_foreach(ims_parsed_gmime(in->parsed), hash_part, c);
+		hash_attachments(c, in->parsed);
 	if (c->blocked)
 		return; /* a block entry is not undone by an allow entry */
 	if (!in->client_trusted && in->client_ip &&

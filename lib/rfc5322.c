@@ -261,6 +261,65 @@ const char *ims_msg_body(const struct ims_msg *m, size_t *len)
 	return m->buf + m->body_off;
 }
 
+ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
+                            const char *prepend, size_t plen, int (*drop)(const char *name),
+                            const char *eol, char **out, size_t *outlen)
+{
+	struct ims_msg *msg = NULL;
+	size_t el = strlen(eol), cap, n = 0;
+	char *buf;
+	ims_status rc;
+
+	*out = NULL;
+	*outlen = 0;
+	rc = ims_msg_parse(raw, len, max_headers, max_header_size, &msg);
+	if (rc != IMS_OK && rc != IMS_EFORMAT)
+		return rc;
+	/* every field may gain a line end, plus the blank line */
+	cap = plen + len + el * ((msg ? ims_msg_header_count(msg) : 0) + 1) + 1;
+	if (!(buf = malloc(cap))) {
+		ims_msg_free(msg);
+		return IMS_ENOMEM;
+	}
+	memcpy(buf, prepend, plen);
+	n = plen;
+	if (!msg) {
+		if (!(len > 0 && raw[0] == '\n') &&
+		    !(len > 1 && raw[0] == '\r' && raw[1] == '\n')) {
+			memcpy(buf + n, eol, el);
+			n += el;
+		}
+		memcpy(buf + n, raw, len);
+		n += len;
+	} else {
+		size_t blen;
+		const char *body = ims_msg_body(msg, &blen);
+
+		for (size_t i = 0; i < ims_msg_header_count(msg); i++) {
+			const char *name, *value, *field;
+			size_t vlen, flen;
+
+			ims_msg_header(msg, i, &name, &value, &vlen);
+			if (drop && drop(name))
+				continue;
+			ims_msg_header_field(msg, i, &field, &flen);
+			memcpy(buf + n, field, flen);
+			n += flen;
+			memcpy(buf + n, eol, el);
+			n += el;
+		}
+		memcpy(buf + n, eol, el);
+		n += el;
+		memcpy(buf + n, body, blen);
+		n += blen;
+	}
+	buf[n] = '\0';
+	ims_msg_free(msg);
+	*out = buf;
+	*outlen = n;
+	return IMS_OK;
+}
+
 size_t ims_msg_from_count(const struct ims_msg *m)
 {
 	return ims_msg_count(m, "From");

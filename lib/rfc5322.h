@@ -56,6 +56,19 @@ size_t ims_msg_count(const struct ims_msg *m, const char *name);
 /* The body (after the empty line), as received; may be empty.  Belongs to m. */
 const char *ims_msg_body(const struct ims_msg *m, size_t *len);
 
+/* The message at raw with new header fields in front: `prepend` (plen
+ * bytes of complete fields, each ending in eol), then the message's own
+ * fields in order except those drop(name) says to leave out, each ended
+ * with eol, the blank line and the body as received.  Text with no header
+ * section (IMS_EFORMAT from ims_msg_parse: its first line starts with a
+ * space, say) becomes prepend, a blank line, and all of the text as body,
+ * so none of it can turn into a header field.  The limits are
+ * ims_msg_parse's.  *out (NUL-terminated, *outlen bytes) is the caller's
+ * (free()).  IMS_ELIMIT, IMS_ENOMEM, IMS_EINVAL. */
+ims_status ims_msg_reheader(const char *raw, size_t len, size_t max_headers, size_t max_header_size,
+                            const char *prepend, size_t plen, int (*drop)(const char *name),
+                            const char *eol, char **out, size_t *outlen);
+
 /* Number of From header fields (RFC 5322 allows exactly one). */
 size_t ims_msg_from_count(const struct ims_msg *m);
 

@@ -41,6 +41,9 @@
 /* lib/quarantine.c: ids held for ADDR; the last digest's time */
 #define IMS_KEY_QUARANTINE_USER_FMT   IMS_KEY_MAILBOX("quarantine")
 #define IMS_KEY_QUARANTINE_DIGEST_FMT IMS_KEY_MAILBOX("qdigest")
+/* ADDR, a message's idempotency key -> the scan id its held entry in ADDR's
+ * index has (a retry reuses it: lib/scan_store.c) */
+#define IMS_KEY_QUARANTINE_USER_SEEN_FMT IMS_KEY_MAILBOX("qseen:%s")
 /* lib/senders.c: ADDR's own sender list */
 #define IMS_KEY_SENDERS_USER_FMT IMS_KEY_MAILBOX("senders")
 /* lib/correspondents.c: ADDR's correspondents and their domains */
@@ -48,6 +51,8 @@
 #define IMS_KEY_CORRESPONDENT_DOMAINS_FMT IMS_KEY_MAILBOX("corrdomains")
 /* ims migrate: the old mailbox copies (KEYS/SCAN patterns, "*" = any ADDR) */
 #define IMS_KEY_OLD_MSG_PATTERN   "ims:{*}:msg:*"
+#define IMS_KEY_OLD_MSG_MARK      "}:msg:"                   /* between ADDR and ID */
+#define IMS_KEY_OLD_SCAN_FMT      IMS_KEY_MAILBOX("scan:%s") /* ADDR, ID */
 #define IMS_KEY_OLD_INBOX_PATTERN "ims:{*}:inbox"
 #define IMS_KEY_OLD_SENT_PATTERN  "ims:{*}:sent"
 

@@ -130,6 +130,20 @@ int ims_scan_addr_is_local(const struct ims_conf *c, const char *addr)
 	return at && domain_is_local(c, at + 1);
 }
 
+ims_status ims_scan_check_rcpt(const struct ims_engine *eng, const char *addr)
+{
+	const struct ims_conf *c = ims_engine_conf(eng);
+	bool known = false;
+	ims_status rc;
+
+	if (!c->milter_reject_unknown_recipients || !ims_scan_addr_is_local(c, addr))
+		return IMS_OK;
+	rc = ims_users_is_recipient(ims_engine_store(eng), addr, &known);
+	if (rc != IMS_OK)
+		return rc;
+	return known ? IMS_OK : IMS_ENOTFOUND;
+}
+
 /* A copy of s fit for a quoted log value: no quote, backslash or control
  * character (an address's quoted local part may hold any of them). */
 static const char *log_safe(char *dst, size_t n, const char *s)

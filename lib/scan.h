@@ -84,7 +84,10 @@ void ims_scan_hold_after_delivery(struct ims_scan *s);
  * (IMS_KEY_SEEN_PREFIX KEY -> scan id, the scan log's lifetime).
  * IMS_OK: stored before; s now carries the first scan's id (its
  * X-IMS-Scan-Id) and the caller must not store it again.  IMS_ENOTFOUND:
- * new (or no key: not from an MTA).  IMS_ETEMP: Redis failed. */
+ * new (or no key: not from an MTA); a held message whose earlier attempt
+ * wrote a recipient's index entry but not its global record takes that
+ * attempt's id (IMS_KEY_QUARANTINE_USER_SEEN_FMT), so the store that follows
+ * leaves one entry per recipient.  IMS_ETEMP: Redis failed. */
 ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s);
 
 /* The message as delivered: our headers first, then raw without the
@@ -98,6 +101,13 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
  * addr (action quarantine and a local mailbox, [milter] local_domains);
  * the MTA must not deliver to addr itself. */
 int ims_scan_holds_for(const struct ims_scan *s, const char *addr);
+
+/* The RCPT check ([milter] reject_unknown_recipients): IMS_ENOTFOUND when
+ * addr is in [milter] local_domains and has no account in the user
+ * registry (refuse it, 550 5.1.1); IMS_OK when it has one, is not local, or
+ * the check is off; IMS_ETEMP (or IMS_ENOMEM) when the registry could not
+ * answer (tempfail, never accept). */
+ims_status ims_scan_check_rcpt(const struct ims_engine *eng, const char *addr);
 
 /* Accessors.  Strings are owned by s and live as long as it. */
 const char *ims_scan_id(const struct ims_scan *s);

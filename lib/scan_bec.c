@@ -148,7 +148,9 @@ void ims_scan_bec(struct ims_scan *s, struct ims_store *st, const char *from_raw
 				    s->id,
 				    "event=bec_lookup_failed what=correspondents status=\"%s\"",
 				    ims_strstatus(rc));
-				return; /* neutral when Redis cannot say */
+				known = 1; /* neutral when Redis cannot say (and the
+				            * domain lists still freed below) */
+				break;
 			}
 			known |= seen == 1;
 			if (seen == 0 && o < sizeof detail) {

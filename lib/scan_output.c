@@ -276,42 +276,26 @@ char *ims_scan_brief_json(const struct ims_scan *s)
 ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t len, char **out,
                             size_t *outlen)
 {
-	struct ims_msg *msg = NULL;
 	const char *eol = memmem(raw, len < 65536 ? len : 65536, "\r\n", 2) ? "\r\n" : "\n";
-	size_t cap = len + 1024, n = 0, el = strlen(eol);
-	char *buf = NULL;
+	size_t cap = 1, n = 0, el = strlen(eol);
+	char *head = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*out = NULL;
 	*outlen = 0;
-	/* IMS_EFORMAT: the text does not begin with a header field (its first
-	 * line starts with a space, say): it has no header section, and all of
-	 * it is body, as the parser and Postfix's cleanup see it.  Any other
-	 * failure is the caller's error, never a copy that keeps the sender's
-	 * fields as they came. */
-	rc = ims_msg_parse(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, &msg);
-	if (rc == IMS_EFORMAT)
-		msg = NULL;
-	else if (rc != IMS_OK)
-		goto out;
-	rc = IMS_ENOMEM;
-	/* every field may gain a CR, plus the blank line */
-	if (msg)
-		cap += 2 * (ims_msg_header_count(msg) + 1);
 	if (s->dkim_sig)
 		cap += 2 * strlen(s->dkim_sig) + 32;
 	for (size_t i = 0; i < ims_scan_header_count(s); i++)
 		cap += strlen(own_headers[i]) + strlen(s->hdr_value[i]) + 8;
-	buf = malloc(cap);
-	if (!buf)
-		goto out;
+	if (!(head = malloc(cap)))
+		return IMS_ENOMEM;
 #define PUT(p, l)                                                                                  \
 	do {                                                                                       \
 		if (n + (l) > cap) {                                                               \
 			rc = IMS_ELIMIT;                                                           \
 			goto out;                                                                  \
 		}                                                                                  \
-		memcpy(buf + n, (p), (l));                                                         \
+		memcpy(head + n, (p), (l));                                                        \
 		n += (l);                                                                          \
 	} while (0)
 	if (s->dkim_sig) {
@@ -331,34 +315,15 @@ ims_status ims_scan_rewrite(const struct ims_scan *s, const char *raw, size_t le
 		PUT(s->hdr_value[i], strlen(s->hdr_value[i]));
 		PUT(eol, el);
 	}
-	if (!msg) {
-		/* our fields, the blank line, then the text as body */
-		if (!(len > 0 && raw[0] == '\n') && !(len > 1 && raw[0] == '\r' && raw[1] == '\n'))
-			PUT(eol, el);
-		PUT(raw, len);
-	} else {
-		size_t blen;
-		const char *body = ims_msg_body(msg, &blen);
-		for (size_t i = 0; i < ims_msg_header_count(msg); i++) {
-			const char *name, *value, *field;
-			size_t vlen, flen;
-			ims_msg_header(msg, i, &name, &value, &vlen);
-			if (ims_scan_is_own_header(name))
-				continue;
-			ims_msg_header_field(msg, i, &field, &flen);
-			PUT(field, flen);
-			PUT(eol, el);
-		}
-		PUT(eol, el);
-		PUT(body, blen);
-	}
 #undef PUT
-	*out = buf;
-	*outlen = n;
-	buf = NULL;
-	rc = IMS_OK;
+	/* our fields first, the sender's copies of them dropped; text with no
+	 * header section (its first line starts with a space, say) is all body,
+	 * as the parser and Postfix's cleanup see it (lib/rfc5322.h).  Any
+	 * other failure is the caller's error, never a copy that keeps the
+	 * sender's fields as they came. */
+	rc = ims_msg_reheader(raw, len, SIZE_MAX / 2, SIZE_MAX / 2, head, n, ims_scan_is_own_header,
+	                      eol, out, outlen);
 out:
-	free(buf);
-	ims_msg_free(msg);
+	free(head);
 	return rc;
 }

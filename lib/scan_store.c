@@ -44,6 +44,10 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
  * the per-scan transaction short. */
 #define IMS_TRIM_EVERY 16
 
+/* How long an MTA retries a message (Postfix's maximal_queue_lifetime is 5
+ * days): the life of what only a retry reads */
+#define IMS_RETRY_WINDOW_MS (7ull * 86400000ull)
+
 static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
                       const char *prefix, const char *arg, int trim)
 {
@@ -269,29 +273,86 @@ void ims_scan_idem_key(struct ims_scan *s, const char *msgid, const char *body, 
 	sodium_bin2hex(s->idem, sizeof s->idem, out, sizeof out);
 }
 
+/* The scan id stored under key, if it is one (a ULID): IMS_OK with *id the
+ * caller's, IMS_ENOTFOUND, or the failure. */
+static ims_status get_scan_id(struct ims_engine *eng, const char *key, char **id)
+{
+	struct ims_store_txn *t;
+	size_t len = 0;
+	ims_status rc;
+
+	*id = NULL;
+	if (!(t = ims_store_txn_new()))
+		return IMS_ENOMEM;
+	ims_store_txn_cmd(t, "GET");
+	ims_store_txn_str(t, key);
+	rc = ims_store_query(ims_engine_store(eng), t, id, &len);
+	ims_store_txn_free(t);
+	if (rc != IMS_OK)
+		return rc == IMS_ENOTFOUND || rc == IMS_ENOMEM ? rc : IMS_ETEMP;
+	/* anything but a ULID is not ours: store anew */
+	if (len != IMS_ULID_LEN || strspn(*id, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != len) {
+		free(*id);
+		*id = NULL;
+		return IMS_ENOTFOUND;
+	}
+	return IMS_OK;
+}
+
+/* s takes the scan id prior (and its X-IMS-Scan-Id). */
+static ims_status adopt_id(struct ims_scan *s, const char *prior)
+{
+	char *hv = strdup(prior);
+
+	if (!hv)
+		return IMS_ENOMEM;
+	memcpy(s->id, prior, IMS_ULID_LEN + 1);
+	free(s->hdr_value[4]); /* X-IMS-Scan-Id: the first scan's */
+	s->hdr_value[4] = hv;
+	return IMS_OK;
+}
+
+/* A held message not stored before: the id a failed attempt gave its index
+ * entries (IMS_KEY_QUARANTINE_USER_SEEN_FMT in a local recipient's slot), so
+ * that this attempt's entries replace them instead of adding to them. */
+static ims_status recall_held_entries(struct ims_engine *eng, struct ims_scan *s)
+{
+	const struct ims_conf *c = ims_engine_conf(eng);
+	char key[IMS_QUARANTINE_ADDR_MAX + 2 * IMS_SCAN_IDEM_BYTES + 32], *prior = NULL;
+	ims_status rc = IMS_ENOTFOUND;
+
+	/* the first few local recipients (each its own slot, maybe its own
+	 * node: any one that took the entry knows the id) */
+	for (size_t i = 0, asked = 0; i < s->nrcpts && asked < 4 && rc == IMS_ENOTFOUND; i++) {
+		if (!ims_scan_addr_is_local(c, s->rcpts[i]))
+			continue;
+		asked++;
+		snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_SEEN_FMT, s->rcpts[i], s->idem);
+		rc = get_scan_id(eng, key, &prior);
+	}
+	if (rc == IMS_OK) {
+		ims_log_notice(s->id, "event=store_retry first_scan=%s queue_id=%s", prior,
+		               s->queue_id);
+		rc = adopt_id(s, prior);
+		free(prior);
+	}
+	return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND : rc;
+}
+
 ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 {
 	struct ims_store_txn *t;
-	char *prior = NULL, *hv;
-	size_t plen = 0;
+	char *prior = NULL, key[sizeof IMS_KEY_SEEN_PREFIX + 2 * IMS_SCAN_IDEM_BYTES + 1];
 	ims_status rc;
 
 	if (!s->idem[0])
 		return IMS_ENOTFOUND;
-	if (!(t = ims_store_txn_new()))
-		return IMS_ENOMEM;
-	ims_store_txn_cmd(t, "GET");
-	ims_store_txn_fmt(t, IMS_KEY_SEEN_PREFIX "%s", s->idem);
-	rc = ims_store_query(ims_engine_store(eng), t, &prior, &plen);
-	ims_store_txn_free(t);
+	snprintf(key, sizeof key, IMS_KEY_SEEN_PREFIX "%s", s->idem);
+	rc = get_scan_id(eng, key, &prior);
+	if (rc == IMS_ENOTFOUND && s->action == IMS_ACTION_QUARANTINE)
+		return recall_held_entries(eng, s);
 	if (rc != IMS_OK)
-		return rc == IMS_ENOTFOUND || rc == IMS_ENOMEM ? rc : IMS_ETEMP;
-	/* a scan id is a ULID; anything else is not ours: store anew */
-	if (plen != IMS_ULID_LEN || strspn(prior, "0123456789ABCDEFGHJKMNPQRSTVWXYZ") != plen ||
-	    !(hv = strdup(prior))) {
-		free(prior);
-		return IMS_ENOTFOUND;
-	}
+		return rc;
 	/* this scan holds the message: only when the first did (its held
 	 * record is there) may the MTA drop its copy; else it is held anew */
 	if (s->action == IMS_ACTION_QUARANTINE) {
@@ -299,7 +360,6 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 
 		if (!(t = ims_store_txn_new())) {
 			free(prior);
-			free(hv);
 			return IMS_ENOMEM;
 		}
 		ims_store_txn_cmd(t, "EXISTS");
@@ -309,7 +369,6 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 		if (rc != IMS_OK || strcmp(n, "1") != 0) {
 			free(n);
 			free(prior);
-			free(hv);
 			return rc == IMS_OK || rc == IMS_ENOTFOUND ? IMS_ENOTFOUND
 			       : rc == IMS_ENOMEM                  ? rc
 			                                           : IMS_ETEMP;
@@ -318,11 +377,9 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 	}
 	ims_log_notice(s->id, "event=store_duplicate first_scan=%s queue_id=%s", prior,
 	               s->queue_id);
-	memcpy(s->id, prior, IMS_ULID_LEN + 1);
-	free(s->hdr_value[4]); /* X-IMS-Scan-Id: the first scan's */
-	s->hdr_value[4] = hv;
+	rc = adopt_id(s, prior);
 	free(prior);
-	return IMS_OK;
+	return rc;
 }
 
 ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, const char *raw,
@@ -334,6 +391,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, *brief = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
+	unsigned long long retry_ms;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -352,6 +410,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	m.json = json;
 	m.brief = brief;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
+	retry_ms = m.retention_ms < IMS_RETRY_WINDOW_MS ? m.retention_ms : IMS_RETRY_WINDOW_MS;
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
 		                 s->rcpts[i]);
@@ -400,6 +459,18 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 			if (!(txns[ntx++] =
 			          ims_quarantine_txn_user(c, s->rcpts[i], s->id, s->time)))
 				goto out;
+			/* with the index entry, in its slot: a retry after a
+			 * global transaction that failed finds this id and
+			 * reuses it (ims_scan_recall), one entry per attempt
+			 * no more */
+			if (s->idem[0]) {
+				ims_store_txn_cmd(txns[ntx - 1], "SET");
+				ims_store_txn_fmt(txns[ntx - 1], IMS_KEY_QUARANTINE_USER_SEEN_FMT,
+				                  s->rcpts[i], s->idem);
+				ims_store_txn_str(txns[ntx - 1], s->id);
+				ims_store_txn_str(txns[ntx - 1], "PX");
+				ims_store_txn_fmt(txns[ntx - 1], "%llu", retry_ms);
+			}
 		}
 	}
 	/* whom each user corresponds with (lib/correspondents.h): delivered

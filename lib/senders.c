@@ -5,8 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <hiredis/hiredis.h>
+
 #include "log.h"
-#include "rconn.h"
 #include "rkeys.h"
 #include "senders.h"
 #include "store.h"
@@ -87,19 +88,21 @@ void ims_senders_domain_key(const char *domain, char *out)
 	snprintf(out, IMS_SENDERS_KEY_MAX, IMS_KEY_SENDERS_DOMAIN_FMT, domain);
 }
 
-ims_status ims_senders_list(redisContext *c, const char *key,
+ims_status ims_senders_list(struct ims_store *st, const char *key,
                             void (*fn)(void *arg, const char *entry, const char *action), void *arg)
 {
 	const char *argv[] = {"HGETALL", key};
-	redisReply *rep = ims_rconn_cmd(c, 2, argv, NULL);
+	redisReply *rep = NULL;
+	char err[256];
+	ims_status rc = ims_store_cmdv(st, &rep, 2, argv, NULL, err, sizeof err);
 
-	if (!rep)
-		return IMS_ETEMP;
+	if (rc != IMS_OK)
+		return rc;
 	if (rep->type == REDIS_REPLY_ARRAY)
 		for (size_t i = 0; i + 1 < rep->elements; i += 2)
 			if (rep->element[i]->str && rep->element[i + 1]->str)
 				fn(arg, rep->element[i]->str, rep->element[i + 1]->str);
-	freeReplyObject(rep);
+	ims_store_reply_free(rep);
 	return IMS_OK;
 }
 
@@ -109,36 +112,38 @@ static const char put_script[] =
     "redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return -1 end "
     "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return 1";
 
-ims_status ims_senders_put(redisContext *c, const char *key, const char *entry,
+ims_status ims_senders_put(struct ims_store *st, const char *key, const char *entry,
                            enum ims_sender_action a, int max)
 {
 	char maxs[16];
 	const char *argv[] = {"EVAL", put_script, "1", key, entry, ims_sender_action_name(a), maxs};
-	redisReply *rep;
+	redisReply *rep = NULL;
+	char err[256];
 	ims_status rc;
 
 	if (a != IMS_SENDER_ALLOW && a != IMS_SENDER_BLOCK)
 		return IMS_EINVAL;
 	snprintf(maxs, sizeof maxs, "%d", max);
-	if (!(rep = ims_rconn_cmd(c, 7, argv, NULL)))
-		return IMS_ETEMP;
+	if ((rc = ims_store_cmdv(st, &rep, 7, argv, NULL, err, sizeof err)) != IMS_OK)
+		return rc;
 	rc = rep->type != REDIS_REPLY_INTEGER ? IMS_ETEMP : rep->integer < 0 ? IMS_ELIMIT : IMS_OK;
-	freeReplyObject(rep);
+	ims_store_reply_free(rep);
 	return rc;
 }
 
-ims_status ims_senders_delete(redisContext *c, const char *key, const char *entry)
+ims_status ims_senders_delete(struct ims_store *st, const char *key, const char *entry)
 {
 	const char *argv[] = {"HDEL", key, entry};
-	redisReply *rep = ims_rconn_cmd(c, 3, argv, NULL);
-	ims_status rc;
+	redisReply *rep = NULL;
+	char err[256];
+	ims_status rc = ims_store_cmdv(st, &rep, 3, argv, NULL, err, sizeof err);
 
-	if (!rep)
-		return IMS_ETEMP;
+	if (rc != IMS_OK)
+		return rc;
 	rc = rep->type != REDIS_REPLY_INTEGER ? IMS_ETEMP
 	     : rep->integer == 0              ? IMS_ENOTFOUND
 	                                      : IMS_OK;
-	freeReplyObject(rep);
+	ims_store_reply_free(rep);
 	return rc;
 }
 

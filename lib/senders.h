@@ -21,8 +21,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <hiredis/hiredis.h>
-
 #include "status.h"
 
 struct ims_store;
@@ -45,17 +43,17 @@ ims_status ims_senders_entry_norm(const char *in, char *out);
 void ims_senders_user_key(const char *addr, char *out);
 void ims_senders_domain_key(const char *domain, char *out);
 
-/* Web API side, on the caller's hiredis connection.  IMS_ETEMP when Redis
+/* Web API side.  IMS_ETEMP when Redis
  * failed.  list calls fn once per entry (any order). */
-ims_status ims_senders_list(redisContext *c, const char *key,
+ims_status ims_senders_list(struct ims_store *st, const char *key,
                             void (*fn)(void *arg, const char *entry, const char *action),
                             void *arg);
 /* Adds or changes entry; IMS_ELIMIT when the list already holds max
  * entries (an existing entry may still change its action). */
-ims_status ims_senders_put(redisContext *c, const char *key, const char *entry,
+ims_status ims_senders_put(struct ims_store *st, const char *key, const char *entry,
                            enum ims_sender_action a, int max);
 /* IMS_ENOTFOUND when entry was not in the list. */
-ims_status ims_senders_delete(redisContext *c, const char *key, const char *entry);
+ims_status ims_senders_delete(struct ims_store *st, const char *key, const char *entry);
 
 /* Scan side: the verdict of rcpt's lists (its own, then its domain's) on
  * the envelope sender mail_from and the From address from (either may be

@@ -30,6 +30,8 @@ ims_status ims_store_open(const struct ims_conf *conf, struct ims_store **out)
 	*out = NULL;
 	if (!conf)
 		return IMS_EINVAL;
+	if (conf->redis_cluster && conf->redis_cluster[0])
+		return store_wrap(&ims_store_cluster_ops, ims_store_cluster_new(conf), out);
 	return store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
 }
 
@@ -183,7 +185,9 @@ ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *
 		}
 		if (txns[i]->n == 0)
 			continue;
-		if ((rc = ims_store_txn_slot(txns[i], &slots[k], err, errlen)) != IMS_OK)
+		slots[k] = IMS_KEYSLOT_NONE;
+		if (st->ops->slots &&
+		    (rc = ims_store_txn_slot(txns[i], &slots[k], err, errlen)) != IMS_OK)
 			return rc;
 		nonempty[k++] = txns[i];
 	}
@@ -200,11 +204,29 @@ static int cmd_slot(const struct store_cmd *c)
 
 ims_status ims_store_txn_slot(const struct ims_store_txn *t, int *slot, char *err, size_t errlen)
 {
-	size_t first = 0;
+	const char *ref = NULL; /* the hashed bytes of the first key */
+	size_t first = 0, reflen = 0;
 
 	*slot = IMS_KEYSLOT_NONE;
 	for (size_t i = 0; i < t->n; i++) {
-		int s = cmd_slot(&t->cmds[i]);
+		const struct store_cmd *c = &t->cmds[i];
+		int s;
+
+		if (c->argc >= 2 && ims_keyslot_first_only(c->argv[0], c->lens[0])) {
+			/* most commands: one key; the same hash tag is the same slot
+			 * (a compare instead of a CRC) */
+			size_t hl;
+			const char *h = ims_keyslot_hashed(c->argv[1], c->lens[1], &hl);
+			if (ref && hl == reflen && memcmp(h, ref, hl) == 0)
+				continue;
+			s = ims_crc16(h, hl) & (IMS_KEYSLOT_COUNT - 1);
+			if (!ref) {
+				ref = h;
+				reflen = hl;
+			}
+		} else {
+			s = cmd_slot(c);
+		}
 		if (s == IMS_KEYSLOT_NONE)
 			continue;
 		if (s != IMS_KEYSLOT_CROSS && *slot == IMS_KEYSLOT_NONE) {
@@ -215,21 +237,25 @@ ims_status ims_store_txn_slot(const struct ims_store_txn *t, int *slot, char *er
 		if (s == *slot)
 			continue;
 		if (err) {
-			const struct store_cmd *a = &t->cmds[first], *b = &t->cmds[i];
+			const struct store_cmd *a = &t->cmds[first], *b = c;
 			if (s == IMS_KEYSLOT_CROSS)
-				snprintf(err, errlen,
-				         "redis: command %zu (%.*s %.*s) names keys in several hash "
-				         "slots",
-				         i, (int)b->lens[0], b->argv[0], (int)(b->argc > 1 ? b->lens[1] : 0),
-				         b->argc > 1 ? b->argv[1] : "");
+				snprintf(
+				    err, errlen,
+				    "redis: command %zu (%.*s %.*s) names keys in several hash "
+				    "slots",
+				    i, (int)b->lens[0], b->argv[0],
+				    (int)(b->argc > 1 ? b->lens[1] : 0),
+				    b->argc > 1 ? b->argv[1] : "");
 			else
-				snprintf(err, errlen,
-				         "redis: one transaction in two hash slots: command %zu (%.*s "
-				         "%.*s) and command %zu (%.*s %.*s)",
-				         first, (int)a->lens[0], a->argv[0],
-				         (int)(a->argc > 1 ? a->lens[1] : 0), a->argc > 1 ? a->argv[1] : "",
-				         i, (int)b->lens[0], b->argv[0], (int)(b->argc > 1 ? b->lens[1] : 0),
-				         b->argc > 1 ? b->argv[1] : "");
+				snprintf(
+				    err, errlen,
+				    "redis: one transaction in two hash slots: command %zu (%.*s "
+				    "%.*s) and command %zu (%.*s %.*s)",
+				    first, (int)a->lens[0], a->argv[0],
+				    (int)(a->argc > 1 ? a->lens[1] : 0),
+				    a->argc > 1 ? a->argv[1] : "", i, (int)b->lens[0], b->argv[0],
+				    (int)(b->argc > 1 ? b->lens[1] : 0),
+				    b->argc > 1 ? b->argv[1] : "");
 		}
 		return IMS_EINVAL;
 	}
@@ -248,8 +274,8 @@ static int has_word(const char *msg, const char *word)
 ims_status ims_store_error_status(const char *msg)
 {
 	static const char *const temporary[] = {
-	    "LOADING",  "BUSY",     "TRYAGAIN",  "CLUSTERDOWN", "MASTERDOWN", "READONLY",
-	    "OOM",      "MISCONF",  "EXECABORT", "NOREPLICAS",  "MOVED",      "ASK",
+	    "LOADING", "BUSY",    "TRYAGAIN",  "CLUSTERDOWN", "MASTERDOWN", "READONLY",
+	    "OOM",     "MISCONF", "EXECABORT", "NOREPLICAS",  "MOVED",      "ASK",
 	};
 	static const char *const denied[] = {"NOAUTH", "WRONGPASS", "NOPERM"};
 
@@ -273,10 +299,13 @@ ims_status ims_store_check_replies(redisReply *const *replies, size_t n, const c
 			continue;
 		if (!r) {
 			if (err && (!err[0]))
-				snprintf(err, errlen, "redis: %s: no reply to command %zu", what, i);
+				snprintf(err, errlen, "redis: %s: no reply to command %zu", what,
+				         i);
 			return IMS_ETEMP;
 		}
-		if (err)
+		if (err && n == 1)
+			snprintf(err, errlen, "redis refused the command: %s", r->str);
+		else if (err)
 			snprintf(err, errlen, "redis refused %s command %zu: %s", what, i, r->str);
 		return ims_store_error_status(r->str);
 	}
@@ -299,8 +328,7 @@ void ims_store_replies_free(struct redisReply **rs, size_t n)
 
 /* Runs n commands through the backend and maps their replies. */
 static ims_status run_cmds(struct ims_store *st, const struct store_cmd *cmds, size_t n,
-                           unsigned flags, int slot, redisReply **replies, char *err,
-                           size_t errlen)
+                           unsigned flags, int slot, redisReply **replies, char *err, size_t errlen)
 {
 	int atomic = (flags & IMS_STORE_ATOMIC) != 0;
 	ims_status rc;
@@ -334,7 +362,8 @@ ims_status ims_store_run(struct ims_store *st, const struct ims_store_txn *t, un
 	}
 	if (t->n == 0)
 		return IMS_OK;
-	if ((flags & IMS_STORE_ATOMIC) && (rc = ims_store_txn_slot(t, &slot, err, errlen)) != IMS_OK)
+	if ((flags & IMS_STORE_ATOMIC) && st->ops->slots &&
+	    (rc = ims_store_txn_slot(t, &slot, err, errlen)) != IMS_OK)
 		return rc;
 	return run_cmds(st, t->cmds, t->n, flags, slot, replies, err, errlen);
 }
@@ -370,7 +399,7 @@ ims_status ims_store_cmdv(struct ims_store *st, struct redisReply **reply, int a
 		err[0] = '\0';
 	if ((rc = argv_cmd(&c, argc, argv, lens, err, errlen)) != IMS_OK)
 		return rc;
-	slot = cmd_slot(&c);
+	slot = st->ops->slots ? cmd_slot(&c) : IMS_KEYSLOT_NONE;
 	if (slot == IMS_KEYSLOT_CROSS) {
 		if (err)
 			snprintf(err, errlen, "redis: %.*s names keys in several hash slots",

@@ -22,6 +22,10 @@ struct ims_store_txn {
 
 struct store_ops {
 	const char *name;
+	/* store.c applies the slot rule before calling this backend (the
+	 * cluster routes by it; the memory recorder checks it for the unit
+	 * tests); one standalone Redis takes any keys and skips the cost */
+	int slots;
 	/* runs n MULTI/EXEC blocks (each non-empty, all keys of block k in
 	 * slots[k], -1: no key), pipelined where the backend can; the result
 	 * is the first failure */

@@ -90,8 +90,8 @@ static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
 	return put(m, "\n", 1);
 }
 
-static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns,
-                              const int *slots, size_t n, char *err, size_t errlen)
+static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns, const int *slots,
+                              size_t n, char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc = IMS_OK;
@@ -248,6 +248,7 @@ void ims_store_memory_down(void *impl, bool down)
 
 const struct store_ops ims_store_memory_ops = {
     .name = "memory",
+    .slots = 1,
     .exec = memory_exec,
     .run = memory_run,
     .run_at = memory_run_at,

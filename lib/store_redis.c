@@ -68,6 +68,7 @@ static void redis_free(void *impl)
 static redisContext *conn_get(struct redis_impl *r, char *err, size_t errlen)
 {
 	redisContext *c = NULL;
+	ims_status rc;
 
 	pthread_mutex_lock(&r->lock);
 	if (r->nidle > 0)
@@ -75,8 +76,10 @@ static redisContext *conn_get(struct redis_impl *r, char *err, size_t errlen)
 	pthread_mutex_unlock(&r->lock);
 	if (c)
 		return c;
-	if (ims_store_connect(&r->nc, &c, err, errlen) != IMS_OK) {
-		ims_log_warn(NULL, "event=redis_connect error=\"%s\"", err);
+	rc = ims_store_connect(&r->nc, &c, err, errlen);
+	if (rc != IMS_OK) {
+		ims_log_warn(NULL, "event=%s error=\"%s\"",
+		             rc == IMS_EPERM ? "redis_setup" : "redis_connect", err);
 		return NULL;
 	}
 	return c;
@@ -247,6 +250,7 @@ static ims_status redis_ping(void *impl)
 
 const struct store_ops ims_store_redis_ops = {
     .name = "redis",
+    .slots = 0,
     .exec = redis_exec,
     .run = redis_run,
     .run_at = redis_run_at,

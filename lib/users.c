@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
-#include "rconn.h"
+#include <hiredis/hiredis.h>
+
 #include "rkeys.h"
 #include "store.h"
 #include "users.h"
@@ -29,9 +29,26 @@ static uint64_t now_ms(void)
 }
 
 struct ims_users {
-	redisContext *rc;
+	struct ims_store *st;
 	const struct ims_conf *conf;
+	char err[256]; /* the store's words for the last failure */
 };
+
+/* Runs one command (argv of C strings); *r the reply (the caller's). */
+static ims_status cmd(struct ims_users *u, redisReply **r, int argc, const char **argv)
+{
+	return ims_store_cmdv(u->st, r, argc, argv, NULL, u->err, sizeof u->err);
+}
+
+/* HMGET ADDR's user hash: role created disabled. */
+static void hmget_user(struct ims_store_txn *t, const char *addr)
+{
+	ims_store_txn_cmd(t, "HMGET");
+	ims_store_txn_fmt(t, IMS_KEY_USER_FMT, addr);
+	ims_store_txn_str(t, "role");
+	ims_store_txn_str(t, "created");
+	ims_store_txn_str(t, "disabled");
+}
 
 /* Writes all three account keys, only when the account does not exist. */
 static const char create_lua[] =
@@ -85,7 +102,7 @@ static const char role_lua[] = "if redis.call('EXISTS', KEYS[1]) == 0 then retur
                                "redis.call('HSET', KEYS[1], 'role', ARGV[1]) "
                                "return 1";
 
-ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out)
+ims_status ims_users_new(struct ims_store *st, const struct ims_conf *conf, struct ims_users **out)
 {
 	struct ims_users *u;
 
@@ -95,7 +112,7 @@ ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct i
 	u = calloc(1, sizeof *u);
 	if (!u)
 		return IMS_ENOMEM;
-	u->rc = rc;
+	u->st = st;
 	u->conf = conf;
 	*out = u;
 	return IMS_OK;
@@ -225,14 +242,14 @@ static ims_status eval(struct ims_users *u, const char *script, int nkeys, const
 		argv[argc++] = keys[i];
 	for (int i = 0; i < nargs; i++)
 		argv[argc++] = args[i];
-	r = redisCommandArgv(u->rc, argc, argv, NULL);
-	if (!r)
-		return IMS_ETEMP;
+	if ((rc = cmd(u, &r, argc, argv)) != IMS_OK)
+		return rc;
+	rc = IMS_ETEMP;
 	if (r->type == REDIS_REPLY_INTEGER) {
 		*result = r->integer;
 		rc = IMS_OK;
 	}
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	return rc;
 }
 
@@ -295,8 +312,13 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	if (!password_ok(password))
 		goto out;
 	/* an alias of another account cannot become an account */
-	r = redisCommand(u->rc, "HEXISTS " IMS_KEY_ALIASES " %s", a);
-	if (!r || r->type != REDIS_REPLY_INTEGER) {
+	{
+		const char *argv[] = {"HEXISTS", IMS_KEY_ALIASES, a};
+
+		if ((rc = cmd(u, &r, 3, argv)) != IMS_OK)
+			goto out;
+	}
+	if (r->type != REDIS_REPLY_INTEGER) {
 		rc = IMS_ETEMP;
 		goto out;
 	}
@@ -304,7 +326,7 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 		rc = IMS_EEXIST;
 		goto out;
 	}
-	freeReplyObject(r);
+	ims_store_reply_free(r);
 	r = NULL;
 	rc = ims_users_hash_password(password, hash, sizeof hash);
 	if (rc != IMS_OK)
@@ -329,15 +351,15 @@ ims_status ims_users_create(struct ims_users *u, const char *addr, const char *p
 	}
 	/* The global list is another slot: written after, and re-added when
 	 * the account already exists, so a failure here heals on retry. */
-	r = redisCommand(u->rc, "ZADD " IMS_KEY_USERS " NX %s %s", created, a);
-	if (!r || r->type == REDIS_REPLY_ERROR) {
-		rc = IMS_ETEMP;
-		goto out;
+	{
+		const char *argv[] = {"ZADD", IMS_KEY_USERS, "NX", created, a};
+
+		if ((rc = cmd(u, &r, 5, argv)) != IMS_OK)
+			goto out;
 	}
 	rc = res == 1 ? IMS_OK : IMS_EEXIST;
 out:
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	sodium_memzero(hash, sizeof hash);
 	if (passdb) {
 		sodium_memzero(passdb, strlen(passdb));
@@ -364,39 +386,49 @@ static ims_status alias_unindex(struct ims_users *u, const char *alias, const ch
 ims_status ims_users_delete(struct ims_users *u, const char *addr)
 {
 	char a[IMS_USERS_ADDR_MAX + 1];
-	redisReply *rs[5] = {NULL};
+	redisReply *rs[2] = {NULL, NULL}, *z = NULL;
+	struct ims_store_txn *t = NULL;
 	ims_status rc;
 
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		goto out;
-	redisAppendCommand(u->rc, "MULTI");
-	redisAppendCommand(u->rc, "SMEMBERS " IMS_KEY_ALIASES_FMT, a);
-	redisAppendCommand(u->rc,
-	                   "DEL " IMS_KEY_PASSDB_FMT " " IMS_KEY_USERDB_FMT " " IMS_KEY_USER_FMT
-	                   " " IMS_KEY_ALIASES_FMT,
-	                   a, a, a, a);
-	redisAppendCommand(u->rc, "EXEC");
-	redisAppendCommand(u->rc, "ZREM " IMS_KEY_USERS " %s", a);
-	rc = ims_rconn_read(u->rc, rs, 5);
+	rc = IMS_ENOMEM;
+	if (!(t = ims_store_txn_new()))
+		goto out;
+	/* the account's keys in its own slot, in one MULTI/EXEC */
+	ims_store_txn_cmd(t, "SMEMBERS");
+	ims_store_txn_fmt(t, IMS_KEY_ALIASES_FMT, a);
+	ims_store_txn_cmd(t, "DEL");
+	ims_store_txn_fmt(t, IMS_KEY_PASSDB_FMT, a);
+	ims_store_txn_fmt(t, IMS_KEY_USERDB_FMT, a);
+	ims_store_txn_fmt(t, IMS_KEY_USER_FMT, a);
+	ims_store_txn_fmt(t, IMS_KEY_ALIASES_FMT, a);
+	rc = ims_store_run(u->st, t, IMS_STORE_ATOMIC, rs, u->err, sizeof u->err);
 	if (rc != IMS_OK)
 		goto out;
-	rc = IMS_ETEMP;
-	if (rs[3]->type != REDIS_REPLY_ARRAY || rs[3]->elements != 2 ||
-	    rs[3]->element[0]->type != REDIS_REPLY_ARRAY)
-		goto out;
-	/* the global alias index is another slot: cleaned after */
-	for (size_t i = 0; i < rs[3]->element[0]->elements; i++) {
-		const redisReply *m = rs[3]->element[0]->element[i];
+	/* the global list and alias index are another slot: cleaned after
+	 * (a failure here heals when the delete runs again) */
+	{
+		const char *argv[] = {"ZREM", IMS_KEY_USERS, a};
 
-		if (m->type == REDIS_REPLY_STRING && alias_unindex(u, m->str, a) != IMS_OK)
+		if ((rc = cmd(u, &z, 3, argv)) != IMS_OK)
 			goto out;
 	}
-	rc = rs[3]->element[1]->integer > 0 ? IMS_OK : IMS_ENOTFOUND;
+	rc = IMS_ETEMP;
+	if (rs[0]->type != REDIS_REPLY_ARRAY || rs[1]->type != REDIS_REPLY_INTEGER)
+		goto out;
+	for (size_t i = 0; i < rs[0]->elements; i++) {
+		const redisReply *m = rs[0]->element[i];
+
+		if (m->type == REDIS_REPLY_STRING && (rc = alias_unindex(u, m->str, a)) != IMS_OK)
+			goto out;
+	}
+	rc = rs[1]->integer > 0 ? IMS_OK : IMS_ENOTFOUND;
 out:
-	for (int i = 0; i < 5; i++)
-		if (rs[i])
-			freeReplyObject(rs[i]);
+	ims_store_replies_free(rs, 2);
+	ims_store_reply_free(z);
+	ims_store_txn_free(t);
 	return rc;
 }
 
@@ -424,14 +456,17 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 		return rc;
 	if (strcmp(a, al) == 0)
 		return IMS_EINVAL;
-	r = redisCommand(u->rc, "EXISTS " IMS_KEY_USER_FMT, al);
-	if (!r || r->type != REDIS_REPLY_INTEGER) {
-		if (r)
-			freeReplyObject(r);
-		return IMS_ETEMP;
+	ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, al);
+	{
+		const char *argv[] = {"EXISTS", kh};
+
+		if ((rc = cmd(u, &r, 2, argv)) != IMS_OK)
+			return rc;
 	}
-	res = r->integer;
-	freeReplyObject(r);
+	res = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	ims_store_reply_free(r);
+	if (res < 0)
+		return IMS_ETEMP;
 	if (res != 0)
 		return IMS_EEXIST; /* an account is not an alias */
 	{
@@ -461,7 +496,7 @@ ims_status ims_users_alias_add(struct ims_users *u, const char *addr, const char
 
 ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char *alias)
 {
-	char a[IMS_USERS_ADDR_MAX + 1], al[IMS_USERS_ADDR_MAX + 1];
+	char a[IMS_USERS_ADDR_MAX + 1], al[IMS_USERS_ADDR_MAX + 1], ks[KEY_MAX];
 	redisReply *r;
 	ims_status rc;
 	long long n;
@@ -472,14 +507,17 @@ ims_status ims_users_alias_del(struct ims_users *u, const char *addr, const char
 	rc = canon(u, alias, al);
 	if (rc != IMS_OK)
 		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-	r = redisCommand(u->rc, "SREM " IMS_KEY_ALIASES_FMT " %s", a, al);
-	if (!r || r->type != REDIS_REPLY_INTEGER) {
-		if (r)
-			freeReplyObject(r);
-		return IMS_ETEMP;
+	ims_key(ks, KEY_MAX, IMS_KEY_ALIASES_FMT, a);
+	{
+		const char *argv[] = {"SREM", ks, al};
+
+		if ((rc = cmd(u, &r, 3, argv)) != IMS_OK)
+			return rc;
 	}
-	n = r->integer;
-	freeReplyObject(r);
+	n = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+	ims_store_reply_free(r);
+	if (n < 0)
+		return IMS_ETEMP;
 	/* unindexed even when the set had lost it (a half-done delete) */
 	rc = alias_unindex(u, al, a);
 	if (rc != IMS_OK)
@@ -491,7 +529,7 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
                                 int (*fn)(const char *alias, const char *owner, void *arg),
                                 void *arg)
 {
-	char a[IMS_USERS_ADDR_MAX + 1];
+	char a[IMS_USERS_ADDR_MAX + 1], ks[KEY_MAX];
 	char cursor[32] = "0";
 	redisReply *r = NULL;
 	ims_status rc;
@@ -500,8 +538,14 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 		rc = canon(u, addr, a);
 		if (rc != IMS_OK)
 			return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-		r = redisCommand(u->rc, "SMEMBERS " IMS_KEY_ALIASES_FMT, a);
-		if (!r || r->type != REDIS_REPLY_ARRAY) {
+		ims_key(ks, KEY_MAX, IMS_KEY_ALIASES_FMT, a);
+		{
+			const char *argv[] = {"SMEMBERS", ks};
+
+			if ((rc = cmd(u, &r, 2, argv)) != IMS_OK)
+				goto out;
+		}
+		if (r->type != REDIS_REPLY_ARRAY) {
 			rc = IMS_ETEMP;
 			goto out;
 		}
@@ -513,8 +557,11 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 		goto out;
 	}
 	do { /* every alias, from the global index, 1000 at a time */
-		r = redisCommand(u->rc, "HSCAN " IMS_KEY_ALIASES " %s COUNT 1000", cursor);
-		if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+		const char *argv[] = {"HSCAN", IMS_KEY_ALIASES, cursor, "COUNT", "1000"};
+
+		if ((rc = cmd(u, &r, 5, argv)) != IMS_OK)
+			goto out;
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 		    r->element[0]->type != REDIS_REPLY_STRING ||
 		    r->element[1]->type != REDIS_REPLY_ARRAY) {
 			rc = IMS_ETEMP;
@@ -531,13 +578,12 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 				goto out;
 			}
 		}
-		freeReplyObject(r);
+		ims_store_reply_free(r);
 		r = NULL;
 	} while (strcmp(cursor, "0") != 0);
 	rc = IMS_OK;
 out:
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	return rc;
 }
 
@@ -577,6 +623,37 @@ ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const 
 		rc = IMS_OK;
 	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
 		*ok = true;
+	free(out);
+	return rc;
+}
+
+ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *known)
+{
+	char a[IMS_USERS_ADDR_MAX + 1], k[KEY_MAX];
+	struct ims_store_txn *t;
+	char *out = NULL;
+	size_t n = addr ? strlen(addr) : 0, outlen = 0;
+	ims_status rc;
+
+	*known = false;
+	if (n == 0 || n > IMS_USERS_ADDR_MAX || !strchr(addr, '@'))
+		return IMS_OK;
+	for (size_t i = 0; i <= n; i++)
+		a[i] = (char)tolower((unsigned char)addr[i]);
+	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
+	t = ims_store_txn_new();
+	if (!t)
+		return IMS_ENOMEM;
+	rc = ims_store_txn_cmd(t, "EXISTS");
+	if (rc == IMS_OK)
+		rc = ims_store_txn_str(t, k);
+	if (rc == IMS_OK)
+		rc = ims_store_query(st, t, &out, &outlen);
+	ims_store_txn_free(t);
+	if (rc == IMS_ENOTFOUND)
+		rc = IMS_OK;
+	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
+		*known = true;
 	free(out);
 	return rc;
 }
@@ -674,37 +751,84 @@ static ims_status info_from(redisReply *r, const char *addr, struct ims_user_inf
 ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info)
 {
 	char a[IMS_USERS_ADDR_MAX + 1];
-	redisReply *r;
+	redisReply *r = NULL;
 	ims_status rc;
 
 	memset(info, 0, sizeof *info);
 	rc = canon(u, addr, a);
 	if (rc != IMS_OK)
 		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
-	r = redisCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled", a);
+	{
+		char kh[KEY_MAX];
+		const char *argv[] = {"HMGET", kh, "role", "created", "disabled"};
+
+		ims_key(kh, KEY_MAX, IMS_KEY_USER_FMT, a);
+		if ((rc = cmd(u, &r, 5, argv)) != IMS_OK)
+			return rc;
+	}
 	rc = info_from(r, a, info);
-	if (r)
-		freeReplyObject(r);
+	ims_store_reply_free(r);
 	return rc;
 }
 
-/* A hash of a random password, verified against when the account does not
- * exist, so both cases cost one argon2id run. */
-static char dummy_hash[crypto_pwhash_STRBYTES];
-static void dummy_init(void)
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out)
 {
-	unsigned char pw[16];
+	char a[IMS_USERS_ADDR_MAX + 1];
+	const char *f[3];
+	char *dst[3] = {out->uid, out->gid, out->home};
+	size_t cap[3] = {sizeof out->uid, sizeof out->gid, sizeof out->home};
+	json_t *j = NULL;
+	redisReply *r = NULL;
+	ims_status rc;
 
-	randombytes_buf(pw, sizeof pw);
-	if (crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof pw, IMS_USERS_OPSLIMIT,
-	                      IMS_USERS_MEMLIMIT) != 0)
-		dummy_hash[0] = '\0';
+	memset(out, 0, sizeof *out);
+	rc = canon(u, addr, a);
+	if (rc != IMS_OK)
+		return rc == IMS_ETEMP ? rc : IMS_ENOTFOUND;
+	char k[KEY_MAX];
+	const char *argv[2] = {"GET", k};
+
+	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
+	rc = cmd(u, &r, 2, argv);
+	if (rc != IMS_OK) {
+		r = NULL;
+		goto out;
+	}
+	if (r->type != REDIS_REPLY_STRING) {
+		rc = IMS_ENOTFOUND;
+		goto out;
+	}
+	rc = IMS_EFORMAT;
+	j = json_loadb(r->str, r->len, 0, NULL);
+	f[0] = json_string_value(json_object_get(j, "uid"));
+	f[1] = json_string_value(json_object_get(j, "gid"));
+	f[2] = json_string_value(json_object_get(j, "home"));
+	for (int i = 0; i < 3; i++)
+		if (!f[i] || !*f[i] || strlen(f[i]) >= cap[i])
+			goto out;
+	for (int i = 0; i < 3; i++)
+		memcpy(dst[i], f[i], strlen(f[i]) + 1);
+	rc = IMS_OK;
+out:
+	if (rc != IMS_OK)
+		memset(out, 0, sizeof *out);
+	json_decref(j);
+	ims_store_reply_free(r);
+	return rc;
 }
+
+/* What a missing account's password is verified against, so that both
+ * cases cost one argon2id run: a hash with the cost of IMS_USERS_OPSLIMIT
+ * and IMS_USERS_MEMLIMIT of 32 random bytes nobody kept.  A constant, not
+ * one made at first use: ims-checkpassword verifies once per process, and
+ * a hash made there doubled the CPU of every login. */
+static const char dummy_hash[crypto_pwhash_STRBYTES] =
+    "$argon2id$v=19$m=65536,t=2,p=1$O1C1Bc0hTQxbHe9sQLl1UA$"
+    "SGrnIXZg08J+UVqiH5P/UETht844dA058prLn6HgivE";
 
 ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *password,
                             struct ims_user_info *info)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char a[IMS_USERS_ADDR_MAX + 1];
 	redisReply *rs[2] = {NULL, NULL};
 	json_t *pj = NULL;
@@ -713,14 +837,21 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 	ims_status rc, found;
 
 	memset(info, 0, sizeof *info);
-	pthread_once(&once, dummy_init);
 	if (pwlen > IMS_USERS_PASSWORD_MAX)
 		return IMS_EPERM;
 	found = canon(u, addr, a);
 	if (found == IMS_OK) {
-		redisAppendCommand(u->rc, "GET " IMS_KEY_PASSDB_FMT, a);
-		redisAppendCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled", a);
-		rc = ims_rconn_read(u->rc, rs, 2);
+		struct ims_store_txn *t = ims_store_txn_new();
+
+		if (!t) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+		ims_store_txn_cmd(t, "GET");
+		ims_store_txn_fmt(t, IMS_KEY_PASSDB_FMT, a);
+		hmget_user(t, a);
+		rc = ims_store_run(u->st, t, 0, rs, u->err, sizeof u->err);
+		ims_store_txn_free(t);
 		if (rc != IMS_OK)
 			goto out;
 		found = info_from(rs[1], a, info);
@@ -739,8 +870,7 @@ ims_status ims_users_verify(struct ims_users *u, const char *addr, const char *p
 	}
 	rc = IMS_EPERM;
 	if (!stored) {
-		if (dummy_hash[0] &&
-		    crypto_pwhash_str_verify(dummy_hash, password ? password : "", pwlen) == 0)
+		if (crypto_pwhash_str_verify(dummy_hash, password ? password : "", pwlen) == 0)
 			rc = IMS_EPERM; /* the same either way: there is no account */
 		goto out;
 	}
@@ -753,10 +883,13 @@ out:
 	if (rc != IMS_OK && rc != IMS_ETEMP)
 		memset(info, 0, sizeof *info);
 	json_decref(pj);
-	for (int i = 0; i < 2; i++)
-		if (rs[i])
-			freeReplyObject(rs[i]);
+	ims_store_replies_free(rs, 2);
 	return rc;
+}
+
+const char *ims_users_error(const struct ims_users *u)
+{
+	return u->err[0] ? u->err : "redis failed";
 }
 
 ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
@@ -764,40 +897,49 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
                           bool *more)
 {
 	redisReply *r = NULL, **rs = NULL;
+	struct ims_store_txn *t = NULL;
+	char a[32], b[32];
 	long long start = 0;
 	size_t n = 0;
-	ims_status rc = IMS_ETEMP;
+	ims_status rc;
 
 	*more = false;
 	if (limit == 0 || limit > 10000)
 		return IMS_EINVAL;
 	if (after && *after) {
-		r = redisCommand(u->rc, "ZRANK " IMS_KEY_USERS " %s", after);
-		if (!r)
+		const char *argv[] = {"ZRANK", IMS_KEY_USERS, after};
+
+		if ((rc = cmd(u, &r, 3, argv)) != IMS_OK)
 			goto out;
 		if (r->type != REDIS_REPLY_INTEGER) { /* the cursor's account is gone */
 			rc = IMS_EINVAL;
 			goto out;
 		}
 		start = r->integer + 1;
-		freeReplyObject(r);
+		ims_store_reply_free(r);
+		r = NULL;
 	}
-	r = redisCommand(u->rc, "ZRANGE " IMS_KEY_USERS " %lld %lld", start,
-	                 start + (long long)limit);
-	if (!r || r->type != REDIS_REPLY_ARRAY)
+	snprintf(a, sizeof a, "%lld", start);
+	snprintf(b, sizeof b, "%lld", start + (long long)limit);
+	{
+		const char *argv[] = {"ZRANGE", IMS_KEY_USERS, a, b};
+
+		if ((rc = cmd(u, &r, 4, argv)) != IMS_OK)
+			goto out;
+	}
+	rc = IMS_ETEMP;
+	if (r->type != REDIS_REPLY_ARRAY)
 		goto out;
 	n = r->elements > limit ? limit : r->elements;
 	*more = r->elements > limit;
+	rc = IMS_ENOMEM;
 	rs = calloc(n ? n : 1, sizeof *rs);
-	if (!rs) {
-		rc = IMS_ENOMEM;
+	if (!rs || !(t = ims_store_txn_new()))
 		goto out;
-	}
+	/* each account's hash is in its own slot: a plain pipeline */
 	for (size_t i = 0; i < n; i++)
-		redisAppendCommand(u->rc, "HMGET " IMS_KEY_USER_FMT " role created disabled",
-		                   r->element[i]->str);
-	rc = ims_rconn_read(u->rc, rs, n);
-	if (rc != IMS_OK)
+		hmget_user(t, r->element[i]->str);
+	if (n && (rc = ims_store_run(u->st, t, 0, rs, u->err, sizeof u->err)) != IMS_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		struct ims_user_info info;
@@ -809,44 +951,10 @@ ims_status ims_users_list(struct ims_users *u, const char *after, size_t limit,
 	}
 	rc = IMS_OK;
 out:
-	for (size_t i = 0; rs && i < n; i++)
-		if (rs[i])
-			freeReplyObject(rs[i]);
+	if (rs)
+		ims_store_replies_free(rs, n);
 	free(rs);
-	if (r)
-		freeReplyObject(r);
-	return rc;
-}
-
-/* KEYS[1] the sessions set; ARGV[1] the prefix of a family's key. */
-static const char end_sessions_lua[] = "local f = redis.call('SMEMBERS', KEYS[1]) "
-                                       "for i = 1, #f do redis.call('DEL', ARGV[1] .. f[i]) end "
-                                       "redis.call('DEL', KEYS[1]) "
-                                       "return #f";
-
-ims_status ims_users_end_sessions(struct ims_users *u, const char *addr, size_t *ended)
-{
-	char a[IMS_USERS_ADDR_MAX + 1], set[IMS_USERS_ADDR_MAX + 32],
-	    prefix[IMS_USERS_ADDR_MAX + 32];
-	const char *argv[5] = {"EVAL", end_sessions_lua, "1", set, prefix};
-	redisReply *r;
-	ims_status rc = IMS_ETEMP;
-
-	if (ended)
-		*ended = 0;
-	if (strlen(addr) > IMS_USERS_ADDR_MAX)
-		return IMS_EINVAL;
-	for (size_t i = 0; (a[i] = (char)tolower((unsigned char)addr[i])) != '\0'; i++)
-		;
-	snprintf(set, sizeof set, IMS_KEY_SESSIONS_FMT, a);
-	snprintf(prefix, sizeof prefix, IMS_KEY_REFRESH_FMT, a, "");
-	r = ims_rconn_cmd(u->rc, 5, argv, NULL);
-	if (r && r->type == REDIS_REPLY_INTEGER) {
-		if (ended)
-			*ended = (size_t)r->integer;
-		rc = IMS_OK;
-	}
-	if (r)
-		freeReplyObject(r);
+	ims_store_txn_free(t);
+	ims_store_reply_free(r);
 	return rc;
 }

@@ -9,18 +9,13 @@
  *   ims:{global}:users sorted set of addresses by creation time
  *   ims:{ADDR}:aliases set of the other addresses ADDR may send as
  *   ims:{global}:aliases hash alias -> the account that owns it
- *   ims:{ADDR}:refresh:FAMILY  hash: one web login's refresh-token family
- *                      (ims-webapi, webapi/session.h)
- *   ims:{ADDR}:sessions set of ADDR's refresh families, so that all of them
- *                      can be ended at once (a password reset); members
- *                      whose family expired are pruned at each login
  *
  * Passwords are argon2id hashes made by libsodium's crypto_pwhash_str
  * (opslimit and memlimit below), which Dovecot verifies with its ARGON2ID
  * scheme.  Addresses are lower-cased and must be in [milter] local_domains.
  *
- * A handle borrows a hiredis connection and the config; it is not
- * thread-safe (one per thread, like the connection). */
+ * A handle borrows the store (lib/store.h) and the config; it is not
+ * thread-safe (one per thread or request; the store is shared). */
 #ifndef IMS_USERS_H
 #define IMS_USERS_H
 
@@ -28,10 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
-
 #include "conf.h"
 #include "status.h"
+
+struct ims_store;
 
 #define IMS_USERS_ADDR_MAX     254 /* RFC 5321 path limit, without <> */
 #define IMS_USERS_PASSWORD_MIN 8
@@ -53,10 +48,14 @@ struct ims_user_info {
 
 struct ims_users;
 
-/* A handle on the registry.  rc and conf are borrowed and must outlive the
+/* A handle on the registry.  st and conf are borrowed and must outlive the
  * handle.  The caller owns *out (ims_users_free). */
-ims_status ims_users_new(redisContext *rc, const struct ims_conf *conf, struct ims_users **out);
+ims_status ims_users_new(struct ims_store *st, const struct ims_conf *conf, struct ims_users **out);
 void ims_users_free(struct ims_users *u);
+
+/* The store's words for the last failure of u (which settings to look at
+ * when Redis refused us), or a generic text. */
+const char *ims_users_error(const struct ims_users *u);
 
 /* Checks an address and writes its canonical (lower-case) form to out
  * (IMS_USERS_ADDR_MAX + 1 bytes).  IMS_EINVAL when it is not a plain
@@ -92,13 +91,22 @@ ims_status ims_users_set_password(struct ims_users *u, const char *addr, const c
 ims_status ims_users_set_role(struct ims_users *u, const char *addr, enum ims_role role);
 ims_status ims_users_set_disabled(struct ims_users *u, const char *addr, bool disabled);
 
-/* Ends every web session of addr (each refresh family, and with it the
- * access tokens issued for it).  *ended (may be NULL) is how many.
- * IMS_ETEMP when Redis failed. */
-ims_status ims_users_end_sessions(struct ims_users *u, const char *addr, size_t *ended);
-
 /* Reads an account into *info.  IMS_ENOTFOUND when there is none. */
 ims_status ims_users_get(struct ims_users *u, const char *addr, struct ims_user_info *info);
+
+/* Dovecot's userdb fields of an account, from its ims:{ADDR}:userdb
+ * record (kept while the account is disabled: mail is still delivered). */
+struct ims_userdb {
+	char uid[16];
+	char gid[16];
+	char home[1024];
+};
+
+/* Reads addr's userdb record into *out (ims-checkpassword's userdb
+ * answer).  IMS_ENOTFOUND when there is no account, IMS_EFORMAT when the
+ * record is not {"uid","gid","home"} strings that fit, IMS_ETEMP when
+ * Redis failed. */
+ims_status ims_users_userdb(struct ims_users *u, const char *addr, struct ims_userdb *out);
 
 /* Verifies a password.  IMS_OK and *info filled when it matches and the
  * account is enabled; IMS_EPERM when the password is wrong, the account
@@ -140,6 +148,13 @@ ims_status ims_users_alias_list(struct ims_users *u, const char *addr,
 struct ims_store;
 ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
                                  bool *ok);
+
+/* Whether addr is an account Dovecot delivers to (its userdb record is
+ * there; a disabled account still receives mail).  Sender aliases are not:
+ * they route no mail.  Asks through st; *known is false for a malformed or
+ * over-long address.  IMS_ETEMP when Redis failed (the caller must then
+ * tempfail, never accept and bounce). */
+ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *known);
 
 /* Hashes a password into out (crypto_pwhash_STRBYTES + 11 bytes:
  * "{ARGON2ID}" and the libsodium string).  IMS_ENOMEM when libsodium could

@@ -7,3 +7,4 @@ man/ims.conf.5: tools/ims-conf-doc$(EXEEXT)
 dist_man_MANS += man/ims.1
 dist_man_MANS += man/ims-milter.8
 dist_man_MANS += man/ims-webapi.8
+dist_man_MANS += man/ims-checkpassword.8

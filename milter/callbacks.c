@@ -179,10 +179,17 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-	const unsigned long want = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR |
-	                           SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN |
-	                           SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
+	unsigned long want = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR |
+	                     SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_DATA | SMFIP_NR_UNKN |
+	                     SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC;
 	struct conn *c = smfi_getpriv(ctx);
+	struct ims_engine *eng = ims_engine_acquire();
+
+	/* RCPT is answered (one round trip per recipient) when unknown local
+	 * recipients are refused there; also while no engine is loaded yet */
+	if (!eng || ims_engine_conf(eng)->milter_reject_unknown_recipients)
+		want &= ~(unsigned long)SMFIP_NR_RCPT;
+	ims_engine_unref(eng);
 
 	(void)f2;
 	(void)f3;
@@ -277,10 +284,33 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 		return cont(c, SMFIP_NR_RCPT);
 	}
 	m->rcpts[m->nrcpts] = addr_dup(argv ? argv[0] : "");
-	if (!m->rcpts[m->nrcpts])
+	if (!m->rcpts[m->nrcpts]) {
 		m->failed = 1;
-	else
-		m->nrcpts++;
+		return cont(c, SMFIP_NR_RCPT);
+	}
+	if (!(c->proto & SMFIP_NR_RCPT)) {
+		char q[400];
+		ims_status st = ims_scan_check_rcpt(m->eng, m->rcpts[m->nrcpts]);
+
+		if (st != IMS_OK) {
+			/* this recipient only: the others of the transaction stay */
+			ims_log_quote(q, sizeof q, m->rcpts[m->nrcpts]);
+			free(m->rcpts[m->nrcpts]);
+			m->rcpts[m->nrcpts] = NULL;
+			if (st == IMS_ENOTFOUND) {
+				ims_log_info(NULL, "event=rcpt_unknown rcpt=%s", q);
+				smfi_setreply(ctx, "550", "5.1.1",
+				              "Recipient address rejected: no such user here");
+				return SMFIS_REJECT;
+			}
+			ims_log_warn(NULL, "event=rcpt_check_failed rcpt=%s status=%s", q,
+			             ims_strstatus(st));
+			smfi_setreply(ctx, "451", "4.3.0",
+			              "Recipient lookup failed, try again later");
+			return SMFIS_TEMPFAIL;
+		}
+	}
+	m->nrcpts++;
 	return cont(c, SMFIP_NR_RCPT);
 }
 

@@ -89,6 +89,13 @@ TESTS += tests/fuzz/replay.sh
 endif
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/seeds
 
+# the checkpassword input from Dovecot (lib/checkpw.c, ims-checkpassword)
+FUZZ_TARGETS += tests/fuzz/fuzz-checkpw
+tests_fuzz_fuzz_checkpw_SOURCES = tests/fuzz/fuzz_checkpw.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_checkpw_CFLAGS = $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_checkpw_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_checkpw_LDADD = $(FUZZ_LIBS)
+
 # what `ims feedback learn` makes of a moved message (lib/feedback.c)
 FUZZ_TARGETS += tests/fuzz/fuzz-feedback
 tests_fuzz_fuzz_feedback_SOURCES = tests/fuzz/fuzz_feedback.c $(FUZZ_MAIN)

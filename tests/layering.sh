@@ -3,6 +3,9 @@
 # Redis layer"):
 #  1. every Redis key name is spelled in lib/rkeys.h: no other C file has a
 #     key literal ("ims:{...", a "{global}" hash tag) outside comments;
+#  2. milter/, webapi/ and cli/ reach Redis through the lib/ domain modules
+#     only: none of their files includes hiredis or names its types
+#     (redisContext, redisReply, redis*Command*).
 # Prints every offence and exits 1 when there is any.
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -37,5 +40,22 @@ done
 	rc=1
 }
 
-[ "$rc" -eq 0 ] && echo "layering: $(echo "$files" | wc -l) files, keys only in lib/rkeys.h"
+# 2. no hiredis above the layer
+nhi=0
+for f in $files; do
+	case $f in milter/* | webapi/* | cli/*) ;; *) continue ;; esac
+	hits=$(cpp -fpreprocessed -dD -P "$f" 2>/dev/null |
+		grep -nE 'hiredis|redisContext|redisReply|redis[A-Za-z]*Command|freeReplyObject')
+	if [ -n "$hits" ]; then
+		echo "$hits" | sed "s|^|hiredis above the layer: $f: |"
+		nhi=$((nhi + 1))
+	fi
+done
+[ "$nhi" -eq 0 ] || {
+	echo "FAIL: $nhi files of milter/, webapi/, cli/ use hiredis (call a lib/ domain module)"
+	rc=1
+}
+
+[ "$rc" -eq 0 ] &&
+	echo "layering: $(echo "$files" | wc -l) files, keys only in lib/rkeys.h, no hiredis above lib/"
 exit $rc

@@ -90,3 +90,11 @@ check_PROGRAMS += tests/unit/test_bec
 tests_unit_test_bec_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_bec_LDADD = $(SCAN_TEST_LIBS)
 TESTS += tests/unit/test_bec
+
+# lib/store over a real Redis Cluster (and one Redis): routing, MOVED/ASK,
+# failover, the slot rule (tests/store/test_cluster.py drives store-driver)
+check_PROGRAMS += tests/store/store-driver
+tests_store_store_driver_CFLAGS = $(TEST_CFLAGS)
+tests_store_store_driver_LDADD = $(MILTER_TEST_LIBS)
+TESTS += tests/store/test_cluster.py
+EXTRA_DIST += tests/store/test_cluster.py

@@ -9,7 +9,10 @@
 #include "auth_token.h"
 #include "conf.h"
 #include "dovecot.h"
+#include "imap.h"
 #include "metrics.h"
+
+struct ims_store;
 
 struct ims_web {
 	const struct ims_conf *conf;
@@ -18,6 +21,8 @@ struct ims_web {
 	char *submission_password; /* from [webapi] submission_password_file, or NULL */
 	char *metrics_token;       /* from [webapi] metrics_token_file, or NULL: open */
 	struct ims_dove *dove;     /* the mailbox of record ([dovecot]), or NULL */
+	struct ims_imap *imap;     /* pooled IMAP for folder pages ([dovecot] imap), or NULL */
+	struct ims_store *store;   /* Redis (lib/store.h), shared by every thread */
 	volatile int draining;     /* set on SIGTERM: /health answers 503 */
 	int inflight;              /* requests being handled (atomic) */
 };

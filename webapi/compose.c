@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <gmime/gmime.h>
+#include <sodium.h>
 
 #include "compose.h"
 
@@ -20,11 +21,12 @@ static void quote_addr(char out[101], const char *s)
 }
 
 /* Adds the mailboxes of v (a string or an array of strings) to the header
- * list of type t and to the envelope; 0 on success.  The parsed list l has
+ * list of type t (Bcc: to bcc, kept for the sender's copy only) and to the
+ * envelope; 0 on success.  The parsed list l has
  * one owner and is released only at out:, after err is written, because the
  * error quotes the address it holds. */
-static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_composed *c,
-                     char *err, size_t errlen, const char *what)
+static int add_addrs(GMimeMessage *m, GMimeAddressType t, InternetAddressList *bcc, json_t *v,
+                     struct ims_composed *c, char *err, size_t errlen, const char *what)
 {
 	json_t *items = NULL;
 	InternetAddressList *l = NULL;
@@ -84,8 +86,9 @@ static int add_addrs(GMimeMessage *m, GMimeAddressType t, json_t *v, struct ims_
 			if (!c->rcpts[c->nrcpts])
 				goto out;
 			c->nrcpts++;
-			if (t != GMIME_ADDRESS_TYPE_BCC)
-				internet_address_list_add(g_mime_message_get_addresses(m, t), a);
+			internet_address_list_add(
+			    t == GMIME_ADDRESS_TYPE_BCC ? bcc : g_mime_message_get_addresses(m, t),
+			    a);
 		}
 		g_object_unref(l);
 		l = NULL;
@@ -163,16 +166,110 @@ static void set_thread(GMimeMessage *m, const char *msgid, const char *refs, int
 	g_string_free(r, TRUE);
 }
 
+/* Whether s has no control bytes. */
+static int printable_utf8(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Whether the parsed ct is the type/subtype that s starts with. */
+static int mime_type_is(GMimeContentType *ct, const char *s)
+{
+	char *t = g_mime_content_type_get_mime_type(ct);
+	size_t n = t ? strlen(t) : 0;
+	int ok =
+	    n && g_ascii_strncasecmp(s, t, n) == 0 && (s[n] == '\0' || s[n] == ';' || s[n] == ' ');
+
+	g_free(t);
+	return ok;
+}
+
+/* The part of one entry of "attachments" ({"filename", "content_type",
+ * "data": standard base64}), or NULL with the reason in err. */
+static GMimeObject *attachment_part(json_t *a, size_t i, char *err, size_t errlen)
+{
+	const char *fn = json_string_value(json_object_get(a, "filename"));
+	const char *type = json_string_value(json_object_get(a, "content_type"));
+	const char *data = json_string_value(json_object_get(a, "data"));
+	size_t dlen = json_string_length(json_object_get(a, "data")), blen = 0;
+	GMimeContentType *ct = NULL;
+	GMimeStream *mem = NULL;
+	GMimeDataWrapper *dw = NULL;
+	GMimePart *p = NULL;
+	unsigned char *bin = NULL;
+
+	if (!json_is_object(a) || !fn || !data) {
+		snprintf(err, errlen, "attachments[%zu]: an object with filename and data", i);
+		return NULL;
+	}
+	if (!*fn || strlen(fn) > 255 || strpbrk(fn, "\"/\\") || !printable_utf8(fn)) {
+		snprintf(err, errlen,
+		         "attachments[%zu]: filename must be 1-255 bytes, one line, no path", i);
+		return NULL;
+	}
+	/* GMime's parser falls back to text/plain: the type must be what was given */
+	if (type && (strlen(type) > 255 || !(ct = g_mime_content_type_parse(NULL, type)) ||
+	             !mime_type_is(ct, type))) {
+		snprintf(err, errlen, "attachments[%zu]: content_type is not a MIME type", i);
+		goto out;
+	}
+	bin = malloc(dlen / 4 * 3 + 3);
+	if (!bin || sodium_base642bin(bin, dlen / 4 * 3 + 3, data, dlen, NULL, &blen, NULL,
+	                              sodium_base64_VARIANT_ORIGINAL) != 0) {
+		snprintf(err, errlen, "attachments[%zu]: data is not base64", i);
+		goto out;
+	}
+	p = g_mime_part_new_with_type(ct ? g_mime_content_type_get_media_type(ct) : "application",
+	                              ct ? g_mime_content_type_get_media_subtype(ct)
+	                                 : "octet-stream");
+	mem = g_mime_stream_mem_new_with_buffer((const char *)bin, blen);
+	dw = g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(p, dw);
+	g_mime_part_set_filename(p, fn); /* also Content-Disposition: attachment */
+	g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_BASE64);
+out:
+	if (dw)
+		g_object_unref(dw);
+	if (mem)
+		g_object_unref(mem);
+	if (ct)
+		g_object_unref(ct);
+	free(bin);
+	return p ? GMIME_OBJECT(p) : NULL;
+}
+
+static ims_status compose(const char *from, json_t *j, const char *parent_msgid,
+                          const char *parent_refs, int reply, int draft, struct ims_composed *out,
+                          char *err, size_t errlen);
+
 ims_status ims_compose(const char *from, json_t *j, struct ims_composed *out, char *err,
                        size_t errlen)
 {
-	return ims_compose_thread(from, j, NULL, NULL, 0, out, err, errlen);
+	return compose(from, j, NULL, NULL, 0, 0, out, err, errlen);
+}
+
+ims_status ims_compose_draft(const char *from, json_t *j, struct ims_composed *out, char *err,
+                             size_t errlen)
+{
+	return compose(from, j, NULL, NULL, 0, 1, out, err, errlen);
 }
 
 ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_msgid,
                               const char *parent_refs, int reply, struct ims_composed *out,
                               char *err, size_t errlen)
 {
+	return compose(from, j, parent_msgid, parent_refs, reply, 0, out, err, errlen);
+}
+
+static ims_status compose(const char *from, json_t *j, const char *parent_msgid,
+                          const char *parent_refs, int reply, int draft, struct ims_composed *out,
+                          char *err, size_t errlen)
+{
+	json_t *atts = json_object_get(j, "attachments");
+	GMimeObject *body = NULL;
 	GMimeMessage *m = NULL;
 	GMimeFormatOptions *fo = NULL;
 	GDateTime *now = NULL;
@@ -180,7 +277,8 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	const char *text = json_string_value(json_object_get(j, "text"));
 	const char *html = json_string_value(json_object_get(j, "html"));
 	const char *at = strchr(from, '@');
-	char *mid = NULL, *s = NULL;
+	InternetAddressList *bcc = NULL;
+	char *mid = NULL, *s = NULL, *sent = NULL;
 	ims_status rc = IMS_EINVAL;
 
 	memset(out, 0, sizeof *out);
@@ -201,11 +299,19 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		snprintf(err, errlen, "text and html must be strings");
 		goto out;
 	}
-	if (!text && !html) {
+	if (!text && !html && !draft) {
 		snprintf(err, errlen, "text or html is required");
 		goto out;
 	}
+	if (!text && !html)
+		text = "";
+	if (atts && (!json_is_array(atts) || json_array_size(atts) > IMS_COMPOSE_MAX_ATTACHMENTS)) {
+		snprintf(err, errlen, "attachments: a list of at most %d",
+		         IMS_COMPOSE_MAX_ATTACHMENTS);
+		goto out;
+	}
 	m = g_mime_message_new(TRUE);
+	bcc = internet_address_list_new();
 	{
 		InternetAddress *me = internet_address_mailbox_new(NULL, from);
 
@@ -214,12 +320,14 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		                          me);
 		g_object_unref(me);
 	}
-	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, json_object_get(j, "to"), out, err, errlen, "to") ||
-	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, json_object_get(j, "cc"), out, err, errlen, "cc") ||
-	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, json_object_get(j, "bcc"), out, err, errlen,
+	if (add_addrs(m, GMIME_ADDRESS_TYPE_TO, bcc, json_object_get(j, "to"), out, err, errlen,
+	              "to") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_CC, bcc, json_object_get(j, "cc"), out, err, errlen,
+	              "cc") ||
+	    add_addrs(m, GMIME_ADDRESS_TYPE_BCC, bcc, json_object_get(j, "bcc"), out, err, errlen,
 	              "bcc"))
 		goto out;
-	if (out->nrcpts == 0) {
+	if (out->nrcpts == 0 && !draft) {
 		snprintf(err, errlen, "at least one recipient is required");
 		goto out;
 	}
@@ -238,14 +346,26 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 		g_mime_multipart_add(alt, hp);
 		g_object_unref(tp);
 		g_object_unref(hp);
-		g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
-		g_object_unref(alt);
+		body = GMIME_OBJECT(alt);
 	} else {
-		GMimeObject *p = text_part(text ? "plain" : "html", text ? text : html);
-
-		g_mime_message_set_mime_part(m, p);
-		g_object_unref(p);
+		body = text_part(text ? "plain" : "html", text ? text : html);
 	}
+	if (json_array_size(atts)) {
+		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		body = GMIME_OBJECT(mixed);
+		for (size_t i = 0; i < json_array_size(atts); i++) {
+			GMimeObject *a = attachment_part(json_array_get(atts, i), i, err, errlen);
+
+			if (!a)
+				goto out;
+			g_mime_multipart_add(mixed, a);
+			g_object_unref(a);
+		}
+	}
+	g_mime_message_set_mime_part(m, body);
 	fo = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	s = g_mime_object_to_string(GMIME_OBJECT(m), fo);
@@ -257,6 +377,20 @@ ims_status ims_compose_thread(const char *from, json_t *j, const char *parent_ms
 	if (!out->raw)
 		goto out;
 	memcpy(out->raw, s, out->len + 1);
+	/* the sender's copy names the Bcc recipients, as mail clients keep it;
+	 * the same message (Date, Message-ID) with one more header */
+	if (internet_address_list_length(bcc) > 0) {
+		internet_address_list_append(
+		    g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_BCC), bcc);
+		sent = g_mime_object_to_string(GMIME_OBJECT(m), fo);
+		if (!sent)
+			goto out;
+		out->sent_len = strlen(sent);
+		out->sent_raw = malloc(out->sent_len + 1);
+		if (!out->sent_raw)
+			goto out;
+		memcpy(out->sent_raw, sent, out->sent_len + 1);
+	}
 	rc = IMS_OK;
 out:
 	/* a reason quotes what the client sent: one line, no control bytes */
@@ -264,7 +398,12 @@ out:
 		if ((unsigned char)*e < 0x20 || *e == 0x7f)
 			*e = '?';
 	g_free(s);
+	g_free(sent);
 	g_free(mid);
+	if (bcc)
+		g_object_unref(bcc);
+	if (body)
+		g_object_unref(body);
 	if (now)
 		g_date_time_unref(now);
 	if (fo)
@@ -282,5 +421,6 @@ void ims_composed_free(struct ims_composed *c)
 		free(c->rcpts[i]);
 	free(c->rcpts);
 	free(c->raw);
+	free(c->sent_raw);
 	memset(c, 0, sizeof *c);
 }

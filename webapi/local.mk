@@ -1,7 +1,7 @@
 # webapi: ims-webapi, the HTTP API and the web UI's server (see ../Makefile.am).
 # Everything but main() is in a static library, so unit tests link it too.
 noinst_LIBRARIES += webapi/libimsweb.a
-webapi_libimsweb_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS)
+webapi_libimsweb_a_CFLAGS = $(AM_CFLAGS) $(IMS_DEP_CFLAGS) $(XML_CFLAGS) $(ETPAN_CFLAGS)
 webapi_libimsweb_a_SOURCES = \
 	webapi/app.h \
 	webapi/auth_token.c webapi/auth_token.h \
@@ -10,13 +10,12 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/connguard.c webapi/connguard.h \
 	webapi/dovecot.c webapi/dovecot.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
+	webapi/imap.c webapi/imap.h \
 	webapi/jsonw.c webapi/jsonw.h \
 	webapi/mailbox.c webapi/mailbox.h \
 	webapi/mailview.c webapi/mailview.h \
 	webapi/metrics.c webapi/metrics.h \
 	webapi/page.c webapi/page.h \
-	webapi/ratelimit.c webapi/ratelimit.h \
-	webapi/replyarena.c webapi/replyarena.h \
 	webapi/reqid.c webapi/reqid.h \
 	webapi/request.c webapi/request.h \
 	webapi/router.c webapi/router.h webapi/routes.h \
@@ -28,7 +27,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/smtp.c webapi/smtp.h
 
 IMS_WEB_LIBS = webapi/libimsweb.a lib/libimsscan.a classifier/libimsclassifier.a lib/libims.a \
-	$(IMS_DEP_LIBS) $(MHD_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(XML_LIBS)
+	$(IMS_DEP_LIBS) $(MHD_LIBS) $(JWT_LIBS) $(CURL_LIBS) $(XML_LIBS) $(ETPAN_LIBS)
 
 sbin_PROGRAMS += webapi/ims-webapi
 webapi_ims_webapi_SOURCES = webapi/main.c

@@ -8,6 +8,7 @@
 
 #include <gmime/gmime.h>
 
+#include "log.h"
 #include "mailbox.h"
 
 /* Paging reads this many more messages below a cursor than a page holds,
@@ -17,9 +18,19 @@
 /* A search answers at most this many hits (newest kept). */
 #define SEARCH_MAX 100000
 
-static const char *const list_fields[] = {
-    "uid",      "seq",    "flags",       "mailbox-guid", "date.received.unixtime", "size.virtual",
-    "hdr.from", "hdr.to", "hdr.subject", "hdr.date",     "hdr.x-ims-scan-id"};
+static const char *const list_fields[] = {"uid",
+                                          "seq",
+                                          "flags",
+                                          "mailbox-guid",
+                                          "date.received.unixtime",
+                                          "size.virtual",
+                                          "hdr.from",
+                                          "hdr.to",
+                                          "hdr.subject",
+                                          "hdr.date",
+                                          "hdr.x-ims-scan-id",
+                                          "hdr.content-type",
+                                          "body.snippet"};
 
 static const struct {
 	const char *name, *role;
@@ -164,13 +175,45 @@ static json_t *scan_id(json_t *row)
 	return n && n <= 64 ? json_stringn(v, n) : json_null();
 }
 
+/* Dovecot's snippet (the first ~200 characters of the text, HTML turned
+ * into text) without its leading version digit, one line. */
+static json_t *snippet(json_t *row)
+{
+	const char *v = field(row, "body.snippet");
+	json_t *j;
+	char *s;
+
+	if (*v == '0' || *v == '1')
+		v++;
+	if (!(s = strdup(v)))
+		return json_null();
+	for (char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	j = json_string(s); /* NULL (not UTF-8): no snippet */
+	free(s);
+	return j ? j : json_string("");
+}
+
+/* Whether the message is multipart/mixed, the shape of mail with files
+ * attached (what mail clients show a paper clip for in a list): for mail
+ * saved before Dovecot's $HasAttachment keyword (10-ims.conf) was set. */
+static int looks_attached(json_t *row)
+{
+	const char *ct = field(row, "hdr.content-type");
+
+	ct += strspn(ct, " \t\r\n");
+	return g_ascii_strncasecmp(ct, "multipart/mixed", 15) == 0;
+}
+
 static json_t *list_item(json_t *row, const char *folder)
 {
 	char id[IMS_MBOX_ID_MAX];
 	const char *flags = field(row, "flags");
+	json_t *item;
 
 	snprintf(id, sizeof id, "%.32s-%s", field(row, "mailbox-guid"), field(row, "uid"));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:b, s:b, s:o}", "id", id,
+	item = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:b, s:b, s:b, s:o}", "id", id,
 	                 "folder", folder, "from", header_value(row, "hdr.from"), "to",
 	                 header_value(row, "hdr.to"), "subject", header_value(row, "hdr.subject"),
 	                 "date", header_value(row, "hdr.date"), "received",
@@ -178,6 +221,14 @@ static json_t *list_item(json_t *row, const char *folder)
 	                 int_field(row, "size.virtual"), "seen", has_flag(flags, "\\Seen"),
 	                 "flagged", has_flag(flags, "\\Flagged"), "answered",
 	                 has_flag(flags, "\\Answered"), "scan_id", scan_id(row));
+	if (item) {
+		json_object_set_new(item, "snippet", snippet(row));
+		json_object_set_new(
+		    item, "attachment",
+		    json_boolean(has_flag(flags, "$HasAttachment") || looks_attached(row)));
+		json_object_set_new(item, "draft", json_boolean(has_flag(flags, "\\Draft")));
+	}
+	return item;
 }
 
 ims_status ims_mbox_folders(struct ims_dove *d, const char *user, json_t **out, char *err,
@@ -436,15 +487,52 @@ static ims_status newest_rows(struct ims_dove *d, const char *user, const char *
 	                  errlen);
 }
 
-ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-                         const char *cursor, const char *query, size_t limit, json_t **items,
-                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
+/* The page below a cursor: the cursor's message is at or below sequence
+ * number cur_seq now. */
+static ims_status fetch_below(struct ims_dove *d, const char *user, const char *folder,
+                              unsigned long cur_seq, size_t limit, struct ims_dove_batch **b,
+                              json_t **rows, char *err, size_t errlen)
+{
+	unsigned long hi = cur_seq, lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
+	char set[48];
+
+	snprintf(set, sizeof set, "%lu:%lu", lo, hi);
+	return fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), b, rows, err,
+	                  errlen);
+}
+
+/* The mailbox GUID of user's folder (imap.h's guid_of: once per folder a
+ * pooled IMAP connection opens). */
+static ims_status folder_guid(void *ctx, const char *user, const char *folder, char guid[33],
+                              char *err, size_t errlen)
+{
+	struct ims_dove_batch *b = ims_dove_batch_new(user);
+	json_t *rows = NULL;
+	const char *g;
+	ims_status rc;
+
+	if (!b)
+		return IMS_ENOMEM;
+	ims_dove_add(b, "mailboxStatus",
+	             json_pack("{s:[s], s:[s]}", "field", "guid", "mailboxMask", folder));
+	rc = run_one(ctx, b, 0, &rows, err, errlen);
+	g = field(json_array_get(rows, 0), "guid");
+	if (rc == IMS_OK && strlen(g) != 32)
+		rc = IMS_ENOTFOUND;
+	if (rc == IMS_OK)
+		memcpy(guid, g, 33);
+	ims_dove_batch_free(b);
+	return rc;
+}
+
+ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const char *folder, const char *cursor, const char *query, size_t limit,
+                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen)
 {
 	struct ims_dove_batch *b = NULL;
-	json_t *rows = NULL, *list = NULL, *row;
+	json_t *rows = NULL, *list = NULL, *row, *owned = NULL; /* owned: rows over IMAP */
 	unsigned long cur_uid = 0, cur_seq = 0, *hits = NULL;
 	size_t nhits = 0, i;
-	char set[48];
 	char *uidset = NULL;
 	int searching = query && *query;
 	ims_status rc = IMS_ENOMEM;
@@ -475,16 +563,25 @@ ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folde
 		rc =
 		    fetch_rows(d, user, json_pack("[s, s, s, s]", "mailbox", folder, "UID", uidset),
 		               &b, &rows, err, errlen);
+	} else if (im && ims_imap_folder_ok(folder) && (!cur_uid || cur_seq > 1)) {
+		/* the hot path: a logged-in IMAP connection, no doveadm set-up;
+		 * below a cursor a few more than a page (see PAGE_SLACK) */
+		rc = ims_imap_fetch(im, user, folder, cur_uid ? cur_seq : 0,
+		                    cur_uid ? limit + PAGE_SLACK + 1 : limit, folder_guid, d,
+		                    &owned, err, errlen);
+		rows = owned;
+		if (rc == IMS_OK || rc == IMS_ENOTFOUND || rc == IMS_ENOMEM)
+			goto render;
+		/* pool busy or IMAP failed: doveadm answers this one */
+		if (rc != IMS_ELIMIT)
+			ims_log_warn(NULL, "event=imap_failed user=%s error=\"%s\"", user, err);
+		err[0] = '\0';
+		rc = cur_uid ? fetch_below(d, user, folder, cur_seq, limit, &b, &rows, err, errlen)
+		             : newest_rows(d, user, folder, limit, &b, &rows, err, errlen);
 	} else if (!cur_uid) {
 		rc = newest_rows(d, user, folder, limit, &b, &rows, err, errlen);
 	} else if (cur_seq > 1) {
-		/* the cursor's message is at or below cur_seq now */
-		unsigned long hi = cur_seq,
-		              lo = hi > limit + PAGE_SLACK ? hi - limit - PAGE_SLACK : 1;
-
-		snprintf(set, sizeof set, "%lu:%lu", lo, hi);
-		rc = fetch_rows(d, user, json_pack("[s, s, s]", "mailbox", folder, set), &b, &rows,
-		                err, errlen);
+		rc = fetch_below(d, user, folder, cur_seq, limit, &b, &rows, err, errlen);
 	} else {
 		rc = IMS_OK; /* the last page was the end */
 	}
@@ -524,6 +621,7 @@ render:
 	list = NULL;
 	rc = IMS_OK;
 out:
+	json_decref(owned);
 	json_decref(list);
 	free(uidset);
 	free(hits);
@@ -749,23 +847,50 @@ ims_status ims_mbox_empty_trash(struct ims_dove *d, const char *user, char *err,
 ims_status ims_mbox_save(struct ims_dove *d, const char *user, const char *folder, const char *raw,
                          size_t len, const char *message_id, char *err, size_t errlen)
 {
+	return ims_mbox_save_as(d, user, folder, raw, len, message_id, false, NULL, err, errlen);
+}
+
+ims_status ims_mbox_save_as(struct ims_dove *d, const char *user, const char *folder,
+                            const char *raw, size_t len, const char *message_id, bool draft,
+                            char id[IMS_MBOX_ID_MAX], char *err, size_t errlen)
+{
 	struct ims_dove_batch *b = ims_dove_batch_new(user);
 	json_t *rows;
 	size_t n = 1;
 	ims_status rc = IMS_ENOMEM;
 
+	if (id)
+		id[0] = '\0';
 	if (!b)
 		return rc;
 	ims_dove_add(b, "save", json_pack("{s:s, s:s%}", "mailbox", folder, "file", raw, len));
 	if (message_id && *message_id) {
-		ims_dove_add(b, "flagsAdd",
-		             json_pack("{s:[s], s:[s, s, s, s, s]}", "flag", "\\Seen", "query",
-		                       "mailbox", folder, "HEADER", "Message-ID", message_id));
+		ims_dove_add(
+		    b, "flagsAdd",
+		    draft
+		        ? json_pack("{s:[s, s], s:[s, s, s, s, s]}", "flag", "\\Seen", "\\Draft",
+		                    "query", "mailbox", folder, "HEADER", "Message-ID", message_id)
+		        : json_pack("{s:[s], s:[s, s, s, s, s]}", "flag", "\\Seen", "query",
+		                    "mailbox", folder, "HEADER", "Message-ID", message_id));
 		n++;
+		if (id) {
+			ims_dove_add(b, "fetch",
+			             json_pack("{s:[s, s], s:[s, s, s, s, s]}", "field",
+			                       "mailbox-guid", "uid", "query", "mailbox", folder,
+			                       "HEADER", "Message-ID", message_id));
+			n++;
+		}
 	}
 	rc = run_one(d, b, 0, &rows, err, errlen);
 	if (rc == IMS_OK && n > 1)
 		rc = rest_ok(b, n, err, errlen);
+	if (rc == IMS_OK && id && n == 3 && ims_dove_result(b, 2, &rows) == IMS_OK &&
+	    json_array_size(rows) > 0) {
+		json_t *row = json_array_get(rows, json_array_size(rows) - 1); /* the newest */
+
+		snprintf(id, IMS_MBOX_ID_MAX, "%.32s-%s", field(row, "mailbox-guid"),
+		         field(row, "uid"));
+	}
 	ims_dove_batch_free(b);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "dovecot.h"
+#include "imap.h"
 #include "status.h"
 
 #define IMS_MBOX_ID_MAX     48
@@ -45,12 +46,15 @@ ims_status ims_mbox_folders(struct ims_dove *d, const char *user, json_t **out, 
  * or a previous page's next cursor; query (NULL or "") searches sender,
  * subject and body through Dovecot.  *items gets an array of
  * {"id", "folder", "from", "to", "subject", "date", "received" (ms),
- * "size", "seen", "flagged", "answered", "scan_id" (or null)}; next gets
+ * "size", "seen", "flagged", "answered", "scan_id" (or null), "snippet",
+ * "attachment" (multipart/mixed), "draft"}; next gets
  * the cursor of the following page or "" at the end.  IMS_EINVAL: a bad
- * cursor; IMS_ENOTFOUND: no such folder. */
-ims_status ims_mbox_list(struct ims_dove *d, const char *user, const char *folder,
-                         const char *cursor, const char *query, size_t limit, json_t **items,
-                         char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
+ * cursor; IMS_ENOTFOUND: no such folder.  With im (NULL: none) a page
+ * without a search is read over a pooled IMAP connection (imap.h), and
+ * through doveadm when the pool is busy or IMAP fails. */
+ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const char *folder, const char *cursor, const char *query, size_t limit,
+                         json_t **items, char next[IMS_MBOX_CURSOR_MAX], char *err, size_t errlen);
 
 /* The message: *out gets {"folder", "flags" (array), "received" (ms),
  * "scan_id" (or null), "text" (the message; bytes that were not UTF-8
@@ -86,6 +90,12 @@ ims_status ims_mbox_empty_trash(struct ims_dove *d, const char *user, char *err,
  * Message-ID header's value) is given.  For the Sent copy of web mail. */
 ims_status ims_mbox_save(struct ims_dove *d, const char *user, const char *folder, const char *raw,
                          size_t len, const char *message_id, char *err, size_t errlen);
+
+/* The same; draft adds \Draft to \Seen, and id (when not NULL) gets the
+ * saved message's id ("" when it cannot be found again). */
+ims_status ims_mbox_save_as(struct ims_dove *d, const char *user, const char *folder,
+                            const char *raw, size_t len, const char *message_id, bool draft,
+                            char id[IMS_MBOX_ID_MAX], char *err, size_t errlen);
 
 /* The Message-ID and References of a message (for a reply): *msgid and
  * *refs are the caller's (free()), NULL when the header is absent. */

@@ -10,17 +10,30 @@
 
 static json_t *utf8_json(const char *s, gssize len);
 
+/* What 8-bit text without a charset (or not in the one it declares) is
+ * read as: UTF-8 when it is valid UTF-8, else Windows-1252 (a superset of
+ * ISO-8859-1's printable range, what such mail nearly always is).  GMime
+ * picks, per text, the one of these that converts with the fewest errors
+ * (g_mime_utils_decode_8bit); headers get the same through the parser. */
+static const char *const fallback_charsets[] = {"utf-8", "windows-1252", NULL};
+
 struct walk {
+	GMimeParserOptions *opts;
 	GString *text;
 	GString *html;
 	json_t *attachments;
 	int parts;
 	int truncated;
+	long want;         /* ims_mailview_attachment: the index wanted, else -1 */
+	GByteArray *found; /* its content */
 };
 
 /* Decoded, UTF-8 content of a part, at most max bytes (plus one, so the
- * caller can tell it was cut).  The caller frees it (g_byte_array_free). */
-static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8)
+ * caller can tell it was cut): converted from its declared charset by
+ * GMime's charset filter; text that is still not UTF-8 (no charset, a
+ * wrong one, or one iconv does not know) by GMime's 8-bit decoder with opts'
+ * fallback charsets.  The caller frees it (g_byte_array_free). */
+static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8, GMimeParserOptions *opts)
 {
 	GMimeDataWrapper *dw = g_mime_part_get_content(part);
 	GMimeStream *mem, *filtered;
@@ -46,6 +59,15 @@ static GByteArray *part_bytes(GMimePart *part, size_t max, int to_utf8)
 	g_mime_stream_flush(filtered);
 	g_object_unref(filtered);
 	g_object_unref(mem);
+	if (to_utf8 && !g_utf8_validate((const char *)bytes->data, (gssize)bytes->len, NULL)) {
+		char *u = g_mime_utils_decode_8bit(opts, (const char *)bytes->data, bytes->len);
+
+		if (u) {
+			g_byte_array_set_size(bytes, 0);
+			g_byte_array_append(bytes, (const guint8 *)u, (guint)strlen(u));
+			g_free(u);
+		}
+	}
 	if (bytes->len > max + 1)
 		g_byte_array_set_size(bytes, (guint)(max + 1));
 	return bytes;
@@ -86,8 +108,12 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		const char *fn = g_mime_part_get_filename(part);
 		int is_att = (disp && g_ascii_strcasecmp(disp, "attachment") == 0) || fn;
 
+		if (!is_att && w->want >= 0 &&
+		    (g_mime_content_type_is_type(ct, "text", "plain") ||
+		     g_mime_content_type_is_type(ct, "text", "html")))
+			goto out; /* only the attachments are wanted */
 		if (!is_att && g_mime_content_type_is_type(ct, "text", "plain")) {
-			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX, 1);
+			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX, 1, w->opts);
 
 			if (w->text->len)
 				g_string_append(w->text, "\n");
@@ -96,7 +122,7 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 			goto out;
 		}
 		if (!is_att && g_mime_content_type_is_type(ct, "text", "html")) {
-			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX * 4, 1);
+			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX * 4, 1, w->opts);
 			char *clean = NULL;
 			size_t clen = 0;
 
@@ -109,14 +135,20 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 			goto out;
 		}
 		{
-			GByteArray *b = part_bytes(part, (size_t)64 * 1024 * 1024, 0);
+			GByteArray *b = part_bytes(part, (size_t)64 * 1024 * 1024, 0, w->opts);
 
 			json_array_append_new(w->attachments,
 			                      json_pack("{s:o, s:o, s:I}", "filename",
 			                                utf8_json(fn, -1), "content_type",
 			                                utf8_json(type, -1), "size",
 			                                (json_int_t)b->len));
-			g_byte_array_free(b, TRUE);
+			if (w->want >= 0 && !w->found &&
+			    json_array_size(w->attachments) == (size_t)w->want + 1) {
+				w->found = b;
+				b = NULL;
+			}
+			if (b)
+				g_byte_array_free(b, TRUE);
 		}
 		goto out;
 	}
@@ -171,15 +203,22 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 	ims_status rc = IMS_EFORMAT;
 
 	*out = NULL;
-	msg = ims_mime_parse(raw, len, NULL, &limited);
+	w.want = -1;
+	w.opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
+	msg = ims_mime_parse(raw, len, w.opts, &limited);
 	if (!msg) {
 		/* not a message at all: show the bytes as text */
 		size_t n = len > IMS_MAILVIEW_BODY_MAX ? IMS_MAILVIEW_BODY_MAX : len;
+		char *u = g_utf8_validate(raw, (gssize)n, NULL)
+		              ? NULL
+		              : g_mime_utils_decode_8bit(w.opts, raw, n);
 
 		j = json_pack("{s:[], s:n, s:n, s:n, s:n, s:n, s:n, s:o, s:n, s:[], s:b, s:b}",
 		              "headers", "from", "to", "cc", "subject", "message_id", "date",
-		              "text", utf8_json(raw, (gssize)n), "html", "attachments", "truncated",
-		              n < len, "unparsed", 1);
+		              "text", u ? utf8_json(u, -1) : utf8_json(raw, (gssize)n), "html",
+		              "attachments", "truncated", n < len, "unparsed", 1);
+		g_free(u);
 		rc = j ? IMS_OK : IMS_ENOMEM;
 		*out = j;
 		j = NULL;
@@ -202,7 +241,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 			w.truncated = 1;
 			break;
 		}
-		v = g_mime_utils_header_decode_text(NULL, g_mime_header_get_value(h));
+		v = g_mime_utils_header_decode_text(w.opts, g_mime_header_get_value(h));
 		json_array_append_new(headers, json_pack("{s:o, s:o}", "name",
 		                                         str_or_null(g_mime_header_get_name(h)),
 		                                         "value", str_or_null(v)));
@@ -246,5 +285,47 @@ out:
 		g_string_free(w.html, TRUE);
 	if (msg)
 		g_object_unref(msg);
+	g_mime_parser_options_free(w.opts);
+	return rc;
+}
+
+ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, char **data,
+                                   size_t *dlen)
+{
+	struct walk w = {0};
+	bool limited = false;
+	GMimeMessage *msg;
+	ims_status rc = IMS_ENOTFOUND;
+
+	*data = NULL;
+	*dlen = 0;
+	if (index >= IMS_MAILVIEW_PARTS_MAX)
+		return rc;
+	w.opts = g_mime_parser_options_new();
+	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
+	if (!(msg = ims_mime_parse(raw, len, w.opts, &limited))) {
+		g_mime_parser_options_free(w.opts);
+		return rc;
+	}
+	w.want = (long)index;
+	w.attachments = json_array();
+	if (!w.attachments) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	g_mime_message_foreach(msg, on_part, &w);
+	if (w.found) {
+		rc = IMS_ENOMEM;
+		if ((*data = malloc(w.found->len ? w.found->len : 1))) {
+			memcpy(*data, w.found->data, w.found->len);
+			*dlen = w.found->len;
+			rc = IMS_OK;
+		}
+		g_byte_array_free(w.found, TRUE);
+	}
+out:
+	json_decref(w.attachments);
+	g_object_unref(msg);
+	g_mime_parser_options_free(w.opts);
 	return rc;
 }

@@ -9,8 +9,11 @@
  * Bytes that GMime cannot read as a message at all come back as "text"
  * with "unparsed": true.
  *
- * Bodies are converted to UTF-8 from their declared charset; each of text
- * and html is capped at IMS_MAILVIEW_BODY_MAX bytes ("truncated": true). */
+ * Bodies are converted to UTF-8 from their declared charset; 8-bit text
+ * with no charset (or a wrong or unknown one) is read as UTF-8 when it is,
+ * else as Windows-1252 (GMime's fallback charsets, also for raw 8-bit
+ * header text).  Each of text and html is capped at IMS_MAILVIEW_BODY_MAX
+ * bytes ("truncated": true). */
 #ifndef IMS_WEB_MAILVIEW_H
 #define IMS_WEB_MAILVIEW_H
 
@@ -27,5 +30,11 @@
 /* Parses len bytes of raw message.  *out is the caller's (json_decref).
  */
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out);
+
+/* The decoded content of attachment number index (as listed in
+ * "attachments") of a raw message: *data (the caller's, free()) and *dlen.
+ * IMS_ENOTFOUND when there is no such attachment or it is a message part. */
+ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, char **data,
+                                   size_t *dlen);
 
 #endif

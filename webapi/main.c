@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "router.h"
 #include "secretfile.h"
 #include "server.h"
+#include "store.h"
 
 #define DRAIN_MS          10000
 #define PASSWORD_MAX      1024
@@ -140,9 +142,21 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ims-webapi: %s\n", err);
 		goto out;
 	}
+	if (app.dove &&
+	    ims_imap_open(conf, app.submission_password, &app.imap, err, sizeof err) != IMS_OK) {
+		ims_log_err(NULL, "event=config_error error=\"%s\"", err);
+		fprintf(stderr, "ims-webapi: %s\n", err);
+		goto out;
+	}
 	if (!app.dove)
 		ims_log_warn(NULL, "event=no_mailbox note=\"no [dovecot] api_key_file: the "
 		                   "mailbox routes answer 503\"");
+	/* Redis: one pooled store every thread shares; it connects lazily,
+	 * so a Redis that is down now only makes requests answer 503 */
+	if (ims_store_open(conf, &app.store) != IMS_OK) {
+		fprintf(stderr, "ims-webapi: cannot set up the Redis store ([redis])\n");
+		goto out;
+	}
 	if (ims_metrics_new(ims_nroutes, ims_route_names, &app.metrics) != IMS_OK)
 		goto out;
 	/* The scan engine of POST /scan-email: the milter's own code.  Without
@@ -179,8 +193,14 @@ int main(int argc, char **argv)
 	               ims_server_port(srv), conf->webapi_threads);
 	ims_notify_ready();
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		/* every few seconds: close the IMAP connections left idle */
+		struct timespec tick = {.tv_sec = 5};
+
+		sig = sigtimedwait(&set, NULL, &tick);
+		if (sig < 0) {
+			ims_imap_sweep(app.imap);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			ims_log_notice(NULL, "event=sighup note=\"restart to reload the config\"");
 			continue;
@@ -201,7 +221,9 @@ out:
 		sodium_memzero(app.metrics_token, strlen(app.metrics_token));
 		free(app.metrics_token);
 	}
+	ims_imap_free(app.imap);
 	ims_dove_free(app.dove);
+	ims_store_free(app.store);
 	if (app.submission_password) {
 		sodium_memzero(app.submission_password, strlen(app.submission_password));
 		free(app.submission_password);

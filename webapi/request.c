@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +12,9 @@
 
 #include "events.h"
 #include "log.h"
-#include "rconn.h"
-#include "replyarena.h"
+#include "ratelimit.h"
 #include "request.h"
+#include "store.h"
 
 uint64_t ims_req_now_ns(void)
 {
@@ -66,6 +64,10 @@ void ims_req_json(struct ims_req *r, int status, json_t *j)
 	set_body(r, status, "application/json", s, strlen(s));
 }
 
+/* Retry-After of a 503 (seconds): about a Redis Cluster failover
+ * (cluster-node-timeout and the election) */
+#define IMS_REQ_RETRY_AFTER_S 2
+
 void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
 {
 	char msg[512];
@@ -76,6 +78,10 @@ void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* unavailable is temporary (Redis, Dovecot, a failover): say when to
+	 * try again, as a 429 does */
+	if (status == 503 && r->retry_after <= 0)
+		r->retry_after = IMS_REQ_RETRY_AFTER_S;
 	j = json_pack("{s:s, s:s}", "error", msg, "request_id", r->id);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -87,126 +93,37 @@ void ims_req_error(struct ims_req *r, int status, const char *fmt, ...)
 	set_body(r, status, "application/json", s, s ? strlen(s) : 0);
 }
 
-/* One Redis connection per worker thread, closed when the thread ends. */
-static pthread_key_t redis_key;
-static pthread_once_t redis_once = PTHREAD_ONCE_INIT;
-
-static void redis_close(void *p)
+struct ims_store *ims_req_store(struct ims_req *r)
 {
-	if (p)
-		redisFree(p);
+	return r->app->store;
 }
 
-static void redis_key_init(void)
+void ims_req_store_failed(struct ims_req *r, ims_status st)
 {
-	pthread_key_create(&redis_key, redis_close);
-}
-
-redisContext *ims_req_redis(struct ims_req *r)
-{
-	redisContext *c;
-	char err[256];
-
-	pthread_once(&redis_once, redis_key_init);
-	c = pthread_getspecific(redis_key);
-	if (c && !r->redis_checked) {
-		/* An idle connection has nothing to read; if it has, Redis closed
-		 * it (restart, timeout): open a new one instead of failing. */
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-
-		r->redis_checked = true;
-		if (c->err || poll(&p, 1, 0) != 0) {
-			redisFree(c);
-			pthread_setspecific(redis_key, NULL);
-			c = NULL;
-		}
-	}
-	if (c)
-		return c;
-	if (ims_rconn_open(r->app->conf, &c, err, sizeof err) != IMS_OK) {
-		ims_log_err(r->id, "event=redis_down error=\"%s\"", err);
+	ims_log_err(r->id, "event=redis_error error=\"%s\"", ims_strstatus(st));
+	if (st == IMS_ETEMP || st == IMS_EPERM)
 		ims_req_error(r, 503, "the store is unavailable");
-		return NULL;
-	}
-	/* keep the read buffer of a list page's replies between requests
-	 * (hiredis frees one above 16 KB each time it drains) */
-	if (c->reader)
-		c->reader->maxbuf = 1 << 20;
-	pthread_setspecific(redis_key, c);
-	return c;
+	else
+		ims_req_error(r, 500, "store error: %s", ims_strstatus(st));
 }
 
-redisContext *ims_req_redis_peek(void)
+int ims_req_ratelimit(struct ims_req *r, const char *kind, const char *key, int limit,
+                      int *retry_after)
 {
-	pthread_once(&redis_once, redis_key_init);
-	return pthread_getspecific(redis_key);
+	bool over;
+	ims_status rc = ims_ratelimit_count(r->app->store, kind, key, limit, IMS_RATELIMIT_WINDOW_S,
+	                                    &over, retry_after);
+
+	if (rc != IMS_OK) {
+		ims_req_store_failed(r, rc);
+		return -1;
+	}
+	return over;
 }
 
-void ims_req_redis_failed(struct ims_req *r)
+void ims_req_ratelimit_refund(struct ims_req *r, const char *kind, const char *key)
 {
-	redisContext *c;
-
-	pthread_once(&redis_once, redis_key_init);
-	c = pthread_getspecific(redis_key);
-	if (c) {
-		ims_log_err(r->id, "event=redis_error error=\"%s\"", c->err ? c->errstr : "reply");
-		redisFree(c);
-		pthread_setspecific(redis_key, NULL);
-	}
-	ims_req_error(r, 503, "the store is unavailable");
-}
-
-redisReply *ims_req_cmd(struct ims_req *r, const char *fmt, ...)
-{
-	redisContext *c = ims_req_redis(r);
-	redisReply *rep;
-	va_list ap;
-
-	if (!c)
-		return NULL;
-	va_start(ap, fmt);
-	rep = redisvCommand(c, fmt, ap);
-	va_end(ap);
-	if (!rep)
-		ims_req_redis_failed(r);
-	return rep;
-}
-
-ims_status ims_req_pipeline(struct ims_req *r, redisReply **out, size_t n)
-{
-	redisContext *c = ims_req_redis(r);
-
-	if (c && ims_replyarena_active(c)) {
-		/* arena replies are never freed one by one */
-		for (size_t i = 0; i < n; i++)
-			out[i] = NULL;
-		for (size_t i = 0; i < n; i++) {
-			void *rep = NULL;
-
-			if (redisGetReply(c, &rep) != REDIS_OK || !rep) {
-				for (size_t j = 0; j < i; j++)
-					out[j] = NULL;
-				ims_req_redis_failed(r);
-				return IMS_ETEMP;
-			}
-			out[i] = rep;
-		}
-		return IMS_OK;
-	}
-	if (!c || ims_rconn_read(c, out, n) != IMS_OK) {
-		ims_req_redis_failed(r);
-		return IMS_ETEMP;
-	}
-	return IMS_OK;
-}
-
-void ims_req_free_replies(redisReply **rs, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (rs[i])
-			freeReplyObject(rs[i]);
-		rs[i] = NULL;
-	}
+	(void)ims_ratelimit_give_back(r->app->store, kind, key);
 }
 
 json_t *ims_req_body_json(struct ims_req *r)
@@ -263,10 +180,8 @@ ims_status ims_req_audit(struct ims_req *r, const char *op, const char *target, 
 	const char *kv[2 * IMS_EVENTS_MAX_FIELDS];
 	size_t n = 0;
 	va_list ap;
-	redisContext *c = ims_req_redis(r);
+	ims_status rc;
 
-	if (!c)
-		return IMS_ETEMP;
 	kv[n++] = "request_id";
 	kv[n++] = r->id;
 	va_start(ap, target);
@@ -278,8 +193,9 @@ ims_status ims_req_audit(struct ims_req *r, const char *op, const char *target, 
 	}
 	va_end(ap);
 	/* the one writer of admin events (lib/events.c) */
-	if (ims_events_audit(c, r->who.sub, op, target ? target : "", kv, n / 2, NULL) != IMS_OK) {
-		ims_req_redis_failed(r);
+	rc = ims_events_audit(r->app->store, r->who.sub, op, target ? target : "", kv, n / 2, NULL);
+	if (rc != IMS_OK) {
+		ims_req_store_failed(r, rc);
 		return IMS_ETEMP;
 	}
 	return IMS_OK;

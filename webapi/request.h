@@ -11,12 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <hiredis/hiredis.h>
 #include <jansson.h>
 
 #include "app.h"
 #include "auth_token.h"
 #include "reqid.h"
+#include "status.h"
 
 struct MHD_Connection;
 
@@ -39,7 +39,6 @@ struct ims_req {
 
 	char params[IMS_REQ_MAX_PARAMS][IMS_REQ_PARAM_MAX]; /* {id} path segments */
 
-	bool redis_checked; /* the thread's connection was checked for this request */
 	bool authed;
 	struct ims_token_claims who; /* role as stored in Redis, not as in the token */
 
@@ -75,25 +74,25 @@ void ims_req_take(struct ims_req *r, int status, const char *ctype, char *buf, s
 /* Sets an empty response (204 and the like). */
 void ims_req_empty(struct ims_req *r, int status);
 
-/* The Redis connection of this thread, connected on first use; NULL (and
- * a 503 set on r) when Redis is unreachable. */
-redisContext *ims_req_redis(struct ims_req *r);
+/* The Redis store every thread shares (lib/store.h): what the lib/ domain
+ * modules take. */
+struct ims_store *ims_req_store(struct ims_req *r);
 
-/* The thread's connection as it is now (NULL when closed); never connects. */
-redisContext *ims_req_redis_peek(void);
+/* Sets the response for a store call that failed with st and logs it:
+ * 503 "the store is unavailable" when Redis is unreachable or refused us
+ * (IMS_ETEMP, IMS_EPERM), 500 otherwise. */
+void ims_req_store_failed(struct ims_req *r, ims_status st);
 
-/* Marks the thread's connection broken after a NULL reply: it is closed,
- * the next ims_req_redis reconnects, and a 503 is set on r. */
-void ims_req_redis_failed(struct ims_req *r);
+/* Rate limits of the web API (lib/ratelimit.h): counts one event for
+ * KIND:KEY and returns 1 when it is over limit in this window
+ * (*retry_after then holds the seconds until the window resets), 0 when
+ * it is within; -1 with a 503 set on r when Redis failed. */
+int ims_req_ratelimit(struct ims_req *r, const char *kind, const char *key, int limit,
+                      int *retry_after);
 
-/* Runs one command (printf-style, hiredis) and returns its reply (the
- * caller's); on connection failure NULL, with a 503 set on r. */
-redisReply *ims_req_cmd(struct ims_req *r, const char *fmt, ...);
-
-/* Reads the replies of n commands appended with redisAppendCommand on
- * ims_req_redis(r).  IMS_ETEMP (and a 503 set) when the connection broke. */
-ims_status ims_req_pipeline(struct ims_req *r, redisReply **out, size_t n);
-void ims_req_free_replies(redisReply **rs, size_t n);
+/* Gives back one event ims_req_ratelimit counted (a login whose password
+ * was right: only failures use up the budget).  Best effort. */
+void ims_req_ratelimit_refund(struct ims_req *r, const char *kind, const char *key);
 
 /* The body as a JSON object; NULL and a 400 set when it is not one. The
  * caller owns the result. */

@@ -22,6 +22,7 @@
 	X("GET", "/emails/inbox", IMS_USER, "emails_inbox", ims_route_inbox)                       \
 	X("GET", "/emails/sent", IMS_USER, "emails_sent", ims_route_sent)                          \
 	X("POST", "/emails/send", IMS_USER, "emails_send", ims_route_email_send)                   \
+	X("POST", "/emails/drafts", IMS_USER, "emails_draft", ims_route_email_draft)               \
 	X("GET", "/emails/quarantine", IMS_USER, "emails_quarantine", ims_route_user_quarantine)   \
 	X("GET", "/emails/quarantine/{}", IMS_USER, "email_quarantine_get",                        \
 	  ims_route_user_quarantine_get)                                                           \
@@ -30,6 +31,8 @@
 	X("GET", "/emails/{}", IMS_USER, "email_get", ims_route_email_get)                         \
 	X("DELETE", "/emails/{}", IMS_USER, "email_delete", ims_route_email_delete)                \
 	X("GET", "/emails/{}/raw", IMS_USER, "email_raw", ims_route_email_raw)                     \
+	X("GET", "/emails/{}/attachments/{}", IMS_USER, "email_attachment",                        \
+	  ims_route_email_attachment)                                                              \
 	X("POST", "/emails/{}/report", IMS_USER, "email_report", ims_route_email_report)           \
 	X("POST", "/emails/{}/flags", IMS_USER, "email_flags", ims_route_email_flags)              \
 	X("POST", "/emails/{}/move", IMS_USER, "email_move", ims_route_email_move)                 \

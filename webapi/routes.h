@@ -29,6 +29,8 @@ void ims_route_email_delete(struct ims_req *r);
 void ims_route_email_report(struct ims_req *r);
 void ims_route_email_flags(struct ims_req *r);
 void ims_route_email_move(struct ims_req *r);
+void ims_route_email_draft(struct ims_req *r);
+void ims_route_email_attachment(struct ims_req *r);
 void ims_route_email_send(struct ims_req *r);
 void ims_route_scan_email(struct ims_req *r);
 void ims_route_user_quarantine(struct ims_req *r);

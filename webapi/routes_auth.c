@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "ratelimit.h"
 #include "routes.h"
 #include "session.h"
 #include "users.h"
@@ -54,7 +53,6 @@ void ims_route_register(struct ims_req *r)
 	char canon[IMS_USERS_ADDR_MAX + 1];
 	json_t *j = NULL;
 	int retry, over;
-	redisContext *rc;
 	ims_status st;
 
 	if (!r->app->conf->webapi_registration) {
@@ -65,7 +63,7 @@ void ims_route_register(struct ims_req *r)
 	if (!j || !credentials(r, j, &addr, &pw))
 		goto out;
 	/* sign-ups per client IP: the login budget, counted apart */
-	over = ims_ratelimit_take(r, "register:ip", r->ip, r->app->conf->webapi_login_rate, &retry);
+	over = ims_req_ratelimit(r, "register:ip", r->ip, r->app->conf->webapi_login_rate, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
@@ -82,8 +80,7 @@ void ims_route_register(struct ims_req *r)
 		ims_req_error(r, 403, "the domain of this address is not served here");
 		goto out;
 	}
-	rc = ims_req_redis(r);
-	if (!rc || ims_users_new(rc, r->app->conf, &u) != IMS_OK)
+	if (ims_users_new(ims_req_store(r), r->app->conf, &u) != IMS_OK)
 		goto out;
 	st = ims_users_create(u, canon, pw, IMS_ROLE_USER);
 	switch (st) {
@@ -96,7 +93,7 @@ void ims_route_register(struct ims_req *r)
 		ims_req_error(r, 400, "the password must be %d to %d bytes", IMS_USERS_PASSWORD_MIN,
 		              IMS_USERS_PASSWORD_MAX);
 		break;
-	default: ims_req_redis_failed(r);
+	default: ims_req_store_failed(r, st);
 	}
 out:
 	ims_users_free(u);
@@ -112,7 +109,6 @@ void ims_route_login(struct ims_req *r)
 	char *refresh = NULL;
 	json_t *j;
 	int limit = r->app->conf->webapi_login_rate, retry = 0, over;
-	redisContext *rc;
 	ims_status st;
 
 	j = ims_req_body_json(r);
@@ -127,9 +123,9 @@ void ims_route_login(struct ims_req *r)
 	}
 	/* counted before the password is checked, so that guesses sent at
 	 * once cannot all pass; a right password gives its attempt back */
-	over = ims_ratelimit_take(r, "login:ip", r->ip, limit, &retry);
+	over = ims_req_ratelimit(r, "login:ip", r->ip, limit, &retry);
 	if (over == 0)
-		over = ims_ratelimit_take(r, "login:addr", canon, limit, &retry);
+		over = ims_req_ratelimit(r, "login:addr", canon, limit, &retry);
 	if (over < 0)
 		goto out;
 	if (over) {
@@ -138,12 +134,11 @@ void ims_route_login(struct ims_req *r)
 		ims_req_error(r, 429, "too many login attempts; retry later");
 		goto out;
 	}
-	rc = ims_req_redis(r);
-	if (!rc || ims_users_new(rc, r->app->conf, &u) != IMS_OK)
+	if (ims_users_new(ims_req_store(r), r->app->conf, &u) != IMS_OK)
 		goto out;
 	st = ims_users_verify(u, canon, pw, &info);
 	if (st == IMS_ETEMP) {
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, st);
 		goto out;
 	}
 	if (st != IMS_OK) {
@@ -151,8 +146,8 @@ void ims_route_login(struct ims_req *r)
 		ims_req_error(r, 401, "wrong address or password");
 		goto out;
 	}
-	ims_ratelimit_refund(r, "login:ip", r->ip);
-	ims_ratelimit_refund(r, "login:addr", canon);
+	ims_req_ratelimit_refund(r, "login:ip", r->ip);
+	ims_req_ratelimit_refund(r, "login:addr", canon);
 	if (ims_session_start(r, info.address, &refresh, fam) != IMS_OK)
 		goto out;
 	ims_log_info(r->id, "event=login user=%s", info.address);
@@ -170,7 +165,6 @@ void ims_route_refresh(struct ims_req *r)
 	struct ims_users *u = NULL;
 	struct ims_user_info info;
 	json_t *j = ims_req_body_json(r);
-	redisContext *rc;
 	ims_status st;
 
 	if (!j)
@@ -186,12 +180,11 @@ void ims_route_refresh(struct ims_req *r)
 		ims_req_error(r, 401, "invalid refresh token");
 		goto out;
 	}
-	rc = ims_req_redis(r);
-	if (!rc || ims_users_new(rc, r->app->conf, &u) != IMS_OK)
+	if (ims_users_new(ims_req_store(r), r->app->conf, &u) != IMS_OK)
 		goto out;
 	st = ims_users_get(u, addr, &info);
 	if (st == IMS_ETEMP) {
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, st);
 		goto out;
 	}
 	if (st != IMS_OK || info.disabled) {

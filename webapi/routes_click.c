@@ -98,7 +98,7 @@ void ims_route_click(struct ims_req *r)
 	struct ims_linktoken tok;
 	struct ims_click_check chk;
 	struct ims_engine *eng = NULL;
-	redisContext *rc;
+	struct ims_store *rc;
 	char err[300], cont[IMS_LINKTOKEN_MAX + 1];
 	const char *verdict;
 	uint64_t now_ms = ims_req_now_ms();
@@ -140,7 +140,7 @@ void ims_route_click(struct ims_req *r)
 		goto out;
 	}
 	eng = ims_engine_acquire();
-	rc = ims_req_redis(r);
+	rc = ims_req_store(r);
 	ims_click_check_url(eng, rc, tok.url, &chk);
 	verdict = ims_click_verdict_name(chk.verdict);
 	if (tok.kind == IMS_LINKTOKEN_CONTINUE && chk.verdict == IMS_CLICK_WARN) {
@@ -159,7 +159,7 @@ void ims_route_click(struct ims_req *r)
 		};
 
 		if (ims_click_record(rc, &ev, c->redis_retention_days) != IMS_OK) {
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 			ims_log_warn(r->id, "event=click_not_recorded scan=%s", tok.scan_id);
 		}
 	}
@@ -211,7 +211,7 @@ void ims_route_admin_clicks(struct ims_req *r)
 {
 	const char *scan = ims_req_query(r, "scan"), *user = ims_req_query(r, "user");
 	int limit = ims_req_limit(r);
-	redisContext *rc;
+	struct ims_store *rc;
 	char **v = NULL;
 	size_t n = 0;
 	json_t *items;
@@ -223,7 +223,7 @@ void ims_route_admin_clicks(struct ims_req *r)
 		ims_req_error(r, 400, "give one of ?scan=ID or ?user=ADDR");
 		return;
 	}
-	if (!(rc = ims_req_redis(r)))
+	if (!(rc = ims_req_store(r)))
 		return;
 	if (user) { /* recipients are kept lower case, as mailbox keys are */
 		char *low = g_ascii_strdown(user, -1);
@@ -238,7 +238,7 @@ void ims_route_admin_clicks(struct ims_req *r)
 		return;
 	}
 	if (st != IMS_OK) {
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, IMS_ETEMP);
 		return;
 	}
 	items = json_array();

@@ -12,6 +12,8 @@
  * a user wrote into their own message cannot show someone else's scan. */
 #include "config.h"
 
+#include <errno.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "mailview.h"
-#include "rkeys.h"
+#include "scanlog.h"
 #include "routes.h"
 
 /* The Dovecot client, or NULL with a 503 set. */
@@ -80,91 +82,70 @@ static int scan_is_users(json_t *scan, const char *user)
 	return 0;
 }
 
-/* One MGET of prefix+scan_id for the items that have a scan id and (with
- * only_unset) no summary yet; sets "verdict", "action", "score" of each
- * whose record is there and is the user's, and with full also
- * "probability", "symbols" and "auth".  0, or -1 with the response set. */
-static int join_pass(struct ims_req *r, json_t *items, const char *prefix, int full, int only_unset)
+/* The records of kind (lib/scanlog.h) of the items that have a scan id
+ * and (with only_unset) no summary yet, in one round trip; sets "verdict",
+ * "action", "score" of each whose record is there and is the user's, and
+ * with full also "probability", "symbols" and "auth".  0, or -1 with the
+ * response set. */
+static int join_pass(struct ims_req *r, json_t *items, enum ims_scanlog_kind kind, int full,
+                     int only_unset)
 {
 	static const char *const brief[] = {"verdict", "action", "score"};
 	static const char *const more[] = {"probability", "symbols", "auth"};
-	size_t n = json_array_size(items), argc = 1, i;
-	const char **argv = calloc(n + 1, sizeof *argv);
-	size_t *lens = calloc(n + 1, sizeof *lens), *slot = calloc(n + 1, sizeof *slot);
-	char **keys = calloc(n + 1, sizeof *keys);
-	redisReply *rep = NULL;
-	redisContext *c;
+	size_t n = json_array_size(items), k = 0, i;
+	const char **ids = calloc(n + 1, sizeof *ids);
+	size_t *slot = calloc(n + 1, sizeof *slot);
+	char **recs = calloc(n + 1, sizeof *recs);
 	json_t *it;
+	ims_status st;
 	int rc = -1;
 
-	if (!argv || !lens || !keys || !slot) {
+	if (!ids || !slot || !recs) {
 		ims_req_error(r, 500, "out of memory");
 		goto out;
 	}
-	argv[0] = "MGET";
-	lens[0] = 4;
 	json_array_foreach(items, i, it)
 	{
 		const char *sid = json_string_value(json_object_get(it, "scan_id"));
-		size_t kl;
 
 		if (!sid || (only_unset && !json_is_null(json_object_get(it, "action"))))
 			continue;
-		kl = strlen(prefix) + strlen(sid) + 1;
-		if (!(keys[argc] = malloc(kl))) {
-			ims_req_error(r, 500, "out of memory");
-			goto out;
-		}
-		snprintf(keys[argc], kl, "%s%s", prefix, sid);
-		argv[argc] = keys[argc];
-		lens[argc] = kl - 1;
-		slot[argc] = i;
-		argc++;
+		ids[k] = sid;
+		slot[k] = i;
+		k++;
 	}
-	if (argc == 1) {
-		rc = 0;
+	if ((st = ims_scanlog_get_many(ims_req_store(r), kind, ids, k, recs)) != IMS_OK) {
+		ims_req_store_failed(r, st);
 		goto out;
 	}
-	if (!(c = ims_req_redis(r)))
-		goto out;
-	rep = redisCommandArgv(c, (int)argc, argv, lens);
-	if (!rep) {
-		ims_req_redis_failed(r);
-		goto out;
-	}
-	for (size_t k = 1; rep->type == REDIS_REPLY_ARRAY && k < argc && k - 1 < rep->elements;
-	     k++) {
-		redisReply *v = rep->element[k - 1];
+	for (size_t x = 0; x < k; x++) {
 		json_t *scan;
 
-		if (v->type != REDIS_REPLY_STRING)
+		if (!recs[x])
 			continue;
-		scan = json_loadb(v->str, v->len, 0, NULL);
-		it = json_array_get(items, slot[k]);
+		scan = json_loads(recs[x], 0, NULL);
+		it = json_array_get(items, slot[x]);
 		if (scan && scan_is_users(scan, r->who.sub)) {
 			for (size_t f = 0; f < 3; f++) {
-				json_t *x = json_object_get(scan, brief[f]);
+				json_t *v = json_object_get(scan, brief[f]);
 
-				if (x)
-					json_object_set(it, brief[f], x);
+				if (v)
+					json_object_set(it, brief[f], v);
 			}
 			for (size_t f = 0; full && f < 3; f++) {
-				json_t *x = json_object_get(scan, more[f]);
+				json_t *v = json_object_get(scan, more[f]);
 
-				json_object_set(it, more[f], x ? x : json_null());
+				json_object_set(it, more[f], v ? v : json_null());
 			}
 		}
 		json_decref(scan);
 	}
 	rc = 0;
 out:
-	if (rep)
-		freeReplyObject(rep);
-	for (size_t k = 0; keys && k < argc; k++)
-		free(keys[k]);
-	free(keys);
-	free(argv);
-	free(lens);
+	for (size_t x = 0; recs && x < k; x++)
+		free(recs[x]);
+	free(recs);
+	free(ids);
 	free(slot);
 	return rc;
 }
@@ -185,10 +166,10 @@ static int join_scans(struct ims_req *r, json_t *items, int full)
 		json_object_set_new(it, "score", json_null());
 	}
 	if (full)
-		return join_pass(r, items, IMS_KEY_SCAN_PREFIX, 1, 0);
-	if (join_pass(r, items, IMS_KEY_BRIEF_PREFIX, 0, 0) != 0)
+		return join_pass(r, items, IMS_SCANLOG_LOG, 1, 0);
+	if (join_pass(r, items, IMS_SCANLOG_BRIEF, 0, 0) != 0)
 		return -1;
-	return join_pass(r, items, IMS_KEY_SCAN_PREFIX, 0, 1);
+	return join_pass(r, items, IMS_SCANLOG_LOG, 0, 1);
 }
 
 static void list(struct ims_req *r, const char *folder)
@@ -216,8 +197,8 @@ static void list(struct ims_req *r, const char *folder)
 	}
 	if (!(d = dove(r)))
 		return;
-	rc = ims_mbox_list(d, r->who.sub, folder, cursor, q, (size_t)limit, &items, next, err,
-	                   sizeof err);
+	rc = ims_mbox_list(d, r->app->imap, r->who.sub, folder, cursor, q, (size_t)limit, &items,
+	                   next, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "folder");
 		return;
@@ -336,6 +317,49 @@ void ims_route_email_raw(struct ims_req *r)
 	json_decref(m);
 }
 
+/* GET /emails/{id}/attachments/{n}: the n-th attachment of
+ * GET /emails/{id}'s list, decoded, always as application/octet-stream and
+ * Content-Disposition: attachment (never rendered in the UI's origin). */
+void ims_route_email_attachment(struct ims_req *r)
+{
+	struct ims_dove *d;
+	struct ims_msgref ref;
+	json_t *m = NULL;
+	char err[256], *end, *data = NULL;
+	const char *text;
+	unsigned long n;
+	size_t len = 0;
+	ims_status rc;
+
+	errno = 0;
+	n = strtoul(r->params[1], &end, 10);
+	if (!msg_ref(r, &ref))
+		return;
+	if (*end || errno || r->params[1][0] < '0' || r->params[1][0] > '9') {
+		ims_req_error(r, 404, "no such attachment");
+		return;
+	}
+	if (!(d = dove(r)))
+		return;
+	rc = ims_mbox_fetch(d, r->who.sub, &ref, false, &m, err, sizeof err);
+	if (rc != IMS_OK) {
+		mail_failed(r, rc, err, "message");
+		return;
+	}
+	text = json_string_value(json_object_get(m, "text"));
+	rc = ims_mailview_attachment(
+	    text ? text : "", json_string_length(json_object_get(m, "text")), n, &data, &len);
+	if (rc == IMS_OK) {
+		r->disposition = "attachment";
+		ims_req_take(r, 200, "application/octet-stream", data, len);
+	} else if (rc == IMS_ENOTFOUND) {
+		ims_req_error(r, 404, "no such attachment");
+	} else {
+		ims_req_error(r, 500, "out of memory");
+	}
+	json_decref(m);
+}
+
 /* A JSON true/false into 1/0, absent into -1; -2 when it is something else. */
 static int tristate(json_t *j, const char *name)
 {
@@ -383,7 +407,7 @@ static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, cons
 	struct ims_feedback_msg fb = {0};
 	enum ims_feedback_outcome outcome;
 	json_t *m = NULL, *t;
-	redisContext *c;
+	struct ims_store *c;
 	char err[256], entry[32] = "";
 	ims_status rc;
 	int ret = -1;
@@ -402,14 +426,14 @@ static int record_feedback(struct ims_req *r, const struct ims_msgref *ref, cons
 		ims_req_error(r, rc == IMS_ENOMEM ? 500 : 400, "the message cannot be read");
 		goto out;
 	}
-	if (!(c = ims_req_redis(r)))
+	if (!(c = ims_req_store(r)))
 		goto out;
 	rc = ims_feedback_record(c, conf, r->who.sub,
 	                         strcmp(label, "spam") == 0 ? IMS_FEEDBACK_SPAM : IMS_FEEDBACK_HAM,
 	                         &fb, "web", &outcome, entry, err, sizeof err);
 	if (rc == IMS_ETEMP) {
 		ims_log_err(r->id, "event=feedback_failed error=\"%s\"", err);
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, IMS_ETEMP);
 		goto out;
 	}
 	if (rc != IMS_OK) {

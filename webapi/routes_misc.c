@@ -14,37 +14,39 @@
 #include <sodium.h>
 
 #include "engine.h"
-#include "rkeys.h"
 #include "router.h"
 #include "routes.h"
+#include "scanlog.h"
+#include "stats.h"
+#include "store.h"
 
 #define UI_FILE_MAX (4 * 1024 * 1024)
 
 void ims_route_health(struct ims_req *r)
 {
-	redisReply *rep, *last = NULL, *scan = NULL;
 	json_t *j, *sj = NULL, *v;
 	const char *model = NULL, *stale = NULL;
-	size_t i;
+	char *text = NULL;
+	size_t i, len = 0;
+	ims_status st;
 
 	if (r->app->draining) {
 		ims_req_error(r, 503, "shutting down");
 		return;
 	}
-	rep = ims_req_cmd(r, "PING");
-	if (!rep)
+	if ((st = ims_store_ping(ims_req_store(r))) != IMS_OK) {
+		ims_req_store_failed(r, st);
 		return;
-	freeReplyObject(rep);
+	}
 	/* the model the milter used last, from the newest scan log */
-	last = ims_req_cmd(r, "ZREVRANGE " IMS_KEY_SCANS " 0 0");
-	if (!last)
+	st = ims_scanlog_latest(ims_req_store(r), &text, &len);
+	if (st != IMS_OK && st != IMS_ENOTFOUND) {
+		ims_req_store_failed(r, st);
 		return;
-	if (last->type == REDIS_REPLY_ARRAY && last->elements == 1) {
-		scan = ims_req_cmd(r, "GET " IMS_KEY_SCAN_PREFIX "%s", last->element[0]->str);
-		if (!scan)
-			goto out;
-		if (scan->type == REDIS_REPLY_STRING)
-			sj = json_loadb(scan->str, scan->len, 0, NULL);
+	}
+	if (text) {
+		sj = json_loadb(text, len, 0, NULL);
+		free(text);
 		model = json_string_value(json_object_get(sj, "model_version"));
 		json_array_foreach(json_object_get(sj, "symbols"), i, v)
 		{
@@ -73,11 +75,7 @@ void ims_route_health(struct ims_req *r)
 			ims_engine_unref(eng);
 	}
 	ims_req_json(r, 200, j);
-out:
 	json_decref(sj);
-	if (scan)
-		freeReplyObject(scan);
-	freeReplyObject(last);
 }
 
 /* Prometheus label values: keep [A-Za-z0-9_.:-], replace the rest. */
@@ -94,17 +92,6 @@ static void label(char *out, size_t len, const char *s, size_t n)
 		               : '_';
 	}
 	out[o] = '\0';
-}
-
-static void add_field(json_t *sum, const char *k, size_t klen, const char *v)
-{
-	char key[256];
-	json_int_t n = (json_int_t)strtoll(v, NULL, 10);
-	json_t *old;
-
-	snprintf(key, sizeof key, "%.*s", (int)klen, k);
-	old = json_object_get(sum, key);
-	json_object_set_new(sum, key, json_integer(json_integer_value(old) + n));
 }
 
 /* One counter family from the milter's stats hash: every field named
@@ -129,37 +116,13 @@ static void put_scan_family(FILE *f, json_t *scans, const char *prefix, const ch
 	}
 }
 
-/* Scan counters: the running totals the scan store keeps in the same
- * transaction as each scan log (one HGETALL per scrape; they never fall
- * when hourly buckets expire).  A store older than them has none until
- * `ims migrate` (docs/operations.md). */
-static json_t *scan_counters(struct ims_req *r)
-{
-	redisReply *rep;
-	json_t *sum = json_object();
-
-	if (!sum || !ims_req_redis(r))
-		goto fail;
-	rep = ims_req_cmd(r, "HGETALL " IMS_KEY_STATS_TOTAL);
-	if (!rep)
-		goto fail;
-	if (rep->type == REDIS_REPLY_ARRAY)
-		for (size_t i = 0; i + 1 < rep->elements; i += 2)
-			add_field(sum, rep->element[i]->str, rep->element[i]->len,
-			          rep->element[i + 1]->str);
-	freeReplyObject(rep);
-	return sum;
-fail:
-	json_decref(sum);
-	return NULL;
-}
-
 void ims_route_metrics(struct ims_req *r)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 	json_t *scans;
+	ims_status st;
 
 	if (r->app->metrics_token) {
 		/* [webapi] metrics_token_file: a bearer token, compared in
@@ -173,9 +136,14 @@ void ims_route_metrics(struct ims_req *r)
 			return;
 		}
 	}
-	scans = scan_counters(r);
-	if (!scans)
-		return; /* 503 set */
+	/* the running totals the scan store keeps in the same transaction as
+	 * each scan log (one HGETALL per scrape; they never fall when hourly
+	 * buckets expire; a store older than them has none until `ims
+	 * migrate`, docs/operations.md) */
+	if ((st = ims_stats_totals(ims_req_store(r), &scans)) != IMS_OK) {
+		ims_req_store_failed(r, st);
+		return;
+	}
 	f = open_memstream(&buf, &len);
 	if (!f) {
 		json_decref(scans);

@@ -27,7 +27,7 @@ static void fail(struct ims_req *r, ims_status st)
 	if (r->responded)
 		return;
 	if (st == IMS_ETEMP)
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, IMS_ETEMP);
 	else if (st == IMS_ENOTFOUND)
 		ims_req_error(r, 404, "no such held message");
 	else
@@ -101,20 +101,23 @@ static void list(struct ims_req *r, const char *key, const char *for_user)
 	int limit = ims_req_limit(r);
 	char next[IMS_CURSOR_MAX];
 	json_t *items = NULL;
-	redisContext *rc;
+	struct ims_store *rc;
 	ims_status st;
 
 	if (limit < 0)
 		return;
-	if (ims_page_read(r, key, ims_req_query(r, "cursor"), LLONG_MIN, LLONG_MAX, (size_t)limit,
-	                  &p) != IMS_OK)
+	if ((st = ims_page_read(ims_req_store(r), key, ims_req_query(r, "cursor"), LLONG_MIN,
+	                        LLONG_MAX, (size_t)limit, &p)) != IMS_OK) {
+		ims_page_free(&p);
+		ims_page_failed(r, st);
 		return;
+	}
 	ms = calloc(p.n + 1, sizeof *ms);
 	ids = calloc(p.n + 1, sizeof *ids);
 	items = json_array();
 	if (!ms || !ids || !items)
 		goto out;
-	if (!(rc = ims_req_redis(r)))
+	if (!(rc = ims_req_store(r)))
 		goto out;
 	for (size_t i = 0; i < p.n; i++)
 		ids[i] = p.ids[i];
@@ -165,7 +168,7 @@ void ims_route_user_quarantine(struct ims_req *r)
 static void preview(struct ims_req *r, const char *for_user)
 {
 	struct ims_quarantine_msg *m = NULL;
-	redisContext *rc = ims_req_redis(r);
+	struct ims_store *rc = ims_req_store(r);
 	json_t *j = NULL, *view = NULL;
 	ims_status st;
 	int k;
@@ -202,7 +205,7 @@ void ims_route_user_quarantine_get(struct ims_req *r)
 
 void ims_route_admin_quarantine_delete(struct ims_req *r)
 {
-	redisContext *rc = ims_req_redis(r);
+	struct ims_store *rc = ims_req_store(r);
 	ims_status st;
 
 	if (!rc)
@@ -231,7 +234,7 @@ static void release(struct ims_req *r, const char *for_user, bool report_ham)
 	char *copy = NULL, err[512] = "", now_s[24], fb[64] = "";
 	size_t copy_len = 0;
 	uint64_t now = ims_req_now_ms();
-	redisContext *rc = ims_req_redis(r);
+	struct ims_store *rc = ims_req_store(r);
 	json_t *delivered = NULL, *failed = NULL;
 	bool all = false;
 	ims_status st;

@@ -14,7 +14,6 @@
 
 #include "engine.h"
 #include "log.h"
-#include "ratelimit.h"
 #include "routes.h"
 #include "scan.h"
 
@@ -41,7 +40,7 @@ void ims_route_scan_email(struct ims_req *r)
 	int retry = 0, over;
 
 	over =
-	    ims_ratelimit_take(r, "scan:user", r->who.sub, r->app->conf->webapi_scan_rate, &retry);
+	    ims_req_ratelimit(r, "scan:user", r->who.sub, r->app->conf->webapi_scan_rate, &retry);
 	if (over < 0)
 		return;
 	if (over) {

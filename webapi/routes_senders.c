@@ -26,7 +26,7 @@ static void add_item(void *arg, const char *entry, const char *action)
  * (NULL for a user's own list). */
 static void serve(struct ims_req *r, const char *key, const char *audit)
 {
-	redisContext *c = ims_req_redis(r);
+	struct ims_store *c = ims_req_store(r);
 	char entry[IMS_SENDERS_ENTRY_MAX + 1];
 	json_t *j = NULL;
 	ims_status st;
@@ -38,7 +38,7 @@ static void serve(struct ims_req *r, const char *key, const char *audit)
 
 		if (ims_senders_list(c, key, add_item, items) != IMS_OK) {
 			json_decref(items);
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 			return;
 		}
 		ims_req_json(r, 200,
@@ -55,10 +55,10 @@ static void serve(struct ims_req *r, const char *key, const char *audit)
 		if (st == IMS_ENOTFOUND) {
 			ims_req_error(r, 404, "no such entry");
 		} else if (st != IMS_OK) {
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 		} else if (audit && ims_req_audit(r, "senders.delete", audit, "entry", entry,
 		                                  NULL) != IMS_OK) {
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 		} else {
 			ims_req_empty(r, 204);
 		}
@@ -84,11 +84,11 @@ static void serve(struct ims_req *r, const char *key, const char *audit)
 			ims_req_error(r, 409, "the list is full (%d entries)",
 			              r->app->conf->senders_max_entries);
 		} else if (st != IMS_OK) {
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 		} else if (audit && ims_req_audit(r, "senders.put", audit, "entry", entry, "action",
 		                                  ims_sender_action_name((enum ims_sender_action)a),
 		                                  NULL) != IMS_OK) {
-			ims_req_redis_failed(r);
+			ims_req_store_failed(r, IMS_ETEMP);
 		} else {
 			ims_req_json(r, 200,
 			             json_pack("{s:s, s:s}", "entry", entry, "action",

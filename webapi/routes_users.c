@@ -10,6 +10,7 @@
 
 #include "authcache.h"
 #include "routes.h"
+#include "sessions.h"
 #include "users.h"
 
 /* The account named by the path: its canonical address in canon and a
@@ -17,7 +18,6 @@
  * address is no local account. */
 static int account(struct ims_req *r, char *canon, struct ims_users **u, struct ims_user_info *info)
 {
-	redisContext *c;
 	ims_status st;
 
 	*u = NULL;
@@ -26,9 +26,7 @@ static int account(struct ims_req *r, char *canon, struct ims_users **u, struct 
 		ims_req_error(r, 404, "no such account");
 		return 0;
 	}
-	if (!(c = ims_req_redis(r)))
-		return 0;
-	if (ims_users_new(c, r->app->conf, u) != IMS_OK) {
+	if (ims_users_new(ims_req_store(r), r->app->conf, u) != IMS_OK) {
 		ims_req_error(r, 500, "out of memory");
 		return 0;
 	}
@@ -36,7 +34,7 @@ static int account(struct ims_req *r, char *canon, struct ims_users **u, struct 
 	if (st == IMS_ENOTFOUND)
 		ims_req_error(r, 404, "no such account");
 	else if (st != IMS_OK)
-		ims_req_redis_failed(r);
+		ims_req_store_failed(r, st);
 	return st == IMS_OK;
 }
 
@@ -91,8 +89,10 @@ void ims_route_admin_user_patch(struct ims_req *r)
 		goto out;
 	}
 	if (role_j && (enum ims_role)role != info.role) {
-		if (ims_users_set_role(u, canon, (enum ims_role)role) != IMS_OK) {
-			ims_req_redis_failed(r);
+		ims_status st = ims_users_set_role(u, canon, (enum ims_role)role);
+
+		if (st != IMS_OK) {
+			ims_req_store_failed(r, st);
 			goto out;
 		}
 		if (ims_req_audit(r, "user.role", canon, "role", ims_role_name((enum ims_role)role),
@@ -103,9 +103,12 @@ void ims_route_admin_user_patch(struct ims_req *r)
 	if (dis_j && json_is_true(dis_j) != info.disabled) {
 		bool dis = json_is_true(dis_j);
 
-		if (ims_users_set_disabled(u, canon, dis) != IMS_OK ||
-		    (dis && ims_users_end_sessions(u, canon, &ended) != IMS_OK)) {
-			ims_req_redis_failed(r);
+		ims_status st = ims_users_set_disabled(u, canon, dis);
+
+		if (st == IMS_OK && dis)
+			st = ims_sessions_end_all(ims_req_store(r), canon, &ended);
+		if (st != IMS_OK) {
+			ims_req_store_failed(r, st);
 			goto out;
 		}
 		ims_authcache_clear();
@@ -164,8 +167,10 @@ void ims_route_admin_user_password(struct ims_req *r)
 		              IMS_USERS_PASSWORD_MAX);
 		goto out;
 	}
-	if (st != IMS_OK || ims_users_end_sessions(u, canon, &ended) != IMS_OK) {
-		ims_req_redis_failed(r);
+	if (st == IMS_OK)
+		st = ims_sessions_end_all(ims_req_store(r), canon, &ended);
+	if (st != IMS_OK) {
+		ims_req_store_failed(r, st);
 		goto out;
 	}
 	ims_authcache_clear();

@@ -16,7 +16,7 @@
 #include "authcache.h"
 #include "connguard.h"
 #include "log.h"
-#include "rkeys.h"
+#include "sessions.h"
 #include "router.h"
 #include "server.h"
 
@@ -39,9 +39,8 @@ static int authenticate(struct ims_req *r)
 {
 	const char *h = ims_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 	struct ims_token_claims c;
-	redisContext *rc;
-	redisReply *rs[2] = {NULL, NULL};
-	int ok = 0;
+	bool admin;
+	ims_status st;
 
 	if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
 		ims_req_error(r, 401, "a bearer token is required");
@@ -56,32 +55,22 @@ static int authenticate(struct ims_req *r)
 		r->authed = true;
 		return 1;
 	}
-	rc = ims_req_redis(r);
-	if (!rc)
-		return 0;
-	/* The role and the disabled flag come from the registry, not from
-	 * the token, so a change applies at once; the session's refresh
-	 * family must still exist (logout and reuse detection delete it). */
-	redisAppendCommand(rc, "HMGET " IMS_KEY_USER_FMT " role disabled", c.sub);
-	redisAppendCommand(rc, "EXISTS " IMS_KEY_REFRESH_FMT, c.sub, c.fam);
-	if (ims_req_pipeline(r, rs, 2) != IMS_OK)
-		return 0;
-	if (rs[0]->type == REDIS_REPLY_ARRAY && rs[0]->elements == 2 &&
-	    rs[0]->element[0]->type == REDIS_REPLY_STRING &&
-	    !(rs[0]->element[1]->type == REDIS_REPLY_STRING &&
-	      strcmp(rs[0]->element[1]->str, "1") == 0) &&
-	    rs[1]->type == REDIS_REPLY_INTEGER && rs[1]->integer == 1) {
-		c.role = ims_role_parse(rs[0]->element[0]->str) == IMS_ROLE_ADMIN ? IMS_ROLE_ADMIN
-		                                                                  : IMS_ROLE_USER;
-		r->who = c;
-		r->authed = true;
-		ims_authcache_put(c.sub, c.fam, c.role);
-		ok = 1;
-	} else {
+	/* the role and the disabled flag as stored now, and the session's
+	 * refresh family still live (lib/sessions.h) */
+	st = ims_sessions_check(ims_req_store(r), c.sub, c.fam, &admin);
+	if (st == IMS_EPERM) {
 		ims_req_error(r, 401, "the session has ended");
+		return 0;
 	}
-	ims_req_free_replies(rs, 2);
-	return ok;
+	if (st != IMS_OK) {
+		ims_req_store_failed(r, st);
+		return 0;
+	}
+	c.role = admin ? IMS_ROLE_ADMIN : IMS_ROLE_USER;
+	r->who = c;
+	r->authed = true;
+	ims_authcache_put(c.sub, c.fam, c.role);
+	return 1;
 }
 
 static void dispatch(struct ims_req *r)

@@ -28,7 +28,7 @@ async function login(page) {
   await page.fill("#login-form input[name=address]", admin);
   await page.fill("#login-form input[name=password]", password);
   await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#admin-nav");
+  await page.waitForSelector("#admin-nav", { state: "attached" });
 }
 
 /** The console's pages say aria-busy while they load. */

@@ -1,56 +1,91 @@
 #!/usr/bin/python3
-"""Runs tests/browser/ui.test.js (playwright-core + Debian's chromium)
-against a real ims-webapi, redis-server and Dovecot (the mailbox of record)
-with seeded mailboxes and scans.
-Skips when chromium, node or tests/browser/node_modules (npm ci) is missing."""
+"""Runs tests/browser/ui.test.js (playwright-core + Debian's chromium, axe-core)
+against a real ims-webapi serving the built web UI (webui/dist), redis-server
+and Dovecot (the mailbox of record), with seeded mailboxes, scans and held
+messages, and an SMTP sink as the submission service. Screenshots of every
+main screen go to $top_builddir/tests/browser/screenshots (printed).
+Skips when chromium, node, tests/browser/node_modules (npm ci) or the built
+UI (npm ci && npm run build in webui/) is missing."""
 import os
 import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "webapi"))
 sys.path.insert(0, os.path.dirname(HERE))
 from fixtures import Env, PASSWORD  # noqa: E402
 from harness import common  # noqa: E402
 from harness.smtpsink import SmtpSink  # noqa: E402
 
+HOSTILE = ("From: Spammer <spammer@example.org>\r\nTo: alice@example.test\r\n"
+           "Subject: {subject}\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/html; charset=utf-8\r\n\r\n"
+           "<p>Buy <b>bold</b><script>alert(2)</script>"
+           "<img src=x onerror=alert(3)>"
+           "<img src=\"http://203.0.113.9/track.png\">"
+           "<a href=\"javascript:alert(4)\">js</a>"
+           "<iframe src=\"http://203.0.113.9/\"></iframe>"
+           "<a href=\"https://shop.example/\" onclick=\"alert(5)\">shop</a></p>\r\n")
+
 
 def main():
     common.require("/usr/bin/chromium", "node")
-    if not os.path.isdir(os.path.join(HERE, "node_modules", "playwright-core")):
-        common.skip("run 'npm ci' in tests/browser first (playwright-core)")
-    ui = os.path.join(os.path.dirname(os.path.dirname(HERE)), "webapi", "ui")
-    sink = SmtpSink(lmtp=True).start()
+    for pkg in ("playwright-core", "axe-core"):
+        if not os.path.isdir(os.path.join(HERE, "node_modules", pkg)):
+            common.skip("run 'npm ci' in tests/browser first (%s)" % pkg)
+    ui = os.path.join(TOP, "webui", "dist")
+    if not os.path.isfile(os.path.join(ui, "index.html")):
+        common.skip("the web UI is not built (npm ci && npm run build in webui/)")
+    shots = os.path.join(os.environ.get("top_builddir", os.getcwd()), "tests", "browser",
+                         "screenshots")
+    os.makedirs(shots, exist_ok=True)
+    tmp = common.TempDir("ims-browser-")
+    master = "s3cret-master"
+    pwfile = os.path.join(tmp.path, "submission.pw")
+    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(master + "\n")
+    lmtp = SmtpSink(lmtp=True).start()
+    smtp = SmtpSink(user="webapi", password=master).start()
     try:
-        with Env(extra={"quarantine.lmtp": sink.target()}, ui_dir=ui, dovecot=True) as env:
+        with Env(extra={"quarantine.lmtp": lmtp.target(), "webapi.submission": smtp.url(),
+                        "webapi.submission_user": "webapi",
+                        "webapi.submission_password_file": pwfile},
+                 ui_dir=ui, dovecot=True) as env:
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
             env.deliver("alice@example.test", "bob@example.org", "First hello")
             env.deliver("alice@example.test", "carol@example.org", "Second hello")
             subject = "Cheap pills <script>alert(1)</script>"
-            raw = ("From: spammer@example.org\r\nTo: alice@example.test\r\n"
-                   f"Subject: {subject}\r\nMIME-Version: 1.0\r\n"
-                   "Content-Type: text/html; charset=utf-8\r\n\r\n"
-                   "<p>Buy <b>bold</b><script>alert(2)</script>"
-                   "<img src=x onerror=alert(3)></p>\r\n")
-            env.deliver("alice@example.test", "spammer@example.org", subject, raw=raw,
+            env.deliver("alice@example.test", "spammer@example.org", subject,
+                        raw=HOSTILE.format(subject=subject),
                         verdict="spam", action="tag", score=7.0,
                         symbols=(("SVM_SPAM", 6.0), ("HTML_ONLY", 1.0)))
-            sid = env.last_scan_id
+            for i in range(55):  # a second page
+                env.deliver("alice@example.test", "list@example.org", "Newsletter %02d" % i)
             env.store("bob@example.test", "evil@example.org", "held", verdict="spam",
                       action="quarantine", score=12.0, quarantine=True)
             env.store("alice@example.test", "spammer2@example.org", "held for alice",
                       verdict="ham", action="quarantine", score=12.0, quarantine=True)
             e = dict(os.environ, IMS_URL=env.api.url(""), IMS_USER="alice@example.test",
                      IMS_ADMIN="admin@example.test", IMS_PASSWORD=PASSWORD,
-                     IMS_SUBJECT=subject, IMS_SCAN_ID=sid, NODE_PATH=os.path.join(HERE, "node_modules"))
+                     IMS_SUBJECT=subject, IMS_SHOTS=shots,
+                     NODE_PATH=os.path.join(HERE, "node_modules"))
             r = subprocess.run(["node", os.path.join(HERE, "ui.test.js")], env=e, cwd=HERE,
-                               capture_output=True, text=True, timeout=180)
+                               capture_output=True, text=True, timeout=240)
             print(r.stdout + r.stderr)
+            print("screenshots: " + shots)
             if r.returncode != 0:
                 raise SystemExit(1)
+            sent = [m["data"] for m in smtp.messages if b"Lunch on Friday" in m["data"]]
+            assert sent, "the composed message reached the submission service"
+            raw = sent[0]
+            assert b"menu.txt" in raw and b"bWVudTogc291cA" in raw, "with its attachment"
+            print("ok   the composed message went out with its attachment")
     finally:
-        sink.stop()
+        smtp.stop()
+        lmtp.stop()
+        tmp.close()
 
 
 if __name__ == "__main__":

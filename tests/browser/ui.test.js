@@ -1,23 +1,75 @@
-// Browser test of the ims web UI (run by tests/browser/test_ui.py, which
-// starts redis-server, Dovecot and ims-webapi and seeds the data): a user
-// logs in, sees the inbox and the folders with unread counts, opens a
-// message (sanitised HTML in a sandboxed frame), reports it as spam (it
-// moves to Junk), flags one, searches, deletes one into Trash and empties
-// it; the user releases what is held for them and blocks a sender; an admin sees the scan list
-// and a scan's symbols, and previews and releases in the quarantine.
+// Browser test of the ims web UI (webui/, run by tests/browser/test_ui.py,
+// which starts redis-server, Dovecot, ims-webapi and SMTP/LMTP sinks and
+// seeds the data). A user, at desktop width and at 390 px: signs in, reads
+// the inbox (unread counts, pages both ways, keys), opens a hostile HTML
+// message (no script runs, nothing remote loads), reads the "why" panel,
+// reports spam (a move to Junk) and back, flags, searches, deletes with undo,
+// composes with an attachment, replies, releases what is held for them and
+// blocks a sender; an admin sees the console's place. Every main screen is
+// screenshotted (IMS_SHOTS), checked with axe-core (no serious or critical
+// violations) and, at 390 px, for horizontal overflow; the console must
+// stay free of errors (CSP violations included).
 "use strict";
+const fs = require("fs");
+const path = require("path");
 const { chromium } = require("playwright-core");
 
 const base = process.env.IMS_URL;
 const user = process.env.IMS_USER;
 const admin = process.env.IMS_ADMIN;
 const password = process.env.IMS_PASSWORD;
-const msgSubject = process.env.IMS_SUBJECT;
-const scanId = process.env.IMS_SCAN_ID;
+const hostileSubject = process.env.IMS_SUBJECT;
+const shots = process.env.IMS_SHOTS;
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const started = Date.now();
+let current = null; // the page in use, for a screenshot when a step fails
 
 function check(cond, what) {
   if (!cond) throw new Error("check failed: " + what);
   console.log("ok   " + what);
+}
+
+function watch(page, errors, requests) {
+  page.on("pageerror", (e) => errors.push("pageerror: " + e));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push("console: " + m.text());
+  });
+  page.on("dialog", (d) => {
+    errors.push("dialog: " + d.message());
+    d.dismiss();
+  });
+  page.on("request", (r) => {
+    const u = new URL(r.url());
+    if (!["127.0.0.1", "localhost"].includes(u.hostname) && u.protocol !== "data:" && u.protocol !== "blob:" && u.protocol !== "about:")
+      requests.push(r.url());
+  });
+}
+
+async function shot(page, name) {
+  const file = path.join(shots, name + ".png");
+  await page.screenshot({ path: file, fullPage: false });
+}
+
+async function axe(page, name) {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
+  const r = await page.evaluate(async () => {
+    const res = await window.axe.run(document, { resultTypes: ["violations"] });
+    return res.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  check(r.length === 0, `${name}: no serious or critical accessibility violations ${r.join("; ")}`);
+}
+
+async function noOverflow(page, name) {
+  const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  check(w[0] <= w[1], `${name}: no horizontal overflow at ${w[1]} px (scrollWidth ${w[0]})`);
+}
+
+async function screen(page, name, opts = {}) {
+  await shot(page, name);
+  if (opts.axe !== false) await axe(page, name);
+  if (opts.phone) await noOverflow(page, name);
 }
 
 async function login(page, address) {
@@ -25,7 +77,255 @@ async function login(page, address) {
   await page.fill("#login-form input[name=address]", address);
   await page.fill("#login-form input[name=password]", password);
   await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#folders li", { state: "attached" });
+}
+
+const rows = (page) => page.locator("#mail-list > li");
+const row = (page, text) => page.locator("#mail-list > li", { hasText: text });
+async function toastSays(page, text) {
+  await page.waitForSelector(`#flash .toast:has-text("${text}")`);
+}
+async function openFolder(page, name) {
+  await page.click(`#folders a[data-folder="${name}"]`);
+  await page.waitForFunction((n) => location.hash.startsWith("#/mail/" + n) && document.querySelector("#mail-list, .list-pane .empty"), name);
+}
+
+async function desktop(browser, errors, requests) {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, colorScheme: "light" });
+  const page = await ctx.newPage();
+  current = page;
+  watch(page, errors, requests);
+  await page.goto(base + "/ui/");
+  await page.waitForSelector("#login-form");
+  await screen(page, "desktop-signin");
+  await login(page, user);
   await page.waitForSelector("#mail-list");
+  check((await rows(page).count()) === 50, "the inbox shows a page of 50");
+  check((await page.textContent("#folders a[data-folder=INBOX]")).includes("58"), "the INBOX's unread count (58)");
+  check((await page.textContent("#folders")).includes("Junk") && (await page.textContent("#folders")).includes("Trash"), "folders from Dovecot");
+  check((await page.locator("#admin-nav").count()) === 0, "no console for a user");
+  check((await row(page, "Newsletter 54").count()) === 1 && (await row(page, "First hello").count()) === 0, "newest first");
+  await screen(page, "desktop-inbox");
+  // pages both ways, and Back
+  await page.click("#older");
+  await page.waitForSelector('#mail-list > li:has-text("First hello")');
+  check((await rows(page).count()) === 8, "the second page holds the rest (8)");
+  check(!(await page.isDisabled("#newer")), "Newer is enabled on page 2");
+  await page.click("#newer");
+  await page.waitForSelector('#mail-list > li:has-text("Newsletter 54")');
+  check(true, "Newer returns to the first page");
+  await page.goBack();
+  await page.waitForSelector('#mail-list > li:has-text("First hello")');
+  check(true, "Back returns to page 2");
+  await page.goBack();
+  await page.waitForSelector('#mail-list > li:has-text("Newsletter 54")');
+  // the hostile message, found by a search
+  await page.fill("#q", "pills");
+  await page.press("#q", "Enter");
+  await page.waitForFunction(() => location.hash.includes("q=pills") && document.querySelectorAll("#mail-list > li").length === 1);
+  check(true, "search finds the message by its subject");
+  check((await row(page, "Cheap pills").locator(".badge").textContent()) === "spam", "a plain 'spam' marker, no score");
+  await row(page, "Cheap pills").locator("a.open").click();
+  await page.waitForSelector("#message #subject");
+  check((await page.textContent("#subject")) === hostileSubject, "the subject is text, not markup");
+  const frame = page.frameLocator("iframe.html-body");
+  await frame.locator("b").waitFor();
+  check((await frame.locator("b").textContent()) === "bold", "the HTML part is shown");
+  check((await frame.locator("script, img, iframe").count()) === 0, "no script, image or frame in the shown HTML");
+  const sandbox = await page.getAttribute("iframe.html-body", "sandbox");
+  check(!sandbox.includes("allow-scripts"), "the HTML frame may not run scripts (sandbox=" + sandbox + ")");
+  const hrefs = await frame.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href") || ""));
+  check(hrefs.every((h) => !/^javascript:/i.test(h)), "no javascript: link");
+  check((await page.textContent("#why-outcome")) === "tagged as spam", "the outcome in plain words (tagged as spam)");
+  check((await page.textContent("#why")).includes("spam probability"), "the classifier's opinion is a spam probability");
+  check(!(await page.isVisible("#symbols")), "the raw symbols are folded away");
+  await page.click("#why summary");
+  check((await page.textContent("#symbols")).includes("SVM_SPAM"), "one click shows the raw symbols");
+  await screen(page, "desktop-message");
+  // report spam (a move to Junk), then not spam (back)
+  await page.click("#report-spam");
+  await toastSays(page, "moved to Junk");
+  await openFolder(page, "Junk");
+  await row(page, "Cheap pills").locator("a.open").click();
+  await page.waitForSelector("#not-spam");
+  await page.click("#not-spam");
+  await toastSays(page, "moved to Inbox");
+  check(true, "report spam moves to Junk, not spam moves back");
+  // keys: j/k and Enter, u back to the list
+  await openFolder(page, "INBOX");
+  await page.waitForSelector("#mail-list");
+  await page.locator("#mail-list > li").first().locator("a.open").focus();
+  for (const [key, at] of [["j", 1], ["j", 2], ["k", 1]]) {
+    await page.keyboard.press(key);
+    await page.waitForSelector(`#mail-list > li.focused[data-index="${at}"]`, { timeout: 5000 }).catch(async (e) => {
+      const st = await page.evaluate(() => [document.querySelector("li.focused") && document.querySelector("li.focused").dataset.index,
+        document.activeElement && document.activeElement.outerHTML.slice(0, 120), location.hash]);
+      throw new Error(`after ${key}: focused ${st.join(" | ")}: ${e.message}`);
+    });
+  }
+  const second = await rows(page).nth(1).getAttribute("data-id");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction((id) => location.hash.includes(id) && document.querySelector("#message #subject"), second);
+  check(true, "j/k move and Enter opens");
+  await page.keyboard.press("u");
+  await page.waitForFunction(() => !document.querySelector("#message"));
+  check(true, "u returns to the list");
+  // flag from the list; Back after opening a message returns to the list
+  await page.fill("#q", "First hello");
+  await page.press("#q", "Enter");
+  await page.waitForFunction(() => document.querySelectorAll("#mail-list > li").length === 1);
+  await row(page, "First hello").locator("button.star").click();
+  await page.waitForSelector('#mail-list > li:has-text("First hello") button.star.on');
+  check(true, "flagged from the list");
+  await row(page, "First hello").locator("a.open").click();
+  await page.waitForSelector("#message #subject");
+  check((await page.getAttribute("#flag", "aria-pressed")) === "true", "the reader shows the flag");
+  await page.goBack();
+  await page.waitForFunction(() => !document.querySelector("#message") && location.hash.includes("q=First"));
+  check(true, "Back returns to the list");
+  // delete with undo, then delete for real (into Trash)
+  await row(page, "First hello").locator("input[type=checkbox]").check();
+  await page.waitForSelector(".bulkbar");
+  await page.click(".bulkbar button.danger");
+  await toastSays(page, "Moved to Trash");
+  check((await rows(page).count()) === 0, "deleted messages leave the list at once");
+  await page.click('#flash button:has-text("Undo")');
+  await page.waitForSelector('#mail-list > li:has-text("First hello")');
+  check(true, "Undo brings it back");
+  await row(page, "First hello").locator("a.open").click();
+  await page.waitForSelector("#message #delete");
+  await page.click("#delete");
+  await toastSays(page, "Moved to Trash");
+  await page.waitForTimeout(6500);
+  await openFolder(page, "Trash");
+  await page.waitForSelector('#mail-list > li:has-text("First hello")');
+  check(true, "after the undo time it is in Trash");
+  // reply: threaded, prefilled
+  await openFolder(page, "INBOX");
+  await page.fill("#q", "Second hello");
+  await page.press("#q", "Enter");
+  await page.waitForFunction(() => document.querySelectorAll("#mail-list > li").length === 1);
+  await row(page, "Second hello").locator("a.open").click();
+  await page.waitForSelector("#reply");
+  await page.click("#reply");
+  await page.waitForSelector("#compose");
+  check((await page.inputValue("#c-subject")) === "Re: Second hello", "reply: Re: subject");
+  check((await page.inputValue("#c-to")).includes("carol@example.org"), "reply: to the sender");
+  check((await page.inputValue("#c-text")).includes("> Hello there."), "reply: quoted text");
+  await page.click("#send");
+  await toastSays(page, "Sent");
+  await page.waitForFunction(() => !document.querySelector("#compose"));
+  // compose with Cc and an attachment
+  await page.click("#compose-btn");
+  await page.waitForSelector("#compose");
+  await page.fill("#c-to", "dan@example.net");
+  await page.click("text=Cc/Bcc");
+  await page.fill("#c-cc", "eve@example.org");
+  await page.fill("#c-subject", "Lunch on Friday");
+  await page.fill("#c-text", "See the menu.");
+  await page.setInputFiles("#c-files", { name: "menu.txt", mimeType: "text/plain", buffer: Buffer.from("menu: soup\n") });
+  await page.waitForSelector('.att-list li:has-text("menu.txt")');
+  await screen(page, "desktop-compose");
+  await page.click("#save-draft");
+  await toastSays(page, "Draft saved");
+  await openFolder(page, "Drafts");
+  await page.waitForSelector('#mail-list > li:has-text("Lunch on Friday")');
+  check(true, "the draft is in Drafts");
+  await row(page, "Lunch on Friday").locator("a.open").click();
+  await page.waitForSelector("#message #subject");
+  await page.click("#edit-draft");
+  await page.waitForSelector("#compose");
+  check((await page.inputValue("#c-subject")) === "Lunch on Friday", "a draft opens in compose again");
+  await page.setInputFiles("#c-files", { name: "menu.txt", mimeType: "text/plain", buffer: Buffer.from("menu: soup\n") });
+  await page.click("#send");
+  await page.waitForFunction(() => location.hash.startsWith("#/mail/Drafts"));
+  await toastSays(page, "Sent");
+  await openFolder(page, "Sent");
+  await page.waitForSelector('#mail-list > li:has-text("Lunch on Friday")');
+  check(true, "the sent message is in Sent");
+  await row(page, "Lunch on Friday").locator("a.open").click();
+  await page.waitForSelector('.attachments li:has-text("menu.txt")');
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click('.attachments button[aria-label="Download menu.txt"]')]);
+  const got = fs.readFileSync(await dl.path(), "utf8");
+  check(got === "menu: soup\n", "an attachment downloads with its content");
+  await openFolder(page, "Drafts");
+  check((await row(page, "Lunch on Friday").count()) === 0, "sending removed the draft");
+  // what is held for the user
+  await page.click("#nav-held");
+  await page.waitForSelector("#held-list li");
+  const held = await page.textContent("#held-list");
+  check(held.includes("held for alice") && !held.includes("evil@example.org"), "the user sees only what is held for them");
+  await screen(page, "desktop-held");
+  await page.click('#held-list a:has-text("held for alice")');
+  await page.waitForSelector("#held-message #release");
+  await screen(page, "desktop-held-message");
+  await page.click("#release");
+  await toastSays(page, "Released");
+  await page.waitForSelector('.page .empty:has-text("Nothing is held")');
+  check(true, "the user releases it");
+  // sender list
+  await page.click("#nav-senders");
+  await page.fill("#s-entry", "Spam@Bad.Example");
+  await page.click(".add-sender button[type=submit]");
+  await page.waitForSelector('table.senders td:has-text("spam@bad.example")');
+  check((await page.textContent("table.senders")).includes("blocked"), "a user blocks a sender");
+  await screen(page, "desktop-senders");
+  await page.click('table.senders button:has-text("Remove")');
+  await page.waitForSelector('.page .empty:has-text("Your list is empty")');
+  check(true, "and removes it again");
+  // dark theme
+  await openFolder(page, "INBOX");
+  await page.click("#theme-toggle");
+  check((await page.evaluate(() => document.documentElement.dataset.theme)) === "dark", "the theme toggle switches to dark");
+  await screen(page, "desktop-inbox-dark");
+  await page.click("#theme-toggle");
+  // the console's routes refuse a user
+  await page.goto(base + "/ui/#/admin/dashboard");
+  await page.waitForSelector('.content .empty:has-text("administrators")');
+  check(true, "a user gets no console");
+  await page.click("#logout");
+  await page.waitForSelector("#login-form");
+  check(true, "sign out");
+  await login(page, admin);
+  await page.waitForSelector("#admin-nav a");
+  check(true, "an admin sees the console's navigation");
+  await ctx.close();
+}
+
+async function phone(browser, errors, requests) {
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: "dark" });
+  const page = await ctx.newPage();
+  current = page;
+  watch(page, errors, requests);
+  await page.goto(base + "/ui/");
+  await page.waitForSelector("#login-form");
+  await screen(page, "phone-signin", { phone: true });
+  await login(page, user);
+  await page.waitForSelector("#mail-list");
+  check(!(await page.isVisible("#folders")), "at 390 px the folders are in a drawer");
+  await screen(page, "phone-inbox", { phone: true });
+  await page.click(".menu-btn");
+  await page.waitForSelector("#folders", { state: "visible" });
+  await screen(page, "phone-drawer", { phone: true, axe: false });
+  await page.click('#folders a[data-folder="INBOX"]');
+  await page.waitForSelector("#folders", { state: "hidden" });
+  await rows(page).first().locator("a.open").click();
+  await page.waitForSelector("#message #subject");
+  check(!(await page.isVisible("#mail-list")), "at 390 px the message replaces the list");
+  await screen(page, "phone-message", { phone: true });
+  await page.goBack();
+  await page.waitForSelector("#mail-list");
+  check(true, "Back returns to the list");
+  await page.goto(base + "/ui/#/compose");
+  await page.waitForSelector("#compose");
+  await screen(page, "phone-compose", { phone: true });
+  await page.goto(base + "/ui/#/quarantine");
+  await page.waitForSelector(".page h1");
+  await screen(page, "phone-held", { phone: true });
+  await page.goto(base + "/ui/#/settings");
+  await page.waitForSelector("#senders");
+  await screen(page, "phone-senders", { phone: true });
+  await ctx.close();
 }
 
 (async () => {
@@ -35,124 +335,19 @@ async function login(page, address) {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   const errors = [];
+  const requests = [];
   try {
-    const ctx = await browser.newContext();
-    const page = await ctx.newPage();
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("dialog", (d) => { errors.push("dialog: " + d.message()); d.dismiss(); });
-
-    await login(page, user);
-    await page.waitForSelector("#folders");
-    const rows = await page.locator("#mail-list tbody tr").count();
-    check(rows === 3, "inbox lists the 3 messages (got " + rows + ")");
-    check(await page.locator("#admin-nav").isHidden(), "no admin menu for a user");
-    check(await page.locator("#login-form").isHidden(), "the sign-in form is gone once signed in");
-    await page.locator("#mail-list tbody tr", { hasText: msgSubject }).click();
-    await page.waitForSelector("#message #subject");
-    check((await page.textContent("#subject")) === msgSubject, "message opens with its subject");
-    const frame = page.frameLocator("iframe.html-body");
-    await frame.locator("b").waitFor();
-    check((await frame.locator("b").textContent()) === "bold", "HTML part shown");
-    check(await frame.locator("script").count() === 0, "no script in the shown HTML");
-    check((await page.getAttribute("iframe.html-body", "sandbox")) === "", "HTML frame is sandboxed");
-    check((await page.locator("#message table").textContent()).includes("SVM_SPAM"), "message shows its symbols");
-    await page.click("text=Report spam");
-    await page.waitForSelector("#flash:not([hidden])");
-    check((await page.textContent("#flash")).includes("moved to Junk"), "report spam moves it to Junk");
-    await page.waitForSelector("#mail-list");
-    check(await page.locator("#mail-list tbody tr").count() === 2, "the inbox has 2 left");
-    await page.click("#folders a[data-folder=Junk]");
-    await page.waitForFunction(() => document.querySelector("#view h1") && document.querySelector("#view h1").textContent === "Junk");
-    check(await page.locator("#mail-list tbody tr", { hasText: msgSubject }).count() === 1, "it is in Junk");
-    check((await page.textContent("#folders")).includes("Junk"), "folder list from Dovecot");
-    // flag a message, then find it by a search
-    await page.click("#folders a[data-folder=INBOX]");
-    await page.waitForFunction(() => document.querySelector("#view h1").textContent === "Inbox");
-    check((await page.textContent("#folders")).includes("INBOX (2)"), "unread count of the INBOX");
-    await page.locator("#mail-list tbody tr", { hasText: "First hello" }).click();
-    await page.waitForSelector("#message #flag");
-    await page.click("#message #flag");
-    await page.waitForSelector("#mail-list");
-    check((await page.locator("#mail-list tbody tr", { hasText: "First hello" }).textContent()).includes("★"),
-      "flagged on the list");
-    await page.fill("#search input[name=q]", "Second");
-    await page.click("#search button");
-    await page.waitForFunction(() => location.hash.includes("q=Second") &&
-      document.querySelectorAll("#mail-list tbody tr").length === 1);
-    check((await page.textContent("#mail-list tbody")).includes("Second hello"), "search finds the message");
-    // delete into Trash, then empty it
-    await page.locator("#mail-list tbody tr", { hasText: "Second hello" }).click();
-    await page.waitForSelector("#message");
-    await page.click("#message button.danger");
-    await page.waitForSelector("#mail-list");
-    check((await page.textContent("#flash")).includes("Trash"), "delete moves to Trash");
-    await page.click("#folders a[data-folder=Trash]");
-    await page.waitForSelector("#empty-trash");
-    check(await page.locator("#mail-list tbody tr").count() === 1, "it is in Trash");
-    await page.click("#empty-trash");
-    await page.waitForFunction(() => document.querySelectorAll("#mail-list tbody tr").length === 0);
-    check(true, "Trash emptied");
-    // what is held for the user, and releasing it (LMTP sink)
-    await page.click("#nav a[data-nav=held]");
-    await page.waitForSelector("#held-list tbody tr");
-    const held = await page.textContent("#held-list");
-    check(held.includes("held for alice"), "a user sees what is held for them");
-    check(!held.includes("evil@example.org"), "and not what is held for others");
-    await page.locator("#held-list button", { hasText: "Release" }).click();
-    await page.waitForSelector("#view p:has-text('Nothing is held for you')");
-    check((await page.textContent("#flash")).includes("Released"), "a user releases their own held message");
-    // the user's own sender list
-    await page.click("#nav a[data-nav=senders]");
-    await page.waitForSelector("#sender-form");
-    await page.fill("#sender-form input[name=entry]", "Spam@Bad.Example");
-    await page.click("#sender-form button[type=submit]");
-    await page.waitForSelector("#sender-list tbody tr:has-text('spam@bad.example')");
-    check((await page.textContent("#sender-list")).includes("block"), "a user blocks a sender");
-    await page.locator("#sender-list button", { hasText: "Remove" }).click();
-    await page.waitForSelector("#view p:has-text('No senders listed')");
-    check(true, "and removes it again");
-    // admin pages refuse a user
-    await page.goto(base + "/ui/#/admin/scans");
-    await page.waitForSelector("#view p.error");
-    check((await page.textContent("#view")).includes("admin role"), "user sees 403 on admin pages");
-    await page.click("#logout");
-    await page.waitForSelector("#login-form:not([hidden])");
-
-    await login(page, admin);
-    check(await page.locator("#admin-nav").isVisible(), "admin menu for an admin");
-    await page.click("text=Scans");
-    await page.waitForSelector("#scan-list tbody tr");
-    const scans = await page.locator("#scan-list tbody tr").count();
-    check(scans >= 4, "admin sees the scans (" + scans + ")");
-    await page.locator(`#scan-list tr[data-id="${scanId}"]`).click();
-    await page.waitForSelector("#scan #symbols");
-    const sym = await page.textContent("#symbols");
-    check(sym.includes("SVM_SPAM") && sym.includes("6.00"), "scan detail shows symbols with weights");
-    // back to the list, filtered through the form
-    await page.click("text=Scans");
-    await page.waitForSelector("#scan-filters");
-    await page.fill("#scan-filters input[name=verdict]", "spam");
-    await page.click("#scan-filters button[type=submit]");
-    await page.waitForFunction(() => location.hash.includes("verdict=spam") &&
-      document.querySelectorAll("#scan-list tbody tr").length === 2);
-    const spam = await page.locator("#scan-list tbody tr").count();
-    check(spam === 2, "verdict filter (2 spam, got " + spam + ")");
-    await page.click("text=Quarantine");
-    await page.waitForSelector("#quarantine-list tbody tr");
-    await page.locator("#quarantine-list button", { hasText: "Preview" }).first().click();
-    await page.waitForSelector("#quarantine-preview:not([hidden]) pre");
-    check((await page.textContent("#quarantine-preview")).includes("Hello there"),
-      "admin previews a held message (headers and text)");
-    await page.locator("#quarantine-list button", { hasText: "Release" }).first().click();
-    await page.waitForSelector("#view p:has-text('Nothing is held')");
-    check((await page.textContent("#flash")).includes("Released"), "admin releases a held message");
-    await page.click("text=Stats");
-    await page.waitForSelector("#totals");
-    check((await page.textContent("#totals")).includes("5"), "stats show the totals");
-    await page.click("text=Audit");
-    await page.waitForSelector("#audit-list tbody tr");
-    check((await page.textContent("#audit-list")).includes("quarantine.release"), "audit shows the release");
-    check(errors.length === 0, "no page errors: " + errors.join("; "));
+    await desktop(browser, errors, requests);
+    await phone(browser, errors, requests);
+    check(requests.length === 0, "nothing loaded from anywhere but ims-webapi: " + requests.join(" "));
+    check(errors.length === 0, "no console errors: " + errors.join("; "));
+    console.log(`browser test took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (e) {
+    if (current) {
+      console.error("at " + current.url() + "; screenshot " + path.join(shots, "failure.png"));
+      await current.screenshot({ path: path.join(shots, "failure.png") }).catch(() => {});
+    }
+    throw e;
   } finally {
     await browser.close();
   }

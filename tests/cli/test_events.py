@@ -31,7 +31,7 @@ def ims(conf, *args, timeout=30):
 
 def main():
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", 0))
     udp.settimeout(5)

@@ -106,7 +106,7 @@ def main():
     tmp = common.TempDir()
     # no passwords: the IMAPSieve wrapper runs `ims` as the mail user, which
     # would need its own copy of one (contrib/ims-stack.py does that)
-    r = redis.Redis(tmp, auth=False).start()
+    r = redis.server(tmp, auth=False).start()
     dove = None
     try:
         conf = tmp.join("ims.conf")
@@ -118,7 +118,9 @@ def main():
         # log lines kept (stderr: Dovecot's log) and small bounds
         with open(os.path.join(common.srcdir(), "mta-config", "dovecot", "feedback.conf")) as f:
             fconf_text = f.read()
-        for old, new in (("port = 6379", f"port = {r.port}"), ("target = syslog", "target = stderr"),
+        # ([redis] as the test's: one server or the cluster's seed nodes)
+        for old, new in (("[redis]\nhost = 127.0.0.1\nport = 6379\n", r.conf_section()),
+                         ("target = syslog", "target = stderr"),
                          ("max_message_size = 256k", "max_message_size = 1k"),
                          ("max_per_user = 5000", "max_per_user = 3"),
                          ("rate_per_hour = 200", "rate_per_hour = 4")):

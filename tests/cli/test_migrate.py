@@ -29,7 +29,7 @@ def migrate(conf, *args):
 
 def main():
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     try:
         conf = tmp.join("ims.conf")
         with open(conf, "w") as f:

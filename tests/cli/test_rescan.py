@@ -66,7 +66,7 @@ def main():
     if os.geteuid() != 0:
         common.skip("a private Dovecot needs root here (setuid to the mail uid)")
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     dove = None
     try:
         intel = tmp.join("intel")

@@ -87,7 +87,7 @@ def last_event(r):
 def main():
     rng = random.Random(9)
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     api = None
     try:
         corpus = tmp.join("corpus")
@@ -123,6 +123,15 @@ def main():
               and res["training"]["feedback_ham"] + res["training"]["feedback_spam"] > 20,
               f"trained on the corpus share plus feedback, measured on both held-out shares "
               f"({res['heldout']}, {res['training']})")
+        pc, fc, fb = (res["paired"]["corpus"], res["candidate"]["corpus"],
+                      res["baseline_figures"]["corpus"])
+        check(res["z"] == 1.645 and res["tolerance"] == 0
+              and pc["errors_worse"] - pc["errors_better"]
+              == fc["false_positives"] + fc["false_negatives"]
+              - fb["false_positives"] - fb["false_negatives"]
+              and pc["false_positives_worse"] - pc["false_positives_better"]
+              == fc["false_positives"] - fb["false_positives"],
+              f"the paired counts of the decision agree with the figures ({res['paired']})")
         v1 = res["candidate_version"]
         check(v1 != v0 and os.path.exists(model + ".prev"),
               "the model file was replaced and the old one kept as .prev")
@@ -148,6 +157,10 @@ def main():
               f"a candidate trained on flipped labels is worse and refused "
               f"({res['result']}: {res['reason']}; corpus {res['candidate']['corpus']} vs "
               f"{res['baseline_figures']['corpus']})")
+        pc = res["paired"]["corpus"]
+        d = pc["errors_worse"] - pc["errors_better"]
+        check(d > 1.645 * (pc["errors_worse"] + pc["errors_better"]) ** 0.5,
+              f"refused because its extra errors are more than chance explains ({pc})")
         time.sleep(2.5)
         check(api.request("GET", "/health").json()["model_version"] == v1,
               "the installed model stays in use")

@@ -28,7 +28,7 @@ def train(conf, out):
 
 def main():
     tmp = common.TempDir()
-    r = redis.Redis(tmp).start()
+    r = redis.server(tmp).start()
     try:
         conf = tmp.join("ims.conf")
         with open(conf, "w") as f:

@@ -45,6 +45,16 @@ def main():
                             "--pass", c.password, "--no-auth-warning", "SET", "k{a}", "1"],
                            capture_output=True, text=True)
         check(r.stdout.strip() == "OK", "ACL user ims writes through the cluster")
+        # a program reads [redis] cluster = or refuses it: never the default
+        # 127.0.0.1:6379 (the machine's own Redis) in its place
+        conf = tmp.join("ims.conf")
+        with open(conf, "w") as f:
+            f.write(c.conf_section() + "\n[milter]\nlocal_domains = example.test\n")
+        ims = os.path.join(common.builddir(), "cli", "ims")
+        if os.path.exists(ims):
+            r = subprocess.run([ims, "-c", conf, "user", "list"], capture_output=True, text=True)
+            check(r.returncode == 0 or ("6379" not in r.stderr and "cluster" in r.stderr),
+                  f"ims user list on the cluster works or says why ({r.stderr.strip()[:160]})")
         for i in range(60):
             c.cli("SET", f"key:{i}", str(i))
         check(c.keys_total() == 61, f"keys_total counts keys on every master ({c.keys_total()})")

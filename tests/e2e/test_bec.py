@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
 from harness import dns as hdns  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 import test_e2e as base  # noqa: E402
 
 BEC = ("[bec]\n"
@@ -107,58 +107,29 @@ def t_reply_to_freemail(e):
 CASES = [t_first_time_sender, t_lookalike_domain, t_display_name, t_reply_to_freemail]
 
 
+def setup(e):
+    spf = "v=spf1 ip4:198.51.100.0/24 -all"
+    e.dns = hdns.DnsServer({
+        "example.org": [("TXT", spf)],
+        "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")],
+        "examp1e.test": [("TXT", spf)],
+    })
+    e.dns.start()
+    e.redis = redis_server(e.tmp).start()
+    model = hmilter.make_model(e.tmp, 1.0)
+    e.milter = hmilter.Milter(e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
+                              extra=BEC).start()
+    # example.org too: alice writes to someone outside
+    e.pf = hpostfix.Postfix(e.tmp, milter=e.milter.postfix_socket,
+                            relay_domains="example.test, example.org").start()
+
+
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for a private Postfix")
     common.require("postfix", "smtp-sink", "redis-server", "nsd")
-    e = base.Env()
-    e.tmp = common.TempDir("ims-bec-")
-    e.redis = e.milter = e.pf = e.dns = None
-    failed = []
-    try:
-        spf = "v=spf1 ip4:198.51.100.0/24 -all"
-        e.dns = hdns.DnsServer({
-            "example.org": [("TXT", spf)],
-            "_dmarc.example.org": [("TXT", "v=DMARC1; p=none")],
-            "examp1e.test": [("TXT", spf)],
-        })
-        e.dns.start()
-        e.redis = Redis(e.tmp).start()
-        model = hmilter.make_model(e.tmp, 1.0)
-        e.milter = hmilter.Milter(e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
-                                  extra=BEC).start()
-        # example.org too: alice writes to someone outside
-        e.pf = hpostfix.Postfix(e.tmp, milter=e.milter.postfix_socket,
-                                relay_domains="example.test, example.org").start()
-        for fn in CASES:
-            try:
-                fn(e)
-                print(f"PASS {fn.__name__}")
-            except Exception:  # noqa: BLE001 - report every case
-                import traceback
-                print(f"FAIL {fn.__name__}\n   " + traceback.format_exc().replace("\n", "\n   "))
-                failed.append(fn.__name__)
-        rc = e.milter.stop()
-        e.milter = None
-        if rc != 0:
-            failed.append(f"ims-milter exit status {rc}")
-    finally:
-        for part in (e.pf, e.milter, e.redis, e.dns):
-            if part:
-                try:
-                    part.stop()
-                except Exception:
-                    pass
-        if failed:
-            import glob
-            for p in glob.glob(e.tmp.join("ims-milter-*.log")):
-                with open(p, errors="replace") as f:
-                    print("==> milter log tail\n" + f.read()[-4000:])
-        e.tmp.close()
-    if failed:
-        print("FAILED: " + "; ".join(failed))
-        sys.exit(1)
-    print("PASS: impersonation and look-alikes end to end")
+    common.run_cases(base.Env(), "impersonation and look-alikes end to end", "ims-bec-", setup,
+                     CASES, ("pf", "milter", "redis", "dns"))
 
 
 if __name__ == "__main__":

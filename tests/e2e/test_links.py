@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 from harness import common, milter as hmilter, postfix as hpostfix  # noqa: E402
 from harness import dns as hdns  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 import test_e2e as base  # noqa: E402
 
@@ -306,85 +306,54 @@ CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_reason_
          t_click_warns, t_altered_refused, t_clicks_recorded, t_dashboard, t_listed_by_scan]
 
 
+def setup(e):
+    common.run(["opendkim-genkey", "-b", "1024", "-s", "out", "-d", "example.test",
+                "-D", e.tmp.path])
+    with open(e.tmp.join("out.txt")) as f:
+        out_key = f.read()
+    spf = "v=spf1 ip4:198.51.100.0/24 -all"
+    e.dns = hdns.DnsServer({
+        "example.org": [("TXT", spf)],
+        "example.test": [("TXT", spf)],
+        "_dmarc.example.test": [("TXT", "v=DMARC1; p=none")],
+        "out._domainkey.example.test": [("TXT", out_key)],
+        "bad.example.dbl.test": [("A", "127.0.1.2")],
+    })
+    e.dns.start()
+    intel = e.intel = e.tmp.join("intel.d")
+    os.makedirs(intel)
+    with open(os.path.join(intel, "feed.block"), "w") as f:
+        f.write("intel.example\n")
+    key = e.tmp.join("links.key")
+    with open(key, "wb") as f:
+        f.write(os.urandom(32))
+    os.chmod(key, 0o600)
+    links = f"[links]\nclick_url = {CLICK}\nkey_file = {key}\n\n"
+    e.redis = redis_server(e.tmp).start()
+    model = hmilter.make_model(e.tmp, 1.0)
+    e.milter = hmilter.Milter(
+        e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
+        extra=(POLICY + DNSBL + links + f"[intel]\ndir = {intel}\n\n"
+               f"[dkim]\nkeys = example.test:out:{e.tmp.join('out.private')}\n")).start()
+    e.pf = hpostfix.Postfix(e.tmp, milter=e.milter.postfix_socket).start()
+    e.api = WebAPI(e.tmp, e.redis, extra={
+        "links.key_file": key, "links.click_url": CLICK, "intel.dir": intel,
+        "dnsbl.domain": "dbl.test:127.0.1.2=TEST_DBL:0.5",
+        "dns.nameservers": f"127.0.0.1:{e.dns.port}", "dns.timeout_ms": "500",
+        "classifier.model": model}).start()
+    r = e.api.request("POST", "/auth/register", {"address": "admin@example.test",
+                                                 "password": "correct horse battery"})
+    assert r.status == 201, r
+    e.redis.cli("HSET", "ims:{admin@example.test}:user", "role", "admin")
+    e.admin = e.api.login("admin@example.test", "correct horse battery")["access_token"]
+
+
 def main():
     if os.geteuid() != 0:
         common.skip("needs root for a private Postfix")
     common.require("postfix", "smtp-sink", "redis-server", "nsd", "opendkim-genkey")
-    e = base.Env()
-    e.tmp = common.TempDir("ims-links-")
-    e.redis = e.milter = e.pf = e.dns = e.api = None
-    failed = []
-    try:
-        common.run(["opendkim-genkey", "-b", "1024", "-s", "out", "-d", "example.test",
-                    "-D", e.tmp.path])
-        with open(e.tmp.join("out.txt")) as f:
-            out_key = f.read()
-        spf = "v=spf1 ip4:198.51.100.0/24 -all"
-        e.dns = hdns.DnsServer({
-            "example.org": [("TXT", spf)],
-            "example.test": [("TXT", spf)],
-            "_dmarc.example.test": [("TXT", "v=DMARC1; p=none")],
-            "out._domainkey.example.test": [("TXT", out_key)],
-            "bad.example.dbl.test": [("A", "127.0.1.2")],
-        })
-        e.dns.start()
-        intel = e.intel = e.tmp.join("intel.d")
-        os.makedirs(intel)
-        with open(os.path.join(intel, "feed.block"), "w") as f:
-            f.write("intel.example\n")
-        key = e.tmp.join("links.key")
-        with open(key, "wb") as f:
-            f.write(os.urandom(32))
-        os.chmod(key, 0o600)
-        links = f"[links]\nclick_url = {CLICK}\nkey_file = {key}\n\n"
-        e.redis = Redis(e.tmp).start()
-        model = hmilter.make_model(e.tmp, 1.0)
-        e.milter = hmilter.Milter(
-            e.tmp, e.redis, model, dns=f"127.0.0.1:{e.dns.port}",
-            extra=(POLICY + DNSBL + links + f"[intel]\ndir = {intel}\n\n"
-                   f"[dkim]\nkeys = example.test:out:{e.tmp.join('out.private')}\n")).start()
-        e.pf = hpostfix.Postfix(e.tmp, milter=e.milter.postfix_socket).start()
-        e.api = WebAPI(e.tmp, e.redis, extra={
-            "links.key_file": key, "links.click_url": CLICK, "intel.dir": intel,
-            "dnsbl.domain": "dbl.test:127.0.1.2=TEST_DBL:0.5",
-            "dns.nameservers": f"127.0.0.1:{e.dns.port}", "dns.timeout_ms": "500",
-            "classifier.model": model}).start()
-        r = e.api.request("POST", "/auth/register", {"address": "admin@example.test",
-                                                     "password": "correct horse battery"})
-        assert r.status == 201, r
-        e.redis.cli("HSET", "ims:{admin@example.test}:user", "role", "admin")
-        e.admin = e.api.login("admin@example.test", "correct horse battery")["access_token"]
-        for fn in CASES:
-            try:
-                fn(e)
-                print(f"PASS {fn.__name__}")
-            except Exception:  # noqa: BLE001 - report every case
-                import traceback
-                print(f"FAIL {fn.__name__}\n   " + traceback.format_exc().replace("\n", "\n   "))
-                failed.append(fn.__name__)
-        rc = e.milter.stop()
-        e.milter = None
-        if rc != 0:
-            failed.append(f"ims-milter exit status {rc}")
-    finally:
-        for part in (e.api, e.pf, e.milter, e.redis, e.dns):
-            if part:
-                try:
-                    part.stop()
-                except Exception:
-                    pass
-        if failed:
-            import glob
-            for p in glob.glob(e.tmp.join("ims-milter-*.log")):
-                with open(p, errors="replace") as f:
-                    print("==> milter log tail\n" + f.read()[-4000:])
-            if e.api:
-                print("==> webapi log tail\n" + e.api.log()[-3000:])
-        e.tmp.close()
-    if failed:
-        print("FAILED: " + "; ".join(failed))
-        sys.exit(1)
-    print("PASS: links at click time end to end")
+    common.run_cases(base.Env(), "links at click time end to end", "ims-links-", setup, CASES,
+                     ("api", "pf", "milter", "redis", "dns"))
 
 
 if __name__ == "__main__":

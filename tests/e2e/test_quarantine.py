@@ -260,14 +260,15 @@ def main():
         os.makedirs(os.path.dirname(sieve))
         shutil.copy(os.path.join(TOP, "mta-config", "dovecot", "ims-junk.sieve"), sieve)
         common.run(["sievec", sieve])
-        dove = Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail"),
-                       extra=DOVECOT_EXTRA.format(sieve=sieve)).start()
+        # the Env stops every part by PID, also when set-up fails
+        dove = e.own(Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail"),
+                             extra=DOVECOT_EXTRA.format(sieve=sieve))).start()
         common.wait_unix_socket(dove.ims_lmtp)
         model = hmilter.make_model(e.tmp, 1.0)  # ham: the digest itself is accepted
-        milter = hmilter.Milter(e.tmp, e.redis, model, extra=(
+        milter = e.own(hmilter.Milter(e.tmp, e.redis, model, extra=(
             "[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
-            "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n")).start()
-        pf = Postfix(e.tmp, milter=milter.postfix_socket, sink=False, extra_main=(
+            "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n"))).start()
+        pf = e.own(Postfix(e.tmp, milter=milter.postfix_socket, sink=False, extra_main=(
             f"default_transport = lmtp:unix:{dove.lmtp_socket}\n"
             f"relay_transport = lmtp:unix:{dove.lmtp_socket}\n"
             "smtpd_sasl_type = dovecot\n"
@@ -275,7 +276,7 @@ def main():
             "smtpd_sasl_auth_enable = yes\n"
             "smtpd_sasl_security_options = noanonymous\n"
             "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} "
-            "{mail_addr} {mail_host} {mail_mailer}\n")).start()
+            "{mail_addr} {mail_host} {mail_mailer}\n"))).start()
         e.api.stop()
         pwfile = os.path.join(e.api.dir, "submission.pw")
         with open(pwfile, "w") as f:

@@ -13,6 +13,9 @@ ims-milter on a unix socket, Redis, Dovecot (LMTP, IMAP) and ims-webapi.
     own SASL) is DKIM-signed;
   * links of inbound mail are rewritten ([links] rewrite = all): Sendmail
     replaces the body (SMFIF_CHGBODY) and relays valid MIME;
+  * an unknown recipient of a local domain is refused at RCPT with 550
+    5.1.1 by ims-milter's registry check (the one mechanism for both MTAs),
+    a known one and a foreign one are accepted; the registry down: 451 4.3.0;
   * the milter down: 451 (F=T), never delivered unscanned.
 Needs root; exits 77 when a part is missing."""
 import imaplib
@@ -166,6 +169,44 @@ def test_outbound_signed():
     assert '"direction":"outbound"' in scan.replace(" ", ""), scan
 
 
+def rcpt_replies(rcpts):
+    """(code, text) of each RCPT TO of one transaction, which ends in RSET."""
+    with smtplib.SMTP("127.0.0.1", sm.port, timeout=60) as s:
+        s.ehlo("client.example.org")
+        code, text = s.mail("news@example.org")
+        assert code == 250, (code, text)
+        out = [s.rcpt(r) for r in rcpts]
+        s.rset()
+        return [(c, t.decode(errors="replace")) for c, t in out]
+
+
+def test_unknown_local_recipient_refused():
+    (unknown, known, foreign, upper) = rcpt_replies(
+        ["nobody@example.test", ALICE, "bob@example.org", "ALICE@Example.TEST"])
+    assert unknown[0] == 550 and "5.1.1" in unknown[1], unknown
+    assert known[0] == 250 and foreign[0] == 250 and upper[0] == 250, (known, foreign, upper)
+    assert "event=rcpt_unknown" in milter.log_text()
+    # the refused recipient is dropped; the others get the message
+    assert smtp("news@example.org", ["nobody@example.test", ALICE],
+                message("partly unknown", ALICE)) == 250
+    (m,) = wait_for(lambda: relayed("partly unknown"))
+    assert [r.strip("<>").lower() for r in m["rcpts"]] == [ALICE], m["rcpts"]
+    assert smtp("news@example.org", ["nobody@example.test"], message("only unknown", "x")) == 550
+    time.sleep(1)
+    assert not relayed("only unknown")
+    assert sm.queue() == [], sm.queue()  # nothing kept to bounce
+
+
+def test_registry_down_tempfails_rcpt():
+    env.redis.stop()
+    try:
+        (local, foreign) = rcpt_replies([ALICE, "bob@example.org"])
+        assert local[0] == 451 and "4.3.0" in local[1], local
+        assert "event=rcpt_check_failed" in milter.log_text()
+    finally:
+        env.redis.start()
+
+
 def test_milter_down_tempfails():
     global milter
     assert milter.stop() == 0, "ims-milter exit status (sanitizer report?)"
@@ -182,7 +223,8 @@ def main():
     global env, sm, dove, milter, sink
     with Env() as e:
         env = e
-        dove = Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail")).start()
+        # every part is the Env's to stop (by PID), also when set-up fails
+        dove = e.own(Dovecot(e.tmp, e.redis, os.path.join(e.api.dir, "mail"))).start()
         common.wait_unix_socket(dove.ims_lmtp)
         e.api.stop()
         e.api.extra.update({"quarantine.lmtp": f"unix:{dove.ims_lmtp}"})
@@ -200,23 +242,18 @@ def main():
             f.write(os.urandom(32))
         os.chmod(links_key, 0o600)
         sock = e.tmp.join("ims-milter.sock")
-        milter = hmilter.Milter(e.tmp, e.redis, model, unix_socket=sock, extra=(
+        milter = e.own(hmilter.Milter(e.tmp, e.redis, model, unix_socket=sock, extra=(
             "[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
             "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n"
             f"[dkim]\nkeys = example.test:ims:{key}\n"
             f"[links]\nrewrite = all\nclick_url = https://mail.example.test/click\n"
-            f"key_file = {links_key}\n")).start()
-        sink = SmtpSink().start()
-        sm = Sendmail(e.tmp, sock, sink.port, users={ALICE: PASSWORD}).start()
-        try:
-            run([test_inbound_scanned, test_links_rewritten, test_gtube_rejected, test_held_once_and_released,
-                 test_outbound_signed, test_milter_down_tempfails])
-        finally:
-            sm.stop()
-            sink.stop()
-            if milter:
-                milter.stop()
-            dove.stop()
+            f"key_file = {links_key}\n"), check_recipients=True)).start()
+        sink = e.own(SmtpSink()).start()
+        sm = e.own(Sendmail(e.tmp, sock, sink.port, users={ALICE: PASSWORD})).start()
+        run([test_inbound_scanned, test_links_rewritten, test_gtube_rejected,
+             test_held_once_and_released, test_outbound_signed,
+             test_unknown_local_recipient_refused, test_registry_down_tempfails_rcpt,
+             test_milter_down_tempfails])
 
 
 if __name__ == "__main__":

@@ -185,6 +185,19 @@ def main():
             _, data = imap.fetch("1", "(FLAGS)")
             check(b"\\Seen" in data[0], "read on the web = \\Seen over IMAP")
             imap.logout()
+            # and back: unread over IMAP is unread on the next web page,
+            # which comes over ims-webapi's pooled IMAP connection
+            imap = imaplib.IMAP4("127.0.0.1", p["imap"])
+            imap.login(ALICE, ALICE_PW)
+            imap.select("INBOX")
+            imap.store("1", "-FLAGS", "\\Seen")
+            imap.logout()
+            items = stack.api_get(p, "/emails/inbox", token)["items"]
+            check(items and items[0]["seen"] is False, "unread over IMAP = unread on the web")
+            with open(d.join("log", "ims-webapi.log"), errors="replace") as f:
+                text = f.read()
+            check(f"event=imap_login user={ALICE}" in text and "event=imap_failed" not in text,
+                  "folder pages over IMAP (the master user on Dovecot's imap-ims socket)")
 
         # an unknown local recipient: refused at RCPT, nothing queued to bounce
         r = stack.smtp_send(p, "news@sender.example", "nobody@example.test", ham)

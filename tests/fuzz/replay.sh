@@ -27,6 +27,7 @@ run compose "$s/body"
 run body
 run token
 run users
+run checkpw "$s/users"
 run feedback "$s/rfc5322" "$d/mime"
 run release "$s/rfc5322" "$s/mime" "$d/mime"
 run reputation

@@ -117,10 +117,40 @@ class TempDir:
         return os.path.join(self.path, *parts)
 
     def close(self):
+        """Stops what still runs from this directory (a harness bug: every
+        part should have been stopped by its owner), then removes it."""
+        for pid, cmd in stop_leftovers(self.path):
+            print(f"harness: stopped PID {pid} left running from {self.path}: {cmd}")
         if os.environ.get("IMS_KEEP_TMP"):
             print(f"kept {self.path}")
             return
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+def leftovers(path):
+    """(pid, command line) of the processes whose command line names path:
+    the servers a test started from its private temp dir."""
+    found = []
+    needle = path.encode()
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if needle in cmd:
+            found.append((int(d), cmd.replace(b"\0", b" ").decode(errors="replace").strip()))
+    return found
+
+
+def stop_leftovers(path):
+    """Stops (by PID) what leftovers(path) finds; returns what it stopped."""
+    found = leftovers(path)
+    for pid, _ in found:
+        stop_pid(pid)
+    return found
 
 
 def run(cmd, **kw):
@@ -162,3 +192,71 @@ def require(*programs):
     for p in programs:
         if not shutil.which(p) and not os.path.exists(p):
             skip(f"{p} not installed")
+
+
+class CaseSkipped(Exception):
+    """Raised by an end-to-end case that cannot run here (reported SKIP)."""
+
+
+def run_cases(e, title, prefix, setup, cases, parts, report=None):
+    """The frame of the end-to-end tests that share one set of servers: a
+    TempDir (e.tmp), setup(e) starts the servers as attributes of e named in
+    parts (in stop order; each starts as None), then every case fn(e) runs
+    and is reported PASS, SKIP (CaseSkipped) or FAIL with its traceback (a
+    case's name: fn.case_name, else fn.__name__).  ims-milter's exit status
+    (e.milter) counts as a failure when it is not 0 (a sanitizer report).
+    The servers are stopped by PID in the order of parts, also when setup
+    or a case failed; after a failure the milter's and the web API's log
+    tails are printed.  report(e), when given, prints more at the end.
+    Exits 1 when anything failed."""
+    import glob
+    import sys
+    import traceback
+
+    e.tmp = TempDir(prefix)
+    for p in parts:
+        setattr(e, p, None)
+    failed = []
+    try:
+        setup(e)
+        for fn in cases:
+            name = getattr(fn, "case_name", fn.__name__)
+            try:
+                fn(e)
+                print(f"PASS {name}", flush=True)
+            except CaseSkipped as ex:
+                print(f"SKIP {name}: {ex}", flush=True)
+            except Exception:  # noqa: BLE001 - report every case
+                print(f"FAIL {name}\n   " + traceback.format_exc().replace("\n", "\n   "),
+                      flush=True)
+                failed.append(name)
+        if getattr(e, "milter", None):
+            rc = e.milter.stop()
+            e.milter = None
+            if rc != 0:
+                failed.append(f"ims-milter exit status {rc}")
+    except Exception:  # noqa: BLE001 - a setup failure is a failure, then tear down
+        print("FAIL setup\n   " + traceback.format_exc().replace("\n", "\n   "), flush=True)
+        failed.append("setup")
+    finally:
+        for p in parts:
+            part = getattr(e, p, None)
+            if part:
+                try:
+                    part.stop()
+                except Exception:  # noqa: BLE001 - stop the others all the same
+                    pass
+        if report:
+            report(e)
+        if failed:
+            for path in glob.glob(e.tmp.join("ims-milter-*.log")):
+                with open(path, errors="replace") as f:
+                    print("==> milter log tail\n" + f.read()[-4000:])
+            api = getattr(e, "api", None)
+            if api and hasattr(api, "log"):
+                print("==> webapi log tail\n" + api.log()[-3000:])
+        e.tmp.close()
+    if failed:
+        print("FAILED: " + "; ".join(failed))
+        sys.exit(1)
+    print(f"PASS: {title}")

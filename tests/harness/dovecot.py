@@ -43,12 +43,30 @@ def srcdir():
     return os.environ.get("top_srcdir", ".")
 
 
+def auth_driver(redis):
+    """How a test's Dovecot reads the user registry: IMS_TEST_DOVECOT_AUTH
+    ("dict" or "checkpassword"; tests/cluster.mk's .checkpassword entries),
+    else checkpassword on a Redis Cluster (dict-redis talks to one server)
+    and dict on one redis-server."""
+    a = os.environ.get("IMS_TEST_DOVECOT_AUTH", "")
+    if a:
+        if a not in ("dict", "checkpassword"):
+            raise ValueError(f"IMS_TEST_DOVECOT_AUTH={a}: dict or checkpassword")
+        return a
+    return "checkpassword" if getattr(redis, "is_cluster", False) else "dict"
+
+
 class Dovecot:
     def __init__(self, tmp, redis, mail_root, master_password="master secret 7", extra="",
-                 feedback=None):
+                 feedback=None, auth=None, local_domains="example.test"):
         """extra: more dovecot.conf text (the quick-start stack adds Sieve);
         feedback: (path of the ims binary, path of the ims.conf it reads)
-        turns on IMAPSieve feedback on moves into and out of Junk."""
+        turns on IMAPSieve feedback on moves into and out of Junk;
+        auth: how Dovecot reads the user registry, "dict" (dict-redis,
+        dict-ims.conf.ext) or "checkpassword" (ims-checkpassword,
+        auth-ims-checkpassword.conf.ext); by default auth_driver()."""
+        self.auth_driver = auth or auth_driver(redis)
+        self.local_domains = local_domains
         self.tmp = tmp
         self.feedback = feedback
         self.extra = extra
@@ -71,6 +89,8 @@ class Dovecot:
         self.default_lmtp = os.path.join(self.dir, "run", "lmtp")
         # ims-webapi's way in: the doveadm HTTP API ([dovecot] in ims.conf)
         self.doveadm_socket = os.path.join(self.dir, "run", "http")
+        # ... and IMAP for folder pages, as the master user ([dovecot] imap)
+        self.imap_socket = os.path.join(self.dir, "run", "imap-ims")
         self.api_key_file = os.path.join(self.dir, "ims-doveadm.key")
         # the IMAPSieve scripts and pipe (run by the mail user's imap processes)
         self.sieve_dir = tmp.join("dovecot-ims-sieve")
@@ -84,6 +104,8 @@ class Dovecot:
         os.chmod(self.sock_dir, 0o750)
         os.chown(self.sock_dir, 0, grp.getgrnam("postfix").gr_gid if postfix else 0)
         shipped = os.path.join(srcdir(), "mta-config", "dovecot")
+        if self.auth_driver == "checkpassword":
+            return self.write_conf_checkpassword(shipped)
         with open(os.path.join(shipped, "dict-ims.conf.ext")) as f:
             dict_conf = f.read()
         # dict-redis sends AUTH with a password only: the default user,
@@ -96,6 +118,46 @@ class Dovecot:
         with open(os.path.join(shipped, "10-ims.conf")) as f:
             ims_conf = f.read()
         ims_conf = ims_conf.replace("/etc/dovecot/dict-ims.conf.ext", dict_path)
+        self.write_conf_common(shipped, ims_conf)
+
+    def write_conf_checkpassword(self, shipped):
+        """10-ims.conf with its dict passdb/userdb replaced by
+        auth-ims-checkpassword.conf.ext, as docs/operations.md says for a
+        registry on a Redis Cluster; ims-checkpassword of the build tree
+        reads an ims.conf of its own (0640 root:dovecot: the auth process
+        runs as dovecot) with this Redis's [redis] section."""
+        prog = os.path.join(common.builddir(), "cli", "ims-checkpassword")
+        if not os.access(prog, os.X_OK):
+            raise RuntimeError(f"{prog} not built")
+        section = self.redis.conf_section()
+        if self.redis.auth:
+            # the auth process reads the Redis password: a copy it may read
+            pw_path = os.path.join(self.dir, "ims-auth-redis.password")
+            _write_private(pw_path, self.redis.password + "\n", group="dovecot")
+            section = section.replace(f"password_file = {self.redis.password_file}",
+                                      f"password_file = {pw_path}")
+        auth_ims = os.path.join(self.dir, "ims-auth.conf")
+        _write_private(auth_ims, f"{section}\n[milter]\nlocal_domains = {self.local_domains}\n",
+                       group="dovecot")
+        with open(os.path.join(shipped, "auth-ims-checkpassword.conf.ext")) as f:
+            ext = f.read()
+        ext = ext.replace("/usr/sbin/ims-checkpassword", prog)
+        ext = ext.replace("/etc/ims/dovecot-auth.conf", auth_ims)
+        ext_path = os.path.join(self.dir, "auth-ims-checkpassword.conf.ext")
+        _write_private(ext_path, ext, group="dovecot")
+        with open(os.path.join(shipped, "10-ims.conf")) as f:
+            ims_conf = f.read()
+        ims_conf, n = re.subn(r"^passdb \{\n  driver = dict\n.*?\n\}\nuserdb \{\n  driver = dict\n"
+                              r".*?\n\}\n", f"!include {ext_path}\n", ims_conf,
+                              flags=re.M | re.S)
+        if n != 1:
+            raise RuntimeError("10-ims.conf: no dict passdb/userdb blocks to replace")
+        # the auth process forks ims-checkpassword, which may be built with
+        # AddressSanitizer (no address-space limit possible)
+        self.write_conf_common(shipped, ims_conf, "service auth {\n  vsz_limit = 0\n}\n")
+
+    def write_conf_common(self, shipped, ims_conf, more=""):
+        postfix = _have_user("postfix")
         # the master user ims-webapi sends as (password self.master_password)
         master = os.path.join(self.dir, "ims-master-users")
         pw = subprocess.run(["doveadm", "pw", "-s", "ARGON2ID", "-p", self.master_password],
@@ -134,7 +196,7 @@ default_internal_user = dovecot
 # "user*master" logins too, so tests see that the master passdb refuses them
 auth_master_user_separator = *
 !include {self.dir}/10-ims.conf
-{imapsieve}service imap-login {{
+{imapsieve}{more}service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
     port = {self.imap_port}
@@ -187,8 +249,42 @@ auth_master_user_separator = *
         if os.geteuid() != 0:
             common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.write_conf()
+        return self.run_master()
+
+    def restart(self):
+        """Stops Dovecot and every process of it, IMAP sessions included (as
+        systemd's restart does; the master alone may leave sessions
+        running), and starts it again with the same configuration and keys."""
+        children = self.descendants()
+        self.stop()
+        for pid in children:
+            common.stop_pid(pid)
+        return self.run_master()
+
+    def descendants(self):
+        """The PIDs of the processes under this instance's master now."""
+        parent = {}
+        for d in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parent[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+        found, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            kids = [c for c, pp in parent.items() if pp == p]
+            found += kids
+            todo += kids
+        return found
+
+    def run_master(self):
         for d in ("run", "state"):
             os.makedirs(os.path.join(self.dir, d), exist_ok=True)
+        try:  # a stale one from before a restart
+            os.unlink(os.path.join(self.dir, "run", "master.pid"))
+        except FileNotFoundError:
+            pass
         os.makedirs(self.mail_root, exist_ok=True)
         os.chown(self.mail_root, 5000, 5000)
         os.chmod(self.mail_root, 0o700)
@@ -201,16 +297,32 @@ auth_master_user_separator = *
         if r.returncode != 0:
             with open(os.path.join(self.dir, "start.out")) as f:
                 raise RuntimeError(f"dovecot failed: {f.read()}\n{self.read_log()}")
-        common.wait_file(os.path.join(self.dir, "run", "master.pid"))
-        with open(os.path.join(self.dir, "run", "master.pid")) as f:
-            self.pid = int(f.read().strip())
-        common.wait_port(self.imap_port)
+        # the daemon runs from here on: whatever fails next, stop it by PID
+        try:
+            common.wait_file(os.path.join(self.dir, "run", "master.pid"))
+            with open(os.path.join(self.dir, "run", "master.pid")) as f:
+                self.pid = int(f.read().strip())
+            common.wait_port(self.imap_port)
+            common.wait_unix_socket(self.imap_socket)
+        except BaseException:
+            self.stop()
+            common.stop_leftovers(self.conf)
+            raise
         return self
 
-    def webapi_conf(self):
-        """The [dovecot] settings of an ims.conf that reads mail from this instance."""
-        return {"dovecot.doveadm_socket": self.doveadm_socket,
+    def webapi_conf(self, imap=False):
+        """The [dovecot] settings of an ims.conf that reads mail from this
+        instance; with imap, folder pages over IMAP too, logged in as the
+        master user (its name and password file in [webapi] submission_*)."""
+        conf = {"dovecot.doveadm_socket": self.doveadm_socket,
                 "dovecot.api_key_file": self.api_key_file}
+        if imap:
+            path = os.path.join(self.tmp.path, "dovecot-master.pw")
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+                f.write(self.master_password + "\n")
+            conf.update({"dovecot.imap": self.imap_socket, "webapi.submission_user": "webapi",
+                         "webapi.submission_password_file": path})
+        return conf
 
     def read_log(self):
         try:

@@ -84,6 +84,11 @@ class Redis:
         r = subprocess.run([*self.cli_argv(), *args], capture_output=True, text=True)
         return r.stdout
 
+    def acl_setuser(self, user, *rules):
+        """ACL SETUSER user rules... (a user of the test's own; lost at a
+        restart, as it is not in redis.conf)."""
+        return self.cli("ACL", "SETUSER", user, "reset", *rules)
+
     def stop(self):
         if self.proc:
             common.stop_pid(self.proc.pid)
@@ -94,3 +99,25 @@ class Redis:
         auth = (f"user = {self.user}\npassword_file = {self.password_file}\n"
                 if self.auth else "")
         return f"[redis]\nhost = 127.0.0.1\nport = {self.port}\n{auth}"
+
+
+def backend():
+    """The Redis the integration tests run on: "single" (one redis-server,
+    the default) or "cluster" (IMS_TEST_REDIS=cluster: the 3-master +
+    3-replica cluster of harness.rediscluster; tests/cluster.mk runs each
+    Redis test a second time this way)."""
+    b = os.environ.get("IMS_TEST_REDIS", "") or "single"
+    if b not in ("single", "cluster"):
+        raise ValueError(f"IMS_TEST_REDIS={b}: single or cluster")
+    return b
+
+
+def server(tmp, auth=True):
+    """A Redis of the backend() kind, not started: Redis or RedisCluster (the
+    same interface: start, stop, cli, cli_argv, conf_section, user, password,
+    password_file, dovecot_password, auth).  stop() then start() again keeps
+    the data and the passwords on both."""
+    if backend() == "cluster":
+        from .rediscluster import RedisCluster
+        return RedisCluster(tmp, auth=auth)
+    return Redis(tmp, auth=auth)

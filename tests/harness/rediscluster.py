@@ -265,9 +265,12 @@ class RedisCluster:
         return sorted(ranges)
 
     def cli_argv(self):
-        """redis-cli against the first live node, following redirects (-c)."""
+        """redis-cli against the first live node, following redirects (-c).  Fed
+        commands on stdin, redis-cli -c prints "-> Redirected to slot ..." among
+        the replies: this argv leaves those lines out (and keeps its status)."""
         node = next((n for n in self.nodes if n.alive()), self.nodes[0])
-        return [*node.cli_argv(), "-c"]
+        return ["bash", "-c", 'set -o pipefail; "$@" | sed "/^-> Redirected to slot /d"',
+                "redis-cli", *node.cli_argv(), "-c"]
 
     def cli(self, *args):
         """One command through the cluster (redis-cli -c follows MOVED/ASK).
@@ -282,8 +285,15 @@ class RedisCluster:
             return f"{self.keys_total()}\n"
         if cmd == "KEYS" and len(args) == 2:
             return "".join(k + "\n" for k in self.keys(args[1]))
+        if cmd == "--SCAN":
+            return "".join(n.cli(*args) for n in self.master_nodes())
         r = subprocess.run([*self.cli_argv(), *args], capture_output=True, text=True)
         return r.stdout
+
+    def acl_setuser(self, user, *rules):
+        """ACL SETUSER on every node (a cluster does not share its ACL)."""
+        return "".join(n.cli("ACL", "SETUSER", user, "reset", *rules) for n in self.nodes
+                       if n.alive())
 
     def stop(self):
         for n in self.nodes:

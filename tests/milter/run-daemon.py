@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common, milter as hmilter  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 
 HERE = os.path.join(os.environ.get("top_srcdir", "."), "tests", "milter")
 
@@ -59,7 +59,7 @@ def main():
     redis = None
     pid = None
     try:
-        redis = Redis(tmp).start()
+        redis = redis_server(tmp).start()
         # the Redis password: 0640 root:nogroup, read again by a reload as nobody
         os.chown(redis.password_file, 0, grp.getgrnam("nogroup").gr_gid)
         os.chmod(redis.password_file, 0o640)
@@ -73,7 +73,9 @@ def main():
         with open(conf, "w") as f:
             f.write(f"[log]\ntarget = stderr\n\n"
                     f"[milter]\nsocket = unix:{sockpath}\nuser = nobody\npidfile = {pidfile}\n"
-                    f"local_domains = example.test\n\n[dns]\nnameservers = 127.0.0.1:9\n\n"
+                    # accept.lua's recipients have no account (as harness.milter does)
+                    f"local_domains = example.test\nreject_unknown_recipients = no\n\n"
+                    f"[dns]\nnameservers = 127.0.0.1:9\n\n"
                     f"{redis.conf_section()}\n[classifier]\nmodel = {model}\n")
         exe = os.path.join(hmilter.builddir(), "milter/ims-milter")
         r = subprocess.run([exe, "-c", conf], capture_output=True, text=True, timeout=30)

@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common, milter as hmilter  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 
 HERE = os.path.join(os.environ.get("top_srcdir", "."), "tests", "milter")
 
@@ -77,7 +77,7 @@ def main():
     redis = mt = None
     ok = False
     try:
-        redis = Redis(tmp, auth=True).start()  # the milter authenticates (ACL user)
+        redis = redis_server(tmp, auth=True).start()  # the milter authenticates (ACL user)
         model = hmilter.make_model(tmp, 1.0)
         metrics_port = common.free_port()
         mt = hmilter.Milter(tmp, redis, model,

@@ -509,6 +509,29 @@ static void test_metrics(void)
 	}
 }
 
+/* The retrain decision (classifier/metrics.h): what a held-out set of a
+ * given size can tell apart from chance. */
+static void test_paired_worse(void)
+{
+	/* 2 new false positives among 652 ham, none fixed (bench/retrain.py run
+	 * B): within chance at one-sided 95 % (2 <= 1.645 * sqrt 2 = 2.33) */
+	CHECK(!ims_paired_worse(2, 0, 652, 1.645, 0));
+	/* 3 new, none fixed: 3 > 2.85, refused */
+	CHECK(ims_paired_worse(3, 0, 652, 1.645, 0));
+	/* the same net difference is chance when the models disagree often */
+	CHECK(!ims_paired_worse(13, 10, 932, 1.645, 0));
+	CHECK(ims_paired_worse(30, 10, 932, 1.645, 0));
+	/* flipped labels (run C): ~195 more errors on 932 messages */
+	CHECK(ims_paired_worse(195, 0, 932, 1.645, 0));
+	/* better is never worse; equal is not worse */
+	CHECK(!ims_paired_worse(0, 5, 100, 1.645, 0));
+	CHECK(!ims_paired_worse(0, 0, 100, 0, 0));
+	/* z = 0: any extra error is worse; a tolerance adds a share of n */
+	CHECK(ims_paired_worse(1, 0, 100, 0, 0));
+	CHECK(!ims_paired_worse(1, 0, 100, 0, 0.01));
+	CHECK(ims_paired_worse(2, 0, 100, 0, 0.01));
+}
+
 int main(void)
 {
 	snprintf(tmpdir, sizeof tmpdir, "%s/ims-test-model-XXXXXX",
@@ -524,6 +547,7 @@ int main(void)
 	RUN(test_concurrent);
 	RUN(test_classify_bad_input);
 	RUN(test_metrics);
+	RUN(test_paired_worse);
 	{
 		char p[600];
 

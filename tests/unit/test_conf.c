@@ -96,6 +96,17 @@ static void test_bad_input(void)
 	expect_error("[actions]\ntag = nan\n", "is not a number");
 	expect_error("[redis]\nthis line has no equals sign\n", ":2: ");
 	expect_error("port = 1\n", ":1: unknown section []");
+	/* [redis] cluster: HOST:PORT nodes, never with host/port/socket/db */
+	expect_error("[redis]\ncluster = 127.0.0.1:7000, 127.0.0.1\n",
+	             "'127.0.0.1': want HOST:PORT");
+	expect_error("[redis]\ncluster = redis-a:70000\n", "is not a port");
+	expect_error("[redis]\ncluster = redis_a:7000\n", "want HOST:PORT");
+	expect_error("[redis]\ncluster = :7000\n", "want HOST:PORT");
+	expect_error("[redis]\nport = 6380\ncluster = 127.0.0.1:7000\n",
+	             ":2: [redis] port and cluster are both set");
+	expect_error("[redis]\ncluster = 127.0.0.1:7000\nsocket = /run/r.sock\n",
+	             ":3: [redis] socket and cluster are both set");
+	expect_error("[redis]\ncluster = 127.0.0.1:7000\ndb = 1\n", ":3: [redis] db and cluster");
 	/* The first error is the one reported. */
 	expect_error("[redis]\nport = x\nhost2 = y\n", ":2: [redis] port");
 }
@@ -161,6 +172,24 @@ static void test_value_checks_accept(void)
 
 /* [log] target = auto: stderr until a daemon detaches, syslog after; the
  * explicit targets stay where they are. */
+static void test_redis_cluster(void)
+{
+	struct ims_conf *c = NULL;
+	char err[512] = "";
+	const char *p = write_conf("cluster.conf", "[redis]\ncluster = 127.0.0.1:7000, "
+	                                           "[::1]:7001,redis-b.example:7002\n");
+
+	CHECK(ims_conf_load(p, &c, err, sizeof err) == IMS_OK);
+	if (!c) {
+		fprintf(stderr, "error: %s\n", err);
+		return;
+	}
+	CHECK(strcmp(c->redis_cluster[0], "127.0.0.1:7000") == 0);
+	CHECK(strcmp(c->redis_cluster[2], "redis-b.example:7002") == 0);
+	CHECK(c->redis_cluster[3] == NULL);
+	ims_conf_unref(c);
+}
+
 static void test_log_auto(void)
 {
 	struct ims_conf *c;
@@ -238,6 +267,7 @@ int main(void)
 	RUN(test_bad_input);
 	RUN(test_value_checks);
 	RUN(test_value_checks_accept);
+	RUN(test_redis_cluster);
 	RUN(test_log_auto);
 	RUN(test_long_lists);
 	RUN(test_missing_file);

@@ -524,6 +524,28 @@ static void test_reputation_stage(void)
 	CHECK_STR_CONTAINS(f.text, "DBL_LISTED(4) bad.example listed in dbl.test");
 	CHECK(!strstr(f.text, "INTEL_ALLOW")); /* a block entry matched */
 
+	/* the scan's one idea of an attachment (classifier/message.h): an inline
+	 * part that is not body text (text/plain or text/html) is one too */
+	ims_parsed_free(parsed);
+	parsed = NULL;
+	{
+		static const char inl[] =
+		    "From: a@x.example\r\nSubject: t\r\nMIME-Version: 1.0\r\n"
+		    "Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+		    "--B\r\nContent-Type: text/plain\r\n\r\nsee below\r\n"
+		    "--B\r\nContent-Type: text/x-shellscript\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\ndGVzdA==\r\n--B--\r\n";
+
+		CHECK(ims_parse_message(inl, sizeof inl - 1, &parsed) == IMS_OK);
+		memset(&f, 0, sizeof f);
+		in.nlinks = 0;
+		in.parsed = parsed;
+		if (parsed)
+			ims_reputation_check(r, dns, &in, collect, &f);
+		CHECK_STR_CONTAINS(f.text, "INTEL_BLOCK(10) list=hashes entry=9f86d081");
+		CHECK_STR_CONTAINS(f.text, "(attachment (no name))");
+	}
+
 	/* without the attachment: the DMARC-passing From domain is allowed */
 	memset(&f, 0, sizeof f);
 	in.parsed = NULL;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "check.h"
 #include "hdrvalue.h"
@@ -235,6 +236,40 @@ static void test_from_addrs(void)
 	ims_msg_free(m);
 }
 
+static int drop_x(const char *name)
+{
+	return strcasecmp(name, "X-Drop") == 0;
+}
+
+/* The one header walk that puts ims's fields first (scan rewrite, release
+ * copy): dropped names go, the rest stays in order with the body as it
+ * was; text with no header section is all body. */
+static void test_reheader(void)
+{
+	char *out = NULL;
+	size_t len = 0;
+	const char *raw = "Subject: a\r\nx-drop: forged\r\nTo: b@example.test\r\n"
+	                  " folded\r\n\r\nbody\r\nX-Drop: not a header\r\n";
+
+	CHECK(ims_msg_reheader(raw, strlen(raw), 100, 1000, "X-New: 1\r\n", 10, drop_x, "\r\n",
+	                       &out, &len) == IMS_OK);
+	CHECK(out && strcmp(out, "X-New: 1\r\nSubject: a\r\nTo: b@example.test\r\n folded\r\n"
+	                         "\r\nbody\r\nX-Drop: not a header\r\n") == 0);
+	CHECK(out && len == strlen(out));
+	free(out);
+	/* no header section: ours, a blank line, the text as body */
+	raw = " X-Drop: folded into nothing\nbody\n";
+	CHECK(ims_msg_reheader(raw, strlen(raw), 100, 1000, "X-New: 1\n", 9, drop_x, "\n", &out,
+	                       &len) == IMS_OK);
+	CHECK(out && strcmp(out, "X-New: 1\n\n X-Drop: folded into nothing\nbody\n") == 0);
+	free(out);
+	/* over a limit: the parser's error, no copy */
+	raw = "A: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+	CHECK(ims_msg_reheader(raw, strlen(raw), 2, 1000, "", 0, NULL, "\r\n", &out, &len) ==
+	      IMS_ELIMIT);
+	CHECK(out == NULL);
+}
+
 int main(void)
 {
 	RUN(test_crlf_and_folding);
@@ -244,5 +279,6 @@ int main(void)
 	RUN(test_limits);
 	RUN(test_pvalue);
 	RUN(test_from_addrs);
+	RUN(test_reheader);
 	return CHECK_DONE();
 }

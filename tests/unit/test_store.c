@@ -136,9 +136,9 @@ static void test_keyslot(void)
 	CHECK(KS("{user1000}.following") == KS("{user1000}.followers"));
 	CHECK(KS("{user1000}.following") == KS("user1000"));
 	CHECK(KS("foo{}{bar}") == (ims_crc16("foo{}{bar}", 10) & 16383)); /* empty tag: whole key */
-	CHECK(KS("foo{{bar}}zap") == KS("{bar"));                         /* the first { to the first } */
-	CHECK(KS("foo{bar}{zap}") == KS("bar"));                          /* the first tag only */
-	CHECK(KS("{bar") == (ims_crc16("{bar", 4) & 16383));              /* no }: whole key */
+	CHECK(KS("foo{{bar}}zap") == KS("{bar"));            /* the first { to the first } */
+	CHECK(KS("foo{bar}{zap}") == KS("bar"));             /* the first tag only */
+	CHECK(KS("{bar") == (ims_crc16("{bar", 4) & 16383)); /* no }: whole key */
 	CHECK(KS("ims:{a@example.test}:quarantine") == KS("ims:{a@example.test}:user"));
 	CHECK(KS("ims:{global}:scans") == KS("global"));
 	CHECK(ims_keyslot("a\0{x}", 5) == KS("x")); /* binary keys */
@@ -146,7 +146,7 @@ static void test_keyslot(void)
 }
 
 #define CMDSLOT(...)                                                                               \
-	ims_keyslot_cmd((int)(sizeof(const char *[]){__VA_ARGS__} / sizeof(const char *)),           \
+	ims_keyslot_cmd((int)(sizeof(const char *[]){__VA_ARGS__} / sizeof(const char *)),         \
 	                (const char *const[]){__VA_ARGS__}, NULL)
 
 static void test_cmd_slot(void)
@@ -214,8 +214,8 @@ static void test_cross_slot(void)
 		CHECK(r == NULL);
 		CHECK_STR_CONTAINS(err, "several hash slots");
 	}
-	CHECK(strcmp(ims_store_memory_log(st), "INCR ims:{a@example.test}:n\nINCR ims:{global}:n\n") ==
-	      0);
+	CHECK(strcmp(ims_store_memory_log(st),
+	             "INCR ims:{a@example.test}:n\nINCR ims:{global}:n\n") == 0);
 	ims_store_txn_free(t);
 	ims_store_free(st);
 }
@@ -260,7 +260,8 @@ static void test_error_status(void)
 {
 	static const char *const temp[] = {
 	    "LOADING Redis is loading the dataset in memory",
-	    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+	    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN "
+	    "NOSAVE.",
 	    "TRYAGAIN Multiple keys request during rehashing of slot",
 	    "CLUSTERDOWN The cluster is down",
 	    "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
@@ -275,10 +276,10 @@ static void test_error_status(void)
 		CHECK(ims_store_error_status(temp[i]) == IMS_ETEMP);
 	CHECK(ims_store_error_status(NULL) == IMS_ETEMP);
 	CHECK(ims_store_error_status("NOAUTH Authentication required.") == IMS_EPERM);
-	CHECK(ims_store_error_status("WRONGPASS invalid username-password pair or user is disabled.") ==
-	      IMS_EPERM);
-	CHECK(ims_store_error_status("NOPERM this user has no permissions to run the 'get' command") ==
-	      IMS_EPERM);
+	CHECK(ims_store_error_status(
+	          "WRONGPASS invalid username-password pair or user is disabled.") == IMS_EPERM);
+	CHECK(ims_store_error_status(
+	          "NOPERM this user has no permissions to run the 'get' command") == IMS_EPERM);
 	CHECK(ims_store_error_status("ERR wrong number of arguments for 'get' command") ==
 	      IMS_EINVAL);
 	CHECK(ims_store_error_status("WRONGTYPE Operation against a key holding the wrong kind of "

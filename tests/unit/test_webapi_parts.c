@@ -193,6 +193,67 @@ static void test_mailview(void)
 	json_decref(j);
 }
 
+/* One message through the view: subject and text as expected, and no
+ * U+FFFD anywhere in the JSON. */
+static void check_view(const char *raw, const char *subject, const char *text)
+{
+	json_t *j = NULL;
+	char *s;
+
+	CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+	if (subject)
+		CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "subject")), subject);
+	CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "text")), text);
+	s = json_dumps(j, 0);
+	CHECK(s != NULL && !strstr(s, "\xef\xbf\xbd") && !strstr(s, "\\ufffd"));
+	free(s);
+	json_decref(j);
+}
+
+/* Mail that is not UTF-8: declared charsets in 8-bit bodies and RFC 2047
+ * words, and 8-bit text with no charset (GMime's fallback charsets). */
+static void test_mailview_charsets(void)
+{
+	check_view("Subject: =?iso-8859-1?q?K=F6ln?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=ISO-8859-1\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\nGr\xfc\xdf"
+	           "e aus K\xf6ln\r\n",
+	           "Köln", "Grüße aus Köln");
+	check_view("Subject: =?windows-1252?q?=80_5?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=windows-1252\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\nPreis: 5 \x80 \x93gut\x94\r\n",
+	           "€ 5", "Preis: 5 € “gut”");
+	check_view("Subject: =?koi8-r?b?8NLJ18XU?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=koi8-r\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\n\xf0\xd2\xc9\xd7\xc5\xd4\r\n",
+	           "Привет", "Привет");
+	check_view("Subject: =?shift_jis?b?k/qWe4zq?=\r\nMIME-Version: 1.0\r\n"
+	           "Content-Type: text/plain; charset=Shift_JIS\r\n"
+	           "Content-Transfer-Encoding: 8bit\r\n\r\n\x93\xfa\x96{\x8c\xea\r\n",
+	           "日本語", "日本語");
+	/* the same in HTML */
+	{
+		const char *raw = "MIME-Version: 1.0\r\nContent-Type: text/html; charset=koi8-r\r\n"
+		                  "\r\n<p>\xf0\xd2\xc9\xd7\xc5\xd4</p>\r\n";
+		json_t *j = NULL;
+
+		CHECK(ims_mailview_parse(raw, strlen(raw), &j) == IMS_OK);
+		CHECK_STR_CONTAINS(json_string_value(json_object_get(j, "html")), "Привет");
+		json_decref(j);
+	}
+	/* 8-bit with no charset at all: UTF-8 when it is, else Windows-1252 */
+	check_view("Subject: Gr\xfc\xdf"
+	           "e\r\n\r\nK\xf6ln \x80 5\r\n",
+	           "Grüße", "Köln € 5");
+	check_view("Subject: caf\xc3\xa9\r\nContent-Type: text/plain\r\n\r\nna\xc3\xafve\r\n",
+	           "café", "naïve");
+	/* declared US-ASCII, sent as 8-bit anyway */
+	check_view("Content-Type: text/plain; charset=us-ascii\r\n\r\nK\xf6ln\r\n", NULL, "Köln");
+	/* a charset iconv does not know: the bytes are still read */
+	check_view("Content-Type: text/plain; charset=x-no-such-charset\r\n\r\nK\xf6ln\r\n", NULL,
+	           "Köln");
+}
+
 static void test_compose(void)
 {
 	struct ims_composed c;
@@ -209,6 +270,11 @@ static void test_compose(void)
 	CHECK_STR_CONTAINS(c.raw, "Subject: =?");
 	CHECK(!strstr(c.raw, "d@example.org"));
 	CHECK(!strstr(c.raw, "\n\n")); /* CRLF only */
+	/* the sender's copy: the same message with the Bcc */
+	CHECK(c.sent_raw != NULL);
+	CHECK_STR_CONTAINS(c.sent_raw, "Bcc: d@example.org\r\n");
+	CHECK_STR_CONTAINS(c.sent_raw, c.message_id + 1);
+	CHECK(c.sent_len == strlen(c.sent_raw) && c.sent_len > c.len);
 	CHECK(c.message_id[0] == '<');
 	ims_composed_free(&c);
 	json_decref(j);
@@ -235,6 +301,69 @@ static void test_compose(void)
 	json_decref(j);
 	j = json_pack("{s:i, s:s}", "to", 5, "text", "x");
 	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	json_decref(j);
+}
+
+/* Attachments on send (base64 in the JSON), drafts without recipients, and
+ * the attachment read back from the composed message (GET
+ * /emails/{id}/attachments/{n}). */
+static void test_compose_attachments(void)
+{
+	struct ims_composed c;
+	char err[256], *data = NULL;
+	size_t len = 0;
+	json_t *j = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}, {s:s, s:s}]}", "to", "a@example.org",
+	                      "text", "see attached", "attachments", "filename", "menu.txt",
+	                      "content_type", "text/plain", "data", "bWVudTogc291cAo=", "filename",
+	                      "blob.bin", "data", "AAEC/w==");
+	json_t *view = NULL;
+
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(c.raw, "multipart/mixed");
+	CHECK_STR_CONTAINS(c.raw, "filename=menu.txt");
+	CHECK_STR_CONTAINS(c.raw, "bWVudTogc291cAo=");
+	CHECK(ims_mailview_parse(c.raw, c.len, &view) == IMS_OK);
+	CHECK(json_array_size(json_object_get(view, "attachments")) == 2);
+	CHECK(strcmp(json_string_value(json_object_get(view, "text")), "see attached") == 0);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 0, &data, &len) == IMS_OK);
+	CHECK(len == 11 && data && memcmp(data, "menu: soup\n", 11) == 0);
+	free(data);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 1, &data, &len) == IMS_OK);
+	CHECK(len == 4 && data && memcmp(data, "\x00\x01\x02\xff", 4) == 0);
+	free(data);
+	CHECK(ims_mailview_attachment(c.raw, c.len, 2, &data, &len) == IMS_ENOTFOUND);
+	CHECK(ims_mailview_attachment("not a message", 13, 0, &data, &len) == IMS_ENOTFOUND);
+	json_decref(view);
+	ims_composed_free(&c);
+	json_decref(j);
+	/* bad attachments: a clear 400 reason each */
+	{
+		static const char *const bad[][3] = {
+		    {"a.txt", "text/plain", "not base64!"},  {"", "text/plain", "AAAA"},
+		    {"../etc/passwd", "text/plain", "AAAA"}, {"a\r\nb.txt", "text/plain", "AAAA"},
+		    {"a.txt", "not a type", "AAAA"},
+		};
+
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			j = json_pack("{s:s, s:s, s:[{s:s, s:s, s:s}]}", "to", "a@example.org",
+			              "text", "x", "attachments", "filename", bad[i][0],
+			              "content_type", bad[i][1], "data", bad[i][2]);
+			CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+			CHECK_STR_CONTAINS(err, "attachments[0]");
+			json_decref(j);
+		}
+		j = json_pack("{s:s, s:s, s:s}", "to", "a@example.org", "text", "x", "attachments",
+		              "x");
+		CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+		json_decref(j);
+	}
+	/* a draft needs neither recipients nor text; a message does */
+	j = json_pack("{s:s}", "subject", "later");
+	CHECK(ims_compose("me@example.test", j, &c, err, sizeof err) == IMS_EINVAL);
+	CHECK(ims_compose_draft("me@example.test", j, &c, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(c.raw, "Subject: later\r\n");
+	CHECK(c.nrcpts == 0);
+	ims_composed_free(&c);
 	json_decref(j);
 }
 
@@ -313,7 +442,9 @@ int main(void)
 	RUN(test_router);
 	RUN(test_sanitize);
 	RUN(test_mailview);
+	RUN(test_mailview_charsets);
 	RUN(test_compose);
+	RUN(test_compose_attachments);
 	RUN(test_jsonw);
 	RUN(test_jsonw_buf);
 	xmlCleanupParser();

@@ -13,7 +13,7 @@ import traceback
 sys.path.insert(0, os.path.join(os.environ.get("top_srcdir", "."), "tests"))
 from harness import common  # noqa: E402
 from harness.dovecot import Dovecot  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness.redis import server as redis_server  # noqa: E402
 from harness.webapi import WebAPI  # noqa: E402
 
 B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -63,30 +63,61 @@ def scan_log(sid, t, sender, rcpts, subject, verdict="ham", action="accept", sco
 class Env:
     """redis + webapi, with helpers; use as a context manager."""
 
-    def __init__(self, extra=None, ui_dir=None, dovecot=False):
+    def __init__(self, extra=None, ui_dir=None, dovecot=False, imap=False):
+        """imap: folder pages over Dovecot's IMAP (the master user), else
+        doveadm only; what extra sets wins."""
         common.require("redis-server", "redis-cli")
         if dovecot:
             common.require("dovecot", "doveadm")
             if os.geteuid() != 0:
                 common.skip("a private Dovecot needs root here (setuid to the mail uid)")
         self.tmp = common.TempDir("ims-webapi-test-")
-        self.redis = Redis(self.tmp, auth=True).start()  # as production: ACL users
-        self.dove = None
-        self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
-        if dovecot:
-            self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
-            self.dove.start()
-            self.api.extra.update(self.dove.webapi_conf())
-        self.api.start()
+        self.owned = []
+        self.redis = self.dove = self.api = None
+        try:
+            self.redis = redis_server(self.tmp, auth=True).start()  # as production: ACL users
+            self.api = WebAPI(self.tmp, self.redis, extra=dict(extra or {}), ui_dir=ui_dir)
+            if dovecot:
+                self.dove = Dovecot(self.tmp, self.redis, os.path.join(self.api.dir, "mail"))
+                self.dove.start()
+                self.api.extra = {**self.dove.webapi_conf(imap), **self.api.extra}
+            self.api.start()
+        except BaseException:
+            self.stop_all()
+            self.tmp.close()
+            raise
+
+    def own(self, part):
+        """part (anything with stop(), started or not) is stopped when the Env
+        ends, before the parts the Env made, in reverse order of own(): also
+        when the test or its set-up fails.  Returns part."""
+        self.owned.append(part)
+        return part
+
+    def stop_all(self):
+        """Stops every part by PID, each even when stopping another failed."""
+        for part in reversed(self.owned):
+            try:
+                part.stop()
+            except Exception as ex:  # noqa: BLE001 - stop the others all the same
+                print(f"harness: stopping {type(part).__name__}: {ex}")
+        self.owned = []
+        for part in (self.api, self.dove, self.redis):
+            if part:
+                try:
+                    part.stop()
+                except Exception as ex:  # noqa: BLE001
+                    print(f"harness: stopping {type(part).__name__}: {ex}")
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        self.api.stop()
-        if self.dove:
-            self.dove.stop()
-        self.redis.stop()
+        self.stop_all()
+        # nothing the test started from its temp dir may outlive it
+        left = common.stop_leftovers(self.tmp.path)
+        for pid, cmd in left:
+            print(f"FAIL: PID {pid} was left running (stopped now): {cmd}")
         log = self.api.log()
         failed = exc[0] is not None and not (exc[0] is SystemExit and not exc[1].code)
         sanitizer = "Sanitizer" in log
@@ -96,6 +127,8 @@ class Env:
         self.tmp.close()
         if sanitizer:
             print("FAIL: sanitizer report in the ims-webapi log")
+            sys.exit(1)
+        if left:
             sys.exit(1)
 
     def cli(self, *args):

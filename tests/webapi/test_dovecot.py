@@ -3,10 +3,14 @@
 with `ims user add` logs in to a private Dovecot (IMAP, Python imaplib)
 that reads the same Redis through the shipped dict config, and to
 ims-webapi; a wrong password, a disabled account and a deleted one fail in
-both places.  Also Dovecot's own check of the stored argon2id hash."""
+both places.  Also Dovecot's own check of the stored argon2id hash, and
+where the webapi master secret opens a mailbox (only on ims-webapi's own
+IMAP socket)."""
 import imaplib
 import os
 import smtplib
+import socket
+import stat
 import subprocess
 import sys
 
@@ -77,15 +81,47 @@ def master_login(user, master_pw):
         return "NO: " + str(e)
 
 
+class UnixIMAP(imaplib.IMAP4):
+    """imaplib over a unix socket (Dovecot's imap-ims listener)."""
+
+    def __init__(self, path):
+        self.path = path
+        super().__init__()
+
+    def open(self, host=None, port=None, timeout=None):
+        self.host, self.port = "", 0
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.path)
+        self.file = self.sock.makefile("rb")
+
+
+def unix_login(user, password):
+    m = UnixIMAP(dove.imap_socket)
+    try:
+        m.login(user, password)
+        typ, _ = m.select("INBOX", readonly=True)
+        m.logout()
+        return typ
+    except imaplib.IMAP4.error as e:
+        return "NO: " + str(e)
+
+
 def test_master_user_only_for_smtp():
-    """The master secret is for Postfix submission (service smtp) only: on
-    IMAP it opens no mailbox, neither as the SASL authorization id nor as
-    "user*master" (auth_master_user_separator)."""
+    """The master secret is for Postfix submission (service smtp) and for
+    ims-webapi's own IMAP socket only: on the IMAP port it opens no mailbox,
+    neither as the SASL authorization id nor as "user*master"
+    (auth_master_user_separator); on the socket (mode 0600, its owner only)
+    "user*webapi" works, for an existing user, with the right secret."""
     assert master_login(ADDR, dove.master_password).startswith("NO"), dove.read_log()[-2000:]
     assert imap_login(f"{ADDR}*webapi", dove.master_password).startswith("NO")
     assert master_login(ADDR, "wrong").startswith("NO")
     # the user's own password still works on IMAP
     assert imap_login(ADDR, PW) == "OK"
+    # ims-webapi's socket: the master login works there, and only there
+    assert stat.S_IMODE(os.stat(dove.imap_socket).st_mode) == 0o600
+    assert unix_login(f"{ADDR}*webapi", dove.master_password) == "OK", dove.read_log()[-2000:]
+    assert unix_login(f"{ADDR}*webapi", "wrong").startswith("NO")
+    assert unix_login("nobody@example.test*webapi", dove.master_password).startswith("NO")
 
 
 def test_passwd_disable_delete():
@@ -146,13 +182,9 @@ def main():
     with Env() as e:
         env = e
         mail_root = os.path.join(e.api.dir, "mail")
-        dove = Dovecot(e.tmp, e.redis, mail_root)
-        try:
-            dove.start()
-            run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
-                 test_passwd_disable_delete])
-        finally:
-            dove.stop()
+        dove = e.own(Dovecot(e.tmp, e.redis, mail_root)).start()
+        run([test_cli_user_logs_in_to_imap_and_webapi, test_master_user_only_for_smtp,
+             test_passwd_disable_delete])
 
 
 if __name__ == "__main__":

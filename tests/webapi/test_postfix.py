@@ -4,7 +4,9 @@
 ims user registry, logging in as the Dovecot master user acting as the
 signed-in user; Postfix runs ims-milter on it and relays it, and the web
 API saves the copy into the user's Sent folder in Dovecot (seen back
-through GET /emails/sent and IMAP).  (Release from the quarantine:
+through GET /emails/sent and IMAP).  An unknown recipient of a local domain
+is refused at RCPT (550 5.1.1) by ims-milter's registry check, as with
+Sendmail (tests/e2e/test_sendmail.py).  (Release from the quarantine:
 tests/e2e/test_quarantine.py.)"""
 import base64
 import imaplib
@@ -164,6 +166,24 @@ def test_sender_pinned_to_login():
     assert "user.alias.add" in ops and "user.alias.del" in ops
 
 
+def test_unknown_local_recipient_refused():
+    with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
+        s.ehlo("client.example.test")
+        assert s.mail("news@example.org")[0] == 250
+        code, text = s.rcpt("nobody@example.test")
+        assert code == 550 and b"5.1.1" in text, (code, text)
+        assert s.rcpt("Bob@Example.test")[0] == 250
+        s.rset()
+    # a sender alias is not a mailbox: it routes no mail, so it is refused too
+    assert ims("user", "alias", "add", ALICE, "info@example.test").returncode == 0
+    with smtplib.SMTP("127.0.0.1", pf.port, timeout=30) as s:
+        s.ehlo("client.example.test")
+        assert s.mail("news@example.org")[0] == 250
+        assert s.rcpt("info@example.test")[0] == 550
+        s.rset()
+    assert ims("user", "alias", "del", ALICE, "info@example.test").returncode == 0
+
+
 def main():
     common.require("postfix", "dovecot", "smtp-sink", "redis-server")
     if os.geteuid() != 0:
@@ -176,9 +196,9 @@ def main():
             env = e
             dove = e.dove
             model = hmilter.make_model(tmp, 1.0)
-            milter = hmilter.Milter(tmp, e.redis, model).start()
+            milter = e.own(hmilter.Milter(tmp, e.redis, model, check_recipients=True)).start()
             sender_login, aliases_table = hpostfix.shipped_sender_login(e.tmp.join("pf-maps"))
-            pf = Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
+            pf = e.own(Postfix(e.tmp, milter=milter.postfix_socket, extra_main=(
                 sender_login +
                 # this smtpd plays the shipped submission service
                 "smtpd_sender_restrictions = $mua_sender_restrictions\n"
@@ -187,7 +207,7 @@ def main():
                 "smtpd_sasl_auth_enable = yes\n"
                 "smtpd_sasl_security_options = noanonymous\n"
                 "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} "
-                "{mail_addr} {mail_host} {mail_mailer}\n")).start()
+                "{mail_addr} {mail_host} {mail_mailer}\n"))).start()
             # point ims-webapi at them: restart it with the ports now known
             e.api.stop()
             pwfile = os.path.join(e.api.dir, "submission.pw")
@@ -196,9 +216,10 @@ def main():
             e.api.extra.update({"webapi.submission": f"smtp://127.0.0.1:{pf.port}",
                                 "webapi.submission_password_file": pwfile})
             e.api.start()
+            e.add_user("bob@example.test")  # the recipient of what these tests send
             try:
                 run([test_send_through_postfix_and_milter, test_disabled_account_cannot_submit,
-                     test_sender_pinned_to_login])
+                     test_sender_pinned_to_login, test_unknown_local_recipient_refused])
             finally:
                 pf.stop()
                 if milter.stop() != 0:

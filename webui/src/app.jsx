@@ -119,7 +119,7 @@ function Shell({ user }) {
           Sign out
         </button>
       </header>
-      <nav class="sidebar" id="nav" aria-label="Main">
+      <nav class="sidebar" id="nav" aria-label="Main" onClick={(e) => e.target.closest && e.target.closest("a") && setDrawer(false)}>
         <MailNav route={route} />
         {admin && (
           <div class="nav-section" id="admin-nav">

@@ -8,7 +8,9 @@ export const folders = signal(null);
 export async function reloadFolders() {
   try {
     const r = await api.get("/emails/folders");
-    folders.set(r.folders || []);
+    const order = { inbox: 0, drafts: 1, sent: 2, junk: 3, trash: 4 };
+    const rank = (f) => (f.role in order ? order[f.role] : 5);
+    folders.set((r.folders || []).slice().sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name)));
   } catch {
     if (!folders.get()) folders.set([]);
   }
