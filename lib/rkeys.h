@@ -36,7 +36,7 @@
 #define IMS_KEY_ALIASES_FMT IMS_KEY_MAILBOX("aliases")
 /* ims-webapi's refresh-token family of one login: ADDR, FAMILY */
 #define IMS_KEY_REFRESH_FMT IMS_KEY_MAILBOX("refresh:%s")
-/* ADDR's live refresh families (lib/users.h ims_users_end_sessions) */
+/* ADDR's live refresh families (lib/sessions.h ims_sessions_end_all) */
 #define IMS_KEY_SESSIONS_FMT IMS_KEY_MAILBOX("sessions")
 /* lib/quarantine.c: ids held for ADDR; the last digest's time */
 #define IMS_KEY_QUARANTINE_USER_FMT   IMS_KEY_MAILBOX("quarantine")

@@ -129,7 +129,7 @@ def test_passwd_disable_delete():
     r = ims("user", "passwd", ADDR, password="a new password\n")
     assert r.returncode == 0, r.stderr
     # a new password ends the web sessions of the old one (as an admin's
-    # reset does: lib/users.h ims_users_end_sessions)
+    # reset does: lib/sessions.h ims_sessions_end_all)
     assert env.api.request("GET", "/auth/me", token=web["access_token"]).status == 401
     assert env.api.request("POST", "/auth/refresh",
                            {"refresh_token": web["refresh_token"]}).status == 401
