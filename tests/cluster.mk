@@ -26,7 +26,8 @@ REDIS_CLUSTER_TESTS = \
 	tests/cli/test_train_feedback.cluster tests/cli/test_migrate.cluster \
 	tests/cli/test_events.cluster tests/cli/test_feedback_imap.cluster \
 	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster \
-	tests/cli/test_checkpassword.cluster tests/browser/test_ui.cluster
+	tests/cli/test_checkpassword.cluster tests/browser/test_ui.cluster \
+	tests/webapi/test_console.cluster tests/browser/test_console_ui.cluster
 TESTS += $(REDIS_CLUSTER_TESTS)
 CLEANFILES += $(REDIS_CLUSTER_TESTS)
 
