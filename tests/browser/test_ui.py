@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Runs tests/browser/ui.test.js (playwright-core + Debian's chromium, axe-core)
 against a real ims-webapi serving the built web UI (webui/dist), redis-server
-and Dovecot (the mailbox of record), with seeded mailboxes, scans and held
-messages, and an SMTP sink as the submission service. Screenshots of every
+and Dovecot (the mailbox of record; folder pages over IMAP as the quick start
+has them), with seeded mailboxes, scans and held messages, and an SMTP sink as
+the submission service. Screenshots of every
 main screen go to $top_builddir/tests/browser/screenshots (printed).
 Skips when chromium, node, tests/browser/node_modules (npm ci) or the built
 UI (npm ci && npm run build in webui/) is missing."""
@@ -43,18 +44,14 @@ def main():
     for old in os.listdir(shots):  # this run's screenshots only
         if old.endswith(".png"):
             os.unlink(os.path.join(shots, old))
-    tmp = common.TempDir("ims-browser-")
-    master = "s3cret-master"
-    pwfile = os.path.join(tmp.path, "submission.pw")
-    with open(os.open(pwfile, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-        f.write(master + "\n")
     lmtp = SmtpSink(lmtp=True).start()
-    smtp = SmtpSink(user="webapi", password=master).start()
+    # the submission sink takes the Dovecot master user that ims-webapi also
+    # logs into IMAP with (folder pages over IMAP, as the quick start runs)
+    smtp = SmtpSink(user="webapi", password="set below").start()
     try:
-        with Env(extra={"quarantine.lmtp": lmtp.target(), "webapi.submission": smtp.url(),
-                        "webapi.submission_user": "webapi",
-                        "webapi.submission_password_file": pwfile},
-                 ui_dir=ui, dovecot=True) as env:
+        with Env(extra={"quarantine.lmtp": lmtp.target(), "webapi.submission": smtp.url()},
+                 ui_dir=ui, dovecot=True, imap=True) as env:
+            smtp.password = env.dove.master_password
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
             env.deliver("alice@example.test", "bob@example.org", "First hello")
@@ -88,7 +85,6 @@ def main():
     finally:
         smtp.stop()
         lmtp.stop()
-        tmp.close()
 
 
 if __name__ == "__main__":
