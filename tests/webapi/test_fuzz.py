@@ -12,8 +12,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixtures import Env, PASSWORD
 random.seed(int(os.environ.get("IMS_FUZZ_SEED", "1")))
-paths = ["/health", "/metrics", "/", "/ui/", "/ui/app.js", "/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/me",
-         "/emails/inbox", "/emails/sent", "/emails/send", "/emails/{id}", "/emails/{id}/raw", "/emails/{id}/report", "/scan-email",
+paths = ["/health", "/metrics", "/", "/ui/", "/ui/index.html", "/ui/assets/x.js", "/auth/register", "/auth/login", "/auth/refresh", "/auth/logout", "/auth/me",
+         "/emails/inbox", "/emails/sent", "/emails/send", "/emails/{id}", "/emails/{id}/raw", "/emails/{id}/report", "/emails/drafts", "/emails/{id}/attachments/0", "/emails/{id}/attachments/{id}", "/scan-email",
          "/admin/scans", "/admin/scans/{id}", "/admin/stats", "/admin/quarantine", "/admin/quarantine/{id}", "/admin/quarantine/{id}/release",
          "/emails/quarantine", "/emails/quarantine/{id}", "/emails/quarantine/{id}/release", "/admin/audit", "/admin/users"]
 queries = ["", "?limit=0", "?limit=5", "?cursor=1-x", "?cursor=" + "9"*40 + "-A", "?from=-5", "?to=99999999999999999999", "?bucket=day", "?format=csv", "?type=scan",
