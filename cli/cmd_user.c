@@ -18,6 +18,7 @@
 
 #include "events.h"
 #include "ims.h"
+#include "sessions.h"
 #include "store.h"
 #include "users.h"
 
@@ -271,6 +272,9 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 			                            (enum ims_role)ims_role_parse(role))
 			         : ims_users_set_password(u, canon, password);
 			sodium_memzero(password, sizeof password);
+			/* a new password ends the web sessions of the old one */
+			if (st == IMS_OK && strcmp(sub, "passwd") == 0)
+				st = ims_sessions_end_all(rc, canon, NULL);
 			if (st == IMS_OK)
 				audit(rc, strcmp(sub, "add") == 0 ? "user.create" : "user.passwd",
 				      canon, "role", strcmp(sub, "add") == 0 ? role : NULL);
@@ -292,6 +296,8 @@ int ims_cmd_user(struct ims_cli *cli, int argc, char **argv)
 			int off = strcmp(sub, "disable") == 0;
 
 			st = ims_users_set_disabled(u, canon, off);
+			if (st == IMS_OK && off)
+				st = ims_sessions_end_all(rc, canon, NULL);
 			if (st == IMS_OK)
 				audit(rc, off ? "user.disable" : "user.enable", canon, NULL, NULL);
 		}

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "clicks.h"
+#include "dashboard.h"
 #include "rkeys.h"
 #include "urls.h"
 #include "events.h"
@@ -192,6 +193,8 @@ ims_status ims_click_record(struct ims_store *store, const struct ims_click_even
 			ims_store_txn_str(t, key);
 			ims_store_txn_str(t, ttl);
 		}
+		/* the dashboard's click counters (lib/dashboard.h) */
+		ims_dashboard_txn_click(t, ev->time_ms, ev->verdict, retention_days);
 	}
 	st = ims_store_exec(store, t, err, sizeof err);
 	ims_store_txn_free(t);

@@ -36,6 +36,8 @@
 #define IMS_KEY_ALIASES_FMT IMS_KEY_MAILBOX("aliases")
 /* ims-webapi's refresh-token family of one login: ADDR, FAMILY */
 #define IMS_KEY_REFRESH_FMT IMS_KEY_MAILBOX("refresh:%s")
+/* ADDR's live refresh families (lib/sessions.h ims_sessions_end_all) */
+#define IMS_KEY_SESSIONS_FMT IMS_KEY_MAILBOX("sessions")
 /* lib/quarantine.c: ids held for ADDR; the last digest's time */
 #define IMS_KEY_QUARANTINE_USER_FMT   IMS_KEY_MAILBOX("quarantine")
 #define IMS_KEY_QUARANTINE_DIGEST_FMT IMS_KEY_MAILBOX("qdigest")
@@ -76,6 +78,12 @@
 #define IMS_KEY_STATS_TOTAL           IMS_KEY_GLOBAL("stats:total")
 #define IMS_KEY_STATS_BUCKET_STRFTIME IMS_KEY_GLOBAL("stats:%Y%m%d%H")
 #define IMS_KEY_STATS_BUCKET_PREFIX   IMS_KEY_GLOBAL("stats:")
+/* the admins' dashboard (lib/dashboard.h): the hour's bucket also has
+ * spf:R, dkim:R, dmarc:R and click:VERDICT; 5-minute buckets (strftime,
+ * minutes floored to 5); the top lists of one hour or day: KIND
+ * (senders, domains, targets), "h" or "d", YYYYMMDDHH or YYYYMMDD */
+#define IMS_KEY_STATS5_STRFTIME IMS_KEY_GLOBAL("stats5:%Y%m%d%H%M")
+#define IMS_KEY_DASH_TOP_FMT    IMS_KEY_GLOBAL("top:%s:%s:%s")
 
 /* lib/users.c: every account; alias -> owner */
 #define IMS_KEY_USERS   IMS_KEY_GLOBAL("users")

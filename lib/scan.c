@@ -75,6 +75,7 @@ void ims_scan_free(struct ims_scan *s)
 	for (size_t i = 0; i < IMS_SCAN_NHEADERS; i++)
 		free(s->hdr_value[i]);
 	free(s->dkim_sig);
+	free(s->log_hdrs);
 	if (s->conf)
 		ims_conf_unref(s->conf);
 	free(s);
@@ -477,6 +478,59 @@ static void classify_stage(struct ims_scan *s, const struct ims_model *model,
 	ims_scan_add_symbol(s, c.spam ? "SVM_SPAM" : "SVM_HAM", w, detail);
 }
 
+/* Copies the header fields for the scan log (s->log_hdrs): each value
+ * unfolded (line ends and the white space after them become one space),
+ * within IMS_SCAN_LOG_HEADERS fields and IMS_SCAN_LOG_HEADERS_BYTES bytes;
+ * a list cut short says so (log_hdrs_cut).  IMS_ENOMEM only. */
+static ims_status keep_headers(struct ims_scan *s, const struct ims_msg *msg)
+{
+	size_t n = ims_msg_header_count(msg), used = 0;
+	char *buf = malloc(IMS_SCAN_LOG_HEADERS_BYTES);
+
+	if (!buf)
+		return IMS_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name, *value;
+		size_t vlen, nlen, start = used;
+
+		if (ims_msg_header(msg, i, &name, &value, &vlen) != IMS_OK)
+			continue;
+		nlen = strlen(name);
+		if (s->nlog_hdrs == IMS_SCAN_LOG_HEADERS ||
+		    used + nlen + 2 + 1 > IMS_SCAN_LOG_HEADERS_BYTES) {
+			s->log_hdrs_cut = 1;
+			break;
+		}
+		memcpy(buf + used, name, nlen + 1);
+		used += nlen + 1;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		for (int space = 0; *value; value++) {
+			int ws =
+			    *value == ' ' || *value == '\t' || *value == '\r' || *value == '\n';
+
+			if (ws && space)
+				continue;
+			if (used + 2 > IMS_SCAN_LOG_HEADERS_BYTES) {
+				s->log_hdrs_cut = 1;
+				break;
+			}
+			buf[used++] = ws ? ' ' : *value;
+			space = ws;
+		}
+		if (s->log_hdrs_cut) {
+			used = start; /* not half a field */
+			break;
+		}
+		while (used > start + nlen + 1 && buf[used - 1] == ' ')
+			used--;
+		buf[used++] = '\0';
+		s->nlog_hdrs++;
+	}
+	s->log_hdrs = buf;
+	return IMS_OK;
+}
+
 /* Summary fields of the stored message, from the parsed headers. */
 static void summary_fields(struct ims_scan *s, const struct ims_parsed *parsed)
 {
@@ -544,6 +598,10 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		ims_scan_add_symbol(s, "HEADER_LIMIT", ims_conf_score(s->conf, "HEADER_LIMIT"), "");
 	} else if (st == IMS_ENOMEM) {
 		rc = IMS_ENOMEM; /* rc is IMS_OK after copy_envelope */
+		goto out;
+	}
+	if (msg && keep_headers(s, msg) != IMS_OK) {
+		rc = IMS_ENOMEM;
 		goto out;
 	}
 	if (msg) {

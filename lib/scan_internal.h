@@ -11,6 +11,10 @@
 #define IMS_SCAN_NHEADERS   5
 #define IMS_SCAN_MAX_LISTED 8 /* link domains a reputation list named (lib/links.h) */
 #define IMS_SCAN_IDEM_BYTES 20
+/* the header fields kept in the scan log (the console's scan detail):
+ * at most this many fields and bytes of them, as received, unfolded */
+#define IMS_SCAN_LOG_HEADERS       100
+#define IMS_SCAN_LOG_HEADERS_BYTES 8192
 
 struct ims_scan_hit {
 	char name[40];
@@ -65,6 +69,12 @@ struct ims_scan {
 	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
 	size_t nlisted;
 	char *dkim_sig;
+	/* the message's header fields for the scan log: "Name\0value\0" each,
+	 * nlog_hdrs of them in log_hdrs (malloc'd); log_hdrs_cut when the
+	 * bounds above cut the list short */
+	char *log_hdrs;
+	size_t nlog_hdrs;
+	int log_hdrs_cut;
 	/* the idempotency key of a message from an MTA (lib/scan_store.c),
 	 * hex; empty: none */
 	char idem[2 * IMS_SCAN_IDEM_BYTES + 1];

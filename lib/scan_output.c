@@ -227,6 +227,23 @@ char *ims_scan_json(const struct ims_scan *s)
 	json_object_set_new(o, "symbols", syms);
 	syms = NULL;
 	json_object_set_new(o, "auth", auth);
+	if (s->log_hdrs) {
+		/* the header fields as received, unfolded, bounded
+		 * (IMS_SCAN_LOG_HEADERS): the console's scan detail */
+		json_t *hdrs = json_array();
+		const char *p = s->log_hdrs;
+
+		for (size_t i = 0; hdrs && i < s->nlog_hdrs; i++) {
+			const char *v = p + strlen(p) + 1;
+
+			json_array_append_new(hdrs, json_pack("{s:o, s:o}", "name", json_text(p),
+			                                      "value", json_text(v)));
+			p = v + strlen(v) + 1;
+		}
+		json_object_set_new(o, "headers", hdrs);
+		if (s->log_hdrs_cut)
+			json_object_set_new(o, "headers_truncated", json_true());
+	}
 	json_object_set_new(o, "model_version", json_string(s->model_version));
 	json_object_set_new(o, "timings_us", timings);
 	text = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));

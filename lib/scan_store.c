@@ -18,6 +18,7 @@
 #include "log.h"
 #include "quarantine.h"
 #include "correspondents.h"
+#include "dashboard.h"
 #include "rkeys.h"
 #include "scan_internal.h"
 #include "store.h"
@@ -72,6 +73,42 @@ static void stats_incr(struct ims_store_txn *t, const char *key, const char *fie
 	ims_store_txn_str(t, key);
 	ims_store_txn_fmt(t, "%s%s", field, value);
 	ims_store_txn_str(t, "1");
+}
+
+/* The admins' dashboard (lib/dashboard.h): the 5-minute series,
+ * authentication results, top senders, domains and targeted users. */
+static void dashboard_counters(struct ims_store_txn *t, const struct ims_scan *s,
+                               uint64_t retention_ms, int trim)
+{
+	const char *targets[IMS_DASH_MAX_TARGETS], *dkim = "none";
+	struct ims_dash_scan d = {
+	    .time_ms = s->time,
+	    .action = ims_action_name(s->action),
+	    .verdict = s->classified ? s->verdict : NULL,
+	    .spf = s->auth.spf,
+	    .dmarc = s->auth.dmarc,
+	    .mail_from = s->mail_from,
+	    .targets = targets,
+	    .retention_ms = retention_ms,
+	};
+
+	/* one DKIM result per message: pass when any signature passed */
+	for (int i = 0; i < s->auth.ndkim; i++)
+		if (i == 0 || strcmp(s->auth.dkim[i].result, "pass") == 0)
+			dkim = s->auth.dkim[i].result;
+	d.dkim = dkim;
+	/* targeted: local recipients of inbound mail that was not accepted */
+	if (!s->outbound && (s->action == IMS_ACTION_TAG || s->action == IMS_ACTION_QUARANTINE ||
+	                     s->action == IMS_ACTION_REJECT))
+		for (size_t i = 0; i < s->nrcpts && d.ntargets < IMS_DASH_MAX_TARGETS; i++) {
+			int dup = 0;
+
+			for (size_t j = 0; j < i; j++)
+				dup |= strcasecmp(s->rcpts[i], s->rcpts[j]) == 0;
+			if (!dup && ims_scan_addr_is_local(s->conf, s->rcpts[i]))
+				targets[d.ntargets++] = s->rcpts[i];
+		}
+	ims_dashboard_txn_scan(t, &d, trim);
 }
 
 static struct ims_store_txn *build_global(const struct ims_scan *s, const struct stored_msg *m)
@@ -132,6 +169,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	ims_store_txn_cmd(t, "PEXPIRE");
 	ims_store_txn_str(t, bucket);
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	dashboard_counters(t, s, m->retention_ms, trim);
 	if (s->mail_from[0]) {
 		ims_store_txn_cmd(t, "ZINCRBY");
 		ims_store_txn_str(t, IMS_KEY_TOP_SENDERS);

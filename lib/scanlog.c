@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,30 @@ static int has_named(json_t *arr, const char *field, const char *want)
 	return 0;
 }
 
+static int ip_parse(const char *s, unsigned char out[16], int *family)
+{
+	*family = s && strchr(s, ':') ? AF_INET6 : AF_INET;
+	return s && inet_pton(*family, s, out) == 1;
+}
+
+int ims_scan_filter_ip_ok(const char *s)
+{
+	unsigned char b[16];
+	int fam;
+
+	return ip_parse(s, b, &fam);
+}
+
+/* The same address in any spelling ("2001:db8::1" and "2001:DB8:0::1"). */
+static int ip_eq(const char *a, const char *b)
+{
+	unsigned char x[16], y[16];
+	int fa, fb;
+
+	return ip_parse(a, x, &fa) && ip_parse(b, y, &fb) && fa == fb &&
+	       memcmp(x, y, fa == AF_INET6 ? 16 : 4) == 0;
+}
+
 static int scan_matches(json_t *s, const struct ims_scan_filter *f)
 {
 	const char *v;
@@ -82,6 +107,9 @@ static int scan_matches(json_t *s, const struct ims_scan_filter *f)
 	    (!(v = json_string_value(json_object_get(s, "action"))) || strcmp(v, f->action) != 0))
 		return 0;
 	if (f->sender && !addr_eq(json_string_value(json_object_get(s, "mail_from")), f->sender))
+		return 0;
+	if (f->ip &&
+	    !ip_eq(json_string_value(json_object_get(json_object_get(s, "client"), "ip")), f->ip))
 		return 0;
 	if (f->recipient && !has_named(json_object_get(s, "rcpt"), NULL, f->recipient))
 		return 0;
@@ -181,7 +209,7 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 		rc = ims_key(key, sizeof key, "%s", IMS_KEY_SCANS);
 	if (rc != IMS_OK)
 		return rc;
-	need_parse = f.sender || f.recipient || (f.symbol && (f.action || f.verdict)) ||
+	need_parse = f.sender || f.recipient || f.ip || (f.symbol && (f.action || f.verdict)) ||
 	             (f.action && f.verdict);
 	if (!need_parse) /* the index says it all */
 		f = (struct ims_scan_filter){0};

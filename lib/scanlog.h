@@ -18,11 +18,15 @@ struct ims_store;
 #define IMS_SCANLOG_EXAMINE_MAX 5000
 
 /* What a list keeps (NULL: any).  verdict, action and symbol walk their
- * index; sender and recipient (addresses, any case) and a second index
- * filter are checked on the logs. */
+ * index; sender and recipient (addresses, any case), ip (the client's
+ * address, IPv4 or IPv6 in any spelling) and a second index filter are
+ * checked on the logs. */
 struct ims_scan_filter {
-	const char *verdict, *action, *symbol, *sender, *recipient;
+	const char *verdict, *action, *symbol, *sender, *recipient, *ip;
 };
+
+/* Whether s is an IPv4 or IPv6 address (inet_pton), for the ip filter. */
+int ims_scan_filter_ip_ok(const char *s);
 
 /* A page of scan logs, newest first, with times in [from, to] (ms;
  * LLONG_MIN/LLONG_MAX: no bound), after cursor (tpage.h; NULL: from the

@@ -3,6 +3,10 @@
  *   ims:{ADDR}:refresh:FAMILY  hash: current = hex SHA-256 of the live
  *                              refresh token, expires (ms); TTL the
  *                              session's lifetime
+ *   ims:{ADDR}:sessions        set of ADDR's families, so that all of them
+ *                              can end at once (a password reset, a
+ *                              disable); members whose family expired are
+ *                              pruned at each login
  *
  * The token format and its hashing stay in webapi/session.c; this module
  * keeps the families.  Every call touches one mailbox's slot ({ADDR}). */
@@ -30,6 +34,11 @@ ims_status ims_sessions_rotate(struct ims_store *st, const char *addr, const cha
 
 /* Ends a family (logout).  IMS_ETEMP when Redis failed. */
 ims_status ims_sessions_end(struct ims_store *st, const char *addr, const char *fam);
+
+/* Ends every family of addr (and so every access token issued for them),
+ * in one Lua script; *ended (may be NULL) says how many.  IMS_ETEMP when
+ * Redis failed. */
+ims_status ims_sessions_end_all(struct ims_store *st, const char *addr, size_t *ended);
 
 /* The account behind a session, read in one round trip: IMS_OK when addr
  * exists, is not disabled and family fam is live (*admin then says its

@@ -29,7 +29,7 @@ TESTS += tests/unit/test_mime_nesting
 WEBAPI_PY_TESTS = tests/webapi/test_security.py tests/webapi/test_mail.py \
 	tests/webapi/test_admin.py tests/webapi/test_dovecot.py tests/webapi/test_postfix.py \
 	tests/webapi/test_limits.py tests/webapi/test_fuzz.py \
-	tests/webapi/test_http.py tests/webapi/test_senders.py
+	tests/webapi/test_http.py tests/webapi/test_senders.py tests/webapi/test_console.py
 TESTS += $(WEBAPI_PY_TESTS)
 EXTRA_DIST += $(WEBAPI_PY_TESTS) tests/webapi/fixtures.py tests/harness/webapi.py \
 	tests/harness/smtpsink.py tests/harness/dovecot.py
@@ -48,3 +48,8 @@ check_PROGRAMS += tests/unit/test_urls
 tests_unit_test_urls_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) -I$(top_srcdir)/webapi -I$(top_srcdir)/classifier
 tests_unit_test_urls_LDADD = $(WEBAPI_TEST_LIBS)
 TESTS += tests/unit/test_urls
+
+# browser test of the security console: playwright-core + axe-core (npm ci in
+# tests/browser), Debian's chromium, the built web UI (webui/dist)
+TESTS += tests/browser/test_console_ui.py
+EXTRA_DIST += tests/browser/test_console_ui.py tests/browser/console.test.js

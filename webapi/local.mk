@@ -19,7 +19,7 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/reqid.c webapi/reqid.h \
 	webapi/request.c webapi/request.h \
 	webapi/router.c webapi/router.h webapi/routes.h \
-	webapi/routes_admin.c webapi/routes_auth.c webapi/routes_mail.c \
+	webapi/routes_admin.c webapi/routes_users.c webapi/routes_auth.c webapi/routes_mail.c \
 	webapi/routes_misc.c webapi/routes_scan.c webapi/routes_send.c webapi/routes_click.c \
 	webapi/routes_quarantine.c webapi/routes_senders.c \
 	webapi/server.c webapi/server.h \

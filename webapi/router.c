@@ -40,6 +40,8 @@
 	X("GET", "/admin/scans", IMS_ADMIN, "admin_scans", ims_route_admin_scans)                  \
 	X("GET", "/admin/scans/{}", IMS_ADMIN, "admin_scan", ims_route_admin_scan)                 \
 	X("GET", "/admin/stats", IMS_ADMIN, "admin_stats", ims_route_admin_stats)                  \
+	X("GET", "/admin/dashboard", IMS_ADMIN, "admin_dashboard", ims_route_admin_dashboard)      \
+	X("GET", "/admin/symbols", IMS_ADMIN, "admin_symbols", ims_route_admin_symbols)            \
 	X("GET", "/admin/quarantine", IMS_ADMIN, "admin_quarantine", ims_route_admin_quarantine)   \
 	X("GET", "/admin/quarantine/{}", IMS_ADMIN, "admin_quarantine_get",                        \
 	  ims_route_admin_quarantine_get)                                                          \
@@ -51,6 +53,10 @@
 	X("GET", "/admin/clicks", IMS_ADMIN, "admin_clicks", ims_route_admin_clicks)               \
 	X("GET", "/admin/users", IMS_ADMIN, "admin_users", ims_route_admin_users)                  \
 	X("POST", "/admin/users", IMS_ADMIN, "admin_user_create", ims_route_admin_user_create)     \
+	X("GET", "/admin/users/{}", IMS_ADMIN, "admin_user_get", ims_route_admin_user_get)         \
+	X("PATCH", "/admin/users/{}", IMS_ADMIN, "admin_user_patch", ims_route_admin_user_patch)   \
+	X("POST", "/admin/users/{}/password", IMS_ADMIN, "admin_user_password",                    \
+	  ims_route_admin_user_password)                                                           \
 	X("GET", "/settings/senders", IMS_USER, "senders_get", ims_route_senders)                  \
 	X("PUT", "/settings/senders", IMS_USER, "senders_put", ims_route_senders)                  \
 	X("DELETE", "/settings/senders", IMS_USER, "senders_delete", ims_route_senders)            \

@@ -42,6 +42,8 @@ void ims_route_senders(struct ims_req *r); /* GET, PUT, DELETE */
 void ims_route_admin_scans(struct ims_req *r);
 void ims_route_admin_scan(struct ims_req *r);
 void ims_route_admin_stats(struct ims_req *r);
+void ims_route_admin_dashboard(struct ims_req *r);
+void ims_route_admin_symbols(struct ims_req *r);
 void ims_route_admin_quarantine(struct ims_req *r);
 void ims_route_admin_quarantine_get(struct ims_req *r);
 void ims_route_admin_quarantine_delete(struct ims_req *r);
@@ -50,6 +52,10 @@ void ims_route_admin_audit(struct ims_req *r);
 void ims_route_admin_clicks(struct ims_req *r);
 void ims_route_admin_users(struct ims_req *r);
 void ims_route_admin_user_create(struct ims_req *r);
+/* routes_users.c: one account */
+void ims_route_admin_user_get(struct ims_req *r);
+void ims_route_admin_user_patch(struct ims_req *r);
+void ims_route_admin_user_password(struct ims_req *r);
 void ims_route_admin_senders_user(struct ims_req *r);   /* GET, PUT, DELETE */
 void ims_route_admin_senders_domain(struct ims_req *r); /* GET, PUT, DELETE */
 

@@ -10,12 +10,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "dashboard.h"
 #include "events.h"
 #include "log.h"
 #include "page.h"
 #include "routes.h"
 #include "scanlog.h"
 #include "stats.h"
+#include "symbols.h"
 #include "ulid.h"
 #include "users.h"
 
@@ -41,9 +43,9 @@ static int token_ok(struct ims_req *r, const char *name, const char *v)
 /* The list is the stored scan logs as text (lib/scanlog.h). */
 void ims_route_admin_scans(struct ims_req *r)
 {
-	struct ims_scan_filter f = {ims_req_query(r, "verdict"), ims_req_query(r, "action"),
-	                            ims_req_query(r, "symbol"), ims_req_query(r, "sender"),
-	                            ims_req_query(r, "recipient")};
+	struct ims_scan_filter f = {ims_req_query(r, "verdict"),   ims_req_query(r, "action"),
+	                            ims_req_query(r, "symbol"),    ims_req_query(r, "sender"),
+	                            ims_req_query(r, "recipient"), ims_req_query(r, "ip")};
 	long long from = LLONG_MIN, to = LLONG_MAX;
 	int limit = ims_req_limit(r);
 	char *buf = NULL;
@@ -60,6 +62,10 @@ void ims_route_admin_scans(struct ims_req *r)
 	if ((f.sender && strlen(f.sender) > IMS_USERS_ADDR_MAX) ||
 	    (f.recipient && strlen(f.recipient) > IMS_USERS_ADDR_MAX)) {
 		ims_req_error(r, 400, "address too long");
+		return;
+	}
+	if (f.ip && !ims_scan_filter_ip_ok(f.ip)) {
+		ims_req_error(r, 400, "ip must be an IPv4 or IPv6 address");
 		return;
 	}
 	st = ims_scanlog_list(ims_req_store(r), &f, ims_req_query(r, "cursor"), from, to,
@@ -126,6 +132,36 @@ void ims_route_admin_stats(struct ims_req *r)
 		ims_req_json(r, 200, report);
 }
 
+/* The symbols a scan can carry, with their weights as configured ([scores])
+ * and what each means: the console's symbol picker. */
+void ims_route_admin_symbols(struct ims_req *r)
+{
+	json_t *items = json_array();
+
+	for (int i = 0; items && ims_symbols[i].name; i++)
+		json_array_append_new(
+		    items, json_pack("{s:s, s:f, s:s}", "name", ims_symbols[i].name, "weight",
+		                     r->app->conf->scores ? r->app->conf->scores[i]
+		                                          : ims_symbols[i].weight,
+		                     "doc", ims_symbols[i].doc ? ims_symbols[i].doc : ""));
+	ims_req_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+void ims_route_admin_dashboard(struct ims_req *r)
+{
+	const char *range = ims_req_query(r, "range");
+	json_t *o = NULL;
+	ims_status st =
+	    ims_dashboard_read(ims_req_store(r), range ? range : "24h", ims_req_now_ms(), &o);
+
+	if (st == IMS_OK)
+		ims_req_json(r, 200, o);
+	else if (st == IMS_EINVAL)
+		ims_req_error(r, 400, "range must be 1h, 24h, 7d or 30d");
+	else
+		ims_req_store_failed(r, st);
+}
+
 static const char *const csv_cols[] = {"time",   "type", "actor",  "op",
                                        "target", "id",   "action", "score"};
 
@@ -168,7 +204,7 @@ static void csv_cell(FILE *f, const char *s)
 void ims_route_admin_audit(struct ims_req *r)
 {
 	const char *fmt = ims_req_query(r, "format"), *cur = ims_req_query(r, "cursor");
-	const char *type = ims_req_query(r, "type");
+	const char *type = ims_req_query(r, "type"), *actor = ims_req_query(r, "actor");
 	int limit = ims_req_limit(r), csv = fmt && strcmp(fmt, "csv") == 0;
 	json_t *items = NULL;
 	char *buf = NULL;
@@ -184,6 +220,10 @@ void ims_route_admin_audit(struct ims_req *r)
 	if (type && strcmp(type, "admin") != 0 && strcmp(type, "scan") != 0 &&
 	    strcmp(type, "click") != 0) {
 		ims_req_error(r, 400, "type must be admin, scan or click");
+		return;
+	}
+	if (actor && (!actor[0] || strlen(actor) > IMS_USERS_ADDR_MAX)) {
+		ims_req_error(r, 400, "bad value for actor");
 		return;
 	}
 	if (cur) {
@@ -210,7 +250,7 @@ void ims_route_admin_audit(struct ims_req *r)
 		/* Batches newest first until the page is full, the stream ends
 		 * or AUDIT_READ_MAX events were read; the cursor is the last
 		 * event read (exclusive), so the next page goes on from there. */
-		int batch = !type                         ? limit + 1
+		int batch = !type && !actor               ? limit + 1
 		            : limit * 20 < 500            ? 500
 		            : limit * 20 > AUDIT_READ_MAX ? AUDIT_READ_MAX
 		                                          : limit * 20;
@@ -244,7 +284,11 @@ void ims_route_admin_audit(struct ims_req *r)
 					json_object_set_new(o, e->kv[2 * k],
 					                    json_string(e->kv[2 * k + 1]));
 				t = json_string_value(json_object_get(o, "type"));
-				if (type && (!t || strcmp(t, type) != 0)) {
+				if ((type && (!t || strcmp(t, type) != 0)) ||
+				    (actor &&
+				     !(json_string_value(json_object_get(o, "actor")) &&
+				       strcasecmp(json_string_value(json_object_get(o, "actor")),
+				                  actor) == 0))) {
 					json_decref(o);
 					continue;
 				}

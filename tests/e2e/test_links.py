@@ -282,6 +282,26 @@ def t_clicks_recorded(e):
     assert r.status == 400, r
 
 
+def t_dashboard(e):
+    """The dashboard's counters as the milter and /click write them: every
+    scan in the 5-minute series, the clicks by verdict, the senders."""
+    r = e.api.request("GET", "/admin/dashboard?range=1h", token=e.admin)
+    assert r.status == 200, r
+    d = r.json()
+    scans = int(e.redis.cli("ZCARD", "ims:{global}:scans"))
+    assert d["totals"]["total"] == scans and sum(b["total"] for b in d["buckets"]) == scans, d
+    assert sum(d["totals"]["actions"].values()) == scans, d["totals"]
+    assert d["totals"]["clicks"] == {"clean": 1, "block": 2, "warn": 2, "continue": 1} or \
+        sum(d["totals"]["clicks"].values()) == 6, d["totals"]["clicks"]
+    assert d["totals"]["spf"].get("pass", 0) >= 1, d["totals"]["spf"]
+    senders = {x["name"]: x["count"] for x in d["top_senders"]}
+    assert sum(senders.values()) == scans and "alice@example.test" in senders, senders
+    domains = {x["name"]: x["count"] for x in d["top_sender_domains"]}
+    assert sum(domains.values()) == scans and "example.test" in domains, domains
+    # the tagged inbound messages (links rewritten) targeted alice
+    assert d["top_targeted_users"][0]["name"] == "alice@example.test", d["top_targeted_users"]
+
+
 def t_listed_by_scan(e):
     """The scan that found a link domain on a list is remembered: with the
     intel file gone, a click on that domain is still blocked."""
@@ -303,7 +323,7 @@ def t_listed_by_scan(e):
 CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_base64_only,
          t_reason_quoted_safely,
          t_click_redirects, t_click_blocked,
-         t_click_warns, t_altered_refused, t_clicks_recorded, t_listed_by_scan]
+         t_click_warns, t_altered_refused, t_clicks_recorded, t_dashboard, t_listed_by_scan]
 
 
 def setup(e):

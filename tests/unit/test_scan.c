@@ -153,6 +153,11 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(json, "\"rcpt\":[\"alice@example.test\",\"bob@elsewhere.example\"]");
 	CHECK_STR_CONTAINS(json, "\"subject\":\"lunch\"");
 	CHECK_STR_CONTAINS(json, "\"timings_us\"");
+	/* the header fields as received, for the console's scan detail */
+	CHECK_STR_CONTAINS(json, "\"headers\":[{\"name\":\"From\",\"value\":\"Carol "
+	                         "<carol@example.org>\"},{\"name\":\"To\"");
+	CHECK_STR_CONTAINS(json, "{\"name\":\"X-Spam-Flag\",\"value\":\"NO\"}]");
+	CHECK(!strstr(json, "headers_truncated"));
 	free(json);
 
 	/* the stored copy: ours first, the forged ones gone */
@@ -222,6 +227,23 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "HINCRBY ims:{global}:stats:total symbol:SVM_HAM 1\n");
 	CHECK(!strstr(ims_store_memory_log(st), "EXPIRE ims:{global}:stats:total"));
+	/* the dashboard's (lib/dashboard.h), in the same transaction: the
+	 * 5-minute series, the authentication results, the top senders and
+	 * their domains by hour and by day; accepted mail targets no one */
+	CHECK(strstr(ims_store_memory_log(st), "HINCRBY ims:{global}:stats5:20"));
+	CHECK(strstr(ims_store_memory_log(st), " action:accept 1\nHINCRBY ims:{global}:stats5:"));
+	CHECK(strstr(ims_store_memory_log(st), " spf:"));
+	CHECK(strstr(ims_store_memory_log(st), " dmarc:"));
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:senders:h:20"));
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:domains:d:20"));
+	CHECK(!strstr(ims_store_memory_log(st), "top:targets:"));
+	/* the hours' top sets live 2 days, the days' 32 but never past the
+	 * retention (30 days here) */
+	CHECK(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:h:"));
+	CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:h:"),
+	                   " 172800000\n");
+	CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:top:senders:d:"),
+	                   " 2592000000\n");
 	/* Redis down: the store says temporary */
 	ims_store_memory_set_down(st, true);
 	CHECK(ims_scan_store(e, s, plain, sizeof plain - 1, NULL, 0) == IMS_ETEMP);
@@ -337,6 +359,30 @@ static void test_multiple_from_and_limits(void)
 	ims_scan_free(s);
 	free(big);
 
+	/* many long header fields: the scan log keeps whole fields up to its
+	 * bound and says it cut the list; a folded value is unfolded */
+	{
+		size_t cap = 200 * 120 + 64, len = 0;
+		char *many = malloc(cap), *js;
+
+		len += (size_t)snprintf(many, cap,
+		                        "From: a@example.org\r\nSubject: two\r\n\t lines\r\n");
+		for (int i = 0; i < 200; i++)
+			len +=
+			    (size_t)snprintf(many + len, cap - len, "X-Pad-%03d: %0100d\r\n", i, i);
+		len += (size_t)snprintf(many + len, cap - len, "\r\nhi\r\n");
+		CHECK(ims_scan_run(e, &env, many, len, &s) == IMS_OK);
+		js = ims_scan_json(s);
+		CHECK_STR_CONTAINS(js, "{\"name\":\"Subject\",\"value\":\"two lines\"}");
+		CHECK_STR_CONTAINS(js, "\"headers_truncated\":true");
+		CHECK_STR_CONTAINS(js, "X-Pad-050");
+		CHECK(!strstr(js, "X-Pad-199"));
+		CHECK(strlen(js) < 16384);
+		free(js);
+		ims_scan_free(s);
+		free(many);
+	}
+
 	/* 8-bit garbage and no header at all */
 	char garbage[512];
 	for (size_t i = 0; i < sizeof garbage; i++)
@@ -377,6 +423,10 @@ static void test_spam_tag_quarantine(void)
 	CHECK_STR_CONTAINS(header(s, "X-Spam-Status"), "PHISH_URL_TEXT_MISMATCH");
 	CHECK(ims_scan_store(e, s, phish, sizeof phish - 1, NULL, 0) == IMS_OK);
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "ZADD ims:{alice@example.test}:quarantine");
+	/* held: its local recipient is a targeted user on the dashboard */
+	CHECK(strstr(ims_store_memory_log(st), "ZINCRBY ims:{global}:top:targets:h:"));
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), " 1 alice@example.test\n");
+	CHECK(!strstr(ims_store_memory_log(st), "1 bob@elsewhere.example\n"));
 	/* the same message again (a retry), to be held: only a first scan
 	 * whose held record is there lets the MTA drop its copy; the memory
 	 * store has none, so the retry is held anew, never dropped */

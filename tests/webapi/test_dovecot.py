@@ -125,12 +125,22 @@ def test_master_user_only_for_smtp():
 
 
 def test_passwd_disable_delete():
+    web = env.api.login(ADDR, PW)
     r = ims("user", "passwd", ADDR, password="a new password\n")
     assert r.returncode == 0, r.stderr
+    # a new password ends the web sessions of the old one (as an admin's
+    # reset does: lib/sessions.h ims_sessions_end_all)
+    assert env.api.request("GET", "/auth/me", token=web["access_token"]).status == 401
+    assert env.api.request("POST", "/auth/refresh",
+                           {"refresh_token": web["refresh_token"]}).status == 401
+    web = env.api.login(ADDR, "a new password")
     assert imap_login(ADDR, PW).startswith("NO")
     assert imap_login(ADDR, "a new password") == "OK"
     r = ims("user", "disable", ADDR)
     assert r.returncode == 0, r.stderr
+    assert env.api.request("POST", "/auth/refresh",
+                           {"refresh_token": web["refresh_token"]}).status == 401
+    assert env.cli("EXISTS", f"ims:{{{ADDR}}}:sessions").strip() == "0"
     assert imap_login(ADDR, "a new password").startswith("NO")
     # the auth socket itself refuses (Postfix SASL asks it, not a login
     # process, so a "nologin" field alone would not stop SMTP AUTH)
