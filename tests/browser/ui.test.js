@@ -24,6 +24,8 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
 const started = Date.now();
 let current = null; // the page in use, for a screenshot when a step fails
 let expect401 = false; // while the test hands the UI refused tokens
+let expectBlocked = false; // while the test puts unsanitised HTML into the frame
+const blocked = [];
 
 function check(cond, what) {
   if (!cond) throw new Error("check failed: " + what);
@@ -35,16 +37,23 @@ function watch(page, errors, requests) {
   page.on("console", (m) => {
     if (m.type() !== "error") return;
     if (expect401 && /status of 401/.test(m.text())) return; // the refused tokens below
+    if (expectBlocked) return void blocked.push(m.text()); // the frame test below
     errors.push("console: " + m.text());
   });
   page.on("dialog", (d) => {
     errors.push("dialog: " + d.message());
     d.dismiss();
   });
-  page.on("request", (r) => {
+  // a request counts when it left the browser: answered, or failed for a
+  // reason other than being blocked (CSP, sandbox) before it went out
+  const offsite = (r) => {
     const u = new URL(r.url());
-    if (!["127.0.0.1", "localhost"].includes(u.hostname) && u.protocol !== "data:" && u.protocol !== "blob:" && u.protocol !== "about:")
-      requests.push(r.url());
+    return !["127.0.0.1", "localhost"].includes(u.hostname) && !["data:", "blob:", "about:"].includes(u.protocol);
+  };
+  page.on("requestfinished", (r) => offsite(r) && requests.push(r.url()));
+  page.on("requestfailed", (r) => {
+    const why = (r.failure() && r.failure().errorText) || "";
+    if (offsite(r) && !/BLOCKED|csp/i.test(why)) requests.push(r.url() + " (" + why + ")");
   });
 }
 
@@ -108,7 +117,13 @@ async function toastSays(page, text) {
 }
 async function openFolder(page, name) {
   await page.click(`#folders a[data-folder="${name}"]`);
-  await page.waitForFunction((n) => location.hash.startsWith("#/mail/" + n) && document.querySelector("#mail-list, .list-pane .empty"), name);
+  await page.waitForFunction(
+    (n) => {
+      const empty = document.querySelector(".list-pane .empty");
+      return location.hash.startsWith("#/mail/" + n) && (document.querySelector("#mail-list") || (empty && !/Loading/.test(empty.textContent)));
+    },
+    name,
+  );
 }
 
 async function desktop(browser, errors, requests) {
@@ -160,6 +175,22 @@ async function desktop(browser, errors, requests) {
   check((await frame.locator("script, img, iframe").count()) === 0, "no script, image or frame in the shown HTML");
   const sandbox = await page.getAttribute("iframe.html-body", "sandbox");
   check(!sandbox.includes("allow-scripts"), "the HTML frame may not run scripts (sandbox=" + sandbox + ")");
+  // the frame alone (without the server's sanitiser) runs no script and
+  // loads nothing remote: its sandbox and the inherited CSP stop both
+  expectBlocked = true;
+  await page.evaluate(() => {
+    const f = document.createElement("iframe");
+    f.id = "raw-frame";
+    f.setAttribute("sandbox", document.querySelector("iframe.html-body").getAttribute("sandbox"));
+    f.srcdoc = '<img src="http://203.0.113.9/pixel.png"><script>parent.pwned = 1</script>' +
+      '<img src=x onerror="parent.pwned = 2">';
+    document.body.append(f);
+  });
+  await page.waitForTimeout(500);
+  expectBlocked = false;
+  check((await page.evaluate(() => window.pwned)) === undefined, "unsanitised HTML in the message frame runs no script");
+  check(blocked.some((t) => /Blocked script execution|sandboxed/i.test(t)), "the sandbox blocked the script: " + blocked.join(" | "));
+  await page.evaluate(() => document.getElementById("raw-frame").remove());
   const hrefs = await frame.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href") || ""));
   check(hrefs.every((h) => !/^javascript:/i.test(h)), "no javascript: link");
   check((await page.textContent("#why-outcome")) === "tagged as spam", "the outcome in plain words (tagged as spam)");

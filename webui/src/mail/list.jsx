@@ -77,6 +77,7 @@ export function MailPage({ route }) {
   useEffect(() => {
     setChecked(new Set());
     setFocus(0);
+    setPage(null); // never show an earlier visit's rows of this page
   }, [folder, cursor, q]);
 
   const items = useMemo(() => (page ? page.items.filter((m) => !pending.has(m.id)) : []), [page, pending]);
@@ -106,10 +107,10 @@ export function MailPage({ route }) {
     const m = items[focus];
     if (k === "j" || k === "ArrowDown") {
       e.preventDefault();
-      setFocus(Math.min(focus + 1, items.length - 1));
+      moveFocus(Math.min(focus + 1, items.length - 1));
     } else if (k === "k" || k === "ArrowUp") {
       e.preventDefault();
-      setFocus(Math.max(focus - 1, 0));
+      moveFocus(Math.max(focus - 1, 0));
     } else if ((k === "Enter" || k === "o") && m) {
       e.preventDefault();
       navigate(openHref(m));
@@ -136,13 +137,16 @@ export function MailPage({ route }) {
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
   });
-  useEffect(() => {
-    if (openId || !listRef.current) return;
-    const row = listRef.current.querySelector(`[data-index="${focus}"] a.open`);
-    if (row && document.activeElement && document.activeElement.closest && document.activeElement.closest("#mail-list"))
-      row.focus();
-    else if (row) row.scrollIntoView({ block: "nearest" });
-  }, [focus, openId]);
+  /* moves the selection, and the keyboard focus with it when it is in the
+   * list, at once (a deferred effect could land after the next key) */
+  function moveFocus(i) {
+    setFocus(i);
+    const row = listRef.current && listRef.current.querySelector(`[data-index="${i}"] a.open`);
+    if (!row) return;
+    const a = document.activeElement;
+    if (a && a.closest && a.closest("#mail-list")) row.focus();
+    else row.scrollIntoView({ block: "nearest" });
+  }
 
   function toggle(id) {
     const s = new Set(checked);
