@@ -11,7 +11,8 @@ of the ims-checkpassword children they reaped, /proc/PID/stat) and of
 redis-server.  Needs root (a private Dovecot); run from a build dir
 configured without sanitizers:
   cd build-rel && top_srcdir=.. top_builddir=$PWD python3 ../bench/dovecot-auth.py
-Prints one JSON object."""
+IMS_BENCH_CLUSTER=1 adds ims-checkpassword on a 3-master, 3-replica Redis
+Cluster (Redis CPU summed over its six nodes).  Prints one JSON object."""
 import imaplib
 import json
 import os
@@ -26,10 +27,13 @@ sys.path.insert(0, os.path.join(TOP, "tests"))
 from harness import common  # noqa: E402
 from harness.dovecot import Dovecot  # noqa: E402
 from harness.redis import Redis  # noqa: E402
+from harness.rediscluster import RedisCluster  # noqa: E402
 
 USERS = int(os.environ.get("IMS_BENCH_USERS", "20"))
 LOGINS = int(os.environ.get("IMS_BENCH_LOGINS", "200"))
 CLIENTS = int(os.environ.get("IMS_BENCH_CLIENTS", "2"))
+# IMS_BENCH_CLUSTER=1: ims-checkpassword on a 3+3 Redis Cluster as a third run
+CLUSTER = os.environ.get("IMS_BENCH_CLUSTER", "") == "1"
 PW = "bench password 1"
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -76,6 +80,13 @@ def run_logins(port, n, clients):
     return time.perf_counter() - t0, errors
 
 
+def redis_pids(r):
+    """The redis-server processes of r (one, or every node of a cluster)."""
+    if getattr(r, "is_cluster", False):
+        return [n.proc.pid for n in r.nodes if n.proc]
+    return [r.proc.pid]
+
+
 def measure(r, driver):
     # one Dovecot at a time, each in a directory of its own
     tmp = common.TempDir(f"ims-bench-{driver}-")
@@ -86,16 +97,17 @@ def measure(r, driver):
         run_logins(dove.imap_port, 2, 1)  # warm: auth process up, Redis connected
         pids = auth_pids(dove.pid)
         c0 = sum(cpu_s(p) for p in pids)
-        r0 = cpu_s(r.proc.pid, children=False)
+        r0 = sum(cpu_s(p, children=False) for p in redis_pids(r))
         secs, errors = run_logins(dove.imap_port, LOGINS, CLIENTS)
         pids2 = auth_pids(dove.pid)
         c1 = sum(cpu_s(p) for p in pids2)
-        r1 = cpu_s(r.proc.pid, children=False)
+        r1 = sum(cpu_s(p, children=False) for p in redis_pids(r))
     finally:
         dove.stop()
         tmp.close()
     ok = LOGINS - len(errors)
-    return {"driver": driver, "logins": LOGINS, "failed": len(errors),
+    return {"driver": driver, "redis": "cluster 3+3" if getattr(r, "is_cluster", False)
+            else "one redis-server", "logins": LOGINS, "failed": len(errors),
             "first_error": errors[0] if errors else None,
             "seconds": round(secs, 2), "logins_per_s": round(ok / secs, 1),
             "auth_cpu_ms_per_login": round((c1 - c0) * 1000 / max(ok, 1), 1),
@@ -119,6 +131,18 @@ def main():
         for i in range(USERS):
             common.run([ims, "-c", conf, "user", "add", f"u{i}@example.test"], input=PW + "\n")
         res["runs"] = [measure(r, d) for d in ("dict", "checkpassword")]
+        if CLUSTER:
+            c = RedisCluster(tmp).start()
+            try:
+                cconf = tmp.join("cluster.conf")
+                with open(cconf, "w") as f:
+                    f.write(c.conf_section() + "\n[milter]\nlocal_domains = example.test\n")
+                for i in range(USERS):
+                    common.run([ims, "-c", cconf, "user", "add", f"u{i}@example.test"],
+                               input=PW + "\n")
+                res["runs"].append(measure(c, "checkpassword"))
+            finally:
+                c.stop()
     finally:
         r.stop()
         tmp.close()

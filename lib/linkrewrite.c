@@ -598,7 +598,9 @@ ims_status ims_linkrewrite_message(const char *raw, size_t len, size_t max_links
 	*body = NULL;
 	*body_len = 0;
 	memset(st, 0, sizeof *st);
-	if (!raw || len == 0 || !memmem(raw, len, "://", 3))
+	/* no shortcut on the raw bytes: a base64 body or a quoted-printable soft
+	 * break hides "://" there; the walk below decides on decoded text */
+	if (!raw || len == 0)
 		return IMS_ENOTFOUND;
 	pthread_once(&init_once, init);
 	/* LF line ends throughout; CRLF again at the end */

@@ -89,7 +89,9 @@ ims_status ims_links_rewrite(struct ims_engine *eng, struct ims_scan *s, const c
 	*to_qp = 0;
 	if (!wanted(c, s))
 		return IMS_ENOTFOUND;
-	if (!memmem(raw, len, "://", 3))
+	/* the scan's parse answers whether there is a URL in the decoded body
+	 * (raw bytes do not tell: base64, quoted-printable soft breaks) */
+	if (!s->maybe_links)
 		return IMS_ENOTFOUND;
 	if (!can_replace) {
 		not_rewritten(s, "the MTA does not let the milter replace the body");

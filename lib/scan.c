@@ -144,6 +144,23 @@ ims_status ims_scan_check_rcpt(const struct ims_engine *eng, const char *addr)
 	return known ? IMS_OK : IMS_ENOTFOUND;
 }
 
+/* Whether the decoded body text (HTML as text), the links, or the HTML
+ * sources of the parse hold a URL: the one question the link rewriter needs
+ * answered before it parses the message for writing (lib/links.c). */
+static int body_has_url(const struct ims_parsed *p)
+{
+	const struct ims_link *links;
+	const char *const *html;
+	size_t nh = ims_parsed_html_sources(p, &html);
+
+	if (ims_parsed_links(p, &links) > 0 || strstr(ims_parsed_text(p), "://"))
+		return 1;
+	for (size_t i = 0; i < nh; i++)
+		if (strstr(html[i], "://"))
+			return 1;
+	return 0;
+}
+
 /* A copy of s fit for a quoted log value: no quote, backslash or control
  * character (an address's quoted local part may hold any of them). */
 static const char *log_safe(char *dst, size_t n, const char *s)
@@ -638,6 +655,7 @@ ims_status ims_scan_run(struct ims_engine *eng, const struct ims_envelope *env, 
 		}
 	}
 	s->parse_us = elapsed_us(&t);
+	s->maybe_links = !parsed || ims_parsed_mime_limit(parsed) || body_has_url(parsed);
 	if (parsed) {
 		struct ims_heur_input hin = {
 		    .from = msg ? ims_msg_find(msg, "From", 0) : NULL,

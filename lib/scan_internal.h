@@ -63,6 +63,9 @@ struct ims_scan {
 	 * (lib/bec.h), for the correspondents the store records */
 	char bec_from[321];
 	char bec_name_key[1024];
+	/* the scan's parse saw a URL in the decoded body text or a link (or could
+	 * not parse): what lib/links.c asks before rewriting */
+	int maybe_links;
 	char listed[IMS_SCAN_MAX_LISTED][254]; /* link domains listed, for GET /click */
 	size_t nlisted;
 	char *dkim_sig;

@@ -15,6 +15,40 @@
 #include "store.h"
 #include "tpage.h"
 
+/* The list's text: grows by doubling (a page is tens of KB). */
+struct text {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void put(struct text *t, const char *s, size_t n)
+{
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 16384;
+		char *p;
+
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		if (!(p = realloc(t->p, cap))) {
+			t->oom = true;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void puts_(struct text *t, const char *s)
+{
+	put(t, s, strlen(s));
+}
+
 static int addr_eq(const char *a, const char *b)
 {
 	return a && b && strcasecmp(a, b) == 0;
@@ -98,17 +132,31 @@ static ims_status mget(struct ims_store *st, const char *prefix, const char *con
 	size_t ncmd = (n + MGET_KEYS - 1) / MGET_KEYS;
 	struct ims_store_txn *t = ims_store_txn_new();
 	redisReply **rs = calloc(ncmd ? ncmd : 1, sizeof *rs);
-	char err[256];
+	char err[256], *keys = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*rs_out = NULL;
 	*nrs = 0;
 	if (!t || !rs)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (i % MGET_KEYS == 0)
-			ims_store_txn_cmd(t, "MGET");
-		ims_store_txn_fmt(t, "%s%s", prefix, ids[i]);
+	/* the keys in one buffer the commands borrow (no copy per key) */
+	{
+		size_t pl = strlen(prefix), total = 0, o = 0;
+
+		for (size_t i = 0; i < n; i++)
+			total += pl + strlen(ids[i]);
+		if (!(keys = malloc(total ? total : 1)))
+			goto out;
+		for (size_t i = 0; i < n; i++) {
+			size_t il = strlen(ids[i]);
+
+			if (i % MGET_KEYS == 0)
+				ims_store_txn_cmd(t, "MGET");
+			memcpy(keys + o, prefix, pl);
+			memcpy(keys + o + pl, ids[i], il);
+			ims_store_txn_ref(t, keys + o, pl + il);
+			o += pl + il;
+		}
 	}
 	if ((rc = ims_store_run(st, t, 0, rs, err, sizeof err)) != IMS_OK)
 		goto out;
@@ -132,6 +180,7 @@ static ims_status mget(struct ims_store *st, const char *prefix, const char *con
 out:
 	free(rs);
 	ims_store_txn_free(t);
+	free(keys);
 	return rc;
 }
 
@@ -144,7 +193,8 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 	size_t examined = 0, batch, kept = 0;
 	int need_parse, done = 0;
 	ims_status rc = IMS_ENOMEM;
-	FILE *out;
+	struct text out = {0};
+	char num[48];
 
 	*json = NULL;
 	*len = 0;
@@ -168,9 +218,7 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 	batch = limit + 1;
 	if (need_parse && batch < 200)
 		batch = 200;
-	if (!(out = open_memstream(json, len)))
-		return IMS_ENOMEM;
-	fputs("{\"items\":[", out);
+	puts_(&out, "{\"items\":[");
 	while (!done && examined < IMS_SCANLOG_EXAMINE_MAX) {
 		struct ims_page p;
 		redisReply **rs = NULL;
@@ -217,8 +265,8 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 			if (!match)
 				continue;
 			if (kept++)
-				fputc(',', out);
-			fwrite(v->str, 1, v->len, out);
+				put(&out, ",", 1);
+			put(&out, v->str, v->len);
 			if (kept == limit) {
 				done = 1;
 				/* more only if anything follows this one */
@@ -237,21 +285,26 @@ ims_status ims_scanlog_list(struct ims_store *st, const struct ims_scan_filter *
 		ims_page_free(&p);
 	}
 	/* cursors are [0-9A-Za-z-_.@+] only: no escaping needed */
-	if (next[0])
-		fprintf(out, "],\"next_cursor\":\"%s\"", next);
-	else
-		fputs("],\"next_cursor\":null", out);
-	fprintf(out, ",\"examined\":%zu}", examined);
+	if (next[0]) {
+		puts_(&out, "],\"next_cursor\":\"");
+		puts_(&out, next);
+		puts_(&out, "\"");
+	} else {
+		puts_(&out, "],\"next_cursor\":null");
+	}
+	snprintf(num, sizeof num, ",\"examined\":%zu}", examined);
+	puts_(&out, num);
 	rc = IMS_OK;
 out:
-	if (fclose(out) != 0 && rc == IMS_OK)
+	if (out.oom && rc == IMS_OK)
 		rc = IMS_ENOMEM;
 	if (rc != IMS_OK) {
-		free(*json);
-		*json = NULL;
-		*len = 0;
+		free(out.p);
+		return rc;
 	}
-	return rc;
+	*json = out.p;
+	*len = out.len;
+	return IMS_OK;
 }
 
 static ims_status get_key(struct ims_store *st, const char *key, char **json, size_t *len)

@@ -38,9 +38,10 @@
 #include "store_backend.h"
 
 #define NODES_MAX          128
-#define NODE_POOL          16
-#define IMS_CLUSTER_ROUNDS 6 /* 1 send + 5 redirects or retries */
+#define NODE_POOL          32 /* idle connections kept per node, as store_redis.c */
+#define IMS_CLUSTER_ROUNDS 6  /* 1 send + 5 redirects or retries */
 #define HOST_MAX           256
+#define MAP_MIN_MS         50 /* between two reads of the map by one process */
 
 struct cnode {
 	char host[HOST_MAX];
@@ -60,6 +61,7 @@ struct cluster_impl {
 	int stale;                            /* read the map before the next use */
 	unsigned long map_gen;                /* bumped by each new map */
 	int good;                             /* the node that last gave a map, or -1 */
+	uint64_t map_ms;                      /* when (CLOCK_MONOTONIC) */
 };
 
 /* One command or one MULTI/EXEC block, and what became of it. */
@@ -267,6 +269,14 @@ static int parse_slots(struct cluster_impl *cl, const redisReply *r, const char 
 	return any ? 0 : -1;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Reads the slot map again from any node that answers (the masters of the
  * current map first, then every other known node).  IMS_ETEMP when none
  * did; the old map stays then. */
@@ -282,7 +292,11 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 	pthread_mutex_unlock(&cl->lock);
 	pthread_mutex_lock(&cl->refresh);
 	pthread_mutex_lock(&cl->lock);
-	if (cl->map_gen != gen && !cl->stale) { /* another thread just did it */
+	/* another thread just did it, or did less than MAP_MIN_MS ago: while a
+	 * master is down every command asks for a new map, and the cluster
+	 * need not answer them all */
+	if ((cl->map_gen != gen && !cl->stale) ||
+	    (cl->good >= 0 && now_ms() - cl->map_ms < MAP_MIN_MS)) {
 		pthread_mutex_unlock(&cl->lock);
 		pthread_mutex_unlock(&cl->refresh);
 		return IMS_OK;
@@ -334,6 +348,7 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 			pthread_mutex_lock(&cl->lock);
 			memcpy(cl->slot_node, map, IMS_KEYSLOT_COUNT * sizeof *map);
 			cl->good = order[i];
+			cl->map_ms = now_ms();
 			cl->stale = 0;
 			cl->map_gen++;
 			pthread_mutex_unlock(&cl->lock);

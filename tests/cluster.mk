@@ -30,17 +30,12 @@ REDIS_CLUSTER_TESTS = \
 TESTS += $(REDIS_CLUSTER_TESTS)
 CLEANFILES += $(REDIS_CLUSTER_TESTS)
 
-# Expected to fail on the cluster until the programs speak to one (issue 10:
-# [redis] cluster = in lib/, branch i10-layer).  The one list of them: take a
-# test out as soon as it passes (make check reports an unexpected pass as a
-# failure, so none stays here silently).
-# ims-webapi, the ims command and ims-checkpassword speak to the cluster
-# through lib/store.h (i10-domain), the milter too; Dovecot authenticates
-# through ims-checkpassword there (test_dovecot, test_postfix).  Still failing:
-# test_mail fails on one redis-server as well (test_attachments_and_drafts,
-# merged from i14-webmail: the list item of a sent message with attachments
-# has no snippet and attachment flag).
-REDIS_CLUSTER_XFAIL = tests/webapi/test_mail.cluster
+# Expected to fail on the cluster: the one list of them, empty since every
+# program reaches Redis through lib/store.h (issue 10) and Dovecot through
+# ims-checkpassword there.  A test that breaks on the cluster only goes here
+# with the reason, and comes off as soon as it passes (make check reports an
+# unexpected pass as a failure, so none stays here silently).
+REDIS_CLUSTER_XFAIL =
 XFAIL_TESTS += $(REDIS_CLUSTER_XFAIL)
 
 .py.cluster:

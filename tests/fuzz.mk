@@ -131,3 +131,11 @@ tests_fuzz_fuzz_siem_SOURCES = tests/fuzz/fuzz_siem.c $(FUZZ_MAIN)
 tests_fuzz_fuzz_siem_CFLAGS = $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_siem_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_siem_LDADD = $(FUZZ_LIBS)
+
+# a folder page over IMAP (webapi/imap.c, libetpan's parser) from any FETCH
+# answer: the headers in it are the senders'
+FUZZ_TARGETS += tests/fuzz/fuzz-imap
+tests_fuzz_fuzz_imap_SOURCES = tests/fuzz/fuzz_imap.c tests/fuzz/fuzz_common.h $(FUZZ_MAIN)
+tests_fuzz_fuzz_imap_CFLAGS = $(FUZZ_CFLAGS) -pthread
+tests_fuzz_fuzz_imap_LDFLAGS = $(FUZZ_LINK) -pthread
+tests_fuzz_fuzz_imap_LDADD = $(FUZZ_WEB_LIBS)

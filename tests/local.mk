@@ -75,6 +75,3 @@ EXTRA_DIST += tests/e2e/test_idempotency.py
 # failover under load on a 3+3 Redis Cluster (issue 10): two milters, four Postfix
 TESTS += tests/e2e/test_failover.py
 EXTRA_DIST += tests/e2e/test_failover.py
-# NOT DONE: expected to fail until main has the Redis Cluster client ([redis] cluster,
-# branch i10-layer) and tests/harness/rediscluster.py (branch i10-cluster)
-XFAIL_TESTS += tests/e2e/test_failover.py

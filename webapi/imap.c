@@ -289,15 +289,41 @@ static void flags_text(struct mailimap_msg_att_dynamic *dyn, char *out, size_t o
 	}
 }
 
-/* Text as a JSON string, "" when absent or not UTF-8 (jansson refuses
- * those; the doveadm path does the same). */
+/* Text as a JSON string: bytes that are not UTF-8 become U+FFFD, as
+ * doveadm's JSON gives them, so both paths show the same item; "" when
+ * absent. */
 static json_t *text_or_empty(const char *v, gssize n)
 {
-	json_t *j = v && g_utf8_validate(v, n, NULL)
-	                ? (n < 0 ? json_string(v) : json_stringn(v, (size_t)n))
-	                : NULL;
+	json_t *j = NULL;
 
+	if (v && g_utf8_validate(v, n, NULL)) {
+		j = n < 0 ? json_string(v) : json_stringn(v, (size_t)n);
+	} else if (v) {
+		gchar *fixed = g_utf8_make_valid(v, n);
+
+		j = json_string(fixed);
+		g_free(fixed);
+	}
 	return j ? j : json_string("");
+}
+
+/* Appends an envelope's display name as RFC 5322 writes it: quoted (with
+ * '"' and '\\' escaped) when it holds a special, so "Doe, Jane" stays one
+ * name and not two addresses; encoded words stay as they are (mailbox.c
+ * decodes them, as for the doveadm path). */
+static void append_name(GString *s, const char *name)
+{
+	if (!name[strcspn(name, "()<>[]:;@\\,.\"")]) {
+		g_string_append(s, name);
+		return;
+	}
+	g_string_append_c(s, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_c(s, '\\');
+		g_string_append_c(s, *p);
+	}
+	g_string_append_c(s, '"');
 }
 
 /* An envelope address list as header text: "Name <box@host>, ...". */
@@ -315,10 +341,10 @@ static json_t *addresses(clist *list)
 		host = a->ad_host_name ? a->ad_host_name : "";
 		if (s->len)
 			g_string_append(s, ", ");
-		if (a->ad_personal_name && *a->ad_personal_name)
-			g_string_append_printf(s, "%s <%s@%s>", a->ad_personal_name,
-			                       a->ad_mailbox_name, host);
-		else
+		if (a->ad_personal_name && *a->ad_personal_name) {
+			append_name(s, a->ad_personal_name);
+			g_string_append_printf(s, " <%s@%s>", a->ad_mailbox_name, host);
+		} else
 			g_string_append_printf(s, "%s@%s", a->ad_mailbox_name, host);
 	}
 	j = text_or_empty(s->str, (gssize)s->len);

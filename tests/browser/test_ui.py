@@ -40,6 +40,9 @@ def main():
     shots = os.path.join(os.environ.get("top_builddir", os.getcwd()), "tests", "browser",
                          "screenshots")
     os.makedirs(shots, exist_ok=True)
+    for old in os.listdir(shots):  # this run's screenshots only
+        if old.endswith(".png"):
+            os.unlink(os.path.join(shots, old))
     tmp = common.TempDir("ims-browser-")
     master = "s3cret-master"
     pwfile = os.path.join(tmp.path, "submission.pw")

@@ -64,6 +64,24 @@ async function axe(page, name) {
 async function noOverflow(page, name) {
   const w = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   check(w[0] <= w[1], `${name}: no horizontal overflow at ${w[1]} px (scrollWidth ${w[0]})`);
+  // nor anything cut off at the right inside the content (which scrolls on its own)
+  const cut = await page.evaluate(() => {
+    const clipped = (e) => {
+      for (let p = e.parentElement; p && !p.classList.contains("content"); p = p.parentElement)
+        if (getComputedStyle(p).overflowX !== "visible") return true;
+      return false;
+    };
+    return [...document.querySelectorAll(".content *")]
+      .filter((e) => {
+        const r = e.getBoundingClientRect();
+        const card = e.parentElement && e.parentElement.closest(".card");
+        const edge = Math.min(innerWidth, card ? card.getBoundingClientRect().right : innerWidth);
+        return r.width > 0 && r.height > 0 && r.right > edge + 1 && !clipped(e);
+      })
+      .slice(0, 3)
+      .map((e) => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && e.className.baseVal === undefined ? "." + e.className : ""));
+  });
+  check(cut.length === 0, `${name}: nothing reaches past the right edge (of the screen or its card) ${cut.join(" ")}`);
 }
 
 async function screen(page, name, opts = {}) {
@@ -95,7 +113,12 @@ async function desktop(browser, errors, requests) {
   const page = await ctx.newPage();
   current = page;
   watch(page, errors, requests);
-  await page.goto(base + "/ui/");
+  const resp = await page.goto(base + "/ui/");
+  const csp = resp.headers()["content-security-policy"] || "";
+  check(/script-src|default-src 'self'/.test(csp) && !csp.includes("unsafe-inline") && !csp.includes("unsafe-eval"),
+    "the UI is served with the strict CSP (" + csp + ")");
+  const html = await resp.text();
+  check(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(html) && !/\sstyle=/i.test(html), "index.html has no inline script or style");
   await page.waitForSelector("#login-form");
   await screen(page, "desktop-signin");
   await login(page, user);
@@ -139,9 +162,9 @@ async function desktop(browser, errors, requests) {
   check((await page.textContent("#why-outcome")) === "tagged as spam", "the outcome in plain words (tagged as spam)");
   check((await page.textContent("#why")).includes("spam probability"), "the classifier's opinion is a spam probability");
   check(!(await page.isVisible("#symbols")), "the raw symbols are folded away");
+  await screen(page, "desktop-message");
   await page.click("#why summary");
   check((await page.textContent("#symbols")).includes("SVM_SPAM"), "one click shows the raw symbols");
-  await screen(page, "desktop-message");
   // report spam (a move to Junk), then not spam (back)
   await page.click("#report-spam");
   await toastSays(page, "moved to Junk");
@@ -180,6 +203,9 @@ async function desktop(browser, errors, requests) {
   await row(page, "First hello").locator("a.open").click();
   await page.waitForSelector("#message #subject");
   check((await page.getAttribute("#flag", "aria-pressed")) === "true", "the reader shows the flag");
+  await page.reload();
+  await page.waitForSelector("#message #subject");
+  check((await page.textContent("#subject")) === "First hello", "a reload keeps the open message (and the session)");
   await page.goBack();
   await page.waitForFunction(() => !document.querySelector("#message") && location.hash.includes("q=First"));
   check(true, "Back returns to the list");

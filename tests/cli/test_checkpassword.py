@@ -6,12 +6,14 @@ unknown or foreign address and a disabled account exit 1; lookups
 (AUTHORIZED=1) answer AUTHORIZED=2, or 3 for no account, and see a disabled
 account only with --userdb; a credentials lookup, misuse and an unreachable
 Redis get 1, 2 and 111.  Runs on one redis-server and (its .cluster entry) on
-the Redis Cluster."""
+the Redis Cluster, where a login while the account's master fails over is a
+temporary failure, never a refusal."""
 import json
 import os
 import resource
 import subprocess
 import sys
+import time
 
 from harness import common, redis
 
@@ -180,6 +182,24 @@ def main():
         check(rc == 2, "no NUL-terminated fields: 2")
         p = subprocess.run([CHECK, "-c", conf], capture_output=True, text=True)
         check(p.returncode == 2, "no reply program: 2")
+
+        if getattr(r, "is_cluster", False):
+            # kill -9 of the master holding dave's keys: while its slot has
+            # no master a login is a temporary failure (111), never a
+            # refusal (1); after the failover it works again
+            victim = r.kill_master(r.master_of_key("ims:{dave@example.test}:passdb"))
+            codes = set()
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                rc, _, _ = checkpassword(conf, f"dave@example.test\0{PW}\0".encode())
+                codes.add(rc)
+                if rc == 0:
+                    break
+            check(codes <= {0, 111} and 0 in codes,
+                  f"failover of the account's master: exit codes {sorted(codes)}")
+            r.wait_failover(victim)
+            rc, _, _ = checkpassword(conf, f"dave@example.test\0{PW}\0".encode())
+            check(rc == 0, "after the failover the login works")
     finally:
         r.stop()
     # Redis gone: a temporary failure, never a refusal

@@ -175,6 +175,25 @@ def t_single_part_long_line(e):
     assert max(len(x) for x in base.strip_sink(d).split(b"\n")) <= 1000
 
 
+def t_base64_only(e):
+    """A tagged message whose one link is in a base64 HTML body: "://" is
+    nowhere in the raw message, so only the scan's decoded parse can say
+    there is a link to rewrite (before, it was delivered as it came)."""
+    import base64
+    html = '<p>Read <a href="https://xn--bcher-kva.example/b64">this</a>.</p>\r\n'
+    b64 = base64.encodebytes(html.encode()).decode().replace("\n", "\r\n")
+    raw = base.msg("links-b64", frm="Bob <bob@example.org>", body=b64,
+                   extra="MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n"
+                         "Content-Transfer-Encoding: base64\r\n")
+    assert b"://" not in (raw if isinstance(raw, bytes) else raw.encode())
+    code, text = base.send(e, raw, "bob@example.org", ["alice@example.test"], ip="198.51.100.7")
+    assert code == 250, (code, text)
+    d = base.delivered(e, "links-b64")
+    m = email.message_from_bytes(base.strip_sink(d), policy=email.policy.default)
+    body = m.get_content()
+    assert "xn--bcher" not in body and len(click_urls(body)) == 1, body
+
+
 def t_reason_quoted_safely(e):
     """A reason that quotes the message (here a charset name with a quote and
     a line break, RFC 2231) cannot end the log value or forge a log line."""
@@ -301,7 +320,8 @@ def t_listed_by_scan(e):
     assert status == 403 and "a scan found intel.example on a block list" in page, page
 
 
-CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_reason_quoted_safely,
+CASES = [t_signed_rewritten, t_untagged_left, t_single_part_long_line, t_base64_only,
+         t_reason_quoted_safely,
          t_click_redirects, t_click_blocked,
          t_click_warns, t_altered_refused, t_clicks_recorded, t_dashboard, t_listed_by_scan]
 

@@ -35,4 +35,5 @@ run attach
 run urls "$s/html"
 run clicktoken
 run linkrewrite "$s/mime" "$d/mime"
+run imap
 exit $rc

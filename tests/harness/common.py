@@ -140,7 +140,7 @@ def leftovers(path):
                 cmd = f.read()
         except OSError:
             continue
-        if needle in cmd:
+        if needle + b"/" in cmd or needle + b"\0" in cmd:
             found.append((int(d), cmd.replace(b"\0", b" ").decode(errors="replace").strip()))
     return found
 

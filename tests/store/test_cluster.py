@@ -38,7 +38,7 @@ def check(cond, what):
 class Driver:
     def __init__(self, conf):
         self.p = subprocess.Popen([DRIVER, conf], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
+                                  stderr=None, text=True)
 
     def __call__(self, line):
         self.p.stdin.write(line + "\n")
@@ -46,8 +46,10 @@ class Driver:
         return self.p.stdout.readline().strip()
 
     def close(self):
+        """Ends the driver; its exit status (the sanitizers' too: a leak or
+        a use after free is not 0)."""
         self.p.stdin.close()
-        self.p.wait(timeout=10)
+        return self.p.wait(timeout=30)
 
 
 def slot_of(node, key):
@@ -151,7 +153,7 @@ def main():
             bad = Driver(badconf)
             r = bad("cmd GET ims:{global}:k")
             check(r.startswith("ERR permission denied"), f"wrong password: {r}")
-            bad.close()
+            check(bad.close() == 0, "the driver with a wrong password exits cleanly")
             bad = None
 
         # failover: kill -9 the master of one key; ETEMP, then success on the
@@ -186,6 +188,8 @@ def main():
         check(newm is not None and newm.port != victim.port and
               newm.cli("GET", fk).strip() == str(i), "the write is on the new master")
         check(d("masters") == "OK 3", "the map has three masters again")
+        rc, d = d.close(), None
+        check(rc == 0, f"the driver exits cleanly (sanitizers: no leak, no bad access): {rc}")
     finally:
         if d:
             d.close()

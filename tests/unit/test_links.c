@@ -376,6 +376,34 @@ static void test_rewrite_qp_base64_multipart(void)
 	free(r.body);
 }
 
+/* Links whose "://" never shows in the raw message: a base64 body, and a
+ * quoted-printable soft line break inside the scheme.  Whether there is
+ * anything to rewrite is the decoded text's question, not the raw bytes'. */
+static void test_rewrite_encoded_only(void)
+{
+	struct rewritten r;
+	char *t;
+	const char *b64 = HDR "Content-Type: text/html; charset=utf-8\r\n"
+	                      "Content-Transfer-Encoding: base64\r\n\r\n"
+	                      "PHA+PGEgaHJlZj0iaHR0cHM6Ly9iNjQuZXhhbXBsZS94Ij54PC9hPjwvcD4K\r\n";
+	const char *qp = HDR "Content-Type: text/plain; charset=utf-8\r\n"
+	                     "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	                     "see https:=\r\n//qp.example/x today\r\n";
+
+	r = rewrite(b64);
+	CHECK(r.rc == IMS_OK && r.st.links == 1);
+	t = part_text(HDR "Content-Type: text/html; charset=utf-8\r\n"
+	                  "Content-Transfer-Encoding: base64\r\n\r\n",
+	              r.body ? r.body : "", 0);
+	CHECK_STR_CONTAINS(t, "https://click.test/c?u=");
+	CHECK(!strstr(t ? t : "", "b64.example"));
+	g_free(t);
+	free(r.body);
+	r = rewrite(qp);
+	CHECK(r.rc == IMS_OK && r.st.links == 1);
+	free(r.body);
+}
+
 static void test_rewrite_left_alone(void)
 {
 	char msg[1024];
@@ -618,6 +646,7 @@ int main(void)
 	RUN(test_rewrite_html_escaping);
 	RUN(test_rewrite_html_attribute_escaped);
 	RUN(test_rewrite_qp_base64_multipart);
+	RUN(test_rewrite_encoded_only);
 	RUN(test_rewrite_left_alone);
 	RUN(test_rewrite_html_charsets);
 	RUN(test_rewrite_long_line);

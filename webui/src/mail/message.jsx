@@ -25,7 +25,10 @@ export function HtmlFrame({ html }) {
     const f = ref.current;
     try {
       const d = f && f.contentDocument;
-      if (d && d.documentElement) f.style.height = Math.min(d.documentElement.scrollHeight + 4, 20000) + "px";
+      // the content's own height (html is as tall as its content; its
+      // scrollHeight would be at least the frame's current height)
+      if (d && d.documentElement)
+        f.style.height = Math.min(Math.max(Math.ceil(d.documentElement.getBoundingClientRect().height) + 2, 48), 20000) + "px";
     } catch {
       /* not readable: keep the default height */
     }
