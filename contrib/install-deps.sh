@@ -91,8 +91,8 @@ fi
 # npm ci when its packages are missing or older than the lock, then the build
 # into webui/dist, which make installs (webui/local.mk)
 if [ "$mode" != --runtime ] && [ -f "$here/webui/package-lock.json" ]; then
-	if [ ! -f "$here/webui/node_modules/.package-lock.json" ] ||
-		[ "$here/webui/package-lock.json" -nt "$here/webui/node_modules/.package-lock.json" ]; then
+	if [ ! -f "$here/webui/node_modules/.package-lock.json" ] || [ -n "$(find "$here/webui/package-lock.json" \
+		-newer "$here/webui/node_modules/.package-lock.json")" ]; then
 		(cd "$here/webui" && npm ci --no-audit --no-fund -q)
 	fi
 	(cd "$here/webui" && npm run --silent build >/dev/null)

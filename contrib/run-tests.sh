@@ -30,7 +30,8 @@ step() { # name command...: a step that is not a test but must succeed
 
 step "install dependencies" "$top/contrib/install-deps.sh"
 cd "$top" || exit 1
-step "web UI (npm ci, npm run build)" sh -c "cd '$top/webui' && { [ -f node_modules/.package-lock.json ] && [ ! package-lock.json -nt node_modules/.package-lock.json ] || npm ci --no-audit --no-fund --silent; } && npm run --silent build >/dev/null"
+# the web UI (webui/dist, which make installs): npm ci when the lock changed
+step "web UI (npm ci, npm run build)" sh -c "cd '$top/webui' && { { [ -f node_modules/.package-lock.json ] && [ -z \"\$(find package-lock.json -newer node_modules/.package-lock.json)\" ]; } || npm ci --no-audit --no-fund --silent; } && npm run --silent build >/dev/null"
 step "autoreconf" autoreconf -fi
 mkdir -p "$build" && cd "$build" || exit 1
 step "configure" "$top/configure" -q --enable-sanitizers

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +405,19 @@ ims_status ims_quarantine_get(struct ims_store *store, const char *id, bool with
 	}
 	*out = m;
 	return IMS_OK;
+}
+
+ims_status ims_quarantine_page(struct ims_store *st, const char *addr, const char *cursor,
+                               size_t limit, struct ims_page *p)
+{
+	char key[IMS_KEY_MAX];
+
+	memset(p, 0, sizeof *p);
+	if (!addr)
+		snprintf(key, sizeof key, "%s", IMS_KEY_QUARANTINE);
+	else if (ims_key(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, addr) != IMS_OK)
+		return IMS_EINVAL;
+	return ims_page_read(st, key, cursor, LLONG_MIN, LLONG_MAX, limit, p);
 }
 
 int ims_quarantine_held_for(const struct ims_quarantine_msg *m, const char *addr)

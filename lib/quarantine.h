@@ -34,6 +34,7 @@
 #include "conf.h"
 #include "status.h"
 #include "store.h"
+#include "tpage.h"
 
 struct ims_store;
 
@@ -91,6 +92,13 @@ ims_status ims_quarantine_get_many(struct ims_store *st, const char *const *ids,
 ims_status ims_quarantine_get(struct ims_store *st, const char *id, bool with_raw,
                               struct ims_quarantine_msg **out);
 void ims_quarantine_msg_free(struct ims_quarantine_msg *m);
+
+/* A page of held message ids, newest first (lib/tpage.h): of the whole
+ * quarantine (addr NULL) or of what is held for addr.  IMS_EINVAL for a
+ * malformed cursor or address, IMS_ETEMP when Redis failed.  The caller
+ * frees p with ims_page_free (also after a failure). */
+ims_status ims_quarantine_page(struct ims_store *st, const char *addr, const char *cursor,
+                               size_t limit, struct ims_page *p);
 
 /* Index of addr among m's held recipients, or -1. */
 int ims_quarantine_held_for(const struct ims_quarantine_msg *m, const char *addr);

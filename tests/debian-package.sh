@@ -29,6 +29,10 @@ has ims-milter '-rw-r--r--' 'lib/systemd/system/ims-milter.service'
 has ims-webapi '-rwxr-xr-x' 'usr/sbin/ims-webapi'
 has ims-webapi '-rw-r--r--' 'lib/systemd/system/ims-webapi.service'
 has ims-webapi '-rw-r--r--' 'usr/share/ims/ui/index.html'
+has ims-webapi '-rw-r--r--' 'usr/share/ims/ui/frame.css'
+# the built web UI (webui/dist): its scripts and styles are there too
+dpkg-deb -c "$T/deb/ims-webapi_"*.deb | grep 'usr/share/ims/ui/assets/index-.*\.js$' >/dev/null ||
+	no "ims-webapi: no web UI script in usr/share/ims/ui/assets"
 dpkg-deb -f "$T/deb/ims-milter_"*.deb Depends | grep -q 'ims (= ' || no "ims-milter does not depend on ims"
 dpkg-deb -f "$T/deb/ims_"*.deb Depends | grep -q 'libmilter\|libgmime' || no "ims: no shlibs Depends"
 # conffile, and maintainer scripts that create the user and start nothing

@@ -5,7 +5,8 @@
 #     key literal ("ims:{...", a "{global}" hash tag) outside comments;
 #  2. milter/, webapi/ and cli/ reach Redis through the lib/ domain modules
 #     only: none of their files includes hiredis or names its types
-#     (redisContext, redisReply, redis*Command*).
+#     (redisContext, redisReply, redis*Command*), nor a key name of
+#     lib/rkeys.h (the modules know the keys).
 # Prints every offence and exits 1 when there is any.
 set -u
 top=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -45,7 +46,7 @@ nhi=0
 for f in $files; do
 	case $f in milter/* | webapi/* | cli/*) ;; *) continue ;; esac
 	hits=$(cpp -fpreprocessed -dD -P "$f" 2>/dev/null |
-		grep -nE 'hiredis|redisContext|redisReply|redis[A-Za-z]*Command|freeReplyObject')
+		grep -nE 'hiredis|redisContext|redisReply|redis[A-Za-z]*Command|freeReplyObject|rkeys\.h|IMS_KEY_')
 	if [ -n "$hits" ]; then
 		echo "$hits" | sed "s|^|hiredis above the layer: $f: |"
 		nhi=$((nhi + 1))

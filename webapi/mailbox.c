@@ -2,6 +2,7 @@
  * batch of doveadm commands (one HTTP request) where it can. */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +488,92 @@ static ims_status newest_rows(struct ims_dove *d, const char *user, const char *
 	                  errlen);
 }
 
+/* Dovecot's snippets of messages whose page came over IMAP, which cannot
+ * ask for them (libetpan does not parse SNIPPET/PREVIEW): a message never
+ * changes, so its snippet is read once through doveadm and kept here, by
+ * user and message id; at most SNIPPETS_MAX (then the cache starts over). */
+#define SNIPPETS_MAX 20000
+static pthread_mutex_t snippets_lock = PTHREAD_MUTEX_INITIALIZER;
+static GHashTable *snippets; /* "user\nid" -> snippet text (g_free) */
+
+static char *snippet_key(const char *user, const char *id)
+{
+	return g_strconcat(user, "\n", id, NULL);
+}
+
+/* Sets "snippet" on each item of list (one folder, IMAP-read): from the
+ * cache, the rest with one doveadm fetch.  A failed fetch leaves them ""
+ * (the page is still the page). */
+static void fill_snippets(struct ims_dove *d, const char *user, json_t *list)
+{
+	GString *uids = g_string_new(NULL);
+	struct ims_dove_batch *b = NULL;
+	json_t *it, *rows = NULL, *row;
+	const char *guid = NULL;
+	char err[256] = "";
+	size_t i;
+
+	pthread_mutex_lock(&snippets_lock);
+	if (!snippets)
+		snippets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	json_array_foreach(list, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, "id"));
+		char *key = snippet_key(user, id);
+		const char *s = g_hash_table_lookup(snippets, key);
+
+		g_free(key);
+		if (s) {
+			json_object_set_new(it, "snippet", json_string(s));
+		} else if (strlen(id) > 33) {
+			guid = guid ? guid : id;
+			g_string_append_printf(uids, "%s%s", uids->len ? "," : "", id + 33);
+		}
+	}
+	pthread_mutex_unlock(&snippets_lock);
+	if (!uids->len)
+		goto out;
+	if (!(b = ims_dove_batch_new(user)))
+		goto out;
+	{
+		char g[33];
+
+		snprintf(g, sizeof g, "%.32s", guid);
+		ims_dove_add(b, "fetch",
+		             json_pack("{s:[s, s], s:[s, s, s, s]}", "field", "uid", "body.snippet",
+		                       "query", "mailbox-guid", g, "UID", uids->str));
+	}
+	if (run_one(d, b, 0, &rows, err, sizeof err) != IMS_OK) {
+		ims_log_warn(NULL, "event=snippets_failed user=%s error=\"%s\"", user, err);
+		goto out;
+	}
+	pthread_mutex_lock(&snippets_lock);
+	if (g_hash_table_size(snippets) + json_array_size(rows) > SNIPPETS_MAX)
+		g_hash_table_remove_all(snippets);
+	json_array_foreach(rows, i, row)
+	{
+		json_t *s = snippet(row);
+		const char *uid = field(row, "uid");
+		size_t k;
+
+		json_array_foreach(list, k, it)
+		{
+			const char *id = json_string_value(json_object_get(it, "id"));
+
+			if (strlen(id) > 33 && strcmp(id + 33, uid) == 0) {
+				json_object_set(it, "snippet", s);
+				g_hash_table_replace(snippets, snippet_key(user, id),
+				                     g_strdup(json_string_value(s)));
+			}
+		}
+		json_decref(s);
+	}
+	pthread_mutex_unlock(&snippets_lock);
+out:
+	ims_dove_batch_free(b);
+	g_string_free(uids, TRUE);
+}
+
 /* The page below a cursor: the cursor's message is at or below sequence
  * number cur_seq now. */
 static ims_status fetch_below(struct ims_dove *d, const char *user, const char *folder,
@@ -610,6 +697,8 @@ render:
 			last_uid = uid;
 			last_seq = (unsigned long)int_field(row, "seq");
 		}
+		if (owned && rows == owned)
+			fill_snippets(d, user, list); /* the page came over IMAP */
 		if (searching) {
 			if (nhits > limit && last_uid)
 				snprintf(next, IMS_MBOX_CURSOR_MAX, "%lu.0", last_uid);

@@ -317,7 +317,8 @@ ims_status ims_mailview_attachment(const char *raw, size_t len, size_t index, ch
 	if (w.found) {
 		rc = IMS_ENOMEM;
 		if ((*data = malloc(w.found->len ? w.found->len : 1))) {
-			memcpy(*data, w.found->data, w.found->len);
+			if (w.found->len) /* an empty GByteArray's data is NULL */
+				memcpy(*data, w.found->data, w.found->len);
 			*dlen = w.found->len;
 			rc = IMS_OK;
 		}

@@ -7,7 +7,6 @@
 #include "config.h"
 
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #include "mailview.h"
 #include "page.h"
 #include "quarantine.h"
-#include "rkeys.h"
 #include "routes.h"
 #include "ulid.h"
 
@@ -93,7 +91,7 @@ static json_t *item(const struct ims_req *r, const struct ims_quarantine_msg *m,
 }
 
 /* A page of an index (global or one user's), newest first. */
-static void list(struct ims_req *r, const char *key, const char *for_user)
+static void list(struct ims_req *r, const char *for_user)
 {
 	struct ims_page p = {0};
 	struct ims_quarantine_msg **ms = NULL;
@@ -106,8 +104,8 @@ static void list(struct ims_req *r, const char *key, const char *for_user)
 
 	if (limit < 0)
 		return;
-	if ((st = ims_page_read(ims_req_store(r), key, ims_req_query(r, "cursor"), LLONG_MIN,
-	                        LLONG_MAX, (size_t)limit, &p)) != IMS_OK) {
+	if ((st = ims_quarantine_page(ims_req_store(r), for_user, ims_req_query(r, "cursor"),
+	                              (size_t)limit, &p)) != IMS_OK) {
 		ims_page_free(&p);
 		ims_page_failed(r, st);
 		return;
@@ -152,15 +150,12 @@ out:
 
 void ims_route_admin_quarantine(struct ims_req *r)
 {
-	list(r, IMS_KEY_QUARANTINE, NULL);
+	list(r, NULL);
 }
 
 void ims_route_user_quarantine(struct ims_req *r)
 {
-	char key[IMS_QUARANTINE_ADDR_MAX + 32];
-
-	snprintf(key, sizeof key, IMS_KEY_QUARANTINE_USER_FMT, r->who.sub);
-	list(r, key, r->who.sub);
+	list(r, r->who.sub);
 }
 
 /* One held message with its preview; for_user: only if held for them and

@@ -1,4 +1,5 @@
-/* Refresh tokens and their families (docs/redis-schema.md):
+/* Refresh tokens and their families (docs/redis-schema.md; the families
+ * are kept by lib/sessions.h):
  *
  *   token  = "rt1." FAMILY "." base64url(address) "." SECRET
  *   ims:{ADDR}:refresh:FAMILY  hash: current = SHA-256 of the live token,
@@ -22,15 +23,6 @@
  * (IMS_TOKEN_FAMILY_LEN + 1 bytes) are set.  IMS_ETEMP with a 503 on r
  * when Redis failed. */
 ims_status ims_session_start(struct ims_req *r, const char *addr, char **token, char *fam);
-
-/* A new refresh token for addr in family fam (malloc'd, the caller's;
- * NULL when out of memory). */
-char *ims_session_token_new(const char *addr, const char *fam);
-
-/* Reads addr and fam (IMS_USERS_ADDR_MAX + 1, IMS_TOKEN_FAMILY_LEN + 1
- * bytes) out of a refresh token without looking it up.  IMS_EPERM when it
- * is malformed (addr and fam are then ""). */
-ims_status ims_session_token_parse(const char *token, char *addr, char *fam);
 
 /* A new refresh token for addr in family fam (malloc'd, the caller's;
  * NULL when out of memory). */

@@ -15,7 +15,10 @@ route and must answer 503 with Retry-After, never 500.
 
 After the queues drain it prints sent / accepted / delivered / scans stored /
 duplicates / lost / unscanned and fails unless lost, unscanned and duplicates
-are 0.  Bounded: the queues must drain within IMS_FAILOVER_DRAIN_S (150 s)."""
+are 0.  One message in ten is held (a link whose text names another host)
+for two local recipients: it must be in the quarantine once, and in each
+recipient's quarantine index once, however its attempts failed.  Bounded:
+the queues must drain within IMS_FAILOVER_DRAIN_S (150 s)."""
 import glob
 import json
 import os
@@ -39,15 +42,31 @@ DRAIN_S = float(os.environ.get("IMS_FAILOVER_DRAIN_S", "150"))
 SENDERS = 2
 ADMIN, PASSWORD = "root@example.test", "failover-admin-pw-1"
 GLOBAL = "ims:{global}:scans"
+ALICE, CAROL = "alice@example.test", "carol@example.test"
+MILTER_CONF = ("[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
+               "[scores]\nPHISH_URL_TEXT_MISMATCH = 30\n")
 # the sending MTAs retry a 451 after a second or two, not minutes
 RETRY_FAST = ("queue_run_delay = 1s\nminimal_backoff_time = 1s\nmaximal_backoff_time = 2s\n"
               "smtp_connect_timeout = 5s\n")
 
 
+def held(i):
+    return i % 10 == 0
+
+
+def rcpts(i):
+    return [ALICE, CAROL] if held(i) else [ALICE]
+
+
 def message(i):
-    return (f"From: Bob <bob@example.org>\r\nTo: alice@example.test\r\nSubject: fo {i}\r\n"
+    head = (f"From: Bob <bob@example.org>\r\nTo: {', '.join(rcpts(i))}\r\nSubject: fo {i}\r\n"
             "Date: Tue, 01 Dec 2026 06:00:00 +0000\r\n"
-            f"Message-ID: <fo-{i}@example.org>\r\n\r\nMessage number {i}.\r\n").encode()
+            f"Message-ID: <fo-{i}@example.org>\r\n")
+    if held(i):
+        return (head + "MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n"
+                f"<p>Message {i}: log in at <a href=\"http://evil.example.net/\">"
+                "www.mybank.example.com</a></p>\r\n").encode()
+    return (head + f"\r\nMessage number {i}.\r\n").encode()
 
 
 def hand_over(port, numbers, sent, errors):
@@ -62,7 +81,7 @@ def hand_over(port, numbers, sent, errors):
             with smtplib.SMTP("127.0.0.1", port, timeout=300) as s:
                 s.ehlo("client.example.org")
                 for i in batch:
-                    s.sendmail("bob@example.org", ["alice@example.test"], message(i))
+                    s.sendmail("bob@example.org", rcpts(i), message(i))
                     sent.append(i)
         except (smtplib.SMTPException, OSError) as ex:
             errors.append(f"{batch[0]}..: {ex}")
@@ -136,7 +155,7 @@ def main():
         cluster = RedisCluster(tmp).start()
         model = hmilter.make_model(tmp, 1.0)
         for _ in range(2):
-            m = hmilter.Milter(tmp, cluster, model).start()
+            m = hmilter.Milter(tmp, cluster, model, extra=MILTER_CONF).start()
             milters.append(m)
             receivers.append(Postfix(tmp, milter=m.postfix_socket).start())
         for r in receivers:
@@ -176,7 +195,8 @@ def main():
             t.join()
         assert not errors, f"the sending Postfix refused messages: {errors[:3]}"
         while time.time() < deadline and not (
-                queues_empty(senders + receivers) and len(sink_files(receivers)) >= len(sent)):
+                queues_empty(senders + receivers) and
+                len(sink_files(receivers)) >= sum(not held(i) for i in sent)):
             time.sleep(0.5)
         time.sleep(1)  # smtp-sink finishes its last files
         stop.set()
@@ -198,20 +218,39 @@ def main():
         copies = sum(len(v) for v in delivered.values())
         dup_delivered = sum(len(v) - 1 for v in delivered.values() if len(v) > 1)
         dup_scans = sum(len(v) - 1 for v in by_msg.values() if len(v) > 1)
-        lost = [i for i in sent if i not in delivered]
+        # held: in the quarantine (global index) once, in each recipient's once
+        qids = cluster.cli("ZRANGE", "ims:{global}:quarantine", "0", "-1").split()
+        in_quarantine = {}
+        for q in qids:
+            m = re.fullmatch(r"fo (\d+)", scans.get(q, {}).get("subject", ""))
+            in_quarantine.setdefault(int(m.group(1)) if m else -1, []).append(q)
+        want_held = [i for i in sent if held(i)]
+        user_entries = {u: int(cluster.cli("ZCARD", f"ims:{{{u}}}:quarantine").strip() or 0)
+                        for u in (ALICE, CAROL)}
+        dup_held = sum(len(v) - 1 for v in in_quarantine.values() if len(v) > 1) + \
+            sum(max(0, n - len(want_held)) for n in user_entries.values())
+        lost = [i for i in sent if i not in (in_quarantine if held(i) else delivered)]
         unscanned = [i for i, sids in delivered.items()
                      if any(s is None or s not in scans or
                             scans[s].get("subject") != f"fo {i}" for s in sids)]
-        accepted = count_log(senders, "status=sent")
+        # messages the receivers took (one log line per recipient)
+        accepted = len({m for pf in senders for m in re.findall(
+            r" ([0-9A-Za-z]+): to=<[^>]*>,.* status=sent", pf.log_text())})
+        retries = {e: sum(m.log_text().count(f"event={e}") for m in milters)
+                   for e in ("store_duplicate", "store_retry")}
         tempfails = count_log(receivers, "milter-reject: END-OF-MESSAGE")
         codes = {}
         for _, st, _ in polled:
             codes[st] = codes.get(st, 0) + 1
         print(f"sent {len(sent)} / accepted {accepted} / delivered {len(delivered)} "
-              f"({copies} copies) / scans stored {sum(len(v) for v in by_msg.values())} / "
-              f"duplicates {dup_delivered + dup_scans} / lost {len(lost)} / "
+              f"({copies} copies) + held {len(in_quarantine)} / scans stored "
+              f"{sum(len(v) for v in by_msg.values())} / "
+              f"duplicates {dup_delivered + dup_scans + dup_held} / lost {len(lost)} / "
               f"unscanned {len(unscanned)}")
-        print(f"451s during the gap: {tempfails}; tempfail scan logs: {tempfail_scans}; "
+        print(f"held for {len(want_held)} messages: global index {len(qids)}, "
+              f"recipients' indexes {user_entries}")
+        print(f"451s during the gap: {tempfails}; retries recognised: {retries}; "
+              f"tempfail scan logs: {tempfail_scans}; "
               f"web API answers {codes}; drained after {time.time() - t_start:.1f} s")
 
         assert drained, f"queues not drained after {DRAIN_S:.0f} s"
@@ -220,6 +259,11 @@ def main():
         assert not unscanned, f"unscanned {len(unscanned)}: {unscanned[:10]}"
         assert dup_delivered == 0, f"{dup_delivered} messages delivered twice"
         assert dup_scans == 0, f"{dup_scans} messages with two scan logs"
+        assert dup_held == 0 and -1 not in in_quarantine, \
+            f"held twice or without a scan log: {len(qids)} held, indexes {user_entries}, " \
+            f"{len(want_held)} messages to hold"
+        assert all(n == len(want_held) for n in user_entries.values()), \
+            f"recipients' quarantine indexes {user_entries}, want {len(want_held)} each"
         assert tempfails > 0, "no 451 while the {global} slot had no master: nothing tested"
         bad = [(round(t - t_kill, 1), st, ra) for t, st, ra in polled
                if st not in (200, 503) or (st == 503 and not ra)]

@@ -14,7 +14,9 @@ Each case forces a real temporary failure:
     written and its global transaction refused; after the retry each
     recipient has one index entry, not one per attempt;
   * Redis down: the private redis-server is killed and started again (AOF)
-    between the attempts.
+    between the attempts (on the cluster: every node stopped and started).
+On the Redis Cluster too (IMS_TEST_REDIS=cluster, tests/cluster.mk): the
+pause on the master of the {global} slot, the ACL change on every node.
 After each: one scan log, one index entry per recipient, stats and events
 counted once, one delivered copy (or one held)."""
 import json
@@ -28,7 +30,7 @@ TOP = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(
 sys.path.insert(0, os.path.join(TOP, "tests"))
 from harness import common, milter as hmilter  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
-from harness.redis import Redis  # noqa: E402
+from harness import redis as hredis  # noqa: E402
 
 ALICE, CAROL = "alice@example.test", "carol@example.test"
 IMS_ACL = "ims"  # the programs' ACL user (harness/redis.py)
@@ -101,6 +103,18 @@ class Counts:
         }
 
 
+def is_cluster(redis):
+    return getattr(redis, "is_cluster", False)
+
+
+def acl(redis, *rules):
+    """ACL SETUSER for the programs' user on the server (every node of a
+    cluster: each keeps its own users)."""
+    nodes = [n for n in redis.nodes if n.alive()] if is_cluster(redis) else [redis]
+    for n in nodes:
+        assert n.cli("ACL", "SETUSER", IMS_ACL, *rules).strip() == "OK", n.port
+
+
 def check_once(c, before, subject, held, delivered, pf):
     after = c.snapshot()
     d = {k: after[k] - before[k] for k in after}
@@ -133,7 +147,9 @@ def late_commit(redis, pf, milter, c, held):
     subject = f"late commit {'held' if held else 'accepted'}"
     data = message(subject, phish=held)
     before = c.snapshot()
-    assert redis.cli("CLIENT", "PAUSE", "2500", "WRITE").strip() == "OK"
+    # where the scan's {global} transaction goes
+    node = redis.master_of_key("ims:{global}:scans") if is_cluster(redis) else redis
+    assert node.cli("CLIENT", "PAUSE", "2500", "WRITE").strip() == "OK"
     code, text = send(pf.port, data)
     assert 400 <= code < 500, f"{subject}: first attempt {code} {text}"
     # the paused transaction commits when the pause ends
@@ -153,12 +169,11 @@ def half_failed(redis, pf, milter, c):
     data = message(subject, phish=True)
     before = c.snapshot()
     # the programs' user may read everything and write all but {global}
-    assert redis.cli("ACL", "SETUSER", IMS_ACL, "resetkeys", "~ims:{alice*", "~ims:{carol*",
-                     "%R~*").strip() == "OK"
+    acl(redis, "resetkeys", "~ims:{alice*", "~ims:{carol*", "%R~*")
     try:
         code, text = send(pf.port, data)
     finally:
-        assert redis.cli("ACL", "SETUSER", IMS_ACL, "resetkeys", "~*").strip() == "OK"
+        acl(redis, "resetkeys", "~*")
     assert 400 <= code < 500, f"{subject}: first attempt {code} {text}"
     mid = c.snapshot()
     assert mid["scans"] == before["scans"] and mid["held"] == before["held"], \
@@ -170,21 +185,19 @@ def half_failed(redis, pf, milter, c):
     check_once(c, before, subject, True, False, pf)
 
 
-def redis_down(tmp, redis, pf, c):
+def redis_down(redis, pf, c):
     """The redis-server is killed between the attempts and started again."""
     subject = "redis restarted"
     data = message(subject)
     before = c.snapshot()
-    port = redis.port
     redis.stop()
     code, text = send(pf.port, data)
     assert 400 <= code < 500, f"{subject}: first attempt {code} {text}"
-    redis = Redis(tmp, port=port).start()
+    redis.start()  # the same port(s), data (AOF) and passwords
     c.r = redis
     retry_until_accepted(pf, data)
     pf.wait_for_text(f"Subject: {subject}")
     check_once(c, before, subject, False, True, pf)
-    return redis
 
 
 def main():
@@ -193,7 +206,7 @@ def main():
     redis = pf = milter = None
     rc = 0
     try:
-        redis = Redis(tmp).start()
+        redis = hredis.server(tmp).start()
         model = hmilter.make_model(tmp, 1.0)
         milter = hmilter.Milter(tmp, redis, model, extra=(
             "[actions]\ntag = -1\nquarantine = 20\nreject = 100\n"
@@ -212,7 +225,7 @@ def main():
         late_commit(redis, pf, milter, c, held=False)
         late_commit(redis, pf, milter, c, held=True)
         half_failed(redis, pf, milter, c)
-        redis = redis_down(tmp, redis, pf, c)
+        redis_down(redis, pf, c)
         print("PASS: each retried message recorded once")
     finally:
         if pf:

@@ -8,6 +8,7 @@ import { useRoute, navigate, href } from "./router.js";
 import { theme, toggleTheme, effectiveTheme } from "./theme.js";
 import { Toasts, toastError } from "./ui/toast.jsx";
 import { Icon } from "./ui/icons.jsx";
+import { KeyHelp } from "./ui/keyhelp.jsx";
 import { MailNav, MailView } from "./mail/index.jsx";
 
 function Login() {
@@ -141,6 +142,7 @@ function Shell({ user }) {
         {view}
       </main>
       <Toasts />
+      <KeyHelp />
     </div>
   );
 }

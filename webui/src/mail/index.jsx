@@ -18,6 +18,10 @@ export function MailNav({ route }) {
     const t = setInterval(reloadFolders, 60000);
     return () => clearInterval(t);
   }, []);
+  useEffect(() => {
+    const inbox = (list || []).find((f) => f.role === "inbox");
+    document.title = inbox && inbox.unseen ? `(${inbox.unseen}) ims mail` : "ims mail";
+  }, [list]);
   const current = route.parts[0] === "mail" ? route.parts[1] || "INBOX" : null;
   const link = (h, active, icon, label, count, extra = {}) => (
     <li key={h}>

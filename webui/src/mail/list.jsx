@@ -263,7 +263,7 @@ export function MailPage({ route }) {
             ))}
           </ul>
         )}
-        <p class="keys muted">Keys: j/k move · Enter open · x select · s flag · # delete · ! spam · / search · c compose</p>
+        <p class="keys muted">Keys: j/k move · Enter open · x select · s flag · # delete · ! spam · / search · c compose · ? all keys</p>
       </section>
       {openId && (
         <section class="reader-pane" aria-label="Message">
