@@ -1125,7 +1125,8 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 	/* WAIT blocks the connection: its reply must come before the
 	 * command timeout gives the connection up */
 	if (c->redis_wait_replicas > 0 && c->redis_wait_timeout_ms >= c->redis_timeout_ms) {
-		size_t w = key_index("redis", "wait_timeout_ms"), t = key_index("redis", "timeout_ms");
+		size_t w = key_index("redis", "wait_timeout_ms"),
+		       t = key_index("redis", "timeout_ms");
 		int line = st->line[w] > st->line[t] ? st->line[w] : st->line[t];
 		snprintf(why, whylen, "[redis] wait_timeout_ms (%d) must be below timeout_ms (%d)",
 		         c->redis_wait_timeout_ms, c->redis_timeout_ms);

@@ -270,7 +270,8 @@ static void test_store_once(void)
 	{
 		char want[128];
 		snprintf(want, sizeof want, " %s PX 604800000\n", first);
-		CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "SET ims:{global}:seen:"), want);
+		CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "SET ims:{global}:seen:"),
+		                   want);
 	}
 	/* the retry: Postfix gives it a new queue id */
 	retry.queue_id = "QID2";

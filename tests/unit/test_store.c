@@ -79,8 +79,9 @@ static void test_wait(void)
 	ims_store_txn_str(b, "ims:{global}:n");
 	ims_store_set_wait(st, 1, 100);
 	CHECK(ims_store_exec_all(st, all, 2, err, sizeof err) == IMS_OK);
-	CHECK(strcmp(ims_store_memory_log(st), "MULTI\nINCR ims:{a@example.test}:n\nEXEC\n"
-	                                       "MULTI\nINCR ims:{global}:n\nEXEC\nWAIT 1 100\n") == 0);
+	CHECK(strcmp(ims_store_memory_log(st),
+	             "MULTI\nINCR ims:{a@example.test}:n\nEXEC\n"
+	             "MULTI\nINCR ims:{global}:n\nEXEC\nWAIT 1 100\n") == 0);
 	ims_store_memory_set_replicas(st, 0);
 	CHECK(ims_store_exec(st, b, err, sizeof err) == IMS_ETEMP);
 	CHECK_STR_CONTAINS(err, "0 of 1 replicas acknowledged the write within 100 ms");
