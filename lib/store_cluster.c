@@ -510,8 +510,8 @@ fail:
 /* One node's connection during a round. */
 struct sending {
 	int node;
-	redisContext *c; /* NULL: could not connect */
-	int broken;      /* a write failed: nothing is read */
+	redisContext *c;     /* NULL: could not connect */
+	int broken;          /* a write failed: nothing is read */
 	int wait_n, wait_ms; /* WAIT sent after the units (0: none) */
 	char err[256];
 };
