@@ -30,9 +30,36 @@ ims_status ims_store_open(const struct ims_conf *conf, struct ims_store **out)
 	*out = NULL;
 	if (!conf)
 		return IMS_EINVAL;
+	ims_status rc;
+
 	if (conf->redis_cluster && conf->redis_cluster[0])
-		return store_wrap(&ims_store_cluster_ops, ims_store_cluster_new(conf), out);
-	return store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
+		rc = store_wrap(&ims_store_cluster_ops, ims_store_cluster_new(conf), out);
+	else
+		rc = store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
+	if (rc == IMS_OK)
+		ims_store_set_wait(*out, conf->redis_wait_replicas, conf->redis_wait_timeout_ms);
+	return rc;
+}
+
+void ims_store_set_wait(struct ims_store *st, int replicas, int timeout_ms)
+{
+	st->wait_n = replicas > 0 ? replicas : 0;
+	st->wait_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+ims_status ims_store_wait_result(const redisReply *r, int want, int ms, char *err, size_t errlen)
+{
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= want)
+		return IMS_OK;
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		snprintf(err, errlen,
+		         "redis: %lld of %d replicas acknowledged the write within %d ms "
+		         "([redis] wait_replicas)",
+		         r->integer, want, ms);
+	else
+		snprintf(err, errlen, "redis: WAIT: %s",
+		         r && r->type == REDIS_REPLY_ERROR ? r->str : "no answer");
+	return IMS_ETEMP;
 }
 
 ims_status ims_store_open_memory(struct ims_store **out)
@@ -193,7 +220,7 @@ ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *
 	}
 	if (k == 0)
 		return IMS_OK;
-	return st->ops->exec(st->impl, nonempty, slots, k, err, errlen);
+	return st->ops->exec(st->impl, nonempty, slots, k, st->wait_n, st->wait_ms, err, errlen);
 }
 
 /* The hash slot of one built command (keyslot.h). */
@@ -522,4 +549,10 @@ void ims_store_memory_set_down(struct ims_store *st, bool down)
 {
 	if (st->ops == &ims_store_memory_ops)
 		ims_store_memory_down(st->impl, down);
+}
+
+void ims_store_memory_set_replicas(struct ims_store *st, int n)
+{
+	if (st->ops == &ims_store_memory_ops)
+		ims_store_memory_replicas(st->impl, n);
 }
