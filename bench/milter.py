@@ -81,6 +81,10 @@ def write_intel(d, n):
 # throughput, milter CPU and the cluster's CPU per message side by side
 # with "ims" on one Redis (issue 10)
 CLUSTER = os.environ.get("IMS_BENCH_CLUSTER") == "1"
+# IMS_BENCH_CLUSTER_WAIT=1 (with IMS_BENCH_CLUSTER=1): the same once more on the
+# same cluster with [redis] wait_replicas = 1 ("ims_cluster_wait"): the cost
+# of acknowledging only what a replica has (WAIT)
+CLUSTER_WAIT = CLUSTER and os.environ.get("IMS_BENCH_CLUSTER_WAIT") == "1"
 IMS_BEFORE = os.environ.get("IMS_BENCH_IMS_BEFORE")
 # IMS_BENCH_IMS_OFF="[bec]\nenabled = no": the same build once more ("ims_off")
 # with these lines added to its config, for the cost of a check (on vs off)
@@ -417,6 +421,9 @@ def main():
             parts.append(cluster)
             extra.append(("ims_cluster", os.path.join(BUILD, "milter/ims-milter"),
                           "unix" if UNIX else "inet"))
+            if CLUSTER_WAIT:
+                extra.append(("ims_cluster_wait", os.path.join(BUILD, "milter/ims-milter"),
+                              "unix" if UNIX else "inet"))
         links_conf = ""
         if LINKS:
             extra.append(("ims_links", os.path.join(BUILD, "milter/ims-milter"),
@@ -430,9 +437,10 @@ def main():
         for name, exe, kind in extra:
             econf = conf + REP_CONF.format(intel=tmp.join("intel.d")) if name == "ims_rep" \
                 else conf + links_conf if name == "ims_links" else conf
-            if name == "ims_cluster":
+            if name in ("ims_cluster", "ims_cluster_wait"):
                 assert redis.conf_section() in conf
-                econf = conf.replace(redis.conf_section(), cluster.conf_section())
+                econf = conf.replace(redis.conf_section(), cluster.conf_section() + (
+                    "wait_replicas = 1\n" if name == "ims_cluster_wait" else ""))
             proc, pform, log = start_extra_ims(tmp, econf, name, exe, kind,
                                                IMS_OFF if name == "ims_off" else "")
             pf = hpostfix.Postfix(tmp, milter=pform, sink=False).start()
@@ -554,6 +562,11 @@ def main():
             # the master serving {global}: every scan's transaction
             "redis_cluster_global_master_cpu_ms_per_msg": (
                 1000 * sum(cpu_global) / (N * ROUNDS) if cluster else None),
+            # WAITs the cluster's masters ran (ims_cluster_wait's only)
+            "cluster_wait_calls": (sum(int(m.group(1)) for n in cluster.nodes if n.alive()
+                                       for m in [re.search(r"cmdstat_wait:calls=(\d+)",
+                                                           n.cli("INFO", "commandstats"))] if m)
+                                   if CLUSTER_WAIT else None),
             "cluster_vs_single_mean": (round(mean["ims_cluster"] / mean["ims"], 3)
                                        if cluster and "ims" in mean and mean["ims"] else None),
             "noop_milter_cpu_ms_per_msg": 1000 * sum(cpu_noop) / (N * ROUNDS) if noop else None,

@@ -13,6 +13,8 @@
 #        Side by side: IMS_BENCH_ALSO_INET=1 (the same ims-milter on TCP too),
 #        IMS_BENCH_CLUSTER=1 (the same ims-milter on a private 3+3 Redis Cluster, "ims_cluster",
 #        with the cluster's CPU per message and the cluster/single throughput ratio),
+#        IMS_BENCH_CLUSTER_WAIT=1 (and the same on the cluster with [redis] wait_replicas = 1,
+#        "ims_cluster_wait"),
 #        IMS_BENCH_REPUTATION=1 (the same ims-milter with [dnsbl] and [intel] on, "ims_rep";
 #        IMS_BENCH_INTEL_ENTRIES, default 10000),
 #        IMS_BENCH_IMS_BEFORE=/path/ims-milter (another build, e.g. the previous

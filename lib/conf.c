@@ -181,6 +181,13 @@ static const struct conf_key conf_table[] = {
     {"redis", "db", T_INT, OFF(redis_db), "0", 0, 15, NULL, "database number"},
     {"redis", "timeout_ms", T_INT, OFF(redis_timeout_ms), "2000", 10, 60000, NULL,
      "connect and command timeout"},
+    {"redis", "wait_replicas", T_INT, OFF(redis_wait_replicas), "0", 0, 16, NULL,
+     "the milter acknowledges a message only once this many replicas of each Redis master "
+     "it wrote to have its stores (WAIT; fewer within wait_timeout_ms: 451, the MTA retries); "
+     "0: do not wait (replication is asynchronous: a master that dies may lose the last "
+     "acknowledged scans); 1 is recommended on a cluster"},
+    {"redis", "wait_timeout_ms", T_INT, OFF(redis_wait_timeout_ms), "100", 1, 60000, NULL,
+     "how long wait_replicas waits for the replicas; below timeout_ms"},
     {"redis", "retention_days", T_INT, OFF(redis_retention_days), "30", 1, 3650, NULL,
      "stored messages and scan logs expire after this many days"},
     {"redis", "max_stored_size", T_SIZE, OFF(redis_max_stored_size), "10M", 1024,
@@ -1114,6 +1121,16 @@ static int cross_check(const struct parse_state *st, char *why, size_t whylen)
 			    single[i]);
 			return line;
 		}
+	}
+	/* WAIT blocks the connection: its reply must come before the
+	 * command timeout gives the connection up */
+	if (c->redis_wait_replicas > 0 && c->redis_wait_timeout_ms >= c->redis_timeout_ms) {
+		size_t w = key_index("redis", "wait_timeout_ms"),
+		       t = key_index("redis", "timeout_ms");
+		int line = st->line[w] > st->line[t] ? st->line[w] : st->line[t];
+		snprintf(why, whylen, "[redis] wait_timeout_ms (%d) must be below timeout_ms (%d)",
+		         c->redis_wait_timeout_ms, c->redis_timeout_ms);
+		return line ? line : 1;
 	}
 	if (c->webapi_access_ttl_s >= c->webapi_refresh_ttl_s) {
 		size_t k = key_index("webapi", "access_ttl_s"),

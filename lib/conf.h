@@ -93,6 +93,8 @@ struct ims_conf {
 	char *redis_password_file; /* read at load into redis_password */
 	int redis_db;
 	int redis_timeout_ms;
+	int redis_wait_replicas;   /* WAIT for this many replicas after the milter's writes */
+	int redis_wait_timeout_ms; /* ... this long at most */
 	int redis_retention_days;
 	size_t redis_max_stored_size;
 

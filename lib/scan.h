@@ -81,7 +81,9 @@ void ims_scan_hold_after_delivery(struct ims_scan *s);
  * record a second scan.  The key is a hash of the Message-ID, envelope
  * and body (or, without a Message-ID, of the queue id and the whole
  * message); ims_scan_store records it with the scan log
- * (IMS_KEY_SEEN_PREFIX KEY -> scan id, the scan log's lifetime).
+ * (IMS_KEY_SEEN_PREFIX KEY -> scan id, for the MTA's retry window: 7 days
+ * at most).  A duplicate is confirmed by a write in that key's slot
+ * through ims_store_exec (WAIT for [redis] wait_replicas) before IMS_OK.
  * IMS_OK: stored before; s now carries the first scan's id (its
  * X-IMS-Scan-Id) and the caller must not store it again.  IMS_ENOTFOUND:
  * new (or no key: not from an MTA); a held message whose earlier attempt

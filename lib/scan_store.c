@@ -31,6 +31,7 @@ struct stored_msg {
 	char rcpt_list[8192];
 	char *held_list; /* quarantine: the local recipients it is held for, "a,b" */
 	uint64_t retention_ms;
+	uint64_t retry_ms; /* what only a retry reads: IMS_RETRY_WINDOW_MS at most */
 };
 
 static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
@@ -47,6 +48,15 @@ static void txn_kv(struct ims_store_txn *t, const char *k, const char *v)
 /* How long an MTA retries a message (Postfix's maximal_queue_lifetime is 5
  * days): the life of what only a retry reads */
 #define IMS_RETRY_WINDOW_MS (7ull * 86400000ull)
+
+/* The life of the idempotency keys: the retry window, not longer than the
+ * scan log they name. */
+static uint64_t retry_ms_of(const struct ims_conf *c)
+{
+	uint64_t ret = (uint64_t)c->redis_retention_days * 86400000ull;
+
+	return ret < IMS_RETRY_WINDOW_MS ? ret : IMS_RETRY_WINDOW_MS;
+}
 
 static void zadd_trim(struct ims_store_txn *t, const struct ims_scan *s, uint64_t ret_ms,
                       const char *prefix, const char *arg, int trim)
@@ -127,12 +137,13 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	snprintf(score, sizeof score, "%.2f", s->score);
 
 	if (s->idem[0]) {
-		/* first: a retry of this message finds it (ims_scan_recall) */
+		/* first: a retry of this message finds it (ims_scan_recall);
+		 * only the MTA's retries read it */
 		ims_store_txn_cmd(t, "SET");
 		ims_store_txn_fmt(t, IMS_KEY_SEEN_PREFIX "%s", s->idem);
 		ims_store_txn_str(t, s->id);
 		ims_store_txn_str(t, "PX");
-		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+		ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retry_ms);
 	}
 	ims_store_txn_cmd(t, "SET");
 	ims_store_txn_fmt(t, IMS_KEY_SCAN_PREFIX "%s", s->id);
@@ -375,6 +386,28 @@ ims_status ims_scan_recall(struct ims_engine *eng, struct ims_scan *s)
 		}
 		free(n);
 	}
+	/* the first attempt may have been refused for want of replicas
+	 * ([redis] wait_replicas: its blocks ran, WAIT fell short): a write in
+	 * its slot, through ims_store_exec, waits for them again before this
+	 * attempt is acknowledged */
+	if ((t = ims_store_txn_new()) == NULL) {
+		free(prior);
+		return IMS_ENOMEM;
+	}
+	ims_store_txn_cmd(t, "PEXPIRE");
+	ims_store_txn_str(t, key);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)retry_ms_of(ims_engine_conf(eng)));
+	{
+		char err[256];
+		rc = ims_store_exec(ims_engine_store(eng), t, err, sizeof err);
+		ims_store_txn_free(t);
+		if (rc != IMS_OK) {
+			ims_log_warn(s->id, "event=store_failed status=\"%s\" error=\"%s\"",
+			             ims_strstatus(rc), err);
+			free(prior);
+			return rc == IMS_ENOMEM ? rc : IMS_ETEMP;
+		}
+	}
 	ims_log_notice(s->id, "event=store_duplicate first_scan=%s queue_id=%s", prior,
 	               s->queue_id);
 	rc = adopt_id(s, prior);
@@ -391,7 +424,6 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	struct ims_store_txn **txns = NULL;
 	char *rewritten = NULL, *json = NULL, *brief = NULL, errbuf[256] = "";
 	size_t rlen = 0, n = 0, ntx = 0, held_size = 0;
-	unsigned long long retry_ms;
 	ims_status rc = IMS_ENOMEM;
 
 	if (!err) {
@@ -410,7 +442,7 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 	m.json = json;
 	m.brief = brief;
 	m.retention_ms = (uint64_t)c->redis_retention_days * 86400000ull;
-	retry_ms = m.retention_ms < IMS_RETRY_WINDOW_MS ? m.retention_ms : IMS_RETRY_WINDOW_MS;
+	m.retry_ms = retry_ms_of(c);
 	for (size_t i = 0; i < s->nrcpts; i++) {
 		int k = snprintf(m.rcpt_list + n, sizeof m.rcpt_list - n, "%s%s", i ? "," : "",
 		                 s->rcpts[i]);
@@ -469,7 +501,8 @@ ims_status ims_scan_store(struct ims_engine *eng, const struct ims_scan *s, cons
 				                  s->rcpts[i], s->idem);
 				ims_store_txn_str(txns[ntx - 1], s->id);
 				ims_store_txn_str(txns[ntx - 1], "PX");
-				ims_store_txn_fmt(txns[ntx - 1], "%llu", retry_ms);
+				ims_store_txn_fmt(txns[ntx - 1], "%llu",
+				                  (unsigned long long)m.retry_ms);
 			}
 		}
 	}

@@ -35,6 +35,27 @@ ims_status ims_store_open(const struct ims_conf *conf, struct ims_store **out)
 	return store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
 }
 
+void ims_store_set_wait(struct ims_store *st, int replicas, int timeout_ms)
+{
+	st->wait_n = replicas > 0 ? replicas : 0;
+	st->wait_ms = timeout_ms > 0 ? timeout_ms : 1;
+}
+
+ims_status ims_store_wait_result(const redisReply *r, int want, int ms, char *err, size_t errlen)
+{
+	if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= want)
+		return IMS_OK;
+	if (r && r->type == REDIS_REPLY_INTEGER)
+		snprintf(err, errlen,
+		         "redis: %lld of %d replicas acknowledged the write within %d ms "
+		         "([redis] wait_replicas)",
+		         r->integer, want, ms);
+	else
+		snprintf(err, errlen, "redis: WAIT: %s",
+		         r && r->type == REDIS_REPLY_ERROR ? r->str : "no answer");
+	return IMS_ETEMP;
+}
+
 ims_status ims_store_open_memory(struct ims_store **out)
 {
 	*out = NULL;
@@ -193,7 +214,7 @@ ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *
 	}
 	if (k == 0)
 		return IMS_OK;
-	return st->ops->exec(st->impl, nonempty, slots, k, err, errlen);
+	return st->ops->exec(st->impl, nonempty, slots, k, st->wait_n, st->wait_ms, err, errlen);
 }
 
 /* The hash slot of one built command (keyslot.h). */
@@ -522,4 +543,10 @@ void ims_store_memory_set_down(struct ims_store *st, bool down)
 {
 	if (st->ops == &ims_store_memory_ops)
 		ims_store_memory_down(st->impl, down);
+}
+
+void ims_store_memory_set_replicas(struct ims_store *st, int n)
+{
+	if (st->ops == &ims_store_memory_ops)
+		ims_store_memory_replicas(st->impl, n);
 }

@@ -107,6 +107,20 @@ ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, c
 ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *const *txns,
                               size_t n, char *err, size_t errlen);
 
+/* Durability ([redis] wait_replicas, wait_timeout_ms): the scan engine's
+ * store (lib/engine.c: the milter's, and the scans of ims rescan and the
+ * web API's submissions) sets them; a handle from ims_store_open alone
+ * does not wait (the web API's click records).  With replicas > 0, ims_store_exec and
+ * _exec_all send WAIT replicas timeout_ms after the blocks, on the same
+ * connection (on a cluster after each block, on the connection of the node
+ * that took it: WAIT counts the replicas that have everything that
+ * connection wrote); fewer replicas acknowledging in time -> IMS_ETEMP
+ * (the blocks ran: the callers' stores are idempotent, a retry records
+ * once).  Redis replication is asynchronous: without it, a master that
+ * dies before its replica got a block loses what the caller was told is
+ * stored.  0 (the default): no WAIT.  ims_store_run and _cmdv never wait. */
+void ims_store_set_wait(struct ims_store *st, int replicas, int timeout_ms);
+
 /* Runs one command outside a transaction and hands back its reply as text:
  * integers and status replies as their digits/text, bulk strings as their
  * bytes, nil as NULL with IMS_ENOTFOUND, arrays as their elements joined
@@ -170,5 +184,9 @@ const char *ims_store_memory_log(struct ims_store *st);
 
 /* Memory backend only: while down, every exec returns IMS_ETEMP. */
 void ims_store_memory_set_down(struct ims_store *st, bool down);
+
+/* Memory backend only: WAIT answers n replicas (negative, the default: as
+ * many as asked).  The log shows "WAIT N MS" after the blocks it follows. */
+void ims_store_memory_set_replicas(struct ims_store *st, int n);
 
 #endif

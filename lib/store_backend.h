@@ -28,9 +28,11 @@ struct store_ops {
 	int slots;
 	/* runs n MULTI/EXEC blocks (each non-empty, all keys of block k in
 	 * slots[k], -1: no key), pipelined where the backend can; the result
-	 * is the first failure */
+	 * is the first failure.  wait_n > 0: then WAIT wait_n wait_ms on each
+	 * connection that took a block (ims_store_set_wait); fewer replicas
+	 * acknowledging -> IMS_ETEMP */
 	ims_status (*exec)(void *impl, const struct ims_store_txn *const *txns, const int *slots,
-	                   size_t n, char *err, size_t errlen);
+	                   size_t n, int wait_n, int wait_ms, char *err, size_t errlen);
 	/* runs n commands (one MULTI/EXEC block on slot when atomic) and puts
 	 * each one's reply, error replies included, in replies[i].  Returns
 	 * IMS_OK when every reply was read (store.c then maps error replies),
@@ -48,6 +50,7 @@ struct store_ops {
 struct ims_store {
 	const struct store_ops *ops;
 	void *impl;
+	int wait_n, wait_ms; /* ims_store_set_wait */
 };
 
 /* Constructors of the backends; each returns the impl pointer or NULL. */
@@ -59,6 +62,12 @@ void *ims_store_memory_new(void);
 extern const struct store_ops ims_store_memory_ops;
 const char *ims_store_memory_text(void *impl);
 void ims_store_memory_down(void *impl, bool down);
+void ims_store_memory_replicas(void *impl, int n);
+
+/* The result of WAIT's reply r (NULL: none came) for want replicas:
+ * IMS_OK when at least want acknowledged, else IMS_ETEMP with err saying
+ * how many did within ms. */
+ims_status ims_store_wait_result(const redisReply *r, int want, int ms, char *err, size_t errlen);
 
 /* One node's address and credentials (store_conn.c). */
 struct store_node_conf {

@@ -74,6 +74,8 @@ struct unit {
 	int ask_node;         /* -1, or the node of an ASK */
 	int asked;            /* ASK followed once already */
 	int conn_fails;
+	int wait_n, wait_ms; /* > 0: WAIT after the node's blocks (ims_store_set_wait) */
+	int sent_now;        /* sent in this round's write to its node */
 	int done;
 	ims_status rc; /* when done: the transport's result */
 	char err[256];
@@ -492,8 +494,9 @@ static int read_unit(redisContext *c, struct unit *u, char *err, size_t errlen)
 			goto fail;
 		freeReplyObject(r);
 	}
-	if (u->atomic)
+	if (u->atomic) {
 		return ims_store_read_block(c, u->n, u->replies, &aborted, err, errlen);
+	}
 	for (size_t i = 0; i < u->n; i++)
 		if (redisGetReply(c, (void **)&u->replies[i]) != REDIS_OK || !u->replies[i])
 			goto fail;
@@ -507,8 +510,9 @@ fail:
 /* One node's connection during a round. */
 struct sending {
 	int node;
-	redisContext *c; /* NULL: could not connect */
-	int broken;      /* a write failed: nothing is read */
+	redisContext *c;     /* NULL: could not connect */
+	int broken;          /* a write failed: nothing is read */
+	int wait_n, wait_ms; /* WAIT sent after the units (0: none) */
 	char err[256];
 };
 
@@ -538,9 +542,24 @@ static void node_send(struct cluster_impl *cl, struct unit *units, size_t n, str
 			}
 		return;
 	}
-	for (size_t i = 0; i < n && !s->broken; i++)
-		if (!units[i].done && units[i].node == s->node && append_unit(s->c, &units[i]) != 0)
+	s->wait_n = 0;
+	for (size_t i = 0; i < n && !s->broken; i++) {
+		if (units[i].done || units[i].node != s->node)
+			continue;
+		units[i].sent_now = 1;
+		if (append_unit(s->c, &units[i]) != 0)
 			s->broken = 1;
+		if (units[i].wait_n > 0) {
+			s->wait_n = units[i].wait_n;
+			s->wait_ms = units[i].wait_ms;
+		}
+	}
+	/* once per node, on the connection that ran the blocks: WAIT counts
+	 * the replicas that have everything this connection wrote (a
+	 * redirected block ran nothing; the others are covered) */
+	if (!s->broken && s->wait_n > 0 &&
+	    redisAppendCommand(s->c, "WAIT %d %d", s->wait_n, s->wait_ms) != REDIS_OK)
+		s->broken = 1;
 	/* out now, so that every node works while the replies are read */
 	while (!s->broken && !done)
 		if (redisBufferWrite(s->c, &done) != REDIS_OK)
@@ -569,6 +588,30 @@ static int node_recv(struct cluster_impl *cl, struct unit *units, size_t n, stru
 		}
 		wait |= settle(cl, &units[i], s->node);
 	}
+	if (s->wait_n > 0) {
+		redisReply *w = NULL;
+		char e[256] = "";
+		ims_status rc;
+
+		if (s->broken || redisGetReply(s->c, (void **)&w) != REDIS_OK || !w) {
+			s->broken = 1;
+			snprintf(e, sizeof e, "redis: WAIT: %s",
+			         s->c->errstr[0] ? s->c->errstr : "no reply");
+			rc = IMS_ETEMP;
+		} else {
+			rc = ims_store_wait_result(w, s->wait_n, s->wait_ms, e, sizeof e);
+		}
+		ims_store_reply_free(w);
+		/* the blocks that ran here are not acknowledged until the
+		 * replicas have them */
+		for (size_t i = 0; rc != IMS_OK && i < n; i++)
+			if (units[i].sent_now && units[i].node == s->node && units[i].done &&
+			    units[i].rc == IMS_OK)
+				unit_fail(&units[i], IMS_ETEMP, e);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (units[i].node == s->node)
+			units[i].sent_now = 0;
 	conn_put(cl, s->node, s->c, s->broken);
 	s->c = NULL;
 	return wait;
@@ -701,7 +744,8 @@ static struct unit *units_new(size_t n)
 }
 
 static ims_status cluster_exec(void *impl, const struct ims_store_txn *const *txns,
-                               const int *slots, size_t n, char *err, size_t errlen)
+                               const int *slots, size_t n, int wait_n, int wait_ms, char *err,
+                               size_t errlen)
 {
 	struct cluster_impl *cl = impl;
 	struct unit *u = units_new(n);
@@ -718,6 +762,8 @@ static ims_status cluster_exec(void *impl, const struct ims_store_txn *const *tx
 		u[k].atomic = 1;
 		u[k].slot = slots[k];
 		u[k].replies = rs[k];
+		u[k].wait_n = wait_n;
+		u[k].wait_ms = wait_ms;
 	}
 	run_units(cl, u, n, n > 1);
 	rc = IMS_OK;

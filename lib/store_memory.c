@@ -17,6 +17,7 @@ struct memory_impl {
 	char *text;
 	size_t len, cap;
 	bool down;
+	int replicas; /* WAIT's answer; negative: as many as asked */
 };
 
 void *ims_store_memory_new(void)
@@ -32,6 +33,7 @@ void *ims_store_memory_new(void)
 		return NULL;
 	}
 	m->cap = 1;
+	m->replicas = -1;
 	return m;
 }
 
@@ -91,7 +93,7 @@ static int put_cmd(struct memory_impl *m, const struct store_cmd *c)
 }
 
 static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txns, const int *slots,
-                              size_t n, char *err, size_t errlen)
+                              size_t n, int wait_n, int wait_ms, char *err, size_t errlen)
 {
 	struct memory_impl *m = impl;
 	ims_status rc = IMS_OK;
@@ -118,6 +120,18 @@ static ims_status memory_exec(void *impl, const struct ims_store_txn *const *txn
 			rc = IMS_ENOMEM;
 			goto out;
 		}
+	}
+	if (wait_n > 0) {
+		char line[64];
+		int k = snprintf(line, sizeof line, "WAIT %d %d\n", wait_n, wait_ms);
+		redisReply r = {.type = REDIS_REPLY_INTEGER,
+		                .integer = m->replicas < 0 ? wait_n : m->replicas};
+
+		if (put(m, line, (size_t)k)) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+		rc = ims_store_wait_result(&r, wait_n, wait_ms, err, errlen);
 	}
 out:
 	pthread_mutex_unlock(&m->lock);
@@ -243,6 +257,15 @@ void ims_store_memory_down(void *impl, bool down)
 
 	pthread_mutex_lock(&m->lock);
 	m->down = down;
+	pthread_mutex_unlock(&m->lock);
+}
+
+void ims_store_memory_replicas(void *impl, int n)
+{
+	struct memory_impl *m = impl;
+
+	pthread_mutex_lock(&m->lock);
+	m->replicas = n;
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -128,7 +128,7 @@ static int read_block(redisContext *c, const struct ims_store_txn *t, ims_status
 /* Sends every block at once (one write, one wait), then reads them in
  * order.  The result is the first block's failure, or IMS_OK. */
 static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns, const int *slots,
-                             size_t n, char *err, size_t errlen)
+                             size_t n, int wait_n, int wait_ms, char *err, size_t errlen)
 {
 	struct redis_impl *r = impl;
 	redisContext *c = conn_get(r, err, errlen);
@@ -149,6 +149,9 @@ static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns
 		if (redisAppendCommand(c, "EXEC") != REDIS_OK)
 			goto out;
 	}
+	/* in the same write: the replicas must have what this connection wrote */
+	if (wait_n > 0 && redisAppendCommand(c, "WAIT %d %d", wait_n, wait_ms) != REDIS_OK)
+		goto out;
 	rc = IMS_OK;
 	for (size_t k = 0; k < n; k++) {
 		char e[256] = "";
@@ -157,6 +160,21 @@ static ims_status redis_exec(void *impl, const struct ims_store_txn *const *txns
 			snprintf(err, errlen, "%s", e);
 			goto out;
 		}
+		if (one != IMS_OK && rc == IMS_OK) {
+			rc = one;
+			snprintf(err, errlen, "%s", e);
+		}
+	}
+	if (wait_n > 0) {
+		char e[256] = "";
+		redisReply *w = NULL;
+		if (redisGetReply(c, (void **)&w) != REDIS_OK || !w) {
+			rc = IMS_ETEMP;
+			snprintf(err, errlen, "redis: %s", c->errstr[0] ? c->errstr : "no reply");
+			goto out;
+		}
+		one = ims_store_wait_result(w, wait_n, wait_ms, e, sizeof e);
+		freeReplyObject(w);
 		if (one != IMS_OK && rc == IMS_OK) {
 			rc = one;
 			snprintf(err, errlen, "%s", e);

@@ -22,7 +22,7 @@ REDIS_CLUSTER_TESTS = \
 	tests/e2e/test_e2e.cluster tests/e2e/test_links.cluster tests/e2e/test_malware.cluster \
 	tests/e2e/test_bec.cluster tests/e2e/test_reputation.cluster \
 	tests/e2e/test_quarantine.cluster tests/e2e/test_sendmail.cluster \
-	tests/e2e/test_idempotency.cluster \
+	tests/e2e/test_idempotency.cluster tests/e2e/test_replica_wait.cluster \
 	tests/cli/test_train_feedback.cluster tests/cli/test_migrate.cluster \
 	tests/cli/test_events.cluster tests/cli/test_feedback_imap.cluster \
 	tests/cli/test_rescan.cluster tests/cli/test_retrain.cluster \

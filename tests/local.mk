@@ -72,6 +72,9 @@ EXTRA_DIST += tests/e2e/test_bec.py
 # a retried message is recorded once (issue 10): real Postfix + ims-milter + Redis
 TESTS += tests/e2e/test_idempotency.py
 EXTRA_DIST += tests/e2e/test_idempotency.py
+# [redis] wait_replicas (issue 10): 451 while the replica is stopped, one scan after
+TESTS += tests/e2e/test_replica_wait.py
+EXTRA_DIST += tests/e2e/test_replica_wait.py
 # failover under load on a 3+3 Redis Cluster (issue 10): two milters, four Postfix
 TESTS += tests/e2e/test_failover.py
 EXTRA_DIST += tests/e2e/test_failover.py

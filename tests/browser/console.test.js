@@ -88,6 +88,8 @@ async function screen(page, name, phone) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: "light", acceptDownloads: true });
     const page = await ctx.newPage();
     watch(page);
+    const remote = [];
+    page.on("request", (r) => { if (!r.url().startsWith(base)) remote.push(r.url()); });
     page.on("dialog", (d) => d.accept());
     await login(page);
     check((await page.locator("#admin-nav a").count()) === 5, "the console's five screens in the navigation");
@@ -95,8 +97,8 @@ async function screen(page, name, phone) {
     // dashboard
     await go(page, "#/admin/dashboard", "#chart-outcome");
     const tiles = await page.locator("#dash-tiles .tile").allTextContents();
-    check(tiles[0] === "27messages scanned", "27 messages scanned in 24 h " + JSON.stringify(tiles));
-    check(tiles[2].startsWith("3held in quarantine now"), "quarantine size shown");
+    check(tiles[0] === "28messages scanned", "28 messages scanned in 24 h " + JSON.stringify(tiles));
+    check(tiles[2].startsWith("4held in quarantine now"), "quarantine size shown");
     check(tiles[3].startsWith("8clicks on rewritten links (1 blocked)"), "8 clicks on rewritten links");
     check((await page.textContent("#auth-rates")).includes("SPF 50.0 %"), "SPF failure rate (fail + softfail)");
     check((await page.textContent("#top-senders")).includes("news@example.org"), "top senders");
@@ -124,7 +126,7 @@ async function screen(page, name, phone) {
 
     // scans: pickers and filters
     await go(page, "#/admin/scans", "#admin-scans tbody tr");
-    check((await page.locator("#admin-scans tbody tr").count()) === 27, "all 27 scans listed");
+    check((await page.locator("#admin-scans tbody tr").count()) === 28, "all 28 scans listed");
     check((await page.locator("#scan-filters select[name=symbol] option").count()) > 20, "symbol picker lists the symbols");
     await page.selectOption("#scan-filters select[name=action]", "reject");
     await page.selectOption("#scan-filters select[name=verdict]", "spam");
@@ -142,7 +144,7 @@ async function screen(page, name, phone) {
     check((await page.inputValue("#scan-filters input[name=ip]")) === "192.0.2.10", "the filter shows in its field");
     const from = Date.now() - 30 * 60 * 1000;
     await go(page, "#/admin/scans?from=" + from, "#admin-scans tbody tr");
-    check((await page.locator("#admin-scans tbody tr").count()) === 8, "time range filter (last 30 minutes: 5 scans + 3 held)");
+    check((await page.locator("#admin-scans tbody tr").count()) === 9, "time range filter (last 30 minutes: 5 scans + 4 held)");
     await screen(page, "scans");
 
     // one scan
@@ -162,20 +164,32 @@ async function screen(page, name, phone) {
 
     // quarantine
     await go(page, "#/admin/quarantine", "#quarantine-table tbody tr");
-    check((await page.locator("#quarantine-table tbody tr").count()) === 3, "3 held messages");
+    check((await page.locator("#quarantine-table tbody tr").count()) === 4, "4 held messages");
     await screen(page, "quarantine");
+    // an HTML message: previewed in a sandboxed frame, its script never runs,
+    // its remote image never loads
+    await page.click("#quarantine-table a >> text=Held html: your parcel");
+    await page.waitForSelector("#preview-body iframe.html-body");
+    const frame = page.frameLocator("#preview-body iframe.html-body");
+    await frame.locator("b").waitFor();
+    check((await frame.locator("b").textContent()) === "parcel", "the HTML preview shows the sanitised HTML");
+    check((await frame.locator("script").count()) === 0 && (await frame.locator("img").count()) === 0, "no script, no image in the preview");
+    check((await page.getAttribute("#preview-body iframe.html-body", "sandbox")).split(" ").indexOf("allow-scripts") < 0, "the preview frame runs no script");
+    check(remote.length === 0, "nothing remote was asked for " + remote.join(" "));
+    await screen(page, "quarantine-preview-html");
+    await go(page, "#/admin/quarantine", "#quarantine-table tbody tr");
     await page.locator("#quarantine-table tbody tr").first().locator("td[data-label=Subject] a").click();
-    await page.waitForSelector("#preview-text");
-    check((await page.textContent("#preview-text")).includes("Pay now"), "preview shows the text");
+    await page.waitForSelector("#preview-body");
+    check((await page.textContent("#preview-body")).includes("Pay now"), "preview shows the text");
     check((await page.textContent("#preview-headers")).includes("Subject"), "preview shows the headers");
     await screen(page, "quarantine-preview");
     await page.click("#admin-quarantine-detail [data-act=notspam]");
     await page.waitForSelector("#quarantine-table tbody tr");
-    await page.waitForFunction(() => document.querySelectorAll("#quarantine-table tbody tr").length === 2);
+    await page.waitForFunction(() => document.querySelectorAll("#quarantine-table tbody tr").length === 3);
     check((await page.textContent("#flash")).includes("released and reported as not spam"), "release and report as not spam");
     await page.locator("#quarantine-table tbody tr").first().locator("input[type=checkbox]").check();
     await page.click(".bulk-bar [data-act=release]");
-    await page.waitForFunction(() => document.querySelectorAll("#quarantine-table tbody tr").length === 1);
+    await page.waitForFunction(() => document.querySelectorAll("#quarantine-table tbody tr").length === 2);
     check(true, "release one from the list");
     await page.check("#q-select-all");
     await page.click(".bulk-bar [data-act=delete]");

@@ -55,6 +55,14 @@ def seed(env):
         cmds += [["HINCRBY", f"ims:{{global}}:stats:{hour}", f"click:{v}", str(n)],
                  ["HINCRBY", f"ims:{{global}}:stats5:{min5}", f"click:{v}", str(n)]]
     env.pipe(cmds)
+    html = ("From: courier@bad.example\r\nTo: alice@example.test\r\n"
+            "Subject: Held html: your parcel\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/html; charset=utf-8\r\n\r\n"
+            "<p>Your <b>parcel</b> <script>alert(1)</script>"
+            "<img src=\"http://203.0.113.9/pixel.gif\" onerror=\"alert(2)\"></p>\r\n")
+    env.store("alice@example.test", "courier@bad.example", "Held html: your parcel", raw=html,
+              verdict="spam", action="quarantine", score=11.0,
+              symbols=(("SVM_SPAM", 8.0),), quarantine=True, t=int(time.time() * 1000) - 60000)
     for i, who in enumerate(["alice@example.test", "bob@example.test", "alice@example.test"]):
         raw = message("evil@bad.example", who, f"Held {i}: invoice overdue",
                       body="Pay now at https://bad.example/pay\n")

@@ -18,8 +18,11 @@ from . import common
 
 
 class Redis:
-    def __init__(self, tmp, port=None, auth=True):
+    def __init__(self, tmp, port=None, auth=True, replica_of=None):
+        """replica_of: a started Redis this one replicates (replicaof,
+        authenticated as its admin user)."""
         self.tmp = tmp
+        self.replica_of = replica_of
         self.port = port or common.free_port()
         self.dir = tmp.join(f"redis-{self.port}")
         self.proc = None
@@ -58,6 +61,11 @@ class Redis:
                     f"logfile {self.dir}/redis.log\n")
             if self.auth:
                 f.write(self.acl_lines())
+            m = self.replica_of
+            if m:
+                f.write(f"replicaof 127.0.0.1 {m.port}\n")
+                if m.auth:
+                    f.write(f"masteruser admin\nmasterauth {m._admin_password}\n")
         if self.auth:
             with open(os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
                       "w") as f:
@@ -93,6 +101,16 @@ class Redis:
         if self.proc:
             common.stop_pid(self.proc.pid)
             self.proc = None
+
+    def wait_synced(self, timeout=20):
+        """A replica: until its link to the master is up and in sync."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            info = self.cli("INFO", "replication")
+            if "master_link_status:up" in info and "master_sync_in_progress:0" in info:
+                return self
+            time.sleep(0.05)
+        raise TimeoutError(f"replica {self.port} did not sync with its master")
 
     def conf_section(self):
         """The [redis] section of an ims.conf that points at this server."""

@@ -107,6 +107,10 @@ static void test_bad_input(void)
 	expect_error("[redis]\ncluster = 127.0.0.1:7000\nsocket = /run/r.sock\n",
 	             ":3: [redis] socket and cluster are both set");
 	expect_error("[redis]\ncluster = 127.0.0.1:7000\ndb = 1\n", ":3: [redis] db and cluster");
+	/* [redis] wait_replicas: WAIT must answer before the command timeout */
+	expect_error("[redis]\nwait_replicas = 1\ntimeout_ms = 100\n",
+	             ":3: [redis] wait_timeout_ms (100) must be below timeout_ms (100)");
+	expect_error("[redis]\nwait_replicas = 17\n", ":2:");
 	/* The first error is the one reported. */
 	expect_error("[redis]\nport = x\nhost2 = y\n", ":2: [redis] port");
 }

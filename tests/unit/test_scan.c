@@ -288,6 +288,13 @@ static void test_store_once(void)
 	CHECK(ims_scan_store(e, s1, msg, sizeof msg - 1, NULL, 0) == IMS_OK);
 	snprintf(first, sizeof first, "%s", ims_scan_id(s1));
 	CHECK_STR_CONTAINS(ims_store_memory_log(st), "SET ims:{global}:seen:");
+	/* the key lives for the MTA's retry window (7 days), not the scan log's 30 */
+	{
+		char want[128];
+		snprintf(want, sizeof want, " %s PX 604800000\n", first);
+		CHECK_STR_CONTAINS(strstr(ims_store_memory_log(st), "SET ims:{global}:seen:"),
+		                   want);
+	}
 	/* the retry: Postfix gives it a new queue id */
 	retry.queue_id = "QID2";
 	CHECK(ims_scan_run(e, &retry, msg, sizeof msg - 1, &s2) == IMS_OK);
@@ -297,6 +304,22 @@ static void test_store_once(void)
 	CHECK(strcmp(header(s2, "X-IMS-Scan-Id"), first) == 0);
 	CHECK(count_of(ims_store_memory_log(st), "SET ims:{global}:scan:") == 1);
 	CHECK(count_of(ims_store_memory_log(st), "HINCRBY ims:{global}:stats:total total") == 1);
+	/* the retry is acknowledged only once the replicas have the first
+	 * attempt ([redis] wait_replicas): a write in its slot, then WAIT */
+	ims_store_set_wait(st, 1, 100);
+	ims_store_memory_set_replicas(st, 0);
+	CHECK(ims_scan_run(e, &retry, msg, sizeof msg - 1, &s3) == IMS_OK);
+	CHECK(ims_scan_recall(e, s3) == IMS_ETEMP);
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "EXEC\nWAIT 1 100\n"); /* after PEXPIRE ims:{global}:seen:... */
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "MULTI\nPEXPIRE ims:{global}:seen:");
+	ims_scan_free(s3);
+	ims_store_memory_set_replicas(st, -1);
+	CHECK(ims_scan_run(e, &retry, msg, sizeof msg - 1, &s3) == IMS_OK);
+	CHECK(ims_scan_recall(e, s3) == IMS_OK);
+	ims_scan_free(s3);
+	ims_store_set_wait(st, 0, 100);
+	CHECK(count_of(ims_store_memory_log(st), "SET ims:{global}:scan:") == 1);
 	/* another body under the same Message-ID is another message */
 	CHECK(ims_scan_run(e, &retry, other, sizeof other - 1, &s3) == IMS_OK);
 	CHECK(ims_scan_recall(e, s3) == IMS_ENOTFOUND);

@@ -64,6 +64,37 @@ static void test_exec_all(void)
 	ims_store_free(st);
 }
 
+/* [redis] wait_replicas: WAIT after the blocks, fewer replicas -> 451 */
+static void test_wait(void)
+{
+	struct ims_store *st;
+	struct ims_store_txn *a = ims_store_txn_new(), *b = ims_store_txn_new();
+	const struct ims_store_txn *all[2] = {a, b};
+	char err[256];
+
+	CHECK(ims_store_open_memory(&st) == IMS_OK);
+	ims_store_txn_cmd(a, "INCR");
+	ims_store_txn_str(a, "ims:{a@example.test}:n");
+	ims_store_txn_cmd(b, "INCR");
+	ims_store_txn_str(b, "ims:{global}:n");
+	ims_store_set_wait(st, 1, 100);
+	CHECK(ims_store_exec_all(st, all, 2, err, sizeof err) == IMS_OK);
+	CHECK(strcmp(ims_store_memory_log(st),
+	             "MULTI\nINCR ims:{a@example.test}:n\nEXEC\n"
+	             "MULTI\nINCR ims:{global}:n\nEXEC\nWAIT 1 100\n") == 0);
+	ims_store_memory_set_replicas(st, 0);
+	CHECK(ims_store_exec(st, b, err, sizeof err) == IMS_ETEMP);
+	CHECK_STR_CONTAINS(err, "0 of 1 replicas acknowledged the write within 100 ms");
+	ims_store_set_wait(st, 0, 100); /* the default: no WAIT */
+	CHECK(ims_store_exec(st, b, err, sizeof err) == IMS_OK);
+	CHECK(strcmp(strstr(ims_store_memory_log(st), "WAIT 1 100\nMULTI"),
+	             "WAIT 1 100\nMULTI\nINCR ims:{global}:n\nEXEC\nWAIT 1 100\n"
+	             "MULTI\nINCR ims:{global}:n\nEXEC\n") == 0);
+	ims_store_txn_free(a);
+	ims_store_txn_free(b);
+	ims_store_free(st);
+}
+
 static void test_limits(void)
 {
 	struct ims_store_txn *t = ims_store_txn_new();
@@ -295,6 +326,7 @@ int main(void)
 	RUN(test_ulid);
 	RUN(test_memory_txn);
 	RUN(test_exec_all);
+	RUN(test_wait);
 	RUN(test_limits);
 	RUN(test_redis_down);
 	RUN(test_keyslot);

@@ -6,6 +6,7 @@ import { href, navigate } from "../router.js";
 import { longDate, shortDate, size } from "../format.js";
 import { toast, toastError } from "../ui/toast.jsx";
 import { Status, TableBox, useLoad } from "./common.jsx";
+import { Body } from "../mail/message.jsx";
 
 async function act(kind, id) {
   if (kind === "delete") return api.del("/admin/quarantine/" + encodeURIComponent(id));
@@ -160,7 +161,6 @@ export function QuarantineDetail({ id }) {
   const state = useLoad(() => api.get("/admin/quarantine/" + encodeURIComponent(id)), [id]);
   const m = state.data;
   const msg = m && m.message;
-  const text = msg && (msg.text || (msg.html ? new DOMParser().parseFromString(msg.html, "text/html").body.textContent : ""));
   return (
     <section class="page console" id="admin-quarantine-detail" aria-busy={state.loading ? "true" : "false"}>
       <p>
@@ -190,10 +190,10 @@ export function QuarantineDetail({ id }) {
                   </tbody>
                 </table>
               </TableBox>
-              <h2>Text</h2>
-              <pre class="preview-text" id="preview-text" tabIndex={0}>
-                {text || "(no text)"}
-              </pre>
+              <h2>Content</h2>
+              <div id="preview-body">
+                <Body m={msg} />
+              </div>
               {msg.attachments && msg.attachments.length > 0 && (
                 <>
                   <h2>Attachments</h2>
