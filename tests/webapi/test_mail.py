@@ -520,10 +520,9 @@ def non_utf8_message(cs, body, subj, cte):
 def test_read_non_utf8():
     """Mail in other charsets, delivered into Dovecot, reads as the right
     text on the web (GET /emails/{id}): no U+FFFD.  Bodies in a 7-bit
-    transfer encoding here: doveadm's JSON carries text, so the 8-bit bytes
-    of a body reach ims-webapi as U+FFFD already (docs/operations.md);
-    those are checked through the quarantine preview below, which reads
-    the message's bytes."""
+    transfer encoding here; 8-bit bodies need the bytes, read over IMAP
+    (test_read_8bit_over_imap; doveadm's JSON would give U+FFFD,
+    docs/operations.md) and in the quarantine preview (test_preview_8bit)."""
     t = token()
     for cs, body, subj in NON_UTF8:
         for cte in ("quoted-printable", "base64"):
