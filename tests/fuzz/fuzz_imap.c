@@ -46,7 +46,9 @@ struct serve {
 static void write_all(int fd, const void *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		/* the client may hang up before the whole answer is written (it
+		 * gives up on a bad answer): no SIGPIPE (ims-webapi ignores it) */
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
 		if (w <= 0)
 			return;
