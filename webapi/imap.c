@@ -208,6 +208,110 @@ static void give_back(struct ims_imap *im, struct conn *c, int ok)
 	pthread_mutex_unlock(&im->lock);
 }
 
+/* A stream layer over libetpan's socket layer that makes end of file an
+ * error: libetpan's parser reads a literal ({n} then n bytes) in a loop
+ * that stops on an error but not on a read of 0 bytes, so an answer cut
+ * in the middle of a literal (Dovecot stopped or killed during a FETCH)
+ * kept the request's thread spinning for ever (tests/fuzz/seeds/imap/
+ * eof-in-literal).  IMAP never ends a stream where the client still
+ * reads, so EOF is always an error here.  data is the socket layer. */
+static ssize_t eof_read(mailstream_low *s, void *buf, size_t n)
+{
+	ssize_t r = mailstream_low_read(s->data, buf, n);
+
+	return r == 0 && n > 0 ? -1 : r;
+}
+
+static ssize_t eof_write(mailstream_low *s, const void *buf, size_t n)
+{
+	return mailstream_low_write(s->data, buf, n);
+}
+
+static int eof_close(mailstream_low *s)
+{
+	return mailstream_low_close(s->data);
+}
+
+static int eof_get_fd(mailstream_low *s)
+{
+	return mailstream_low_get_fd(s->data);
+}
+
+static void eof_free(mailstream_low *s)
+{
+	mailstream_low_free(s->data);
+	free(s);
+}
+
+static void eof_cancel(mailstream_low *s)
+{
+	mailstream_low_cancel(s->data);
+}
+
+static struct mailstream_cancel *eof_get_cancel(mailstream_low *s)
+{
+	return mailstream_low_get_cancel(s->data);
+}
+
+static carray *eof_certificate_chain(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static int eof_setup_idle(mailstream_low *s)
+{
+	return mailstream_low_setup_idle(s->data);
+}
+
+static int eof_unsetup_idle(mailstream_low *s)
+{
+	return mailstream_low_unsetup_idle(s->data);
+}
+
+static int eof_interrupt_idle(mailstream_low *s)
+{
+	return mailstream_low_interrupt_idle(s->data);
+}
+
+static mailstream_low_driver eof_driver = {
+    .mailstream_read = eof_read,
+    .mailstream_write = eof_write,
+    .mailstream_close = eof_close,
+    .mailstream_get_fd = eof_get_fd,
+    .mailstream_free = eof_free,
+    .mailstream_cancel = eof_cancel,
+    .mailstream_get_cancel = eof_get_cancel,
+    .mailstream_get_certificate_chain = eof_certificate_chain,
+    .mailstream_setup_idle = eof_setup_idle,
+    .mailstream_unsetup_idle = eof_unsetup_idle,
+    .mailstream_interrupt_idle = eof_interrupt_idle,
+};
+
+/* A stream on fd (taken: closed with the stream, or here on failure) with
+ * timeout_s on every read and write, EOF an error (above). */
+static mailstream *stream_open(int fd, time_t timeout_s)
+{
+	mailstream_low *sock = mailstream_low_socket_open(fd), *low = NULL;
+	mailstream *st = NULL;
+
+	if (!sock) {
+		close(fd);
+		return NULL;
+	}
+	mailstream_low_set_timeout(sock, timeout_s);
+	if (!(low = mailstream_low_new(sock, &eof_driver))) {
+		mailstream_low_close(sock);
+		mailstream_low_free(sock);
+		return NULL;
+	}
+	if (!(st = mailstream_new(low, 8192))) {
+		mailstream_low_close(low);
+		mailstream_low_free(low);
+	}
+	return st;
+}
+
 /* Connects c (busy, s NULL) to Dovecot's socket and logs in as c->user. */
 static ims_status login(struct ims_imap *im, struct conn *c, char *err, size_t errlen)
 {
@@ -226,9 +330,13 @@ static ims_status login(struct ims_imap *im, struct conn *c, char *err, size_t e
 		return IMS_ETEMP;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (!(c->s = mailimap_new(0, NULL)) ||
-	    !(st = mailstream_socket_open_timeout(fd, im->timeout_s))) {
+	if (!(c->s = mailimap_new(0, NULL))) {
 		close(fd);
+		session_close(c);
+		snprintf(err, errlen, "out of memory");
+		return IMS_ENOMEM;
+	}
+	if (!(st = stream_open(fd, im->timeout_s))) { /* fd is closed */
 		session_close(c);
 		snprintf(err, errlen, "out of memory");
 		return IMS_ENOMEM;
