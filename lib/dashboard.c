@@ -220,6 +220,13 @@ static void add_hash(const redisReply *h, json_t *const *into, size_t ninto, jso
 	}
 }
 
+/* A day hash that is not there: a day with no mail, or one from before
+ * the day hashes were written (its hours are read instead). */
+static int no_hash(const redisReply *r)
+{
+	return !r || r->type == REDIS_REPLY_NIL || (r->type == REDIS_REPLY_ARRAY && !r->elements);
+}
+
 /* The n highest of an object of counts, as [{"name", "count"}]. */
 static json_t *top_of(json_t *counts, size_t n)
 {
@@ -316,12 +323,12 @@ static void append_top_cmd(struct ims_store_txn *t, const char *kind, uint64_t f
 ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64_t now_ms,
                               json_t **out)
 {
-	struct ims_store_txn *t = NULL;
+	struct ims_store_txn *t = NULL, *t2 = NULL;
 	char err[256];
 	const struct range *g = NULL;
 	uint64_t from, to = now_ms, hfrom, nsrc, nsym = 0;
-	redisReply **rs = NULL;
-	size_t nrep = 0;
+	redisReply **rs = NULL, **hrs = NULL;
+	size_t nrep = 0, nh = 0;
 	json_t *o = NULL, *buckets = NULL, *totals = NULL, *symbols = NULL;
 	ims_status st = IMS_ENOMEM;
 	static const char *const kinds[] = {"senders", "domains", "targets"};
@@ -370,13 +377,32 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 	if ((st = ims_store_run(store, t, 0, rs, err, sizeof err)) != IMS_OK)
 		goto out;
 	st = IMS_ENOMEM;
+	if (g->src_ms == DAY_MS) {
+		/* days without their hash: their 24 hours, in a second round trip
+		 * only when there are such days */
+		for (uint64_t i = 0; i < nsrc; i++)
+			nh += no_hash(rs[i]) ? 24 : 0;
+		if (nh && (!(hrs = calloc(nh, sizeof *hrs)) || !(t2 = ims_store_txn_new())))
+			goto out;
+		for (uint64_t i = 0; nh && i < nsrc; i++)
+			for (uint64_t h = 0; h < 24 && no_hash(rs[i]); h++) {
+				char key[64];
+
+				key_time(key, sizeof key, HOUR_KEY, from + i * DAY_MS + h * HOUR_MS);
+				ims_store_txn_cmd(t2, "HGETALL");
+				ims_store_txn_str(t2, key);
+			}
+		if (nh && (st = ims_store_run(store, t2, 0, hrs, err, sizeof err)) != IMS_OK)
+			goto out;
+		st = IMS_ENOMEM;
+	}
 	buckets = json_array();
 	totals = counts_new();
 	symbols = json_object();
 	if (!buckets || !totals || !symbols)
 		goto out;
 	{
-		size_t per = (size_t)(g->bucket_ms / g->src_ms);
+		size_t per = (size_t)(g->bucket_ms / g->src_ms), nexth = 0;
 
 		for (size_t b = 0; b < g->nbuckets; b++) {
 			json_t *c = counts_new(), *into[2];
@@ -389,6 +415,8 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 			into[1] = totals;
 			for (size_t i = 0; i < per; i++)
 				add_hash(rs[b * per + i], into, 2, nsym ? NULL : symbols);
+			for (size_t h = 0; hrs && h < 24 && no_hash(rs[b]); h++)
+				add_hash(hrs[nexth++], into, 2, symbols);
 			json_array_append_new(buckets, c);
 		}
 		for (uint64_t i = 0; i < nsym; i++)
@@ -419,7 +447,11 @@ out:
 	if (rs)
 		ims_store_replies_free(rs, nrep);
 	free(rs);
+	if (hrs)
+		ims_store_replies_free(hrs, nh);
+	free(hrs);
 	ims_store_txn_free(t);
+	ims_store_txn_free(t2);
 	json_decref(buckets);
 	json_decref(totals);
 	json_decref(symbols);

@@ -150,6 +150,14 @@ def test_dashboard():
     # the writer): the same as the sum of its hours
     assert m["totals"] == hours_summed(m["from"], m["to"]), m["totals"]
     assert m["buckets"][-1]["total"] == sum_hours(m["buckets"][-1]["start"], now)
+    # a day from before the day hashes were written: only its hours, read instead
+    old = time.strftime("%Y%m%d%H", time.gmtime((now - 10 * 24 * HOUR) / 1000))
+    env.pipe([["HINCRBY", f"ims:{{global}}:stats:{old}", f, "7"]
+              for f in ("total", "action:accept", "dmarc:fail", "symbol:OLD_ONE")])
+    m = get("/admin/dashboard?range=30d")
+    assert m["totals"]["total"] == 23 and m["buckets"][-11]["total"] == 7, m["totals"]
+    assert m["totals"] == hours_summed(m["from"], m["to"]), m["totals"]
+    assert {"name": "OLD_ONE", "count": 7} in m["top_symbols"], m["top_symbols"]
 
     for bad in ("2h", "", "1h;x"):
         get("/admin/dashboard?range=" + bad, status=400)
