@@ -173,6 +173,8 @@ ims_status ims_engine_rebuild(struct ims_conf *conf, const struct ims_engine *pr
 		snprintf(err, errlen, "cannot set up the Redis store: %s", ims_strstatus(rc));
 		return rc;
 	}
+	/* a scan is acknowledged once the replicas have it (lib/store.h) */
+	ims_store_set_wait(store, conf->redis_wait_replicas, conf->redis_wait_timeout_ms);
 	return engine_build(conf, store, prev, out, err, errlen);
 }
 

@@ -30,15 +30,9 @@ ims_status ims_store_open(const struct ims_conf *conf, struct ims_store **out)
 	*out = NULL;
 	if (!conf)
 		return IMS_EINVAL;
-	ims_status rc;
-
 	if (conf->redis_cluster && conf->redis_cluster[0])
-		rc = store_wrap(&ims_store_cluster_ops, ims_store_cluster_new(conf), out);
-	else
-		rc = store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
-	if (rc == IMS_OK)
-		ims_store_set_wait(*out, conf->redis_wait_replicas, conf->redis_wait_timeout_ms);
-	return rc;
+		return store_wrap(&ims_store_cluster_ops, ims_store_cluster_new(conf), out);
+	return store_wrap(&ims_store_redis_ops, ims_store_redis_new(conf), out);
 }
 
 void ims_store_set_wait(struct ims_store *st, int replicas, int timeout_ms)

@@ -114,8 +114,10 @@ ims_status ims_store_exec(struct ims_store *st, const struct ims_store_txn *t, c
 ims_status ims_store_exec_all(struct ims_store *st, const struct ims_store_txn *const *txns,
                               size_t n, char *err, size_t errlen);
 
-/* Durability ([redis] wait_replicas, wait_timeout_ms; ims_store_open sets
- * them from the configuration): with replicas > 0, ims_store_exec and
+/* Durability ([redis] wait_replicas, wait_timeout_ms): the scan engine's
+ * store (lib/engine.c: the milter's, and the scans of ims rescan and the
+ * web API's submissions) sets them; a handle from ims_store_open alone
+ * does not wait (the web API's click records).  With replicas > 0, ims_store_exec and
  * _exec_all send WAIT replicas timeout_ms after the blocks, on the same
  * connection (on a cluster after each block, on the connection of the node
  * that took it: WAIT counts the replicas that have everything that
