@@ -355,7 +355,9 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 		char key[64];
 
 		key_time(key, sizeof key,
-		         g->src_ms == DAY_MS ? DAY_KEY : g->src_ms == HOUR_MS ? HOUR_KEY : MIN5_KEY,
+		         g->src_ms == DAY_MS    ? DAY_KEY
+		         : g->src_ms == HOUR_MS ? HOUR_KEY
+		                                : MIN5_KEY,
 		         from + i * g->src_ms);
 		ims_store_txn_cmd(t, "HGETALL");
 		ims_store_txn_str(t, key);
@@ -388,7 +390,8 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 			for (uint64_t h = 0; h < 24 && no_hash(rs[i]); h++) {
 				char key[64];
 
-				key_time(key, sizeof key, HOUR_KEY, from + i * DAY_MS + h * HOUR_MS);
+				key_time(key, sizeof key, HOUR_KEY,
+				         from + i * DAY_MS + h * HOUR_MS);
 				ims_store_txn_cmd(t2, "HGETALL");
 				ims_store_txn_str(t2, key);
 			}

@@ -23,8 +23,9 @@
  *                                     scan in 16, so each stays bounded
  *
  * Ranges and their buckets: 1h in 5 minutes, 24h in hours, 7d in 6 hours,
- * 30d in days (read from the day hashes; the hours of a day that has none).  Top lists count whole hours (1h, 24h) or whole days (7d,
- * 30d) that overlap the range. */
+ * 30d in days (read from the day hashes; the hours of a day that has
+ * none).  Top lists count whole hours (1h, 24h) or whole days (7d, 30d)
+ * that overlap the range. */
 #ifndef IMS_DASHBOARD_H
 #define IMS_DASHBOARD_H
 
