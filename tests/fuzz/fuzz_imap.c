@@ -27,7 +27,7 @@
 #include "fuzz_common.h"
 #include "imap.h"
 
-#define GUID "0123456789abcdef0123456789abcdef"
+#define GUID    "0123456789abcdef0123456789abcdef"
 #define RAW_MAX 64
 
 static const char prologue[] = "* OK fuzz ready\r\n"
