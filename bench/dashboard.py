@@ -2,10 +2,11 @@
 """GET /admin/dashboard per range on a full store (docs/benchmarks.md): a
 private redis-server and ims-webapi from $top_builddir; 30 days of counters
 as lib/dashboard.c writes them at a steady rate (every hour: its hash with
-IMS_BENCH_SYMBOLS symbol fields, every 5 minutes of the last day; the top
+IMS_BENCH_SYMBOLS symbol fields, every day: the same summed, every 5 minutes of the last day; the top
 sets of every hour and day full, IMS_DASH_TOP_KEEP = 1000 members each);
 then the median and 95th percentile time of IMS_BENCH_REQUESTS requests per
-range, and the Redis memory the counters take.
+range, and the Redis memory the counters take.  IMS_BENCH_DAYS=0: no day
+hashes (a store from before them: the 30d range reads hours).
 
   top_srcdir=SRC top_builddir=BUILD python3 SRC/bench/dashboard.py
 
@@ -23,6 +24,8 @@ from fixtures import Env  # noqa: E402
 
 REQUESTS = int(os.environ.get("IMS_BENCH_REQUESTS", "20"))
 SYMBOLS = int(os.environ.get("IMS_BENCH_SYMBOLS", "40"))
+# 0: no day hashes, as after an upgrade (30d then reads the hours)
+DAYS = os.environ.get("IMS_BENCH_DAYS", "1") != "0"
 KEEP = 1000
 
 
@@ -43,6 +46,11 @@ def fill(env, now):
         cmds.append(["HSET", hk] + fields)
         if h == 0 or g.tm_hour == 0:
             day = time.strftime("%Y%m%d", g)
+            # the day's counters (lib/scan_store.c): its 24 hours summed
+            if DAYS:
+                cmds.append(["HSET", "ims:{global}:statsd:" + day] +
+                            [x if i % 2 == 0 else str(int(x) * 24)
+                             for i, x in enumerate(fields)])
             for kind in ("senders", "domains", "targets"):
                 key = f"ims:{{global}}:top:{kind}:d:{day}"
                 cmds.append(["ZADD", key] + [x for i in range(KEEP)

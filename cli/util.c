@@ -104,23 +104,11 @@ struct ims_store *ims_cli_store_err(struct ims_cli *cli, char *err, size_t errle
 		snprintf(err, errlen, "cannot set up the Redis store ([redis])");
 		return NULL;
 	}
-	{
-		/* the store logs a failed connect as a warning; here the caller
-		 * prints the same error as the command's one line, so this first
-		 * check runs with warnings off */
-		int level = IMS_LOG_ERR;
-		ims_status st;
-
-		for (int l = IMS_LOG_ERR; l <= IMS_LOG_DEBUG; l++)
-			if (ims_log_enabled(l))
-				level = l;
-		ims_log_set_level(IMS_LOG_ERR);
-		st = ims_storecheck(cli->store, err, errlen);
-		ims_log_set_level(level);
-		if (st != IMS_OK) {
-			ims_store_free(cli->store);
-			cli->store = NULL;
-		}
+	/* a command prints the store's errors as its own one line */
+	ims_store_set_quiet(cli->store, true);
+	if (ims_storecheck(cli->store, err, errlen) != IMS_OK) {
+		ims_store_free(cli->store);
+		cli->store = NULL;
 	}
 	return cli->store;
 }

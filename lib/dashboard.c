@@ -18,7 +18,7 @@
 #define DAY_MS  (24 * HOUR_MS)
 #define MIN5_MS (300ULL * 1000)
 
-enum stamp { HOUR_KEY, MIN5_KEY, HOUR_STAMP, DAY_STAMP };
+enum stamp { HOUR_KEY, DAY_KEY, MIN5_KEY, HOUR_STAMP, DAY_STAMP };
 
 /* The key or stamp of the hour, 5 minutes or day that ms falls in (UTC). */
 static void key_time(char *out, size_t len, enum stamp kind, uint64_t ms)
@@ -29,6 +29,7 @@ static void key_time(char *out, size_t len, enum stamp kind, uint64_t ms)
 	gmtime_r(&secs, &tm);
 	switch (kind) {
 	case HOUR_KEY: strftime(out, len, IMS_KEY_STATS_BUCKET_STRFTIME, &tm); break;
+	case DAY_KEY: strftime(out, len, IMS_KEY_STATS_DAY_STRFTIME, &tm); break;
 	case MIN5_KEY:
 		tm.tm_min -= tm.tm_min % 5;
 		strftime(out, len, IMS_KEY_STATS5_STRFTIME, &tm);
@@ -85,10 +86,11 @@ static void top_incr(struct ims_store_txn *t, const char *kind, const char *hour
 
 ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash_scan *d, int trim)
 {
-	char hourkey[64], min5[64], hour[16], day[16];
+	char hourkey[64], daykey[64], min5[64], hour[16], day[16];
 	const char *auth[3][2] = {{"spf:", d->spf}, {"dkim:", d->dkim}, {"dmarc:", d->dmarc}};
 
 	key_time(hourkey, sizeof hourkey, HOUR_KEY, d->time_ms);
+	key_time(daykey, sizeof daykey, DAY_KEY, d->time_ms);
 	key_time(min5, sizeof min5, MIN5_KEY, d->time_ms);
 	key_time(hour, sizeof hour, HOUR_STAMP, d->time_ms);
 	key_time(day, sizeof day, DAY_STAMP, d->time_ms);
@@ -98,13 +100,14 @@ ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash
 	incr(t, min5, "action:", d->action);
 	if (d->verdict)
 		incr(t, min5, "verdict:", d->verdict);
-	/* authentication results, per message, in both buckets (the hour's
-	 * PEXPIRE is the scan store's) */
+	/* authentication results, per message, in the three buckets (the
+	 * hour's and the day's PEXPIRE are the scan store's) */
 	for (int i = 0; i < 3; i++) {
 		const char *v = auth[i][1] && auth[i][1][0] ? auth[i][1] : "none";
 
 		incr(t, min5, auth[i][0], v);
 		incr(t, hourkey, auth[i][0], v);
+		incr(t, daykey, auth[i][0], v);
 	}
 	ims_store_txn_cmd(t, "EXPIRE");
 	ims_store_txn_str(t, min5);
@@ -131,14 +134,17 @@ ims_status ims_dashboard_txn_scan(struct ims_store_txn *t, const struct ims_dash
 void ims_dashboard_txn_click(struct ims_store_txn *t, uint64_t time_ms, const char *verdict,
                              int retention_days)
 {
-	char hourkey[64], min5[64];
+	char key[64], min5[64];
 
-	key_time(hourkey, sizeof hourkey, HOUR_KEY, time_ms);
+	for (int k = 0; k < 2; k++) {
+		/* the hour's and the day's */
+		key_time(key, sizeof key, k ? DAY_KEY : HOUR_KEY, time_ms);
+		incr(t, key, "click:", verdict);
+		ims_store_txn_cmd(t, "EXPIRE");
+		ims_store_txn_str(t, key);
+		ims_store_txn_fmt(t, "%lld", (long long)retention_days * 86400);
+	}
 	key_time(min5, sizeof min5, MIN5_KEY, time_ms);
-	incr(t, hourkey, "click:", verdict);
-	ims_store_txn_cmd(t, "EXPIRE");
-	ims_store_txn_str(t, hourkey);
-	ims_store_txn_fmt(t, "%lld", (long long)retention_days * 86400);
 	incr(t, min5, "click:", verdict);
 	ims_store_txn_cmd(t, "EXPIRE");
 	ims_store_txn_str(t, min5);
@@ -151,7 +157,7 @@ struct range {
 	const char *name;
 	uint64_t bucket_ms;
 	size_t nbuckets;
-	uint64_t src_ms; /* the counter hashes read: 5 minutes or an hour */
+	uint64_t src_ms; /* the counter hashes read: 5 minutes, an hour or a day */
 	uint64_t top_ms; /* the top sets read: an hour or a day */
 };
 
@@ -159,7 +165,8 @@ static const struct range ranges[] = {
     {"1h", MIN5_MS, 12, MIN5_MS, HOUR_MS},
     {"24h", HOUR_MS, 24, HOUR_MS, HOUR_MS},
     {"7d", 6 * HOUR_MS, 28, HOUR_MS, DAY_MS},
-    {"30d", DAY_MS, 30, HOUR_MS, DAY_MS},
+    /* whole UTC days: their day hashes, not 720 hours */
+    {"30d", DAY_MS, 30, DAY_MS, DAY_MS},
 };
 
 /* Adds n to obj[k] (an integer). */
@@ -211,6 +218,13 @@ static void add_hash(const redisReply *h, json_t *const *into, size_t ninto, jso
 			}
 		}
 	}
+}
+
+/* A day hash that is not there: a day with no mail, or one from before
+ * the day hashes were written (its hours are read instead). */
+static int no_hash(const redisReply *r)
+{
+	return !r || r->type == REDIS_REPLY_NIL || (r->type == REDIS_REPLY_ARRAY && !r->elements);
 }
 
 /* The n highest of an object of counts, as [{"name", "count"}]. */
@@ -309,12 +323,12 @@ static void append_top_cmd(struct ims_store_txn *t, const char *kind, uint64_t f
 ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64_t now_ms,
                               json_t **out)
 {
-	struct ims_store_txn *t = NULL;
+	struct ims_store_txn *t = NULL, *t2 = NULL;
 	char err[256];
 	const struct range *g = NULL;
 	uint64_t from, to = now_ms, hfrom, nsrc, nsym = 0;
-	redisReply **rs = NULL;
-	size_t nrep = 0;
+	redisReply **rs = NULL, **hrs = NULL;
+	size_t nrep = 0, nh = 0;
 	json_t *o = NULL, *buckets = NULL, *totals = NULL, *symbols = NULL;
 	ims_status st = IMS_ENOMEM;
 	static const char *const kinds[] = {"senders", "domains", "targets"};
@@ -332,7 +346,7 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 	nsrc = g->nbuckets * (g->bucket_ms / g->src_ms);
 	/* the 5-minute hashes have no symbols: the hours they fall in do */
 	hfrom = from - from % HOUR_MS;
-	if (g->src_ms != HOUR_MS)
+	if (g->src_ms == MIN5_MS)
 		nsym = (to - hfrom) / HOUR_MS + 1;
 	nrep = nsrc + nsym + 3 + 2;
 	if (!(rs = calloc(nrep, sizeof *rs)) || !(t = ims_store_txn_new()))
@@ -340,7 +354,10 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 	for (uint64_t i = 0; i < nsrc; i++) {
 		char key[64];
 
-		key_time(key, sizeof key, g->src_ms == HOUR_MS ? HOUR_KEY : MIN5_KEY,
+		key_time(key, sizeof key,
+		         g->src_ms == DAY_MS    ? DAY_KEY
+		         : g->src_ms == HOUR_MS ? HOUR_KEY
+		                                : MIN5_KEY,
 		         from + i * g->src_ms);
 		ims_store_txn_cmd(t, "HGETALL");
 		ims_store_txn_str(t, key);
@@ -362,13 +379,33 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 	if ((st = ims_store_run(store, t, 0, rs, err, sizeof err)) != IMS_OK)
 		goto out;
 	st = IMS_ENOMEM;
+	if (g->src_ms == DAY_MS) {
+		/* days without their hash: their 24 hours, in a second round trip
+		 * only when there are such days */
+		for (uint64_t i = 0; i < nsrc; i++)
+			nh += no_hash(rs[i]) ? 24 : 0;
+		if (nh && (!(hrs = calloc(nh, sizeof *hrs)) || !(t2 = ims_store_txn_new())))
+			goto out;
+		for (uint64_t i = 0; nh && i < nsrc; i++)
+			for (uint64_t h = 0; h < 24 && no_hash(rs[i]); h++) {
+				char key[64];
+
+				key_time(key, sizeof key, HOUR_KEY,
+				         from + i * DAY_MS + h * HOUR_MS);
+				ims_store_txn_cmd(t2, "HGETALL");
+				ims_store_txn_str(t2, key);
+			}
+		if (nh && (st = ims_store_run(store, t2, 0, hrs, err, sizeof err)) != IMS_OK)
+			goto out;
+		st = IMS_ENOMEM;
+	}
 	buckets = json_array();
 	totals = counts_new();
 	symbols = json_object();
 	if (!buckets || !totals || !symbols)
 		goto out;
 	{
-		size_t per = (size_t)(g->bucket_ms / g->src_ms);
+		size_t per = (size_t)(g->bucket_ms / g->src_ms), nexth = 0;
 
 		for (size_t b = 0; b < g->nbuckets; b++) {
 			json_t *c = counts_new(), *into[2];
@@ -381,6 +418,8 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 			into[1] = totals;
 			for (size_t i = 0; i < per; i++)
 				add_hash(rs[b * per + i], into, 2, nsym ? NULL : symbols);
+			for (size_t h = 0; hrs && h < 24 && no_hash(rs[b]); h++)
+				add_hash(hrs[nexth++], into, 2, symbols);
 			json_array_append_new(buckets, c);
 		}
 		for (uint64_t i = 0; i < nsym; i++)
@@ -411,7 +450,11 @@ out:
 	if (rs)
 		ims_store_replies_free(rs, nrep);
 	free(rs);
+	if (hrs)
+		ims_store_replies_free(hrs, nh);
+	free(hrs);
 	ims_store_txn_free(t);
+	ims_store_txn_free(t2);
 	json_decref(buckets);
 	json_decref(totals);
 	json_decref(symbols);

@@ -6,6 +6,8 @@
  *   ims:{global}:stats:YYYYMMDDHH     hash: the hour's scan counters;
  *                                     this module adds spf:R, dkim:R, dmarc:R
  *                                     (per message) and click:VERDICT
+ *   ims:{global}:statsd:YYYYMMDD      hash: the same for the UTC day (the
+ *                                     30d range's buckets), TTL retention
  *   ims:{global}:stats5:YYYYMMDDHHMM  hash, MM a multiple of 5: total,
  *                                     action:A, verdict:V, spf:R, dkim:R,
  *                                     dmarc:R, click:VERDICT for 5 minutes
@@ -21,8 +23,9 @@
  *                                     scan in 16, so each stays bounded
  *
  * Ranges and their buckets: 1h in 5 minutes, 24h in hours, 7d in 6 hours,
- * 30d in days.  Top lists count whole hours (1h, 24h) or whole days (7d,
- * 30d) that overlap the range. */
+ * 30d in days (read from the day hashes; the hours of a day that has
+ * none).  Top lists count whole hours (1h, 24h) or whole days (7d, 30d)
+ * that overlap the range. */
 #ifndef IMS_DASHBOARD_H
 #define IMS_DASHBOARD_H
 

@@ -78,6 +78,9 @@
 #define IMS_KEY_STATS_TOTAL           IMS_KEY_GLOBAL("stats:total")
 #define IMS_KEY_STATS_BUCKET_STRFTIME IMS_KEY_GLOBAL("stats:%Y%m%d%H")
 #define IMS_KEY_STATS_BUCKET_PREFIX   IMS_KEY_GLOBAL("stats:")
+/* the same counters per UTC day (TTL the retention), written with the
+ * hour's: the 30 d dashboard range reads 30 of them, not 720 hours */
+#define IMS_KEY_STATS_DAY_STRFTIME IMS_KEY_GLOBAL("statsd:%Y%m%d")
 /* the admins' dashboard (lib/dashboard.h): the hour's bucket also has
  * spf:R, dkim:R, dmarc:R and click:VERDICT; 5-minute buckets (strftime,
  * minutes floored to 5); the top lists of one hour or day: KIND

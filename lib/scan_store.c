@@ -125,7 +125,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 {
 	struct ims_store_txn *t = ims_store_txn_new();
 	const char *action = ims_action_name(s->action);
-	char bucket[64], score[32];
+	char bucket[64], daybucket[64], score[32];
 	time_t secs = (time_t)(s->time / 1000);
 	struct tm tm;
 	int trim;
@@ -134,6 +134,7 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 		return NULL;
 	gmtime_r(&secs, &tm);
 	strftime(bucket, sizeof bucket, IMS_KEY_STATS_BUCKET_STRFTIME, &tm);
+	strftime(daybucket, sizeof daybucket, IMS_KEY_STATS_DAY_STRFTIME, &tm);
 	snprintf(score, sizeof score, "%.2f", s->score);
 
 	if (s->idem[0]) {
@@ -165,10 +166,11 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	for (size_t i = 0; i < s->nhits; i++)
 		zadd_trim(t, s, m->retention_ms, IMS_KEY_IDX_SYMBOL_PREFIX, s->hits[i].name, trim);
 
-	/* the same counters twice: the hour's bucket (/admin/stats ranges,
-	 * expires) and the running totals (/metrics, never fall) */
-	for (int k = 0; k < 2; k++) {
-		const char *key = k ? IMS_KEY_STATS_TOTAL : bucket;
+	/* the same counters three times: the hour's and the day's buckets
+	 * (/admin/stats and dashboard ranges, expire) and the running totals
+	 * (/metrics, never fall) */
+	for (int k = 0; k < 3; k++) {
+		const char *key = k == 2 ? IMS_KEY_STATS_TOTAL : k ? daybucket : bucket;
 
 		stats_incr(t, key, "total", "");
 		stats_incr(t, key, "action:", action);
@@ -179,6 +181,9 @@ static struct ims_store_txn *build_global(const struct ims_scan *s, const struct
 	}
 	ims_store_txn_cmd(t, "PEXPIRE");
 	ims_store_txn_str(t, bucket);
+	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
+	ims_store_txn_cmd(t, "PEXPIRE");
+	ims_store_txn_str(t, daybucket);
 	ims_store_txn_fmt(t, "%llu", (unsigned long long)m->retention_ms);
 	dashboard_counters(t, s, m->retention_ms, trim);
 	if (s->mail_from[0]) {

@@ -70,6 +70,12 @@ void ims_store_free(struct ims_store *st)
 	free(st);
 }
 
+void ims_store_set_quiet(struct ims_store *st, bool quiet)
+{
+	if (st->ops->set_quiet)
+		st->ops->set_quiet(st->impl, quiet);
+}
+
 ims_status ims_store_ping(struct ims_store *st)
 {
 	return st->ops->ping(st->impl);

@@ -66,6 +66,13 @@ ims_status ims_store_open_memory(struct ims_store **out);
 /* Frees the store and closes its connections.  NULL is fine. */
 void ims_store_free(struct ims_store *st);
 
+/* Quiet (false by default): the store logs no warning of its own
+ * (event=redis_connect, redis_setup, redis_cluster_map) for the errors it
+ * returns to the caller, who reports them itself: a command-line program
+ * that prints the error as its one line.  Daemons keep the warnings, the
+ * trail of what failed when.  Set before the store is used. */
+void ims_store_set_quiet(struct ims_store *st, bool quiet);
+
 /* IMS_OK when the backend answers PING, IMS_ETEMP otherwise. */
 ims_status ims_store_ping(struct ims_store *st);
 

@@ -45,6 +45,8 @@ struct store_ops {
 	size_t (*masters)(void *impl);
 	ims_status (*ping)(void *impl);
 	void (*free)(void *impl);
+	/* ims_store_set_quiet; NULL: the backend logs nothing anyway */
+	void (*set_quiet)(void *impl, bool quiet);
 };
 
 struct ims_store {

@@ -62,6 +62,7 @@ struct cluster_impl {
 	unsigned long map_gen;                /* bumped by each new map */
 	int good;                             /* the node that last gave a map, or -1 */
 	uint64_t map_ms;                      /* when (CLOCK_MONOTONIC) */
+	bool quiet;                           /* ims_store_set_quiet */
 };
 
 /* One command or one MULTI/EXEC block, and what became of it. */
@@ -192,9 +193,10 @@ static redisContext *conn_get(struct cluster_impl *cl, int node, ims_status *why
 		return c;
 	nc.host = host;
 	if ((*why = ims_store_connect(&nc, &c, err, errlen)) != IMS_OK) {
-		ims_log_warn(NULL, "event=%s node=%s:%d error=\"%s\"",
-		             *why == IMS_EPERM ? "redis_setup" : "redis_connect", host, nc.port,
-		             err);
+		if (!cl->quiet)
+			ims_log_warn(NULL, "event=%s node=%s:%d error=\"%s\"",
+			             *why == IMS_EPERM ? "redis_setup" : "redis_connect", host,
+			             nc.port, err);
 		return NULL;
 	}
 	return c;
@@ -367,7 +369,7 @@ static ims_status refresh_map(struct cluster_impl *cl, char *err, size_t errlen)
 	}
 	free(map);
 	pthread_mutex_unlock(&cl->refresh);
-	if (rc != IMS_OK)
+	if (rc != IMS_OK && !cl->quiet)
 		ims_log_warn(NULL, "event=redis_cluster_map error=\"%s\"", err);
 	return rc;
 }
@@ -900,6 +902,11 @@ static ims_status cluster_ping(void *impl)
 	return rc;
 }
 
+static void cluster_set_quiet(void *impl, bool quiet)
+{
+	((struct cluster_impl *)impl)->quiet = quiet;
+}
+
 const struct store_ops ims_store_cluster_ops = {
     .name = "cluster",
     .slots = 1,
@@ -909,4 +916,5 @@ const struct store_ops ims_store_cluster_ops = {
     .masters = cluster_masters,
     .ping = cluster_ping,
     .free = cluster_free,
+    .set_quiet = cluster_set_quiet,
 };

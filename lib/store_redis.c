@@ -20,6 +20,7 @@ struct redis_impl {
 	pthread_mutex_t lock;
 	redisContext *idle[POOL_MAX];
 	int nidle;
+	bool quiet; /* ims_store_set_quiet */
 };
 
 static char *dup_or_null(const char *s)
@@ -78,8 +79,9 @@ static redisContext *conn_get(struct redis_impl *r, char *err, size_t errlen)
 		return c;
 	rc = ims_store_connect(&r->nc, &c, err, errlen);
 	if (rc != IMS_OK) {
-		ims_log_warn(NULL, "event=%s error=\"%s\"",
-		             rc == IMS_EPERM ? "redis_setup" : "redis_connect", err);
+		if (!r->quiet)
+			ims_log_warn(NULL, "event=%s error=\"%s\"",
+			             rc == IMS_EPERM ? "redis_setup" : "redis_connect", err);
 		return NULL;
 	}
 	return c;
@@ -266,6 +268,11 @@ static ims_status redis_ping(void *impl)
 	return ok ? IMS_OK : IMS_ETEMP;
 }
 
+static void redis_set_quiet(void *impl, bool quiet)
+{
+	((struct redis_impl *)impl)->quiet = quiet;
+}
+
 const struct store_ops ims_store_redis_ops = {
     .name = "redis",
     .slots = 0,
@@ -275,4 +282,5 @@ const struct store_ops ims_store_redis_ops = {
     .masters = redis_masters,
     .ping = redis_ping,
     .free = redis_free,
+    .set_quiet = redis_set_quiet,
 };

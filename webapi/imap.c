@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,110 @@ static void give_back(struct ims_imap *im, struct conn *c, int ok)
 	pthread_mutex_unlock(&im->lock);
 }
 
+/* A stream layer over libetpan's socket layer that makes end of file an
+ * error: libetpan's parser reads a literal ({n} then n bytes) in a loop
+ * that stops on an error but not on a read of 0 bytes, so an answer cut
+ * in the middle of a literal (Dovecot stopped or killed during a FETCH)
+ * kept the request's thread spinning for ever (tests/fuzz/seeds/imap/
+ * eof-in-literal).  IMAP never ends a stream where the client still
+ * reads, so EOF is always an error here.  data is the socket layer. */
+static ssize_t eof_read(mailstream_low *s, void *buf, size_t n)
+{
+	ssize_t r = mailstream_low_read(s->data, buf, n);
+
+	return r == 0 && n > 0 ? -1 : r;
+}
+
+static ssize_t eof_write(mailstream_low *s, const void *buf, size_t n)
+{
+	return mailstream_low_write(s->data, buf, n);
+}
+
+static int eof_close(mailstream_low *s)
+{
+	return mailstream_low_close(s->data);
+}
+
+static int eof_get_fd(mailstream_low *s)
+{
+	return mailstream_low_get_fd(s->data);
+}
+
+static void eof_free(mailstream_low *s)
+{
+	mailstream_low_free(s->data);
+	free(s);
+}
+
+static void eof_cancel(mailstream_low *s)
+{
+	mailstream_low_cancel(s->data);
+}
+
+static struct mailstream_cancel *eof_get_cancel(mailstream_low *s)
+{
+	return mailstream_low_get_cancel(s->data);
+}
+
+static carray *eof_certificate_chain(mailstream_low *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static int eof_setup_idle(mailstream_low *s)
+{
+	return mailstream_low_setup_idle(s->data);
+}
+
+static int eof_unsetup_idle(mailstream_low *s)
+{
+	return mailstream_low_unsetup_idle(s->data);
+}
+
+static int eof_interrupt_idle(mailstream_low *s)
+{
+	return mailstream_low_interrupt_idle(s->data);
+}
+
+static mailstream_low_driver eof_driver = {
+    .mailstream_read = eof_read,
+    .mailstream_write = eof_write,
+    .mailstream_close = eof_close,
+    .mailstream_get_fd = eof_get_fd,
+    .mailstream_free = eof_free,
+    .mailstream_cancel = eof_cancel,
+    .mailstream_get_cancel = eof_get_cancel,
+    .mailstream_get_certificate_chain = eof_certificate_chain,
+    .mailstream_setup_idle = eof_setup_idle,
+    .mailstream_unsetup_idle = eof_unsetup_idle,
+    .mailstream_interrupt_idle = eof_interrupt_idle,
+};
+
+/* A stream on fd (taken: closed with the stream, or here on failure) with
+ * timeout_s on every read and write, EOF an error (above). */
+static mailstream *stream_open(int fd, time_t timeout_s)
+{
+	mailstream_low *sock = mailstream_low_socket_open(fd), *low = NULL;
+	mailstream *st = NULL;
+
+	if (!sock) {
+		close(fd);
+		return NULL;
+	}
+	mailstream_low_set_timeout(sock, timeout_s);
+	if (!(low = mailstream_low_new(sock, &eof_driver))) {
+		mailstream_low_close(sock);
+		mailstream_low_free(sock);
+		return NULL;
+	}
+	if (!(st = mailstream_new(low, 8192))) {
+		mailstream_low_close(low);
+		mailstream_low_free(low);
+	}
+	return st;
+}
+
 /* Connects c (busy, s NULL) to Dovecot's socket and logs in as c->user. */
 static ims_status login(struct ims_imap *im, struct conn *c, char *err, size_t errlen)
 {
@@ -225,9 +330,13 @@ static ims_status login(struct ims_imap *im, struct conn *c, char *err, size_t e
 		return IMS_ETEMP;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (!(c->s = mailimap_new(0, NULL)) ||
-	    !(st = mailstream_socket_open_timeout(fd, im->timeout_s))) {
+	if (!(c->s = mailimap_new(0, NULL))) {
 		close(fd);
+		session_close(c);
+		snprintf(err, errlen, "out of memory");
+		return IMS_ENOMEM;
+	}
+	if (!(st = stream_open(fd, im->timeout_s))) { /* fd is closed */
 		session_close(c);
 		snprintf(err, errlen, "out of memory");
 		return IMS_ENOMEM;
@@ -619,16 +728,119 @@ out:
 	return rc;
 }
 
-ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *folder,
-                          unsigned long hi, unsigned long count, ims_imap_guid_fn guid_of,
-                          void *ctx, json_t **rows, char *err, size_t errlen)
+/* One request's work on a connection (busy, logged in as the user). */
+struct op {
+	ims_status (*run)(struct conn *c, struct op *o, char *err, size_t errlen);
+	const char *folder;
+	ims_imap_guid_fn guid_of;
+	void *ctx;
+	/* a page */
+	unsigned long hi, count;
+	json_t **rows;
+	/* one message's bytes */
+	const char *guid;
+	unsigned long uid;
+	size_t max;
+	char **raw;
+	size_t *len;
+};
+
+static ims_status run_page(struct conn *c, struct op *o, char *err, size_t errlen)
+{
+	return page(c, o->folder, o->hi, o->count, o->guid_of, o->ctx, o->rows, err, errlen);
+}
+
+/* UID FETCH uid (BODY.PEEK[]<0.max+1>): the message's bytes, read-only. */
+static ims_status run_raw(struct conn *c, struct op *o, char *err, size_t errlen)
+{
+	unsigned long exists = 0;
+	struct mailimap_set *set = NULL;
+	struct mailimap_fetch_type *ft = NULL;
+	struct mailimap_section *sec = NULL;
+	struct mailimap_fetch_att *att = NULL;
+	clist *result = NULL;
+	int r;
+	ims_status rc = sync_folder(c, o->folder, o->guid_of, o->ctx, &exists, err, errlen);
+
+	if (rc != IMS_OK)
+		return rc;
+	if (strcmp(c->guid, o->guid) != 0)
+		return IMS_ENOTFOUND; /* the folder of that name is another one now */
+	rc = IMS_ENOMEM;
+	if (!(set = mailimap_set_new_single((uint32_t)o->uid)) ||
+	    !(ft = mailimap_fetch_type_new_fetch_att_list_empty()) ||
+	    !(sec = mailimap_section_new(NULL)))
+		goto out;
+	if (!(att = mailimap_fetch_att_new_body_peek_section_partial(sec, 0, (uint32_t)o->max + 1)))
+		goto out;
+	sec = NULL;
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, mailimap_fetch_att_new_uid()))
+		goto out;
+	if (mailimap_fetch_type_new_fetch_att_list_add(ft, att))
+		goto out;
+	att = NULL;
+	r = mailimap_uid_fetch(c->s, set, ft, &result);
+	if (r != MAILIMAP_NO_ERROR) {
+		snprintf(err, errlen, "imap: UID FETCH %lu failed (%d)", o->uid, r);
+		rc = IMS_ETEMP;
+		goto out;
+	}
+	rc = IMS_ENOTFOUND;
+	/* the row of that UID (others: flag changes other sessions made) */
+	for (clistiter *it = clist_begin(result); it && rc == IMS_ENOTFOUND; it = clist_next(it)) {
+		struct mailimap_msg_att *ma = clist_content(it);
+		struct mailimap_msg_att_body_section *body = NULL;
+		unsigned long uid = 0;
+
+		for (clistiter *i = clist_begin(ma->att_list); i; i = clist_next(i)) {
+			struct mailimap_msg_att_item *item = clist_content(i);
+
+			if (item->att_type != MAILIMAP_MSG_ATT_ITEM_STATIC)
+				continue;
+			if (item->att_data.att_static->att_type == MAILIMAP_MSG_ATT_UID)
+				uid = item->att_data.att_static->att_data.att_uid;
+			else if (item->att_data.att_static->att_type ==
+			         MAILIMAP_MSG_ATT_BODY_SECTION)
+				body = item->att_data.att_static->att_data.att_body_section;
+		}
+		if (uid != o->uid || !body)
+			continue;
+		if (body->sec_length > o->max) {
+			snprintf(err, errlen, "imap: message larger than %zu bytes", o->max);
+			rc = IMS_ELIMIT;
+		} else if (!(*o->raw = malloc(body->sec_length + 1))) {
+			rc = IMS_ENOMEM;
+		} else {
+			if (body->sec_length)
+				memcpy(*o->raw, body->sec_body_part, body->sec_length);
+			(*o->raw)[body->sec_length] = '\0';
+			*o->len = body->sec_length;
+			rc = IMS_OK;
+		}
+	}
+out:
+	if (result)
+		mailimap_fetch_list_free(result);
+	if (att)
+		mailimap_fetch_att_free(att);
+	if (sec)
+		mailimap_section_free(sec);
+	if (ft)
+		mailimap_fetch_type_free(ft);
+	if (set)
+		mailimap_set_free(set);
+	return rc;
+}
+
+/* Runs o on a pooled connection of user's. */
+static ims_status with_conn(struct ims_imap *im, const char *user, struct op *o, char *err,
+                            size_t errlen)
 {
 	struct conn *c;
 	ims_status rc = IMS_ENOMEM;
 
-	*rows = NULL;
 	err[0] = '\0';
-	if (!ims_imap_folder_ok(folder) || strlen(user) > USER_MAX) {
+	if (!ims_imap_folder_ok(o->folder) || strlen(user) > USER_MAX) {
 		snprintf(err, errlen, "folder or user not for IMAP");
 		return IMS_EINVAL;
 	}
@@ -643,14 +855,55 @@ ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *fol
 
 		if (!c->s && (rc = login(im, c, err, errlen)) != IMS_OK)
 			break;
-		rc = page(c, folder, hi, count, guid_of, ctx, rows, err, errlen);
+		rc = o->run(c, o, err, errlen);
 		if (rc != IMS_ETEMP || !reused)
 			break;
 		ims_log_info(NULL, "event=imap_reconnect user=%s error=\"%s\"", user, err);
 		session_close(c);
 	}
 	/* a half-read answer leaves the stream unusable: only a clean answer
-	 * (or a folder that is not there) keeps the connection */
-	give_back(im, c, rc == IMS_OK || rc == IMS_ENOTFOUND);
+	 * (or a folder or message that is not there, or one too large) keeps
+	 * the connection */
+	give_back(im, c, rc == IMS_OK || rc == IMS_ENOTFOUND || rc == IMS_ELIMIT);
 	return rc;
+}
+
+ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *folder,
+                          unsigned long hi, unsigned long count, ims_imap_guid_fn guid_of,
+                          void *ctx, json_t **rows, char *err, size_t errlen)
+{
+	struct op o = {.run = run_page,
+	               .folder = folder,
+	               .guid_of = guid_of,
+	               .ctx = ctx,
+	               .hi = hi,
+	               .count = count,
+	               .rows = rows};
+
+	*rows = NULL;
+	return with_conn(im, user, &o, err, errlen);
+}
+
+ims_status ims_imap_fetch_raw(struct ims_imap *im, const char *user, const char *folder,
+                              const char *guid, unsigned long uid, size_t max,
+                              ims_imap_guid_fn guid_of, void *ctx, char **raw, size_t *len,
+                              char *err, size_t errlen)
+{
+	struct op o = {.run = run_raw,
+	               .folder = folder,
+	               .guid_of = guid_of,
+	               .ctx = ctx,
+	               .guid = guid,
+	               .uid = uid,
+	               .max = max > UINT32_MAX - 1 ? UINT32_MAX - 1 : max,
+	               .raw = raw,
+	               .len = len};
+
+	*raw = NULL;
+	*len = 0;
+	if (uid == 0 || uid > UINT32_MAX) {
+		snprintf(err, errlen, "bad UID");
+		return IMS_EINVAL;
+	}
+	return with_conn(im, user, &o, err, errlen);
 }

@@ -1,4 +1,6 @@
-/* IMAP to Dovecot for the one path every client polls: a page of a folder.
+/* IMAP to Dovecot for the one path every client polls, a page of a folder,
+ * and for reading one message's bytes (doveadm's JSON carries text: 8-bit
+ * bytes that are not UTF-8 would reach ims-webapi as U+FFFD).
  *
  * The doveadm HTTP API (dovecot.h) sets up the user's mail storage anew
  * for every command (~3 ms of Dovecot's CPU on a 10,000-message INBOX);
@@ -72,5 +74,19 @@ typedef ims_status (*ims_imap_guid_fn)(void *ctx, const char *user, const char *
 ims_status ims_imap_fetch(struct ims_imap *im, const char *user, const char *folder,
                           unsigned long hi, unsigned long count, ims_imap_guid_fn guid_of,
                           void *ctx, json_t **rows, char *err, size_t errlen);
+
+/* The bytes of the message with uid in user's folder, whose mailbox GUID
+ * must be guid (the message id's; guid_of as above): read-only (EXAMINE,
+ * UID FETCH BODY.PEEK[]), so the read sets no \Seen.  *raw (malloc'd,
+ * NUL after the *len bytes; the caller frees it) holds them exactly as
+ * IMAP gives them (CRLF line ends, 8-bit bytes as they are), at most max
+ * bytes.  IMS_ENOTFOUND: no such folder or message, or the folder's GUID
+ * is not guid; IMS_ELIMIT: the pool is in use or the message is larger
+ * than max; IMS_ETEMP: the connection failed.  On the last two the caller
+ * falls back to doveadm. */
+ims_status ims_imap_fetch_raw(struct ims_imap *im, const char *user, const char *folder,
+                              const char *guid, unsigned long uid, size_t max,
+                              ims_imap_guid_fn guid_of, void *ctx, char **raw, size_t *len,
+                              char *err, size_t errlen);
 
 #endif

@@ -730,17 +730,54 @@ static json_t *ref_query(const struct ims_msgref *ref)
 ims_status ims_mbox_fetch(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
                           bool mark_seen, json_t **out, char *err, size_t errlen)
 {
+	return ims_mbox_read(d, NULL, user, ref, mark_seen, out, err, errlen);
+}
+
+/* The message's text through doveadm (bytes that are not UTF-8 come as
+ * U+FFFD): the fallback when IMAP cannot read it. */
+static ims_status text_by_doveadm(struct ims_dove *d, const char *user,
+                                  const struct ims_msgref *ref, json_t **text, char *err,
+                                  size_t errlen)
+{
 	struct ims_dove_batch *b = ims_dove_batch_new(user);
-	json_t *rows = NULL, *row;
+	json_t *rows = NULL;
+	ims_status rc = IMS_ENOMEM;
+
+	*text = NULL;
+	if (!b)
+		return rc;
+	ims_dove_add(b, "fetch",
+	             json_pack("{s:[s], s:o}", "field", "text", "query", ref_query(ref)));
+	rc = run_one(d, b, 0, &rows, err, errlen);
+	if (rc == IMS_OK && json_array_size(rows) != 1)
+		rc = IMS_ENOTFOUND;
+	if (rc == IMS_OK &&
+	    !(*text = json_incref(json_object_get(json_array_get(rows, 0), "text"))))
+		rc = IMS_ENOTFOUND;
+	ims_dove_batch_free(b);
+	return rc;
+}
+
+ims_status ims_mbox_read(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const struct ims_msgref *ref, bool mark_seen, json_t **out, char *err,
+                         size_t errlen)
+{
+	struct ims_dove_batch *b = ims_dove_batch_new(user);
+	json_t *rows = NULL, *row, *text = NULL;
 	ims_status rc = IMS_ENOMEM;
 
 	*out = NULL;
+	err[0] = '\0';
 	if (!b)
 		goto out;
+	/* with IMAP the bytes come from there (below), the rest from here */
 	ims_dove_add(b, "fetch",
-	             json_pack("{s:[s, s, s, s, s], s:o}", "field", "mailbox", "flags",
-	                       "date.received.unixtime", "hdr.x-ims-scan-id", "text", "query",
-	                       ref_query(ref)));
+	             im ? json_pack("{s:[s, s, s, s], s:o}", "field", "mailbox", "flags",
+	                            "date.received.unixtime", "hdr.x-ims-scan-id", "query",
+	                            ref_query(ref))
+	                : json_pack("{s:[s, s, s, s, s], s:o}", "field", "mailbox", "flags",
+	                            "date.received.unixtime", "hdr.x-ims-scan-id", "text", "query",
+	                            ref_query(ref)));
 	if (mark_seen)
 		ims_dove_add(b, "flagsAdd",
 		             json_pack("{s:[s], s:o}", "flag", "\\Seen", "query", ref_query(ref)));
@@ -752,6 +789,41 @@ ims_status ims_mbox_fetch(struct ims_dove *d, const char *user, const struct ims
 		goto out;
 	}
 	row = json_array_get(rows, 0);
+	if (!im) {
+		text = json_incref(json_object_get(row, "text"));
+	} else {
+		char *raw = NULL;
+		size_t len = 0;
+
+		rc = IMS_ELIMIT;
+		if (ims_imap_folder_ok(field(row, "mailbox")))
+			rc = ims_imap_fetch_raw(im, user, field(row, "mailbox"), ref->guid,
+			                        ref->uid, IMS_DOVE_MAX_RESPONSE, folder_guid, d,
+			                        &raw, &len, err, errlen);
+		if (rc == IMS_OK) {
+			/* the bytes as they are (not UTF-8 when the mail is 8-bit) */
+			text = json_stringn_nocheck(raw, len);
+			free(raw);
+			if (!text) {
+				rc = IMS_ENOMEM;
+				goto out;
+			}
+		} else if (rc == IMS_ENOTFOUND || rc == IMS_ENOMEM) {
+			goto out; /* moved or expunged since */
+		} else {
+			if (rc != IMS_ELIMIT)
+				ims_log_warn(NULL, "event=imap_failed user=%s error=\"%s\"", user,
+				             err);
+			err[0] = '\0';
+			rc = text_by_doveadm(d, user, ref, &text, err, errlen);
+			if (rc != IMS_OK)
+				goto out;
+		}
+	}
+	if (!json_is_string(text)) {
+		rc = IMS_ENOTFOUND;
+		goto out;
+	}
 	{
 		json_t *flags = json_array();
 		char *fl = strdup(field(row, "flags"));
@@ -766,10 +838,11 @@ ims_status ims_mbox_fetch(struct ims_dove *d, const char *user, const struct ims
 		*out =
 		    json_pack("{s:s, s:o, s:I, s:o, s:O}", "folder", field(row, "mailbox"), "flags",
 		              flags, "received", int_field(row, "date.received.unixtime") * 1000,
-		              "scan_id", scan_id(row), "text", json_object_get(row, "text"));
+		              "scan_id", scan_id(row), "text", text);
 	}
 	rc = *out ? IMS_OK : IMS_ENOMEM;
 out:
+	json_decref(text);
 	ims_dove_batch_free(b);
 	return rc;
 }

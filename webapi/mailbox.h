@@ -63,6 +63,17 @@ ims_status ims_mbox_list(struct ims_dove *d, struct ims_imap *im, const char *us
 ims_status ims_mbox_fetch(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
                           bool mark_seen, json_t **out, char *err, size_t errlen);
 
+/* The same, with the message's bytes read over a pooled IMAP connection
+ * when im is not NULL (imap.h: read-only, BODY.PEEK[], at most
+ * IMS_DOVE_MAX_RESPONSE bytes; doveadm when the pool is busy or IMAP
+ * fails): then "text" holds the bytes as they are, 8-bit ones included,
+ * in a jansson string made without a UTF-8 check (read it with
+ * json_string_value and json_string_length; never write it out as JSON).
+ * The flags, folder and mark_seen go through doveadm as before. */
+ims_status ims_mbox_read(struct ims_dove *d, struct ims_imap *im, const char *user,
+                         const struct ims_msgref *ref, bool mark_seen, json_t **out, char *err,
+                         size_t errlen);
+
 /* Sets (1), clears (0) or leaves (-1) \Seen and \Flagged. */
 ims_status ims_mbox_flags(struct ims_dove *d, const char *user, const struct ims_msgref *ref,
                           int seen, int flagged, char *err, size_t errlen);

@@ -255,7 +255,7 @@ void ims_route_email_get(struct ims_req *r)
 
 	if (!msg_ref(r, &ref) || !(d = dove(r)))
 		return;
-	rc = ims_mbox_fetch(d, r->who.sub, &ref, true, &m, err, sizeof err);
+	rc = ims_mbox_read(d, r->app->imap, r->who.sub, &ref, true, &m, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "message");
 		return;
@@ -302,7 +302,7 @@ void ims_route_email_raw(struct ims_req *r)
 
 	if (!msg_ref(r, &ref) || !(d = dove(r)))
 		return;
-	rc = ims_mbox_fetch(d, r->who.sub, &ref, false, &m, err, sizeof err);
+	rc = ims_mbox_read(d, r->app->imap, r->who.sub, &ref, false, &m, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "message");
 		return;
@@ -341,7 +341,7 @@ void ims_route_email_attachment(struct ims_req *r)
 	}
 	if (!(d = dove(r)))
 		return;
-	rc = ims_mbox_fetch(d, r->who.sub, &ref, false, &m, err, sizeof err);
+	rc = ims_mbox_read(d, r->app->imap, r->who.sub, &ref, false, &m, err, sizeof err);
 	if (rc != IMS_OK) {
 		mail_failed(r, rc, err, "message");
 		return;

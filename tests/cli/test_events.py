@@ -2,7 +2,8 @@
 """`ims events tail` and `ims events forward` on a real redis-server: the
 stream as JSON lines and as CEF (header and extension escaping of a hostile
 value), --since, and forward to local UDP and TCP syslog listeners (RFC 5424,
-octet counting on TCP) from a saved position that the next run continues."""
+octet counting on TCP) from a saved position that the next run continues;
+with Redis stopped, one error line."""
 import json
 import os
 import re
@@ -156,6 +157,12 @@ def main():
             f.write(r.conf_section())
         out = ims(conf, "forward", "--once")
         check(out.returncode == 1 and "[siem] syslog" in out.stderr, "no target: one-line error")
+        # Redis down: the command's one error line, no warning of the store's
+        # own besides (ims_store_set_quiet)
+        r.stop()
+        out = ims(conf, "tail")
+        check(out.returncode == 1 and out.stderr.count("\n") == 1 and "events" in out.stderr,
+              f"Redis down: exactly one error line ({out.stderr!r})")
     finally:
         udp.close()
         tcp.close()

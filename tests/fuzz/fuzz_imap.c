@@ -3,11 +3,14 @@
  * headers in that answer come from the messages, so from senders.  A
  * thread plays Dovecot on a unix socket: greeting, LOGIN, EXAMINE (3
  * messages), then the input, then the FETCH's tagged OK, then EOF.
+ * The same answer is then given to one message's UID FETCH BODY.PEEK[]
+ * (ims_imap_fetch_raw, UID 1, at most RAW_MAX bytes).
  * Oracle: an answer taken is an array of objects whose values are strings
  * (UTF-8, as jansson holds them) that json_dumps writes out; "seq", "uid",
  * "size.virtual" and "date.received.unixtime" are whole numbers; "flags"
  * holds only the system flags the page shows and $HasAttachment; the folder's GUID is on
- * every row. */
+ * every row; raw bytes taken are at most RAW_MAX, NUL after them, and none
+ * come with an error. */
 #include "config.h"
 
 #include <pthread.h>
@@ -25,6 +28,7 @@
 #include "imap.h"
 
 #define GUID "0123456789abcdef0123456789abcdef"
+#define RAW_MAX 64
 
 static const char prologue[] = "* OK fuzz ready\r\n"
                                "1 OK logged in\r\n"
@@ -39,10 +43,24 @@ struct serve {
 	size_t size;
 };
 
+/* libetpan 1.9.4 leaks the section it parsed when the item after a
+ * BODY[section] is malformed (tests/fuzz/seeds/imap/leak-libetpan-section:
+ * "BODY[HEADER.FIELDS (X)]_"): its own defect, on answers Dovecot does not
+ * give, a few dozen bytes each.  Only allocations made under
+ * mailimap_section_spec_new are let go (ims-webapi never keeps a section
+ * of its own past one FETCH); every other leak still fails the run. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:mailimap_section_spec_new\n";
+}
+
 static void write_all(int fd, const void *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		/* the client may hang up before the whole answer is written (it
+		 * gives up on a bad answer): no SIGPIPE (ims-webapi ignores it) */
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
 		if (w <= 0)
 			return;
@@ -155,19 +173,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf.dovecot_imap_user_connections = 1;
 	conf.dovecot_imap_idle_s = 60;
 	conf.dovecot_timeout_ms = 1000;
-	if (ims_imap_open(&conf, "secret", &im, err, sizeof err) != IMS_OK || !im)
-		fuzz_fail("ims_imap_open: %s", err);
-	if (pthread_create(&th, NULL, serve, &s) != 0)
-		fuzz_fail("pthread_create");
-	rc = ims_imap_fetch(im, "user@example.test", "INBOX", 0, 50, guid_of, NULL, &rows, err,
-	                    sizeof err);
-	if (rc == IMS_OK)
-		check_rows(rows);
-	else if (rows)
-		fuzz_fail("rows with status %d", (int)rc);
-	json_decref(rows);
-	ims_imap_free(im); /* closes the client side: the server thread ends */
-	pthread_join(th, NULL);
+	/* the same answer to a folder page's FETCH, then to one message's
+	 * UID FETCH BODY.PEEK[] (a small bound: larger bodies are refused) */
+	for (int raw_mode = 0; raw_mode < 2; raw_mode++) {
+		char *raw = NULL;
+		size_t len = 0;
+
+		if (ims_imap_open(&conf, "secret", &im, err, sizeof err) != IMS_OK || !im)
+			fuzz_fail("ims_imap_open: %s", err);
+		if (pthread_create(&th, NULL, serve, &s) != 0)
+			fuzz_fail("pthread_create");
+		if (!raw_mode) {
+			rc = ims_imap_fetch(im, "user@example.test", "INBOX", 0, 50, guid_of, NULL,
+			                    &rows, err, sizeof err);
+			if (rc == IMS_OK)
+				check_rows(rows);
+			else if (rows)
+				fuzz_fail("rows with status %d", (int)rc);
+			json_decref(rows);
+			rows = NULL;
+		} else {
+			rc = ims_imap_fetch_raw(im, "user@example.test", "INBOX", GUID, 1, RAW_MAX,
+			                        guid_of, NULL, &raw, &len, err, sizeof err);
+			if (rc == IMS_OK && (!raw || len > RAW_MAX || raw[len] != '\0'))
+				fuzz_fail("raw bytes out of bounds (%zu)", len);
+			if (rc != IMS_OK && raw)
+				fuzz_fail("raw bytes with status %d", (int)rc);
+			free(raw);
+		}
+		ims_imap_free(im); /* closes the client side: the server thread ends */
+		im = NULL;
+		pthread_join(th, NULL);
+	}
 	close(s.lfd);
 	unlink(path);
 	return 0;

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "dashboard.h"
 #include "engine.h"
 #include "heuristics.h"
 #include "model.h"
@@ -227,6 +228,21 @@ static void test_accept_and_store(void)
 	CHECK_STR_CONTAINS(ims_store_memory_log(st),
 	                   "HINCRBY ims:{global}:stats:total symbol:SVM_HAM 1\n");
 	CHECK(!strstr(ims_store_memory_log(st), "EXPIRE ims:{global}:stats:total"));
+	/* the day's bucket, the same counters (the 30 d dashboard range),
+	 * with the retention as TTL */
+	{
+		static const char day[] = "HINCRBY ims:{global}:statsd:";
+		int sym = 0, spf = 0;
+
+		for (const char *p = strstr(ims_store_memory_log(st), day); p;
+		     p = strstr(p + 1, day)) {
+			p += sizeof day - 1 + 8; /* YYYYMMDD */
+			sym |= strncmp(p, " symbol:SVM_HAM 1\n", 18) == 0;
+			spf |= strncmp(p, " spf:", 5) == 0;
+		}
+		CHECK(sym && spf);
+	}
+	CHECK(strstr(ims_store_memory_log(st), "PEXPIRE ims:{global}:statsd:20"));
 	/* the dashboard's (lib/dashboard.h), in the same transaction: the
 	 * 5-minute series, the authentication results, the top senders and
 	 * their domains by hour and by day; accepted mail targets no one */
@@ -263,6 +279,30 @@ static size_t count_of(const char *hay, const char *needle)
 /* A message the MTA retries after a temporary failure that came after the
  * store (a 451 whose EXEC committed late) is recorded once: the retry
  * finds the first scan (ims_scan_recall) and answers with its id. */
+/* A click counts in the hour's and the day's buckets (the 30 d range
+ * reads days), each with the retention as TTL, and in the 5 minutes'. */
+static void test_click_counters(void)
+{
+	struct ims_store *st = NULL;
+	struct ims_store_txn *t = ims_store_txn_new();
+	char err[256];
+
+	CHECK(ims_store_open_memory(&st) == IMS_OK);
+	CHECK(t != NULL);
+	/* 2026-11-23 06:00:00 UTC */
+	ims_dashboard_txn_click(t, 1795413600000ULL, "block", 30);
+	CHECK(ims_store_exec(st, t, err, sizeof err) == IMS_OK);
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:stats:2026112306 click:block 1\n"
+	                   "EXPIRE ims:{global}:stats:2026112306 2592000\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st),
+	                   "HINCRBY ims:{global}:statsd:20261123 click:block 1\n"
+	                   "EXPIRE ims:{global}:statsd:20261123 2592000\n");
+	CHECK_STR_CONTAINS(ims_store_memory_log(st), "HINCRBY ims:{global}:stats5:202611230600");
+	ims_store_txn_free(t);
+	ims_store_free(st);
+}
+
 static void test_store_once(void)
 {
 	static const char msg[] = "From: Carol <carol@example.org>\r\n"
@@ -903,6 +943,7 @@ int main(void)
 	make_model_a(model_spam4, -1.0, -4.0);
 	RUN(test_accept_and_store);
 	RUN(test_store_once);
+	RUN(test_click_counters);
 	RUN(test_gtube_reject);
 	RUN(test_multiple_from_and_limits);
 	RUN(test_spam_tag_quarantine);

@@ -239,9 +239,10 @@ class Env:
         for s in log["symbols"]:
             cmds.append(["ZADD", f"ims:{{global}}:idx:symbol:{s['name']}", t, sid])
             fields.append(f"symbol:{s['name']}")
-        # the counters as lib/scan_store.c keeps them: the hour's bucket and
-        # the running totals
-        for key in (f"ims:{{global}}:stats:{hour}", "ims:{global}:stats:total"):
+        # the counters as lib/scan_store.c keeps them: the hour's and the
+        # day's buckets and the running totals
+        for key in (f"ims:{{global}}:stats:{hour}", f"ims:{{global}}:statsd:{hour[:8]}",
+                    "ims:{global}:stats:total"):
             cmds += [["HINCRBY", key, f, "1"] for f in fields]
         return cmds
 

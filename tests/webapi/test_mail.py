@@ -520,10 +520,9 @@ def non_utf8_message(cs, body, subj, cte):
 def test_read_non_utf8():
     """Mail in other charsets, delivered into Dovecot, reads as the right
     text on the web (GET /emails/{id}): no U+FFFD.  Bodies in a 7-bit
-    transfer encoding here: doveadm's JSON carries text, so the 8-bit bytes
-    of a body reach ims-webapi as U+FFFD already (docs/operations.md);
-    those are checked through the quarantine preview below, which reads
-    the message's bytes."""
+    transfer encoding here; 8-bit bodies need the bytes, read over IMAP
+    (test_read_8bit_over_imap; doveadm's JSON would give U+FFFD,
+    docs/operations.md) and in the quarantine preview (test_preview_8bit)."""
     t = token()
     for cs, body, subj in NON_UTF8:
         for cte in ("quoted-printable", "base64"):
@@ -534,6 +533,39 @@ def test_read_non_utf8():
             m = r.json()
             assert m["subject"] == f"{subj} {cte}", (cs, cte, m["subject"])
             assert body in m["text"] and "\ufffd" not in m["text"], (cs, cte, m["text"])
+
+
+def test_read_8bit_over_imap():
+    """8-bit bodies delivered into Dovecot (Latin-1 naming no charset,
+    KOI8-R naming its own) read as the right text in GET /emails/{id} and
+    come back byte for byte from /raw: ims-webapi reads the message's
+    bytes over its IMAP pool (BODY.PEEK[]), not doveadm's JSON text.  The
+    read over IMAP sets no \\Seen (/raw and attachments leave the message
+    unread; GET /emails/{id} marks it read, as before), and another user's
+    id stays 404."""
+    t = token()
+    latin1 = (f"From: x@example.org\r\nTo: {ALICE}\r\nSubject: imap8 latin1\r\n\r\n".encode() +
+              "Grüße aus Köln, naïve café\r\n".encode("latin-1"))
+    koi8 = non_utf8_message("koi8-r", "Привет, мир", "imap8", "8bit")
+    norm = lambda b: b.replace(b"\r\n", b"\n")  # noqa: E731 (Dovecot keeps LF)
+    for raw, body in ((latin1, "Grüße aus Köln, naïve café"), (koi8, "Привет, мир")):
+        mid = env.deliver(ALICE, "x@example.org", "imap8", raw=raw)
+        r = env.api.request("GET", f"/emails/{mid}/raw", token=t)
+        assert r.status == 200, r
+        assert norm(r.body).endswith(norm(raw)), r.body[-200:]
+        im = imap()
+        assert "\\Seen" not in imap_uid_flags(im, "INBOX", mid), "/raw set \\Seen"
+        r = env.api.request("GET", f"/emails/{mid}", token=t)
+        assert r.status == 200, r
+        m = r.json()
+        assert body in m["text"] and "\ufffd" not in m["text"], m["text"]
+        assert "\\Seen" in m["flags"], m["flags"]
+        assert "\\Seen" in imap_uid_flags(im, "INBOX", mid), "the web's read not \\Seen"
+        im.logout()
+        other = token("bert@example.test")
+        for path in (f"/emails/{mid}", f"/emails/{mid}/raw", f"/emails/{mid}/attachments/0"):
+            assert env.api.request("GET", path, token=other).status == 404, path
+    assert "event=imap_failed" not in env.api.log(), env.api.log()[-3000:]
 
 
 def hold_bytes(raw, subject):
@@ -793,7 +825,8 @@ def main():
             run([test_folders_and_pages, test_imap_changes_show_at_once,
                  test_both_paths_give_the_same_items,
                  test_users_never_share_a_connection, test_pool_bounds_and_idle,
-                 test_dovecot_restart, test_read_message, test_read_non_utf8, test_preview_8bit,
+                 test_dovecot_restart, test_read_message, test_read_non_utf8, test_read_8bit_over_imap,
+                 test_preview_8bit,
                  test_flags_both_ways,
                  test_move_delete_and_trash, test_search, test_report_is_a_move,
                  test_other_users_message, test_scan_shown_only_to_its_user, test_send,

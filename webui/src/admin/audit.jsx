@@ -4,7 +4,8 @@ import { api, qs, download } from "../api.js";
 import { href, navigate } from "../router.js";
 import { longDate, shortDate } from "../format.js";
 import { toastError } from "../ui/toast.jsx";
-import { ADDR_RE, FilterBox, outcomeLabel, Status, TableBox, ULID_RE, useLoad } from "./common.jsx";
+import { ADDR_RE, FilterBox, outcomeLabel, Status, ULID_RE, useLoad } from "./common.jsx";
+import { DataTable, FilterActions, Page, Pager, SelectFilter } from "./ui.jsx";
 
 const TYPES = [
   ["", "everything"],
@@ -31,6 +32,16 @@ function what(e) {
   return (e.op || "") + (extra ? " (" + extra + ")" : "");
 }
 
+const eventTime = (e) => Number(e.time) || Number(e.stream_id.split("-")[0]);
+
+const AUDIT_COLUMNS = [
+  { label: "Time", title: (e) => longDate(eventTime(e)), cell: (e) => shortDate(eventTime(e)) },
+  { label: "Type", cell: (e) => e.type },
+  { label: "Actor", cell: (e) => <Subject v={e.actor || e.user} /> },
+  { label: "What", cell: what },
+  { label: "About", cell: (e) => <Subject v={e.target || e.id} /> },
+];
+
 export function Audit({ route }) {
   const { type = "", actor = "", cursor } = route.query;
   const state = useLoad(() => api.get("/admin/audit" + qs({ type, actor, cursor, limit: 50 })), [type, actor, cursor]);
@@ -41,7 +52,7 @@ export function Audit({ route }) {
   }
   const items = (state.data && state.data.items) || [];
   return (
-    <section class="page console" id="admin-audit" aria-busy={state.loading ? "true" : "false"}>
+    <Page id="admin-audit" state={state}>
       <div class="page-head">
         <h1>Audit</h1>
         <button type="button" id="audit-csv" onClick={() => download("/admin/audit" + qs({ type, actor, format: "csv", limit: 1000 }), "ims-audit.csv").catch(toastError)}>
@@ -50,77 +61,21 @@ export function Audit({ route }) {
       </div>
       <FilterBox active={!!(type || actor)}>
       <form class="filters card" id="audit-filters" onSubmit={submit} aria-label="Filter the audit trail">
-        <label>
-          Type
-          <select name="type" value={type}>
-            {TYPES.map(([v, l]) => (
-              <option key={v} value={v}>
-                {l}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SelectFilter label="Type" name="type" value={type} options={TYPES} />
         <label>
           Actor
           <input name="actor" type="email" value={actor} placeholder="admin address" />
         </label>
-        <div class="row filter-actions">
-          <button type="submit" class="primary">
-            Apply
-          </button>
-          <a class="button" href={href("admin", "audit")}>
-            Clear
-          </a>
-        </div>
+        <FilterActions clear={href("admin", "audit")} />
       </form>
       </FilterBox>
       <Status state={state} empty={state.data && !items.length ? "No event matches (this page)." : null} />
       {items.length > 0 && (
-        <TableBox label="Audit events">
-          <table class="data" id="audit-table">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Type</th>
-                <th scope="col">Actor</th>
-                <th scope="col">What</th>
-                <th scope="col">About</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((e) => (
-                <tr key={e.stream_id} data-type={e.type}>
-                  <td data-label="Time" title={longDate(Number(e.time) || Number(e.stream_id.split("-")[0]))}>
-                    {shortDate(Number(e.time) || Number(e.stream_id.split("-")[0]))}
-                  </td>
-                  <td data-label="Type">{e.type}</td>
-                  <td data-label="Actor">
-                    <Subject v={e.actor || e.user} />
-                  </td>
-                  <td data-label="What">{what(e)}</td>
-                  <td data-label="About">
-                    <Subject v={e.target || e.id} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable id="audit-table" label="Audit events" columns={AUDIT_COLUMNS} rows={items} rowProps={(e) => ({ key: e.stream_id, "data-type": e.type })} />
       )}
       {state.data && (
-        <div class="row pager">
-          {cursor && (
-            <button type="button" onClick={() => history.back()}>
-              Newer
-            </button>
-          )}
-          {state.data.next_cursor && (
-            <a class="button" href={href("admin", "audit", { type, actor, cursor: state.data.next_cursor })}>
-              Older
-            </a>
-          )}
-        </div>
+        <Pager cursor={cursor} older={state.data.next_cursor && href("admin", "audit", { type, actor, cursor: state.data.next_cursor })} />
       )}
-    </section>
+    </Page>
   );
 }

@@ -7,6 +7,7 @@ import { href, navigate } from "../router.js";
 import { size } from "../format.js";
 import { ChartBox } from "./chart.jsx";
 import { outcomeLabel, opinionLabel, Status, useLoad } from "./common.jsx";
+import { Page } from "./ui.jsx";
 
 const RANGES = [
   ["1h", "1 hour"],
@@ -108,7 +109,7 @@ export function Dashboard({ route }) {
   const t = d && d.totals;
   const clicks = t ? Object.values(t.clicks).reduce((a, b) => a + b, 0) : 0;
   return (
-    <section class="page console" id="admin-dashboard" aria-busy={state.loading ? "true" : "false"}>
+    <Page id="admin-dashboard" state={state}>
       <div class="page-head">
         <h1>Dashboard</h1>
         <div class="row">
@@ -177,6 +178,6 @@ export function Dashboard({ route }) {
           </p>
         </>
       )}
-    </section>
+    </Page>
   );
 }

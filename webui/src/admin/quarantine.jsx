@@ -5,7 +5,8 @@ import { api, qs } from "../api.js";
 import { href, navigate } from "../router.js";
 import { longDate, shortDate, size } from "../format.js";
 import { toast, toastError } from "../ui/toast.jsx";
-import { Status, TableBox, useLoad } from "./common.jsx";
+import { Status, useLoad } from "./common.jsx";
+import { DataTable, DetailPage, HeaderTable, Page, Pager, useSelection } from "./ui.jsx";
 import { Body } from "../mail/message.jsx";
 
 async function act(kind, id) {
@@ -69,23 +70,39 @@ function Recipients({ m }) {
   ));
 }
 
+const HELD_COLUMNS = (sel) => [
+  {
+    label: "Select",
+    hidden: true,
+    cell: (m) => <input type="checkbox" checked={sel.sel.has(m.id)} onChange={() => sel.toggle(m.id)} aria-label={"Select " + (m.subject || m.id)} />,
+  },
+  { label: "Held", title: (m) => longDate(m.time), cell: (m) => shortDate(m.time) },
+  { label: "From", cell: (m) => m.from || m.mail_from },
+  { label: "Subject", cell: (m) => <a href={href("admin", "quarantine", m.id)}>{m.subject || "(no subject)"}</a> },
+  { label: "For", cell: (m) => <Recipients m={m} /> },
+  {
+    label: "Why",
+    cell: (m) => (
+      <>
+        {m.reason}
+        {m.class === "dmarc" ? " (the sender's DMARC policy)" : ""}
+      </>
+    ),
+  },
+  { label: "Size", cell: (m) => size(m.size) },
+];
+
 export function QuarantineList({ route }) {
   const cursor = route.query.cursor;
-  const [sel, setSel] = useState(new Set());
   const state = useLoad(() => api.get("/admin/quarantine" + qs({ limit: 50, cursor })), [cursor]);
   const items = (state.data && state.data.items) || [];
-  const toggle = (id) => {
-    const s = new Set(sel);
-    s.has(id) ? s.delete(id) : s.add(id);
-    setSel(s);
-  };
-  const all = items.length > 0 && items.every((m) => sel.has(m.id));
+  const sel = useSelection(items);
   const after = () => {
-    setSel(new Set());
+    sel.clear();
     state.reload();
   };
   return (
-    <section class="page console" id="admin-quarantine" aria-busy={state.loading ? "true" : "false"}>
+    <Page id="admin-quarantine" state={state}>
       <h1>Quarantine</h1>
       <p class="muted">Messages held instead of delivered. Release delivers a message to the recipients' inboxes.</p>
       <Status state={state} empty={state.data && !items.length ? "Nothing is held." : null} />
@@ -93,67 +110,16 @@ export function QuarantineList({ route }) {
         <>
           <div class="bulk-bar card">
             <label class="row">
-              <input type="checkbox" id="q-select-all" checked={all} onChange={() => setSel(all ? new Set() : new Set(items.map((m) => m.id)))} />
-              {sel.size ? `${sel.size} selected` : "Select all"}
+              <input type="checkbox" id="q-select-all" checked={sel.all} onChange={sel.toggleAll} />
+              {sel.sel.size ? `${sel.sel.size} selected` : "Select all"}
             </label>
-            <Actions ids={[...sel]} after={after} />
+            <Actions ids={[...sel.sel]} after={after} />
           </div>
-          <TableBox label="Held messages">
-            <table class="data" id="quarantine-table">
-              <thead>
-                <tr>
-                  <th scope="col">
-                    <span class="visually-hidden">Select</span>
-                  </th>
-                  <th scope="col">Held</th>
-                  <th scope="col">From</th>
-                  <th scope="col">Subject</th>
-                  <th scope="col">For</th>
-                  <th scope="col">Why</th>
-                  <th scope="col">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((m) => (
-                  <tr key={m.id} data-id={m.id}>
-                    <td data-label="Select">
-                      <input type="checkbox" checked={sel.has(m.id)} onChange={() => toggle(m.id)} aria-label={"Select " + (m.subject || m.id)} />
-                    </td>
-                    <td data-label="Held" title={longDate(m.time)}>
-                      {shortDate(m.time)}
-                    </td>
-                    <td data-label="From">{m.from || m.mail_from}</td>
-                    <td data-label="Subject">
-                      <a href={href("admin", "quarantine", m.id)}>{m.subject || "(no subject)"}</a>
-                    </td>
-                    <td data-label="For">
-                      <Recipients m={m} />
-                    </td>
-                    <td data-label="Why">
-                      {m.reason}
-                      {m.class === "dmarc" ? " (the sender's DMARC policy)" : ""}
-                    </td>
-                    <td data-label="Size">{size(m.size)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
-          <div class="row pager">
-            {cursor && (
-              <button type="button" onClick={() => history.back()}>
-                Newer
-              </button>
-            )}
-            {state.data.next_cursor && (
-              <a class="button" href={href("admin", "quarantine", { cursor: state.data.next_cursor })}>
-                Older
-              </a>
-            )}
-          </div>
+          <DataTable id="quarantine-table" label="Held messages" columns={HELD_COLUMNS(sel)} rows={items} rowProps={(m) => ({ key: m.id, "data-id": m.id })} />
+          <Pager cursor={cursor} older={state.data.next_cursor && href("admin", "quarantine", { cursor: state.data.next_cursor })} />
         </>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -162,11 +128,7 @@ export function QuarantineDetail({ id }) {
   const m = state.data;
   const msg = m && m.message;
   return (
-    <section class="page console" id="admin-quarantine-detail" aria-busy={state.loading ? "true" : "false"}>
-      <p>
-        <a href={href("admin", "quarantine")}>← Quarantine</a>
-      </p>
-      <Status state={state} />
+    <DetailPage id="admin-quarantine-detail" state={state} back={href("admin", "quarantine")} backLabel="Quarantine">
       {m && (
         <>
           <h1>{m.subject || "(no subject)"}</h1>
@@ -178,18 +140,7 @@ export function QuarantineDetail({ id }) {
           {msg ? (
             <>
               <h2>Headers</h2>
-              <TableBox label="Headers">
-                <table class="data" id="preview-headers">
-                  <tbody>
-                    {(msg.headers || []).map((h, i) => (
-                      <tr key={i}>
-                        <th scope="row">{h.name}</th>
-                        <td>{h.value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableBox>
+              <HeaderTable id="preview-headers" headers={msg.headers || []} />
               <h2>Content</h2>
               <div id="preview-body">
                 <Body m={msg} />
@@ -212,6 +163,6 @@ export function QuarantineDetail({ id }) {
           )}
         </>
       )}
-    </section>
+    </DetailPage>
   );
 }

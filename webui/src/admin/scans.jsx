@@ -7,7 +7,8 @@ import { useEffect, useState } from "preact/hooks";
 import { api, qs } from "../api.js";
 import { href, navigate } from "../router.js";
 import { longDate, shortDate, OUTCOME } from "../format.js";
-import { AuthResult, FilterBox, fromLocalInput, Opinion, OPINION, Outcome, spamProbability, Status, TableBox, toLocalInput, useLoad } from "./common.jsx";
+import { AuthResult, FilterBox, fromLocalInput, Opinion, OPINION, Outcome, spamProbability, Status, toLocalInput, useLoad } from "./common.jsx";
+import { DataTable, DetailPage, FilterActions, HeaderTable, Page, Pager, SelectFilter } from "./ui.jsx";
 
 const FILTERS = ["from", "to", "ip", "sender", "recipient", "symbol", "action", "verdict"];
 
@@ -72,87 +73,39 @@ function Filters({ query }) {
           ))}
         </select>
       </label>
-      <label>
-        Outcome
-        <select name="action" value={query.action || ""}>
-          <option value="">any outcome</option>
-          {Object.entries(OUTCOME).map(([k, v]) => (
-            <option key={k} value={k}>
-              {v}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Classifier's opinion
-        <select name="verdict" value={query.verdict || ""}>
-          <option value="">any opinion</option>
-          {Object.entries(OPINION).map(([k, v]) => (
-            <option key={k} value={k}>
-              {v}
-            </option>
-          ))}
-        </select>
-      </label>
-      <div class="row filter-actions">
-        <button type="submit" class="primary">
-          Apply
-        </button>
-        <a class="button" href={href("admin", "scans")}>
-          Clear
-        </a>
-      </div>
+      <SelectFilter label="Outcome" name="action" value={query.action || ""} any="any outcome" options={Object.entries(OUTCOME)} />
+      <SelectFilter label="Classifier's opinion" name="verdict" value={query.verdict || ""} any="any opinion" options={Object.entries(OPINION)} />
+      <FilterActions clear={href("admin", "scans")} />
     </form>
     </FilterBox>
   );
 }
 
 /** A list of scans (rows on wide screens, cards on phones). */
+const SCAN_COLUMNS = [
+  {
+    label: "Time",
+    cell: (s) => (
+      <a href={href("admin", "scans", s.id)} title={longDate(s.time)}>
+        {shortDate(s.time)}
+      </a>
+    ),
+  },
+  {
+    label: "Sender",
+    cell: (s) => (s.mail_from ? <a href={href("admin", "scans", { sender: s.mail_from })}>{s.mail_from}</a> : <span class="muted">(null sender)</span>),
+  },
+  { label: "Recipients", cell: (s) => (s.rcpt || []).join(", ") },
+  { label: "Subject", cell: (s) => <a href={href("admin", "scans", s.id)}>{s.subject || "(no subject)"}</a> },
+  { label: "Outcome", cell: (s) => <Outcome action={s.action} /> },
+  { label: "Classifier's opinion", cell: (s) => <Opinion verdict={s.verdict} probability={s.probability} /> },
+  { label: "Score", cell: (s) => (typeof s.score === "number" ? s.score.toFixed(1) : "") },
+  { label: "Client", cell: (s) => (s.client && s.client.ip ? <a href={href("admin", "scans", { ip: s.client.ip })}>{s.client.ip}</a> : "") },
+];
+
+/** A list of scans (rows on wide screens, cards on phones). */
 export function ScanTable({ items, label = "Scans" }) {
-  return (
-    <TableBox label={label}>
-      <table class="data scans-table">
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Sender</th>
-            <th scope="col">Recipients</th>
-            <th scope="col">Subject</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">Classifier's opinion</th>
-            <th scope="col">Score</th>
-            <th scope="col">Client</th>
-          </tr>
-        </thead>
-        <tbody>
-          {items.map((s) => (
-            <tr key={s.id} data-id={s.id}>
-              <td data-label="Time">
-                <a href={href("admin", "scans", s.id)} title={longDate(s.time)}>
-                  {shortDate(s.time)}
-                </a>
-              </td>
-              <td data-label="Sender">
-                {s.mail_from ? <a href={href("admin", "scans", { sender: s.mail_from })}>{s.mail_from}</a> : <span class="muted">(null sender)</span>}
-              </td>
-              <td data-label="Recipients">{(s.rcpt || []).join(", ")}</td>
-              <td data-label="Subject">
-                <a href={href("admin", "scans", s.id)}>{s.subject || "(no subject)"}</a>
-              </td>
-              <td data-label="Outcome">
-                <Outcome action={s.action} />
-              </td>
-              <td data-label="Classifier's opinion">
-                <Opinion verdict={s.verdict} probability={s.probability} />
-              </td>
-              <td data-label="Score">{typeof s.score === "number" ? s.score.toFixed(1) : ""}</td>
-              <td data-label="Client">{s.client && s.client.ip ? <a href={href("admin", "scans", { ip: s.client.ip })}>{s.client.ip}</a> : ""}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </TableBox>
-  );
+  return <DataTable class="data scans-table" label={label} columns={SCAN_COLUMNS} rows={items} rowProps={(s) => ({ key: s.id, "data-id": s.id })} />;
 }
 
 export function ScanList({ route }) {
@@ -165,27 +118,21 @@ export function ScanList({ route }) {
   }, [key]);
   const d = state.data;
   return (
-    <section class="page console" id="admin-scans" aria-busy={state.loading ? "true" : "false"}>
+    <Page id="admin-scans" state={state}>
       <h1>Scans</h1>
       <Filters query={query} key={key} />
       <Status state={state} empty={d && !d.items.length ? "No scan matches these filters." : null} />
       {d && d.items.length > 0 && <ScanTable items={d.items} />}
       {d && (
-        <div class="row pager">
-          {query.cursor && (
-            <button type="button" onClick={() => history.back()}>
-              Newer
-            </button>
-          )}
-          {d.next_cursor && (
-            <a class="button" id="scans-older" href={href("admin", "scans", { ...Object.fromEntries(FILTERS.filter((k) => query[k]).map((k) => [k, query[k]])), cursor: d.next_cursor })}>
-              Older
-            </a>
-          )}
+        <Pager
+          cursor={query.cursor}
+          older={d.next_cursor && href("admin", "scans", { ...Object.fromEntries(FILTERS.filter((k) => query[k]).map((k) => [k, query[k]])), cursor: d.next_cursor })}
+          olderId="scans-older"
+        >
           <span class="muted small">{d.examined} scan logs read</span>
-        </div>
+        </Pager>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -204,15 +151,26 @@ function Dl({ rows }) {
   );
 }
 
+const SYMBOL_COLUMNS = [
+  { label: "Symbol", cell: (x) => <a href={href("admin", "scans", { symbol: x.name })}>{x.name}</a> },
+  {
+    label: "Weight",
+    class: (x) => (x.weight > 0 ? "bad" : x.weight < 0 ? "good" : ""),
+    cell: (x) => (
+      <>
+        {x.weight > 0 ? "+" : ""}
+        {Number(x.weight).toFixed(2)}
+      </>
+    ),
+  },
+  { label: "Detail", cell: (x) => x.detail },
+];
+
 export function ScanDetail({ id }) {
   const state = useLoad(() => api.get("/admin/scans/" + encodeURIComponent(id)), [id]);
   const s = state.data;
   return (
-    <section class="page console" id="admin-scan" aria-busy={state.loading ? "true" : "false"}>
-      <p>
-        <a href={href("admin", "scans")}>← Scans</a>
-      </p>
-      <Status state={state} />
+    <DetailPage id="admin-scan" state={state} back={href("admin", "scans")} backLabel="Scans">
       {s && (
         <>
           <h1>{s.subject || "(no subject)"}</h1>
@@ -279,46 +237,11 @@ export function ScanDetail({ id }) {
             </section>
           </div>
           <h2>Symbols ({(s.symbols || []).length})</h2>
-          <TableBox label="Symbols">
-            <table class="data" id="scan-symbols">
-              <thead>
-                <tr>
-                  <th scope="col">Symbol</th>
-                  <th scope="col">Weight</th>
-                  <th scope="col">Detail</th>
-                </tr>
-              </thead>
-              <tbody>
-                {(s.symbols || []).map((x) => (
-                  <tr key={x.name}>
-                    <td data-label="Symbol">
-                      <a href={href("admin", "scans", { symbol: x.name })}>{x.name}</a>
-                    </td>
-                    <td data-label="Weight" class={x.weight > 0 ? "bad" : x.weight < 0 ? "good" : ""}>
-                      {x.weight > 0 ? "+" : ""}
-                      {Number(x.weight).toFixed(2)}
-                    </td>
-                    <td data-label="Detail">{x.detail}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableBox>
+          <DataTable id="scan-symbols" label="Symbols" columns={SYMBOL_COLUMNS} rows={s.symbols || []} rowProps={(x) => ({ key: x.name })} />
           {s.headers && s.headers.length > 0 && (
             <>
               <h2>Headers</h2>
-              <TableBox label="Headers">
-                <table class="data" id="scan-headers">
-                  <tbody>
-                    {s.headers.map((h, i) => (
-                      <tr key={i}>
-                        <th scope="row">{h.name}</th>
-                        <td>{h.value}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableBox>
+              <HeaderTable id="scan-headers" headers={s.headers} />
             </>
           )}
           {s.action === "quarantine" && (
@@ -328,6 +251,6 @@ export function ScanDetail({ id }) {
           )}
         </>
       )}
-    </section>
+    </DetailPage>
   );
 }

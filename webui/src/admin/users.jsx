@@ -5,7 +5,8 @@ import { api, qs, request } from "../api.js";
 import { href } from "../router.js";
 import { longDate, shortDate } from "../format.js";
 import { toast, toastError } from "../ui/toast.jsx";
-import { Status, TableBox, useLoad } from "./common.jsx";
+import { Status, useLoad } from "./common.jsx";
+import { DataTable, DetailPage, Page } from "./ui.jsx";
 import { ScanTable } from "./scans.jsx";
 
 function CreateUser({ done }) {
@@ -52,42 +53,24 @@ function CreateUser({ done }) {
   );
 }
 
+const USER_COLUMNS = [
+  { label: "Address", cell: (u) => <a href={href("admin", "users", u.address)}>{u.address}</a> },
+  { label: "Role", cell: (u) => u.role },
+  { label: "State", cell: (u) => (u.disabled ? <span class="pill pill-danger">disabled</span> : <span class="pill pill-ok">active</span>) },
+  { label: "Created", title: (u) => longDate(u.created), cell: (u) => shortDate(u.created) },
+];
+
 export function UserList({ route }) {
   const cursor = route.query.cursor;
   const state = useLoad(() => api.get("/admin/users" + qs({ limit: 100, cursor })), [cursor]);
   const items = (state.data && state.data.items) || [];
   return (
-    <section class="page console" id="admin-users" aria-busy={state.loading ? "true" : "false"}>
+    <Page id="admin-users" state={state}>
       <h1>Users</h1>
       <CreateUser done={state.reload} />
       <Status state={state} empty={state.data && !items.length ? "No accounts." : null} />
       {items.length > 0 && (
-        <TableBox label="Accounts">
-          <table class="data" id="users-table">
-            <thead>
-              <tr>
-                <th scope="col">Address</th>
-                <th scope="col">Role</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((u) => (
-                <tr key={u.address} data-address={u.address}>
-                  <td data-label="Address">
-                    <a href={href("admin", "users", u.address)}>{u.address}</a>
-                  </td>
-                  <td data-label="Role">{u.role}</td>
-                  <td data-label="State">{u.disabled ? <span class="pill pill-danger">disabled</span> : <span class="pill pill-ok">active</span>}</td>
-                  <td data-label="Created" title={longDate(u.created)}>
-                    {shortDate(u.created)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableBox>
+        <DataTable id="users-table" label="Accounts" columns={USER_COLUMNS} rows={items} rowProps={(u) => ({ key: u.address, "data-address": u.address })} />
       )}
       {state.data && state.data.next_cursor && (
         <p>
@@ -96,7 +79,7 @@ export function UserList({ route }) {
           </a>
         </p>
       )}
-    </section>
+    </Page>
   );
 }
 
@@ -150,11 +133,7 @@ export function UserDetail({ address, user }) {
     }
   }
   return (
-    <section class="page console" id="admin-user" aria-busy={state.loading ? "true" : "false"}>
-      <p>
-        <a href={href("admin", "users")}>← Users</a>
-      </p>
-      <Status state={state} />
+    <DetailPage id="admin-user" state={state} back={href("admin", "users")} backLabel="Users">
       {u && (
         <>
           <h1>{u.address}</h1>
@@ -209,6 +188,6 @@ export function UserDetail({ address, user }) {
           <RecentScans address={u.address} by="sender" />
         </>
       )}
-    </section>
+    </DetailPage>
   );
 }
