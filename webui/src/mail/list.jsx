@@ -43,7 +43,12 @@ export function MailPage({ route }) {
   const cursor = stack.length ? stack[stack.length - 1] : "";
   const [loaded, setPage] = useState(null);
   const pageKey = folder + "\n" + cursor + "\n" + q;
-  const page = loaded && loaded.key === pageKey ? loaded : null; // never another folder's rows
+  // each visit of a page counts; rows show only when fetched for this visit
+  // (never another folder's, nor an earlier visit's of this one)
+  const visitRef = useRef({ key: null, n: 0 });
+  if (visitRef.current.key !== pageKey) visitRef.current = { key: pageKey, n: visitRef.current.n + 1 };
+  const visit = visitRef.current.n;
+  const page = loaded && loaded.visit === visit ? loaded : null;
   const [error, setError] = useState("");
   const [focus, setFocusState] = useState(0);
   const focusRef = useRef(0); // keys may come faster than renders
@@ -67,8 +72,8 @@ export function MailPage({ route }) {
     setError("");
     api
       .get("/emails" + qs({ folder, cursor, q, limit: PAGE }))
-      .then((r) => live && setPage({ ...r, key: pageKey }))
-      .catch((e) => live && (setError(e.message), setPage({ items: [], next_cursor: null, key: pageKey })));
+      .then((r) => live && setPage({ ...r, visit }))
+      .catch((e) => live && (setError(e.message), setPage({ items: [], next_cursor: null, visit })));
     return () => {
       live = false;
     };
@@ -77,7 +82,6 @@ export function MailPage({ route }) {
   useEffect(() => {
     setChecked(new Set());
     setFocus(0);
-    setPage(null); // never show an earlier visit's rows of this page
   }, [folder, cursor, q]);
 
   const items = useMemo(() => (page ? page.items.filter((m) => !pending.has(m.id)) : []), [page, pending]);
