@@ -13,6 +13,7 @@
 #include "dashboard.h"
 #include "orgdomain.h"
 #include "rkeys.h"
+#include "stats.h"
 
 #define HOUR_MS (3600ULL * 1000)
 #define DAY_MS  (24 * HOUR_MS)
@@ -227,31 +228,6 @@ static int no_hash(const redisReply *r)
 	return !r || r->type == REDIS_REPLY_NIL || (r->type == REDIS_REPLY_ARRAY && !r->elements);
 }
 
-/* The n highest of an object of counts, as [{"name", "count"}]. */
-static json_t *top_of(json_t *counts, size_t n)
-{
-	json_t *out = json_array(), *copy = json_copy(counts);
-
-	for (size_t k = 0; out && copy && k < n && json_object_size(copy); k++) {
-		const char *key, *best = NULL;
-		json_t *v;
-		json_int_t bv = -1;
-
-		json_object_foreach(copy, key, v)
-		{
-			if (json_integer_value(v) > bv ||
-			    (json_integer_value(v) == bv && strcmp(key, best) < 0)) {
-				bv = json_integer_value(v);
-				best = key;
-			}
-		}
-		json_array_append_new(out, json_pack("{s:s, s:I}", "name", best, "count", bv));
-		json_object_del(copy, best);
-	}
-	json_decref(copy);
-	return out;
-}
-
 /* ZUNION of the keys, the top ARGV[1] returned highest first, all on the
  * server (at most 31 keys of about IMS_DASH_TOP_KEEP members each). */
 static const char top_lua[] = "local a = {'ZUNION', #KEYS} "
@@ -438,8 +414,9 @@ ims_status ims_dashboard_read(struct ims_store *store, const char *range, uint64
 		    "auth_failure_rate", "spf", rate(json_object_get(totals, "spf"), spf_fail),
 		    "dkim", rate(json_object_get(totals, "dkim"), dkim_fail), "dmarc",
 		    rate(json_object_get(totals, "dmarc"), dmarc_fail), "top_symbols",
-		    top_of(symbols, IMS_DASH_TOP_N), "top_senders", top_reply(rs[nsrc + nsym]),
-		    "top_sender_domains", top_reply(rs[nsrc + nsym + 1]), "top_targeted_users",
+		    ims_stats_top(symbols, IMS_DASH_TOP_N), "top_senders",
+		    top_reply(rs[nsrc + nsym]), "top_sender_domains",
+		    top_reply(rs[nsrc + nsym + 1]), "top_targeted_users",
 		    top_reply(rs[nsrc + nsym + 2]), "quarantine", "messages", held, "bytes", bytes);
 	}
 	if (!o)

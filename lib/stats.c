@@ -40,21 +40,21 @@ ims_status ims_stats_totals(struct ims_store *st, json_t **out)
 	return IMS_OK;
 }
 
-/* Top n entries of an object of counts, as [{"name", "count"}]. */
-static json_t *top_of(json_t *counts, size_t n)
+json_t *ims_stats_top(json_t *counts, size_t n)
 {
-	json_t *out = json_array();
-	json_t *copy = json_deep_copy(counts);
+	json_t *out = json_array(), *copy = json_copy(counts);
 
-	for (size_t k = 0; k < n && json_object_size(copy); k++) {
+	for (size_t k = 0; out && copy && k < n && json_object_size(copy); k++) {
 		const char *key, *best = NULL;
 		json_t *v;
-		json_int_t bv = -1;
+		json_int_t bv = 0;
 
 		json_object_foreach(copy, key, v)
 		{
-			if (json_integer_value(v) > bv) {
-				bv = json_integer_value(v);
+			json_int_t c = json_integer_value(v);
+
+			if (!best || c > bv || (c == bv && strcmp(key, best) < 0)) {
+				bv = c;
 				best = key;
 			}
 		}
@@ -153,7 +153,7 @@ ims_status ims_stats_report(struct ims_store *st, long long from, long long to, 
 	}
 	*out = json_pack("{s:I, s:I, s:s, s:O, s:O, s:o, s:O}", "from", (json_int_t)from, "to",
 	                 (json_int_t)to, "bucket", step_ms > 3600000 ? "day" : "hour", "buckets",
-	                 buckets, "totals", totals, "top_symbols", top_of(symbols, top_n),
+	                 buckets, "totals", totals, "top_symbols", ims_stats_top(symbols, top_n),
 	                 "top_senders", senders);
 	rc = *out ? IMS_OK : IMS_ENOMEM;
 out:

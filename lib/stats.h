@@ -27,6 +27,11 @@ ims_status ims_stats_totals(struct ims_store *st, json_t **out);
  * {"from","to","bucket","buckets":[{"start","total","actions","verdicts"}],
  * "totals","top_symbols","top_senders"}.  IMS_EINVAL when to < from or the
  * range is over IMS_STATS_BUCKETS_MAX hours; IMS_ETEMP when Redis failed. */
+/* The n highest of an object of counts (field -> integer), as a new array
+ * [{"name", "count"}], highest first, ties by name; NULL when out of memory.
+ * The one top-N of /admin/stats and the dashboard. */
+json_t *ims_stats_top(json_t *counts, size_t n);
+
 ims_status ims_stats_report(struct ims_store *st, long long from, long long to, long long step_ms,
                             size_t top_n, json_t **out);
 

@@ -587,14 +587,25 @@ out:
 	return rc;
 }
 
+/* Runs a command whose answer is the integer 0 or 1 (EXISTS, SISMEMBER):
+ * *yes is set when it is 1.  The status is the store's. */
+static ims_status ask_yes_no(struct ims_store *st, int argc, const char **argv, bool *yes)
+{
+	redisReply *r = NULL;
+	char err[256];
+	ims_status rc = ims_store_cmdv(st, &r, argc, argv, NULL, err, sizeof err);
+
+	if (rc == IMS_OK && r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		*yes = true;
+	ims_store_reply_free(r);
+	return rc;
+}
+
 ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const char *addr,
                                  bool *ok)
 {
 	char l[IMS_USERS_ADDR_MAX + 1], a[IMS_USERS_ADDR_MAX + 1];
-	struct ims_store_txn *t;
-	char *out = NULL;
-	size_t n = login ? strlen(login) : 0, an = addr ? strlen(addr) : 0, outlen = 0;
-	ims_status rc;
+	size_t n = login ? strlen(login) : 0, an = addr ? strlen(addr) : 0;
 
 	*ok = false;
 	if (n == 0 || n > IMS_USERS_ADDR_MAX || an == 0 || an > IMS_USERS_ADDR_MAX)
@@ -608,54 +619,28 @@ ims_status ims_users_may_send_as(struct ims_store *st, const char *login, const 
 		l[i] = (char)tolower((unsigned char)login[i]);
 	for (size_t i = 0; i <= an; i++)
 		a[i] = (char)tolower((unsigned char)addr[i]);
-	t = ims_store_txn_new();
-	if (!t)
-		return IMS_ENOMEM;
-	rc = ims_store_txn_cmd(t, "SISMEMBER");
-	if (rc == IMS_OK)
-		rc = ims_store_txn_fmt(t, IMS_KEY_ALIASES_FMT, l);
-	if (rc == IMS_OK)
-		rc = ims_store_txn_str(t, a);
-	if (rc == IMS_OK)
-		rc = ims_store_query(st, t, &out, &outlen);
-	ims_store_txn_free(t);
-	if (rc == IMS_ENOTFOUND)
-		rc = IMS_OK;
-	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
-		*ok = true;
-	free(out);
-	return rc;
+	char k[KEY_MAX];
+	const char *argv[3] = {"SISMEMBER", k, a};
+
+	if (ims_key(k, KEY_MAX, IMS_KEY_ALIASES_FMT, l) != IMS_OK)
+		return IMS_OK;
+	return ask_yes_no(st, 3, argv, ok);
 }
 
 ims_status ims_users_is_recipient(struct ims_store *st, const char *addr, bool *known)
 {
 	char a[IMS_USERS_ADDR_MAX + 1], k[KEY_MAX];
-	struct ims_store_txn *t;
-	char *out = NULL;
-	size_t n = addr ? strlen(addr) : 0, outlen = 0;
-	ims_status rc;
+	const char *argv[2] = {"EXISTS", k};
+	size_t n = addr ? strlen(addr) : 0;
 
 	*known = false;
 	if (n == 0 || n > IMS_USERS_ADDR_MAX || !strchr(addr, '@'))
 		return IMS_OK;
 	for (size_t i = 0; i <= n; i++)
 		a[i] = (char)tolower((unsigned char)addr[i]);
-	ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a);
-	t = ims_store_txn_new();
-	if (!t)
-		return IMS_ENOMEM;
-	rc = ims_store_txn_cmd(t, "EXISTS");
-	if (rc == IMS_OK)
-		rc = ims_store_txn_str(t, k);
-	if (rc == IMS_OK)
-		rc = ims_store_query(st, t, &out, &outlen);
-	ims_store_txn_free(t);
-	if (rc == IMS_ENOTFOUND)
-		rc = IMS_OK;
-	if (rc == IMS_OK && out && outlen == 1 && out[0] == '1')
-		*known = true;
-	free(out);
-	return rc;
+	if (ims_key(k, KEY_MAX, IMS_KEY_USERDB_FMT, a) != IMS_OK)
+		return IMS_OK;
+	return ask_yes_no(st, 2, argv, known);
 }
 
 ims_status ims_users_set_password(struct ims_users *u, const char *addr, const char *password)
