@@ -44,6 +44,8 @@ struct out {
 	FILE *f;
 	size_t max;
 	long start;
+	unsigned flags;
+	size_t images;
 };
 
 static void esc(FILE *f, const char *s)
@@ -60,6 +62,42 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
+/* <img>: an http or https image is counted, and kept only when asked */
+static void image(struct out *o, htmlDocPtr doc, xmlNode *n)
+{
+	static const char *const img_attrs[] = {"alt", "title", "width", "height"};
+	xmlChar *src = ims_htmldoc_link(doc, n, "src");
+	const char *s = src ? (const char *)src : "";
+
+	s += strspn(s, " \t\r\n\f");
+	if (strncasecmp(s, "http://", 7) != 0 && strncasecmp(s, "https://", 8) != 0) {
+		xmlFree(src);
+		return;
+	}
+	o->images++;
+	if (o->flags & IMS_HTML_REMOTE_IMAGES) {
+		fputs("<img src=\"", o->f);
+		esc(o->f, s);
+		fputc('"', o->f);
+		for (xmlAttr *a = n->properties; a; a = a->next) {
+			const char *an = (const char *)a->name;
+			xmlChar *v;
+
+			if (!IN(img_attrs, an))
+				continue;
+			v = xmlNodeGetContent((xmlNode *)a);
+			if (v) {
+				fprintf(o->f, " %s=\"", an);
+				esc(o->f, (const char *)v);
+				fputc('"', o->f);
+			}
+			xmlFree(v);
+		}
+		fputc('>', o->f);
+	}
+	xmlFree(src);
+}
+
 static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 {
 	for (; n; n = n->next) {
@@ -74,6 +112,10 @@ static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 			continue;
 		const char *name = (const char *)n->name;
 
+		if (strcasecmp(name, "img") == 0) {
+			image(o, doc, n);
+			continue;
+		}
 		if (IN(drop, name))
 			continue;
 		if (depth >= IMS_HTML_MAX_DEPTH || !IN(keep, name)) {
@@ -112,6 +154,12 @@ static void walk(struct out *o, htmlDocPtr doc, xmlNode *n, int depth)
 
 ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **out, size_t *outlen)
 {
+	return ims_html_sanitize_ex(html, len, max, 0, out, outlen, NULL);
+}
+
+ims_status ims_html_sanitize_ex(const char *html, size_t len, size_t max, unsigned flags,
+                                char **out, size_t *outlen, size_t *images)
+{
 	htmlDocPtr doc = NULL;
 	struct out o = {0};
 	char *buf = NULL;
@@ -120,12 +168,15 @@ ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **ou
 
 	*out = NULL;
 	*outlen = 0;
+	if (images)
+		*images = 0;
 	if (len > (size_t)INT32_MAX)
 		return IMS_ELIMIT;
 	o.f = open_memstream(&buf, &blen);
 	if (!o.f)
 		return IMS_ENOMEM;
 	o.max = max;
+	o.flags = flags;
 	doc = ims_htmldoc_read(html, len);
 	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	for (xmlNode *n = root ? root->children : NULL; n; n = n->next)
@@ -154,5 +205,7 @@ ims_status ims_html_sanitize(const char *html, size_t len, size_t max, char **ou
 	}
 	*out = buf;
 	*outlen = blen;
+	if (images)
+		*images = o.images;
 	return IMS_OK;
 }

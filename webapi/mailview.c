@@ -24,6 +24,8 @@ struct walk {
 	json_t *attachments;
 	int parts;
 	int truncated;
+	unsigned flags;    /* IMS_HTML_* for the sanitiser */
+	size_t images;     /* http/https images met in the HTML */
 	long want;         /* ims_mailview_attachment: the index wanted, else -1 */
 	GByteArray *found; /* its content */
 };
@@ -124,10 +126,12 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer data)
 		if (!is_att && g_mime_content_type_is_type(ct, "text", "html")) {
 			GByteArray *b = part_bytes(part, IMS_MAILVIEW_BODY_MAX * 4, 1, w->opts);
 			char *clean = NULL;
-			size_t clen = 0;
+			size_t clen = 0, images = 0;
 
-			if (ims_html_sanitize((const char *)b->data, b->len, IMS_MAILVIEW_BODY_MAX,
-			                      &clean, &clen) == IMS_OK) {
+			if (ims_html_sanitize_ex((const char *)b->data, b->len,
+			                         IMS_MAILVIEW_BODY_MAX, w->flags, &clean, &clen,
+			                         &images) == IMS_OK) {
+				w->images += images;
 				append_capped(w, w->html, (const guint8 *)clean, clen);
 				free(clean);
 			}
@@ -194,6 +198,11 @@ static json_t *str_or_null(const char *s)
 
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 {
+	return ims_mailview_parse_ex(raw, len, 0, out);
+}
+
+ims_status ims_mailview_parse_ex(const char *raw, size_t len, unsigned flags, json_t **out)
+{
 	GMimeMessage *msg = NULL;
 	bool limited = false;
 	struct walk w = {0};
@@ -204,6 +213,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 
 	*out = NULL;
 	w.want = -1;
+	w.flags = flags;
 	w.opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_fallback_charsets(w.opts, (const char **)fallback_charsets);
 	msg = ims_mime_parse(raw, len, w.opts, &limited);
@@ -269,6 +279,7 @@ ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out)
 	    j, "html", w.html->len ? utf8_json(w.html->str, (gssize)w.html->len) : json_null());
 	json_object_set_new(j, "attachments", w.attachments);
 	w.attachments = NULL;
+	json_object_set_new(j, "remote_images", json_integer((json_int_t)w.images));
 	json_object_set_new(j, "truncated", json_boolean(w.truncated || limited));
 	if (limited) /* the body's structure was not parsed (mimeparse.h) */
 		json_object_set_new(j, "mime_limit", json_true());

@@ -4,7 +4,8 @@
  *    "from", "to", "cc", "subject", "date", "message_id",
  *    "text": "...",                        (the text/plain parts, UTF-8)
  *    "html": "..." | null,                 (the text/html parts, sanitised)
- *    "attachments": [{"filename", "content_type", "size"}...]}
+ *    "attachments": [{"filename", "content_type", "size"}...],
+ *    "remote_images": N}                  (http/https images in the HTML)
  *
  * Bytes that GMime cannot read as a message at all come back as "text"
  * with "unparsed": true.
@@ -30,6 +31,9 @@
 /* Parses len bytes of raw message.  *out is the caller's (json_decref).
  */
 ims_status ims_mailview_parse(const char *raw, size_t len, json_t **out);
+/* The same with the sanitiser's flags (html_sanitize.h: IMS_HTML_REMOTE_IMAGES
+ * keeps the remote images, which "remote_images" counts either way). */
+ims_status ims_mailview_parse_ex(const char *raw, size_t len, unsigned flags, json_t **out);
 
 /* The decoded content of attachment number index (as listed in
  * "attachments") of a raw message: *data (the caller's, free()) and *dlen.

@@ -11,6 +11,7 @@
 	X("GET", "/", IMS_OPEN, "root", ims_route_root)                                            \
 	X("GET", "/ui/*", IMS_OPEN, "ui", ims_route_ui)                                            \
 	X("GET", "/click", IMS_OPEN, "click", ims_route_click)                                     \
+	X("GET", "/frame/{}", IMS_OPEN, "frame", ims_route_frame)                                  \
 	X("POST", "/auth/register", IMS_OPEN, "auth_register", ims_route_register)                 \
 	X("POST", "/auth/login", IMS_OPEN, "auth_login", ims_route_login)                          \
 	X("POST", "/auth/refresh", IMS_OPEN, "auth_refresh", ims_route_refresh)                    \
@@ -31,6 +32,7 @@
 	X("GET", "/emails/{}", IMS_USER, "email_get", ims_route_email_get)                         \
 	X("DELETE", "/emails/{}", IMS_USER, "email_delete", ims_route_email_delete)                \
 	X("GET", "/emails/{}/raw", IMS_USER, "email_raw", ims_route_email_raw)                     \
+	X("POST", "/emails/{}/frame", IMS_USER, "email_frame", ims_route_email_frame)              \
 	X("GET", "/emails/{}/attachments/{}", IMS_USER, "email_attachment",                        \
 	  ims_route_email_attachment)                                                              \
 	X("POST", "/emails/{}/report", IMS_USER, "email_report", ims_route_email_report)           \

@@ -14,6 +14,7 @@ void ims_route_register(struct ims_req *r);
 void ims_route_login(struct ims_req *r);
 void ims_route_refresh(struct ims_req *r);
 void ims_route_click(struct ims_req *r); /* routes_click.c: the token is the authority */
+void ims_route_frame(struct ims_req *r); /* routes_mail.c: the ticket is the authority */
 
 /* any signed-in user */
 void ims_route_logout(struct ims_req *r);
@@ -25,6 +26,7 @@ void ims_route_inbox(struct ims_req *r);
 void ims_route_sent(struct ims_req *r);
 void ims_route_email_get(struct ims_req *r);
 void ims_route_email_raw(struct ims_req *r);
+void ims_route_email_frame(struct ims_req *r);
 void ims_route_email_delete(struct ims_req *r);
 void ims_route_email_report(struct ims_req *r);
 void ims_route_email_flags(struct ims_req *r);

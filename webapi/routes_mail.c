@@ -24,6 +24,8 @@
 #include "jsonw.h"
 #include "log.h"
 #include "mailbox.h"
+#include "frametok.h"
+#include "html_sanitize.h"
 #include "mailview.h"
 #include "scanlog.h"
 #include "routes.h"
@@ -244,6 +246,14 @@ void ims_route_folders(struct ims_req *r)
 		ims_req_json(r, 200, json_pack("{s:o}", "folders", folders));
 }
 
+/* ?images=1: the user allowed this message's remote images */
+static int images_wanted(struct ims_req *r)
+{
+	const char *v = ims_req_query(r, "images");
+
+	return v && strcmp(v, "1") == 0;
+}
+
 void ims_route_email_get(struct ims_req *r)
 {
 	struct ims_dove *d;
@@ -261,9 +271,9 @@ void ims_route_email_get(struct ims_req *r)
 		return;
 	}
 	text = json_string_value(json_object_get(m, "text"));
-	if (ims_mailview_parse(text ? text : "",
-	                       text ? json_string_length(json_object_get(m, "text")) : 0,
-	                       &view) != IMS_OK) {
+	if (ims_mailview_parse_ex(text ? text : "",
+	                          text ? json_string_length(json_object_get(m, "text")) : 0,
+	                          images_wanted(r) ? IMS_HTML_REMOTE_IMAGES : 0, &view) != IMS_OK) {
 		ims_req_error(r, 500, "the message cannot be parsed");
 		goto out;
 	}
@@ -287,6 +297,84 @@ void ims_route_email_get(struct ims_req *r)
 	view = NULL;
 out:
 	json_decref(one);
+	json_decref(view);
+	json_decref(m);
+}
+
+/* POST /emails/{id}/frame: a one-use URL of the message's HTML with its
+ * remote images, for the UI's iframe (frametok.h) */
+void ims_route_email_frame(struct ims_req *r)
+{
+	struct ims_msgref ref;
+	char tok[IMS_FRAMETOK_LEN + 1], url[16 + IMS_FRAMETOK_LEN];
+
+	if (!msg_ref(r, &ref))
+		return;
+	if (ims_frametok_issue(r->who.sub, r->params[0], ims_req_now_ms() / 1000, tok) != IMS_OK) {
+		ims_req_error(r, 503, "too many frames waiting; try again");
+		return;
+	}
+	snprintf(url, sizeof url, "/frame/%s", tok);
+	ims_req_json(r, 200, json_pack("{s:s, s:i}", "url", url, "expires_in", IMS_FRAMETOK_TTL_S));
+}
+
+/* GET /frame/{token} (open: the ticket is the authority): the message's
+ * sanitised HTML with its remote images as a document of its own, under
+ * the frame's Content-Security-Policy (server.c) */
+void ims_route_frame(struct ims_req *r)
+{
+	static const char head[] =
+	    "<!doctype html><html><head><meta charset=\"utf-8\"><base target=\"_blank\">"
+	    "<meta name=\"referrer\" content=\"no-referrer\">"
+	    "<link rel=\"stylesheet\" href=\"/ui/frame.css\"></head><body>";
+	static const char tail[] = "</body></html>";
+	char user[IMS_FRAMETOK_USER + 1], msg[IMS_FRAMETOK_MSG + 1], err[256];
+	struct ims_msgref ref;
+	struct ims_dove *d;
+	json_t *m = NULL, *view = NULL;
+	const char *text, *html;
+	char *buf;
+	size_t hlen;
+	ims_status rc;
+
+	if (ims_frametok_take(r->params[0], ims_req_now_ms() / 1000, user, msg) != IMS_OK) {
+		ims_req_error(r, 404, "no such frame (it was used or has expired)");
+		return;
+	}
+	if (ims_mbox_id_parse(msg, &ref) != 0) {
+		ims_req_error(r, 404, "no such message");
+		return;
+	}
+	if (!(d = dove(r)))
+		return;
+	/* the ticket's user, for the mailbox call and the log */
+	snprintf(r->who.sub, sizeof r->who.sub, "%s", user);
+	rc = ims_mbox_read(d, r->app->imap, user, &ref, false, &m, err, sizeof err);
+	if (rc != IMS_OK) {
+		mail_failed(r, rc, err, "message");
+		return;
+	}
+	text = json_string_value(json_object_get(m, "text"));
+	if (ims_mailview_parse_ex(text ? text : "",
+	                          text ? json_string_length(json_object_get(m, "text")) : 0,
+	                          IMS_HTML_REMOTE_IMAGES, &view) != IMS_OK) {
+		ims_req_error(r, 500, "the message cannot be parsed");
+		goto out;
+	}
+	html = json_string_value(json_object_get(view, "html"));
+	hlen = html ? json_string_length(json_object_get(view, "html")) : 0;
+	buf = malloc(sizeof head + hlen + sizeof tail);
+	if (!buf) {
+		ims_req_error(r, 500, "out of memory");
+		goto out;
+	}
+	memcpy(buf, head, sizeof head - 1);
+	if (hlen)
+		memcpy(buf + sizeof head - 1, html, hlen);
+	memcpy(buf + sizeof head - 1 + hlen, tail, sizeof tail);
+	ims_req_take(r, 200, "text/html; charset=utf-8", buf,
+	             sizeof head - 1 + hlen + sizeof tail - 1);
+out:
 	json_decref(view);
 	json_decref(m);
 }

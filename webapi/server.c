@@ -137,6 +137,15 @@ static enum MHD_Result send_response(struct ims_req *r)
 		                        "frame-ancestors 'none'");
 		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	}
+	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "frame") == 0) {
+		/* GET /frame/{token}: a message with its remote images, framed by
+		 * the UI only; images from anywhere, no script, the frame's css */
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		                        "default-src 'none'; img-src https: http: data:; "
+		                        "style-src 'self'; base-uri 'none'; form-action 'none'; "
+		                        "frame-ancestors 'self'");
+		MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	}
 	if (r->route >= 0 && strcmp(ims_routes[r->route].name, "ui") == 0)
 		/* the UI: own scripts and styles only; message HTML sits in a
 		 * sandboxed srcdoc iframe and inherits this policy */

@@ -7,9 +7,11 @@ the submission service. Screenshots of every
 main screen go to $top_builddir/tests/browser/screenshots (printed).
 Skips when chromium, node, tests/browser/node_modules (npm ci) or the built
 UI (npm ci && npm run build in webui/) is missing."""
+import http.server
 import os
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -30,6 +32,35 @@ HOSTILE = ("From: Spammer <spammer@example.org>\r\nTo: alice@example.test\r\n"
            "<a href=\"https://shop.example/\" onclick=\"alert(5)\">shop</a></p>\r\n")
 
 
+# a 1x1 transparent PNG
+PIXEL = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
+
+
+class Pixel(http.server.BaseHTTPRequestHandler):
+    """A remote image on loopback: GET /pixel.png counts, GET /count tells."""
+    hits = 0
+
+    def do_GET(self):
+        if self.path.startswith("/pixel.png"):
+            Pixel.hits += 1
+            body, ctype = PIXEL, "image/png"
+        elif self.path == "/count":
+            body, ctype = str(Pixel.hits).encode(), "text/plain"
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 def main():
     common.require("/usr/bin/chromium", "node")
     for pkg in ("playwright-core", "axe-core"):
@@ -44,6 +75,9 @@ def main():
     for old in os.listdir(shots):  # this run's screenshots only
         if old.endswith(".png"):
             os.unlink(os.path.join(shots, old))
+    pixel = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pixel)
+    threading.Thread(target=pixel.serve_forever, daemon=True).start()
+    pixel_url = "http://127.0.0.1:%d" % pixel.server_address[1]
     lmtp = SmtpSink(lmtp=True).start()
     # the submission sink takes the Dovecot master user that ims-webapi also
     # logs into IMAP with (folder pages over IMAP, as the quick start runs)
@@ -54,6 +88,14 @@ def main():
             smtp.password = env.dove.master_password
             env.add_user("alice@example.test")
             env.add_user("admin@example.test", role="admin")
+            # remote images: erin's one message, off until she asks
+            env.add_user("erin@example.test")
+            env.deliver("erin@example.test", "news@example.org", "Pictures from the trip",
+                        raw=("From: news@example.org\r\nTo: erin@example.test\r\n"
+                             "Subject: Pictures from the trip\r\nMIME-Version: 1.0\r\n"
+                             "Content-Type: text/html; charset=utf-8\r\n\r\n"
+                             "<p>Look <b>here</b><img src=\"%s/pixel.png\" alt=\"the view\">"
+                             "</p>\r\n" % pixel_url))
             env.deliver("alice@example.test", "bob@example.org", "First hello")
             env.deliver("alice@example.test", "carol@example.org", "Second hello")
             subject = "Cheap pills <script>alert(1)</script>"
@@ -69,7 +111,7 @@ def main():
                       verdict="ham", action="quarantine", score=12.0, quarantine=True)
             e = dict(os.environ, IMS_URL=env.api.url(""), IMS_USER="alice@example.test",
                      IMS_ADMIN="admin@example.test", IMS_PASSWORD=PASSWORD,
-                     IMS_SUBJECT=subject, IMS_SHOTS=shots,
+                     IMS_SUBJECT=subject, IMS_SHOTS=shots, IMS_PIXEL=pixel_url,
                      NODE_PATH=os.path.join(HERE, "node_modules"))
             r = subprocess.run(["node", os.path.join(HERE, "ui.test.js")], env=e, cwd=HERE,
                                capture_output=True, text=True, timeout=240)
@@ -85,6 +127,8 @@ def main():
     finally:
         smtp.stop()
         lmtp.stop()
+        pixel.shutdown()
+        pixel.server_close()
 
 
 if __name__ == "__main__":

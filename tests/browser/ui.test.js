@@ -20,6 +20,7 @@ const admin = process.env.IMS_ADMIN;
 const password = process.env.IMS_PASSWORD;
 const hostileSubject = process.env.IMS_SUBJECT;
 const shots = process.env.IMS_SHOTS;
+const pixel = process.env.IMS_PIXEL; // a loopback image server that counts its hits
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const started = Date.now();
 let current = null; // the page in use, for a screenshot when a step fails
@@ -365,6 +366,46 @@ async function desktop(browser, errors, requests) {
   await ctx.close();
 }
 
+// remote images: none is fetched until the user asks, for that message
+async function remoteImages(browser, errors, requests) {
+  const hits = async () => parseInt(await (await fetch(pixel + "/count")).text(), 10);
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 } });
+  const page = await ctx.newPage();
+  current = page;
+  watch(page, errors, requests);
+  await login(page, "erin@example.test");
+  await page.waitForSelector("#mail-list");
+  await row(page, "Pictures from the trip").locator("a.open").click();
+  const frame = page.frameLocator("iframe.html-body");
+  await frame.locator("b").waitFor();
+  await page.waitForSelector("#show-images");
+  await page.waitForTimeout(500);
+  check((await frame.locator("img").count()) === 0 && (await hits()) === 0, "remote images are off: no request before the click");
+  await page.click("#show-images");
+  await frame.locator("img").waitFor();
+  await page.waitForFunction(() => {
+    const f = document.querySelector("iframe.html-body");
+    const img = f && f.contentDocument && f.contentDocument.querySelector("img");
+    return img && img.complete && img.naturalWidth === 1;
+  });
+  await page.waitForTimeout(300);
+  check((await hits()) === 1, "after \"Show remote images\" the image loads, once");
+  check((await page.locator("#show-images").count()) === 0, "the offer is gone once accepted");
+  const sandbox = await page.getAttribute("iframe.html-body", "sandbox");
+  check(!sandbox.includes("allow-scripts"), "the frame with images is still sandboxed without scripts");
+  const src = await page.getAttribute("iframe.html-body", "src");
+  check(/^\/frame\/[A-Za-z0-9_-]{43}$/.test(src || ""), "the frame is the server's one-use document (" + src + ")");
+  await screen(page, "desktop-images");
+  // reopening the message: off again
+  await page.goBack();
+  await page.waitForSelector("#mail-list");
+  await row(page, "Pictures from the trip").locator("a.open").click();
+  await page.waitForSelector("#show-images");
+  await page.waitForTimeout(300);
+  check((await hits()) === 1, "reopened, the message's images are off again");
+  await ctx.close();
+}
+
 async function phone(browser, errors, requests) {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, colorScheme: "dark", reducedMotion: "reduce" });
   const page = await ctx.newPage();
@@ -447,6 +488,7 @@ async function phone(browser, errors, requests) {
   const requests = [];
   try {
     await desktop(browser, errors, requests);
+    await remoteImages(browser, errors, requests);
     await phone(browser, errors, requests);
     check(requests.length === 0, "nothing loaded from anywhere but ims-webapi: " + requests.join(" "));
     check(errors.length === 0, "no console errors: " + errors.join("; "));

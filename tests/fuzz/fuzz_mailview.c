@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (json_is_string(html)) {
 		if (json_string_length(html) > IMS_MAILVIEW_BODY_MAX)
 			fuzz_fail("html of %zu bytes", json_string_length(html));
-		fuzz_check_sanitized(json_string_value(html), json_string_length(html));
+		fuzz_check_sanitized(json_string_value(html), json_string_length(html), 0);
 	}
 	/* GET /emails/{id}/attachments/{n}: each listed attachment (the first
 	 * few) decodes to the size the list gave, or is a message part (404);

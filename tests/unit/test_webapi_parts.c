@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "compose.h"
+#include "frametok.h"
 #include "html_sanitize.h"
 #include "jsonw.h"
 #include "mailview.h"
@@ -148,6 +149,54 @@ static void test_sanitize(void)
 	o = clean("");
 	CHECK(o[0] == '\0');
 	free(o);
+}
+
+/* IMS_HTML_REMOTE_IMAGES: http/https images stay, nothing else does */
+static void test_sanitize_images(void)
+{
+	const char *html =
+	    "<p>a<img src=\" http://127.0.0.1/p.png?a=1&amp;b=2\" alt=\"x\" width=\"1\" "
+	    "onerror=\"alert(1)\" style=\"a\"><img src=\"https://e.test/b.gif\">"
+	    "<img src=\"javascript:alert(1)\"><img src=\"data:image/png;base64,AA\">"
+	    "<img src=\"cid:x@y\"><img src=\"/rel.png\"><img srcset=\"http://e.test/s 1x\">"
+	    "<picture><img src=\"http://e.test/in-picture\"></picture></p>";
+	char *out = NULL;
+	size_t len = 0, images = 99;
+
+	/* the default drops them and counts the web ones */
+	CHECK(ims_html_sanitize_ex(html, strlen(html), 1 << 20, 0, &out, &len, &images) == IMS_OK);
+	CHECK(!strstr(out, "<img"));
+	CHECK(images == 2);
+	free(out);
+	CHECK(ims_html_sanitize_ex(html, strlen(html), 1 << 20, IMS_HTML_REMOTE_IMAGES, &out, &len,
+	                           &images) == IMS_OK);
+	CHECK(images == 2);
+	CHECK_STR_CONTAINS(out, "<img src=\"http://127.0.0.1/p.png?a=1&amp;b=2\" alt=\"x\" "
+	                        "width=\"1\">");
+	CHECK_STR_CONTAINS(out, "<img src=\"https://e.test/b.gif\">");
+	CHECK(!strstr(out, "onerror") && !strstr(out, "style") && !strstr(out, "javascript") &&
+	      !strstr(out, "data:") && !strstr(out, "cid:") && !strstr(out, "rel.png") &&
+	      !strstr(out, "srcset") && !strstr(out, "in-picture"));
+	free(out);
+}
+
+/* frame tickets: one use, expire, only the exact token */
+static void test_frametok(void)
+{
+	char tok[IMS_FRAMETOK_LEN + 1], tok2[IMS_FRAMETOK_LEN + 1];
+	char user[IMS_FRAMETOK_USER + 1], msg[IMS_FRAMETOK_MSG + 1];
+
+	CHECK(ims_frametok_issue("a@example.test", "INBOX.7", 1000, tok) == IMS_OK);
+	CHECK(strlen(tok) == IMS_FRAMETOK_LEN);
+	CHECK(ims_frametok_issue("a@example.test", "INBOX.7", 1000, tok2) == IMS_OK);
+	CHECK(strcmp(tok, tok2) != 0);
+	CHECK(ims_frametok_take("nope", 1000, user, msg) == IMS_ENOTFOUND);
+	CHECK(ims_frametok_take(tok, 1001, user, msg) == IMS_OK);
+	CHECK(strcmp(user, "a@example.test") == 0);
+	CHECK(strcmp(msg, "INBOX.7") == 0);
+	CHECK(ims_frametok_take(tok, 1001, user, msg) == IMS_ENOTFOUND);
+	CHECK(ims_frametok_take(tok2, 1000 + IMS_FRAMETOK_TTL_S, user, msg) == IMS_ENOTFOUND);
+	CHECK(user[0] == '\0');
 }
 
 static void test_mailview(void)
@@ -441,6 +490,8 @@ int main(void)
 	RUN(test_reqid);
 	RUN(test_router);
 	RUN(test_sanitize);
+	RUN(test_sanitize_images);
+	RUN(test_frametok);
 	RUN(test_mailview);
 	RUN(test_mailview_charsets);
 	RUN(test_compose);

@@ -352,6 +352,53 @@ def test_read_message():
     assert env.api.request("GET", f"/emails/{junk}", token=t).status == 200
 
 
+def test_remote_images():
+    """Remote images stay off until asked for, per message: ?images=1 and
+    the one-use frame URL (its own CSP) carry them; nothing else does."""
+    t = token()
+    html = ("<p>Hi<img src='http://127.0.0.1:9/pixel.png' alt='px' onerror='x()'>"
+            "<img src='javascript:alert(1)'><img src='cid:a@b'></p>")
+    raw = message("Bob <bob@example.org>", ALICE, "with images", body="text", html=html)
+    mid = env.deliver(ALICE, "bob@example.org", "with images", raw=raw)
+    m = get(f"/emails/{mid}")
+    assert "<img" not in m["html"] and m["remote_images"] == 1, m
+    m = get(f"/emails/{mid}?images=1")
+    assert m["remote_images"] == 1, m
+    assert '<img src="http://127.0.0.1:9/pixel.png" alt="px">' in m["html"], m["html"]
+    for bad in ("onerror", "javascript", "cid:"):
+        assert bad not in m["html"], (bad, m["html"])
+    # the frame: minted by the signed-in user only
+    assert env.api.request("POST", f"/emails/{mid}/frame", {}).status == 401
+    r = env.api.request("POST", f"/emails/{mid}/frame", {}, token=t)
+    assert r.status == 200, r
+    url = r.json()["url"]
+    assert re.fullmatch(r"/frame/[A-Za-z0-9_-]{43}", url), url
+    r = env.api.request("GET", url)  # no bearer token: the URL is the authority
+    assert r.status == 200, r
+    assert r.headers["Content-Type"].startswith("text/html"), r.headers
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "img-src https: http: data:" in csp, csp
+    assert "script" not in csp and r.headers["Referrer-Policy"] == "no-referrer"
+    body = r.body.decode()
+    assert body.startswith("<!doctype html>") and "pixel.png" in body, body
+    assert "onerror" not in body and "javascript" not in body
+    # one use
+    assert env.api.request("GET", url).status == 404
+    for bad in ("/frame/x", "/frame/" + "A" * 43, url[:-1] + ("A" if url[-1] != "A" else "B")):
+        assert env.api.request("GET", bad).status == 404, bad
+    # another user's message: a ticket for it gives nothing
+    token("anna@example.test")
+    other = env.deliver("anna@example.test", "x@example.org", "anna's images", raw=message(
+        "x@example.org", "anna@example.test", "anna's images", body="t", html=html))
+    r = env.api.request("POST", f"/emails/{other}/frame", {}, token=t)
+    if r.status == 200:
+        r = env.api.request("GET", r.json()["url"])
+    assert r.status == 404, r
+    # the UI's own policy is unchanged
+    ui = env.api.request("GET", "/ui/")
+    assert "img-src 'self' data:" in ui.headers.get("Content-Security-Policy", ""), ui.headers
+
+
 def test_flags_both_ways():
     t = token()
     mid = env.deliver(ALICE, "carol@example.org", "flag me")
@@ -825,7 +872,7 @@ def main():
             run([test_folders_and_pages, test_imap_changes_show_at_once,
                  test_both_paths_give_the_same_items,
                  test_users_never_share_a_connection, test_pool_bounds_and_idle,
-                 test_dovecot_restart, test_read_message, test_read_non_utf8, test_read_8bit_over_imap,
+                 test_dovecot_restart, test_read_message, test_remote_images, test_read_non_utf8, test_read_8bit_over_imap,
                  test_preview_8bit,
                  test_flags_both_ways,
                  test_move_delete_and_trash, test_search, test_report_is_a_move,

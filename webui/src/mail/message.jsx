@@ -3,9 +3,13 @@
 // styles, forms, frames or images) goes into an iframe with a sandbox that
 // allows no scripts; it inherits the UI's Content-Security-Policy (img-src
 // 'self' data:), so nothing remote loads even if something slipped through.
+// "Show remote images" (the reader only) asks for a one-use URL of the
+// same HTML with its http/https images (POST /emails/{id}/frame): that
+// frame is a document of the server's with its own policy (images from
+// anywhere, still no scripts) and the same sandbox.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { longDate, size } from "../format.js";
-import { download } from "../api.js";
+import { api, download } from "../api.js";
 import { Icon } from "../ui/icons.jsx";
 import { toastError } from "../ui/toast.jsx";
 
@@ -19,7 +23,7 @@ function frameDoc(html) {
   );
 }
 
-export function HtmlFrame({ html }) {
+export function HtmlFrame({ html, src }) {
   const ref = useRef(null);
   function fit() {
     const f = ref.current;
@@ -40,15 +44,22 @@ export function HtmlFrame({ html }) {
       title="Message content"
       sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
       referrerpolicy="no-referrer"
-      srcdoc={frameDoc(html)}
+      {...(src ? { src } : { srcdoc: frameDoc(html) })}
       onLoad={fit}
     />
   );
 }
 
-export function Body({ m }) {
+export function Body({ m, base }) {
   const [plain, setPlain] = useState(false);
-  useEffect(() => setPlain(false), [m]);
+  const [frame, setFrame] = useState("");
+  useEffect(() => (setPlain(false), setFrame("")), [m]);
+  function showImages() {
+    api
+      .post(base + "/frame")
+      .then((r) => setFrame(r.url))
+      .catch(toastError);
+  }
   if (m.mime_limit) return <p class="muted">This message is nested too deeply to show; only its headers are shown.</p>;
   const hasHtml = !!m.html;
   return (
@@ -58,7 +69,15 @@ export function Body({ m }) {
           {plain ? "Show formatted" : "Show plain text"}
         </button>
       )}
-      {hasHtml && !plain ? <HtmlFrame html={m.html} /> : <pre class="text">{m.text || ""}</pre>}
+      {hasHtml && !plain && base && m.remote_images > 0 && !frame && (
+        <p class="notice images-off" id="images-off">
+          Remote images are hidden to protect your privacy.{" "}
+          <button type="button" class="link" id="show-images" onClick={showImages}>
+            Show remote images
+          </button>
+        </p>
+      )}
+      {hasHtml && !plain ? <HtmlFrame key={frame} html={m.html} src={frame} /> : <pre class="text">{m.text || ""}</pre>}
       {m.truncated && <p class="muted">The message was too long to show in full.</p>}
     </div>
   );

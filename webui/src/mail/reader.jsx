@@ -134,7 +134,7 @@ export function Reader({ id, folder, role, backHref }) {
       </div>
       <div class="reader-grid">
         <div class="reader-main">
-          <Body m={m} />
+          <Body m={m} base={base} />
           <Attachments m={m} base={base} />
         </div>
         <Why scan={m.scan} />
