@@ -310,7 +310,8 @@ async function desktop(browser, errors, requests) {
   await page.click("#edit-draft");
   await page.waitForSelector("#compose");
   check((await page.inputValue("#c-subject")) === "Lunch on Friday", "a draft opens in compose again");
-  await page.setInputFiles("#c-files", { name: "menu.txt", mimeType: "text/plain", buffer: Buffer.from("menu: soup\n") });
+  await page.waitForSelector('.att-list li:has-text("menu.txt")');
+  check((await page.locator(".att-list li").count()) === 1, "the draft's attachment is back in compose");
   await page.click("#send");
   await page.waitForFunction(() => location.hash.startsWith("#/mail/Drafts"));
   await toastSays(page, "Sent");
@@ -319,10 +320,15 @@ async function desktop(browser, errors, requests) {
   check(true, "the sent message is in Sent");
   await row(page, "Lunch on Friday").locator("a.open").click();
   await page.waitForSelector('.attachments li:has-text("menu.txt")');
+  check((await page.locator(".attachments li").count()) === 1, "sending the draft kept its attachment (once)");
   const [dl] = await Promise.all([page.waitForEvent("download"), page.click('.attachments button[aria-label="Download menu.txt"]')]);
   const got = fs.readFileSync(await dl.path(), "utf8");
   check(got === "menu: soup\n", "an attachment downloads with its content");
   await openFolder(page, "Drafts");
+  // the list may show its last page for a moment before the reload
+  await page
+    .waitForFunction(() => ![...document.querySelectorAll("#mail-list > li")].some((li) => li.textContent.includes("Lunch on Friday")), null, { timeout: 5000 })
+    .catch(() => {});
   check((await row(page, "Lunch on Friday").count()) === 0, "sending removed the draft");
   // what is held for the user
   await page.click("#nav-held");

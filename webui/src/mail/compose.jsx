@@ -3,8 +3,10 @@
 // comma-separated addresses; attachments go as base64 in the JSON of
 // POST /emails/send; "Save draft" keeps it in Drafts (POST /emails/drafts;
 // "draft" names the one it replaces, dropped when saved again or sent).
+// A draft opened again brings its attachments back (fetched from
+// GET /emails/{id}/attachments/{n}), so saving or sending keeps them.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api } from "../api.js";
+import { api, request } from "../api.js";
 import { href, navigate } from "../router.js";
 import { session } from "../api.js";
 import { Icon } from "../ui/icons.jsx";
@@ -44,6 +46,20 @@ function b64(file) {
   });
 }
 
+// A draft's attachments as Files, as if attached again; one that cannot be
+// fetched (a forwarded message part) is left out with a notice.
+function draftFiles(id, list) {
+  const one = (a, i) =>
+    request("GET", "/emails/" + encodeURIComponent(id) + "/attachments/" + i, undefined, { raw: true })
+      .then((r) => r.blob())
+      .then((b) => new File([b], a.filename || "attachment", { type: a.content_type || "application/octet-stream" }))
+      .catch(() => {
+        toast(`${a.filename || "An attachment"} could not be attached again`, { error: true });
+        return null;
+      });
+  return Promise.all(list.map(one)).then((fs) => fs.filter(Boolean));
+}
+
 export function Compose({ route }) {
   const me = (session.get() && session.get().user.address) || "";
   const { reply, all, forward, draft } = route.query;
@@ -69,6 +85,7 @@ export function Compose({ route }) {
           const bcc = bccH ? bccH.value : "";
           setForm({ to: m.to || "", cc: m.cc || "", bcc, subject: m.subject || "", text: m.text || "" });
           if (m.cc || bcc) setShowCc(true);
+          return draftFiles(src, m.attachments || []).then(setFiles);
         } else if (forward) {
           setForm({ to: "", cc: "", bcc: "", subject: prefix("Fwd", m.subject), text: forwarded(m) });
         } else {
@@ -83,6 +100,8 @@ export function Compose({ route }) {
           }
           setForm({ to, cc, bcc: "", subject: prefix("Re", m.subject), text: quote(m) });
         }
+      })
+      .then(() => {
         setLoading(false);
         setTimeout(() => textRef.current && textRef.current.setSelectionRange(0, 0), 0);
       })
