@@ -21,6 +21,7 @@ lib_libims_a_SOURCES += lib/ulid.c lib/ulid.h \
 	lib/heuristics.c lib/heuristics.h
 # the user registry (webapi and `ims user`)
 lib_libims_a_SOURCES += lib/users.c lib/users.h
+lib_libims_a_SOURCES += lib/frametickets.c lib/frametickets.h
 # the admins' dashboard counters (scans and clicks write, GET /admin/dashboard reads)
 lib_libims_a_SOURCES += lib/dashboard.c lib/dashboard.h
 # every Redis key name and hash tag (docs/redis-schema.md)

@@ -119,6 +119,9 @@
 #define IMS_KEY_FEEDBACK_SEEN_PREFIX IMS_KEY_GLOBAL("feedback:seen:")
 #define IMS_KEY_FEEDBACK_RATE_PREFIX IMS_KEY_GLOBAL("feedback:rate:")
 
+/* ims-webapi's one-use frame tickets (lib/frametickets.h): TICKET -> "USER\nMSGID" */
+#define IMS_KEY_FRAME_FMT IMS_KEY_GLOBAL("frame:%s")
+
 /* ims-webapi's rate limits: KIND, KEY (login:ip:IP, send:user:ADDR, ...) */
 #define IMS_KEY_RATELIMIT_FMT IMS_KEY_GLOBAL("ratelimit:%s:%s")
 

@@ -9,7 +9,6 @@ webapi_libimsweb_a_SOURCES = \
 	webapi/compose.c webapi/compose.h \
 	webapi/connguard.c webapi/connguard.h \
 	webapi/dovecot.c webapi/dovecot.h \
-	webapi/frametok.c webapi/frametok.h \
 	webapi/html_sanitize.c webapi/html_sanitize.h \
 	webapi/imap.c webapi/imap.h \
 	webapi/jsonw.c webapi/jsonw.h \

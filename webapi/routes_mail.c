@@ -24,7 +24,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "mailbox.h"
-#include "frametok.h"
+#include "frametickets.h"
 #include "html_sanitize.h"
 #include "mailview.h"
 #include "scanlog.h"
@@ -302,16 +302,23 @@ out:
 }
 
 /* POST /emails/{id}/frame: a one-use URL of the message's HTML with its
- * remote images, for the UI's iframe (frametok.h) */
+ * remote images, for the UI's iframe (lib/frametickets.h) */
 void ims_route_email_frame(struct ims_req *r)
 {
 	struct ims_msgref ref;
 	char tok[IMS_FRAMETOK_LEN + 1], url[16 + IMS_FRAMETOK_LEN];
+	struct ims_store *st;
+	ims_status rc;
 
-	if (!msg_ref(r, &ref))
+	if (!msg_ref(r, &ref) || !(st = ims_req_store(r)))
 		return;
-	if (ims_frametok_issue(r->who.sub, r->params[0], ims_req_now_ms() / 1000, tok) != IMS_OK) {
-		ims_req_error(r, 503, "too many frames waiting; try again");
+	rc = ims_frametickets_issue(st, r->who.sub, r->params[0], tok);
+	if (rc == IMS_EINVAL) {
+		ims_req_error(r, 404, "no such message");
+		return;
+	}
+	if (rc != IMS_OK) {
+		ims_req_store_failed(r, rc);
 		return;
 	}
 	snprintf(url, sizeof url, "/frame/%s", tok);
@@ -337,8 +344,17 @@ void ims_route_frame(struct ims_req *r)
 	size_t hlen;
 	ims_status rc;
 
-	if (ims_frametok_take(r->params[0], ims_req_now_ms() / 1000, user, msg) != IMS_OK) {
+	struct ims_store *st = ims_req_store(r);
+
+	if (!st)
+		return;
+	rc = ims_frametickets_take(st, r->params[0], user, msg);
+	if (rc == IMS_ENOTFOUND) {
 		ims_req_error(r, 404, "no such frame (it was used or has expired)");
+		return;
+	}
+	if (rc != IMS_OK) {
+		ims_req_store_failed(r, rc);
 		return;
 	}
 	if (ims_mbox_id_parse(msg, &ref) != 0) {

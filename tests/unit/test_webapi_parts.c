@@ -11,7 +11,6 @@
 
 #include "check.h"
 #include "compose.h"
-#include "frametok.h"
 #include "html_sanitize.h"
 #include "jsonw.h"
 #include "mailview.h"
@@ -181,24 +180,6 @@ static void test_sanitize_images(void)
 }
 
 /* frame tickets: one use, expire, only the exact token */
-static void test_frametok(void)
-{
-	char tok[IMS_FRAMETOK_LEN + 1], tok2[IMS_FRAMETOK_LEN + 1];
-	char user[IMS_FRAMETOK_USER + 1], msg[IMS_FRAMETOK_MSG + 1];
-
-	CHECK(ims_frametok_issue("a@example.test", "INBOX.7", 1000, tok) == IMS_OK);
-	CHECK(strlen(tok) == IMS_FRAMETOK_LEN);
-	CHECK(ims_frametok_issue("a@example.test", "INBOX.7", 1000, tok2) == IMS_OK);
-	CHECK(strcmp(tok, tok2) != 0);
-	CHECK(ims_frametok_take("nope", 1000, user, msg) == IMS_ENOTFOUND);
-	CHECK(ims_frametok_take(tok, 1001, user, msg) == IMS_OK);
-	CHECK(strcmp(user, "a@example.test") == 0);
-	CHECK(strcmp(msg, "INBOX.7") == 0);
-	CHECK(ims_frametok_take(tok, 1001, user, msg) == IMS_ENOTFOUND);
-	CHECK(ims_frametok_take(tok2, 1000 + IMS_FRAMETOK_TTL_S, user, msg) == IMS_ENOTFOUND);
-	CHECK(user[0] == '\0');
-}
-
 static void test_mailview(void)
 {
 	const char *raw =
@@ -491,7 +472,6 @@ int main(void)
 	RUN(test_router);
 	RUN(test_sanitize);
 	RUN(test_sanitize_images);
-	RUN(test_frametok);
 	RUN(test_mailview);
 	RUN(test_mailview_charsets);
 	RUN(test_compose);

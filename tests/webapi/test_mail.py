@@ -373,6 +373,9 @@ def test_remote_images():
     assert r.status == 200, r
     url = r.json()["url"]
     assert re.fullmatch(r"/frame/[A-Za-z0-9_-]{43}", url), url
+    # in Redis, so any ims-webapi of the site answers it; 60 s at most
+    ttl = int(env.redis.cli("TTL", "ims:{global}:frame:" + url.rsplit("/", 1)[1]).strip())
+    assert 0 < ttl <= 60, ttl
     r = env.api.request("GET", url)  # no bearer token: the URL is the authority
     assert r.status == 200, r
     assert r.headers["Content-Type"].startswith("text/html"), r.headers

@@ -8,34 +8,33 @@
  * the bearer token: so an authenticated POST /emails/{id}/frame issues a
  * ticket naming the user and the message, and the frame's URL carries it.
  * A ticket is 256 random bits (libsodium), lives IMS_FRAMETOK_TTL_S
- * seconds and is good for one request.  Tickets are kept in this process
- * (at most IMS_FRAMETOK_MAX waiting): with several ims-webapi behind one
- * name the frame request must reach the instance that issued it. */
-#ifndef IMS_WEB_FRAMETOK_H
-#define IMS_WEB_FRAMETOK_H
+ * seconds and is good for one request.  Tickets live in Redis
+ * (IMS_KEY_FRAME_FMT, SET NX EX, taken with GETDEL), so any ims-webapi
+ * of a site answers a ticket another one issued. */
+#ifndef IMS_FRAMETICKETS_H
+#define IMS_FRAMETICKETS_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "status.h"
+#include "store.h"
 #include "users.h"
 
 #define IMS_FRAMETOK_LEN   43 /* base64url of 32 bytes, no padding */
 #define IMS_FRAMETOK_TTL_S 60
-#define IMS_FRAMETOK_MAX   1024
 #define IMS_FRAMETOK_USER  IMS_USERS_ADDR_MAX
 #define IMS_FRAMETOK_MSG   255
 
-/* A new ticket for user's message msg at now (seconds) into out.
- * IMS_ELIMIT when user or msg is too long or IMS_FRAMETOK_MAX tickets are
- * waiting. */
-ims_status ims_frametok_issue(const char *user, const char *msg, uint64_t now,
-                              char out[IMS_FRAMETOK_LEN + 1]);
+/* A new ticket for user's message msg into out.  IMS_EINVAL when user or
+ * msg is empty, too long or holds a line break; the store's status
+ * (IMS_ETEMP: Redis unreachable) otherwise. */
+ims_status ims_frametickets_issue(struct ims_store *st, const char *user, const char *msg,
+                                  char out[IMS_FRAMETOK_LEN + 1]);
 
 /* Takes the ticket tok (used up whatever the outcome): its user and
- * message.  IMS_ENOTFOUND when there is no such ticket, it was used or
- * it expired. */
-ims_status ims_frametok_take(const char *tok, uint64_t now, char user[IMS_FRAMETOK_USER + 1],
-                             char msg[IMS_FRAMETOK_MSG + 1]);
+ * message.  IMS_ENOTFOUND when there is no such ticket, it was used or it
+ * expired; the store's status when Redis failed. */
+ims_status ims_frametickets_take(struct ims_store *st, const char *tok,
+                                 char user[IMS_FRAMETOK_USER + 1], char msg[IMS_FRAMETOK_MSG + 1]);
 
 #endif
