@@ -9,6 +9,7 @@
 #include "bec.h"
 #include "normalize.h"
 #include "orgdomain.h"
+#include "urls.h"
 
 #define LABEL_MAX 256 /* a skeleton of a 63-byte label, or a domain's */
 
@@ -62,8 +63,7 @@ int ims_bec_skeleton(const char *name, char *out, size_t outlen)
 		return -1;
 	/* punycode labels decoded (GLib's IDNA); names that are not valid
 	 * host names are taken as they are */
-	if (g_hostname_is_ascii_encoded(name))
-		uni = g_hostname_to_unicode(name);
+	uni = ims_url_host_to_unicode(name);
 	nfkc = g_utf8_normalize(uni ? uni : name, -1, G_NORMALIZE_NFKC);
 	if (!nfkc)
 		goto out;

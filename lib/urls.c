@@ -55,6 +55,19 @@ static int numeric_label(const char *s, size_t n)
 	return 1;
 }
 
+char *ims_url_host_to_unicode(const char *host)
+{
+	char *uni;
+
+	if (!g_hostname_is_ascii_encoded(host) || !(uni = g_hostname_to_unicode(host)))
+		return NULL;
+	if (!g_utf8_validate(uni, -1, NULL)) {
+		g_free(uni);
+		return NULL;
+	}
+	return uni;
+}
+
 int ims_url_is_ip_literal(const char *host)
 {
 	unsigned char buf[16];
@@ -250,7 +263,7 @@ ims_status ims_url_host(const char *url, size_t len, struct ims_url_host *out)
 			flags |= IMS_URL_IP;
 		else if (g_hostname_is_ascii_encoded(ascii)) {
 			flags |= IMS_URL_IDN;
-			uni = g_hostname_to_unicode(ascii);
+			uni = ims_url_host_to_unicode(ascii);
 		}
 	}
 	if (strlen(ascii) > IMS_URL_MAX_HOST) {

@@ -48,6 +48,12 @@ ims_status ims_url_host(const char *url, size_t len, struct ims_url_host *out);
  * rules above. */
 int ims_url_is_ip_literal(const char *host);
 
+/* The Unicode form of a host name with punycode (xn--) labels, through
+ * GLib's IDNA, or NULL when it has none or they do not decode to valid
+ * UTF-8 (GLib can give code points past U+10FFFF for a crafted label:
+ * "xn--3333r").  The one place ims decodes punycode; g_free the result. */
+char *ims_url_host_to_unicode(const char *host);
+
 /* 1 when href is a link the web mail view shows as a link (http:, https:,
  * mailto:, after leading white space); the sanitiser and the checks share
  * this rule. */

@@ -3,6 +3,7 @@
  * (webapi/html_sanitize.c) even for HTML the old stripper read otherwise. */
 #include "config.h"
 
+#include <glib.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,11 @@ static void test_host(void)
 	CHECK(ims_url_host("http://XN--BCHER-KVA.test/", 26, &h) == IMS_OK);
 	CHECK(strcmp(h.unicode, "b\xc3\xbc"
 	                        "cher.test") == 0);
+	/* a label GLib decodes past U+10FFFF (fuzz-urls): the ASCII form stays */
+	CHECK(ims_url_host("http://www.xn--3333r/", 21, &h) == IMS_OK);
+	CHECK(g_utf8_validate(h.unicode, -1, NULL));
+	CHECK(strcmp(h.unicode, "www.xn--3333r") == 0);
+	CHECK(ims_url_host_to_unicode("www.xn--3333r") == NULL);
 
 	/* IP literals */
 	CHECK(ims_url_host("http://[::1]:8080/", 18, &h) == IMS_OK && (h.flags & IMS_URL_IP) &&
