@@ -43,6 +43,7 @@ XFAIL_TESTS += $(REDIS_CLUSTER_XFAIL)
 	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
 	{ echo '#!/bin/sh'; \
 	  echo '# $*.py on the Redis Cluster (made by tests/cluster.mk)'; \
+	  echo '[ -z "$$IMS_UNIT_ONLY" ] || { echo "SKIP: integration tests are off (IMS_UNIT_ONLY)"; exit 77; }'; \
 	  echo 'IMS_TEST_REDIS=cluster; export IMS_TEST_REDIS'; \
 	  echo 'exec "$${top_srcdir:-$(abs_top_srcdir)}/$*.py" "$$@"'; } > $@.tmp && \
 	chmod +x $@.tmp && mv $@.tmp $@
